@@ -1,0 +1,2 @@
+/// The AlphaFit stage of convsweep.
+public enum AlphaFitModule {}

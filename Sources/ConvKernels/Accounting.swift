@@ -1,0 +1,44 @@
+/// What one forward pass of a configuration costs on paper.
+///
+/// FLOPs count a multiply and an add as two operations: FLOPs = 2·K1·K2·Cin·Cout·H·W·N, and
+/// MACs = FLOPs / 2. Bytes are float32 (4 bytes an element). Arithmetic intensity is FLOPs per
+/// byte of input, weights and output (workspace excluded: it is an artefact of the algorithm).
+public struct Accounting: Hashable, Codable, Sendable {
+    /// Floating-point operations, 2 per multiply–add.
+    public var flops: Double
+    /// Multiply–adds, FLOPs / 2.
+    public var macs: Double
+    /// Weights of the layer (no bias).
+    public var parameters: Int
+    /// Bytes of the input tensor.
+    public var inputBytes: Int
+    /// Bytes of the weight tensor.
+    public var weightBytes: Int
+    /// Bytes of the output tensor.
+    public var outputBytes: Int
+    /// Bytes of scratch memory the algorithm allocates (the im2col buffer).
+    public var workspaceBytes: Int
+
+    /// FLOPs per byte of input, weights and output.
+    public var arithmeticIntensity: Double {
+        flops / Double(inputBytes + weightBytes + outputBytes)
+    }
+
+    /// All bytes the configuration needs at once: tensors and workspace.
+    public var totalBytes: Int { inputBytes + weightBytes + outputBytes + workspaceBytes }
+
+    /// The accounting of `shape`, with `workspaceBytes` of scratch memory.
+    public init(shape: ConvShape, workspaceBytes: Int = 0) {
+        let macs =
+            Double(shape.kernelHeight) * Double(shape.kernelWidth) * Double(shape.inputChannels)
+            * Double(shape.outputChannels) * Double(shape.height) * Double(shape.width)
+            * Double(shape.batch)
+        self.macs = macs
+        self.flops = 2 * macs
+        self.parameters = shape.weightCount
+        self.inputBytes = shape.inputCount * MemoryLayout<Float>.stride
+        self.weightBytes = shape.weightCount * MemoryLayout<Float>.stride
+        self.outputBytes = shape.outputCount * MemoryLayout<Float>.stride
+        self.workspaceBytes = workspaceBytes
+    }
+}

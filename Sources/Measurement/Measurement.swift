@@ -1,0 +1,2 @@
+/// The Measurement stage of convsweep.
+public enum MeasurementModule {}

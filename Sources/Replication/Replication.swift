@@ -1,0 +1,2 @@
+/// The Replication stage of convsweep.
+public enum ReplicationModule {}

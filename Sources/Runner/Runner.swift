@@ -1,0 +1,2 @@
+/// The Runner stage of convsweep.
+public enum RunnerModule {}

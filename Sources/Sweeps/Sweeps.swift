@@ -1,0 +1,2 @@
+/// The Sweeps stage of convsweep.
+public enum SweepsModule {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import AlphaFit
+
+@Test func AlphaFitLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import ConvKernels
+
+@Test func ConvKernelsLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import Measurement
+
+@Test func MeasurementLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import Replication
+
+@Test func ReplicationLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import Runner
+
+@Test func RunnerLinks() { #expect(Bool(true)) }

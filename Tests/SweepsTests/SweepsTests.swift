@@ -1,0 +1,4 @@
+import Testing
+@testable import Sweeps
+
+@Test func SweepsLinks() { #expect(Bool(true)) }
