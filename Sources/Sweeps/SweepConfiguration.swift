@@ -1,0 +1,34 @@
+import ConvKernels
+
+/// One configuration of a sweep: a conv2d shape, where it comes from, and whether to measure it.
+///
+/// This is the contract between the `Sweeps` stage and the runner: the runner measures every
+/// configuration whose ``isMeasured`` is true and records the ``status`` of the others.
+public struct SweepConfiguration: Hashable, Codable, Sendable {
+    /// A stable identifier from experiment, series and axis values (see `sweeps/README.md`).
+    /// Uses only characters that need no quoting in CSV.
+    public var id: String
+    /// The experiment (file) name, e.g. `B` or `regression`.
+    public var experiment: String
+    /// The series (line of a figure) label.
+    public var series: String
+    /// The convolution.
+    public var shape: ConvShape
+    /// `ok` when the configuration is to be measured, otherwise the reason it is not
+    /// (for instance a limit that dropped it).
+    public var status: String
+
+    public init(id: String, experiment: String, series: String, shape: ConvShape, status: String = "ok") {
+        self.id = id
+        self.experiment = experiment
+        self.series = series
+        self.shape = shape
+        self.status = status
+    }
+
+    /// Whether the runner should measure this configuration.
+    public var isMeasured: Bool { status == "ok" }
+
+    /// FLOPs of one forward pass (2 per multiply–add).
+    public var flops: Double { Accounting(shape: shape).flops }
+}

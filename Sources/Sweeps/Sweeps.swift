@@ -1,2 +1,0 @@
-/// The Sweeps stage of convsweep.
-public enum SweepsModule {}
