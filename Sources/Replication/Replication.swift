@@ -1,2 +1,0 @@
-/// The Replication stage of convsweep.
-public enum ReplicationModule {}

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@testable import Replication
+
+private func temporaryPackage() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convsweep-sums-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
+    try Data("a,b\n1,2\n".utf8).write(to: dir.appendingPathComponent("data/exp-a.csv"))
+    try Data("{}".utf8).write(to: dir.appendingPathComponent("manifest.json"))
+    return dir
+}
+
+@Test func sumsMatchTheKnownSHA256OfABCAndVerifyClean() throws {
+    #expect(Checksums.sha256(of: Data("abc".utf8))
+        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    let dir = try temporaryPackage()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let sums = try Checksums.write(directory: dir)
+    #expect(Set(sums.keys) == ["data/exp-a.csv", "manifest.json"])
+    #expect(try Checksums.verify(directory: dir).isEmpty)
+}
+
+@Test func verifyNamesAnEditedARemovedAndAnAddedFile() throws {
+    let dir = try temporaryPackage()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Checksums.write(directory: dir)
+    try Data("a,b\n1,3\n".utf8).write(to: dir.appendingPathComponent("data/exp-a.csv"))
+    try FileManager.default.removeItem(at: dir.appendingPathComponent("manifest.json"))
+    try Data("x".utf8).write(to: dir.appendingPathComponent("extra.txt"))
+    let problems = try Checksums.verify(directory: dir)
+    #expect(problems.contains(.modified("data/exp-a.csv")))
+    #expect(problems.contains(.missing("manifest.json")))
+    #expect(problems.contains(.unlisted("extra.txt")))
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Replication
-
-@Test func ReplicationLinks() { #expect(Bool(true)) }

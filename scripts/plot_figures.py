@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Draw the figures of a convsweep replication package from the package's CSV files alone.
+
+Usage: plot_figures.py PACKAGE_DIR
+
+Reads   PACKAGE_DIR/data/exp-*.csv         measured configurations of experiments A-G
+        PACKAGE_DIR/data/regression.csv    measured regression sample
+        PACKAGE_DIR/fit/predictions.csv    alpha-FLOPs predictions, joined on config_id
+Writes  PACKAGE_DIR/figures/<name>.png and .svg, one per experiment plus
+        regression-measured-vs-predicted, and PACKAGE_DIR/figures/index.json that names,
+        for every figure, the CSV files it was drawn from (with their SHA-256) and how many
+        measured and predicted points it plots.
+
+Only rows whose status is "ok" are plotted. The figures follow the replication's Figures 1-7:
+one line per series (solid, measured), the prediction of the same series dashed in the same
+colour; for experiments A-C the points of equal FLOPs are marked.
+"""
+import csv
+import hashlib
+import json
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# What each experiment varies along its x axis, and how the replication titles it.
+EXPERIMENTS = {
+    "A": ("flops", "FLOPs (equal along each vertical line)", "increasing channels, different spatial sizes", "Figure 1", "Figure 3b"),
+    "B": ("K1", "kernel size K (H = W = round(300/K))", "increasing kernel, decreasing spatial size", "Figure 2", "Figure 4a"),
+    "C": ("K1", "kernel size K (Cin = Cout = round(R/K))", "increasing kernel, decreasing channels", "Figure 3", "Figure 4b"),
+    "D": ("W", "input width W", "increasing input width", "Figure 4", "Figure 5a"),
+    "E": ("Cout", "output channels Cout", "increasing output channels", "Figure 5", "Figure 5b"),
+    "F": ("Cout", "output channels Cout (K = 1)", "increasing output channels, 1x1 kernel", "Figure 6", "Figure 6a"),
+    "G": ("Cin", "input channels Cin", "increasing input channels", "Figure 7", "Figure 6b"),
+}
+TIME_COLUMN = "median_ms"
+PREDICTED_COLUMN = "predicted_ms"
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def source(package, relative, rows_used):
+    path = os.path.join(package, relative)
+    return {"path": relative, "sha256": sha256(path), "rows_used": rows_used}
+
+
+def save(fig, package, name):
+    out = os.path.join(package, "figures")
+    os.makedirs(out, exist_ok=True)
+    # Fixed metadata so that the same CSVs give the same files.
+    fig.savefig(os.path.join(out, name + ".png"), dpi=120, metadata={"Software": None})
+    fig.savefig(os.path.join(out, name + ".svg"), metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return [f"figures/{name}.png", f"figures/{name}.svg"]
+
+
+def plot_experiment(package, letter, csv_name, predictions):
+    axis, xlabel, what, replication_fig, original_fig = EXPERIMENTS[letter]
+    rows = [r for r in read_csv(os.path.join(package, "data", csv_name)) if r["status"] == "ok"]
+    series = []
+    for r in rows:
+        if r["series"] not in series:
+            series.append(r["series"])
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    measured_points = predicted_points = 0
+    for i, label in enumerate(series):
+        colour = colours[i % len(colours)]
+        line = sorted((r for r in rows if r["series"] == label), key=lambda r: float(r[axis]))
+        xs = [float(r[axis]) for r in line]
+        ys = [float(r[TIME_COLUMN]) for r in line]
+        ax.plot(xs, ys, "-", marker="o", markersize=3, color=colour, linewidth=1.2, label=f"{label}")
+        measured_points += len(xs)
+        pairs = [(float(r[axis]), predictions[r["config_id"]]) for r in line if r["config_id"] in predictions]
+        if pairs:
+            ax.plot([p[0] for p in pairs], [p[1] for p in pairs], "--", color=colour, linewidth=1.2)
+            predicted_points += len(pairs)
+        if letter in ("B", "C") and line:
+            flops = float(line[0]["flops"])
+            ax.annotate(f"{flops / 1e9:.3g} GFLOP", (xs[-1], ys[-1]), textcoords="offset points",
+                        xytext=(4, 0), fontsize=7, color=colour, va="center")
+    if letter == "A":
+        for x in sorted({float(r["flops"]) for r in rows}):
+            ax.axvline(x, color="0.85", linewidth=0.8, linestyle=":", zorder=0)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+    if letter in ("B", "C"):
+        ax.text(0.01, 0.99, "every point of a line has the same FLOPs", transform=ax.transAxes,
+                fontsize=8, va="top", color="0.3")
+    ax.plot([], [], "--", color="0.4", label="alpha-FLOPs prediction")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("time per forward pass (ms)")
+    ax.set_title(f"Experiment {letter}: {what}")
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    files = save(fig, package, f"exp-{letter.lower()}")
+    return {
+        "experiment": letter,
+        "files": files,
+        "x_axis": axis,
+        "series": series,
+        "measured_points": measured_points,
+        "predicted_points": predicted_points,
+        "replication_figure": replication_fig,
+        "original_figure": original_fig,
+        "sources": [source(package, f"data/{csv_name}", len(rows)),
+                    source(package, "fit/predictions.csv", predicted_points)],
+    }
+
+
+def plot_regression(package, predictions):
+    rows = [r for r in read_csv(os.path.join(package, "data", "regression.csv")) if r["status"] == "ok"]
+    fig, ax = plt.subplots(figsize=(5.5, 5.2))
+    used = 0
+    lo, hi = math.inf, 0.0
+    for name, keep, colour in (("K = 1", lambda r: r["K1"] == "1" and r["K2"] == "1", "C0"),
+                               ("K > 1", lambda r: not (r["K1"] == "1" and r["K2"] == "1"), "C1")):
+        pts = [(float(r[TIME_COLUMN]), predictions[r["config_id"]]) for r in rows
+               if keep(r) and r["config_id"] in predictions]
+        pts = [p for p in pts if p[0] > 0 and p[1] > 0]
+        if not pts:
+            continue
+        used += len(pts)
+        lo = min(lo, *(min(p) for p in pts))
+        hi = max(hi, *(max(p) for p in pts))
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=8, alpha=0.6, color=colour, label=f"{name} ({len(pts)})")
+    if used:
+        ax.plot([lo, hi], [lo, hi], "k--", linewidth=0.8, label="predicted = measured")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.set_xlabel("measured time (ms)")
+    ax.set_ylabel("alpha-FLOPs prediction (ms)")
+    ax.set_title("Regression sample: measured vs predicted")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3, which="both")
+    fig.tight_layout()
+    files = save(fig, package, "regression-measured-vs-predicted")
+    return {
+        "experiment": "regression",
+        "files": files,
+        "x_axis": TIME_COLUMN,
+        "series": ["K = 1", "K > 1"],
+        "measured_points": used,
+        "predicted_points": used,
+        "replication_figure": "none (the replication shows no such plot)",
+        "original_figure": "none",
+        "sources": [source(package, "data/regression.csv", len(rows)),
+                    source(package, "fit/predictions.csv", used)],
+    }
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if len(argv) == 2 else 64
+    package = argv[1]
+    predictions_path = os.path.join(package, "fit", "predictions.csv")
+    try:
+        predictions = {r["config_id"]: float(r[PREDICTED_COLUMN]) for r in read_csv(predictions_path)}
+    except (OSError, KeyError) as error:
+        print(f"plot_figures: cannot read {predictions_path}: {error}", file=sys.stderr)
+        return 65
+    index = []
+    data_dir = os.path.join(package, "data")
+    for letter in EXPERIMENTS:
+        name = f"exp-{letter.lower()}.csv"
+        if os.path.exists(os.path.join(data_dir, name)):
+            index.append(plot_experiment(package, letter, name, predictions))
+    if os.path.exists(os.path.join(data_dir, "regression.csv")):
+        index.append(plot_regression(package, predictions))
+    with open(os.path.join(package, "figures", "index.json"), "w") as f:
+        json.dump(index, f, indent=2, sort_keys=True)
+        f.write("\n")
+    for entry in index:
+        print(f"plot_figures: {entry['files'][0]}: {entry['measured_points']} measured, "
+              f"{entry['predicted_points']} predicted points from {entry['sources'][0]['path']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
