@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@testable import Replication
+
+/// The repository root, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Runs `scripts/plot_figures.py` with the project's virtualenv (made by `scripts/ensure-deps --python`).
+func runFigureScript(package: URL) throws -> (status: Int32, output: String) {
+    let python = repositoryRoot.appendingPathComponent(".venv/bin/python")
+    guard FileManager.default.isExecutableFile(atPath: python.path) else {
+        Issue.record("no \(python.path): run scripts/ensure-deps --python (scripts/test does)")
+        return (-1, "")
+    }
+    let process = Process()
+    process.executableURL = python
+    process.arguments = [repositoryRoot.appendingPathComponent("scripts/plot_figures.py").path, package.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,median_ms,status"
+
+@Test func everyFigureExistsAndIsDrawnFromTheCSVItNames() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convsweep-fig-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for sub in ["data", "fit"] {
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+    }
+    // Experiment B: 2 series x 5 kernels, one row not measured; experiment E: 1 series x 4 points.
+    var b = [header], e = [header], regression = [header], predictions = ["config_id,predicted_ms"]
+    for cin in [50, 100] {
+        for k in 1...5 {
+            let h = Int((300.0 / Double(k)).rounded())
+            let flops = 2 * k * k * cin * cin * h * h
+            let status = (cin == 100 && k == 5) ? "dropped: max_gflop" : "ok"
+            b.append("B/\(cin)/\(k),B,Cin=\(cin),\(h),\(h),\(cin),\(cin),\(k),\(k),1,\(flops),\(Double(flops) / 4e7),\(status)")
+            predictions.append("B/\(cin)/\(k),\(Double(flops) / 5e7)")
+        }
+    }
+    for cout in [10, 20, 40, 80] {
+        e.append("E/\(cout),E,Cin=50,100,100,50,\(cout),3,3,1,\(9e6 * Double(cout)),\(Double(cout) * 0.2),ok")
+        predictions.append("E/\(cout),\(Double(cout) * 0.15)")
+    }
+    for i in 0..<12 {
+        let k = i % 3 + 1
+        regression.append("R\(i),regression,sample,8,8,10,10,\(k),\(k),1,1e6,\(Double(i + 1)),ok")
+        predictions.append("R\(i),\(Double(i + 1) * 1.1)")
+    }
+    try (b.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("data/exp-b.csv"), atomically: true, encoding: .utf8)
+    try (e.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("data/exp-e.csv"), atomically: true, encoding: .utf8)
+    try (regression.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("data/regression.csv"), atomically: true, encoding: .utf8)
+    try (predictions.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("fit/predictions.csv"), atomically: true, encoding: .utf8)
+
+    let (status, output) = try runFigureScript(package: dir)
+    #expect(status == 0, "plot_figures.py failed: \(output)")
+
+    struct Source: Decodable { var path: String; var sha256: String; var rows_used: Int }
+    struct Entry: Decodable {
+        var experiment: String; var files: [String]; var measured_points: Int; var predicted_points: Int
+        var sources: [Source]
+    }
+    let index = try JSONDecoder().decode(
+        [Entry].self, from: Data(contentsOf: dir.appendingPathComponent("figures/index.json")))
+    #expect(index.map(\.experiment) == ["B", "E", "regression"])
+    let expectedPoints = ["B": 9, "E": 4, "regression": 12]
+    for entry in index {
+        for file in entry.files {
+            let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(file).path)
+            #expect((attributes[.size] as? Int ?? 0) > 1000, "\(file) is missing or empty")
+        }
+        #expect(entry.measured_points == expectedPoints[entry.experiment])
+        #expect(entry.predicted_points == expectedPoints[entry.experiment])
+        for source in entry.sources {
+            #expect(try Checksums.sha256(of: dir.appendingPathComponent(source.path)) == source.sha256,
+                "\(entry.experiment) names \(source.path) with a hash that is not the file's")
+        }
+        #expect(entry.sources.first?.path.hasPrefix("data/") == true)
+    }
+}
