@@ -10,6 +10,14 @@ public struct Samples: Sendable {
     public var warmUpRuns: Int
     /// Why timing stopped.
     public var stopReason: StopReason
+
+    public init(times: [Double], lowering: [Double], gemm: [Double], warmUpRuns: Int, stopReason: StopReason) {
+        self.times = times
+        self.lowering = lowering
+        self.gemm = gemm
+        self.warmUpRuns = warmUpRuns
+        self.stopReason = stopReason
+    }
 }
 
 /// Runs a body repeatedly under a ``StopRule``, timing each execution with ``Timer``.

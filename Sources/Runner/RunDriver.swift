@@ -48,6 +48,24 @@ public enum RunDriver {
         outputDirectory: String, commandLine: [String] = CommandLine.arguments,
         toolVersion: String = "0.1.0"
     ) throws -> RunSummary {
+        let sweepFiles = try sweepPaths.map { path -> RunManifest.SweepFile in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw RunError.badOption("cannot read sweep file \(path)")
+            }
+            return RunManifest.SweepFile(path: path, sha256: sha256Hex(data))
+        }
+        return try run(
+            sweepFiles: sweepFiles, configurations: configurations, options: options,
+            outputDirectory: outputDirectory, commandLine: commandLine, toolVersion: toolVersion)
+    }
+
+    /// Like ``run(sweepPaths:configurations:options:outputDirectory:commandLine:toolVersion:)``,
+    /// with the sweep files already hashed.
+    public static func run(
+        sweepFiles: [RunManifest.SweepFile], configurations: [SweepConfiguration], options: RunOptions,
+        outputDirectory: String, commandLine: [String] = CommandLine.arguments,
+        toolVersion: String = "0.1.0"
+    ) throws -> RunSummary {
         // 1. Check everything that can be checked before touching the directory.
         do { try options.stopRule.validate() } catch { throw RunError.badOption(error.description) }
         guard options.threads >= 1 else { throw RunError.badOption("--threads must be at least 1, got \(options.threads)") }
@@ -55,12 +73,6 @@ public enum RunDriver {
         var seen = Set<String>()
         for c in configurations where !seen.insert(c.id).inserted {
             throw RunError.badOption("configuration id \(c.id) appears more than once in the sweeps")
-        }
-        let sweepFiles = try sweepPaths.map { path -> RunManifest.SweepFile in
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw RunError.badOption("cannot read sweep file \(path)")
-            }
-            return RunManifest.SweepFile(path: path, sha256: sha256Hex(data))
         }
         let topology: Topology
         do { topology = try Topology() } catch { throw RunError.machine("\(error)") }
