@@ -59,6 +59,18 @@ public enum RunDriver {
             outputDirectory: outputDirectory, commandLine: commandLine, toolVersion: toolVersion)
     }
 
+    /// Runs loaded sweeps: their configurations in file order, each file hashed from the bytes
+    /// it was loaded from (``Sweep/contents``), so the hash is of exactly what was expanded.
+    public static func run(
+        sweeps: [Sweep], options: RunOptions, outputDirectory: String,
+        commandLine: [String] = CommandLine.arguments, toolVersion: String = "0.1.0"
+    ) throws -> RunSummary {
+        try run(
+            sweepFiles: sweeps.map { RunManifest.SweepFile(path: $0.path, sha256: sha256Hex($0.contents)) },
+            configurations: sweeps.flatMap(\.configurations), options: options, outputDirectory: outputDirectory,
+            commandLine: commandLine, toolVersion: toolVersion)
+    }
+
     /// Like ``run(sweepPaths:configurations:options:outputDirectory:commandLine:toolVersion:)``,
     /// with the sweep files already hashed.
     public static func run(
