@@ -1,0 +1,96 @@
+import CHwloc
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The CPUs one thread of this process may run on, read from `/proc/self/task/TID/status`.
+public struct ThreadAffinity: Codable, Hashable, Sendable {
+    /// The kernel thread id.
+    public var tid: Int
+    /// The thread's name (`/proc/self/task/TID/comm`).
+    public var name: String
+    /// `Cpus_allowed_list`, as operating-system PU indexes.
+    public var allowed: [Int]
+}
+
+/// The binding of the whole process to a cpuset, and the evidence that it held.
+public struct ProcessBinding: Codable, Hashable, Sendable {
+    /// The PUs bound to (operating-system indexes).
+    public var cpuset: [Int]
+    /// How the binding was made.
+    public var method: String
+    /// Every thread of the process after binding, with its allowed CPUs.
+    public var threads: [ThreadAffinity]
+
+    /// Whether every thread may run only on ``cpuset``.
+    public var held: Bool { !threads.isEmpty && threads.allSatisfy { $0.allowed == cpuset } }
+
+    /// Binds every thread of this process (OpenBLAS's workers included) to `cpuset`, then checks
+    /// from `/proc/self/task/*/status` that each thread's allowed CPUs are exactly `cpuset`.
+    ///
+    /// The process is bound with `hwloc_set_cpubind(HWLOC_CPUBIND_PROCESS)`, then each thread
+    /// listed under `/proc/self/task` is bound again with `hwloc_set_proc_cpubind(…, THREAD)`, so
+    /// that a thread hwloc missed is caught. Threads created later inherit the binding.
+    ///
+    /// - Throws: ``TopologyError`` when the binding fails or does not hold on some thread.
+    public static func bind(_ topology: Topology, to cpuset: [Int]) throws -> ProcessBinding {
+        guard !cpuset.isEmpty else { throw TopologyError("cannot bind to an empty cpuset") }
+        let bitmap = CPUSet.bitmap(cpuset)
+        defer { hwloc_bitmap_free(bitmap) }
+        let list = CPUSet.format(cpuset)
+        guard hwloc_set_cpubind(topology.handle, bitmap, Int32(HWLOC_CPUBIND_PROCESS.rawValue)) == 0
+        else {
+            throw TopologyError("hwloc could not bind the process to cpuset \(list): \(errnoText())")
+        }
+        for tid in taskIDs() {
+            if hwloc_set_proc_cpubind(
+                topology.handle, pid_t(tid), bitmap, Int32(HWLOC_CPUBIND_THREAD.rawValue)) != 0
+            {
+                // A thread may have exited since the listing; only a live thread is an error.
+                if errno != ESRCH {
+                    throw TopologyError("hwloc could not bind thread \(tid) to cpuset \(list): \(errnoText())")
+                }
+            }
+        }
+        let binding = ProcessBinding(
+            cpuset: cpuset,
+            method: "hwloc_set_cpubind(HWLOC_CPUBIND_PROCESS), then hwloc_set_proc_cpubind(HWLOC_CPUBIND_THREAD) on every /proc/self/task entry",
+            threads: currentThreads())
+        guard binding.held else {
+            let offenders = binding.threads.filter { $0.allowed != cpuset }
+                .map { "\($0.tid) (\($0.name)): \(CPUSet.format($0.allowed))" }
+            throw TopologyError(
+                "the binding to cpuset \(list) did not hold on thread(s) " + offenders.joined(separator: ", "))
+        }
+        return binding
+    }
+
+    /// The kernel thread ids of this process, from `/proc/self/task`.
+    public static func taskIDs() -> [Int] {
+        guard let directory = opendir("/proc/self/task") else { return [] }
+        defer { closedir(directory) }
+        var ids: [Int] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if let id = Int(name) { ids.append(id) }
+        }
+        return ids.sorted()
+    }
+
+    /// Every thread of this process with its allowed CPUs, read from `/proc/self/task/*/status`.
+    public static func currentThreads() -> [ThreadAffinity] {
+        taskIDs().compactMap { tid in
+            guard let status = try? readTextFile("/proc/self/task/\(tid)/status") else { return nil }
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
+                let allowed = try? CPUSet.parse(String(line.dropFirst("Cpus_allowed_list:".count)))
+            else { return nil }
+            let name = (try? readTextFile("/proc/self/task/\(tid)/comm"))?.trimmingCharacters() ?? ""
+            return ThreadAffinity(tid: tid, name: name, allowed: allowed)
+        }
+    }
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }

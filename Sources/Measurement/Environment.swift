@@ -1,0 +1,161 @@
+import ConvKernels
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The facts about the machine and build a replicator needs, captured at the start of a run.
+public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
+    /// `gethostname`.
+    public var hostName: String
+    /// `uname`: system name, release, version and machine.
+    public var kernel: String
+    /// `PRETTY_NAME` from `/etc/os-release`, when readable.
+    public var operatingSystem: String?
+    /// The Swift compiler that built convsweep (compile-time `#if compiler`).
+    public var swiftCompiler: String
+    /// `debug` or `release`.
+    public var buildConfiguration: String
+    /// hwloc's version.
+    public var hwlocVersion: String
+    /// The CPU model.
+    public var cpuModel: String
+    /// Packages, cores and processing units of the machine.
+    public var packages: Int
+    public var cores: Int
+    public var processingUnits: Int
+    /// Processing units this process was allowed at start (before binding).
+    public var allowedProcessingUnits: String
+    /// Every cache level, from hwloc.
+    public var caches: [CacheLevel]
+    /// `scaling_governor` of each bound CPU (`cpuN: governor`); empty when not readable.
+    public var governors: [String]
+    /// The 1, 5 and 15 minute load averages at capture.
+    public var loadAverage: [Double]
+    /// OpenBLAS version, build configuration, kernel set, threading model, detected processors.
+    public var openBLASVersion: String
+    public var openBLASConfig: String
+    public var openBLASCore: String
+    public var openBLASParallelism: String
+    public var openBLASProcessors: Int
+
+    /// Captures the environment; `cpuset` names the CPUs whose governor is read.
+    public static func capture(topology: Topology, cpuset: [Int]) -> EnvironmentSnapshot {
+        EnvironmentSnapshot(
+            hostName: hostName(), kernel: kernelDescription(), operatingSystem: operatingSystemName(),
+            swiftCompiler: swiftCompilerVersion, buildConfiguration: buildConfiguration,
+            hwlocVersion: Topology.hwlocVersion, cpuModel: topology.cpuModel,
+            packages: topology.packageCount, cores: topology.coreCount,
+            processingUnits: topology.processingUnitCount,
+            allowedProcessingUnits: CPUSet.format(topology.allowedProcessingUnits),
+            caches: topology.caches, governors: governors(cpuset), loadAverage: loadAverage(),
+            openBLASVersion: OpenBLAS.version, openBLASConfig: OpenBLAS.config,
+            openBLASCore: OpenBLAS.coreName, openBLASParallelism: OpenBLAS.parallelism,
+            openBLASProcessors: OpenBLAS.processorCount)
+    }
+
+    /// `debug` or `release`, as this binary was built.
+    public static var buildConfiguration: String {
+        #if DEBUG
+            return "debug"
+        #else
+            return "release"
+        #endif
+    }
+
+    /// The compiler version this binary was built with, to the minor version.
+    public static var swiftCompilerVersion: String {
+        #if compiler(>=6.4)
+            return "Swift >= 6.4"
+        #elseif compiler(>=6.3)
+            return "Swift 6.3"
+        #elseif compiler(>=6.2)
+            return "Swift 6.2"
+        #elseif compiler(>=6.1)
+            return "Swift 6.1"
+        #elseif compiler(>=6.0)
+            return "Swift 6.0"
+        #else
+            return "Swift < 6.0"
+        #endif
+    }
+
+    /// The host name.
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(cString: buffer)
+    }
+
+    /// `sysname release version machine` from `uname`.
+    public static func kernelDescription() -> String {
+        var name = utsname()
+        guard uname(&name) == 0 else { return "unknown" }
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        }
+        return [field(name.sysname), field(name.release), field(name.version), field(name.machine)]
+            .joined(separator: " ")
+    }
+
+    /// `PRETTY_NAME` from `/etc/os-release`.
+    public static func operatingSystemName() -> String? {
+        guard let text = try? readTextFile("/etc/os-release") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
+            return String(line.dropFirst("PRETTY_NAME=".count)).replacingQuotes()
+        }
+        return nil
+    }
+
+    /// The frequency governor of each CPU in `cpuset` that exposes one.
+    public static func governors(_ cpuset: [Int]) -> [String] {
+        cpuset.compactMap { cpu in
+            guard let text = try? readTextFile("/sys/devices/system/cpu/cpu\(cpu)/cpufreq/scaling_governor")
+            else { return nil }
+            return "cpu\(cpu): \(text.trimmingCharacters())"
+        }
+    }
+
+    /// The 1, 5 and 15 minute load averages (empty when unavailable).
+    public static func loadAverage() -> [Double] {
+        var values = [Double](repeating: 0, count: 3)
+        return getloadavg(&values, 3) == 3 ? values : []
+    }
+
+    /// Warnings about this environment that make timings less trustworthy.
+    ///
+    /// - Parameter busyThreshold: a 1-minute load average at or above this warns of a busy machine.
+    public func warnings(busyThreshold: Double) -> [String] {
+        var result: [String] = []
+        if buildConfiguration == "debug" {
+            result.append("debug build: convsweep's own code (im2col lowering) runs unoptimised; build with -c release")
+        }
+        for governor in governors where !governor.hasSuffix(": performance") {
+            result.append("frequency governor \(governor) scales the clock; set it to performance")
+        }
+        if let load = loadAverage.first, load >= busyThreshold {
+            result.append(
+                "busy machine: 1-minute load average \(load) with \(processingUnits) PUs; timings may be noisy")
+        }
+        return result
+    }
+}
+
+extension String {
+    fileprivate func replacingQuotes() -> String {
+        var s = Substring(self)
+        if s.first == "\"" { s.removeFirst() }
+        if s.last == "\"" { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Free physical memory the kernel could give this process now (`MemAvailable`), in bytes.
+public func availableMemoryBytes() -> Int? {
+    guard let text = try? readTextFile("/proc/meminfo") else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+        let fields = line.split(separator: " ")
+        if fields.count >= 2, let kib = Int(fields[1]) { return kib * 1024 }
+    }
+    return nil
+}

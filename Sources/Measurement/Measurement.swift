@@ -1,2 +1,0 @@
-/// The Measurement stage of convsweep.
-public enum MeasurementModule {}

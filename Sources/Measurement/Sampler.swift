@@ -1,0 +1,74 @@
+/// The times of one configuration: warm-up, then timed runs until the stop rule says stop.
+public struct Samples: Sendable {
+    /// Wall times of the timed runs, seconds, in run order.
+    public var times: [Double]
+    /// Lowering (im2col) seconds of each timed run.
+    public var lowering: [Double]
+    /// GEMM seconds of each timed run.
+    public var gemm: [Double]
+    /// Warm-up runs made before timing.
+    public var warmUpRuns: Int
+    /// Why timing stopped.
+    public var stopReason: StopReason
+
+    public init(times: [Double], lowering: [Double], gemm: [Double], warmUpRuns: Int, stopReason: StopReason) {
+        self.times = times
+        self.lowering = lowering
+        self.gemm = gemm
+        self.warmUpRuns = warmUpRuns
+        self.stopReason = stopReason
+    }
+}
+
+/// Runs a body repeatedly under a ``StopRule``, timing each execution with ``Timer``.
+///
+/// The body returns its phase times (lowering, GEMM) as measured inside it; the sampler times the
+/// whole call. Between runs, outside the timed region, `betweenRuns` is called (cache eviction).
+public struct Sampler {
+    public var rule: StopRule
+    public var betweenRuns: (() -> Void)?
+
+    public init(rule: StopRule, betweenRuns: (() -> Void)? = nil) {
+        self.rule = rule
+        self.betweenRuns = betweenRuns
+    }
+
+    /// Warms up (until two successive times agree within the target, at least one run, at most
+    /// `rule.warmUpSeconds`), then makes timed runs until the stop rule stops.
+    public func measure(_ body: () -> (lowering: Double, gemm: Double)) -> Samples {
+        var warmUpRuns = 0
+        var previous = Double.nan
+        let warmUpStart = Timer.nanoseconds()
+        while true {
+            betweenRuns?()
+            let t0 = Timer.nanoseconds()
+            _ = body()
+            let time = Double(Timer.nanoseconds() - t0) * 1e-9
+            warmUpRuns += 1
+            if abs(time / previous - 1) <= rule.target { break }
+            if Double(Timer.nanoseconds() - warmUpStart) * 1e-9 >= rule.warmUpSeconds { break }
+            previous = time
+        }
+        var samples = Samples(times: [], lowering: [], gemm: [], warmUpRuns: warmUpRuns, stopReason: .maxRuns)
+        let capacity = rule.fixedRuns ?? rule.maxRuns
+        samples.times.reserveCapacity(capacity)
+        samples.lowering.reserveCapacity(capacity)
+        samples.gemm.reserveCapacity(capacity)
+        var elapsed = 0.0
+        while true {
+            betweenRuns?()
+            let t0 = Timer.nanoseconds()
+            let phases = body()
+            let t1 = Timer.nanoseconds()
+            let time = Double(t1 - t0) * 1e-9
+            elapsed += time
+            samples.times.append(time)
+            samples.lowering.append(phases.lowering)
+            samples.gemm.append(phases.gemm)
+            if let reason = rule.decision(times: samples.times, elapsed: elapsed) {
+                samples.stopReason = reason
+                return samples
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Order statistics and moments of a sample of times.
+public enum Statistics {
+    /// The median (mean of the two middle values for an even count); NaN when empty.
+    public static func median(_ values: [Double]) -> Double {
+        quantile(values.sorted(), 0.5)
+    }
+
+    /// The `p`-quantile of ascending `sorted` values, linearly interpolated (R type 7, NumPy's
+    /// default); NaN when empty.
+    public static func quantile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        let position = p * Double(sorted.count - 1)
+        let below = Int(position.rounded(.down))
+        let above = min(below + 1, sorted.count - 1)
+        let fraction = position - Double(below)
+        return sorted[below] + (sorted[above] - sorted[below]) * fraction
+    }
+
+    /// The 1-based rank `j` of the lower end of the distribution-free confidence interval of the
+    /// median of `n` values: [x₍ⱼ₎, x₍ₙ₋ⱼ₊₁₎] covers the median with probability
+    /// 1 − 2·P(B < j), B ~ Binomial(n, ½), the largest `j` with that coverage ≥ `confidence`.
+    /// Returns 1 (the interval [min, max]) when no rank reaches the confidence (n ≤ 5 at 95%).
+    public static func medianConfidenceRank(count n: Int, confidence: Double = 0.95) -> Int {
+        guard n > 0 else { return 1 }
+        let tail = (1 - confidence) / 2
+        // log P(B = k) = log C(n, k) − n log 2, summed in linear space from k = 0 upwards.
+        // log k! for k = 0 … n, by summation (exact enough for n up to millions).
+        var logFactorial = [Double](repeating: 0, count: n + 1)
+        for k in stride(from: 1, through: n, by: 1) { logFactorial[k] = logFactorial[k - 1] + log(Double(k)) }
+        let logHalfPower = Double(n) * log(0.5)
+        var cumulative = 0.0
+        var j = 0
+        while j < n / 2 {
+            let logP = logFactorial[n] - logFactorial[j] - logFactorial[n - j] + logHalfPower
+            if cumulative + exp(logP) > tail { break }
+            cumulative += exp(logP)
+            j += 1
+        }
+        // P(B < j) = cumulative ≤ tail, so rank j (1-based) is valid; j = 0 means none is.
+        return max(j, 1)
+    }
+
+    /// The distribution-free (binomial order-statistic) confidence interval of the median.
+    public static func medianConfidenceInterval(
+        _ sorted: [Double], confidence: Double = 0.95
+    ) -> (low: Double, high: Double) {
+        guard !sorted.isEmpty else { return (.nan, .nan) }
+        let j = medianConfidenceRank(count: sorted.count, confidence: confidence)
+        return (sorted[j - 1], sorted[sorted.count - j])
+    }
+}
+
+/// What a sample of execution times looks like: the figures of one measurements.csv row.
+public struct SampleSummary: Codable, Hashable, Sendable {
+    /// The number of timed runs.
+    public var count: Int
+    public var median: Double
+    public var mean: Double
+    public var minimum: Double
+    public var maximum: Double
+    /// The first quartile.
+    public var p25: Double
+    /// The third quartile.
+    public var p75: Double
+    /// The sample standard deviation (n − 1); 0 for a single value.
+    public var standardDeviation: Double
+    /// The lower end of the 95% confidence interval of the median.
+    public var ci95Low: Double
+    /// The upper end of the 95% confidence interval of the median.
+    public var ci95High: Double
+
+    /// Summarises `values` (any order, at least one).
+    public init(_ values: [Double]) {
+        precondition(!values.isEmpty, "a summary needs at least one value")
+        let sorted = values.sorted()
+        count = sorted.count
+        median = Statistics.quantile(sorted, 0.5)
+        mean = sorted.reduce(0, +) / Double(sorted.count)
+        minimum = sorted[0]
+        maximum = sorted[sorted.count - 1]
+        p25 = Statistics.quantile(sorted, 0.25)
+        p75 = Statistics.quantile(sorted, 0.75)
+        if sorted.count > 1 {
+            let m = mean
+            let squares = sorted.reduce(0) { $0 + ($1 - m) * ($1 - m) }
+            standardDeviation = (squares / Double(sorted.count - 1)).squareRoot()
+        } else {
+            standardDeviation = 0
+        }
+        (ci95Low, ci95High) = Statistics.medianConfidenceInterval(sorted)
+    }
+
+    /// The larger distance from the median to an end of its confidence interval, relative to it.
+    public var relativeHalfWidth: Double {
+        max(median - ci95Low, ci95High - median) / median
+    }
+
+    /// The interquartile range relative to the median.
+    public var relativeSpread: Double { (p75 - p25) / median }
+}

@@ -1,0 +1,80 @@
+/// When to stop repeating one configuration.
+///
+/// Adaptive (the default): after at least ``minRuns`` timed runs, stop as soon as the 95%
+/// confidence interval of the median lies within ``target`` of the median on both sides; or at
+/// ``maxRuns`` runs; or when ``maxSeconds`` of timed runs have elapsed. Fixed: exactly
+/// ``fixedRuns`` runs, no time limit (for a strict replication).
+public struct StopRule: Codable, Hashable, Sendable {
+    /// The relative half-width of the median's 95% CI to reach (0.01 = 1%).
+    public var target: Double
+    /// The fewest timed runs.
+    public var minRuns: Int
+    /// The most timed runs.
+    public var maxRuns: Int
+    /// The most seconds of timed runs per configuration.
+    public var maxSeconds: Double
+    /// A fixed number of runs instead of the adaptive rule, when set.
+    public var fixedRuns: Int?
+    /// The seconds warm-up may take at most.
+    public var warmUpSeconds: Double
+
+    public init(
+        target: Double = 0.01, minRuns: Int = 5, maxRuns: Int = 2000, maxSeconds: Double = 2,
+        fixedRuns: Int? = nil, warmUpSeconds: Double? = nil
+    ) {
+        self.target = target
+        self.minRuns = minRuns
+        self.maxRuns = maxRuns
+        self.maxSeconds = maxSeconds
+        self.fixedRuns = fixedRuns
+        self.warmUpSeconds = warmUpSeconds ?? min(0.5, maxSeconds / 4)
+    }
+
+    /// Checks the settings make sense; the message names the offending one.
+    public func validate() throws(StopRuleError) {
+        if !(target > 0 && target < 1) { throw StopRuleError("--target must be in (0, 1), got \(target)") }
+        if minRuns < 1 { throw StopRuleError("--min-runs must be at least 1, got \(minRuns)") }
+        if maxRuns < minRuns {
+            throw StopRuleError("--max-runs (\(maxRuns)) must be at least --min-runs (\(minRuns))")
+        }
+        if !(maxSeconds > 0) { throw StopRuleError("--max-seconds must be positive, got \(maxSeconds)") }
+        if let fixedRuns, fixedRuns < 1 { throw StopRuleError("--runs must be at least 1, got \(fixedRuns)") }
+    }
+
+    /// A one-line description for manifests and logs.
+    public var summary: String {
+        if let fixedRuns { return "fixed: \(fixedRuns) timed runs after warm-up" }
+        return "adaptive: stop when the 95% CI of the median (binomial order statistics) is within "
+            + "\(target * 100)% of it, after \(minRuns) to \(maxRuns) runs, at most \(maxSeconds) s"
+    }
+
+    /// Whether to stop after `times` (seconds, in run order) taking `elapsed` seconds in all.
+    public func decision(times: [Double], elapsed: Double) -> StopReason? {
+        if let fixedRuns { return times.count >= fixedRuns ? .fixedRuns : nil }
+        if times.count >= maxRuns { return .maxRuns }
+        if times.count >= minRuns {
+            let summary = SampleSummary(times)
+            if summary.relativeHalfWidth <= target { return .confidenceReached }
+        }
+        if elapsed >= maxSeconds { return .maxSeconds }
+        return nil
+    }
+}
+
+/// Why timed runs of a configuration stopped; recorded as `stop_reason`.
+public enum StopReason: String, Codable, Hashable, Sendable {
+    /// The median's CI reached the target.
+    case confidenceReached = "ci-target"
+    /// The adaptive rule hit `--max-runs`.
+    case maxRuns = "max-runs"
+    /// The adaptive rule hit `--max-seconds`.
+    case maxSeconds = "max-seconds"
+    /// `--runs N` runs were made.
+    case fixedRuns = "fixed-runs"
+}
+
+/// Invalid stop-rule settings.
+public struct StopRuleError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,41 @@
+import ConvKernels
+import Crypto
+import Measurement
+import Sweeps
+
+/// A hash of strings that is the same in every process, build and Swift version
+/// (unlike `Hasher`, which is seeded per process): the first 8 bytes of SHA-256, big-endian.
+public enum StableHash {
+    public static func of(_ text: String) -> UInt64 {
+        let digest = SHA256.hash(data: Array(text.utf8))
+        return digest.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) }
+    }
+}
+
+/// The order configurations are measured in.
+public enum ConfigurationOrder {
+    /// `configurations` in a seeded random order (Fisher–Yates with SplitMix64, written out here so
+    /// that the permutation never changes with the standard library).
+    public static func shuffled<T>(_ items: [T], seed: UInt64) -> [T] {
+        var items = items
+        var generator = SplitMix64(seed: seed)
+        var i = items.count - 1
+        while i > 0 {
+            let j = Int(generator.next() % UInt64(i + 1))
+            items.swapAt(i, j)
+            i -= 1
+        }
+        return items
+    }
+
+    /// The configurations of `shard` (all when nil), in `order`.
+    public static func arrange(
+        _ configurations: [SweepConfiguration], order: RunOptions.Order, seed: UInt64, shard: Shard?
+    ) -> [SweepConfiguration] {
+        let selected = configurations.filter { shard?.contains($0.id) ?? true }
+        switch order {
+        case .given: return selected
+        case .random: return shuffled(selected, seed: seed)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Reports a run's progress on standard error: a live line on a terminal (done/total, elapsed,
+/// ETA from the FLOPs still to run, current configuration), else a line every 5%.
+public final class ProgressReporter {
+    private let total: Int
+    private let totalFlops: Double
+    private let isTerminal: Bool
+    private let enabled: Bool
+    private let start = Date()
+    private var done = 0
+    private var doneFlops = 0.0
+    private var lastPercentStep = -1
+
+    /// - Parameters:
+    ///   - total: configurations to handle in this session.
+    ///   - totalFlops: their FLOPs (one forward pass each), for the ETA.
+    public init(total: Int, totalFlops: Double, enabled: Bool = true, isTerminal: Bool = isatty(2) != 0) {
+        self.total = total
+        self.totalFlops = totalFlops
+        self.enabled = enabled
+        self.isTerminal = isTerminal
+    }
+
+    /// Shows that `id` is being measured (terminal only).
+    public func starting(_ id: String) {
+        guard enabled, isTerminal else { return }
+        write("\r\u{1B}[K" + line(current: id))
+    }
+
+    /// Records that a configuration of `flops` FLOPs is finished.
+    public func finished(_ id: String, flops: Double) {
+        done += 1
+        doneFlops += flops
+        guard enabled else { return }
+        if isTerminal {
+            write("\r\u{1B}[K" + line(current: id))
+        } else {
+            let step = total == 0 ? 20 : done * 20 / total
+            if step > lastPercentStep {
+                lastPercentStep = step
+                write(line(current: id) + "\n")
+            }
+        }
+    }
+
+    /// Ends the live line.
+    public func close() {
+        if enabled && isTerminal { write("\n") }
+    }
+
+    /// Prints a message on its own line.
+    public func message(_ text: String) {
+        guard enabled else { return }
+        write((isTerminal ? "\r\u{1B}[K" : "") + text + "\n")
+    }
+
+    /// The progress line: `[done/total pct%] elapsed, ETA, current`.
+    public func line(current: String) -> String {
+        let elapsed = Date().timeIntervalSince(start)
+        let percent = total == 0 ? 100 : 100 * done / total
+        var text = "[\(done)/\(total) \(percent)%] elapsed \(Self.duration(elapsed))"
+        if doneFlops > 0 && done < total {
+            let remaining = elapsed * (totalFlops - doneFlops) / doneFlops
+            text += ", ETA \(Self.duration(max(0, remaining)))"
+        }
+        return text + " — " + current
+    }
+
+    /// `1h02m`, `3m05s`, `12s`.
+    public static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+        if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+        return "\(s)s"
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The files of a run directory, its lock, and crash-safe appends.
+public struct RunDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public var manifestPath: String { path + "/manifest.json" }
+    public var topologyPath: String { path + "/topology.xml" }
+    public var measurementsPath: String { path + "/measurements.csv" }
+    public var samplesPath: String { path + "/samples.csv" }
+    public var lockPath: String { path + "/.lock" }
+
+    /// Whether a manifest exists (the directory holds a run).
+    public var holdsRun: Bool { FileManager.default.fileExists(atPath: manifestPath) }
+
+    /// Creates the directory if missing; refuses a non-empty directory that holds no run.
+    public func prepare() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw RunError.directory("\(path) exists and is not a directory") }
+            let contents = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 != ".lock" }
+            if !contents.isEmpty && !holdsRun {
+                throw RunError.directory(
+                    "\(path) is not empty and holds no manifest.json: not a convsweep run directory; choose another --out")
+            }
+        } else {
+            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw RunError.directory("cannot create \(path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Takes the directory's lock (`flock` on `.lock`, released by the kernel if the process dies).
+    ///
+    /// - Throws: ``RunError/directory(_:)`` when another process holds it.
+    public func lock() throws -> RunLock {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunError.directory("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            close(fd)
+            throw RunError.directory(
+                "\(path) is in use by another convsweep run\(holder.isEmpty ? "" : " (pid \(holder))")")
+        }
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        return RunLock(descriptor: fd)
+    }
+
+    /// Writes `data` to `path` atomically (temporary file, fsync, rename, fsync of the directory).
+    public func writeAtomically(_ data: Data, to file: String) throws {
+        let temporary = file + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunError.directory("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        let ok = data.withUnsafeBytes { writeAll(fd, $0) }
+        fsync(fd)
+        close(fd)
+        guard ok, rename(temporary, file) == 0 else {
+            throw RunError.directory("cannot write \(file): \(String(cString: strerror(errno)))")
+        }
+        syncDirectory()
+    }
+
+    func syncDirectory() {
+        let fd = open(path, O_RDONLY | O_DIRECTORY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+}
+
+/// A held lock on a run directory; released on ``release()`` or when the process ends.
+public final class RunLock {
+    private var descriptor: Int32
+    init(descriptor: Int32) { self.descriptor = descriptor }
+    /// Releases the lock.
+    public func release() {
+        if descriptor >= 0 {
+            flock(descriptor, LOCK_UN)
+            close(descriptor)
+            descriptor = -1
+        }
+    }
+    deinit { release() }
+}
+
+/// An append-only CSV file written one line at a time, each line flushed to disk (`fsync`)
+/// before the next configuration runs, so a crash loses at most the line being written.
+public final class AppendOnlyFile {
+    public let path: String
+    private let descriptor: Int32
+
+    /// Opens `path` for appending, creating it with `header` when missing or empty.
+    ///
+    /// A last line without its newline (torn by a kill mid-write) is cut off; its count is
+    /// reported in ``droppedTornLines``.
+    public init(path: String, header: String) throws {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunError.directory("cannot open \(path): \(String(cString: strerror(errno)))") }
+        descriptor = fd
+        let size = lseek(fd, 0, SEEK_END)
+        droppedTornLines = 0
+        if size > 0 {
+            let keep = try AppendOnlyFile.completeLength(fd: fd, size: Int(size))
+            if keep < Int(size) {
+                ftruncate(fd, off_t(keep))
+                droppedTornLines = 1
+            }
+        }
+        if lseek(fd, 0, SEEK_END) == 0 {
+            try append(header)
+        }
+    }
+
+    /// 1 when a torn last line was dropped on opening, else 0.
+    public private(set) var droppedTornLines: Int
+
+    deinit { close(descriptor) }
+
+    /// The length of the file up to and including its last newline.
+    private static func completeLength(fd: Int32, size: Int) throws -> Int {
+        var position = size
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while position > 0 {
+            let chunk = min(buffer.count, position)
+            position -= chunk
+            let n = pread(fd, &buffer, chunk, off_t(position))
+            guard n == chunk else { throw RunError.directory("cannot read the end of a file") }
+            if let last = buffer[0..<chunk].lastIndex(of: UInt8(ascii: "\n")) { return position + last + 1 }
+        }
+        return 0
+    }
+
+    /// Appends `text` (one or more complete lines) and flushes it to disk.
+    public func append(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        let ok = bytes.withUnsafeBytes { writeAll(descriptor, $0) }
+        guard ok, fsync(descriptor) == 0 else {
+            throw RunError.directory("cannot append to \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Bool {
+    var offset = 0
+    while offset < buffer.count {
+        let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return false
+        }
+        offset += n
+    }
+    return true
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Measurement
+
+/// manifest.json: everything a replicator needs to interpret and repeat a run directory.
+///
+/// Written when the run starts (`status` `running`), rewritten atomically when each session
+/// ends. See docs/run-directory.md for every field.
+public struct RunManifest: Codable, Hashable, Sendable {
+    /// The manifest format; bumped on incompatible change.
+    public var formatVersion: Int = 1
+    /// `running`, `complete` (every configuration has a row) or `interrupted`.
+    public var status: String
+    public var tool: ToolInfo
+    /// The sweep files, with SHA-256 of their bytes.
+    public var sweeps: [SweepFile]
+    /// Configurations in the sweeps (before sharding), to measure in this directory, and measured.
+    public var configurationCount: Int
+    public var shardConfigurationCount: Int
+    public var settings: Settings
+    public var machine: EnvironmentSnapshot
+    public var binding: ProcessBinding
+    public var timer: TimerCalibration
+    /// Each invocation that wrote to this directory (the first, then resumes).
+    public var sessions: [Session]
+    /// Everything that makes the results less trustworthy, from every session.
+    public var warnings: [String]
+    /// For a merged directory: the directories merged.
+    public var mergedFrom: [MergedSource]?
+
+    /// convsweep's version and commit.
+    public struct ToolInfo: Codable, Hashable, Sendable {
+        public var name: String
+        public var version: String
+        /// `git rev-parse HEAD` of the source tree, with `-dirty` when it had changes; nil if unknown.
+        public var gitCommit: String?
+        public init(name: String = "convsweep", version: String, gitCommit: String?) {
+            self.name = name
+            self.version = version
+            self.gitCommit = gitCommit
+        }
+    }
+
+    /// A sweep file and the SHA-256 of its bytes.
+    public struct SweepFile: Codable, Hashable, Sendable {
+        public var path: String
+        public var sha256: String
+        public init(path: String, sha256: String) {
+            self.path = path
+            self.sha256 = sha256
+        }
+    }
+
+    /// The settings results depend on; a resume must match them exactly.
+    public struct Settings: Codable, Hashable, Sendable {
+        public var cpuset: String
+        /// `default (last core, hwloc)` or `--cpuset`.
+        public var cpusetChosenBy: String
+        public var threads: Int
+        public var stopRule: StopRule
+        public var stopRuleDescription: String
+        public var order: RunOptions.Order
+        public var seed: UInt64
+        /// The seed of the tensors' values (each configuration's `fillRandom`).
+        public var dataSeed: UInt64
+        /// The seed of the positions checked on each configuration's first run.
+        public var verificationSeed: UInt64
+        public var verificationSamples: Int
+        public var cache: RunOptions.CacheState
+        /// Bytes written per eviction with `cache` cold.
+        public var evictionBytes: Int?
+        public var workspaceLimit: Int
+        public var shard: Shard?
+        public var keepSamples: Bool
+        public var openBLASThreads: Int
+    }
+
+    /// One invocation.
+    public struct Session: Codable, Hashable, Sendable {
+        public var commandLine: [String]
+        public var startedAt: String
+        public var endedAt: String?
+        /// Load averages at the start of the session.
+        public var loadAverage: [Double]
+        public var hostName: String
+        /// Configurations this session measured or recorded.
+        public var rowsWritten: Int
+        /// Rows of a torn or partial last line dropped when the session resumed.
+        public var tornLinesDropped: Int
+    }
+
+    /// A directory joined by `convsweep merge`.
+    public struct MergedSource: Codable, Hashable, Sendable {
+        public var directory: String
+        public var shard: Shard?
+        public var hostName: String
+        public var rows: Int
+        public var topologySHA256: String
+    }
+
+    /// Reads manifest.json at `path`.
+    public static func read(path: String) throws -> RunManifest {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunError.format("cannot read \(path)")
+        }
+        do { return try JSONDecoder().decode(RunManifest.self, from: data) } catch {
+            throw RunError.format("\(path) is not a convsweep manifest (\(error))")
+        }
+    }
+
+    /// The JSON text (pretty, sorted keys).
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Why `other` (a new invocation) may not add rows to this run; nil when it may.
+    ///
+    /// The sweeps (by hash), the machine (host, CPU model, OpenBLAS build) and every setting
+    /// must agree.
+    public func incompatibility(with other: RunManifest) -> String? {
+        var differences: [String] = []
+        if sweeps.map(\.sha256) != other.sweeps.map(\.sha256) {
+            differences.append(
+                "sweeps differ (\(sweeps.map(\.path).joined(separator: " ")) vs \(other.sweeps.map(\.path).joined(separator: " ")), by SHA-256)")
+        }
+        if machine.hostName != other.machine.hostName {
+            differences.append("host \(machine.hostName) vs \(other.machine.hostName)")
+        }
+        differences += machineDifferences(with: other)
+        differences += settingsDifferences(with: other)
+        return differences.isEmpty ? nil : differences.joined(separator: "; ")
+    }
+
+    /// Differences of CPU and libraries (not host name).
+    func machineDifferences(with other: RunManifest) -> [String] {
+        var differences: [String] = []
+        if machine.cpuModel != other.machine.cpuModel {
+            differences.append("CPU \(machine.cpuModel) vs \(other.machine.cpuModel)")
+        }
+        if machine.openBLASConfig != other.machine.openBLASConfig || machine.openBLASCore != other.machine.openBLASCore {
+            differences.append(
+                "OpenBLAS \(machine.openBLASConfig) (\(machine.openBLASCore)) vs \(other.machine.openBLASConfig) (\(other.machine.openBLASCore))")
+        }
+        if machine.buildConfiguration != other.machine.buildConfiguration {
+            differences.append("build \(machine.buildConfiguration) vs \(other.machine.buildConfiguration)")
+        }
+        return differences
+    }
+
+    /// Differences of settings, the shard excepted when `ignoringShard`.
+    func settingsDifferences(with other: RunManifest, ignoringShard: Bool = false) -> [String] {
+        var a = settings
+        var b = other.settings
+        if ignoringShard {
+            a.shard = nil
+            b.shard = nil
+        }
+        guard a != b else { return [] }
+        var differences: [String] = []
+        func compare<T: Equatable>(_ name: String, _ x: T, _ y: T) {
+            if x != y { differences.append("\(name) \(x) vs \(y)") }
+        }
+        compare("cpuset", a.cpuset, b.cpuset)
+        compare("threads", a.threads, b.threads)
+        compare("stop rule", a.stopRuleDescription, b.stopRuleDescription)
+        compare("order", a.order.rawValue, b.order.rawValue)
+        compare("seed", a.seed, b.seed)
+        compare("cache", a.cache.rawValue, b.cache.rawValue)
+        compare("workspace limit", a.workspaceLimit, b.workspaceLimit)
+        compare("shard", a.shard?.description ?? "none", b.shard?.description ?? "none")
+        compare("keep samples", a.keepSamples, b.keepSamples)
+        if differences.isEmpty { differences.append("settings differ") }
+        return differences
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// Joins run directories (the shards of a sweep, or runs of disjoint parts) into a new one.
+public enum RunMerger {
+    /// Merges `directories` into `output`, which must not exist or be empty.
+    ///
+    /// The manifests must agree on sweeps (by SHA-256), CPU model, OpenBLAS build, build
+    /// configuration and every setting but the shard; host names may differ (cluster nodes).
+    /// Each configuration must appear in at most one directory.
+    ///
+    /// - Returns: the merged manifest; `status` is `complete` when every configuration of the
+    ///   sweeps has a row, else `partial`.
+    /// - Throws: ``RunError/mismatch(_:)`` for disagreeing manifests or a repeated configuration,
+    ///   ``RunError/directory(_:)`` for an output that exists and is not empty.
+    @discardableResult
+    public static func merge(
+        directories: [String], into output: String, commandLine: [String] = CommandLine.arguments
+    ) throws -> RunManifest {
+        guard !directories.isEmpty else { throw RunError.badOption("merge needs at least one run directory") }
+        let sources = directories.map(RunDirectory.init(path:))
+        var manifests: [RunManifest] = []
+        for source in sources {
+            guard source.holdsRun else { throw RunError.directory("\(source.path) holds no manifest.json: not a run directory") }
+            manifests.append(try RunManifest.read(path: source.manifestPath))
+        }
+        let first = manifests[0]
+        for (source, manifest) in zip(sources, manifests).dropFirst() {
+            var differences: [String] = []
+            if manifest.sweeps.map(\.sha256) != first.sweeps.map(\.sha256) { differences.append("sweeps differ (by SHA-256)") }
+            differences += first.machineDifferences(with: manifest)
+            differences += first.settingsDifferences(with: manifest, ignoringShard: true)
+            if !differences.isEmpty {
+                throw RunError.mismatch(
+                    "\(source.path) does not match \(sources[0].path): " + differences.joined(separator: "; "))
+            }
+        }
+        var rowsBySource: [[MeasurementRow]] = []
+        var owner: [String: String] = [:]
+        for source in sources {
+            let rows = try MeasurementsFile.read(path: source.measurementsPath)
+            for row in rows {
+                if let other = owner[row.configID] {
+                    throw RunError.mismatch("configuration \(row.configID) is in both \(other) and \(source.path)")
+                }
+                owner[row.configID] = source.path
+            }
+            rowsBySource.append(rows)
+        }
+
+        let target = RunDirectory(path: output)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+            guard isDirectory.boolValue, contents.isEmpty else {
+                throw RunError.directory("\(output) exists and is not empty; merge writes only into a new directory")
+            }
+        }
+        try target.prepare()
+        let lock = try target.lock()
+        defer { lock.release() }
+
+        var text = MeasurementsFile.header
+        for rows in rowsBySource { for row in rows { text += row.csvLine } }
+        try target.writeAtomically(Data(text.utf8), to: target.measurementsPath)
+        if manifests.allSatisfy(\.settings.keepSamples) {
+            var samples = SamplesFile.header
+            for source in sources {
+                let body = (try? String(contentsOfFile: source.samplesPath, encoding: .utf8)) ?? ""
+                samples += body.split(separator: "\n").dropFirst().map { $0 + "\n" }.joined()
+            }
+            try target.writeAtomically(Data(samples.utf8), to: target.samplesPath)
+        }
+        let topology = FileManager.default.contents(atPath: sources[0].topologyPath) ?? Data()
+        try target.writeAtomically(topology, to: target.topologyPath)
+
+        var merged = first
+        merged.settings.shard = nil
+        merged.shardConfigurationCount = first.configurationCount
+        merged.sessions = manifests.flatMap(\.sessions)
+        merged.warnings = RunDriver.unique(manifests.flatMap(\.warnings))
+        let hosts = Set(manifests.map(\.machine.hostName))
+        if hosts.count > 1 {
+            merged.warnings.append("rows come from \(hosts.count) hosts: \(hosts.sorted().joined(separator: ", "))")
+        }
+        merged.mergedFrom = zip(sources, manifests).enumerated().map { index, pair in
+            let topologyData = FileManager.default.contents(atPath: pair.0.topologyPath) ?? Data()
+            return RunManifest.MergedSource(
+                directory: pair.0.path, shard: pair.1.settings.shard, hostName: pair.1.machine.hostName,
+                rows: rowsBySource[index].count, topologySHA256: RunDriver.sha256Hex(topologyData))
+        }
+        merged.sessions.append(
+            RunManifest.Session(
+                commandLine: commandLine, startedAt: RunDriver.isoDate(), endedAt: RunDriver.isoDate(),
+                loadAverage: [], hostName: first.machine.hostName, rowsWritten: owner.count, tornLinesDropped: 0))
+        merged.status = owner.count == first.configurationCount ? "complete" : "partial"
+        try target.writeAtomically(try merged.encoded(), to: target.manifestPath)
+        return merged
+    }
+}

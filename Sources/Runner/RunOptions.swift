@@ -1,0 +1,114 @@
+import ConvKernels
+import Measurement
+
+/// How to run a sweep: binding, threads, stop rule, order, cache state, sharding, resumption.
+///
+/// The defaults are those of `convsweep run`.
+public struct RunOptions: Codable, Hashable, Sendable {
+    /// How configurations are ordered.
+    public enum Order: String, Codable, CaseIterable, Sendable {
+        /// A seeded random permutation, so that a drift of the machine does not look like a trend.
+        case random
+        /// The order of the sweep files.
+        case given
+    }
+
+    /// The cache state each timed run starts from.
+    public enum CacheState: String, Codable, CaseIterable, Sendable {
+        /// Whatever the previous run left (no eviction).
+        case warm
+        /// The last-level cache evicted between runs, outside the timed region.
+        case cold
+    }
+
+    /// The PUs to bind to (operating-system indexes); `nil` picks the last core of the machine.
+    public var cpuset: [Int]?
+    /// OpenBLAS threads.
+    public var threads: Int = 1
+    /// Relative half-width of the median's 95% CI to reach.
+    public var target: Double = 0.01
+    /// Fewest timed runs (adaptive rule).
+    public var minRuns: Int = 5
+    /// Most timed runs (adaptive rule).
+    public var maxRuns: Int = 2000
+    /// Most seconds of timed runs per configuration (adaptive rule).
+    public var maxSeconds: Double = 2
+    /// A fixed number of timed runs instead of the adaptive rule.
+    public var fixedRuns: Int?
+    /// Configuration order.
+    public var order: Order = .random
+    /// Seed of the random order and of the tensors' values.
+    public var seed: UInt64 = 20_210_301
+    /// Cache state.
+    public var cache: CacheState = .warm
+    /// Keep every timed run in samples.csv.
+    public var keepSamples: Bool = false
+    /// Run only shard `index` (1-based) of `count`, by a stable hash of the configuration id.
+    public var shard: Shard?
+    /// The largest im2col buffer in bytes.
+    public var workspaceLimit: Int = Conv2D.defaultWorkspaceLimit
+    /// Require an existing run directory to resume (rerunning into one resumes anyway).
+    public var resume: Bool = false
+    /// Output elements checked against a direct computation on each configuration's first run.
+    public var verificationSamples: Int = 64
+    /// Write progress lines to standard error.
+    public var showProgress: Bool = true
+
+    public init() {}
+
+    /// The stop rule these options describe.
+    public var stopRule: StopRule {
+        StopRule(target: target, minRuns: minRuns, maxRuns: maxRuns, maxSeconds: maxSeconds, fixedRuns: fixedRuns)
+    }
+}
+
+/// One of `count` deterministic parts of a sweep (`--shard index/count`, index from 1).
+public struct Shard: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// 1 … count.
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) throws(RunError) {
+        guard count >= 1, (1...count).contains(index) else {
+            throw RunError.badOption("--shard must be i/n with 1 ≤ i ≤ n, got \(index)/\(count)")
+        }
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `i/n`.
+    public init(parsing text: String) throws(RunError) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
+            throw RunError.badOption("--shard must be i/n (for example 2/8), got \"\(text)\"")
+        }
+        try self.init(index: i, count: n)
+    }
+
+    public var description: String { "\(index)/\(count)" }
+
+    /// Whether configuration `id` belongs to this shard.
+    public func contains(_ id: String) -> Bool {
+        Int(StableHash.of(id) % UInt64(count)) == index - 1
+    }
+}
+
+/// Why a run cannot start, or stopped.
+public enum RunError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// An option value is out of range or malformed.
+    case badOption(String)
+    /// The output directory belongs to another run, is locked, or cannot be written.
+    case directory(String)
+    /// The binding or the machine's topology failed.
+    case machine(String)
+    /// A file of a run directory does not parse.
+    case format(String)
+    /// Run directories to merge disagree.
+    case mismatch(String)
+
+    public var description: String {
+        switch self {
+        case let .badOption(m), let .directory(m), let .machine(m), let .format(m), let .mismatch(m): return m
+        }
+    }
+}

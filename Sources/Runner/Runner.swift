@@ -1,2 +1,0 @@
-/// The Runner stage of convsweep.
-public enum RunnerModule {}

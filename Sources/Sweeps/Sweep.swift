@@ -1,0 +1,120 @@
+import ConvKernels
+import Foundation
+
+/// A loaded sweep file: one experiment, its series, and every configuration it names.
+///
+/// ```swift
+/// let sweep = try Sweep.load(path: "sweeps/paper/exp-b.yaml")
+/// for configuration in sweep.configurations where configuration.isMeasured { … }
+/// ```
+///
+/// The format is described in `sweeps/README.md`.
+public struct Sweep: Sendable {
+    /// The experiment name (`A` … `G`, `regression`): the ``SweepConfiguration/experiment`` of
+    /// every configuration.
+    public var name: String
+    /// What the sweep is for, where it comes from, how it differs from the papers.
+    public var description: String
+    /// The file it was loaded from, as given.
+    public var path: String
+    /// The bytes of the file, exactly as read (for the runner to hash and record).
+    public var contents: Data
+    /// The series, in file order.
+    public var series: [SweepSeries]
+    /// The seeded sample, if the file draws one.
+    public var sample: SweepSample?
+    /// The bounds that drop configurations (empty when the file gives none).
+    public var limits: SweepLimits
+    /// How many configurations the series expand to before sampling.
+    public var expansionCount: Int
+    /// The configurations in a deterministic order: series in file order, points in loop order
+    /// (see ``SweepSeries``), only the drawn ones when the file samples. Those a limit drops are
+    /// kept, with the reason as their ``SweepConfiguration/status``.
+    public var configurations: [SweepConfiguration]
+
+    /// The most configurations a sweep may list without `sample`; above it, draw a sample.
+    public static let maximumUnsampledCount = 5_000_000
+
+    /// Reads and expands the sweep file at `path`.
+    ///
+    /// - Throws: ``SweepError`` naming the file, line, column and field of the first problem:
+    ///   malformed YAML, an unknown or missing field, a wrong type, a zero or negative value, an
+    ///   expression with an unknown name, a cycle, a division by zero or a non-integer result.
+    public static func load(path: String) throws(SweepError) -> Sweep {
+        let contents: Data
+        do {
+            contents = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SweepError(file: path, message: "cannot read the file (\((error as NSError).localizedDescription))")
+        }
+        return try Sweep(contents: contents, path: path)
+    }
+
+    /// Expands the sweep file held in `contents`; `path` names it in errors and in ``path``.
+    public init(contents: Data, path: String) throws(SweepError) {
+        guard let text = String(data: contents, encoding: .utf8) else {
+            throw SweepError(file: path, message: "the file is not UTF-8 text")
+        }
+        let file = try SweepFileReader(file: path).read(yaml: text)
+        self.name = file.name
+        self.description = file.description
+        self.path = path
+        self.contents = contents
+        self.series = file.series
+        self.sample = file.sample
+        self.limits = file.limits
+
+        var total = 0
+        for series in file.series {
+            let (sum, overflow) = total.addingReportingOverflow(series.count)
+            guard !overflow else { throw SweepError(file: path, field: "series", message: "too many configurations") }
+            total = sum
+        }
+        self.expansionCount = total
+        if file.sample == nil, total > Sweep.maximumUnsampledCount {
+            throw SweepError(
+                file: path, field: "series",
+                message: "the series expand to \(total) configurations, more than \(Sweep.maximumUnsampledCount); "
+                    + "add sample: {count, seed} to draw from them")
+        }
+        let indices = file.sample?.indices(population: total) ?? Array(0..<total)
+
+        // Walk the ascending global indices through the series they fall in.
+        var configurations: [SweepConfiguration] = []
+        configurations.reserveCapacity(indices.count)
+        var seriesIndex = 0
+        var seriesStart = 0
+        for index in indices {
+            while index >= seriesStart + file.series[seriesIndex].count {
+                seriesStart += file.series[seriesIndex].count
+                seriesIndex += 1
+            }
+            let series = file.series[seriesIndex]
+            let shape = try series.shape(at: index - seriesStart)
+            configurations.append(
+                SweepConfiguration(
+                    id: SweepConfiguration.identifier(experiment: file.name, seriesKey: series.key, shape: shape),
+                    experiment: file.name, series: series.label, shape: shape,
+                    status: file.limits.status(of: shape)))
+        }
+        self.configurations = configurations
+    }
+}
+
+extension SweepConfiguration {
+    /// The identifier of a configuration: `EXPERIMENT/SERIES/HhxWw-Cinc-Coutd-Kk1xk2-Nn`,
+    /// e.g. `B/Cin=150/H16xW16-Cin150-Cout150-K19x19-N1`.
+    ///
+    /// `seriesKey` is the series label with every run of characters other than letters, digits
+    /// and `. _ : = + -` replaced by `_` (``SweepSeries/key``). Ids hold only `[A-Za-z0-9._:=+/-]`,
+    /// so they need no quoting in CSV, and depend only on what they name: the same point of the
+    /// same series has the same id in every sweep file and every run.
+    public static func identifier(experiment: String, seriesKey: String, shape: ConvShape) -> String {
+        "\(experiment)/\(seriesKey)/H\(shape.height)xW\(shape.width)-Cin\(shape.inputChannels)"
+            + "-Cout\(shape.outputChannels)-K\(shape.kernelHeight)x\(shape.kernelWidth)-N\(shape.batch)"
+    }
+
+    /// Bytes the configuration holds while it runs: tensors and im2col workspace
+    /// (see ``SweepLimits/memoryBytes(of:)``).
+    public var memoryBytes: Int { SweepLimits.memoryBytes(of: shape) }
+}

@@ -1,0 +1,311 @@
+import ConvKernels
+import Foundation
+import Yams
+
+/// Reads a sweep file's YAML node tree, checking every field where it is written, so each error
+/// names its line, column and field.
+struct SweepFileReader {
+    let file: String
+
+    struct Contents {
+        var name: String
+        var description: String
+        var series: [SweepSeries]
+        var sample: SweepSample?
+        var limits: SweepLimits
+    }
+
+    // MARK: - The document
+
+    func read(yaml: String) throws(SweepError) -> Contents {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw SweepError(file: file, message: "the file is empty; a sweep needs name and series")
+            }
+            root = node
+        } catch let error as SweepError {
+            throw error
+        } catch let error as YamlError {
+            throw convert(error)
+        } catch {
+            throw SweepError(file: file, message: "cannot read the YAML: \(error)")
+        }
+        let top = try mapping(root, field: "", allowed: ["name", "description", "series", "sample", "limits"])
+        guard let nameNode = top["name"] else { throw location(root, "name").error(file, "missing (the experiment name)") }
+        let name = try string(nameNode, field: "name")
+        guard name.unicodeScalars.allSatisfy(SweepFileReader.isIdentifierSafe), !name.contains("/"), !name.isEmpty
+        else {
+            throw location(nameNode, "name").error(
+                file, "'\(name)' may hold only letters, digits and . _ : = + - (it starts every configuration id)")
+        }
+        var description = ""
+        if let node = top["description"] { description = try string(node, field: "description") }
+        guard let seriesNode = top["series"] else { throw location(root, "series").error(file, "missing (one or more series)") }
+        guard case let .sequence(sequence) = seriesNode, !sequence.isEmpty else {
+            throw location(seriesNode, "series").error(file, "must be a non-empty list of series")
+        }
+        var series: [SweepSeries] = []
+        var keys: [String: String] = [:]
+        for (index, node) in sequence.enumerated() {
+            let one = try readSeries(node, field: "series[\(index)]")
+            if let other = keys[one.key] {
+                throw location(node, "series[\(index)].label").error(
+                    file, "'\(one.label)' gives the id part '\(one.key)' that series '\(other)' already has; labels must differ")
+            }
+            keys[one.key] = one.label
+            series.append(one)
+        }
+        var sample: SweepSample?
+        if let node = top["sample"] { sample = try readSample(node) }
+        var limits = SweepLimits()
+        if let node = top["limits"] { limits = try readLimits(node) }
+        return Contents(name: name, description: description, series: series, sample: sample, limits: limits)
+    }
+
+    func readSeries(_ node: Node, field: String) throws(SweepError) -> SweepSeries {
+        let fields = ["label", "zip", "constants"]
+        let entries = try mapping(
+            node, field: field, allowed: fields + SweepAxis.allCases.map(\.rawValue), what: "axis or field")
+        guard let labelNode = entries["label"] else { throw location(node, field + ".label").error(file, "missing") }
+        let label = try string(labelNode, field: field + ".label")
+        guard !label.isEmpty else { throw location(labelNode, field + ".label").error(file, "must not be empty") }
+        var zip = false
+        if let node = entries["zip"] { zip = try bool(node, field: field + ".zip") }
+        var constants: [String: Double] = [:]
+        if let node = entries["constants"] {
+            for (key, value) in try mapping(node, field: field + ".constants", allowed: nil) {
+                let place = field + ".constants." + key
+                let keyNode = node.mapping!.first { $0.key.string == key }!.key
+                guard SweepFileReader.isName(key), SweepAxis(rawValue: key) == nil, key != "K1", key != "K2",
+                    SweepExpression.Function(rawValue: key) == nil
+                else {
+                    throw location(keyNode, place).error(
+                        file, "'\(key)' cannot name a constant: use letters, digits and _, not an axis or function name")
+                }
+                constants[key] = try number(value, field: place)
+            }
+        }
+        var axes: [SweepAxis: SweepAxisValue] = [:]
+        var locations: [SweepAxis: SourceLocation] = [:]
+        for axis in SweepAxis.allCases {
+            guard let valueNode = entries[axis.rawValue] else { continue }
+            let place = location(valueNode, field + "." + axis.rawValue)
+            axes[axis] = try axisValue(valueNode, at: place)
+            locations[axis] = place
+        }
+        let seriesPlace = location(node, field)
+        for axis in [SweepAxis.height, .width, .inputChannels, .outputChannels] where axes[axis] == nil {
+            throw seriesPlace.error(file, "missing axis \(axis)")
+        }
+        switch (axes[.kernel] != nil, axes[.kernelHeight] != nil, axes[.kernelWidth] != nil) {
+        case (true, false, false), (false, true, true): break
+        case (false, false, false): throw seriesPlace.error(file, "missing axis K (or both K1 and K2)")
+        case (true, _, _):
+            throw locations[axes[.kernelHeight] != nil ? .kernelHeight : .kernelWidth]!.error(
+                file, "give either K, or both K1 and K2, not both forms")
+        case (false, true, false): throw seriesPlace.error(file, "K1 is given without K2")
+        case (false, false, true): throw seriesPlace.error(file, "K2 is given without K1")
+        }
+        return try SweepSeries(
+            label: label, key: SweepFileReader.idSafe(label), axes: axes, constants: constants, zip: zip,
+            location: seriesPlace, axisLocations: locations, file: file)
+    }
+
+    func axisValue(_ node: Node, at place: SourceLocation) throws(SweepError) -> SweepAxisValue {
+        switch node {
+        case let .scalar(scalar):
+            if scalar.style == .plain, hasTag(node, .int) {
+                return .number(try positiveInteger(node, field: place.field))
+            }
+            if scalar.style == .plain, !hasTag(node, .str) {
+                throw place.error(
+                    file, "'\(scalar.string)' is not a positive integer, a list, a range, a sequence or an expression")
+            }
+            do {
+                return .expression(try SweepExpression(parsing: scalar.string), text: scalar.string)
+            } catch let error as SweepExpression.Error {
+                // Point at the character: quoted scalars start one column after their mark.
+                var inside = place
+                if let column = place.column, !scalar.string.contains("\n") {
+                    inside.column = column + error.offset + (scalar.style == .plain ? 0 : 1)
+                }
+                throw inside.error(file, "in \"\(scalar.string)\": \(error.message)")
+            } catch {
+                throw place.error(file, "\(error)")
+            }
+        case let .sequence(sequence):
+            guard !sequence.isEmpty else { throw place.error(file, "the list is empty") }
+            var values: [Int] = []
+            for (index, element) in sequence.enumerated() {
+                let value = try positiveInteger(element, field: "\(place.field)[\(index)]")
+                if values.contains(value) {
+                    throw location(element, "\(place.field)[\(index)]").error(file, "\(value) is listed twice")
+                }
+                values.append(value)
+            }
+            return .list(values)
+        case .mapping:
+            let keys = Set(node.mapping!.keys.compactMap(\.string))
+            if keys.contains("factor") || keys.contains("count") {
+                let entries = try mapping(node, field: place.field, allowed: ["from", "factor", "count"])
+                for key in ["from", "factor", "count"] where entries[key] == nil {
+                    throw place.error(file, "a geometric sequence needs from, factor and count (\(key) is missing)")
+                }
+                let from = try positiveInteger(entries["from"]!, field: place.field + ".from")
+                let factor = try number(entries["factor"]!, field: place.field + ".factor")
+                let count = try positiveInteger(entries["count"]!, field: place.field + ".count")
+                guard factor > 0, factor != 1 else {
+                    throw location(entries["factor"]!, place.field + ".factor").error(
+                        file, "must be positive and not 1 (got \(formatted(factor)))")
+                }
+                for index in 0..<count {
+                    let value = Double(from) * pow(factor, Double(index))
+                    guard value == value.rounded(), value >= 1, value <= Double(ConvShape.maximumDimension) else {
+                        throw place.error(
+                            file,
+                            "term \(index) is \(formatted(value)), not a positive integer no larger than \(ConvShape.maximumDimension)")
+                    }
+                }
+                return .geometric(from: from, factor: factor, count: count)
+            }
+            let entries = try mapping(node, field: place.field, allowed: ["from", "to", "step"])
+            for key in ["from", "to"] where entries[key] == nil {
+                throw place.error(file, "a range needs from and to (\(key) is missing); a geometric sequence needs from, factor, count")
+            }
+            let from = try positiveInteger(entries["from"]!, field: place.field + ".from")
+            let to = try positiveInteger(entries["to"]!, field: place.field + ".to")
+            var step = 1
+            if let node = entries["step"] { step = try positiveInteger(node, field: place.field + ".step") }
+            guard to >= from else {
+                throw location(entries["to"]!, place.field + ".to").error(file, "\(to) is below from (\(from))")
+            }
+            return .range(from: from, to: to, step: step)
+        case .alias:
+            throw place.error(file, "aliases are not supported")
+        }
+    }
+
+    func readSample(_ node: Node) throws(SweepError) -> SweepSample {
+        let entries = try mapping(node, field: "sample", allowed: ["count", "seed"])
+        guard let countNode = entries["count"], let seedNode = entries["seed"] else {
+            throw location(node, "sample").error(file, "needs count and seed")
+        }
+        let count = try positiveInteger(countNode, field: "sample.count", limit: Int.max)
+        guard hasTag(seedNode, .int), let seed = UInt64(seedNode.string ?? "") else {
+            throw location(seedNode, "sample.seed").error(
+                file, "'\(seedNode.string ?? "")' is not an integer from 0 to \(UInt64.max)")
+        }
+        return SweepSample(count: count, seed: seed)
+    }
+
+    func readLimits(_ node: Node) throws(SweepError) -> SweepLimits {
+        let entries = try mapping(node, field: "limits", allowed: ["max_gflop", "max_memory_mib"])
+        var limits = SweepLimits()
+        for (key, value) in entries {
+            let amount = try number(value, field: "limits." + key)
+            guard amount > 0 else { throw location(value, "limits." + key).error(file, "must be positive (got \(formatted(amount)))") }
+            if key == "max_gflop" { limits.maxGFLOP = amount } else { limits.maxMemoryMiB = amount }
+        }
+        return limits
+    }
+
+    // MARK: - Typed scalars
+
+    /// Whether the resolved YAML tag of `node` is `name` (`!!int`, `!!str`, …).
+    func hasTag(_ node: Node, _ name: Tag.Name) -> Bool { node.tag.rawValue == name.rawValue }
+
+    func location(_ node: Node, _ field: String) -> SourceLocation {
+        SourceLocation(line: node.mark?.line, column: node.mark?.column, field: field.isEmpty ? "(top)" : field)
+    }
+
+    /// The entries of a mapping node by key, refusing duplicate keys and keys not in `allowed`.
+    func mapping(_ node: Node, field: String, allowed: [String]?, what: String = "field") throws(SweepError)
+        -> [String: Node]
+    {
+        guard case let .mapping(mapping) = node else {
+            throw location(node, field).error(file, "must be a mapping of key: value")
+        }
+        var entries: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard case .scalar = key, let name = key.string else {
+                throw location(key, field).error(file, "keys must be plain names")
+            }
+            let place = field.isEmpty ? name : field + "." + name
+            if let allowed, !allowed.contains(name) {
+                throw location(key, place).error(file, "unknown \(what) '\(name)' (known: \(allowed.joined(separator: ", ")))")
+            }
+            if entries[name] != nil { throw location(key, place).error(file, "given twice") }
+            entries[name] = value
+        }
+        return entries
+    }
+
+    func string(_ node: Node, field: String) throws(SweepError) -> String {
+        guard case let .scalar(scalar) = node else { throw location(node, field).error(file, "must be text") }
+        return scalar.string
+    }
+
+    func bool(_ node: Node, field: String) throws(SweepError) -> Bool {
+        guard hasTag(node, .bool), let value = node.bool else {
+            throw location(node, field).error(file, "must be true or false (got '\(node.string ?? "?")')")
+        }
+        return value
+    }
+
+    func number(_ node: Node, field: String) throws(SweepError) -> Double {
+        guard hasTag(node, .int) || hasTag(node, .float), let value = node.float, value.isFinite else {
+            throw location(node, field).error(file, "must be a number (got '\(node.string ?? "a collection")')")
+        }
+        return value
+    }
+
+    func positiveInteger(_ node: Node, field: String, limit: Int = ConvShape.maximumDimension) throws(SweepError) -> Int {
+        guard hasTag(node, .int), let value = node.int else {
+            throw location(node, field).error(file, "must be a positive integer (got '\(node.string ?? "a collection")')")
+        }
+        guard value >= 1 else { throw location(node, field).error(file, "must be a positive integer (got \(value))") }
+        guard value <= limit else { throw location(node, field).error(file, "\(value) is larger than the limit \(limit)") }
+        return value
+    }
+
+    func convert(_ error: YamlError) -> SweepError {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+            let .composer(context, problem, mark, _):
+            let context = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
+            return SweepError(file: file, line: mark.line, column: mark.column, field: "(YAML)", message: "\(problem)\(context)")
+        default:
+            return SweepError(file: file, field: "(YAML)", message: "\(error)")
+        }
+    }
+
+    // MARK: - Names and ids
+
+    /// Letters, digits and `. _ : = + -`: the characters of a configuration id besides `/`.
+    static func isIdentifierSafe(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._:=+-".unicodeScalars.contains(scalar))
+    }
+
+    /// Whether `name` can be a constant's name: a letter or `_`, then letters, digits and `_`.
+    static func isName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_" else { return false }
+        return name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0) }
+    }
+
+    /// `label` with every run of characters outside ``isIdentifierSafe(_:)`` replaced by one `_`.
+    static func idSafe(_ label: String) -> String {
+        var result = ""
+        var replacing = false
+        for scalar in label.unicodeScalars {
+            if isIdentifierSafe(scalar) {
+                result.unicodeScalars.append(scalar)
+                replacing = false
+            } else if !replacing {
+                result += "_"
+                replacing = true
+            }
+        }
+        return result
+    }
+}

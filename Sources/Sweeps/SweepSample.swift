@@ -1,0 +1,106 @@
+import ConvKernels
+
+/// A seeded uniform sample without replacement: `sample: {count, seed}` in a sweep file.
+///
+/// The draw depends only on the seed, the count and the size of the expansion (never on the system
+/// random generator), so a sweep file names its configurations exactly. Drawn points keep the
+/// order of the expansion.
+public struct SweepSample: Hashable, Codable, Sendable {
+    /// How many configurations to draw. When it is at least the size of the expansion, every
+    /// configuration is kept.
+    public var count: Int
+    /// The seed of the SplitMix64 generator.
+    public var seed: UInt64
+
+    public init(count: Int, seed: UInt64) {
+        self.count = count
+        self.seed = seed
+    }
+
+    /// The drawn indices into `0 ..< population`, ascending.
+    ///
+    /// Robert Floyd's algorithm: `count` draws, each uniform over a growing range, give a uniform
+    /// subset without materialising the population, so a grid of millions of points costs only
+    /// the sample. Bounded draws reject the biased tail of the 64-bit range (no modulo bias).
+    public func indices(population: Int) -> [Int] {
+        precondition(population >= 0 && count >= 0)
+        guard count < population else { return Array(0..<population) }
+        var generator = SplitMix64(seed: seed)
+        var chosen = Set<Int>(minimumCapacity: count)
+        for upper in (population - count)..<population {
+            let candidate = Int(SweepSample.uniform(below: UInt64(upper) + 1, using: &generator))
+            chosen.insert(chosen.contains(candidate) ? upper : candidate)
+        }
+        return chosen.sorted()
+    }
+
+    /// A uniform integer in `0 ..< bound` from `generator`, by rejection.
+    static func uniform(below bound: UInt64, using generator: inout SplitMix64) -> UInt64 {
+        precondition(bound > 0)
+        // 2^64 mod bound: values below it would make the small residues more likely.
+        let threshold = (0 &- bound) % bound
+        while true {
+            let value = generator.next()
+            if value >= threshold { return value % bound }
+        }
+    }
+}
+
+/// Bounds on what a sweep measures: `limits: {max_gflop, max_memory_mib}` in a sweep file.
+///
+/// A configuration beyond a bound stays in the expansion with a ``SweepConfiguration/status``
+/// that says which bound and by how much, e.g. `dropped: 312.4 GFLOP > max_gflop 100`.
+public struct SweepLimits: Hashable, Codable, Sendable {
+    /// The largest FLOPs of one forward pass, in GFLOP (10^9).
+    public var maxGFLOP: Double?
+    /// The largest memory of one configuration (tensors and im2col workspace), in MiB.
+    public var maxMemoryMiB: Double?
+
+    public init(maxGFLOP: Double? = nil, maxMemoryMiB: Double? = nil) {
+        self.maxGFLOP = maxGFLOP
+        self.maxMemoryMiB = maxMemoryMiB
+    }
+
+    /// `ok`, or `dropped: ` and every bound `shape` exceeds, joined by `; `.
+    public func status(of shape: ConvShape) -> String {
+        var reasons: [String] = []
+        do { try shape.validate() } catch { return "dropped: \(error)" }
+        if let maxGFLOP {
+            let gflop = Accounting(shape: shape).flops / 1e9
+            if gflop > maxGFLOP {
+                reasons.append("\(formatted(gflop, decimals: 1)) GFLOP > max_gflop \(formatted(maxGFLOP))")
+            }
+        }
+        if let maxMemoryMiB {
+            let mib = Double(SweepLimits.memoryBytes(of: shape)) / 1_048_576
+            if mib > maxMemoryMiB {
+                reasons.append("\(formatted(mib, decimals: 1)) MiB > max_memory_mib \(formatted(maxMemoryMiB))")
+            }
+        }
+        return reasons.isEmpty ? "ok" : "dropped: " + reasons.joined(separator: "; ")
+    }
+
+    /// Bytes one configuration holds while it runs: input, weights, output and the im2col
+    /// workspace `Conv2D` would allocate with its default workspace limit (256 MiB).
+    public static func memoryBytes(of shape: ConvShape) -> Int {
+        let plan = Conv2D.plan(shape: shape, algorithm: .auto)
+        return Accounting(shape: shape, workspaceBytes: plan.workspaceElements * MemoryLayout<Float>.stride)
+            .totalBytes
+    }
+}
+
+/// `value` with `decimals` decimals, or as an integer when it is one and `decimals` is nil.
+func formatted(_ value: Double, decimals: Int? = nil) -> String {
+    if let decimals {
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let rounded = (value * scale).rounded() / scale
+        let text = String(rounded)
+        // String(Double) gives at least one decimal; pad to `decimals` for a stable look.
+        guard let dot = text.firstIndex(of: "."), !text.contains("e") else { return text }
+        let have = text.distance(from: dot, to: text.endIndex) - 1
+        return have < decimals ? text + String(repeating: "0", count: decimals - have) : text
+    }
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+    return String(value)
+}

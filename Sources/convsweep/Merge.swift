@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Runner
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Join run directories (the shards of a sweep) into a new one.",
+        discussion: """
+            The manifests must agree on the sweeps (by SHA-256), the CPU model, the OpenBLAS build, \
+            the build configuration and every setting but --shard; host names may differ. Each \
+            configuration must appear in only one directory. --out must not exist or be empty. \
+            The merged manifest lists the directories joined; its status is complete when every \
+            configuration of the sweeps has a row, else partial.
+            """)
+
+    @Argument(help: "Run directories to join.")
+    var directories: [String]
+
+    @Option(help: ArgumentHelp("The new run directory.", valueName: "dir"))
+    var out: String
+
+    func run() throws {
+        do {
+            let manifest = try RunMerger.merge(directories: directories, into: out)
+            let rows = manifest.mergedFrom?.map(\.rows).reduce(0, +) ?? 0
+            print("\(out): \(rows) row(s) from \(directories.count) run(s); \(manifest.status)")
+        } catch let error as RunError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

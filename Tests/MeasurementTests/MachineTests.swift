@@ -1,0 +1,93 @@
+import ConvKernels
+import Foundation
+import Testing
+
+@testable import Measurement
+
+@Suite(.serialized) struct MachineTests {
+    @Test func cpuListsParseAndFormat() throws {
+        #expect(try CPUSet.parse("3") == [3])
+        #expect(try CPUSet.parse("0,2-3") == [0, 2, 3])
+        #expect(try CPUSet.parse(" 1-1 ") == [1])
+        #expect(CPUSet.format([0, 2, 3, 5, 6, 7]) == "0,2-3,5-7")
+        for bad in ["", "a", "3-1", "-1", "1,,2", "1-2-3"] {
+            #expect(throws: TopologyError.self, "\(bad)") { try CPUSet.parse(bad) }
+        }
+    }
+
+    @Test func topologyDescribesThisMachine() throws {
+        let topology = try Topology()
+        #expect(topology.coreCount >= 1)
+        #expect(topology.processingUnitCount >= topology.coreCount)
+        #expect(topology.allProcessingUnits.count == topology.processingUnitCount)
+        #expect(topology.lastCore.count == 1)
+        #expect(topology.allowedProcessingUnits.contains(topology.lastCore[0]))
+        #expect(!topology.cpuModel.isEmpty)
+        let xml = try topology.exportXML()
+        #expect(xml.contains("<topology"))
+    }
+
+    @Test func aCpusetWithoutAPUOfThisMachineIsRefused() throws {
+        let topology = try Topology()
+        #expect(throws: TopologyError.self) { try topology.cpuset(parsing: "4000") }
+        #expect(throws: TopologyError.self) { try topology.cpuset(parsing: "x") }
+        #expect(try topology.cpuset(parsing: CPUSet.format(topology.lastCore)) == topology.lastCore)
+    }
+
+    /// Every thread — the test runner's, OpenBLAS's workers, and one started before binding —
+    /// has exactly the bound core as its allowed CPUs.
+    @Test func bindingHoldsOnEveryThreadOfTheProcess() throws {
+        let topology = try Topology()
+        _ = OpenBLAS.threadCount  // OpenBLAS has started its workers when it loaded.
+        let original = topology.allowedProcessingUnits
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            started.signal()
+            release.wait()
+        }
+        thread.start()
+        started.wait()
+        defer {
+            release.signal()
+            _ = try? ProcessBinding.bind(topology, to: original)
+        }
+        let core = topology.lastCore
+        let binding = try ProcessBinding.bind(topology, to: core)
+        #expect(binding.held)
+        let threads = ProcessBinding.currentThreads()
+        #expect(threads.count >= 2)
+        for thread in threads {
+            #expect(thread.allowed == core, "thread \(thread.tid) (\(thread.name)) may run on \(thread.allowed)")
+        }
+    }
+
+    @Test func timerCalibrationIsPlausible() {
+        let calibration = TimerCalibration.measure(blocks: 21, readingsPerBlock: 200)
+        #expect(calibration.reportedResolutionNs > 0)
+        #expect(calibration.measuredResolutionNs > 0 && calibration.measuredResolutionNs < 1e6)
+        #expect(calibration.overheadNs > 0 && calibration.overheadNs < 1e5)
+    }
+
+    @Test func environmentIsCaptured() throws {
+        let topology = try Topology()
+        let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: topology.lastCore)
+        #expect(environment.kernel.hasPrefix("Linux"))
+        #expect(!environment.hostName.isEmpty)
+        #expect(environment.cores == topology.coreCount)
+        #expect(environment.loadAverage.count == 3)
+        #expect(environment.openBLASVersion != "unknown")
+        #expect(environment.buildConfiguration == "debug" || environment.buildConfiguration == "release")
+        let warnings = environment.warnings(busyThreshold: 0)
+        #expect(warnings.contains { $0.hasPrefix("busy machine") })
+        let data = try JSONEncoder().encode(environment)
+        #expect(try JSONDecoder().decode(EnvironmentSnapshot.self, from: data) == environment)
+    }
+
+    @Test func evictionBufferIsTwiceTheLastLevelCache() {
+        let evictor = CacheEvictor(lastLevelCacheBytes: 1 << 20)
+        #expect(evictor.bytes == 2 << 20)
+        evictor.evict()
+        #expect(CacheEvictor(lastLevelCacheBytes: 0).bytes == 64 << 20)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Measurement
-
-@Test func MeasurementLinks() { #expect(Bool(true)) }

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+@testable import Runner
+
+/// The built `convsweep` next to the test bundle (`swift build --build-tests` builds both).
+private func convsweepExecutable() throws -> String {
+    let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    let path = bundle.appendingPathComponent("convsweep").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw RunError.format("no convsweep executable at \(path); build the package before running the tests")
+    }
+    return path
+}
+
+private let killSweep = """
+    name: kill
+    description: twelve small configurations for the SIGKILL test
+    series:
+      - label: s
+        K: [1, 3]
+        H: [8, 12, 16]
+        W: H
+        Cin: [4, 8]
+        Cout: 8
+    """
+
+private struct Outcome {
+    var status: Int32
+    var signalled: Bool
+    var standardError: String
+}
+
+private func launch(_ arguments: [String]) throws -> (Process, Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
+    process.arguments = arguments
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    return (process, errors)
+}
+
+private func convsweep(_ arguments: [String]) throws -> Outcome {
+    let (process, errors) = try launch(arguments)
+    let data = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Outcome(
+        status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+        standardError: String(decoding: data, as: UTF8.self))
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test func sigkillMidSweepThenResumeLeavesEveryConfigurationExactlyOnce() throws {
+        let directory = temporaryDirectory()
+        let sweep = directory + "/kill.yaml"
+        try killSweep.write(toFile: sweep, atomically: true, encoding: .utf8)
+        let out = directory + "/run"
+        let measurements = out + "/measurements.csv"
+        let arguments = ["run", sweep, "--out", out, "--runs", "2000", "--quiet"]
+
+        let (process, _) = try launch(arguments)
+        // Wait for at least two rows, then kill without warning.
+        var rowsAtKill = 0
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: measurements, encoding: .utf8)) ?? ""
+            rowsAtKill = max(0, text.split(separator: "\n").count - 1)
+            if rowsAtKill >= 2 { break }
+            usleep(2000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        let killed = try MeasurementsFile.parse(
+            String(decoding: FileManager.default.contents(atPath: measurements) ?? Data(), as: UTF8.self)
+                .split(separator: "\n", omittingEmptySubsequences: false).dropLast().joined(separator: "\n") + "\n")
+        #expect(killed.count >= 2 && killed.count < 12, "the kill came after \(killed.count) of 12 rows")
+
+        let resumed = try convsweep(arguments + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        let rows = try MeasurementsFile.read(path: measurements)
+        #expect(rows.count == 12)
+        #expect(Set(rows.map(\.configID)).count == 12)
+        #expect(rows.allSatisfy { $0.status == "ok" && $0.runs == 2000 && $0.stopReason == "fixed-runs" })
+        let manifest = try RunManifest.read(path: out + "/manifest.json")
+        #expect(manifest.status == "complete" && manifest.sessions.count == 2)
+        #expect(manifest.sessions[0].endedAt == nil && manifest.sessions[1].endedAt != nil)
+    }
+
+    @Test func badInputGetsOneMessageANonZeroExitAndOverwritesNothing() throws {
+        let directory = temporaryDirectory()
+        let sweep = directory + "/kill.yaml"
+        try killSweep.write(toFile: sweep, atomically: true, encoding: .utf8)
+        let unknown = try convsweep(["run", sweep, "--out", directory + "/a", "--frobnicate"])
+        #expect(unknown.status == 64 && unknown.standardError.contains("frobnicate"))
+        let cpuset = try convsweep(["run", sweep, "--out", directory + "/b", "--cpuset", "4000"])
+        #expect(cpuset.status == 64 && cpuset.standardError.contains("4000"))
+        let malformed = try convsweep(["run", sweep, "--out", directory + "/c", "--shard", "3/2"])
+        #expect(malformed.status == 64)
+        try "name: bad\nseries: 3\n".write(toFile: directory + "/bad.yaml", atomically: true, encoding: .utf8)
+        let badSweep = try convsweep(["run", directory + "/bad.yaml", "--out", directory + "/d"])
+        #expect(badSweep.status == 65 && badSweep.standardError.contains("bad.yaml"))
+        let missing = try convsweep(["run", directory + "/missing.yaml", "--out", directory + "/e"])
+        #expect(missing.status == 65)
+        for name in ["a", "b", "c", "d", "e"] {
+            #expect(!FileManager.default.fileExists(atPath: directory + "/" + name + "/manifest.json"))
+        }
+
+        let out = directory + "/run"
+        let first = try convsweep(["run", sweep, "--out", out, "--max-seconds", "0.02", "--quiet"])
+        #expect(first.status == 0, "\(first.standardError)")
+        let before = FileManager.default.contents(atPath: out + "/measurements.csv")
+        let other = try convsweep(["run", sweep, "--out", out, "--max-seconds", "0.02", "--seed", "5", "--quiet"])
+        #expect(other.status == 1 && other.standardError.contains("different run"))
+        #expect(other.standardError.split(separator: "\n").count == 1)
+        #expect(FileManager.default.contents(atPath: out + "/measurements.csv") == before)
+    }
+}

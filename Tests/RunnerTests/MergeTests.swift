@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+@testable import Runner
+
+@Suite(.serialized) struct MergeTests {
+    @Test func shardsMergeIntoOneCompleteRun() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        var shards: [String] = []
+        for i in 1...2 {
+            var options = quickOptions()
+            options.shard = try Shard(index: i, count: 2)
+            let out = directory + "/shard\(i)"
+            _ = try RunDriver.run(
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+            shards.append(out)
+        }
+        let shardRows = try shards.map { try MeasurementsFile.read(path: RunDirectory(path: $0).measurementsPath) }
+        #expect(shardRows.map(\.count).reduce(0, +) == sweep.configurations.count)
+
+        let merged = directory + "/merged"
+        let manifest = try RunMerger.merge(directories: shards, into: merged)
+        #expect(manifest.status == "complete" && manifest.mergedFrom?.count == 2 && manifest.settings.shard == nil)
+        let rows = try MeasurementsFile.read(path: RunDirectory(path: merged).measurementsPath)
+        #expect(rows.map(\.configID).sorted() == sweep.configurations.map(\.id).sorted())
+        #expect(try RunManifest.read(path: merged + "/manifest.json") == manifest)
+        #expect(FileManager.default.fileExists(atPath: merged + "/topology.xml"))
+
+        // Refusals: an existing output, the same shard twice, a run with other settings.
+        #expect(throws: RunError.self) { try RunMerger.merge(directories: shards, into: merged) }
+        #expect(throws: RunError.self) { try RunMerger.merge(directories: [shards[0], shards[0]], into: directory + "/twice") }
+        var other = quickOptions()
+        other.seed = 5
+        other.shard = try Shard(index: 1, count: 2)
+        _ = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: other,
+            outputDirectory: directory + "/other")
+        #expect(throws: RunError.self) {
+            try RunMerger.merge(directories: [directory + "/other", shards[1]], into: directory + "/mixed")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/mixed/manifest.json"))
+    }
+}

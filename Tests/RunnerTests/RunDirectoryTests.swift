@@ -1,0 +1,183 @@
+import ConvKernels
+import Foundation
+import FoundationXML
+import Measurement
+import Sweeps
+import Testing
+
+@testable import Runner
+
+@Suite(.serialized) struct RunDirectoryTests {
+    @Test func aRunWritesManifestTopologyAndOneRowPerConfiguration() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        var options = quickOptions()
+        options.keepSamples = true
+        let out = directory + "/run"
+        let summary = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out,
+            commandLine: ["convsweep", "run", "test"])
+        #expect(summary.written == 6 && summary.measured == 5 && summary.notMeasured == 1)
+
+        let run = RunDirectory(path: out)
+        let manifest = try RunManifest.read(path: run.manifestPath)
+        #expect(manifest.status == "complete")
+        #expect(manifest.sweeps.count == 1 && manifest.sweeps[0].sha256.count == 64)
+        #expect(manifest.configurationCount == 6)
+        #expect(manifest.binding.held && manifest.binding.cpuset.count == 1)
+        #expect(manifest.settings.cpuset == CPUSet.format(manifest.binding.cpuset))
+        #expect(manifest.timer.measuredResolutionNs > 0 && manifest.timer.overheadNs > 0)
+        #expect(!manifest.machine.cpuModel.isEmpty && !manifest.machine.caches.isEmpty)
+        #expect(manifest.machine.openBLASConfig.contains("OpenBLAS"))
+        #expect(manifest.sessions.count == 1 && manifest.sessions[0].endedAt != nil)
+        #expect(manifest.sessions[0].commandLine == ["convsweep", "run", "test"])
+        #expect(manifest.settings.openBLASThreads == 1)
+
+        let xml = try XMLDocument(contentsOf: URL(fileURLWithPath: run.topologyPath))
+        #expect(xml.rootElement()?.name == "topology")
+
+        let rows = try MeasurementsFile.read(path: run.measurementsPath)
+        #expect(rows.count == 6)
+        #expect(Set(rows.map(\.configID)) == Set(sweep.configurations.map(\.id)))
+        for row in rows where row.configID != "small-dropped" {
+            #expect(row.status == "ok", "\(row.configID): \(row.status)")
+            #expect(row.runs >= 3 && row.runs <= 50)
+            let median = try #require(row.medianMs)
+            #expect(median > 0)
+            #expect(row.minMs! <= median && row.ci95LowMs! <= median && median <= row.ci95HighMs!)
+            #expect(row.gflops! > 0 && !row.stopReason.isEmpty)
+        }
+        let k1 = try #require(rows.first { $0.configID == "small-k1" })
+        #expect(k1.series == "K=1, \"quoted\"" && k1.algorithm == "gemm-1x1")
+        let dropped = try #require(rows.first { $0.configID == "small-dropped" })
+        #expect(dropped.status == "dropped: over the FLOPs limit" && dropped.runs == 0 && dropped.medianMs == nil)
+
+        let samples = try String(contentsOfFile: run.samplesPath, encoding: .utf8)
+        let sampleLines = samples.split(separator: "\n")
+        #expect(sampleLines.first == "config_id,run,time_ms,lowering_ms,gemm_ms")
+        #expect(sampleLines.count - 1 == rows.map(\.runs).reduce(0, +))
+    }
+
+    @Test func aTornLastLineIsDroppedAndTheRunResumesWithEveryConfigurationOnce() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        let out = directory + "/run"
+        _ = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: quickOptions(), outputDirectory: out)
+        // Simulate a kill: drop the last two rows, then leave half of one row without its newline.
+        let run = RunDirectory(path: out)
+        let text = try String(contentsOfFile: run.measurementsPath, encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init)
+        let lost = lines.suffix(2).map { $0.split(separator: ",")[0] }
+        lines.removeLast(2)
+        let torn = lines.joined(separator: "\n") + "\n" + "small-k3-cin4,small,\"K=3"
+        try torn.write(toFile: run.measurementsPath, atomically: true, encoding: .utf8)
+
+        var options = quickOptions()
+        options.resume = true
+        let summary = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        #expect(summary.tornLinesDropped == 1)
+        #expect(summary.alreadyPresent == 4 && summary.written == 2)
+        let rows = try MeasurementsFile.read(path: run.measurementsPath)
+        #expect(rows.map(\.configID).sorted() == sweep.configurations.map(\.id).sorted())
+        #expect(Set(rows.suffix(2).map(\.configID)) == Set(lost.map(String.init)))
+        let manifest = try RunManifest.read(path: run.manifestPath)
+        #expect(manifest.sessions.count == 2 && manifest.status == "complete")
+        #expect(manifest.warnings.contains { $0.contains("torn") })
+    }
+
+    @Test func aDirectoryOfAnotherRunIsRefusedAndLeftUntouched() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        let out = directory + "/run"
+        _ = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: quickOptions(), outputDirectory: out)
+        let run = RunDirectory(path: out)
+        let before = [run.manifestPath, run.measurementsPath, run.topologyPath].map(fileBytes)
+        var other = quickOptions()
+        other.seed = 99
+        #expect(throws: RunError.self) {
+            _ = try RunDriver.run(
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: other, outputDirectory: out)
+        }
+        try "experiment: changed\n".write(toFile: sweep.path, atomically: true, encoding: .utf8)
+        #expect(throws: RunError.self) {
+            _ = try RunDriver.run(
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: quickOptions(),
+                outputDirectory: out)
+        }
+        #expect([run.manifestPath, run.measurementsPath, run.topologyPath].map(fileBytes) == before)
+    }
+
+    @Test func badInputIsRefusedBeforeAnythingIsWritten() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        let foreign = directory + "/foreign"
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+        try "mine\n".write(toFile: foreign + "/notes.txt", atomically: true, encoding: .utf8)
+        func refuses(_ options: RunOptions, out: String, paths: [String]? = nil) {
+            #expect(throws: RunError.self) {
+                _ = try RunDriver.run(
+                    sweepPaths: paths ?? [sweep.path], configurations: sweep.configurations, options: options,
+                    outputDirectory: out)
+            }
+        }
+        refuses(quickOptions(), out: foreign)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: foreign).filter { $0 != ".lock" } == ["notes.txt"])
+        var threads = quickOptions()
+        threads.threads = 64
+        refuses(threads, out: directory + "/a")
+        var cpuset = quickOptions()
+        cpuset.cpuset = [4000]
+        refuses(cpuset, out: directory + "/b")
+        var target = quickOptions()
+        target.target = 0
+        refuses(target, out: directory + "/c")
+        var resume = quickOptions()
+        resume.resume = true
+        refuses(resume, out: directory + "/d")
+        refuses(quickOptions(), out: directory + "/e", paths: [directory + "/missing.yaml"])
+        for name in ["a", "b", "c", "d", "e"] {
+            #expect(!FileManager.default.fileExists(atPath: directory + "/" + name + "/manifest.json"))
+        }
+    }
+
+    @Test func aLockedDirectoryIsRefused() throws {
+        let directory = temporaryDirectory()
+        let run = RunDirectory(path: directory + "/run")
+        try run.prepare()
+        let held = try run.lock()
+        // flock locks belong to the open file description: a second open in this process conflicts.
+        #expect(throws: RunError.self) { _ = try run.lock() }
+        held.release()
+        let again = try run.lock()
+        again.release()
+    }
+
+    @Test func impossibleAndOutOfMemoryConfigurationsGetAReasonAndTheRunGoesOn() throws {
+        let directory = temporaryDirectory()
+        let path = directory + "/s.yaml"
+        try "x\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let huge = ConvShape(height: 16384, width: 16384, inputChannels: 48, outputChannels: 8, kernel: 1)
+        let invalid = ConvShape(height: 0, width: 4, inputChannels: 1, outputChannels: 1, kernel: 1)
+        let configurations = [
+            SweepConfiguration(id: "huge", experiment: "t", series: "s", shape: huge),
+            SweepConfiguration(id: "invalid", experiment: "t", series: "s", shape: invalid),
+            SweepConfiguration(
+                id: "fine", experiment: "t", series: "s",
+                shape: ConvShape(height: 4, width: 4, inputChannels: 2, outputChannels: 2, kernel: 3)),
+        ]
+        var options = quickOptions()
+        options.order = .given
+        let out = directory + "/run"
+        _ = try RunDriver.run(sweepPaths: [path], configurations: configurations, options: options, outputDirectory: out)
+        let rows = try MeasurementsFile.read(path: RunDirectory(path: out).measurementsPath)
+        #expect(rows.map(\.configID) == ["huge", "invalid", "fine"])
+        if let available = availableMemoryBytes(), available < 40 << 30 {
+            #expect(rows[0].status.hasPrefix("out of memory"), "\(rows[0].status)")
+        }
+        #expect(rows[1].status.hasPrefix("impossible"))
+        #expect(rows[2].status == "ok")
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Runner
-
-@Test func RunnerLinks() { #expect(Bool(true)) }
