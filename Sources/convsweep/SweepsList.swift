@@ -64,20 +64,25 @@ struct SweepsList: ParsableCommand {
             gflops: gflops, gigabytesPerSecond: bandwidth, timedRuns: runs, minimumRuns: minimumRuns,
             warmupRuns: warmups, maximumSeconds: maximumSeconds, overheadSeconds: overheadMilliseconds / 1000)
         let profiles = profile.map { [ShippedSweeps.Profile(rawValue: $0)!] } ?? ShippedSweeps.Profile.allCases
+        // Load everything first: a bad file stops the command before anything is printed.
+        var summaries: [String: (Sweep, SweepSummary)] = [:]
+        var filesByProfile: [(ShippedSweeps.Profile, [String])] = []
+        for profile in profiles {
+            let files = try failOnBadSweep { try ShippedSweeps.files(profile: profile, root: root) }
+            for file in files where summaries[file] == nil {
+                let sweep = try failOnBadSweep { try Sweep.load(path: file) }
+                summaries[file] = (sweep, SweepSummary(sweep, model: model))
+            }
+            filesByProfile.append((profile, files))
+        }
         print(
             "Estimate: \(runs) timed runs (at least \(minimumRuns)) + \(warmups) warm-up, at most \(formatted(maximumSeconds)) s "
                 + "of timed runs, \(formatted(overheadMilliseconds)) ms overhead per configuration, "
                 + "\(formatted(gflops)) GFLOP/s, \(formatted(bandwidth)) GB/s.")
-        var summaries: [String: (Sweep, SweepSummary)] = [:]
-        for profile in profiles {
-            let files = try failOnBadSweep { try ShippedSweeps.files(profile: profile, root: root) }
+        for (profile, files) in filesByProfile {
             var rows: [[String]] = []
             var totals = (configurations: 0, measured: 0, dropped: 0, flops: 0.0, memory: 0, seconds: 0.0)
             for file in files {
-                if summaries[file] == nil {
-                    let sweep = try failOnBadSweep { try Sweep.load(path: file) }
-                    summaries[file] = (sweep, SweepSummary(sweep, model: model))
-                }
                 let (sweep, summary) = summaries[file]!
                 rows.append([
                     file, sweep.name, String(sweep.configurations.count), String(summary.measured),
