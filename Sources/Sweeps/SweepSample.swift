@@ -1,3 +1,4 @@
+import Foundation
 import ConvKernels
 
 /// A seeded uniform sample without replacement: `sample: {count, seed}` in a sweep file.
@@ -68,13 +69,13 @@ public struct SweepLimits: Hashable, Codable, Sendable {
         if let maxGFLOP {
             let gflop = Accounting(shape: shape).flops / 1e9
             if gflop > maxGFLOP {
-                reasons.append("\(formatted(gflop, decimals: 1)) GFLOP > max_gflop \(formatted(maxGFLOP))")
+                reasons.append("\(amount(gflop)) GFLOP > max_gflop \(formatted(maxGFLOP))")
             }
         }
         if let maxMemoryMiB {
             let mib = Double(SweepLimits.memoryBytes(of: shape)) / 1_048_576
             if mib > maxMemoryMiB {
-                reasons.append("\(formatted(mib, decimals: 1)) MiB > max_memory_mib \(formatted(maxMemoryMiB))")
+                reasons.append("\(amount(mib)) MiB > max_memory_mib \(formatted(maxMemoryMiB))")
             }
         }
         return reasons.isEmpty ? "ok" : "dropped: " + reasons.joined(separator: "; ")
@@ -87,6 +88,11 @@ public struct SweepLimits: Hashable, Codable, Sendable {
         return Accounting(shape: shape, workspaceBytes: plan.workspaceElements * MemoryLayout<Float>.stride)
             .totalBytes
     }
+}
+
+/// An amount in a reason: one decimal from 1 up (`312.4`), three significant digits below (`0.0812`).
+func amount(_ value: Double) -> String {
+    value >= 1 ? formatted(value, decimals: 1) : String(format: "%.3g", value)
 }
 
 /// `value` with `decimals` decimals, or as an integer when it is one and `decimals` is nil.

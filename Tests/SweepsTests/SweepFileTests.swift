@@ -160,3 +160,38 @@ struct SweepFileTests {
         #expect(missing?.description.hasPrefix(path + ".missing: cannot read the file") == true)
     }
 }
+
+@Suite("Anchors and summaries")
+struct SweepSummaryTests {
+    @Test("YAML anchors and aliases can share a list between axes")
+    func anchors() throws {
+        let sweep = try loadSweep(
+            "name: A\nseries:\n  - {label: a, H: 1, W: 1, Cin: &channels [2, 4], Cout: *channels, K: 1}\n")
+        #expect(points(sweep).map { [$0[2], $0[3]] } == [[2, 2], [2, 4], [4, 2], [4, 4]])
+    }
+
+    @Test("a summary counts measured and dropped configurations, their FLOPs, memory and time")
+    func summary() throws {
+        let sweep = try loadSweep(
+            """
+            name: S
+            series:
+              - {label: a, H: 10, W: 10, K: 1, Cin: 100, Cout: [10, 20, 4000]}
+            limits: {max_gflop: 0.05}
+            """)
+        let model = MeasuringTimeModel(
+            gflops: 1, gigabytesPerSecond: 1000, timedRuns: 10, minimumRuns: 5, warmupRuns: 1, maximumSeconds: 2,
+            overheadSeconds: 0)
+        let summary = SweepSummary(sweep, model: model)
+        #expect(summary.measured == 2)
+        #expect(summary.dropped == 1)
+        // 2·100·10·100 = 200,000 and 400,000 FLOPs; 4000 output channels make 80 MFLOP, dropped.
+        #expect(summary.flopsRange == 200_000...400_000)
+        #expect(summary.totalFLOPs == 600_000)
+        // K = 1: no workspace; input 100·100, output 20·100, weights 20·100 floats.
+        #expect(summary.largestMemoryBytes == 4 * (10_000 + 2_000 + 2_000))
+        // Compute bound at 1 GFLOP/s: 11 runs of 0.2 ms and of 0.4 ms.
+        #expect(abs(summary.estimatedSeconds - 11 * 0.0006) < 1e-12)
+        #expect(sweep.configurations[2].status == "dropped: 0.08 GFLOP > max_gflop 0.05")
+    }
+}
