@@ -85,6 +85,9 @@ public struct SweepSeries: Sendable {
         try checkExpressions()
     }
 
+    /// The most combinations of its axes at which an expression is checked when a file is loaded.
+    public static let maximumCheckedCombinations = 4_000_000
+
     /// The most configurations one series may expand to (2^40).
     public static let maximumCount = 1 << 40
 
@@ -154,6 +157,8 @@ public struct SweepSeries: Sendable {
         for (axis, _, _) in expressionAxes {
             let used = dimensions.filter { dependencies(of: axis).contains($0.axis) }
             let combinations = used.reduce(1) { $0 * $1.values.count }
+            // Beyond this, only the configurations the file lists are evaluated (when expanded).
+            guard combinations <= SweepSeries.maximumCheckedCombinations else { continue }
             for combination in 0..<combinations {
                 var memo = fixedValues
                 var rest = combination
