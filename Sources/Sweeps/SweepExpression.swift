@@ -80,7 +80,7 @@ public indirect enum SweepExpression: Hashable, Sendable, CustomStringConvertibl
             case .subtract: return left - right
             case .multiply: return left * right
             case .divide:
-                guard right != 0 else { throw Error(offset: 0, message: "division by zero in \(self)") }
+                guard right != 0 else { throw Error(offset: 0, message: "division by zero: \(rhs) = 0") }
                 return left / right
             }
         case let .call(function, arguments):

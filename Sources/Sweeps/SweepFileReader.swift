@@ -87,7 +87,7 @@ struct SweepFileReader {
             }
         }
         var axes: [SweepAxis: SweepAxisValue] = [:]
-        var locations: [SweepAxis: SourceLocation] = [:]
+        var locations: [SweepAxis: FileLocation] = [:]
         for axis in SweepAxis.allCases {
             guard let valueNode = entries[axis.rawValue] else { continue }
             let place = location(valueNode, field + "." + axis.rawValue)
@@ -112,7 +112,7 @@ struct SweepFileReader {
             location: seriesPlace, axisLocations: locations, file: file)
     }
 
-    func axisValue(_ node: Node, at place: SourceLocation) throws(SweepError) -> SweepAxisValue {
+    func axisValue(_ node: Node, at place: FileLocation) throws(SweepError) -> SweepAxisValue {
         switch node {
         case let .scalar(scalar):
             if scalar.style == .plain, hasTag(node, .int) {
@@ -215,8 +215,8 @@ struct SweepFileReader {
     /// Whether the resolved YAML tag of `node` is `name` (`!!int`, `!!str`, …).
     func hasTag(_ node: Node, _ name: Tag.Name) -> Bool { node.tag.rawValue == name.rawValue }
 
-    func location(_ node: Node, _ field: String) -> SourceLocation {
-        SourceLocation(line: node.mark?.line, column: node.mark?.column, field: field.isEmpty ? "(top)" : field)
+    func location(_ node: Node, _ field: String) -> FileLocation {
+        FileLocation(line: node.mark?.line, column: node.mark?.column, field: field.isEmpty ? "(top)" : field)
     }
 
     /// The entries of a mapping node by key, refusing duplicate keys and keys not in `allowed`.
@@ -275,6 +275,11 @@ struct SweepFileReader {
             let .composer(context, problem, mark, _):
             let context = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
             return SweepError(file: file, line: mark.line, column: mark.column, field: "(YAML)", message: "\(problem)\(context)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            // The mark is the first occurrence of the first duplicated key.
+            return SweepError(
+                file: file, line: context.mark.line, column: context.mark.column,
+                field: duplicates.joined(separator: ", "), message: "given twice in one mapping")
         default:
             return SweepError(file: file, field: "(YAML)", message: "\(error)")
         }

@@ -1,7 +1,7 @@
 import ConvKernels
 
 /// Where something is in a sweep file: line and column (from 1) and the field path.
-struct SourceLocation: Hashable, Sendable {
+struct FileLocation: Hashable, Sendable {
     var line: Int?
     var column: Int?
     var field: String
@@ -34,7 +34,7 @@ public struct SweepSeries: Sendable {
     /// The multi-valued axes in loop order, with their values.
     let dimensions: [(axis: SweepAxis, values: [Int])]
     /// Where each axis value is written.
-    let axisLocations: [SweepAxis: SourceLocation]
+    let axisLocations: [SweepAxis: FileLocation]
     /// The file, for error messages.
     let file: String
 
@@ -47,7 +47,7 @@ public struct SweepSeries: Sendable {
     /// on itself, zipped axes have one length, and every expression gives a positive integer.
     init(
         label: String, key: String, axes: [SweepAxis: SweepAxisValue], constants: [String: Double],
-        zip: Bool, location: SourceLocation, axisLocations: [SweepAxis: SourceLocation], file: String
+        zip: Bool, location: FileLocation, axisLocations: [SweepAxis: FileLocation], file: String
     ) throws(SweepError) {
         self.label = label
         self.key = key
@@ -84,6 +84,9 @@ public struct SweepSeries: Sendable {
         try checkCycles()
         try checkExpressions()
     }
+
+    /// The most combinations of its axes at which an expression is checked when a file is loaded.
+    public static let maximumCheckedCombinations = 4_000_000
 
     /// The most configurations one series may expand to (2^40).
     public static let maximumCount = 1 << 40
@@ -154,6 +157,8 @@ public struct SweepSeries: Sendable {
         for (axis, _, _) in expressionAxes {
             let used = dimensions.filter { dependencies(of: axis).contains($0.axis) }
             let combinations = used.reduce(1) { $0 * $1.values.count }
+            // Beyond this, only the configurations the file lists are evaluated (when expanded).
+            guard combinations <= SweepSeries.maximumCheckedCombinations else { continue }
             for combination in 0..<combinations {
                 var memo = fixedValues
                 var rest = combination
@@ -180,6 +185,7 @@ public struct SweepSeries: Sendable {
         guard case let .expression(expression, text)? = axes[axis] else {
             preconditionFailure("axis \(axis) has no value at this point")
         }
+        let referenced = Set(expression.names.compactMap { self.axis(named: $0) })
         let result: Double
         do {
             result = try expression.evaluate { name in
@@ -191,7 +197,7 @@ public struct SweepSeries: Sendable {
             throw error
         } catch {
             let message = (error as? SweepExpression.Error)?.message ?? "\(error)"
-            throw axisLocations[axis]!.error(file, "\"\(text)\" \(describe(memo)): \(message)")
+            throw axisLocations[axis]!.error(file, "\"\(text)\" \(describe(memo, referenced)): \(message)")
         }
         guard result == result.rounded(), result >= 1, result <= Double(ConvShape.maximumDimension) else {
             let shown = result == result.rounded() ? String(Int(result)) : String(result)
@@ -199,15 +205,18 @@ public struct SweepSeries: Sendable {
                 result != result.rounded()
                 ? "which is not an integer (use round, floor or ceil)"
                 : "but an axis value must be a positive integer no larger than \(ConvShape.maximumDimension)"
-            throw axisLocations[axis]!.error(file, "\"\(text)\" gives \(shown) \(describe(memo)), \(reason)")
+            throw axisLocations[axis]!.error(file, "\"\(text)\" gives \(shown) \(describe(memo, referenced)), \(reason)")
         }
         memo[axis] = Int(result)
         return Int(result)
     }
 
-    private func describe(_ memo: [SweepAxis: Int]) -> String {
-        let known = SweepSeries.loopOrder.compactMap { axis in memo[axis].map { "\(axis)=\($0)" } }
-        return known.isEmpty ? "" : "at " + known.joined(separator: ", ")
+    /// `at H=4, K=3`: the values of the axes an expression refers to.
+    private func describe(_ memo: [SweepAxis: Int], _ referenced: Set<SweepAxis>) -> String {
+        let known = SweepSeries.loopOrder.filter(referenced.contains).compactMap { axis in
+            memo[axis].map { "\(axis)=\($0)" }
+        }
+        return known.isEmpty ? "(constant)" : "at " + known.joined(separator: ", ")
     }
 
     /// The configuration at `index` (0 ..< ``count``) of the series.

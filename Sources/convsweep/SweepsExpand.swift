@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Sweeps
+
+/// `convsweep sweeps expand FILE`: every configuration of a sweep file.
+struct SweepsExpand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "expand",
+        abstract: "Print every configuration of a sweep file, dropped ones with the reason.",
+        discussion: """
+            Configurations come in the file's order: series in order, then nested loops over \
+            H, W, Cin, Cout, K (or K1, K2), batch, H slowest; a sampled file lists only the drawn \
+            configurations. The status column is `ok` or why a limit dropped the configuration.
+
+            With --csv the header is exactly experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,status \
+            (--ids puts a config_id column first). FLOPs count 2 per multiply-add.
+            """)
+
+    @Argument(help: ArgumentHelp("The sweep file (YAML).", valueName: "file"))
+    var file: String
+
+    @Flag(help: "Print CSV instead of a table.")
+    var csv = false
+
+    @Flag(help: "With --csv, put a config_id column first.")
+    var ids = false
+
+    func run() throws {
+        let sweep = try failOnBadSweep { try Sweep.load(path: file) }
+        if csv {
+            let header = ["experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "status"]
+            print(((ids ? ["config_id"] : []) + header).joined(separator: ","))
+            for configuration in sweep.configurations {
+                let fields = (ids ? [configuration.id] : []) + cells(configuration)
+                print(fields.map(csvField).joined(separator: ","))
+            }
+            return
+        }
+        let header = ["config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "status"]
+        printTable(
+            header: header, rows: sweep.configurations.map { [$0.id] + cells($0) }, leftAligned: [0, 1, 2, 11])
+        let measured = sweep.configurations.filter(\.isMeasured).count
+        print(
+            "\(sweep.configurations.count) configurations (\(measured) measured, "
+                + "\(sweep.configurations.count - measured) dropped) of \(sweep.expansionCount) in the expansion")
+    }
+
+    private func cells(_ configuration: SweepConfiguration) -> [String] {
+        let shape = configuration.shape
+        return [
+            configuration.experiment, configuration.series, String(shape.height), String(shape.width),
+            String(shape.inputChannels), String(shape.outputChannels), String(shape.kernelHeight),
+            String(shape.kernelWidth), String(shape.batch), String(Int64(configuration.flops)), configuration.status,
+        ]
+    }
+}
+
+/// `field` as one CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+func csvField(_ field: String) -> String {
+    guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
