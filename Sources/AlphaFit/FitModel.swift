@@ -48,11 +48,15 @@ public struct LayerShape: Codable, Hashable, Sendable {
 ///
 ///     T = final · ((S_K + beta·(S − S_K)) / S)^gamma · FLOPs
 ///
-/// `alphaChannels` multiplies a channel term of the same saturating form, with C = Cin·Cout:
+/// `alphaChannels` adds a channel term, the per-FLOP overhead of the two memory streams of an
+/// im2col convolution that do not scale with both channel counts:
 ///
-///     T = final · ((S_K + beta·(S − S_K)) / S)^gamma · ((1 + delta·(C − 1)) / C)^eta · FLOPs
+///     T = final · ((S_K + beta·(S − S_K)) / S)^gamma · (1 + delta / Cout + eta / (K·Cin)) · FLOPs
 ///
-/// so that eta = 0 (or delta = 1) gives back the alpha model.
+/// The im2col copy moves K·Cin·S values for 2·K·Cin·Cout·S FLOPs (a share ∝ 1/Cout); the output
+/// moves Cout·S values (a share ∝ 1/(K·Cin)). delta and eta are those costs in FLOP-equivalents
+/// per value; delta = eta = 0 gives back the alpha model. The term is linear in delta and eta, so it
+/// adds no ill-conditioning of its own.
 public enum FitModel: String, Codable, CaseIterable, Sendable {
     case alpha
     case alphaChannels = "alpha-channels"
@@ -69,17 +73,21 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     public var parameterCount: Int { parameterNames.count }
 
     /// The default start: the replication's (beta 0.01, gamma 0.8, final 0.3), and for the
-    /// channel term delta 0.01, eta 0 (the alpha model).
+    /// channel term delta = eta = 0 (the alpha model).
     public var defaultStart: [Double] {
         switch self {
         case .alpha: return [0.01, 0.8, 0.3]
-        case .alphaChannels: return [0.01, 0.8, 0.3, 0.01, 0]
+        case .alphaChannels: return [0.01, 0.8, 0.3, 0, 0]
         }
     }
 
-    /// The default box: [0, 2] for every parameter, as the replication.
+    /// The default box: [0, 2] for beta, gamma and final, as the replication; [0, 1000]
+    /// FLOP-equivalents per value for delta and eta.
     public var defaultBounds: [ClosedRange<Double>] {
-        Array(repeating: 0...2, count: parameterCount)
+        switch self {
+        case .alpha: return [0...2, 0...2, 0...2]
+        case .alphaChannels: return [0...2, 0...2, 0...2, 0...1000, 0...1000]
+        }
     }
 }
 
@@ -91,14 +99,16 @@ struct ModelPoint: Sendable {
     var s: Double
     /// S_K = ln(K) + 1.
     var sk: Double
-    /// C = Cin·Cout.
-    var c: Double
+    /// 1 / Cout and 1 / (K·Cin), the channel term's shares.
+    var perOutputChannel: Double
+    var perInputTap: Double
 
     init(shape: LayerShape, convention: FlopsConvention) {
         flops = convention.flops(of: shape)
         s = Double(shape.h) * Double(shape.w)
         sk = log(Double(shape.kernelArea)) + 1
-        c = Double(shape.cin) * Double(shape.cout)
+        perOutputChannel = 1 / Double(shape.cout)
+        perInputTap = 1 / (Double(shape.kernelArea) * Double(shape.cin))
     }
 }
 
@@ -111,9 +121,9 @@ extension FitModel {
         guard u > 0 else { return .nan }
         var alpha = p[2] * pow(u, p[1])
         if self == .alphaChannels {
-            let v = (1 + p[3] * (point.c - 1)) / point.c
-            guard v > 0 else { return .nan }
-            alpha *= pow(v, p[4])
+            let q = 1 + p[3] * point.perOutputChannel + p[4] * point.perInputTap
+            guard q > 0 else { return .nan }
+            alpha *= q
         }
         return alpha * point.flops
     }
@@ -123,20 +133,20 @@ extension FitModel {
     func predict(_ point: ModelPoint, _ p: [Double], gradient: UnsafeMutablePointer<Double>) -> Double {
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
-        var shape = pow(u, p[1])
-        var v = 1.0
+        let spatial = pow(u, p[1])
+        var alpha = p[2] * spatial, shape = spatial
         if self == .alphaChannels {
-            v = (1 + p[3] * (point.c - 1)) / point.c
-            guard v > 0 else { return .nan }
-            shape *= pow(v, p[4])
+            let q = 1 + p[3] * point.perOutputChannel + p[4] * point.perInputTap
+            guard q > 0 else { return .nan }
+            alpha *= q; shape *= q
         }
-        let t = p[2] * shape * point.flops
+        let t = alpha * point.flops
         gradient[0] = t * p[1] * ((point.s - point.sk) / point.s) / u
         gradient[1] = t * log(u)
         gradient[2] = shape * point.flops
         if self == .alphaChannels {
-            gradient[3] = t * p[4] * ((point.c - 1) / point.c) / v
-            gradient[4] = t * log(v)
+            gradient[3] = p[2] * spatial * point.flops * point.perOutputChannel
+            gradient[4] = p[2] * spatial * point.flops * point.perInputTap
         }
         return t
     }
