@@ -1,2 +1,0 @@
-/// The AlphaFit stage of convsweep.
-public enum AlphaFitModule {}

@@ -1,0 +1,188 @@
+import Foundation
+
+/// Fits a model to a dataset, group by group: bounded Levenberg–Marquardt from several starts,
+/// keeping the lowest sum of squares, with diagnostics.
+public struct AlphaFitter: Sendable {
+    public var options: FitOptions
+
+    public init(options: FitOptions = FitOptions()) { self.options = options }
+
+    /// Fits every group of `dataset`.
+    ///
+    /// - Throws: `FitInputError` for invalid options (a bound excluding the start), no rows,
+    ///   an empty K = 1 or K > 1 group under `k1-rest`, a group with fewer rows than parameters,
+    ///   or a group where no start gives a finite sum of squares.
+    public func fit(_ dataset: FitDataset, excluded: [RowFilter]? = nil) throws -> FitReport {
+        let inputName = dataset.inputs.map(\.path).joined(separator: ", ")
+        let fits = try fitGroups(dataset.rows, inputName: inputName.isEmpty ? "data" : inputName)
+        return FitReport(model: options.model, grouping: options.grouping,
+                         flopsConvention: options.flopsConvention, fits: fits, options: options,
+                         inputs: dataset.inputs, excluded: excluded)
+    }
+
+    /// Splits rows into groups by K, in ascending K.
+    func groups(_ rows: [FitRow], inputName: String) throws -> [(name: String, rows: [FitRow])] {
+        guard !rows.isEmpty else { throw FitInputError(input: inputName, "no rows to fit (after filters)") }
+        var byName: [String: [FitRow]] = [:]
+        var order: [(Int, String)] = []
+        for row in rows {
+            let name = options.grouping.groupName(kernelArea: row.shape.kernelArea)
+            if byName[name] == nil { order.append((options.grouping == .k1Rest ? min(row.shape.kernelArea, 2) : row.shape.kernelArea, name)) }
+            byName[name, default: []].append(row)
+        }
+        if options.grouping == .k1Rest {
+            for name in ["K=1", "K>1"] where byName[name] == nil {
+                throw FitInputError(input: inputName, column: "K1,K2",
+                                    "the group \(name) is empty: k1-rest fits K = 1 and K > 1 separately (use --groups per-k for data with one kind)")
+            }
+        }
+        let p = options.model.parameterCount
+        for (name, members) in byName where members.count < p {
+            throw FitInputError(input: inputName, row: members[0].row, column: "K1,K2",
+                                "the group \(name) has \(members.count) row(s), fewer than the \(p) parameters of the \(options.model.rawValue) model")
+        }
+        return order.sorted { $0.0 < $1.0 }.map { ($0.1, byName[$0.1]!) }
+    }
+
+    func fitGroups(_ rows: [FitRow], inputName: String) throws -> [GroupFit] {
+        try options.validate()
+        return try groups(rows, inputName: inputName).map { try fitGroup(name: $0.name, rows: $0.rows, inputName: inputName) }
+    }
+
+    /// The least-squares problem of one group.
+    func problem(_ rows: [FitRow]) -> LeastSquaresProblem {
+        let model = options.model
+        let p = model.parameterCount
+        let points = rows.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
+        let measured = rows.map(\.timeMs)
+        let weights = rows.map { options.loss == .relative ? 1 / $0.timeMs : 1 }
+        let n = rows.count
+        let bounds = options.effectiveBounds
+        return LeastSquaresProblem(
+            residualCount: n, lower: bounds.map(\.lowerBound), upper: bounds.map(\.upperBound),
+            residuals: { x, r in
+                var sse = 0.0
+                for i in 0..<n {
+                    let ri = (model.predict(points[i], x) - measured[i]) * weights[i]
+                    r[i] = ri; sse += ri * ri
+                }
+                return sse
+            },
+            jacobian: { x, r, jac in
+                var sse = 0.0
+                var gradient = [Double](repeating: 0, count: p)
+                gradient.withUnsafeMutableBufferPointer { g in
+                    for i in 0..<n {
+                        let t = model.predict(points[i], x, gradient: g.baseAddress!)
+                        let ri = (t - measured[i]) * weights[i]
+                        r[i] = ri; sse += ri * ri
+                        for j in 0..<p { jac[i + j * n] = g[j] * weights[i] }
+                    }
+                }
+                return sse
+            })
+    }
+
+    /// The starts: the deterministic one, then `options.starts` seeded uniform draws in the box.
+    /// (The same draws for every group, so groups are fitted alike.)
+    func startingPoints() -> [[Double]] {
+        var generator = SeededGenerator(seed: options.seed)
+        let bounds = options.effectiveBounds
+        var starts = [options.effectiveStart]
+        for _ in 0..<options.starts {
+            starts.append(bounds.map { Double.random(in: $0, using: &generator) })
+        }
+        return starts
+    }
+
+    func fitGroup(name: String, rows: [FitRow], inputName: String) throws -> GroupFit {
+        let problem = problem(rows)
+        let solver = LevenbergMarquardt()
+        let solutions = startingPoints().compactMap { solver.minimize(problem, from: $0) }
+        guard let best = solutions.min(by: { $0.sumOfSquares < $1.sumOfSquares }) else {
+            throw FitInputError(input: inputName, column: "K1,K2", "group \(name): the model is undefined at every start")
+        }
+        let reaching = solutions.filter { abs($0.sumOfSquares - best.sumOfSquares) <= 1e-9 * max(best.sumOfSquares, .leastNormalMagnitude) }.count
+        var diagnostics = diagnose(problem, rows: rows, best: best)
+        diagnostics.startsTried = solutions.count
+        diagnostics.startsReachingBest = reaching
+        let names = options.model.parameterNames
+        return GroupFit(group: name, parameters: Dictionary(uniqueKeysWithValues: zip(names, best.parameters)),
+                        n: rows.count, diagnostics: diagnostics)
+    }
+
+    func diagnose(_ problem: LeastSquaresProblem, rows: [FitRow], best: LeastSquaresSolution) -> FitDiagnostics {
+        let n = rows.count, p = problem.parameterCount
+        let names = options.model.parameterNames
+        var r = [Double](repeating: 0, count: n), jac = [Double](repeating: 0, count: n * p)
+        let sse = problem.jacobian(best.parameters, &r, &jac)
+        let points = rows.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
+        let predicted = points.map { options.model.predict($0, best.parameters) }
+        let measured = rows.map(\.timeMs)
+        let mean = measured.reduce(0, +) / Double(n)
+        var sseAbs = 0.0, sst = 0.0, ape = 0.0
+        for i in 0..<n {
+            let e = predicted[i] - measured[i]
+            sseAbs += e * e; sst += (measured[i] - mean) * (measured[i] - mean); ape += abs(e) / measured[i]
+        }
+        var warnings: [String] = []
+        var standardErrors: [String: Double]?
+        var intervals: [String: [Double]]?
+        let gram = LinearAlgebra.normalEquations(jac, rows: n, columns: p, r).gram
+        let d = (0..<p).map { gram[$0 * p + $0].squareRoot() }
+        if n <= p {
+            warnings.append("not identifiable: \(n) rows for \(p) parameters, no degrees of freedom for the covariance")
+        } else if d.contains(where: { !($0 > 0) }) {
+            let flat = (0..<p).filter { !(d[$0] > 0) }.map { names[$0] }
+            warnings.append("singular covariance: the data do not depend on \(flat.joined(separator: ", ")) at the optimum (not identifiable)")
+        } else {
+            // Correlation-scaled JᵀJ: its condition number says how well the data identify the model.
+            var scaled = gram
+            for i in 0..<p { for j in 0..<p { scaled[i + j * p] /= d[i] * d[j] } }
+            let eigen = LinearAlgebra.symmetricEigenvalues(scaled, order: p) ?? [0]
+            let condition = eigen.last! / max(eigen.first!, 0)
+            if !(eigen.first! > 1e-13 * eigen.last!) {
+                warnings.append("singular covariance: JᵀJ is singular at the optimum (condition number \(condition)); the data cannot identify the model")
+            } else if let inverse = LinearAlgebra.invertPositiveDefinite(scaled, order: p) {
+                if condition > 1e8 {
+                    warnings.append(String(format: "weakly identifiable: condition number of the scaled JᵀJ is %.3g, parameters are strongly correlated", condition))
+                }
+                let s2 = sse / Double(n - p)
+                let t = studentT975(degreesOfFreedom: n - p)
+                var se: [String: Double] = [:], ci: [String: [Double]] = [:]
+                for j in 0..<p {
+                    let e = (s2 * inverse[j * p + j]).squareRoot() / d[j]
+                    se[names[j]] = e
+                    ci[names[j]] = [best.parameters[j] - t * e, best.parameters[j] + t * e]
+                }
+                standardErrors = se; intervals = ci
+            } else {
+                warnings.append("singular covariance: Cholesky factorisation of JᵀJ failed")
+            }
+        }
+        let bounds = options.effectiveBounds
+        for j in 0..<p where best.parameters[j] == bounds[j].lowerBound || best.parameters[j] == bounds[j].upperBound {
+            warnings.append("\(names[j]) = \(best.parameters[j]) is on a bound: its standard error and interval assume an unconstrained optimum and are not reliable")
+        }
+        if best.stopReason == .iterationLimit {
+            warnings.append("the best start hit the iteration limit")
+        }
+        return FitDiagnostics(standardErrors: standardErrors, confidence95: intervals, sse: sse,
+                              rmseMs: (sseAbs / Double(n)).squareRoot(), rSquared: sst > 0 ? 1 - sseAbs / sst : .nan,
+                              mapePercent: 100 * ape / Double(n), iterations: best.iterations,
+                              stopReason: best.stopReason, startsTried: 0, startsReachingBest: 0, warnings: warnings)
+    }
+}
+
+/// The 0.975 quantile of Student's t with ν degrees of freedom: exact table values for ν ≤ 4,
+/// else the Cornish–Fisher expansion around the normal quantile (Abramowitz & Stegun 26.7.5),
+/// accurate to better than 1e-4 for ν ≥ 5.
+func studentT975(degreesOfFreedom nu: Int) -> Double {
+    let table = [12.706204736, 4.302652730, 3.182446305, 2.776445105]
+    if nu >= 1 && nu <= 4 { return table[nu - 1] }
+    let z = 1.959963984540054, v = Double(nu)
+    let z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z, z9 = z7 * z * z
+    return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v)
+        + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v)
+        + (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / (92160 * v * v * v * v)
+}

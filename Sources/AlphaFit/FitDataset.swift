@@ -1,0 +1,179 @@
+import CSV
+import Crypto
+import Foundation
+
+/// One measured configuration, ready to fit.
+public struct FitRow: Codable, Hashable, Sendable {
+    /// The layer.
+    public var shape: LayerShape
+    /// The measured time in milliseconds (> 0, finite).
+    public var timeMs: Double
+    /// Every other column of the input row, carried into predictions (e.g. plot, line,
+    /// config_id, experiment, series).
+    public var carried: [String: String]
+    /// Index into `FitDataset.inputs`.
+    public var input: Int
+    /// The row in its file (header = 1).
+    public var row: Int
+
+    public init(shape: LayerShape, timeMs: Double, carried: [String: String] = [:], input: Int = 0, row: Int = 0) {
+        self.shape = shape; self.timeMs = timeMs; self.carried = carried; self.input = input; self.row = row
+    }
+}
+
+/// One input file of a dataset, with its SHA-256 so a fit records exactly what it saw.
+public struct FitInput: Codable, Hashable, Sendable {
+    /// The path as given (a CSV file or a run directory).
+    public var path: String
+    /// The CSV actually read (the path itself, or DIR/measurements.csv).
+    public var file: String
+    /// `csv` or `run-directory`.
+    public var kind: String
+    /// Hex SHA-256 of the bytes of `file`.
+    public var sha256: String
+    /// Rows used, and rows left out by filters (or, for a run directory, by status ≠ ok).
+    public var rowsUsed: Int
+    public var rowsExcluded: Int
+}
+
+/// A row filter: leave out the rows whose `column` equals `value` (inputs without the column are
+/// not affected).
+public struct RowFilter: Codable, Hashable, Sendable {
+    public var column: String
+    public var value: String
+
+    public init(column: String, value: String) { self.column = column; self.value = value }
+
+    /// Parses `COLUMN=VALUE`.
+    public init?(_ text: String) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { return nil }
+        column = String(text[..<eq]); value = String(text[text.index(after: eq)...])
+    }
+}
+
+/// Measured layers gathered from CSV files and run directories (see docs/fit-format.md).
+public struct FitDataset: Codable, Sendable {
+    public var inputs: [FitInput]
+    public var rows: [FitRow]
+    /// The carried columns, in first-seen order.
+    public var carriedColumns: [String]
+
+    public init(inputs: [FitInput], rows: [FitRow], carriedColumns: [String]) {
+        self.inputs = inputs; self.rows = rows; self.carriedColumns = carriedColumns
+    }
+
+    /// Columns the models read; every other column is carried.
+    static let modelColumns: Set<String> = ["H", "W", "Cin", "Cout", "K", "K1", "K2", "batch", "time_ms", "median_ms"]
+
+    /// Loads every input: a CSV file (columns H, W, Cin, Cout, K or K1 and K2, time_ms, optional
+    /// batch) or a run directory (its measurements.csv: rows with status `ok`, time = median_ms).
+    ///
+    /// - Parameter excluding: rows matching any filter are left out before validation.
+    /// - Throws: `FitInputError` naming input, row and column for a missing column, a
+    ///   non-integer or non-positive size, a non-positive or non-finite time, an unreadable file,
+    ///   or a filter whose column appears in no input.
+    public static func load(paths: [String], excluding filters: [RowFilter] = []) throws -> FitDataset {
+        guard !paths.isEmpty else { throw FitInputError(input: "inputs", "no input given") }
+        var dataset = FitDataset(inputs: [], rows: [], carriedColumns: [])
+        var filterColumnsSeen = Set<String>()
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw FitInputError(input: path, "no such file or directory")
+            }
+            let runDirectory = isDirectory.boolValue
+            let file = runDirectory ? (path as NSString).appendingPathComponent("measurements.csv") : path
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw FitInputError(input: file, runDirectory ? "a run directory needs a readable measurements.csv" : "cannot read the file")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw FitInputError(input: file, "not UTF-8 text")
+            }
+            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let (rows, header, excluded) = try parse(text, file: file, runDirectory: runDirectory,
+                                                     inputIndex: dataset.inputs.count, filters: filters)
+            filterColumnsSeen.formUnion(filters.map(\.column).filter(header.contains))
+            for column in header where !modelColumns.contains(column) && !dataset.carriedColumns.contains(column) {
+                dataset.carriedColumns.append(column)
+            }
+            dataset.inputs.append(FitInput(path: path, file: file, kind: runDirectory ? "run-directory" : "csv",
+                                           sha256: digest, rowsUsed: rows.count, rowsExcluded: excluded))
+            dataset.rows += rows
+        }
+        if let unused = filters.first(where: { !filterColumnsSeen.contains($0.column) }) {
+            throw FitInputError(input: paths.joined(separator: ", "), row: 1, column: unused.column,
+                                "the filter \(unused.column)=\(unused.value) names a column no input has")
+        }
+        return dataset
+    }
+
+    private static func parse(_ text: String, file: String, runDirectory: Bool, inputIndex: Int,
+                              filters: [RowFilter]) throws -> ([FitRow], [String], Int) {
+        let reader: CSVReader
+        do { reader = try CSVReader(string: text, hasHeaderRow: true) } catch {
+            throw FitInputError(input: file, row: 1, "not a CSV file with a header row (\(error))")
+        }
+        let header = (reader.headerRow ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
+        var index: [String: Int] = [:]
+        for (i, name) in header.enumerated() where index[name] == nil { index[name] = i }
+        func require(_ name: String) throws -> Int {
+            guard let i = index[name] else {
+                throw FitInputError(input: file, row: 1, column: name, "missing column (header: \(header.joined(separator: ",")))")
+            }
+            return i
+        }
+        let timeColumn = runDirectory ? "median_ms" : "time_ms"
+        let h = try require("H"), w = try require("W"), cin = try require("Cin"), cout = try require("Cout")
+        let time = try require(timeColumn)
+        let kernel: (Int, Int)
+        if let k1 = index["K1"], let k2 = index["K2"] {
+            kernel = (k1, k2)
+        } else if let k = index["K"] {
+            kernel = (k, k)
+        } else {
+            throw FitInputError(input: file, row: 1, column: index["K1"] == nil ? "K1" : "K2",
+                                "missing column: give K (a square K×K kernel) or both K1 and K2")
+        }
+        let batch = index["batch"]
+        let status = runDirectory ? try require("status") : nil
+        let activeFilters = filters.compactMap { f in index[f.column].map { ($0, f.value) } }
+
+        var rows: [FitRow] = []
+        var excluded = 0
+        var line = 1
+        while let fields = reader.next() {
+            line += 1
+            if fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            func field(_ i: Int) -> String {
+                i < fields.count ? fields[i].trimmingCharacters(in: .whitespaces) : ""
+            }
+            if let status, field(status) != "ok" { excluded += 1; continue }
+            if activeFilters.contains(where: { field($0.0) == $0.1 }) { excluded += 1; continue }
+            func size(_ i: Int) throws -> Int {
+                let text = field(i)
+                guard let value = Int(text) ?? Double(text).flatMap({ $0.rounded() == $0 && abs($0) < 1e15 ? Int($0) : nil }),
+                      value > 0 else {
+                    throw FitInputError(input: file, row: line, column: header[i], "expected a positive integer, got '\(text)'")
+                }
+                return value
+            }
+            let shape = LayerShape(h: try size(h), w: try size(w), cin: try size(cin), cout: try size(cout),
+                                   k1: try size(kernel.0), k2: try size(kernel.1),
+                                   batch: try batch.map { try size($0) } ?? 1)
+            let timeText = field(time)
+            guard let ms = Double(timeText), ms.isFinite, ms > 0 else {
+                throw FitInputError(input: file, row: line, column: timeColumn,
+                                    "expected a positive finite time in milliseconds, got '\(timeText)'")
+            }
+            var carried: [String: String] = [:]
+            for (i, name) in header.enumerated() where !modelColumns.contains(name) && carried[name] == nil {
+                carried[name] = field(i)
+            }
+            rows.append(FitRow(shape: shape, timeMs: ms, carried: carried, input: inputIndex, row: line))
+        }
+        if let error = reader.error {
+            throw FitInputError(input: file, row: line + 1, "malformed CSV (\(error))")
+        }
+        return (rows, header, excluded)
+    }
+}

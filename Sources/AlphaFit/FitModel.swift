@@ -1,0 +1,153 @@
+import Foundation
+
+/// How the FLOPs of a convolution are counted. Recorded with every fit, because the fitted
+/// `final` parameter is only meaningful together with the convention it was fitted under.
+public enum FlopsConvention: String, Codable, CaseIterable, Sendable {
+    /// 2·K·Cin·Cout·H·W·batch: one multiply and one add per multiply–accumulate.
+    case standard
+    /// K·Cin·Cout·H·W / 10⁶, as in the original authors' plotting script (no factor 2, no batch,
+    /// in millions), for comparing with their published constants.
+    case asperti
+
+    /// The FLOPs of `shape` under this convention.
+    public func flops(of shape: LayerShape) -> Double {
+        let k = Double(shape.k1 * shape.k2)
+        let c = Double(shape.cin) * Double(shape.cout)
+        let s = Double(shape.h) * Double(shape.w)
+        switch self {
+        case .standard: return 2 * k * c * s * Double(shape.batch)
+        case .asperti: return k * c * s / 1e6
+        }
+    }
+}
+
+/// The shape of one convolution layer, as far as the models see it.
+public struct LayerShape: Codable, Hashable, Sendable {
+    public var h: Int
+    public var w: Int
+    public var cin: Int
+    public var cout: Int
+    public var k1: Int
+    public var k2: Int
+    public var batch: Int
+
+    /// A layer with an `h`×`w` input, `cin` → `cout` channels, a `k1`×`k2` kernel, `batch` images.
+    public init(h: Int, w: Int, cin: Int, cout: Int, k1: Int, k2: Int, batch: Int = 1) {
+        self.h = h; self.w = w; self.cin = cin; self.cout = cout
+        self.k1 = k1; self.k2 = k2; self.batch = batch
+    }
+
+    /// K = K1·K2, the number of kernel taps.
+    public var kernelArea: Int { k1 * k2 }
+}
+
+/// The execution-time models convsweep fits.
+///
+/// Both share the alpha-FLOPs spatial term of Asperti et al. (2021), with K = K1·K2,
+/// S = H·W, S_K = ln(K) + 1:
+///
+///     T = final · ((S_K + beta·(S − S_K)) / S)^gamma · FLOPs
+///
+/// `alphaChannels` adds a channel term, the per-FLOP overhead of the two memory streams of an
+/// im2col convolution that do not scale with both channel counts:
+///
+///     T = final · ((S_K + beta·(S − S_K)) / S)^gamma · (1 + delta / Cout + eta / (K·Cin)) · FLOPs
+///
+/// The im2col copy moves K·Cin·S values for 2·K·Cin·Cout·S FLOPs (a share ∝ 1/Cout); the output
+/// moves Cout·S values (a share ∝ 1/(K·Cin)). delta and eta are those costs in FLOP-equivalents
+/// per value; delta = eta = 0 gives back the alpha model. The term is linear in delta and eta, so it
+/// adds no ill-conditioning of its own.
+public enum FitModel: String, Codable, CaseIterable, Sendable {
+    case alpha
+    case alphaChannels = "alpha-channels"
+
+    /// The parameter names, in the order of every parameter vector.
+    public var parameterNames: [String] {
+        switch self {
+        case .alpha: return ["beta", "gamma", "final"]
+        case .alphaChannels: return ["beta", "gamma", "final", "delta", "eta"]
+        }
+    }
+
+    /// The number of parameters.
+    public var parameterCount: Int { parameterNames.count }
+
+    /// The default start: the replication's (beta 0.01, gamma 0.8, final 0.3), and for the
+    /// channel term delta = eta = 0 (the alpha model).
+    public var defaultStart: [Double] {
+        switch self {
+        case .alpha: return [0.01, 0.8, 0.3]
+        case .alphaChannels: return [0.01, 0.8, 0.3, 0, 0]
+        }
+    }
+
+    /// The default box: [0, 2] for beta, gamma and final, as the replication; [0, 1000]
+    /// FLOP-equivalents per value for delta and eta.
+    public var defaultBounds: [ClosedRange<Double>] {
+        switch self {
+        case .alpha: return [0...2, 0...2, 0...2]
+        case .alphaChannels: return [0...2, 0...2, 0...2, 0...1000, 0...1000]
+        }
+    }
+}
+
+/// One point as the models evaluate it: its FLOPs and the quantities the formulas use.
+struct ModelPoint: Sendable {
+    /// FLOPs under the fit's convention.
+    var flops: Double
+    /// S = H·W.
+    var s: Double
+    /// S_K = ln(K) + 1.
+    var sk: Double
+    /// 1 / Cout and 1 / (K·Cin), the channel term's shares.
+    var perOutputChannel: Double
+    var perInputTap: Double
+
+    init(shape: LayerShape, convention: FlopsConvention) {
+        flops = convention.flops(of: shape)
+        s = Double(shape.h) * Double(shape.w)
+        sk = log(Double(shape.kernelArea)) + 1
+        perOutputChannel = 1 / Double(shape.cout)
+        perInputTap = 1 / (Double(shape.kernelArea) * Double(shape.cin))
+    }
+}
+
+extension FitModel {
+    /// The predicted time of `point` under `p`, computed exactly as the original authors'
+    /// predictor writes it (`final * ((S_K + beta*(S - S_K)) / S) ** gamma * FLOPs`);
+    /// NaN where the formula is undefined (a non-positive ratio raised to a power).
+    func predict(_ point: ModelPoint, _ p: [Double]) -> Double {
+        let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
+        guard u > 0 else { return .nan }
+        var alpha = p[2] * pow(u, p[1])
+        if self == .alphaChannels {
+            let q = 1 + p[3] * point.perOutputChannel + p[4] * point.perInputTap
+            guard q > 0 else { return .nan }
+            alpha *= q
+        }
+        return alpha * point.flops
+    }
+
+    /// The predicted time, with its gradient with respect to the parameters written into `gradient`
+    /// (one entry per parameter).
+    func predict(_ point: ModelPoint, _ p: [Double], gradient: UnsafeMutablePointer<Double>) -> Double {
+        let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
+        guard u > 0 else { return .nan }
+        let spatial = pow(u, p[1])
+        var alpha = p[2] * spatial, shape = spatial
+        if self == .alphaChannels {
+            let q = 1 + p[3] * point.perOutputChannel + p[4] * point.perInputTap
+            guard q > 0 else { return .nan }
+            alpha *= q; shape *= q
+        }
+        let t = alpha * point.flops
+        gradient[0] = t * p[1] * ((point.s - point.sk) / point.s) / u
+        gradient[1] = t * log(u)
+        gradient[2] = shape * point.flops
+        if self == .alphaChannels {
+            gradient[3] = p[2] * spatial * point.flops * point.perOutputChannel
+            gradient[4] = p[2] * spatial * point.flops * point.perInputTap
+        }
+        return t
+    }
+}

@@ -1,0 +1,92 @@
+/// How rows are split into separately fitted groups by K = K1·K2.
+public enum FitGrouping: String, Codable, CaseIterable, Sendable {
+    /// One fit for K = 1 and one for K > 1 (both papers).
+    case k1Rest = "k1-rest"
+    /// One fit per distinct K.
+    case perK = "per-k"
+
+    /// The group name a layer with `kernelArea` K falls into: `K=1`, `K>1`, or `K=<n>`.
+    public func groupName(kernelArea k: Int) -> String {
+        switch self {
+        case .k1Rest: return k == 1 ? "K=1" : "K>1"
+        case .perK: return "K=\(k)"
+        }
+    }
+}
+
+/// What the fit minimises.
+public enum FitLoss: String, Codable, CaseIterable, Sendable {
+    /// Σ (predicted − measured)², as SciPy's curve_fit.
+    case absolute
+    /// Σ ((predicted − measured) / measured)²: every point counts alike whatever its scale.
+    case relative
+}
+
+/// Everything that determines a fit besides the data.
+public struct FitOptions: Codable, Hashable, Sendable {
+    public var model: FitModel
+    public var grouping: FitGrouping
+    public var loss: FitLoss
+    public var flopsConvention: FlopsConvention
+    /// Box bounds, one `[lower, upper]` per parameter; nil = [0, 2] for all.
+    public var bounds: [[Double]]?
+    /// The deterministic start (always tried); nil = the model's default start.
+    public var start: [Double]?
+    /// Additional starts drawn uniformly inside the bounds.
+    public var starts: Int
+    /// Seed of those draws.
+    public var seed: UInt64
+
+    public init(model: FitModel = .alpha, grouping: FitGrouping = .k1Rest, loss: FitLoss = .absolute,
+                flopsConvention: FlopsConvention = .standard, bounds: [[Double]]? = nil,
+                start: [Double]? = nil, starts: Int = 16, seed: UInt64 = 1) {
+        self.model = model; self.grouping = grouping; self.loss = loss
+        self.flopsConvention = flopsConvention; self.bounds = bounds; self.start = start
+        self.starts = starts; self.seed = seed
+    }
+
+    /// The bounds in effect.
+    public var effectiveBounds: [ClosedRange<Double>] {
+        bounds.map { $0.map { $0[0]...$0[1] } } ?? model.defaultBounds
+    }
+
+    /// The start in effect.
+    public var effectiveStart: [Double] { start ?? model.defaultStart }
+
+    /// Checks sizes, bounds and start; throws a `FitInputError` naming the parameter.
+    public func validate() throws {
+        let names = model.parameterNames
+        if let bounds {
+            guard bounds.count == names.count else {
+                throw FitInputError(input: "bounds", "the \(model.rawValue) model has \(names.count) parameters (\(names.joined(separator: ", "))), \(bounds.count) bounds were given")
+            }
+            for (i, b) in bounds.enumerated() {
+                guard b.count == 2, b[0].isFinite, b[1].isFinite, b[0] < b[1] else {
+                    throw FitInputError(input: "bounds", column: names[i], "a bound needs finite lower < upper, got \(b)")
+                }
+            }
+        }
+        let start = effectiveStart
+        guard start.count == names.count else {
+            throw FitInputError(input: "start", "the \(model.rawValue) model has \(names.count) parameters (\(names.joined(separator: ", "))), \(start.count) start values were given")
+        }
+        for (i, range) in effectiveBounds.enumerated() where !range.contains(start[i]) || !start[i].isFinite {
+            throw FitInputError(input: "start", column: names[i],
+                                "the start \(start[i]) lies outside the bounds [\(range.lowerBound), \(range.upperBound)]")
+        }
+        guard starts >= 0 else { throw FitInputError(input: "starts", "the number of starts must be ≥ 0, got \(starts)") }
+    }
+}
+
+/// SplitMix64: a small, fully specified generator, so seeded starts are the same on every platform.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// Diagnostics of one group's fit (absent from a hand-written fit.json).
+public struct FitDiagnostics: Codable, Hashable, Sendable {
+    /// Standard errors from the covariance s²(JᵀJ)⁻¹, s² = SSE/(n − p); nil when it is singular.
+    public var standardErrors: [String: Double]?
+    /// 95% intervals, parameter ± t(0.975, n − p) · standard error; nil when singular.
+    public var confidence95: [String: [Double]]?
+    /// Sum of squared residuals of the loss the fit minimised (ms² for absolute, unitless for relative).
+    public var sse: Double
+    /// Root mean squared error in ms, and R² of the times, whatever the loss.
+    public var rmseMs: Double
+    public var rSquared: Double
+    /// Mean absolute percentage error, in percent.
+    public var mapePercent: Double
+    /// Iterations of the best start, and why it stopped.
+    public var iterations: Int
+    public var stopReason: StopReason
+    /// Starts tried, and how many reached the lowest sum of squares (within a relative 1e-9).
+    public var startsTried: Int
+    public var startsReachingBest: Int
+    /// Singular covariance, a parameter on a bound, data that cannot identify the model.
+    public var warnings: [String]
+}
+
+/// The fit of one group.
+public struct GroupFit: Codable, Hashable, Sendable {
+    /// `K=1`, `K>1` or `K=<n>` (see `FitGrouping.groupName`).
+    public var group: String
+    /// Parameter name → value, e.g. `{"beta": 0.02, "gamma": 0.99, "final": 0.0375}`.
+    public var parameters: [String: Double]
+    /// Rows fitted.
+    public var n: Int?
+    public var diagnostics: FitDiagnostics?
+
+    public init(group: String, parameters: [String: Double], n: Int? = nil, diagnostics: FitDiagnostics? = nil) {
+        self.group = group; self.parameters = parameters; self.n = n; self.diagnostics = diagnostics
+    }
+}
+
+/// Held-out errors of one model in a k-fold cross-validation.
+public struct CrossValidationResult: Codable, Hashable, Sendable {
+    public var model: FitModel
+    /// Held-out RMSE (ms) per fold, and over all held-out rows together.
+    public var foldRmseMs: [Double]
+    public var rmseMs: Double
+    /// Held-out mean absolute percentage error over all rows, in percent.
+    public var mapePercent: Double
+}
+
+/// A k-fold cross-validation of every model on the same folds.
+public struct CrossValidationReport: Codable, Hashable, Sendable {
+    public var folds: Int
+    public var seed: UInt64
+    public var results: [CrossValidationResult]
+}
+
+/// A fit: what fit.json holds (see docs/fit-format.md).
+///
+/// Only `model`, `grouping`, `flopsConvention` and `fits[].group`/`fits[].parameters` are needed
+/// to predict, so a fit.json written by hand with published constants works with `predict`.
+public struct FitReport: Codable, Hashable, Sendable {
+    public var model: FitModel
+    public var grouping: FitGrouping
+    public var flopsConvention: FlopsConvention
+    /// The options of the fit (nil when written by hand).
+    public var options: FitOptions?
+    /// The inputs, with their SHA-256 (nil when written by hand).
+    public var inputs: [FitInput]?
+    /// The row filters applied.
+    public var excluded: [RowFilter]?
+    public var fits: [GroupFit]
+    public var crossValidation: CrossValidationReport?
+
+    public init(model: FitModel, grouping: FitGrouping, flopsConvention: FlopsConvention, fits: [GroupFit],
+                options: FitOptions? = nil, inputs: [FitInput]? = nil, excluded: [RowFilter]? = nil,
+                crossValidation: CrossValidationReport? = nil) {
+        self.model = model; self.grouping = grouping; self.flopsConvention = flopsConvention
+        self.fits = fits; self.options = options; self.inputs = inputs; self.excluded = excluded
+        self.crossValidation = crossValidation
+    }
+
+    /// Reads a fit.json; throws a `FitInputError` naming the file for an unreadable or invalid one.
+    public static func load(path: String) throws -> FitReport {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FitInputError(input: path, "cannot read the fit file")
+        }
+        let report: FitReport
+        do { report = try JSONDecoder().decode(FitReport.self, from: data) } catch let DecodingError.keyNotFound(key, context) {
+            throw FitInputError(input: path, column: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), "missing key")
+        } catch {
+            throw FitInputError(input: path, "not a valid fit.json (\(error))")
+        }
+        try report.validate(source: path)
+        return report
+    }
+
+    /// Checks that every group names every parameter of the model with a finite value.
+    public func validate(source: String = "fit") throws {
+        guard !fits.isEmpty else { throw FitInputError(input: source, column: "fits", "no group fits") }
+        for fit in fits {
+            for name in model.parameterNames {
+                guard let value = fit.parameters[name], value.isFinite else {
+                    throw FitInputError(input: source, column: "fits[\(fit.group)].parameters.\(name)",
+                                        "missing or non-finite parameter of the \(model.rawValue) model")
+                }
+            }
+        }
+    }
+
+    /// The JSON text of the report (sorted keys, pretty printed).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// The parameter vector of the group `shape` belongs to.
+    public func parameters(for shape: LayerShape) throws -> [Double] {
+        let name = grouping.groupName(kernelArea: shape.kernelArea)
+        guard let fit = fits.first(where: { $0.group == name }) else {
+            throw FitInputError(input: "fit", column: "K", "no fitted group \(name) (groups: \(fits.map(\.group).joined(separator: ", ")))")
+        }
+        return try model.parameterNames.map { name in
+            guard let v = fit.parameters[name] else {
+                throw FitInputError(input: "fit", column: "fits[\(fit.group)].parameters.\(name)", "missing parameter")
+            }
+            return v
+        }
+    }
+
+    /// The predicted time in milliseconds of one layer:
+    /// final · ((S_K + beta·(S − S_K)) / S)^gamma [· channel term] · FLOPs, under the fit's convention.
+    public func predict(_ shape: LayerShape) throws -> Double {
+        let value = model.predict(ModelPoint(shape: shape, convention: flopsConvention), try parameters(for: shape))
+        guard value.isFinite else {
+            throw FitInputError(input: "fit", "the model is undefined for \(shape) (non-positive ratio)")
+        }
+        return value
+    }
+
+    /// The predicted time in milliseconds of a layer given by its sizes.
+    public func predict(h: Int, w: Int, cin: Int, cout: Int, k1: Int, k2: Int, batch: Int = 1) throws -> Double {
+        try predict(LayerShape(h: h, w: w, cin: cin, cout: cout, k1: k1, k2: k2, batch: batch))
+    }
+}

@@ -1,0 +1,172 @@
+import AlphaFit
+import ArgumentParser
+import Foundation
+
+extension FitModel: ExpressibleByArgument {}
+extension FitGrouping: ExpressibleByArgument {}
+extension FitLoss: ExpressibleByArgument {}
+extension FlopsConvention: ExpressibleByArgument {}
+
+/// Prints a bad-input message and exits with status 65 (EX_DATAERR).
+func exitOnBadInput<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as FitInputError {
+        FileHandle.standardError.write(Data("convsweep: \(error)\n".utf8))
+        throw ExitCode(65)
+    }
+}
+
+/// Writes `data` to `path` (only called once everything has been computed).
+func write(_ data: Data, to path: String) throws {
+    do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        FileHandle.standardError.write(Data("convsweep: cannot write \(path): \(error.localizedDescription)\n".utf8))
+        throw ExitCode(73)
+    }
+}
+
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit alpha-FLOPs (beta, gamma, final per group) to measured convolution times.",
+        discussion: """
+            Each INPUT is a run directory (its measurements.csv: rows with status ok, time = median_ms) \
+            or a CSV with columns H, W, Cin, Cout, K (a square K×K kernel) or K1 and K2, time_ms and \
+            optionally batch; other columns are carried into predictions.
+
+            Model (K = K1·K2, S = H·W, S_K = ln K + 1, C = Cin·Cout):
+              alpha:          T = final · ((S_K + beta·(S − S_K)) / S)^gamma · FLOPs
+              alpha-channels: T = alpha term · ((1 + delta·(C − 1)) / C)^eta · FLOPs
+            Solver: Levenberg–Marquardt with box bounds (default [0, 2]), from the paper's start \
+            (beta 0.01, gamma 0.8, final 0.3) plus --starts seeded starts, keeping the lowest sum of squares.
+
+            The original study's data fits as it is:
+              convsweep fit ../shared/data/asperti2021/measurements.csv --exclude-plot increasing_batch --out fit.json
+
+            Bad input (missing column, non-positive time, empty group, a bound excluding the start) \
+            prints one message naming input, row and column, writes nothing and exits 65. \
+            See docs/fit-format.md.
+            """)
+
+    @Argument(help: "Run directories or CSV files of measured times.")
+    var inputs: [String]
+
+    @Option(help: "Where to write the fit (JSON).")
+    var out: String
+
+    @Option(help: "Groups fitted separately: k1-rest (K = 1 and K > 1) or per-k.")
+    var groups: FitGrouping = .k1Rest
+
+    @Option(help: "absolute: Σ(pred − meas)², as curve_fit; relative: Σ((pred − meas)/meas)².")
+    var loss: FitLoss = .absolute
+
+    @Option(help: "standard: FLOPs = 2·K·Cin·Cout·H·W·batch; asperti: K·Cin·Cout·H·W / 10⁶ (the authors' code).")
+    var flopsConvention: FlopsConvention = .standard
+
+    @Option(help: "alpha (beta, gamma, final) or alpha-channels (adds delta, eta).")
+    var model: FitModel = .alpha
+
+    @Option(help: "Seeded random starts inside the bounds, besides the paper's start.")
+    var starts: Int = 16
+
+    @Option(help: "Seed of the random starts and of the cross-validation folds.")
+    var seed: UInt64 = 1
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Lower and upper bound of one parameter, in order (beta, gamma, final[, delta, eta]); repeat for each, e.g. --bound 0,2.", valueName: "LOW,HIGH"))
+    var bound: [String] = []
+
+    @Option(help: ArgumentHelp("The deterministic start, comma separated in parameter order.", valueName: "V,V,V"))
+    var start: String?
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Leave out rows whose plot column equals NAME (the original data's increasing_batch is a dense layer).", valueName: "NAME"))
+    var excludePlot: [String] = []
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
+    var exclude: [String] = []
+
+    @Option(help: ArgumentHelp("Also report held-out RMSE of every model on the same N folds.", valueName: "N"))
+    var crossValidate: Int?
+
+    func run() throws {
+        var timing = ""
+        let report = try exitOnBadInput { () -> FitReport in
+            var filters = excludePlot.map { RowFilter(column: "plot", value: $0) }
+            for text in exclude {
+                guard let filter = RowFilter(text) else {
+                    throw FitInputError(input: "--exclude", "expected COLUMN=VALUE, got '\(text)'")
+                }
+                filters.append(filter)
+            }
+            var options = FitOptions(model: model, grouping: groups, loss: loss, flopsConvention: flopsConvention,
+                                     starts: starts, seed: seed)
+            if !bound.isEmpty { options.bounds = try bound.map { try numbers($0, option: "--bound") } }
+            if let start { options.start = try numbers(start, option: "--start") }
+            let loadStart = Date()
+            let dataset = try FitDataset.load(paths: inputs, excluding: filters)
+            let fitStart = Date()
+            let fitter = AlphaFitter(options: options)
+            var report = try fitter.fit(dataset, excluded: filters)
+            timing = String(format: "loaded %d rows in %.3f s, fitted in %.3f s", dataset.rows.count,
+                            fitStart.timeIntervalSince(loadStart), Date().timeIntervalSince(fitStart))
+            if let folds = crossValidate {
+                let cvStart = Date()
+                report.crossValidation = try fitter.crossValidate(dataset, folds: folds)
+                timing += String(format: ", cross-validated in %.3f s", Date().timeIntervalSince(cvStart))
+            }
+            return report
+        }
+        try write(report.jsonData(), to: out)
+        print(FitSummary(report).text)
+        print("")
+        print(timing)
+        print("wrote \(out)")
+    }
+}
+
+/// Parses comma-separated numbers for an option.
+func numbers(_ text: String, option: String) throws -> [Double] {
+    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    return try parts.map { part in
+        guard let value = Double(part), value.isFinite else {
+            throw FitInputError(input: option, "expected comma-separated numbers, got '\(text)'")
+        }
+        return value
+    }
+}
+
+/// The readable summary `fit` prints.
+struct FitSummary {
+    var text: String
+
+    init(_ report: FitReport) {
+        var lines: [String] = []
+        let options = report.options
+        lines.append("model \(report.model.rawValue), groups \(report.grouping.rawValue), loss \(options?.loss.rawValue ?? "?"), FLOPs \(report.flopsConvention.rawValue)")
+        for input in report.inputs ?? [] {
+            lines.append("input \(input.path): \(input.rowsUsed) rows used, \(input.rowsExcluded) left out, sha256 \(input.sha256.prefix(16))…")
+        }
+        for fit in report.fits {
+            lines.append("")
+            lines.append("group \(fit.group)  n = \(fit.n.map(String.init) ?? "?")")
+            for name in report.model.parameterNames {
+                var line = "  " + name.padding(toLength: 6, withPad: " ", startingAt: 0) + String(format: " %.8g", fit.parameters[name] ?? .nan)
+                if let se = fit.diagnostics?.standardErrors?[name], let ci = fit.diagnostics?.confidence95?[name] {
+                    line += String(format: "  ± %.3g (se)  95%% [%.6g, %.6g]", se, ci[0], ci[1])
+                }
+                lines.append(line)
+            }
+            if let d = fit.diagnostics {
+                lines.append(String(format: "  SSE %.10g  RMSE %.4g ms  R² %.4f  MAPE %.2f%%", d.sse, d.rmseMs, d.rSquared, d.mapePercent))
+                lines.append("  \(d.iterations) iterations, stopped: \(d.stopReason.rawValue); \(d.startsReachingBest) of \(d.startsTried) starts reached the best")
+                for warning in d.warnings { lines.append("  warning: \(warning)") }
+            }
+        }
+        if let cv = report.crossValidation {
+            lines.append("")
+            lines.append("\(cv.folds)-fold cross-validation (seed \(cv.seed)), held-out:")
+            for r in cv.results {
+                lines.append("  " + r.model.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)
+                             + String(format: "RMSE %.5g ms  MAPE %.2f%%  per fold: ", r.rmseMs, r.mapePercent)
+                             + r.foldRmseMs.map { String(format: "%.4g", $0) }.joined(separator: " "))
+            }
+        }
+        text = lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,131 @@
+import AlphaFit
+import ArgumentParser
+import Foundation
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict convolution times from a fit: one layer, or every row of run directories or CSVs.",
+        discussion: """
+            One layer:   convsweep predict --fit fit.json --h 56 --w 56 --cin 64 --cout 64 -k 3
+            Every row:   convsweep predict --fit fit.json INPUT … --out predictions.csv [--errors errors.csv]
+
+            Without a fit.json, give the constants directly, one --parameters per group, e.g. the \
+            original authors' published predictor:
+              convsweep predict --flops-convention asperti \\
+                --parameters 'K=1:beta=0.02,gamma=0.99,final=0.0375' \\
+                --parameters 'K>1:beta=0.001,gamma=0.56,final=0.0375' --h 100 --w 100 --cin 50 --cout 100 -k 3
+            A hand-written fit.json with the same content works too (see docs/fit-format.md).
+
+            errors.csv holds per series (experiment,series; or plot,line in the original data) the RMSE \
+            and nRMSE = RMSE / (max − min of the measured times of the series).
+            """)
+
+    @Option(help: "The fit to predict with (fit.json, written by `fit` or by hand).")
+    var fit: String?
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Instead of --fit: one group's constants, GROUP:name=value,… (GROUP is K=1, K>1 or K=n).", valueName: "GROUP:PARAMS"))
+    var parameters: [String] = []
+
+    @Option(help: "With --parameters: the model.")
+    var model: FitModel = .alpha
+
+    @Option(help: "With --parameters: the FLOPs convention (standard or asperti).")
+    var flopsConvention: FlopsConvention = .standard
+
+    @Option(help: "With --parameters: the grouping (k1-rest or per-k).")
+    var groups: FitGrouping = .k1Rest
+
+    @Option(name: .customLong("h"), help: "Input height.") var height: Int?
+    @Option(name: .customLong("w"), help: "Input width.") var width: Int?
+    @Option(help: "Input channels.") var cin: Int?
+    @Option(help: "Output channels.") var cout: Int?
+    @Option(name: .customShort("k"), help: "Square kernel side (K1 = K2 = k).") var kernel: Int?
+    @Option(help: "Kernel height (instead of -k).") var k1: Int?
+    @Option(help: "Kernel width (instead of -k).") var k2: Int?
+    @Option(help: "Batch size.") var batch: Int = 1
+
+    @Argument(help: "Run directories or CSV files whose rows to predict.")
+    var inputs: [String] = []
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Leave out rows whose plot column equals NAME.", valueName: "NAME"))
+    var excludePlot: [String] = []
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
+    var exclude: [String] = []
+
+    @Option(help: "Where to write the predictions of every row (CSV).")
+    var out: String?
+
+    @Option(help: "Where to write the per-series RMSE and nRMSE (CSV).")
+    var errors: String?
+
+    @Option(help: ArgumentHelp("Columns identifying a series in errors.csv (default: experiment,series or plot,line).", valueName: "A,B"))
+    var seriesColumns: String?
+
+    func validate() throws {
+        if fit == nil && parameters.isEmpty { throw ValidationError("give --fit fit.json or --parameters") }
+        if fit != nil && !parameters.isEmpty { throw ValidationError("give --fit or --parameters, not both") }
+        if inputs.isEmpty {
+            if height == nil || width == nil || cin == nil || cout == nil || (kernel == nil && (k1 == nil || k2 == nil)) {
+                throw ValidationError("give --h, --w, --cin, --cout and -k (or --k1 and --k2), or INPUT … --out predictions.csv")
+            }
+        } else if out == nil && errors == nil {
+            throw ValidationError("with INPUT, give --out predictions.csv and/or --errors errors.csv")
+        }
+    }
+
+    func run() throws {
+        let report = try exitOnBadInput { try loadReport() }
+        if inputs.isEmpty {
+            let shape = LayerShape(h: height!, w: width!, cin: cin!, cout: cout!,
+                                   k1: k1 ?? kernel!, k2: k2 ?? kernel!, batch: batch)
+            let ms = try exitOnBadInput { try report.predict(shape) }
+            print(String(format: "%.9g", ms))
+            return
+        }
+        let (predictionsData, errorsData, summary) = try exitOnBadInput { () -> (Data, Data?, String) in
+            var filters = excludePlot.map { RowFilter(column: "plot", value: $0) }
+            for text in exclude {
+                guard let filter = RowFilter(text) else { throw FitInputError(input: "--exclude", "expected COLUMN=VALUE, got '\(text)'") }
+                filters.append(filter)
+            }
+            let dataset = try FitDataset.load(paths: inputs, excluding: filters)
+            let predictions = try report.predictions(for: dataset)
+            let columns = seriesColumns.map { $0.split(separator: ",").map(String.init) } ?? PredictionTable.defaultSeriesColumns(dataset)
+            for column in columns where !dataset.carriedColumns.contains(column) {
+                throw FitInputError(input: inputs.joined(separator: ", "), row: 1, column: column, "no such series column")
+            }
+            let seriesErrors = PredictionTable.seriesErrors(predictions, seriesColumns: columns)
+            let squares = predictions.map { $0.residualMs * $0.residualMs }.reduce(0, +)
+            let summary = String(format: "%d rows, %d series, RMSE %.5g ms", predictions.count, seriesErrors.count,
+                                 (squares / Double(max(predictions.count, 1))).squareRoot())
+            return (try PredictionTable.predictionsCSV(predictions, dataset: dataset),
+                    errors == nil ? nil : try PredictionTable.errorsCSV(seriesErrors, seriesColumns: columns), summary)
+        }
+        if let out { try write(predictionsData, to: out) }
+        if let errors, let errorsData { try write(errorsData, to: errors) }
+        print(summary)
+    }
+
+    func loadReport() throws -> FitReport {
+        if let fit { return try FitReport.load(path: fit) }
+        var fits: [GroupFit] = []
+        for text in parameters {
+            guard let colon = text.firstIndex(of: ":") else {
+                throw FitInputError(input: "--parameters", "expected GROUP:name=value,…, got '\(text)'")
+            }
+            var values: [String: Double] = [:]
+            for pair in text[text.index(after: colon)...].split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, let value = Double(parts[1]) else {
+                    throw FitInputError(input: "--parameters", "expected name=value, got '\(pair)'")
+                }
+                values[parts[0]] = value
+            }
+            fits.append(GroupFit(group: String(text[..<colon]), parameters: values))
+        }
+        let report = FitReport(model: model, grouping: groups, flopsConvention: flopsConvention, fits: fits)
+        try report.validate(source: "--parameters")
+        return report
+    }
+}

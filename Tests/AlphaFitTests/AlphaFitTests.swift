@@ -1,4 +1,0 @@
-import Testing
-@testable import AlphaFit
-
-@Test func AlphaFitLinks() { #expect(Bool(true)) }
