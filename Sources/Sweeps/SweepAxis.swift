@@ -1,3 +1,5 @@
+import Foundation
+
 /// An axis of a sweep series: one dimension of the convolution.
 public enum SweepAxis: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     /// Input height H (equal to the output height).
@@ -53,9 +55,3 @@ public enum SweepAxisValue: Hashable, Sendable {
         return false
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

@@ -15,6 +15,7 @@ public struct SweepError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What is wrong, in words.
     public var message: String
 
+    /// An error in `file`, at `line`:`column` when known, in `field` when there is one.
     public init(file: String, line: Int? = nil, column: Int? = nil, field: String? = nil, message: String) {
         self.file = file
         self.line = line
@@ -23,6 +24,7 @@ public struct SweepError: Error, CustomStringConvertible, Equatable, Sendable {
         self.message = message
     }
 
+    /// `FILE:LINE:COLUMN: FIELD: MESSAGE` on one line (parts that are unknown left out).
     public var description: String {
         var place = file
         if let line {

@@ -14,10 +14,15 @@ import Foundation
 /// (two or more). Names are axis names (`H`, `W`, `Cin`, `Cout`, `K`, `K1`, `K2`, `batch`) or
 /// series constants. Arithmetic is in `Double`; division by zero is an error, never infinity.
 public indirect enum SweepExpression: Hashable, Sendable, CustomStringConvertible {
+    /// A literal number: `300`, `2.5`, `1e3`.
     case number(Double)
+    /// An axis or a series constant: `K`, `R`.
     case name(String)
+    /// Unary minus: `-x`.
     case negate(SweepExpression)
+    /// `lhs op rhs`.
     case binary(BinaryOperator, SweepExpression, SweepExpression)
+    /// A function applied to its arguments: `round(300 / K)`.
     case call(Function, [SweepExpression])
 
     /// The four arithmetic operators.
@@ -32,7 +37,9 @@ public indirect enum SweepExpression: Hashable, Sendable, CustomStringConvertibl
 
     /// A problem in an expression: its message and the character offset (from 0) where it is.
     public struct Error: Swift.Error, Equatable, Sendable {
+        /// Unicode scalars from the start of the expression to the problem (0 for evaluation errors).
         public var offset: Int
+        /// What is wrong, in words.
         public var message: String
     }
 

@@ -11,6 +11,7 @@ public struct SweepLimits: Hashable, Codable, Sendable {
     /// The largest memory of one configuration (tensors and im2col workspace), in MiB.
     public var maxMemoryMiB: Double?
 
+    /// Limits; nil means no bound.
     public init(maxGFLOP: Double? = nil, maxMemoryMiB: Double? = nil) {
         self.maxGFLOP = maxGFLOP
         self.maxMemoryMiB = maxMemoryMiB

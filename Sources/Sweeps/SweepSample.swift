@@ -12,6 +12,7 @@ public struct SweepSample: Hashable, Codable, Sendable {
     /// The seed of the SplitMix64 generator.
     public var seed: UInt64
 
+    /// A sample of `count` configurations drawn with `seed`.
     public init(count: Int, seed: UInt64) {
         self.count = count
         self.seed = seed

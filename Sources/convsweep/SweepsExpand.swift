@@ -28,35 +28,18 @@ struct SweepsExpand: ParsableCommand {
     func run() throws {
         let sweep = try failOnBadSweep { try Sweep.load(path: file) }
         if csv {
-            let header = ["experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "status"]
-            print(((ids ? ["config_id"] : []) + header).joined(separator: ","))
+            print(SweepCSV.line((ids ? ["config_id"] : []) + SweepCSV.header))
             for configuration in sweep.configurations {
-                let fields = (ids ? [configuration.id] : []) + cells(configuration)
-                print(fields.map(csvField).joined(separator: ","))
+                print(SweepCSV.line((ids ? [configuration.id] : []) + SweepCSV.fields(configuration)))
             }
             return
         }
-        let header = ["config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "status"]
         printTable(
-            header: header, rows: sweep.configurations.map { [$0.id] + cells($0) }, leftAligned: [0, 1, 2, 11])
+            header: ["config_id"] + SweepCSV.header,
+            rows: sweep.configurations.map { [$0.id] + SweepCSV.fields($0) }, leftAligned: [0, 1, 2, 11])
         let measured = sweep.configurations.filter(\.isMeasured).count
         print(
             "\(sweep.configurations.count) configurations (\(measured) measured, "
                 + "\(sweep.configurations.count - measured) dropped) of \(sweep.expansionCount) in the expansion")
     }
-
-    private func cells(_ configuration: SweepConfiguration) -> [String] {
-        let shape = configuration.shape
-        return [
-            configuration.experiment, configuration.series, String(shape.height), String(shape.width),
-            String(shape.inputChannels), String(shape.outputChannels), String(shape.kernelHeight),
-            String(shape.kernelWidth), String(shape.batch), String(Int64(configuration.flops)), configuration.status,
-        ]
-    }
-}
-
-/// `field` as one CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
-func csvField(_ field: String) -> String {
-    guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

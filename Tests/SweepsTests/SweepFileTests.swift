@@ -195,3 +195,18 @@ struct SweepSummaryTests {
         #expect(sweep.configurations[2].status == "dropped: 0.08 GFLOP > max_gflop 0.05")
     }
 }
+
+@Suite("CSV form")
+struct SweepCSVTests {
+    @Test("the header is exactly the documented one, and rows hold the shape, FLOPs and status")
+    func rows() throws {
+        #expect(SweepCSV.line(SweepCSV.header) == "experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,status")
+        let sweep = try loadSweep(
+            "name: B\nseries:\n  - {label: 'H=1, \"W\"', H: 1, W: 2, Cin: 3200, Cout: 3200, K1: 13, K2: 14}\nlimits: {max_gflop: 1}\n")
+        #expect(
+            SweepCSV.line(SweepCSV.fields(sweep.configurations[0]))
+                == "B,\"H=1, \"\"W\"\"\",1,2,3200,3200,13,14,1,7454720000,dropped: 7.5 GFLOP > max_gflop 1")
+        #expect(SweepCSV.quoted("plain") == "plain")
+        #expect(SweepCSV.quoted("a\nb") == "\"a\nb\"")
+    }
+}

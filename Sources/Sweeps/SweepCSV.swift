@@ -1,0 +1,31 @@
+/// The CSV form of a sweep's configurations, as `convsweep sweeps expand --csv` prints it.
+///
+/// Fields follow RFC 4180: a field holding a comma, a double quote or a line break is quoted, with
+/// quotes doubled. Ids never need quoting; a series label may.
+public enum SweepCSV {
+    /// The header: `experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,status`.
+    public static let header = ["experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "status"]
+
+    /// The fields of `configuration` under ``header``; FLOPs as an integer.
+    public static func fields(_ configuration: SweepConfiguration) -> [String] {
+        let shape = configuration.shape
+        return [
+            configuration.experiment, configuration.series, String(shape.height), String(shape.width),
+            String(shape.inputChannels), String(shape.outputChannels), String(shape.kernelHeight),
+            String(shape.kernelWidth), String(shape.batch), String(Int64(configuration.flops)), configuration.status,
+        ]
+    }
+
+    /// One CSV line (without the line break) of `fields`.
+    public static func line(_ fields: [String]) -> String {
+        fields.map(quoted).joined(separator: ",")
+    }
+
+    /// `field` as one CSV field: quoted when it holds a comma, a double quote or a line break.
+    public static func quoted(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        var result = "\""
+        for character in field { result += character == "\"" ? "\"\"" : String(character) }
+        return result + "\""
+    }
+}
