@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sys
 
 import matplotlib
@@ -49,6 +50,11 @@ def sha256(path):
     return h.hexdigest()
 
 
+def natural_key(text):
+    """Sort key that orders "Cin=50" before "Cin=100"."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
+
+
 def read_csv(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -72,10 +78,7 @@ def save(fig, package, name):
 def plot_experiment(package, letter, csv_name, predictions):
     axis, xlabel, what, replication_fig, original_fig = EXPERIMENTS[letter]
     rows = [r for r in read_csv(os.path.join(package, "data", csv_name)) if r["status"] == "ok"]
-    series = []
-    for r in rows:
-        if r["series"] not in series:
-            series.append(r["series"])
+    series = sorted({r["series"] for r in rows}, key=natural_key)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     measured_points = predicted_points = 0

@@ -122,7 +122,11 @@ public struct FitDataset: Codable, Sendable {
             }
             return i
         }
-        let timeColumn = runDirectory ? "median_ms" : "time_ms"
+        // A run directory's measurements.csv, or a CSV in its format (a replication package's data/):
+        // time = median_ms of the rows whose status is ok.
+        let measurementsFormat = runDirectory
+            || (index["time_ms"] == nil && index["median_ms"] != nil && index["status"] != nil)
+        let timeColumn = measurementsFormat ? "median_ms" : "time_ms"
         let h = try require("H"), w = try require("W"), cin = try require("Cin"), cout = try require("Cout")
         let time = try require(timeColumn)
         let kernel: (Int, Int)
@@ -135,7 +139,7 @@ public struct FitDataset: Codable, Sendable {
                                 "missing column: give K (a square K×K kernel) or both K1 and K2")
         }
         let batch = index["batch"]
-        let status = runDirectory ? try require("status") : nil
+        let status = measurementsFormat ? try require("status") : nil
         let activeFilters = filters.compactMap { f in index[f.column].map { ($0, f.value) } }
 
         var rows: [FitRow] = []

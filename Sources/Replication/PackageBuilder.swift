@@ -1,0 +1,276 @@
+import AlphaFit
+import Foundation
+import Measurement
+import Runner
+
+/// What a replication package states about itself: `package.json` (see docs/replication-package.md).
+public struct PackageStatement: Codable, Equatable, Sendable {
+    /// Format of this file; bumped on incompatible change.
+    public var formatVersion = 1
+    /// `quick`, `paper`, `full`, or `custom` for a package built from arbitrary runs.
+    public var profile: String
+    /// The machine the data were measured on, e.g. `amd-epyc-2pu`.
+    public var machineLabel: String
+    /// The command that rebuilds the package (run from the repository root).
+    public var rebuildCommand: String
+    /// The data files and the configurations they hold.
+    public var data: [DataFile]
+    /// Fitted parameters per group, as in fit/alpha.json.
+    public var parameters: [String: [String: Double]]
+    /// Per-series errors, as in fit/errors.csv: `experiment/series` → (rmse_ms, nrmse).
+    public var errors: [SeriesErrorStatement]
+
+    /// One data file.
+    public struct DataFile: Codable, Equatable, Sendable {
+        public var path: String
+        public var experiment: String
+        public var configurations: Int
+        public var measured: Int
+    }
+
+    /// The error of one series of one experiment.
+    public struct SeriesErrorStatement: Codable, Equatable, Sendable {
+        public var experiment: String
+        public var series: String
+        public var n: Int
+        public var rmseMs: Double
+        public var nrmse: Double?
+    }
+}
+
+/// Why a package could not be built or checked.
+public struct PackageError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Builds a replication package from run directories.
+public struct PackageBuilder {
+    /// The run directories whose measurements go into the package.
+    public var runDirectories: [String]
+    /// The package directory to write.
+    public var packageDirectory: String
+    /// The repository root (where `scripts/plot_figures.py` and `.venv/` are).
+    public var repositoryRoot: String
+    /// The profile name recorded in the package.
+    public var profile: String
+    /// The command that rebuilds the package, recorded in its README.
+    public var rebuildCommand: String
+    /// A fit to use instead of fitting the regression sample (`convsweep package --fit`).
+    public var givenFit: FitReport?
+    /// Options of the fit made when no fit is given.
+    public var fitOptions = FitOptions()
+
+    public init(
+        runDirectories: [String], packageDirectory: String, repositoryRoot: String, profile: String,
+        rebuildCommand: String, givenFit: FitReport? = nil
+    ) {
+        self.runDirectories = runDirectories
+        self.packageDirectory = packageDirectory
+        self.repositoryRoot = repositoryRoot
+        self.profile = profile
+        self.rebuildCommand = rebuildCommand
+        self.givenFit = givenFit
+    }
+
+    /// The file name in `data/` of an experiment: `regression.csv` or `exp-<letter>.csv`.
+    public static func dataFileName(experiment: String) -> String {
+        experiment == "regression" ? "regression.csv" : "exp-\(experiment.lowercased()).csv"
+    }
+
+    /// The machine label of a manifest: the CPU model as a slug, and the number of PUs.
+    public static func machineLabel(_ machine: EnvironmentSnapshot) -> String {
+        let slug = machine.cpuModel.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+        let collapsed = String(slug).split(separator: "-").joined(separator: "-")
+        return "\(collapsed.isEmpty ? "cpu" : collapsed)-\(machine.processingUnits)pu"
+    }
+
+    /// Refuses a directory that holds something other than a package of `machineLabel`.
+    public static func checkOutputDirectory(_ path: String, machineLabel: String) throws {
+        let manager = FileManager.default
+        guard manager.fileExists(atPath: path) else { return }
+        let statementPath = (path as NSString).appendingPathComponent("package.json")
+        if let data = manager.contents(atPath: statementPath) {
+            guard let statement = try? JSONDecoder().decode(PackageStatement.self, from: data) else {
+                throw PackageError("\(statementPath): not a convsweep package statement; choose another --out")
+            }
+            if statement.machineLabel != machineLabel {
+                throw PackageError(
+                    "\(path) holds the package of machine \(statement.machineLabel), not of this machine (\(machineLabel)); choose another --out"
+                )
+            }
+            return
+        }
+        let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        let ours: Set<String> = ["run"]
+        if !contents.filter({ !ours.contains($0) }).isEmpty {
+            throw PackageError("\(path) exists and holds files that are not a convsweep package; choose another --out")
+        }
+    }
+
+    /// Builds the package and returns what it states.
+    @discardableResult
+    public func build() throws -> PackageStatement {
+        let manager = FileManager.default
+        guard !runDirectories.isEmpty else { throw PackageError("no run directory given") }
+
+        // 1. Read and check the runs: complete, one machine.
+        var manifests: [RunManifest] = []
+        var measurements: Table?
+        for directory in runDirectories {
+            let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
+            let manifest: RunManifest
+            do { manifest = try RunManifest.read(path: manifestPath) } catch {
+                throw PackageError("\(directory): not a run directory (\(error))")
+            }
+            guard manifest.status == "complete" else {
+                throw PackageError(
+                    "\(directory): the run is \(manifest.status), not complete; finish it with `convsweep run --resume` first")
+            }
+            if let first = manifests.first, PackageBuilder.machineLabel(first.machine) != PackageBuilder.machineLabel(manifest.machine) {
+                throw PackageError("\(directory): measured on \(PackageBuilder.machineLabel(manifest.machine)), the others on \(PackageBuilder.machineLabel(first.machine))")
+            }
+            manifests.append(manifest)
+            let table = try Table(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("measurements.csv")))
+            if var all = measurements {
+                guard all.header == table.header else { throw PackageError("\(directory): measurements.csv has other columns than \(runDirectories[0])") }
+                all.rows += table.rows
+                measurements = all
+            } else {
+                measurements = table
+            }
+        }
+        guard let measurements, let experimentColumn = measurements.column("experiment"),
+            let statusColumn = measurements.column("status")
+        else { throw PackageError("\(runDirectories[0])/measurements.csv lacks the experiment or status column") }
+        let machineLabel = PackageBuilder.machineLabel(manifests[0].machine)
+        try PackageBuilder.checkOutputDirectory(packageDirectory, machineLabel: machineLabel)
+
+        // 2. Lay out the directory: remove what an earlier build wrote, keep run/.
+        let root = URL(fileURLWithPath: packageDirectory)
+        for stale in ["data", "fit", "figures", "README.md", "package.json", "manifest.json", "topology.xml", Checksums.fileName] {
+            try? manager.removeItem(at: root.appendingPathComponent(stale))
+        }
+        for sub in ["data", "fit", "figures"] {
+            try manager.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try manager.copyItem(
+            atPath: (runDirectories[0] as NSString).appendingPathComponent("manifest.json"),
+            toPath: root.appendingPathComponent("manifest.json").path)
+        let topology = (runDirectories[0] as NSString).appendingPathComponent("topology.xml")
+        if manager.fileExists(atPath: topology) {
+            try manager.copyItem(atPath: topology, toPath: root.appendingPathComponent("topology.xml").path)
+        }
+
+        // 3. data/: the rows split by experiment, in run order.
+        var experiments: [String] = []
+        var byExperiment: [String: [[String]]] = [:]
+        for row in measurements.rows {
+            let name = row[experimentColumn]
+            if byExperiment[name] == nil { experiments.append(name) }
+            byExperiment[name, default: []].append(row)
+        }
+        experiments.sort { a, b in a == "regression" ? b != "regression" : (b == "regression" ? false : a < b) }
+        var dataFiles: [PackageStatement.DataFile] = []
+        for name in experiments {
+            let rows = byExperiment[name]!
+            let relative = "data/" + PackageBuilder.dataFileName(experiment: name)
+            try Table(header: measurements.header, rows: rows).write(to: root.appendingPathComponent(relative))
+            dataFiles.append(.init(
+                path: relative, experiment: name, configurations: rows.count,
+                measured: rows.filter { $0[statusColumn] == "ok" }.count))
+        }
+        guard experiments.contains("regression") || givenFit != nil else {
+            throw PackageError("the runs hold no regression sample to fit; give a fit with --fit")
+        }
+
+        // 4. fit/: fit the regression sample (or take the given fit), predict every row.
+        let fit = try givenFit ?? fitRegression(root: root)
+        try fit.jsonData().write(to: root.appendingPathComponent("fit/alpha.json"), options: .atomic)
+        let (predictions, errors) = try PackageBuilder.predict(fit: fit, root: root, dataFiles: dataFiles.map(\.path))
+        try predictions.write(to: root.appendingPathComponent("fit/predictions.csv"))
+        try errors.write(to: root.appendingPathComponent("fit/errors.csv"))
+
+        // 5. package.json, figures, README, sums.
+        let statement = PackageStatement(
+            profile: profile, machineLabel: machineLabel, rebuildCommand: rebuildCommand, data: dataFiles,
+            parameters: Dictionary(uniqueKeysWithValues: fit.fits.map { ($0.group, $0.parameters) }),
+            errors: PackageBuilder.errorStatements(errors))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(statement).write(to: root.appendingPathComponent("package.json"), options: .atomic)
+        try drawFigures(root: root)
+        let readme = PackageReadme(
+            statement: statement, manifest: manifests[0], runCount: manifests.count, fit: fit, errors: errors,
+            figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data())
+        try Data(readme.render().utf8).write(to: root.appendingPathComponent("README.md"), options: .atomic)
+        try Checksums.write(directory: root)
+        return statement
+    }
+
+    /// Fits alpha-FLOPs on `data/regression.csv`.
+    func fitRegression(root: URL) throws -> FitReport {
+        let dataset = try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path])
+        return try AlphaFitter(options: fitOptions).fit(dataset)
+    }
+
+    /// fit/predictions.csv and fit/errors.csv of `fit` on the package's data files.
+    ///
+    /// predictions.csv: config_id, experiment, series, H, W, Cin, Cout, K1, K2, batch, flops,
+    /// measured_ms, predicted_ms, residual_ms (measured rows only). errors.csv: experiment,
+    /// series, n, rmse_ms, range_ms, nrmse.
+    public static func predict(fit: FitReport, root: URL, dataFiles: [String]) throws -> (Table, Table) {
+        var predictions = Table(header: [
+            "config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops",
+            "measured_ms", "predicted_ms", "residual_ms",
+        ])
+        var errors = Table(header: ["experiment", "series", "n", "rmse_ms", "range_ms", "nrmse"])
+        for relative in dataFiles {
+            let dataset = try FitDataset.load(paths: [root.appendingPathComponent(relative).path])
+            let rows = try fit.predictions(for: dataset)
+            for p in rows {
+                let s = p.row.shape
+                predictions.rows.append(
+                    [p.row.carried["config_id"] ?? "", p.row.carried["experiment"] ?? "", p.row.carried["series"] ?? ""]
+                        + [s.h, s.w, s.cin, s.cout, s.k1, s.k2, s.batch].map(String.init)
+                        + [p.row.carried["flops"] ?? "", format(p.row.timeMs), format(p.predictedMs), format(p.residualMs)])
+            }
+            for e in PredictionTable.seriesErrors(rows, seriesColumns: ["experiment", "series"]) {
+                errors.rows.append(e.key + [String(e.n), format(e.rmseMs), format(e.rangeMs), e.nrmse.map(format) ?? ""])
+            }
+        }
+        return (predictions, errors)
+    }
+
+    /// A number written with every digit a double needs to read back equal.
+    static func format(_ value: Double) -> String { "\(value)" }
+
+    static func errorStatements(_ errors: Table) -> [PackageStatement.SeriesErrorStatement] {
+        errors.rows.map { row in
+            .init(experiment: row[0], series: row[1], n: Int(row[2]) ?? 0, rmseMs: Double(row[3]) ?? .nan,
+                  nrmse: Double(row[5]))
+        }
+    }
+
+    /// Runs scripts/plot_figures.py with the project's virtualenv.
+    func drawFigures(root: URL) throws {
+        let python = (repositoryRoot as NSString).appendingPathComponent(".venv/bin/python")
+        let script = (repositoryRoot as NSString).appendingPathComponent("scripts/plot_figures.py")
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw PackageError("no \(python): run scripts/ensure-deps --python to create the plotting virtualenv")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, root.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PackageError("scripts/plot_figures.py failed:\n\(String(decoding: output, as: UTF8.self))")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import CSV
+import Foundation
+
+/// A CSV file held in memory: a header and rows of strings.
+public struct Table: Equatable, Sendable {
+    /// Column names, in file order.
+    public var header: [String]
+    /// Rows, each with one field per column.
+    public var rows: [[String]]
+
+    public init(header: [String], rows: [[String]] = []) {
+        self.header = header
+        self.rows = rows
+    }
+
+    /// Reads a CSV file with a header row.
+    public init(contentsOf url: URL) throws {
+        guard let stream = InputStream(url: url) else { throw TableError.unreadable(url.path) }
+        let reader = try CSVReader(stream: stream, hasHeaderRow: true)
+        header = reader.headerRow ?? []
+        rows = []
+        var line = 1
+        while let row = reader.next() {
+            line += 1
+            guard row.count == header.count else {
+                throw TableError.ragged(url.path, line: line, fields: row.count, expected: header.count)
+            }
+            rows.append(row)
+        }
+    }
+
+    /// The index of a column.
+    public func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+
+    /// The values of one column.
+    public func values(_ name: String) -> [String] {
+        guard let i = column(name) else { return [] }
+        return rows.map { $0[i] }
+    }
+
+    /// The CSV text, with fields quoted where needed.
+    public func csvText() throws -> String {
+        let stream = OutputStream(toMemory: ())
+        let writer = try CSVWriter(stream: stream)
+        try writer.write(row: header)
+        for row in rows { try writer.write(row: row) }
+        writer.stream.close()
+        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// Writes the table as CSV, atomically.
+    public func write(to url: URL) throws {
+        try Data(csvText().utf8).write(to: url, options: .atomic)
+    }
+}
+
+/// Why a CSV file could not be read as a ``Table``.
+public enum TableError: Error, CustomStringConvertible {
+    case unreadable(String)
+    case ragged(String, line: Int, fields: Int, expected: Int)
+    case missingColumn(String, column: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path): return "\(path): cannot be read"
+        case let .ragged(path, line, fields, expected):
+            return "\(path):\(line): \(fields) fields where the header has \(expected)"
+        case let .missingColumn(path, column): return "\(path): no column '\(column)'"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Replication
+import Runner
+import Sweeps
+
+extension ShippedSweeps.Profile: ExpressibleByArgument {}
+
+struct Replicate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The main job: measure the regression sample and experiments A-G, fit alpha-FLOPs, write a replication package.",
+        discussion: """
+            Profiles: quick (a small regression sample and every series of A-G with fewer points; \
+            minutes), paper (the full regression sample and A-G at the original study's sampling), \
+            full (every integer of each varying axis). The run goes to OUT/run (resumed when \
+            interrupted: rerun the same command), the package to OUT: data/, fit/, figures/, \
+            README.md, manifest.json, topology.xml, SHA256SUMS (docs/replication-package.md). \
+            The default OUT is results/<machine label>/<profile>. With --profile quick the \
+            per-configuration time limit defaults to 0.5 s instead of 2 s.
+            """)
+
+    @Option(help: "quick, paper or full.")
+    var profile: ShippedSweeps.Profile = .quick
+    @Option(help: "The package directory (default: results/<machine label>/<profile>).")
+    var out: String?
+    @Option(help: "The sweeps directory.")
+    var sweeps: String?
+    @Flag(help: "Also write OUT.tar.gz of the package.")
+    var archive = false
+    @OptionGroup var measuring: MeasuringOptions
+
+    func run() throws {
+        let root = repositoryRoot()
+        let options = try measuring.runOptions(defaultMaxSeconds: profile == .quick ? 0.5 : 2)
+        let output: String
+        do { output = try out ?? Replicator.defaultOutput(root: root, profile: profile) } catch {
+            throw fail("\(error)", code: 1)
+        }
+        var command = "scripts/replicate --profile \(profile)"
+        if out != nil { command += " --out \(output)" }
+        let replicator = Replicator(
+            profile: profile, sweepsRoot: sweeps ?? defaultSweepsRoot(root),
+            outputDirectory: output, repositoryRoot: root, runOptions: options, rebuildCommand: command,
+            toolVersion: convsweepVersion)
+        do {
+            let (summary, statement) = try replicator.run()
+            print("\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present")
+            for (group, parameters) in statement.parameters.sorted(by: { $0.key < $1.key }) {
+                print("  \(group): " + parameters.sorted { $0.key < $1.key }.map { "\($0.key) = \(String(format: "%.6g", $0.value))" }.joined(separator: ", "))
+            }
+            if archive { try makeArchive(output) }
+            print("package: \(output)/README.md; check it with `convsweep verify-package \(output)`")
+        } catch let error as SweepError {
+            throw fail("\(error)", code: 65)
+        } catch let error as RunError {
+            if case .badOption = error { throw fail("\(error)", code: 64) }
+            throw fail("\(error)", code: 1)
+        } catch let error as PackageError {
+            throw fail(error.description, code: 1)
+        }
+    }
+
+    /// `sweeps` relative to the current directory when it is the repository root (so that the
+    /// manifest records paths that do not depend on where the clone lives), else absolute.
+    private func defaultSweepsRoot(_ root: String) -> String {
+        let manager = FileManager.default
+        let relative = "sweeps"
+        if manager.fileExists(atPath: relative + "/quick"),
+            URL(fileURLWithPath: manager.currentDirectoryPath).standardizedFileURL == URL(fileURLWithPath: root).standardizedFileURL
+        {
+            return relative
+        }
+        return (root as NSString).appendingPathComponent(relative)
+    }
+
+    private func makeArchive(_ directory: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let url = URL(fileURLWithPath: directory)
+        process.arguments = ["tar", "-czf", url.path + ".tar.gz", "-C", url.deletingLastPathComponent().path, url.lastPathComponent]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw fail("tar failed for \(directory)", code: 1) }
+        print("archive: \(directory).tar.gz")
+    }
+}
