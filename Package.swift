@@ -83,7 +83,7 @@ let package = Package(
             dependencies: [
                 "AlphaFit", .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Runner", "Sweeps"]),
     ],
     swiftLanguageModes: [.v5]
 )

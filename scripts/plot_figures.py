@@ -28,6 +28,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+# Same CSVs, same bytes: fixed SVG element ids.
+plt.rcParams["svg.hashsalt"] = "convsweep"
+
 # What each experiment varies along its x axis, and how the replication titles it.
 EXPERIMENTS = {
     "A": ("flops", "FLOPs (equal along each vertical line)", "increasing channels, different spatial sizes", "Figure 1", "Figure 3b"),

@@ -1,0 +1,131 @@
+import Foundation
+import Runner
+import Sweeps
+import Testing
+
+@testable import Replication
+
+/// A real, tiny measuring run: a regression sweep and an experiment B sweep of small layers.
+private func makeRun(in dir: URL) throws -> String {
+    let sweeps = dir.appendingPathComponent("sweeps")
+    try FileManager.default.createDirectory(at: sweeps, withIntermediateDirectories: true)
+    try """
+    name: regression
+    description: tiny regression sample for tests
+    series:
+      - label: grid
+        H: [4, 12]
+        W: [6, 16]
+        Cin: [8, 24]
+        Cout: [4, 16]
+        K: [1, 2, 3]
+    """.write(to: sweeps.appendingPathComponent("regression.yaml"), atomically: true, encoding: .utf8)
+    try """
+    name: B
+    description: tiny experiment B for tests
+    series:
+      - label: Cin=8
+        K: [1, 2, 3, 5]
+        H: round(30 / K)
+        W: H
+        Cin: 8
+        Cout: Cin
+      - label: Cin=16
+        K: [1, 2, 3, 5]
+        H: round(30 / K)
+        W: H
+        Cin: 16
+        Cout: Cin
+    """.write(to: sweeps.appendingPathComponent("exp-b.yaml"), atomically: true, encoding: .utf8)
+    let paths = ["regression.yaml", "exp-b.yaml"].map { sweeps.appendingPathComponent($0).path }
+    var configurations: [SweepConfiguration] = []
+    for path in paths { configurations += try Sweep.load(path: path).configurations }
+    var options = RunOptions()
+    options.fixedRuns = 3
+    options.showProgress = false
+    options.cpuset = Array(0..<ProcessInfo.processInfo.activeProcessorCount)
+    let run = dir.appendingPathComponent("run").path
+    _ = try RunDriver.run(sweepPaths: paths, configurations: configurations, options: options, outputDirectory: run)
+    return run
+}
+
+private func temporaryDirectory() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convsweep-pkg-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+private func builder(_ run: String, _ out: URL) -> PackageBuilder {
+    PackageBuilder(
+        runDirectories: [run], packageDirectory: out.path, repositoryRoot: repositoryRoot.path, profile: "custom",
+        rebuildCommand: "convsweep package \(run) --out \(out.path)")
+}
+
+@Test(.serialized) func packageFromARealRunVerifiesAndNamesEveryEditedFile() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try makeRun(in: dir)
+    let out = dir.appendingPathComponent("package")
+    let statement = try builder(run, out).build()
+
+    #expect(statement.data.map(\.path) == ["data/regression.csv", "data/exp-b.csv"])
+    #expect(statement.data.map(\.configurations) == [48, 8])
+    #expect(Set(statement.parameters.keys) == ["K=1", "K>1"])
+    #expect(Set(statement.errors.map(\.experiment)) == ["regression", "B"])
+    for file in ["README.md", "manifest.json", "topology.xml", "fit/alpha.json", "fit/predictions.csv",
+                 "fit/errors.csv", "figures/exp-b.png", "figures/exp-b.svg", "figures/index.json", "SHA256SUMS"] {
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
+    }
+    let report = try PackageVerifier.verify(directory: out.path)
+    #expect(report.ok, "\(report.problems)")
+    #expect(report.refittedGroups.sorted() == ["K=1", "K>1"])
+
+    // Rebuilding from the same run gives the same files, byte for byte.
+    let sums = try String(contentsOf: out.appendingPathComponent("SHA256SUMS"), encoding: .utf8)
+    try builder(run, out).build()
+    #expect(try String(contentsOf: out.appendingPathComponent("SHA256SUMS"), encoding: .utf8) == sums)
+
+    // An edited data file, then a removed figure: verify-package names the file.
+    let data = out.appendingPathComponent("data/exp-b.csv")
+    let original = try Data(contentsOf: data)
+    try (String(decoding: original, as: UTF8.self) + "\n").write(to: data, atomically: true, encoding: .utf8)
+    let edited = try PackageVerifier.verify(directory: out.path)
+    #expect(!edited.ok)
+    #expect(edited.problems.contains { $0.hasPrefix("data/exp-b.csv") })
+    try original.write(to: data)
+    try FileManager.default.removeItem(at: out.appendingPathComponent("figures/exp-b.svg"))
+    let removed = try PackageVerifier.verify(directory: out.path)
+    #expect(removed.problems.contains { $0.contains("figures/exp-b.svg") })
+}
+
+@Test(.serialized) func refusesAnotherMachinesPackageAndAnIncompleteRun() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try makeRun(in: dir)
+
+    // An output directory that holds another machine's package: refused, nothing overwritten.
+    let other = dir.appendingPathComponent("other")
+    try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+    let foreign = PackageStatement(
+        profile: "quick", machineLabel: "some-other-cpu-64pu", rebuildCommand: "", data: [], parameters: [:], errors: [])
+    let foreignData = try JSONEncoder().encode(foreign)
+    try foreignData.write(to: other.appendingPathComponent("package.json"))
+    #expect(throws: PackageError.self) { try builder(run, other).build() }
+    #expect(try Data(contentsOf: other.appendingPathComponent("package.json")) == foreignData)
+    #expect(!FileManager.default.fileExists(atPath: other.appendingPathComponent("data").path))
+
+    // A directory holding unrelated files: refused.
+    let unrelated = dir.appendingPathComponent("unrelated")
+    try FileManager.default.createDirectory(at: unrelated, withIntermediateDirectories: true)
+    try Data("notes".utf8).write(to: unrelated.appendingPathComponent("notes.txt"))
+    #expect(throws: PackageError.self) { try builder(run, unrelated).build() }
+
+    // A run that is not complete: refused.
+    let manifestURL = URL(fileURLWithPath: run).appendingPathComponent("manifest.json")
+    var manifest = try RunManifest.read(path: manifestURL.path)
+    manifest.status = "interrupted"
+    try manifest.encoded().write(to: manifestURL)
+    let fresh = dir.appendingPathComponent("fresh")
+    #expect(throws: PackageError.self) { try builder(run, fresh).build() }
+    #expect(!FileManager.default.fileExists(atPath: fresh.appendingPathComponent("README.md").path))
+}
