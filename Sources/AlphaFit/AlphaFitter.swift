@@ -49,22 +49,67 @@ public struct AlphaFitter: Sendable {
         return try groups(rows, inputName: inputName).map { try fitGroup(name: $0.name, rows: $0.rows, inputName: inputName) }
     }
 
-    /// The least-squares problem of one group.
-    func problem(_ rows: [FitRow]) -> LeastSquaresProblem {
+    /// The rows of one group reduced to sufficient statistics.
+    ///
+    /// Every model is T = c(x; point) · FLOPs, where c depends on a point only through S, S_K and
+    /// (alpha-channels) 1/Cout and 1/(K·Cin). Rows sharing those ("a class" j) share c_j, so with
+    /// weights w (1, or 1/measured for the relative loss)
+    ///   Σ_class wᵢ²(c_j·Fᵢ − yᵢ)² = A_j·(c_j − B_j/A_j)² + (C_j − B_j²/A_j),
+    ///   A_j = Σwᵢ²Fᵢ², B_j = Σwᵢ²Fᵢyᵢ, C_j = Σwᵢ²yᵢ².
+    /// The solver therefore minimises the exactly equivalent problem with one residual per class,
+    /// √A_j·c_j − B_j/√A_j, plus the constant offset Σ(C_j − B_j²/A_j): same minimiser, same JᵀJ,
+    /// same gradient, at a cost per iteration proportional to the number of classes instead of
+    /// rows (a measured grid repeats few (S, K) pairs).
+    struct Classes {
+        var points: [ModelPoint] = []   // flops = 1
+        var a: [Double] = [], b: [Double] = []
+        var offset = 0.0
+    }
+
+    func classes(_ rows: [FitRow]) -> Classes {
+        struct Key: Hashable { var s, sk, out, tap: Double }
+        var index: [Key: Int] = [:]
+        var result = Classes()
+        var c: [Double] = []
+        for row in rows {
+            var point = ModelPoint(shape: row.shape, convention: options.flopsConvention)
+            let flops = point.flops
+            point.flops = 1
+            let key = options.model == .alpha
+                ? Key(s: point.s, sk: point.sk, out: 0, tap: 0)
+                : Key(s: point.s, sk: point.sk, out: point.perOutputChannel, tap: point.perInputTap)
+            let j: Int
+            if let existing = index[key] { j = existing } else {
+                j = result.points.count
+                index[key] = j
+                result.points.append(point); result.a.append(0); result.b.append(0); c.append(0)
+            }
+            let w = options.loss == .relative ? 1 / row.timeMs : 1
+            result.a[j] += w * w * flops * flops
+            result.b[j] += w * w * flops * row.timeMs
+            c[j] += w * w * row.timeMs * row.timeMs
+        }
+        for j in c.indices { result.offset += max(0, c[j] - result.b[j] * result.b[j] / result.a[j]) }
+        return result
+    }
+
+    /// The least-squares problem of one group, on its classes (see `Classes`).
+    func problem(_ classes: Classes) -> LeastSquaresProblem {
         let model = options.model
         let p = model.parameterCount
-        let points = rows.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
-        let measured = rows.map(\.timeMs)
-        let weights = rows.map { options.loss == .relative ? 1 / $0.timeMs : 1 }
-        let n = rows.count
+        let points = classes.points
+        let root = classes.a.map { $0.squareRoot() }
+        let target = zip(classes.b, root).map { $0 / $1 }
+        let m = points.count
         let bounds = options.effectiveBounds
         return LeastSquaresProblem(
-            residualCount: n, lower: bounds.map(\.lowerBound), upper: bounds.map(\.upperBound),
+            residualCount: m, offset: classes.offset,
+            lower: bounds.map(\.lowerBound), upper: bounds.map(\.upperBound),
             residuals: { x, r in
                 var sse = 0.0
-                for i in 0..<n {
-                    let ri = (model.predict(points[i], x) - measured[i]) * weights[i]
-                    r[i] = ri; sse += ri * ri
+                for j in 0..<m {
+                    let rj = root[j] * model.predict(points[j], x) - target[j]
+                    r[j] = rj; sse += rj * rj
                 }
                 return sse
             },
@@ -72,33 +117,49 @@ public struct AlphaFitter: Sendable {
                 var sse = 0.0
                 var gradient = [Double](repeating: 0, count: p)
                 gradient.withUnsafeMutableBufferPointer { g in
-                    for i in 0..<n {
-                        let t = model.predict(points[i], x, gradient: g.baseAddress!)
-                        let ri = (t - measured[i]) * weights[i]
-                        r[i] = ri; sse += ri * ri
-                        for j in 0..<p { jac[i + j * n] = g[j] * weights[i] }
+                    for j in 0..<m {
+                        let c = model.predict(points[j], x, gradient: g.baseAddress!)
+                        let rj = root[j] * c - target[j]
+                        r[j] = rj; sse += rj * rj
+                        for k in 0..<p { jac[j + k * m] = g[k] * root[j] }
                     }
                 }
                 return sse
             })
     }
 
-    /// The starts: the deterministic one, then `options.starts` seeded uniform draws in the box.
-    /// (The same draws for every group, so groups are fitted alike.)
-    func startingPoints() -> [[Double]] {
+    /// The starts: the deterministic one as given, then `options.starts` seeded uniform draws in
+    /// the box (the same draws for every group). In a drawn start, `final`, which the model is
+    /// linear in, is replaced by its least-squares value given the other drawn parameters
+    /// (clamped to its bounds): a uniform draw of a scale factor over [0, 2] is mostly orders of
+    /// magnitude off, and would only cost iterations to undo.
+    func startingPoints(_ classes: Classes) -> [[Double]] {
         var generator = SeededGenerator(seed: options.seed)
         let bounds = options.effectiveBounds
+        let finalIndex = 2
         var starts = [options.effectiveStart]
         for _ in 0..<options.starts {
-            starts.append(bounds.map { Double.random(in: $0, using: &generator) })
+            var x = bounds.map { Double.random(in: $0, using: &generator) }
+            var unit = x
+            unit[finalIndex] = 1
+            var num = 0.0, den = 0.0
+            for j in classes.points.indices {
+                let c = options.model.predict(classes.points[j], unit)
+                num += c * classes.b[j]; den += c * c * classes.a[j]
+            }
+            if num.isFinite && den > 0 {
+                x[finalIndex] = min(max(num / den, bounds[finalIndex].lowerBound), bounds[finalIndex].upperBound)
+            }
+            starts.append(x)
         }
         return starts
     }
 
     func fitGroup(name: String, rows: [FitRow], inputName: String) throws -> GroupFit {
-        let problem = problem(rows)
+        let classes = classes(rows)
+        let problem = problem(classes)
         let solver = LevenbergMarquardt()
-        let solutions = startingPoints().compactMap { solver.minimize(problem, from: $0) }
+        let solutions = startingPoints(classes).compactMap { solver.minimize(problem, from: $0) }
         guard let best = solutions.min(by: { $0.sumOfSquares < $1.sumOfSquares }) else {
             throw FitInputError(input: inputName, column: "K1,K2", "group \(name): the model is undefined at every start")
         }
@@ -114,21 +175,24 @@ public struct AlphaFitter: Sendable {
     func diagnose(_ problem: LeastSquaresProblem, rows: [FitRow], best: LeastSquaresSolution) -> FitDiagnostics {
         let n = rows.count, p = problem.parameterCount
         let names = options.model.parameterNames
-        var r = [Double](repeating: 0, count: n), jac = [Double](repeating: 0, count: n * p)
-        let sse = problem.jacobian(best.parameters, &r, &jac)
+        let m = problem.residualCount
+        var r = [Double](repeating: 0, count: m), jac = [Double](repeating: 0, count: m * p)
+        _ = problem.jacobian(best.parameters, &r, &jac)
         let points = rows.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
         let predicted = points.map { options.model.predict($0, best.parameters) }
         let measured = rows.map(\.timeMs)
         let mean = measured.reduce(0, +) / Double(n)
-        var sseAbs = 0.0, sst = 0.0, ape = 0.0
+        var sse = 0.0, sseAbs = 0.0, sst = 0.0, ape = 0.0
         for i in 0..<n {
             let e = predicted[i] - measured[i]
+            let weighted = options.loss == .relative ? e / measured[i] : e
+            sse += weighted * weighted
             sseAbs += e * e; sst += (measured[i] - mean) * (measured[i] - mean); ape += abs(e) / measured[i]
         }
         var warnings: [String] = []
         var standardErrors: [String: Double]?
         var intervals: [String: [Double]]?
-        let gram = LinearAlgebra.normalEquations(jac, rows: n, columns: p, r).gram
+        let gram = LinearAlgebra.normalEquations(jac, rows: m, columns: p, r).gram
         let d = (0..<p).map { gram[$0 * p + $0].squareRoot() }
         if n <= p {
             warnings.append("not identifiable: \(n) rows for \(p) parameters, no degrees of freedom for the covariance")
@@ -185,4 +249,9 @@ func studentT975(degreesOfFreedom nu: Int) -> Double {
     return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v)
         + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v)
         + (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / (92160 * v * v * v * v)
+}
+
+/// Fits `options.model` to `dataset`: shorthand for `AlphaFitter(options:).fit(_:)`.
+public func fit(_ dataset: FitDataset, options: FitOptions = FitOptions()) throws -> FitReport {
+    try AlphaFitter(options: options).fit(dataset)
 }

@@ -7,7 +7,7 @@ public enum StopReason: String, Codable, Sendable {
     case gradient
     /// The step became negligible relative to the parameters.
     case step
-    /// An accepted step reduced the sum of squares by a negligible relative amount.
+    /// A full Gauss–Newton step would lower the sum of squares by a negligible relative amount.
     case reduction
     /// No step decreased the sum of squares even with very strong damping (rounding level).
     case stalled
@@ -15,15 +15,18 @@ public enum StopReason: String, Codable, Sendable {
     case iterationLimit = "iteration-limit"
 }
 
-/// A box-bounded nonlinear least-squares problem: minimise Σ rᵢ(x)² over lower ≤ x ≤ upper.
+/// A box-bounded nonlinear least-squares problem: minimise offset + Σ rᵢ(x)² over lower ≤ x ≤ upper.
 struct LeastSquaresProblem {
     /// The number of residuals.
     var residualCount: Int
+    /// A constant part of the objective (≥ 0), included in every sum of squares the solver
+    /// reports and in its relative tests; see `AlphaFitter.problem`.
+    var offset: Double = 0
     /// The box.
     var lower: [Double]
     var upper: [Double]
-    /// Writes the residuals at x into the buffer and returns their sum of squares
-    /// (NaN if the model is undefined at x).
+    /// Writes the residuals at x into the buffer and returns their sum of squares, without the
+    /// offset (NaN if the model is undefined at x).
     var residuals: ([Double], inout [Double]) -> Double
     /// Writes the residuals and the column-major n×p Jacobian at x; returns the sum of squares.
     var jacobian: ([Double], inout [Double], inout [Double]) -> Double
@@ -49,8 +52,9 @@ struct LeastSquaresSolution {
 /// so a step is only accepted when it actually lowers the sum of squares.
 struct LevenbergMarquardt {
     var maxIterations = 1000
-    /// Relative reduction of the sum of squares below which an accepted step ends the run.
-    var reductionTolerance = 1e-14
+    /// Relative reduction of the sum of squares that a full Gauss–Newton step could still achieve,
+    /// below which the run ends.
+    var reductionTolerance = 1e-13
     /// Relative (scaled) step size below which the run ends.
     var stepTolerance = 1e-13
     /// Cosine between the residual and any free Jacobian column below which the run ends.
@@ -62,7 +66,7 @@ struct LevenbergMarquardt {
         var r = [Double](repeating: 0, count: n)
         var trialResiduals = [Double](repeating: 0, count: n)
         var jac = [Double](repeating: 0, count: n * p)
-        var sse = problem.jacobian(x, &r, &jac)
+        var sse = problem.jacobian(x, &r, &jac) + problem.offset
         guard sse.isFinite else { return nil }
         var scale = [Double](repeating: 0, count: p)
         var lambda = 1e-3, nu = 2.0
@@ -72,7 +76,7 @@ struct LevenbergMarquardt {
         while iterations < maxIterations {
             iterations += 1
             if needJacobian {
-                sse = problem.jacobian(x, &r, &jac)
+                sse = problem.jacobian(x, &r, &jac) + problem.offset
                 needJacobian = false
             }
             let (gram, gradient) = LinearAlgebra.normalEquations(jac, rows: n, columns: p, r)
@@ -101,6 +105,17 @@ struct LevenbergMarquardt {
                 scaledGradient[a] = -gradient[ja] / scale[ja]
                 for (b, jb) in free.enumerated() {
                     scaledGram[a + b * m] = gram[ja + jb * p] / (scale[ja] * scale[jb])
+                }
+            }
+            // What a full Gauss–Newton step could still gain: gᵀ(JᵀJ)⁻¹g on the free parameters
+            // (lightly regularised). Unlike the reduction of a damped step, this cannot be made
+            // small by strong damping, so it cannot stop the run early.
+            var regularised = scaledGram
+            for a in 0..<m { regularised[a + a * m] += 1e-12 }
+            if let z = LinearAlgebra.solvePositiveDefinite(regularised, order: m, scaledGradient) {
+                let potential = zip(z, scaledGradient).map { $0 * $1 }.reduce(0, +)
+                if potential <= reductionTolerance * sse {
+                    return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .reduction)
                 }
             }
             // Inner loop: raise the damping until a step lowers the sum of squares.
@@ -133,7 +148,7 @@ struct LevenbergMarquardt {
                     for k in 0..<p { gs += gram[i + k * p] * step[k] }
                     predicted -= 2 * gradient[i] * step[i] + step[i] * gs
                 }
-                let trialSSE = problem.residuals(trial, &trialResiduals)
+                let trialSSE = problem.residuals(trial, &trialResiduals) + problem.offset
                 let actual = sse - trialSSE
                 let ratio = predicted > 0 ? actual / predicted : -1
                 if trialSSE.isFinite && actual > 0 && ratio > 1e-4 {
@@ -141,10 +156,6 @@ struct LevenbergMarquardt {
                     needJacobian = true
                     lambda *= max(1.0 / 3.0, 1 - pow(2 * ratio - 1, 3))
                     nu = 2
-                    if actual <= reductionTolerance * sse && predicted <= reductionTolerance * sse {
-                        sse = problem.jacobian(x, &r, &jac)
-                        return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .reduction)
-                    }
                     break
                 }
                 lambda *= nu; nu *= 2
@@ -153,7 +164,7 @@ struct LevenbergMarquardt {
                 }
             }
         }
-        if needJacobian { sse = problem.jacobian(x, &r, &jac) }
+        if needJacobian { sse = problem.jacobian(x, &r, &jac) + problem.offset }
         return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .iterationLimit)
     }
 }

@@ -31,11 +31,13 @@ struct Fit: ParsableCommand {
             or a CSV with columns H, W, Cin, Cout, K (a square K×K kernel) or K1 and K2, time_ms and \
             optionally batch; other columns are carried into predictions.
 
-            Model (K = K1·K2, S = H·W, S_K = ln K + 1, C = Cin·Cout):
+            Model (K = K1·K2, S = H·W, S_K = ln K + 1):
               alpha:          T = final · ((S_K + beta·(S − S_K)) / S)^gamma · FLOPs
-              alpha-channels: T = alpha term · ((1 + delta·(C − 1)) / C)^eta · FLOPs
-            Solver: Levenberg–Marquardt with box bounds (default [0, 2]), from the paper's start \
-            (beta 0.01, gamma 0.8, final 0.3) plus --starts seeded starts, keeping the lowest sum of squares.
+              alpha-channels: T = final · ((S_K + beta·(S − S_K)) / S)^gamma · (1 + delta/Cout + eta/(K·Cin)) · FLOPs
+            Solver: Levenberg–Marquardt with box bounds (default [0, 2]; [0, 1000] for delta, eta), \
+            from the paper's start (beta 0.01, gamma 0.8, final 0.3; delta = eta = 0) plus --starts \
+            seeded starts, keeping the lowest sum of squares. --cross-validate N prints the held-out \
+            RMSE of both models on the same N folds.
 
             The original study's data fits as it is:
               convsweep fit ../shared/data/asperti2021/measurements.csv --exclude-plot increasing_batch --out fit.json
@@ -60,7 +62,7 @@ struct Fit: ParsableCommand {
     @Option(help: "standard: FLOPs = 2·K·Cin·Cout·H·W·batch; asperti: K·Cin·Cout·H·W / 10⁶ (the authors' code).")
     var flopsConvention: FlopsConvention = .standard
 
-    @Option(help: "alpha (beta, gamma, final) or alpha-channels (adds delta, eta).")
+    @Option(help: "alpha (beta, gamma, final) or alpha-channels (adds delta, eta: a channel term).")
     var model: FitModel = .alpha
 
     @Option(help: "Seeded random starts inside the bounds, besides the paper's start.")

@@ -146,3 +146,40 @@ import Testing
         #expect(checked == 590)
     }
 }
+
+@Suite struct SufficientStatisticsTests {
+    /// The class-reduced problem the solver minimises equals the per-row sum of squares.
+    @Test(arguments: FitModel.allCases, FitLoss.allCases)
+    func reducedObjectiveEqualsPerRowSum(model: FitModel, loss: FitLoss) throws {
+        let data = try FitDataset.load(paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
+        let rows = data.rows.filter { $0.shape.kernelArea > 1 }
+        let fitter = AlphaFitter(options: FitOptions(model: model, loss: loss, flopsConvention: .asperti))
+        let classes = fitter.classes(rows)
+        #expect(classes.points.count < rows.count)
+        let problem = fitter.problem(classes)
+        var generator = SeededGenerator(seed: 7)
+        for _ in 0..<20 {
+            let x = fitter.options.effectiveBounds.enumerated().map { j, range in
+                j < 3 ? Double.random(in: 0.001...1, using: &generator) : Double.random(in: 0...50, using: &generator)
+            }
+            var r = [Double](repeating: 0, count: problem.residualCount)
+            let reduced = problem.residuals(x, &r) + problem.offset
+            let direct = rows.map { row -> Double in
+                let e = model.predict(ModelPoint(shape: row.shape, convention: .asperti), x) - row.timeMs
+                let weighted = loss == .relative ? e / row.timeMs : e
+                return weighted * weighted
+            }.reduce(0, +)
+            #expect(abs(reduced - direct) <= 1e-9 * direct, "x = \(x): reduced \(reduced), direct \(direct)")
+        }
+    }
+
+    /// SciPy curve_fit with sigma = measured (the relative loss), measured with SciPy 1.17.1.
+    @Test func relativeLossNoWorseThanCurveFit() throws {
+        let data = try FitDataset.load(paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
+        let report = try AlphaFitter(options: FitOptions(loss: .relative, flopsConvention: .asperti)).fit(data)
+        let scipy = ["K=1": 71.07573484211875, "K>1": 16.072991044405840]
+        for fit in report.fits {
+            #expect(fit.diagnostics!.sse <= scipy[fit.group]! * (1 + 1e-6), "\(fit.group): \(fit.diagnostics!.sse)")
+        }
+    }
+}
