@@ -50,11 +50,17 @@ public struct StopRule: Codable, Hashable, Sendable {
 
     /// Whether to stop after `times` (seconds, in run order) taking `elapsed` seconds in all.
     public func decision(times: [Double], elapsed: Double) -> StopReason? {
-        if let fixedRuns { return times.count >= fixedRuns ? .fixedRuns : nil }
-        if times.count >= maxRuns { return .maxRuns }
-        if times.count >= minRuns {
-            let summary = SampleSummary(times)
-            if summary.relativeHalfWidth <= target { return .confidenceReached }
+        decision(sortedTimes: times.sorted(), elapsed: elapsed)
+    }
+
+    /// ``decision(times:elapsed:)`` on times already sorted ascending (the sampler keeps them so).
+    public func decision(sortedTimes sorted: [Double], elapsed: Double) -> StopReason? {
+        if let fixedRuns { return sorted.count >= fixedRuns ? .fixedRuns : nil }
+        if sorted.count >= maxRuns { return .maxRuns }
+        if sorted.count >= minRuns {
+            let median = Statistics.quantile(sorted, 0.5)
+            let ci = Statistics.medianConfidenceInterval(sorted)
+            if max(median - ci.low, ci.high - median) <= target * median { return .confidenceReached }
         }
         if elapsed >= maxSeconds { return .maxSeconds }
         return nil
