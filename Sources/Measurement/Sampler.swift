@@ -55,6 +55,8 @@ public struct Sampler {
         samples.lowering.reserveCapacity(capacity)
         samples.gemm.reserveCapacity(capacity)
         var elapsed = 0.0
+        var sorted: [Double] = []
+        sorted.reserveCapacity(capacity)
         while true {
             betweenRuns?()
             let t0 = Timer.nanoseconds()
@@ -65,7 +67,15 @@ public struct Sampler {
             samples.times.append(time)
             samples.lowering.append(phases.lowering)
             samples.gemm.append(phases.gemm)
-            if let reason = rule.decision(times: samples.times, elapsed: elapsed) {
+            // Binary insertion keeps the times sorted for the rule at O(n) per run.
+            var low = 0
+            var high = sorted.count
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle] < time { low = middle + 1 } else { high = middle }
+            }
+            sorted.insert(time, at: low)
+            if let reason = rule.decision(sortedTimes: sorted, elapsed: elapsed) {
                 samples.stopReason = reason
                 return samples
             }

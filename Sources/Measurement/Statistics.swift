@@ -28,16 +28,15 @@ public enum Statistics {
         guard n > 0 else { return 1 }
         let tail = (1 - confidence) / 2
         // log P(B = k) = log C(n, k) − n log 2, summed in linear space from k = 0 upwards.
-        // log k! for k = 0 … n, by summation (exact enough for n up to millions).
-        var logFactorial = [Double](repeating: 0, count: n + 1)
-        for k in stride(from: 1, through: n, by: 1) { logFactorial[k] = logFactorial[k - 1] + log(Double(k)) }
-        let logHalfPower = Double(n) * log(0.5)
+        // P(B = 0) = 2⁻ⁿ, then P(B = k + 1) = P(B = k)·(n − k)/(k + 1), in log space (no underflow).
+        var logP = Double(n) * log(0.5)
         var cumulative = 0.0
         var j = 0
         while j < n / 2 {
-            let logP = logFactorial[n] - logFactorial[j] - logFactorial[n - j] + logHalfPower
-            if cumulative + exp(logP) > tail { break }
-            cumulative += exp(logP)
+            let p = exp(logP)
+            if cumulative + p > tail { break }
+            cumulative += p
+            logP += log(Double(n - j) / Double(j + 1))
             j += 1
         }
         // P(B < j) = cumulative ≤ tail, so rank j (1-based) is valid; j = 0 means none is.

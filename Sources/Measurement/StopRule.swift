@@ -1,6 +1,7 @@
 /// When to stop repeating one configuration.
 ///
-/// Adaptive (the default): after at least ``minRuns`` timed runs, stop as soon as the 95%
+/// Adaptive (the default): after at least ``minRuns`` timed runs (and at least 6, the fewest for
+/// which an order-statistic interval reaches 95% coverage), stop as soon as the 95%
 /// confidence interval of the median lies within ``target`` of the median on both sides; or at
 /// ``maxRuns`` runs; or when ``maxSeconds`` of timed runs have elapsed. Fixed: exactly
 /// ``fixedRuns`` runs, no time limit (for a strict replication).
@@ -50,11 +51,18 @@ public struct StopRule: Codable, Hashable, Sendable {
 
     /// Whether to stop after `times` (seconds, in run order) taking `elapsed` seconds in all.
     public func decision(times: [Double], elapsed: Double) -> StopReason? {
-        if let fixedRuns { return times.count >= fixedRuns ? .fixedRuns : nil }
-        if times.count >= maxRuns { return .maxRuns }
-        if times.count >= minRuns {
-            let summary = SampleSummary(times)
-            if summary.relativeHalfWidth <= target { return .confidenceReached }
+        decision(sortedTimes: times.sorted(), elapsed: elapsed)
+    }
+
+    /// ``decision(times:elapsed:)`` on times already sorted ascending (the sampler keeps them so).
+    public func decision(sortedTimes sorted: [Double], elapsed: Double) -> StopReason? {
+        if let fixedRuns { return sorted.count >= fixedRuns ? .fixedRuns : nil }
+        if sorted.count >= maxRuns { return .maxRuns }
+        // The CI claims 95% only from 6 runs on (below, [min, max] covers 1 − 2·2⁻ⁿ < 95%).
+        if sorted.count >= max(minRuns, 6) {
+            let median = Statistics.quantile(sorted, 0.5)
+            let ci = Statistics.medianConfidenceInterval(sorted)
+            if max(median - ci.low, ci.high - median) <= target * median { return .confidenceReached }
         }
         if elapsed >= maxSeconds { return .maxSeconds }
         return nil

@@ -6,7 +6,12 @@ import Testing
     @Test func steadyTimesStopAtTheMinimumRunsOnTheTarget() {
         let rule = StopRule(target: 0.01, minRuns: 5, maxRuns: 100, maxSeconds: 10)
         #expect(rule.decision(times: [1, 1, 1, 1], elapsed: 4) == nil)
-        #expect(rule.decision(times: [1, 1, 1, 1, 1], elapsed: 5) == .confidenceReached)
+        // Five equal times: [min, max] covers the median with only 1 − 2/32 < 95%: not yet.
+        #expect(rule.decision(times: [1, 1, 1, 1, 1], elapsed: 5) == nil)
+        #expect(rule.decision(times: [1, 1, 1, 1, 1, 1], elapsed: 6) == .confidenceReached)
+        let wider = StopRule(target: 0.01, minRuns: 10, maxRuns: 100, maxSeconds: 10)
+        #expect(wider.decision(times: Array(repeating: 1, count: 9), elapsed: 9) == nil)
+        #expect(wider.decision(times: Array(repeating: 1, count: 10), elapsed: 10) == .confidenceReached)
     }
 
     @Test func noisyTimesRunToTheLimits() {
