@@ -207,7 +207,7 @@ public enum RunDriver {
             {
                 noisy.append(configuration.id)
             }
-            progress.finished(configuration.id, flops: configuration.flops)
+            progress.finished(configuration.id, flops: configuration.isMeasured ? configuration.flops : 0)
         }
         progress.close()
         if !noisy.isEmpty {

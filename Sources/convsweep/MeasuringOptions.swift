@@ -21,7 +21,7 @@ struct MeasuringOptions: ParsableArguments {
     @Option(name: .customLong("max-runs"), help: "Most timed runs per configuration (adaptive rule).")
     var maxRuns: Int = 2000
 
-    @Option(name: .customLong("max-seconds"), help: "Most seconds of timed runs per configuration (adaptive rule; replicate's default depends on the profile).")
+    @Option(name: .customLong("max-seconds"), help: "Most seconds of timed runs per configuration (adaptive rule). Default 2; 0.5 for replicate --profile quick.")
     var maxSeconds: Double?
 
     @Option(name: .customLong("runs"), help: "Exactly this many timed runs per configuration, no time limit (strict replication).")

@@ -32,75 +32,20 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The run directory to create or resume.", valueName: "dir"))
     var out: String
 
-    @Option(help: ArgumentHelp(
-        "PUs to bind to, as a CPU list (3, 2-3, 0,2). Default: the first PU of the last core (hwloc).",
-        valueName: "list"))
-    var cpuset: String?
-
-    @Option(help: "OpenBLAS threads; at most the PUs of the cpuset.")
-    var threads: Int = 1
-
-    @Option(help: "Stop when the 95% CI of the median is within this fraction of it.")
-    var target: Double = 0.01
-
-    @Option(name: .customLong("min-runs"), help: "Fewest timed runs per configuration (adaptive rule).")
-    var minRuns: Int = 5
-
-    @Option(name: .customLong("max-runs"), help: "Most timed runs per configuration (adaptive rule).")
-    var maxRuns: Int = 2000
-
-    @Option(name: .customLong("max-seconds"), help: "Most seconds of timed runs per configuration (adaptive rule).")
-    var maxSeconds: Double = 2
-
-    @Option(name: .customLong("runs"), help: "Exactly this many timed runs per configuration, no time limit (strict replication).")
-    var fixedRuns: Int?
-
-    @Option(help: "Configuration order: random (seeded) or given (file order).")
-    var order: RunOptions.Order = .random
-
-    @Option(help: "Seed of the random order and of the tensors' values.")
-    var seed: UInt64 = RunOptions().seed
-
-    @Option(help: "warm, or cold: evict the last-level cache between runs (outside the timed region).")
-    var cache: RunOptions.CacheState = .warm
-
-    @Flag(name: .customLong("keep-samples"), help: "Also write every timed run to samples.csv.")
-    var keepSamples = false
+    @OptionGroup var measuring: MeasuringOptions
 
     @Option(help: ArgumentHelp("Run only shard i of n (1 ≤ i ≤ n), chosen by a stable hash of the configuration id.", valueName: "i/n"))
     var shard: String?
 
-    @Option(name: .customLong("workspace-limit"), help: "Largest im2col buffer, in MiB.")
-    var workspaceLimitMiB: Int = 256
-
     @Flag(help: "Resume the run in --out (it must exist); rerunning into it without --resume resumes too.")
     var resume = false
 
-    @Flag(help: "No progress output.")
-    var quiet = false
-
     func options() throws -> RunOptions {
-        var options = RunOptions()
+        var options = try measuring.runOptions()
         do {
-            if let cpuset { options.cpuset = try CPUSet.parse(cpuset) }
             if let shard { options.shard = try Shard(parsing: shard) }
-        } catch { throw ValidationError("\(error)") }
-        guard workspaceLimitMiB > 0, workspaceLimitMiB < 1 << 30 else {
-            throw ValidationError("--workspace-limit must be a positive number of MiB")
-        }
-        options.threads = threads
-        options.target = target
-        options.minRuns = minRuns
-        options.maxRuns = maxRuns
-        options.maxSeconds = maxSeconds
-        options.fixedRuns = fixedRuns
-        options.order = order
-        options.seed = seed
-        options.cache = cache
-        options.keepSamples = keepSamples
-        options.workspaceLimit = workspaceLimitMiB << 20
+        } catch { throw ValidationError("--shard: \(error)") }
         options.resume = resume
-        options.showProgress = !quiet
         return options
     }
 
