@@ -6,7 +6,7 @@ struct ConvSweep: ParsableCommand {
         commandName: "convsweep",
         abstract: "Measure what convolution layers cost on a CPU and refit alpha-FLOPs to it.",
         version: convsweepVersion,
-        subcommands: [Measure.self])
+        subcommands: [Measure.self, Check.self, BenchKernels.self])
 }
 
 /// The version of this tool.
