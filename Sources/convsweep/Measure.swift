@@ -189,19 +189,23 @@ enum ShapeArguments {
 
     /// The input, weight and output tensors must fit in physical memory together.
     static func validateMemory(_ shape: ConvShape) throws {
-        do { try shape.validate() } catch {
-            throw ValidationError(
-                "--h, --w, --cin, --cout, -k, --batch: \(error.description); the tensors must fit in this machine's memory")
-        }
-        let bytes = Accounting(shape: shape).totalBytes
-        let memory = PhysicalMemory.bytes
+        let s = shape
+        let elements =
+            Double(s.batch) * Double(s.inputChannels) * Double(s.height) * Double(s.width)
+            + Double(s.outputChannels) * Double(s.inputChannels) * Double(s.kernelSize)
+            + Double(s.batch) * Double(s.outputChannels) * Double(s.height) * Double(s.width)
+        let bytes = elements * Double(MemoryLayout<Float>.stride)
+        let memory = Double(PhysicalMemory.bytes)
         if bytes > memory {
             throw ValidationError(
-                "--h, --w, --cin, --cout, -k, --batch: the input, weight and output tensors need \(gib(bytes)) GiB, more than this machine's \(gib(memory)) GiB of memory")
+                "--h, --w, --cin, --cout, -k, --batch: the input, weight and output tensors alone need \(gib(bytes)) GiB, more than this machine's \(gib(memory)) GiB of memory")
+        }
+        do { try shape.validate() } catch {
+            throw ValidationError("--h, --w, --cin, --cout, -k, --batch: \(error.description)")
         }
     }
 
-    private static func gib(_ bytes: Int) -> String {
-        String(format: "%.1f", Double(bytes) / Double(1 << 30))
+    private static func gib(_ bytes: Double) -> String {
+        String(format: "%.1f", bytes / Double(1 << 30))
     }
 }

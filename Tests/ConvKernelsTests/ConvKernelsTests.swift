@@ -136,7 +136,8 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         for (i, v) in [Float(1), 10, 100, 1000].enumerated() { conv.weights[i] = v }
         conv.run()
         // No padding before, one zero row and column after.
-        #expect(Array(conv.output) == [4321, 402, 43, 4])
+        let expected: [Float] = [4321, 402, 43, 4]
+        #expect(Array(conv.output) == expected)
     }
 
     @Test("K = 3 on a 1-row input: zero rows above and below")
@@ -147,7 +148,8 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
             for (i, v) in [Float(1), 2, 3].enumerated() { conv.input[i] = v }
             for i in 0..<9 { conv.weights[i] = Float(i + 1) }  // middle row 4 5 6
             conv.run()
-            #expect(Array(conv.output) == [5 * 1 + 6 * 2, 4 * 1 + 5 * 2 + 6 * 3, 4 * 2 + 5 * 3])
+            let expected: [Float] = [17, 32, 23]  // 5·1 + 6·2, 4·1 + 5·2 + 6·3, 4·2 + 5·3
+            #expect(Array(conv.output) == expected)
         }
     }
 
