@@ -10,7 +10,7 @@ public struct PhaseTimes: Hashable, Sendable {
     public var lowering: Double = 0
     /// Time spent in `cblas_sgemm` (or the direct loops, for `reference`).
     public var gemm: Double = 0
-    /// Number of GEMM tiles the pass was split into.
+    /// Number of `cblas_sgemm` calls (pieces of output rows × input channels) of the pass.
     public var tiles: Int = 0
 
     public init(lowering: Double = 0, gemm: Double = 0, tiles: Int = 0) {
@@ -42,15 +42,24 @@ public enum Conv2DError: Error, Equatable, CustomStringConvertible {
 /// The tensors are owned by the instance, 64-byte aligned, and filled with seeded pseudo-random
 /// values in [−1, 1] by ``fillRandom(seed:)``. ``run()`` computes `output` from `input` and
 /// `weights` with the chosen algorithm and reports the time of each phase.
+///
+/// ```swift
+/// let conv = try Conv2D(shape: ConvShape(height: 100, width: 100, inputChannels: 150,
+///                                        outputChannels: 100, kernel: 3))
+/// conv.fillRandom(seed: 1)
+/// let phases = conv.run()   // phases.lowering, phases.gemm (seconds), phases.tiles
+/// ```
 public final class Conv2D {
     /// The configuration.
     public let shape: ConvShape
     /// The algorithm actually used (`auto` resolved).
     public let algorithm: ConvAlgorithm
-    /// The largest lowered buffer, in bytes, the algorithm may allocate (default 256 MiB).
+    /// The workspace limit in bytes it was prepared with (default 256 MiB).
     public let workspaceLimit: Int
+    /// How `im2col-gemm` splits an image into pieces (meaningless for the other algorithms).
+    public let tiling: ConvTiling
     /// Output rows (of one image) lowered and multiplied per GEMM call.
-    public let rowsPerTile: Int
+    public var rowsPerTile: Int { tiling.rowsPerTile }
 
     /// The input tensor, NCHW.
     public let input: UnsafeMutableBufferPointer<Float>
@@ -58,7 +67,7 @@ public final class Conv2D {
     public let weights: UnsafeMutableBufferPointer<Float>
     /// The output tensor, NCHW.
     public let output: UnsafeMutableBufferPointer<Float>
-    /// The im2col buffer (empty for algorithms that do not lower).
+    /// The im2col buffer of one piece (empty for algorithms that do not lower).
     public let workspace: UnsafeMutableBufferPointer<Float>
 
     /// The default workspace limit: 256 MiB.
@@ -66,11 +75,15 @@ public final class Conv2D {
 
     /// Prepares `shape` for `algorithm`, allocating its tensors (zero-filled).
     ///
-    /// - Parameter workspaceLimit: the largest im2col buffer in bytes; when the whole lowered
-    ///   matrix of one image would be larger, it is lowered and multiplied in tiles of output rows.
+    /// - Parameters:
+    ///   - workspaceLimit: the largest im2col buffer in bytes. The lowered matrix is built and
+    ///     multiplied in pieces of output rows × input channels that fit it (one output row of one
+    ///     channel is the smallest piece, used even if it exceeds the limit).
+    ///   - tiling: a tiling to use instead of the planned one (tests and benchmarks); it is
+    ///     clamped to the shape, and the workspace limit does not apply to it.
     public init(
         shape: ConvShape, algorithm: ConvAlgorithm = .auto,
-        workspaceLimit: Int = Conv2D.defaultWorkspaceLimit
+        workspaceLimit: Int = Conv2D.defaultWorkspaceLimit, tiling: ConvTiling? = nil
     ) throws(Conv2DError) {
         do { try shape.validate() } catch { throw .invalidShape(error) }
         guard workspaceLimit > 0 else { throw .invalidWorkspaceLimit(workspaceLimit) }
@@ -79,12 +92,15 @@ public final class Conv2D {
         self.shape = shape
         self.algorithm = algorithm
         self.workspaceLimit = workspaceLimit
-        let plan = Conv2D.plan(shape: shape, algorithm: algorithm, workspaceLimit: workspaceLimit)
-        self.rowsPerTile = plan.rowsPerTile
+        let tiling =
+            tiling?.clamped(to: shape)
+            ?? ConvTiling.planned(for: shape, workspaceLimit: workspaceLimit)
+        self.tiling = tiling
         self.input = Conv2D.allocate(shape.inputCount)
         self.weights = Conv2D.allocate(shape.weightCount)
         self.output = Conv2D.allocate(shape.outputCount)
-        self.workspace = Conv2D.allocate(plan.workspaceElements)
+        self.workspace = Conv2D.allocate(
+            algorithm == .im2colGemm ? tiling.workspaceElements(for: shape) : 0)
     }
 
     deinit {
@@ -93,16 +109,15 @@ public final class Conv2D {
         }
     }
 
-    /// The tiling `Conv2D` would use for `shape`: output rows per tile and workspace elements.
+    /// The tiling `Conv2D` would use for `shape`: output rows per tile and workspace elements
+    /// (zero for algorithms that do not lower).
     public static func plan(
         shape: ConvShape, algorithm: ConvAlgorithm, workspaceLimit: Int = defaultWorkspaceLimit
     ) -> (rowsPerTile: Int, workspaceElements: Int) {
         let algorithm = algorithm.resolved(for: shape)
         guard algorithm == .im2colGemm else { return (shape.height, 0) }
-        let rowElements = shape.inputChannels * shape.kernelSize * shape.width
-        let rowBytes = rowElements * MemoryLayout<Float>.stride
-        let rows = max(1, min(shape.height, workspaceLimit / max(rowBytes, 1)))
-        return (rows, rows * rowElements)
+        let tiling = ConvTiling.planned(for: shape, workspaceLimit: workspaceLimit)
+        return (tiling.rowsPerTile, tiling.workspaceElements(for: shape))
     }
 
     /// The accounting of this configuration, workspace included.
@@ -194,69 +209,67 @@ public final class Conv2D {
 
     private func runIm2colGemm() -> PhaseTimes {
         let s = shape
-        var times = PhaseTimes()
+        let lowering = Lowering(shape: s)
         let hw = s.spatialSize
-        let depth = s.inputChannels * s.kernelSize
+        let k = s.kernelSize
+        let depth = s.inputChannels * k
+        let piece = workspace.baseAddress!
+        var times = PhaseTimes()
         for n in 0..<s.batch {
             let image = UnsafePointer(input.baseAddress! + n * s.inputChannels * hw)
             let out = output.baseAddress! + n * s.outputChannels * hw
             var y0 = 0
             while y0 < s.height {
-                let rows = min(rowsPerTile, s.height - y0)
-                let columns = rows * s.width
-                let t0 = MonotonicClock.now()
-                lower(image: image, firstRow: y0, rows: rows)
-                let t1 = MonotonicClock.now()
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                    Int32(s.outputChannels), Int32(columns), Int32(depth),
-                    1, weights.baseAddress, Int32(depth),
-                    workspace.baseAddress, Int32(columns),
-                    0, out + y0 * s.width, Int32(hw))
-                let t2 = MonotonicClock.now()
-                times.lowering += t1 - t0
-                times.gemm += t2 - t1
-                times.tiles += 1
+                let rows = min(tiling.rowsPerTile, s.height - y0)
+                let positions = rows * s.width
+                var c0 = 0
+                while c0 < s.inputChannels {
+                    let channels = min(tiling.channelsPerChunk, s.inputChannels - c0)
+                    let chunkDepth = channels * k
+                    let beta: Float = c0 == 0 ? 0 : 1
+                    let weightChunk = weights.baseAddress! + c0 * k
+                    let t0 = MonotonicClock.now()
+                    switch tiling.orientation {
+                    case .rowMajor, .columnMajor:
+                        lowering.lowerRowMajor(
+                            image: image, firstRow: y0, rows: rows, firstChannel: c0,
+                            channels: channels, into: piece)
+                    case .patchMajor:
+                        lowering.lowerPatchMajor(
+                            image: image, firstRow: y0, rows: rows, firstChannel: c0,
+                            channels: channels, into: piece)
+                    }
+                    let t1 = MonotonicClock.now()
+                    switch tiling.orientation {
+                    case .rowMajor:
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                            Int32(s.outputChannels), Int32(positions), Int32(chunkDepth),
+                            1, weightChunk, Int32(depth), piece, Int32(positions),
+                            beta, out + y0 * s.width, Int32(hw))
+                    case .columnMajor:
+                        cblas_sgemm(
+                            CblasColMajor, CblasNoTrans, CblasNoTrans,
+                            Int32(positions), Int32(s.outputChannels), Int32(chunkDepth),
+                            1, piece, Int32(positions), weightChunk, Int32(depth),
+                            beta, out + y0 * s.width, Int32(hw))
+                    case .patchMajor:
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans,
+                            Int32(s.outputChannels), Int32(positions), Int32(chunkDepth),
+                            1, weightChunk, Int32(depth), piece, Int32(chunkDepth),
+                            beta, out + y0 * s.width, Int32(hw))
+                    }
+                    let t2 = MonotonicClock.now()
+                    times.lowering += t1 - t0
+                    times.gemm += t2 - t1
+                    times.tiles += 1
+                    c0 += channels
+                }
                 y0 += rows
             }
         }
         return times
-    }
-
-    /// Writes the im2col matrix of output rows `firstRow ..< firstRow + rows` into the workspace.
-    ///
-    /// Row `(c, i, j)` of the lowered matrix holds, for each output position (y, x) of the tile,
-    /// the input value at `(c, y + i − padTop, x + j − padLeft)`, or zero outside the input. Each
-    /// (row, y) pair is one contiguous copy with the zero borders written outside the copy.
-    private func lower(image: UnsafePointer<Float>, firstRow: Int, rows: Int) {
-        let s = shape
-        let w = s.width
-        let columns = rows * w
-        var dst = workspace.baseAddress!
-        for c in 0..<s.inputChannels {
-            let plane = image + c * s.spatialSize
-            for i in 0..<s.kernelHeight {
-                for j in 0..<s.kernelWidth {
-                    let shift = j - s.padLeft
-                    // Valid x: 0 <= x + shift < w.
-                    let xStart = max(0, -shift)
-                    let xEnd = min(w, w - shift)
-                    for r in 0..<rows {
-                        let row = dst + r * w
-                        let iy = firstRow + r + i - s.padTop
-                        if iy < 0 || iy >= s.height || xStart >= xEnd {
-                            row.update(repeating: 0, count: w)
-                            continue
-                        }
-                        if xStart > 0 { row.update(repeating: 0, count: xStart) }
-                        (row + xStart).update(
-                            from: plane + iy * w + xStart + shift, count: xEnd - xStart)
-                        if xEnd < w { (row + xEnd).update(repeating: 0, count: w - xEnd) }
-                    }
-                    dst += columns
-                }
-            }
-        }
     }
 }
 

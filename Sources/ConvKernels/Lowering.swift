@@ -1,0 +1,102 @@
+/// The im2col lowering of one piece (a block of output rows × a chunk of input channels).
+///
+/// Output position `(y, x)` of kernel offset `(i, j)` reads input `(y + i − padTop, x + j − padLeft)`,
+/// or zero outside the input.
+struct Lowering {
+    let shape: ConvShape
+
+    /// Writes the depth × positions matrix of output rows `firstRow ..< firstRow + rows` and input
+    /// channels `firstChannel ..< firstChannel + channels` of `image` into `destination`.
+    ///
+    /// For one `(c, i, j)` the valid output rows read consecutive input rows, which are contiguous
+    /// in NCHW: the whole block is one shifted copy, after which the `|j − padLeft|` positions per
+    /// row that wrapped into a neighbouring input row are zeroed. Rows above or below the input are
+    /// zero-filled. There is no per-element branch.
+    func lowerRowMajor(
+        image: UnsafePointer<Float>, firstRow: Int, rows: Int, firstChannel: Int, channels: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
+        let s = shape
+        let w = s.width
+        let positions = rows * w
+        var dst = destination
+        for c in firstChannel..<(firstChannel + channels) {
+            let plane = image + c * s.spatialSize
+            for i in 0..<s.kernelHeight {
+                // Output rows r with 0 <= firstRow + r + i - padTop < H.
+                let offset = firstRow + i - s.padTop
+                let rLo = min(rows, max(0, -offset))
+                let rHi = max(rLo, min(rows, s.height - offset))
+                let valid = rHi - rLo
+                for j in 0..<s.kernelWidth {
+                    let shift = j - s.padLeft
+                    if valid == 0 || shift >= w || -shift >= w {
+                        dst.update(repeating: 0, count: positions)
+                        dst += positions
+                        continue
+                    }
+                    if rLo > 0 { dst.update(repeating: 0, count: rLo * w) }
+                    if rHi < rows { (dst + rHi * w).update(repeating: 0, count: (rows - rHi) * w) }
+                    let block = dst + rLo * w
+                    let source = plane + (offset + rLo) * w
+                    let count = valid * w
+                    if shift >= 0 {
+                        // block[k] = source[k + shift]; the last `shift` positions of each row wrap.
+                        block.update(from: source + shift, count: count - shift)
+                        var row = block + (w - shift)
+                        for _ in 0..<valid {
+                            for t in 0..<shift { row[t] = 0 }
+                            row += w
+                        }
+                    } else {
+                        // block[k] = source[k − m]; the first `m` positions of each row wrap.
+                        let m = -shift
+                        (block + m).update(from: source, count: count - m)
+                        var row = block
+                        for _ in 0..<valid {
+                            for t in 0..<m { row[t] = 0 }
+                            row += w
+                        }
+                    }
+                    dst += positions
+                }
+            }
+        }
+    }
+
+    /// Writes the positions × depth matrix ("im2row") of the same piece: row `p` holds the patch of
+    /// output position `p`, K2 contiguous input values per `(c, i)`.
+    func lowerPatchMajor(
+        image: UnsafePointer<Float>, firstRow: Int, rows: Int, firstChannel: Int, channels: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
+        let s = shape
+        let w = s.width
+        let k2 = s.kernelWidth
+        let depth = channels * s.kernelSize
+        for r in 0..<rows {
+            let y = firstRow + r
+            for x in 0..<w {
+                var dst = destination + (r * w + x) * depth
+                let x0 = x - s.padLeft
+                let jLo = max(0, -x0)
+                let jHi = min(k2, w - x0)
+                for c in firstChannel..<(firstChannel + channels) {
+                    let plane = image + c * s.spatialSize
+                    for i in 0..<s.kernelHeight {
+                        let iy = y + i - s.padTop
+                        if iy < 0 || iy >= s.height || jLo >= jHi {
+                            dst.update(repeating: 0, count: k2)
+                        } else {
+                            for j in 0..<jLo { dst[j] = 0 }
+                            let src = plane + iy * w + x0
+                            for j in jLo..<jHi { dst[j] = src[j] }
+                            for j in jHi..<k2 { dst[j] = 0 }
+                        }
+                        dst += k2
+                    }
+                }
+            }
+        }
+    }
+}

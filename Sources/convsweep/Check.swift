@@ -1,0 +1,106 @@
+import ArgumentParser
+import ConvKernels
+import Foundation
+
+/// `convsweep check`: every algorithm against `reference` on a fixed set of shapes.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every conv2d algorithm against the reference on a fixed set of shapes.",
+        discussion: """
+            Shapes cover K = 1…7 (even K included), K1 ≠ K2, sizes 1 and odd, H ≠ W, Cin ≠ Cout, \
+            batch 2 and channel chunking; each algorithm also runs with tiling forced on (a tiny \
+            workspace limit: one output row of one channel per piece, and a few rows) and in each \
+            GEMM orientation. The error is ‖y − r‖₂ / ‖r‖₂ against the reference output r (double \
+            accumulation); the tolerance is 4·√(Cin·K1·K2)·ε, ε = 2⁻²³. Prints the worst error per \
+            algorithm and exits with status 1 if any exceeds its tolerance.
+            """)
+
+    @Option(help: "Seed of the random inputs and weights.")
+    var seed: UInt64 = 1
+
+    /// The fixed shapes: (N, H, W, Cin, Cout, K1, K2).
+    static let shapes: [ConvShape] = [
+        (1, 1, 1, 1, 1, 1, 1), (2, 5, 7, 3, 4, 1, 1), (1, 1, 9, 4, 3, 2, 2), (2, 6, 4, 5, 2, 2, 2),
+        (1, 7, 5, 3, 6, 3, 3), (2, 9, 11, 8, 5, 3, 3), (1, 4, 6, 2, 3, 4, 4), (2, 3, 3, 4, 7, 5, 5),
+        (1, 13, 8, 3, 2, 5, 5), (1, 8, 9, 6, 4, 6, 6), (2, 11, 1, 2, 3, 7, 7), (1, 10, 10, 7, 9, 7, 7),
+        (1, 2, 2, 3, 2, 7, 7), (1, 6, 7, 3, 4, 3, 5), (2, 5, 8, 2, 3, 4, 1), (1, 12, 10, 300, 8, 3, 3),
+    ].map {
+        ConvShape(
+            batch: $0.0, height: $0.1, width: $0.2, inputChannels: $0.3, outputChannels: $0.4,
+            kernelHeight: $0.5, kernelWidth: $0.6)
+    }
+
+    /// One way of running a shape: an algorithm with a workspace limit or forced tiling.
+    struct Variant {
+        var name: String
+        var algorithm: ConvAlgorithm
+        var workspaceLimit: Int? = nil
+        var tiling: ConvTiling? = nil
+    }
+
+    static func variants(for shape: ConvShape) -> [Variant] {
+        var list = [
+            Variant(name: "auto", algorithm: .auto),
+            Variant(name: "im2col-gemm", algorithm: .im2colGemm),
+            Variant(name: "im2col-gemm, tiny workspace", algorithm: .im2colGemm, workspaceLimit: 4),
+            Variant(
+                name: "im2col-gemm, 3-row tiles", algorithm: .im2colGemm,
+                workspaceLimit: 3 * shape.width * shape.kernelSize * min(2, shape.inputChannels) * 4),
+        ]
+        for orientation in GemmOrientation.allCases where orientation != .rowMajor {
+            list.append(
+                Variant(
+                    name: "im2col-gemm, \(orientation), 2-row × 2-channel pieces", algorithm: .im2colGemm,
+                    tiling: ConvTiling(rowsPerTile: 2, channelsPerChunk: 2, orientation: orientation)))
+        }
+        if ConvAlgorithm.gemm1x1.supports(shape) {
+            list.append(Variant(name: "gemm-1x1", algorithm: .gemm1x1))
+        }
+        return list
+    }
+
+    func run() throws {
+        OpenBLAS.setThreadCount(1)
+        var worst: [String: (error: Double, ratio: Double, shapes: Int)] = [:]
+        var order: [String] = []
+        var failures: [String] = []
+        for shape in Check.shapes {
+            let reference = try Conv2D(shape: shape, algorithm: .reference)
+            reference.fillRandom(seed: seed)
+            reference.run()
+            let tolerance = Verification.tolerance(for: shape)
+            for variant in Check.variants(for: shape) {
+                let conv = try Conv2D(
+                    shape: shape, algorithm: variant.algorithm,
+                    workspaceLimit: variant.workspaceLimit ?? Conv2D.defaultWorkspaceLimit,
+                    tiling: variant.tiling)
+                conv.fillRandom(seed: seed)
+                let phases = conv.run()
+                let error = Verification.relativeError(
+                    UnsafeBufferPointer(conv.output), reference: UnsafeBufferPointer(reference.output))
+                if worst[variant.name] == nil { order.append(variant.name) }
+                let previous = worst[variant.name] ?? (0, 0, 0)
+                worst[variant.name] = (
+                    max(previous.error, error), max(previous.ratio, error / tolerance),
+                    previous.shapes + 1
+                )
+                if !(error <= tolerance) {
+                    failures.append(
+                        "MISMATCH \(variant.name) on \(shape): relative error \(String(format: "%.3g", error)) > tolerance \(String(format: "%.3g", tolerance)) (\(phases.tiles) pieces)")
+                }
+            }
+        }
+        print("convsweep check: \(Check.shapes.count) shapes against the reference, error ‖y − r‖₂/‖r‖₂, tolerance 4·√(Cin·K1·K2)·ε")
+        for name in order {
+            let w = worst[name]!
+            print(
+                "  \(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%3d", w.shapes)) shapes  worst error \(String(format: "%.2e", w.error))  (\(String(format: "%.3f", w.ratio)) of its tolerance)")
+        }
+        for failure in failures { print(failure) }
+        if !failures.isEmpty {
+            print("convsweep check: \(failures.count) mismatch\(failures.count == 1 ? "" : "es")")
+            throw ExitCode.failure
+        }
+        print("convsweep check: all algorithms agree with the reference")
+    }
+}
