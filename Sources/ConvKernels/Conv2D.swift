@@ -156,8 +156,15 @@ public final class Conv2D {
 
     /// The exact value of one output element, computed directly in double precision.
     public func referenceValue(image n: Int, channel co: Int, y: Int, x: Int) -> Double {
+        referenceTerms(image: n, channel: co, y: y, x: x).value
+    }
+
+    /// One output element computed directly in double precision: its value, and Σ|input·weight|
+    /// over its terms (the scale of its float32 rounding error, for tolerances).
+    public func referenceTerms(image n: Int, channel co: Int, y: Int, x: Int) -> (value: Double, magnitude: Double) {
         let s = shape
         var sum = 0.0
+        var magnitude = 0.0
         for c in 0..<s.inputChannels {
             for i in 0..<s.kernelHeight {
                 let iy = y + i - s.padTop
@@ -167,11 +174,13 @@ public final class Conv2D {
                     if ix < 0 || ix >= s.width { continue }
                     let a = input[((n * s.inputChannels + c) * s.height + iy) * s.width + ix]
                     let w = weights[((co * s.inputChannels + c) * s.kernelHeight + i) * s.kernelWidth + j]
-                    sum += Double(a) * Double(w)
+                    let product = Double(a) * Double(w)
+                    sum += product
+                    magnitude += abs(product)
                 }
             }
         }
-        return sum
+        return (sum, magnitude)
     }
 
     // MARK: - Algorithms

@@ -255,14 +255,22 @@ public struct PackageBuilder {
 
     /// Runs scripts/plot_figures.py with the project's virtualenv.
     func drawFigures(root: URL) throws {
-        let python = (repositoryRoot as NSString).appendingPathComponent(".venv/bin/python")
-        let script = (repositoryRoot as NSString).appendingPathComponent("scripts/plot_figures.py")
+        try FigureScript.draw(package: root, repositoryRoot: URL(fileURLWithPath: repositoryRoot))
+    }
+}
+
+/// `scripts/plot_figures.py`, run with the project's virtualenv (`scripts/ensure-deps --python`).
+public enum FigureScript {
+    /// Draws the figures of the package at `package`; throws with the script's output when it fails.
+    public static func draw(package: URL, repositoryRoot: URL) throws {
+        let python = repositoryRoot.appendingPathComponent(".venv/bin/python").path
+        let script = repositoryRoot.appendingPathComponent("scripts/plot_figures.py").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw PackageError("no \(python): run scripts/ensure-deps --python to create the plotting virtualenv")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, root.path]
+        process.arguments = [script, package.path]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -7,25 +7,6 @@ import Testing
 let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// Runs `scripts/plot_figures.py` with the project's virtualenv (made by `scripts/ensure-deps --python`).
-func runFigureScript(package: URL) throws -> (status: Int32, output: String) {
-    let python = repositoryRoot.appendingPathComponent(".venv/bin/python")
-    guard FileManager.default.isExecutableFile(atPath: python.path) else {
-        Issue.record("no \(python.path): run scripts/ensure-deps --python (scripts/test does)")
-        return (-1, "")
-    }
-    let process = Process()
-    process.executableURL = python
-    process.arguments = [repositoryRoot.appendingPathComponent("scripts/plot_figures.py").path, package.path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
 private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,median_ms,status"
 
 @Test func everyFigureExistsAndIsDrawnFromTheCSVItNames() throws {
@@ -59,8 +40,7 @@ private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops
     try (regression.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("data/regression.csv"), atomically: true, encoding: .utf8)
     try (predictions.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("fit/predictions.csv"), atomically: true, encoding: .utf8)
 
-    let (status, output) = try runFigureScript(package: dir)
-    #expect(status == 0, "plot_figures.py failed: \(output)")
+    try FigureScript.draw(package: dir, repositoryRoot: repositoryRoot)
 
     struct Source: Decodable { var path: String; var sha256: String; var rows_used: Int }
     struct Entry: Decodable {
