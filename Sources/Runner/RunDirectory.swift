@@ -81,9 +81,10 @@ public struct RunDirectory: Sendable {
 public final class RunLock {
     private var descriptor: Int32
     init(descriptor: Int32) { self.descriptor = descriptor }
-    /// Releases the lock.
+    /// Releases the lock, emptying the file first (the pid inside names a live holder only).
     public func release() {
         if descriptor >= 0 {
+            ftruncate(descriptor, 0)
             flock(descriptor, LOCK_UN)
             close(descriptor)
             descriptor = -1
