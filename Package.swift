@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "AlphaFit",
             dependencies: [
-                "COpenBLAS",
+                "COpenBLAS", "ConvKernels",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
@@ -71,7 +71,7 @@ let package = Package(
             dependencies: [
                 "ConvKernels", .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "MeasurementTests", dependencies: ["Measurement"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "ConvKernels"]),
         .testTarget(
             name: "SweepsTests",
             dependencies: [

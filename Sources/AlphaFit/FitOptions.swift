@@ -1,3 +1,4 @@
+import ConvKernels
 /// How rows are split into separately fitted groups by K = K1·K2.
 public enum FitGrouping: String, Codable, CaseIterable, Sendable {
     /// One fit for K = 1 and one for K > 1 (both papers).
@@ -78,15 +79,5 @@ public struct FitOptions: Codable, Hashable, Sendable {
     }
 }
 
-/// SplitMix64: a small, fully specified generator, so seeded starts are the same on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator of the starts: ConvKernels' SplitMix64, the same on every platform.
+typealias SeededGenerator = SplitMix64
