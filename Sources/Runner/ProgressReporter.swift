@@ -5,23 +5,28 @@ import Foundation
 #endif
 
 /// Reports a run's progress on standard error: a live line on a terminal (done/total, elapsed,
-/// ETA from the FLOPs still to run, current configuration), else a line every 5%.
+/// ETA, current configuration), else a line every 5%.
+///
+/// The ETA scales the elapsed time by the work still to do over the work done, where each
+/// configuration's work is an estimate of its measuring time (``Sweeps/MeasuringTimeModel`` with the
+/// run's stop rule): under the adaptive rule a configuration costs up to the time limit whatever its
+/// FLOPs, so FLOPs alone would overstate the ETA of a sweep of small layers many times over.
 public final class ProgressReporter {
     private let total: Int
-    private let totalFlops: Double
+    private let totalWork: Double
     private let isTerminal: Bool
     private let enabled: Bool
     private let start = Date()
     private var done = 0
-    private var doneFlops = 0.0
+    private var doneWork = 0.0
     private var lastPercentStep = -1
 
     /// - Parameters:
     ///   - total: configurations to handle in this session.
-    ///   - totalFlops: their FLOPs (one forward pass each), for the ETA.
-    public init(total: Int, totalFlops: Double, enabled: Bool = true, isTerminal: Bool = isatty(2) != 0) {
+    ///   - totalWork: their estimated work (any unit, e.g. seconds of measuring), for the ETA.
+    public init(total: Int, totalWork: Double, enabled: Bool = true, isTerminal: Bool = isatty(2) != 0) {
         self.total = total
-        self.totalFlops = totalFlops
+        self.totalWork = totalWork
         self.enabled = enabled
         self.isTerminal = isTerminal
     }
@@ -32,10 +37,10 @@ public final class ProgressReporter {
         write("\r\u{1B}[K" + line(current: id))
     }
 
-    /// Records that a configuration of `flops` FLOPs is finished.
-    public func finished(_ id: String, flops: Double) {
+    /// Records that a configuration of estimated work `work` (the unit of `totalWork`) is finished.
+    public func finished(_ id: String, work: Double) {
         done += 1
-        doneFlops += flops
+        doneWork += work
         guard enabled else { return }
         if isTerminal {
             write("\r\u{1B}[K" + line(current: id))
@@ -64,8 +69,8 @@ public final class ProgressReporter {
         let elapsed = Date().timeIntervalSince(start)
         let percent = total == 0 ? 100 : 100 * done / total
         var text = "[\(done)/\(total) \(percent)%] elapsed \(Self.duration(elapsed))"
-        if doneFlops > 0 && done < total {
-            let remaining = elapsed * (totalFlops - doneFlops) / doneFlops
+        if doneWork > 0 && done < total {
+            let remaining = elapsed * (totalWork - doneWork) / doneWork
             text += ", ETA \(Self.duration(max(0, remaining)))"
         }
         return text + " — " + current

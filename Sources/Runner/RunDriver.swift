@@ -185,9 +185,12 @@ public enum RunDriver {
 
         // 5. Measure what is missing.
         let pending = shardConfigurations.filter { !done.contains($0.id) }
+        let timeModel = options.measuringTimeModel
+        func work(_ configuration: SweepConfiguration) -> Double {
+            configuration.isMeasured ? timeModel.seconds(configuration) : 0
+        }
         let progress = ProgressReporter(
-            total: pending.count, totalFlops: pending.filter(\.isMeasured).map(\.flops).reduce(0, +),
-            enabled: options.showProgress)
+            total: pending.count, totalWork: pending.map(work).reduce(0, +), enabled: options.showProgress)
         for warning in warnings { progress.message("warning: " + warning) }
         var summary = RunSummary(
             directory: outputDirectory, total: shardConfigurations.count, alreadyPresent: done.count, written: 0,
@@ -207,7 +210,7 @@ public enum RunDriver {
             {
                 noisy.append(configuration.id)
             }
-            progress.finished(configuration.id, flops: configuration.isMeasured ? configuration.flops : 0)
+            progress.finished(configuration.id, work: work(configuration))
         }
         progress.close()
         if !noisy.isEmpty {

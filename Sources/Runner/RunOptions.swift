@@ -1,5 +1,6 @@
 import ConvKernels
 import Measurement
+import Sweeps
 
 /// How to run a sweep: binding, threads, stop rule, order, cache state, sharding, resumption.
 ///
@@ -59,6 +60,17 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// The stop rule these options describe.
     public var stopRule: StopRule {
         StopRule(target: target, minRuns: minRuns, maxRuns: maxRuns, maxSeconds: maxSeconds, fixedRuns: fixedRuns)
+    }
+
+    /// The planning model of how long a configuration takes under these options (for the ETA):
+    /// the adaptive rule's limits (the CI target, which can stop earlier, is left out), or the fixed
+    /// number of runs with no time limit; one warm-up run; the default rate and bandwidth.
+    public var measuringTimeModel: MeasuringTimeModel {
+        if let fixedRuns {
+            return MeasuringTimeModel(
+                timedRuns: fixedRuns, minimumRuns: fixedRuns, warmupRuns: 1, maximumSeconds: .infinity)
+        }
+        return MeasuringTimeModel(timedRuns: maxRuns, minimumRuns: minRuns, warmupRuns: 1, maximumSeconds: maxSeconds)
     }
 }
 

@@ -81,11 +81,27 @@ import Testing
     }
 
     @Test func progressLinesShowCountsAndETA() {
-        let progress = ProgressReporter(total: 4, totalFlops: 400, enabled: false, isTerminal: false)
-        progress.finished("a", flops: 100)
+        let progress = ProgressReporter(total: 4, totalWork: 400, enabled: false, isTerminal: false)
+        progress.finished("a", work: 100)
         let line = progress.line(current: "b")
         #expect(line.hasPrefix("[1/4 25%] elapsed"))
         #expect(line.contains("ETA") && line.hasSuffix("— b"))
         #expect(ProgressReporter.duration(3725) == "1h02m" && ProgressReporter.duration(185) == "3m05s")
+    }
+
+    @Test func etaWorkFollowsTheStopRuleNotTheFLOPs() {
+        // Under the adaptive rule a small layer runs until the time limit like a big one, so their
+        // work (estimated measuring seconds) is about equal though their FLOPs differ 100-fold.
+        var options = RunOptions()
+        options.maxSeconds = 2
+        let model = options.measuringTimeModel
+        let small = model.seconds(flops: 1e8, bytes: 1 << 16)
+        let big = model.seconds(flops: 1e10, bytes: 1 << 24)
+        #expect(small >= 2 && small < 2.1)
+        #expect(big >= 2 && big < 2.3)
+        // With a fixed number of runs there is no time limit: work follows the run time.
+        options.fixedRuns = 10
+        let fixed = options.measuringTimeModel
+        #expect(fixed.seconds(flops: 1e10, bytes: 1 << 24) > 50 * fixed.seconds(flops: 1e8, bytes: 1 << 16))
     }
 }
