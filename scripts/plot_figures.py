@@ -145,7 +145,11 @@ def plot_regression(package, predictions):
         used += len(pts)
         lo = min(lo, *(min(p) for p in pts))
         hi = max(hi, *(max(p) for p in pts))
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=8, alpha=0.6, color=colour, label=f"{name} ({len(pts)})")
+        # Thousands of points: smaller markers, and drawn as an image inside the SVG so that the
+        # file stays small (axes, labels and legend stay vectors).
+        many = len(pts) > 1000
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=3 if many else 8, alpha=0.4 if many else 0.6,
+                   color=colour, label=f"{name} ({len(pts)})", rasterized=many)
     if used:
         ax.plot([lo, hi], [lo, hi], "k--", linewidth=0.8, label="predicted = measured")
         ax.set_xscale("log")
