@@ -66,6 +66,7 @@ struct PackageReadme {
             ("frequency governor", m.governors.isEmpty ? "not readable (virtual machine)" : Set(m.governors).sorted().joined(separator: ", ")),
             ("load average at start", m.loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ")),
             ("convsweep", "\(manifest.tool.version), commit \(manifest.tool.gitCommit ?? "unknown")"),
+            ("sessions", Self.sessionsSummary(manifest)),
         ]
         for (what, value) in rows { out.append("| \(what) | \(value.replacingOccurrences(of: "|", with: "\\|")) |") }
         out.append("")
@@ -166,5 +167,22 @@ struct PackageReadme {
     private func sig(_ value: Double) -> String {
         guard value.isFinite else { return "n/a" }
         return String(format: "%.6g", value)
+    }
+
+    /// `N session(s), STARTED to ENDED` and, when the sessions ran other commits than the first,
+    /// those commits: a run resumed across days or builds says so.
+    static func sessionsSummary(_ manifest: RunManifest) -> String {
+        let sessions = manifest.sessions
+        guard let first = sessions.first else { return "none recorded" }
+        var text = "\(sessions.count), started \(first.startedAt)"
+        if let ended = sessions.last?.endedAt { text += ", last ended \(ended)" }
+        let killed = sessions.filter { $0.endedAt == nil }.count
+        if killed > 0 { text += "; \(killed) interrupted and resumed" }
+        var commits: [String] = []
+        for commit in sessions.compactMap(\.gitCommit) where commit != manifest.tool.gitCommit && !commits.contains(commit) {
+            commits.append(commit)
+        }
+        if !commits.isEmpty { text += "; later sessions ran commit(s) " + commits.joined(separator: ", ") }
+        return text
     }
 }

@@ -123,9 +123,10 @@ public enum RunDriver {
         let shardConfigurations = ConfigurationOrder.arrange(
             configurations, order: options.order, seed: options.seed, shard: options.shard)
         let now = isoDate()
+        let commit = gitCommit()
         let session = RunManifest.Session(
             commandLine: commandLine, startedAt: now, endedAt: nil, loadAverage: environment.loadAverage,
-            hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0)
+            hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit)
         let settings = RunManifest.Settings(
             cpuset: CPUSet.format(cpuset),
             cpusetChosenBy: options.cpuset == nil ? "default: first PU of the last core (hwloc)" : "--cpuset",
@@ -135,7 +136,7 @@ public enum RunDriver {
             cache: options.cache, evictionBytes: evictor?.bytes, workspaceLimit: options.workspaceLimit,
             shard: options.shard, keepSamples: options.keepSamples, openBLASThreads: OpenBLAS.threadCount)
         var manifest = RunManifest(
-            status: "running", tool: .init(version: toolVersion, gitCommit: gitCommit()), sweeps: sweepFiles,
+            status: "running", tool: .init(version: toolVersion, gitCommit: commit), sweeps: sweepFiles,
             configurationCount: configurations.count, shardConfigurationCount: shardConfigurations.count,
             settings: settings, machine: environment, binding: binding, timer: timer, sessions: [session],
             warnings: [], mergedFrom: nil)
@@ -288,7 +289,9 @@ public enum RunDriver {
         return items.filter { seen.insert($0).inserted }
     }
 
-    /// `git rev-parse HEAD` of the source tree convsweep was built from (`-dirty` if modified).
+    /// `git rev-parse HEAD` of the source tree convsweep was built from, `-dirty` if a tracked file
+    /// outside `results/` is modified (runs write their output under `results/` by default, so a
+    /// run in progress does not make its own tree dirty). Read when a session starts.
     static func gitCommit(sourceFile: String = #filePath) -> String? {
         let directory = (sourceFile as NSString).deletingLastPathComponent
         func git(_ arguments: [String]) -> String? {
@@ -305,7 +308,8 @@ public enum RunDriver {
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard let commit = git(["rev-parse", "HEAD"]), !commit.isEmpty else { return nil }
-        let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
+        let status = git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"])
+        let dirty = !(status ?? "").isEmpty
         return dirty ? commit + "-dirty" : commit
     }
 }

@@ -82,10 +82,28 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// Load averages at the start of the session.
         public var loadAverage: [Double]
         public var hostName: String
-        /// Configurations this session measured or recorded.
+        /// Configurations this session measured or recorded (written when the session ends: 0 for
+        /// a session that was killed, whose rows the next session finds already present).
         public var rowsWritten: Int
         /// Rows of a torn or partial last line dropped when the session resumed.
         public var tornLinesDropped: Int
+        /// The commit of the convsweep that ran this session (as ``Tool/gitCommit``): a resumed run
+        /// may span builds. Absent in manifests written before it was recorded.
+        public var gitCommit: String?
+
+        public init(
+            commandLine: [String], startedAt: String, endedAt: String?, loadAverage: [Double], hostName: String,
+            rowsWritten: Int, tornLinesDropped: Int, gitCommit: String? = nil
+        ) {
+            self.commandLine = commandLine
+            self.startedAt = startedAt
+            self.endedAt = endedAt
+            self.loadAverage = loadAverage
+            self.hostName = hostName
+            self.rowsWritten = rowsWritten
+            self.tornLinesDropped = tornLinesDropped
+            self.gitCommit = gitCommit
+        }
     }
 
     /// A directory joined by `convsweep merge`.

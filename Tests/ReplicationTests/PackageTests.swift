@@ -79,6 +79,9 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     let report = try PackageVerifier.verify(directory: out.path)
     #expect(report.ok, "\(report.problems)")
     #expect(report.refittedGroups.sorted() == ["K=1", "K>1"])
+    // The README states the sessions that measured the data.
+    let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains("| sessions | 1, started "))
 
     // Rebuilding from the same run gives the same files, byte for byte.
     let sums = try String(contentsOf: out.appendingPathComponent("SHA256SUMS"), encoding: .utf8)

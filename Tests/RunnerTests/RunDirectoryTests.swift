@@ -8,6 +8,37 @@ import Testing
 @testable import Runner
 
 @Suite(.serialized) struct RunDirectoryTests {
+    @Test func theCommitIsDirtyForChangedSourcesButNotForResults() throws {
+        let repo = temporaryDirectory()
+        func git(_ arguments: String...) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "git \(arguments)")
+        }
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: repo + "/Sources/Runner", withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: repo + "/results/m/run", withIntermediateDirectories: true)
+        let source = repo + "/Sources/Runner/RunDriver.swift"
+        try "// a".write(toFile: source, atomically: true, encoding: .utf8)
+        try "config_id\n".write(toFile: repo + "/results/m/run/measurements.csv", atomically: true, encoding: .utf8)
+        try git("init", "-q")
+        try git("add", ".")
+        try git("commit", "-qm", "x")
+        let clean = try #require(RunDriver.gitCommit(sourceFile: source))
+        #expect(clean.count == 40)
+        // A run writing into results/ leaves the tree clean.
+        try "config_id\nrow\n".write(toFile: repo + "/results/m/run/measurements.csv", atomically: true, encoding: .utf8)
+        #expect(RunDriver.gitCommit(sourceFile: source) == clean)
+        // A changed source file makes it dirty.
+        try "// b".write(toFile: source, atomically: true, encoding: .utf8)
+        #expect(RunDriver.gitCommit(sourceFile: source) == clean + "-dirty")
+    }
+
     @Test func aRunWritesManifestTopologyAndOneRowPerConfiguration() throws {
         let directory = temporaryDirectory()
         let sweep = try smallSweep(in: directory)
@@ -31,6 +62,7 @@ import Testing
         #expect(manifest.machine.openBLASConfig.contains("OpenBLAS"))
         #expect(manifest.sessions.count == 1 && manifest.sessions[0].endedAt != nil)
         #expect(manifest.sessions[0].commandLine == ["convsweep", "run", "test"])
+        #expect(manifest.sessions[0].gitCommit == manifest.tool.gitCommit)
         #expect(manifest.settings.openBLASThreads == 1)
 
         let xml = try XMLDocument(contentsOf: URL(fileURLWithPath: run.topologyPath))
