@@ -17,7 +17,10 @@ struct SweepsList: ParsableCommand {
             t = max(FLOPs / rate, bytes / bandwidth); a configuration takes \
             warmups·t + min(runs·t, max(max-seconds, min-runs·t)) + overhead. \
             Rate and bandwidth are single-core assumptions: give this machine's with --gflops and \
-            --bandwidth (the defaults describe a lab workstation).
+            --bandwidth (the defaults describe a lab workstation). The runner's adaptive rule \
+            stops each configuration when its median is precise enough, between its --min-runs \
+            and --max-runs (5 and 2000): `--runs 5` and `--runs 2000` bound its time from below \
+            and above.
             """)
 
     @Option(help: "The sweeps directory.")
