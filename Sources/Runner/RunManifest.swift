@@ -90,20 +90,6 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// The commit of the convsweep that ran this session (as ``Tool/gitCommit``): a resumed run
         /// may span builds. Absent in manifests written before it was recorded.
         public var gitCommit: String?
-
-        public init(
-            commandLine: [String], startedAt: String, endedAt: String?, loadAverage: [Double], hostName: String,
-            rowsWritten: Int, tornLinesDropped: Int, gitCommit: String? = nil
-        ) {
-            self.commandLine = commandLine
-            self.startedAt = startedAt
-            self.endedAt = endedAt
-            self.loadAverage = loadAverage
-            self.hostName = hostName
-            self.rowsWritten = rowsWritten
-            self.tornLinesDropped = tornLinesDropped
-            self.gitCommit = gitCommit
-        }
     }
 
     /// A directory joined by `convsweep merge`.
