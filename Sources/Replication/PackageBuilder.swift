@@ -1,5 +1,6 @@
 import AlphaFit
 import Foundation
+import Sweeps
 import Measurement
 import Runner
 
@@ -51,8 +52,8 @@ public struct PackageBuilder {
     public var runDirectories: [String]
     /// The package directory to write.
     public var packageDirectory: String
-    /// The repository root (where `scripts/plot_figures.py` and `.venv/` are).
-    public var repositoryRoot: String
+    /// Where the figure script and its Python are.
+    public var shippedFiles: ShippedFiles
     /// The profile name recorded in the package.
     public var profile: String
     /// The command that rebuilds the package, recorded in its README.
@@ -63,12 +64,12 @@ public struct PackageBuilder {
     public var fitOptions = FitOptions()
 
     public init(
-        runDirectories: [String], packageDirectory: String, repositoryRoot: String, profile: String,
+        runDirectories: [String], packageDirectory: String, shippedFiles: ShippedFiles, profile: String,
         rebuildCommand: String, givenFit: FitReport? = nil
     ) {
         self.runDirectories = runDirectories
         self.packageDirectory = packageDirectory
-        self.repositoryRoot = repositoryRoot
+        self.shippedFiles = shippedFiles
         self.profile = profile
         self.rebuildCommand = rebuildCommand
         self.givenFit = givenFit
@@ -253,20 +254,23 @@ public struct PackageBuilder {
         }
     }
 
-    /// Runs scripts/plot_figures.py with the project's virtualenv.
+    /// Runs the figure script with its virtualenv.
     func drawFigures(root: URL) throws {
-        try FigureScript.draw(package: root, repositoryRoot: URL(fileURLWithPath: repositoryRoot))
+        try FigureScript.draw(package: root, shippedFiles: shippedFiles)
     }
 }
 
-/// `scripts/plot_figures.py`, run with the project's virtualenv (`scripts/ensure-deps --python`).
+/// The figure script (`plot_figures.py`), run with the virtualenv that holds matplotlib.
 public enum FigureScript {
     /// Draws the figures of the package at `package`; throws with the script's output when it fails.
-    public static func draw(package: URL, repositoryRoot: URL) throws {
-        let python = repositoryRoot.appendingPathComponent(".venv/bin/python").path
-        let script = repositoryRoot.appendingPathComponent("scripts/plot_figures.py").path
+    public static func draw(package: URL, shippedFiles: ShippedFiles) throws {
+        let python = shippedFiles.python
+        let script = shippedFiles.figureScript
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw PackageError("no \(python): run scripts/ensure-deps --python to create the plotting virtualenv")
+            throw PackageError("no \(python): run \(shippedFiles.pythonSetUpCommand) to create the plotting virtualenv")
+        }
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw PackageError("no figure script at \(script)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -278,7 +282,7 @@ public enum FigureScript {
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw PackageError("scripts/plot_figures.py failed:\n\(String(decoding: output, as: UTF8.self))")
+            throw PackageError("\(script) failed:\n\(String(decoding: output, as: UTF8.self))")
         }
     }
 }

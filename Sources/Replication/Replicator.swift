@@ -7,12 +7,10 @@ import Sweeps
 public struct Replicator {
     /// Which shipped sweeps to measure.
     public var profile: ShippedSweeps.Profile
-    /// The `sweeps` directory.
-    public var sweepsRoot: String
+    /// Where the sweeps, the figure script and its Python are.
+    public var shippedFiles: ShippedFiles
     /// The package directory; the run directory is its `run/`.
     public var outputDirectory: String
-    /// The repository root (figure script, virtualenv).
-    public var repositoryRoot: String
     /// The runner's settings (`resume` is set by the replicator).
     public var runOptions: RunOptions
     /// The command recorded as the one that rebuilds the package.
@@ -21,13 +19,12 @@ public struct Replicator {
     public var toolVersion: String
 
     public init(
-        profile: ShippedSweeps.Profile, sweepsRoot: String, outputDirectory: String, repositoryRoot: String,
+        profile: ShippedSweeps.Profile, shippedFiles: ShippedFiles, outputDirectory: String,
         runOptions: RunOptions, rebuildCommand: String, toolVersion: String
     ) {
         self.profile = profile
-        self.sweepsRoot = sweepsRoot
+        self.shippedFiles = shippedFiles
         self.outputDirectory = outputDirectory
-        self.repositoryRoot = repositoryRoot
         self.runOptions = runOptions
         self.rebuildCommand = rebuildCommand
         self.toolVersion = toolVersion
@@ -36,7 +33,8 @@ public struct Replicator {
     /// The run directory inside the package.
     public var runDirectory: String { (outputDirectory as NSString).appendingPathComponent("run") }
 
-    /// The default package directory: `results/<machine label>/<profile>` under `root`.
+    /// The default package directory: `results/<machine label>/<profile>` under `root` (the
+    /// source tree when convsweep runs from one, else the current directory).
     public static func defaultOutput(root: String, profile: ShippedSweeps.Profile) throws -> String {
         let topology = try Topology()
         let label = PackageBuilder.machineLabel(
@@ -50,7 +48,7 @@ public struct Replicator {
         let topology = try Topology()
         let label = PackageBuilder.machineLabel(EnvironmentSnapshot.capture(topology: topology, cpuset: topology.lastCore))
         try PackageBuilder.checkOutputDirectory(outputDirectory, machineLabel: label)
-        let files = try ShippedSweeps.files(profile: profile, root: sweepsRoot)
+        let files = try ShippedSweeps.files(profile: profile, root: ShippedFiles.displayPath(shippedFiles.sweepsDirectory))
         var configurations: [SweepConfiguration] = []
         for file in files { configurations += try Sweep.load(path: file).configurations }
         var options = runOptions
@@ -59,7 +57,7 @@ public struct Replicator {
             sweepPaths: files, configurations: configurations, options: options, outputDirectory: runDirectory,
             toolVersion: toolVersion)
         let builder = PackageBuilder(
-            runDirectories: [runDirectory], packageDirectory: outputDirectory, repositoryRoot: repositoryRoot,
+            runDirectories: [runDirectory], packageDirectory: outputDirectory, shippedFiles: shippedFiles,
             profile: profile.rawValue, rebuildCommand: rebuildCommand)
         return (summary, try builder.build())
     }

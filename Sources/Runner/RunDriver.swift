@@ -46,7 +46,7 @@ public enum RunDriver {
     public static func run(
         sweepPaths: [String], configurations: [SweepConfiguration], options: RunOptions,
         outputDirectory: String, commandLine: [String] = CommandLine.arguments,
-        toolVersion: String = "0.1.0"
+        toolVersion: String = BuildInfo.version
     ) throws -> RunSummary {
         let sweepFiles = try sweepPaths.map { path -> RunManifest.SweepFile in
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -63,7 +63,7 @@ public enum RunDriver {
     /// it was loaded from (``Sweep/contents``), so the hash is of exactly what was expanded.
     public static func run(
         sweeps: [Sweep], options: RunOptions, outputDirectory: String,
-        commandLine: [String] = CommandLine.arguments, toolVersion: String = "0.1.0"
+        commandLine: [String] = CommandLine.arguments, toolVersion: String = BuildInfo.version
     ) throws -> RunSummary {
         try run(
             sweepFiles: sweeps.map { RunManifest.SweepFile(path: $0.path, sha256: sha256Hex($0.contents)) },
@@ -76,7 +76,7 @@ public enum RunDriver {
     public static func run(
         sweepFiles: [RunManifest.SweepFile], configurations: [SweepConfiguration], options: RunOptions,
         outputDirectory: String, commandLine: [String] = CommandLine.arguments,
-        toolVersion: String = "0.1.0"
+        toolVersion: String = BuildInfo.version
     ) throws -> RunSummary {
         // 1. Check everything that can be checked before touching the directory.
         do { try options.stopRule.validate() } catch { throw RunError.badOption(error.description) }
@@ -123,7 +123,7 @@ public enum RunDriver {
         let shardConfigurations = ConfigurationOrder.arrange(
             configurations, order: options.order, seed: options.seed, shard: options.shard)
         let now = isoDate()
-        let commit = gitCommit()
+        let commit = BuildInfo.gitCommit()
         let session = RunManifest.Session(
             commandLine: commandLine, startedAt: now, endedAt: nil, loadAverage: environment.loadAverage,
             hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit)
@@ -287,30 +287,6 @@ public enum RunDriver {
     static func unique(_ items: [String]) -> [String] {
         var seen = Set<String>()
         return items.filter { seen.insert($0).inserted }
-    }
-
-    /// `git rev-parse HEAD` of the source tree convsweep was built from, `-dirty` if a tracked file
-    /// outside `results/` is modified (runs write their output under `results/` by default, so a
-    /// run in progress does not make its own tree dirty). Read when a session starts.
-    static func gitCommit(sourceFile: String = #filePath) -> String? {
-        let directory = (sourceFile as NSString).deletingLastPathComponent
-        func git(_ arguments: [String]) -> String? {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git", "-C", directory] + arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            do { try process.run() } catch { return nil }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { return nil }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        guard let commit = git(["rev-parse", "HEAD"]), !commit.isEmpty else { return nil }
-        let status = git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"])
-        let dirty = !(status ?? "").isEmpty
-        return dirty ? commit + "-dirty" : commit
     }
 }
 

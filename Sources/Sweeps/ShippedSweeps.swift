@@ -34,7 +34,7 @@ public enum ShippedSweeps {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw SweepError(file: directory, message: "cannot list the \(profile) sweeps (is --root the sweeps directory?)")
+            throw SweepError(file: directory, message: "cannot list the \(profile) sweeps: no such directory")
         }
         guard FileManager.default.fileExists(atPath: regression) else {
             throw SweepError(file: regression, message: "the \(profile) profile's regression sweep is missing")

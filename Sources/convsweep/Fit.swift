@@ -40,7 +40,7 @@ struct Fit: ParsableCommand {
             RMSE of both models on the same N folds.
 
             The original study's data fits as it is:
-              convsweep fit ../shared/data/asperti2021/measurements.csv --exclude-plot increasing_batch --out fit.json
+              convsweep fit data/asperti2021/measurements.csv --exclude-plot increasing_batch --out fit.json
 
             Bad input (missing column, non-positive time, empty group, a bound excluding the start) \
             prints one message naming input, row and column, writes nothing and exits 65. \

@@ -2,22 +2,16 @@ import AlphaFit
 import ArgumentParser
 import Foundation
 import Replication
+import Sweeps
 
-/// The repository root: the directory holding `scripts/plot_figures.py`, found from the
-/// current directory or the executable's location (`.build/<config>/convsweep`).
-func repositoryRoot() -> String {
-    let manager = FileManager.default
-    var candidates = [manager.currentDirectoryPath]
-    var executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    for _ in 0..<4 {
-        executable.deleteLastPathComponent()
-        candidates.append(executable.path)
+/// The shipped files (sweeps, figure script, its Python), found wherever convsweep runs from;
+/// `sweepsDirectory` is the `--sweeps-dir` the user gave, if any. Exits 64 when a named directory
+/// holds no sweeps, 1 when none is found.
+func locateShippedFiles(_ sweepsDirectory: String?) throws -> ShippedFiles {
+    do { return try ShippedFiles.locate(sweepsDirectory: sweepsDirectory) } catch {
+        let named = sweepsDirectory != nil || ProcessInfo.processInfo.environment[ShippedFiles.sweepsEnvironmentVariable] != nil
+        throw fail("\(error)", code: named ? 64 : 1)
     }
-    for candidate in candidates
-    where manager.fileExists(atPath: (candidate as NSString).appendingPathComponent("scripts/plot_figures.py")) {
-        return candidate
-    }
-    return manager.currentDirectoryPath
 }
 
 /// Prints `error: …` to standard error and exits with `code`.
@@ -50,7 +44,7 @@ struct Package: ParsableCommand {
         do { given = try fit.map { try FitReport.load(path: $0) } } catch { throw fail("\(error)", code: 65) }
         let command = "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "") + " --out \(out)"
         let builder = PackageBuilder(
-            runDirectories: runs, packageDirectory: out, repositoryRoot: repositoryRoot(), profile: "custom",
+            runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: "custom",
             rebuildCommand: command, givenFit: given)
         do {
             let statement = try builder.build()

@@ -15,7 +15,10 @@ struct Replicate: ParsableCommand {
             full (every integer of each varying axis). The run goes to OUT/run (resumed when \
             interrupted: rerun the same command), the package to OUT: data/, fit/, figures/, \
             README.md, manifest.json, topology.xml, SHA256SUMS (docs/replication-package.md). \
-            The default OUT is results/<machine label>/<profile>. With --profile quick the \
+            The default OUT is results/<machine label>/<profile> in the source tree convsweep was \
+            built from, or in the current directory for an installed convsweep. The shipped sweeps \
+            are found from --sweeps-dir, \(ShippedFiles.sweepsEnvironmentVariable), PREFIX/share/convsweep \
+            beside an installed executable, or the source tree. With --profile quick the \
             per-configuration time limit defaults to 0.5 s instead of 2 s.
             """)
 
@@ -23,14 +26,19 @@ struct Replicate: ParsableCommand {
     var profile: ShippedSweeps.Profile = .quick
     @Option(help: "The package directory (default: results/<machine label>/<profile>).")
     var out: String?
-    @Option(help: "The sweeps directory.")
-    var sweeps: String?
+    @Option(
+        name: [.customLong("sweeps-dir"), .customLong("sweeps")],
+        help: ArgumentHelp(
+            "The sweeps directory (default: \(ShippedFiles.sweepsEnvironmentVariable), else the installed or source tree's sweeps).",
+            valueName: "dir"))
+    var sweepsDirectory: String?
     @Flag(help: "Also write OUT.tar.gz of the package.")
     var archive = false
     @OptionGroup var measuring: MeasuringOptions
 
     func run() throws {
-        let root = repositoryRoot()
+        let shipped = try locateShippedFiles(sweepsDirectory)
+        let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
         let options = try measuring.runOptions(defaultMaxSeconds: profile == .quick ? 0.5 : 2)
         let output: String
         do { output = try out ?? Replicator.defaultOutput(root: root, profile: profile) } catch {
@@ -39,9 +47,9 @@ struct Replicate: ParsableCommand {
         var command = "scripts/replicate --profile \(profile)"
         if out != nil { command += " --out \(output)" }
         let replicator = Replicator(
-            profile: profile, sweepsRoot: sweeps ?? defaultSweepsRoot(root),
-            outputDirectory: output, repositoryRoot: root, runOptions: options, rebuildCommand: command,
-            toolVersion: convsweepVersion)
+            profile: profile, shippedFiles: shipped, outputDirectory: output, runOptions: options,
+            rebuildCommand: command,
+            toolVersion: BuildInfo.version)
         do {
             let (summary, statement) = try replicator.run()
             print("\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present")
@@ -58,19 +66,6 @@ struct Replicate: ParsableCommand {
         } catch let error as PackageError {
             throw fail(error.description, code: 1)
         }
-    }
-
-    /// `sweeps` relative to the current directory when it is the repository root (so that the
-    /// manifest records paths that do not depend on where the clone lives), else absolute.
-    private func defaultSweepsRoot(_ root: String) -> String {
-        let manager = FileManager.default
-        let relative = "sweeps"
-        if manager.fileExists(atPath: relative + "/quick"),
-            URL(fileURLWithPath: manager.currentDirectoryPath).standardizedFileURL == URL(fileURLWithPath: root).standardizedFileURL
-        {
-            return relative
-        }
-        return (root as NSString).appendingPathComponent(relative)
     }
 
     private func makeArchive(_ directory: String) throws {

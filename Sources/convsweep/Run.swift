@@ -60,7 +60,7 @@ struct Run: ParsableCommand {
         }
         do {
             let summary = try RunDriver.run(
-                sweeps: loaded, options: options, outputDirectory: out, toolVersion: convsweepVersion)
+                sweeps: loaded, options: options, outputDirectory: out, toolVersion: BuildInfo.version)
             var line = "\(summary.directory): \(summary.written) row(s) written (\(summary.measured) measured"
             line += ", \(summary.notMeasured) not measured)"
             if summary.alreadyPresent > 0 { line += ", \(summary.alreadyPresent) already present" }

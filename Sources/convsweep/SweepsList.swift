@@ -23,8 +23,12 @@ struct SweepsList: ParsableCommand {
             and above.
             """)
 
-    @Option(help: "The sweeps directory.")
-    var root = "sweeps"
+    @Option(
+        name: [.customLong("sweeps-dir"), .customLong("root")],
+        help: ArgumentHelp(
+            "The sweeps directory (default: \(ShippedFiles.sweepsEnvironmentVariable), else the installed or source tree's sweeps).",
+            valueName: "dir"))
+    var sweepsDirectory: String?
 
     @Option(help: ArgumentHelp("Only this profile.", valueName: "quick|paper|full"))
     var profile: String?
@@ -66,6 +70,7 @@ struct SweepsList: ParsableCommand {
         let model = MeasuringTimeModel(
             gflops: gflops, gigabytesPerSecond: bandwidth, timedRuns: runs, minimumRuns: minimumRuns,
             warmupRuns: warmups, maximumSeconds: maximumSeconds, overheadSeconds: overheadMilliseconds / 1000)
+        let root = ShippedFiles.displayPath(try locateShippedFiles(sweepsDirectory).sweepsDirectory)
         let profiles = profile.map { [ShippedSweeps.Profile(rawValue: $0)!] } ?? ShippedSweeps.Profile.allCases
         // Load everything first: a bad file stops the command before anything is printed.
         var summaries: [String: (Sweep, SweepSummary)] = [:]

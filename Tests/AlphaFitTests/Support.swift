@@ -1,11 +1,11 @@
 import Foundation
 @testable import AlphaFit
 
-/// The original study's published measurements (../shared/data/asperti2021 from the worktree).
+/// The original study's published measurements, shipped in the repository at data/asperti2021.
 let originalDataPath: String = {
     let here = URL(fileURLWithPath: #filePath)
     let repo = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return repo.deletingLastPathComponent().appendingPathComponent("shared/data/asperti2021/measurements.csv").path
+    return repo.appendingPathComponent("data/asperti2021/measurements.csv").path
 }()
 
 /// A fresh temporary directory.

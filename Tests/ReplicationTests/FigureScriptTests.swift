@@ -2,10 +2,14 @@ import Foundation
 import Testing
 
 @testable import Replication
+import Sweeps
 
 /// The repository root, found from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The shipped files of this clone (figure script, .venv).
+let sourceTree = ShippedFiles(root: repositoryRoot.path, layout: .sourceTree)
 
 private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,median_ms,status"
 
@@ -40,7 +44,7 @@ private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops
     try (regression.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("data/regression.csv"), atomically: true, encoding: .utf8)
     try (predictions.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("fit/predictions.csv"), atomically: true, encoding: .utf8)
 
-    try FigureScript.draw(package: dir, repositoryRoot: repositoryRoot)
+    try FigureScript.draw(package: dir, shippedFiles: sourceTree)
 
     struct Source: Decodable { var path: String; var sha256: String; var rows_used: Int }
     struct Entry: Decodable {

@@ -57,7 +57,7 @@ private func temporaryDirectory() throws -> URL {
 
 private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     PackageBuilder(
-        runDirectories: [run], packageDirectory: out.path, repositoryRoot: repositoryRoot.path, profile: "custom",
+        runDirectories: [run], packageDirectory: out.path, shippedFiles: sourceTree, profile: "custom",
         rebuildCommand: "convsweep package \(run) --out \(out.path)")
 }
 

@@ -29,29 +29,59 @@ private struct Outcome {
     var status: Int32
     var signalled: Bool
     var standardError: String
+    var standardOutput = ""
 }
 
-private func launch(_ arguments: [String]) throws -> (Process, Pipe) {
+private func launch(_ arguments: [String], output: Any = FileHandle.nullDevice, in directory: String? = nil) throws -> (Process, Pipe) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let errors = Pipe()
     process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
+    process.standardOutput = output
     try process.run()
     return (process, errors)
 }
 
-private func convsweep(_ arguments: [String]) throws -> Outcome {
-    let (process, errors) = try launch(arguments)
+private func convsweep(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
+    let output = Pipe()
+    let (process, errors) = try launch(arguments, output: output, in: directory)
+    // Both pipes are drained at once so that neither fills while the other is read.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var printed = Data()
+    DispatchQueue.global().async(group: group) { printed = output.fileHandleForReading.readDataToEndOfFile() }
     let data = errors.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
     process.waitUntilExit()
     return Outcome(
         status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-        standardError: String(decoding: data, as: UTF8.self))
+        standardError: String(decoding: data, as: UTF8.self), standardOutput: String(decoding: printed, as: UTF8.self))
 }
 
 @Suite(.serialized) struct CommandLineTests {
+    @Test func theShippedSweepsAreFoundFromAnyDirectory() throws {
+        let listed = try convsweep(["sweeps", "list", "--profile", "quick"], in: "/")
+        #expect(listed.status == 0, "\(listed.standardError)")
+        #expect(listed.standardOutput.contains("sweeps/quick/regression.yaml"))
+        #expect(listed.standardOutput.contains("Profile quick"))
+    }
+
+    @Test func aSweepsDirectoryWithoutSweepsIsOneMessageAndExit64() throws {
+        let empty = temporaryDirectory()
+        let outcome = try convsweep(["sweeps", "list", "--sweeps-dir", empty])
+        #expect(outcome.status == 64)
+        #expect(outcome.standardError.contains(empty) && outcome.standardError.contains("holds no sweeps"))
+        #expect(outcome.standardError.split(separator: "\n").count == 1)
+    }
+
+    @Test func versionNamesTheCommit() throws {
+        let outcome = try convsweep(["--version"], in: "/")
+        #expect(outcome.status == 0)
+        #expect(outcome.standardOutput.hasPrefix("convsweep "))
+        #expect(outcome.standardOutput.contains("(commit "))
+    }
+
     @Test func sigkillMidSweepThenResumeLeavesEveryConfigurationExactlyOnce() throws {
         let directory = temporaryDirectory()
         let sweep = directory + "/kill.yaml"

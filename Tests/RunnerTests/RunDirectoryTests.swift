@@ -29,14 +29,14 @@ import Testing
         try git("init", "-q")
         try git("add", ".")
         try git("commit", "-qm", "x")
-        let clean = try #require(RunDriver.gitCommit(sourceFile: source))
+        let clean = try #require(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source))
         #expect(clean.count == 40)
         // A run writing into results/ leaves the tree clean.
         try "config_id\nrow\n".write(toFile: repo + "/results/m/run/measurements.csv", atomically: true, encoding: .utf8)
-        #expect(RunDriver.gitCommit(sourceFile: source) == clean)
+        #expect(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source) == clean)
         // A changed source file makes it dirty.
         try "// b".write(toFile: source, atomically: true, encoding: .utf8)
-        #expect(RunDriver.gitCommit(sourceFile: source) == clean + "-dirty")
+        #expect(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source) == clean + "-dirty")
     }
 
     @Test func aRunWritesManifestTopologyAndOneRowPerConfiguration() throws {

@@ -1,0 +1,51 @@
+import Foundation
+
+/// What build of convsweep is running: its version and the git commit it was built from.
+///
+/// The commit is read from the stamp `share/convsweep/BUILD_COMMIT` that `scripts/install` writes
+/// beside an installed executable, else from the source tree the executable was built in
+/// (`git rev-parse HEAD`, with `-dirty` when a tracked file outside `results/` is modified: runs
+/// write their output under `results/` by default, so a run in progress does not make its own tree
+/// dirty).
+public enum BuildInfo {
+    /// The version of convsweep: the one place it is written.
+    public static let version = "0.1.0"
+
+    /// The name of the commit stamp that `scripts/install` writes into `PREFIX/share/convsweep`.
+    public static let commitStampName = "BUILD_COMMIT"
+
+    /// The commit convsweep was built from, or nil when neither a stamp nor a source tree tells.
+    public static func gitCommit(
+        executable: String = ShippedFiles.executablePath(), sourceFile: String = #filePath
+    ) -> String? {
+        let prefix = ((executable as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        let stamp = (prefix as NSString).appendingPathComponent("share/convsweep/\(commitStampName)")
+        if let data = FileManager.default.contents(atPath: stamp) {
+            let commit = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !commit.isEmpty { return commit }
+        }
+        let directory = (sourceFile as NSString).deletingLastPathComponent
+        guard let commit = git(["rev-parse", "HEAD"], in: directory), !commit.isEmpty else { return nil }
+        let status = git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"], in: directory)
+        return (status ?? "").isEmpty ? commit : commit + "-dirty"
+    }
+
+    /// `convsweep VERSION (commit …)`, as `--version` prints it.
+    public static func versionLine() -> String {
+        "convsweep \(version) (commit \(gitCommit() ?? "unknown"))"
+    }
+
+    private static func git(_ arguments: [String], in directory: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+
+/// Where the files that ship with convsweep are: the sweeps, the figure script and the Python
+/// that runs it.
+///
+/// convsweep runs from two layouts:
+///
+/// | layout | root | sweeps | figure script | Python |
+/// |---|---|---|---|---|
+/// | ``Layout/sourceTree`` | the clone | `sweeps/` | `scripts/plot_figures.py` | `.venv/bin/python` |
+/// | ``Layout/installed`` | `PREFIX/share/convsweep` | `sweeps/` | `plot_figures.py` | `venv/bin/python` |
+///
+/// ``locate(sweepsDirectory:environment:executable:sourceFile:)`` finds them wherever convsweep
+/// runs from: a directory the user names (`--sweeps-dir`, or the environment variable
+/// ``sweepsEnvironmentVariable``), next to the executable's real path after `scripts/install`, or
+/// the source tree the executable was built in.
+public struct ShippedFiles: Hashable, Sendable {
+    /// How the shipped files are laid out under ``root``.
+    public enum Layout: String, Hashable, Sendable {
+        /// A clone of the repository.
+        case sourceTree = "source tree"
+        /// `PREFIX/share/convsweep`, written by `scripts/install`.
+        case installed
+    }
+
+    /// The clone, or `PREFIX/share/convsweep`.
+    public var root: String
+    /// How the files are laid out under ``root``.
+    public var layout: Layout
+    /// The sweeps directory (`quick/`, `paper/`, `full/`, `regression.yaml`).
+    public var sweepsDirectory: String
+
+    /// The environment variable that names a sweeps directory when `--sweeps-dir` is not given.
+    public static let sweepsEnvironmentVariable = "CONVSWEEP_SWEEPS_DIR"
+
+    /// The figure script, `plot_figures.py`.
+    public var figureScript: String {
+        join(root, layout == .sourceTree ? "scripts/plot_figures.py" : "plot_figures.py")
+    }
+
+    /// The Python interpreter of the virtualenv that holds matplotlib for the figure script.
+    public var python: String { join(root, layout == .sourceTree ? ".venv/bin/python" : "venv/bin/python") }
+
+    /// The command that creates ``python`` when it is missing.
+    public var pythonSetUpCommand: String {
+        let prefix = ((root as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        return layout == .sourceTree ? "scripts/ensure-deps --python" : "scripts/install \(prefix)"
+    }
+
+    /// Shipped files at `root` laid out as `layout`, with the sweeps in `root/sweeps` unless given.
+    public init(root: String, layout: Layout, sweepsDirectory: String? = nil) {
+        self.root = root
+        self.layout = layout
+        self.sweepsDirectory = sweepsDirectory ?? join(root, "sweeps")
+    }
+
+    /// Finds the shipped files.
+    ///
+    /// The sweeps directory is, in this order: `sweepsDirectory` when given, the directory named by
+    /// ``sweepsEnvironmentVariable``, `share/convsweep/sweeps` beside the executable's real path
+    /// (`PREFIX/bin/convsweep`), or `sweeps/` of the source tree that holds the executable or that
+    /// the executable was built from. The figure script and its Python come from the installation
+    /// or source tree found the same way (a named sweeps directory does not move them).
+    ///
+    /// - Parameters:
+    ///   - sweepsDirectory: the directory the user named (`--sweeps-dir`), if any.
+    ///   - environment: the process environment.
+    ///   - executable: the executable's path (default: its real path, read from `/proc/self/exe`).
+    ///   - sourceFile: a file of the source tree this code was compiled from.
+    /// - Throws: ``SweepError`` naming the directory when a named one holds no sweeps, or every
+    ///   place looked in when none is found.
+    public static func locate(
+        sweepsDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: String = ShippedFiles.executablePath(), sourceFile: String = #filePath
+    ) throws(SweepError) -> ShippedFiles {
+        let found = candidates(executable: executable, sourceFile: sourceFile)
+        let home = found.first { holdsSweeps($0.sweepsDirectory) } ?? found.first
+        if let named = sweepsDirectory ?? environment[sweepsEnvironmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
+            let source = sweepsDirectory != nil ? "--sweeps-dir" : sweepsEnvironmentVariable
+            guard holdsSweeps(named) else {
+                throw SweepError(
+                    file: named,
+                    message: "\(source) names a directory that holds no sweeps (expected quick/, paper/, full/ or regression.yaml in it)")
+            }
+            let base = home ?? ShippedFiles(root: (named as NSString).deletingLastPathComponent, layout: .sourceTree)
+            return ShippedFiles(root: base.root, layout: base.layout, sweepsDirectory: named)
+        }
+        if let match = found.first(where: { holdsSweeps($0.sweepsDirectory) }) { return match }
+        let looked =
+            ["--sweeps-dir (not given)", "\(sweepsEnvironmentVariable) (not set)"]
+            + found.map { "\($0.sweepsDirectory) (\($0.layout.rawValue))" }
+        throw SweepError(
+            file: "sweeps",
+            message: "cannot find the shipped sweeps; looked in: " + looked.joined(separator: "; ")
+                + ". Install convsweep with scripts/install, or name the directory with --sweeps-dir.")
+    }
+
+    /// The installation or source tree that holds the figure script (for commands that draw
+    /// figures but read no sweeps); the first candidate when none does, so that the error of a
+    /// later step names where the script was expected.
+    public static func forFigures(
+        executable: String = ShippedFiles.executablePath(), sourceFile: String = #filePath
+    ) -> ShippedFiles {
+        let found = candidates(executable: executable, sourceFile: sourceFile)
+        return found.first { FileManager.default.fileExists(atPath: $0.figureScript) } ?? found[0]
+    }
+
+    /// The places shipped files may be, in the order they are tried: beside the executable
+    /// (installed), source trees above the executable, and the source tree of `sourceFile`.
+    public static func candidates(executable: String, sourceFile: String) -> [ShippedFiles] {
+        var result: [ShippedFiles] = []
+        func add(_ files: ShippedFiles) {
+            if !result.contains(where: { $0.sweepsDirectory == files.sweepsDirectory }) { result.append(files) }
+        }
+        let binDirectory = (executable as NSString).deletingLastPathComponent
+        let prefix = (binDirectory as NSString).deletingLastPathComponent
+        add(ShippedFiles(root: join(prefix, "share/convsweep"), layout: .installed))
+        // `.build/<triple>/<config>/convsweep` or `.build/<config>/convsweep` in a clone.
+        var directory = binDirectory
+        for _ in 0..<5 {
+            if FileManager.default.fileExists(atPath: join(directory, "Package.swift")) {
+                add(ShippedFiles(root: directory, layout: .sourceTree))
+                break
+            }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        // Sources/Sweeps/ShippedFiles.swift → the clone.
+        var tree = sourceFile
+        for _ in 0..<3 { tree = (tree as NSString).deletingLastPathComponent }
+        add(ShippedFiles(root: tree, layout: .sourceTree))
+        return result
+    }
+
+    /// Whether `directory` holds sweeps: a profile directory or the regression sweep.
+    public static func holdsSweeps(_ directory: String) -> Bool {
+        let manager = FileManager.default
+        return ["quick", "paper", "full", "regression.yaml"].contains {
+            manager.fileExists(atPath: join(directory, $0))
+        }
+    }
+
+    /// The real path of the running executable (`/proc/self/exe`), or `argv[0]` where it cannot
+    /// be read.
+    public static func executablePath() -> String {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+    }
+}
+
+private func join(_ directory: String, _ name: String) -> String {
+    (directory as NSString).appendingPathComponent(name)
+}
+
+extension ShippedFiles {
+    /// `path` relative to the current directory when it lies inside it (so that a manifest run
+    /// from a clone's root records paths that do not depend on where the clone lives), else as given.
+    public static func displayPath(_ path: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let full = URL(fileURLWithPath: path).standardizedFileURL.path
+        let here = URL(fileURLWithPath: currentDirectory).standardizedFileURL.path
+        if full == here { return "." }
+        if here == "/" { return full }
+        let prefix = here.hasSuffix("/") ? here : here + "/"
+        return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : path
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Sweeps
-
-@Test func SweepsLinks() { #expect(Bool(true)) }
