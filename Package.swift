@@ -8,7 +8,7 @@ import PackageDescription
 let package = Package(
     name: "convsweep",
     products: [
-        .executable(name: "convsweep", targets: ["convsweep"]),
+        .executable(name: "convsweep", targets: ["convsweep"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),

@@ -15,9 +15,10 @@ public struct AlphaFitter: Sendable {
     public func fit(_ dataset: FitDataset, excluded: [RowFilter]? = nil) throws -> FitReport {
         let inputName = dataset.inputs.map(\.path).joined(separator: ", ")
         let fits = try fitGroups(dataset.rows, inputName: inputName.isEmpty ? "data" : inputName)
-        return FitReport(model: options.model, grouping: options.grouping,
-                         flopsConvention: options.flopsConvention, fits: fits, options: options,
-                         inputs: dataset.inputs, excluded: excluded)
+        return FitReport(
+            model: options.model, grouping: options.grouping,
+            flopsConvention: options.flopsConvention, fits: fits, options: options,
+            inputs: dataset.inputs, excluded: excluded)
     }
 
     /// Splits rows into groups by K, in ascending K.
@@ -27,26 +28,34 @@ public struct AlphaFitter: Sendable {
         var order: [(Int, String)] = []
         for row in rows {
             let name = options.grouping.groupName(kernelArea: row.shape.kernelArea)
-            if byName[name] == nil { order.append((options.grouping == .k1Rest ? min(row.shape.kernelArea, 2) : row.shape.kernelArea, name)) }
+            if byName[name] == nil {
+                order.append((options.grouping == .k1Rest ? min(row.shape.kernelArea, 2) : row.shape.kernelArea, name))
+            }
             byName[name, default: []].append(row)
         }
         if options.grouping == .k1Rest {
             for name in ["K=1", "K>1"] where byName[name] == nil {
-                throw FitInputError(input: inputName, column: "K1,K2",
-                                    "the group \(name) is empty: k1-rest fits K = 1 and K > 1 separately (use --groups per-k for data with one kind)")
+                throw FitInputError(
+                    input: inputName, column: "K1,K2",
+                    "the group \(name) is empty: k1-rest fits K = 1 and K > 1 separately (use --groups per-k for data with one kind)"
+                )
             }
         }
         let p = options.model.parameterCount
         for (name, members) in byName where members.count < p {
-            throw FitInputError(input: inputName, row: members[0].row, column: "K1,K2",
-                                "the group \(name) has \(members.count) row(s), fewer than the \(p) parameters of the \(options.model.rawValue) model")
+            throw FitInputError(
+                input: inputName, row: members[0].row, column: "K1,K2",
+                "the group \(name) has \(members.count) row(s), fewer than the \(p) parameters of the \(options.model.rawValue) model"
+            )
         }
         return order.sorted { $0.0 < $1.0 }.map { ($0.1, byName[$0.1]!) }
     }
 
     func fitGroups(_ rows: [FitRow], inputName: String) throws -> [GroupFit] {
         try options.validate()
-        return try groups(rows, inputName: inputName).map { try fitGroup(name: $0.name, rows: $0.rows, inputName: inputName) }
+        return try groups(rows, inputName: inputName).map {
+            try fitGroup(name: $0.name, rows: $0.rows, inputName: inputName)
+        }
     }
 
     /// The rows of one group reduced to sufficient statistics.
@@ -61,7 +70,7 @@ public struct AlphaFitter: Sendable {
     /// same gradient, at a cost per iteration proportional to the number of classes instead of
     /// rows (a measured grid repeats few (S, K) pairs).
     struct Classes {
-        var points: [ModelPoint] = []   // flops = 1
+        var points: [ModelPoint] = []  // flops = 1
         var a: [Double] = [], b: [Double] = []
         var offset = 0.0
     }
@@ -75,14 +84,20 @@ public struct AlphaFitter: Sendable {
             var point = ModelPoint(shape: row.shape, convention: options.flopsConvention)
             let flops = point.flops
             point.flops = 1
-            let key = options.model == .alpha
+            let key =
+                options.model == .alpha
                 ? Key(s: point.s, sk: point.sk, out: 0, tap: 0)
                 : Key(s: point.s, sk: point.sk, out: point.perOutputChannel, tap: point.perInputTap)
             let j: Int
-            if let existing = index[key] { j = existing } else {
+            if let existing = index[key] {
+                j = existing
+            } else {
                 j = result.points.count
                 index[key] = j
-                result.points.append(point); result.a.append(0); result.b.append(0); c.append(0)
+                result.points.append(point)
+                result.a.append(0)
+                result.b.append(0)
+                c.append(0)
             }
             let w = options.loss == .relative ? 1 / row.timeMs : 1
             result.a[j] += w * w * flops * flops
@@ -109,7 +124,8 @@ public struct AlphaFitter: Sendable {
                 var sse = 0.0
                 for j in 0..<m {
                     let rj = root[j] * model.predict(points[j], x) - target[j]
-                    r[j] = rj; sse += rj * rj
+                    r[j] = rj
+                    sse += rj * rj
                 }
                 return sse
             },
@@ -120,7 +136,8 @@ public struct AlphaFitter: Sendable {
                     for j in 0..<m {
                         let c = model.predict(points[j], x, gradient: g.baseAddress!)
                         let rj = root[j] * c - target[j]
-                        r[j] = rj; sse += rj * rj
+                        r[j] = rj
+                        sse += rj * rj
                         for k in 0..<p { jac[j + k * m] = g[k] * root[j] }
                     }
                 }
@@ -142,10 +159,12 @@ public struct AlphaFitter: Sendable {
             var x = bounds.map { Double.random(in: $0, using: &generator) }
             var unit = x
             unit[finalIndex] = 1
-            var num = 0.0, den = 0.0
+            var num = 0.0
+            var den = 0.0
             for j in classes.points.indices {
                 let c = options.model.predict(classes.points[j], unit)
-                num += c * classes.b[j]; den += c * c * classes.a[j]
+                num += c * classes.b[j]
+                den += c * c * classes.a[j]
             }
             if num.isFinite && den > 0 {
                 x[finalIndex] = min(max(num / den, bounds[finalIndex].lowerBound), bounds[finalIndex].upperBound)
@@ -161,33 +180,44 @@ public struct AlphaFitter: Sendable {
         let solver = LevenbergMarquardt()
         let solutions = startingPoints(classes).compactMap { solver.minimize(problem, from: $0) }
         guard let best = solutions.min(by: { $0.sumOfSquares < $1.sumOfSquares }) else {
-            throw FitInputError(input: inputName, column: "K1,K2", "group \(name): the model is undefined at every start")
+            throw FitInputError(
+                input: inputName, column: "K1,K2", "group \(name): the model is undefined at every start")
         }
-        let reaching = solutions.filter { abs($0.sumOfSquares - best.sumOfSquares) <= 1e-9 * max(best.sumOfSquares, .leastNormalMagnitude) }.count
+        let reaching = solutions.filter {
+            abs($0.sumOfSquares - best.sumOfSquares) <= 1e-9 * max(best.sumOfSquares, .leastNormalMagnitude)
+        }.count
         var diagnostics = diagnose(problem, rows: rows, best: best)
         diagnostics.startsTried = solutions.count
         diagnostics.startsReachingBest = reaching
         let names = options.model.parameterNames
-        return GroupFit(group: name, parameters: Dictionary(uniqueKeysWithValues: zip(names, best.parameters)),
-                        n: rows.count, diagnostics: diagnostics)
+        return GroupFit(
+            group: name, parameters: Dictionary(uniqueKeysWithValues: zip(names, best.parameters)),
+            n: rows.count, diagnostics: diagnostics)
     }
 
     func diagnose(_ problem: LeastSquaresProblem, rows: [FitRow], best: LeastSquaresSolution) -> FitDiagnostics {
-        let n = rows.count, p = problem.parameterCount
+        let n = rows.count
+        let p = problem.parameterCount
         let names = options.model.parameterNames
         let m = problem.residualCount
-        var r = [Double](repeating: 0, count: m), jac = [Double](repeating: 0, count: m * p)
+        var r = [Double](repeating: 0, count: m)
+        var jac = [Double](repeating: 0, count: m * p)
         _ = problem.jacobian(best.parameters, &r, &jac)
         let points = rows.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
         let predicted = points.map { options.model.predict($0, best.parameters) }
         let measured = rows.map(\.timeMs)
         let mean = measured.reduce(0, +) / Double(n)
-        var sse = 0.0, sseAbs = 0.0, sst = 0.0, ape = 0.0
+        var sse = 0.0
+        var sseAbs = 0.0
+        var sst = 0.0
+        var ape = 0.0
         for i in 0..<n {
             let e = predicted[i] - measured[i]
             let weighted = options.loss == .relative ? e / measured[i] : e
             sse += weighted * weighted
-            sseAbs += e * e; sst += (measured[i] - mean) * (measured[i] - mean); ape += abs(e) / measured[i]
+            sseAbs += e * e
+            sst += (measured[i] - mean) * (measured[i] - mean)
+            ape += abs(e) / measured[i]
         }
         var warnings: [String] = []
         var standardErrors: [String: Double]?
@@ -198,7 +228,9 @@ public struct AlphaFitter: Sendable {
             warnings.append("not identifiable: \(n) rows for \(p) parameters, no degrees of freedom for the covariance")
         } else if d.contains(where: { !($0 > 0) }) {
             let flat = (0..<p).filter { !(d[$0] > 0) }.map { names[$0] }
-            warnings.append("singular covariance: the data do not depend on \(flat.joined(separator: ", ")) at the optimum (not identifiable)")
+            warnings.append(
+                "singular covariance: the data do not depend on \(flat.joined(separator: ", ")) at the optimum (not identifiable)"
+            )
         } else {
             // Correlation-scaled JᵀJ: its condition number says how well the data identify the model.
             var scaled = gram
@@ -206,35 +238,46 @@ public struct AlphaFitter: Sendable {
             let eigen = LinearAlgebra.symmetricEigenvalues(scaled, order: p) ?? [0]
             let condition = eigen.last! / max(eigen.first!, 0)
             if !(eigen.first! > 1e-13 * eigen.last!) {
-                warnings.append("singular covariance: JᵀJ is singular at the optimum (condition number \(condition)); the data cannot identify the model")
+                warnings.append(
+                    "singular covariance: JᵀJ is singular at the optimum (condition number \(condition)); the data cannot identify the model"
+                )
             } else if let inverse = LinearAlgebra.invertPositiveDefinite(scaled, order: p) {
                 if condition > 1e8 {
-                    warnings.append(String(format: "weakly identifiable: condition number of the scaled JᵀJ is %.3g, parameters are strongly correlated", condition))
+                    warnings.append(
+                        String(
+                            format:
+                                "weakly identifiable: condition number of the scaled JᵀJ is %.3g, parameters are strongly correlated",
+                            condition))
                 }
                 let s2 = sse / Double(n - p)
                 let t = studentT975(degreesOfFreedom: n - p)
-                var se: [String: Double] = [:], ci: [String: [Double]] = [:]
+                var se: [String: Double] = [:]
+                var ci: [String: [Double]] = [:]
                 for j in 0..<p {
                     let e = (s2 * inverse[j * p + j]).squareRoot() / d[j]
                     se[names[j]] = e
                     ci[names[j]] = [best.parameters[j] - t * e, best.parameters[j] + t * e]
                 }
-                standardErrors = se; intervals = ci
+                standardErrors = se
+                intervals = ci
             } else {
                 warnings.append("singular covariance: Cholesky factorisation of JᵀJ failed")
             }
         }
         let bounds = options.effectiveBounds
         for j in 0..<p where best.parameters[j] == bounds[j].lowerBound || best.parameters[j] == bounds[j].upperBound {
-            warnings.append("\(names[j]) = \(best.parameters[j]) is on a bound: its standard error and interval assume an unconstrained optimum and are not reliable")
+            warnings.append(
+                "\(names[j]) = \(best.parameters[j]) is on a bound: its standard error and interval assume an unconstrained optimum and are not reliable"
+            )
         }
         if best.stopReason == .iterationLimit {
             warnings.append("the best start hit the iteration limit")
         }
-        return FitDiagnostics(standardErrors: standardErrors, confidence95: intervals, sse: sse,
-                              rmseMs: (sseAbs / Double(n)).squareRoot(), rSquared: sst > 0 ? 1 - sseAbs / sst : .nan,
-                              mapePercent: 100 * ape / Double(n), iterations: best.iterations,
-                              stopReason: best.stopReason, startsTried: 0, startsReachingBest: 0, warnings: warnings)
+        return FitDiagnostics(
+            standardErrors: standardErrors, confidence95: intervals, sse: sse,
+            rmseMs: (sseAbs / Double(n)).squareRoot(), rSquared: sst > 0 ? 1 - sseAbs / sst : .nan,
+            mapePercent: 100 * ape / Double(n), iterations: best.iterations,
+            stopReason: best.stopReason, startsTried: 0, startsReachingBest: 0, warnings: warnings)
     }
 }
 
@@ -244,8 +287,12 @@ public struct AlphaFitter: Sendable {
 func studentT975(degreesOfFreedom nu: Int) -> Double {
     let table = [12.706204736, 4.302652730, 3.182446305, 2.776445105]
     if nu >= 1 && nu <= 4 { return table[nu - 1] }
-    let z = 1.959963984540054, v = Double(nu)
-    let z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z, z9 = z7 * z * z
+    let z = 1.959963984540054
+    let v = Double(nu)
+    let z3 = z * z * z
+    let z5 = z3 * z * z
+    let z7 = z5 * z * z
+    let z9 = z7 * z * z
     return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v)
         + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v)
         + (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / (92160 * v * v * v * v)

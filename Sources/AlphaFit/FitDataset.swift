@@ -17,7 +17,11 @@ public struct FitRow: Codable, Hashable, Sendable {
     public var row: Int
 
     public init(shape: LayerShape, timeMs: Double, carried: [String: String] = [:], input: Int = 0, row: Int = 0) {
-        self.shape = shape; self.timeMs = timeMs; self.carried = carried; self.input = input; self.row = row
+        self.shape = shape
+        self.timeMs = timeMs
+        self.carried = carried
+        self.input = input
+        self.row = row
     }
 }
 
@@ -42,12 +46,16 @@ public struct RowFilter: Codable, Hashable, Sendable {
     public var column: String
     public var value: String
 
-    public init(column: String, value: String) { self.column = column; self.value = value }
+    public init(column: String, value: String) {
+        self.column = column
+        self.value = value
+    }
 
     /// Parses `COLUMN=VALUE`.
     public init?(_ text: String) {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { return nil }
-        column = String(text[..<eq]); value = String(text[text.index(after: eq)...])
+        column = String(text[..<eq])
+        value = String(text[text.index(after: eq)...])
     }
 }
 
@@ -59,7 +67,9 @@ public struct FitDataset: Codable, Sendable {
     public var carriedColumns: [String]
 
     public init(inputs: [FitInput], rows: [FitRow], carriedColumns: [String]) {
-        self.inputs = inputs; self.rows = rows; self.carriedColumns = carriedColumns
+        self.inputs = inputs
+        self.rows = rows
+        self.carriedColumns = carriedColumns
     }
 
     /// Columns the models read; every other column is carried.
@@ -84,31 +94,39 @@ public struct FitDataset: Codable, Sendable {
             let runDirectory = isDirectory.boolValue
             let file = runDirectory ? (path as NSString).appendingPathComponent("measurements.csv") : path
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw FitInputError(input: file, runDirectory ? "a run directory needs a readable measurements.csv" : "cannot read the file")
+                throw FitInputError(
+                    input: file,
+                    runDirectory ? "a run directory needs a readable measurements.csv" : "cannot read the file")
             }
             guard let text = String(data: data, encoding: .utf8) else {
                 throw FitInputError(input: file, "not UTF-8 text")
             }
             let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            let (rows, header, excluded) = try parse(text, file: file, runDirectory: runDirectory,
-                                                     inputIndex: dataset.inputs.count, filters: filters)
+            let (rows, header, excluded) = try parse(
+                text, file: file, runDirectory: runDirectory,
+                inputIndex: dataset.inputs.count, filters: filters)
             filterColumnsSeen.formUnion(filters.map(\.column).filter(header.contains))
             for column in header where !modelColumns.contains(column) && !dataset.carriedColumns.contains(column) {
                 dataset.carriedColumns.append(column)
             }
-            dataset.inputs.append(FitInput(path: path, file: file, kind: runDirectory ? "run-directory" : "csv",
-                                           sha256: digest, rowsUsed: rows.count, rowsExcluded: excluded))
+            dataset.inputs.append(
+                FitInput(
+                    path: path, file: file, kind: runDirectory ? "run-directory" : "csv",
+                    sha256: digest, rowsUsed: rows.count, rowsExcluded: excluded))
             dataset.rows += rows
         }
         if let unused = filters.first(where: { !filterColumnsSeen.contains($0.column) }) {
-            throw FitInputError(input: paths.joined(separator: ", "), row: 1, column: unused.column,
-                                "the filter \(unused.column)=\(unused.value) names a column no input has")
+            throw FitInputError(
+                input: paths.joined(separator: ", "), row: 1, column: unused.column,
+                "the filter \(unused.column)=\(unused.value) names a column no input has")
         }
         return dataset
     }
 
-    private static func parse(_ text: String, file: String, runDirectory: Bool, inputIndex: Int,
-                              filters: [RowFilter]) throws -> ([FitRow], [String], Int) {
+    private static func parse(
+        _ text: String, file: String, runDirectory: Bool, inputIndex: Int,
+        filters: [RowFilter]
+    ) throws -> ([FitRow], [String], Int) {
         let reader: CSVReader
         do { reader = try CSVReader(string: text, hasHeaderRow: true) } catch {
             throw FitInputError(input: file, row: 1, "not a CSV file with a header row (\(error))")
@@ -118,16 +136,21 @@ public struct FitDataset: Codable, Sendable {
         for (i, name) in header.enumerated() where index[name] == nil { index[name] = i }
         func require(_ name: String) throws -> Int {
             guard let i = index[name] else {
-                throw FitInputError(input: file, row: 1, column: name, "missing column (header: \(header.joined(separator: ",")))")
+                throw FitInputError(
+                    input: file, row: 1, column: name, "missing column (header: \(header.joined(separator: ",")))")
             }
             return i
         }
         // A run directory's measurements.csv, or a CSV in its format (a replication package's data/):
         // time = median_ms of the rows whose status is ok.
-        let measurementsFormat = runDirectory
+        let measurementsFormat =
+            runDirectory
             || (index["time_ms"] == nil && index["median_ms"] != nil && index["status"] != nil)
         let timeColumn = measurementsFormat ? "median_ms" : "time_ms"
-        let h = try require("H"), w = try require("W"), cin = try require("Cin"), cout = try require("Cout")
+        let h = try require("H")
+        let w = try require("W")
+        let cin = try require("Cin")
+        let cout = try require("Cout")
         let time = try require(timeColumn)
         let kernel: (Int, Int)
         if let k1 = index["K1"], let k2 = index["K2"] {
@@ -135,8 +158,9 @@ public struct FitDataset: Codable, Sendable {
         } else if let k = index["K"] {
             kernel = (k, k)
         } else {
-            throw FitInputError(input: file, row: 1, column: index["K1"] == nil ? "K1" : "K2",
-                                "missing column: give K (a square K×K kernel) or both K1 and K2")
+            throw FitInputError(
+                input: file, row: 1, column: index["K1"] == nil ? "K1" : "K2",
+                "missing column: give K (a square K×K kernel) or both K1 and K2")
         }
         let batch = index["batch"]
         let status = measurementsFormat ? try require("status") : nil
@@ -151,23 +175,35 @@ public struct FitDataset: Codable, Sendable {
             func field(_ i: Int) -> String {
                 i < fields.count ? fields[i].trimmingCharacters(in: .whitespaces) : ""
             }
-            if let status, field(status) != "ok" { excluded += 1; continue }
-            if activeFilters.contains(where: { field($0.0) == $0.1 }) { excluded += 1; continue }
+            if let status, field(status) != "ok" {
+                excluded += 1
+                continue
+            }
+            if activeFilters.contains(where: { field($0.0) == $0.1 }) {
+                excluded += 1
+                continue
+            }
             func size(_ i: Int) throws -> Int {
                 let text = field(i)
-                guard let value = Int(text) ?? Double(text).flatMap({ $0.rounded() == $0 && abs($0) < 1e15 ? Int($0) : nil }),
-                      value > 0 else {
-                    throw FitInputError(input: file, row: line, column: header[i], "expected a positive integer, got '\(text)'")
+                guard
+                    let value = Int(text)
+                        ?? Double(text).flatMap({ $0.rounded() == $0 && abs($0) < 1e15 ? Int($0) : nil }),
+                    value > 0
+                else {
+                    throw FitInputError(
+                        input: file, row: line, column: header[i], "expected a positive integer, got '\(text)'")
                 }
                 return value
             }
-            let shape = LayerShape(h: try size(h), w: try size(w), cin: try size(cin), cout: try size(cout),
-                                   k1: try size(kernel.0), k2: try size(kernel.1),
-                                   batch: try batch.map { try size($0) } ?? 1)
+            let shape = LayerShape(
+                h: try size(h), w: try size(w), cin: try size(cin), cout: try size(cout),
+                k1: try size(kernel.0), k2: try size(kernel.1),
+                batch: try batch.map { try size($0) } ?? 1)
             let timeText = field(time)
             guard let ms = Double(timeText), ms.isFinite, ms > 0 else {
-                throw FitInputError(input: file, row: line, column: timeColumn,
-                                    "expected a positive finite time in milliseconds, got '\(timeText)'")
+                throw FitInputError(
+                    input: file, row: line, column: timeColumn,
+                    "expected a positive finite time in milliseconds, got '\(timeText)'")
             }
             var carried: [String: String] = [:]
             for (i, name) in header.enumerated() where !modelColumns.contains(name) && carried[name] == nil {

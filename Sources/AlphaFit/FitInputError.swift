@@ -13,7 +13,10 @@ public struct FitInputError: Error, CustomStringConvertible, Equatable, Sendable
     public var message: String
 
     public init(input: String, row: Int? = nil, column: String? = nil, _ message: String) {
-        self.input = input; self.row = row; self.column = column; self.message = message
+        self.input = input
+        self.row = row
+        self.column = column
+        self.message = message
     }
 
     public var description: String {

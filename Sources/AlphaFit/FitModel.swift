@@ -33,8 +33,13 @@ public struct LayerShape: Codable, Hashable, Sendable {
 
     /// A layer with an `h`×`w` input, `cin` → `cout` channels, a `k1`×`k2` kernel, `batch` images.
     public init(h: Int, w: Int, cin: Int, cout: Int, k1: Int, k2: Int, batch: Int = 1) {
-        self.h = h; self.w = w; self.cin = cin; self.cout = cout
-        self.k1 = k1; self.k2 = k2; self.batch = batch
+        self.h = h
+        self.w = w
+        self.cin = cin
+        self.cout = cout
+        self.k1 = k1
+        self.k2 = k2
+        self.batch = batch
     }
 
     /// K = K1·K2, the number of kernel taps.
@@ -134,11 +139,13 @@ extension FitModel {
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
         let spatial = pow(u, p[1])
-        var alpha = p[2] * spatial, shape = spatial
+        var alpha = p[2] * spatial
+        var shape = spatial
         if self == .alphaChannels {
             let q = 1 + p[3] * point.perOutputChannel + p[4] * point.perInputTap
             guard q > 0 else { return .nan }
-            alpha *= q; shape *= q
+            alpha *= q
+            shape *= q
         }
         let t = alpha * point.flops
         gradient[0] = t * p[1] * ((point.s - point.sk) / point.s) / u

@@ -1,4 +1,5 @@
 import ConvKernels
+
 /// How rows are split into separately fitted groups by K = K1·K2.
 public enum FitGrouping: String, Codable, CaseIterable, Sendable {
     /// One fit for K = 1 and one for K > 1 (both papers).
@@ -38,12 +39,19 @@ public struct FitOptions: Codable, Hashable, Sendable {
     /// Seed of those draws.
     public var seed: UInt64
 
-    public init(model: FitModel = .alpha, grouping: FitGrouping = .k1Rest, loss: FitLoss = .absolute,
-                flopsConvention: FlopsConvention = .standard, bounds: [[Double]]? = nil,
-                start: [Double]? = nil, starts: Int = 16, seed: UInt64 = 1) {
-        self.model = model; self.grouping = grouping; self.loss = loss
-        self.flopsConvention = flopsConvention; self.bounds = bounds; self.start = start
-        self.starts = starts; self.seed = seed
+    public init(
+        model: FitModel = .alpha, grouping: FitGrouping = .k1Rest, loss: FitLoss = .absolute,
+        flopsConvention: FlopsConvention = .standard, bounds: [[Double]]? = nil,
+        start: [Double]? = nil, starts: Int = 16, seed: UInt64 = 1
+    ) {
+        self.model = model
+        self.grouping = grouping
+        self.loss = loss
+        self.flopsConvention = flopsConvention
+        self.bounds = bounds
+        self.start = start
+        self.starts = starts
+        self.seed = seed
     }
 
     /// The bounds in effect.
@@ -59,23 +67,33 @@ public struct FitOptions: Codable, Hashable, Sendable {
         let names = model.parameterNames
         if let bounds {
             guard bounds.count == names.count else {
-                throw FitInputError(input: "bounds", "the \(model.rawValue) model has \(names.count) parameters (\(names.joined(separator: ", "))), \(bounds.count) bounds were given")
+                throw FitInputError(
+                    input: "bounds",
+                    "the \(model.rawValue) model has \(names.count) parameters (\(names.joined(separator: ", "))), \(bounds.count) bounds were given"
+                )
             }
             for (i, b) in bounds.enumerated() {
                 guard b.count == 2, b[0].isFinite, b[1].isFinite, b[0] < b[1] else {
-                    throw FitInputError(input: "bounds", column: names[i], "a bound needs finite lower < upper, got \(b)")
+                    throw FitInputError(
+                        input: "bounds", column: names[i], "a bound needs finite lower < upper, got \(b)")
                 }
             }
         }
         let start = effectiveStart
         guard start.count == names.count else {
-            throw FitInputError(input: "start", "the \(model.rawValue) model has \(names.count) parameters (\(names.joined(separator: ", "))), \(start.count) start values were given")
+            throw FitInputError(
+                input: "start",
+                "the \(model.rawValue) model has \(names.count) parameters (\(names.joined(separator: ", "))), \(start.count) start values were given"
+            )
         }
         for (i, range) in effectiveBounds.enumerated() where !range.contains(start[i]) || !start[i].isFinite {
-            throw FitInputError(input: "start", column: names[i],
-                                "the start \(start[i]) lies outside the bounds [\(range.lowerBound), \(range.upperBound)]")
+            throw FitInputError(
+                input: "start", column: names[i],
+                "the start \(start[i]) lies outside the bounds [\(range.lowerBound), \(range.upperBound)]")
         }
-        guard starts >= 0 else { throw FitInputError(input: "starts", "the number of starts must be ≥ 0, got \(starts)") }
+        guard starts >= 0 else {
+            throw FitInputError(input: "starts", "the number of starts must be ≥ 0, got \(starts)")
+        }
     }
 }
 

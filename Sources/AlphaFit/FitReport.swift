@@ -34,7 +34,10 @@ public struct GroupFit: Codable, Hashable, Sendable {
     public var diagnostics: FitDiagnostics?
 
     public init(group: String, parameters: [String: Double], n: Int? = nil, diagnostics: FitDiagnostics? = nil) {
-        self.group = group; self.parameters = parameters; self.n = n; self.diagnostics = diagnostics
+        self.group = group
+        self.parameters = parameters
+        self.n = n
+        self.diagnostics = diagnostics
     }
 }
 
@@ -72,11 +75,18 @@ public struct FitReport: Codable, Hashable, Sendable {
     public var fits: [GroupFit]
     public var crossValidation: CrossValidationReport?
 
-    public init(model: FitModel, grouping: FitGrouping, flopsConvention: FlopsConvention, fits: [GroupFit],
-                options: FitOptions? = nil, inputs: [FitInput]? = nil, excluded: [RowFilter]? = nil,
-                crossValidation: CrossValidationReport? = nil) {
-        self.model = model; self.grouping = grouping; self.flopsConvention = flopsConvention
-        self.fits = fits; self.options = options; self.inputs = inputs; self.excluded = excluded
+    public init(
+        model: FitModel, grouping: FitGrouping, flopsConvention: FlopsConvention, fits: [GroupFit],
+        options: FitOptions? = nil, inputs: [FitInput]? = nil, excluded: [RowFilter]? = nil,
+        crossValidation: CrossValidationReport? = nil
+    ) {
+        self.model = model
+        self.grouping = grouping
+        self.flopsConvention = flopsConvention
+        self.fits = fits
+        self.options = options
+        self.inputs = inputs
+        self.excluded = excluded
         self.crossValidation = crossValidation
     }
 
@@ -86,8 +96,12 @@ public struct FitReport: Codable, Hashable, Sendable {
             throw FitInputError(input: path, "cannot read the fit file")
         }
         let report: FitReport
-        do { report = try JSONDecoder().decode(FitReport.self, from: data) } catch let DecodingError.keyNotFound(key, context) {
-            throw FitInputError(input: path, column: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), "missing key")
+        do { report = try JSONDecoder().decode(FitReport.self, from: data) } catch let DecodingError.keyNotFound(
+            key, context)
+        {
+            throw FitInputError(
+                input: path, column: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."),
+                "missing key")
         } catch {
             throw FitInputError(input: path, "not a valid fit.json (\(error))")
         }
@@ -101,8 +115,9 @@ public struct FitReport: Codable, Hashable, Sendable {
         for fit in fits {
             for name in model.parameterNames {
                 guard let value = fit.parameters[name], value.isFinite else {
-                    throw FitInputError(input: source, column: "fits[\(fit.group)].parameters.\(name)",
-                                        "missing or non-finite parameter of the \(model.rawValue) model")
+                    throw FitInputError(
+                        input: source, column: "fits[\(fit.group)].parameters.\(name)",
+                        "missing or non-finite parameter of the \(model.rawValue) model")
                 }
             }
         }
@@ -119,7 +134,9 @@ public struct FitReport: Codable, Hashable, Sendable {
     public func parameters(for shape: LayerShape) throws -> [Double] {
         let name = grouping.groupName(kernelArea: shape.kernelArea)
         guard let fit = fits.first(where: { $0.group == name }) else {
-            throw FitInputError(input: "fit", column: "K", "no fitted group \(name) (groups: \(fits.map(\.group).joined(separator: ", ")))")
+            throw FitInputError(
+                input: "fit", column: "K",
+                "no fitted group \(name) (groups: \(fits.map(\.group).joined(separator: ", ")))")
         }
         return try model.parameterNames.map { name in
             guard let v = fit.parameters[name] else {

@@ -61,7 +61,8 @@ struct LevenbergMarquardt {
     var gradientTolerance = 1e-12
 
     func minimize(_ problem: LeastSquaresProblem, from start: [Double]) -> LeastSquaresSolution? {
-        let n = problem.residualCount, p = problem.parameterCount
+        let n = problem.residualCount
+        let p = problem.parameterCount
         var x = zip(start, zip(problem.lower, problem.upper)).map { min(max($0, $1.0), $1.1) }
         var r = [Double](repeating: 0, count: n)
         var trialResiduals = [Double](repeating: 0, count: n)
@@ -69,7 +70,8 @@ struct LevenbergMarquardt {
         var sse = problem.jacobian(x, &r, &jac) + problem.offset
         guard sse.isFinite else { return nil }
         var scale = [Double](repeating: 0, count: p)
-        var lambda = 1e-3, nu = 2.0
+        var lambda = 1e-3
+        var nu = 2.0
         var iterations = 0
         var needJacobian = false
 
@@ -91,12 +93,14 @@ struct LevenbergMarquardt {
                     && !(x[j] >= problem.upper[j] && gradient[j] < 0)
             }
             let residualNorm = sse.squareRoot()
-            let cosine = free.map { j -> Double in
-                let norm = gram[j * p + j].squareRoot()
-                return norm > 0 && residualNorm > 0 ? abs(gradient[j]) / (norm * residualNorm) : 0
-            }.max() ?? 0
+            let cosine =
+                free.map { j -> Double in
+                    let norm = gram[j * p + j].squareRoot()
+                    return norm > 0 && residualNorm > 0 ? abs(gradient[j]) / (norm * residualNorm) : 0
+                }.max() ?? 0
             if free.isEmpty || cosine <= gradientTolerance || sse == 0 {
-                return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .gradient)
+                return LeastSquaresSolution(
+                    parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .gradient)
             }
             let m = free.count
             var scaledGram = [Double](repeating: 0, count: m * m)
@@ -115,7 +119,8 @@ struct LevenbergMarquardt {
             if let z = LinearAlgebra.solvePositiveDefinite(regularised, order: m, scaledGradient) {
                 let potential = zip(z, scaledGradient).map { $0 * $1 }.reduce(0, +)
                 if potential <= reductionTolerance * sse {
-                    return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .reduction)
+                    return LeastSquaresSolution(
+                        parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .reduction)
                 }
             }
             // Inner loop: raise the damping until a step lowers the sum of squares.
@@ -123,8 +128,12 @@ struct LevenbergMarquardt {
                 var damped = scaledGram
                 for a in 0..<m { damped[a + a * m] += lambda }
                 guard let scaledStep = LinearAlgebra.solvePositiveDefinite(damped, order: m, scaledGradient) else {
-                    lambda *= nu; nu *= 2
-                    if lambda > 1e20 { return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .stalled) }
+                    lambda *= nu
+                    nu *= 2
+                    if lambda > 1e20 {
+                        return LeastSquaresSolution(
+                            parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .stalled)
+                    }
                     continue
                 }
                 var trial = x
@@ -132,14 +141,17 @@ struct LevenbergMarquardt {
                     trial[j] = min(max(x[j] + scaledStep[a] / scale[j], problem.lower[j]), problem.upper[j])
                 }
                 let step = (0..<p).map { trial[$0] - x[$0] }
-                var scaledStepNorm = 0.0, scaledXNorm = 0.0
+                var scaledStepNorm = 0.0
+                var scaledXNorm = 0.0
                 for j in 0..<p {
                     scaledStepNorm += (scale[j] * step[j]) * (scale[j] * step[j])
                     scaledXNorm += (scale[j] * x[j]) * (scale[j] * x[j])
                 }
-                scaledStepNorm = scaledStepNorm.squareRoot(); scaledXNorm = scaledXNorm.squareRoot()
+                scaledStepNorm = scaledStepNorm.squareRoot()
+                scaledXNorm = scaledXNorm.squareRoot()
                 if scaledStepNorm <= stepTolerance * (scaledXNorm + stepTolerance) {
-                    return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .step)
+                    return LeastSquaresSolution(
+                        parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .step)
                 }
                 // Predicted reduction of Σr² for the projected step: −2gᵀs − sᵀ(JᵀJ)s.
                 var predicted = 0.0
@@ -158,13 +170,16 @@ struct LevenbergMarquardt {
                     nu = 2
                     break
                 }
-                lambda *= nu; nu *= 2
+                lambda *= nu
+                nu *= 2
                 if lambda > 1e20 {
-                    return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .stalled)
+                    return LeastSquaresSolution(
+                        parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .stalled)
                 }
             }
         }
         if needJacobian { sse = problem.jacobian(x, &r, &jac) + problem.offset }
-        return LeastSquaresSolution(parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .iterationLimit)
+        return LeastSquaresSolution(
+            parameters: x, sumOfSquares: sse, iterations: iterations, stopReason: .iterationLimit)
     }
 }

@@ -9,19 +9,25 @@ enum LinearAlgebra {
     {
         var gram = [Double](repeating: 0, count: p * p)
         var projection = [Double](repeating: 0, count: p)
-        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1, a, Int32(n),
-                    0, &gram, Int32(p))
+        cblas_dsyrk(
+            CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1, a, Int32(n),
+            0, &gram, Int32(p))
         for j in 0..<p { for i in 0..<j { gram[j + i * p] = gram[i + j * p] } }
-        cblas_dgemv(CblasColMajor, CblasTrans, Int32(n), Int32(p), 1, a, Int32(n), b, 1, 0,
-                    &projection, 1)
+        cblas_dgemv(
+            CblasColMajor, CblasTrans, Int32(n), Int32(p), 1, a, Int32(n), b, 1, 0,
+            &projection, 1)
         return (gram, projection)
     }
 
     /// Solves S x = b for a symmetric positive definite S (Cholesky, dpotrf/dpotrs);
     /// nil when S is not positive definite.
     static func solvePositiveDefinite(_ s: [Double], order n: Int, _ b: [Double]) -> [Double]? {
-        var factor = s, x = b
-        var order = Int32(n), lda = Int32(n), nrhs: Int32 = 1, info: Int32 = 0
+        var factor = s
+        var x = b
+        var order = Int32(n)
+        var lda = Int32(n)
+        var nrhs: Int32 = 1
+        var info: Int32 = 0
         var uplo = Int8(UInt8(ascii: "U"))
         dpotrf_(&uplo, &order, &factor, &lda, &info)
         guard info == 0 else { return nil }
@@ -33,7 +39,9 @@ enum LinearAlgebra {
     /// positive definite.
     static func invertPositiveDefinite(_ s: [Double], order n: Int) -> [Double]? {
         var a = s
-        var order = Int32(n), lda = Int32(n), info: Int32 = 0
+        var order = Int32(n)
+        var lda = Int32(n)
+        var info: Int32 = 0
         var uplo = Int8(UInt8(ascii: "U"))
         dpotrf_(&uplo, &order, &a, &lda, &info)
         guard info == 0 else { return nil }
@@ -47,8 +55,11 @@ enum LinearAlgebra {
     static func symmetricEigenvalues(_ s: [Double], order n: Int) -> [Double]? {
         var a = s
         var w = [Double](repeating: 0, count: n)
-        var order = Int32(n), lda = Int32(n), info: Int32 = 0
-        var jobz = Int8(UInt8(ascii: "N")), uplo = Int8(UInt8(ascii: "U"))
+        var order = Int32(n)
+        var lda = Int32(n)
+        var info: Int32 = 0
+        var jobz = Int8(UInt8(ascii: "N"))
+        var uplo = Int8(UInt8(ascii: "U"))
         var lwork = Int32(max(1, 3 * n - 1) + 64)
         var work = [Double](repeating: 0, count: Int(lwork))
         dsyev_(&jobz, &uplo, &order, &a, &lda, &w, &work, &lwork, &info)

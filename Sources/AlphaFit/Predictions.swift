@@ -26,7 +26,8 @@ extension FitReport {
     public func predictions(for dataset: FitDataset) throws -> [Prediction] {
         try dataset.rows.map { row in
             do { return Prediction(row: row, predictedMs: try predict(row.shape)) } catch let error as FitInputError {
-                throw FitInputError(input: dataset.inputs[row.input].file, row: row.row, column: error.column, error.message)
+                throw FitInputError(
+                    input: dataset.inputs[row.input].file, row: row.row, column: error.column, error.message)
             }
         }
     }
@@ -37,7 +38,8 @@ public enum PredictionTable {
     /// The columns identifying a series: `experiment,series` when the data has them, else
     /// `plot,line` (the original study's data), else none (one series of everything).
     public static func defaultSeriesColumns(_ dataset: FitDataset) -> [String] {
-        for pair in [["experiment", "series"], ["plot", "line"]] where pair.allSatisfy(dataset.carriedColumns.contains) {
+        for pair in [["experiment", "series"], ["plot", "line"]] where pair.allSatisfy(dataset.carriedColumns.contains)
+        {
             return pair
         }
         return dataset.carriedColumns.filter { $0 == "experiment" || $0 == "series" || $0 == "plot" }
@@ -57,7 +59,8 @@ public enum PredictionTable {
             let rmse = (rows.map { $0.residualMs * $0.residualMs }.reduce(0, +) / Double(rows.count)).squareRoot()
             let measured = rows.map(\.row.timeMs)
             let range = measured.max()! - measured.min()!
-            return SeriesError(key: key, n: rows.count, rmseMs: rmse, rangeMs: range, nrmse: range > 0 ? rmse / range : nil)
+            return SeriesError(
+                key: key, n: rows.count, rmseMs: rmse, rangeMs: range, nrmse: range > 0 ? rmse / range : nil)
         }
     }
 
@@ -67,14 +70,16 @@ public enum PredictionTable {
         let stream = OutputStream(toMemory: ())
         stream.open()
         let csv = try CSVWriter(stream: stream)
-        try csv.write(row: ["input", "row"] + dataset.carriedColumns
-                      + ["H", "W", "Cin", "Cout", "K1", "K2", "batch", "measured_ms", "predicted_ms", "residual_ms"])
+        try csv.write(
+            row: ["input", "row"] + dataset.carriedColumns
+                + ["H", "W", "Cin", "Cout", "K1", "K2", "batch", "measured_ms", "predicted_ms", "residual_ms"])
         for p in predictions {
             let s = p.row.shape
-            try csv.write(row: [dataset.inputs[p.row.input].path, String(p.row.row)]
-                          + dataset.carriedColumns.map { p.row.carried[$0] ?? "" }
-                          + [s.h, s.w, s.cin, s.cout, s.k1, s.k2, s.batch].map(String.init)
-                          + [p.row.timeMs, p.predictedMs, p.residualMs].map { "\($0)" })
+            try csv.write(
+                row: [dataset.inputs[p.row.input].path, String(p.row.row)]
+                    + dataset.carriedColumns.map { p.row.carried[$0] ?? "" }
+                    + [s.h, s.w, s.cin, s.cout, s.k1, s.k2, s.batch].map(String.init)
+                    + [p.row.timeMs, p.predictedMs, p.residualMs].map { "\($0)" })
         }
         csv.stream.close()
         return stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()

@@ -55,7 +55,8 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
         }
         let binding = ProcessBinding(
             cpuset: cpuset,
-            method: "hwloc_set_cpubind(HWLOC_CPUBIND_PROCESS), then hwloc_set_proc_cpubind(HWLOC_CPUBIND_THREAD) on every /proc/self/task entry",
+            method:
+                "hwloc_set_cpubind(HWLOC_CPUBIND_PROCESS), then hwloc_set_proc_cpubind(HWLOC_CPUBIND_THREAD) on every /proc/self/task entry",
             threads: currentThreads())
         guard binding.held else {
             let offenders = binding.threads.filter { $0.allowed != cpuset }

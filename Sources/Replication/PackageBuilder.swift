@@ -1,8 +1,8 @@
 import AlphaFit
 import Foundation
-import Sweeps
 import Measurement
 import Runner
+import Sweeps
 
 /// What a replication package states about itself: `package.json` (see docs/replication-package.md).
 public struct PackageStatement: Codable, Equatable, Sendable {
@@ -127,15 +127,23 @@ public struct PackageBuilder {
             }
             guard manifest.status == "complete" else {
                 throw PackageError(
-                    "\(directory): the run is \(manifest.status), not complete; finish it with `convsweep run --resume` first")
+                    "\(directory): the run is \(manifest.status), not complete; finish it with `convsweep run --resume` first"
+                )
             }
-            if let first = manifests.first, PackageBuilder.machineLabel(first.machine) != PackageBuilder.machineLabel(manifest.machine) {
-                throw PackageError("\(directory): measured on \(PackageBuilder.machineLabel(manifest.machine)), the others on \(PackageBuilder.machineLabel(first.machine))")
+            if let first = manifests.first,
+                PackageBuilder.machineLabel(first.machine) != PackageBuilder.machineLabel(manifest.machine)
+            {
+                throw PackageError(
+                    "\(directory): measured on \(PackageBuilder.machineLabel(manifest.machine)), the others on \(PackageBuilder.machineLabel(first.machine))"
+                )
             }
             manifests.append(manifest)
-            let table = try Table(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("measurements.csv")))
+            let table = try Table(
+                contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("measurements.csv")))
             if var all = measurements {
-                guard all.header == table.header else { throw PackageError("\(directory): measurements.csv has other columns than \(runDirectories[0])") }
+                guard all.header == table.header else {
+                    throw PackageError("\(directory): measurements.csv has other columns than \(runDirectories[0])")
+                }
                 all.rows += table.rows
                 measurements = all
             } else {
@@ -150,7 +158,9 @@ public struct PackageBuilder {
 
         // 2. Lay out the directory: remove what an earlier build wrote, keep run/.
         let root = URL(fileURLWithPath: packageDirectory)
-        for stale in ["data", "fit", "figures", "README.md", "package.json", "manifest.json", "topology.xml", Checksums.fileName] {
+        for stale in [
+            "data", "fit", "figures", "README.md", "package.json", "manifest.json", "topology.xml", Checksums.fileName,
+        ] {
             try? manager.removeItem(at: root.appendingPathComponent(stale))
         }
         for sub in ["data", "fit", "figures"] {
@@ -178,9 +188,10 @@ public struct PackageBuilder {
             let rows = byExperiment[name]!
             let relative = "data/" + PackageBuilder.dataFileName(experiment: name)
             try Table(header: measurements.header, rows: rows).write(to: root.appendingPathComponent(relative))
-            dataFiles.append(.init(
-                path: relative, experiment: name, configurations: rows.count,
-                measured: rows.filter { $0[statusColumn] == "ok" }.count))
+            dataFiles.append(
+                .init(
+                    path: relative, experiment: name, configurations: rows.count,
+                    measured: rows.filter { $0[statusColumn] == "ok" }.count))
         }
         guard experiments.contains("regression") || givenFit != nil else {
             throw PackageError("the runs hold no regression sample to fit; give a fit with --fit")
@@ -233,12 +244,19 @@ public struct PackageBuilder {
             for p in rows {
                 let s = p.row.shape
                 predictions.rows.append(
-                    [p.row.carried["config_id"] ?? "", p.row.carried["experiment"] ?? "", p.row.carried["series"] ?? ""]
+                    [
+                        p.row.carried["config_id"] ?? "", p.row.carried["experiment"] ?? "",
+                        p.row.carried["series"] ?? "",
+                    ]
                         + [s.h, s.w, s.cin, s.cout, s.k1, s.k2, s.batch].map(String.init)
-                        + [p.row.carried["flops"] ?? "", format(p.row.timeMs), format(p.predictedMs), format(p.residualMs)])
+                        + [
+                            p.row.carried["flops"] ?? "", format(p.row.timeMs), format(p.predictedMs),
+                            format(p.residualMs),
+                        ])
             }
             for e in PredictionTable.seriesErrors(rows, seriesColumns: ["experiment", "series"]) {
-                errors.rows.append(e.key + [String(e.n), format(e.rmseMs), format(e.rangeMs), e.nrmse.map(format) ?? ""])
+                errors.rows.append(
+                    e.key + [String(e.n), format(e.rmseMs), format(e.rangeMs), e.nrmse.map(format) ?? ""])
             }
         }
         return (predictions, errors)
@@ -249,8 +267,9 @@ public struct PackageBuilder {
 
     static func errorStatements(_ errors: Table) -> [PackageStatement.SeriesErrorStatement] {
         errors.rows.map { row in
-            .init(experiment: row[0], series: row[1], n: Int(row[2]) ?? 0, rmseMs: Double(row[3]) ?? .nan,
-                  nrmse: Double(row[5]))
+            .init(
+                experiment: row[0], series: row[1], n: Int(row[2]) ?? 0, rmseMs: Double(row[3]) ?? .nan,
+                nrmse: Double(row[5]))
         }
     }
 

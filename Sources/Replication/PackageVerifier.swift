@@ -19,14 +19,17 @@ public enum PackageVerifier {
         let root = URL(fileURLWithPath: directory)
         var problems: [String] = []
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent(Checksums.fileName).path) else {
-            return Report(problems: ["\(directory): no \(Checksums.fileName); not a convsweep package"], checkedFiles: 0, refittedGroups: [])
+            return Report(
+                problems: ["\(directory): no \(Checksums.fileName); not a convsweep package"], checkedFiles: 0,
+                refittedGroups: [])
         }
         problems += try Checksums.verify(directory: root).map(\.description)
         let files = try Checksums.files(in: root)
 
         // Every file the README links to exists.
         if let readme = try? String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8) {
-            for target in linkedFiles(readme) where !FileManager.default.fileExists(atPath: root.appendingPathComponent(target).path) {
+            for target in linkedFiles(readme)
+            where !FileManager.default.fileExists(atPath: root.appendingPathComponent(target).path) {
                 problems.append("README.md names \(target), which is missing")
             }
         } else {
@@ -40,7 +43,8 @@ public enum PackageVerifier {
             statement = try JSONDecoder().decode(
                 PackageStatement.self, from: Data(contentsOf: root.appendingPathComponent("package.json")))
         } catch {
-            return Report(problems: ["package.json: unreadable (\(error))"], checkedFiles: files.count, refittedGroups: [])
+            return Report(
+                problems: ["package.json: unreadable (\(error))"], checkedFiles: files.count, refittedGroups: [])
         }
         let stated = try FitReport.load(path: root.appendingPathComponent("fit/alpha.json").path)
         var refit = stated
@@ -50,16 +54,20 @@ public enum PackageVerifier {
             refit = try AlphaFitter(options: options).fit(dataset)
             for group in stated.fits {
                 guard let again = refit.fits.first(where: { $0.group == group.group }) else {
-                    problems.append("fit/alpha.json: group \(group.group) does not come back from a refit of data/regression.csv")
+                    problems.append(
+                        "fit/alpha.json: group \(group.group) does not come back from a refit of data/regression.csv")
                     continue
                 }
                 for (name, value) in group.parameters {
                     let other = again.parameters[name] ?? .nan
                     if !close(value, other) {
-                        problems.append("fit/alpha.json: \(group.group) \(name) = \(value), a refit of data/regression.csv gives \(other)")
+                        problems.append(
+                            "fit/alpha.json: \(group.group) \(name) = \(value), a refit of data/regression.csv gives \(other)"
+                        )
                     }
                     if let claimed = statement.parameters[group.group]?[name], claimed != value {
-                        problems.append("package.json: \(group.group) \(name) = \(claimed) differs from fit/alpha.json (\(value))")
+                        problems.append(
+                            "package.json: \(group.group) \(name) = \(claimed) differs from fit/alpha.json (\(value))")
                     }
                 }
                 refittedGroups.append(group.group)
@@ -73,7 +81,8 @@ public enum PackageVerifier {
         } else {
             for (a, b) in zip(written.rows, errors.rows) {
                 if a[0] != b[0] || a[1] != b[1] || !close(Double(a[3]) ?? .nan, Double(b[3]) ?? .nan) {
-                    problems.append("fit/errors.csv: \(a[0]) \(a[1]) states RMSE \(a[3]) ms, recomputing gives \(b[3]) ms")
+                    problems.append(
+                        "fit/errors.csv: \(a[0]) \(a[1]) states RMSE \(a[3]) ms, recomputing gives \(b[3]) ms")
                 }
             }
         }

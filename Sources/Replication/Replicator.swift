@@ -46,13 +46,16 @@ public struct Replicator {
     @discardableResult
     public func run() throws -> (RunSummary, PackageStatement) {
         let topology = try Topology()
-        let label = PackageBuilder.machineLabel(EnvironmentSnapshot.capture(topology: topology, cpuset: topology.lastCore))
+        let label = PackageBuilder.machineLabel(
+            EnvironmentSnapshot.capture(topology: topology, cpuset: topology.lastCore))
         try PackageBuilder.checkOutputDirectory(outputDirectory, machineLabel: label)
-        let files = try ShippedSweeps.files(profile: profile, root: ShippedFiles.displayPath(shippedFiles.sweepsDirectory))
+        let files = try ShippedSweeps.files(
+            profile: profile, root: ShippedFiles.displayPath(shippedFiles.sweepsDirectory))
         var configurations: [SweepConfiguration] = []
         for file in files { configurations += try Sweep.load(path: file).configurations }
         var options = runOptions
-        options.resume = FileManager.default.fileExists(atPath: (runDirectory as NSString).appendingPathComponent("manifest.json"))
+        options.resume = FileManager.default.fileExists(
+            atPath: (runDirectory as NSString).appendingPathComponent("manifest.json"))
         let summary = try RunDriver.run(
             sweepPaths: files, configurations: configurations, options: options, outputDirectory: runDirectory,
             toolVersion: toolVersion)

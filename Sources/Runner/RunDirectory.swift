@@ -27,7 +27,8 @@ public struct RunDirectory: Sendable {
             let contents = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 != ".lock" }
             if !contents.isEmpty && !holdsRun {
                 throw RunError.directory(
-                    "\(path) is not empty and holds no manifest.json: not a convsweep run directory; choose another --out")
+                    "\(path) is not empty and holds no manifest.json: not a convsweep run directory; choose another --out"
+                )
             }
         } else {
             do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
@@ -43,7 +44,9 @@ public struct RunDirectory: Sendable {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw RunError.directory("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let holder =
+                (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(
+                    in: .whitespacesAndNewlines) ?? ""
             close(fd)
             throw RunError.directory(
                 "\(path) is in use by another convsweep run\(holder.isEmpty ? "" : " (pid \(holder))")")
@@ -58,7 +61,9 @@ public struct RunDirectory: Sendable {
     public func writeAtomically(_ data: Data, to file: String) throws {
         let temporary = file + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunError.directory("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw RunError.directory("cannot write \(temporary): \(String(cString: strerror(errno)))")
+        }
         let ok = data.withUnsafeBytes { writeAll(fd, $0) }
         fsync(fd)
         close(fd)

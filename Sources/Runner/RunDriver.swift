@@ -80,7 +80,9 @@ public enum RunDriver {
     ) throws -> RunSummary {
         // 1. Check everything that can be checked before touching the directory.
         do { try options.stopRule.validate() } catch { throw RunError.badOption(error.description) }
-        guard options.threads >= 1 else { throw RunError.badOption("--threads must be at least 1, got \(options.threads)") }
+        guard options.threads >= 1 else {
+            throw RunError.badOption("--threads must be at least 1, got \(options.threads)")
+        }
         guard options.workspaceLimit > 0 else { throw RunError.badOption("--workspace-limit must be positive") }
         var seen = Set<String>()
         for c in configurations where !seen.insert(c.id).inserted {
@@ -98,7 +100,8 @@ public enum RunDriver {
         }
         guard options.threads <= cpuset.count else {
             throw RunError.badOption(
-                "--threads \(options.threads) is more than the \(cpuset.count) PU(s) of cpuset \(CPUSet.format(cpuset))")
+                "--threads \(options.threads) is more than the \(cpuset.count) PU(s) of cpuset \(CPUSet.format(cpuset))"
+            )
         }
 
         // 2. The directory: refuse another run's, lock it.
@@ -143,7 +146,8 @@ public enum RunDriver {
         if let previous {
             if let reason = previous.incompatibility(with: manifest) {
                 throw RunError.directory(
-                    "\(outputDirectory) holds a different run (\(reason)); refusing to add to it — choose another --out")
+                    "\(outputDirectory) holds a different run (\(reason)); refusing to add to it — choose another --out"
+                )
             }
             // Keep the first session's facts; add this session.
             var resumed = previous
@@ -160,7 +164,8 @@ public enum RunDriver {
         var done = Set<String>()
         for row in existingRows {
             guard known.contains(row.configID) else {
-                throw RunError.format("\(directory.measurementsPath) has configuration \(row.configID), not in this run's sweeps")
+                throw RunError.format(
+                    "\(directory.measurementsPath) has configuration \(row.configID), not in this run's sweeps")
             }
             guard done.insert(row.configID).inserted else {
                 throw RunError.format("\(directory.measurementsPath) has configuration \(row.configID) twice")
@@ -245,7 +250,8 @@ public enum RunDriver {
         let shape = configuration.shape
         let algorithm = ConvAlgorithm.auto.resolved(for: shape)
         func row(_ status: String) -> MeasurementRow {
-            MeasurementRow(configuration: configuration, algorithm: algorithm.rawValue, threads: options.threads, status: status)
+            MeasurementRow(
+                configuration: configuration, algorithm: algorithm.rawValue, threads: options.threads, status: status)
         }
         guard configuration.isMeasured else { return (row(configuration.status), nil) }
         do { try shape.validate() } catch { return (row("impossible: \(error)"), nil) }
@@ -316,12 +322,19 @@ public enum SamplesFile {
         let text = String(decoding: data, as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var dropped = 0
-        if lines.last == "" { lines.removeLast() } else { dropped = 1; lines.removeLast() }
-        guard let header = lines.first else { return dropped }
-        let kept = [header] + lines.dropFirst().filter { line in
-            let id = line.split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
-            return ids.contains(id)
+        if lines.last == "" {
+            lines.removeLast()
+        } else {
+            dropped = 1
+            lines.removeLast()
         }
+        guard let header = lines.first else { return dropped }
+        let kept =
+            [header]
+            + lines.dropFirst().filter { line in
+                let id = line.split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
+                return ids.contains(id)
+            }
         if kept.count != lines.count || dropped > 0 {
             try directory.writeAtomically(Data((kept.joined(separator: "\n") + "\n").utf8), to: path)
             return 1

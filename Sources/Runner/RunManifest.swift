@@ -126,7 +126,8 @@ public struct RunManifest: Codable, Hashable, Sendable {
         var differences: [String] = []
         if sweeps.map(\.sha256) != other.sweeps.map(\.sha256) {
             differences.append(
-                "sweeps differ (\(sweeps.map(\.path).joined(separator: " ")) vs \(other.sweeps.map(\.path).joined(separator: " ")), by SHA-256)")
+                "sweeps differ (\(sweeps.map(\.path).joined(separator: " ")) vs \(other.sweeps.map(\.path).joined(separator: " ")), by SHA-256)"
+            )
         }
         if machine.hostName != other.machine.hostName {
             differences.append("host \(machine.hostName) vs \(other.machine.hostName)")
@@ -142,9 +143,11 @@ public struct RunManifest: Codable, Hashable, Sendable {
         if machine.cpuModel != other.machine.cpuModel {
             differences.append("CPU \(machine.cpuModel) vs \(other.machine.cpuModel)")
         }
-        if machine.openBLASConfig != other.machine.openBLASConfig || machine.openBLASCore != other.machine.openBLASCore {
+        if machine.openBLASConfig != other.machine.openBLASConfig || machine.openBLASCore != other.machine.openBLASCore
+        {
             differences.append(
-                "OpenBLAS \(machine.openBLASConfig) (\(machine.openBLASCore)) vs \(other.machine.openBLASConfig) (\(other.machine.openBLASCore))")
+                "OpenBLAS \(machine.openBLASConfig) (\(machine.openBLASCore)) vs \(other.machine.openBLASConfig) (\(other.machine.openBLASCore))"
+            )
         }
         if machine.buildConfiguration != other.machine.buildConfiguration {
             differences.append("build \(machine.buildConfiguration) vs \(other.machine.buildConfiguration)")

@@ -20,13 +20,17 @@ public enum RunMerger {
         let sources = directories.map(RunDirectory.init(path:))
         var manifests: [RunManifest] = []
         for source in sources {
-            guard source.holdsRun else { throw RunError.directory("\(source.path) holds no manifest.json: not a run directory") }
+            guard source.holdsRun else {
+                throw RunError.directory("\(source.path) holds no manifest.json: not a run directory")
+            }
             manifests.append(try RunManifest.read(path: source.manifestPath))
         }
         let first = manifests[0]
         for (source, manifest) in zip(sources, manifests).dropFirst() {
             var differences: [String] = []
-            if manifest.sweeps.map(\.sha256) != first.sweeps.map(\.sha256) { differences.append("sweeps differ (by SHA-256)") }
+            if manifest.sweeps.map(\.sha256) != first.sweeps.map(\.sha256) {
+                differences.append("sweeps differ (by SHA-256)")
+            }
             differences += first.machineDifferences(with: manifest)
             differences += first.settingsDifferences(with: manifest, ignoringShard: true)
             if !differences.isEmpty {

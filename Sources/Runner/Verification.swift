@@ -32,7 +32,9 @@ public enum Verification {
             if !(abs(actual - expected) <= tolerance) {
                 return Result(
                     checked: samples,
-                    failure: "output[n=\(image), c=\(channel), y=\(y), x=\(x)] = \(actual), expected \(expected) ± \(tolerance)")
+                    failure:
+                        "output[n=\(image), c=\(channel), y=\(y), x=\(x)] = \(actual), expected \(expected) ± \(tolerance)"
+                )
             }
         }
         return Result(checked: samples, failure: nil)

@@ -26,7 +26,8 @@ public enum BuildInfo {
         }
         let directory = (sourceFile as NSString).deletingLastPathComponent
         guard let commit = git(["rev-parse", "HEAD"], in: directory), !commit.isEmpty else { return nil }
-        let status = git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"], in: directory)
+        let status = git(
+            ["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"], in: directory)
         return (status ?? "").isEmpty ? commit : commit + "-dirty"
     }
 

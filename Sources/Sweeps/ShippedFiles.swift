@@ -80,7 +80,9 @@ public struct ShippedFiles: Hashable, Sendable {
             guard holdsSweeps(named) else {
                 throw SweepError(
                     file: named,
-                    message: "\(source) names a directory that holds no sweeps (expected quick/, paper/, full/ or regression.yaml in it)")
+                    message:
+                        "\(source) names a directory that holds no sweeps (expected quick/, paper/, full/ or regression.yaml in it)"
+                )
             }
             let base = home ?? ShippedFiles(root: (named as NSString).deletingLastPathComponent, layout: .sourceTree)
             return ShippedFiles(root: base.root, layout: base.layout, sweepsDirectory: named)
@@ -154,7 +156,9 @@ private func join(_ directory: String, _ name: String) -> String {
 extension ShippedFiles {
     /// `path` relative to the current directory when it lies inside it (so that a manifest run
     /// from a clone's root records paths that do not depend on where the clone lives), else as given.
-    public static func displayPath(_ path: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+    public static func displayPath(_ path: String, currentDirectory: String = FileManager.default.currentDirectoryPath)
+        -> String
+    {
         let full = URL(fileURLWithPath: path).standardizedFileURL.path
         let here = URL(fileURLWithPath: currentDirectory).standardizedFileURL.path
         if full == here { return "." }

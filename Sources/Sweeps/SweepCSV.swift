@@ -4,7 +4,9 @@
 /// quotes doubled. Ids never need quoting; a series label may.
 public enum SweepCSV {
     /// The header: `experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,status`.
-    public static let header = ["experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "status"]
+    public static let header = [
+        "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "status",
+    ]
 
     /// The fields of `configuration` under ``header``; FLOPs as an integer.
     public static func fields(_ configuration: SweepConfiguration) -> [String] {

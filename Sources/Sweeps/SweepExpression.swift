@@ -27,7 +27,14 @@ public indirect enum SweepExpression: Hashable, Sendable, CustomStringConvertibl
 
     /// The four arithmetic operators.
     public enum BinaryOperator: String, Sendable {
-        case add = "+", subtract = "-", multiply = "*", divide = "/"
+        /// `+`
+        case add = "+"
+        /// `-`
+        case subtract = "-"
+        /// `*`
+        case multiply = "*"
+        /// `/`
+        case divide = "/"
     }
 
     /// The functions an expression may call.

@@ -32,7 +32,9 @@ struct SweepFileReader {
             throw SweepError(file: file, message: "cannot read the YAML: \(error)")
         }
         let top = try mapping(root, field: "", allowed: ["name", "description", "series", "sample", "limits"])
-        guard let nameNode = top["name"] else { throw location(root, "name").error(file, "missing (the experiment name)") }
+        guard let nameNode = top["name"] else {
+            throw location(root, "name").error(file, "missing (the experiment name)")
+        }
         let name = try string(nameNode, field: "name")
         guard name.unicodeScalars.allSatisfy(SweepFileReader.isIdentifierSafe), !name.contains("/"), !name.isEmpty
         else {
@@ -41,7 +43,9 @@ struct SweepFileReader {
         }
         var description = ""
         if let node = top["description"] { description = try string(node, field: "description") }
-        guard let seriesNode = top["series"] else { throw location(root, "series").error(file, "missing (one or more series)") }
+        guard let seriesNode = top["series"] else {
+            throw location(root, "series").error(file, "missing (one or more series)")
+        }
         guard case let .sequence(sequence) = seriesNode, !sequence.isEmpty else {
             throw location(seriesNode, "series").error(file, "must be a non-empty list of series")
         }
@@ -51,7 +55,9 @@ struct SweepFileReader {
             let one = try readSeries(node, field: "series[\(index)]")
             if let other = keys[one.key] {
                 throw location(node, "series[\(index)].label").error(
-                    file, "'\(one.label)' gives the id part '\(one.key)' that series '\(other)' already has; labels must differ")
+                    file,
+                    "'\(one.label)' gives the id part '\(one.key)' that series '\(other)' already has; labels must differ"
+                )
             }
             keys[one.key] = one.label
             series.append(one)
@@ -81,7 +87,8 @@ struct SweepFileReader {
                     SweepExpression.Function(rawValue: key) == nil
                 else {
                     throw location(keyNode, place).error(
-                        file, "'\(key)' cannot name a constant: use letters, digits and _, not an axis or function name")
+                        file, "'\(key)' cannot name a constant: use letters, digits and _, not an axis or function name"
+                    )
                 }
                 constants[key] = try number(value, field: place)
             }
@@ -164,14 +171,17 @@ struct SweepFileReader {
                     guard value == value.rounded(), value >= 1, value <= Double(ConvShape.maximumDimension) else {
                         throw place.error(
                             file,
-                            "term \(index) is \(formatted(value)), not a positive integer no larger than \(ConvShape.maximumDimension)")
+                            "term \(index) is \(formatted(value)), not a positive integer no larger than \(ConvShape.maximumDimension)"
+                        )
                     }
                 }
                 return .geometric(from: from, factor: factor, count: count)
             }
             let entries = try mapping(node, field: place.field, allowed: ["from", "to", "step"])
             for key in ["from", "to"] where entries[key] == nil {
-                throw place.error(file, "a range needs from and to (\(key) is missing); a geometric sequence needs from, factor, count")
+                throw place.error(
+                    file,
+                    "a range needs from and to (\(key) is missing); a geometric sequence needs from, factor, count")
             }
             let from = try positiveInteger(entries["from"]!, field: place.field + ".from")
             let to = try positiveInteger(entries["to"]!, field: place.field + ".to")
@@ -204,7 +214,9 @@ struct SweepFileReader {
         var limits = SweepLimits()
         for (key, value) in entries {
             let amount = try number(value, field: "limits." + key)
-            guard amount > 0 else { throw location(value, "limits." + key).error(file, "must be positive (got \(formatted(amount)))") }
+            guard amount > 0 else {
+                throw location(value, "limits." + key).error(file, "must be positive (got \(formatted(amount)))")
+            }
             if key == "max_gflop" { limits.maxGFLOP = amount } else { limits.maxMemoryMiB = amount }
         }
         return limits
@@ -233,7 +245,8 @@ struct SweepFileReader {
             }
             let place = field.isEmpty ? name : field + "." + name
             if let allowed, !allowed.contains(name) {
-                throw location(key, place).error(file, "unknown \(what) '\(name)' (known: \(allowed.joined(separator: ", ")))")
+                throw location(key, place).error(
+                    file, "unknown \(what) '\(name)' (known: \(allowed.joined(separator: ", ")))")
             }
             if entries[name] != nil { throw location(key, place).error(file, "given twice") }
             entries[name] = value
@@ -260,12 +273,16 @@ struct SweepFileReader {
         return value
     }
 
-    func positiveInteger(_ node: Node, field: String, limit: Int = ConvShape.maximumDimension) throws(SweepError) -> Int {
+    func positiveInteger(_ node: Node, field: String, limit: Int = ConvShape.maximumDimension) throws(SweepError) -> Int
+    {
         guard hasTag(node, .int), let value = node.int else {
-            throw location(node, field).error(file, "must be a positive integer (got '\(node.string ?? "a collection")')")
+            throw location(node, field).error(
+                file, "must be a positive integer (got '\(node.string ?? "a collection")')")
         }
         guard value >= 1 else { throw location(node, field).error(file, "must be a positive integer (got \(value))") }
-        guard value <= limit else { throw location(node, field).error(file, "\(value) is larger than the limit \(limit)") }
+        guard value <= limit else {
+            throw location(node, field).error(file, "\(value) is larger than the limit \(limit)")
+        }
         return value
     }
 
@@ -274,7 +291,8 @@ struct SweepFileReader {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
             let .composer(context, problem, mark, _):
             let context = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
-            return SweepError(file: file, line: mark.line, column: mark.column, field: "(YAML)", message: "\(problem)\(context)")
+            return SweepError(
+                file: file, line: mark.line, column: mark.column, field: "(YAML)", message: "\(problem)\(context)")
         case let .duplicatedKeysInMapping(duplicates, context):
             // The mark is the first occurrence of the first duplicated key.
             return SweepError(
@@ -289,7 +307,9 @@ struct SweepFileReader {
 
     /// Letters, digits and `. _ : = + -`: the characters of a configuration id besides `/`.
     static func isIdentifierSafe(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._:=+-".unicodeScalars.contains(scalar))
+        scalar.isASCII
+            && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                || "._:=+-".unicodeScalars.contains(scalar))
     }
 
     /// Whether `name` can be a constant's name: a letter or `_`, then letters, digits and `_`.

@@ -74,7 +74,8 @@ public struct SweepSeries: Sendable {
             for dimension in dimensions {
                 let (next, overflow) = product.multipliedReportingOverflow(by: dimension.values.count)
                 guard !overflow, next <= SweepSeries.maximumCount else {
-                    throw location.error(file, "the series expands to more than \(SweepSeries.maximumCount) configurations")
+                    throw location.error(
+                        file, "the series expands to more than \(SweepSeries.maximumCount) configurations")
                 }
                 product = next
             }
@@ -93,7 +94,7 @@ public struct SweepSeries: Sendable {
 
     /// The axis a name stands for: K1 and K2 are K when the series gives K.
     func axis(named name: String) -> SweepAxis? {
-        if (name == "K1" || name == "K2"), axes[.kernel] != nil { return .kernel }
+        if name == "K1" || name == "K2", axes[.kernel] != nil { return .kernel }
         guard let axis = SweepAxis(rawValue: name), axes[axis] != nil else { return nil }
         return axis
     }
@@ -143,7 +144,9 @@ public struct SweepSeries: Sendable {
             return dimensions.contains { $0.axis == axis } ? [axis] : []
         }
         var result: Set<SweepAxis> = []
-        for name in expression.names { if let next = self.axis(named: name) { result.formUnion(dependencies(of: next)) } }
+        for name in expression.names {
+            if let next = self.axis(named: name) { result.formUnion(dependencies(of: next)) }
+        }
         return result
     }
 
@@ -205,7 +208,8 @@ public struct SweepSeries: Sendable {
                 result != result.rounded()
                 ? "which is not an integer (use round, floor or ceil)"
                 : "but an axis value must be a positive integer no larger than \(ConvShape.maximumDimension)"
-            throw axisLocations[axis]!.error(file, "\"\(text)\" gives \(shown) \(describe(memo, referenced)), \(reason)")
+            throw axisLocations[axis]!.error(
+                file, "\"\(text)\" gives \(shown) \(describe(memo, referenced)), \(reason)")
         }
         memo[axis] = Int(result)
         return Int(result)

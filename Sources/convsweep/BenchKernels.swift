@@ -20,11 +20,12 @@ struct BenchKernels: ParsableCommand {
 
     @Option(help: "Timed repetitions per shape and contender.")
     var reps: Int = 11
-    @Option(help: """
-        Comma-separated variants of convsweep's conv2d to time, interleaved; the first is the one \
-        compared. Each is 'planned', an orientation (row-major, column-major, patch-major) with the \
-        planned tiling, ROWS:CHANNELS[:ORIENTATION], or plan:TARGET_KIB:MIN_POSITIONS:MIN_DEPTH (the planner with other constants).
-        """)
+    @Option(
+        help: """
+            Comma-separated variants of convsweep's conv2d to time, interleaved; the first is the one \
+            compared. Each is 'planned', an orientation (row-major, column-major, patch-major) with the \
+            planned tiling, ROWS:CHANNELS[:ORIENTATION], or plan:TARGET_KIB:MIN_POSITIONS:MIN_DEPTH (the planner with other constants).
+            """)
     var variants: String = "planned"
     @Option(help: "Only the shapes whose label contains this text.")
     var only: String?
@@ -70,7 +71,8 @@ struct BenchKernels: ParsableCommand {
                 parts.count == 2 || GemmOrientation(rawValue: String(parts[2])) != nil
             else {
                 throw ValidationError(
-                    "--variants takes planned, row-major, column-major, patch-major ROWS:CHANNELS[:ORIENTATION] or plan:TARGET_KIB:MIN_POSITIONS:MIN_DEPTH (got '\(name)')")
+                    "--variants takes planned, row-major, column-major, patch-major ROWS:CHANNELS[:ORIENTATION] or plan:TARGET_KIB:MIN_POSITIONS:MIN_DEPTH (got '\(name)')"
+                )
             }
         }
     }
@@ -129,10 +131,16 @@ struct BenchKernels: ParsableCommand {
         OpenBLAS.setThreadCount(1)
         let rate = largeRate()
         if json {
-            print("{\"large_sgemm_gflops\": \(rate), \"large_n\": \(large), \"openblas\": \"\(OpenBLAS.config)\", \"core\": \"\(OpenBLAS.coreName)\"}")
+            print(
+                "{\"large_sgemm_gflops\": \(rate), \"large_n\": \(large), \"openblas\": \"\(OpenBLAS.config)\", \"core\": \"\(OpenBLAS.coreName)\"}"
+            )
         } else {
-            print("large sgemm \(large)³: \(String(format: "%.1f", rate)) GFLOP/s (OpenBLAS \(OpenBLAS.version), \(OpenBLAS.coreName))")
-            print("shape        H    W   Cin  Cout  K  conv ms  sgemm ms  conv/sgemm  lower %  GFLOP/s  of large  pieces  \(variantList.count > 1 ? "others (ms)" : "")")
+            print(
+                "large sgemm \(large)³: \(String(format: "%.1f", rate)) GFLOP/s (OpenBLAS \(OpenBLAS.version), \(OpenBLAS.coreName))"
+            )
+            print(
+                "shape        H    W   Cin  Cout  K  conv ms  sgemm ms  conv/sgemm  lower %  GFLOP/s  of large  pieces  \(variantList.count > 1 ? "others (ms)" : "")"
+            )
         }
         for (label, h, w, cin, cout, k) in BenchKernels.shapes
         where only.map({ label.contains($0) }) ?? true {
@@ -182,7 +190,8 @@ struct BenchKernels: ParsableCommand {
             if json {
                 let names = variantList.map { "\"\($0)\"" }.joined(separator: ", ")
                 print(
-                    "{\"label\": \"\(label)\", \"H\": \(h), \"W\": \(w), \"Cin\": \(cin), \"Cout\": \(cout), \"K\": \(k), \"flops\": \(flops), \"conv_ms\": \(conv * 1e3), \"sgemm_ms\": \(plain * 1e3), \"lowering_ms\": \(lowering * 1e3), \"pieces\": \(pieces), \"variants\": [\(names)], \"variant_ms\": \(convTimes.map { summary($0) * 1e3 }), \"reps\": \(reps)}")
+                    "{\"label\": \"\(label)\", \"H\": \(h), \"W\": \(w), \"Cin\": \(cin), \"Cout\": \(cout), \"K\": \(k), \"flops\": \(flops), \"conv_ms\": \(conv * 1e3), \"sgemm_ms\": \(plain * 1e3), \"lowering_ms\": \(lowering * 1e3), \"pieces\": \(pieces), \"variants\": [\(names)], \"variant_ms\": \(convTimes.map { summary($0) * 1e3 }), \"reps\": \(reps)}"
+                )
             } else {
                 print(
                     String(

@@ -86,15 +86,19 @@ struct Check: ParsableCommand {
                 )
                 if !(error <= tolerance) {
                     failures.append(
-                        "MISMATCH \(variant.name) on \(shape): relative error \(String(format: "%.3g", error)) > tolerance \(String(format: "%.3g", tolerance)) (\(phases.tiles) pieces)")
+                        "MISMATCH \(variant.name) on \(shape): relative error \(String(format: "%.3g", error)) > tolerance \(String(format: "%.3g", tolerance)) (\(phases.tiles) pieces)"
+                    )
                 }
             }
         }
-        print("convsweep check: \(Check.shapes.count) shapes against the reference, error ‖y − r‖₂/‖r‖₂, tolerance 4·√(Cin·K1·K2)·ε")
+        print(
+            "convsweep check: \(Check.shapes.count) shapes against the reference, error ‖y − r‖₂/‖r‖₂, tolerance 4·√(Cin·K1·K2)·ε"
+        )
         for name in order {
             let w = worst[name]!
             print(
-                "  \(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%3d", w.shapes)) shapes  worst error \(String(format: "%.2e", w.error))  (\(String(format: "%.3f", w.ratio)) of its tolerance)")
+                "  \(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%3d", w.shapes)) shapes  worst error \(String(format: "%.2e", w.error))  (\(String(format: "%.3f", w.ratio)) of its tolerance)"
+            )
         }
         for failure in failures { print(failure) }
         if !failures.isEmpty {

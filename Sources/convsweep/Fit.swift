@@ -71,16 +71,26 @@ struct Fit: ParsableCommand {
     @Option(help: "Seed of the random starts and of the cross-validation folds.")
     var seed: UInt64 = 1
 
-    @Option(parsing: .singleValue, help: ArgumentHelp("Lower and upper bound of one parameter, in order (beta, gamma, final[, delta, eta]); repeat for each, e.g. --bound 0,2.", valueName: "LOW,HIGH"))
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp(
+            "Lower and upper bound of one parameter, in order (beta, gamma, final[, delta, eta]); repeat for each, e.g. --bound 0,2.",
+            valueName: "LOW,HIGH"))
     var bound: [String] = []
 
     @Option(help: ArgumentHelp("The deterministic start, comma separated in parameter order.", valueName: "V,V,V"))
     var start: String?
 
-    @Option(parsing: .singleValue, help: ArgumentHelp("Leave out rows whose plot column equals NAME (the original data's increasing_batch is a dense layer).", valueName: "NAME"))
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp(
+            "Leave out rows whose plot column equals NAME (the original data's increasing_batch is a dense layer).",
+            valueName: "NAME"))
     var excludePlot: [String] = []
 
-    @Option(parsing: .singleValue, help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
     var exclude: [String] = []
 
     @Option(help: ArgumentHelp("Also report held-out RMSE of every model on the same N folds.", valueName: "N"))
@@ -96,8 +106,9 @@ struct Fit: ParsableCommand {
                 }
                 filters.append(filter)
             }
-            var options = FitOptions(model: model, grouping: groups, loss: loss, flopsConvention: flopsConvention,
-                                     starts: starts, seed: seed)
+            var options = FitOptions(
+                model: model, grouping: groups, loss: loss, flopsConvention: flopsConvention,
+                starts: starts, seed: seed)
             if !bound.isEmpty { options.bounds = try bound.map { try numbers($0, option: "--bound") } }
             if let start { options.start = try numbers(start, option: "--start") }
             let loadStart = Date()
@@ -105,8 +116,9 @@ struct Fit: ParsableCommand {
             let fitStart = Date()
             let fitter = AlphaFitter(options: options)
             var report = try fitter.fit(dataset, excluded: filters)
-            timing = String(format: "loaded %d rows in %.3f s, fitted in %.3f s", dataset.rows.count,
-                            fitStart.timeIntervalSince(loadStart), Date().timeIntervalSince(fitStart))
+            timing = String(
+                format: "loaded %d rows in %.3f s, fitted in %.3f s", dataset.rows.count,
+                fitStart.timeIntervalSince(loadStart), Date().timeIntervalSince(fitStart))
             if let folds = crossValidate {
                 let cvStart = Date()
                 report.crossValidation = try fitter.crossValidate(dataset, folds: folds)
@@ -140,23 +152,34 @@ struct FitSummary {
     init(_ report: FitReport) {
         var lines: [String] = []
         let options = report.options
-        lines.append("model \(report.model.rawValue), groups \(report.grouping.rawValue), loss \(options?.loss.rawValue ?? "?"), FLOPs \(report.flopsConvention.rawValue)")
+        lines.append(
+            "model \(report.model.rawValue), groups \(report.grouping.rawValue), loss \(options?.loss.rawValue ?? "?"), FLOPs \(report.flopsConvention.rawValue)"
+        )
         for input in report.inputs ?? [] {
-            lines.append("input \(input.path): \(input.rowsUsed) rows used, \(input.rowsExcluded) left out, sha256 \(input.sha256.prefix(16))…")
+            lines.append(
+                "input \(input.path): \(input.rowsUsed) rows used, \(input.rowsExcluded) left out, sha256 \(input.sha256.prefix(16))…"
+            )
         }
         for fit in report.fits {
             lines.append("")
             lines.append("group \(fit.group)  n = \(fit.n.map(String.init) ?? "?")")
             for name in report.model.parameterNames {
-                var line = "  " + name.padding(toLength: 6, withPad: " ", startingAt: 0) + String(format: " %.8g", fit.parameters[name] ?? .nan)
+                var line =
+                    "  " + name.padding(toLength: 6, withPad: " ", startingAt: 0)
+                    + String(format: " %.8g", fit.parameters[name] ?? .nan)
                 if let se = fit.diagnostics?.standardErrors?[name], let ci = fit.diagnostics?.confidence95?[name] {
                     line += String(format: "  ± %.3g (se)  95%% [%.6g, %.6g]", se, ci[0], ci[1])
                 }
                 lines.append(line)
             }
             if let d = fit.diagnostics {
-                lines.append(String(format: "  SSE %.10g  RMSE %.4g ms  R² %.4f  MAPE %.2f%%", d.sse, d.rmseMs, d.rSquared, d.mapePercent))
-                lines.append("  \(d.iterations) iterations, stopped: \(d.stopReason.rawValue); \(d.startsReachingBest) of \(d.startsTried) starts reached the best")
+                lines.append(
+                    String(
+                        format: "  SSE %.10g  RMSE %.4g ms  R² %.4f  MAPE %.2f%%", d.sse, d.rmseMs, d.rSquared,
+                        d.mapePercent))
+                lines.append(
+                    "  \(d.iterations) iterations, stopped: \(d.stopReason.rawValue); \(d.startsReachingBest) of \(d.startsTried) starts reached the best"
+                )
                 for warning in d.warnings { lines.append("  warning: \(warning)") }
             }
         }
@@ -164,9 +187,10 @@ struct FitSummary {
             lines.append("")
             lines.append("\(cv.folds)-fold cross-validation (seed \(cv.seed)), held-out:")
             for r in cv.results {
-                lines.append("  " + r.model.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)
-                             + String(format: "RMSE %.5g ms  MAPE %.2f%%  per fold: ", r.rmseMs, r.mapePercent)
-                             + r.foldRmseMs.map { String(format: "%.4g", $0) }.joined(separator: " "))
+                lines.append(
+                    "  " + r.model.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)
+                        + String(format: "RMSE %.5g ms  MAPE %.2f%%  per fold: ", r.rmseMs, r.mapePercent)
+                        + r.foldRmseMs.map { String(format: "%.4g", $0) }.joined(separator: " "))
             }
         }
         text = lines.joined(separator: "\n")

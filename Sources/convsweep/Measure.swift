@@ -33,7 +33,9 @@ struct Measure: ParsableCommand {
     var algorithm: String = "auto"
     @Option(help: "OpenBLAS threads (1…1024).")
     var threads: Int = 1
-    @Option(name: .customLong("workspace-mib"), help: "Largest im2col buffer in MiB; larger lowerings are tiled (1…physical memory).")
+    @Option(
+        name: .customLong("workspace-mib"),
+        help: "Largest im2col buffer in MiB; larger lowerings are tiled (1…physical memory).")
     var workspaceMiB: Int = Conv2D.defaultWorkspaceLimit >> 20
     @Option(help: "Timed runs after one warm-up (1…100000).")
     var runs: Int = 5
@@ -50,11 +52,14 @@ struct Measure: ParsableCommand {
 
     func validate() throws {
         try ShapeArguments.validate(
-            [("--h", height), ("--w", width), ("--cin", cin), ("--cout", cout), ("-k", kernel),
-             ("--k2", k2 ?? kernel), ("--batch", batch)])
+            [
+                ("--h", height), ("--w", width), ("--cin", cin), ("--cout", cout), ("-k", kernel),
+                ("--k2", k2 ?? kernel), ("--batch", batch),
+            ])
         guard ConvAlgorithm(rawValue: algorithm) != nil else {
             throw ValidationError(
-                "--algorithm must be one of \(ConvAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(algorithm)')")
+                "--algorithm must be one of \(ConvAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(algorithm)')"
+            )
         }
         guard (1...1024).contains(threads) else {
             throw ValidationError("--threads must be an integer from 1 to 1024 (got \(threads))")
@@ -65,10 +70,12 @@ struct Measure: ParsableCommand {
         let memoryMiB = PhysicalMemory.bytes >> 20
         guard (1...memoryMiB).contains(workspaceMiB) else {
             throw ValidationError(
-                "--workspace-mib must be an integer from 1 to \(memoryMiB) (this machine's memory; got \(workspaceMiB))")
+                "--workspace-mib must be an integer from 1 to \(memoryMiB) (this machine's memory; got \(workspaceMiB))"
+            )
         }
         if ConvAlgorithm(rawValue: algorithm) == .gemm1x1, kernel != 1 || (k2 ?? kernel) != 1 {
-            throw ValidationError("--algorithm gemm-1x1 needs a 1x1 kernel (-k 1; got -k \(kernel)\(k2.map { " --k2 \($0)" } ?? ""))")
+            throw ValidationError(
+                "--algorithm gemm-1x1 needs a 1x1 kernel (-k 1; got -k \(kernel)\(k2.map { " --k2 \($0)" } ?? ""))")
         }
         try ShapeArguments.validateMemory(shape)
     }
@@ -128,8 +135,13 @@ struct MeasureReport: Encodable {
     init(conv: Conv2D, threads: Int, totals: [Double], lowerings: [Double], gemms: [Double], tiles: Int) {
         let s = conv.shape
         let a = conv.accounting
-        H = s.height; W = s.width; Cin = s.inputChannels; Cout = s.outputChannels
-        K = s.kernelHeight; K2 = s.kernelWidth; batch = s.batch
+        H = s.height
+        W = s.width
+        Cin = s.inputChannels
+        Cout = s.outputChannels
+        K = s.kernelHeight
+        K2 = s.kernelWidth
+        batch = s.batch
         algorithm = conv.algorithm.rawValue
         self.threads = threads
         flops = a.flops
@@ -146,7 +158,9 @@ struct MeasureReport: Encodable {
         orientation = conv.algorithm == .im2colGemm ? conv.tiling.orientation.rawValue : "none"
         workspace_bytes = a.workspaceBytes
         workspace_limit_bytes = conv.workspaceLimit
-        input_bytes = a.inputBytes; weight_bytes = a.weightBytes; output_bytes = a.outputBytes
+        input_bytes = a.inputBytes
+        weight_bytes = a.weightBytes
+        output_bytes = a.outputBytes
         parameters = a.parameters
         arithmetic_intensity = a.arithmeticIntensity
         openblas_version = OpenBLAS.version
@@ -176,7 +190,6 @@ struct MeasureReport: Encodable {
     }
 }
 
-
 /// Validation of shape flags shared by the commands that take them.
 enum ShapeArguments {
     /// Each flag must be an integer from 1 to ``ConvShape/maximumDimension``.
@@ -198,7 +211,8 @@ enum ShapeArguments {
         let memory = Double(PhysicalMemory.bytes)
         if bytes > memory {
             throw ValidationError(
-                "--h, --w, --cin, --cout, -k, --batch: the input, weight and output tensors alone need \(gib(bytes)) GiB, more than this machine's \(gib(memory)) GiB of memory")
+                "--h, --w, --cin, --cout, -k, --batch: the input, weight and output tensors alone need \(gib(bytes)) GiB, more than this machine's \(gib(memory)) GiB of memory"
+            )
         }
         do { try shape.validate() } catch {
             throw ValidationError("--h, --w, --cin, --cout, -k, --batch: \(error.description)")

@@ -4,9 +4,10 @@ import Runner
 
 /// The runner's settings, shared by `run` and `replicate`.
 struct MeasuringOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "PUs to bind to, as a CPU list (3, 2-3, 0,2). Default: the first PU of the last core (hwloc).",
-        valueName: "list"))
+    @Option(
+        help: ArgumentHelp(
+            "PUs to bind to, as a CPU list (3, 2-3, 0,2). Default: the first PU of the last core (hwloc).",
+            valueName: "list"))
     var cpuset: String?
 
     @Option(help: "OpenBLAS threads; at most the PUs of the cpuset.")
@@ -21,10 +22,16 @@ struct MeasuringOptions: ParsableArguments {
     @Option(name: .customLong("max-runs"), help: "Most timed runs per configuration (adaptive rule).")
     var maxRuns: Int = 2000
 
-    @Option(name: .customLong("max-seconds"), help: "Most seconds of timed runs per configuration (adaptive rule). Default 2; 0.5 for replicate --profile quick.")
+    @Option(
+        name: .customLong("max-seconds"),
+        help:
+            "Most seconds of timed runs per configuration (adaptive rule). Default 2; 0.5 for replicate --profile quick."
+    )
     var maxSeconds: Double?
 
-    @Option(name: .customLong("runs"), help: "Exactly this many timed runs per configuration, no time limit (strict replication).")
+    @Option(
+        name: .customLong("runs"),
+        help: "Exactly this many timed runs per configuration, no time limit (strict replication).")
     var fixedRuns: Int?
 
     @Option(help: "Configuration order: random (seeded) or given (file order).")

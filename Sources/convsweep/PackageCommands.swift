@@ -9,7 +9,8 @@ import Sweeps
 /// holds no sweeps, 1 when none is found.
 func locateShippedFiles(_ sweepsDirectory: String?) throws -> ShippedFiles {
     do { return try ShippedFiles.locate(sweepsDirectory: sweepsDirectory) } catch {
-        let named = sweepsDirectory != nil || ProcessInfo.processInfo.environment[ShippedFiles.sweepsEnvironmentVariable] != nil
+        let named =
+            sweepsDirectory != nil || ProcessInfo.processInfo.environment[ShippedFiles.sweepsEnvironmentVariable] != nil
         throw fail("\(error)", code: named ? 64 : 1)
     }
 }
@@ -42,13 +43,16 @@ struct Package: ParsableCommand {
     func run() throws {
         let given: FitReport?
         do { given = try fit.map { try FitReport.load(path: $0) } } catch { throw fail("\(error)", code: 65) }
-        let command = "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "") + " --out \(out)"
+        let command =
+            "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "") + " --out \(out)"
         let builder = PackageBuilder(
             runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: "custom",
             rebuildCommand: command, givenFit: given)
         do {
             let statement = try builder.build()
-            print("\(out): package of \(statement.data.map(\.configurations).reduce(0, +)) configurations from \(runs.count) run(s), machine \(statement.machineLabel)")
+            print(
+                "\(out): package of \(statement.data.map(\.configurations).reduce(0, +)) configurations from \(runs.count) run(s), machine \(statement.machineLabel)"
+            )
         } catch let error as PackageError {
             throw fail(error.description, code: 1)
         }
@@ -72,10 +76,14 @@ struct VerifyPackage: ParsableCommand {
 
     func run() throws {
         let report: PackageVerifier.Report
-        do { report = try PackageVerifier.verify(directory: directory) } catch { throw fail("\(directory): \(error)", code: 1) }
+        do { report = try PackageVerifier.verify(directory: directory) } catch {
+            throw fail("\(directory): \(error)", code: 1)
+        }
         for problem in report.problems { print("FAIL \(problem)") }
         if report.ok {
-            print("\(directory): \(report.checkedFiles) files match SHA256SUMS; refit of \(report.refittedGroups.joined(separator: ", ")) and every stated error confirmed")
+            print(
+                "\(directory): \(report.checkedFiles) files match SHA256SUMS; refit of \(report.refittedGroups.joined(separator: ", ")) and every stated error confirmed"
+            )
         } else {
             throw ExitCode(1)
         }

@@ -23,7 +23,11 @@ struct Predict: ParsableCommand {
     @Option(help: "The fit to predict with (fit.json, written by `fit` or by hand).")
     var fit: String?
 
-    @Option(parsing: .singleValue, help: ArgumentHelp("Instead of --fit: one group's constants, GROUP:name=value,… (GROUP is K=1, K>1 or K=n).", valueName: "GROUP:PARAMS"))
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp(
+            "Instead of --fit: one group's constants, GROUP:name=value,… (GROUP is K=1, K>1 or K=n).",
+            valueName: "GROUP:PARAMS"))
     var parameters: [String] = []
 
     @Option(help: "With --parameters: the model.")
@@ -47,10 +51,13 @@ struct Predict: ParsableCommand {
     @Argument(help: "Run directories or CSV files whose rows to predict.")
     var inputs: [String] = []
 
-    @Option(parsing: .singleValue, help: ArgumentHelp("Leave out rows whose plot column equals NAME.", valueName: "NAME"))
+    @Option(
+        parsing: .singleValue, help: ArgumentHelp("Leave out rows whose plot column equals NAME.", valueName: "NAME"))
     var excludePlot: [String] = []
 
-    @Option(parsing: .singleValue, help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
     var exclude: [String] = []
 
     @Option(help: "Where to write the predictions of every row (CSV).")
@@ -59,15 +66,19 @@ struct Predict: ParsableCommand {
     @Option(help: "Where to write the per-series RMSE and nRMSE (CSV).")
     var errors: String?
 
-    @Option(help: ArgumentHelp("Columns identifying a series in errors.csv (default: experiment,series or plot,line).", valueName: "A,B"))
+    @Option(
+        help: ArgumentHelp(
+            "Columns identifying a series in errors.csv (default: experiment,series or plot,line).", valueName: "A,B"))
     var seriesColumns: String?
 
     func validate() throws {
         if fit == nil && parameters.isEmpty { throw ValidationError("give --fit fit.json or --parameters") }
         if fit != nil && !parameters.isEmpty { throw ValidationError("give --fit or --parameters, not both") }
         if inputs.isEmpty {
-            if height == nil || width == nil || cin == nil || cout == nil || (kernel == nil && (k1 == nil || k2 == nil)) {
-                throw ValidationError("give --h, --w, --cin, --cout and -k (or --k1 and --k2), or INPUT … --out predictions.csv")
+            if height == nil || width == nil || cin == nil || cout == nil || (kernel == nil && (k1 == nil || k2 == nil))
+            {
+                throw ValidationError(
+                    "give --h, --w, --cin, --cout and -k (or --k1 and --k2), or INPUT … --out predictions.csv")
             }
         } else if out == nil && errors == nil {
             throw ValidationError("with INPUT, give --out predictions.csv and/or --errors errors.csv")
@@ -77,8 +88,9 @@ struct Predict: ParsableCommand {
     func run() throws {
         let report = try exitOnBadInput { try loadReport() }
         if inputs.isEmpty {
-            let shape = LayerShape(h: height!, w: width!, cin: cin!, cout: cout!,
-                                   k1: k1 ?? kernel!, k2: k2 ?? kernel!, batch: batch)
+            let shape = LayerShape(
+                h: height!, w: width!, cin: cin!, cout: cout!,
+                k1: k1 ?? kernel!, k2: k2 ?? kernel!, batch: batch)
             let ms = try exitOnBadInput { try report.predict(shape) }
             print(String(format: "%.9g", ms))
             return
@@ -86,21 +98,29 @@ struct Predict: ParsableCommand {
         let (predictionsData, errorsData, summary) = try exitOnBadInput { () -> (Data, Data?, String) in
             var filters = excludePlot.map { RowFilter(column: "plot", value: $0) }
             for text in exclude {
-                guard let filter = RowFilter(text) else { throw FitInputError(input: "--exclude", "expected COLUMN=VALUE, got '\(text)'") }
+                guard let filter = RowFilter(text) else {
+                    throw FitInputError(input: "--exclude", "expected COLUMN=VALUE, got '\(text)'")
+                }
                 filters.append(filter)
             }
             let dataset = try FitDataset.load(paths: inputs, excluding: filters)
             let predictions = try report.predictions(for: dataset)
-            let columns = seriesColumns.map { $0.split(separator: ",").map(String.init) } ?? PredictionTable.defaultSeriesColumns(dataset)
+            let columns =
+                seriesColumns.map { $0.split(separator: ",").map(String.init) }
+                ?? PredictionTable.defaultSeriesColumns(dataset)
             for column in columns where !dataset.carriedColumns.contains(column) {
-                throw FitInputError(input: inputs.joined(separator: ", "), row: 1, column: column, "no such series column")
+                throw FitInputError(
+                    input: inputs.joined(separator: ", "), row: 1, column: column, "no such series column")
             }
             let seriesErrors = PredictionTable.seriesErrors(predictions, seriesColumns: columns)
             let squares = predictions.map { $0.residualMs * $0.residualMs }.reduce(0, +)
-            let summary = String(format: "%d rows, %d series, RMSE %.5g ms", predictions.count, seriesErrors.count,
-                                 (squares / Double(max(predictions.count, 1))).squareRoot())
-            return (try PredictionTable.predictionsCSV(predictions, dataset: dataset),
-                    errors == nil ? nil : try PredictionTable.errorsCSV(seriesErrors, seriesColumns: columns), summary)
+            let summary = String(
+                format: "%d rows, %d series, RMSE %.5g ms", predictions.count, seriesErrors.count,
+                (squares / Double(max(predictions.count, 1))).squareRoot())
+            return (
+                try PredictionTable.predictionsCSV(predictions, dataset: dataset),
+                errors == nil ? nil : try PredictionTable.errorsCSV(seriesErrors, seriesColumns: columns), summary
+            )
         }
         if let out { try write(predictionsData, to: out) }
         if let errors, let errorsData { try write(errorsData, to: errors) }

@@ -8,7 +8,8 @@ extension ShippedSweeps.Profile: ExpressibleByArgument {}
 
 struct Replicate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The main job: measure the regression sample and experiments A-G, fit alpha-FLOPs, write a replication package.",
+        abstract:
+            "The main job: measure the regression sample and experiments A-G, fit alpha-FLOPs, write a replication package.",
         discussion: """
             Profiles: quick (a small regression sample and every series of A-G with fewer points; \
             minutes), paper (the full regression sample and A-G at the original study's sampling), \
@@ -52,9 +53,15 @@ struct Replicate: ParsableCommand {
             toolVersion: BuildInfo.version)
         do {
             let (summary, statement) = try replicator.run()
-            print("\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present")
+            print(
+                "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"
+            )
             for (group, parameters) in statement.parameters.sorted(by: { $0.key < $1.key }) {
-                print("  \(group): " + parameters.sorted { $0.key < $1.key }.map { "\($0.key) = \(String(format: "%.6g", $0.value))" }.joined(separator: ", "))
+                print(
+                    "  \(group): "
+                        + parameters.sorted { $0.key < $1.key }.map {
+                            "\($0.key) = \(String(format: "%.6g", $0.value))"
+                        }.joined(separator: ", "))
             }
             if archive { try makeArchive(output) }
             print("package: \(output)/README.md; check it with `convsweep verify-package \(output)`")
@@ -72,7 +79,9 @@ struct Replicate: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let url = URL(fileURLWithPath: directory)
-        process.arguments = ["tar", "-czf", url.path + ".tar.gz", "-C", url.deletingLastPathComponent().path, url.lastPathComponent]
+        process.arguments = [
+            "tar", "-czf", url.path + ".tar.gz", "-C", url.deletingLastPathComponent().path, url.lastPathComponent,
+        ]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw fail("tar failed for \(directory)", code: 1) }

@@ -34,7 +34,9 @@ struct Run: ParsableCommand {
 
     @OptionGroup var measuring: MeasuringOptions
 
-    @Option(help: ArgumentHelp("Run only shard i of n (1 ≤ i ≤ n), chosen by a stable hash of the configuration id.", valueName: "i/n"))
+    @Option(
+        help: ArgumentHelp(
+            "Run only shard i of n (1 ≤ i ≤ n), chosen by a stable hash of the configuration id.", valueName: "i/n"))
     var shard: String?
 
     @Flag(help: "Resume the run in --out (it must exist); rerunning into it without --resume resumes too.")

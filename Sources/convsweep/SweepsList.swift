@@ -59,7 +59,8 @@ struct SweepsList: ParsableCommand {
             throw ValidationError("unknown profile '\(profile)' (known: quick, paper, full)")
         }
         guard gflops > 0, bandwidth > 0, maximumSeconds > 0, overheadMilliseconds >= 0 else {
-            throw ValidationError("--gflops, --bandwidth and --max-seconds must be positive, --overhead-ms not negative")
+            throw ValidationError(
+                "--gflops, --bandwidth and --max-seconds must be positive, --overhead-ms not negative")
         }
         guard runs >= 1, minimumRuns >= 1, warmups >= 0 else {
             throw ValidationError("--runs and --min-runs must be at least 1, --warmups at least 0")

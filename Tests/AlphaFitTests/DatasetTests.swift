@@ -1,10 +1,12 @@
 import Foundation
 import Testing
+
 @testable import AlphaFit
 
 @Suite struct DatasetTests {
     @Test func plainCSVWithSquareKernelAndCarriedColumns() throws {
-        let path = try writeTemporary("""
+        let path = try writeTemporary(
+            """
             label,H,W,Cin,Cout,K,time_ms,batch
             a,8,16,3,4,3,1.5,2
             "b, quoted",4,4,1,1,1,0.25,1
@@ -24,11 +26,11 @@ import Testing
     @Test func runDirectoryUsesOkRowsAndTheMedian() throws {
         let dir = try temporaryDirectory()
         try """
-            config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,algorithm,threads,flops,runs,median_ms,mad_ms,status
-            c1,B,150,300,300,150,150,1,1,1,im2col,1,1,25,2.5,0.1,ok
-            c2,B,150,150,150,150,150,2,2,1,im2col,1,1,25,-1,0.1,failed
-            c3,C,4500,10,10,1500,1500,3,3,1,im2col,1,1,25,4.25,0.2,ok
-            """.write(to: dir.appendingPathComponent("measurements.csv"), atomically: true, encoding: .utf8)
+        config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,algorithm,threads,flops,runs,median_ms,mad_ms,status
+        c1,B,150,300,300,150,150,1,1,1,im2col,1,1,25,2.5,0.1,ok
+        c2,B,150,150,150,150,150,2,2,1,im2col,1,1,25,-1,0.1,failed
+        c3,C,4500,10,10,1500,1500,3,3,1,im2col,1,1,25,4.25,0.2,ok
+        """.write(to: dir.appendingPathComponent("measurements.csv"), atomically: true, encoding: .utf8)
         let data = try FitDataset.load(paths: [dir.path])
         #expect(data.rows.map(\.timeMs) == [2.5, 4.25])
         #expect(data.rows.map { $0.carried["config_id"] } == ["c1", "c3"])
@@ -38,7 +40,8 @@ import Testing
     }
 
     @Test func originalDataLoadsWithTheDenseLayerLeftOut() throws {
-        let data = try FitDataset.load(paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
+        let data = try FitDataset.load(
+            paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
         #expect(data.rows.count == 590 && data.inputs[0].rowsExcluded == 131)
         #expect(data.carriedColumns == ["plot", "line"])
         #expect(data.rows.allSatisfy { $0.carried["plot"] != "increasing_batch" })
@@ -75,8 +78,9 @@ import Testing
     }
 
     @Test func emptyGroupIsAnError() throws {
-        let rows = syntheticRows(gridShapes(count: 20, seed: 1, kernels: [3]), model: .alpha,
-                                 parameters: [0.01, 0.8, 0.03], convention: .asperti, noise: 0, seed: 1)
+        let rows = syntheticRows(
+            gridShapes(count: 20, seed: 1, kernels: [3]), model: .alpha,
+            parameters: [0.01, 0.8, 0.03], convention: .asperti, noise: 0, seed: 1)
         let error = try #require(throws: FitInputError.self) { try AlphaFitter().fit(dataset(rows)) }
         #expect(error.message.contains("K=1 is empty"))
         // per-k has no empty group here.
@@ -84,8 +88,9 @@ import Testing
     }
 
     @Test func groupSmallerThanTheModelIsAnError() throws {
-        let rows = syntheticRows(gridShapes(count: 2, seed: 1, kernels: [1]) + gridShapes(count: 20, seed: 2, kernels: [3]),
-                                 model: .alpha, parameters: [0.01, 0.8, 0.03], convention: .asperti, noise: 0, seed: 1)
+        let rows = syntheticRows(
+            gridShapes(count: 2, seed: 1, kernels: [1]) + gridShapes(count: 20, seed: 2, kernels: [3]),
+            model: .alpha, parameters: [0.01, 0.8, 0.03], convention: .asperti, noise: 0, seed: 1)
         let error = try #require(throws: FitInputError.self) { try AlphaFitter().fit(dataset(rows)) }
         #expect(error.message.contains("K=1 has 2 row(s)"))
         #expect(error.row != nil)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AlphaFit
 
 @Suite struct SyntheticFitTests {
@@ -10,8 +11,11 @@ import Testing
     func rows(noise: Double, convention: FlopsConvention, seed: UInt64) -> [FitRow] {
         let k1 = gridShapes(count: 300, seed: seed, kernels: [1])
         let rest = gridShapes(count: 400, seed: seed + 1, kernels: [2, 3, 5, 7])
-        return syntheticRows(k1, model: .alpha, parameters: Self.truths["K=1"]!, convention: convention, noise: noise, seed: seed + 2)
-            + syntheticRows(rest, model: .alpha, parameters: Self.truths["K>1"]!, convention: convention, noise: noise, seed: seed + 3)
+        return syntheticRows(
+            k1, model: .alpha, parameters: Self.truths["K=1"]!, convention: convention, noise: noise, seed: seed + 2)
+            + syntheticRows(
+                rest, model: .alpha, parameters: Self.truths["K>1"]!, convention: convention, noise: noise,
+                seed: seed + 3)
     }
 
     @Test(arguments: [FitLoss.absolute, .relative])
@@ -39,7 +43,9 @@ import Testing
                 let intervals = try #require(fit.diagnostics?.confidence95)
                 for (j, name) in FitModel.alpha.parameterNames.enumerated() {
                     let ci = intervals[name]!
-                    #expect(ci[0] <= truth[j] && truth[j] <= ci[1], "seed \(seed) \(fit.group) \(name): \(truth[j]) outside \(ci)")
+                    #expect(
+                        ci[0] <= truth[j] && truth[j] <= ci[1],
+                        "seed \(seed) \(fit.group) \(name): \(truth[j]) outside \(ci)")
                     #expect(ci[1] - ci[0] < 0.5 * truth[j], "interval too wide to mean anything: \(ci)")
                 }
                 #expect(fit.diagnostics!.warnings.isEmpty, "\(fit.diagnostics!.warnings)")
@@ -62,12 +68,17 @@ import Testing
     @Test func alphaChannelsRecoversItsParameters() throws {
         let truth = [0.01, 0.8, 0.05, 12, 30]
         let shapes = gridShapes(count: 600, seed: 9, kernels: [3])
-        let rows = syntheticRows(shapes, model: .alphaChannels, parameters: truth, convention: .asperti, noise: 0, seed: 10)
-        let report = try AlphaFitter(options: FitOptions(model: .alphaChannels, grouping: .perK, flopsConvention: .asperti))
-            .fit(dataset(rows))
+        let rows = syntheticRows(
+            shapes, model: .alphaChannels, parameters: truth, convention: .asperti, noise: 0, seed: 10)
+        let report = try AlphaFitter(
+            options: FitOptions(model: .alphaChannels, grouping: .perK, flopsConvention: .asperti)
+        )
+        .fit(dataset(rows))
         let fit = try #require(report.fits.first)
         for (j, name) in FitModel.alphaChannels.parameterNames.enumerated() {
-            #expect(abs(fit.parameters[name]! - truth[j]) <= 0.01 * truth[j], "\(name) = \(fit.parameters[name]!), truth \(truth[j])")
+            #expect(
+                abs(fit.parameters[name]! - truth[j]) <= 0.01 * truth[j],
+                "\(name) = \(fit.parameters[name]!), truth \(truth[j])")
         }
         #expect(!fit.diagnostics!.warnings.contains { $0.contains("identif") }, "\(fit.diagnostics!.warnings)")
     }
@@ -75,10 +86,14 @@ import Testing
     @Test func parameterOnABoundIsReported() throws {
         // Data from gamma = 1.5 fitted with gamma ≤ 1: the optimum sits on the bound.
         let shapes = gridShapes(count: 200, seed: 3, kernels: [1])
-        let rows = syntheticRows(shapes, model: .alpha, parameters: [0.02, 1.5, 0.04], convention: .asperti, noise: 0, seed: 4)
-        let report = try AlphaFitter(options: FitOptions(grouping: .perK, flopsConvention: .asperti,
-                                                         bounds: [[0, 2], [0, 1], [0, 2]]))
-            .fit(dataset(rows))
+        let rows = syntheticRows(
+            shapes, model: .alpha, parameters: [0.02, 1.5, 0.04], convention: .asperti, noise: 0, seed: 4)
+        let report = try AlphaFitter(
+            options: FitOptions(
+                grouping: .perK, flopsConvention: .asperti,
+                bounds: [[0, 2], [0, 1], [0, 2]])
+        )
+        .fit(dataset(rows))
         let fit = report.fits[0]
         #expect(fit.parameters["gamma"] == 1)
         #expect(fit.diagnostics!.warnings.contains { $0.hasPrefix("gamma = 1.0 is on a bound") })
@@ -87,7 +102,8 @@ import Testing
     @Test func unidentifiableDataIsSaidSo() throws {
         // Every row has the same S: beta, gamma and final cannot be told apart.
         let shapes = (1...20).map { LayerShape(h: 8, w: 8, cin: 10 * $0, cout: 30, k1: 1, k2: 1) }
-        let rows = syntheticRows(shapes, model: .alpha, parameters: [0.1, 0.9, 0.03], convention: .asperti, noise: 0.01, seed: 2)
+        let rows = syntheticRows(
+            shapes, model: .alpha, parameters: [0.1, 0.9, 0.03], convention: .asperti, noise: 0.01, seed: 2)
         let report = try AlphaFitter(options: FitOptions(grouping: .perK, flopsConvention: .asperti)).fit(dataset(rows))
         let warnings = report.fits[0].diagnostics!.warnings
         #expect(warnings.contains { $0.contains("singular") || $0.contains("identif") }, "\(warnings)")
@@ -96,7 +112,8 @@ import Testing
     @Test func seededStartsAreReproducible() throws {
         let data = dataset(rows(noise: 0.01, convention: .asperti, seed: 31))
         let options = FitOptions(flopsConvention: .asperti, starts: 4, seed: 99)
-        let a = try AlphaFitter(options: options).fit(data), b = try AlphaFitter(options: options).fit(data)
+        let a = try AlphaFitter(options: options).fit(data)
+        let b = try AlphaFitter(options: options).fit(data)
         #expect(a == b)
         #expect(a.fits[0].diagnostics!.startsTried == 5)
     }
@@ -108,11 +125,13 @@ import Testing
     static let scipySSE = ["K=1": 6.393129619196287, "K>1": 148.42123784492043]
 
     @Test func noWorseThanCurveFit() throws {
-        let data = try FitDataset.load(paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
+        let data = try FitDataset.load(
+            paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
         #expect(data.rows.count == 590)
         let report = try AlphaFitter(options: FitOptions(flopsConvention: .asperti)).fit(data)
         for fit in report.fits {
-            let sse = fit.diagnostics!.sse, reference = Self.scipySSE[fit.group]!
+            let sse = fit.diagnostics!.sse
+            let reference = Self.scipySSE[fit.group]!
             #expect(sse <= reference * (1 + 1e-6), "\(fit.group): SSE \(sse), SciPy \(reference)")
         }
         #expect(report.fits.map(\.n) == [172, 418])
@@ -134,7 +153,9 @@ import Testing
             let f = line.split(separator: ",").map(String.init)
             if f[0] == "increasing_batch" { continue }
             let (h, w, cin, cout, k1, k2) = (Int(f[2])!, Int(f[3])!, Int(f[4])!, Int(f[5])!, Int(f[6])!, Int(f[7])!)
-            let k = k1 * k2, s = h * w, c = cin * cout
+            let k = k1 * k2
+            let s = h * w
+            let c = cin * cout
             let flopsM = Double(c * k * s) / 1e6
             let sk = log(Double(k)) + 1
             let (beta, gamma, final) = k == 1 ? (0.02, 0.99, 0.0375) : (0.001, 0.56, 0.0375)
@@ -151,7 +172,8 @@ import Testing
     /// The class-reduced problem the solver minimises equals the per-row sum of squares.
     @Test(arguments: FitModel.allCases, FitLoss.allCases)
     func reducedObjectiveEqualsPerRowSum(model: FitModel, loss: FitLoss) throws {
-        let data = try FitDataset.load(paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
+        let data = try FitDataset.load(
+            paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
         let rows = data.rows.filter { $0.shape.kernelArea > 1 }
         let fitter = AlphaFitter(options: FitOptions(model: model, loss: loss, flopsConvention: .asperti))
         let classes = fitter.classes(rows)
@@ -175,7 +197,8 @@ import Testing
 
     /// SciPy curve_fit with sigma = measured (the relative loss), measured with SciPy 1.17.1.
     @Test func relativeLossNoWorseThanCurveFit() throws {
-        let data = try FitDataset.load(paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
+        let data = try FitDataset.load(
+            paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
         let report = try AlphaFitter(options: FitOptions(loss: .relative, flopsConvention: .asperti)).fit(data)
         let scipy = ["K=1": 71.07573484211875, "K>1": 16.072991044405840]
         for fit in report.fits {

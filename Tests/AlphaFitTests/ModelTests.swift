@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import Testing
+
 @testable import AlphaFit
 
 @Suite struct ModelTests {
@@ -29,8 +30,10 @@ import Testing
 
     /// The analytic Jacobian matches central differences for both models, anywhere in the box.
     @Test func gradientMatchesFiniteDifferences() async {
-        await propertyCheck(count: 200, input: Gen.double(in: 0.001...1.9), Gen.double(in: 0.05...1.9),
-                            Gen.double(in: 0.01...1.9), Gen.int(in: 1...7), Gen.int(in: 1...300)) { beta, gamma, eta, k, s in
+        await propertyCheck(
+            count: 200, input: Gen.double(in: 0.001...1.9), Gen.double(in: 0.05...1.9),
+            Gen.double(in: 0.01...1.9), Gen.int(in: 1...7), Gen.int(in: 1...300)
+        ) { beta, gamma, eta, k, s in
             let point = ModelPoint(shape: LayerShape(h: s, w: 3, cin: 17, cout: 29, k1: k, k2: 1), convention: .asperti)
             for model in FitModel.allCases {
                 let p = Array([beta, gamma, 0.7, 300 * eta, 40 * eta].prefix(model.parameterCount))
@@ -39,10 +42,13 @@ import Testing
                 #expect(t == model.predict(point, p))
                 for j in 0..<p.count {
                     let h = 1e-6 * max(abs(p[j]), 1e-3)
-                    var up = p, down = p
-                    up[j] += h; down[j] -= h
+                    var up = p
+                    var down = p
+                    up[j] += h
+                    down[j] -= h
                     let numeric = (model.predict(point, up) - model.predict(point, down)) / (2 * h)
-                    #expect(abs(numeric - gradient[j]) <= 1e-6 * max(abs(gradient[j]), abs(t)), "\(model) parameter \(j)")
+                    #expect(
+                        abs(numeric - gradient[j]) <= 1e-6 * max(abs(gradient[j]), abs(t)), "\(model) parameter \(j)")
                 }
             }
         }
@@ -50,7 +56,9 @@ import Testing
 
     @Test func studentQuantiles() {
         // Reference values of t(0.975, ν) (R: qt(0.975, ν)).
-        let reference: [(Int, Double)] = [(1, 12.7062047), (5, 2.5705818), (10, 2.2281389), (30, 2.0422725), (100, 1.9839715)]
+        let reference: [(Int, Double)] = [
+            (1, 12.7062047), (5, 2.5705818), (10, 2.2281389), (30, 2.0422725), (100, 1.9839715),
+        ]
         for (nu, t) in reference { #expect(abs(studentT975(degreesOfFreedom: nu) - t) < 2e-3 * t, "ν = \(nu)") }
         #expect(abs(studentT975(degreesOfFreedom: 30) - 2.0422725) < 1e-4)
     }

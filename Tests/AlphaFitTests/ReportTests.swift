@@ -1,10 +1,12 @@
 import Foundation
 import Testing
+
 @testable import AlphaFit
 
 @Suite struct ReportTests {
     func fitted() throws -> (FitDataset, FitReport) {
-        let data = try FitDataset.load(paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
+        let data = try FitDataset.load(
+            paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
         return (data, try AlphaFitter(options: FitOptions(flopsConvention: .asperti, starts: 4)).fit(data))
     }
 
@@ -16,7 +18,8 @@ import Testing
     }
 
     @Test func handWrittenFitMissingAParameterIsRejected() throws {
-        let path = try writeTemporary("""
+        let path = try writeTemporary(
+            """
             {"model": "alpha", "grouping": "k1-rest", "flopsConvention": "asperti",
              "fits": [{"group": "K=1", "parameters": {"beta": 0.02, "final": 0.0375}}]}
             """, name: "fit.json")
@@ -34,7 +37,8 @@ import Testing
         // Recompute one series by hand.
         let first = errors[0]
         let members = predictions.filter { [$0.row.carried["plot"]!, $0.row.carried["line"]!] == first.key }
-        let rmse = (members.map { pow($0.predictedMs - $0.row.timeMs, 2) }.reduce(0, +) / Double(members.count)).squareRoot()
+        let rmse = (members.map { pow($0.predictedMs - $0.row.timeMs, 2) }.reduce(0, +) / Double(members.count))
+            .squareRoot()
         let range = members.map(\.row.timeMs).max()! - members.map(\.row.timeMs).min()!
         #expect(first.n == members.count)
         #expect(abs(first.rmseMs - rmse) <= 1e-12 * rmse)
@@ -50,8 +54,9 @@ import Testing
     }
 
     @Test func unknownGroupCannotBePredicted() throws {
-        let report = FitReport(model: .alpha, grouping: .perK, flopsConvention: .standard,
-                               fits: [GroupFit(group: "K=9", parameters: ["beta": 0.01, "gamma": 0.8, "final": 1e-8])])
+        let report = FitReport(
+            model: .alpha, grouping: .perK, flopsConvention: .standard,
+            fits: [GroupFit(group: "K=9", parameters: ["beta": 0.01, "gamma": 0.8, "final": 1e-8])])
         #expect(throws: FitInputError.self) { try report.predict(h: 8, w: 8, cin: 8, cout: 8, k1: 1, k2: 1) }
         #expect(try report.predict(h: 8, w: 8, cin: 8, cout: 8, k1: 3, k2: 3) > 0)
     }
@@ -59,8 +64,9 @@ import Testing
     @Test func crossValidationComparesModelsOnTheSameFolds() throws {
         // Data with a real channel overhead: alpha-channels must generalise better than alpha.
         let shapes = gridShapes(count: 300, seed: 4, kernels: [1]) + gridShapes(count: 300, seed: 5, kernels: [3, 5])
-        let rows = syntheticRows(shapes, model: .alphaChannels, parameters: [0.01, 0.9, 0.05, 40, 60],
-                                 convention: .asperti, noise: 0.01, seed: 6)
+        let rows = syntheticRows(
+            shapes, model: .alphaChannels, parameters: [0.01, 0.9, 0.05, 40, 60],
+            convention: .asperti, noise: 0.01, seed: 6)
         let cv = try AlphaFitter(options: FitOptions(loss: .relative, flopsConvention: .asperti, starts: 2))
             .crossValidate(dataset(rows), folds: 5)
         #expect(cv.results.map(\.model) == [.alpha, .alphaChannels])

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import AlphaFit
 
 /// The original study's published measurements, shipped in the repository at data/asperti2021.
@@ -26,29 +27,38 @@ func writeTemporary(_ text: String, name: String = "data.csv") throws -> String 
 func gridShapes(count: Int, seed: UInt64, kernels: [Int]) -> [LayerShape] {
     var generator = SeededGenerator(seed: seed)
     let sizes = [1, 2, 4, 8, 16, 32, 64, 96, 128, 256]
-    let channels = Array(stride(from: 10, through: 90, by: 10)) + Array(stride(from: 100, through: 1100, by: 50)) + [1600, 3200]
+    let channels =
+        Array(stride(from: 10, through: 90, by: 10)) + Array(stride(from: 100, through: 1100, by: 50)) + [1600, 3200]
     return (0..<count).map { _ in
         let k = kernels.randomElement(using: &generator)!
-        return LayerShape(h: sizes.randomElement(using: &generator)!, w: sizes.randomElement(using: &generator)!,
-                          cin: channels.randomElement(using: &generator)!, cout: channels.randomElement(using: &generator)!,
-                          k1: k, k2: k)
+        return LayerShape(
+            h: sizes.randomElement(using: &generator)!, w: sizes.randomElement(using: &generator)!,
+            cin: channels.randomElement(using: &generator)!, cout: channels.randomElement(using: &generator)!,
+            k1: k, k2: k)
     }
 }
 
 /// Rows timed by `model` with `parameters` under `convention`, times multiplied by (1 + noise·z),
 /// z standard normal (Box–Muller, seeded).
-func syntheticRows(_ shapes: [LayerShape], model: FitModel, parameters: [Double], convention: FlopsConvention,
-                   noise: Double, seed: UInt64) -> [FitRow] {
+func syntheticRows(
+    _ shapes: [LayerShape], model: FitModel, parameters: [Double], convention: FlopsConvention,
+    noise: Double, seed: UInt64
+) -> [FitRow] {
     var generator = SeededGenerator(seed: seed)
     return shapes.enumerated().map { i, shape in
         let exact = model.predict(ModelPoint(shape: shape, convention: convention), parameters)
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &generator), u2 = Double.random(in: 0..<1, using: &generator)
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &generator)
+        let u2 = Double.random(in: 0..<1, using: &generator)
         let z = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
         return FitRow(shape: shape, timeMs: exact * (1 + noise * z), input: 0, row: i + 2)
     }
 }
 
 func dataset(_ rows: [FitRow]) -> FitDataset {
-    FitDataset(inputs: [FitInput(path: "synthetic", file: "synthetic", kind: "csv", sha256: "", rowsUsed: rows.count, rowsExcluded: 0)],
-               rows: rows, carriedColumns: [])
+    FitDataset(
+        inputs: [
+            FitInput(
+                path: "synthetic", file: "synthetic", kind: "csv", sha256: "", rowsUsed: rows.count, rowsExcluded: 0)
+        ],
+        rows: rows, carriedColumns: [])
 }

@@ -41,12 +41,14 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
 }()
 
 @Suite struct AlgorithmsAgainstReference {
-    @Test("im2col-gemm on 40 seeded random shapes, planned and random tilings",
-          arguments: seededShapes.indices)
+    @Test(
+        "im2col-gemm on 40 seeded random shapes, planned and random tilings",
+        arguments: seededShapes.indices)
     func im2colGemmOnSeededShapes(index: Int) throws {
         let (shape, tiling) = seededShapes[index]
         for candidate in [nil, tiling] {
-            let result = try errorAgainstReference(shape, algorithm: .im2colGemm, tiling: candidate, seed: UInt64(index))
+            let result = try errorAgainstReference(
+                shape, algorithm: .im2colGemm, tiling: candidate, seed: UInt64(index))
             #expect(result.error <= result.tolerance, "\(shape) tiling \(String(describing: candidate))")
         }
     }
@@ -63,31 +65,51 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         }
     }
 
-    @Test("the reference agrees with a convolution over an explicitly zero-padded input",
-          arguments: [(2, 5, 4, 3, 2, 4, 3), (1, 3, 6, 2, 3, 6, 1), (1, 1, 1, 2, 2, 5, 5)])
+    @Test(
+        "the reference agrees with a convolution over an explicitly zero-padded input",
+        arguments: [(2, 5, 4, 3, 2, 4, 3), (1, 3, 6, 2, 3, 6, 1), (1, 1, 1, 2, 2, 5, 5)])
     func referenceMatchesPaddedConvolution(dims: (Int, Int, Int, Int, Int, Int, Int)) throws {
         let (batch, h, w, cin, cout, k1, k2) = dims
-        let shape = ConvShape(batch: batch, height: h, width: w, inputChannels: cin, outputChannels: cout,
-                              kernelHeight: k1, kernelWidth: k2)
+        let shape = ConvShape(
+            batch: batch, height: h, width: w, inputChannels: cin, outputChannels: cout,
+            kernelHeight: k1, kernelWidth: k2)
         let conv = try Conv2D(shape: shape, algorithm: .reference)
         conv.fillRandom(seed: 5)
         conv.run()
         // Pad explicitly: (K-1)/2 zeros before, K/2 after, then slide without bounds checks.
-        let ph = h + k1 - 1, pw = w + k2 - 1
+        let ph = h + k1 - 1
+        let pw = w + k2 - 1
         var padded = [Double](repeating: 0, count: batch * cin * ph * pw)
-        for n in 0..<batch { for c in 0..<cin { for y in 0..<h { for x in 0..<w {
-            padded[((n * cin + c) * ph + y + (k1 - 1) / 2) * pw + x + (k2 - 1) / 2] =
-                Double(conv.input[((n * cin + c) * h + y) * w + x])
-        } } } }
-        for n in 0..<batch { for co in 0..<cout { for y in 0..<h { for x in 0..<w {
-            var sum = 0.0
-            for c in 0..<cin { for i in 0..<k1 { for j in 0..<k2 {
-                sum += padded[((n * cin + c) * ph + y + i) * pw + x + j]
-                    * Double(conv.weights[((co * cin + c) * k1 + i) * k2 + j])
-            } } }
-            let got = conv.output[((n * cout + co) * h + y) * w + x]
-            #expect(abs(Double(got) - sum) <= 1e-6 * max(1, abs(sum)))
-        } } } }
+        for n in 0..<batch {
+            for c in 0..<cin {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        padded[((n * cin + c) * ph + y + (k1 - 1) / 2) * pw + x + (k2 - 1) / 2] =
+                            Double(conv.input[((n * cin + c) * h + y) * w + x])
+                    }
+                }
+            }
+        }
+        for n in 0..<batch {
+            for co in 0..<cout {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        var sum = 0.0
+                        for c in 0..<cin {
+                            for i in 0..<k1 {
+                                for j in 0..<k2 {
+                                    sum +=
+                                        padded[((n * cin + c) * ph + y + i) * pw + x + j]
+                                        * Double(conv.weights[((co * cin + c) * k1 + i) * k2 + j])
+                                }
+                            }
+                        }
+                        let got = conv.output[((n * cout + co) * h + y) * w + x]
+                        #expect(abs(Double(got) - sum) <= 1e-6 * max(1, abs(sum)))
+                    }
+                }
+            }
+        }
     }
 
     // Unseeded: new shapes on every run; a failure reports the seed that reproduces it.
@@ -126,8 +148,9 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         }
     }
 
-    @Test("even kernels pad (K-1)/2 before and K/2 after, as PyTorch padding='same'",
-          arguments: ConvAlgorithm.allCases)
+    @Test(
+        "even kernels pad (K-1)/2 before and K/2 after, as PyTorch padding='same'",
+        arguments: ConvAlgorithm.allCases)
     func evenKernelMatchesHandComputedValues(algorithm: ConvAlgorithm) throws {
         let shape = ConvShape(height: 2, width: 2, inputChannels: 1, outputChannels: 1, kernel: 2)
         guard algorithm.supports(shape) else { return }
@@ -159,19 +182,23 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         ConvShape(batch: 1, height: 5, width: 3, inputChannels: 3, outputChannels: 2, kernel: 7),
     ]
 
-    @Test("forced tiling: several tile sizes, 1 row included, every orientation",
-          arguments: tiledShapes, GemmOrientation.allCases)
+    @Test(
+        "forced tiling: several tile sizes, 1 row included, every orientation",
+        arguments: tiledShapes, GemmOrientation.allCases)
     func forcedTiling(shape: ConvShape, orientation: GemmOrientation) throws {
-        for (rows, channels) in [(1, 1), (1, shape.inputChannels), (2, 3), (4, 2), (shape.height, 1),
-                                 (shape.height, shape.inputChannels)] {
+        for (rows, channels) in [
+            (1, 1), (1, shape.inputChannels), (2, 3), (4, 2), (shape.height, 1),
+            (shape.height, shape.inputChannels),
+        ] {
             let tiling = ConvTiling(rowsPerTile: rows, channelsPerChunk: channels, orientation: orientation)
             let result = try errorAgainstReference(shape, algorithm: .im2colGemm, tiling: tiling)
             #expect(result.error <= result.tolerance, "\(shape) rows \(rows) channels \(channels)")
         }
     }
 
-    @Test("a tiny workspace limit tiles down to one row of one channel and stays correct",
-          arguments: tiledShapes)
+    @Test(
+        "a tiny workspace limit tiles down to one row of one channel and stays correct",
+        arguments: tiledShapes)
     func tinyWorkspaceLimit(shape: ConvShape) throws {
         let conv = try Conv2D(shape: shape, algorithm: .im2colGemm, workspaceLimit: 4)
         #expect(conv.tiling.rowsPerTile == 1 && conv.tiling.channelsPerChunk == 1)
@@ -201,11 +228,13 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         conv.fillRandom(seed: 3)
         conv.run()
         let reader = UnsafeBufferPointer(reference.output)
-        #expect(Verification.relativeError(UnsafeBufferPointer(conv.output), reference: reader)
-            <= Verification.tolerance(for: shape))
+        #expect(
+            Verification.relativeError(UnsafeBufferPointer(conv.output), reference: reader)
+                <= Verification.tolerance(for: shape))
         conv.output[37] += 0.5  // one element of 2048, each of magnitude about 2.8
-        #expect(Verification.relativeError(UnsafeBufferPointer(conv.output), reference: reader)
-            > Verification.tolerance(for: shape))
+        #expect(
+            Verification.relativeError(UnsafeBufferPointer(conv.output), reference: reader)
+                > Verification.tolerance(for: shape))
     }
 }
 
@@ -234,7 +263,9 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         let shape = ConvShape(height: 256, width: 256, inputChannels: 64, outputChannels: 1, kernel: 14)
         let plan = Conv2D.plan(shape: shape, algorithm: .auto)
         #expect(plan.workspaceElements * 4 <= Conv2D.defaultWorkspaceLimit)
-        #expect(plan.rowsPerTile < shape.height || ConvTiling.planned(for: shape, workspaceLimit: Conv2D.defaultWorkspaceLimit).channelsPerChunk < 64)
+        #expect(
+            plan.rowsPerTile < shape.height
+                || ConvTiling.planned(for: shape, workspaceLimit: Conv2D.defaultWorkspaceLimit).channelsPerChunk < 64)
     }
 
     @Test func autoResolution() {
@@ -251,8 +282,9 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
 
 @Suite struct AccountingFormulas {
     @Test func knownShape() {
-        let shape = ConvShape(batch: 2, height: 3, width: 5, inputChannels: 4, outputChannels: 6,
-                              kernelHeight: 3, kernelWidth: 2)
+        let shape = ConvShape(
+            batch: 2, height: 3, width: 5, inputChannels: 4, outputChannels: 6,
+            kernelHeight: 3, kernelWidth: 2)
         let a = Accounting(shape: shape, workspaceBytes: 100)
         #expect(a.flops == 8640)  // 2·3·2·4·6·3·5·2
         #expect(a.macs == 4320)
@@ -319,7 +351,8 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         #expect(throws: Conv2DError.invalidShape(.tooLarge(field: "height", value: 1 << 21, limit: 1 << 20))) {
             try Conv2D(shape: huge)
         }
-        let overflowing = ConvShape(height: 1 << 20, width: 1 << 20, inputChannels: 1 << 20, outputChannels: 1, kernel: 1)
+        let overflowing = ConvShape(
+            height: 1 << 20, width: 1 << 20, inputChannels: 1 << 20, outputChannels: 1, kernel: 1)
         #expect(throws: Conv2DError.invalidShape(.overflow)) { try Conv2D(shape: overflowing) }
     }
 

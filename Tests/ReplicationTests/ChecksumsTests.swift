@@ -12,8 +12,9 @@ private func temporaryPackage() throws -> URL {
 }
 
 @Test func sumsMatchTheKnownSHA256OfABCAndVerifyClean() throws {
-    #expect(Checksums.sha256(of: Data("abc".utf8))
-        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(
+        Checksums.sha256(of: Data("abc".utf8))
+            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     let dir = try temporaryPackage()
     defer { try? FileManager.default.removeItem(at: dir) }
     let sums = try Checksums.write(directory: dir)

@@ -1,8 +1,8 @@
 import Foundation
+import Sweeps
 import Testing
 
 @testable import Replication
-import Sweeps
 
 /// The repository root, found from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath)
@@ -20,13 +20,18 @@ private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops
         try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
     }
     // Experiment B: 2 series x 5 kernels, one row not measured; experiment E: 1 series x 4 points.
-    var b = [header], e = [header], regression = [header], predictions = ["config_id,predicted_ms"]
+    var b = [header]
+    var e = [header]
+    var regression = [header]
+    var predictions = ["config_id,predicted_ms"]
     for cin in [50, 100] {
         for k in 1...5 {
             let h = Int((300.0 / Double(k)).rounded())
             let flops = 2 * k * k * cin * cin * h * h
             let status = (cin == 100 && k == 5) ? "dropped: max_gflop" : "ok"
-            b.append("B/\(cin)/\(k),B,Cin=\(cin),\(h),\(h),\(cin),\(cin),\(k),\(k),1,\(flops),\(Double(flops) / 4e7),\(status)")
+            b.append(
+                "B/\(cin)/\(k),B,Cin=\(cin),\(h),\(h),\(cin),\(cin),\(k),\(k),1,\(flops),\(Double(flops) / 4e7),\(status)"
+            )
             predictions.append("B/\(cin)/\(k),\(Double(flops) / 5e7)")
         }
     }
@@ -39,16 +44,27 @@ private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops
         regression.append("R\(i),regression,sample,8,8,10,10,\(k),\(k),1,1e6,\(Double(i + 1)),ok")
         predictions.append("R\(i),\(Double(i + 1) * 1.1)")
     }
-    try (b.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("data/exp-b.csv"), atomically: true, encoding: .utf8)
-    try (e.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("data/exp-e.csv"), atomically: true, encoding: .utf8)
-    try (regression.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("data/regression.csv"), atomically: true, encoding: .utf8)
-    try (predictions.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("fit/predictions.csv"), atomically: true, encoding: .utf8)
+    try (b.joined(separator: "\n") + "\n").write(
+        to: dir.appendingPathComponent("data/exp-b.csv"), atomically: true, encoding: .utf8)
+    try (e.joined(separator: "\n") + "\n").write(
+        to: dir.appendingPathComponent("data/exp-e.csv"), atomically: true, encoding: .utf8)
+    try (regression.joined(separator: "\n") + "\n").write(
+        to: dir.appendingPathComponent("data/regression.csv"), atomically: true, encoding: .utf8)
+    try (predictions.joined(separator: "\n") + "\n").write(
+        to: dir.appendingPathComponent("fit/predictions.csv"), atomically: true, encoding: .utf8)
 
     try FigureScript.draw(package: dir, shippedFiles: sourceTree)
 
-    struct Source: Decodable { var path: String; var sha256: String; var rows_used: Int }
+    struct Source: Decodable {
+        var path: String
+        var sha256: String
+        var rows_used: Int
+    }
     struct Entry: Decodable {
-        var experiment: String; var files: [String]; var measured_points: Int; var predicted_points: Int
+        var experiment: String
+        var files: [String]
+        var measured_points: Int
+        var predicted_points: Int
         var sources: [Source]
     }
     let index = try JSONDecoder().decode(
@@ -63,7 +79,8 @@ private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops
         #expect(entry.measured_points == expectedPoints[entry.experiment])
         #expect(entry.predicted_points == expectedPoints[entry.experiment])
         for source in entry.sources {
-            #expect(try Checksums.sha256(of: dir.appendingPathComponent(source.path)) == source.sha256,
+            #expect(
+                try Checksums.sha256(of: dir.appendingPathComponent(source.path)) == source.sha256,
                 "\(entry.experiment) names \(source.path) with a hash that is not the file's")
         }
         #expect(entry.sources.first?.path.hasPrefix("data/") == true)

@@ -72,8 +72,10 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(statement.data.map(\.configurations) == [48, 8])
     #expect(Set(statement.parameters.keys) == ["K=1", "K>1"])
     #expect(Set(statement.errors.map(\.experiment)) == ["regression", "B"])
-    for file in ["README.md", "manifest.json", "topology.xml", "fit/alpha.json", "fit/predictions.csv",
-                 "fit/errors.csv", "figures/exp-b.png", "figures/exp-b.svg", "figures/index.json", "SHA256SUMS"] {
+    for file in [
+        "README.md", "manifest.json", "topology.xml", "fit/alpha.json", "fit/predictions.csv",
+        "fit/errors.csv", "figures/exp-b.png", "figures/exp-b.svg", "figures/index.json", "SHA256SUMS",
+    ] {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
     }
     let report = try PackageVerifier.verify(directory: out.path)
@@ -110,7 +112,8 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     let other = dir.appendingPathComponent("other")
     try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
     let foreign = PackageStatement(
-        profile: "quick", machineLabel: "some-other-cpu-64pu", rebuildCommand: "", data: [], parameters: [:], errors: [])
+        profile: "quick", machineLabel: "some-other-cpu-64pu", rebuildCommand: "", data: [], parameters: [:], errors: []
+    )
     let foreignData = try JSONEncoder().encode(foreign)
     try foreignData.write(to: other.appendingPathComponent("package.json"))
     #expect(throws: PackageError.self) { try builder(run, other).build() }

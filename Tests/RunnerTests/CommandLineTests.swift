@@ -32,7 +32,9 @@ private struct Outcome {
     var standardOutput = ""
 }
 
-private func launch(_ arguments: [String], output: Any = FileHandle.nullDevice, in directory: String? = nil) throws -> (Process, Pipe) {
+private func launch(_ arguments: [String], output: Any = FileHandle.nullDevice, in directory: String? = nil) throws -> (
+    Process, Pipe
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
     process.arguments = arguments

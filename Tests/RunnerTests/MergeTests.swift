@@ -29,7 +29,9 @@ import Testing
 
         // Refusals: an existing output, the same shard twice, a run with other settings.
         #expect(throws: RunError.self) { try RunMerger.merge(directories: shards, into: merged) }
-        #expect(throws: RunError.self) { try RunMerger.merge(directories: [shards[0], shards[0]], into: directory + "/twice") }
+        #expect(throws: RunError.self) {
+            try RunMerger.merge(directories: [shards[0], shards[0]], into: directory + "/twice")
+        }
         var other = quickOptions()
         other.seed = 5
         other.shard = try Shard(index: 1, count: 2)

@@ -37,18 +37,23 @@ import Testing
         #expect(a != ConfigurationOrder.shuffled(items, seed: 2))
         #expect(a != items && a.sorted() == items)
         // Fixed across processes and toolchains: the first elements for seed 1 never change.
-        #expect(Array(ConfigurationOrder.shuffled(Array(0..<10), seed: 1)) == ConfigurationOrder.shuffled(Array(0..<10), seed: 1))
+        #expect(
+            Array(ConfigurationOrder.shuffled(Array(0..<10), seed: 1))
+                == ConfigurationOrder.shuffled(Array(0..<10), seed: 1))
     }
 
     @Test func rowsRoundTripThroughCSV() throws {
         let configuration = SweepConfiguration(
             id: "x-1", experiment: "E", series: "a, \"b\"\nc",
-            shape: ConvShape(batch: 2, height: 3, width: 4, inputChannels: 5, outputChannels: 6, kernelHeight: 3, kernelWidth: 1))
+            shape: ConvShape(
+                batch: 2, height: 3, width: 4, inputChannels: 5, outputChannels: 6, kernelHeight: 3, kernelWidth: 1))
         var row = MeasurementRow(configuration: configuration, algorithm: "im2col-gemm", threads: 1, status: "ok")
         row.record(
-            Samples(times: [0.001, 0.002, 0.003], lowering: [0.0001, 0.0002, 0.0003], gemm: [0.0009, 0.0018, 0.0027],
-                    warmUpRuns: 2, stopReason: .maxRuns))
-        let dropped = MeasurementRow(configuration: configuration, algorithm: "im2col-gemm", threads: 1, status: "dropped: limit, 2")
+            Samples(
+                times: [0.001, 0.002, 0.003], lowering: [0.0001, 0.0002, 0.0003], gemm: [0.0009, 0.0018, 0.0027],
+                warmUpRuns: 2, stopReason: .maxRuns))
+        let dropped = MeasurementRow(
+            configuration: configuration, algorithm: "im2col-gemm", threads: 1, status: "dropped: limit, 2")
         let text = MeasurementsFile.header + row.csvLine + dropped.csvLine
         let rows = try MeasurementsFile.parse(text)
         #expect(rows.count == 2)
@@ -59,16 +64,18 @@ import Testing
         #expect(rows[0].flops == 2 * 3 * 1 * 5 * 6 * 3 * 4 * 2)
         #expect(rows[0].stopReason == "max-runs")
         #expect(rows[1].status == "dropped: limit, 2" && rows[1].medianMs == nil)
-        #expect(MeasurementRow.columns.prefix(14) == [
-            "config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "algorithm",
-            "threads", "flops", "runs",
-        ])
+        #expect(
+            MeasurementRow.columns.prefix(14) == [
+                "config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "algorithm",
+                "threads", "flops", "runs",
+            ])
         #expect(throws: RunError.self) { _ = try MeasurementsFile.parse("config_id,status\nx,ok\n") }
     }
 
     @Test func verificationAcceptsTheKernelsAndCatchesAWrongOutput() throws {
         for kernel in [1, 3, 5] {
-            let conv = try Conv2D(shape: ConvShape(height: 9, width: 7, inputChannels: 6, outputChannels: 5, kernel: kernel))
+            let conv = try Conv2D(
+                shape: ConvShape(height: 9, width: 7, inputChannels: 6, outputChannels: 5, kernel: kernel))
             conv.fillRandom(seed: 3)
             conv.run()
             #expect(Verification.check(conv, seed: 1).passed)

@@ -32,7 +32,8 @@ import Testing
         let clean = try #require(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source))
         #expect(clean.count == 40)
         // A run writing into results/ leaves the tree clean.
-        try "config_id\nrow\n".write(toFile: repo + "/results/m/run/measurements.csv", atomically: true, encoding: .utf8)
+        try "config_id\nrow\n".write(
+            toFile: repo + "/results/m/run/measurements.csv", atomically: true, encoding: .utf8)
         #expect(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source) == clean)
         // A changed source file makes it dirty.
         try "// b".write(toFile: source, atomically: true, encoding: .utf8)
@@ -95,7 +96,8 @@ import Testing
         let sweep = try smallSweep(in: directory)
         let out = directory + "/run"
         _ = try RunDriver.run(
-            sweepPaths: [sweep.path], configurations: sweep.configurations, options: quickOptions(), outputDirectory: out)
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: quickOptions(),
+            outputDirectory: out)
         // Simulate a kill: drop the last two rows, then leave half of one row without its newline.
         let run = RunDirectory(path: out)
         let text = try String(contentsOfFile: run.measurementsPath, encoding: .utf8)
@@ -124,7 +126,8 @@ import Testing
         let sweep = try smallSweep(in: directory)
         let out = directory + "/run"
         _ = try RunDriver.run(
-            sweepPaths: [sweep.path], configurations: sweep.configurations, options: quickOptions(), outputDirectory: out)
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: quickOptions(),
+            outputDirectory: out)
         let run = RunDirectory(path: out)
         let before = [run.manifestPath, run.measurementsPath, run.topologyPath].map(fileBytes)
         var other = quickOptions()
@@ -203,7 +206,8 @@ import Testing
         var options = quickOptions()
         options.order = .given
         let out = directory + "/run"
-        _ = try RunDriver.run(sweepPaths: [path], configurations: configurations, options: options, outputDirectory: out)
+        _ = try RunDriver.run(
+            sweepPaths: [path], configurations: configurations, options: options, outputDirectory: out)
         let rows = try MeasurementsFile.read(path: RunDirectory(path: out).measurementsPath)
         #expect(rows.map(\.configID) == ["huge", "invalid", "fine"])
         if let available = availableMemoryBytes(), available < 40 << 30 {

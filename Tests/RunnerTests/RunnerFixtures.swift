@@ -33,7 +33,8 @@ func smallSweep(in directory: String) throws -> (path: String, configurations: [
     configurations.append(
         SweepConfiguration(
             id: "small-batch2", experiment: "small", series: "batch",
-            shape: ConvShape(batch: 2, height: 5, width: 7, inputChannels: 3, outputChannels: 5, kernelHeight: 3, kernelWidth: 2)))
+            shape: ConvShape(
+                batch: 2, height: 5, width: 7, inputChannels: 3, outputChannels: 5, kernelHeight: 3, kernelWidth: 2)))
     configurations.append(
         SweepConfiguration(
             id: "small-dropped", experiment: "small", series: "K=3, H=W=8",

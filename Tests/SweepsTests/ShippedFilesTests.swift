@@ -37,7 +37,8 @@ import Testing
         #expect(fromExecutable.figureScript == clone + "/scripts/plot_figures.py")
         // … and from the source tree it was compiled in, with the executable copied elsewhere.
         let fromSource = try ShippedFiles.locate(
-            environment: [:], executable: "/nowhere/bin/convsweep", sourceFile: clone + "/Sources/Sweeps/ShippedFiles.swift")
+            environment: [:], executable: "/nowhere/bin/convsweep",
+            sourceFile: clone + "/Sources/Sweeps/ShippedFiles.swift")
         #expect(fromSource.sweepsDirectory == clone + "/sweeps")
     }
 
@@ -58,7 +59,8 @@ import Testing
     @Test func aNamedDirectoryWithoutSweepsIsRefusedByName() throws {
         let prefix = try installedPrefix()
         #expect {
-            try ShippedFiles.locate(sweepsDirectory: prefix + "/bin", environment: [:], executable: prefix + "/bin/convsweep")
+            try ShippedFiles.locate(
+                sweepsDirectory: prefix + "/bin", environment: [:], executable: prefix + "/bin/convsweep")
         } throws: { error in
             let text = "\(error)"
             return text.contains(prefix + "/bin") && text.contains("--sweeps-dir") && text.contains("holds no sweeps")
@@ -69,7 +71,8 @@ import Testing
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("shipped-\(UUID().uuidString)").path
         #expect {
             try ShippedFiles.locate(
-                environment: [:], executable: empty + "/bin/convsweep", sourceFile: empty + "/src/Sources/Sweeps/F.swift")
+                environment: [:], executable: empty + "/bin/convsweep",
+                sourceFile: empty + "/src/Sources/Sweeps/F.swift")
         } throws: { error in
             let text = "\(error)"
             return text.contains("--sweeps-dir") && text.contains(ShippedFiles.sweepsEnvironmentVariable)
@@ -79,7 +82,8 @@ import Testing
 
     @Test func anInstallStampNamesTheCommit() throws {
         let prefix = try installedPrefix()
-        try "0123abc\n".write(toFile: prefix + "/share/convsweep/\(BuildInfo.commitStampName)", atomically: true, encoding: .utf8)
+        try "0123abc\n".write(
+            toFile: prefix + "/share/convsweep/\(BuildInfo.commitStampName)", atomically: true, encoding: .utf8)
         #expect(BuildInfo.gitCommit(executable: prefix + "/bin/convsweep", sourceFile: "/nowhere/F.swift") == "0123abc")
         #expect(BuildInfo.gitCommit(executable: "/nowhere/bin/convsweep", sourceFile: "/nowhere/F.swift") == nil)
     }

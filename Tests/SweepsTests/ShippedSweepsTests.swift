@@ -51,7 +51,8 @@ private func expectedB(kernels: [Int]) -> [Point] {
 }
 private func expectedC(kernels: [Int]) -> [Point] {
     [4500, 3000, 2100, 1500].flatMap { r in
-        kernels.map { k in Point("R=\(r)", h: 10, w: 10, cin: roundedQuotient(r, k), cout: roundedQuotient(r, k), k: k) }
+        kernels.map { k in Point("R=\(r)", h: 10, w: 10, cin: roundedQuotient(r, k), cout: roundedQuotient(r, k), k: k)
+        }
     }
 }
 private func expectedD(_ widths: [Int]) -> [Point] {
@@ -97,17 +98,22 @@ private let cases: [(file: String, expected: [Point])] = [
 
 /// The replication's regression grid (Section 4.1).
 private let gridSizes = [1, 2, 4, 8, 16, 32, 64, 96, 128, 256]
-private let gridChannels = Array(stride(from: 10, through: 90, by: 10)) + Array(stride(from: 100, through: 1100, by: 50)) + [1600, 3200]
+private let gridChannels =
+    Array(stride(from: 10, through: 90, by: 10)) + Array(stride(from: 100, through: 1100, by: 50)) + [1600, 3200]
 
 @Suite("Shipped sweeps")
 struct ShippedSweepsTests {
-    @Test("each experiment file expands to exactly Table 1 at its resolution, all measured", arguments: cases.map(\.file))
+    @Test(
+        "each experiment file expands to exactly Table 1 at its resolution, all measured", arguments: cases.map(\.file))
     func experimentMatchesTable(file: String) throws {
         let sweep = try shipped(file)
         let expected = cases.first { $0.file == file }!.expected
         let got = sweep.configurations.map(Point.init)
         #expect(got.count == expected.count)
-        #expect(Set(got) == Set(expected), "missing: \(Set(expected).subtracting(got).sorted { $0.description < $1.description }.prefix(5)); extra: \(Set(got).subtracting(expected).sorted { $0.description < $1.description }.prefix(5))")
+        #expect(
+            Set(got) == Set(expected),
+            "missing: \(Set(expected).subtracting(got).sorted { $0.description < $1.description }.prefix(5)); extra: \(Set(got).subtracting(expected).sorted { $0.description < $1.description }.prefix(5))"
+        )
         let letter = String(file.split(separator: "-").last!.prefix(1)).uppercased()
         #expect(sweep.name == letter)
         #expect(sweep.configurations.allSatisfy { $0.experiment == letter && $0.isMeasured })
@@ -150,9 +156,11 @@ struct ShippedSweepsTests {
         }
     }
 
-    @Test("the regression sweeps draw from the grid, in grid order, and drop exactly what their limits say", arguments: [
-        ("regression.yaml", 14_000, 10.0, 1024.0), ("quick/regression.yaml", 300, 1.0, 256.0),
-    ])
+    @Test(
+        "the regression sweeps draw from the grid, in grid order, and drop exactly what their limits say",
+        arguments: [
+            ("regression.yaml", 14_000, 10.0, 1024.0), ("quick/regression.yaml", 300, 1.0, 256.0),
+        ])
     func regression(file: String, count: Int, maxGFLOP: Double, maxMiB: Double) throws {
         let sweep = try shipped(file)
         #expect(sweep.name == "regression")
@@ -163,10 +171,14 @@ struct ShippedSweepsTests {
         let indices = sweep.sample!.indices(population: 1_433_600)
         for (index, configuration) in zip(indices, sweep.configurations) {
             var rest = index
-            let k = rest % 14 + 1; rest /= 14
-            let cout = gridChannels[rest % 32]; rest /= 32
-            let cin = gridChannels[rest % 32]; rest /= 32
-            let w = gridSizes[rest % 10]; rest /= 10
+            let k = rest % 14 + 1
+            rest /= 14
+            let cout = gridChannels[rest % 32]
+            rest /= 32
+            let cin = gridChannels[rest % 32]
+            rest /= 32
+            let w = gridSizes[rest % 10]
+            rest /= 10
             let h = gridSizes[rest]
             #expect(Point(configuration) == Point("grid", h: h, w: w, cin: cin, cout: cout, k: k))
             let shape = configuration.shape
@@ -203,7 +215,9 @@ struct ShippedSweepsTests {
     @Test("profiles list the regression sweep first, then A to G")
     func profiles() throws {
         let paper = try ShippedSweeps.files(profile: .paper, root: root)
-        #expect(paper.map { ($0 as NSString).lastPathComponent } == ["regression.yaml"] + "abcdefg".map { "exp-\($0).yaml" })
+        #expect(
+            paper.map { ($0 as NSString).lastPathComponent } == ["regression.yaml"] + "abcdefg".map { "exp-\($0).yaml" }
+        )
         #expect(paper.first == (root as NSString).appendingPathComponent("regression.yaml"))
         #expect(paper.dropFirst().allSatisfy { $0.contains("/paper/") })
         let full = try ShippedSweeps.files(profile: .full, root: root)

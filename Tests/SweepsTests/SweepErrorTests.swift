@@ -5,7 +5,8 @@ import Testing
 
 /// A one-series file whose series lines come from `axes` (indented under the series).
 private func file(_ axes: String, extra: String = "") -> String {
-    "name: E\nseries:\n  - label: s\n" + axes.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n" + extra
+    "name: E\nseries:\n  - label: s\n" + axes.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
+        + extra
 }
 
 private let valid = "H: 4\nW: 4\nCin: 8\nCout: 8\nK: 3"
@@ -27,7 +28,8 @@ struct SweepErrorTests {
         // One line, compiler style.
         #expect(!error.description.contains("\n"), sourceLocation: sourceLocation)
         if let line, let column, let field {
-            #expect(error.description.hasPrefix("test.yaml:\(line):\(column): \(field): "), sourceLocation: sourceLocation)
+            #expect(
+                error.description.hasPrefix("test.yaml:\(line):\(column): \(field): "), sourceLocation: sourceLocation)
         }
     }
 
@@ -38,43 +40,82 @@ struct SweepErrorTests {
 
     @Test("malformed YAML")
     func malformed() {
-        expectError("name: E\nseries: [\n  - a: 1\n", line: 3, column: 3, field: "(YAML)", containing: "did not find expected node content")
-        expectError("name: E\nseries:\n  - {label: s, H: 1\n", line: 4, column: 1, field: "(YAML)", containing: "did not find expected ',' or '}'")
+        expectError(
+            "name: E\nseries: [\n  - a: 1\n", line: 3, column: 3, field: "(YAML)",
+            containing: "did not find expected node content")
+        expectError(
+            "name: E\nseries:\n  - {label: s, H: 1\n", line: 4, column: 1, field: "(YAML)",
+            containing: "did not find expected ',' or '}'")
         expectError("", line: nil, column: nil, field: nil, containing: "empty")
     }
 
     @Test("unknown axis, unknown field, duplicate key, missing axis")
     func unknownAndMissing() {
-        expectError(file(valid + "\nC: 3"), line: 9, column: 5, field: "series[0].C", containing: "unknown axis or field 'C'")
-        expectError(file(valid, extra: "samples: {count: 1, seed: 1}\n"), line: 9, column: 1, field: "samples", containing: "unknown field")
+        expectError(
+            file(valid + "\nC: 3"), line: 9, column: 5, field: "series[0].C", containing: "unknown axis or field 'C'")
+        expectError(
+            file(valid, extra: "samples: {count: 1, seed: 1}\n"), line: 9, column: 1, field: "samples",
+            containing: "unknown field")
         expectError(file(valid + "\nH: 5"), line: 4, column: 5, field: "H", containing: "given twice")
-        expectError(file("H: 4\nW: 4\nCin: 8\nK: 3"), line: 3, column: 5, field: "series[0]", containing: "missing axis Cout")
-        expectError(file("H: 4\nW: 4\nCin: 8\nCout: 8"), line: 3, column: 5, field: "series[0]", containing: "missing axis K")
-        expectError(file(valid + "\nK1: 3\nK2: 3"), line: 9, column: 9, field: "series[0].K1", containing: "either K, or both")
-        expectError("series:\n  - {label: s, H: 1, W: 1, Cin: 1, Cout: 1, K: 1}\n", line: 1, column: 1, field: "name", containing: "missing")
-        expectError("name: a/b\nseries:\n  - {label: s, H: 1, W: 1, Cin: 1, Cout: 1, K: 1}\n", line: 1, column: 7, field: "name", containing: "letters, digits")
+        expectError(
+            file("H: 4\nW: 4\nCin: 8\nK: 3"), line: 3, column: 5, field: "series[0]", containing: "missing axis Cout")
+        expectError(
+            file("H: 4\nW: 4\nCin: 8\nCout: 8"), line: 3, column: 5, field: "series[0]", containing: "missing axis K")
+        expectError(
+            file(valid + "\nK1: 3\nK2: 3"), line: 9, column: 9, field: "series[0].K1", containing: "either K, or both")
+        expectError(
+            "series:\n  - {label: s, H: 1, W: 1, Cin: 1, Cout: 1, K: 1}\n", line: 1, column: 1, field: "name",
+            containing: "missing")
+        expectError(
+            "name: a/b\nseries:\n  - {label: s, H: 1, W: 1, Cin: 1, Cout: 1, K: 1}\n", line: 1, column: 7,
+            field: "name", containing: "letters, digits")
     }
 
     @Test("wrong types")
     func wrongTypes() {
-        expectError(file("H: 2.5\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H", containing: "'2.5' is not")
-        expectError(file("H: [1, two]\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 12, field: "series[0].H[1]", containing: "positive integer")
-        expectError(file(valid + "\nzip: yes please"), line: 9, column: 10, field: "series[0].zip", containing: "true or false")
-        expectError(file(valid, extra: "sample: {count: 10, seed: -1}\n"), line: 9, column: 27, field: "sample.seed", containing: "not an integer from 0")
-        expectError(file(valid, extra: "limits: {max_gflop: lots}\n"), line: 9, column: 21, field: "limits.max_gflop", containing: "must be a number")
+        expectError(
+            file("H: 2.5\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H",
+            containing: "'2.5' is not")
+        expectError(
+            file("H: [1, two]\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 12, field: "series[0].H[1]",
+            containing: "positive integer")
+        expectError(
+            file(valid + "\nzip: yes please"), line: 9, column: 10, field: "series[0].zip", containing: "true or false")
+        expectError(
+            file(valid, extra: "sample: {count: 10, seed: -1}\n"), line: 9, column: 27, field: "sample.seed",
+            containing: "not an integer from 0")
+        expectError(
+            file(valid, extra: "limits: {max_gflop: lots}\n"), line: 9, column: 21, field: "limits.max_gflop",
+            containing: "must be a number")
         expectError("name: E\nseries: 3\n", line: 2, column: 9, field: "series", containing: "non-empty list")
     }
 
     @Test("zero and negative values")
     func nonPositive() {
-        expectError(file("H: 0\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H", containing: "positive integer (got 0)")
-        expectError(file("H: 4\nW: [1, -2]\nCin: 8\nCout: 8\nK: 3"), line: 5, column: 12, field: "series[0].W[1]", containing: "got -2")
-        expectError(file("H: 4\nW: 4\nCin: {from: 1, to: 9, step: 0}\nCout: 8\nK: 3"), line: 6, column: 33, field: "series[0].Cin.step", containing: "got 0")
-        expectError(file("H: 4\nW: 4\nCin: {from: 9, to: 1}\nCout: 8\nK: 3"), line: 6, column: 24, field: "series[0].Cin.to", containing: "below from")
-        expectError(file("H: 4\nW: 4\nCin: {from: 1, factor: 1, count: 3}\nCout: 8\nK: 3"), line: 6, column: 28, field: "series[0].Cin.factor", containing: "not 1")
-        expectError(file("H: 4\nW: 4\nCin: 8\nCout: Cin - 8\nK: 3"), line: 7, column: 11, field: "series[0].Cout", containing: "gives 0 at Cin=8")
-        expectError(file(valid, extra: "limits: {max_gflop: 0}\n"), line: 9, column: 21, field: "limits.max_gflop", containing: "must be positive")
-        expectError(file(valid, extra: "sample: {count: 0, seed: 1}\n"), line: 9, column: 17, field: "sample.count", containing: "got 0")
+        expectError(
+            file("H: 0\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H",
+            containing: "positive integer (got 0)")
+        expectError(
+            file("H: 4\nW: [1, -2]\nCin: 8\nCout: 8\nK: 3"), line: 5, column: 12, field: "series[0].W[1]",
+            containing: "got -2")
+        expectError(
+            file("H: 4\nW: 4\nCin: {from: 1, to: 9, step: 0}\nCout: 8\nK: 3"), line: 6, column: 33,
+            field: "series[0].Cin.step", containing: "got 0")
+        expectError(
+            file("H: 4\nW: 4\nCin: {from: 9, to: 1}\nCout: 8\nK: 3"), line: 6, column: 24, field: "series[0].Cin.to",
+            containing: "below from")
+        expectError(
+            file("H: 4\nW: 4\nCin: {from: 1, factor: 1, count: 3}\nCout: 8\nK: 3"), line: 6, column: 28,
+            field: "series[0].Cin.factor", containing: "not 1")
+        expectError(
+            file("H: 4\nW: 4\nCin: 8\nCout: Cin - 8\nK: 3"), line: 7, column: 11, field: "series[0].Cout",
+            containing: "gives 0 at Cin=8")
+        expectError(
+            file(valid, extra: "limits: {max_gflop: 0}\n"), line: 9, column: 21, field: "limits.max_gflop",
+            containing: "must be positive")
+        expectError(
+            file(valid, extra: "sample: {count: 0, seed: 1}\n"), line: 9, column: 17, field: "sample.count",
+            containing: "got 0")
     }
 
     @Test("expressions: division by zero, self reference, cycles, unknown names, bad syntax, non-integers")
@@ -82,18 +123,31 @@ struct SweepErrorTests {
         expectError(
             file("H: 4\nW: 4\nK: [1, 3]\nCin: 300 / (K - 1)\nCout: 8"), line: 7, column: 10, field: "series[0].Cin",
             containing: "\"300 / (K - 1)\" at K=1: division by zero")
-        expectError(file("H: H + 1\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H", containing: "refers to itself: H → H")
+        expectError(
+            file("H: H + 1\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H",
+            containing: "refers to itself: H → H")
         expectError(
             file("H: W\nW: Cin\nCin: H\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H",
             containing: "refers to itself: H → W → Cin → H")
-        expectError(file("H: round(R / 2)\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H", containing: "unknown name 'R'")
-        expectError(file("H: 4\nW: 4\nCin: 8\nCout: 8\nK1: 3\nK2: K"), line: 9, column: 9, field: "series[0].K2", containing: "unknown name 'K'")
-        // The column points inside the expression, quoted or not.
-        expectError(file("H: \"2 * (W + 1\"\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 13, field: "series[0].H", containing: "never closed")
-        expectError(file("H: 2 ^ W\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 10, field: "series[0].H", containing: "unexpected '^'")
-        expectError(file("H: W / 3\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H", containing: "1.3333333333333333 at W=4, which is not an integer")
         expectError(
-            file("H: 4\nW: 4\nCin: 8\nCout: 8\nK: 3\nconstants: {K1: 2}"), line: 9, column: 17, field: "series[0].constants.K1",
+            file("H: round(R / 2)\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H",
+            containing: "unknown name 'R'")
+        expectError(
+            file("H: 4\nW: 4\nCin: 8\nCout: 8\nK1: 3\nK2: K"), line: 9, column: 9, field: "series[0].K2",
+            containing: "unknown name 'K'")
+        // The column points inside the expression, quoted or not.
+        expectError(
+            file("H: \"2 * (W + 1\"\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 13, field: "series[0].H",
+            containing: "never closed")
+        expectError(
+            file("H: 2 ^ W\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 10, field: "series[0].H",
+            containing: "unexpected '^'")
+        expectError(
+            file("H: W / 3\nW: 4\nCin: 8\nCout: 8\nK: 3"), line: 4, column: 8, field: "series[0].H",
+            containing: "1.3333333333333333 at W=4, which is not an integer")
+        expectError(
+            file("H: 4\nW: 4\nCin: 8\nCout: 8\nK: 3\nconstants: {K1: 2}"), line: 9, column: 17,
+            field: "series[0].constants.K1",
             containing: "cannot name a constant")
     }
 

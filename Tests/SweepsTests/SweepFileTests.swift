@@ -38,7 +38,9 @@ struct SweepFileTests {
         #expect(sweep.expansionCount == 12)
         // Loop order: H, W, Cin, Cout, K, batch, the last fastest.
         var expected: [[Int]] = []
-        for w in [3, 1] { for cin in [10, 20, 30] { for cout in [25, 50] { expected.append([7, w, cin, cout, 2, 2, 1]) } } }
+        for w in [3, 1] {
+            for cin in [10, 20, 30] { for cout in [25, 50] { expected.append([7, w, cin, cout, 2, 2, 1]) } }
+        }
         #expect(points(sweep) == expected)
         #expect(sweep.configurations.allSatisfy { $0.experiment == "X" && $0.series == "s" && $0.isMeasured })
     }
@@ -47,7 +49,8 @@ struct SweepFileTests {
     func ranges() throws {
         #expect(SweepAxisValue.range(from: 1, to: 30, step: 4).values == [1, 5, 9, 13, 17, 21, 25, 29])
         #expect(SweepAxisValue.range(from: 5, to: 5, step: 3).values == [5])
-        let sweep = try loadSweep("name: R\nseries:\n  - {label: a, H: {from: 4, to: 6}, W: 1, Cin: 1, Cout: 1, K: 1}\n")
+        let sweep = try loadSweep(
+            "name: R\nseries:\n  - {label: a, H: {from: 4, to: 6}, W: 1, Cin: 1, Cout: 1, K: 1}\n")
         #expect(sweep.configurations.map(\.shape.height) == [4, 5, 6])
     }
 
@@ -58,7 +61,9 @@ struct SweepFileTests {
             "name: G\nseries:\n  - {label: a, H: 1, W: 1, Cin: {from: 64, factor: 1.5, count: 3}, Cout: 1, K: 1}\n")
         #expect(sweep.configurations.map(\.shape.inputChannels) == [64, 96, 144])
         let error = #expect(throws: SweepError.self) {
-            try loadSweep("name: G\nseries:\n  - {label: a, H: 1, W: 1, Cin: {from: 100, factor: 1.5, count: 4}, Cout: 1, K: 1}\n")
+            try loadSweep(
+                "name: G\nseries:\n  - {label: a, H: 1, W: 1, Cin: {from: 100, factor: 1.5, count: 4}, Cout: 1, K: 1}\n"
+            )
         }
         #expect(error?.field == "series[0].Cin")
         #expect(error?.message.contains("337.5") == true)
@@ -80,7 +85,10 @@ struct SweepFileTests {
         let product = try loadSweep(body)
         let zipped = try loadSweep(body.replacingOccurrences(of: "K: 1", with: "K: 1\n    zip: true"))
         #expect(product.configurations.count == 9)
-        #expect(points(product).map { [$0[0], $0[1]] } == [[1, 10], [1, 20], [1, 40], [2, 10], [2, 20], [2, 40], [4, 10], [4, 20], [4, 40]])
+        #expect(
+            points(product).map { [$0[0], $0[1]] } == [
+                [1, 10], [1, 20], [1, 40], [2, 10], [2, 20], [2, 40], [4, 10], [4, 20], [4, 40],
+            ])
         #expect(points(zipped) == [[1, 10, 3, 3, 1, 1, 1], [2, 20, 3, 3, 1, 1, 1], [4, 40, 3, 3, 1, 1, 1]])
         let error = #expect(throws: SweepError.self) {
             try loadSweep(body.replacingOccurrences(of: "K: 1", with: "K: [1, 3]\n    zip: true"))
@@ -128,16 +136,18 @@ struct SweepFileTests {
               - {label: "Cin=150", K: 19, H: round(300 / K), W: H, Cin: 150, Cout: Cin}
               - {label: "H = 16, (again)", K: 19, H: 16, W: 16, Cin: 150, Cout: 150}
             """)
-        #expect(sweep.configurations.map(\.id) == [
-            "B/Cin=150/H16xW16-Cin150-Cout150-K19x19-N1", "B/H_=_16_again_/H16xW16-Cin150-Cout150-K19x19-N1",
-        ])
+        #expect(
+            sweep.configurations.map(\.id) == [
+                "B/Cin=150/H16xW16-Cin150-Cout150-K19x19-N1", "B/H_=_16_again_/H16xW16-Cin150-Cout150-K19x19-N1",
+            ])
         #expect(sweep.configurations[0].shape == sweep.configurations[1].shape)
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:=+/-")
         #expect(sweep.configurations.allSatisfy { $0.id.allSatisfy(allowed.contains) })
         // Two labels that collapse to one id part are refused.
         let error = #expect(throws: SweepError.self) {
             try loadSweep(
-                "name: B\nseries:\n  - {label: 'a b', H: 1, W: 1, Cin: 1, Cout: 1, K: 1}\n  - {label: 'a,b', H: 2, W: 1, Cin: 1, Cout: 1, K: 1}\n")
+                "name: B\nseries:\n  - {label: 'a b', H: 1, W: 1, Cin: 1, Cout: 1, K: 1}\n  - {label: 'a,b', H: 2, W: 1, Cin: 1, Cout: 1, K: 1}\n"
+            )
         }
         #expect(error?.field == "series[1].label")
         #expect(error?.line == 4)
@@ -202,7 +212,8 @@ struct SweepCSVTests {
     func rows() throws {
         #expect(SweepCSV.line(SweepCSV.header) == "experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,status")
         let sweep = try loadSweep(
-            "name: B\nseries:\n  - {label: 'H=1, \"W\"', H: 1, W: 2, Cin: 3200, Cout: 3200, K1: 13, K2: 14}\nlimits: {max_gflop: 1}\n")
+            "name: B\nseries:\n  - {label: 'H=1, \"W\"', H: 1, W: 2, Cin: 3200, Cout: 3200, K1: 13, K2: 14}\nlimits: {max_gflop: 1}\n"
+        )
         #expect(
             SweepCSV.line(SweepCSV.fields(sweep.configurations[0]))
                 == "B,\"H=1, \"\"W\"\"\",1,2,3200,3200,13,14,1,7454720000,dropped: 7.5 GFLOP > max_gflop 1")

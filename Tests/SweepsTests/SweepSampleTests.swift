@@ -9,7 +9,8 @@ import Testing
 struct SweepSampleTests {
     @Test("a sample is sorted, distinct, inside the population, of the asked size")
     func sampleShape() async {
-        await propertyCheck(input: Gen.int(in: 0...5000), Gen.int(in: 0...200), Gen.uint64()) { population, count, seed in
+        await propertyCheck(input: Gen.int(in: 0...5000), Gen.int(in: 0...200), Gen.uint64()) {
+            population, count, seed in
             let drawn = SweepSample(count: count, seed: seed).indices(population: population)
             #expect(drawn.count == min(count, population))
             #expect(drawn == drawn.sorted())
@@ -46,7 +47,8 @@ struct SweepSampleTests {
     func unbiased() {
         var generator = SplitMix64(seed: 7)
         let bound = (UInt64(1) << 63) + 1
-        let upperHalf = (0..<4000).filter { _ in SweepSample.uniform(below: bound, using: &generator) >= bound / 2 }.count
+        let upperHalf = (0..<4000).filter { _ in SweepSample.uniform(below: bound, using: &generator) >= bound / 2 }
+            .count
         #expect(abs(upperHalf - 2000) < 200)
     }
 
@@ -82,12 +84,13 @@ struct SweepSampleTests {
             """)
         #expect(sweep.configurations.count == 4)
         // 2·9·100·10·10^4 = 0.18 GFLOP; with Cout 1000: 18 GFLOP; batch 40 multiplies both.
-        #expect(sweep.configurations.map(\.status) == [
-            "ok",
-            "dropped: 7.2 GFLOP > max_gflop 1; 168.9 MiB > max_memory_mib 64",
-            "dropped: 18.0 GFLOP > max_gflop 1",
-            "dropped: 720.0 GFLOP > max_gflop 1; 1682.9 MiB > max_memory_mib 64",
-        ])
+        #expect(
+            sweep.configurations.map(\.status) == [
+                "ok",
+                "dropped: 7.2 GFLOP > max_gflop 1; 168.9 MiB > max_memory_mib 64",
+                "dropped: 18.0 GFLOP > max_gflop 1",
+                "dropped: 720.0 GFLOP > max_gflop 1; 1682.9 MiB > max_memory_mib 64",
+            ])
         #expect(sweep.configurations.map(\.isMeasured) == [true, false, false, false])
         let shape = sweep.configurations[1].shape
         // Input 40·100·10^4, output 40·10·10^4, weights 10·100·9, and the im2col workspace of
