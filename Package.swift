@@ -26,35 +26,36 @@ let package = Package(
             name: "CHwloc", path: "Sources/CHwloc", pkgConfig: "hwloc",
             providers: [.apt(["libhwloc-dev"])]),
 
+        // Shared helpers, one place each: clock, random generator, hashing, CSV writing, system
+        // files and memory, the build's version and commit.
+        .target(name: "Basics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // conv2d on OpenBLAS, and the accounting of a configuration.
-        .target(name: "ConvKernels", dependencies: ["COpenBLAS"]),
+        .target(name: "ConvKernels", dependencies: ["Basics", "COpenBLAS"]),
         // hwloc binding, clock, stop rule, statistics, environment.
-        .target(name: "Measurement", dependencies: ["ConvKernels", "CHwloc"]),
+        .target(name: "Measurement", dependencies: ["Basics", "ConvKernels", "CHwloc"]),
         // Sweep files → configurations.
         .target(
             name: "Sweeps",
-            dependencies: ["ConvKernels", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["Basics", "ConvKernels", .product(name: "Yams", package: "Yams")]),
         // Run directories: manifest.json, topology.xml, measurements.csv; append-only, resumable.
         .target(
             name: "Runner",
             dependencies: [
-                "ConvKernels", "Measurement", "Sweeps",
+                "Basics", "ConvKernels", "Measurement", "Sweeps",
                 .product(name: "CSV", package: "CSV.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // The alpha-FLOPs model, bounded Levenberg–Marquardt, diagnostics.
         .target(
             name: "AlphaFit",
             dependencies: [
-                "COpenBLAS", "ConvKernels",
+                "Basics", "COpenBLAS", "ConvKernels", "Runner",
                 .product(name: "CSV", package: "CSV.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // The replication package.
         .target(
             name: "Replication",
             dependencies: [
-                "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit",
+                "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
@@ -62,28 +63,35 @@ let package = Package(
         .executableTarget(
             name: "convsweep",
             dependencies: [
-                "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit", "Replication",
+                "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit", "Replication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // What the tests share: temporary directories, the repository's files, the built executable.
+        .target(name: "TestSupport", dependencies: ["Basics"], path: "Tests/TestSupport"),
         .testTarget(
             name: "ConvKernelsTests",
             dependencies: [
-                "ConvKernels", .product(name: "PropertyBased", package: "swift-property-based"),
+                "Basics", "ConvKernels", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "ConvKernels"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["Basics", "Measurement", "ConvKernels", "TestSupport"]),
         .testTarget(
             name: "SweepsTests",
             dependencies: [
-                "Sweeps", .product(name: "PropertyBased", package: "swift-property-based"),
+                "Basics", "Sweeps", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Basics", "Runner", "TestSupport"]),
         .testTarget(
             name: "AlphaFitTests",
             dependencies: [
-                "AlphaFit", .product(name: "PropertyBased", package: "swift-property-based"),
+                "AlphaFit", "Basics", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Runner", "Sweeps"]),
+        .testTarget(
+            name: "ReplicationTests", dependencies: ["Basics", "Replication", "Runner", "Sweeps", "TestSupport"]),
+        .testTarget(
+            name: "CommandLineTests", dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import Basics
 import CSV
 import Crypto
 import Foundation
@@ -101,7 +102,7 @@ public struct FitDataset: Codable, Sendable {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw FitInputError(input: file, "not UTF-8 text")
             }
-            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let digest = SHA256Hex.of(data)
             let (rows, header, excluded) = try parse(
                 text, file: file, runDirectory: runDirectory,
                 inputIndex: dataset.inputs.count, filters: filters)

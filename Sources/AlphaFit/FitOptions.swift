@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 
 /// How rows are split into separately fitted groups by K = K1·K2.

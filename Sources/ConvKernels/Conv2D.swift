@@ -1,3 +1,4 @@
+import Basics
 import COpenBLAS
 
 #if canImport(Glibc)
@@ -279,33 +280,5 @@ public final class Conv2D {
             }
         }
         return times
-    }
-}
-
-/// A monotonic clock in seconds (CLOCK_MONOTONIC).
-public enum MonotonicClock {
-    /// Seconds since an arbitrary fixed point.
-    @inline(__always)
-    public static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-}
-
-/// SplitMix64: a small, fast, seedable generator (Steele, Lea, Flood 2014).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A float in [−1, 1].
-    public mutating func nextUnitFloat() -> Float {
-        Float(next() >> 40) / Float(1 << 24) * 2 - 1
     }
 }

@@ -33,14 +33,3 @@ public enum Verification {
         4 * Double(shape.inputChannels * shape.kernelSize).squareRoot() * Double(Float.ulpOfOne)
     }
 }
-
-/// The memory of this machine, for refusing configurations that cannot fit.
-public enum PhysicalMemory {
-    /// Bytes of physical memory (`sysconf(_SC_PHYS_PAGES) · sysconf(_SC_PAGESIZE)`).
-    public static var bytes: Int {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES))
-        let size = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, size > 0 else { return Int.max }
-        return pages.multipliedReportingOverflow(by: size).overflow ? Int.max : pages * size
-    }
-}

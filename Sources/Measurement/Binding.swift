@@ -1,3 +1,4 @@
+import Basics
 import CHwloc
 
 #if canImport(Glibc)
@@ -84,11 +85,11 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
     /// Every thread of this process with its allowed CPUs, read from `/proc/self/task/*/status`.
     public static func currentThreads() -> [ThreadAffinity] {
         taskIDs().compactMap { tid in
-            guard let status = try? readTextFile("/proc/self/task/\(tid)/status") else { return nil }
+            guard let status = SystemFile.read("/proc/self/task/\(tid)/status") else { return nil }
             guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
                 let allowed = try? CPUSet.parse(String(line.dropFirst("Cpus_allowed_list:".count)))
             else { return nil }
-            let name = (try? readTextFile("/proc/self/task/\(tid)/comm"))?.trimmingCharacters() ?? ""
+            let name = (SystemFile.read("/proc/self/task/\(tid)/comm"))?.trimmed ?? ""
             return ThreadAffinity(tid: tid, name: name, allowed: allowed)
         }
     }

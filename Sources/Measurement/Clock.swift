@@ -1,29 +1,6 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Basics
 
-/// The timer around each execution: `clock_gettime(CLOCK_MONOTONIC)`, in nanoseconds.
-public enum Timer {
-    /// The name recorded in manifests.
-    public static let name = "clock_gettime(CLOCK_MONOTONIC)"
-
-    /// Nanoseconds since an arbitrary fixed point.
-    @inline(__always)
-    public static func nanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
-
-    /// The resolution the kernel reports (`clock_getres`), in nanoseconds.
-    public static var reportedResolution: Double {
-        var ts = timespec()
-        clock_getres(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) * 1e9 + Double(ts.tv_nsec)
-    }
-}
-
-/// The measured resolution and overhead of ``Timer``.
+/// The measured resolution and overhead of ``MonotonicClock``.
 public struct TimerCalibration: Codable, Hashable, Sendable {
     /// The timer's name.
     public var timer: String
@@ -40,17 +17,17 @@ public struct TimerCalibration: Codable, Hashable, Sendable {
         var costs: [Double] = []
         costs.reserveCapacity(blocks)
         for _ in 0..<blocks {
-            let start = Timer.nanoseconds()
+            let start = MonotonicClock.nanoseconds()
             var previous = start
             for _ in 0..<readingsPerBlock {
-                let now = Timer.nanoseconds()
+                let now = MonotonicClock.nanoseconds()
                 if now > previous { smallestStep = min(smallestStep, now - previous) }
                 previous = now
             }
             costs.append(Double(previous - start) / Double(readingsPerBlock))
         }
         return TimerCalibration(
-            timer: Timer.name, reportedResolutionNs: Timer.reportedResolution,
+            timer: MonotonicClock.name, reportedResolutionNs: MonotonicClock.reportedResolution,
             measuredResolutionNs: smallestStep == .max ? .nan : Double(smallestStep),
             overheadNs: Statistics.median(costs))
     }

@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 
 #if canImport(Glibc)
@@ -100,7 +101,7 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
 
     /// `PRETTY_NAME` from `/etc/os-release`.
     public static func operatingSystemName() -> String? {
-        guard let text = try? readTextFile("/etc/os-release") else { return nil }
+        guard let text = SystemFile.read("/etc/os-release") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
             return String(line.dropFirst("PRETTY_NAME=".count)).replacingQuotes()
         }
@@ -110,9 +111,9 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
     /// The frequency governor of each CPU in `cpuset` that exposes one.
     public static func governors(_ cpuset: [Int]) -> [String] {
         cpuset.compactMap { cpu in
-            guard let text = try? readTextFile("/sys/devices/system/cpu/cpu\(cpu)/cpufreq/scaling_governor")
+            guard let text = SystemFile.read("/sys/devices/system/cpu/cpu\(cpu)/cpufreq/scaling_governor")
             else { return nil }
-            return "cpu\(cpu): \(text.trimmingCharacters())"
+            return "cpu\(cpu): \(text.trimmed)"
         }
     }
 
@@ -148,14 +149,4 @@ extension String {
         if s.last == "\"" { s.removeLast() }
         return String(s)
     }
-}
-
-/// Free physical memory the kernel could give this process now (`MemAvailable`), in bytes.
-public func availableMemoryBytes() -> Int? {
-    guard let text = try? readTextFile("/proc/meminfo") else { return nil }
-    for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-        let fields = line.split(separator: " ")
-        if fields.count >= 2, let kib = Int(fields[1]) { return kib * 1024 }
-    }
-    return nil
 }

@@ -1,3 +1,5 @@
+import Basics
+
 /// The times of one configuration: warm-up, then timed runs until the stop rule says stop.
 public struct Samples: Sendable {
     /// Wall times of the timed runs, seconds, in run order.
@@ -20,7 +22,7 @@ public struct Samples: Sendable {
     }
 }
 
-/// Runs a body repeatedly under a ``StopRule``, timing each execution with ``Timer``.
+/// Runs a body repeatedly under a ``StopRule``, timing each execution with ``MonotonicClock``.
 ///
 /// The body returns its phase times (lowering, GEMM) as measured inside it; the sampler times the
 /// whole call. Between runs, outside the timed region, `betweenRuns` is called (cache eviction).
@@ -38,15 +40,15 @@ public struct Sampler {
     public func measure(_ body: () -> (lowering: Double, gemm: Double)) -> Samples {
         var warmUpRuns = 0
         var previous = Double.nan
-        let warmUpStart = Timer.nanoseconds()
+        let warmUpStart = MonotonicClock.nanoseconds()
         while true {
             betweenRuns?()
-            let t0 = Timer.nanoseconds()
+            let t0 = MonotonicClock.nanoseconds()
             _ = body()
-            let time = Double(Timer.nanoseconds() - t0) * 1e-9
+            let time = Double(MonotonicClock.nanoseconds() - t0) * 1e-9
             warmUpRuns += 1
             if abs(time / previous - 1) <= rule.target { break }
-            if Double(Timer.nanoseconds() - warmUpStart) * 1e-9 >= rule.warmUpSeconds { break }
+            if Double(MonotonicClock.nanoseconds() - warmUpStart) * 1e-9 >= rule.warmUpSeconds { break }
             previous = time
         }
         var samples = Samples(times: [], lowering: [], gemm: [], warmUpRuns: warmUpRuns, stopReason: .maxRuns)
@@ -59,9 +61,9 @@ public struct Sampler {
         sorted.reserveCapacity(capacity)
         while true {
             betweenRuns?()
-            let t0 = Timer.nanoseconds()
+            let t0 = MonotonicClock.nanoseconds()
             let phases = body()
-            let t1 = Timer.nanoseconds()
+            let t1 = MonotonicClock.nanoseconds()
             let time = Double(t1 - t0) * 1e-9
             elapsed += time
             samples.times.append(time)

@@ -1,3 +1,4 @@
+import Basics
 import CHwloc
 
 #if canImport(Glibc)
@@ -85,10 +86,10 @@ public final class Topology {
         {
             return String(cString: model)
         }
-        if let cpuinfo = try? readTextFile("/proc/cpuinfo") {
+        if let cpuinfo = SystemFile.read("/proc/cpuinfo") {
             for line in cpuinfo.split(separator: "\n") where line.hasPrefix("model name") {
                 if let colon = line.firstIndex(of: ":") {
-                    return line[line.index(after: colon)...].trimmingCharacters()
+                    return line[line.index(after: colon)...].trimmed
                 }
             }
         }
@@ -202,7 +203,7 @@ public enum CPUSet {
 
     /// Parses a Linux CPU list (`3`, `0-1`, `0,2-3`) into ascending, distinct indexes.
     public static func parse(_ list: String) throws -> [Int] {
-        let text = list.trimmingCharacters()
+        let text = list.trimmed
         guard !text.isEmpty else { throw TopologyError("empty cpuset") }
         var result = Set<Int>()
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
@@ -230,28 +231,5 @@ public enum CPUSet {
             i = j + 1
         }
         return parts.joined(separator: ",")
-    }
-}
-
-/// Reads a whole text file (small files under /proc and /sys).
-func readTextFile(_ path: String) throws -> String {
-    guard let file = fopen(path, "r") else { throw TopologyError("cannot read \(path)") }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, file)
-        if n <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-extension StringProtocol {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 
@@ -18,16 +19,7 @@ public enum Checksums {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             hasher.update(data: chunk)
         }
-        return hex(hasher.finalize())
-    }
-
-    /// The SHA-256 of some bytes, as lowercase hex.
-    public static func sha256(of data: Data) -> String {
-        hex(SHA256.hash(data: data))
-    }
-
-    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        return SHA256Hex.hex(hasher.finalize())
     }
 
     /// Every regular file below `directory`, as sorted relative paths, `SHA256SUMS` excluded.

@@ -1,16 +1,7 @@
+import Basics
 import ConvKernels
-import Crypto
 import Measurement
 import Sweeps
-
-/// A hash of strings that is the same in every process, build and Swift version
-/// (unlike `Hasher`, which is seeded per process): the first 8 bytes of SHA-256, big-endian.
-public enum StableHash {
-    public static func of(_ text: String) -> UInt64 {
-        let digest = SHA256.hash(data: Array(text.utf8))
-        return digest.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) }
-    }
-}
 
 /// The order configurations are measured in.
 public enum ConfigurationOrder {

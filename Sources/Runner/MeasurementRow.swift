@@ -1,3 +1,4 @@
+import Basics
 import CSV
 import Foundation
 import Measurement

@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 import Crypto
 import Foundation
@@ -52,7 +53,7 @@ public enum RunDriver {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw RunError.badOption("cannot read sweep file \(path)")
             }
-            return RunManifest.SweepFile(path: path, sha256: sha256Hex(data))
+            return RunManifest.SweepFile(path: path, sha256: SHA256Hex.of(data))
         }
         return try run(
             sweepFiles: sweepFiles, configurations: configurations, options: options,
@@ -66,7 +67,7 @@ public enum RunDriver {
         commandLine: [String] = CommandLine.arguments, toolVersion: String = BuildInfo.version
     ) throws -> RunSummary {
         try run(
-            sweepFiles: sweeps.map { RunManifest.SweepFile(path: $0.path, sha256: sha256Hex($0.contents)) },
+            sweepFiles: sweeps.map { RunManifest.SweepFile(path: $0.path, sha256: SHA256Hex.of($0.contents)) },
             configurations: sweeps.flatMap(\.configurations), options: options, outputDirectory: outputDirectory,
             commandLine: commandLine, toolVersion: toolVersion)
     }
@@ -125,7 +126,7 @@ public enum RunDriver {
 
         let shardConfigurations = ConfigurationOrder.arrange(
             configurations, order: options.order, seed: options.seed, shard: options.shard)
-        let now = isoDate()
+        let now = Timestamp.now()
         let commit = BuildInfo.gitCommit()
         let session = RunManifest.Session(
             commandLine: commandLine, startedAt: now, endedAt: nil, loadAverage: environment.loadAverage,
@@ -227,7 +228,7 @@ public enum RunDriver {
         }
 
         // 6. Close the session in the manifest.
-        manifest.sessions[manifest.sessions.count - 1].endedAt = isoDate()
+        manifest.sessions[manifest.sessions.count - 1].endedAt = Timestamp.now()
         manifest.sessions[manifest.sessions.count - 1].rowsWritten = summary.written
         manifest.warnings = unique(manifest.warnings + warnings)
         manifest.status = done.count + summary.written == shardConfigurations.count ? "complete" : "interrupted"
@@ -257,7 +258,7 @@ public enum RunDriver {
         do { try shape.validate() } catch { return (row("impossible: \(error)"), nil) }
         let plan = Conv2D.plan(shape: shape, algorithm: algorithm, workspaceLimit: options.workspaceLimit)
         let needed = Accounting(shape: shape, workspaceBytes: plan.workspaceElements * 4).totalBytes
-        if let available = availableMemoryBytes(), needed > available * 9 / 10 {
+        if let available = SystemMemory.availableBytes, needed > available * 9 / 10 {
             return (row("out of memory: needs \(needed >> 20) MiB, \(available >> 20) MiB available"), nil)
         }
         let conv: Conv2D
@@ -278,16 +279,6 @@ public enum RunDriver {
         var result = row("ok")
         result.record(samples)
         return (result, samples)
-    }
-
-    static func sha256Hex(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func isoDate() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
     }
 
     static func unique(_ items: [String]) -> [String] {

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Joins run directories (the shards of a sweep, or runs of disjoint parts) into a new one.
@@ -90,11 +91,11 @@ public enum RunMerger {
             let topologyData = FileManager.default.contents(atPath: pair.0.topologyPath) ?? Data()
             return RunManifest.MergedSource(
                 directory: pair.0.path, shard: pair.1.settings.shard, hostName: pair.1.machine.hostName,
-                rows: rowsBySource[index].count, topologySHA256: RunDriver.sha256Hex(topologyData))
+                rows: rowsBySource[index].count, topologySHA256: SHA256Hex.of(topologyData))
         }
         merged.sessions.append(
             RunManifest.Session(
-                commandLine: commandLine, startedAt: RunDriver.isoDate(), endedAt: RunDriver.isoDate(),
+                commandLine: commandLine, startedAt: Timestamp.now(), endedAt: Timestamp.now(),
                 loadAverage: [], hostName: first.machine.hostName, rowsWritten: owner.count, tornLinesDropped: 0))
         merged.status = owner.count == first.configurationCount ? "complete" : "partial"
         try target.writeAtomically(try merged.encoded(), to: target.manifestPath)

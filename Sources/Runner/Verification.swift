@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 
 /// Checks a computed output against a direct computation at sampled positions.

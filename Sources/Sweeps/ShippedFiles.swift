@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Where the files that ship with convsweep are: the sweeps, the figure script and the Python
@@ -71,7 +72,7 @@ public struct ShippedFiles: Hashable, Sendable {
     ///   place looked in when none is found.
     public static func locate(
         sweepsDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-        executable: String = ShippedFiles.executablePath(), sourceFile: String = #filePath
+        executable: String = BuildInfo.executablePath(), sourceFile: String = #filePath
     ) throws(SweepError) -> ShippedFiles {
         let found = candidates(executable: executable, sourceFile: sourceFile)
         let home = found.first { holdsSweeps($0.sweepsDirectory) } ?? found.first
@@ -101,7 +102,7 @@ public struct ShippedFiles: Hashable, Sendable {
     /// figures but read no sweeps); the first candidate when none does, so that the error of a
     /// later step names where the script was expected.
     public static func forFigures(
-        executable: String = ShippedFiles.executablePath(), sourceFile: String = #filePath
+        executable: String = BuildInfo.executablePath(), sourceFile: String = #filePath
     ) -> ShippedFiles {
         let found = candidates(executable: executable, sourceFile: sourceFile)
         return found.first { FileManager.default.fileExists(atPath: $0.figureScript) } ?? found[0]
@@ -139,13 +140,6 @@ public struct ShippedFiles: Hashable, Sendable {
         return ["quick", "paper", "full", "regression.yaml"].contains {
             manager.fileExists(atPath: join(directory, $0))
         }
-    }
-
-    /// The real path of the running executable (`/proc/self/exe`), or `argv[0]` where it cannot
-    /// be read.
-    public static func executablePath() -> String {
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
     }
 }
 

@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 
 /// A seeded uniform sample without replacement: `sample: {count, seed}` in a sweep file.

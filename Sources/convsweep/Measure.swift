@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import ConvKernels
 import Foundation
 
@@ -67,7 +68,7 @@ struct Measure: ParsableCommand {
         guard (1...100_000).contains(runs) else {
             throw ValidationError("--runs must be an integer from 1 to 100000 (got \(runs))")
         }
-        let memoryMiB = PhysicalMemory.bytes >> 20
+        let memoryMiB = SystemMemory.physicalBytes >> 20
         guard (1...memoryMiB).contains(workspaceMiB) else {
             throw ValidationError(
                 "--workspace-mib must be an integer from 1 to \(memoryMiB) (this machine's memory; got \(workspaceMiB))"
@@ -208,7 +209,7 @@ enum ShapeArguments {
             + Double(s.outputChannels) * Double(s.inputChannels) * Double(s.kernelSize)
             + Double(s.batch) * Double(s.outputChannels) * Double(s.height) * Double(s.width)
         let bytes = elements * Double(MemoryLayout<Float>.stride)
-        let memory = Double(PhysicalMemory.bytes)
+        let memory = Double(SystemMemory.physicalBytes)
         if bytes > memory {
             throw ValidationError(
                 "--h, --w, --cin, --cout, -k, --batch: the input, weight and output tensors alone need \(gib(bytes)) GiB, more than this machine's \(gib(memory)) GiB of memory"

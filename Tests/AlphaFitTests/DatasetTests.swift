@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AlphaFit
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func runDirectoryUsesOkRowsAndTheMedian() throws {
-        let dir = try temporaryDirectory()
+        let dir = temporaryDirectoryURL()
         try """
         config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,algorithm,threads,flops,runs,median_ms,mad_ms,status
         c1,B,150,300,300,150,150,1,1,1,im2col,1,1,25,2.5,0.1,ok

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AlphaFit
@@ -12,7 +13,7 @@ import Testing
 
     @Test func fitJSONRoundTrips() throws {
         let (_, report) = try fitted()
-        let path = try temporaryDirectory().appendingPathComponent("fit.json").path
+        let path = temporaryDirectoryURL().appendingPathComponent("fit.json").path
         try report.jsonData().write(to: URL(fileURLWithPath: path))
         #expect(try FitReport.load(path: path) == report)
     }

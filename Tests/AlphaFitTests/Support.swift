@@ -1,27 +1,7 @@
 import Foundation
+import TestSupport
 
 @testable import AlphaFit
-
-/// The original study's published measurements, shipped in the repository at data/asperti2021.
-let originalDataPath: String = {
-    let here = URL(fileURLWithPath: #filePath)
-    let repo = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return repo.appendingPathComponent("data/asperti2021/measurements.csv").path
-}()
-
-/// A fresh temporary directory.
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("alphafit-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-/// Writes `text` to a file named `name` in a fresh temporary directory; returns its path.
-func writeTemporary(_ text: String, name: String = "data.csv") throws -> String {
-    let url = try temporaryDirectory().appendingPathComponent(name)
-    try text.write(to: url, atomically: true, encoding: .utf8)
-    return url.path
-}
 
 /// Layer shapes spread over the replication's regression grid, drawn with a seeded generator.
 func gridShapes(count: Int, seed: UInt64, kernels: [Int]) -> [LayerShape] {

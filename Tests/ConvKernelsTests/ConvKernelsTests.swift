@@ -1,3 +1,4 @@
+import Basics
 import PropertyBased
 import Testing
 
@@ -381,7 +382,7 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
     }
 
     @Test func physicalMemoryIsPlausible() {
-        #expect(PhysicalMemory.bytes > 64 << 20)
+        #expect(SystemMemory.physicalBytes > 64 << 20)
     }
 }
 

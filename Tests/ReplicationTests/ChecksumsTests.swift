@@ -1,4 +1,6 @@
+import Basics
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Replication
@@ -13,7 +15,7 @@ private func temporaryPackage() throws -> URL {
 
 @Test func sumsMatchTheKnownSHA256OfABCAndVerifyClean() throws {
     #expect(
-        Checksums.sha256(of: Data("abc".utf8))
+        SHA256Hex.of(Data("abc".utf8))
             == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     let dir = try temporaryPackage()
     defer { try? FileManager.default.removeItem(at: dir) }

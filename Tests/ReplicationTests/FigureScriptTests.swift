@@ -1,12 +1,9 @@
 import Foundation
 import Sweeps
+import TestSupport
 import Testing
 
 @testable import Replication
-
-/// The repository root, found from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// The shipped files of this clone (figure script, .venv).
 let sourceTree = ShippedFiles(root: repositoryRoot.path, layout: .sourceTree)

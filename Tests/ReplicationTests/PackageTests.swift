@@ -1,6 +1,7 @@
 import Foundation
 import Runner
 import Sweeps
+import TestSupport
 import Testing
 
 @testable import Replication
@@ -49,12 +50,6 @@ private func makeRun(in dir: URL) throws -> String {
     return run
 }
 
-private func temporaryDirectory() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convsweep-pkg-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
-
 private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     PackageBuilder(
         runDirectories: [run], packageDirectory: out.path, shippedFiles: sourceTree, profile: "custom",
@@ -62,7 +57,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
 }
 
 @Test(.serialized) func packageFromARealRunVerifiesAndNamesEveryEditedFile() throws {
-    let dir = try temporaryDirectory()
+    let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try makeRun(in: dir)
     let out = dir.appendingPathComponent("package")
@@ -104,7 +99,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
 }
 
 @Test(.serialized) func refusesAnotherMachinesPackageAndAnIncompleteRun() throws {
-    let dir = try temporaryDirectory()
+    let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try makeRun(in: dir)
 

@@ -1,8 +1,10 @@
+import Basics
 import ConvKernels
 import Foundation
 import FoundationXML
 import Measurement
 import Sweeps
+import TestSupport
 import Testing
 
 @testable import Runner
@@ -210,7 +212,7 @@ import Testing
             sweepPaths: [path], configurations: configurations, options: options, outputDirectory: out)
         let rows = try MeasurementsFile.read(path: RunDirectory(path: out).measurementsPath)
         #expect(rows.map(\.configID) == ["huge", "invalid", "fine"])
-        if let available = availableMemoryBytes(), available < 40 << 30 {
+        if let available = SystemMemory.availableBytes, available < 40 << 30 {
             #expect(rows[0].status.hasPrefix("out of memory"), "\(rows[0].status)")
         }
         #expect(rows[1].status.hasPrefix("impossible"))

@@ -1,17 +1,9 @@
 import ConvKernels
 import Foundation
 import Sweeps
+import TestSupport
 
 @testable import Runner
-
-/// A fresh temporary directory for one test.
-func temporaryDirectory(_ name: String = #function) -> String {
-    let base = FileManager.default.temporaryDirectory.path + "/convsweep-runner-tests"
-    let safe = name.filter { $0.isLetter || $0.isNumber }
-    let path = base + "/" + safe + "-" + UUID().uuidString.prefix(8)
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A small sweep: five measured configurations (3×3 and 1×1 kernels, one with a batch of 2)
 /// and one dropped by a limit, plus the file they nominally come from.

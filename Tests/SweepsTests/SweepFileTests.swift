@@ -1,5 +1,6 @@
 import ConvKernels
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Sweeps

@@ -16,7 +16,7 @@ public enum BuildInfo {
 
     /// The commit convsweep was built from, or nil when neither a stamp nor a source tree tells.
     public static func gitCommit(
-        executable: String = ShippedFiles.executablePath(), sourceFile: String = #filePath
+        executable: String = BuildInfo.executablePath(), sourceFile: String = #filePath
     ) -> String? {
         let prefix = ((executable as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         let stamp = (prefix as NSString).appendingPathComponent("share/convsweep/\(commitStampName)")
@@ -34,6 +34,13 @@ public enum BuildInfo {
     /// `convsweep VERSION (commit …)`, as `--version` prints it.
     public static func versionLine() -> String {
         "convsweep \(version) (commit \(gitCommit() ?? "unknown"))"
+    }
+
+    /// The real path of the running executable (`/proc/self/exe`), or `argv[0]` where it cannot
+    /// be read.
+    public static func executablePath() -> String {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
     }
 
     private static func git(_ arguments: [String], in directory: String) -> String? {

@@ -1,17 +1,7 @@
 import Foundation
+import Runner
+import TestSupport
 import Testing
-
-@testable import Runner
-
-/// The built `convsweep` next to the test bundle (`swift build --build-tests` builds both).
-private func convsweepExecutable() throws -> String {
-    let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-    let path = bundle.appendingPathComponent("convsweep").path
-    guard FileManager.default.isExecutableFile(atPath: path) else {
-        throw RunError.format("no convsweep executable at \(path); build the package before running the tests")
-    }
-    return path
-}
 
 private let killSweep = """
     name: kill
@@ -25,43 +15,7 @@ private let killSweep = """
         Cout: 8
     """
 
-private struct Outcome {
-    var status: Int32
-    var signalled: Bool
-    var standardError: String
-    var standardOutput = ""
-}
-
-private func launch(_ arguments: [String], output: Any = FileHandle.nullDevice, in directory: String? = nil) throws -> (
-    Process, Pipe
-) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = output
-    try process.run()
-    return (process, errors)
-}
-
-private func convsweep(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
-    let output = Pipe()
-    let (process, errors) = try launch(arguments, output: output, in: directory)
-    // Both pipes are drained at once so that neither fills while the other is read.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var printed = Data()
-    DispatchQueue.global().async(group: group) { printed = output.fileHandleForReading.readDataToEndOfFile() }
-    let data = errors.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return Outcome(
-        status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-        standardError: String(decoding: data, as: UTF8.self), standardOutput: String(decoding: printed, as: UTF8.self))
-}
-
-@Suite(.serialized) struct CommandLineTests {
+@Suite(.serialized) struct RunCommandTests {
     @Test func theShippedSweepsAreFoundFromAnyDirectory() throws {
         let listed = try convsweep(["sweeps", "list", "--profile", "quick"], in: "/")
         #expect(listed.status == 0, "\(listed.standardError)")
@@ -92,7 +46,7 @@ private func convsweep(_ arguments: [String], in directory: String? = nil) throw
         let measurements = out + "/measurements.csv"
         let arguments = ["run", sweep, "--out", out, "--runs", "2000", "--quiet"]
 
-        let (process, _) = try launch(arguments)
+        let (process, _) = try launchConvsweep(arguments)
         // Wait for at least two rows, then kill without warning.
         var rowsAtKill = 0
         let deadline = Date().addingTimeInterval(120)

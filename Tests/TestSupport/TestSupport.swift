@@ -1,0 +1,86 @@
+import Foundation
+
+/// The clone these tests were compiled from.
+public let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The original study's published measurements, shipped in the repository at data/asperti2021.
+public let originalDataPath = repositoryRoot.appendingPathComponent("data/asperti2021/measurements.csv").path
+
+/// A fresh, empty temporary directory for one test, named after it.
+public func temporaryDirectory(_ name: String = #function) -> String {
+    let safe = name.filter { $0.isLetter || $0.isNumber }
+    let path = FileManager.default.temporaryDirectory.path + "/convsweep-tests/\(safe)-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// ``temporaryDirectory(_:)`` as a file URL.
+public func temporaryDirectoryURL(_ name: String = #function) -> URL {
+    URL(fileURLWithPath: temporaryDirectory(name), isDirectory: true)
+}
+
+/// Writes `text` to a file named `name` in a fresh temporary directory; returns its path.
+public func writeTemporary(_ text: String, name: String = "data.csv", test: String = #function) throws -> String {
+    let path = temporaryDirectory(test) + "/" + name
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// What a run of the `convsweep` executable did.
+public struct Outcome: Sendable {
+    /// The exit status (or the signal, when ``signalled``).
+    public var status: Int32
+    /// Whether a signal ended the process.
+    public var signalled: Bool
+    /// Everything it wrote to standard error.
+    public var standardError: String
+    /// Everything it wrote to standard output.
+    public var standardOutput: String
+}
+
+/// The built `convsweep` next to the test bundle (`swift build --build-tests` builds both).
+public func convsweepExecutable() throws -> String {
+    let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    let path = bundle.appendingPathComponent("convsweep").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw CocoaError(
+            .fileNoSuchFile,
+            userInfo: [
+                NSLocalizedDescriptionKey: "no convsweep executable at \(path); build the package before the tests"
+            ])
+    }
+    return path
+}
+
+/// Starts `convsweep arguments` in `directory`, its standard error in the returned pipe and its
+/// standard output in `output`.
+public func launchConvsweep(
+    _ arguments: [String], output: Any = FileHandle.nullDevice, in directory: String? = nil
+) throws -> (Process, Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = output
+    try process.run()
+    return (process, errors)
+}
+
+/// Runs `convsweep arguments` in `directory` to its end.
+public func convsweep(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
+    let output = Pipe()
+    let (process, errors) = try launchConvsweep(arguments, output: output, in: directory)
+    // Both pipes are drained at once so that neither fills while the other is read.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var printed = Data()
+    DispatchQueue.global().async(group: group) { printed = output.fileHandleForReading.readDataToEndOfFile() }
+    let data = errors.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return Outcome(
+        status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+        standardError: String(decoding: data, as: UTF8.self), standardOutput: String(decoding: printed, as: UTF8.self))
+}
