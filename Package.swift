@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(
             name: "AlphaFitTests",
             dependencies: [
-                "AlphaFit", "Basics", "TestSupport",
+                "AlphaFit", "Basics", "ConvKernels", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(

@@ -27,9 +27,9 @@ public struct AlphaFitter: Sendable {
         var byName: [String: [FitRow]] = [:]
         var order: [(Int, String)] = []
         for row in rows {
-            let name = options.grouping.groupName(kernelArea: row.shape.kernelArea)
+            let name = options.grouping.groupName(kernelArea: row.shape.kernelSize)
             if byName[name] == nil {
-                order.append((options.grouping == .k1Rest ? min(row.shape.kernelArea, 2) : row.shape.kernelArea, name))
+                order.append((options.grouping == .k1Rest ? min(row.shape.kernelSize, 2) : row.shape.kernelSize, name))
             }
             byName[name, default: []].append(row)
         }

@@ -1,3 +1,4 @@
+import ConvKernels
 import Basics
 import CSV
 import Crypto
@@ -6,7 +7,7 @@ import Foundation
 /// One measured configuration, ready to fit.
 public struct FitRow: Codable, Hashable, Sendable {
     /// The layer.
-    public var shape: LayerShape
+    public var shape: ConvShape
     /// The measured time in milliseconds (> 0, finite).
     public var timeMs: Double
     /// Every other column of the input row, carried into predictions (e.g. plot, line,
@@ -17,7 +18,7 @@ public struct FitRow: Codable, Hashable, Sendable {
     /// The row in its file (header = 1).
     public var row: Int
 
-    public init(shape: LayerShape, timeMs: Double, carried: [String: String] = [:], input: Int = 0, row: Int = 0) {
+    public init(shape: ConvShape, timeMs: Double, carried: [String: String] = [:], input: Int = 0, row: Int = 0) {
         self.shape = shape
         self.timeMs = timeMs
         self.carried = carried
@@ -196,10 +197,7 @@ public struct FitDataset: Codable, Sendable {
                 }
                 return value
             }
-            let shape = LayerShape(
-                h: try size(h), w: try size(w), cin: try size(cin), cout: try size(cout),
-                k1: try size(kernel.0), k2: try size(kernel.1),
-                batch: try batch.map { try size($0) } ?? 1)
+            let shape = ConvShape(batch: try batch.map { try size($0) } ?? 1, height: try size(h), width: try size(w), inputChannels: try size(cin), outputChannels: try size(cout), kernelHeight: try size(kernel.0), kernelWidth: try size(kernel.1))
             let timeText = field(time)
             guard let ms = Double(timeText), ms.isFinite, ms > 0 else {
                 throw FitInputError(

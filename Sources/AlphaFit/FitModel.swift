@@ -1,3 +1,4 @@
+import ConvKernels
 import Foundation
 
 /// How the FLOPs of a convolution are counted. Recorded with every fit, because the fitted
@@ -10,40 +11,13 @@ public enum FlopsConvention: String, Codable, CaseIterable, Sendable {
     case asperti
 
     /// The FLOPs of `shape` under this convention.
-    public func flops(of shape: LayerShape) -> Double {
-        let k = Double(shape.k1 * shape.k2)
-        let c = Double(shape.cin) * Double(shape.cout)
-        let s = Double(shape.h) * Double(shape.w)
+    public func flops(of shape: ConvShape) -> Double {
+        let flops = Accounting(shape: shape).flops
         switch self {
-        case .standard: return 2 * k * c * s * Double(shape.batch)
-        case .asperti: return k * c * s / 1e6
+        case .standard: return flops
+        case .asperti: return flops / 2 / Double(shape.batch) / 1e6
         }
     }
-}
-
-/// The shape of one convolution layer, as far as the models see it.
-public struct LayerShape: Codable, Hashable, Sendable {
-    public var h: Int
-    public var w: Int
-    public var cin: Int
-    public var cout: Int
-    public var k1: Int
-    public var k2: Int
-    public var batch: Int
-
-    /// A layer with an `h`×`w` input, `cin` → `cout` channels, a `k1`×`k2` kernel, `batch` images.
-    public init(h: Int, w: Int, cin: Int, cout: Int, k1: Int, k2: Int, batch: Int = 1) {
-        self.h = h
-        self.w = w
-        self.cin = cin
-        self.cout = cout
-        self.k1 = k1
-        self.k2 = k2
-        self.batch = batch
-    }
-
-    /// K = K1·K2, the number of kernel taps.
-    public var kernelArea: Int { k1 * k2 }
 }
 
 /// The execution-time models convsweep fits.
@@ -108,12 +82,12 @@ struct ModelPoint: Sendable {
     var perOutputChannel: Double
     var perInputTap: Double
 
-    init(shape: LayerShape, convention: FlopsConvention) {
+    init(shape: ConvShape, convention: FlopsConvention) {
         flops = convention.flops(of: shape)
-        s = Double(shape.h) * Double(shape.w)
-        sk = log(Double(shape.kernelArea)) + 1
-        perOutputChannel = 1 / Double(shape.cout)
-        perInputTap = 1 / (Double(shape.kernelArea) * Double(shape.cin))
+        s = Double(shape.spatialSize)
+        sk = log(Double(shape.kernelSize)) + 1
+        perOutputChannel = 1 / Double(shape.outputChannels)
+        perInputTap = 1 / (Double(shape.kernelSize) * Double(shape.inputChannels))
     }
 }
 

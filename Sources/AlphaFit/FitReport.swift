@@ -1,3 +1,4 @@
+import ConvKernels
 import Foundation
 
 /// Diagnostics of one group's fit (absent from a hand-written fit.json).
@@ -131,8 +132,8 @@ public struct FitReport: Codable, Hashable, Sendable {
     }
 
     /// The parameter vector of the group `shape` belongs to.
-    public func parameters(for shape: LayerShape) throws -> [Double] {
-        let name = grouping.groupName(kernelArea: shape.kernelArea)
+    public func parameters(for shape: ConvShape) throws -> [Double] {
+        let name = grouping.groupName(kernelArea: shape.kernelSize)
         guard let fit = fits.first(where: { $0.group == name }) else {
             throw FitInputError(
                 input: "fit", column: "K",
@@ -148,7 +149,7 @@ public struct FitReport: Codable, Hashable, Sendable {
 
     /// The predicted time in milliseconds of one layer:
     /// final · ((S_K + beta·(S − S_K)) / S)^gamma [· channel term] · FLOPs, under the fit's convention.
-    public func predict(_ shape: LayerShape) throws -> Double {
+    public func predict(_ shape: ConvShape) throws -> Double {
         let value = model.predict(ModelPoint(shape: shape, convention: flopsConvention), try parameters(for: shape))
         guard value.isFinite else {
             throw FitInputError(input: "fit", "the model is undefined for \(shape) (non-positive ratio)")
@@ -158,6 +159,9 @@ public struct FitReport: Codable, Hashable, Sendable {
 
     /// The predicted time in milliseconds of a layer given by its sizes.
     public func predict(h: Int, w: Int, cin: Int, cout: Int, k1: Int, k2: Int, batch: Int = 1) throws -> Double {
-        try predict(LayerShape(h: h, w: w, cin: cin, cout: cout, k1: k1, k2: k2, batch: batch))
+        try predict(
+            ConvShape(
+                batch: batch, height: h, width: w, inputChannels: cin, outputChannels: cout, kernelHeight: k1,
+                kernelWidth: k2))
     }
 }

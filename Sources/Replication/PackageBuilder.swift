@@ -248,7 +248,7 @@ public struct PackageBuilder {
                         p.row.carried["config_id"] ?? "", p.row.carried["experiment"] ?? "",
                         p.row.carried["series"] ?? "",
                     ]
-                        + [s.h, s.w, s.cin, s.cout, s.k1, s.k2, s.batch].map(String.init)
+                        + [s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth, s.batch].map(String.init)
                         + [
                             p.row.carried["flops"] ?? "", format(p.row.timeMs), format(p.predictedMs),
                             format(p.residualMs),

@@ -1,3 +1,4 @@
+import ConvKernels
 import AlphaFit
 import ArgumentParser
 import Foundation
@@ -88,9 +89,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         let report = try exitOnBadInput { try loadReport() }
         if inputs.isEmpty {
-            let shape = LayerShape(
-                h: height!, w: width!, cin: cin!, cout: cout!,
-                k1: k1 ?? kernel!, k2: k2 ?? kernel!, batch: batch)
+            let shape = ConvShape(batch: batch, height: height!, width: width!, inputChannels: cin!, outputChannels: cout!, kernelHeight: k1 ?? kernel!, kernelWidth: k2 ?? kernel!)
             let ms = try exitOnBadInput { try report.predict(shape) }
             print(String(format: "%.9g", ms))
             return

@@ -1,3 +1,4 @@
+import ConvKernels
 import Foundation
 import TestSupport
 import Testing
@@ -14,7 +15,7 @@ import Testing
             """)
         let data = try FitDataset.load(paths: [path])
         #expect(data.rows.count == 2)
-        #expect(data.rows[0].shape == LayerShape(h: 8, w: 16, cin: 3, cout: 4, k1: 3, k2: 3, batch: 2))
+        #expect(data.rows[0].shape == ConvShape(batch: 2, height: 8, width: 16, inputChannels: 3, outputChannels: 4, kernelHeight: 3, kernelWidth: 3))
         #expect(data.rows[0].timeMs == 1.5)
         #expect(data.rows[1].carried["label"] == "b, quoted")
         #expect(data.rows[1].row == 3)

@@ -1,3 +1,4 @@
+import ConvKernels
 import Foundation
 import TestSupport
 import Testing
@@ -102,7 +103,7 @@ import Testing
 
     @Test func unidentifiableDataIsSaidSo() throws {
         // Every row has the same S: beta, gamma and final cannot be told apart.
-        let shapes = (1...20).map { LayerShape(h: 8, w: 8, cin: 10 * $0, cout: 30, k1: 1, k2: 1) }
+        let shapes = (1...20).map { ConvShape(height: 8, width: 8, inputChannels: 10 * $0, outputChannels: 30, kernelHeight: 1, kernelWidth: 1) }
         let rows = syntheticRows(
             shapes, model: .alpha, parameters: [0.1, 0.9, 0.03], convention: .asperti, noise: 0.01, seed: 2)
         let report = try AlphaFitter(options: FitOptions(grouping: .perK, flopsConvention: .asperti)).fit(dataset(rows))
@@ -175,7 +176,7 @@ import Testing
     func reducedObjectiveEqualsPerRowSum(model: FitModel, loss: FitLoss) throws {
         let data = try FitDataset.load(
             paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
-        let rows = data.rows.filter { $0.shape.kernelArea > 1 }
+        let rows = data.rows.filter { $0.shape.kernelSize > 1 }
         let fitter = AlphaFitter(options: FitOptions(model: model, loss: loss, flopsConvention: .asperti))
         let classes = fitter.classes(rows)
         #expect(classes.points.count < rows.count)

@@ -1,3 +1,4 @@
+import ConvKernels
 import Foundation
 import PropertyBased
 import Testing
@@ -6,14 +7,14 @@ import Testing
 
 @Suite struct ModelTests {
     @Test func flopsConventions() {
-        let shape = LayerShape(h: 10, w: 20, cin: 3, cout: 5, k1: 3, k2: 2, batch: 4)
+        let shape = ConvShape(batch: 4, height: 10, width: 20, inputChannels: 3, outputChannels: 5, kernelHeight: 3, kernelWidth: 2)
         #expect(FlopsConvention.standard.flops(of: shape) == 2 * 6 * 15 * 200 * 4)
         #expect(FlopsConvention.asperti.flops(of: shape) == 6.0 * 15 * 200 / 1e6)
     }
 
     @Test func alphaFormulaAtKnownPoint() {
         // K = 1: S_K = 1, ratio (1 + beta (S − 1)) / S.
-        let shape = LayerShape(h: 2, w: 2, cin: 1, cout: 1, k1: 1, k2: 1)
+        let shape = ConvShape(height: 2, width: 2, inputChannels: 1, outputChannels: 1, kernelHeight: 1, kernelWidth: 1)
         let point = ModelPoint(shape: shape, convention: .asperti)
         let t = FitModel.alpha.predict(point, [0.5, 2, 3])
         let expected = 3 * pow((1 + 0.5 * 3) / 4, 2) * 4e-6
@@ -21,7 +22,7 @@ import Testing
     }
 
     @Test func channelTerm() {
-        let point = ModelPoint(shape: LayerShape(h: 7, w: 9, cin: 30, cout: 40, k1: 3, k2: 3), convention: .standard)
+        let point = ModelPoint(shape: ConvShape(height: 7, width: 9, inputChannels: 30, outputChannels: 40, kernelHeight: 3, kernelWidth: 3), convention: .standard)
         let alpha = FitModel.alpha.predict(point, [0.1, 0.9, 0.01])
         #expect(FitModel.alphaChannels.predict(point, [0.1, 0.9, 0.01, 0, 0]) == alpha)
         let channels = FitModel.alphaChannels.predict(point, [0.1, 0.9, 0.01, 8, 27])
@@ -34,7 +35,7 @@ import Testing
             count: 200, input: Gen.double(in: 0.001...1.9), Gen.double(in: 0.05...1.9),
             Gen.double(in: 0.01...1.9), Gen.int(in: 1...7), Gen.int(in: 1...300)
         ) { beta, gamma, eta, k, s in
-            let point = ModelPoint(shape: LayerShape(h: s, w: 3, cin: 17, cout: 29, k1: k, k2: 1), convention: .asperti)
+            let point = ModelPoint(shape: ConvShape(height: s, width: 3, inputChannels: 17, outputChannels: 29, kernelHeight: k, kernelWidth: 1), convention: .asperti)
             for model in FitModel.allCases {
                 let p = Array([beta, gamma, 0.7, 300 * eta, 40 * eta].prefix(model.parameterCount))
                 var gradient = [Double](repeating: 0, count: p.count)

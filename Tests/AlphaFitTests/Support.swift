@@ -1,27 +1,25 @@
+import ConvKernels
 import Foundation
 import TestSupport
 
 @testable import AlphaFit
 
 /// Layer shapes spread over the replication's regression grid, drawn with a seeded generator.
-func gridShapes(count: Int, seed: UInt64, kernels: [Int]) -> [LayerShape] {
+func gridShapes(count: Int, seed: UInt64, kernels: [Int]) -> [ConvShape] {
     var generator = SeededGenerator(seed: seed)
     let sizes = [1, 2, 4, 8, 16, 32, 64, 96, 128, 256]
     let channels =
         Array(stride(from: 10, through: 90, by: 10)) + Array(stride(from: 100, through: 1100, by: 50)) + [1600, 3200]
     return (0..<count).map { _ in
         let k = kernels.randomElement(using: &generator)!
-        return LayerShape(
-            h: sizes.randomElement(using: &generator)!, w: sizes.randomElement(using: &generator)!,
-            cin: channels.randomElement(using: &generator)!, cout: channels.randomElement(using: &generator)!,
-            k1: k, k2: k)
+        return ConvShape(height: sizes.randomElement(using: &generator)!, width: sizes.randomElement(using: &generator)!, inputChannels: channels.randomElement(using: &generator)!, outputChannels: channels.randomElement(using: &generator)!, kernelHeight: k, kernelWidth: k)
     }
 }
 
 /// Rows timed by `model` with `parameters` under `convention`, times multiplied by (1 + noise·z),
 /// z standard normal (Box–Muller, seeded).
 func syntheticRows(
-    _ shapes: [LayerShape], model: FitModel, parameters: [Double], convention: FlopsConvention,
+    _ shapes: [ConvShape], model: FitModel, parameters: [Double], convention: FlopsConvention,
     noise: Double, seed: UInt64
 ) -> [FitRow] {
     var generator = SeededGenerator(seed: seed)
