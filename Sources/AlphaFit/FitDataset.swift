@@ -1,8 +1,9 @@
-import ConvKernels
 import Basics
 import CSV
+import ConvKernels
 import Crypto
 import Foundation
+import Runner
 
 /// One measured configuration, ready to fit.
 public struct FitRow: Codable, Hashable, Sendable {
@@ -125,6 +126,36 @@ public struct FitDataset: Codable, Sendable {
         return dataset
     }
 
+    /// The measured rows of a file in the format of measurements.csv, read by the one reader of
+    /// that format (``MeasurementsFile``): time = `median_ms` of the rows whose status is ok.
+    private static func measurementRows(
+        _ text: String, file: String, header: [String], inputIndex: Int, filters: [RowFilter]
+    ) throws -> ([FitRow], [String], Int) {
+        let measured: [MeasurementRow]
+        do { measured = try MeasurementsFile.parse(text, source: file) } catch {
+            throw FitInputError(input: file, "\(error)")
+        }
+        var rows: [FitRow] = []
+        var excluded = 0
+        for (offset, row) in measured.enumerated() {
+            let line = offset + 2
+            let record = Dictionary(uniqueKeysWithValues: zip(MeasurementRow.columns, row.fields))
+            if !row.status.isOK || filters.contains(where: { record[$0.column] == $0.value }) {
+                excluded += 1
+                continue
+            }
+            guard let ms = row.medianMs, ms.isFinite, ms > 0 else {
+                throw FitInputError(
+                    input: file, row: line, column: "median_ms",
+                    "expected a positive finite time in milliseconds, got '\(record["median_ms"] ?? "")'")
+            }
+            var carried: [String: String] = [:]
+            for name in header where !modelColumns.contains(name) { carried[name] = record[name] ?? "" }
+            rows.append(FitRow(shape: row.shape, timeMs: ms, carried: carried, input: inputIndex, row: line))
+        }
+        return (rows, header, excluded)
+    }
+
     private static func parse(
         _ text: String, file: String, runDirectory: Bool, inputIndex: Int,
         filters: [RowFilter]
@@ -145,6 +176,9 @@ public struct FitDataset: Codable, Sendable {
         }
         // A run directory's measurements.csv, or a CSV in its format (a replication package's data/):
         // time = median_ms of the rows whose status is ok.
+        if MeasurementsFile.isMeasurementsHeader(header) && index["time_ms"] == nil {
+            return try measurementRows(text, file: file, header: header, inputIndex: inputIndex, filters: filters)
+        }
         let measurementsFormat =
             runDirectory
             || (index["time_ms"] == nil && index["median_ms"] != nil && index["status"] != nil)
@@ -197,7 +231,10 @@ public struct FitDataset: Codable, Sendable {
                 }
                 return value
             }
-            let shape = ConvShape(batch: try batch.map { try size($0) } ?? 1, height: try size(h), width: try size(w), inputChannels: try size(cin), outputChannels: try size(cout), kernelHeight: try size(kernel.0), kernelWidth: try size(kernel.1))
+            let shape = ConvShape(
+                batch: try batch.map { try size($0) } ?? 1, height: try size(h), width: try size(w),
+                inputChannels: try size(cin), outputChannels: try size(cout), kernelHeight: try size(kernel.0),
+                kernelWidth: try size(kernel.1))
             let timeText = field(time)
             guard let ms = Double(timeText), ms.isFinite, ms > 0 else {
                 throw FitInputError(

@@ -78,7 +78,8 @@ public enum PredictionTable {
             try csv.write(
                 row: [dataset.inputs[p.row.input].path, String(p.row.row)]
                     + dataset.carriedColumns.map { p.row.carried[$0] ?? "" }
-                    + [s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth, s.batch].map(String.init)
+                    + [s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth, s.batch]
+                    .map(String.init)
                     + [p.row.timeMs, p.predictedMs, p.residualMs].map { "\($0)" })
         }
         csv.stream.close()

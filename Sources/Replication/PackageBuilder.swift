@@ -118,7 +118,7 @@ public struct PackageBuilder {
 
         // 1. Read and check the runs: complete, one machine.
         var manifests: [RunManifest] = []
-        var measurements: Table?
+        var measurements: [MeasurementRow] = []
         for directory in runDirectories {
             let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
             let manifest: RunManifest
@@ -138,21 +138,9 @@ public struct PackageBuilder {
                 )
             }
             manifests.append(manifest)
-            let table = try Table(
-                contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("measurements.csv")))
-            if var all = measurements {
-                guard all.header == table.header else {
-                    throw PackageError("\(directory): measurements.csv has other columns than \(runDirectories[0])")
-                }
-                all.rows += table.rows
-                measurements = all
-            } else {
-                measurements = table
-            }
+            measurements += try MeasurementsFile.read(
+                path: (directory as NSString).appendingPathComponent("measurements.csv"))
         }
-        guard let measurements, let experimentColumn = measurements.column("experiment"),
-            let statusColumn = measurements.column("status")
-        else { throw PackageError("\(runDirectories[0])/measurements.csv lacks the experiment or status column") }
         let machineLabel = PackageBuilder.machineLabel(manifests[0].machine)
         try PackageBuilder.checkOutputDirectory(packageDirectory, machineLabel: machineLabel)
 
@@ -176,9 +164,9 @@ public struct PackageBuilder {
 
         // 3. data/: the rows split by experiment, in run order.
         var experiments: [String] = []
-        var byExperiment: [String: [[String]]] = [:]
-        for row in measurements.rows {
-            let name = row[experimentColumn]
+        var byExperiment: [String: [MeasurementRow]] = [:]
+        for row in measurements {
+            let name = row.experiment
             if byExperiment[name] == nil { experiments.append(name) }
             byExperiment[name, default: []].append(row)
         }
@@ -187,11 +175,12 @@ public struct PackageBuilder {
         for name in experiments {
             let rows = byExperiment[name]!
             let relative = "data/" + PackageBuilder.dataFileName(experiment: name)
-            try Table(header: measurements.header, rows: rows).write(to: root.appendingPathComponent(relative))
+            try Data(MeasurementsFile.text(rows).utf8).write(
+                to: root.appendingPathComponent(relative), options: .atomic)
             dataFiles.append(
                 .init(
                     path: relative, experiment: name, configurations: rows.count,
-                    measured: rows.filter { $0[statusColumn] == "ok" }.count))
+                    measured: rows.filter(\.status.isOK).count))
         }
         guard experiments.contains("regression") || givenFit != nil else {
             throw PackageError("the runs hold no regression sample to fit; give a fit with --fit")
@@ -248,7 +237,10 @@ public struct PackageBuilder {
                         p.row.carried["config_id"] ?? "", p.row.carried["experiment"] ?? "",
                         p.row.carried["series"] ?? "",
                     ]
-                        + [s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth, s.batch].map(String.init)
+                        + [
+                            s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth,
+                            s.batch,
+                        ].map(String.init)
                         + [
                             p.row.carried["flops"] ?? "", format(p.row.timeMs), format(p.predictedMs),
                             format(p.residualMs),

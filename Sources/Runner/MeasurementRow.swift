@@ -1,39 +1,49 @@
 import Basics
 import CSV
+import ConvKernels
 import Foundation
 import Measurement
 import Sweeps
 
 /// One row of measurements.csv: a configuration, its figures, why timing stopped, its status.
 ///
-/// Times are milliseconds. A configuration that was not measured has `runs` 0, empty figures and
-/// the reason in ``status``.
+/// The one model of a measured configuration: the runner writes it, and the fit, the package and
+/// the commands read it through ``MeasurementsFile``. Times are milliseconds. A configuration that
+/// was not measured has `runs` 0, no figures, and the reason in ``status``.
 public struct MeasurementRow: Hashable, Sendable {
+    /// The configuration's stable id (see sweeps/README.md).
     public var configID: String
+    /// The experiment (sweep file) it comes from, e.g. `B` or `regression`.
     public var experiment: String
+    /// The series (line of a figure).
     public var series: String
-    public var height: Int
-    public var width: Int
-    public var inputChannels: Int
-    public var outputChannels: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
-    public var batch: Int
+    /// The layer.
+    public var shape: ConvShape
     /// The algorithm used (`auto` resolved).
-    public var algorithm: String
+    public var algorithm: ConvAlgorithm
+    /// OpenBLAS threads.
     public var threads: Int
+    /// FLOPs of one forward pass (2 per multiply–add).
     public var flops: Double
     /// Timed runs (0 when not measured).
     public var runs: Int
     /// Warm-up runs before timing.
     public var warmUpRuns: Int
+    /// Median of the timed runs.
     public var medianMs: Double?
+    /// Mean of the timed runs.
     public var meanMs: Double?
+    /// Fastest timed run.
     public var minMs: Double?
+    /// First quartile of the timed runs.
     public var p25Ms: Double?
+    /// Third quartile of the timed runs.
     public var p75Ms: Double?
+    /// Standard deviation of the timed runs.
     public var stddevMs: Double?
+    /// Lower end of the median's 95% confidence interval (order statistics).
     public var ci95LowMs: Double?
+    /// Upper end of the median's 95% confidence interval.
     public var ci95HighMs: Double?
     /// Median lowering (im2col) time of the timed runs.
     public var loweringMs: Double?
@@ -41,10 +51,10 @@ public struct MeasurementRow: Hashable, Sendable {
     public var gemmMs: Double?
     /// FLOPs / median time, in GFLOP/s.
     public var gflops: Double?
-    /// Why timing stopped (empty when not measured).
-    public var stopReason: String
-    /// `ok`, or why the configuration was not measured or failed.
-    public var status: String
+    /// Why timing stopped (nil when not measured).
+    public var stopReason: StopReason?
+    /// Measured, or why not.
+    public var status: ConfigurationStatus
 
     /// The columns of measurements.csv, in order.
     public static let columns = [
@@ -55,23 +65,19 @@ public struct MeasurementRow: Hashable, Sendable {
     ]
 
     /// A row for `configuration` with no figures and `status`.
-    public init(configuration c: SweepConfiguration, algorithm: String, threads: Int, status: String) {
+    public init(
+        configuration c: SweepConfiguration, algorithm: ConvAlgorithm, threads: Int, status: ConfigurationStatus
+    ) {
         configID = c.id
         experiment = c.experiment
         series = c.series
-        height = c.shape.height
-        width = c.shape.width
-        inputChannels = c.shape.inputChannels
-        outputChannels = c.shape.outputChannels
-        kernelHeight = c.shape.kernelHeight
-        kernelWidth = c.shape.kernelWidth
-        batch = c.shape.batch
+        shape = c.shape
         self.algorithm = algorithm
         self.threads = threads
         flops = c.flops
         runs = 0
         warmUpRuns = 0
-        stopReason = ""
+        stopReason = nil
         self.status = status
     }
 
@@ -91,7 +97,7 @@ public struct MeasurementRow: Hashable, Sendable {
         loweringMs = Statistics.median(samples.lowering) * 1e3
         gemmMs = Statistics.median(samples.gemm) * 1e3
         gflops = flops / s.median / 1e9
-        stopReason = samples.stopReason.rawValue
+        stopReason = samples.stopReason
     }
 
     /// The row's fields as text, in ``columns`` order.
@@ -101,50 +107,52 @@ public struct MeasurementRow: Hashable, Sendable {
             return String(format: "%.6g", value)
         }
         return [
-            configID, experiment, series, "\(height)", "\(width)", "\(inputChannels)", "\(outputChannels)",
-            "\(kernelHeight)", "\(kernelWidth)", "\(batch)", algorithm, "\(threads)", String(format: "%.0f", flops),
-            "\(runs)", "\(warmUpRuns)", number(medianMs), number(meanMs), number(minMs), number(p25Ms),
-            number(p75Ms), number(stddevMs), number(ci95LowMs), number(ci95HighMs), number(loweringMs),
-            number(gemmMs), number(gflops), stopReason, status,
+            configID, experiment, series, "\(shape.height)", "\(shape.width)", "\(shape.inputChannels)",
+            "\(shape.outputChannels)", "\(shape.kernelHeight)", "\(shape.kernelWidth)", "\(shape.batch)",
+            algorithm.rawValue, "\(threads)", String(format: "%.0f", flops), "\(runs)", "\(warmUpRuns)",
+            number(medianMs), number(meanMs), number(minMs), number(p25Ms), number(p75Ms), number(stddevMs),
+            number(ci95LowMs), number(ci95HighMs), number(loweringMs), number(gemmMs), number(gflops),
+            stopReason?.rawValue ?? "", status.text,
         ]
     }
 
     /// The row as one CSV line, newline included.
     public var csvLine: String { CSVText.line(fields) }
 
-    /// Reads a row from `fields` keyed by column name.
-    init(record: [String: String], line: Int) throws(RunError) {
+    /// Reads a row from `record` (fields keyed by column name), line `line` of `source`.
+    init(record: [String: String], source: String, line: Int) throws(RunError) {
+        func bad(_ column: String, _ problem: String) -> RunError {
+            .format("\(source) line \(line), column \(column): \(problem)")
+        }
         func text(_ key: String) throws(RunError) -> String {
-            guard let value = record[key] else { throw RunError.format("line \(line): missing column \(key)") }
+            guard let value = record[key] else { throw bad(key, "missing") }
             return value
         }
         func integer(_ key: String) throws(RunError) -> Int {
-            guard let value = Int(try text(key)) else {
-                throw RunError.format("line \(line): column \(key) is not an integer")
-            }
-            return value
+            let value = try text(key)
+            guard let number = Int(value) else { throw bad(key, "'\(value)' is not an integer") }
+            return number
         }
         func optional(_ key: String) throws(RunError) -> Double? {
             let value = try text(key)
             if value.isEmpty { return nil }
-            guard let number = Double(value) else {
-                throw RunError.format("line \(line): column \(key) is not a number")
-            }
+            guard let number = Double(value) else { throw bad(key, "'\(value)' is not a number") }
             return number
         }
         configID = try text("config_id")
         experiment = try text("experiment")
         series = try text("series")
-        height = try integer("H")
-        width = try integer("W")
-        inputChannels = try integer("Cin")
-        outputChannels = try integer("Cout")
-        kernelHeight = try integer("K1")
-        kernelWidth = try integer("K2")
-        batch = try integer("batch")
-        algorithm = try text("algorithm")
+        shape = ConvShape(
+            batch: try integer("batch"), height: try integer("H"), width: try integer("W"),
+            inputChannels: try integer("Cin"), outputChannels: try integer("Cout"), kernelHeight: try integer("K1"),
+            kernelWidth: try integer("K2"))
+        let algorithmText = try text("algorithm")
+        guard let algorithm = ConvAlgorithm(rawValue: algorithmText) else {
+            throw bad("algorithm", "unknown algorithm '\(algorithmText)'")
+        }
+        self.algorithm = algorithm
         threads = try integer("threads")
-        guard let flops = try optional("flops") else { throw RunError.format("line \(line): empty flops") }
+        guard let flops = try optional("flops") else { throw bad("flops", "empty") }
         self.flops = flops
         runs = try integer("runs")
         warmUpRuns = try integer("warmup_runs")
@@ -159,8 +167,18 @@ public struct MeasurementRow: Hashable, Sendable {
         loweringMs = try optional("lowering_ms")
         gemmMs = try optional("gemm_ms")
         gflops = try optional("gflops")
-        stopReason = try text("stop_reason")
-        status = try text("status")
+        let reason = try text("stop_reason")
+        if reason.isEmpty {
+            stopReason = nil
+        } else {
+            guard let known = StopReason(rawValue: reason) else { throw bad("stop_reason", "unknown '\(reason)'") }
+            stopReason = known
+        }
+        let statusText = try text("status")
+        guard let status = ConfigurationStatus(text: statusText) else {
+            throw bad("status", "'\(statusText)' is neither ok nor a known reason")
+        }
+        self.status = status
     }
 }
 
@@ -168,6 +186,17 @@ public struct MeasurementRow: Hashable, Sendable {
 public enum MeasurementsFile {
     /// The header line of measurements.csv.
     public static var header: String { CSVText.line(MeasurementRow.columns) }
+
+    /// `rows` as the text of a measurements.csv, header first.
+    public static func text(_ rows: [MeasurementRow]) -> String {
+        header + rows.map(\.csvLine).joined()
+    }
+
+    /// Whether a CSV header holds every column of measurements.csv (a run's file, or a package's
+    /// `data/` file, which has the same columns).
+    public static func isMeasurementsHeader(_ header: [String]) -> Bool {
+        Set(MeasurementRow.columns).isSubset(of: Set(header))
+    }
 
     /// Every row of the measurements.csv at `path`.
     public static func read(path: String) throws -> [MeasurementRow] {
@@ -183,7 +212,7 @@ public enum MeasurementsFile {
         do { reader = try CSVReader(string: text, hasHeaderRow: true) } catch {
             throw RunError.format("\(source): not CSV (\(error))")
         }
-        guard let header = reader.headerRow, Set(MeasurementRow.columns).isSubset(of: Set(header)) else {
+        guard let header = reader.headerRow, isMeasurementsHeader(header) else {
             throw RunError.format("\(source): the header lacks columns of measurements.csv")
         }
         var rows: [MeasurementRow] = []
@@ -193,18 +222,10 @@ public enum MeasurementsFile {
             guard fields.count == header.count else {
                 throw RunError.format("\(source) line \(line): \(fields.count) fields, expected \(header.count)")
             }
-            rows.append(try MeasurementRow(record: Dictionary(uniqueKeysWithValues: zip(header, fields)), line: line))
+            rows.append(
+                try MeasurementRow(
+                    record: Dictionary(uniqueKeysWithValues: zip(header, fields)), source: source, line: line))
         }
         return rows
     }
-}
-
-/// CSV quoting (RFC 4180): fields with a comma, quote or line break are quoted.
-enum CSVText {
-    static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") + "\n" }
 }

@@ -211,7 +211,7 @@ public enum RunDriver {
             }
             try measurements.append(row.csvLine)
             summary.written += 1
-            if row.status == "ok" { summary.measured += 1 } else { summary.notMeasured += 1 }
+            if row.status.isOK { summary.measured += 1 } else { summary.notMeasured += 1 }
             if let p25 = row.p25Ms, let p75 = row.p75Ms, let median = row.medianMs,
                 (p75 - p25) / median > spreadWarningThreshold
             {
@@ -250,33 +250,32 @@ public enum RunDriver {
     ) -> (MeasurementRow, Samples?) {
         let shape = configuration.shape
         let algorithm = ConvAlgorithm.auto.resolved(for: shape)
-        func row(_ status: String) -> MeasurementRow {
-            MeasurementRow(
-                configuration: configuration, algorithm: algorithm.rawValue, threads: options.threads, status: status)
+        func row(_ status: ConfigurationStatus) -> MeasurementRow {
+            MeasurementRow(configuration: configuration, algorithm: algorithm, threads: options.threads, status: status)
         }
         guard configuration.isMeasured else { return (row(configuration.status), nil) }
-        do { try shape.validate() } catch { return (row("impossible: \(error)"), nil) }
+        do { try shape.validate() } catch { return (row(.impossible("\(error)")), nil) }
         let plan = Conv2D.plan(shape: shape, algorithm: algorithm, workspaceLimit: options.workspaceLimit)
         let needed = Accounting(shape: shape, workspaceBytes: plan.workspaceElements * 4).totalBytes
         if let available = SystemMemory.availableBytes, needed > available * 9 / 10 {
-            return (row("out of memory: needs \(needed >> 20) MiB, \(available >> 20) MiB available"), nil)
+            return (row(.outOfMemory("needs \(needed >> 20) MiB, \(available >> 20) MiB available")), nil)
         }
         let conv: Conv2D
         do { conv = try Conv2D(shape: shape, algorithm: algorithm, workspaceLimit: options.workspaceLimit) } catch {
-            return (row("impossible: \(error)"), nil)
+            return (row(.impossible("\(error)")), nil)
         }
         conv.fillRandom(seed: dataSeed(options.seed, id: configuration.id))
         conv.run()
         let check = Verification.check(
             conv, samples: options.verificationSamples,
             seed: verificationSeedBase(options.seed) ^ StableHash.of(configuration.id))
-        if let failure = check.failure { return (row("failed verification: \(failure)"), nil) }
+        if let failure = check.failure { return (row(.failedVerification(failure)), nil) }
         let sampler = Sampler(rule: options.stopRule, betweenRuns: evictor.map { e in { e.evict() } })
         let samples = sampler.measure {
             let phases = conv.run()
             return (phases.lowering, phases.gemm)
         }
-        var result = row("ok")
+        var result = row(.ok)
         result.record(samples)
         return (result, samples)
     }

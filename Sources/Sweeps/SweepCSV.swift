@@ -14,7 +14,8 @@ public enum SweepCSV {
         return [
             configuration.experiment, configuration.series, String(shape.height), String(shape.width),
             String(shape.inputChannels), String(shape.outputChannels), String(shape.kernelHeight),
-            String(shape.kernelWidth), String(shape.batch), String(Int64(configuration.flops)), configuration.status,
+            String(shape.kernelWidth), String(shape.batch), String(Int64(configuration.flops)),
+            configuration.status.text,
         ]
     }
 

@@ -16,9 +16,12 @@ public struct SweepConfiguration: Hashable, Codable, Sendable {
     public var shape: ConvShape
     /// `ok` when the configuration is to be measured, otherwise the reason it is not
     /// (for instance a limit that dropped it).
-    public var status: String
+    public var status: ConfigurationStatus
 
-    public init(id: String, experiment: String, series: String, shape: ConvShape, status: String = "ok") {
+    /// A configuration `id` of `experiment` and `series`, measured unless `status` says why not.
+    public init(
+        id: String, experiment: String, series: String, shape: ConvShape, status: ConfigurationStatus = .ok
+    ) {
         self.id = id
         self.experiment = experiment
         self.series = series
@@ -27,7 +30,7 @@ public struct SweepConfiguration: Hashable, Codable, Sendable {
     }
 
     /// Whether the runner should measure this configuration.
-    public var isMeasured: Bool { status == "ok" }
+    public var isMeasured: Bool { status.isOK }
 
     /// FLOPs of one forward pass (2 per multiply–add).
     public var flops: Double { Accounting(shape: shape).flops }

@@ -18,9 +18,9 @@ public struct SweepLimits: Hashable, Codable, Sendable {
     }
 
     /// `ok`, or `dropped: ` and every bound `shape` exceeds, joined by `; `.
-    public func status(of shape: ConvShape) -> String {
+    public func status(of shape: ConvShape) -> ConfigurationStatus {
         var reasons: [String] = []
-        do { try shape.validate() } catch { return "dropped: \(error)" }
+        do { try shape.validate() } catch { return .dropped("\(error)") }
         if let maxGFLOP {
             let gflop = Accounting(shape: shape).flops / 1e9
             if gflop > maxGFLOP {
@@ -33,7 +33,7 @@ public struct SweepLimits: Hashable, Codable, Sendable {
                 reasons.append("\(amount(mib)) MiB > max_memory_mib \(formatted(maxMemoryMiB))")
             }
         }
-        return reasons.isEmpty ? "ok" : "dropped: " + reasons.joined(separator: "; ")
+        return reasons.isEmpty ? .ok : .dropped(reasons.joined(separator: "; "))
     }
 
     /// Bytes one configuration holds while it runs: input, weights, output and the im2col

@@ -1,6 +1,6 @@
-import ConvKernels
 import AlphaFit
 import ArgumentParser
+import ConvKernels
 import Foundation
 
 struct Predict: ParsableCommand {
@@ -89,7 +89,9 @@ struct Predict: ParsableCommand {
     func run() throws {
         let report = try exitOnBadInput { try loadReport() }
         if inputs.isEmpty {
-            let shape = ConvShape(batch: batch, height: height!, width: width!, inputChannels: cin!, outputChannels: cout!, kernelHeight: k1 ?? kernel!, kernelWidth: k2 ?? kernel!)
+            let shape = ConvShape(
+                batch: batch, height: height!, width: width!, inputChannels: cin!, outputChannels: cout!,
+                kernelHeight: k1 ?? kernel!, kernelWidth: k2 ?? kernel!)
             let ms = try exitOnBadInput { try report.predict(shape) }
             print(String(format: "%.9g", ms))
             return

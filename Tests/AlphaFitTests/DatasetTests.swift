@@ -15,7 +15,11 @@ import Testing
             """)
         let data = try FitDataset.load(paths: [path])
         #expect(data.rows.count == 2)
-        #expect(data.rows[0].shape == ConvShape(batch: 2, height: 8, width: 16, inputChannels: 3, outputChannels: 4, kernelHeight: 3, kernelWidth: 3))
+        #expect(
+            data.rows[0].shape
+                == ConvShape(
+                    batch: 2, height: 8, width: 16, inputChannels: 3, outputChannels: 4, kernelHeight: 3, kernelWidth: 3
+                ))
         #expect(data.rows[0].timeMs == 1.5)
         #expect(data.rows[1].carried["label"] == "b, quoted")
         #expect(data.rows[1].row == 3)

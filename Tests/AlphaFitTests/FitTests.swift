@@ -103,7 +103,9 @@ import Testing
 
     @Test func unidentifiableDataIsSaidSo() throws {
         // Every row has the same S: beta, gamma and final cannot be told apart.
-        let shapes = (1...20).map { ConvShape(height: 8, width: 8, inputChannels: 10 * $0, outputChannels: 30, kernelHeight: 1, kernelWidth: 1) }
+        let shapes = (1...20).map {
+            ConvShape(height: 8, width: 8, inputChannels: 10 * $0, outputChannels: 30, kernelHeight: 1, kernelWidth: 1)
+        }
         let rows = syntheticRows(
             shapes, model: .alpha, parameters: [0.1, 0.9, 0.03], convention: .asperti, noise: 0.01, seed: 2)
         let report = try AlphaFitter(options: FitOptions(grouping: .perK, flopsConvention: .asperti)).fit(dataset(rows))

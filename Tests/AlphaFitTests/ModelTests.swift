@@ -7,7 +7,8 @@ import Testing
 
 @Suite struct ModelTests {
     @Test func flopsConventions() {
-        let shape = ConvShape(batch: 4, height: 10, width: 20, inputChannels: 3, outputChannels: 5, kernelHeight: 3, kernelWidth: 2)
+        let shape = ConvShape(
+            batch: 4, height: 10, width: 20, inputChannels: 3, outputChannels: 5, kernelHeight: 3, kernelWidth: 2)
         #expect(FlopsConvention.standard.flops(of: shape) == 2 * 6 * 15 * 200 * 4)
         #expect(FlopsConvention.asperti.flops(of: shape) == 6.0 * 15 * 200 / 1e6)
     }
@@ -22,7 +23,10 @@ import Testing
     }
 
     @Test func channelTerm() {
-        let point = ModelPoint(shape: ConvShape(height: 7, width: 9, inputChannels: 30, outputChannels: 40, kernelHeight: 3, kernelWidth: 3), convention: .standard)
+        let point = ModelPoint(
+            shape: ConvShape(
+                height: 7, width: 9, inputChannels: 30, outputChannels: 40, kernelHeight: 3, kernelWidth: 3),
+            convention: .standard)
         let alpha = FitModel.alpha.predict(point, [0.1, 0.9, 0.01])
         #expect(FitModel.alphaChannels.predict(point, [0.1, 0.9, 0.01, 0, 0]) == alpha)
         let channels = FitModel.alphaChannels.predict(point, [0.1, 0.9, 0.01, 8, 27])
@@ -35,7 +39,10 @@ import Testing
             count: 200, input: Gen.double(in: 0.001...1.9), Gen.double(in: 0.05...1.9),
             Gen.double(in: 0.01...1.9), Gen.int(in: 1...7), Gen.int(in: 1...300)
         ) { beta, gamma, eta, k, s in
-            let point = ModelPoint(shape: ConvShape(height: s, width: 3, inputChannels: 17, outputChannels: 29, kernelHeight: k, kernelWidth: 1), convention: .asperti)
+            let point = ModelPoint(
+                shape: ConvShape(
+                    height: s, width: 3, inputChannels: 17, outputChannels: 29, kernelHeight: k, kernelWidth: 1),
+                convention: .asperti)
             for model in FitModel.allCases {
                 let p = Array([beta, gamma, 0.7, 300 * eta, 40 * eta].prefix(model.parameterCount))
                 var gradient = [Double](repeating: 0, count: p.count)

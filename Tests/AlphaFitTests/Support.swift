@@ -12,7 +12,10 @@ func gridShapes(count: Int, seed: UInt64, kernels: [Int]) -> [ConvShape] {
         Array(stride(from: 10, through: 90, by: 10)) + Array(stride(from: 100, through: 1100, by: 50)) + [1600, 3200]
     return (0..<count).map { _ in
         let k = kernels.randomElement(using: &generator)!
-        return ConvShape(height: sizes.randomElement(using: &generator)!, width: sizes.randomElement(using: &generator)!, inputChannels: channels.randomElement(using: &generator)!, outputChannels: channels.randomElement(using: &generator)!, kernelHeight: k, kernelWidth: k)
+        return ConvShape(
+            height: sizes.randomElement(using: &generator)!, width: sizes.randomElement(using: &generator)!,
+            inputChannels: channels.randomElement(using: &generator)!,
+            outputChannels: channels.randomElement(using: &generator)!, kernelHeight: k, kernelWidth: k)
     }
 }
 

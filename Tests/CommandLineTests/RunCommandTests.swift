@@ -69,7 +69,7 @@ private let killSweep = """
         let rows = try MeasurementsFile.read(path: measurements)
         #expect(rows.count == 12)
         #expect(Set(rows.map(\.configID)).count == 12)
-        #expect(rows.allSatisfy { $0.status == "ok" && $0.runs == 2000 && $0.stopReason == "fixed-runs" })
+        #expect(rows.allSatisfy { $0.status == .ok && $0.runs == 2000 && $0.stopReason == .fixedRuns })
         let manifest = try RunManifest.read(path: out + "/manifest.json")
         #expect(manifest.status == "complete" && manifest.sessions.count == 2)
         #expect(manifest.sessions[0].endedAt == nil && manifest.sessions[1].endedAt != nil)

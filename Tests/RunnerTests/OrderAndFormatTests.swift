@@ -43,28 +43,49 @@ import Testing
                 == ConfigurationOrder.shuffled(Array(0..<10), seed: 1))
     }
 
+    @Test func everyStatusReadsBackFromItsText() {
+        let statuses: [ConfigurationStatus] = [
+            .ok, .dropped("a; b"), .impossible("x"), .outOfMemory("needs 9 MiB"), .failedVerification("y: z"),
+        ]
+        for status in statuses { #expect(ConfigurationStatus(text: status.text) == status) }
+        #expect(ConfigurationStatus(text: "fine") == nil)
+    }
+
+    @Test func aBadFieldIsNamedWithFileLineAndColumn() throws {
+        let configuration = SweepConfiguration(
+            id: "x-1", experiment: "E", series: "s",
+            shape: ConvShape(height: 3, width: 4, inputChannels: 5, outputChannels: 6, kernel: 3))
+        let row = MeasurementRow(configuration: configuration, algorithm: .im2colGemm, threads: 1, status: .ok)
+        let text = MeasurementsFile.header + row.csvLine.replacingOccurrences(of: ",ok\n", with: ",fine\n")
+        #expect {
+            try MeasurementsFile.parse(text, source: "m.csv")
+        } throws: { error in
+            "\(error)".contains("m.csv line 2, column status") && "\(error)".contains("fine")
+        }
+    }
+
     @Test func rowsRoundTripThroughCSV() throws {
         let configuration = SweepConfiguration(
             id: "x-1", experiment: "E", series: "a, \"b\"\nc",
             shape: ConvShape(
                 batch: 2, height: 3, width: 4, inputChannels: 5, outputChannels: 6, kernelHeight: 3, kernelWidth: 1))
-        var row = MeasurementRow(configuration: configuration, algorithm: "im2col-gemm", threads: 1, status: "ok")
+        var row = MeasurementRow(configuration: configuration, algorithm: .im2colGemm, threads: 1, status: .ok)
         row.record(
             Samples(
                 times: [0.001, 0.002, 0.003], lowering: [0.0001, 0.0002, 0.0003], gemm: [0.0009, 0.0018, 0.0027],
                 warmUpRuns: 2, stopReason: .maxRuns))
         let dropped = MeasurementRow(
-            configuration: configuration, algorithm: "im2col-gemm", threads: 1, status: "dropped: limit, 2")
+            configuration: configuration, algorithm: .im2colGemm, threads: 1, status: .dropped("limit, 2"))
         let text = MeasurementsFile.header + row.csvLine + dropped.csvLine
         let rows = try MeasurementsFile.parse(text)
         #expect(rows.count == 2)
         #expect(rows[0].series == configuration.series)
         #expect(rows[0].medianMs == 2 && rows[0].runs == 3 && rows[0].warmUpRuns == 2)
         #expect(rows[0].loweringMs == 0.2 && rows[0].gemmMs == 1.8)
-        #expect(rows[0].kernelHeight == 3 && rows[0].kernelWidth == 1 && rows[0].batch == 2)
+        #expect(rows[0].shape == configuration.shape)
         #expect(rows[0].flops == 2 * 3 * 1 * 5 * 6 * 3 * 4 * 2)
-        #expect(rows[0].stopReason == "max-runs")
-        #expect(rows[1].status == "dropped: limit, 2" && rows[1].medianMs == nil)
+        #expect(rows[0].stopReason == .maxRuns && row.fields[26] == "max-runs")
+        #expect(rows[1].status.text == "dropped: limit, 2" && rows[1].medianMs == nil)
         #expect(
             MeasurementRow.columns.prefix(14) == [
                 "config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "algorithm",

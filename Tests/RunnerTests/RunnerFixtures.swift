@@ -31,7 +31,7 @@ func smallSweep(in directory: String) throws -> (path: String, configurations: [
         SweepConfiguration(
             id: "small-dropped", experiment: "small", series: "K=3, H=W=8",
             shape: ConvShape(height: 4096, width: 4096, inputChannels: 512, outputChannels: 512, kernel: 3),
-            status: "dropped: over the FLOPs limit"))
+            status: .dropped("over the FLOPs limit")))
     return (path, configurations)
 }
 

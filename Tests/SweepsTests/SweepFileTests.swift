@@ -203,7 +203,7 @@ struct SweepSummaryTests {
         #expect(summary.largestMemoryBytes == 4 * (10_000 + 2_000 + 2_000))
         // Compute bound at 1 GFLOP/s: 11 runs of 0.2 ms and of 0.4 ms.
         #expect(abs(summary.estimatedSeconds - 11 * 0.0006) < 1e-12)
-        #expect(sweep.configurations[2].status == "dropped: 0.08 GFLOP > max_gflop 0.05")
+        #expect(sweep.configurations[2].status.text == "dropped: 0.08 GFLOP > max_gflop 0.05")
     }
 }
 

@@ -86,7 +86,7 @@ struct SweepSampleTests {
         #expect(sweep.configurations.count == 4)
         // 2·9·100·10·10^4 = 0.18 GFLOP; with Cout 1000: 18 GFLOP; batch 40 multiplies both.
         #expect(
-            sweep.configurations.map(\.status) == [
+            sweep.configurations.map(\.status.text) == [
                 "ok",
                 "dropped: 7.2 GFLOP > max_gflop 1; 168.9 MiB > max_memory_mib 64",
                 "dropped: 18.0 GFLOP > max_gflop 1",
@@ -100,7 +100,7 @@ struct SweepSampleTests {
         #expect(workspace > 0 && workspace < 900 * 10_000)
         let bytes = 4 * (40 * 100 * 10_000 + 40 * 10 * 10_000 + 10 * 100 * 9 + workspace)
         #expect(SweepLimits.memoryBytes(of: shape) == bytes)
-        #expect(SweepLimits().status(of: shape) == "ok")
+        #expect(SweepLimits().status(of: shape) == .ok)
     }
 
     @Test("the time model: rate or bandwidth bound, capped per configuration, never below the minimum runs")
