@@ -37,7 +37,7 @@ public struct AlphaFitter: Sendable {
             for name in ["K=1", "K>1"] where byName[name] == nil {
                 throw FitInputError(
                     input: inputName, column: "K1,K2",
-                    "the group \(name) is empty: k1-rest fits K = 1 and K > 1 separately (use --groups per-k for data with one kind)"
+                    "the group \(name) is empty: k1-rest fits K = 1 and K > 1 separately (group per-k for data with one kind)"
                 )
             }
         }

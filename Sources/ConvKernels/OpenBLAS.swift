@@ -1,3 +1,4 @@
+import Basics
 import COpenBLAS
 
 /// Facts about, and settings of, the OpenBLAS library convsweep links against.
@@ -13,13 +14,13 @@ public enum OpenBLAS {
     /// The build configuration string, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64`.
     public static var config: String {
         guard let cString = openblas_get_config() else { return "unknown" }
-        return String(cString: cString).trimmingWhitespace()
+        return String(cString: cString).trimmed
     }
 
     /// The name of the kernel set OpenBLAS chose for this CPU, e.g. `Cooperlake`.
     public static var coreName: String {
         guard let cString = openblas_get_corename() else { return "unknown" }
-        return String(cString: cString).trimmingWhitespace()
+        return String(cString: cString).trimmed
     }
 
     /// The threading model: `sequential`, `pthreads` or `openmp`.
@@ -44,11 +45,44 @@ public enum OpenBLAS {
     }
 }
 
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
+/// One plain row-major `cblas_sgemm` C = A·B of M×K by K×N float32 matrices with seeded values in
+/// [−1, 1]: the peer a conv2d is compared with (M = Cout, N = H·W, K = Cin·K1·K2 on an already
+/// lowered input), and the large square product that sets a machine's rate.
+public final class PlainSgemm {
+    /// Rows of A and C.
+    public let m: Int
+    /// Columns of B and C.
+    public let n: Int
+    /// Columns of A, rows of B.
+    public let k: Int
+    private var a: [Float]
+    private var b: [Float]
+    private var c: [Float]
+
+    /// Allocates and fills the matrices of an `m`×`k` by `k`×`n` product.
+    public init(m: Int, n: Int, k: Int, seed: UInt64 = 2) {
+        self.m = m
+        self.n = n
+        self.k = k
+        var generator = SplitMix64(seed: seed)
+        b = (0..<k * n).map { _ in generator.nextUnitFloat() }
+        a = (0..<m * k).map { _ in generator.nextUnitFloat() }
+        c = [Float](repeating: 0, count: m * n)
+    }
+
+    /// The sgemm that stands for `shape`'s convolution on an already lowered input.
+    public convenience init(loweredConvolutionOf shape: ConvShape) {
+        self.init(
+            m: shape.outputChannels, n: shape.spatialSize, k: shape.inputChannels * shape.kernelSize)
+    }
+
+    /// FLOPs of one product, 2·M·N·K.
+    public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+
+    /// Computes the product once.
+    public func run() {
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0,
+            &c, Int32(n))
     }
 }

@@ -105,3 +105,74 @@ public struct ConvTiling: Hashable, Codable, Sendable {
         return ConvTiling(rowsPerTile: rows, channelsPerChunk: channels)
     }
 }
+
+/// A tiling of the im2col-gemm algorithm named for a benchmark: the planned one, the planned one
+/// in another orientation, explicit counts, or the planner run with other constants.
+public enum TilingVariant: Hashable, Sendable, CustomStringConvertible {
+    /// ``ConvTiling/planned(for:workspaceLimit:cacheTargetBytes:minimumPositions:minimumChunkDepth:)``.
+    case planned
+    /// The planned tiling laid out in `orientation`.
+    case orientation(GemmOrientation)
+    /// `rows` output rows × `channels` input channels per piece, in `orientation` (planned if nil).
+    case explicit(rows: Int, channels: Int, orientation: GemmOrientation?)
+    /// The planner with a cache target of `targetKiB`, at least `positions` output positions and a
+    /// chunk depth of at least `depth`.
+    case planner(targetKiB: Int, positions: Int, depth: Int)
+
+    /// Reads `planned`, an orientation (`row-major`, `column-major`, `patch-major`),
+    /// `ROWS:CHANNELS[:ORIENTATION]` or `plan:TARGET_KIB:MIN_POSITIONS:MIN_DEPTH`; nil otherwise.
+    public init?(_ text: String) {
+        if text == "planned" {
+            self = .planned
+            return
+        }
+        if let orientation = GemmOrientation(rawValue: text) {
+            self = .orientation(orientation)
+            return
+        }
+        let parts = text.split(separator: ":").map(String.init)
+        if parts.count == 4, parts[0] == "plan", let kib = Int(parts[1]), let positions = Int(parts[2]),
+            let depth = Int(parts[3])
+        {
+            self = .planner(targetKiB: kib, positions: positions, depth: depth)
+            return
+        }
+        guard (2...3).contains(parts.count), let rows = Int(parts[0]), let channels = Int(parts[1]) else { return nil }
+        if parts.count == 3 {
+            guard let orientation = GemmOrientation(rawValue: parts[2]) else { return nil }
+            self = .explicit(rows: rows, channels: channels, orientation: orientation)
+        } else {
+            self = .explicit(rows: rows, channels: channels, orientation: nil)
+        }
+    }
+
+    /// The text ``init(_:)`` reads.
+    public var description: String {
+        switch self {
+        case .planned: return "planned"
+        case .orientation(let o): return o.rawValue
+        case .explicit(let rows, let channels, let o): return "\(rows):\(channels)" + (o.map { ":\($0)" } ?? "")
+        case .planner(let kib, let positions, let depth): return "plan:\(kib):\(positions):\(depth)"
+        }
+    }
+
+    /// The tiling this variant stands for on `shape`; nil for the planned one.
+    public func tiling(for shape: ConvShape, workspaceLimit: Int = Conv2D.defaultWorkspaceLimit) -> ConvTiling? {
+        var tiling = ConvTiling.planned(for: shape, workspaceLimit: workspaceLimit)
+        switch self {
+        case .planned:
+            return nil
+        case .orientation(let orientation):
+            tiling.orientation = orientation
+        case .explicit(let rows, let channels, let orientation):
+            tiling.rowsPerTile = rows
+            tiling.channelsPerChunk = channels
+            if let orientation { tiling.orientation = orientation }
+        case .planner(let kib, let positions, let depth):
+            return ConvTiling.planned(
+                for: shape, workspaceLimit: workspaceLimit, cacheTargetBytes: kib << 10, minimumPositions: positions,
+                minimumChunkDepth: depth)
+        }
+        return tiling
+    }
+}

@@ -31,15 +31,29 @@ public struct StopRule: Codable, Hashable, Sendable {
         self.warmUpSeconds = warmUpSeconds ?? min(0.5, maxSeconds / 4)
     }
 
-    /// Checks the settings make sense; the message names the offending one.
+    /// The settings of a stop rule, as errors name them.
+    public enum Setting: String, Sendable, CaseIterable {
+        /// ``StopRule/target``.
+        case target
+        /// ``StopRule/minRuns``.
+        case minRuns
+        /// ``StopRule/maxRuns``.
+        case maxRuns
+        /// ``StopRule/maxSeconds``.
+        case maxSeconds
+        /// ``StopRule/fixedRuns``.
+        case fixedRuns
+    }
+
+    /// Checks the settings make sense; the error names the offending one.
     public func validate() throws(StopRuleError) {
-        if !(target > 0 && target < 1) { throw StopRuleError("--target must be in (0, 1), got \(target)") }
-        if minRuns < 1 { throw StopRuleError("--min-runs must be at least 1, got \(minRuns)") }
+        if !(target > 0 && target < 1) { throw StopRuleError(.target, "must be in (0, 1), got \(target)") }
+        if minRuns < 1 { throw StopRuleError(.minRuns, "must be at least 1, got \(minRuns)") }
         if maxRuns < minRuns {
-            throw StopRuleError("--max-runs (\(maxRuns)) must be at least --min-runs (\(minRuns))")
+            throw StopRuleError(.maxRuns, "(\(maxRuns)) must be at least the fewest runs (\(minRuns))")
         }
-        if !(maxSeconds > 0) { throw StopRuleError("--max-seconds must be positive, got \(maxSeconds)") }
-        if let fixedRuns, fixedRuns < 1 { throw StopRuleError("--runs must be at least 1, got \(fixedRuns)") }
+        if !(maxSeconds > 0) { throw StopRuleError(.maxSeconds, "must be positive, got \(maxSeconds)") }
+        if let fixedRuns, fixedRuns < 1 { throw StopRuleError(.fixedRuns, "must be at least 1, got \(fixedRuns)") }
     }
 
     /// A one-line description for manifests and logs.
@@ -81,8 +95,17 @@ public enum StopReason: String, Codable, Hashable, Sendable {
     case fixedRuns = "fixed-runs"
 }
 
-/// Invalid stop-rule settings.
+/// An invalid stop-rule setting: which one, and what is wrong with it.
 public struct StopRuleError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The offending setting.
+    public var setting: StopRule.Setting
+    /// What is wrong, without the setting's name (`must be positive, got -1`).
+    public var problem: String
+    /// An error of `setting`.
+    public init(_ setting: StopRule.Setting, _ problem: String) {
+        self.setting = setting
+        self.problem = problem
+    }
+    /// The setting's name and the problem.
+    public var description: String { "\(setting.rawValue) \(problem)" }
 }

@@ -94,11 +94,12 @@ public struct PackageBuilder {
         let statementPath = (path as NSString).appendingPathComponent("package.json")
         if let data = manager.contents(atPath: statementPath) {
             guard let statement = try? JSONDecoder().decode(PackageStatement.self, from: data) else {
-                throw PackageError("\(statementPath): not a convsweep package statement; choose another --out")
+                throw PackageError(
+                    "\(statementPath): not a convsweep package statement; choose another output directory")
             }
             if statement.machineLabel != machineLabel {
                 throw PackageError(
-                    "\(path) holds the package of machine \(statement.machineLabel), not of this machine (\(machineLabel)); choose another --out"
+                    "\(path) holds the package of machine \(statement.machineLabel), not of this machine (\(machineLabel)); choose another output directory"
                 )
             }
             return
@@ -106,7 +107,8 @@ public struct PackageBuilder {
         let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
         let ours: Set<String> = ["run"]
         if !contents.filter({ !ours.contains($0) }).isEmpty {
-            throw PackageError("\(path) exists and holds files that are not a convsweep package; choose another --out")
+            throw PackageError(
+                "\(path) exists and holds files that are not a convsweep package; choose another output directory")
         }
     }
 
@@ -127,7 +129,7 @@ public struct PackageBuilder {
             }
             guard manifest.status == "complete" else {
                 throw PackageError(
-                    "\(directory): the run is \(manifest.status), not complete; finish it with `convsweep run --resume` first"
+                    "\(directory): the run is \(manifest.status), not complete; resume it to completion first"
                 )
             }
             if let first = manifests.first,
@@ -183,7 +185,7 @@ public struct PackageBuilder {
                     measured: rows.filter(\.status.isOK).count))
         }
         guard experiments.contains("regression") || givenFit != nil else {
-            throw PackageError("the runs hold no regression sample to fit; give a fit with --fit")
+            throw PackageError("the runs hold no regression sample to fit, and no fit was given")
         }
 
         // 4. fit/: fit the regression sample (or take the given fit), predict every row.

@@ -27,7 +27,7 @@ public struct RunDirectory: Sendable {
             let contents = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 != ".lock" }
             if !contents.isEmpty && !holdsRun {
                 throw RunError.directory(
-                    "\(path) is not empty and holds no manifest.json: not a convsweep run directory; choose another --out"
+                    "\(path) is not empty and holds no manifest.json: not a convsweep run directory; choose another output directory"
                 )
             }
         } else {

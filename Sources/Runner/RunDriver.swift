@@ -51,7 +51,7 @@ public enum RunDriver {
     ) throws -> RunSummary {
         let sweepFiles = try sweepPaths.map { path -> RunManifest.SweepFile in
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw RunError.badOption("cannot read sweep file \(path)")
+                throw RunError.badSetting(.sweeps, "cannot read the sweep file \(path)")
             }
             return RunManifest.SweepFile(path: path, sha256: SHA256Hex.of(data))
         }
@@ -80,35 +80,38 @@ public enum RunDriver {
         toolVersion: String = BuildInfo.version
     ) throws -> RunSummary {
         // 1. Check everything that can be checked before touching the directory.
-        do { try options.stopRule.validate() } catch { throw RunError.badOption(error.description) }
-        guard options.threads >= 1 else {
-            throw RunError.badOption("--threads must be at least 1, got \(options.threads)")
+        do { try options.stopRule.validate() } catch {
+            throw RunError.badSetting(.stopRule(error.setting), error.problem)
         }
-        guard options.workspaceLimit > 0 else { throw RunError.badOption("--workspace-limit must be positive") }
+        guard options.threads >= 1 else {
+            throw RunError.badSetting(.threads, "must be at least 1, got \(options.threads)")
+        }
+        guard options.workspaceLimit > 0 else { throw RunError.badSetting(.workspaceLimit, "must be positive") }
         var seen = Set<String>()
         for c in configurations where !seen.insert(c.id).inserted {
-            throw RunError.badOption("configuration id \(c.id) appears more than once in the sweeps")
+            throw RunError.badSetting(.sweeps, "name configuration id \(c.id) more than once")
         }
         let topology: Topology
         do { topology = try Topology() } catch { throw RunError.machine("\(error)") }
         let cpuset: [Int]
         if let requested = options.cpuset {
             do { cpuset = try topology.cpuset(parsing: CPUSet.format(requested)) } catch {
-                throw RunError.badOption("\(error)")
+                throw RunError.badSetting(.cpuset, "\(error)")
             }
         } else {
             cpuset = topology.lastCore
         }
         guard options.threads <= cpuset.count else {
-            throw RunError.badOption(
-                "--threads \(options.threads) is more than the \(cpuset.count) PU(s) of cpuset \(CPUSet.format(cpuset))"
+            throw RunError.badSetting(
+                .threads,
+                "(\(options.threads)) is more than the \(cpuset.count) PU(s) of cpuset \(CPUSet.format(cpuset))"
             )
         }
 
         // 2. The directory: refuse another run's, lock it.
         let directory = RunDirectory(path: outputDirectory)
         if options.resume && !directory.holdsRun {
-            throw RunError.directory("--resume: \(outputDirectory) holds no run (no manifest.json)")
+            throw RunError.badSetting(.resume, "asked, but \(outputDirectory) holds no run (no manifest.json)")
         }
         let previous = directory.holdsRun ? try RunManifest.read(path: directory.manifestPath) : nil
         try directory.prepare()
@@ -147,7 +150,7 @@ public enum RunDriver {
         if let previous {
             if let reason = previous.incompatibility(with: manifest) {
                 throw RunError.directory(
-                    "\(outputDirectory) holds a different run (\(reason)); refusing to add to it — choose another --out"
+                    "\(outputDirectory) holds a different run (\(reason)); refusing to add to it — choose another output directory"
                 )
             }
             // Keep the first session's facts; add this session.

@@ -17,7 +17,7 @@ public enum RunMerger {
     public static func merge(
         directories: [String], into output: String, commandLine: [String] = CommandLine.arguments
     ) throws -> RunManifest {
-        guard !directories.isEmpty else { throw RunError.badOption("merge needs at least one run directory") }
+        guard !directories.isEmpty else { throw RunError.directory("merge needs at least one run directory") }
         let sources = directories.map(RunDirectory.init(path:))
         var manifests: [RunManifest] = []
         for source in sources {

@@ -83,7 +83,7 @@ public struct Shard: Codable, Hashable, Sendable, CustomStringConvertible {
 
     public init(index: Int, count: Int) throws(RunError) {
         guard count >= 1, (1...count).contains(index) else {
-            throw RunError.badOption("--shard must be i/n with 1 ≤ i ≤ n, got \(index)/\(count)")
+            throw RunError.badSetting(.shard, "must be i/n with 1 ≤ i ≤ n, got \(index)/\(count)")
         }
         self.index = index
         self.count = count
@@ -93,7 +93,7 @@ public struct Shard: Codable, Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(RunError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
-            throw RunError.badOption("--shard must be i/n (for example 2/8), got \"\(text)\"")
+            throw RunError.badSetting(.shard, "must be i/n (for example 2/8), got \"\(text)\"")
         }
         try self.init(index: i, count: n)
     }
@@ -106,10 +106,41 @@ public struct Shard: Codable, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A setting of a run, as errors name it (the command line turns it into its flag).
+public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
+    /// ``RunOptions/threads``.
+    case threads
+    /// ``RunOptions/workspaceLimit``.
+    case workspaceLimit
+    /// ``RunOptions/cpuset``.
+    case cpuset
+    /// ``RunOptions/shard``.
+    case shard
+    /// ``RunOptions/resume``.
+    case resume
+    /// The sweeps given to the run.
+    case sweeps
+    /// A setting of the stop rule.
+    case stopRule(StopRule.Setting)
+
+    /// The setting's name in manifests.
+    public var description: String {
+        switch self {
+        case .threads: return "threads"
+        case .workspaceLimit: return "workspaceLimit"
+        case .cpuset: return "cpuset"
+        case .shard: return "shard"
+        case .resume: return "resume"
+        case .sweeps: return "sweeps"
+        case .stopRule(let setting): return setting.rawValue
+        }
+    }
+}
+
 /// Why a run cannot start, or stopped.
 public enum RunError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// An option value is out of range or malformed.
-    case badOption(String)
+    /// A setting's value is out of range or malformed: the setting, and what is wrong with it.
+    case badSetting(RunSetting, String)
     /// The output directory belongs to another run, is locked, or cannot be written.
     case directory(String)
     /// The binding or the machine's topology failed.
@@ -121,7 +152,8 @@ public enum RunError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String {
         switch self {
-        case let .badOption(m), let .directory(m), let .machine(m), let .format(m), let .mismatch(m): return m
+        case let .badSetting(setting, problem): return "\(setting) \(problem)"
+        case let .directory(m), let .machine(m), let .format(m), let .mismatch(m): return m
         }
     }
 }

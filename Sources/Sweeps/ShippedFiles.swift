@@ -68,34 +68,23 @@ public struct ShippedFiles: Hashable, Sendable {
     ///   - environment: the process environment.
     ///   - executable: the executable's path (default: its real path, read from `/proc/self/exe`).
     ///   - sourceFile: a file of the source tree this code was compiled from.
-    /// - Throws: ``SweepError`` naming the directory when a named one holds no sweeps, or every
-    ///   place looked in when none is found.
+    /// - Throws: ``ShippedFilesError`` naming the directory when a named one holds no sweeps, or
+    ///   every place looked in when none is found.
     public static func locate(
         sweepsDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
         executable: String = BuildInfo.executablePath(), sourceFile: String = #filePath
-    ) throws(SweepError) -> ShippedFiles {
+    ) throws(ShippedFilesError) -> ShippedFiles {
         let found = candidates(executable: executable, sourceFile: sourceFile)
         let home = found.first { holdsSweeps($0.sweepsDirectory) } ?? found.first
         if let named = sweepsDirectory ?? environment[sweepsEnvironmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
-            let source = sweepsDirectory != nil ? "--sweeps-dir" : sweepsEnvironmentVariable
             guard holdsSweeps(named) else {
-                throw SweepError(
-                    file: named,
-                    message:
-                        "\(source) names a directory that holds no sweeps (expected quick/, paper/, full/ or regression.yaml in it)"
-                )
+                throw .holdsNoSweeps(named, namedBy: sweepsDirectory != nil ? .caller : .environment)
             }
             let base = home ?? ShippedFiles(root: (named as NSString).deletingLastPathComponent, layout: .sourceTree)
             return ShippedFiles(root: base.root, layout: base.layout, sweepsDirectory: named)
         }
         if let match = found.first(where: { holdsSweeps($0.sweepsDirectory) }) { return match }
-        let looked =
-            ["--sweeps-dir (not given)", "\(sweepsEnvironmentVariable) (not set)"]
-            + found.map { "\($0.sweepsDirectory) (\($0.layout.rawValue))" }
-        throw SweepError(
-            file: "sweeps",
-            message: "cannot find the shipped sweeps; looked in: " + looked.joined(separator: "; ")
-                + ". Install convsweep with scripts/install, or name the directory with --sweeps-dir.")
+        throw .notFound(looked: found.map { "\($0.sweepsDirectory) (\($0.layout.rawValue))" })
     }
 
     /// The installation or source tree that holds the figure script (for commands that draw
@@ -159,5 +148,33 @@ extension ShippedFiles {
         if here == "/" { return full }
         let prefix = here.hasSuffix("/") ? here : here + "/"
         return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : path
+    }
+}
+
+/// Why the shipped files could not be found.
+public enum ShippedFilesError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Who named a sweeps directory.
+    public enum Namer: Sendable, Equatable {
+        /// The caller (`--sweeps-dir` on the command line).
+        case caller
+        /// The environment variable ``ShippedFiles/sweepsEnvironmentVariable``.
+        case environment
+    }
+
+    /// A named directory holds no sweeps.
+    case holdsNoSweeps(String, namedBy: Namer)
+    /// No directory was named, and none of the places looked in (listed) holds sweeps.
+    case notFound(looked: [String])
+
+    /// The message, naming the directory or every place looked in.
+    public var description: String {
+        switch self {
+        case let .holdsNoSweeps(path, namer):
+            let who = namer == .caller ? "the sweeps directory given" : ShippedFiles.sweepsEnvironmentVariable
+            return "\(path): \(who) holds no sweeps (expected quick/, paper/, full/ or regression.yaml in it)"
+        case let .notFound(looked):
+            return "cannot find the shipped sweeps; looked in: \(ShippedFiles.sweepsEnvironmentVariable) (not set); "
+                + looked.joined(separator: "; ") + ". Install convsweep with scripts/install, or name the directory."
+        }
     }
 }

@@ -103,7 +103,7 @@ struct Check: ParsableCommand {
         for failure in failures { print(failure) }
         if !failures.isEmpty {
             print("convsweep check: \(failures.count) mismatch\(failures.count == 1 ? "" : "es")")
-            throw ExitCode.failure
+            throw ExitCode(ExitStatus.failure)
         }
         print("convsweep check: all algorithms agree with the reference")
     }

@@ -7,19 +7,10 @@ extension FitGrouping: ExpressibleByArgument {}
 extension FitLoss: ExpressibleByArgument {}
 extension FlopsConvention: ExpressibleByArgument {}
 
-/// Prints a bad-input message and exits with status 65 (EX_DATAERR).
-func exitOnBadInput<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as FitInputError {
-        FileHandle.standardError.write(Data("convsweep: \(error)\n".utf8))
-        throw ExitCode(65)
-    }
-}
-
 /// Writes `data` to `path` (only called once everything has been computed).
 func write(_ data: Data, to path: String) throws {
     do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        FileHandle.standardError.write(Data("convsweep: cannot write \(path): \(error.localizedDescription)\n".utf8))
-        throw ExitCode(73)
+        throw fail("cannot write \(path): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
     }
 }
 
@@ -81,31 +72,15 @@ struct Fit: ParsableCommand {
     @Option(help: ArgumentHelp("The deterministic start, comma separated in parameter order.", valueName: "V,V,V"))
     var start: String?
 
-    @Option(
-        parsing: .singleValue,
-        help: ArgumentHelp(
-            "Leave out rows whose plot column equals NAME (the original data's increasing_batch is a dense layer).",
-            valueName: "NAME"))
-    var excludePlot: [String] = []
-
-    @Option(
-        parsing: .singleValue,
-        help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
-    var exclude: [String] = []
+    @OptionGroup var filtering: RowFilterOptions
 
     @Option(help: ArgumentHelp("Also report held-out RMSE of every model on the same N folds.", valueName: "N"))
     var crossValidate: Int?
 
     func run() throws {
         var timing = ""
-        let report = try exitOnBadInput { () -> FitReport in
-            var filters = excludePlot.map { RowFilter(column: "plot", value: $0) }
-            for text in exclude {
-                guard let filter = RowFilter(text) else {
-                    throw FitInputError(input: "--exclude", "expected COLUMN=VALUE, got '\(text)'")
-                }
-                filters.append(filter)
-            }
+        let report = try reportingErrors { () -> FitReport in
+            let filters = try filtering.filters()
             var options = FitOptions(
                 model: model, grouping: groups, loss: loss, flopsConvention: flopsConvention,
                 starts: starts, seed: seed)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import ConvKernels
 import Foundation
+import Measurement
 
 /// `convsweep measure`: time one conv2d configuration.
 struct Measure: ParsableCommand {
@@ -82,112 +83,21 @@ struct Measure: ParsableCommand {
     }
 
     func run() throws {
-        OpenBLAS.setThreadCount(threads)
-        let conv: Conv2D
+        let timing: ConfigurationTiming
         do {
-            conv = try Conv2D(
-                shape: shape, algorithm: ConvAlgorithm(rawValue: algorithm)!,
-                workspaceLimit: workspaceMiB << 20)
+            timing = try ConfigurationTiming.measure(
+                shape, algorithm: ConvAlgorithm(rawValue: algorithm)!, threads: threads,
+                workspaceLimit: workspaceMiB << 20, runs: runs, seed: seed)
         } catch {
             throw ValidationError(error.description)
         }
-        conv.fillRandom(seed: seed)
-        conv.run()  // warm-up
-        var totals: [Double] = []
-        var lowerings: [Double] = []
-        var gemms: [Double] = []
-        var tiles = 0
-        for _ in 0..<runs {
-            let start = MonotonicClock.now()
-            let phases = conv.run()
-            totals.append(MonotonicClock.now() - start)
-            lowerings.append(phases.lowering)
-            gemms.append(phases.gemm)
-            tiles = phases.tiles
-        }
-        let report = MeasureReport(
-            conv: conv, threads: threads, totals: totals, lowerings: lowerings, gemms: gemms,
-            tiles: tiles)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: try encoder.encode(timing), as: UTF8.self))
         } else {
-            print(report.text)
+            print(timing.text)
         }
-    }
-}
-
-/// The result of `convsweep measure`, printed as text or as one JSON object.
-struct MeasureReport: Encodable {
-    var H, W, Cin, Cout, K, K2, batch: Int
-    var algorithm: String
-    var threads: Int
-    var flops: Double
-    var runs: Int
-    var median_ms, min_ms, max_ms, lowering_ms, gemm_ms, gflops: Double
-    var tiles, rows_per_tile, channels_per_chunk: Int
-    var orientation: String
-    var workspace_bytes, workspace_limit_bytes: Int
-    var input_bytes, weight_bytes, output_bytes, parameters: Int
-    var arithmetic_intensity: Double
-    var openblas_version, openblas_config, openblas_core: String
-
-    init(conv: Conv2D, threads: Int, totals: [Double], lowerings: [Double], gemms: [Double], tiles: Int) {
-        let s = conv.shape
-        let a = conv.accounting
-        H = s.height
-        W = s.width
-        Cin = s.inputChannels
-        Cout = s.outputChannels
-        K = s.kernelHeight
-        K2 = s.kernelWidth
-        batch = s.batch
-        algorithm = conv.algorithm.rawValue
-        self.threads = threads
-        flops = a.flops
-        runs = totals.count
-        median_ms = MeasureReport.median(totals) * 1e3
-        min_ms = totals.min()! * 1e3
-        max_ms = totals.max()! * 1e3
-        lowering_ms = MeasureReport.median(lowerings) * 1e3
-        gemm_ms = MeasureReport.median(gemms) * 1e3
-        gflops = a.flops / MeasureReport.median(totals) / 1e9
-        self.tiles = tiles
-        rows_per_tile = conv.algorithm == .im2colGemm ? conv.tiling.rowsPerTile : s.height
-        channels_per_chunk = conv.algorithm == .im2colGemm ? conv.tiling.channelsPerChunk : s.inputChannels
-        orientation = conv.algorithm == .im2colGemm ? conv.tiling.orientation.rawValue : "none"
-        workspace_bytes = a.workspaceBytes
-        workspace_limit_bytes = conv.workspaceLimit
-        input_bytes = a.inputBytes
-        weight_bytes = a.weightBytes
-        output_bytes = a.outputBytes
-        parameters = a.parameters
-        arithmetic_intensity = a.arithmeticIntensity
-        openblas_version = OpenBLAS.version
-        openblas_config = OpenBLAS.config
-        openblas_core = OpenBLAS.coreName
-    }
-
-    /// The median of a non-empty list (the mean of the two middle values for an even count).
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-    }
-
-    var text: String {
-        func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
-        let mib = Double(workspace_bytes) / Double(1 << 20)
-        let share = median_ms > 0 ? 100 * lowering_ms / median_ms : 0
-        return """
-            conv2d N=\(batch) H=\(H) W=\(W) Cin=\(Cin) Cout=\(Cout) K=\(K)x\(K2), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
-            median \(f(median_ms)) ms over \(runs) runs (min \(f(min_ms)), max \(f(max_ms)))  \(f(gflops, 1)) GFLOP/s  (\(String(format: "%.4g", flops)) FLOPs)
-            phases (medians): lowering \(f(lowering_ms)) ms (\(f(share, 1)) %), gemm \(f(gemm_ms)) ms
-            tiling: \(tiles) sgemm call\(tiles == 1 ? "" : "s"), \(rows_per_tile) output rows × \(channels_per_chunk) input channels per piece, \(orientation)
-            workspace \(f(mib, 2)) MiB (limit \(workspace_limit_bytes >> 20) MiB); arithmetic intensity \(f(arithmetic_intensity, 1)) FLOP/byte
-            OpenBLAS \(openblas_version), core \(openblas_core)
-            """
     }
 }
 

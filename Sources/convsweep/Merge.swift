@@ -20,13 +20,8 @@ struct Merge: ParsableCommand {
     var out: String
 
     func run() throws {
-        do {
-            let manifest = try RunMerger.merge(directories: directories, into: out)
-            let rows = manifest.mergedFrom?.map(\.rows).reduce(0, +) ?? 0
-            print("\(out): \(rows) row(s) from \(directories.count) run(s); \(manifest.status)")
-        } catch let error as RunError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        let manifest = try reportingErrors { try RunMerger.merge(directories: directories, into: out) }
+        let rows = manifest.mergedFrom?.map(\.rows).reduce(0, +) ?? 0
+        print("\(out): \(rows) row(s) from \(directories.count) run(s); \(manifest.status)")
     }
 }

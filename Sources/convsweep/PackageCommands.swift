@@ -9,16 +9,21 @@ import Sweeps
 /// holds no sweeps, 1 when none is found.
 func locateShippedFiles(_ sweepsDirectory: String?) throws -> ShippedFiles {
     do { return try ShippedFiles.locate(sweepsDirectory: sweepsDirectory) } catch {
-        let named =
-            sweepsDirectory != nil || ProcessInfo.processInfo.environment[ShippedFiles.sweepsEnvironmentVariable] != nil
-        throw fail("\(error)", code: named ? 64 : 1)
+        switch error {
+        case let .holdsNoSweeps(path, namedBy: .caller):
+            throw fail(
+                "--sweeps-dir \(path) holds no sweeps (expected quick/, paper/, full/ or regression.yaml in it)",
+                code: ExitStatus.usage)
+        case .holdsNoSweeps:
+            throw fail(error.description, code: ExitStatus.usage)
+        case let .notFound(looked):
+            throw fail(
+                "cannot find the shipped sweeps; looked in: --sweeps-dir (not given); "
+                    + "\(ShippedFiles.sweepsEnvironmentVariable) (not set); " + looked.joined(separator: "; ")
+                    + ". Install convsweep with scripts/install, or give --sweeps-dir.",
+                code: ExitStatus.failure)
+        }
     }
-}
-
-/// Prints `error: …` to standard error and exits with `code`.
-func fail(_ message: String, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    return ExitCode(code)
 }
 
 struct Package: ParsableCommand {
@@ -41,21 +46,16 @@ struct Package: ParsableCommand {
     var out: String
 
     func run() throws {
-        let given: FitReport?
-        do { given = try fit.map { try FitReport.load(path: $0) } } catch { throw fail("\(error)", code: 65) }
+        let given = try reportingErrors { try fit.map { try FitReport.load(path: $0) } }
         let command =
             "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "") + " --out \(out)"
         let builder = PackageBuilder(
             runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: "custom",
             rebuildCommand: command, givenFit: given)
-        do {
-            let statement = try builder.build()
-            print(
-                "\(out): package of \(statement.data.map(\.configurations).reduce(0, +)) configurations from \(runs.count) run(s), machine \(statement.machineLabel)"
-            )
-        } catch let error as PackageError {
-            throw fail(error.description, code: 1)
-        }
+        let statement = try reportingErrors { try builder.build() }
+        print(
+            "\(out): package of \(statement.data.map(\.configurations).reduce(0, +)) configurations from \(runs.count) run(s), machine \(statement.machineLabel)"
+        )
     }
 }
 
@@ -77,7 +77,7 @@ struct VerifyPackage: ParsableCommand {
     func run() throws {
         let report: PackageVerifier.Report
         do { report = try PackageVerifier.verify(directory: directory) } catch {
-            throw fail("\(directory): \(error)", code: 1)
+            throw fail("\(directory): \(error)", code: ExitStatus.failure)
         }
         for problem in report.problems { print("FAIL \(problem)") }
         if report.ok {
@@ -85,7 +85,7 @@ struct VerifyPackage: ParsableCommand {
                 "\(directory): \(report.checkedFiles) files match SHA256SUMS; refit of \(report.refittedGroups.joined(separator: ", ")) and every stated error confirmed"
             )
         } else {
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.failure)
         }
     }
 }

@@ -52,14 +52,7 @@ struct Predict: ParsableCommand {
     @Argument(help: "Run directories or CSV files whose rows to predict.")
     var inputs: [String] = []
 
-    @Option(
-        parsing: .singleValue, help: ArgumentHelp("Leave out rows whose plot column equals NAME.", valueName: "NAME"))
-    var excludePlot: [String] = []
-
-    @Option(
-        parsing: .singleValue,
-        help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
-    var exclude: [String] = []
+    @OptionGroup var filtering: RowFilterOptions
 
     @Option(help: "Where to write the predictions of every row (CSV).")
     var out: String?
@@ -87,23 +80,17 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let report = try exitOnBadInput { try loadReport() }
+        let report = try reportingErrors { try loadReport() }
         if inputs.isEmpty {
             let shape = ConvShape(
                 batch: batch, height: height!, width: width!, inputChannels: cin!, outputChannels: cout!,
                 kernelHeight: k1 ?? kernel!, kernelWidth: k2 ?? kernel!)
-            let ms = try exitOnBadInput { try report.predict(shape) }
+            let ms = try reportingErrors { try report.predict(shape) }
             print(String(format: "%.9g", ms))
             return
         }
-        let (predictionsData, errorsData, summary) = try exitOnBadInput { () -> (Data, Data?, String) in
-            var filters = excludePlot.map { RowFilter(column: "plot", value: $0) }
-            for text in exclude {
-                guard let filter = RowFilter(text) else {
-                    throw FitInputError(input: "--exclude", "expected COLUMN=VALUE, got '\(text)'")
-                }
-                filters.append(filter)
-            }
+        let (predictionsData, errorsData, summary) = try reportingErrors { () -> (Data, Data?, String) in
+            let filters = try filtering.filters()
             let dataset = try FitDataset.load(paths: inputs, excluding: filters)
             let predictions = try report.predictions(for: dataset)
             let columns =

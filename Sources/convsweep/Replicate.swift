@@ -42,38 +42,26 @@ struct Replicate: ParsableCommand {
         let shipped = try locateShippedFiles(sweepsDirectory)
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
         let options = try measuring.runOptions(defaultMaxSeconds: profile == .quick ? 0.5 : 2)
-        let output: String
-        do { output = try out ?? Replicator.defaultOutput(root: root, profile: profile) } catch {
-            throw fail("\(error)", code: 1)
-        }
+        let output = try reportingErrors { try out ?? Replicator.defaultOutput(root: root, profile: profile) }
         var command = "scripts/replicate --profile \(profile)"
         if out != nil { command += " --out \(output)" }
         let replicator = Replicator(
             profile: profile, shippedFiles: shipped, outputDirectory: output, runOptions: options,
             rebuildCommand: command,
             toolVersion: BuildInfo.version)
-        do {
-            let (summary, statement) = try replicator.run()
+        let (summary, statement) = try reportingErrors { try replicator.run() }
+        print(
+            "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"
+        )
+        for (group, parameters) in statement.parameters.sorted(by: { $0.key < $1.key }) {
             print(
-                "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"
-            )
-            for (group, parameters) in statement.parameters.sorted(by: { $0.key < $1.key }) {
-                print(
-                    "  \(group): "
-                        + parameters.sorted { $0.key < $1.key }.map {
-                            "\($0.key) = \(String(format: "%.6g", $0.value))"
-                        }.joined(separator: ", "))
-            }
-            if archive { try makeArchive(output) }
-            print("package: \(output)/README.md; check it with `convsweep verify-package \(output)`")
-        } catch let error as SweepError {
-            throw fail("\(error)", code: 65)
-        } catch let error as RunError {
-            if case .badOption = error { throw fail("\(error)", code: 64) }
-            throw fail("\(error)", code: 1)
-        } catch let error as PackageError {
-            throw fail(error.description, code: 1)
+                "  \(group): "
+                    + parameters.sorted { $0.key < $1.key }.map {
+                        "\($0.key) = \(String(format: "%.6g", $0.value))"
+                    }.joined(separator: ", "))
         }
+        if archive { try makeArchive(output) }
+        print("package: \(output)/README.md; check it with `convsweep verify-package \(output)`")
     }
 
     private func makeArchive(_ directory: String) throws {
@@ -85,7 +73,9 @@ struct Replicate: ParsableCommand {
         ]
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw fail("tar failed for \(directory)", code: 1) }
+        guard process.terminationStatus == 0 else {
+            throw fail("tar failed for \(directory)", code: ExitStatus.failure)
+        }
         print("archive: \(directory).tar.gz")
     }
 }

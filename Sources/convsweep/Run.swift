@@ -47,32 +47,25 @@ struct Run: ParsableCommand {
         var options = try measuring.runOptions()
         do {
             if let shard { options.shard = try Shard(parsing: shard) }
-        } catch { throw ValidationError("--shard: \(error)") }
+        } catch let error as RunError {
+            if case let .badSetting(setting, problem) = error { throw ValidationError("\(flag(setting)) \(problem)") }
+            throw error
+        }
         options.resume = resume
         return options
     }
 
     func run() throws {
         let options = try options()
-        var loaded: [Sweep] = []
-        for path in sweeps {
-            do { loaded.append(try Sweep.load(path: path)) } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode(65)
-            }
-        }
-        do {
-            let summary = try RunDriver.run(
+        let summary = try reportingErrors {
+            let loaded = try sweeps.map { try Sweep.load(path: $0) }
+            return try RunDriver.run(
                 sweeps: loaded, options: options, outputDirectory: out, toolVersion: BuildInfo.version)
-            var line = "\(summary.directory): \(summary.written) row(s) written (\(summary.measured) measured"
-            line += ", \(summary.notMeasured) not measured)"
-            if summary.alreadyPresent > 0 { line += ", \(summary.alreadyPresent) already present" }
-            print(line + "; \(summary.manifest.status)")
-        } catch let error as RunError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            if case .badOption = error { throw ExitCode(64) }
-            throw ExitCode.failure
         }
+        var line = "\(summary.directory): \(summary.written) row(s) written (\(summary.measured) measured"
+        line += ", \(summary.notMeasured) not measured)"
+        if summary.alreadyPresent > 0 { line += ", \(summary.alreadyPresent) already present" }
+        print(line + "; \(summary.manifest.status)")
     }
 }
 

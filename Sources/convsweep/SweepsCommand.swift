@@ -14,13 +14,3 @@ struct SweepsCommand: ParsableCommand {
             """,
         subcommands: [SweepsList.self, SweepsExpand.self])
 }
-
-/// Prints `error` on one line to standard error and exits with 65 (EX_DATAERR).
-func failOnBadSweep<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as SweepError {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        throw ExitCode(65)
-    }
-}

@@ -26,7 +26,7 @@ struct SweepsExpand: ParsableCommand {
     var ids = false
 
     func run() throws {
-        let sweep = try failOnBadSweep { try Sweep.load(path: file) }
+        let sweep = try reportingErrors { try Sweep.load(path: file) }
         if csv {
             print(SweepCSV.line((ids ? ["config_id"] : []) + SweepCSV.header))
             for configuration in sweep.configurations {

@@ -77,9 +77,9 @@ struct SweepsList: ParsableCommand {
         var summaries: [String: (Sweep, SweepSummary)] = [:]
         var filesByProfile: [(ShippedSweeps.Profile, [String])] = []
         for profile in profiles {
-            let files = try failOnBadSweep { try ShippedSweeps.files(profile: profile, root: root) }
+            let files = try reportingErrors { try ShippedSweeps.files(profile: profile, root: root) }
             for file in files where summaries[file] == nil {
-                let sweep = try failOnBadSweep { try Sweep.load(path: file) }
+                let sweep = try reportingErrors { try Sweep.load(path: file) }
                 summaries[file] = (sweep, SweepSummary(sweep, model: model))
             }
             filesByProfile.append((profile, files))

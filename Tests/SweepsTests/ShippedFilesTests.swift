@@ -64,8 +64,8 @@ import Testing
             try ShippedFiles.locate(
                 sweepsDirectory: prefix + "/bin", environment: [:], executable: prefix + "/bin/convsweep")
         } throws: { error in
-            let text = "\(error)"
-            return text.contains(prefix + "/bin") && text.contains("--sweeps-dir") && text.contains("holds no sweeps")
+            error as? ShippedFilesError == .holdsNoSweeps(prefix + "/bin", namedBy: .caller)
+                && "\(error)".contains(prefix + "/bin: the sweeps directory given holds no sweeps")
         }
     }
 
@@ -77,7 +77,7 @@ import Testing
                 sourceFile: empty + "/src/Sources/Sweeps/F.swift")
         } throws: { error in
             let text = "\(error)"
-            return text.contains("--sweeps-dir") && text.contains(ShippedFiles.sweepsEnvironmentVariable)
+            return text.contains(ShippedFiles.sweepsEnvironmentVariable)
                 && text.contains(empty + "/share/convsweep/sweeps") && text.contains(empty + "/src/sweeps")
         }
     }

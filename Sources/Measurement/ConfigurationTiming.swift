@@ -1,0 +1,107 @@
+import Basics
+import ConvKernels
+import Foundation
+
+/// One configuration timed on its own (`convsweep measure`): a fixed number of timed runs after
+/// one warm-up, through the runner's ``Sampler``, with the kernels' accounting and tiling.
+///
+/// Its properties are named as the JSON object `convsweep measure --json` prints them.
+public struct ConfigurationTiming: Codable, Sendable {
+    /// The layer's sizes: height, width, channels, kernel height (K) and width (K2), batch.
+    public var H: Int, W: Int, Cin: Int, Cout: Int, K: Int, K2: Int, batch: Int
+    /// The algorithm (`auto` resolved).
+    public var algorithm: String
+    /// OpenBLAS threads.
+    public var threads: Int
+    /// FLOPs of one forward pass.
+    public var flops: Double
+    /// Timed runs.
+    public var runs: Int
+    /// Median, fastest and slowest run, median lowering and GEMM phases (ms), and FLOPs / median.
+    public var median_ms: Double, min_ms: Double, max_ms: Double, lowering_ms: Double, gemm_ms: Double, gflops: Double
+    /// sgemm calls per pass and the piece they cover.
+    public var tiles: Int, rows_per_tile: Int, channels_per_chunk: Int
+    /// The lowered matrix's layout (`none` without lowering).
+    public var orientation: String
+    /// The im2col buffer and its limit.
+    public var workspace_bytes: Int, workspace_limit_bytes: Int
+    /// The tensors' bytes and the weights.
+    public var input_bytes: Int, weight_bytes: Int, output_bytes: Int, parameters: Int
+    /// FLOPs per byte of input, weights and output.
+    public var arithmetic_intensity: Double
+    /// The OpenBLAS build that ran.
+    public var openblas_version: String, openblas_config: String, openblas_core: String
+
+    /// Times `shape` with `algorithm`: seeded inputs, one warm-up, then `runs` timed runs.
+    ///
+    /// - Throws: ``Conv2DError`` when the algorithm cannot compute the shape.
+    public static func measure(
+        _ shape: ConvShape, algorithm: ConvAlgorithm, threads: Int, workspaceLimit: Int, runs: Int, seed: UInt64
+    ) throws(Conv2DError) -> ConfigurationTiming {
+        OpenBLAS.setThreadCount(threads)
+        let conv = try Conv2D(shape: shape, algorithm: algorithm, workspaceLimit: workspaceLimit)
+        conv.fillRandom(seed: seed)
+        var tiles = 0
+        // A zero warm-up budget stops the warm-up after its first run.
+        let sampler = Sampler(rule: StopRule(fixedRuns: runs, warmUpSeconds: 0))
+        let samples = sampler.measure {
+            let phases = conv.run()
+            tiles = phases.tiles
+            return (phases.lowering, phases.gemm)
+        }
+        return ConfigurationTiming(conv: conv, threads: threads, samples: samples, tiles: tiles)
+    }
+
+    private init(conv: Conv2D, threads: Int, samples: Samples, tiles: Int) {
+        let s = conv.shape
+        let a = conv.accounting
+        let tiled = conv.algorithm == .im2colGemm
+        H = s.height
+        W = s.width
+        Cin = s.inputChannels
+        Cout = s.outputChannels
+        K = s.kernelHeight
+        K2 = s.kernelWidth
+        batch = s.batch
+        algorithm = conv.algorithm.rawValue
+        self.threads = threads
+        flops = a.flops
+        runs = samples.times.count
+        let median = Statistics.median(samples.times)
+        median_ms = median * 1e3
+        min_ms = samples.times.min()! * 1e3
+        max_ms = samples.times.max()! * 1e3
+        lowering_ms = Statistics.median(samples.lowering) * 1e3
+        gemm_ms = Statistics.median(samples.gemm) * 1e3
+        gflops = a.flops / median / 1e9
+        self.tiles = tiles
+        rows_per_tile = tiled ? conv.tiling.rowsPerTile : s.height
+        channels_per_chunk = tiled ? conv.tiling.channelsPerChunk : s.inputChannels
+        orientation = tiled ? conv.tiling.orientation.rawValue : "none"
+        workspace_bytes = a.workspaceBytes
+        workspace_limit_bytes = conv.workspaceLimit
+        input_bytes = a.inputBytes
+        weight_bytes = a.weightBytes
+        output_bytes = a.outputBytes
+        parameters = a.parameters
+        arithmetic_intensity = a.arithmeticIntensity
+        openblas_version = OpenBLAS.version
+        openblas_config = OpenBLAS.config
+        openblas_core = OpenBLAS.coreName
+    }
+
+    /// The report as `convsweep measure` prints it.
+    public var text: String {
+        func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
+        let mib = Double(workspace_bytes) / Double(1 << 20)
+        let share = median_ms > 0 ? 100 * lowering_ms / median_ms : 0
+        return """
+            conv2d N=\(batch) H=\(H) W=\(W) Cin=\(Cin) Cout=\(Cout) K=\(K)x\(K2), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
+            median \(f(median_ms)) ms over \(runs) runs (min \(f(min_ms)), max \(f(max_ms)))  \(f(gflops, 1)) GFLOP/s  (\(String(format: "%.4g", flops)) FLOPs)
+            phases (medians): lowering \(f(lowering_ms)) ms (\(f(share, 1)) %), gemm \(f(gemm_ms)) ms
+            tiling: \(tiles) sgemm call\(tiles == 1 ? "" : "s"), \(rows_per_tile) output rows × \(channels_per_chunk) input channels per piece, \(orientation)
+            workspace \(f(mib, 2)) MiB (limit \(workspace_limit_bytes >> 20) MiB); arithmetic intensity \(f(arithmetic_intensity, 1)) FLOP/byte
+            OpenBLAS \(openblas_version), core \(openblas_core)
+            """
+    }
+}

@@ -1,0 +1,69 @@
+import AlphaFit
+import ArgumentParser
+import Foundation
+import Measurement
+import Replication
+import Runner
+import Sweeps
+
+/// convsweep's exit statuses (the names of BSD's sysexits.h).
+enum ExitStatus {
+    /// Something failed that is neither the options nor the input files (1).
+    static let failure: Int32 = 1
+    /// Bad options (64, EX_USAGE).
+    static let usage: Int32 = 64
+    /// A bad input file: a sweep file, a fit input, a fit.json (65, EX_DATAERR).
+    static let dataError: Int32 = 65
+    /// An output file cannot be written (73, EX_CANTCREAT).
+    static let cannotCreate: Int32 = 73
+}
+
+/// The flag of each run setting, for messages.
+func flag(_ setting: RunSetting) -> String {
+    switch setting {
+    case .threads: return "--threads"
+    case .workspaceLimit: return "--workspace-limit"
+    case .cpuset: return "--cpuset"
+    case .shard: return "--shard"
+    case .resume: return "--resume"
+    case .sweeps: return "the sweep files"
+    case .stopRule(.target): return "--target"
+    case .stopRule(.minRuns): return "--min-runs"
+    case .stopRule(.maxRuns): return "--max-runs"
+    case .stopRule(.maxSeconds): return "--max-seconds"
+    case .stopRule(.fixedRuns): return "--runs"
+    }
+}
+
+/// Prints `error: message` on one line to standard error and returns the exit to throw.
+func fail(_ message: String, code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    return ExitCode(code)
+}
+
+/// Runs a command's body and turns a library error into one message and its exit status: the one
+/// place where errors meet flags and exit codes.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch let error as RunError {
+        if case let .badSetting(setting, problem) = error {
+            throw fail("\(flag(setting)) \(problem)", code: ExitStatus.usage)
+        }
+        throw fail(error.description, code: ExitStatus.failure)
+    } catch let error as StopRuleError {
+        throw fail("\(flag(.stopRule(error.setting))) \(error.problem)", code: ExitStatus.usage)
+    } catch let error as SweepError {
+        throw fail(error.description, code: ExitStatus.dataError)
+    } catch let error as FitInputError {
+        throw fail(error.description, code: ExitStatus.dataError)
+    } catch let error as PackageError {
+        throw fail(error.description, code: ExitStatus.failure)
+    } catch {
+        throw fail("\(error)", code: ExitStatus.failure)
+    }
+}
