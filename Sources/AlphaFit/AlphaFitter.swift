@@ -27,7 +27,7 @@ public struct AlphaFitter: Sendable {
         var byName: [String: [FitRow]] = [:]
         var order: [(Int, String)] = []
         for row in rows {
-            let name = options.grouping.groupName(kernelArea: row.shape.kernelSize)
+            let name = options.grouping.groupName(taps: row.shape.kernelSize)
             if byName[name] == nil {
                 order.append((options.grouping == .k1Rest ? min(row.shape.kernelSize, 2) : row.shape.kernelSize, name))
             }

@@ -18,7 +18,7 @@ extension AlphaFitter {
         var byGroup: [String: [Int]] = [:]
         var groupOrder: [String] = []
         for (i, row) in dataset.rows.enumerated() {
-            let name = options.grouping.groupName(kernelArea: row.shape.kernelSize)
+            let name = options.grouping.groupName(taps: row.shape.kernelSize)
             if byGroup[name] == nil { groupOrder.append(name) }
             byGroup[name, default: []].append(i)
         }

@@ -5,14 +5,15 @@ import ConvKernels
 public enum FitGrouping: String, Codable, CaseIterable, Sendable {
     /// One fit for K = 1 and one for K > 1 (both papers).
     case k1Rest = "k1-rest"
-    /// One fit per distinct K.
+    /// One fit per distinct number of kernel taps K1·K2.
     case perK = "per-k"
 
-    /// The group name a layer with `kernelArea` K falls into: `K=1`, `K>1`, or `K=<n>`.
-    public func groupName(kernelArea k: Int) -> String {
+    /// The group name a layer with `taps` = K1·K2 kernel taps falls into: `K=1`, `K>1`, or
+    /// `taps=<n>` (a 3×3 kernel is `taps=9`: in sweeps and figures K is the kernel's side).
+    public func groupName(taps k: Int) -> String {
         switch self {
         case .k1Rest: return k == 1 ? "K=1" : "K>1"
-        case .perK: return "K=\(k)"
+        case .perK: return "taps=\(k)"
         }
     }
 }

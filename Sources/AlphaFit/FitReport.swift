@@ -16,7 +16,7 @@ public struct FitDiagnostics: Codable, Hashable, Sendable {
     public var mapePercent: Double
     /// Iterations of the best start, and why it stopped.
     public var iterations: Int
-    public var stopReason: StopReason
+    public var stopReason: SolverStopReason
     /// Starts tried, and how many reached the lowest sum of squares (within a relative 1e-9).
     public var startsTried: Int
     public var startsReachingBest: Int
@@ -133,7 +133,7 @@ public struct FitReport: Codable, Hashable, Sendable {
 
     /// The parameter vector of the group `shape` belongs to.
     public func parameters(for shape: ConvShape) throws -> [Double] {
-        let name = grouping.groupName(kernelArea: shape.kernelSize)
+        let name = grouping.groupName(taps: shape.kernelSize)
         guard let fit = fits.first(where: { $0.group == name }) else {
             throw FitInputError(
                 input: "fit", column: "K",

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why a Levenberg–Marquardt run stopped.
-public enum StopReason: String, Codable, Sendable {
+public enum SolverStopReason: String, Codable, Sendable {
     /// The projected gradient vanished (relative to ‖J‖·‖r‖): a stationary point inside the box
     /// or a point where every free direction leaves it.
     case gradient
@@ -39,7 +39,7 @@ struct LeastSquaresSolution {
     var parameters: [Double]
     var sumOfSquares: Double
     var iterations: Int
-    var stopReason: StopReason
+    var stopReason: SolverStopReason
 }
 
 /// Levenberg–Marquardt with box bounds by projection and an active set.

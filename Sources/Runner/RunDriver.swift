@@ -116,7 +116,7 @@ public enum RunDriver {
         }
         conv.fillRandom(seed: dataSeed(options.seed, id: configuration.id))
         conv.run()
-        let check = Verification.check(
+        let check = Verification.checkSampled(
             conv, samples: options.verificationSamples,
             seed: verificationSeedBase(options.seed) ^ StableHash.of(configuration.id))
         if let failure = check.failure { return (row(.failedVerification(failure)), nil) }

@@ -27,7 +27,7 @@ struct Predict: ParsableCommand {
     @Option(
         parsing: .singleValue,
         help: ArgumentHelp(
-            "Instead of --fit: one group's constants, GROUP:name=value,… (GROUP is K=1, K>1 or K=n).",
+            "Instead of --fit: one group's constants, GROUP:name=value,… (GROUP is K=1, K>1 or taps=n for per-k, n = K1·K2).",
             valueName: "GROUP:PARAMS"))
     var parameters: [String] = []
 

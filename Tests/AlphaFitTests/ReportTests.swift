@@ -57,7 +57,7 @@ import Testing
     @Test func unknownGroupCannotBePredicted() throws {
         let report = FitReport(
             model: .alpha, grouping: .perK, flopsConvention: .standard,
-            fits: [GroupFit(group: "K=9", parameters: ["beta": 0.01, "gamma": 0.8, "final": 1e-8])])
+            fits: [GroupFit(group: "taps=9", parameters: ["beta": 0.01, "gamma": 0.8, "final": 1e-8])])
         #expect(throws: FitInputError.self) { try report.predict(h: 8, w: 8, cin: 8, cout: 8, k1: 1, k2: 1) }
         #expect(try report.predict(h: 8, w: 8, cin: 8, cout: 8, k1: 3, k2: 3) > 0)
     }
