@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.0"),
     ],
     targets: [
         // System libraries, imported through a shim header.
@@ -57,6 +58,7 @@ let package = Package(
             dependencies: [
                 "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit",
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // The thin command-line front end.
@@ -89,7 +91,8 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(
-            name: "ReplicationTests", dependencies: ["Basics", "Replication", "Runner", "Sweeps", "TestSupport"]),
+            name: "ReplicationTests",
+            dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "Sweeps", "TestSupport"]),
         .testTarget(
             name: "CommandLineTests", dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "TestSupport"]),
     ],

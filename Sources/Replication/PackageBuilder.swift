@@ -207,7 +207,8 @@ public struct PackageBuilder {
         let readme = PackageReadme(
             statement: statement, manifest: manifests[0], runCount: manifests.count, fit: fit, errors: errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data())
-        try Data(readme.render().utf8).write(to: root.appendingPathComponent("README.md"), options: .atomic)
+        try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
+            to: root.appendingPathComponent("README.md"), options: .atomic)
         try Checksums.write(directory: root)
         return statement
     }

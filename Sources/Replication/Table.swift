@@ -1,3 +1,4 @@
+import Basics
 import CSV
 import Foundation
 
@@ -38,16 +39,8 @@ public struct Table: Equatable, Sendable {
         return rows.map { $0[i] }
     }
 
-    /// The CSV text, with fields quoted where needed.
-    public func csvText() throws -> String {
-        let stream = OutputStream(toMemory: ())
-        let writer = try CSVWriter(stream: stream)
-        try writer.write(row: header)
-        for row in rows { try writer.write(row: row) }
-        writer.stream.close()
-        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
-    }
+    /// The CSV text, with fields quoted where needed (``CSVText``, the one CSV writer).
+    public func csvText() -> String { CSVText.text(header: header, rows: rows) }
 
     /// Writes the table as CSV, atomically.
     public func write(to url: URL) throws {

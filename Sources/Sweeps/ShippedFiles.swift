@@ -11,6 +11,8 @@ import Foundation
 /// | ``Layout/sourceTree`` | the clone | `sweeps/` | `scripts/plot_figures.py` | `.venv/bin/python` |
 /// | ``Layout/installed`` | `PREFIX/share/convsweep` | `sweeps/` | `plot_figures.py` | `venv/bin/python` |
 ///
+/// The package README's template is `templates/package-readme.mustache` in both.
+///
 /// ``locate(sweepsDirectory:environment:executable:sourceFile:)`` finds them wherever convsweep
 /// runs from: a directory the user names (`--sweeps-dir`, or the environment variable
 /// ``sweepsEnvironmentVariable``), next to the executable's real path after `scripts/install`, or
@@ -38,6 +40,9 @@ public struct ShippedFiles: Hashable, Sendable {
     public var figureScript: String {
         join(root, layout == .sourceTree ? "scripts/plot_figures.py" : "plot_figures.py")
     }
+
+    /// The Mustache template of a replication package's README.
+    public var readmeTemplate: String { join(root, "templates/package-readme.mustache") }
 
     /// The Python interpreter of the virtualenv that holds matplotlib for the figure script.
     public var python: String { join(root, layout == .sourceTree ? ".venv/bin/python" : "venv/bin/python") }

@@ -1,3 +1,4 @@
+import AlphaFit
 import Foundation
 import Runner
 import Sweeps
@@ -129,4 +130,19 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     let fresh = dir.appendingPathComponent("fresh")
     #expect(throws: PackageError.self) { try builder(run, fresh).build() }
     #expect(!FileManager.default.fileExists(atPath: fresh.appendingPathComponent("README.md").path))
+}
+
+@Test func theReadmeStatesTheStartBoundsAndFormulaTheFitUsed() {
+    // The alpha model with the replication's set-up is named as such …
+    #expect(
+        PackageReadme.startAndBounds(FitOptions(), model: .alpha)
+            == "the replication's start (beta 0.01, gamma 0.8, final 0.3), bounds [0, 2]")
+    // … any other start, bounds or model is stated as it was used.
+    let channels = PackageReadme.startAndBounds(FitOptions(model: .alphaChannels), model: .alphaChannels)
+    #expect(channels.contains("delta 0") && channels.contains("eta [0, 1000]") && !channels.contains("replication"))
+    let custom = PackageReadme.startAndBounds(
+        FitOptions(bounds: [[0, 1], [0, 3], [0, 2]], start: [0.1, 1, 0.5]), model: .alpha)
+    #expect(custom == "the start beta 0.1, gamma 1, final 0.5, bounds beta [0, 1], gamma [0, 3], final [0, 2]")
+    #expect(PackageReadme.formula(.alphaChannels).contains("(1 + delta / Cout + eta / (K·Cin))"))
+    #expect(!PackageReadme.formula(.alpha).contains("delta"))
 }
