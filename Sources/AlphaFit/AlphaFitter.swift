@@ -3,8 +3,10 @@ import Foundation
 /// Fits a model to a dataset, group by group: bounded Levenberg–Marquardt from several starts,
 /// keeping the lowest sum of squares, with diagnostics.
 public struct AlphaFitter: Sendable {
+    /// How to fit.
     public var options: FitOptions
 
+    /// A fitter with `options`.
     public init(options: FitOptions = FitOptions()) { self.options = options }
 
     /// Fits every group of `dataset`.

@@ -19,6 +19,7 @@ public struct FitRow: Codable, Hashable, Sendable {
     /// The row in its file (header = 1).
     public var row: Int
 
+    /// A row of `shape` measured at `timeMs`, from row `row` of input `input`.
     public init(shape: ConvShape, timeMs: Double, carried: [String: String] = [:], input: Int = 0, row: Int = 0) {
         self.shape = shape
         self.timeMs = timeMs
@@ -40,15 +41,19 @@ public struct FitInput: Codable, Hashable, Sendable {
     public var sha256: String
     /// Rows used, and rows left out by filters (or, for a run directory, by status ≠ ok).
     public var rowsUsed: Int
+    /// Rows left out.
     public var rowsExcluded: Int
 }
 
 /// A row filter: leave out the rows whose `column` equals `value` (inputs without the column are
 /// not affected).
 public struct RowFilter: Codable, Hashable, Sendable {
+    /// The column compared.
     public var column: String
+    /// The value that leaves a row out.
     public var value: String
 
+    /// Leave out rows whose `column` equals `value`.
     public init(column: String, value: String) {
         self.column = column
         self.value = value
@@ -64,11 +69,14 @@ public struct RowFilter: Codable, Hashable, Sendable {
 
 /// Measured layers gathered from CSV files and run directories (see docs/fit-format.md).
 public struct FitDataset: Codable, Sendable {
+    /// The files read.
     public var inputs: [FitInput]
+    /// The rows, in input order.
     public var rows: [FitRow]
     /// The carried columns, in first-seen order.
     public var carriedColumns: [String]
 
+    /// A dataset of `rows` read from `inputs`.
     public init(inputs: [FitInput], rows: [FitRow], carriedColumns: [String]) {
         self.inputs = inputs
         self.rows = rows

@@ -12,6 +12,7 @@ public struct FitInputError: Error, CustomStringConvertible, Equatable, Sendable
     /// What is wrong, in words.
     public var message: String
 
+    /// An error in `input`, at `row` and `column` when known.
     public init(input: String, row: Int? = nil, column: String? = nil, _ message: String) {
         self.input = input
         self.row = row
@@ -19,6 +20,7 @@ public struct FitInputError: Error, CustomStringConvertible, Equatable, Sendable
         self.message = message
     }
 
+    /// `input`, row and column, and the message.
     public var description: String {
         var place = input
         if let row { place += ", row \(row)" }

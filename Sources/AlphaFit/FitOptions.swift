@@ -28,9 +28,13 @@ public enum FitLoss: String, Codable, CaseIterable, Sendable {
 
 /// Everything that determines a fit besides the data.
 public struct FitOptions: Codable, Hashable, Sendable {
+    /// The model to fit.
     public var model: FitModel
+    /// How rows are split into groups.
     public var grouping: FitGrouping
+    /// What is minimised.
     public var loss: FitLoss
+    /// How FLOPs are counted.
     public var flopsConvention: FlopsConvention
     /// Box bounds, one `[lower, upper]` per parameter; nil = [0, 2] for all.
     public var bounds: [[Double]]?
@@ -41,6 +45,7 @@ public struct FitOptions: Codable, Hashable, Sendable {
     /// Seed of those draws.
     public var seed: UInt64
 
+    /// Options with the replication's defaults unless given.
     public init(
         model: FitModel = .alpha, grouping: FitGrouping = .k1Rest, loss: FitLoss = .absolute,
         flopsConvention: FlopsConvention = .standard, bounds: [[Double]]? = nil,

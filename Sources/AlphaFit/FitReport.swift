@@ -11,14 +11,17 @@ public struct FitDiagnostics: Codable, Hashable, Sendable {
     public var sse: Double
     /// Root mean squared error in ms, and R² of the times, whatever the loss.
     public var rmseMs: Double
+    /// The coefficient of determination.
     public var rSquared: Double
     /// Mean absolute percentage error, in percent.
     public var mapePercent: Double
     /// Iterations of the best start, and why it stopped.
     public var iterations: Int
+    /// Why the best start's solver stopped.
     public var stopReason: SolverStopReason
     /// Starts tried, and how many reached the lowest sum of squares (within a relative 1e-9).
     public var startsTried: Int
+    /// Starts that reached the lowest SSE (within a relative 1e-9).
     public var startsReachingBest: Int
     /// Singular covariance, a parameter on a bound, data that cannot identify the model.
     public var warnings: [String]
@@ -32,8 +35,10 @@ public struct GroupFit: Codable, Hashable, Sendable {
     public var parameters: [String: Double]
     /// Rows fitted.
     public var n: Int?
+    /// How the fit went; nil for parameters given by hand.
     public var diagnostics: FitDiagnostics?
 
+    /// The parameters of group `group`, fitted on `n` rows with `diagnostics`.
     public init(group: String, parameters: [String: Double], n: Int? = nil, diagnostics: FitDiagnostics? = nil) {
         self.group = group
         self.parameters = parameters
@@ -44,9 +49,11 @@ public struct GroupFit: Codable, Hashable, Sendable {
 
 /// Held-out errors of one model in a k-fold cross-validation.
 public struct CrossValidationResult: Codable, Hashable, Sendable {
+    /// The model.
     public var model: FitModel
     /// Held-out RMSE (ms) per fold, and over all held-out rows together.
     public var foldRmseMs: [Double]
+    /// Held-out RMSE over all rows, milliseconds.
     public var rmseMs: Double
     /// Held-out mean absolute percentage error over all rows, in percent.
     public var mapePercent: Double
@@ -54,8 +61,11 @@ public struct CrossValidationResult: Codable, Hashable, Sendable {
 
 /// A k-fold cross-validation of every model on the same folds.
 public struct CrossValidationReport: Codable, Hashable, Sendable {
+    /// The number of folds.
     public var folds: Int
+    /// The seed of the folds.
     public var seed: UInt64
+    /// One result per model.
     public var results: [CrossValidationResult]
 }
 
@@ -64,8 +74,11 @@ public struct CrossValidationReport: Codable, Hashable, Sendable {
 /// Only `model`, `grouping`, `flopsConvention` and `fits[].group`/`fits[].parameters` are needed
 /// to predict, so a fit.json written by hand with published constants works with `predict`.
 public struct FitReport: Codable, Hashable, Sendable {
+    /// The model fitted.
     public var model: FitModel
+    /// How rows were grouped.
     public var grouping: FitGrouping
+    /// How FLOPs were counted (`final` depends on it).
     public var flopsConvention: FlopsConvention
     /// The options of the fit (nil when written by hand).
     public var options: FitOptions?
@@ -73,9 +86,12 @@ public struct FitReport: Codable, Hashable, Sendable {
     public var inputs: [FitInput]?
     /// The row filters applied.
     public var excluded: [RowFilter]?
+    /// One fit per group.
     public var fits: [GroupFit]
+    /// Held-out errors, when asked for.
     public var crossValidation: CrossValidationReport?
 
+    /// A report of `fits` of `model` under `grouping` and `flopsConvention`.
     public init(
         model: FitModel, grouping: FitGrouping, flopsConvention: FlopsConvention, fits: [GroupFit],
         options: FitOptions? = nil, inputs: [FitInput]? = nil, excluded: [RowFilter]? = nil,

@@ -3,7 +3,9 @@ import Foundation
 
 /// One row's prediction.
 public struct Prediction: Codable, Hashable, Sendable {
+    /// The row predicted.
     public var row: FitRow
+    /// The prediction, milliseconds.
     public var predictedMs: Double
     /// predicted − measured, in ms.
     public var residualMs: Double { predictedMs - row.timeMs }
@@ -13,7 +15,9 @@ public struct Prediction: Codable, Hashable, Sendable {
 public struct SeriesError: Codable, Hashable, Sendable {
     /// The values of the series columns that identify the series.
     public var key: [String]
+    /// Rows of the series.
     public var n: Int
+    /// The root mean square error, milliseconds.
     public var rmseMs: Double
     /// max − min of the measured times of the series.
     public var rangeMs: Double

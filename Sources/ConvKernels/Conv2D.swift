@@ -14,6 +14,7 @@ public struct PhaseTimes: Hashable, Sendable {
     /// Number of `cblas_sgemm` calls (pieces of output rows × input channels) of the pass.
     public var tiles: Int = 0
 
+    /// Phase times in seconds and the number of pieces.
     public init(lowering: Double = 0, gemm: Double = 0, tiles: Int = 0) {
         self.lowering = lowering
         self.gemm = gemm
@@ -27,6 +28,7 @@ public enum Conv2DError: Error, Equatable, CustomStringConvertible {
     case unsupported(algorithm: ConvAlgorithm, shape: ConvShape)
     case invalidWorkspaceLimit(Int)
 
+    /// The message.
     public var description: String {
         switch self {
         case let .invalidShape(error): return error.description

@@ -9,6 +9,7 @@ public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable, CustomString
     /// A direct loop convolution with double accumulation; slow, used to check the others.
     case reference
 
+    /// The raw value, as flags and files write it.
     public var description: String { rawValue }
 
     /// The concrete algorithm `self` stands for on `shape` (`auto` resolved).

@@ -67,6 +67,7 @@ public struct ConvShape: Hashable, Codable, Sendable, CustomStringConvertible {
     /// Elements of the output tensor.
     public var outputCount: Int { batch * outputChannels * height * width }
 
+    /// `N=… H=… W=… Cin=… Cout=… K=K1xK2`, for messages.
     public var description: String {
         "N=\(batch) H=\(height) W=\(width) Cin=\(inputChannels) Cout=\(outputChannels) K=\(kernelHeight)x\(kernelWidth)"
     }
@@ -116,6 +117,7 @@ public enum ConvShapeError: Error, Equatable, CustomStringConvertible {
     case tooLarge(field: String, value: Int, limit: Int)
     case overflow
 
+    /// The message naming the field and the limit.
     public var description: String {
         switch self {
         case let .nonPositive(field, value):

@@ -15,6 +15,7 @@ public enum GemmOrientation: String, CaseIterable, Codable, Sendable, CustomStri
     /// lowered row gathers one patch: K2-element copies from every channel.
     case patchMajor = "patch-major"
 
+    /// The raw value, as flags and files write it.
     public var description: String { rawValue }
 }
 
@@ -33,6 +34,7 @@ public struct ConvTiling: Hashable, Codable, Sendable {
     /// How the lowered piece is laid out for `cblas_sgemm`.
     public var orientation: GemmOrientation
 
+    /// A tiling of `rowsPerTile` output rows × `channelsPerChunk` input channels per piece.
     public init(rowsPerTile: Int, channelsPerChunk: Int, orientation: GemmOrientation = .rowMajor) {
         self.rowsPerTile = rowsPerTile
         self.channelsPerChunk = channelsPerChunk

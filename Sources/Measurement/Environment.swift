@@ -23,7 +23,9 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
     public var cpuModel: String
     /// Packages, cores and processing units of the machine.
     public var packages: Int
+    /// Cores (hwloc).
     public var cores: Int
+    /// Processing units, hardware threads (hwloc).
     public var processingUnits: Int
     /// Processing units this process was allowed at start (before binding).
     public var allowedProcessingUnits: String
@@ -35,9 +37,13 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
     public var loadAverage: [Double]
     /// OpenBLAS version, build configuration, kernel set, threading model, detected processors.
     public var openBLASVersion: String
+    /// OpenBLAS's build configuration string.
     public var openBLASConfig: String
+    /// The kernel set OpenBLAS chose for this CPU.
     public var openBLASCore: String
+    /// OpenBLAS's threading model.
     public var openBLASParallelism: String
+    /// Processors OpenBLAS detected.
     public var openBLASProcessors: Int
 
     /// Captures the environment; `cpuset` names the CPUs whose governor is read.

@@ -13,6 +13,7 @@ public struct Samples: Sendable {
     /// Why timing stopped.
     public var stopReason: StopReason
 
+    /// Times of the timed runs with their phases, the warm-up count and the reason timing stopped.
     public init(times: [Double], lowering: [Double], gemm: [Double], warmUpRuns: Int, stopReason: StopReason) {
         self.times = times
         self.lowering = lowering
@@ -27,9 +28,12 @@ public struct Samples: Sendable {
 /// The body returns its phase times (lowering, GEMM) as measured inside it; the sampler times the
 /// whole call. Between runs, outside the timed region, `betweenRuns` is called (cache eviction).
 public struct Sampler {
+    /// When to stop.
     public var rule: StopRule
+    /// Called between runs, outside the timed region (cache eviction).
     public var betweenRuns: (() -> Void)?
 
+    /// A sampler stopping by `rule`, calling `betweenRuns` between runs.
     public init(rule: StopRule, betweenRuns: (() -> Void)? = nil) {
         self.rule = rule
         self.betweenRuns = betweenRuns

@@ -57,9 +57,13 @@ public enum Statistics {
 public struct SampleSummary: Codable, Hashable, Sendable {
     /// The number of timed runs.
     public var count: Int
+    /// The median.
     public var median: Double
+    /// The arithmetic mean.
     public var mean: Double
+    /// The smallest value.
     public var minimum: Double
+    /// The largest value.
     public var maximum: Double
     /// The first quartile.
     public var p25: Double

@@ -19,6 +19,7 @@ public struct StopRule: Codable, Hashable, Sendable {
     /// The seconds warm-up may take at most.
     public var warmUpSeconds: Double
 
+    /// The adaptive rule with these limits, or `fixedRuns` runs; the warm-up may take `warmUpSeconds` (default: a quarter of `maxSeconds`, at most 0.5 s).
     public init(
         target: Double = 0.01, minRuns: Int = 5, maxRuns: Int = 2000, maxSeconds: Double = 2,
         fixedRuns: Int? = nil, warmUpSeconds: Double? = nil

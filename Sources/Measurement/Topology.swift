@@ -9,7 +9,9 @@ import CHwloc
 public struct TopologyError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What went wrong, in one sentence.
     public var message: String
+    /// An error saying `message`.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 

@@ -67,6 +67,7 @@ public enum Checksums {
         /// A file exists that the sums file does not list.
         case unlisted(String)
 
+        /// The problem, naming the file.
         public var description: String {
             switch self {
             case .noSumsFile: return "\(Checksums.fileName) is missing or unreadable"

@@ -23,26 +23,38 @@ public struct PackageStatement: Codable, Equatable, Sendable {
 
     /// One data file.
     public struct DataFile: Codable, Equatable, Sendable {
+        /// The file, relative to the package.
         public var path: String
+        /// Its experiment.
         public var experiment: String
+        /// Its rows.
         public var configurations: Int
+        /// Rows measured (status ok).
         public var measured: Int
     }
 
     /// The error of one series of one experiment.
     public struct SeriesErrorStatement: Codable, Equatable, Sendable {
+        /// The experiment.
         public var experiment: String
+        /// The series.
         public var series: String
+        /// Rows of the series.
         public var n: Int
+        /// RMSE, milliseconds.
         public var rmseMs: Double
+        /// RMSE over the measured range; nil for a series of one time.
         public var nrmse: Double?
     }
 }
 
 /// Why a package could not be built or checked.
 public struct PackageError: Error, CustomStringConvertible, Equatable {
+    /// The message.
     public var message: String
+    /// An error saying `message`.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 
@@ -63,6 +75,7 @@ public struct PackageBuilder {
     /// Options of the fit made when no fit is given.
     public var fitOptions = FitOptions()
 
+    /// A builder of the package at `packageDirectory` from `runDirectories`.
     public init(
         runDirectories: [String], packageDirectory: String, shippedFiles: ShippedFiles, profile: String,
         rebuildCommand: String, givenFit: FitReport? = nil

@@ -6,15 +6,20 @@ import Foundation
 public enum PackageVerifier {
     /// The outcome of a check: the problems found (none means the package holds).
     public struct Report: Sendable {
+        /// What does not hold, one line each, naming the file.
         public var problems: [String]
+        /// Files checked against SHA256SUMS.
         public var checkedFiles: Int
+        /// The groups refitted.
         public var refittedGroups: [String]
+        /// Whether the package holds.
         public var ok: Bool { problems.isEmpty }
     }
 
     /// Relative tolerance for a refitted parameter or a recomputed error.
     public static let tolerance = 1e-6
 
+    /// Checks the package at `directory`; throws only when it cannot be read at all.
     public static func verify(directory: String) throws -> Report {
         let root = URL(fileURLWithPath: directory)
         var problems: [String] = []

@@ -18,6 +18,7 @@ public struct Replicator {
     /// The tool's version, recorded in the manifest.
     public var toolVersion: String
 
+    /// A replicator of `profile` into `outputDirectory`.
     public init(
         profile: ShippedSweeps.Profile, shippedFiles: ShippedFiles, outputDirectory: String,
         runOptions: RunOptions, rebuildCommand: String, toolVersion: String

@@ -9,6 +9,7 @@ public struct Table: Equatable, Sendable {
     /// Rows, each with one field per column.
     public var rows: [[String]]
 
+    /// A table with `header` and `rows`.
     public init(header: [String], rows: [[String]] = []) {
         self.header = header
         self.rows = rows
@@ -54,6 +55,7 @@ public enum TableError: Error, CustomStringConvertible {
     case ragged(String, line: Int, fields: Int, expected: Int)
     case missingColumn(String, column: String)
 
+    /// The message, naming the file.
     public var description: String {
         switch self {
         case let .unreadable(path): return "\(path): cannot be read"

@@ -6,14 +6,21 @@ import Foundation
 
 /// The files of a run directory, its lock, and crash-safe appends.
 public struct RunDirectory: Sendable {
+    /// The directory.
     public let path: String
 
+    /// The run directory at `path` (nothing is touched until ``prepare()``).
     public init(path: String) { self.path = path }
 
+    /// manifest.json.
     public var manifestPath: String { path + "/manifest.json" }
+    /// topology.xml (hwloc's export of the machine).
     public var topologyPath: String { path + "/topology.xml" }
+    /// measurements.csv.
     public var measurementsPath: String { path + "/measurements.csv" }
+    /// samples.csv (with `keepSamples`).
     public var samplesPath: String { path + "/samples.csv" }
+    /// The lock file of a session in progress.
     public var lockPath: String { path + "/.lock" }
 
     /// Whether a manifest exists (the directory holds a run).
@@ -101,6 +108,7 @@ public final class RunLock {
 /// An append-only CSV file written one line at a time, each line flushed to disk (`fsync`)
 /// before the next configuration runs, so a crash loses at most the line being written.
 public final class AppendOnlyFile {
+    /// The file.
     public let path: String
     private let descriptor: Int32
 

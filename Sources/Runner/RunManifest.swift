@@ -10,15 +10,21 @@ public struct RunManifest: Codable, Hashable, Sendable {
     public var formatVersion: Int = 1
     /// `running`, `complete` (every configuration has a row) or `interrupted`.
     public var status: String
+    /// The convsweep that created the run.
     public var tool: ToolInfo
     /// The sweep files, with SHA-256 of their bytes.
     public var sweeps: [SweepFile]
     /// Configurations in the sweeps (before sharding), to measure in this directory, and measured.
     public var configurationCount: Int
+    /// Configurations this directory measures (its shard of them).
     public var shardConfigurationCount: Int
+    /// The settings every session must share.
     public var settings: Settings
+    /// The machine and software, as captured by the first session.
     public var machine: EnvironmentSnapshot
+    /// How the process was bound, checked per thread (the latest session's).
     public var binding: ProcessBinding
+    /// The timer's measured resolution and overhead.
     public var timer: TimerCalibration
     /// Each invocation that wrote to this directory (the first, then resumes).
     public var sessions: [Session]
@@ -29,10 +35,13 @@ public struct RunManifest: Codable, Hashable, Sendable {
 
     /// convsweep's version and commit.
     public struct ToolInfo: Codable, Hashable, Sendable {
+        /// `convsweep`.
         public var name: String
+        /// The version (``BuildInfo/version``).
         public var version: String
         /// `git rev-parse HEAD` of the source tree, with `-dirty` when it had changes; nil if unknown.
         public var gitCommit: String?
+        /// The tool `name` at `version`, built from `gitCommit`.
         public init(name: String = "convsweep", version: String, gitCommit: String?) {
             self.name = name
             self.version = version
@@ -42,8 +51,11 @@ public struct RunManifest: Codable, Hashable, Sendable {
 
     /// A sweep file and the SHA-256 of its bytes.
     public struct SweepFile: Codable, Hashable, Sendable {
+        /// The path as given to the run.
         public var path: String
+        /// Hex SHA-256 of the file's bytes.
         public var sha256: String
+        /// The file at `path` with digest `sha256`.
         public init(path: String, sha256: String) {
             self.path = path
             self.sha256 = sha256
@@ -52,35 +64,51 @@ public struct RunManifest: Codable, Hashable, Sendable {
 
     /// The settings results depend on; a resume must match them exactly.
     public struct Settings: Codable, Hashable, Sendable {
+        /// The PUs bound to, as a CPU list.
         public var cpuset: String
         /// `default (last core, hwloc)` or `--cpuset`.
         public var cpusetChosenBy: String
+        /// OpenBLAS threads.
         public var threads: Int
+        /// When timing of a configuration stops.
         public var stopRule: StopRule
+        /// ``stopRule`` in words.
         public var stopRuleDescription: String
+        /// The measuring order.
         public var order: RunOptions.Order
+        /// The seed of the order and of the data and verification seeds.
         public var seed: UInt64
         /// The seed of the tensors' values (each configuration's `fillRandom`).
         public var dataSeed: UInt64
         /// The seed of the positions checked on each configuration's first run.
         public var verificationSeed: UInt64
+        /// Output positions checked per configuration.
         public var verificationSamples: Int
+        /// Warm caches, or the last-level cache evicted between runs.
         public var cache: RunOptions.CacheState
         /// Bytes written per eviction with `cache` cold.
         public var evictionBytes: Int?
+        /// The largest im2col buffer, in bytes.
         public var workspaceLimit: Int
+        /// The part of the sweeps this directory measures, if sharded.
         public var shard: Shard?
+        /// Whether samples.csv holds every timed run.
         public var keepSamples: Bool
+        /// OpenBLAS's thread count as it reported it after being set.
         public var openBLASThreads: Int
     }
 
     /// One invocation.
     public struct Session: Codable, Hashable, Sendable {
+        /// The command line of the invocation.
         public var commandLine: [String]
+        /// When the session started (ISO 8601, UTC).
         public var startedAt: String
+        /// When it ended; nil for a session that was killed.
         public var endedAt: String?
         /// Load averages at the start of the session.
         public var loadAverage: [Double]
+        /// The host name of the machine that ran the session.
         public var hostName: String
         /// Configurations this session measured or recorded (written when the session ends: 0 for
         /// a session that was killed, whose rows the next session finds already present).
@@ -94,10 +122,15 @@ public struct RunManifest: Codable, Hashable, Sendable {
 
     /// A directory joined by `convsweep merge`.
     public struct MergedSource: Codable, Hashable, Sendable {
+        /// The directory as given to `merge`.
         public var directory: String
+        /// Its shard, if any.
         public var shard: Shard?
+        /// The host that measured it.
         public var hostName: String
+        /// Rows taken from it.
         public var rows: Int
+        /// Hex SHA-256 of its topology.xml.
         public var topologySHA256: String
     }
 

@@ -56,6 +56,7 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// Write progress lines to standard error.
     public var showProgress: Bool = true
 
+    /// The defaults (see each property).
     public init() {}
 
     /// The stop rule these options describe.
@@ -79,8 +80,10 @@ public struct RunOptions: Codable, Hashable, Sendable {
 public struct Shard: Codable, Hashable, Sendable, CustomStringConvertible {
     /// 1 … count.
     public var index: Int
+    /// The number of shards.
     public var count: Int
 
+    /// Shard `index` of `count`; throws unless 1 ≤ index ≤ count.
     public init(index: Int, count: Int) throws(RunError) {
         guard count >= 1, (1...count).contains(index) else {
             throw RunError.badSetting(.shard, "must be i/n with 1 ≤ i ≤ n, got \(index)/\(count)")
@@ -98,6 +101,7 @@ public struct Shard: Codable, Hashable, Sendable, CustomStringConvertible {
         try self.init(index: i, count: n)
     }
 
+    /// `i/n`.
     public var description: String { "\(index)/\(count)" }
 
     /// Whether configuration `id` belongs to this shard.
@@ -150,6 +154,7 @@ public enum RunError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Run directories to merge disagree.
     case mismatch(String)
 
+    /// The message.
     public var description: String {
         switch self {
         case let .badSetting(setting, problem): return "\(setting) \(problem)"

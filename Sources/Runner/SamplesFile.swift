@@ -4,7 +4,9 @@ import Measurement
 
 /// samples.csv: one line per timed run.
 public enum SamplesFile {
+    /// The columns of samples.csv, in order.
     public static let columns = ["config_id", "run", "time_ms", "lowering_ms", "gemm_ms"]
+    /// The header line of samples.csv.
     public static var header: String { CSVText.line(columns) }
 
     static func lines(_ id: String, _ samples: Samples) -> String {

@@ -17,6 +17,7 @@ public enum ShippedSweeps {
         /// The regression sample and A–G at full resolution.
         case full
 
+        /// The profile's name.
         public var description: String { rawValue }
     }
 
