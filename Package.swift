@@ -3,8 +3,12 @@ import PackageDescription
 
 /// convsweep: measure what convolution layers cost on a CPU and refit alpha-FLOPs to it.
 ///
-/// Stages run in one direction, each its own module:
-/// ConvKernels → Measurement → Sweeps → Runner (run directories) → AlphaFit → Replication.
+/// Stages run in one direction, each its own module (docs/architecture.md):
+///
+///     Basics → ConvKernels → Measurement ┐
+///                         → Sweeps ──────┴→ Runner → AlphaFit → Replication → convsweep
+///
+/// Basics (clock, random generator, hashing, CSV writing) is imported by every module.
 let package = Package(
     name: "convsweep",
     products: [

@@ -4,28 +4,6 @@ import Foundation
 import Replication
 import Sweeps
 
-/// The shipped files (sweeps, figure script, its Python), found wherever convsweep runs from;
-/// `sweepsDirectory` is the `--sweeps-dir` the user gave, if any. Exits 64 when a named directory
-/// holds no sweeps, 1 when none is found.
-func locateShippedFiles(_ sweepsDirectory: String?) throws -> ShippedFiles {
-    do { return try ShippedFiles.locate(sweepsDirectory: sweepsDirectory) } catch {
-        switch error {
-        case let .holdsNoSweeps(path, namedBy: .caller):
-            throw fail(
-                "--sweeps-dir \(path) holds no sweeps (expected quick/, paper/, full/ or regression.yaml in it)",
-                code: ExitStatus.usage)
-        case .holdsNoSweeps:
-            throw fail(error.description, code: ExitStatus.usage)
-        case let .notFound(looked):
-            throw fail(
-                "cannot find the shipped sweeps; looked in: --sweeps-dir (not given); "
-                    + "\(ShippedFiles.sweepsEnvironmentVariable) (not set); " + looked.joined(separator: "; ")
-                    + ". Install convsweep with scripts/install, or give --sweeps-dir.",
-                code: ExitStatus.failure)
-        }
-    }
-}
-
 struct Package: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build a replication package from existing run directories, without measuring.",

@@ -28,18 +28,13 @@ struct Replicate: ParsableCommand {
     var profile: ShippedSweeps.Profile = .quick
     @Option(help: "The package directory (default: results/<machine label>/<profile>).")
     var out: String?
-    @Option(
-        name: [.customLong("sweeps-dir"), .customLong("sweeps")],
-        help: ArgumentHelp(
-            "The sweeps directory (default: \(ShippedFiles.sweepsEnvironmentVariable), else the installed or source tree's sweeps).",
-            valueName: "dir"))
-    var sweepsDirectory: String?
+    @OptionGroup var sweepsDirectory: SweepsDirectoryOption
     @Flag(help: "Also write OUT.tar.gz of the package.")
     var archive = false
     @OptionGroup var measuring: MeasuringOptions
 
     func run() throws {
-        let shipped = try locateShippedFiles(sweepsDirectory)
+        let shipped = try sweepsDirectory.shippedFiles()
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
         let options = try measuring.runOptions(defaultMaxSeconds: profile == .quick ? 0.5 : 2)
         let output = try reportingErrors { try out ?? Replicator.defaultOutput(root: root, profile: profile) }

@@ -15,6 +15,8 @@ struct RowFilterOptions: ParsableArguments {
         help: ArgumentHelp("Leave out rows whose COLUMN equals VALUE.", valueName: "COLUMN=VALUE"))
     var exclude: [String] = []
 
+    func validate() throws { _ = try filters() }
+
     /// The filters given: `--exclude-plot NAME` is `--exclude plot=NAME`.
     func filters() throws -> [RowFilter] {
         try excludePlot.map { RowFilter(column: "plot", value: $0) }

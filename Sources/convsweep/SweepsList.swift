@@ -23,12 +23,7 @@ struct SweepsList: ParsableCommand {
             and above.
             """)
 
-    @Option(
-        name: [.customLong("sweeps-dir"), .customLong("root")],
-        help: ArgumentHelp(
-            "The sweeps directory (default: \(ShippedFiles.sweepsEnvironmentVariable), else the installed or source tree's sweeps).",
-            valueName: "dir"))
-    var sweepsDirectory: String?
+    @OptionGroup var sweepsDirectory: SweepsDirectoryOption
 
     @Option(help: ArgumentHelp("Only this profile.", valueName: "quick|paper|full"))
     var profile: String?
@@ -71,7 +66,7 @@ struct SweepsList: ParsableCommand {
         let model = MeasuringTimeModel(
             gflops: gflops, gigabytesPerSecond: bandwidth, timedRuns: runs, minimumRuns: minimumRuns,
             warmupRuns: warmups, maximumSeconds: maximumSeconds, overheadSeconds: overheadMilliseconds / 1000)
-        let root = ShippedFiles.displayPath(try locateShippedFiles(sweepsDirectory).sweepsDirectory)
+        let root = ShippedFiles.displayPath(try sweepsDirectory.shippedFiles().sweepsDirectory)
         let profiles = profile.map { [ShippedSweeps.Profile(rawValue: $0)!] } ?? ShippedSweeps.Profile.allCases
         // Load everything first: a bad file stops the command before anything is printed.
         var summaries: [String: (Sweep, SweepSummary)] = [:]

@@ -1,0 +1,99 @@
+import Foundation
+import Runner
+import TestSupport
+import Testing
+
+/// `measure`, `fit`, `predict` and `verify-package` as a user calls them: outputs, argument
+/// errors and exit statuses (64 for options, 65 for input files, 1 for a package that fails).
+@Suite(.serialized) struct CommandTests {
+    @Test func measurePrintsOneConfigurationAsTextOrJSON() throws {
+        let text = try convsweep(["measure", "--h", "12", "--w", "10", "--cin", "4", "--cout", "6", "-k", "3"])
+        #expect(text.status == 0, "\(text.standardError)")
+        #expect(text.standardOutput.contains("conv2d N=1 H=12 W=10 Cin=4 Cout=6 K=3x3, im2col-gemm"))
+        #expect(text.standardOutput.contains("median") && text.standardOutput.contains("over 5 runs"))
+        let json = try convsweep(
+            ["measure", "--h", "12", "--w", "10", "--cin", "4", "--cout", "6", "-k", "1", "--runs", "3", "--json"])
+        #expect(json.status == 0, "\(json.standardError)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        #expect(object["algorithm"] as? String == "gemm-1x1")
+        #expect(object["runs"] as? Int == 3)
+        #expect((object["flops"] as? NSNumber)?.doubleValue == Double(2 * 12 * 10 * 4 * 6))
+        #expect((object["median_ms"] as? Double ?? 0) > 0)
+    }
+
+    @Test func measureRefusesBadOptionsWith64() throws {
+        for arguments in [
+            ["--h", "0", "--w", "3", "--cin", "1", "--cout", "1", "-k", "1"],
+            ["--h", "3", "--w", "3", "--cin", "1", "--cout", "1", "-k", "3", "--algorithm", "gemm-1x1"],
+            ["--h", "3", "--w", "3", "--cin", "1", "--cout", "1", "-k", "1", "--algorithm", "winograd"],
+            ["--h", "3", "--w", "3", "--cin", "1", "--cout", "1", "-k", "1", "--runs", "0"],
+        ] {
+            let outcome = try convsweep(["measure"] + arguments)
+            #expect(outcome.status == 64, "\(arguments): \(outcome.standardError)")
+            #expect(outcome.standardOutput.isEmpty)
+        }
+    }
+
+    @Test func fitAndPredictTheOriginalDataAndRefuseBadInput() throws {
+        let directory = temporaryDirectory()
+        let fit = directory + "/fit.json"
+        let fitted = try convsweep([
+            "fit", originalDataPath, "--exclude-plot", "increasing_batch", "--flops-convention", "asperti",
+            "--out", fit,
+        ])
+        #expect(fitted.status == 0, "\(fitted.standardError)")
+        #expect(fitted.standardOutput.contains("group K=1") && fitted.standardOutput.contains("group K>1"))
+        #expect(FileManager.default.fileExists(atPath: fit))
+
+        let one = try convsweep([
+            "predict", "--fit", fit, "--h", "100", "--w", "100", "--cin", "50", "--cout", "100", "-k", "3",
+        ])
+        #expect(one.status == 0, "\(one.standardError)")
+        #expect((Double(one.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0)
+
+        let predictions = directory + "/predictions.csv"
+        let errors = directory + "/errors.csv"
+        let all = try convsweep([
+            "predict", "--fit", fit, originalDataPath, "--exclude-plot", "increasing_batch", "--out", predictions,
+            "--errors", errors,
+        ])
+        #expect(all.status == 0, "\(all.standardError)")
+        #expect(all.standardOutput.hasPrefix("590 rows"))
+        let lines = try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 591 && lines[0].hasSuffix("measured_ms,predicted_ms,residual_ms"))
+
+        // A missing input and a malformed file are input errors (65) naming the file; a bad
+        // filter is an option error (64); nothing is written.
+        let missing = try convsweep(["fit", directory + "/none.csv", "--out", directory + "/x.json"])
+        #expect(missing.status == 65 && missing.standardError.contains("none.csv"))
+        let malformed = try writeTemporary("H,W,Cin,Cout,K,time_ms\n4,4,2,2,3,fast\n", name: "bad.csv")
+        let bad = try convsweep(["fit", malformed, "--out", directory + "/x.json"])
+        #expect(bad.status == 65 && bad.standardError.contains("bad.csv") && bad.standardError.contains("time_ms"))
+        let filter = try convsweep(["fit", originalDataPath, "--exclude", "nocolumn", "--out", directory + "/x.json"])
+        #expect(filter.status == 64 && filter.standardError.contains("COLUMN=VALUE"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/x.json"))
+        let noFit = try convsweep(["predict", "--fit", directory + "/none.json", "--h", "1", "--w", "1",
+            "--cin", "1", "--cout", "1", "-k", "1"])
+        #expect(noFit.status == 65 && noFit.standardError.contains("none.json"))
+    }
+
+    @Test func verifyPackageAcceptsTheCommittedPackageAndNamesAnEditedFile() throws {
+        let committed = repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path
+        let accepted = try convsweep(["verify-package", committed])
+        #expect(accepted.status == 0, "\(accepted.standardOutput)\(accepted.standardError)")
+        #expect(accepted.standardOutput.contains("files match SHA256SUMS"))
+
+        let copy = temporaryDirectory() + "/package"
+        try FileManager.default.copyItem(atPath: committed, toPath: copy)
+        let data = copy + "/data/exp-b.csv"
+        var text = try String(contentsOfFile: data, encoding: .utf8)
+        text = text.replacingOccurrences(of: ",ok\n", with: ",ok \n")
+        try text.write(toFile: data, atomically: true, encoding: .utf8)
+        let refused = try convsweep(["verify-package", copy])
+        #expect(refused.status == 1)
+        #expect(refused.standardOutput.contains("FAIL") && refused.standardOutput.contains("data/exp-b.csv"))
+        let nothing = try convsweep(["verify-package", temporaryDirectory()])
+        #expect(nothing.status == 1)
+    }
+}
