@@ -73,8 +73,10 @@ import Testing
         let filter = try convsweep(["fit", originalDataPath, "--exclude", "nocolumn", "--out", directory + "/x.json"])
         #expect(filter.status == 64 && filter.standardError.contains("COLUMN=VALUE"))
         #expect(!FileManager.default.fileExists(atPath: directory + "/x.json"))
-        let noFit = try convsweep(["predict", "--fit", directory + "/none.json", "--h", "1", "--w", "1",
-            "--cin", "1", "--cout", "1", "-k", "1"])
+        let noFit = try convsweep([
+            "predict", "--fit", directory + "/none.json", "--h", "1", "--w", "1",
+            "--cin", "1", "--cout", "1", "-k", "1",
+        ])
         #expect(noFit.status == 65 && noFit.standardError.contains("none.json"))
     }
 
