@@ -4,6 +4,7 @@ import ConvKernels
 import Crypto
 import Foundation
 import Runner
+import Sweeps
 
 /// One measured configuration, ready to fit.
 public struct FitRow: Codable, Hashable, Sendable {
@@ -219,7 +220,7 @@ public struct FitDataset: Codable, Sendable {
             func field(_ i: Int) -> String {
                 i < fields.count ? fields[i].trimmingCharacters(in: .whitespaces) : ""
             }
-            if let status, field(status) != "ok" {
+            if let status, ConfigurationStatus(text: field(status)) != .ok {
                 excluded += 1
                 continue
             }

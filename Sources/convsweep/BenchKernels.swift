@@ -12,7 +12,7 @@ struct BenchKernels: ParsableCommand {
         commandName: "bench-kernels",
         abstract: "Benchmark the conv2d kernels against a plain sgemm (used by scripts/bench-kernels).",
         discussion: """
-            Per shape, interleaves --reps timed runs of convsweep's conv2d and of ONE cblas_sgemm \
+            Per shape, interleaves --reps timed runs of convsweep's conv2d and of ONE plain sgemm \
             with M = Cout, N = H·W, K = Cin·K1·K2 on an already lowered input, and prints their \
             medians, the ratio, GFLOP/s and the fraction of this machine's large-sgemm rate \
             (a 2048³ sgemm measured in the same run). One OpenBLAS thread; pin the process yourself.
