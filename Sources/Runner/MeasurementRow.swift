@@ -55,13 +55,42 @@ public struct MeasurementRow: Hashable, Sendable {
     public var stopReason: StopReason?
     /// Measured, or why not.
     public var status: ConfigurationStatus
+    /// The session (1-based, as in the manifest's `sessions`) that measured the round the figures
+    /// come from; nil in files written before sessions were recorded per row.
+    public var session: Int?
+    /// In rounds.csv, the round's number; in measurements.csv, the number of the round the figures
+    /// come from.
+    public var round: Int?
+    /// measurements.csv only: rounds measured, disturbed ones included.
+    public var rounds: Int?
+    /// measurements.csv only: rounds measured in a clean window.
+    public var cleanRounds: Int?
+    /// measurements.csv only: the fastest and slowest median of the rounds the row was chosen from
+    /// (the clean ones, or all when none was clean): the between-round spread.
+    public var roundMinMs: Double?
+    /// See ``roundMinMs``.
+    public var roundMaxMs: Double?
+    /// The drift probe's mean rate next to the round (the lower of the readings before and after
+    /// it), as a share of the session's reference rate.
+    public var probeRatio: Double?
+    /// Whether the window was clean; in measurements.csv, whether the row's rounds settled.
+    public var window: MeasurementWindow?
 
-    /// The columns of measurements.csv, in order.
-    public static let columns = [
+    /// The columns of measurements.csv (and of rounds.csv), in order. Files written before rounds
+    /// existed lack the columns after `status`; they read as empty.
+    public static let columns = baseColumns + roundColumns
+
+    /// The columns every measurements.csv has.
+    public static let baseColumns = [
         "config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "algorithm",
         "threads", "flops", "runs", "warmup_runs", "median_ms", "mean_ms", "min_ms", "p25_ms", "p75_ms",
         "stddev_ms", "ci95_low_ms", "ci95_high_ms", "lowering_ms", "gemm_ms", "gflops", "stop_reason",
         "status",
+    ]
+
+    /// The columns of rounds, sessions and the drift probe.
+    public static let roundColumns = [
+        "session", "round", "rounds", "clean_rounds", "round_min_ms", "round_max_ms", "probe_ratio", "window",
     ]
 
     /// A row for `configuration` with no figures and `status`.
@@ -106,13 +135,15 @@ public struct MeasurementRow: Hashable, Sendable {
             guard let value, value.isFinite else { return "" }
             return String(format: "%.6g", value)
         }
+        func integer(_ value: Int?) -> String { value.map(String.init) ?? "" }
         return [
             configID, experiment, series, "\(shape.height)", "\(shape.width)", "\(shape.inputChannels)",
             "\(shape.outputChannels)", "\(shape.kernelHeight)", "\(shape.kernelWidth)", "\(shape.batch)",
             algorithm.rawValue, "\(threads)", String(format: "%.0f", flops), "\(runs)", "\(warmUpRuns)",
             number(medianMs), number(meanMs), number(minMs), number(p25Ms), number(p75Ms), number(stddevMs),
             number(ci95LowMs), number(ci95HighMs), number(loweringMs), number(gemmMs), number(gflops),
-            stopReason?.rawValue ?? "", status.text,
+            stopReason?.rawValue ?? "", status.text, integer(session), integer(round), integer(rounds),
+            integer(cleanRounds), number(roundMinMs), number(roundMaxMs), number(probeRatio), window?.rawValue ?? "",
         ]
     }
 
@@ -179,7 +210,43 @@ public struct MeasurementRow: Hashable, Sendable {
             throw bad("status", "'\(statusText)' is neither ok nor a known reason")
         }
         self.status = status
+        // The round columns: absent in files written before rounds, empty where they do not apply.
+        func optionalInteger(_ key: String) throws(RunError) -> Int? {
+            guard let value = record[key], !value.isEmpty else { return nil }
+            guard let number = Int(value) else { throw bad(key, "'\(value)' is not an integer") }
+            return number
+        }
+        func optionalNumber(_ key: String) throws(RunError) -> Double? {
+            guard record[key] != nil else { return nil }
+            return try optional(key)
+        }
+        session = try optionalInteger("session")
+        round = try optionalInteger("round")
+        rounds = try optionalInteger("rounds")
+        cleanRounds = try optionalInteger("clean_rounds")
+        roundMinMs = try optionalNumber("round_min_ms")
+        roundMaxMs = try optionalNumber("round_max_ms")
+        probeRatio = try optionalNumber("probe_ratio")
+        if let text = record["window"], !text.isEmpty {
+            guard let window = MeasurementWindow(rawValue: text) else { throw bad("window", "unknown '\(text)'") }
+            self.window = window
+        } else {
+            window = nil
+        }
     }
+}
+
+/// How clean the machine was while a configuration was measured.
+public enum MeasurementWindow: String, Codable, Hashable, Sendable {
+    /// The drift probe read no slowdown next to it; for a row, its clean rounds agreed within the
+    /// round tolerance.
+    case clean
+    /// The probe read the machine clearly slower than its reference next to it; for a row, no
+    /// round of it had a clean window.
+    case disturbed
+    /// A row whose clean rounds still disagreed by more than the round tolerance when the round
+    /// limit was reached.
+    case unsettled
 }
 
 /// Reads measurements.csv files.
@@ -195,7 +262,7 @@ public enum MeasurementsFile {
     /// Whether a CSV header holds every column of measurements.csv (a run's file, or a package's
     /// `data/` file, which has the same columns).
     public static func isMeasurementsHeader(_ header: [String]) -> Bool {
-        Set(MeasurementRow.columns).isSubset(of: Set(header))
+        Set(MeasurementRow.baseColumns).isSubset(of: Set(header))
     }
 
     /// Every row of the measurements.csv at `path`.

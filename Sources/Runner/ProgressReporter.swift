@@ -22,7 +22,8 @@ public final class ProgressReporter {
     private var lastPercentStep = -1
 
     /// - Parameters:
-    ///   - total: configurations to handle in this session.
+    ///   - total: steps to take in this session (a round of a configuration, or the row of one
+    ///     that is not measured); rounds measured again may take it past the total.
     ///   - totalWork: their estimated work (any unit, e.g. seconds of measuring), for the ETA.
     public init(total: Int, totalWork: Double, enabled: Bool = true, isTerminal: Bool = isatty(2) != 0) {
         self.total = total
@@ -37,7 +38,7 @@ public final class ProgressReporter {
         write("\r\u{1B}[K" + line(current: id))
     }
 
-    /// Records that a configuration of estimated work `work` (the unit of `totalWork`) is finished.
+    /// Records that a step of estimated work `work` (the unit of `totalWork`) is finished.
     public func finished(_ id: String, work: Double) {
         done += 1
         doneWork += work
@@ -67,7 +68,7 @@ public final class ProgressReporter {
     /// The progress line: `[done/total pct%] elapsed, ETA, current`.
     public func line(current: String) -> String {
         let elapsed = Date().timeIntervalSince(start)
-        let percent = total == 0 ? 100 : 100 * done / total
+        let percent = total == 0 ? 100 : min(100, 100 * done / total)
         var text = "[\(done)/\(total) \(percent)%] elapsed \(Self.duration(elapsed))"
         if doneWork > 0 && done < total {
             let remaining = elapsed * (totalWork - doneWork) / doneWork

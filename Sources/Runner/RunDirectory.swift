@@ -20,6 +20,10 @@ public struct RunDirectory: Sendable {
     public var measurementsPath: String { path + "/measurements.csv" }
     /// samples.csv (with `keepSamples`).
     public var samplesPath: String { path + "/samples.csv" }
+    /// rounds.csv: one row per round of a configuration, in the columns of measurements.csv.
+    public var roundsPath: String { path + "/rounds.csv" }
+    /// probes.csv: every reading of the drift probe.
+    public var probesPath: String { path + "/probes.csv" }
     /// The lock file of a session in progress.
     public var lockPath: String { path + "/.lock" }
 

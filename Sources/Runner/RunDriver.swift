@@ -93,10 +93,11 @@ public enum RunDriver {
     static func dataSeedBase(_ seed: UInt64) -> UInt64 { seed &+ 1 }
     static func verificationSeedBase(_ seed: UInt64) -> UInt64 { seed &+ 2 }
 
-    /// Measures one configuration: memory check, preparation, verification on the first run,
-    /// then warm-up and timed runs. Never throws: every failure becomes the row's status.
+    /// Measures one round of a configuration under `rule`: memory check, preparation,
+    /// verification of the first run's output, then warm-up and timed runs. Never throws: every
+    /// failure becomes the row's status.
     static func measure(
-        _ configuration: SweepConfiguration, options: RunOptions, evictor: CacheEvictor?
+        _ configuration: SweepConfiguration, options: RunOptions, rule: StopRule, evictor: CacheEvictor?
     ) -> (MeasurementRow, Samples?) {
         let shape = configuration.shape
         let algorithm = ConvAlgorithm.auto.resolved(for: shape)
@@ -120,7 +121,7 @@ public enum RunDriver {
             conv, samples: options.verificationSamples,
             seed: verificationSeedBase(options.seed) ^ StableHash.of(configuration.id))
         if let failure = check.failure { return (row(.failedVerification(failure)), nil) }
-        let sampler = Sampler(rule: options.stopRule, betweenRuns: evictor.map { e in { e.evict() } })
+        let sampler = Sampler(rule: rule, betweenRuns: evictor.map { e in { e.evict() } })
         let samples = sampler.measure {
             let phases = conv.run()
             return (phases.lowering, phases.gemm)

@@ -32,6 +32,8 @@ public struct RunManifest: Codable, Hashable, Sendable {
     public var warnings: [String]
     /// For a merged directory: the directories merged.
     public var mergedFrom: [MergedSource]?
+    /// Rows removed by `convsweep forget`, so that a resume measures them again.
+    public var forgotten: [Forgetting]?
 
     /// convsweep's version and commit.
     public struct ToolInfo: Codable, Hashable, Sendable {
@@ -96,6 +98,16 @@ public struct RunManifest: Codable, Hashable, Sendable {
         public var keepSamples: Bool
         /// OpenBLAS's thread count as it reported it after being set.
         public var openBLASThreads: Int
+        /// Rounds per configuration (absent before rounds existed: one).
+        public var rounds: Int?
+        /// The most rounds of one configuration.
+        public var maxRounds: Int?
+        /// Clean rounds spreading by more than this share get another round.
+        public var roundTolerance: Double?
+        /// The probe's slowdown that marks a round disturbed.
+        public var probeSlowdown: Double?
+        /// The stop rule of one round (the whole rule's budget shared by the rounds).
+        public var roundStopRuleDescription: String?
     }
 
     /// One invocation.
@@ -118,6 +130,27 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// The commit of the convsweep that ran this session (as ``Tool/gitCommit``): a resumed run
         /// may span builds. Absent in manifests written before it was recorded.
         public var gitCommit: String?
+        /// What identifies the machine it ran on (absent before it was recorded).
+        public var identity: MachineIdentity?
+        /// What the drift probe read over the session.
+        public var probe: ProbeSummary?
+        /// When this session resumed a run of another machine, boot or speed because the user
+        /// accepted it (`--accept-machine-change`): what differed.
+        public var machineChangeAccepted: String?
+    }
+
+    /// Rows removed from the run by `convsweep forget`.
+    public struct Forgetting: Codable, Hashable, Sendable {
+        /// When (ISO 8601, UTC).
+        public var at: String
+        /// Why, in the user's words.
+        public var reason: String
+        /// The command line.
+        public var commandLine: [String]
+        /// The session whose rows were removed, when removed by session.
+        public var session: Int?
+        /// The configurations whose rows (and rounds and samples) were removed.
+        public var configurations: [String]
     }
 
     /// A directory joined by `convsweep merge`.
@@ -210,6 +243,10 @@ public struct RunManifest: Codable, Hashable, Sendable {
         compare("workspace limit", a.workspaceLimit, b.workspaceLimit)
         compare("shard", a.shard?.description ?? "none", b.shard?.description ?? "none")
         compare("keep samples", a.keepSamples, b.keepSamples)
+        compare("rounds", a.rounds ?? 1, b.rounds ?? 1)
+        compare("max rounds", a.maxRounds ?? 1, b.maxRounds ?? 1)
+        compare("round tolerance", a.roundTolerance ?? 0, b.roundTolerance ?? 0)
+        compare("probe slowdown", a.probeSlowdown ?? 0, b.probeSlowdown ?? 0)
         if differences.isEmpty { differences.append("settings differ") }
         return differences
     }

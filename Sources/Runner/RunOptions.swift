@@ -55,13 +55,63 @@ public struct RunOptions: Codable, Hashable, Sendable {
     public var verificationSamples: Int = 64
     /// Write progress lines to standard error.
     public var showProgress: Bool = true
+    /// Rounds per configuration: each round is a pass over the configurations in its own seeded
+    /// order, with 1/`rounds` of the stop rule's budget; 1 is a single window per configuration.
+    public var rounds: Int = 3
+    /// The most rounds of one configuration, its disturbed and disagreeing rounds included
+    /// (nil: `2 × rounds`, or 1 with a single round).
+    public var maxRounds: Int?
+    /// Clean rounds whose medians spread by more than this share of the fastest get another round.
+    public var roundTolerance: Double = 0.02
+    /// A round is disturbed when the drift probe next to it reads this share or more below the
+    /// session's reference rate.
+    public var probeSlowdown: Double = 0.10
+    /// Seconds of probe readings that set the session's reference rate before measuring.
+    public var probeCalibrationSeconds: Double = 0.5
+    /// Add to a run measured on another machine, boot or speed (recorded in the manifest).
+    public var acceptMachineChange: Bool = false
+    /// Tests only: a factor applied to the probe's rates, to impersonate a faster or slower machine.
+    var probeRateScale: Double = 1
+    /// Tests only: the boot id to record instead of this boot's.
+    var bootIDOverride: String?
+
+    /// The round limit in effect.
+    public var effectiveMaxRounds: Int { maxRounds ?? (rounds == 1 ? 1 : 2 * rounds) }
 
     /// The defaults (see each property).
     public init() {}
 
-    /// The stop rule these options describe.
+    /// The stop rule these options describe, for a whole configuration.
     public var stopRule: StopRule {
         StopRule(target: target, minRuns: minRuns, maxRuns: maxRuns, maxSeconds: maxSeconds, fixedRuns: fixedRuns)
+    }
+
+    /// The stop rule of one round: the budget of ``stopRule`` shared by ``rounds`` rounds (the
+    /// seconds and the most runs divided, a fixed count divided rounding up; at least the fewest
+    /// runs each).
+    public var roundStopRule: StopRule {
+        guard rounds > 1 else { return stopRule }
+        let share = Double(rounds)
+        return StopRule(
+            target: target, minRuns: minRuns, maxRuns: max(minRuns, maxRuns / rounds), maxSeconds: maxSeconds / share,
+            fixedRuns: fixedRuns.map { ($0 + rounds - 1) / rounds },
+            warmUpSeconds: min(0.5, maxSeconds / 4) / share)
+    }
+
+    /// Checks the round and probe settings.
+    public func validateRounds() throws(RunError) {
+        guard (1...100).contains(rounds) else {
+            throw RunError.badSetting(.rounds, "must be from 1 to 100, got \(rounds)")
+        }
+        if let maxRounds, !(rounds...1000).contains(maxRounds) {
+            throw RunError.badSetting(.maxRounds, "must be from the rounds (\(rounds)) to 1000, got \(maxRounds)")
+        }
+        guard roundTolerance > 0 && roundTolerance < 1 else {
+            throw RunError.badSetting(.roundTolerance, "must be in (0, 1), got \(roundTolerance)")
+        }
+        guard probeSlowdown > 0 && probeSlowdown < 1 else {
+            throw RunError.badSetting(.probeSlowdown, "must be in (0, 1), got \(probeSlowdown)")
+        }
     }
 
     /// The planning model of how long a configuration takes under these options (for the ETA):
@@ -124,6 +174,20 @@ public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
     case resume
     /// The sweeps given to the run.
     case sweeps
+    /// ``RunOptions/rounds``.
+    case rounds
+    /// ``RunOptions/maxRounds``.
+    case maxRounds
+    /// ``RunOptions/roundTolerance``.
+    case roundTolerance
+    /// ``RunOptions/probeSlowdown``.
+    case probeSlowdown
+    /// The configurations named to `forget`.
+    case configurations
+    /// The session named to `forget`.
+    case session
+    /// The reason given to `forget`.
+    case reason
     /// A setting of the stop rule.
     case stopRule(StopRule.Setting)
 
@@ -136,6 +200,13 @@ public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
         case .shard: return "shard"
         case .resume: return "resume"
         case .sweeps: return "sweeps"
+        case .rounds: return "rounds"
+        case .maxRounds: return "maxRounds"
+        case .roundTolerance: return "roundTolerance"
+        case .probeSlowdown: return "probeSlowdown"
+        case .configurations: return "configurations"
+        case .session: return "session"
+        case .reason: return "reason"
         case .stopRule(let setting): return setting.rawValue
         }
     }
@@ -153,12 +224,15 @@ public enum RunError: Error, CustomStringConvertible, Equatable, Sendable {
     case format(String)
     /// Run directories to merge disagree.
     case mismatch(String)
+    /// A resume on another machine, boot or speed than the run's first session, not accepted: what
+    /// differs.
+    case machineChanged(String)
 
     /// The message.
     public var description: String {
         switch self {
         case let .badSetting(setting, problem): return "\(setting) \(problem)"
-        case let .directory(m), let .machine(m), let .format(m), let .mismatch(m): return m
+        case let .directory(m), let .machine(m), let .format(m), let .mismatch(m), let .machineChanged(m): return m
         }
     }
 }

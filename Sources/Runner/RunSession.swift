@@ -27,9 +27,22 @@ final class RunSession {
     private var evictor: CacheEvictor?
     private var warnings: [String] = []
     private var measurements: AppendOnlyFile!
+    private var roundsFile: AppendOnlyFile!
+    private var probesFile: AppendOnlyFile!
     private var samples: AppendOnlyFile?
     private var done = Set<String>()
+    /// Rounds already measured of the configurations without a row (from rounds.csv).
+    private var roundsSoFar: [String: [MeasurementRow]] = [:]
     private var summary: RunSummary!
+    private let probe = DriftProbe()
+    private var startReference = Double.nan
+    private var probesWritten = 0
+    private var slowReadings = 0
+    private var disturbedRounds = 0
+    /// Tests only: the probe's rate factor from the start of measuring on (a machine that turns slow).
+    var probeScaleAfterCalibration: Double?
+    /// 1-based index of this session in the manifest.
+    private var sessionNumber: Int { manifest.sessions.count }
 
     /// Prepare: checks everything that can be checked before touching the directory, then
     /// refuses a directory of another kind and locks it.
@@ -44,6 +57,7 @@ final class RunSession {
             throw RunError.badSetting(.threads, "must be at least 1, got \(options.threads)")
         }
         guard options.workspaceLimit > 0 else { throw RunError.badSetting(.workspaceLimit, "must be positive") }
+        try options.validateRounds()
         var seen = Set<String>()
         for c in configurations where !seen.insert(c.id).inserted {
             throw RunError.badSetting(.sweeps, "name configuration id \(c.id) more than once")
@@ -86,14 +100,18 @@ final class RunSession {
         do { binding = try ProcessBinding.bind(topology, to: cpuset) } catch { throw RunError.machine("\(error)") }
         let timer = TimerCalibration.measure()
         let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: cpuset)
+        probe.rateScale = options.probeRateScale
+        startReference = probe.calibrate(seconds: options.probeCalibrationSeconds)
+        var identity = MachineIdentity.capture(cpuModel: environment.cpuModel, referenceGflops: startReference)
+        if let boot = options.bootIDOverride { identity.bootID = boot }
         evictor = options.cache == .cold ? CacheEvictor(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil
         warnings = environment.warnings(busyThreshold: Double(environment.processingUnits))
         shardConfigurations = ConfigurationOrder.arrange(
             configurations, order: options.order, seed: options.seed, shard: options.shard)
         let commit = BuildInfo.gitCommit()
-        let session = RunManifest.Session(
+        var session = RunManifest.Session(
             commandLine: commandLine, startedAt: Timestamp.now(), endedAt: nil, loadAverage: environment.loadAverage,
-            hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit)
+            hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit, identity: identity)
         let settings = RunManifest.Settings(
             cpuset: CPUSet.format(cpuset),
             cpusetChosenBy: options.cpuset == nil ? "default: first PU of the last core (hwloc)" : "--cpuset",
@@ -102,7 +120,9 @@ final class RunSession {
             verificationSeed: RunDriver.verificationSeedBase(options.seed),
             verificationSamples: options.verificationSamples, cache: options.cache, evictionBytes: evictor?.bytes,
             workspaceLimit: options.workspaceLimit, shard: options.shard, keepSamples: options.keepSamples,
-            openBLASThreads: OpenBLAS.threadCount)
+            openBLASThreads: OpenBLAS.threadCount, rounds: options.rounds, maxRounds: options.effectiveMaxRounds,
+            roundTolerance: options.roundTolerance, probeSlowdown: options.probeSlowdown,
+            roundStopRuleDescription: options.roundStopRule.summary)
         manifest = RunManifest(
             status: "running", tool: .init(version: toolVersion, gitCommit: commit), sweeps: sweepFiles,
             configurationCount: configurations.count, shardConfigurationCount: shardConfigurations.count,
@@ -113,6 +133,21 @@ final class RunSession {
                 throw RunError.directory(
                     "\(directory.path) holds a different run (\(reason)); refusing to add to it — choose another output directory"
                 )
+            }
+            // The machine must be the one the run started on, unless the user accepts the change.
+            if let first = previous.sessions.lazy.compactMap(\.identity).first {
+                let differences = first.differences(from: identity)
+                if !differences.isEmpty {
+                    let text = differences.joined(separator: "; ")
+                    guard options.acceptMachineChange else {
+                        throw RunError.machineChanged(
+                            "\(directory.path) was started on another machine, boot or speed: \(text)")
+                    }
+                    session.machineChangeAccepted = text
+                    warnings.append(
+                        "session \(previous.sessions.count + 1) resumed on another machine, boot or speed, accepted by the user: \(text)"
+                    )
+                }
             }
             // Keep the first session's facts; add this session.
             var resumed = previous
@@ -137,9 +172,20 @@ final class RunSession {
                 throw RunError.format("\(directory.measurementsPath) has configuration \(row.configID) twice")
             }
         }
-        var torn = measurements.droppedTornLines
+        roundsFile = try AppendOnlyFile(path: directory.roundsPath, header: MeasurementsFile.header)
+        probesFile = try AppendOnlyFile(path: directory.probesPath, header: ProbesFile.header)
+        var roundKeys = Set<String>()
+        for round in try MeasurementsFile.read(path: directory.roundsPath) {
+            guard known.contains(round.configID) else {
+                throw RunError.format(
+                    "\(directory.roundsPath) has configuration \(round.configID), not in this run's sweeps")
+            }
+            roundKeys.insert("\(round.configID)#\(round.round ?? 0)")
+            if !done.contains(round.configID) { roundsSoFar[round.configID, default: []].append(round) }
+        }
+        var torn = measurements.droppedTornLines + roundsFile.droppedTornLines + probesFile.droppedTornLines
         if options.keepSamples {
-            torn += try SamplesFile.keepOnly(done, path: directory.samplesPath, directory: directory)
+            torn += try SamplesFile.keepOnly(roundKeys, path: directory.samplesPath, directory: directory)
             samples = try AppendOnlyFile(path: directory.samplesPath, header: SamplesFile.header)
         }
         if torn > 0 { warnings.append("dropped \(torn) torn last line(s) left by an interrupted session") }
@@ -156,33 +202,69 @@ final class RunSession {
             measured: 0, notMeasured: 0, tornLinesDropped: torn, warnings: warnings, manifest: manifest)
     }
 
-    /// Measure: every configuration without a row, one after the other, each row appended as
-    /// soon as it is measured.
+    /// Measure: every configuration without a row, in rounds. Each pass measures one round of
+    /// every configuration that still needs one, in its own seeded order; the drift probe is read
+    /// after every round, so that each round lies between two readings. A round next to a slow
+    /// reading is disturbed and measured again in a later pass; a configuration is done when it
+    /// has ``RunOptions/rounds`` clean rounds whose medians agree within the round tolerance, or
+    /// when it reaches the round limit. Every round is appended to rounds.csv as it ends, every
+    /// row to measurements.csv as its configuration is done: a kill loses at most one round.
     func measure() throws {
         let pending = shardConfigurations.filter { !done.contains($0.id) }
         let timeModel = options.measuringTimeModel
+        let rule = options.roundStopRule
         func work(_ configuration: SweepConfiguration) -> Double {
             configuration.isMeasured ? timeModel.seconds(configuration) : 0
         }
+        let steps = pending.map { $0.isMeasured ? options.rounds : 1 }.reduce(0, +)
         let progress = ProgressReporter(
-            total: pending.count, totalWork: pending.map(work).reduce(0, +), enabled: options.showProgress)
+            total: steps, totalWork: pending.map(work).reduce(0, +), enabled: options.showProgress)
         for warning in warnings { progress.message("warning: " + warning) }
         var noisy: [String] = []
-        for configuration in pending {
-            progress.starting(configuration.id)
-            let (row, timings) = RunDriver.measure(configuration, options: options, evictor: evictor)
-            if let timings, let samples {
-                try samples.append(SamplesFile.lines(configuration.id, timings))
+        var left = pending
+        var before = probe.readings.last!
+        if let scale = probeScaleAfterCalibration { probe.rateScale = scale }
+        var pass = 0
+        while !left.isEmpty {
+            pass += 1
+            let order =
+                options.order == .random ? ConfigurationOrder.shuffled(left, seed: options.seed &+ UInt64(pass)) : left
+            for configuration in order {
+                progress.starting(configuration.id)
+                let number = (roundsSoFar[configuration.id]?.compactMap(\.round).max() ?? 0) + 1
+                var (round, timings) = RunDriver.measure(
+                    configuration, options: options, rule: rule, evictor: configuration.isMeasured ? evictor : nil)
+                guard round.status.isOK else {
+                    round.session = sessionNumber
+                    try finish(configuration, with: round)
+                    progress.finished(configuration.id, work: work(configuration))
+                    continue
+                }
+                let after = probe.read()
+                try record(after)
+                let ratio = min(probe.ratio(before), probe.ratio(after))
+                before = after
+                round.session = sessionNumber
+                round.round = number
+                round.probeRatio = ratio
+                round.window = ratio < 1 - options.probeSlowdown ? .disturbed : .clean
+                if round.window == .disturbed { disturbedRounds += 1 }
+                try roundsFile.append(round.csvLine)
+                if let timings, let samples {
+                    try samples.append(SamplesFile.lines(configuration.id, round: number, timings))
+                }
+                roundsSoFar[configuration.id, default: []].append(round)
+                progress.finished(configuration.id, work: work(configuration) / Double(options.rounds))
+                if let row = settledRow(configuration) {
+                    try finish(configuration, with: row)
+                    if let p25 = row.p25Ms, let p75 = row.p75Ms, let median = row.medianMs,
+                        (p75 - p25) / median > RunDriver.spreadWarningThreshold
+                    {
+                        noisy.append(configuration.id)
+                    }
+                }
             }
-            try measurements.append(row.csvLine)
-            summary.written += 1
-            if row.status.isOK { summary.measured += 1 } else { summary.notMeasured += 1 }
-            if let p25 = row.p25Ms, let p75 = row.p75Ms, let median = row.medianMs,
-                (p75 - p25) / median > RunDriver.spreadWarningThreshold
-            {
-                noisy.append(configuration.id)
-            }
-            progress.finished(configuration.id, work: work(configuration))
+            left = left.filter { !done.contains($0.id) }
         }
         progress.close()
         if !noisy.isEmpty {
@@ -193,12 +275,59 @@ final class RunSession {
         }
     }
 
+    /// The row of `configuration` when its rounds have settled, else nil (it needs another round).
+    ///
+    /// The row's figures are those of its fastest clean round (of its fastest round when none was
+    /// clean): interference only ever slows a kernel down, so the fastest of several windows, each
+    /// with a precise median, is the least disturbed one; the spread of the rounds' medians is
+    /// recorded beside it.
+    func settledRow(_ configuration: SweepConfiguration) -> MeasurementRow? {
+        let rounds = roundsSoFar[configuration.id] ?? []
+        let clean = rounds.filter { $0.window == .clean }
+        let chosenFrom = clean.isEmpty ? rounds : clean
+        let medians = chosenFrom.compactMap(\.medianMs)
+        guard let fastest = medians.min(), let slowest = medians.max() else { return nil }
+        let agree = slowest / fastest - 1 <= options.roundTolerance
+        let settled = clean.count >= options.rounds && agree
+        guard settled || rounds.count >= options.effectiveMaxRounds else { return nil }
+        var row = chosenFrom.min { ($0.medianMs ?? .infinity) < ($1.medianMs ?? .infinity) }!
+        row.rounds = rounds.count
+        row.cleanRounds = clean.count
+        row.roundMinMs = fastest
+        row.roundMaxMs = slowest
+        row.window = clean.isEmpty ? .disturbed : (agree ? .clean : .unsettled)
+        return row
+    }
+
+    /// Appends the row of a configuration that is done.
+    private func finish(_ configuration: SweepConfiguration, with row: MeasurementRow) throws {
+        try measurements.append(row.csvLine)
+        done.insert(configuration.id)
+        roundsSoFar[configuration.id] = nil
+        summary.written += 1
+        if row.status.isOK { summary.measured += 1 } else { summary.notMeasured += 1 }
+    }
+
+    /// Appends probe readings not yet written (the calibration's, then each new one).
+    private func record(_ reading: DriftProbe.Reading) throws {
+        var text = ""
+        for reading in probe.readings[probesWritten...] {
+            if probe.ratio(reading) < 1 - options.probeSlowdown { slowReadings += 1 }
+            text += ProbesFile.line(session: sessionNumber, reading, reference: probe.referenceGflops)
+        }
+        probesWritten = probe.readings.count
+        try probesFile.append(text)
+    }
+
     /// Close: ends the session in the manifest, with the run's status.
     func close() throws -> RunSummary {
+        if probesWritten < probe.readings.count, let last = probe.readings.last { try record(last) }
+        manifest.sessions[manifest.sessions.count - 1].probe = ProbeSummary(
+            probe: probe, startReference: startReference, slow: slowReadings, disturbedRounds: disturbedRounds)
         manifest.sessions[manifest.sessions.count - 1].endedAt = Timestamp.now()
         manifest.sessions[manifest.sessions.count - 1].rowsWritten = summary.written
         manifest.warnings = RunDriver.unique(manifest.warnings + warnings)
-        manifest.status = done.count + summary.written == shardConfigurations.count ? "complete" : "interrupted"
+        manifest.status = done.count == shardConfigurations.count ? "complete" : "interrupted"
         try directory.writeAtomically(try manifest.encoded(), to: directory.manifestPath)
         summary.warnings = warnings
         summary.manifest = manifest

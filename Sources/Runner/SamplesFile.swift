@@ -2,27 +2,27 @@ import Basics
 import Foundation
 import Measurement
 
-/// samples.csv: one line per timed run.
+/// samples.csv: one line per timed run, with the round it belongs to.
 public enum SamplesFile {
     /// The columns of samples.csv, in order.
-    public static let columns = ["config_id", "run", "time_ms", "lowering_ms", "gemm_ms"]
+    public static let columns = ["config_id", "round", "run", "time_ms", "lowering_ms", "gemm_ms"]
     /// The header line of samples.csv.
     public static var header: String { CSVText.line(columns) }
 
-    static func lines(_ id: String, _ samples: Samples) -> String {
+    static func lines(_ id: String, round: Int, _ samples: Samples) -> String {
         var text = ""
         for i in samples.times.indices {
             text += CSVText.line([
-                id, "\(i + 1)", String(format: "%.6g", samples.times[i] * 1e3),
+                id, "\(round)", "\(i + 1)", String(format: "%.6g", samples.times[i] * 1e3),
                 String(format: "%.6g", samples.lowering[i] * 1e3), String(format: "%.6g", samples.gemm[i] * 1e3),
             ])
         }
         return text
     }
 
-    /// Drops the samples of configurations without a row (measured when a session was killed),
-    /// and a torn last line; returns 1 if anything was dropped.
-    static func keepOnly(_ ids: Set<String>, path: String, directory: RunDirectory) throws -> Int {
+    /// Keeps the samples of the rounds recorded in rounds.csv (`keys` holds `id#round`), dropping
+    /// those of a round a kill interrupted and a torn last line; returns 1 if anything was dropped.
+    static func keepOnly(_ keys: Set<String>, path: String, directory: RunDirectory) throws -> Int {
         guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return 0 }
         let text = String(decoding: data, as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -37,13 +37,44 @@ public enum SamplesFile {
         let kept =
             [header]
             + lines.dropFirst().filter { line in
-                let id = line.split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
-                return ids.contains(id)
+                let fields = line.split(separator: ",", maxSplits: 2)
+                return fields.count >= 2 && keys.contains("\(fields[0])#\(fields[1])")
             }
         if kept.count != lines.count || dropped > 0 {
             try directory.writeAtomically(Data((kept.joined(separator: "\n") + "\n").utf8), to: path)
             return 1
         }
         return 0
+    }
+}
+
+extension SamplesFile {
+    /// Removes the lines for which `removes(id, round)` holds, when the file exists.
+    static func remove(path: String, directory: RunDirectory, where removes: (String, String) -> Bool) throws {
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        guard let header = lines.first else { return }
+        let kept = lines.dropFirst().filter { line in
+            let fields = line.split(separator: ",", maxSplits: 2)
+            return fields.count < 2 || !removes(String(fields[0]), String(fields[1]))
+        }
+        if kept.count != lines.count - 1 {
+            try directory.writeAtomically(Data(([header] + kept).map { $0 + "\n" }.joined().utf8), to: path)
+        }
+    }
+}
+
+/// probes.csv: every reading of the drift probe, one line each.
+public enum ProbesFile {
+    /// The columns of probes.csv, in order.
+    public static let columns = ["session", "seconds", "mean_gflops", "best_gflops", "reference_gflops"]
+    /// The header line of probes.csv.
+    public static var header: String { CSVText.line(columns) }
+
+    static func line(session: Int, _ reading: DriftProbe.Reading, reference: Double) -> String {
+        CSVText.line([
+            "\(session)", String(format: "%.4f", reading.seconds), String(format: "%.4g", reading.meanGflops),
+            String(format: "%.4g", reading.bestGflops), String(format: "%.4g", reference),
+        ])
     }
 }

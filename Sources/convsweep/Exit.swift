@@ -27,6 +27,13 @@ func flag(_ setting: RunSetting) -> String {
     case .shard: return "--shard"
     case .resume: return "--resume"
     case .sweeps: return "the sweep files"
+    case .rounds: return "--rounds"
+    case .maxRounds: return "--max-rounds"
+    case .roundTolerance: return "--round-tolerance"
+    case .probeSlowdown: return "--probe-slowdown"
+    case .configurations: return "--config"
+    case .session: return "--session"
+    case .reason: return "--reason"
     case .stopRule(.target): return "--target"
     case .stopRule(.minRuns): return "--min-runs"
     case .stopRule(.maxRuns): return "--max-runs"
@@ -53,6 +60,11 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as RunError {
         if case let .badSetting(setting, problem) = error {
             throw fail("\(flag(setting)) \(problem)", code: ExitStatus.usage)
+        }
+        if case .machineChanged = error {
+            throw fail(
+                "\(error); resume with --accept-machine-change to add to this run anyway (recorded in its manifest), or measure into a new directory",
+                code: ExitStatus.failure)
         }
         throw fail(error.description, code: ExitStatus.failure)
     } catch let error as StopRuleError {

@@ -49,6 +49,36 @@ struct MeasuringOptions: ParsableArguments {
     @Option(name: .customLong("workspace-limit"), help: "Largest im2col buffer, in MiB.")
     var workspaceLimitMiB: Int = 256
 
+    @Option(
+        help: ArgumentHelp(
+            "Rounds per configuration: passes over the sweep in their own seeded orders, each with 1/N of the stop rule's budget (1 = a single window, as before rounds).",
+            valueName: "N"))
+    var rounds: Int = 3
+
+    @Option(
+        name: .customLong("max-rounds"),
+        help: ArgumentHelp(
+            "Most rounds of one configuration, measured again when disturbed or disagreeing (default 2 × --rounds; 1 with --rounds 1).",
+            valueName: "N"))
+    var maxRounds: Int?
+
+    @Option(
+        name: .customLong("round-tolerance"),
+        help: "Clean rounds whose medians spread by more than this share of the fastest get another round.")
+    var roundTolerance: Double = 0.02
+
+    @Option(
+        name: .customLong("probe-slowdown"),
+        help:
+            "A round is disturbed, and measured again, when the drift probe next to it reads this share below the session's reference rate."
+    )
+    var probeSlowdown: Double = 0.10
+
+    @Flag(
+        name: .customLong("accept-machine-change"),
+        help: "Resume a run started on another machine, boot or speed (refused otherwise); recorded in the manifest.")
+    var acceptMachineChange = false
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -73,6 +103,11 @@ struct MeasuringOptions: ParsableArguments {
         options.keepSamples = keepSamples
         options.workspaceLimit = workspaceLimitMiB << 20
         options.showProgress = !quiet
+        options.rounds = rounds
+        options.maxRounds = maxRounds
+        options.roundTolerance = roundTolerance
+        options.probeSlowdown = probeSlowdown
+        options.acceptMachineChange = acceptMachineChange
         return options
     }
 }

@@ -69,7 +69,11 @@ private let killSweep = """
         let rows = try MeasurementsFile.read(path: measurements)
         #expect(rows.count == 12)
         #expect(Set(rows.map(\.configID)).count == 12)
-        #expect(rows.allSatisfy { $0.status == .ok && $0.runs == 2000 && $0.stopReason == .fixedRuns })
+        // 2000 runs shared by 3 rounds: 667 a round; no round lost or measured twice.
+        #expect(rows.allSatisfy { $0.status == .ok && $0.runs == 667 && $0.stopReason == .fixedRuns })
+        let rounds = try MeasurementsFile.read(path: out + "/rounds.csv")
+        #expect(Set(rounds.map { "\($0.configID)#\($0.round!)" }).count == rounds.count)
+        #expect(rounds.count == rows.compactMap(\.rounds).reduce(0, +))
         let manifest = try RunManifest.read(path: out + "/manifest.json")
         #expect(manifest.status == "complete" && manifest.sessions.count == 2)
         #expect(manifest.sessions[0].endedAt == nil && manifest.sessions[1].endedAt != nil)

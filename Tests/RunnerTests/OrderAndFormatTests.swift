@@ -56,7 +56,7 @@ import Testing
             id: "x-1", experiment: "E", series: "s",
             shape: ConvShape(height: 3, width: 4, inputChannels: 5, outputChannels: 6, kernel: 3))
         let row = MeasurementRow(configuration: configuration, algorithm: .im2colGemm, threads: 1, status: .ok)
-        let text = MeasurementsFile.header + row.csvLine.replacingOccurrences(of: ",ok\n", with: ",fine\n")
+        let text = MeasurementsFile.header + row.csvLine.replacingOccurrences(of: ",ok,", with: ",fine,")
         #expect {
             try MeasurementsFile.parse(text, source: "m.csv")
         } throws: { error in

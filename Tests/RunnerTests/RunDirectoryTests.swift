@@ -87,10 +87,35 @@ import Testing
         let dropped = try #require(rows.first { $0.configID == "small-dropped" })
         #expect(dropped.status.text == "dropped: over the FLOPs limit" && dropped.runs == 0 && dropped.medianMs == nil)
 
+        // Every measured row comes from its fastest clean round of at least three, measured by
+        // session 1, the spread of the rounds beside it; every round is in rounds.csv.
+        let rounds = try MeasurementsFile.read(path: run.roundsPath)
+        for row in rows where row.status == .ok {
+            let mine = rounds.filter { $0.configID == row.configID }
+            #expect(row.rounds == mine.count && mine.count >= 3 && row.session == 1)
+            #expect(Set(mine.compactMap(\.round)) == Set(1...mine.count))
+            let chosen = try #require(mine.first { $0.round == row.round })
+            #expect(chosen.medianMs == row.medianMs && chosen.runs == row.runs)
+            #expect(row.roundMinMs! <= row.medianMs! && row.medianMs! <= row.roundMaxMs!)
+            #expect(row.window != nil && row.probeRatio != nil && mine.allSatisfy { $0.window != nil })
+        }
+        #expect(rounds.allSatisfy { $0.rounds == nil && $0.session == 1 })
+
         let samples = try String(contentsOfFile: run.samplesPath, encoding: .utf8)
         let sampleLines = samples.split(separator: "\n")
-        #expect(sampleLines.first == "config_id,run,time_ms,lowering_ms,gemm_ms")
-        #expect(sampleLines.count - 1 == rows.map(\.runs).reduce(0, +))
+        #expect(sampleLines.first == "config_id,round,run,time_ms,lowering_ms,gemm_ms")
+        #expect(sampleLines.count - 1 == rounds.map(\.runs).reduce(0, +))
+
+        // The probe: every reading in probes.csv, its summary and the machine's identity in the manifest.
+        let probes = try String(contentsOfFile: run.probesPath, encoding: .utf8).split(separator: "\n")
+        let session = manifest.sessions[0]
+        let probe = try #require(session.probe)
+        #expect(probes.first == "session,seconds,mean_gflops,best_gflops,reference_gflops")
+        #expect(probes.count - 1 == probe.readings && probe.readings > rounds.count)
+        #expect(probe.startReferenceGflops > 0 && probe.minimumRatio <= probe.medianRatio)
+        let identity = try #require(session.identity)
+        #expect(identity.bootID.count >= 32 && identity.referenceGflops == probe.startReferenceGflops)
+        #expect(manifest.settings.rounds == 3 && manifest.settings.maxRounds == 6)
     }
 
     @Test func aTornLastLineIsDroppedAndTheRunResumesWithEveryConfigurationOnce() throws {

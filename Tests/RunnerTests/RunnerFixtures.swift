@@ -41,6 +41,7 @@ func quickOptions() -> RunOptions {
     options.minRuns = 3
     options.maxRuns = 50
     options.maxSeconds = 0.05
+    options.probeCalibrationSeconds = 0.05
     options.showProgress = false
     return options
 }

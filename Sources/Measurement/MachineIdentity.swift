@@ -1,0 +1,60 @@
+import Basics
+import ConvKernels
+
+/// What identifies the machine a run session measured on, beyond its host name: two VMs of one
+/// kind share host name, CPU model string and software, but not their boot or their speed.
+public struct MachineIdentity: Codable, Hashable, Sendable {
+    /// `/proc/sys/kernel/random/boot_id`: a new value at every boot of every machine.
+    public var bootID: String
+    /// The CPU model string.
+    public var cpuModel: String
+    /// SHA-256 of the sorted CPU flags of /proc/cpuinfo (different flags, different kernels).
+    public var cpuFlagsSHA256: String
+    /// The microcode revision, where /proc/cpuinfo shows it.
+    public var microcode: String?
+    /// The kernel set OpenBLAS chose (or was told to use with `OPENBLAS_CORETYPE`).
+    public var openBLASCore: String
+    /// The drift probe's reference rate at the session's start, GFLOP/s.
+    public var referenceGflops: Double
+
+    /// This machine's identity now, with the probe's reference rate.
+    public static func capture(cpuModel: String, referenceGflops: Double) -> MachineIdentity {
+        let cpuinfo = SystemFile.read("/proc/cpuinfo") ?? ""
+        func field(_ name: String) -> String? {
+            for line in cpuinfo.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmed == name { return parts[1].trimmed }
+            }
+            return nil
+        }
+        let flags = (field("flags") ?? "").split(separator: " ").map(String.init).sorted().joined(separator: " ")
+        return MachineIdentity(
+            bootID: SystemFile.read("/proc/sys/kernel/random/boot_id")?.trimmed ?? "unknown", cpuModel: cpuModel,
+            cpuFlagsSHA256: SHA256Hex.of(flags), microcode: field("microcode"), openBLASCore: OpenBLAS.coreName,
+            referenceGflops: referenceGflops)
+    }
+
+    /// How `other` (a later session) differs from this one in ways that make its times
+    /// incomparable: another boot, CPU, flag set or kernel set, or a reference rate more than
+    /// `rateTolerance` away. Empty when it may add to the same run.
+    public func differences(from other: MachineIdentity, rateTolerance: Double = 0.10) -> [String] {
+        var differences: [String] = []
+        if bootID != other.bootID { differences.append("boot \(bootID) vs \(other.bootID)") }
+        if cpuModel != other.cpuModel { differences.append("CPU \(cpuModel) vs \(other.cpuModel)") }
+        if cpuFlagsSHA256 != other.cpuFlagsSHA256 { differences.append("CPU flags differ") }
+        if microcode != other.microcode {
+            differences.append("microcode \(microcode ?? "unknown") vs \(other.microcode ?? "unknown")")
+        }
+        if openBLASCore != other.openBLASCore {
+            differences.append("OpenBLAS kernels \(openBLASCore) vs \(other.openBLASCore)")
+        }
+        let change = other.referenceGflops / referenceGflops - 1
+        if !(abs(change) <= rateTolerance) {
+            differences.append(
+                String(
+                    format: "reference sgemm rate %.1f vs %.1f GFLOP/s (%+.0f%%, more than %.0f%%)", referenceGflops,
+                    other.referenceGflops, 100 * change, 100 * rateTolerance))
+        }
+        return differences
+    }
+}

@@ -1,0 +1,156 @@
+import Basics
+import ConvKernels
+import Foundation
+import Measurement
+import Sweeps
+import TestSupport
+import Testing
+
+@testable import Runner
+
+/// Every file of a run directory and its bytes (the lock file's state aside).
+private func snapshot(_ path: String) -> [String: Data] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+    var files: [String: Data] = [:]
+    for name in names where name != ".lock" { files[name] = FileManager.default.contents(atPath: path + "/" + name) }
+    return files
+}
+
+@Suite(.serialized) struct RoundsAndIdentityTests {
+    private func firstRun(bootID: String) throws -> (
+        sweep: (path: String, configurations: [SweepConfiguration]), out: String
+    ) {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        var options = quickOptions()
+        options.bootIDOverride = bootID
+        let out = directory + "/run"
+        _ = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        return (sweep, out)
+    }
+
+    @Test func aResumeOnAnotherBootIsRefusedUnlessAcceptedAndThenRecorded() throws {
+        let (sweep, out) = try firstRun(bootID: "boot-A")
+        let before = snapshot(out)
+        var options = quickOptions()
+        options.bootIDOverride = "boot-B"
+        #expect {
+            try RunDriver.run(
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        } throws: { error in
+            guard case .machineChanged(let message) = error as? RunError else { return false }
+            return message.contains("boot boot-A vs boot-B")
+        }
+        #expect(snapshot(out) == before, "a refused resume changes nothing")
+
+        options.acceptMachineChange = true
+        _ = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        let manifest = try RunManifest.read(path: out + "/manifest.json")
+        #expect(manifest.sessions.count == 2)
+        #expect(manifest.sessions[1].machineChangeAccepted?.contains("boot boot-A vs boot-B") == true)
+        #expect(manifest.sessions[1].identity?.bootID == "boot-B")
+        #expect(manifest.warnings.contains { $0.contains("accepted by the user") })
+    }
+
+    @Test func aResumeAtAReferenceRate20PercentAwayIsRefusedUnlessAccepted() throws {
+        let (sweep, out) = try firstRun(bootID: "boot-A")
+        let before = snapshot(out)
+        var options = quickOptions()
+        options.bootIDOverride = "boot-A"
+        options.probeRateScale = 1.2
+        #expect {
+            try RunDriver.run(
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        } throws: { error in
+            guard case .machineChanged(let message) = error as? RunError else { return false }
+            return message.contains("reference sgemm rate") && !message.contains("boot boot-")
+        }
+        #expect(snapshot(out) == before)
+        options.acceptMachineChange = true
+        _ = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        let manifest = try RunManifest.read(path: out + "/manifest.json")
+        #expect(manifest.sessions[1].machineChangeAccepted?.contains("reference sgemm rate") == true)
+    }
+
+    @Test func forgottenRowsAreRecordedAndMeasuredAgainOnResume() throws {
+        let (sweep, out) = try firstRun(bootID: "boot-A")
+        let run = RunDirectory(path: out)
+        let rows = try MeasurementsFile.read(path: run.measurementsPath)
+        let victim = try #require(rows.first { $0.status == .ok }).configID
+
+        // Bad input changes nothing.
+        let before = snapshot(out)
+        #expect(throws: RunError.self) {
+            try RunForgetter.forget(.configurations(["no-such-id"]), in: out, reason: "x")
+        }
+        #expect(throws: RunError.self) { try RunForgetter.forget(.session(7), in: out, reason: "x") }
+        #expect(throws: RunError.self) { try RunForgetter.forget(.configurations([victim]), in: out, reason: " ") }
+        #expect(snapshot(out) == before)
+
+        let record = try RunForgetter.forget(.configurations([victim]), in: out, reason: "a build shared the core")
+        #expect(record.configurations == [victim])
+        var manifest = try RunManifest.read(path: run.manifestPath)
+        #expect(manifest.status == "interrupted")
+        #expect(manifest.forgotten?.last?.reason == "a build shared the core")
+        #expect(try MeasurementsFile.read(path: run.measurementsPath).count == rows.count - 1)
+        #expect(try MeasurementsFile.read(path: run.roundsPath).allSatisfy { $0.configID != victim })
+
+        var options = quickOptions()
+        options.bootIDOverride = "boot-A"
+        let summary = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        #expect(summary.written == 1 && summary.alreadyPresent == rows.count - 1)
+        let again = try MeasurementsFile.read(path: run.measurementsPath)
+        #expect(again.count == rows.count && again.last?.configID == victim && again.last?.session == 2)
+        manifest = try RunManifest.read(path: run.manifestPath)
+        #expect(manifest.status == "complete")
+
+        // Forgetting session 2 removes exactly what it measured.
+        try RunForgetter.forget(.session(2), in: out, reason: "measured during a backup")
+        let left = try MeasurementsFile.read(path: run.measurementsPath)
+        #expect(left.count == rows.count - 1 && !left.contains { $0.configID == victim })
+        #expect(try MeasurementsFile.read(path: run.roundsPath).allSatisfy { $0.session == 1 })
+    }
+
+    @Test func roundsSplitTheBudgetAndOneRoundKeepsASingleWindow() {
+        var options = RunOptions()
+        options.maxSeconds = 1.5
+        options.maxRuns = 300
+        #expect(options.roundStopRule.maxSeconds == 0.5 && options.roundStopRule.maxRuns == 100)
+        #expect(options.effectiveMaxRounds == 6)
+        options.fixedRuns = 2000
+        #expect(options.roundStopRule.fixedRuns == 667)
+        options.rounds = 1
+        #expect(options.roundStopRule == options.stopRule && options.effectiveMaxRounds == 1)
+        options.rounds = 0
+        #expect(throws: RunError.self) { try options.validateRounds() }
+    }
+
+    @Test func aRowComesFromItsFastestCleanRoundAndDisturbedRoundsAreMeasuredAgain() throws {
+        // A machine whose every probe reading looks 50% slow after calibration: every round is
+        // disturbed, measured again up to the limit, and the row says so.
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        var options = quickOptions()
+        options.rounds = 2
+        options.maxRounds = 3
+        let session = try RunSession(
+            sweepFiles: [], configurations: sweep.configurations, options: options,
+            outputDirectory: directory + "/run", commandLine: [], toolVersion: BuildInfo.version)
+        defer { session.release() }
+        try session.identify()
+        try session.resume()
+        session.probeScaleAfterCalibration = 0.5
+        try session.measure()
+        let summary = try session.close()
+        let rows = try MeasurementsFile.read(path: directory + "/run/measurements.csv")
+        for row in rows where row.status == .ok {
+            #expect(row.rounds == 3 && row.cleanRounds == 0 && row.window == .disturbed)
+            #expect(row.medianMs == row.roundMinMs)
+        }
+        #expect(summary.manifest.sessions[0].probe!.disturbedRounds == 15)
+    }
+}
