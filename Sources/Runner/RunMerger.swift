@@ -64,9 +64,39 @@ public enum RunMerger {
         let lock = try target.lock()
         defer { lock.release() }
 
-        var text = MeasurementsFile.header
-        for rows in rowsBySource { for row in rows { text += row.csvLine } }
-        try target.writeAtomically(Data(text.utf8), to: target.measurementsPath)
+        // The merged manifest lists every source's sessions in turn: renumber the rows', rounds'
+        // and probe readings' sessions to match.
+        var offsets: [Int] = []
+        var sessionsSoFar = 0
+        for manifest in manifests {
+            offsets.append(sessionsSoFar)
+            sessionsSoFar += manifest.sessions.count
+        }
+        func renumbered(_ rows: [MeasurementRow], by offset: Int) -> [MeasurementRow] {
+            rows.map { row in
+                var row = row
+                row.session = row.session.map { $0 + offset }
+                return row
+            }
+        }
+        var merged: [MeasurementRow] = []
+        var rounds: [MeasurementRow] = []
+        var probes = ProbesFile.header
+        for (index, source) in sources.enumerated() {
+            merged += renumbered(rowsBySource[index], by: offsets[index])
+            if FileManager.default.fileExists(atPath: source.roundsPath) {
+                rounds += renumbered(try MeasurementsFile.read(path: source.roundsPath), by: offsets[index])
+            }
+            let body = (try? String(contentsOfFile: source.probesPath, encoding: .utf8)) ?? ""
+            for line in body.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: ",", maxSplits: 1)
+                guard fields.count == 2, let session = Int(fields[0]) else { continue }
+                probes += "\(session + offsets[index]),\(fields[1])\n"
+            }
+        }
+        try target.writeAtomically(Data(MeasurementsFile.text(merged).utf8), to: target.measurementsPath)
+        try target.writeAtomically(Data(MeasurementsFile.text(rounds).utf8), to: target.roundsPath)
+        try target.writeAtomically(Data(probes.utf8), to: target.probesPath)
         if manifests.allSatisfy(\.settings.keepSamples) {
             var samples = SamplesFile.header
             for source in sources {
@@ -78,27 +108,27 @@ public enum RunMerger {
         let topology = FileManager.default.contents(atPath: sources[0].topologyPath) ?? Data()
         try target.writeAtomically(topology, to: target.topologyPath)
 
-        var merged = first
-        merged.settings.shard = nil
-        merged.shardConfigurationCount = first.configurationCount
-        merged.sessions = manifests.flatMap(\.sessions)
-        merged.warnings = RunDriver.unique(manifests.flatMap(\.warnings))
+        var manifest = first
+        manifest.settings.shard = nil
+        manifest.shardConfigurationCount = first.configurationCount
+        manifest.sessions = manifests.flatMap(\.sessions)
+        manifest.warnings = RunDriver.unique(manifests.flatMap(\.warnings))
         let hosts = Set(manifests.map(\.machine.hostName))
         if hosts.count > 1 {
-            merged.warnings.append("rows come from \(hosts.count) hosts: \(hosts.sorted().joined(separator: ", "))")
+            manifest.warnings.append("rows come from \(hosts.count) hosts: \(hosts.sorted().joined(separator: ", "))")
         }
-        merged.mergedFrom = zip(sources, manifests).enumerated().map { index, pair in
+        manifest.mergedFrom = zip(sources, manifests).enumerated().map { index, pair in
             let topologyData = FileManager.default.contents(atPath: pair.0.topologyPath) ?? Data()
             return RunManifest.MergedSource(
                 directory: pair.0.path, shard: pair.1.settings.shard, hostName: pair.1.machine.hostName,
                 rows: rowsBySource[index].count, topologySHA256: SHA256Hex.of(topologyData))
         }
-        merged.sessions.append(
+        manifest.sessions.append(
             RunManifest.Session(
                 commandLine: commandLine, startedAt: Timestamp.now(), endedAt: Timestamp.now(),
                 loadAverage: [], hostName: first.machine.hostName, rowsWritten: owner.count, tornLinesDropped: 0))
-        merged.status = owner.count == first.configurationCount ? "complete" : "partial"
-        try target.writeAtomically(try merged.encoded(), to: target.manifestPath)
-        return merged
+        manifest.status = owner.count == first.configurationCount ? "complete" : "partial"
+        try target.writeAtomically(try manifest.encoded(), to: target.manifestPath)
+        return manifest
     }
 }

@@ -27,6 +27,15 @@ import Testing
         #expect(rows.map(\.configID).sorted() == sweep.configurations.map(\.id).sorted())
         #expect(try RunManifest.read(path: merged + "/manifest.json") == manifest)
         #expect(FileManager.default.fileExists(atPath: merged + "/topology.xml"))
+        // Rows, rounds and probe readings name their session in the merged manifest's list.
+        let secondShard = Set(shardRows[1].map(\.configID))
+        for row in rows where row.status == .ok {
+            #expect(row.session == (secondShard.contains(row.configID) ? 2 : 1))
+        }
+        let rounds = try MeasurementsFile.read(path: RunDirectory(path: merged).roundsPath)
+        #expect(rounds.count == rows.compactMap(\.rounds).reduce(0, +))
+        let probes = try String(contentsOfFile: merged + "/probes.csv", encoding: .utf8).split(separator: "\n")
+        #expect(Set(probes.dropFirst().map { $0.split(separator: ",")[0] }) == ["1", "2"])
 
         // Refusals: an existing output, the same shard twice, a run with other settings.
         #expect(throws: RunError.self) { try RunMerger.merge(directories: shards, into: merged) }
