@@ -2,7 +2,15 @@ import AlphaFit
 import Foundation
 
 /// Checks a replication package: its files against SHA256SUMS, the files its README names,
-/// and its stated fit and errors against a refit from its own data.
+/// and its stated fit, predictions and errors against a refit from its own data.
+///
+/// The check travels: another CPU's OpenBLAS kernels round differently, so a refit on another
+/// machine lands a little elsewhere in a flat valley of the sum of squares. The refit must reach
+/// the stated sum of squares, predictions and errors within a relative ``tolerance``; each
+/// parameter is compared within what its conditioning allows, the larger of a relative
+/// ``tolerance`` and ``standardErrorShare`` of its standard error (an ill-conditioned group's
+/// parameters may move, its predictions may not; a parameter without a standard error is judged
+/// through the predictions alone).
 public enum PackageVerifier {
     /// The outcome of a check: the problems found (none means the package holds).
     public struct Report: Sendable {
@@ -16,8 +24,10 @@ public enum PackageVerifier {
         public var ok: Bool { problems.isEmpty }
     }
 
-    /// Relative tolerance for a refitted parameter or a recomputed error.
+    /// Relative tolerance for a refitted sum of squares, prediction, error or parameter.
     public static let tolerance = 1e-6
+    /// The share of a parameter's standard error it may move by in a refit.
+    public static let standardErrorShare = 1e-3
 
     /// Checks the package at `directory`; throws only when it cannot be read at all.
     public static func verify(directory: String) throws -> Report {
@@ -63,12 +73,21 @@ public enum PackageVerifier {
                         "fit/alpha.json: group \(group.group) does not come back from a refit of data/regression.csv")
                     continue
                 }
+                if let sse = group.diagnostics?.sse, let refitSSE = again.diagnostics?.sse, !close(sse, refitSSE) {
+                    problems.append(
+                        "fit/alpha.json: \(group.group) SSE = \(sse), a refit of data/regression.csv reaches \(refitSSE)"
+                    )
+                }
                 for (name, value) in group.parameters {
                     let other = again.parameters[name] ?? .nan
-                    if !close(value, other) {
+                    // Without a standard error (a singular covariance) the parameter is judged
+                    // through the predictions alone.
+                    let error = group.diagnostics?.standardErrors?[name]
+                    let judged = error != nil || group.diagnostics?.standardErrors == nil && group.diagnostics == nil
+                    if judged, !close(value, other, slack: standardErrorShare * (error ?? 0)) {
                         problems.append(
                             "fit/alpha.json: \(group.group) \(name) = \(value), a refit of data/regression.csv gives \(other)"
-                        )
+                                + (error.map { " (standard error \($0))" } ?? ""))
                     }
                     if let claimed = statement.parameters[group.group]?[name], claimed != value {
                         problems.append(
@@ -79,7 +98,30 @@ public enum PackageVerifier {
             }
         }
         // Recompute predictions and errors with the (re)fitted parameters.
-        let (_, errors) = try PackageBuilder.predict(fit: refit, root: root, dataFiles: statement.data.map(\.path))
+        let (predictions, errors) = try PackageBuilder.predict(
+            fit: refit, root: root, dataFiles: statement.data.map(\.path))
+        let statedPredictions = try Table(contentsOf: root.appendingPathComponent("fit/predictions.csv"))
+        // A prediction may move by a relative tolerance of itself or of its group's RMSE (a tiny
+        // time in an ill-conditioned group moves with the parameters, far below the noise).
+        let rmse = Dictionary(uniqueKeysWithValues: stated.fits.map { ($0.group, $0.diagnostics?.rmseMs ?? 0) })
+        if let column = statedPredictions.column("predicted_ms"), let again = predictions.column("predicted_ms"),
+            let k1 = statedPredictions.column("K1"), let k2 = statedPredictions.column("K2"),
+            statedPredictions.rows.count == predictions.rows.count
+        {
+            let worst = zip(statedPredictions.rows, predictions.rows).first { a, b in
+                let group = stated.grouping.groupName(taps: (Int(a[k1]) ?? 0) * (Int(a[k2]) ?? 0))
+                return !close(
+                    Double(a[column]) ?? .nan, Double(b[again]) ?? .nan, slack: tolerance * (rmse[group] ?? 0))
+            }
+            if let (a, b) = worst {
+                problems.append(
+                    "fit/predictions.csv: \(a[0]) is predicted \(a[column]) ms, the refit predicts \(b[again]) ms")
+            }
+        } else {
+            problems.append(
+                "fit/predictions.csv: \(statedPredictions.rows.count) rows, recomputing gives \(predictions.rows.count)"
+            )
+        }
         let written = try Table(contentsOf: root.appendingPathComponent("fit/errors.csv"))
         if written.rows.count != errors.rows.count {
             problems.append("fit/errors.csv: \(written.rows.count) series, recomputing gives \(errors.rows.count)")
@@ -97,10 +139,10 @@ public enum PackageVerifier {
         return Report(problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups)
     }
 
-    static func close(_ a: Double, _ b: Double) -> Bool {
+    static func close(_ a: Double, _ b: Double, slack: Double = 0) -> Bool {
         if a == b { return true }
         guard a.isFinite, b.isFinite else { return false }
-        return abs(a - b) <= tolerance * max(abs(a), abs(b), 1e-12)
+        return abs(a - b) <= max(tolerance * max(abs(a), abs(b), 1e-12), slack)
     }
 
     /// Relative links of a Markdown text: `](path)` targets that are not URLs or anchors.

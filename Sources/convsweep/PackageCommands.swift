@@ -44,9 +44,12 @@ struct VerifyPackage: ParsableCommand {
         discussion: """
             Fails, naming the file, when a file differs from SHA256SUMS, is missing or unlisted, or \
             when README.md links a file that is not there; then refits alpha-FLOPs from \
-            data/regression.csv with the settings in fit/alpha.json and recomputes fit/errors.csv, \
-            and fails when a parameter or an error differs by more than a relative 1e-6. Exit 0 when \
-            the package holds, 1 otherwise.
+            data/regression.csv with the settings in fit/alpha.json and fails when the refit does not \
+            reach the stated sums of squares, predictions (fit/predictions.csv) and errors \
+            (fit/errors.csv) within a relative 1e-6 (a prediction: of itself or of its group's \
+            RMSE), or moves a parameter by more than 1e-6 of it or 1e-3 of its standard error. So a \
+            package verifies on any machine, whatever kernels its OpenBLAS rounds with, and an \
+            edited file still fails. Exit 0 when the package holds, 1 otherwise.
             """)
 
     @Argument(help: "The package directory.")

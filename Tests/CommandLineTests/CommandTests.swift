@@ -1,4 +1,5 @@
 import Foundation
+import Replication
 import Runner
 import TestSupport
 import Testing
@@ -97,5 +98,37 @@ import Testing
         #expect(refused.standardOutput.contains("FAIL") && refused.standardOutput.contains("data/exp-b.csv"))
         let nothing = try convsweep(["verify-package", temporaryDirectory()])
         #expect(nothing.status == 1)
+    }
+
+    @Test func theCommittedPackagesVerifyWithOtherOpenBLASKernels() throws {
+        // Other kernels round differently: the refit lands elsewhere in the flat valley of an
+        // ill-conditioned group, and the package must still verify.
+        for package in ["quick", "paper"] {
+            let path = repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/\(package)").path
+            for core in ["Haswell", "Nehalem"] {
+                let outcome = try convsweep(["verify-package", path], environment: ["OPENBLAS_CORETYPE": core])
+                #expect(outcome.status == 0, "\(package) with \(core): \(outcome.standardOutput)")
+            }
+        }
+    }
+
+    @Test func aParameterMovedBeyondItsConditioningFailsEvenWithFreshSums() throws {
+        let copy = temporaryDirectory() + "/package"
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path, toPath: copy)
+        let fit = copy + "/fit/alpha.json"
+        var object = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fit))) as? [String: Any])
+        var fits = try #require(object["fits"] as? [[String: Any]])
+        let index = try #require(fits.firstIndex { $0["group"] as? String == "K>1" })
+        var parameters = try #require(fits[index]["parameters"] as? [String: Double])
+        parameters["final"]! *= 1.001
+        fits[index]["parameters"] = parameters
+        object["fits"] = fits
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: URL(fileURLWithPath: fit))
+        try Checksums.write(directory: URL(fileURLWithPath: copy))
+        let outcome = try convsweep(["verify-package", copy])
+        #expect(outcome.status == 1)
+        #expect(outcome.standardOutput.contains("fit/alpha.json: K>1 final"))
     }
 }

@@ -53,14 +53,18 @@ public func convsweepExecutable() throws -> String {
     return path
 }
 
-/// Starts `convsweep arguments` in `directory`, its standard error in the returned pipe and its
-/// standard output in `output`.
+/// Starts `convsweep arguments` in `directory` with `environment` added to this process's, its
+/// standard error in the returned pipe and its standard output in `output`.
 public func launchConvsweep(
-    _ arguments: [String], output: Any = FileHandle.nullDevice, in directory: String? = nil
+    _ arguments: [String], output: Any = FileHandle.nullDevice, in directory: String? = nil,
+    environment: [String: String] = [:]
 ) throws -> (Process, Pipe) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let errors = Pipe()
     process.standardError = errors
@@ -69,10 +73,13 @@ public func launchConvsweep(
     return (process, errors)
 }
 
-/// Runs `convsweep arguments` in `directory` to its end.
-public func convsweep(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
+/// Runs `convsweep arguments` in `directory`, with `environment` added to this process's, to
+/// its end.
+public func convsweep(
+    _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+) throws -> Outcome {
     let output = Pipe()
-    let (process, errors) = try launchConvsweep(arguments, output: output, in: directory)
+    let (process, errors) = try launchConvsweep(arguments, output: output, in: directory, environment: environment)
     // Both pipes are drained at once so that neither fills while the other is read.
     let group = DispatchGroup()
     nonisolated(unsafe) var printed = Data()
