@@ -13,7 +13,10 @@ Writes  PACKAGE_DIR/figures/<name>.png and .svg, one per experiment plus
 
 Only rows whose status is "ok" are plotted. The figures follow the replication's Figures 1-7:
 one line per series (solid, measured), the prediction of the same series dashed in the same
-colour; for experiments A-C the points of equal FLOPs are marked.
+colour; for experiments A-C the points of equal FLOPs are marked. Where the data has the
+between-round range of a row (round_min_ms, round_max_ms: runs measured in rounds), each measured
+point carries it as an error bar, so that a spike can be told from noise; a row whose rounds
+never had a clean window (window = disturbed) or never settled (unsettled) is drawn hollow.
 """
 import csv
 import hashlib
@@ -63,6 +66,14 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def round_range(row):
+    """The row's between-round range (fastest, slowest round median), or None."""
+    low, high = row.get("round_min_ms", ""), row.get("round_max_ms", "")
+    if not low or not high:
+        return None
+    return float(low), float(high)
+
+
 def source(package, relative, rows_used):
     path = os.path.join(package, relative)
     return {"path": relative, "sha256": sha256(path), "rows_used": rows_used}
@@ -84,13 +95,24 @@ def plot_experiment(package, letter, csv_name, predictions):
     series = sorted({r["series"] for r in rows}, key=natural_key)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    measured_points = predicted_points = 0
+    measured_points = predicted_points = ranges_drawn = 0
     for i, label in enumerate(series):
         colour = colours[i % len(colours)]
         line = sorted((r for r in rows if r["series"] == label), key=lambda r: float(r[axis]))
         xs = [float(r[axis]) for r in line]
         ys = [float(r[TIME_COLUMN]) for r in line]
         ax.plot(xs, ys, "-", marker="o", markersize=3, color=colour, linewidth=1.2, label=f"{label}")
+        spread = [(x, y, round_range(r)) for x, y, r in zip(xs, ys, line)]
+        spread = [(x, y, rng) for x, y, rng in spread if rng]
+        if spread:
+            ax.errorbar([p[0] for p in spread], [p[1] for p in spread],
+                        yerr=[[max(0.0, p[1] - p[2][0]) for p in spread], [max(0.0, p[2][1] - p[1]) for p in spread]],
+                        fmt="none", ecolor=colour, elinewidth=0.8, capsize=1.5, alpha=0.8)
+            ranges_drawn += len(spread)
+        unclean = [(x, y) for x, y, r in zip(xs, ys, line) if r.get("window") in ("disturbed", "unsettled")]
+        if unclean:
+            ax.plot([p[0] for p in unclean], [p[1] for p in unclean], "o", markersize=6, markerfacecolor="white",
+                    markeredgecolor=colour, linestyle="none")
         measured_points += len(xs)
         pairs = [(float(r[axis]), predictions[r["config_id"]]) for r in line if r["config_id"] in predictions]
         if pairs:
@@ -109,6 +131,8 @@ def plot_experiment(package, letter, csv_name, predictions):
         ax.text(0.01, 0.99, "every point of a line has the same FLOPs", transform=ax.transAxes,
                 fontsize=8, va="top", color="0.3")
     ax.plot([], [], "--", color="0.4", label="alpha-FLOPs prediction")
+    if ranges_drawn:
+        ax.errorbar([], [], yerr=[], fmt="none", ecolor="0.4", label="between-round range")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("time per forward pass (ms)")
     ax.set_title(f"Experiment {letter}: {what}")
@@ -123,6 +147,7 @@ def plot_experiment(package, letter, csv_name, predictions):
         "series": series,
         "measured_points": measured_points,
         "predicted_points": predicted_points,
+        "round_ranges": ranges_drawn,
         "replication_figure": replication_fig,
         "original_figure": original_fig,
         "sources": [source(package, f"data/{csv_name}", len(rows)),
