@@ -5,7 +5,7 @@ import ConvKernels
 /// slow phase of a shared machine (another job on the core or its SMT sibling, a throttled host)
 /// can be told from a slow configuration.
 ///
-/// One reading times ``callsPerReading`` back-to-back 384³ `sgemm` calls (about 8 ms in all) and
+/// One reading times ``callsPerReading`` back-to-back 384³ `sgemm` calls (about 5 ms in all) and
 /// reports two rates:
 /// - ``Reading/meanGflops``, over the whole reading: what the machine gave during those
 ///   milliseconds; a slow phase lowers it.
@@ -29,7 +29,7 @@ public final class DriftProbe {
 
     /// The matrix size of one call.
     public static let size = 384
-    /// Calls per reading (set by ``calibrate(seconds:)`` to about 8 ms a reading).
+    /// Calls per reading (set by ``calibrate(seconds:)`` to about 5 ms a reading).
     public private(set) var callsPerReading = 4
     /// Every reading of the session, in order.
     public private(set) var readings: [Reading] = []
@@ -40,6 +40,7 @@ public final class DriftProbe {
 
     private let sgemm = PlainSgemm(m: DriftProbe.size, n: DriftProbe.size, k: DriftProbe.size, seed: 3)
     private let start = MonotonicClock.now()
+    private var lastReadingEnd = MonotonicClock.now()
     private var sortedBestRates: [Double] = []
 
     /// A probe whose clock starts now.
@@ -53,7 +54,7 @@ public final class DriftProbe {
         let t0 = MonotonicClock.now()
         sgemm.run()
         let call = max(MonotonicClock.now() - t0, 1e-5)
-        callsPerReading = max(2, min(64, Int((0.008 / call).rounded())))
+        callsPerReading = max(2, min(64, Int((0.005 / call).rounded())))
         let end = MonotonicClock.now() + seconds
         repeat { read() } while MonotonicClock.now() < end
         return referenceGflops
@@ -70,6 +71,7 @@ public final class DriftProbe {
             best = min(best, MonotonicClock.now() - c0)
         }
         let total = MonotonicClock.now() - t0
+        lastReadingEnd = t0 + total
         let reading = Reading(
             seconds: t0 - start, meanGflops: rateScale * sgemm.flops * Double(callsPerReading) / total / 1e9,
             bestGflops: rateScale * sgemm.flops / best / 1e9)
@@ -85,6 +87,9 @@ public final class DriftProbe {
         referenceGflops = Statistics.quantile(sortedBestRates, 0.9)
         return reading
     }
+
+    /// Seconds since the last reading ended (since the probe was created when there is none).
+    public var secondsSinceLastReading: Double { MonotonicClock.now() - lastReadingEnd }
 
     /// The mean rate of `reading` as a share of the reference (1 = as fast as the reference).
     public func ratio(_ reading: Reading) -> Double { reading.meanGflops / referenceGflops }

@@ -40,12 +40,16 @@ public struct Sampler {
     }
 
     /// Warms up (until two successive times agree within the target, at least one run, at most
-    /// `rule.warmUpSeconds`), then makes timed runs until the stop rule stops.
-    public func measure(_ body: () -> (lowering: Double, gemm: Double)) -> Samples {
-        var warmUpRuns = 0
+    /// `rule.warmUpSeconds`) unless `warmUp` is false (the caller has just run the body, as the
+    /// runner does to verify its output, and counts `warmedUpBefore` such runs), then makes timed
+    /// runs until the stop rule stops.
+    public func measure(
+        warmUp: Bool = true, warmedUpBefore: Int = 0, _ body: () -> (lowering: Double, gemm: Double)
+    ) -> Samples {
+        var warmUpRuns = warmedUpBefore
         var previous = Double.nan
         let warmUpStart = MonotonicClock.nanoseconds()
-        while true {
+        while warmUp {
             betweenRuns?()
             let t0 = MonotonicClock.nanoseconds()
             _ = body()

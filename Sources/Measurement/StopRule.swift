@@ -18,11 +18,15 @@ public struct StopRule: Codable, Hashable, Sendable {
     public var fixedRuns: Int?
     /// The seconds warm-up may take at most.
     public var warmUpSeconds: Double
+    /// The fewest runs from which the CI target may stop timing (nil: 6, the fewest for which an
+    /// order-statistic interval reaches 95% coverage). A round of several sets 3: below 6 the
+    /// interval is [min, max], so the target then asks every run to lie within it of the median.
+    public var targetFromRuns: Int?
 
     /// The adaptive rule with these limits, or `fixedRuns` runs; the warm-up may take `warmUpSeconds` (default: a quarter of `maxSeconds`, at most 0.5 s).
     public init(
         target: Double = 0.01, minRuns: Int = 5, maxRuns: Int = 2000, maxSeconds: Double = 2,
-        fixedRuns: Int? = nil, warmUpSeconds: Double? = nil
+        fixedRuns: Int? = nil, warmUpSeconds: Double? = nil, targetFromRuns: Int? = nil
     ) {
         self.target = target
         self.minRuns = minRuns
@@ -30,6 +34,7 @@ public struct StopRule: Codable, Hashable, Sendable {
         self.maxSeconds = maxSeconds
         self.fixedRuns = fixedRuns
         self.warmUpSeconds = warmUpSeconds ?? min(0.5, maxSeconds / 4)
+        self.targetFromRuns = targetFromRuns
     }
 
     /// The settings of a stop rule, as errors name them.
@@ -60,8 +65,11 @@ public struct StopRule: Codable, Hashable, Sendable {
     /// A one-line description for manifests and logs.
     public var summary: String {
         if let fixedRuns { return "fixed: \(fixedRuns) timed runs after warm-up" }
-        return "adaptive: stop when the 95% CI of the median (binomial order statistics) is within "
-            + "\(target * 100)% of it, after \(minRuns) to \(maxRuns) runs, at most \(maxSeconds) s"
+        let precision =
+            (targetFromRuns ?? 6) < 6
+            ? "the runs (from \(targetFromRuns!)) are within \(target * 100)% of their median"
+            : "the 95% CI of the median (binomial order statistics) is within \(target * 100)% of it"
+        return "adaptive: stop when \(precision), after \(minRuns) to \(maxRuns) runs, at most \(maxSeconds) s"
     }
 
     /// Whether to stop after `times` (seconds, in run order) taking `elapsed` seconds in all.
@@ -74,7 +82,7 @@ public struct StopRule: Codable, Hashable, Sendable {
         if let fixedRuns { return sorted.count >= fixedRuns ? .fixedRuns : nil }
         if sorted.count >= maxRuns { return .maxRuns }
         // The CI claims 95% only from 6 runs on (below, [min, max] covers 1 − 2·2⁻ⁿ < 95%).
-        if sorted.count >= max(minRuns, 6) {
+        if sorted.count >= max(minRuns, targetFromRuns ?? 6) {
             let median = Statistics.quantile(sorted, 0.5)
             let ci = Statistics.medianConfidenceInterval(sorted)
             if max(median - ci.low, ci.high - median) <= target * median { return .confidenceReached }

@@ -122,7 +122,8 @@ public enum RunDriver {
             seed: verificationSeedBase(options.seed) ^ StableHash.of(configuration.id))
         if let failure = check.failure { return (row(.failedVerification(failure)), nil) }
         let sampler = Sampler(rule: rule, betweenRuns: evictor.map { e in { e.evict() } })
-        let samples = sampler.measure {
+        // With rounds, the verified run above is the round's warm-up.
+        let samples = sampler.measure(warmUp: options.rounds == 1, warmedUpBefore: options.rounds == 1 ? 0 : 1) {
             let phases = conv.run()
             return (phases.lowering, phases.gemm)
         }

@@ -61,7 +61,8 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// The most rounds of one configuration, its disturbed and disagreeing rounds included
     /// (nil: `2 × rounds`, or 1 with a single round).
     public var maxRounds: Int?
-    /// Clean rounds whose medians spread by more than this share of the fastest get another round.
+    /// A configuration whose two fastest clean rounds differ by more than this share of the
+    /// fastest gets another round (the fastest needs a second witness).
     public var roundTolerance: Double = 0.02
     /// A round is disturbed when the drift probe next to it reads this share or more below the
     /// session's reference rate.
@@ -87,15 +88,17 @@ public struct RunOptions: Codable, Hashable, Sendable {
     }
 
     /// The stop rule of one round: the budget of ``stopRule`` shared by ``rounds`` rounds (the
-    /// seconds and the most runs divided, a fixed count divided rounding up; at least the fewest
-    /// runs each).
+    /// seconds, the fewest and the most runs divided, the fewest and a fixed count rounding up);
+    /// the target may stop a round from 3 runs (every run within it of the median), since the
+    /// rounds' agreement, not one round, makes the row precise; no warm-up of its own (the run
+    /// that verifies the round's output warms it).
     public var roundStopRule: StopRule {
         guard rounds > 1 else { return stopRule }
         let share = Double(rounds)
+        let fewest = (minRuns + rounds - 1) / rounds
         return StopRule(
-            target: target, minRuns: minRuns, maxRuns: max(minRuns, maxRuns / rounds), maxSeconds: maxSeconds / share,
-            fixedRuns: fixedRuns.map { ($0 + rounds - 1) / rounds },
-            warmUpSeconds: min(0.5, maxSeconds / 4) / share)
+            target: target, minRuns: fewest, maxRuns: max(fewest, maxRuns / rounds), maxSeconds: maxSeconds / share,
+            fixedRuns: fixedRuns.map { ($0 + rounds - 1) / rounds }, warmUpSeconds: 0, targetFromRuns: 3)
     }
 
     /// Checks the round and probe settings.

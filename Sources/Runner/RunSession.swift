@@ -39,6 +39,8 @@ final class RunSession {
     private var probesWritten = 0
     private var slowReadings = 0
     private var disturbedRounds = 0
+    /// The shortest time between two probe readings while measuring, seconds.
+    static let probeInterval = 0.1
     /// Tests only: the probe's rate factor from the start of measuring on (a machine that turns slow).
     var probeScaleAfterCalibration: Double?
     /// 1-based index of this session in the manifest.
@@ -204,10 +206,10 @@ final class RunSession {
 
     /// Measure: every configuration without a row, in rounds. Each pass measures one round of
     /// every configuration that still needs one, in its own seeded order; the drift probe is read
-    /// after every round, so that each round lies between two readings. A round next to a slow
+    /// after a round (at most every 0.1 s), so that each round lies between two readings. A round next to a slow
     /// reading is disturbed and measured again in a later pass; a configuration is done when it
-    /// has ``RunOptions/rounds`` clean rounds whose medians agree within the round tolerance, or
-    /// when it reaches the round limit. Every round is appended to rounds.csv as it ends, every
+    /// has ``RunOptions/rounds`` clean rounds the two fastest of which agree within the round
+    /// tolerance, or when it reaches the round limit. Every round is appended to rounds.csv as it ends, every
     /// row to measurements.csv as its configuration is done: a kill loses at most one round.
     func measure() throws {
         let pending = shardConfigurations.filter { !done.contains($0.id) }
@@ -240,8 +242,10 @@ final class RunSession {
                     progress.finished(configuration.id, work: work(configuration))
                     continue
                 }
-                let after = probe.read()
-                try record(after)
+                // A reading at most every `probeInterval` seconds: a round shorter than that shares
+                // the reading after the previous one.
+                let after = probe.secondsSinceLastReading >= RunSession.probeInterval ? probe.read() : before
+                if after != before { try record(after) }
                 let ratio = min(probe.ratio(before), probe.ratio(after))
                 before = after
                 round.session = sessionNumber
@@ -276,6 +280,8 @@ final class RunSession {
     }
 
     /// The row of `configuration` when its rounds have settled, else nil (it needs another round).
+    /// It has settled with ``RunOptions/rounds`` clean rounds the two fastest of which agree within
+    /// the round tolerance, or at the round limit.
     ///
     /// The row's figures are those of its fastest clean round (of its fastest round when none was
     /// clean): interference only ever slows a kernel down, so the fastest of several windows, each
@@ -285,9 +291,10 @@ final class RunSession {
         let rounds = roundsSoFar[configuration.id] ?? []
         let clean = rounds.filter { $0.window == .clean }
         let chosenFrom = clean.isEmpty ? rounds : clean
-        let medians = chosenFrom.compactMap(\.medianMs)
-        guard let fastest = medians.min(), let slowest = medians.max() else { return nil }
-        let agree = slowest / fastest - 1 <= options.roundTolerance
+        let medians = chosenFrom.compactMap(\.medianMs).sorted()
+        guard let fastest = medians.first, let slowest = medians.last else { return nil }
+        // The fastest round needs a second witness: the next fastest within the tolerance.
+        let agree = medians.count >= 2 && medians[1] / fastest - 1 <= options.roundTolerance
         let settled = clean.count >= options.rounds && agree
         guard settled || rounds.count >= options.effectiveMaxRounds else { return nil }
         var row = chosenFrom.min { ($0.medianMs ?? .infinity) < ($1.medianMs ?? .infinity) }!

@@ -64,7 +64,7 @@ struct MeasuringOptions: ParsableArguments {
 
     @Option(
         name: .customLong("round-tolerance"),
-        help: "Clean rounds whose medians spread by more than this share of the fastest get another round.")
+        help: "A configuration whose two fastest clean rounds differ by more than this share gets another round.")
     var roundTolerance: Double = 0.02
 
     @Option(

@@ -10,21 +10,33 @@ struct Run: ParsableCommand {
         abstract: "Measure every configuration of sweep files into a run directory.",
         discussion: """
             Binds the whole process (every thread, OpenBLAS's workers included) to --cpuset with \
-            hwloc and checks from /proc that it held, then times each configuration: warm-up until \
-            two successive times agree within --target, then timed runs until the 95% confidence \
-            interval of the median is within --target of it (at least --min-runs, at most --max-runs \
-            and --max-seconds), or exactly --runs N. The first execution of each configuration is \
-            checked against a direct computation.
+            hwloc and checks from /proc that it held, then measures each configuration in --rounds \
+            rounds (default 3): passes over the sweep, each in its own seeded order, each round with \
+            1/N of the stop rule's budget. In a round: warm-up until two successive times agree \
+            within --target, then timed runs until the 95% confidence interval of the median is \
+            within --target of it (at least --min-runs, at most --max-runs/N and --max-seconds/N), \
+            or exactly --runs/N. The first execution of each round is checked against a direct \
+            computation.
 
-            The run directory holds manifest.json (machine, versions, settings, seeds, sweep hashes, \
-            warnings), topology.xml (hwloc), measurements.csv (one row per configuration, appended \
-            and flushed as each is measured) and, with --keep-samples, samples.csv. See \
-            docs/run-directory.md.
+            A drift probe (a fixed sgemm) is read before measuring and after every round; a round \
+            next to a reading --probe-slowdown below the session's reference is disturbed and \
+            measured again in a later pass. A configuration is done with --rounds clean rounds \
+            agreeing within --round-tolerance, or at --max-rounds; its row takes its fastest clean \
+            round and records the rounds' spread. --rounds 1 is one window, as a strict \
+            replication wants.
+
+            The run directory holds manifest.json (machine and its identity, versions, settings, \
+            seeds, sweep hashes, probe summary, warnings), topology.xml (hwloc), measurements.csv \
+            (one row per configuration), rounds.csv (one row per round), probes.csv (every probe \
+            reading) and, with --keep-samples, samples.csv; every line appended and flushed as it is \
+            measured. See docs/run-directory.md.
 
             Rerunning into the same directory (or --resume) measures only what is missing, after \
-            checking the sweeps, machine and settings match; a torn last line left by a kill is \
-            dropped. Exit status: 0 done, 64 bad options, 65 a bad sweep file, 1 other failures \
-            (a directory of another run, a binding that does not hold).
+            checking the sweeps, machine and settings match and that the machine is the one the run \
+            started on (same boot, reference rate within 10%; --accept-machine-change overrides, \
+            recorded); a torn last line left by a kill is dropped, and a configuration continues from \
+            its recorded rounds. Exit status: 0 done, 64 bad options, 65 a bad sweep file, 1 other \
+            failures (a directory of another run or machine, a binding that does not hold).
             """)
 
     @Argument(help: "Sweep files (YAML, see sweeps/README.md).")
