@@ -67,9 +67,10 @@ public struct StopRule: Codable, Hashable, Sendable {
         if let fixedRuns { return "fixed: \(fixedRuns) timed runs after warm-up" }
         let precision =
             (targetFromRuns ?? 6) < 6
-            ? "the runs (from \(targetFromRuns!)) are within \(target * 100)% of their median"
-            : "the 95% CI of the median (binomial order statistics) is within \(target * 100)% of it"
-        return "adaptive: stop when \(precision), after \(minRuns) to \(maxRuns) runs, at most \(maxSeconds) s"
+            ? "the runs (from \(targetFromRuns!)) are within \(String(format: "%.4g", target * 100))% of their median"
+            : "the 95% CI of the median (binomial order statistics) is within \(String(format: "%.4g", target * 100))% of it"
+        let seconds = String(format: "%.4g", maxSeconds)
+        return "adaptive: stop when \(precision), after \(minRuns) to \(maxRuns) runs, at most \(seconds) s"
     }
 
     /// Whether to stop after `times` (seconds, in run order) taking `elapsed` seconds in all.

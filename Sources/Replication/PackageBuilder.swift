@@ -219,7 +219,8 @@ public struct PackageBuilder {
         try drawFigures(root: root)
         let readme = PackageReadme(
             statement: statement, manifest: manifests[0], runCount: manifests.count, fit: fit, errors: errors,
-            figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data())
+            figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data(),
+            measurements: measurements)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent("README.md"), options: .atomic)
         try Checksums.write(directory: root)

@@ -14,6 +14,7 @@ struct PackageReadme {
     var fit: FitReport
     var errors: Table
     var figureIndex: Data
+    var measurements: [MeasurementRow] = []
 
     /// The values the template names, every one already text.
     struct Model {
@@ -56,7 +57,10 @@ struct PackageReadme {
         var workspaceMiB: Int
         var cpuset, cpusetChosenBy, bindingMethod: String
         var threads: Int
-        var stopRule, order, seed, cache: String
+        var stopRule, order, seed: String
+        /// Rounds and probe, in words; nil for a run measured before rounds.
+        var rounds: String?
+        var cache: String
         var timer, timerResolutionNs, timerOverheadNs: String
         var verificationSamples: Int
         var verificationSeed, dataSeed, runs: String
@@ -152,6 +156,7 @@ struct PackageReadme {
             machineLabel: statement.machineLabel, profile: statement.profile, workspaceMiB: s.workspaceLimit >> 20,
             cpuset: s.cpuset, cpusetChosenBy: s.cpusetChosenBy, bindingMethod: manifest.binding.method,
             threads: s.threads, stopRule: s.stopRuleDescription, order: s.order.rawValue, seed: "\(s.seed)",
+            rounds: Self.roundsSummary(manifest, rows: measurements),
             cache: s.cache.rawValue, timer: manifest.timer.timer,
             timerResolutionNs: String(format: "%.0f", manifest.timer.measuredResolutionNs),
             timerOverheadNs: String(format: "%.0f", manifest.timer.overheadNs),
@@ -174,6 +179,29 @@ struct PackageReadme {
             starts: fit.options.map { "\($0.starts)" } ?? "the",
             startAndBounds: Self.startAndBounds(fit.options, model: fit.model), hasWarnings: !warnings.isEmpty,
             warnings: warnings, commit: manifest.tool.gitCommit ?? "unknown", rebuildCommand: statement.rebuildCommand)
+    }
+
+    /// How the run measured in rounds, and what the probe saw, in words; nil before rounds.
+    static func roundsSummary(_ manifest: RunManifest, rows: [MeasurementRow]) -> String? {
+        let s = manifest.settings
+        guard let rounds = s.rounds, let maxRounds = s.maxRounds else { return nil }
+        let measured = rows.filter { $0.status.isOK }
+        let windows = Dictionary(grouping: measured, by: { $0.window?.rawValue ?? "unknown" }).mapValues(\.count)
+        let sent = manifest.sessions.compactMap(\.probe).map(\.disturbedRounds).reduce(0, +)
+        let slowest = manifest.sessions.compactMap(\.probe).map(\.minimumRatio).min()
+        var text =
+            "each configuration measured in \(rounds) round(s) (at most \(maxRounds)), each round a pass over the "
+            + "sweeps in its own seeded order with \(s.roundStopRuleDescription ?? "a share of the stop rule's budget"); "
+            + "a round next to a drift-probe reading \(Int(((s.probeSlowdown ?? 0) * 100).rounded()))% or more below the "
+            + "session's reference sgemm rate is measured again; a row takes its fastest clean round, "
+            + "the two fastest clean rounds agreeing within \(((s.roundTolerance ?? 0) * 100).formatted())%. "
+        text +=
+            "Rows: \(windows["clean"] ?? 0) clean, \(windows["unsettled"] ?? 0) unsettled, "
+            + "\(windows["disturbed"] ?? 0) without a clean round; \(sent) round(s) sent back by the probe"
+        if let slowest {
+            text += String(format: ", which read the machine as slow as %.0f%% of its reference", 100 * slowest)
+        }
+        return text + " (the run directory's rounds.csv and probes.csv)."
     }
 
     /// The model's formula as the README states it.

@@ -225,7 +225,10 @@ final class RunSession {
         var noisy: [String] = []
         var left = pending
         var before = probe.readings.last!
-        if let scale = probeScaleAfterCalibration { probe.rateScale = scale }
+        if let scale = probeScaleAfterCalibration {
+            probe.rateScale = scale
+            before = probe.read()
+        }
         var pass = 0
         while !left.isEmpty {
             pass += 1
