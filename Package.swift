@@ -7,6 +7,7 @@ import PackageDescription
 ///
 ///     Basics → ConvKernels → Measurement ┐
 ///                         → Sweeps ──────┴→ Runner → AlphaFit → Replication → convsweep
+///                                                  → Analysis ───────────────↗
 ///
 /// Basics (clock, random generator, hashing, CSV writing) is imported by every module.
 let package = Package(
@@ -56,6 +57,8 @@ let package = Package(
                 "Basics", "COpenBLAS", "ConvKernels", "Runner",
                 .product(name: "CSV", package: "CSV.swift"),
             ]),
+        // Analyses of measured runs: how FLOPs rank configurations.
+        .target(name: "Analysis", dependencies: ["Basics", "Runner"]),
         // The replication package.
         .target(
             name: "Replication",
@@ -69,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "convsweep",
             dependencies: [
-                "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit", "Replication",
+                "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit", "Replication", "Analysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -97,6 +100,7 @@ let package = Package(
         .testTarget(
             name: "ReplicationTests",
             dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "Sweeps", "TestSupport"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Basics", "Runner", "Sweeps", "TestSupport"]),
         .testTarget(
             name: "CommandLineTests", dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "TestSupport"]),
     ],

@@ -73,6 +73,8 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         throw fail(error.description, code: ExitStatus.dataError)
     } catch let error as FitInputError {
         throw fail(error.description, code: ExitStatus.dataError)
+    } catch let error as InputError {
+        throw fail(error.description, code: ExitStatus.dataError)
     } catch let error as PackageError {
         throw fail(error.description, code: ExitStatus.failure)
     } catch {

@@ -59,7 +59,7 @@ struct Run: ParsableCommand {
         var options = try measuring.runOptions()
         do {
             if let shard { options.shard = try Shard(parsing: shard) }
-        } catch let error as RunError {
+        } catch {
             if case let .badSetting(setting, problem) = error { throw ValidationError("\(flag(setting)) \(problem)") }
             throw error
         }

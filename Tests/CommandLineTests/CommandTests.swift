@@ -131,4 +131,37 @@ import Testing
         #expect(outcome.status == 1)
         #expect(outcome.standardOutput.contains("fit/alpha.json: K>1 final"))
     }
+
+    @Test func forgetRefusesBadInputWith64AndRecordsWhatItRemoves() throws {
+        let run = temporaryDirectory() + "/run"
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick/run").path, toPath: run)
+        let measurements = run + "/measurements.csv"
+        let before = try String(contentsOfFile: measurements, encoding: .utf8)
+        let unknown = try convsweep(["forget", run, "--config", "no-such-id", "--reason", "test"])
+        #expect(unknown.status == 64 && unknown.standardError.contains("no-such-id"))
+        let neither = try convsweep(["forget", run, "--reason", "test"])
+        #expect(neither.status == 64)
+        #expect(try String(contentsOfFile: measurements, encoding: .utf8) == before)
+
+        let rows = try MeasurementsFile.read(path: measurements)
+        let victim = try #require(rows.first { $0.status == .ok }).configID
+        let forgotten = try convsweep(["forget", run, "--config", victim, "--reason", "a build shared the core"])
+        #expect(forgotten.status == 0, "\(forgotten.standardError)")
+        #expect(try MeasurementsFile.read(path: measurements).count == rows.count - 1)
+        let manifest = try RunManifest.read(path: run + "/manifest.json")
+        #expect(manifest.status == "interrupted" && manifest.forgotten?.first?.configurations == [victim])
+    }
+
+    @Test func ranksPrintsTheFlopsRankingOfAPackageAndRefusesOtherInput() throws {
+        let package = repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path
+        let csv = temporaryDirectory() + "/ranks.csv"
+        let outcome = try convsweep(["ranks", package, "--csv", csv])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.standardOutput.contains("regression all"))
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.hasPrefix("experiment,series,n,spearman,kendall") == true && lines.count > 20)
+        let empty = try convsweep(["ranks", temporaryDirectory()])
+        #expect(empty.status == 65 && empty.standardError.contains("neither a run directory"))
+    }
 }

@@ -1,0 +1,27 @@
+import Foundation
+import Runner
+
+/// The measurement rows of a run directory (its measurements.csv), a replication package (every
+/// `data/*.csv`) or a measurements-format CSV file, read by ``MeasurementsFile``.
+public enum MeasurementSource {
+    /// Every row at `path`.
+    ///
+    /// - Throws: ``RunError`` naming the path when it is none of the three, or a file does not parse.
+    public static func rows(at path: String) throws -> [MeasurementRow] {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw RunError.format("\(path): no such file or directory")
+        }
+        guard isDirectory.boolValue else { return try MeasurementsFile.read(path: path) }
+        let measurements = (path as NSString).appendingPathComponent("measurements.csv")
+        if manager.fileExists(atPath: measurements) { return try MeasurementsFile.read(path: measurements) }
+        let data = (path as NSString).appendingPathComponent("data")
+        let files = ((try? manager.contentsOfDirectory(atPath: data)) ?? []).filter { $0.hasSuffix(".csv") }.sorted()
+        guard !files.isEmpty else {
+            throw RunError.format(
+                "\(path): neither a run directory (measurements.csv) nor a replication package (data/*.csv)")
+        }
+        return try files.flatMap { try MeasurementsFile.read(path: (data as NSString).appendingPathComponent($0)) }
+    }
+}

@@ -1,0 +1,81 @@
+import Analysis
+import ConvKernels
+import Foundation
+import Runner
+import Sweeps
+import TestSupport
+import Testing
+
+@Suite struct RankStatisticsTests {
+    // Reference values from SciPy's documentation and scipy.stats (1.17).
+    @Test func ranksAverageTies() {
+        #expect(RankStatistics.ranks([0, 2, 3, 2]) == [1, 2.5, 4, 2.5])
+        #expect(RankStatistics.ranks([]) == [])
+    }
+
+    @Test func spearmanMatchesSciPy() {
+        // scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]).statistic
+        #expect(abs(RankStatistics.spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) - 0.8207826816681233) < 1e-12)
+        #expect(RankStatistics.spearman([1, 2, 3], [3, 2, 1]) == -1)
+        #expect(RankStatistics.spearman([1, 1, 1], [3, 2, 1]).isNaN)
+    }
+
+    @Test func kendallTauBMatchesSciPy() {
+        // scipy.stats.kendalltau([12, 2, 1, 12, 2], [1, 4, 7, 1, 0]).statistic
+        #expect(
+            abs(RankStatistics.kendallTauB([12, 2, 1, 12, 2], [1, 4, 7, 1, 0]) - (-0.47140452079103173)) < 1e-12)
+        #expect(RankStatistics.kendallTauB([1, 2, 3, 4], [1, 2, 3, 4]) == 1)
+    }
+}
+
+@Suite struct FlopsRankingTests {
+    private func row(_ id: String, experiment: String, series: String, cout: Int, ms: Double) -> MeasurementRow {
+        let configuration = SweepConfiguration(
+            id: id, experiment: experiment, series: series,
+            shape: ConvShape(height: 10, width: 10, inputChannels: 8, outputChannels: cout, kernel: 3))
+        var row = MeasurementRow(configuration: configuration, algorithm: .im2colGemm, threads: 1, status: .ok)
+        row.medianMs = ms
+        return row
+    }
+
+    @Test func aSeriesCountsDisplacedConfigurationsAndInvertedPairs() throws {
+        // FLOPs grow with Cout 1, 2, 4, 8; the times put the largest first.
+        let rows = [
+            row("a", experiment: "E", series: "s", cout: 1, ms: 2),
+            row("b", experiment: "E", series: "s", cout: 2, ms: 3),
+            row("c", experiment: "E", series: "s", cout: 4, ms: 4),
+            row("d", experiment: "E", series: "s", cout: 8, ms: 1),
+        ]
+        let r = FlopsRanking(experiment: "E", series: "s", rows: rows)
+        #expect(r.n == 4)
+        // FLOPs ranks 1, 2, 3, 4; time ranks 2, 3, 4, 1: only d moves by two or more.
+        #expect(r.displacedShare == 0.25)
+        // Pairs 2x apart: every pair but none (all differ by >= 2x): 6; d is faster than a, b, c.
+        #expect(r.pairsTwiceApart == 6 && r.invertedShare == 0.5)
+        #expect(abs(r.spearman - RankStatistics.spearman([1, 2, 4, 8], [2, 3, 4, 1])) < 1e-15)
+        #expect(r.slowestToFastest == 4)
+    }
+
+    @Test func rankingsGroupSeriesAndTheWholeRegressionSample() {
+        let rows = [
+            row("r1", experiment: "regression", series: "grid", cout: 1, ms: 1),
+            row("r2", experiment: "regression", series: "grid", cout: 2, ms: 2),
+            row("b1", experiment: "B", series: "Cin=50", cout: 3, ms: 1),
+            row("b2", experiment: "B", series: "Cin=50", cout: 3, ms: 3),
+        ]
+        let rankings = FlopsRanking.rankings(of: rows)
+        #expect(rankings.map(\.experiment) == ["regression", "B"])
+        #expect(rankings[0].series == "all" && rankings[0].spearman == 1)
+        #expect(rankings[1].spearman.isNaN && rankings[1].slowestToFastest == 3)
+    }
+
+    @Test func theCommittedPackageReads() throws {
+        let rows = try MeasurementSource.rows(
+            at: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path)
+        let rankings = FlopsRanking.rankings(of: rows)
+        let regression = try #require(rankings.first { $0.experiment == "regression" })
+        #expect(regression.n == rows.filter { $0.experiment == "regression" && $0.status.isOK }.count)
+        #expect(regression.spearman > 0.5)
+        #expect(throws: RunError.self) { try MeasurementSource.rows(at: temporaryDirectory()) }
+    }
+}
