@@ -54,11 +54,11 @@ let package = Package(
         .target(
             name: "AlphaFit",
             dependencies: [
-                "Basics", "COpenBLAS", "ConvKernels", "Runner",
+                "Basics", "COpenBLAS", "ConvKernels", "Measurement", "Runner",
                 .product(name: "CSV", package: "CSV.swift"),
             ]),
         // Analyses of measured runs: how FLOPs rank configurations.
-        .target(name: "Analysis", dependencies: ["Basics", "Runner"]),
+        .target(name: "Analysis", dependencies: ["Basics", "Measurement", "Runner"]),
         // The replication package.
         .target(
             name: "Replication",
@@ -94,13 +94,15 @@ let package = Package(
         .testTarget(
             name: "AlphaFitTests",
             dependencies: [
-                "AlphaFit", "Basics", "ConvKernels", "TestSupport",
+                "AlphaFit", "Basics", "ConvKernels", "Measurement", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(
             name: "ReplicationTests",
             dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "Sweeps", "TestSupport"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Basics", "Runner", "Sweeps", "TestSupport"]),
+        .testTarget(
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "Basics", "Measurement", "Runner", "Sweeps", "TestSupport"]),
         .testTarget(
             name: "CommandLineTests", dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "TestSupport"]),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import Measurement
 
 /// Fits a model to a dataset, group by group: bounded Levenberg–Marquardt from several starts,
 /// keeping the lowest sum of squares, with diagnostics.
@@ -252,7 +253,7 @@ public struct AlphaFitter: Sendable {
                             condition))
                 }
                 let s2 = sse / Double(n - p)
-                let t = studentT975(degreesOfFreedom: n - p)
+                let t = Statistics.studentT975(degreesOfFreedom: n - p)
                 var se: [String: Double] = [:]
                 var ci: [String: [Double]] = [:]
                 for j in 0..<p {
@@ -281,23 +282,6 @@ public struct AlphaFitter: Sendable {
             mapePercent: 100 * ape / Double(n), iterations: best.iterations,
             stopReason: best.stopReason, startsTried: 0, startsReachingBest: 0, warnings: warnings)
     }
-}
-
-/// The 0.975 quantile of Student's t with ν degrees of freedom: exact table values for ν ≤ 4,
-/// else the Cornish–Fisher expansion around the normal quantile (Abramowitz & Stegun 26.7.5),
-/// accurate to better than 1e-4 for ν ≥ 5.
-func studentT975(degreesOfFreedom nu: Int) -> Double {
-    let table = [12.706204736, 4.302652730, 3.182446305, 2.776445105]
-    if nu >= 1 && nu <= 4 { return table[nu - 1] }
-    let z = 1.959963984540054
-    let v = Double(nu)
-    let z3 = z * z * z
-    let z5 = z3 * z * z
-    let z7 = z5 * z * z
-    let z9 = z7 * z * z
-    return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v)
-        + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v)
-        + (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / (92160 * v * v * v * v)
 }
 
 /// Fits `options.model` to `dataset`: shorthand for `AlphaFitter(options:).fit(_:)`.

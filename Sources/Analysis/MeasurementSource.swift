@@ -24,4 +24,14 @@ public enum MeasurementSource {
         }
         return try files.flatMap { try MeasurementsFile.read(path: (data as NSString).appendingPathComponent($0)) }
     }
+
+    /// The rounds behind the rows at `path`: a run directory's rounds.csv, or a package's
+    /// run/rounds.csv; none for a CSV file or a run measured before rounds.
+    public static func rounds(at path: String) throws -> [MeasurementRow] {
+        for candidate in ["rounds.csv", "run/rounds.csv"] {
+            let file = (path as NSString).appendingPathComponent(candidate)
+            if FileManager.default.fileExists(atPath: file) { return try MeasurementsFile.read(path: file) }
+        }
+        return []
+    }
 }

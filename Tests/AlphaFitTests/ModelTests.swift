@@ -1,5 +1,6 @@
 import ConvKernels
 import Foundation
+import Measurement
 import PropertyBased
 import Testing
 
@@ -67,7 +68,9 @@ import Testing
         let reference: [(Int, Double)] = [
             (1, 12.7062047), (5, 2.5705818), (10, 2.2281389), (30, 2.0422725), (100, 1.9839715),
         ]
-        for (nu, t) in reference { #expect(abs(studentT975(degreesOfFreedom: nu) - t) < 2e-3 * t, "ν = \(nu)") }
-        #expect(abs(studentT975(degreesOfFreedom: 30) - 2.0422725) < 1e-4)
+        for (nu, t) in reference {
+            #expect(abs(Statistics.studentT975(degreesOfFreedom: nu) - t) < 2e-3 * t, "ν = \(nu)")
+        }
+        #expect(abs(Statistics.studentT975(degreesOfFreedom: 30) - 2.0422725) < 1e-4)
     }
 }

@@ -79,3 +79,68 @@ import Testing
         #expect(throws: RunError.self) { try MeasurementSource.rows(at: temporaryDirectory()) }
     }
 }
+
+@Suite struct RunComparisonTests {
+    /// A row of configuration `id` at `ms`, and its rounds at `ms × factors` (all clean).
+    private func measured(_ id: String, ms: Double, factors: [Double]) -> (MeasurementRow, [MeasurementRow]) {
+        let configuration = SweepConfiguration(
+            id: id, experiment: "E", series: "s",
+            shape: ConvShape(height: 10, width: 10, inputChannels: 8, outputChannels: 8, kernel: 3))
+        var row = MeasurementRow(configuration: configuration, algorithm: .im2colGemm, threads: 1, status: .ok)
+        row.medianMs = ms * (factors.min() ?? 1)
+        let rounds = factors.enumerated().map { index, factor -> MeasurementRow in
+            var round = row
+            round.round = index + 1
+            round.medianMs = ms * factor
+            round.window = .clean
+            return round
+        }
+        return (row, rounds)
+    }
+
+    private func run(_ scale: Double, jitter: [[Double]]) -> ([MeasurementRow], [MeasurementRow]) {
+        var rows: [MeasurementRow] = []
+        var rounds: [MeasurementRow] = []
+        for (i, factors) in jitter.enumerated() {
+            let (row, its) = measured("c\(i)", ms: Double(i + 1) * scale, factors: factors)
+            rows.append(row)
+            rounds += its
+        }
+        return (rows, rounds)
+    }
+
+    @Test func theSameMachineTwiceIsNoSignificantChangeAndTwiceAsSlowIsSlower() throws {
+        let jitterA = (0..<40).map { i in [1.0, 1.004 + 0.001 * Double(i % 3), 1.008] }
+        let jitterB = (0..<40).map { i in [1.002, 1.0, 1.006 + 0.001 * Double(i % 2)] }
+        let (a, ra) = run(1, jitter: jitterA)
+        let (b, rb) = run(1, jitter: jitterB)
+        let same = try RunComparison(a: a, roundsA: ra, b: b, roundsB: rb)
+        #expect(same.configurations.allSatisfy { $0.verdict == .unchanged })
+        let overall = try #require(same.groups.last)
+        #expect(overall.experiment == "all" && overall.n == 40 && overall.low < 1 && overall.high > 1)
+        #expect(same.rankings.last?.spearman == 1 && same.rankings.last?.topKAgreement == 1)
+
+        let (slow, rs) = run(2, jitter: jitterB)
+        let slower = try RunComparison(a: a, roundsA: ra, b: slow, roundsB: rs)
+        #expect(slower.configurations.allSatisfy { $0.verdict == .slower && $0.low > 1.8 && $0.high < 2.2 })
+        #expect(abs(slower.groups.last!.geometricMeanRatio - 2 * 1.0 / 1.0) < 0.01)
+    }
+
+    @Test func runsWithNothingInCommonAreRefused() {
+        let (a, ra) = run(1, jitter: [[1, 1, 1]])
+        var b = a
+        b[0].configID = "other"
+        #expect(throws: RunError.self) { try RunComparison(a: a, roundsA: ra, b: b, roundsB: []) }
+    }
+
+    @Test func aRunWithoutRoundsIsJudgedFromItsRowsInterval() throws {
+        var (a, _) = run(1, jitter: [[1, 1, 1]])
+        a[0].ci95LowMs = 0.99
+        a[0].ci95HighMs = 1.01
+        var b = a
+        b[0].medianMs = 1.2
+        let comparison = try RunComparison(a: a, roundsA: [], b: b, roundsB: [], noiseFloor: 0)
+        #expect(comparison.configurations[0].verdict == .slower)
+        #expect(comparison.configurations[0].roundsA == 0)
+    }
+}

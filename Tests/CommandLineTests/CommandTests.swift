@@ -164,4 +164,26 @@ import Testing
         let empty = try convsweep(["ranks", temporaryDirectory()])
         #expect(empty.status == 65 && empty.standardError.contains("neither a run directory"))
     }
+
+    @Test func compareJudgesTwoRunsAndRefusesRunsWithNothingInCommon() throws {
+        let package = repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path
+        let out = temporaryDirectory() + "/cmp"
+        let same = try convsweep(["compare", package, package, "--out", out])
+        #expect(same.status == 0, "\(same.standardError)")
+        #expect(same.standardOutput.contains("215 configurations in both"))
+        let rows = try String(contentsOfFile: out + "/compare.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 216 && rows.dropFirst().allSatisfy { $0.contains(",no significant change,") })
+        #expect(FileManager.default.fileExists(atPath: out + "/compare.json"))
+
+        let other = temporaryDirectory()
+        try "name: x\nseries:\n  - label: s\n    H: 4\n    W: 4\n    K: 1\n    Cin: 2\n    Cout: 2\n".write(
+            toFile: other + "/x.yaml", atomically: true, encoding: .utf8)
+        let ran = try convsweep(["run", other + "/x.yaml", "--out", other + "/run", "--quiet", "--max-seconds", "0.05"])
+        #expect(ran.status == 0, "\(ran.standardError)")
+        let disjoint = try convsweep(["compare", package, other + "/run", "--out", other + "/cmp"])
+        #expect(disjoint.status == 1 && disjoint.standardError.contains("no measured configuration in common"))
+        #expect(!FileManager.default.fileExists(atPath: other + "/cmp"))
+        let unreadable = try convsweep(["compare", package, temporaryDirectory()])
+        #expect(unreadable.status == 65)
+    }
 }

@@ -1,0 +1,221 @@
+import Foundation
+import Measurement
+import Runner
+
+/// Two runs (or packages) compared configuration by configuration (`convsweep compare A B`):
+/// the ratio of B's time to A's with an interval that includes run-to-run noise, a verdict at
+/// α = 0.05, per experiment and series the geometric-mean ratio, and how the two runs rank the
+/// configurations.
+///
+/// The test, per configuration, is Welch's t-test on the logarithms of the two runs' clean round
+/// medians (each round a separate window a pass apart), with a noise floor: each side's variance of
+/// its estimate gets `noiseFloor²` added, the relative run-to-run noise that rounds of one run do
+/// not see (two runs of one build on one machine differ by a median of about 1% here,
+/// scripts/bench-repeatability). The estimate is each row's time (its fastest clean round), the
+/// interval `exp(d ± t₀.₉₇₅(ν)·s)` with Welch–Satterthwaite's ν rounded down.
+public struct RunComparison: Codable, Sendable {
+    /// What a configuration's test concluded.
+    public enum Verdict: String, Codable, Sendable {
+        /// B is significantly faster.
+        case faster
+        /// B is significantly slower.
+        case slower
+        /// No significant change.
+        case unchanged = "no significant change"
+    }
+
+    /// One configuration in both runs.
+    public struct Configuration: Codable, Sendable {
+        /// The id, experiment and series.
+        public var configID: String, experiment: String, series: String
+        /// FLOPs of one forward pass.
+        public var flops: Double
+        /// The two rows' times, milliseconds.
+        public var timeAMs: Double, timeBMs: Double
+        /// B / A, and its 95% interval.
+        public var ratio: Double, low: Double, high: Double
+        /// The verdict.
+        public var verdict: Verdict
+        /// The rounds each side's spread was estimated from.
+        public var roundsA: Int, roundsB: Int
+    }
+
+    /// A series (or a whole experiment, series `all`) summarised.
+    public struct Group: Codable, Sendable {
+        /// The experiment and series (`all` for every series of it, or of every experiment).
+        public var experiment: String, series: String
+        /// Configurations compared.
+        public var n: Int
+        /// The geometric mean of the ratios B / A, and its 95% interval (t over the log ratios).
+        public var geometricMeanRatio: Double, low: Double, high: Double
+        /// Configurations significantly faster, slower, and unchanged in B.
+        public var faster: Int, slower: Int, unchanged: Int
+    }
+
+    /// How alike the two runs order the configurations.
+    public struct Ranking: Codable, Sendable {
+        /// The experiment, or `all`.
+        public var experiment: String
+        /// Configurations in both.
+        public var n: Int
+        /// Spearman's ρ and Kendall's τ-b of the two runs' times.
+        public var spearman: Double, kendall: Double
+        /// Of the k fastest of each series in A, the share among the k fastest of that series in B.
+        public var topKAgreement: Double
+        /// The k.
+        public var k: Int
+    }
+
+    /// Every configuration in both runs, in A's order.
+    public var configurations: [Configuration]
+    /// Per series, per experiment (`all`), and over everything (`all`, `all`).
+    public var groups: [Group]
+    /// Rank agreement per experiment and over everything.
+    public var rankings: [Ranking]
+    /// The relative run-to-run noise added to each side.
+    public var noiseFloor: Double
+    /// Configurations of A, and of B, not in the other.
+    public var onlyInA: Int, onlyInB: Int
+
+    /// Compares the measured rows of `a` and `b` (with the rounds they were chosen from).
+    ///
+    /// - Throws: ``RunError`` when the two have no measured configuration in common.
+    public init(
+        a: [MeasurementRow], roundsA: [MeasurementRow], b: [MeasurementRow], roundsB: [MeasurementRow],
+        noiseFloor: Double = 0.01, topK: Int = 5
+    ) throws {
+        let measuredA = a.filter { $0.status.isOK && ($0.medianMs ?? 0) > 0 }
+        let measuredB = Dictionary(
+            b.filter { $0.status.isOK && ($0.medianMs ?? 0) > 0 }.map { ($0.configID, $0) },
+            uniquingKeysWith: { x, _ in x })
+        let common = measuredA.filter { measuredB[$0.configID] != nil }
+        guard !common.isEmpty else {
+            throw RunError.mismatch(
+                "the two runs have no measured configuration in common (configurations match by id)")
+        }
+        let cleanA = RunComparison.cleanRoundLogs(roundsA)
+        let cleanB = RunComparison.cleanRoundLogs(roundsB)
+        configurations = common.map { row in
+            let other = measuredB[row.configID]!
+            return RunComparison.test(
+                row, other, cleanA[row.configID] ?? [], cleanB[row.configID] ?? [], floor: noiseFloor)
+        }
+        self.noiseFloor = noiseFloor
+        onlyInA = measuredA.count - common.count
+        onlyInB = measuredB.count - common.count
+
+        var groups: [Group] = []
+        var bySeries: [String: [Configuration]] = [:]
+        var seriesOrder: [String] = []
+        var experimentOrder: [String] = []
+        for c in configurations {
+            let key = "\(c.experiment)\u{0}\(c.series)"
+            if bySeries[key] == nil { seriesOrder.append(key) }
+            if !experimentOrder.contains(c.experiment) { experimentOrder.append(c.experiment) }
+            bySeries[key, default: []].append(c)
+        }
+        for experiment in experimentOrder.sorted() {
+            for key in seriesOrder.sorted() where key.hasPrefix(experiment + "\u{0}") {
+                groups.append(
+                    RunComparison.summary(
+                        experiment, String(key.dropFirst(experiment.count + 1)), bySeries[key]!, floor: noiseFloor))
+            }
+            groups.append(
+                RunComparison.summary(
+                    experiment, "all", configurations.filter { $0.experiment == experiment }, floor: noiseFloor))
+        }
+        groups.append(RunComparison.summary("all", "all", configurations, floor: noiseFloor))
+        self.groups = groups
+
+        var rankings: [Ranking] = []
+        for experiment in experimentOrder.sorted() + ["all"] {
+            let members = configurations.filter { experiment == "all" || $0.experiment == experiment }
+            let series = Dictionary(grouping: members, by: { "\($0.experiment)\u{0}\($0.series)" }).values
+            var agreeing = 0
+            var considered = 0
+            for line in series {
+                let k = min(topK, line.count)
+                let fastestA = Set(line.sorted { $0.timeAMs < $1.timeAMs }.prefix(k).map(\.configID))
+                let fastestB = Set(line.sorted { $0.timeBMs < $1.timeBMs }.prefix(k).map(\.configID))
+                agreeing += fastestA.intersection(fastestB).count
+                considered += k
+            }
+            rankings.append(
+                Ranking(
+                    experiment: experiment, n: members.count,
+                    spearman: RankStatistics.spearman(members.map(\.timeAMs), members.map(\.timeBMs)),
+                    kendall: RankStatistics.kendallTauB(members.map(\.timeAMs), members.map(\.timeBMs)),
+                    topKAgreement: considered == 0 ? .nan : Double(agreeing) / Double(considered), k: topK))
+        }
+        self.rankings = rankings
+    }
+
+    /// The logarithms of each configuration's clean round medians (all its rounds when fewer than
+    /// two were clean).
+    static func cleanRoundLogs(_ rounds: [MeasurementRow]) -> [String: [Double]] {
+        var all: [String: [Double]] = [:]
+        var clean: [String: [Double]] = [:]
+        for round in rounds where round.status.isOK {
+            guard let median = round.medianMs, median > 0 else { continue }
+            all[round.configID, default: []].append(log(median))
+            if round.window == .clean { clean[round.configID, default: []].append(log(median)) }
+        }
+        return all.mapValues { $0 }.merging(clean.filter { $0.value.count >= 2 }) { _, cleanOnes in cleanOnes }
+    }
+
+    /// The variance of a side's log estimate from its rounds, else from its row's confidence
+    /// interval (a run measured before rounds), and its degrees of freedom.
+    static func spread(_ row: MeasurementRow, _ logs: [Double]) -> (variance: Double, dof: Double) {
+        if logs.count >= 2 {
+            let mean = logs.reduce(0, +) / Double(logs.count)
+            let variance = logs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(logs.count - 1)
+            return (variance / Double(logs.count), Double(logs.count - 1))
+        }
+        if let low = row.ci95LowMs, let high = row.ci95HighMs, low > 0, high >= low {
+            let se = log(high / low) / (2 * 1.959963984540054)
+            return (se * se, 1e6)
+        }
+        return (0, 1e6)
+    }
+
+    static func test(
+        _ a: MeasurementRow, _ b: MeasurementRow, _ logsA: [Double], _ logsB: [Double], floor: Double
+    ) -> Configuration {
+        let d = log(b.medianMs!) - log(a.medianMs!)
+        let (va, na) = spread(a, logsA)
+        let (vb, nb) = spread(b, logsB)
+        let floorVariance = floor * floor
+        let variance = va + vb + 2 * floorVariance
+        // Welch–Satterthwaite, the floor counted as known (infinite degrees of freedom).
+        let denominator = (va * va) / na + (vb * vb) / nb
+        let dof = denominator > 0 ? variance * variance / denominator : 1e6
+        let t = Statistics.studentT975(degreesOfFreedom: max(1, Int(min(dof, 1e6))))
+        let halfWidth = t * variance.squareRoot()
+        let verdict: Verdict = d - halfWidth > 0 ? .slower : (d + halfWidth < 0 ? .faster : .unchanged)
+        return Configuration(
+            configID: a.configID, experiment: a.experiment, series: a.series, flops: a.flops, timeAMs: a.medianMs!,
+            timeBMs: b.medianMs!, ratio: exp(d), low: exp(d - halfWidth), high: exp(d + halfWidth), verdict: verdict,
+            roundsA: logsA.count, roundsB: logsB.count)
+    }
+
+    /// A group's geometric mean ratio; its interval adds the noise floor of both runs to the
+    /// spread of the configurations' log ratios, undivided: a shift of one whole run against the
+    /// other is common to every configuration and does not average out.
+    static func summary(_ experiment: String, _ series: String, _ members: [Configuration], floor: Double) -> Group {
+        let logs = members.map { log($0.ratio) }
+        let n = logs.count
+        let mean = logs.reduce(0, +) / Double(n)
+        var halfWidth = Double.nan
+        if n >= 2 {
+            let variance = logs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)
+            halfWidth =
+                Statistics.studentT975(degreesOfFreedom: n - 1)
+                * (variance / Double(n) + 2 * floor * floor).squareRoot()
+        }
+        return Group(
+            experiment: experiment, series: series, n: n, geometricMeanRatio: exp(mean), low: exp(mean - halfWidth),
+            high: exp(mean + halfWidth), faster: members.filter { $0.verdict == .faster }.count,
+            slower: members.filter { $0.verdict == .slower }.count,
+            unchanged: members.filter { $0.verdict == .unchanged }.count)
+    }
+}

@@ -1,0 +1,116 @@
+import Analysis
+import ArgumentParser
+import Basics
+import Foundation
+import Runner
+
+/// `convsweep compare A B`: did B make each configuration faster or slower than A, for real?
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Compare two runs or packages configuration by configuration: ratios with intervals, verdicts, ranks.",
+        discussion: """
+            Configurations match by id. Per configuration: the ratio of B's time to A's with a 95% \
+            interval and a verdict at alpha = 0.05 (faster, slower, no significant change) from \
+            Welch's t-test on the logarithms of each run's clean round medians, each side's variance \
+            raised by --noise-floor squared, the run-to-run noise that the rounds of one run do not \
+            see. Per series, per experiment and overall: the geometric mean of the ratios with its \
+            95% interval (the spread of the log ratios, plus the noise floor of both runs, which a \
+            shift of a whole run shares with every configuration) and the counts. Per experiment and overall: Spearman's rho and Kendall's \
+            tau-b of the two runs' times, and the share of each series' k fastest configurations in \
+            A that are among its k fastest in B. Writes compare.csv and compare.json with --out. \
+            Exit status: 0, 64 bad options, 65 an input that does not read, 1 no configuration in \
+            common.
+            """)
+
+    @Argument(help: ArgumentHelp("The reference: a run directory or a replication package.", valueName: "A"))
+    var a: String
+    @Argument(help: ArgumentHelp("The one compared with it.", valueName: "B"))
+    var b: String
+    @Option(help: ArgumentHelp("Where to write compare.csv and compare.json.", valueName: "dir"))
+    var out: String?
+    @Option(help: "Relative run-to-run noise added to each side's variance (0 for rounds alone).")
+    var noiseFloor: Double = 0.01
+    @Option(help: ArgumentHelp("The k of the top-k agreement.", valueName: "k"))
+    var topK: Int = 5
+
+    func validate() throws {
+        guard noiseFloor >= 0 && noiseFloor < 1 else {
+            throw ValidationError("--noise-floor must be in [0, 1), got \(noiseFloor)")
+        }
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1, got \(topK)") }
+    }
+
+    func run() throws {
+        let (rowsA, roundsA) = try reportingErrors { try read(a) }
+        let (rowsB, roundsB) = try reportingErrors { try read(b) }
+        let comparison = try reportingErrors {
+            try RunComparison(
+                a: rowsA, roundsA: roundsA, b: rowsB, roundsB: roundsB, noiseFloor: noiseFloor, topK: topK)
+        }
+        print(comparisonText(comparison))
+        if let out {
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                throw fail("cannot create \(out): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            try write(try encoder.encode(comparison), to: out + "/compare.json")
+            let header = [
+                "config_id", "experiment", "series", "flops", "time_a_ms", "time_b_ms", "ratio", "ratio_low",
+                "ratio_high", "verdict", "rounds_a", "rounds_b",
+            ]
+            let rows = comparison.configurations.map { c in
+                [
+                    c.configID, c.experiment, c.series, String(format: "%.0f", c.flops), "\(c.timeAMs)", "\(c.timeBMs)",
+                    "\(c.ratio)", "\(c.low)", "\(c.high)", c.verdict.rawValue, "\(c.roundsA)", "\(c.roundsB)",
+                ]
+            }
+            try write(Data(CSVText.text(header: header, rows: rows).utf8), to: out + "/compare.csv")
+            print("wrote \(out)/compare.csv and \(out)/compare.json")
+        }
+    }
+
+    private func read(_ path: String) throws -> ([MeasurementRow], [MeasurementRow]) {
+        do { return (try MeasurementSource.rows(at: path), try MeasurementSource.rounds(at: path)) } catch {
+            throw InputError(description: "\(error)")
+        }
+    }
+}
+
+/// The text `convsweep compare` prints.
+func comparisonText(_ c: RunComparison) -> String {
+    func f(_ x: Double, _ format: String = "%.3f") -> String { x.isNaN ? "–" : String(format: format, x) }
+    func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let clipped = String(text.prefix(width))
+        let fill = String(repeating: " ", count: width - clipped.count)
+        return right ? fill + clipped : clipped + fill
+    }
+    var lines: [String] = []
+    lines.append(
+        "\(c.configurations.count) configurations in both (\(c.onlyInA) only in A, \(c.onlyInB) only in B); "
+            + "ratios B/A, 95% intervals, alpha = 0.05, noise floor \(f(100 * c.noiseFloor, "%.1f"))%")
+    lines.append(
+        pad("experiment", 11) + pad("series", 16) + pad("n", 5, right: true) + pad("geomean B/A", 13, right: true)
+            + pad("95% interval", 18, right: true) + pad("faster", 8, right: true) + pad("slower", 8, right: true)
+            + pad("no change", 10, right: true))
+    for g in c.groups {
+        lines.append(
+            pad(g.experiment, 11) + pad(g.series, 16) + pad("\(g.n)", 5, right: true)
+                + pad(f(g.geometricMeanRatio), 13, right: true) + pad("[\(f(g.low)), \(f(g.high))]", 18, right: true)
+                + pad("\(g.faster)", 8, right: true) + pad("\(g.slower)", 8, right: true)
+                + pad("\(g.unchanged)", 10, right: true))
+    }
+    lines.append("")
+    lines.append(
+        pad("ranks", 11) + pad("", 16) + pad("n", 5, right: true) + pad("Spearman", 13, right: true)
+            + pad("Kendall", 18, right: true) + pad("top-\(c.rankings.first?.k ?? 0)", 8, right: true))
+    for r in c.rankings {
+        lines.append(
+            pad(r.experiment, 11) + pad("", 16) + pad("\(r.n)", 5, right: true) + pad(f(r.spearman), 13, right: true)
+                + pad(f(r.kendall), 18, right: true) + pad(f(100 * r.topKAgreement, "%.0f%%"), 8, right: true))
+    }
+    return lines.joined(separator: "\n")
+}
