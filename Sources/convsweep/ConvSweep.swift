@@ -11,6 +11,7 @@ struct ConvSweep: ParsableCommand {
         version: CommandLine.arguments.contains("--version") ? BuildInfo.versionLine() : BuildInfo.version,
         subcommands: [
             Measure.self, Check.self, SweepsCommand.self, Run.self, Merge.self, Fit.self, Predict.self,
-            Replicate.self, Package.self, VerifyPackage.self, Forget.self, Ranks.self, Compare.self, BenchKernels.self,
+            Replicate.self, Package.self, VerifyPackage.self, Forget.self, Ranks.self, Compare.self, Calibrate.self,
+            BenchKernels.self,
         ])
 }

@@ -1,0 +1,164 @@
+import ConvKernels
+import Foundation
+
+/// Recalibrating a fit for new hardware from a few configurations measured there.
+///
+/// A fit made on machine A keeps its shape parameters (beta, gamma and, for `alpha-channels`,
+/// delta and eta): they describe how time depends on the layer's shape, which the papers find
+/// largely shared across devices (rank transfer); the scale `final` (time per FLOP) is what a new
+/// machine changes first, and it is refitted per group from the new machine's rows, in closed form
+/// under the fit's loss. ``Design`` chooses which configurations to measure.
+public enum Recalibration {
+    /// The configurations to measure on the new machine: spread over log FLOPs and kernel sizes,
+    /// in every group.
+    public enum Design {
+        /// Chooses `count` of `shapes` (indexes into it), for a fit grouped by `grouping`.
+        ///
+        /// Each group gets a share of the count proportional to its candidates, at least 2 (K = 1
+        /// layers are few but must be covered). Within a group the candidates are sorted by FLOPs
+        /// and cut into as many strata of equal size as the group's share; from each stratum the
+        /// one whose K is least represented so far is taken (ties: nearest the stratum's median
+        /// log FLOPs, then the first), so that FLOPs and K are both spread. Deterministic.
+        public static func choose(_ count: Int, from shapes: [ConvShape], grouping: FitGrouping) -> [Int] {
+            var groups: [String: [Int]] = [:]
+            for (i, shape) in shapes.enumerated() {
+                groups[grouping.groupName(taps: shape.kernelSize), default: []].append(i)
+            }
+            let names = groups.keys.sorted()
+            var shares: [String: Int] = [:]
+            for name in names {
+                let proportional = Int((Double(count) * Double(groups[name]!.count) / Double(shapes.count)).rounded())
+                shares[name] = min(groups[name]!.count, max(2, proportional))
+            }
+            // Fit the total to `count`, taking from or giving to the largest group.
+            if let largest = names.max(by: { groups[$0]!.count < groups[$1]!.count }) {
+                let total = shares.values.reduce(0, +)
+                shares[largest] = max(1, min(groups[largest]!.count, shares[largest]! + count - total))
+            }
+            var chosen: [Int] = []
+            for name in names {
+                let members = groups[name]!.sorted {
+                    Accounting(shape: shapes[$0]).flops < Accounting(shape: shapes[$1]).flops
+                }
+                let strata = shares[name]!
+                var usedK: [Int: Int] = [:]
+                for s in 0..<strata {
+                    let lower = s * members.count / strata
+                    let upper = max(lower + 1, (s + 1) * members.count / strata)
+                    let stratum = Array(members[lower..<upper])
+                    let middle = log(Accounting(shape: shapes[stratum[stratum.count / 2]]).flops)
+                    let pick = stratum.min { a, b in
+                        let ka = usedK[shapes[a].kernelSize, default: 0]
+                        let kb = usedK[shapes[b].kernelSize, default: 0]
+                        if ka != kb { return ka < kb }
+                        return abs(log(Accounting(shape: shapes[a]).flops) - middle)
+                            < abs(log(Accounting(shape: shapes[b]).flops) - middle)
+                    }!
+                    usedK[shapes[pick].kernelSize, default: 0] += 1
+                    chosen.append(pick)
+                }
+            }
+            return chosen.sorted()
+        }
+    }
+
+    /// `base` with `final` of every group refitted to `rows` (the shape parameters kept), under
+    /// the base fit's loss: Σ(t − f·x)² gives f = Σtx / Σx², Σ((f·x − t)/t)² gives
+    /// f = Σ(x/t) / Σ(x/t)², x the base model's prediction with final = 1.
+    ///
+    /// - Throws: ``FitInputError`` when a group of the base fit has no row.
+    public static func refitFinal(_ base: FitReport, to rows: [FitRow]) throws -> FitReport {
+        var result = base
+        let loss = base.options?.loss ?? .absolute
+        for (index, group) in base.fits.enumerated() {
+            let members = rows.filter { base.grouping.groupName(taps: $0.shape.kernelSize) == group.group }
+            guard !members.isEmpty else {
+                throw FitInputError(input: "calibration", "group \(group.group) has no calibration row")
+            }
+            var unit = group.parameters
+            unit["final"] = 1
+            let p = base.model.parameterNames.map { unit[$0] ?? .nan }
+            var numerator = 0.0
+            var denominator = 0.0
+            for row in members {
+                let x = base.model.predict(ModelPoint(shape: row.shape, convention: base.flopsConvention), p)
+                switch loss {
+                case .absolute:
+                    numerator += row.timeMs * x
+                    denominator += x * x
+                case .relative:
+                    numerator += x / row.timeMs
+                    denominator += (x / row.timeMs) * (x / row.timeMs)
+                }
+            }
+            result.fits[index].parameters["final"] = numerator / denominator
+            result.fits[index].n = members.count
+            result.fits[index].diagnostics = nil
+        }
+        result.crossValidation = nil
+        return result
+    }
+
+    /// Errors of a fit's predictions of `rows`.
+    public struct Errors: Codable, Hashable, Sendable {
+        /// Rows predicted.
+        public var n: Int
+        /// Root mean square error, milliseconds.
+        public var rmseMs: Double
+        /// Mean absolute percentage error, percent.
+        public var mapePercent: Double
+    }
+
+    /// The errors of `fit`'s predictions of `rows`.
+    public static func errors(_ fit: FitReport, on rows: [FitRow]) throws -> Errors {
+        var squares = 0.0
+        var percents = 0.0
+        for row in rows {
+            let predicted = try fit.predict(row.shape)
+            squares += (predicted - row.timeMs) * (predicted - row.timeMs)
+            percents += abs(predicted - row.timeMs) / row.timeMs
+        }
+        let n = Double(max(rows.count, 1))
+        return Errors(n: rows.count, rmseMs: (squares / n).squareRoot(), mapePercent: 100 * percents / n)
+    }
+
+    /// One calibration size judged on a new machine's data.
+    public struct Evaluation: Codable, Hashable, Sendable {
+        /// Configurations measured for the calibration.
+        public var count: Int
+        /// The base fit, unchanged, on the held-out rows.
+        public var base: Errors
+        /// The base fit with `final` refitted to the `count` rows, on the held-out rows.
+        public var recalibrated: Errors
+        /// A full refit on every row of the new machine, on the same held-out rows.
+        public var fullRefit: Errors
+        /// recalibrated RMSE / full refit RMSE.
+        public var rmseRatio: Double
+    }
+
+    /// For each count: the design's choice of `data`'s rows as the calibration set, the base fit
+    /// recalibrated on it, and its errors on the other rows against a full refit (with the base
+    /// fit's options) on all of them.
+    public static func evaluate(base: FitReport, data: FitDataset, counts: [Int]) throws -> [Evaluation] {
+        var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
+        options.flopsConvention = base.flopsConvention
+        let full = try AlphaFitter(options: options).fit(data)
+        return try counts.map { count in
+            guard count < data.rows.count else {
+                throw FitInputError(
+                    input: "calibration",
+                    "\(count) calibration configurations asked, the data has \(data.rows.count): at least one must be held out"
+                )
+            }
+            let chosen = Set(Design.choose(count, from: data.rows.map(\.shape), grouping: base.grouping))
+            let calibration = data.rows.indices.filter { chosen.contains($0) }.map { data.rows[$0] }
+            let heldOut = data.rows.indices.filter { !chosen.contains($0) }.map { data.rows[$0] }
+            let recalibrated = try refitFinal(base, to: calibration)
+            let mine = try errors(recalibrated, on: heldOut)
+            let theirs = try errors(full, on: heldOut)
+            return Evaluation(
+                count: count, base: try errors(base, on: heldOut), recalibrated: mine, fullRefit: theirs,
+                rmseRatio: mine.rmseMs / theirs.rmseMs)
+        }
+    }
+}

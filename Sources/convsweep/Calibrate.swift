@@ -1,0 +1,138 @@
+import AlphaFit
+import ArgumentParser
+import ConvKernels
+import Foundation
+import Sweeps
+
+/// `convsweep calibrate`: a fit made on one machine, recalibrated for another from a few
+/// configurations measured there.
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recalibrate a fit for new hardware from a few configurations measured there.",
+        discussion: """
+            1. `calibrate design --fit A/fit.json --count 30 --out calibration.yaml` writes a sweep \
+            of 30 configurations of a regression sweep (default: the shipped one), spread over FLOPs \
+            and kernel sizes in every group of the fit. 2. Run it on the new machine with \
+            `convsweep run calibration.yaml --out B`. 3. `calibrate fit --from A/fit.json B --out \
+            B-fit.json` keeps the fit's shape parameters (beta, gamma; delta, eta) and refits \
+            `final` of every group. `calibrate evaluate --from A/fit.json DATA --counts 10,30,100` \
+            judges the method on a new machine's full regression data: the design's choice of it \
+            as the calibration, errors on the rest against a full refit. See docs/fit-format.md.
+            """,
+        subcommands: [CalibrateDesign.self, CalibrateFit.self, CalibrateEvaluate.self])
+}
+
+struct CalibrateDesign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "design", abstract: "Write the sweep of configurations to measure on the new machine.")
+
+    @Option(help: ArgumentHelp("The fit to recalibrate (its groups are covered).", valueName: "fit.json"))
+    var fit: String
+    @Option(help: "How many configurations.")
+    var count: Int = 30
+    @Option(help: ArgumentHelp("The sweep to choose from (default: the shipped regression sweep).", valueName: "file"))
+    var sweep: String?
+    @OptionGroup var sweepsDirectory: SweepsDirectoryOption
+    @Option(help: ArgumentHelp("The sweep file to write.", valueName: "file"))
+    var out: String
+
+    func run() throws {
+        let report = try reportingErrors { try FitReport.load(path: fit) }
+        let path =
+            try sweep
+            ?? (sweepsDirectory.shippedFiles().sweepsDirectory as NSString).appendingPathComponent("regression.yaml")
+        let candidates = try reportingErrors { try Sweep.load(path: path) }.configurations.filter(\.isMeasured)
+        guard (1...candidates.count).contains(count) else {
+            throw fail(
+                "--count \(count) is more than the \(candidates.count) configurations \(path) measures (or below 1)",
+                code: ExitStatus.usage)
+        }
+        let chosen = Recalibration.Design.choose(count, from: candidates.map(\.shape), grouping: report.grouping)
+        var text = """
+            # Calibration sweep written by `convsweep calibrate design --count \(count)` from \(path):
+            # configurations spread over FLOPs and K in every group of \(fit) (docs/fit-format.md).
+            name: calibration
+            description: \(count) configurations of \(path) to recalibrate \(fit).
+            series:
+
+            """
+        for index in chosen {
+            let c = candidates[index]
+            let s = c.shape
+            text += """
+                  - label: \(c.id.replacingOccurrences(of: "/", with: "_"))
+                    H: \(s.height)
+                    W: \(s.width)
+                    Cin: \(s.inputChannels)
+                    Cout: \(s.outputChannels)
+                    K1: \(s.kernelHeight)
+                    K2: \(s.kernelWidth)
+                    batch: \(s.batch)
+
+                """
+        }
+        try write(Data(text.utf8), to: out)
+        print("\(out): \(chosen.count) configurations; measure them with `convsweep run \(out) --out DIR`")
+    }
+}
+
+struct CalibrateFit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit", abstract: "Refit `final` of every group of a fit to rows measured on the new machine.")
+
+    @Option(help: ArgumentHelp("The fit made on the other machine.", valueName: "fit.json"))
+    var from: String
+    @Argument(help: "Run directories or CSV files measured on the new machine.")
+    var inputs: [String]
+    @Option(help: ArgumentHelp("The recalibrated fit to write.", valueName: "fit.json"))
+    var out: String
+
+    func run() throws {
+        let recalibrated = try reportingErrors { () -> FitReport in
+            let base = try FitReport.load(path: from)
+            return try Recalibration.refitFinal(base, to: try FitDataset.load(paths: inputs).rows)
+        }
+        try write(try recalibrated.jsonData(), to: out)
+        for group in recalibrated.fits {
+            print(
+                "\(group.group): final = \(String(format: "%.6g", group.parameters["final"] ?? .nan)) from \(group.n ?? 0) rows"
+            )
+        }
+        print("wrote \(out)")
+    }
+}
+
+struct CalibrateEvaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Judge recalibration on a new machine's full regression data against a full refit.")
+
+    @Option(help: ArgumentHelp("The fit made on the other machine.", valueName: "fit.json"))
+    var from: String
+    @Argument(help: "The new machine's regression data: run directories or CSV files.")
+    var inputs: [String]
+    @Option(help: ArgumentHelp("Calibration sizes, comma separated.", valueName: "N,N,…"))
+    var counts: String = "10,30,100"
+
+    func run() throws {
+        let sizes = counts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 1 }) else {
+            throw fail(
+                "--counts takes positive whole numbers, comma separated (got '\(counts)')", code: ExitStatus.usage)
+        }
+        let evaluations = try reportingErrors { () -> [Recalibration.Evaluation] in
+            let base = try FitReport.load(path: from)
+            return try Recalibration.evaluate(base: base, data: try FitDataset.load(paths: inputs), counts: sizes)
+        }
+        print(
+            "    N  held out  base RMSE ms  recalibrated RMSE ms  full refit RMSE ms  ratio  recalibrated MAPE  full MAPE"
+        )
+        for e in evaluations {
+            print(
+                String(
+                    format: "%5d  %8d  %12.4g  %20.4g  %18.4g  %5.3f  %16.1f%%  %8.1f%%", e.count, e.recalibrated.n,
+                    e.base.rmseMs, e.recalibrated.rmseMs, e.fullRefit.rmseMs, e.rmseRatio, e.recalibrated.mapePercent,
+                    e.fullRefit.mapePercent))
+        }
+    }
+}
