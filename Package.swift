@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Replication",
             dependencies: [
-                "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit",
+                "Analysis", "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),

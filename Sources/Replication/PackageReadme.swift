@@ -1,4 +1,5 @@
 import AlphaFit
+import Analysis
 import Foundation
 import Measurement
 import Mustache
@@ -47,6 +48,9 @@ struct PackageReadme {
             var rmse: String
             var nrmse: String
         }
+        struct Rank {
+            var experiment, series, n, spearman, kendall, displaced, inverted, slowestToFastest: String
+        }
         struct Figure {
             var png: String
             var svg: String
@@ -71,6 +75,7 @@ struct PackageReadme {
         var parameters: [Parameter]
         var diagnostics: [String]
         var errors: [SeriesError]
+        var ranks: [Rank]
         var figures: [Figure]
         var starts, startAndBounds: String
         var hasWarnings: Bool
@@ -170,7 +175,7 @@ struct PackageReadme {
             machine: machineRows.map { Model.Row(what: $0.0, value: $0.1.replacingOccurrences(of: "|", with: "\\|")) },
             model: fit.model.rawValue, grouping: fit.grouping.rawValue, flopsConvention: fit.flopsConvention.rawValue,
             formula: Self.formula(fit.model), loss: fit.options?.loss.rawValue ?? "given", parameters: parameters,
-            diagnostics: diagnostics, errors: seriesErrors,
+            diagnostics: diagnostics, errors: seriesErrors, ranks: Self.ranks(measurements),
             figures: entries.map {
                 Model.Figure(
                     png: $0.files.first ?? "", svg: $0.files.last ?? "", replication: $0.replication_figure,
@@ -202,6 +207,19 @@ struct PackageReadme {
             text += String(format: ", which read the machine as slow as %.0f%% of its reference", 100 * slowest)
         }
         return text + " (the run directory's rounds.csv and probes.csv)."
+    }
+
+    /// The FLOPs ranking of every series and of the regression sample, as text.
+    static func ranks(_ rows: [MeasurementRow]) -> [Model.Rank] {
+        func number(_ x: Double) -> String { x.isNaN ? "–" : String(format: "%.3f", x) }
+        func percent(_ x: Double) -> String { x.isNaN ? "–" : String(format: "%.1f%%", 100 * x) }
+        return FlopsRanking.rankings(of: rows).map { r in
+            Model.Rank(
+                experiment: r.experiment, series: r.series, n: "\(r.n)", spearman: number(r.spearman),
+                kendall: number(r.kendall), displaced: percent(r.displacedShare),
+                inverted: r.pairsTwiceApart == 0 ? "–" : "\(percent(r.invertedShare)) (\(r.pairsTwiceApart))",
+                slowestToFastest: number(r.slowestToFastest))
+        }
     }
 
     /// The model's formula as the README states it.
