@@ -99,6 +99,42 @@ public enum Recalibration {
         return result
     }
 
+    /// `base` with the parameters named in `free` refitted per group to `rows` (the others kept)
+    /// by the bounded Levenberg–Marquardt from the base fit's values (and 4 seeded starts), under
+    /// the base fit's loss and bounds; `final` alone is refitted in closed form
+    /// (``refitFinal(_:to:)``). A group with fewer rows than free parameters keeps all but
+    /// `final`.
+    ///
+    /// - Throws: ``FitInputError`` for an unknown parameter name or a group without rows.
+    public static func refit(_ base: FitReport, parameters free: Set<String>, to rows: [FitRow]) throws -> FitReport {
+        let names = base.model.parameterNames
+        if let unknown = free.first(where: { !names.contains($0) }) {
+            throw FitInputError(
+                input: "calibration",
+                "\(unknown) is not a parameter of the \(base.model.rawValue) model (\(names.joined(separator: ", ")))")
+        }
+        var result = try refitFinal(base, to: rows)
+        guard free != ["final"] else { return result }
+        var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
+        options.flopsConvention = base.flopsConvention
+        for (index, group) in result.fits.enumerated() {
+            let members = rows.filter { base.grouping.groupName(taps: $0.shape.kernelSize) == group.group }
+            guard members.count > free.count else { continue }
+            let start = names.map { group.parameters[$0] ?? .nan }
+            var groupOptions = options
+            groupOptions.start = start
+            groupOptions.starts = 4
+            groupOptions.bounds = zip(names, options.effectiveBounds).enumerated().map { i, pair in
+                free.contains(pair.0) ? [pair.1.lowerBound, pair.1.upperBound] : [start[i], start[i]]
+            }
+            let fitted = try AlphaFitter(options: groupOptions).fitGroup(
+                name: group.group, rows: members, inputName: "calibration")
+            result.fits[index].parameters = fitted.parameters
+            result.fits[index].n = members.count
+        }
+        return result
+    }
+
     /// Errors of a fit's predictions of `rows`.
     public struct Errors: Codable, Hashable, Sendable {
         /// Rows predicted.
@@ -137,9 +173,11 @@ public enum Recalibration {
     }
 
     /// For each count: the design's choice of `data`'s rows as the calibration set, the base fit
-    /// recalibrated on it, and its errors on the other rows against a full refit (with the base
+    /// recalibrated on it (the parameters in `free` refitted), and its errors on the other rows against a full refit (with the base
     /// fit's options) on all of them.
-    public static func evaluate(base: FitReport, data: FitDataset, counts: [Int]) throws -> [Evaluation] {
+    public static func evaluate(
+        base: FitReport, data: FitDataset, counts: [Int], parameters free: Set<String> = ["final"]
+    ) throws -> [Evaluation] {
         var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
         options.flopsConvention = base.flopsConvention
         let full = try AlphaFitter(options: options).fit(data)
@@ -153,7 +191,7 @@ public enum Recalibration {
             let chosen = Set(Design.choose(count, from: data.rows.map(\.shape), grouping: base.grouping))
             let calibration = data.rows.indices.filter { chosen.contains($0) }.map { data.rows[$0] }
             let heldOut = data.rows.indices.filter { !chosen.contains($0) }.map { data.rows[$0] }
-            let recalibrated = try refitFinal(base, to: calibration)
+            let recalibrated = try refit(base, parameters: free, to: calibration)
             let mine = try errors(recalibrated, on: heldOut)
             let theirs = try errors(full, on: heldOut)
             return Evaluation(

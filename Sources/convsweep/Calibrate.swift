@@ -86,11 +86,17 @@ struct CalibrateFit: ParsableCommand {
     var inputs: [String]
     @Option(help: ArgumentHelp("The recalibrated fit to write.", valueName: "fit.json"))
     var out: String
+    @Option(
+        help: ArgumentHelp(
+            "The parameters to refit, comma separated (final; gamma,final when the new machine's kernels differ).",
+            valueName: "names"))
+    var refit: String = "final"
 
     func run() throws {
+        let free = Set(refit.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         let recalibrated = try reportingErrors { () -> FitReport in
             let base = try FitReport.load(path: from)
-            return try Recalibration.refitFinal(base, to: try FitDataset.load(paths: inputs).rows)
+            return try Recalibration.refit(base, parameters: free, to: try FitDataset.load(paths: inputs).rows)
         }
         try write(try recalibrated.jsonData(), to: out)
         for group in recalibrated.fits {
@@ -113,6 +119,8 @@ struct CalibrateEvaluate: ParsableCommand {
     var inputs: [String]
     @Option(help: ArgumentHelp("Calibration sizes, comma separated.", valueName: "N,N,…"))
     var counts: String = "10,30,100"
+    @Option(help: ArgumentHelp("The parameters to refit, comma separated.", valueName: "names"))
+    var refit: String = "final"
 
     func run() throws {
         let sizes = counts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -122,7 +130,9 @@ struct CalibrateEvaluate: ParsableCommand {
         }
         let evaluations = try reportingErrors { () -> [Recalibration.Evaluation] in
             let base = try FitReport.load(path: from)
-            return try Recalibration.evaluate(base: base, data: try FitDataset.load(paths: inputs), counts: sizes)
+            let free = Set(refit.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            return try Recalibration.evaluate(
+                base: base, data: try FitDataset.load(paths: inputs), counts: sizes, parameters: free)
         }
         print(
             "    N  held out  base RMSE ms  recalibrated RMSE ms  full refit RMSE ms  ratio  recalibrated MAPE  full MAPE"

@@ -67,3 +67,28 @@ import Testing
         #expect(throws: FitInputError.self) { try Recalibration.evaluate(base: base, data: data, counts: [400]) }
     }
 }
+
+@Test func anotherKernelSetMovesGammaAndRefittingItRecoversTheTruth() throws {
+    // Machine B: a different gamma and final. Refitting final alone cannot follow; gamma and
+    // final together recover B's parameters from 60 rows.
+    let shapes = gridShapes(count: 60, seed: 21, kernels: [3, 5, 7])
+    let truthB = [0.005, 1.3, 9e-8]
+    let rows = syntheticRows(shapes, model: .alpha, parameters: truthB, convention: .standard, noise: 0, seed: 22)
+    let base = FitReport(
+        model: .alpha, grouping: .k1Rest, flopsConvention: .standard,
+        fits: [
+            GroupFit(group: "K=1", parameters: ["beta": 0.02, "gamma": 1.1, "final": 3e-8]),
+            GroupFit(group: "K>1", parameters: ["beta": 0.005, "gamma": 0.9, "final": 5e-8]),
+        ])
+    let k1 = syntheticRows(
+        gridShapes(count: 10, seed: 23, kernels: [1]), model: .alpha, parameters: [0.02, 1.1, 6e-8],
+        convention: .standard, noise: 0, seed: 24)
+    let finalOnly = try Recalibration.refit(base, parameters: ["final"], to: rows + k1)
+    let both = try Recalibration.refit(base, parameters: ["gamma", "final"], to: rows + k1)
+    let group = try #require(both.fits.first { $0.group == "K>1" })
+    #expect(abs(group.parameters["gamma"]! - 1.3) < 1e-6 && abs(group.parameters["final"]! / 9e-8 - 1) < 1e-6)
+    #expect(group.parameters["beta"] == 0.005)
+    #expect(
+        try Recalibration.errors(both, on: rows).rmseMs < 1e-6 * (try Recalibration.errors(finalOnly, on: rows).rmseMs))
+    #expect(throws: FitInputError.self) { try Recalibration.refit(base, parameters: ["zeta"], to: rows) }
+}
