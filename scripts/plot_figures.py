@@ -7,7 +7,8 @@ Reads   PACKAGE_DIR/data/exp-*.csv         measured configurations of experiment
         PACKAGE_DIR/data/regression.csv    measured regression sample
         PACKAGE_DIR/fit/predictions.csv    alpha-FLOPs predictions, joined on config_id
 Writes  PACKAGE_DIR/figures/<name>.png and .svg, one per experiment plus
-        regression-measured-vs-predicted, and PACKAGE_DIR/figures/index.json that names,
+        regression-measured-vs-predicted and, when the run measured its roofs (manifest.json),
+        roofline, and PACKAGE_DIR/figures/index.json that names,
         for every figure, the CSV files it was drawn from (with their SHA-256) and how many
         measured and predicted points it plots.
 
@@ -200,6 +201,55 @@ def plot_regression(package, predictions):
     }
 
 
+def plot_roofline(package):
+    """The regression sample under the roofs of the run's first session (manifest.json), when the
+    run measured them: GFLOP/s against arithmetic intensity, log-log."""
+    try:
+        manifest = json.load(open(os.path.join(package, "manifest.json")))
+    except (OSError, ValueError):
+        return None
+    roofs = next((s["roofs"] for s in manifest.get("sessions", []) if s.get("roofs")), None)
+    rows = [r for r in read_csv(os.path.join(package, "data", "regression.csv"))
+            if r["status"] == "ok" and r.get("arithmetic_intensity") and r.get("gflops")]
+    if not roofs or not rows:
+        return None
+    compute, bandwidth = roofs["computeGflops"], roofs["bandwidthGBps"]
+    fig, ax = plt.subplots(figsize=(6.2, 4.8))
+    for name, keep, colour in (("K = 1", lambda r: r["K1"] == "1" and r["K2"] == "1", "C0"),
+                               ("K > 1", lambda r: not (r["K1"] == "1" and r["K2"] == "1"), "C1")):
+        pts = [(float(r["arithmetic_intensity"]), float(r["gflops"])) for r in rows if keep(r)]
+        many = len(pts) > 1000
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=3 if many else 8, alpha=0.4 if many else 0.6,
+                   color=colour, label=f"{name} ({len(pts)})", rasterized=many)
+    lo = min(float(r["arithmetic_intensity"]) for r in rows) / 2
+    hi = max(float(r["arithmetic_intensity"]) for r in rows) * 2
+    ridge = compute / bandwidth
+    xs = [lo, min(max(ridge, lo), hi), hi]
+    ax.plot(xs, [min(compute, x * bandwidth) for x in xs], "k-", linewidth=1.2,
+            label=f"roofs: {compute:.0f} GFLOP/s, {bandwidth:.1f} GB/s")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (FLOPs per byte of input, weights and output)")
+    ax.set_ylabel("attained GFLOP/s")
+    ax.set_title("Regression sample under the roofline of one core")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3, which="both")
+    fig.tight_layout()
+    files = save(fig, package, "roofline")
+    return {
+        "experiment": "roofline",
+        "files": files,
+        "x_axis": "arithmetic_intensity",
+        "series": ["K = 1", "K > 1"],
+        "measured_points": len(rows),
+        "predicted_points": 0,
+        "round_ranges": 0,
+        "replication_figure": "none (the replication shows no roofline)",
+        "original_figure": "none",
+        "sources": [source(package, "data/regression.csv", len(rows)), source(package, "manifest.json", 1)],
+    }
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
@@ -219,6 +269,9 @@ def main(argv):
             index.append(plot_experiment(package, letter, name, predictions))
     if os.path.exists(os.path.join(data_dir, "regression.csv")):
         index.append(plot_regression(package, predictions))
+        roofline = plot_roofline(package)
+        if roofline:
+            index.append(roofline)
     with open(os.path.join(package, "figures", "index.json"), "w") as f:
         json.dump(index, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -45,6 +45,28 @@ public enum OpenBLAS {
     }
 }
 
+/// A memory stream through OpenBLAS's `cblas_saxpy` (y ← a·x + y: two arrays read, one written),
+/// on arrays far larger than the caches: the streaming bandwidth of a core.
+public final class StreamAxpy {
+    /// Elements of each array.
+    public let count: Int
+    private var x: [Float]
+    private var y: [Float]
+
+    /// Two arrays of `count` floats.
+    public init(count: Int) {
+        self.count = count
+        x = [Float](repeating: 1, count: count)
+        y = [Float](repeating: 0, count: count)
+    }
+
+    /// Bytes one pass moves: x and y read, y written.
+    public var bytes: Double { 3 * Double(count) * Double(MemoryLayout<Float>.stride) }
+
+    /// One pass.
+    public func run() { cblas_saxpy(Int32(count), 1e-3, x, 1, &y, 1) }
+}
+
 /// One plain row-major `cblas_sgemm` C = A·B of M×K by K×N float32 matrices with seeded values in
 /// [−1, 1]: the peer a conv2d is compared with (M = Cout, N = H·W, K = Cin·K1·K2 on an already
 /// lowered input), and the large square product that sets a machine's rate.

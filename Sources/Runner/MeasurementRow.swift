@@ -75,6 +75,12 @@ public struct MeasurementRow: Hashable, Sendable {
     public var probeRatio: Double?
     /// Whether the window was clean; in measurements.csv, whether the row's rounds settled.
     public var window: MeasurementWindow?
+    /// measurements.csv only: FLOPs per byte of the input, weight and output tensors.
+    public var arithmeticIntensity: Double?
+    /// measurements.csv only: GFLOP/s over what the session's roofs allow at that intensity.
+    public var attainedShare: Double?
+    /// measurements.csv only: the roof that bounds the configuration, `memory` or `compute`.
+    public var bound: String?
 
     /// The columns of measurements.csv (and of rounds.csv), in order. Files written before rounds
     /// existed lack the columns after `status`; they read as empty.
@@ -88,9 +94,10 @@ public struct MeasurementRow: Hashable, Sendable {
         "status",
     ]
 
-    /// The columns of rounds, sessions and the drift probe.
+    /// The columns of rounds, sessions, the drift probe and the roofline.
     public static let roundColumns = [
         "session", "round", "rounds", "clean_rounds", "round_min_ms", "round_max_ms", "probe_ratio", "window",
+        "arithmetic_intensity", "attained_share", "bound",
     ]
 
     /// A row for `configuration` with no figures and `status`.
@@ -144,6 +151,7 @@ public struct MeasurementRow: Hashable, Sendable {
             number(ci95LowMs), number(ci95HighMs), number(loweringMs), number(gemmMs), number(gflops),
             stopReason?.rawValue ?? "", status.text, integer(session), integer(round), integer(rounds),
             integer(cleanRounds), number(roundMinMs), number(roundMaxMs), number(probeRatio), window?.rawValue ?? "",
+            number(arithmeticIntensity), number(attainedShare), bound ?? "",
         ]
     }
 
@@ -227,6 +235,9 @@ public struct MeasurementRow: Hashable, Sendable {
         roundMinMs = try optionalNumber("round_min_ms")
         roundMaxMs = try optionalNumber("round_max_ms")
         probeRatio = try optionalNumber("probe_ratio")
+        arithmeticIntensity = try optionalNumber("arithmetic_intensity")
+        attainedShare = try optionalNumber("attained_share")
+        bound = record["bound"].flatMap { $0.isEmpty ? nil : $0 }
         if let text = record["window"], !text.isEmpty {
             guard let window = MeasurementWindow(rawValue: text) else { throw bad("window", "unknown '\(text)'") }
             self.window = window

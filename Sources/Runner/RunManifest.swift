@@ -134,6 +134,8 @@ public struct RunManifest: Codable, Hashable, Sendable {
         public var identity: MachineIdentity?
         /// What the drift probe read over the session.
         public var probe: ProbeSummary?
+        /// The compute and memory roofs measured at the session's start.
+        public var roofs: Roofs?
         /// When this session resumed a run of another machine, boot or speed because the user
         /// accepted it (`--accept-machine-change`): what differed.
         public var machineChangeAccepted: String?

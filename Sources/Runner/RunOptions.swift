@@ -75,6 +75,8 @@ public struct RunOptions: Codable, Hashable, Sendable {
     var probeRateScale: Double = 1
     /// Tests only: the boot id to record instead of this boot's.
     var bootIDOverride: String?
+    /// Tests only: smaller roof measurements (a 256³ sgemm, 4 MiB arrays).
+    var quickRoofs = false
 
     /// The round limit in effect.
     public var effectiveMaxRounds: Int { maxRounds ?? (rounds == 1 ? 1 : 2 * rounds) }

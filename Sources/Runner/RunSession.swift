@@ -35,6 +35,7 @@ final class RunSession {
     private var roundsSoFar: [String: [MeasurementRow]] = [:]
     private var summary: RunSummary!
     private let probe = DriftProbe()
+    private var roofs: Roofs!
     private var startReference = Double.nan
     private var probesWritten = 0
     private var slowReadings = 0
@@ -104,6 +105,7 @@ final class RunSession {
         let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: cpuset)
         probe.rateScale = options.probeRateScale
         startReference = probe.calibrate(seconds: options.probeCalibrationSeconds)
+        roofs = options.quickRoofs ? Roofs.measure(sgemmSize: 256, streamElements: 1 << 20) : Roofs.measure()
         var identity = MachineIdentity.capture(cpuModel: environment.cpuModel, referenceGflops: startReference)
         if let boot = options.bootIDOverride { identity.bootID = boot }
         evictor = options.cache == .cold ? CacheEvictor(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil
@@ -113,7 +115,8 @@ final class RunSession {
         let commit = BuildInfo.gitCommit()
         var session = RunManifest.Session(
             commandLine: commandLine, startedAt: Timestamp.now(), endedAt: nil, loadAverage: environment.loadAverage,
-            hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit, identity: identity)
+            hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit, identity: identity,
+            roofs: roofs)
         let settings = RunManifest.Settings(
             cpuset: CPUSet.format(cpuset),
             cpusetChosenBy: options.cpuset == nil ? "default: first PU of the last core (hwloc)" : "--cpuset",
@@ -309,8 +312,15 @@ final class RunSession {
         return row
     }
 
-    /// Appends the row of a configuration that is done.
+    /// Appends the row of a configuration that is done, with its place under the session's roofs.
     private func finish(_ configuration: SweepConfiguration, with row: MeasurementRow) throws {
+        var row = row
+        if row.status.isOK, let gflops = row.gflops {
+            let intensity = Accounting(shape: row.shape).arithmeticIntensity
+            row.arithmeticIntensity = intensity
+            row.attainedShare = gflops / roofs.attainable(intensity: intensity)
+            row.bound = roofs.bound(intensity: intensity)
+        }
         try measurements.append(row.csvLine)
         done.insert(configuration.id)
         roundsSoFar[configuration.id] = nil

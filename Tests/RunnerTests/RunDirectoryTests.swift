@@ -116,6 +116,16 @@ import Testing
         let identity = try #require(session.identity)
         #expect(identity.bootID.count >= 32 && identity.referenceGflops == probe.startReferenceGflops)
         #expect(manifest.settings.rounds == 3 && manifest.settings.maxRounds == 6)
+
+        // The roofs of the session, and each measured row's place under them.
+        let roofs = try #require(session.roofs)
+        #expect(roofs.computeGflops > 0 && roofs.bandwidthGBps > 0)
+        for row in rows where row.status == .ok {
+            let intensity = try #require(row.arithmeticIntensity)
+            #expect(abs(intensity - Accounting(shape: row.shape).arithmeticIntensity) < 1e-3 * intensity)
+            #expect(row.bound == roofs.bound(intensity: intensity))
+            #expect(row.attainedShare! > 0)
+        }
     }
 
     @Test func aTornLastLineIsDroppedAndTheRunResumesWithEveryConfigurationOnce() throws {

@@ -42,6 +42,7 @@ func quickOptions() -> RunOptions {
     options.maxRuns = 50
     options.maxSeconds = 0.05
     options.probeCalibrationSeconds = 0.05
+    options.quickRoofs = true
     options.showProgress = false
     return options
 }
