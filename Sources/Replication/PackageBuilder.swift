@@ -1,4 +1,5 @@
 import AlphaFit
+import Analysis
 import Foundation
 import Measurement
 import Runner
@@ -72,6 +73,9 @@ public struct PackageBuilder {
     public var rebuildCommand: String
     /// A fit to use instead of fitting the regression sample (`convsweep package --fit`).
     public var givenFit: FitReport?
+    /// Another run directory or package to compare this package's measurements with (the package
+    /// then holds `compare/` and a comparison section); nil for none.
+    public var comparedWith: String?
     /// Options of the fit made when no fit is given.
     public var fitOptions = FitOptions()
 
@@ -162,7 +166,8 @@ public struct PackageBuilder {
         // 2. Lay out the directory: remove what an earlier build wrote, keep run/.
         let root = URL(fileURLWithPath: packageDirectory)
         for stale in [
-            "data", "fit", "figures", "README.md", "package.json", "manifest.json", "topology.xml", Checksums.fileName,
+            "data", "fit", "figures", "compare", "README.md", "package.json", "manifest.json", "topology.xml",
+            Checksums.fileName,
         ] {
             try? manager.removeItem(at: root.appendingPathComponent(stale))
         }
@@ -217,10 +222,14 @@ public struct PackageBuilder {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(statement).write(to: root.appendingPathComponent("package.json"), options: .atomic)
         try drawFigures(root: root)
+        var comparison: RunComparison?
+        if let other = comparedWith {
+            comparison = try compare(root: root, with: other, rows: measurements)
+        }
         let readme = PackageReadme(
             statement: statement, manifest: manifests[0], runCount: manifests.count, fit: fit, errors: errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data(),
-            measurements: measurements)
+            measurements: measurements, comparison: comparison, comparedWith: comparedWith)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent("README.md"), options: .atomic)
         try Checksums.write(directory: root)
@@ -282,18 +291,43 @@ public struct PackageBuilder {
         }
     }
 
+    /// Compares `rows` (with the rounds of the run directories) with `other`, and writes
+    /// `compare/compare.csv`, `compare/compare.json` and the ratio figure into the package.
+    func compare(root: URL, with other: String, rows: [MeasurementRow]) throws -> RunComparison {
+        var rounds: [MeasurementRow] = []
+        for directory in runDirectories { rounds += try MeasurementSource.rounds(at: directory) }
+        let comparison = try RunComparison(
+            a: rows, roundsA: rounds, b: try MeasurementSource.rows(at: other),
+            roundsB: try MeasurementSource.rounds(at: other))
+        let directory = root.appendingPathComponent("compare")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try ComparisonFiles.write(comparison, to: directory)
+        try FigureScript.drawComparison(directory, shippedFiles: shippedFiles)
+        return comparison
+    }
+
     /// Runs the figure script with its virtualenv.
     func drawFigures(root: URL) throws {
         try FigureScript.draw(package: root, shippedFiles: shippedFiles)
     }
 }
 
-/// The figure script (`plot_figures.py`), run with the virtualenv that holds matplotlib.
+/// The figure scripts (`plot_figures.py`, `plot_compare.py`), run with the virtualenv that holds
+/// matplotlib.
 public enum FigureScript {
     /// Draws the figures of the package at `package`; throws with the script's output when it fails.
     public static func draw(package: URL, shippedFiles: ShippedFiles) throws {
+        try run(shippedFiles.figureScript, on: package, shippedFiles: shippedFiles)
+    }
+
+    /// Draws the figure of a `convsweep compare` written to `directory`.
+    public static func drawComparison(_ directory: URL, shippedFiles: ShippedFiles) throws {
+        try run(shippedFiles.compareFigureScript, on: directory, shippedFiles: shippedFiles)
+    }
+
+    /// Runs `script` on `directory`; throws with the script's output when it fails.
+    static func run(_ script: String, on directory: URL, shippedFiles: ShippedFiles) throws {
         let python = shippedFiles.python
-        let script = shippedFiles.figureScript
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw PackageError("no \(python): run \(shippedFiles.pythonSetUpCommand) to create the plotting virtualenv")
         }
@@ -302,7 +336,7 @@ public enum FigureScript {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, package.path]
+        process.arguments = [script, directory.path]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

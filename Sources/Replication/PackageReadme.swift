@@ -16,6 +16,8 @@ struct PackageReadme {
     var errors: Table
     var figureIndex: Data
     var measurements: [MeasurementRow] = []
+    var comparison: RunComparison?
+    var comparedWith: String?
 
     /// The values the template names, every one already text.
     struct Model {
@@ -51,6 +53,17 @@ struct PackageReadme {
         struct Rank {
             var experiment, series, n, spearman, kendall, displaced, inverted, slowestToFastest: String
         }
+        struct ComparisonGroup {
+            var experiment, series, n, ratio, interval, faster, slower, unchanged: String
+        }
+        struct ComparisonRank {
+            var experiment, n, spearman, kendall, topK: String
+        }
+        struct Comparison {
+            var other, summary: String
+            var groups: [ComparisonGroup]
+            var ranks: [ComparisonRank]
+        }
         struct Figure {
             var png: String
             var svg: String
@@ -76,6 +89,7 @@ struct PackageReadme {
         var diagnostics: [String]
         var errors: [SeriesError]
         var ranks: [Rank]
+        var comparison: Comparison?
         var figures: [Figure]
         var starts, startAndBounds: String
         var hasWarnings: Bool
@@ -176,6 +190,7 @@ struct PackageReadme {
             model: fit.model.rawValue, grouping: fit.grouping.rawValue, flopsConvention: fit.flopsConvention.rawValue,
             formula: Self.formula(fit.model), loss: fit.options?.loss.rawValue ?? "given", parameters: parameters,
             diagnostics: diagnostics, errors: seriesErrors, ranks: Self.ranks(measurements),
+            comparison: comparison.map { Self.comparisonModel($0, other: comparedWith ?? "the other run") },
             figures: entries.map {
                 Model.Figure(
                     png: $0.files.first ?? "", svg: $0.files.last ?? "", replication: $0.replication_figure,
@@ -207,6 +222,26 @@ struct PackageReadme {
             text += String(format: ", which read the machine as slow as %.0f%% of its reference", 100 * slowest)
         }
         return text + " (the run directory's rounds.csv and probes.csv)."
+    }
+
+    /// The comparison with another run, as text.
+    static func comparisonModel(_ c: RunComparison, other: String) -> Model.Comparison {
+        func f(_ x: Double) -> String { x.isNaN ? "–" : String(format: "%.3f", x) }
+        let groups = c.groups.filter { $0.series == "all" }.map { g in
+            Model.ComparisonGroup(
+                experiment: g.experiment, series: g.series, n: "\(g.n)", ratio: f(g.geometricMeanRatio),
+                interval: "[\(f(g.low)), \(f(g.high))]", faster: "\(g.faster)", slower: "\(g.slower)",
+                unchanged: "\(g.unchanged)")
+        }
+        let ranks = c.rankings.map { r in
+            Model.ComparisonRank(
+                experiment: r.experiment, n: "\(r.n)", spearman: f(r.spearman), kendall: f(r.kendall),
+                topK: r.topKAgreement.isNaN ? "–" : String(format: "%.0f%% (k = %d)", 100 * r.topKAgreement, r.k))
+        }
+        let summary =
+            "\(c.configurations.count) configurations measured in both (\(c.onlyInA) only here, \(c.onlyInB) only there); "
+            + "ratio = time there / time here, 95% intervals with a \(String(format: "%.1f", 100 * c.noiseFloor))% run-to-run noise floor"
+        return Model.Comparison(other: other, summary: summary, groups: groups, ranks: ranks)
     }
 
     /// The FLOPs ranking of every series and of the regression sample, as text.

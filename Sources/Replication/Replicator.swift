@@ -17,6 +17,8 @@ public struct Replicator {
     public var rebuildCommand: String
     /// The tool's version, recorded in the manifest.
     public var toolVersion: String
+    /// Another run directory or package to compare the package with; nil for none.
+    public var comparedWith: String?
 
     /// A replicator of `profile` into `outputDirectory`.
     public init(
@@ -60,9 +62,10 @@ public struct Replicator {
         let summary = try RunDriver.run(
             sweepPaths: files, configurations: configurations, options: options, outputDirectory: runDirectory,
             toolVersion: toolVersion)
-        let builder = PackageBuilder(
+        var builder = PackageBuilder(
             runDirectories: [runDirectory], packageDirectory: outputDirectory, shippedFiles: shippedFiles,
             profile: profile.rawValue, rebuildCommand: rebuildCommand)
+        builder.comparedWith = comparedWith
         return (summary, try builder.build())
     }
 }

@@ -41,6 +41,11 @@ public struct ShippedFiles: Hashable, Sendable {
         join(root, layout == .sourceTree ? "scripts/plot_figures.py" : "plot_figures.py")
     }
 
+    /// The figure script of `convsweep compare`, `plot_compare.py`.
+    public var compareFigureScript: String {
+        join(root, layout == .sourceTree ? "scripts/plot_compare.py" : "plot_compare.py")
+    }
+
     /// The Mustache template of a replication package's README.
     public var readmeTemplate: String { join(root, "templates/package-readme.mustache") }
 

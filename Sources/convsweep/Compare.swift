@@ -2,7 +2,9 @@ import Analysis
 import ArgumentParser
 import Basics
 import Foundation
+import Replication
 import Runner
+import Sweeps
 
 /// `convsweep compare A B`: did B make each configuration faster or slower than A, for real?
 struct Compare: ParsableCommand {
@@ -53,23 +55,16 @@ struct Compare: ParsableCommand {
             do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
                 throw fail("cannot create \(out): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(
-                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try write(try encoder.encode(comparison), to: out + "/compare.json")
-            let header = [
-                "config_id", "experiment", "series", "flops", "time_a_ms", "time_b_ms", "ratio", "ratio_low",
-                "ratio_high", "verdict", "rounds_a", "rounds_b",
-            ]
-            let rows = comparison.configurations.map { c in
-                [
-                    c.configID, c.experiment, c.series, String(format: "%.0f", c.flops), "\(c.timeAMs)", "\(c.timeBMs)",
-                    "\(c.ratio)", "\(c.low)", "\(c.high)", c.verdict.rawValue, "\(c.roundsA)", "\(c.roundsB)",
-                ]
+            do { try ComparisonFiles.write(comparison, to: URL(fileURLWithPath: out)) } catch {
+                throw fail("cannot write into \(out): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
             }
-            try write(Data(CSVText.text(header: header, rows: rows).utf8), to: out + "/compare.csv")
             print("wrote \(out)/compare.csv and \(out)/compare.json")
+            do {
+                try FigureScript.drawComparison(URL(fileURLWithPath: out), shippedFiles: ShippedFiles.forFigures())
+                print("wrote \(out)/ratio-vs-flops.png and .svg")
+            } catch {
+                FileHandle.standardError.write(Data("warning: no figure drawn: \(error)\n".utf8))
+            }
         }
     }
 

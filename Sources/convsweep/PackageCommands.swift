@@ -22,14 +22,20 @@ struct Package: ParsableCommand {
     var fit: String?
     @Option(help: "The package directory to write.")
     var out: String
+    @Option(
+        help: ArgumentHelp(
+            "Another run directory or package to compare with (adds compare/ and a section).", valueName: "dir"))
+    var compareWith: String?
 
     func run() throws {
         let given = try reportingErrors { try fit.map { try FitReport.load(path: $0) } }
         let command =
-            "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "") + " --out \(out)"
-        let builder = PackageBuilder(
+            "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "")
+            + (compareWith.map { " --compare-with \($0)" } ?? "") + " --out \(out)"
+        var builder = PackageBuilder(
             runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: "custom",
             rebuildCommand: command, givenFit: given)
+        builder.comparedWith = compareWith
         let statement = try reportingErrors { try builder.build() }
         print(
             "\(out): package of \(statement.data.map(\.configurations).reduce(0, +)) configurations from \(runs.count) run(s), machine \(statement.machineLabel)"

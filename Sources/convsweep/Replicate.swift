@@ -31,6 +31,10 @@ struct Replicate: ParsableCommand {
     @OptionGroup var sweepsDirectory: SweepsDirectoryOption
     @Flag(help: "Also write OUT.tar.gz of the package.")
     var archive = false
+    @Option(
+        help: ArgumentHelp(
+            "Another run directory or package (another machine's, say) to compare the package with.", valueName: "dir"))
+    var compareWith: String?
     @OptionGroup var measuring: MeasuringOptions
 
     func run() throws {
@@ -40,10 +44,12 @@ struct Replicate: ParsableCommand {
         let output = try reportingErrors { try out ?? Replicator.defaultOutput(root: root, profile: profile) }
         var command = "scripts/replicate --profile \(profile)"
         if out != nil { command += " --out \(output)" }
-        let replicator = Replicator(
+        var replicator = Replicator(
             profile: profile, shippedFiles: shipped, outputDirectory: output, runOptions: options,
             rebuildCommand: command,
             toolVersion: BuildInfo.version)
+        replicator.comparedWith = compareWith
+        if let compareWith { command += " --compare-with \(compareWith)" }
         let (summary, statement) = try reportingErrors { try replicator.run() }
         print(
             "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"

@@ -146,3 +146,18 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(PackageReadme.formula(.alphaChannels).contains("(1 + delta / Cout + eta / (K·Cin))"))
     #expect(!PackageReadme.formula(.alpha).contains("delta"))
 }
+
+@Test func aPackageComparedWithAnotherRunHoldsTheComparisonAndVerifies() throws {
+    let dir = temporaryDirectoryURL()
+    let run = try makeRun(in: dir)
+    let out = dir.appendingPathComponent("package")
+    var withComparison = builder(run, out)
+    withComparison.comparedWith = run
+    try withComparison.build()
+    for file in ["compare/compare.csv", "compare/compare.json", "compare/ratio-vs-flops.png"] {
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
+    }
+    let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains("## Compared with \(run)") && readme.contains("## FLOPs against measured"))
+    #expect(try PackageVerifier.verify(directory: out.path).ok)
+}

@@ -1,0 +1,29 @@
+import Basics
+import Foundation
+
+/// compare.csv and compare.json, as `convsweep compare --out` and a package's `compare/` hold them
+/// (docs/analysis.md).
+public enum ComparisonFiles {
+    /// The columns of compare.csv.
+    public static let columns = [
+        "config_id", "experiment", "series", "flops", "time_a_ms", "time_b_ms", "ratio", "ratio_low", "ratio_high",
+        "verdict", "rounds_a", "rounds_b",
+    ]
+
+    /// Writes compare.csv and compare.json into `directory` (which must exist).
+    public static func write(_ comparison: RunComparison, to directory: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try encoder.encode(comparison).write(to: directory.appendingPathComponent("compare.json"), options: .atomic)
+        let rows = comparison.configurations.map { c in
+            [
+                c.configID, c.experiment, c.series, String(format: "%.0f", c.flops), "\(c.timeAMs)", "\(c.timeBMs)",
+                "\(c.ratio)", "\(c.low)", "\(c.high)", c.verdict.rawValue, "\(c.roundsA)", "\(c.roundsB)",
+            ]
+        }
+        try Data(CSVText.text(header: columns, rows: rows).utf8).write(
+            to: directory.appendingPathComponent("compare.csv"), options: .atomic)
+    }
+}
