@@ -94,6 +94,7 @@ struct CalibrateFit: ParsableCommand {
 
     func run() throws {
         let free = Set(refit.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        for input in inputs { try requireIntactPackage(input) }
         let recalibrated = try reportingErrors { () -> FitReport in
             let base = try FitReport.load(path: from)
             return try Recalibration.refit(base, parameters: free, to: try FitDataset.load(paths: inputs).rows)
@@ -128,6 +129,7 @@ struct CalibrateEvaluate: ParsableCommand {
             throw fail(
                 "--counts takes positive whole numbers, comma separated (got '\(counts)')", code: ExitStatus.usage)
         }
+        for input in inputs { try requireIntactPackage(input) }
         let evaluations = try reportingErrors { () -> [Recalibration.Evaluation] in
             let base = try FitReport.load(path: from)
             let free = Set(refit.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })

@@ -44,6 +44,8 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        try requireIntactPackage(a)
+        try requireIntactPackage(b)
         let (rowsA, roundsA) = try reportingErrors { try read(a) }
         let (rowsB, roundsB) = try reportingErrors { try read(b) }
         let comparison = try reportingErrors {

@@ -81,3 +81,19 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         throw fail("\(error)", code: ExitStatus.failure)
     }
 }
+
+/// Refuses a replication package (a directory with SHA256SUMS) whose files no longer match their
+/// sums: its data were edited, and numbers drawn from it would not be the package's.
+func requireIntactPackage(_ path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: url.appendingPathComponent(Checksums.fileName).path) else { return }
+    let problems: [String]
+    do { problems = try Checksums.verify(directory: url).map(\.description) } catch {
+        throw fail("\(path): cannot check its \(Checksums.fileName): \(error)", code: ExitStatus.dataError)
+    }
+    if let first = problems.first {
+        throw fail(
+            "\(path): the package does not match its \(Checksums.fileName) (\(first)\(problems.count > 1 ? ", and \(problems.count - 1) more" : "")); refusing edited data",
+            code: ExitStatus.dataError)
+    }
+}

@@ -23,6 +23,7 @@ struct Ranks: ParsableCommand {
     var csv: String?
 
     func run() throws {
+        try requireIntactPackage(input)
         let rows = try reportingErrors {
             do { return try MeasurementSource.rows(at: input) } catch { throw InputError(description: "\(error)") }
         }

@@ -185,5 +185,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: other + "/cmp"))
         let unreadable = try convsweep(["compare", package, temporaryDirectory()])
         #expect(unreadable.status == 65)
+
+        // A package whose data were edited is refused, naming the file, and nothing is written.
+        let edited = temporaryDirectory() + "/package"
+        try FileManager.default.copyItem(atPath: package, toPath: edited)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: edited + "/data/exp-c.csv"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\n".utf8))
+        try handle.close()
+        let refused = try convsweep(["compare", package, edited, "--out", other + "/edited"])
+        #expect(refused.status == 65 && refused.standardError.contains("data/exp-c.csv"))
+        #expect(!FileManager.default.fileExists(atPath: other + "/edited"))
     }
 }
