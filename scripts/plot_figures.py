@@ -156,26 +156,32 @@ def plot_experiment(package, letter, csv_name, predictions):
     }
 
 
+def scatter_by_kernel(ax, rows, point):
+    """Scatter point(row) of the K = 1 and the K > 1 rows (positive coordinates only), each group in
+    its colour; returns the points drawn per group. Thousands of points get smaller markers and are
+    drawn as an image inside the SVG, so that the file stays small (axes and legend stay vectors)."""
+    drawn = []
+    for name, keep, colour in (("K = 1", lambda r: r["K1"] == "1" and r["K2"] == "1", "C0"),
+                               ("K > 1", lambda r: not (r["K1"] == "1" and r["K2"] == "1"), "C1")):
+        pts = [p for p in (point(r) for r in rows if keep(r)) if p[0] > 0 and p[1] > 0]
+        if not pts:
+            continue
+        many = len(pts) > 1000
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=3 if many else 8, alpha=0.4 if many else 0.6,
+                   color=colour, label=f"{name} ({len(pts)})", rasterized=many)
+        drawn.append(pts)
+    return drawn
+
+
 def plot_regression(package, predictions):
     rows = [r for r in read_csv(os.path.join(package, "data", "regression.csv")) if r["status"] == "ok"]
     fig, ax = plt.subplots(figsize=(5.5, 5.2))
     used = 0
     lo, hi = math.inf, 0.0
-    for name, keep, colour in (("K = 1", lambda r: r["K1"] == "1" and r["K2"] == "1", "C0"),
-                               ("K > 1", lambda r: not (r["K1"] == "1" and r["K2"] == "1"), "C1")):
-        pts = [(float(r[TIME_COLUMN]), predictions[r["config_id"]]) for r in rows
-               if keep(r) and r["config_id"] in predictions]
-        pts = [p for p in pts if p[0] > 0 and p[1] > 0]
-        if not pts:
-            continue
+    for pts in scatter_by_kernel(ax, rows, lambda r: (float(r[TIME_COLUMN]), predictions.get(r["config_id"], 0.0))):
         used += len(pts)
         lo = min(lo, *(min(p) for p in pts))
         hi = max(hi, *(max(p) for p in pts))
-        # Thousands of points: smaller markers, and drawn as an image inside the SVG so that the
-        # file stays small (axes, labels and legend stay vectors).
-        many = len(pts) > 1000
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=3 if many else 8, alpha=0.4 if many else 0.6,
-                   color=colour, label=f"{name} ({len(pts)})", rasterized=many)
     if used:
         ax.plot([lo, hi], [lo, hi], "k--", linewidth=0.8, label="predicted = measured")
         ax.set_xscale("log")
@@ -215,12 +221,7 @@ def plot_roofline(package):
         return None
     compute, bandwidth = roofs["computeGflops"], roofs["bandwidthGBps"]
     fig, ax = plt.subplots(figsize=(6.2, 4.8))
-    for name, keep, colour in (("K = 1", lambda r: r["K1"] == "1" and r["K2"] == "1", "C0"),
-                               ("K > 1", lambda r: not (r["K1"] == "1" and r["K2"] == "1"), "C1")):
-        pts = [(float(r["arithmetic_intensity"]), float(r["gflops"])) for r in rows if keep(r)]
-        many = len(pts) > 1000
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=3 if many else 8, alpha=0.4 if many else 0.6,
-                   color=colour, label=f"{name} ({len(pts)})", rasterized=many)
+    scatter_by_kernel(ax, rows, lambda r: (float(r["arithmetic_intensity"]), float(r["gflops"])))
     lo = min(float(r["arithmetic_intensity"]) for r in rows) / 2
     hi = max(float(r["arithmetic_intensity"]) for r in rows) * 2
     ridge = compute / bandwidth

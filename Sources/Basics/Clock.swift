@@ -23,6 +23,14 @@ public enum MonotonicClock {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
+    /// Seconds `body` takes.
+    @inline(__always)
+    public static func seconds(_ body: () -> Void) -> Double {
+        let start = now()
+        body()
+        return now() - start
+    }
+
     /// The resolution the kernel reports (`clock_getres`), in nanoseconds.
     public static var reportedResolution: Double {
         var ts = timespec()

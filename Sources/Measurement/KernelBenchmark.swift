@@ -105,7 +105,7 @@ public struct KernelBenchmark: Sendable {
     public static func largeRate(n: Int) -> Rate {
         let sgemm = PlainSgemm(m: n, n: n, k: n)
         sgemm.run()
-        let times = (0..<3).map { _ in seconds(sgemm.run) }
+        let times = (0..<3).map { _ in MonotonicClock.seconds(sgemm.run) }
         return Rate(
             largeSgemmGflops: sgemm.flops / Statistics.median(times) / 1e9, largeN: n, openblas: OpenBLAS.config,
             core: OpenBLAS.coreName)
@@ -129,13 +129,13 @@ public struct KernelBenchmark: Sendable {
         for _ in 0..<repetitions {
             for (index, conv) in convs.enumerated() {
                 var phases = PhaseTimes()
-                convTimes[index].append(KernelBenchmark.seconds { phases = conv.run() })
+                convTimes[index].append(MonotonicClock.seconds { phases = conv.run() })
                 if index == 0 {
                     loweringTimes.append(phases.lowering)
                     pieces = phases.tiles
                 }
             }
-            sgemmTimes.append(KernelBenchmark.seconds(sgemm.run))
+            sgemmTimes.append(MonotonicClock.seconds(sgemm.run))
         }
         return ShapeResult(
             label: shape.label, H: s.height, W: s.width, Cin: s.inputChannels, Cout: s.outputChannels,
@@ -146,12 +146,6 @@ public struct KernelBenchmark: Sendable {
 
     private func summary(_ times: [Double]) -> Double {
         statistic == .min ? times.min()! : Statistics.median(times)
-    }
-
-    private static func seconds(_ body: () -> Void) -> Double {
-        let start = MonotonicClock.now()
-        body()
-        return MonotonicClock.now() - start
     }
 }
 

@@ -28,10 +28,10 @@ public struct Roofs: Codable, Hashable, Sendable {
     public static func measure(sgemmSize: Int = 1024, streamElements: Int = 1 << 25) -> Roofs {
         let sgemm = PlainSgemm(m: sgemmSize, n: sgemmSize, k: sgemmSize)
         sgemm.run()
-        let gemmTime = (0..<3).map { _ in seconds(sgemm.run) }.min()!
+        let gemmTime = (0..<3).map { _ in MonotonicClock.seconds(sgemm.run) }.min()!
         let stream = StreamAxpy(count: streamElements)
         stream.run()
-        let streamTime = (0..<5).map { _ in seconds(stream.run) }.min()!
+        let streamTime = (0..<5).map { _ in MonotonicClock.seconds(stream.run) }.min()!
         return Roofs(
             computeGflops: sgemm.flops / gemmTime / 1e9, bandwidthGBps: stream.bytes / streamTime / 1e9,
             sgemmSize: sgemmSize, streamBytes: streamElements * MemoryLayout<Float>.stride)
@@ -46,10 +46,4 @@ public struct Roofs: Codable, Hashable, Sendable {
 
     /// The highest rate the roofs allow at `intensity`, GFLOP/s.
     public func attainable(intensity: Double) -> Double { min(computeGflops, intensity * bandwidthGBps) }
-
-    private static func seconds(_ body: () -> Void) -> Double {
-        let start = MonotonicClock.now()
-        body()
-        return MonotonicClock.now() - start
-    }
 }

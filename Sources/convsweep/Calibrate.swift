@@ -93,7 +93,7 @@ struct CalibrateFit: ParsableCommand {
     var refit: String = "final"
 
     func run() throws {
-        let free = Set(refit.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        let free = parameterNames(refit)
         for input in inputs { try requireIntactPackage(input) }
         let recalibrated = try reportingErrors { () -> FitReport in
             let base = try FitReport.load(path: from)
@@ -132,7 +132,7 @@ struct CalibrateEvaluate: ParsableCommand {
         for input in inputs { try requireIntactPackage(input) }
         let evaluations = try reportingErrors { () -> [Recalibration.Evaluation] in
             let base = try FitReport.load(path: from)
-            let free = Set(refit.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            let free = parameterNames(refit)
             return try Recalibration.evaluate(
                 base: base, data: try FitDataset.load(paths: inputs), counts: sizes, parameters: free)
         }
@@ -147,4 +147,9 @@ struct CalibrateEvaluate: ParsableCommand {
                     e.fullRefit.mapePercent))
         }
     }
+}
+
+/// The parameter names of a `--refit` list.
+private func parameterNames(_ list: String) -> Set<String> {
+    Set(list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
 }
