@@ -50,6 +50,14 @@ public final class Topology {
             throw TopologyError("hwloc could not load the machine's topology")
         }
         handle = topology
+        // The CPUs the process may run on when it starts: a `taskset`, or a Slurm task's affinity
+        // (task/affinity sets it without cgroups, which hwloc's allowed set would show).
+        if let set = hwloc_bitmap_alloc() {
+            if hwloc_get_cpubind(topology, set, Int32(HWLOC_CPUBIND_PROCESS.rawValue)) == 0 {
+                startingAffinity = CPUSet.indexes(of: set)
+            }
+            hwloc_bitmap_free(set)
+        }
     }
 
     deinit { hwloc_topology_destroy(handle) }
@@ -76,9 +84,16 @@ public final class Topology {
         CPUSet.indexes(of: hwloc_topology_get_topology_cpuset(handle))
     }
 
-    /// Operating-system indexes of the PUs this process may use (cgroups, affinity at start).
+    /// The process's CPU binding when the topology was loaded (empty if it could not be read).
+    public private(set) var startingAffinity: [Int] = []
+
+    /// Operating-system indexes of the PUs this process may use: those its cgroups allow (hwloc),
+    /// within the affinity it started with (`taskset`, a Slurm task's CPUs).
     public var allowedProcessingUnits: [Int] {
-        CPUSet.indexes(of: hwloc_topology_get_allowed_cpuset(handle))
+        let allowed = CPUSet.indexes(of: hwloc_topology_get_allowed_cpuset(handle))
+        let affinity = Set(startingAffinity)
+        let both = allowed.filter(affinity.contains)
+        return both.isEmpty ? allowed : both
     }
 
     /// The CPU model string (hwloc's `CPUModel` info, else `/proc/cpuinfo`'s `model name`).

@@ -16,6 +16,37 @@ private let killSweep = """
     """
 
 @Suite(.serialized) struct RunCommandTests {
+    @Test func aRunStartedUnderAnAffinityBindsInsideIt() throws {
+        // As a Slurm task (task/affinity) or `taskset` starts it: the default binding, and any
+        // --cpuset, must stay within the CPUs the process was given.
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else { return }
+        let directory = temporaryDirectory()
+        try killSweep.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
+        func underTaskset(_ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            process.arguments = ["-c", "0", try convsweepExecutable()] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        let run = directory + "/run"
+        #expect(
+            try underTaskset(["run", directory + "/s.yaml", "--out", run, "--quiet", "--max-seconds", "0.05"]) == 0)
+        let manifest = try RunManifest.read(path: run + "/manifest.json")
+        #expect(manifest.settings.cpuset == "0" && manifest.machine.allowedProcessingUnits == "0")
+        #expect(manifest.binding.threads.allSatisfy { $0.allowed == [0] })
+        if ProcessInfo.processInfo.activeProcessorCount > 1 {
+            #expect(
+                try underTaskset([
+                    "run", directory + "/s.yaml", "--out", directory + "/other", "--cpuset", "1", "--quiet",
+                ])
+                    == 64)
+        }
+    }
+
     @Test func theShippedSweepsAreFoundFromAnyDirectory() throws {
         let listed = try convsweep(["sweeps", "list", "--profile", "quick"], in: "/")
         #expect(listed.status == 0, "\(listed.standardError)")
