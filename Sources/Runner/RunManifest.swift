@@ -167,6 +167,10 @@ public struct RunManifest: Codable, Hashable, Sendable {
         public var rows: Int
         /// Hex SHA-256 of its topology.xml.
         public var topologySHA256: String
+        /// What identifies the machine its first session ran on (absent before it was recorded).
+        public var identity: MachineIdentity?
+        /// The PUs it was bound to.
+        public var cpuset: String?
     }
 
     /// Reads manifest.json at `path`.
@@ -230,6 +234,11 @@ public struct RunManifest: Codable, Hashable, Sendable {
         if ignoringShard {
             a.shard = nil
             b.shard = nil
+        }
+        // A cpuset both chose by default (the last core this process was given: a Slurm task's,
+        // a requeued task's) is the same choice on another core; a cpuset the user named must match.
+        if a.cpusetChosenBy.hasPrefix("default") && b.cpusetChosenBy.hasPrefix("default") {
+            a.cpuset = b.cpuset
         }
         guard a != b else { return [] }
         var differences: [String] = []

@@ -15,7 +15,8 @@ public enum RunMerger {
     ///   ``RunError/directory(_:)`` for an output that exists and is not empty.
     @discardableResult
     public static func merge(
-        directories: [String], into output: String, commandLine: [String] = CommandLine.arguments
+        directories: [String], into output: String, commandLine: [String] = CommandLine.arguments,
+        acceptMachineChange: Bool = false
     ) throws -> RunManifest {
         guard !directories.isEmpty else { throw RunError.directory("merge needs at least one run directory") }
         let sources = directories.map(RunDirectory.init(path:))
@@ -27,12 +28,25 @@ public enum RunMerger {
             manifests.append(try RunManifest.read(path: source.manifestPath))
         }
         let first = manifests[0]
+        var machineChanges: [String] = []
         for (source, manifest) in zip(sources, manifests).dropFirst() {
             var differences: [String] = []
             if manifest.sweeps.map(\.sha256) != first.sweeps.map(\.sha256) {
                 differences.append("sweeps differ (by SHA-256)")
             }
-            differences += first.machineDifferences(with: manifest)
+            var machine = first.machineDifferences(with: manifest)
+            if let a = first.sessions.lazy.compactMap(\.identity).first,
+                let b = manifest.sessions.lazy.compactMap(\.identity).first
+            {
+                // Another boot or speed is what a cluster's nodes are: compare what makes times
+                // incomparable (CPU, flags, microcode, kernel set), not the boot.
+                machine += a.differences(from: b, rateTolerance: 0.10).filter { !$0.hasPrefix("boot ") }
+            }
+            if acceptMachineChange {
+                machineChanges += machine.map { "\(source.path): \($0)" }
+            } else {
+                differences += machine
+            }
             differences += first.settingsDifferences(with: manifest, ignoringShard: true)
             if !differences.isEmpty {
                 throw RunError.mismatch(
@@ -113,6 +127,10 @@ public enum RunMerger {
         manifest.shardConfigurationCount = first.configurationCount
         manifest.sessions = manifests.flatMap(\.sessions)
         manifest.warnings = RunDriver.unique(manifests.flatMap(\.warnings))
+        if !machineChanges.isEmpty {
+            manifest.warnings.append(
+                "shards from machines that differ, accepted by the user: " + machineChanges.joined(separator: "; "))
+        }
         let hosts = Set(manifests.map(\.machine.hostName))
         if hosts.count > 1 {
             manifest.warnings.append("rows come from \(hosts.count) hosts: \(hosts.sorted().joined(separator: ", "))")
@@ -121,7 +139,8 @@ public enum RunMerger {
             let topologyData = FileManager.default.contents(atPath: pair.0.topologyPath) ?? Data()
             return RunManifest.MergedSource(
                 directory: pair.0.path, shard: pair.1.settings.shard, hostName: pair.1.machine.hostName,
-                rows: rowsBySource[index].count, topologySHA256: SHA256Hex.of(topologyData))
+                rows: rowsBySource[index].count, topologySHA256: SHA256Hex.of(topologyData),
+                identity: pair.1.sessions.lazy.compactMap(\.identity).first, cpuset: pair.1.settings.cpuset)
         }
         manifest.sessions.append(
             RunManifest.Session(

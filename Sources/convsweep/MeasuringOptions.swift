@@ -82,6 +82,21 @@ struct MeasuringOptions: ParsableArguments {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    /// These settings as `convsweep run` arguments, for the jobs of a Slurm submission (the
+    /// cpuset left out: each task binds inside the CPUs Slurm gives it).
+    func runArguments(defaultMaxSeconds: Double) -> [String] {
+        var arguments = [
+            "--threads", "\(threads)", "--target", "\(target)", "--min-runs", "\(minRuns)", "--max-runs", "\(maxRuns)",
+            "--max-seconds", "\(maxSeconds ?? defaultMaxSeconds)", "--order", order.rawValue, "--seed", "\(seed)",
+            "--cache", cache.rawValue, "--workspace-limit", "\(workspaceLimitMiB)", "--rounds", "\(rounds)",
+            "--round-tolerance", "\(roundTolerance)", "--probe-slowdown", "\(probeSlowdown)",
+        ]
+        if let fixedRuns { arguments += ["--runs", "\(fixedRuns)"] }
+        if let maxRounds { arguments += ["--max-rounds", "\(maxRounds)"] }
+        if keepSamples { arguments.append("--keep-samples") }
+        return arguments
+    }
+
     /// The runner's options, with `defaultMaxSeconds` where --max-seconds is not given.
     func runOptions(defaultMaxSeconds: Double = 2) throws -> RunOptions {
         var options = RunOptions()

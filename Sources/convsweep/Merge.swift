@@ -18,9 +18,15 @@ struct Merge: ParsableCommand {
 
     @Option(help: ArgumentHelp("The new run directory.", valueName: "dir"))
     var out: String
+    @Flag(
+        name: .customLong("accept-machine-change"),
+        help: "Join shards measured on machines that differ (CPU, flags, microcode, kernel set, speed); recorded.")
+    var acceptMachineChange = false
 
     func run() throws {
-        let manifest = try reportingErrors { try RunMerger.merge(directories: directories, into: out) }
+        let manifest = try reportingErrors {
+            try RunMerger.merge(directories: directories, into: out, acceptMachineChange: acceptMachineChange)
+        }
         let rows = manifest.mergedFrom?.map(\.rows).reduce(0, +) ?? 0
         print("\(out): \(rows) row(s) from \(directories.count) run(s); \(manifest.status)")
     }

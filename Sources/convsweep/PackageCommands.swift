@@ -26,6 +26,10 @@ struct Package: ParsableCommand {
         help: ArgumentHelp(
             "Another run directory or package to compare with (adds compare/ and a section).", valueName: "dir"))
     var compareWith: String?
+    @Option(
+        help: ArgumentHelp(
+            "The profile the package states (a `replicate --slurm` package job sets it).", visibility: .hidden))
+    var profile: String = "custom"
 
     func run() throws {
         let given = try reportingErrors { try fit.map { try FitReport.load(path: $0) } }
@@ -33,7 +37,7 @@ struct Package: ParsableCommand {
             "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "")
             + (compareWith.map { " --compare-with \($0)" } ?? "") + " --out \(out)"
         var builder = PackageBuilder(
-            runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: "custom",
+            runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: profile,
             rebuildCommand: command, givenFit: given)
         builder.comparedWith = compareWith
         let statement = try reportingErrors { try builder.build() }

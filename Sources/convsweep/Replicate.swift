@@ -35,13 +35,33 @@ struct Replicate: ParsableCommand {
         help: ArgumentHelp(
             "Another run directory or package (another machine's, say) to compare the package with.", valueName: "dir"))
     var compareWith: String?
+    @Option(
+        help: ArgumentHelp(
+            "Submit to a Slurm cluster as N shards (array job), a merge job and a package job, print their ids and return.",
+            valueName: "N"))
+    var slurm: Int?
+    @Option(
+        name: .customLong("slurm-option"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "An option for every sbatch of --slurm (repeatable), e.g. --slurm-option=--partition=long.",
+            valueName: "option"))
+    var slurmOptions: [String] = []
     @OptionGroup var measuring: MeasuringOptions
+
+    func validate() throws {
+        if let slurm, slurm < 1 { throw ValidationError("--slurm must be at least 1 shard, got \(slurm)") }
+        if slurm == nil && !slurmOptions.isEmpty { throw ValidationError("--slurm-option goes with --slurm N") }
+    }
 
     func run() throws {
         let shipped = try sweepsDirectory.shippedFiles()
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
         let options = try measuring.runOptions(defaultMaxSeconds: profile == .quick ? 0.5 : 2)
         let output = try reportingErrors { try out ?? Replicator.defaultOutput(root: root, profile: profile) }
+        if let slurm {
+            try submit(shards: slurm, shipped: shipped, output: output)
+            return
+        }
         var command = "scripts/replicate --profile \(profile)"
         if out != nil { command += " --out \(output)" }
         var replicator = Replicator(
@@ -63,6 +83,29 @@ struct Replicate: ParsableCommand {
         }
         if archive { try makeArchive(output) }
         print("package: \(output)/README.md; check it with `convsweep verify-package \(output)`")
+    }
+
+    /// `--slurm N`: the profile as an array job, a merge job and a package job.
+    private func submit(shards: Int, shipped: ShippedFiles, output: String) throws {
+        let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
+        let files = try reportingErrors { try ShippedSweeps.files(profile: profile, root: shipped.sweepsDirectory) }
+            .map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let submission = SlurmSubmission(
+            shards: shards, profile: profile, sweepFiles: files, outputDirectory: absolute,
+            executable: BuildInfo.executablePath(),
+            runArguments: measuring.runArguments(defaultMaxSeconds: profile == .quick ? 0.5 : 2),
+            sbatchArguments: slurmOptions)
+        let jobs: SlurmSubmission.Jobs
+        do { jobs = try submission.submit() } catch { throw fail("\(error)", code: ExitStatus.failure) }
+        print(
+            "submitted \(profile) as \(shards) shard(s): array job \(jobs.shards), merge job \(jobs.merge), package job \(jobs.package)"
+        )
+        print(
+            "shards: \(submission.workDirectory)/shards/shard-1 … shard-\(shards); merged run: \(absolute)/run; package: \(absolute)/README.md"
+        )
+        print(
+            "logs: \(submission.workDirectory)/logs/; a failed shard cancels the merge and package jobs; submit the same command again to resume every shard"
+        )
     }
 
     private func makeArchive(_ directory: String) throws {

@@ -161,3 +161,18 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(readme.contains("## Compared with \(run)") && readme.contains("## FLOPs against measured"))
     #expect(try PackageVerifier.verify(directory: out.path).ok)
 }
+
+@Test func aSlurmSubmissionsJobsQuoteTheirPathsAndDependOnEachOther() {
+    let submission = SlurmSubmission(
+        shards: 4, profile: .quick, sweepFiles: ["/a b/regression.yaml"], outputDirectory: "/out/it's",
+        executable: "/bin/convsweep", runArguments: ["--max-seconds", "0.5"], sbatchArguments: [])
+    #expect(submission.workDirectory == "/out/it's.slurm")
+    #expect(
+        submission.shardCommand
+            == "'/bin/convsweep' run '/a b/regression.yaml' --out '/out/it'\\''s.slurm/shards/shard-'$SLURM_ARRAY_TASK_ID --shard $SLURM_ARRAY_TASK_ID/4 '--max-seconds' '0.5' --quiet"
+    )
+    #expect(
+        submission.mergeCommand.contains("merge '/out/it'\\''s.slurm/shards'/shard-* --out '/out/it'\\''s'/run.merging")
+    )
+    #expect(submission.packageCommand.hasSuffix("--profile quick --out '/out/it'\\''s'"))
+}
