@@ -160,7 +160,7 @@ public struct RunComparison: Codable, Sendable {
             all[round.configID, default: []].append(log(median))
             if round.window == .clean { clean[round.configID, default: []].append(log(median)) }
         }
-        return all.mapValues { $0 }.merging(clean.filter { $0.value.count >= 2 }) { _, cleanOnes in cleanOnes }
+        return all.merging(clean.filter { $0.value.count >= 2 }) { _, cleanOnes in cleanOnes }
     }
 
     /// The variance of a side's log estimate from its rounds, else from its row's confidence

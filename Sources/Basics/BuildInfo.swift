@@ -44,16 +44,11 @@ public enum BuildInfo {
     }
 
     private static func git(_ arguments: [String], in directory: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard
+            let (status, output) = try? Subprocess.run(
+                "/usr/bin/env", ["git", "-C", directory] + arguments, discardingErrors: true),
+            status == 0
+        else { return nil }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

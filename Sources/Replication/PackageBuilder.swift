@@ -1,5 +1,6 @@
 import AlphaFit
 import Analysis
+import Basics
 import Foundation
 import Measurement
 import Runner
@@ -334,17 +335,7 @@ public enum FigureScript {
         guard FileManager.default.fileExists(atPath: script) else {
             throw PackageError("no figure script at \(script)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, directory.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PackageError("\(script) failed:\n\(String(decoding: output, as: UTF8.self))")
-        }
+        let (status, output) = try Subprocess.run(python, [script, directory.path])
+        guard status == 0 else { throw PackageError("\(script) failed:\n\(output)") }
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Sweeps
 
@@ -128,16 +129,7 @@ public struct SlurmSubmission {
         guard let path = which(tool) else {
             throw SubmissionError(description: "no \(tool) on PATH: is this a Slurm login node?")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try Subprocess.run(path, arguments)
     }
 
     static func which(_ tool: String) -> String? {

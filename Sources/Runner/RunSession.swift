@@ -240,8 +240,7 @@ final class RunSession {
             for configuration in order {
                 progress.starting(configuration.id)
                 let number = (roundsSoFar[configuration.id]?.compactMap(\.round).max() ?? 0) + 1
-                var (round, timings) = RunDriver.measure(
-                    configuration, options: options, rule: rule, evictor: configuration.isMeasured ? evictor : nil)
+                var (round, timings) = RunDriver.measure(configuration, options: options, rule: rule, evictor: evictor)
                 guard round.status.isOK else {
                     round.session = sessionNumber
                     try finish(configuration, with: round)

@@ -109,17 +109,11 @@ struct Replicate: ParsableCommand {
     }
 
     private func makeArchive(_ directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let url = URL(fileURLWithPath: directory)
-        process.arguments = [
-            "tar", "-czf", url.path + ".tar.gz", "-C", url.deletingLastPathComponent().path, url.lastPathComponent,
-        ]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw fail("tar failed for \(directory)", code: ExitStatus.failure)
-        }
+        let (status, output) = try Subprocess.run(
+            "/usr/bin/env",
+            ["tar", "-czf", url.path + ".tar.gz", "-C", url.deletingLastPathComponent().path, url.lastPathComponent])
+        guard status == 0 else { throw fail("tar failed for \(directory): \(output)", code: ExitStatus.failure) }
         print("archive: \(directory).tar.gz")
     }
 }
