@@ -6,7 +6,7 @@ import Runner
 struct MeasuringOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "PUs to bind to, as a CPU list (3, 2-3, 0,2). Default: the first PU of the last core (hwloc).",
+            "PUs to bind to, as a CPU list (3, 2-3, 0,2). Default: the first PU of the last core this process may use (hwloc, within its affinity).",
             valueName: "list"))
     var cpuset: String?
 
