@@ -3,6 +3,12 @@ import Foundation
 
 /// Joins run directories (the shards of a sweep, or runs of disjoint parts) into a new one.
 public enum RunMerger {
+    /// How far apart the reference rates of two shards may lie before the merge calls them
+    /// different machines: wider than a resume's 10%, because shards measured side by side on one
+    /// node's two SMT siblings slow each other by 10–20% while being the same machine; a VM of
+    /// another speed (twice as fast, say) is still refused.
+    public static let shardRateTolerance = 0.25
+
     /// Merges `directories` into `output`, which must not exist or be empty.
     ///
     /// The manifests must agree on sweeps (by SHA-256), CPU model, OpenBLAS build, build
@@ -38,9 +44,9 @@ public enum RunMerger {
             if let a = first.sessions.lazy.compactMap(\.identity).first,
                 let b = manifest.sessions.lazy.compactMap(\.identity).first
             {
-                // Another boot or speed is what a cluster's nodes are: compare what makes times
-                // incomparable (CPU, flags, microcode, kernel set), not the boot.
-                machine += a.differences(from: b, rateTolerance: 0.10).filter { !$0.hasPrefix("boot ") }
+                // Another boot is what a cluster's nodes are: compare what makes times incomparable
+                // (CPU, flags, microcode, kernel set, a machine of another speed), not the boot.
+                machine += a.differences(from: b, rateTolerance: shardRateTolerance).filter { !$0.hasPrefix("boot ") }
             }
             if acceptMachineChange {
                 machineChanges += machine.map { "\(source.path): \($0)" }

@@ -75,6 +75,10 @@ public struct RunOptions: Codable, Hashable, Sendable {
     var probeRateScale: Double = 1
     /// Tests only: the boot id to record instead of this boot's.
     var bootIDOverride: String?
+    /// Tests only: the session's start reference rate to record (identity and probe summary)
+    /// instead of the one the probe measured (times `probeRateScale`), so that a test of resuming or merging does not
+    /// depend on how fast a shared machine ran during a 50 ms calibration.
+    var referenceRateOverride: Double?
     /// Tests only: smaller roof measurements (a 256³ sgemm, 4 MiB arrays).
     var quickRoofs = false
 

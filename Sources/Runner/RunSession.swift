@@ -105,6 +105,7 @@ final class RunSession {
         let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: cpuset)
         probe.rateScale = options.probeRateScale
         startReference = probe.calibrate(seconds: options.probeCalibrationSeconds)
+        if let rate = options.referenceRateOverride { startReference = rate * options.probeRateScale }
         roofs = options.quickRoofs ? Roofs.measure(sgemmSize: 256, streamElements: 1 << 20) : Roofs.measure()
         var identity = MachineIdentity.capture(cpuModel: environment.cpuModel, referenceGflops: startReference)
         if let boot = options.bootIDOverride { identity.bootID = boot }

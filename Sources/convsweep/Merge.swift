@@ -9,7 +9,7 @@ struct Merge: ParsableCommand {
             The manifests must agree on the sweeps (by SHA-256), the CPU model, the OpenBLAS build, \
             the build configuration and every setting but --shard (and a cpuset each chose by \
             default); host names and boots may differ. Shards whose machines differ (CPU flags, \
-            microcode, kernel set, a reference sgemm rate more than 10% apart) are refused unless \
+            microcode, kernel set, a reference sgemm rate more than 25% apart) are refused unless \
             --accept-machine-change, which the manifest records. Each configuration must appear in \
             only one directory. --out must not exist or be empty. The merged manifest lists the \
             directories joined with each one's host, cpuset and machine identity; its status is \

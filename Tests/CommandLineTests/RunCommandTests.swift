@@ -95,7 +95,10 @@ private let killSweep = """
                 .split(separator: "\n", omittingEmptySubsequences: false).dropLast().joined(separator: "\n") + "\n")
         #expect(killed.count >= 2 && killed.count < 12, "the kill came after \(killed.count) of 12 rows")
 
-        let resumed = try convsweep(arguments + ["--resume"])
+        // The resume is on the same boot; its drift probe's reference rate is real, and on a machine
+        // running other suites in parallel it may lie more than 10% from the first session's: the
+        // identity check has its own tests, this one is about the kill.
+        let resumed = try convsweep(arguments + ["--resume", "--accept-machine-change"])
         #expect(resumed.status == 0, "\(resumed.standardError)")
         let rows = try MeasurementsFile.read(path: measurements)
         #expect(rows.count == 12)
