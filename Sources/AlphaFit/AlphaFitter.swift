@@ -54,17 +54,18 @@ public struct AlphaFitter: Sendable {
         return order.sorted { $0.0 < $1.0 }.map { ($0.1, byName[$0.1]!) }
     }
 
-    func fitGroups(_ rows: [FitRow], inputName: String) throws -> [GroupFit] {
+    /// Fits every group of `rows`; a group named in `starts` is fitted from that start alone.
+    func fitGroups(_ rows: [FitRow], inputName: String, starts: [String: [Double]] = [:]) throws -> [GroupFit] {
         try options.validate()
         return try groups(rows, inputName: inputName).map {
-            try fitGroup(name: $0.name, rows: $0.rows, inputName: inputName)
+            try fitGroup(name: $0.name, rows: $0.rows, inputName: inputName, start: starts[$0.name])
         }
     }
 
     /// The rows of one group reduced to sufficient statistics.
     ///
-    /// Every model is T = c(x; point) · FLOPs, where c depends on a point only through S, S_K and
-    /// (alpha-channels) 1/Cout and 1/(K·Cin). Rows sharing those ("a class" j) share c_j, so with
+    /// Every model is T = c(x; point) · FLOPs, where c depends on a point only through S, S_K,
+    /// (alpha-channels) 1/Cout and 1/(K·Cin), or (data-movement) bytes/FLOPs and 1/FLOPs. Rows sharing those ("a class" j) share c_j, so with
     /// weights w (1, or 1/measured for the relative loss)
     ///   Σ_class wᵢ²(c_j·Fᵢ − yᵢ)² = A_j·(c_j − B_j/A_j)² + (C_j − B_j²/A_j),
     ///   A_j = Σwᵢ²Fᵢ², B_j = Σwᵢ²Fᵢyᵢ, C_j = Σwᵢ²yᵢ².
@@ -87,10 +88,13 @@ public struct AlphaFitter: Sendable {
             var point = ModelPoint(shape: row.shape, convention: options.flopsConvention)
             let flops = point.flops
             point.flops = 1
-            let key =
-                options.model == .alpha
-                ? Key(s: point.s, sk: point.sk, out: 0, tap: 0)
-                : Key(s: point.s, sk: point.sk, out: point.perOutputChannel, tap: point.perInputTap)
+            let key: Key
+            switch options.model {
+            case .alpha: key = Key(s: point.s, sk: point.sk, out: 0, tap: 0)
+            case .alphaChannels:
+                key = Key(s: point.s, sk: point.sk, out: point.perOutputChannel, tap: point.perInputTap)
+            case .dataMovement: key = Key(s: point.bytesPerFlop, sk: point.perFlop, out: 0, tap: 0)
+            }
             let j: Int
             if let existing = index[key] {
                 j = existing
@@ -156,10 +160,13 @@ public struct AlphaFitter: Sendable {
     func startingPoints(_ classes: Classes) -> [[Double]] {
         var generator = SeededGenerator(seed: options.seed)
         let bounds = options.effectiveBounds
-        let finalIndex = 2
         var starts = [options.effectiveStart]
         for _ in 0..<options.starts {
             var x = bounds.map { Double.random(in: $0, using: &generator) }
+            guard let finalIndex = options.model.scaleIndex else {
+                starts.append(x)
+                continue
+            }
             var unit = x
             unit[finalIndex] = 1
             var num = 0.0
@@ -177,11 +184,13 @@ public struct AlphaFitter: Sendable {
         return starts
     }
 
-    func fitGroup(name: String, rows: [FitRow], inputName: String) throws -> GroupFit {
+    func fitGroup(name: String, rows: [FitRow], inputName: String, start: [Double]? = nil) throws -> GroupFit {
         let classes = classes(rows)
         let problem = problem(classes)
         let solver = LevenbergMarquardt()
-        let solutions = startingPoints(classes).compactMap { solver.minimize(problem, from: $0) }
+        let solutions = (start.map { [$0] } ?? startingPoints(classes)).compactMap {
+            solver.minimize(problem, from: $0)
+        }
         guard let best = solutions.min(by: { $0.sumOfSquares < $1.sumOfSquares }) else {
             throw FitInputError(
                 input: inputName, column: "K1,K2", "group \(name): the model is undefined at every start")

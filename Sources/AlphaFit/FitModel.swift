@@ -36,17 +36,33 @@ public enum FlopsConvention: String, Codable, CaseIterable, Sendable {
 /// moves Cout·S values (a share ∝ 1/(K·Cin)). delta and eta are those costs in FLOP-equivalents
 /// per value; delta = eta = 0 gives back the alpha model. The term is linear in delta and eta, so it
 /// adds no ill-conditioning of its own.
+///
+/// `dataMovement` charges the work and the data a layer moves instead of correcting FLOPs:
+///
+///     T = msPerGflop · FLOPs / 10⁹ + msPerGB · bytes / 10⁹ + fixedMs,
+///     bytes = 4 · (input + weights + output + lowered matrix)
+///
+/// FLOPs at a compute rate (1000 / msPerGflop GFLOP/s), the bytes an im2col convolution must move
+/// at least once at a bandwidth (1000 / msPerGB GB/s; the lowered K·Cin × H·W matrix is written
+/// and read, 0 for K = 1) and a fixed cost per call. It is linear in its three parameters, so the
+/// bounded Levenberg–Marquardt solves it in a step or two and its optimum is unique.
 public enum FitModel: String, Codable, CaseIterable, Sendable {
     case alpha
     case alphaChannels = "alpha-channels"
+    case dataMovement = "data-movement"
 
     /// The parameter names, in the order of every parameter vector.
     public var parameterNames: [String] {
         switch self {
         case .alpha: return ["beta", "gamma", "final"]
         case .alphaChannels: return ["beta", "gamma", "final", "delta", "eta"]
+        case .dataMovement: return ["msPerGflop", "msPerGB", "fixedMs"]
         }
     }
+
+    /// The parameter the model is proportional to, whose least-squares value a drawn start
+    /// profiles out (`final`); nil for a model linear in all of its parameters.
+    var scaleIndex: Int? { self == .dataMovement ? nil : 2 }
 
     /// The number of parameters.
     public var parameterCount: Int { parameterNames.count }
@@ -57,15 +73,18 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         switch self {
         case .alpha: return [0.01, 0.8, 0.3]
         case .alphaChannels: return [0.01, 0.8, 0.3, 0, 0]
+        case .dataMovement: return [20, 50, 0]
         }
     }
 
     /// The default box: [0, 2] for beta, gamma and final, as the replication; [0, 1000]
-    /// FLOP-equivalents per value for delta and eta.
+    /// FLOP-equivalents per value for delta and eta; for the data-movement model [0, 10⁵] ms per
+    /// GFLOP and per GB (rates down to 0.01 GFLOP/s and GB/s) and [0, 1000] ms of fixed cost.
     public var defaultBounds: [ClosedRange<Double>] {
         switch self {
         case .alpha: return [0...2, 0...2, 0...2]
         case .alphaChannels: return [0...2, 0...2, 0...2, 0...1000, 0...1000]
+        case .dataMovement: return [0...1e5, 0...1e5, 0...1000]
         }
     }
 }
@@ -81,9 +100,14 @@ struct ModelPoint: Sendable {
     /// 1 / Cout and 1 / (K·Cin), the channel term's shares.
     var perOutputChannel: Double
     var perInputTap: Double
+    /// Bytes moved per FLOP and 1 / FLOPs, the data-movement model's shares.
+    var bytesPerFlop: Double
+    var perFlop: Double
 
     init(shape: ConvShape, convention: FlopsConvention) {
         flops = convention.flops(of: shape)
+        bytesPerFlop = Double(Accounting(shape: shape).movedBytes) / flops
+        perFlop = 1 / flops
         s = Double(shape.spatialSize)
         sk = log(Double(shape.kernelSize)) + 1
         perOutputChannel = 1 / Double(shape.outputChannels)
@@ -96,6 +120,7 @@ extension FitModel {
     /// predictor writes it (`final * ((S_K + beta*(S - S_K)) / S) ** gamma * FLOPs`);
     /// NaN where the formula is undefined (a non-positive ratio raised to a power).
     func predict(_ point: ModelPoint, _ p: [Double]) -> Double {
+        if self == .dataMovement { return dataMovementCost(point, p) * point.flops }
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
         var alpha = p[2] * pow(u, p[1])
@@ -110,6 +135,12 @@ extension FitModel {
     /// The predicted time, with its gradient with respect to the parameters written into `gradient`
     /// (one entry per parameter).
     func predict(_ point: ModelPoint, _ p: [Double], gradient: UnsafeMutablePointer<Double>) -> Double {
+        if self == .dataMovement {
+            gradient[0] = 1e-9 * point.flops
+            gradient[1] = 1e-9 * point.bytesPerFlop * point.flops
+            gradient[2] = point.perFlop * point.flops
+            return dataMovementCost(point, p) * point.flops
+        }
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
         let spatial = pow(u, p[1])
@@ -130,5 +161,10 @@ extension FitModel {
             gradient[4] = p[2] * spatial * point.flops * point.perInputTap
         }
         return t
+    }
+
+    /// The data-movement model's time per FLOP of `point`.
+    private func dataMovementCost(_ point: ModelPoint, _ p: [Double]) -> Double {
+        (p[0] + p[1] * point.bytesPerFlop) * 1e-9 + p[2] * point.perFlop
     }
 }

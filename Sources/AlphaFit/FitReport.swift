@@ -57,6 +57,10 @@ public struct CrossValidationResult: Codable, Hashable, Sendable {
     public var rmseMs: Double
     /// Held-out mean absolute percentage error over all rows, in percent.
     public var mapePercent: Double
+    /// Every held-out metric over all rows (nil in a fit.json written before they existed).
+    public var metrics: PredictionMetrics?
+    /// The same per group.
+    public var groups: [GroupMetrics]?
 }
 
 /// A k-fold cross-validation of every model on the same folds.
@@ -65,8 +69,13 @@ public struct CrossValidationReport: Codable, Hashable, Sendable {
     public var folds: Int
     /// The seed of the folds.
     public var seed: UInt64
+    /// The loss every model was fitted with (nil in a fit.json written before it was stated).
+    public var loss: FitLoss?
     /// One result per model.
     public var results: [CrossValidationResult]
+    /// What a perfect model would reach given the measured between-round spread; nil when the
+    /// data were measured in one round.
+    public var noiseFloor: NoiseFloor?
 }
 
 /// A fit: what fit.json holds (see docs/fit-format.md).

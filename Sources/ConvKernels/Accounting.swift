@@ -27,6 +27,15 @@ public struct Accounting: Hashable, Codable, Sendable {
     /// All bytes the configuration needs at once: tensors and workspace.
     public var totalBytes: Int { inputBytes + weightBytes + outputBytes + workspaceBytes }
 
+    /// Bytes of the lowered (im2col) matrix of an im2col convolution, K1·K2·Cin × H·W·N float32
+    /// values written by the lowering and read by the GEMM; 0 for a 1×1 kernel (a plain GEMM on
+    /// the input).
+    public var loweredBytes: Int
+
+    /// The bytes a forward pass moves at the least: input, weights and output once each, and the
+    /// lowered matrix (the data-movement model's memory term).
+    public var movedBytes: Int { inputBytes + weightBytes + outputBytes + loweredBytes }
+
     /// The accounting of `shape`, with `workspaceBytes` of scratch memory.
     public init(shape: ConvShape, workspaceBytes: Int = 0) {
         let macs =
@@ -40,5 +49,8 @@ public struct Accounting: Hashable, Codable, Sendable {
         self.weightBytes = shape.weightCount * MemoryLayout<Float>.stride
         self.outputBytes = shape.outputCount * MemoryLayout<Float>.stride
         self.workspaceBytes = workspaceBytes
+        self.loweredBytes =
+            shape.kernelSize == 1
+            ? 0 : shape.kernelSize * shape.inputChannels * shape.spatialSize * shape.batch * MemoryLayout<Float>.stride
     }
 }

@@ -53,11 +53,16 @@ public struct SlurmSubmission {
     public var workDirectory: String { outputDirectory + ".slurm" }
 
     /// The shell command of one array task (`$SLURM_ARRAY_TASK_ID` expanded by the job's shell).
+    ///
+    /// A requeued or resubmitted task may resume on another node (another boot), or beside
+    /// another shard on the SMT sibling of its CPU (a reference rate 20–30% lower): the task
+    /// accepts the change, its manifest records it per session, and the merge checks what makes
+    /// shards incomparable (CPU, flags, microcode, kernel set).
     public var shardCommand: String {
         let out = quote(workDirectory + "/shards/shard-") + "$SLURM_ARRAY_TASK_ID"
         return
             ([quote(executable), "run"] + sweepFiles.map(quote) + [
-                "--out", out, "--shard", "$SLURM_ARRAY_TASK_ID/\(shards)",
+                "--out", out, "--shard", "$SLURM_ARRAY_TASK_ID/\(shards)", "--accept-machine-change",
             ]
             + runArguments.map(quote) + ["--quiet"]).joined(separator: " ")
     }

@@ -46,6 +46,11 @@ public struct ShippedFiles: Hashable, Sendable {
         join(root, layout == .sourceTree ? "scripts/plot_compare.py" : "plot_compare.py")
     }
 
+    /// The model table's non-parametric ceiling, `ceiling.py` (gradient-boosted trees).
+    public var ceilingScript: String {
+        join(root, layout == .sourceTree ? "scripts/ceiling.py" : "ceiling.py")
+    }
+
     /// The Mustache template of a replication package's README.
     public var readmeTemplate: String { join(root, "templates/package-readme.mustache") }
 

@@ -1,6 +1,8 @@
 import AlphaFit
 import ArgumentParser
 import Foundation
+import Replication
+import Sweeps
 
 extension FitModel: ExpressibleByArgument {}
 extension FitGrouping: ExpressibleByArgument {}
@@ -25,10 +27,16 @@ struct Fit: ParsableCommand {
             Model (K = K1·K2, S = H·W, S_K = ln K + 1):
               alpha:          T = final · ((S_K + beta·(S − S_K)) / S)^gamma · FLOPs
               alpha-channels: T = final · ((S_K + beta·(S − S_K)) / S)^gamma · (1 + delta/Cout + eta/(K·Cin)) · FLOPs
+              data-movement:  T = msPerGflop · FLOPs/10⁹ + msPerGB · bytes/10⁹ + fixedMs,
+                              bytes = 4 · (input + weights + output + the lowered K·Cin × H·W matrix, none for K = 1)
             Solver: Levenberg–Marquardt with box bounds (default [0, 2]; [0, 1000] for delta, eta), \
             from the paper's start (beta 0.01, gamma 0.8, final 0.3; delta = eta = 0) plus --starts \
-            seeded starts, keeping the lowest sum of squares. --cross-validate N prints the held-out \
-            RMSE of both models on the same N folds.
+            seeded starts, keeping the lowest sum of squares (data-movement: [0, 10⁵] ms per GFLOP and \
+            per GB, [0, 1000] ms). --cross-validate N fits every model on the same N folds \
+            (stratified by K; each fold's fit starts from the fit to all rows) and prints their \
+            held-out RMSE, nRMSE, MAPE, RMSPE and ±5/10/25% accuracy per group, and the noise floor \
+            (what a perfect model reaches given the rows' between-round spread); --ceiling adds \
+            gradient-boosted trees (scikit-learn in the figure virtualenv).
 
             The original study's data fits as it is:
               convsweep fit data/asperti2021/measurements.csv --exclude-plot increasing_batch --out fit.json
@@ -53,7 +61,10 @@ struct Fit: ParsableCommand {
     @Option(help: "standard: FLOPs = 2·K·Cin·Cout·H·W·batch; asperti: K·Cin·Cout·H·W / 10⁶ (the authors' code).")
     var flopsConvention: FlopsConvention = .standard
 
-    @Option(help: "alpha (beta, gamma, final) or alpha-channels (adds delta, eta: a channel term).")
+    @Option(
+        help:
+            "alpha (beta, gamma, final), alpha-channels (adds delta, eta: a channel term) or data-movement (msPerGflop, msPerGB, fixedMs)."
+    )
     var model: FitModel = .alpha
 
     @Option(help: "Seeded random starts inside the bounds, besides the paper's start.")
@@ -74,11 +85,33 @@ struct Fit: ParsableCommand {
 
     @OptionGroup var filtering: RowFilterOptions
 
-    @Option(help: ArgumentHelp("Also report held-out RMSE of every model on the same N folds.", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Also report every model's held-out RMSE, nRMSE, MAPE, RMSPE and ±5/10/25% accuracy on the same N folds, with the noise floor.",
+            valueName: "N"))
     var crossValidate: Int?
+
+    @Flag(help: "With --cross-validate: add gradient-boosted trees (scripts/ceiling.py, scikit-learn) as the ceiling.")
+    var ceiling = false
+
+    @Option(
+        help: ArgumentHelp(
+            "With --cross-validate: write every row's fold and held-out predictions here (CSV).", valueName: "FILE"))
+    var cvPredictions: String?
+
+    func validate() throws {
+        guard crossValidate != nil || (!ceiling && cvPredictions == nil) else {
+            throw ValidationError("--ceiling and --cv-predictions need --cross-validate N")
+        }
+        if let crossValidate, crossValidate < 2 {
+            throw ValidationError("--cross-validate needs at least 2 folds, got \(crossValidate)")
+        }
+    }
 
     func run() throws {
         var timing = ""
+        var table: ModelTable?
+        var cvTable: Table?
         let report = try reportingErrors { () -> FitReport in
             let filters = try filtering.filters()
             var options = FitOptions(
@@ -96,13 +129,26 @@ struct Fit: ParsableCommand {
                 fitStart.timeIntervalSince(loadStart), Date().timeIntervalSince(fitStart))
             if let folds = crossValidate {
                 let cvStart = Date()
-                report.crossValidation = try fitter.crossValidate(dataset, folds: folds)
+                let built = try ModelTable.build(
+                    dataset: dataset, options: options, folds: folds,
+                    shippedFiles: ceiling ? ShippedFiles.forFigures() : nil)
+                if ceiling && !built.table.hasCeiling {
+                    throw fail("the ceiling cannot be computed: \(built.table.ceiling)", code: ExitStatus.failure)
+                }
+                report.crossValidation = built.report
+                table = built.table
+                cvTable = built.predictions
                 timing += String(format: ", cross-validated in %.3f s", Date().timeIntervalSince(cvStart))
             }
             return report
         }
         try write(report.jsonData(), to: out)
+        if let cvPredictions, let cvTable { try write(Data(cvTable.csvText().utf8), to: cvPredictions) }
         print(FitSummary(report).text)
+        if let table {
+            print("")
+            print(table.text)
+        }
         print("")
         print(timing)
         print("wrote \(out)")
@@ -156,16 +202,6 @@ struct FitSummary {
                     "  \(d.iterations) iterations, stopped: \(d.stopReason.rawValue); \(d.startsReachingBest) of \(d.startsTried) starts reached the best"
                 )
                 for warning in d.warnings { lines.append("  warning: \(warning)") }
-            }
-        }
-        if let cv = report.crossValidation {
-            lines.append("")
-            lines.append("\(cv.folds)-fold cross-validation (seed \(cv.seed)), held-out:")
-            for r in cv.results {
-                lines.append(
-                    "  " + r.model.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)
-                        + String(format: "RMSE %.5g ms  MAPE %.2f%%  per fold: ", r.rmseMs, r.mapePercent)
-                        + r.foldRmseMs.map { String(format: "%.4g", $0) }.joined(separator: " "))
             }
         }
         text = lines.joined(separator: "\n")

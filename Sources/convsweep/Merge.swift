@@ -9,8 +9,9 @@ struct Merge: ParsableCommand {
             The manifests must agree on the sweeps (by SHA-256), the CPU model, the OpenBLAS build, \
             the build configuration and every setting but --shard (and a cpuset each chose by \
             default); host names and boots may differ. Shards whose machines differ (CPU flags, \
-            microcode, kernel set, a reference sgemm rate more than 25% apart) are refused unless \
-            --accept-machine-change, which the manifest records. Each configuration must appear in \
+            microcode, kernel set) are refused unless \
+            --accept-machine-change, which the manifest records; reference rates more than 10% apart \
+            (a busy SMT sibling, another node) are a warning. Each configuration must appear in \
             only one directory. --out must not exist or be empty. The merged manifest lists the \
             directories joined with each one's host, cpuset and machine identity; its status is \
             complete when every configuration of the sweeps has a row, else partial.

@@ -69,10 +69,14 @@ import Testing
             shapes, model: .alphaChannels, parameters: [0.01, 0.9, 0.05, 40, 60],
             convention: .asperti, noise: 0.01, seed: 6)
         let cv = try AlphaFitter(options: FitOptions(loss: .relative, flopsConvention: .asperti, starts: 2))
-            .crossValidate(dataset(rows), folds: 5)
-        #expect(cv.results.map(\.model) == [.alpha, .alphaChannels])
+            .crossValidate(dataset(rows), folds: 5).report
+        #expect(cv.results.map(\.model) == [.alpha, .alphaChannels, .dataMovement])
         #expect(cv.results.allSatisfy { $0.foldRmseMs.count == 5 && $0.rmseMs.isFinite })
         #expect(cv.results[1].rmseMs < cv.results[0].rmseMs)
         #expect(cv.results[1].mapePercent < 2)
+        #expect(cv.loss == .relative && cv.noiseFloor == nil, "synthetic rows carry no rounds")
+        let metrics = try #require(cv.results[1].metrics)
+        #expect(metrics.within10Percent > 99 && metrics.n == 600)
+        #expect(cv.results[1].groups?.map(\.group) == ["K=1", "K>1"])
     }
 }

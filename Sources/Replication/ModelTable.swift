@@ -1,0 +1,203 @@
+import AlphaFit
+import Basics
+import ConvKernels
+import Foundation
+import Sweeps
+
+/// The non-parametric ceiling of the model table: gradient-boosted trees trained on the same
+/// folds as the parametric models (`scripts/ceiling.py`, scikit-learn in the figure script's
+/// virtualenv). It shows how much structure of the times the parametric models leave unexplained.
+public enum TreeCeiling {
+    /// The model's name in tables and files.
+    public static let name = "trees"
+
+    /// What the ceiling gave.
+    public enum Outcome: Sendable {
+        /// One held-out prediction per row (ms), and the script's description of its model.
+        case predictions([Double], model: String)
+        /// Why there is no ceiling (no virtualenv, no scikit-learn, the script failed).
+        case unavailable(String)
+    }
+
+    /// Trains and predicts `rows` fold by fold (`folds[i]` the fold of row i).
+    public static func predict(rows: [FitRow], folds: [Int], shippedFiles: ShippedFiles) -> Outcome {
+        let python = shippedFiles.python
+        let script = shippedFiles.ceilingScript
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            return .unavailable("no \(python): run \(shippedFiles.pythonSetUpCommand)")
+        }
+        guard FileManager.default.fileExists(atPath: script) else { return .unavailable("no \(script)") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "convsweep-ceiling-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var lines = [
+                CSVText.line(["fold", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "bytes", "measured_ms"])
+            ]
+            for (row, fold) in zip(rows, folds) {
+                let s = row.shape
+                let a = Accounting(shape: s)
+                lines.append(
+                    CSVText.line(
+                        [
+                            fold, s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth,
+                            s.batch,
+                        ]
+                        .map(String.init) + ["\(a.flops)", "\(a.movedBytes)", "\(row.timeMs)"]))
+            }
+            let input = directory.appendingPathComponent("in.csv")
+            let output = directory.appendingPathComponent("out.csv")
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
+            let (status, text) = try Subprocess.run(python, [script, input.path, output.path])
+            guard status == 0 else {
+                let reason = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                return .unavailable(reason.isEmpty ? "\(script) exited \(status)" : reason)
+            }
+            let written = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+            guard written.count == rows.count + 2, written[0].hasPrefix("# ") else {
+                return .unavailable("\(script) wrote \(written.count) lines for \(rows.count) rows")
+            }
+            let values = written.dropFirst(2).map { Double($0) ?? .nan }
+            guard values.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                return .unavailable("\(script) wrote a prediction that is not a positive number")
+            }
+            return .predictions(Array(values), model: String(written[0].dropFirst(2)))
+        } catch {
+            return .unavailable("cannot run \(script): \(error)")
+        }
+    }
+}
+
+/// The model table of a package (`fit/models.json`, `fit/cv-predictions.csv`): every parametric
+/// model and the trees, cross-validated on the same folds of the regression sample, with the
+/// noise floor.
+public struct ModelTable: Codable, Equatable, Sendable {
+    /// One model's held-out metrics.
+    public struct Entry: Codable, Equatable, Sendable {
+        /// `alpha`, `alpha-channels`, `data-movement` or `trees`.
+        public var model: String
+        /// Parameters per group (nil for the trees).
+        public var parametersPerGroup: Int?
+        /// Over all rows.
+        public var metrics: PredictionMetrics
+        /// Per group of the fit's grouping.
+        public var groups: [GroupMetrics]
+    }
+
+    /// Folds and their seed.
+    public var folds: Int
+    /// The seed of the folds.
+    public var seed: UInt64
+    /// The loss the parametric models were fitted with.
+    public var loss: FitLoss
+    /// The models, parametric ones first.
+    public var entries: [Entry]
+    /// What a perfect model would reach (nil: the data carry no between-round spread).
+    public var noiseFloor: NoiseFloor?
+    /// The trees' model and library, or why there is no ceiling.
+    public var ceiling: String
+
+    /// The folds of the package's model table.
+    public static let defaultFolds = 5
+
+    /// Cross-validates every parametric model with `options` (its loss and grouping) on
+    /// `dataset`, and the trees when the virtualenv allows; returns the table and the
+    /// `cv-predictions.csv` contents (config_id, experiment, series, group, K1, K2, flops, fold,
+    /// measured_ms, then one `<model>_ms` column per entry).
+    public static func build(
+        dataset: FitDataset, options: FitOptions, folds: Int = defaultFolds, shippedFiles: ShippedFiles?
+    ) throws -> (table: ModelTable, predictions: Table, report: CrossValidationReport) {
+        let fitter = AlphaFitter(options: options)
+        let run = try fitter.crossValidate(dataset, folds: folds)
+        var entries = run.report.results.map { result in
+            Entry(
+                model: result.model.rawValue, parametersPerGroup: result.model.parameterCount,
+                metrics: result.metrics!, groups: result.groups ?? [])
+        }
+        var columns = run.predictions
+        var ceiling = "not asked for"
+        if let shippedFiles {
+            switch TreeCeiling.predict(rows: dataset.rows, folds: run.folds, shippedFiles: shippedFiles) {
+            case .predictions(let predicted, let model):
+                let measured = dataset.rows.map(\.timeMs)
+                let names = dataset.rows.map { options.grouping.groupName(taps: $0.shape.kernelSize) }
+                let groups = entries.first?.groups.map(\.group) ?? []
+                entries.append(
+                    Entry(
+                        model: TreeCeiling.name, parametersPerGroup: nil,
+                        metrics: PredictionMetrics(measured: measured, predicted: predicted),
+                        groups: groups.map { group in
+                            let members = dataset.rows.indices.filter { names[$0] == group }
+                            return GroupMetrics(
+                                group: group,
+                                metrics: PredictionMetrics(
+                                    measured: members.map { measured[$0] }, predicted: members.map { predicted[$0] }))
+                        }))
+                columns.append(predicted)
+                ceiling = model
+            case .unavailable(let reason):
+                ceiling = "unavailable: \(reason)"
+            }
+        }
+        var predictions = Table(
+            header: ["config_id", "experiment", "series", "group", "K1", "K2", "flops", "fold", "measured_ms"]
+                + entries.map { "\($0.model)_ms" })
+        for (i, row) in dataset.rows.enumerated() {
+            predictions.rows.append(
+                [
+                    row.carried["config_id"] ?? "", row.carried["experiment"] ?? "", row.carried["series"] ?? "",
+                    options.grouping.groupName(taps: row.shape.kernelSize), String(row.shape.kernelHeight),
+                    String(row.shape.kernelWidth), "\(Accounting(shape: row.shape).flops)", String(run.folds[i]),
+                    "\(row.timeMs)",
+                ] + columns.map { "\($0[i])" })
+        }
+        let table = ModelTable(
+            folds: folds, seed: run.report.seed, loss: options.loss, entries: entries,
+            noiseFloor: run.report.noiseFloor, ceiling: ceiling)
+        return (table, predictions, run.report)
+    }
+
+    /// Whether the trees' row is in the table.
+    public var hasCeiling: Bool { entries.contains { $0.model == TreeCeiling.name } }
+
+    /// The table as text, one line a model and group (the terminal's and `fit`'s form).
+    public var text: String {
+        var lines = [
+            "\(folds)-fold cross-validation (seed \(seed), folds stratified by K, \(loss.rawValue) loss), held-out:",
+            "  model            group      n   RMSE ms    nRMSE    MAPE   RMSPE   ±5%    ±10%   ±25%",
+        ]
+        func line(_ model: String, _ group: String, _ m: PredictionMetrics) -> String {
+            "  " + model.padding(toLength: 16, withPad: " ", startingAt: 0) + " "
+                + group.padding(toLength: 6, withPad: " ", startingAt: 0)
+                + String(format: " %6d %9.4g ", m.n, m.rmseMs)
+                + (m.nrmse.map { String(format: "%8.4f", $0) } ?? "       –")
+                + String(
+                    format: " %6.1f%% %6.1f%% %5.1f%% %5.1f%% %5.1f%%", m.mapePercent, m.rmspePercent, m.within5Percent,
+                    m.within10Percent, m.within25Percent)
+        }
+        for entry in entries {
+            lines.append(line(entry.model, "all", entry.metrics))
+            for group in entry.groups { lines.append(line("", group.group, group.metrics)) }
+        }
+        if let floor = noiseFloor {
+            lines.append(
+                String(
+                    format:
+                        "  noise floor (a perfect model, %d of %d rows with rounds, median noise %.2f%%): MAPE %.1f%%, RMSPE %.1f%%, ±5%% %.1f%%, ±10%% %.1f%%, ±25%% %.1f%%",
+                    floor.rowsWithRounds, floor.rows, floor.medianNoisePercent, floor.mapePercent, floor.rmspePercent,
+                    floor.within5Percent, floor.within10Percent, floor.within25Percent))
+        } else {
+            lines.append("  noise floor: unavailable (the rows were measured in one round: no between-round spread)")
+        }
+        lines.append("  ceiling: \(ceiling)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The JSON text (sorted keys, pretty printed).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,115 @@
+import Basics
+import ConvKernels
+import Foundation
+import Testing
+
+@testable import AlphaFit
+
+/// The data-movement model, the held-out metrics, the folds and the noise floor.
+struct ModelTableTests {
+    @Test func dataMovementRecoversItsRatesAndFixedCost() throws {
+        // 60 GFLOP/s, 25 GB/s and 20 µs a call, exactly: the linear model comes back to 1e-6.
+        let shapes = gridShapes(count: 200, seed: 11, kernels: [1]) + gridShapes(count: 400, seed: 12, kernels: [3, 7])
+        let truth = [1000 / 60.0, 1000 / 25.0, 0.02]
+        let rows = syntheticRows(
+            shapes, model: .dataMovement, parameters: truth, convention: .standard, noise: 0, seed: 1)
+        for loss in FitLoss.allCases {
+            let report = try AlphaFitter(options: FitOptions(model: .dataMovement, loss: loss, starts: 2)).fit(
+                dataset(rows))
+            for fit in report.fits {
+                for (name, value) in zip(FitModel.dataMovement.parameterNames, truth) {
+                    #expect(abs(fit.parameters[name]! / value - 1) < 1e-6, "\(fit.group) \(name) \(loss)")
+                }
+            }
+        }
+    }
+
+    @Test func theDataMovementTermsAreTheBytesAnIm2colConvolutionMoves() {
+        let shape = ConvShape(height: 10, width: 20, inputChannels: 3, outputChannels: 5, kernel: 3)
+        let a = Accounting(shape: shape)
+        #expect(a.loweredBytes == 4 * 9 * 3 * 200)
+        #expect(a.movedBytes == 4 * (3 * 200 + 5 * 3 * 9 + 5 * 200) + a.loweredBytes)
+        #expect(
+            Accounting(shape: ConvShape(height: 10, width: 20, inputChannels: 3, outputChannels: 5, kernel: 1))
+                .loweredBytes == 0)
+        // 1 ms per GFLOP, 2 ms per GB, 0.5 ms fixed.
+        let point = ModelPoint(shape: shape, convention: .standard)
+        let expected = a.flops / 1e9 + 2 * Double(a.movedBytes) / 1e9 + 0.5
+        #expect(abs(FitModel.dataMovement.predict(point, [1, 2, 0.5]) / expected - 1) < 1e-12)
+    }
+
+    @Test func metricsOfKnownPredictions() throws {
+        let measured = [1.0, 2.0, 4.0, 10.0]
+        let predicted = [1.04, 2.18, 3.0, 10.0]  // relative errors +4%, +9%, −25%, 0
+        let m = PredictionMetrics(measured: measured, predicted: predicted)
+        #expect(m.n == 4)
+        #expect(abs(m.rmseMs - ((0.04 * 0.04 + 0.18 * 0.18 + 1) / 4).squareRoot()) < 1e-12)
+        #expect(abs(m.nrmse! - m.rmseMs / 9) < 1e-12)
+        #expect(abs(m.mapePercent - 100 * (0.04 + 0.09 + 0.25) / 4) < 1e-9)
+        #expect(abs(m.rmspePercent - 100 * ((0.0016 + 0.0081 + 0.0625) / 4).squareRoot()) < 1e-9)
+        #expect(m.within5Percent == 50 && m.within10Percent == 75 && m.within25Percent == 100)
+    }
+
+    @Test func everyFoldHoldsEveryKernelAndFoldsAreSeeded() throws {
+        let shapes =
+            gridShapes(count: 40, seed: 1, kernels: [1]) + gridShapes(count: 200, seed: 2, kernels: [2, 3, 5, 9])
+        let rows = syntheticRows(
+            shapes, model: .alpha, parameters: [0.1, 1, 1e-8], convention: .standard, noise: 0.01, seed: 3)
+        let fitter = AlphaFitter()
+        let folds = try fitter.foldAssignment(dataset(rows), folds: 5, seed: 9)
+        for k in [1, 2, 3, 5, 9] {
+            let kernels = Set(rows.indices.filter { rows[$0].shape.kernelHeight == k }.map { folds[$0] })
+            #expect(kernels == Set(0..<5), "K = \(k) is in folds \(kernels.sorted())")
+        }
+        let sizes = (0..<5).map { f in folds.filter { $0 == f }.count }
+        #expect(sizes.max()! - sizes.min()! <= 2)
+        #expect(try fitter.foldAssignment(dataset(rows), folds: 5, seed: 9) == folds)
+        #expect(try fitter.foldAssignment(dataset(rows), folds: 5, seed: 10) != folds)
+        #expect(throws: FitInputError.self) { try fitter.foldAssignment(dataset(rows), folds: 1, seed: 9) }
+        #expect(throws: FitInputError.self) {
+            try fitter.foldAssignment(dataset(Array(rows.prefix(3))), folds: 5, seed: 9)
+        }
+    }
+
+    @Test func crossValidationPredictsEveryRowOnceFromFitsThatDidNotSeeIt() throws {
+        let shapes = gridShapes(count: 100, seed: 21, kernels: [1]) + gridShapes(count: 300, seed: 22, kernels: [3, 5])
+        let rows = syntheticRows(
+            shapes, model: .dataMovement, parameters: [15, 40, 0.01], convention: .standard, noise: 0.03, seed: 23)
+        let run = try AlphaFitter(options: FitOptions(loss: .relative, starts: 4)).crossValidate(
+            dataset(rows), folds: 5)
+        #expect(
+            run.predictions.count == 3
+                && run.predictions.allSatisfy { $0.count == rows.count && $0.allSatisfy(\.isFinite) })
+        // The report's metrics are those of the predictions it returns.
+        for (result, predicted) in zip(run.report.results, run.predictions) {
+            #expect(result.metrics == PredictionMetrics(measured: rows.map(\.timeMs), predicted: predicted))
+        }
+        // A data-movement world: its model is best held out, near the 3% noise.
+        let movement = try #require(run.report.results.first { $0.model == .dataMovement }?.metrics)
+        let alpha = try #require(run.report.results.first { $0.model == .alpha }?.metrics)
+        #expect(movement.within10Percent > alpha.within10Percent)
+        #expect(movement.mapePercent < 3.5)
+        // A held-out prediction is not the in-sample one: refitting without row 0's fold moves it.
+        let whole = try AlphaFitter(options: FitOptions(model: .dataMovement, loss: .relative)).fit(dataset(rows))
+        #expect(try whole.predict(rows[0].shape) != run.predictions[2][0])
+    }
+
+    @Test func theNoiseFloorFollowsTheRoundsSpread() throws {
+        // Three clean rounds whose range is 1.693 · 5% of the time: σ = 5% for every row.
+        let rows = (0..<50).map { i in
+            FitRow(
+                shape: ConvShape(height: 8, width: 8, inputChannels: 8, outputChannels: 8, kernel: 3), timeMs: 2,
+                carried: [
+                    "rounds": "3", "clean_rounds": "3", "round_min_ms": "2",
+                    "round_max_ms": "\(2 + 2 * 0.05 * 1.693)",
+                ], row: i + 2)
+        }
+        let floor = try #require(NoiseFloor(rows: rows + [FitRow(shape: rows[0].shape, timeMs: 1)]))
+        #expect(floor.rowsWithRounds == 50 && floor.rows == 51)
+        #expect(abs(floor.medianNoisePercent - 5) < 1e-9)
+        #expect(abs(floor.within10Percent - 100 * erf(2 / 2.0.squareRoot())) < 1e-9)  // 95.45%
+        #expect(abs(floor.mapePercent - 5 * (2 / Double.pi).squareRoot()) < 1e-9)
+        #expect(abs(floor.rmspePercent - 5) < 1e-9)
+        #expect(NoiseFloor(rows: [FitRow(shape: rows[0].shape, timeMs: 1)]) == nil)
+    }
+}
