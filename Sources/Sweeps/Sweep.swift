@@ -77,7 +77,13 @@ public struct Sweep: Sendable {
                 message: "the series expand to \(total) configurations, more than \(Sweep.maximumUnsampledCount); "
                     + "add sample: {count, seed} to draw from them")
         }
-        let indices = file.sample?.indices(population: total) ?? Array(0..<total)
+        let indices: [Int]
+        if let sample = file.sample {
+            indices = SweepSample(count: sample.stratified?.pool ?? sample.count, seed: sample.seed).indices(
+                population: total)
+        } else {
+            indices = Array(0..<total)
+        }
 
         // Walk the ascending global indices through the series they fall in.
         var configurations: [SweepConfiguration] = []
@@ -97,7 +103,15 @@ public struct Sweep: Sendable {
                     experiment: file.name, series: series.label, shape: shape,
                     status: file.limits.status(of: shape)))
         }
-        self.configurations = configurations
+        if let sample = file.sample, let design = sample.stratified {
+            let candidates = configurations.filter(\.status.isOK)
+            let chosen = design.select(
+                count: sample.count, flops: candidates.map(\.flops), kernelOne: candidates.map { $0.shape.kernelSize == 1 },
+                seed: sample.seed)
+            self.configurations = chosen.map { candidates[$0] }
+        } else {
+            self.configurations = configurations
+        }
     }
 }
 

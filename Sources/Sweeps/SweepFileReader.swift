@@ -197,7 +197,7 @@ struct SweepFileReader {
     }
 
     func readSample(_ node: Node) throws(SweepError) -> SweepSample {
-        let entries = try mapping(node, field: "sample", allowed: ["count", "seed"])
+        let entries = try mapping(node, field: "sample", allowed: ["count", "seed", "stratified"])
         guard let countNode = entries["count"], let seedNode = entries["seed"] else {
             throw location(node, "sample").error(file, "needs count and seed")
         }
@@ -206,7 +206,28 @@ struct SweepFileReader {
             throw location(seedNode, "sample.seed").error(
                 file, "'\(seedNode.string ?? "")' is not an integer from 0 to \(UInt64.max)")
         }
-        return SweepSample(count: count, seed: seed)
+        var design: SweepSample.Stratification?
+        if let designNode = entries["stratified"] {
+            let fields = try mapping(
+                designNode, field: "sample.stratified", allowed: ["pool", "k1_share", "flops_bins"])
+            guard let poolNode = fields["pool"], let shareNode = fields["k1_share"], let binsNode = fields["flops_bins"]
+            else {
+                throw location(designNode, "sample.stratified").error(file, "needs pool, k1_share and flops_bins")
+            }
+            let pool = try positiveInteger(poolNode, field: "sample.stratified.pool", limit: Int.max)
+            guard pool >= count else {
+                throw location(poolNode, "sample.stratified.pool").error(
+                    file, "the pool (\(pool)) must be at least sample.count (\(count))")
+            }
+            let share = try number(shareNode, field: "sample.stratified.k1_share")
+            guard (0...1).contains(share) else {
+                throw location(shareNode, "sample.stratified.k1_share").error(
+                    file, "must lie in 0 … 1 (got \(formatted(share)))")
+            }
+            let bins = try positiveInteger(binsNode, field: "sample.stratified.flops_bins", limit: 1000)
+            design = .init(pool: pool, kernelOneShare: share, flopsBins: bins)
+        }
+        return SweepSample(count: count, seed: seed, stratified: design)
     }
 
     func readLimits(_ node: Node) throws(SweepError) -> SweepLimits {

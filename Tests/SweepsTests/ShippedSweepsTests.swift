@@ -158,9 +158,7 @@ struct ShippedSweepsTests {
 
     @Test(
         "the regression sweeps draw from the grid, in grid order, and drop exactly what their limits say",
-        arguments: [
-            ("regression.yaml", 14_000, 10.0, 1024.0), ("quick/regression.yaml", 300, 1.0, 256.0),
-        ])
+        arguments: [("regression.yaml", 14_000, 10.0, 1024.0)])
     func regression(file: String, count: Int, maxGFLOP: Double, maxMiB: Double) throws {
         let sweep = try shipped(file)
         #expect(sweep.name == "regression")
@@ -193,6 +191,33 @@ struct ShippedSweepsTests {
             }
         }
         #expect(gridChannels.count == 32)
+    }
+
+    @Test("the quick regression sample is a stratified draw from the paper's: both groups, every FLOPs bin")
+    func quickRegressionIsStratified() throws {
+        let paper = try shipped("regression.yaml")
+        let quick = try shipped("quick/regression.yaml")
+        let design = try #require(quick.sample?.stratified)
+        #expect(quick.sample?.seed == paper.sample?.seed && design.pool == paper.sample?.count)
+        #expect(quick.limits == paper.limits)
+        // Every quick configuration is one of the paper's measured ones, in the paper's order.
+        let measured = paper.configurations.filter(\.isMeasured)
+        let position = Dictionary(uniqueKeysWithValues: measured.enumerated().map { ($1.id, $0) })
+        let positions = quick.configurations.map { position[$0.id] }
+        #expect(positions.allSatisfy { $0 != nil } && positions == positions.sorted { $0! < $1! })
+        #expect(quick.configurations.count == 160 && quick.configurations.allSatisfy(\.isMeasured))
+        // 40 with K = 1 and 120 with K > 1, each group 5 or 4 in every eighth of its FLOPs.
+        for (isOne, count) in [(true, 40), (false, 120)] {
+            let pool = measured.filter { ($0.shape.kernelSize == 1) == isOne }.map(\.flops).sorted()
+            let drawn = quick.configurations.filter { ($0.shape.kernelSize == 1) == isOne }
+            #expect(drawn.count == count)
+            for bin in 0..<8 {
+                let low = pool[pool.count * bin / 8]
+                let high = pool[pool.count * (bin + 1) / 8 - 1]
+                let inBin = drawn.filter { $0.flops >= low && $0.flops <= high }.count
+                #expect(inBin >= count / 8, "K=1 \(isOne), bin \(bin): \(inBin)")
+            }
+        }
     }
 
     @Test("ids are unique in every file and in every profile")

@@ -49,6 +49,27 @@ struct SweepErrorTests {
         expectError("", line: nil, column: nil, field: nil, containing: "empty")
     }
 
+    @Test("a stratified sample names its pool, K = 1 share and bins, each in range")
+    func stratifiedSample() throws {
+        let grid = "H: [1, 2, 4, 8]\nW: [1, 2, 4, 8]\nCin: [8, 16]\nCout: [8, 16]\nK: [1, 3, 5]"
+        let design = try loadSweep(
+            file(grid, extra: "sample: {count: 12, seed: 3, stratified: {pool: 60, k1_share: 0.5, flops_bins: 3}}\n"))
+        #expect(design.configurations.count == 12)
+        #expect(design.configurations.filter { $0.shape.kernelSize == 1 }.count == 6)
+        expectError(
+            file(grid, extra: "sample: {count: 12, seed: 3, stratified: {pool: 6, k1_share: 0.5, flops_bins: 3}}\n"),
+            line: 9, column: 49, field: "sample.stratified.pool", containing: "at least sample.count")
+        expectError(
+            file(grid, extra: "sample: {count: 12, seed: 3, stratified: {pool: 60, k1_share: 1.5, flops_bins: 3}}\n"),
+            line: 9, column: 63, field: "sample.stratified.k1_share", containing: "0 … 1")
+        expectError(
+            file(grid, extra: "sample: {count: 12, seed: 3, stratified: {pool: 60, k1_share: 0.5}}\n"),
+            line: 9, column: 42, field: "sample.stratified", containing: "needs pool, k1_share and flops_bins")
+        expectError(
+            file(grid, extra: "sample: {count: 12, seed: 3, stratified: {pool: 60, k1_share: 0.5, bins: 3}}\n"),
+            line: 9, column: 68, field: "sample.stratified.bins", containing: "unknown field")
+    }
+
     @Test("unknown axis, unknown field, duplicate key, missing axis")
     func unknownAndMissing() {
         expectError(
