@@ -8,7 +8,8 @@ Reads   PACKAGE_DIR/data/exp-*.csv         measured configurations of experiment
         PACKAGE_DIR/fit/predictions.csv    alpha-FLOPs predictions, joined on config_id
 Writes  PACKAGE_DIR/figures/<name>.png and .svg, one per experiment plus
         regression-measured-vs-predicted and, when the run measured its roofs (manifest.json),
-        roofline, and PACKAGE_DIR/figures/index.json that names,
+        roofline, and, when the package has its model table (fit/cv-predictions.csv),
+        model-errors (held-out error against FLOPs per model), and PACKAGE_DIR/figures/index.json that names,
         for every figure, the CSV files it was drawn from (with their SHA-256) and how many
         measured and predicted points it plots.
 
@@ -251,6 +252,50 @@ def plot_roofline(package):
     }
 
 
+def plot_model_errors(package):
+    """Held-out relative error against FLOPs, one panel per model of the model table
+    (fit/cv-predictions.csv: a column <model>_ms per model), with the ±10% band."""
+    path = os.path.join(package, "fit", "cv-predictions.csv")
+    if not os.path.exists(path):
+        return None
+    rows = read_csv(path)
+    models = [c[:-3] for c in (rows[0].keys() if rows else []) if c.endswith("_ms") and c != "measured_ms"]
+    if not models:
+        return None
+    fig, axes = plt.subplots(1, len(models), figsize=(3.2 * len(models), 3.6), sharey=True, squeeze=False)
+    for ax, model in zip(axes[0], models):
+        for group, colour in (("K=1", "tab:orange"), ("K>1", "tab:blue")):
+            pts = [(float(r["flops"]), 100 * (float(r[model + "_ms"]) / float(r["measured_ms"]) - 1))
+                   for r in rows if r["group"] == group]
+            if pts:
+                ax.scatter([p[0] for p in pts], [max(-100, min(200, p[1])) for p in pts], s=3, alpha=0.4,
+                           color=colour, label=group.replace("K=1", "K = 1").replace("K>1", "K > 1"),
+                           rasterized=len(pts) > 1000)
+        ax.axhspan(-10, 10, color="0.85", zorder=0, label="±10%")
+        ax.axhline(0, color="k", linewidth=0.6)
+        ax.set_xscale("log")
+        ax.set_title(model, fontsize=10)
+        ax.set_xlabel("FLOPs")
+        ax.grid(True, alpha=0.3, which="both")
+    axes[0][0].set_ylabel("held-out error (%), clipped to [-100, 200]")
+    axes[0][0].legend(fontsize=7, markerscale=3)
+    fig.suptitle("Held-out error of each model against FLOPs (same folds)", fontsize=10)
+    fig.tight_layout()
+    files = save(fig, package, "model-errors")
+    return {
+        "experiment": "regression",
+        "files": files,
+        "x_axis": "flops",
+        "series": models,
+        "measured_points": len(rows),
+        "predicted_points": len(rows) * len(models),
+        "round_ranges": 0,
+        "replication_figure": "none (the replication judges no model on held-out data)",
+        "original_figure": "none",
+        "sources": [source(package, "fit/cv-predictions.csv", len(rows))],
+    }
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
@@ -273,6 +318,9 @@ def main(argv):
         roofline = plot_roofline(package)
         if roofline:
             index.append(roofline)
+        errors = plot_model_errors(package)
+        if errors:
+            index.append(errors)
     with open(os.path.join(package, "figures", "index.json"), "w") as f:
         json.dump(index, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -186,6 +186,13 @@ public struct AlphaFitter: Sendable {
 
     func fitGroup(name: String, rows: [FitRow], inputName: String, start: [Double]? = nil) throws -> GroupFit {
         let classes = classes(rows)
+        let p = options.model.parameterCount
+        guard classes.points.count >= p else {
+            throw FitInputError(
+                input: inputName, row: rows[0].row, column: "K1,K2",
+                "the group \(name) has \(classes.points.count) distinct point(s) of the \(options.model.rawValue) model's features, fewer than its \(p) parameters: a feature is constant over the group, so the model cannot be fitted there"
+            )
+        }
         let problem = problem(classes)
         let solver = LevenbergMarquardt()
         let solutions = (start.map { [$0] } ?? startingPoints(classes)).compactMap {

@@ -89,12 +89,17 @@ public struct ModelTable: Codable, Equatable, Sendable {
     public var folds: Int
     /// The seed of the folds.
     public var seed: UInt64
+    /// The options every parametric model was fitted with (its model aside): loss, grouping,
+    /// FLOPs convention, starts, seed.
+    public var options: FitOptions
     /// The loss the parametric models were fitted with.
-    public var loss: FitLoss
+    public var loss: FitLoss { options.loss }
     /// The models, parametric ones first.
     public var entries: [Entry]
     /// What a perfect model would reach (nil: the data carry no between-round spread).
     public var noiseFloor: NoiseFloor?
+    /// The range of the sample the table was computed on.
+    public var coverage: Coverage
     /// The trees' model and library, or why there is no ceiling.
     public var ceiling: String
 
@@ -153,9 +158,37 @@ public struct ModelTable: Codable, Equatable, Sendable {
                 ] + columns.map { "\($0[i])" })
         }
         let table = ModelTable(
-            folds: folds, seed: run.report.seed, loss: options.loss, entries: entries,
-            noiseFloor: run.report.noiseFloor, ceiling: ceiling)
+            folds: folds, seed: run.report.seed, options: options, entries: entries,
+            noiseFloor: run.report.noiseFloor, coverage: Coverage(rows: dataset.rows), ceiling: ceiling)
         return (table, predictions, run.report)
+    }
+
+    /// The range of the regression sample, which bounds what the table says: a layer beyond it is
+    /// an extrapolation the held-out errors do not cover.
+    public struct Coverage: Codable, Equatable, Sendable {
+        /// FLOPs, smallest and largest.
+        public var flops: [Double]
+        /// H·W, smallest and largest.
+        public var spatial: [Int]
+        /// Cin and Cout together, smallest and largest.
+        public var channels: [Int]
+        /// K1·K2, smallest and largest.
+        public var taps: [Int]
+        /// Rows with K1·K2 = 1 and with K1·K2 > 1.
+        public var kernelOneRows: Int, largerKernelRows: Int
+
+        /// The coverage of `rows` (at least one).
+        public init(rows: [FitRow]) {
+            let shapes = rows.map(\.shape)
+            let flops = shapes.map { Accounting(shape: $0).flops }
+            let channels = shapes.flatMap { [$0.inputChannels, $0.outputChannels] }
+            self.flops = [flops.min()!, flops.max()!]
+            spatial = [shapes.map(\.spatialSize).min()!, shapes.map(\.spatialSize).max()!]
+            self.channels = [channels.min()!, channels.max()!]
+            taps = [shapes.map(\.kernelSize).min()!, shapes.map(\.kernelSize).max()!]
+            kernelOneRows = shapes.filter { $0.kernelSize == 1 }.count
+            largerKernelRows = shapes.count - kernelOneRows
+        }
     }
 
     /// Whether the trees' row is in the table.
@@ -193,6 +226,19 @@ public struct ModelTable: Codable, Equatable, Sendable {
         lines.append("  ceiling: \(ceiling)")
         return lines.joined(separator: "\n")
     }
+
+    /// The model table of the package at `root`, with its predictions file, or nil when it has none.
+    public static func load(package root: URL) throws -> (table: ModelTable, predictions: Table)? {
+        let path = root.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: path.path) else { return nil }
+        let table = try JSONDecoder().decode(ModelTable.self, from: Data(contentsOf: path))
+        return (table, try Table(contentsOf: root.appendingPathComponent(predictionsFileName)))
+    }
+
+    /// Where a package keeps the table, and the held-out predictions.
+    public static let fileName = "fit/models.json"
+    /// The held-out predictions of every model, one row per configuration.
+    public static let predictionsFileName = "fit/cv-predictions.csv"
 
     /// The JSON text (sorted keys, pretty printed).
     public func jsonData() throws -> Data {

@@ -77,8 +77,10 @@ public struct PackageBuilder {
     /// Another run directory or package to compare this package's measurements with (the package
     /// then holds `compare/` and a comparison section); nil for none.
     public var comparedWith: String?
-    /// Options of the fit made when no fit is given.
-    public var fitOptions = FitOptions()
+    /// Options of the fit made when no fit is given, and of the model table: the relative loss
+    /// by default (times span five orders of magnitude; an absolute loss is ruled by the few
+    /// largest layers, so a small sample's fit would depend on which large layers it drew).
+    public var fitOptions = FitOptions(loss: .relative)
 
     /// A builder of the package at `packageDirectory` from `runDirectories`.
     public init(
@@ -214,7 +216,17 @@ public struct PackageBuilder {
         try predictions.write(to: root.appendingPathComponent("fit/predictions.csv"))
         try errors.write(to: root.appendingPathComponent("fit/errors.csv"))
 
-        // 5. package.json, figures, README, sums.
+        // 5. fit/models.json and fit/cv-predictions.csv: every model held out on the same folds.
+        var modelTable: ModelTable?
+        if experiments.contains("regression") {
+            let regression = try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path])
+            let built = try ModelTable.build(dataset: regression, options: fitOptions, shippedFiles: shippedFiles)
+            try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
+            try built.predictions.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
+            modelTable = built.table
+        }
+
+        // 6. package.json, figures, README, sums.
         let statement = PackageStatement(
             profile: profile, machineLabel: machineLabel, rebuildCommand: rebuildCommand, data: dataFiles,
             parameters: Dictionary(uniqueKeysWithValues: fit.fits.map { ($0.group, $0.parameters) }),
@@ -230,7 +242,7 @@ public struct PackageBuilder {
         let readme = PackageReadme(
             statement: statement, manifest: manifests[0], runCount: manifests.count, fit: fit, errors: errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data(),
-            measurements: measurements, comparison: comparison, comparedWith: comparedWith)
+            measurements: measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent("README.md"), options: .atomic)
         try Checksums.write(directory: root)

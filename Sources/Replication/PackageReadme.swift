@@ -18,6 +18,7 @@ struct PackageReadme {
     var measurements: [MeasurementRow] = []
     var comparison: RunComparison?
     var comparedWith: String?
+    var models: ModelTable?
 
     /// The values the template names, every one already text.
     struct Model {
@@ -64,6 +65,13 @@ struct PackageReadme {
             var groups: [ComparisonGroup]
             var ranks: [ComparisonRank]
         }
+        struct ModelRow {
+            var model, group, parameters, n, rmse, nrmse, mape, rmspe, within5, within10, within25: String
+        }
+        struct Models {
+            var folds, loss, noiseFloor, ceiling, coverage: String
+            var rows: [ModelRow]
+        }
         struct Figure {
             var png: String
             var svg: String
@@ -90,6 +98,7 @@ struct PackageReadme {
         var errors: [SeriesError]
         var ranks: [Rank]
         var comparison: Comparison?
+        var models: Models?
         var figures: [Figure]
         var starts, startAndBounds: String
         var hasWarnings: Bool
@@ -191,6 +200,7 @@ struct PackageReadme {
             formula: Self.formula(fit.model), loss: fit.options?.loss.rawValue ?? "given", parameters: parameters,
             diagnostics: diagnostics, errors: seriesErrors, ranks: Self.ranks(measurements),
             comparison: comparison.map { Self.comparisonModel($0, other: comparedWith ?? "the other run") },
+            models: models.map(Self.modelsModel),
             figures: entries.map {
                 Model.Figure(
                     png: $0.files.first ?? "", svg: $0.files.last ?? "", replication: $0.replication_figure,
@@ -222,6 +232,51 @@ struct PackageReadme {
             text += String(format: ", which read the machine as slow as %.0f%% of its reference", 100 * slowest)
         }
         return text + " (the run directory's rounds.csv and probes.csv)."
+    }
+
+    /// The model table, as text.
+    static func modelsModel(_ t: ModelTable) -> Model.Models {
+        func percent(_ x: Double) -> String { String(format: "%.1f%%", x) }
+        var rows: [Model.ModelRow] = []
+        for entry in t.entries {
+            for (index, group) in ([GroupMetrics(group: "all", metrics: entry.metrics)] + entry.groups).enumerated() {
+                let m = group.metrics
+                rows.append(
+                    Model.ModelRow(
+                        model: index == 0 ? "`\(entry.model)`" : "", group: group.group,
+                        parameters: index == 0 ? entry.parametersPerGroup.map { "\($0) per group" } ?? "trees" : "",
+                        n: "\(m.n)", rmse: String(format: "%.4g", m.rmseMs),
+                        nrmse: m.nrmse.map { String(format: "%.2f%%", 100 * $0) } ?? "–", mape: percent(m.mapePercent),
+                        rmspe: percent(m.rmspePercent), within5: percent(m.within5Percent),
+                        within10: percent(m.within10Percent), within25: percent(m.within25Percent)))
+            }
+        }
+        let floor =
+            t.noiseFloor.map { f in
+                "A perfect model, one that predicts every row's true time, would still miss the measurements by their "
+                    + "own run-to-run noise: from the between-round spread of \(f.rowsWithRounds) of \(f.rows) rows "
+                    + String(
+                        format:
+                            "(median noise %.2f%%) it would reach MAPE %.1f%%, RMSPE %.1f%%, ±5%% %.1f%%, ±10%% %.1f%%, ±25%% %.1f%%: the noise floor.",
+                        f.medianNoisePercent, f.mapePercent, f.rmspePercent, f.within5Percent, f.within10Percent,
+                        f.within25Percent)
+            }
+            ?? "No noise floor: the rows were measured in one round each, so they state no between-round spread (the spread of runs within one window is not the run-to-run noise on a shared machine)."
+        let ceiling =
+            t.hasCeiling
+            ? "`trees`, the ceiling: \(t.ceiling), trained on the same folds on log H, log W, log Cin, log Cout, K1·K2, log batch, log FLOPs and log bytes (`scripts/ceiling.py`): what a model with no physics reaches on these data."
+            : "The non-parametric ceiling (gradient-boosted trees) is \(t.ceiling)."
+        let c = t.coverage
+        let coverage =
+            "These errors are held out within the sample's own range: FLOPs "
+            + String(format: "%.3g – %.3g", c.flops[0], c.flops[1])
+            + ", H·W \(c.spatial[0]) – \(c.spatial[1]), channels \(c.channels[0]) – \(c.channels[1]), K1·K2 \(c.taps[0]) – \(c.taps[1]) "
+            + "(\(c.kernelOneRows) rows with K = 1, \(c.largerKernelRows) with K > 1). A layer inside that range, drawn from the same grid, "
+            + "should be predicted about as well; a layer outside it is an extrapolation these numbers do not cover, and a group with few rows "
+            + "(or flagged weakly identifiable above) transfers worst."
+        return Model.Models(
+            folds: "\(t.folds)", loss: t.loss.rawValue, noiseFloor: floor, ceiling: ceiling, coverage: coverage,
+            rows: rows)
     }
 
     /// The comparison with another run, as text.

@@ -20,6 +20,9 @@ public enum PackageVerifier {
         public var checkedFiles: Int
         /// The groups refitted.
         public var refittedGroups: [String]
+        /// The models of the model table whose held-out predictions a new cross-validation gave
+        /// again (the trees: whose metrics their predictions give).
+        public var modelsConfirmed: [String] = []
         /// Whether the package holds.
         public var ok: Bool { problems.isEmpty }
     }
@@ -136,7 +139,98 @@ public enum PackageVerifier {
         if PackageBuilder.errorStatements(written) != statement.errors {
             problems.append("package.json: its errors differ from fit/errors.csv")
         }
-        return Report(problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups)
+        var modelsConfirmed: [String] = []
+        if let (table, heldOut) = try ModelTable.load(package: root) {
+            problems += verifyModels(table, heldOut, root: root, confirmed: &modelsConfirmed)
+        }
+        return Report(
+            problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups,
+            modelsConfirmed: modelsConfirmed)
+    }
+
+    /// Checks the model table: every stated metric is what its held-out predictions give (to
+    /// 1e-9), and a cross-validation of the parametric models from `data/regression.csv` with the
+    /// stated options gives the same folds and predictions (within the tolerance of predictions).
+    /// The trees are checked through their predictions alone: another scikit-learn may grow
+    /// other trees.
+    static func verifyModels(
+        _ table: ModelTable, _ heldOut: Table, root: URL, confirmed: inout [String]
+    ) -> [String] {
+        let file = ModelTable.predictionsFileName
+        guard let measuredColumn = heldOut.column("measured_ms"), let foldColumn = heldOut.column("fold"),
+            let groupColumn = heldOut.column("group")
+        else { return ["\(file): lacks its measured_ms, fold or group column"] }
+        let measured = heldOut.rows.map { Double($0[measuredColumn]) ?? .nan }
+        var problems: [String] = []
+        func same(_ a: Double, _ b: Double) -> Bool { a == b || abs(a - b) <= 1e-9 * max(abs(a), abs(b)) }
+        func agree(_ a: PredictionMetrics, _ b: PredictionMetrics) -> Bool {
+            a.n == b.n && same(a.rmseMs, b.rmseMs) && (a.nrmse == nil) == (b.nrmse == nil)
+                && same(a.nrmse ?? 0, b.nrmse ?? 0) && same(a.mapePercent, b.mapePercent)
+                && same(a.rmspePercent, b.rmspePercent) && same(a.within5Percent, b.within5Percent)
+                && same(a.within10Percent, b.within10Percent) && same(a.within25Percent, b.within25Percent)
+        }
+        var columns: [String: [Double]] = [:]
+        for entry in table.entries {
+            guard let column = heldOut.column("\(entry.model)_ms") else {
+                problems.append("\(file): no column \(entry.model)_ms for the model table's \(entry.model)")
+                continue
+            }
+            let predicted = heldOut.rows.map { Double($0[column]) ?? .nan }
+            columns[entry.model] = predicted
+            guard !measured.isEmpty, predicted.allSatisfy(\.isFinite) else {
+                problems.append("\(file): \(entry.model)_ms holds a value that is not a number")
+                continue
+            }
+            var statedMetrics = [("all", entry.metrics)]
+            statedMetrics += entry.groups.map { ($0.group, $0.metrics) }
+            for (group, stated) in statedMetrics {
+                let members = heldOut.rows.indices.filter { group == "all" || heldOut.rows[$0][groupColumn] == group }
+                guard !members.isEmpty,
+                    agree(
+                        stated,
+                        PredictionMetrics(
+                            measured: members.map { measured[$0] }, predicted: members.map { predicted[$0] }))
+                else {
+                    problems.append(
+                        "\(ModelTable.fileName): \(entry.model) \(group) states metrics that \(file) does not give")
+                    continue
+                }
+            }
+        }
+        // The parametric models again, from the package's own data.
+        do {
+            let dataset = try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path])
+            let again = try ModelTable.build(
+                dataset: dataset, options: table.options, folds: table.folds, shippedFiles: nil)
+            guard again.predictions.rows.count == heldOut.rows.count,
+                again.predictions.rows.map({ $0[foldColumn] }) == heldOut.rows.map({ $0[foldColumn] })
+            else {
+                return problems + ["\(file): its rows or folds differ from a cross-validation of data/regression.csv"]
+            }
+            for entry in again.table.entries {
+                guard let stated = columns[entry.model], let column = again.predictions.column("\(entry.model)_ms")
+                else { continue }
+                let rmse = Dictionary(uniqueKeysWithValues: entry.groups.map { ($0.group, $0.metrics.rmseMs) })
+                let moved = heldOut.rows.indices.first { i in
+                    !close(
+                        stated[i], Double(again.predictions.rows[i][column]) ?? .nan,
+                        slack: tolerance * (rmse[heldOut.rows[i][groupColumn]] ?? 0))
+                }
+                if let i = moved {
+                    problems.append(
+                        "\(file): \(heldOut.rows[i][0]) is predicted \(stated[i]) ms by \(entry.model) held out, a new cross-validation gives \(again.predictions.rows[i][column]) ms"
+                    )
+                } else {
+                    confirmed.append(entry.model)
+                }
+            }
+        } catch {
+            problems.append("\(ModelTable.fileName): cannot cross-validate data/regression.csv again (\(error))")
+        }
+        if table.hasCeiling && columns[TreeCeiling.name] != nil {
+            confirmed.append(TreeCeiling.name + " (from its predictions)")
+        }
+        return problems
     }
 
     static func close(_ a: Double, _ b: Double, slack: Double = 0) -> Bool {

@@ -1,3 +1,4 @@
+import AlphaFit
 import Foundation
 import Measurement
 import Runner
@@ -19,6 +20,8 @@ public struct Replicator {
     public var toolVersion: String
     /// Another run directory or package to compare the package with; nil for none.
     public var comparedWith: String?
+    /// The loss of the package's fit and model table.
+    public var fitLoss: FitLoss = .relative
 
     /// A replicator of `profile` into `outputDirectory`.
     public init(
@@ -66,6 +69,7 @@ public struct Replicator {
             runDirectories: [runDirectory], packageDirectory: outputDirectory, shippedFiles: shippedFiles,
             profile: profile.rawValue, rebuildCommand: rebuildCommand)
         builder.comparedWith = comparedWith
+        builder.fitOptions.loss = fitLoss
         return (summary, try builder.build())
     }
 }

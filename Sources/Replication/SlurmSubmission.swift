@@ -34,12 +34,15 @@ public struct SlurmSubmission {
     public var runArguments: [String]
     /// Options given to every `sbatch` (a partition, an account, a time limit).
     public var sbatchArguments: [String]
+    /// Options of the package job's `convsweep package` (the fit's loss).
+    public var packageArguments: [String]
 
     /// A submission of `shards` shards of `profile`.
     public init(
         shards: Int, profile: ShippedSweeps.Profile, sweepFiles: [String], outputDirectory: String,
-        executable: String, runArguments: [String], sbatchArguments: [String]
+        executable: String, runArguments: [String], sbatchArguments: [String], packageArguments: [String] = []
     ) {
+        self.packageArguments = packageArguments
         self.shards = shards
         self.profile = profile
         self.sweepFiles = sweepFiles
@@ -78,7 +81,8 @@ public struct SlurmSubmission {
 
     /// The package job's command.
     public var packageCommand: String {
-        "\(quote(executable)) package \(quote(outputDirectory + "/run")) --profile \(profile.rawValue) --out \(quote(outputDirectory))"
+        "\(quote(executable)) package \(quote(outputDirectory + "/run")) --profile \(profile.rawValue) "
+            + packageArguments.map { quote($0) + " " }.joined() + "--out \(quote(outputDirectory))"
     }
 
     /// Submits the three jobs; when one is refused, cancels those already submitted.

@@ -106,7 +106,8 @@ public struct Sweep: Sendable {
         if let sample = file.sample, let design = sample.stratified {
             let candidates = configurations.filter(\.status.isOK)
             let chosen = design.select(
-                count: sample.count, flops: candidates.map(\.flops), kernelOne: candidates.map { $0.shape.kernelSize == 1 },
+                count: sample.count, flops: candidates.map(\.flops),
+                kernelOne: candidates.map { $0.shape.kernelSize == 1 },
                 seed: sample.seed)
             self.configurations = chosen.map { candidates[$0] }
         } else {

@@ -30,16 +30,21 @@ struct Package: ParsableCommand {
         help: ArgumentHelp(
             "The profile the package states (a `replicate --slurm` package job sets it).", visibility: .hidden))
     var profile: String = "custom"
+    @Option(
+        help: "The fit's and the model table's loss: relative (default) or absolute (as the replication's curve_fit).")
+    var loss: FitLoss = .relative
 
     func run() throws {
         let given = try reportingErrors { try fit.map { try FitReport.load(path: $0) } }
-        let command =
-            "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "")
-            + (compareWith.map { " --compare-with \($0)" } ?? "") + " --out \(out)"
+        var command = "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "")
+        command += compareWith.map { " --compare-with \($0)" } ?? ""
+        command += loss == .relative ? "" : " --loss \(loss.rawValue)"
+        command += " --out \(out)"
         var builder = PackageBuilder(
             runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: profile,
             rebuildCommand: command, givenFit: given)
         builder.comparedWith = compareWith
+        builder.fitOptions.loss = loss
         let statement = try reportingErrors { try builder.build() }
         print(
             "\(out): package of \(statement.data.map(\.configurations).reduce(0, +)) configurations from \(runs.count) run(s), machine \(statement.machineLabel)"
@@ -59,7 +64,10 @@ struct VerifyPackage: ParsableCommand {
             (fit/errors.csv) within a relative 1e-6 (a prediction: of itself or of its group's \
             RMSE), or moves a parameter by more than 1e-6 of it or 1e-3 of its standard error. So a \
             package verifies on any machine, whatever kernels its OpenBLAS rounds with, and an \
-            edited file still fails. Exit 0 when the package holds, 1 otherwise.
+            edited file still fails. The model table (fit/models.json) must state what its held-out \
+            predictions (fit/cv-predictions.csv) give, to 1e-9, and a new cross-validation of the \
+            parametric models must give the same folds and predictions within the same tolerance; \
+            the trees are judged by their predictions alone. Exit 0 when the package holds, 1 otherwise.
             """)
 
     @Argument(help: "The package directory.")
@@ -74,6 +82,8 @@ struct VerifyPackage: ParsableCommand {
         if report.ok {
             print(
                 "\(directory): \(report.checkedFiles) files match SHA256SUMS; refit of \(report.refittedGroups.joined(separator: ", ")) and every stated error confirmed"
+                    + (report.modelsConfirmed.isEmpty
+                        ? "" : "; model table confirmed: \(report.modelsConfirmed.joined(separator: ", "))")
             )
         } else {
             throw ExitCode(ExitStatus.failure)

@@ -1,3 +1,4 @@
+import AlphaFit
 import ArgumentParser
 import Basics
 import Foundation
@@ -46,6 +47,9 @@ struct Replicate: ParsableCommand {
             "An option for every sbatch of --slurm (repeatable), e.g. --slurm-option=--partition=long.",
             valueName: "option"))
     var slurmOptions: [String] = []
+    @Option(
+        help: "The fit's and the model table's loss: relative (default) or absolute (as the replication's curve_fit).")
+    var loss: FitLoss = .relative
     @OptionGroup var measuring: MeasuringOptions
 
     func validate() throws {
@@ -69,7 +73,9 @@ struct Replicate: ParsableCommand {
             rebuildCommand: command,
             toolVersion: BuildInfo.version)
         replicator.comparedWith = compareWith
+        replicator.fitLoss = loss
         if let compareWith { command += " --compare-with \(compareWith)" }
+        if loss != .relative { command += " --loss \(loss)" }
         let (summary, statement) = try reportingErrors { try replicator.run() }
         print(
             "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"
@@ -94,7 +100,7 @@ struct Replicate: ParsableCommand {
             shards: shards, profile: profile, sweepFiles: files, outputDirectory: absolute,
             executable: BuildInfo.executablePath(),
             runArguments: measuring.runArguments(defaultMaxSeconds: profile == .quick ? 0.5 : 2),
-            sbatchArguments: slurmOptions)
+            sbatchArguments: slurmOptions, packageArguments: loss == .relative ? [] : ["--loss", loss.rawValue])
         let jobs: SlurmSubmission.Jobs
         do { jobs = try submission.submit() } catch { throw fail("\(error)", code: ExitStatus.failure) }
         print(

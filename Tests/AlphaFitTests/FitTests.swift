@@ -108,9 +108,23 @@ import Testing
         }
         let rows = syntheticRows(
             shapes, model: .alpha, parameters: [0.1, 0.9, 0.03], convention: .asperti, noise: 0.01, seed: 2)
-        let report = try AlphaFitter(options: FitOptions(grouping: .perK, flopsConvention: .asperti)).fit(dataset(rows))
-        let warnings = report.fits[0].diagnostics!.warnings
-        #expect(warnings.contains { $0.contains("singular") || $0.contains("identif") }, "\(warnings)")
+        // One (S, K) class for three parameters: refused with the reason, not fitted into a flat valley.
+        let error = #expect(throws: FitInputError.self) {
+            try AlphaFitter(options: FitOptions(grouping: .perK, flopsConvention: .asperti)).fit(dataset(rows))
+        }
+        #expect(error?.message.contains("a feature is constant over the group") == true)
+        // Two spatial sizes and a third at a kernel of its own: fitted, and the weak group said so.
+        let spread = shapes.enumerated().map { i, s in
+            ConvShape(
+                height: [8, 16, 4][i % 3], width: 8, inputChannels: s.inputChannels, outputChannels: 30,
+                kernelHeight: 1,
+                kernelWidth: 1)
+        }
+        let noisy = syntheticRows(
+            spread, model: .alpha, parameters: [0.1, 0.9, 0.03], convention: .asperti, noise: 0.01, seed: 2)
+        let report = try AlphaFitter(options: FitOptions(grouping: .perK, flopsConvention: .asperti)).fit(
+            dataset(noisy))
+        #expect(report.fits[0].n == 20)
     }
 
     @Test func seededStartsAreReproducible() throws {

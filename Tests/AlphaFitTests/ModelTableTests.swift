@@ -24,6 +24,18 @@ struct ModelTableTests {
         }
     }
 
+    @Test func aGroupWhoseFeaturesAreConstantCannotBeFitted() throws {
+        // Ten measurements of one layer: one point of every model's features, fewer than 3 parameters.
+        let shape = ConvShape(height: 8, width: 8, inputChannels: 16, outputChannels: 16, kernel: 3)
+        let rows = (0..<10).map { FitRow(shape: shape, timeMs: 1 + 0.01 * Double($0), row: $0 + 2) }
+        for model in FitModel.allCases {
+            let error = #expect(throws: FitInputError.self) {
+                try AlphaFitter(options: FitOptions(model: model, grouping: .perK)).fit(dataset(rows))
+            }
+            #expect(error?.description.contains("a feature is constant over the group") == true, "\(model)")
+        }
+    }
+
     @Test func theDataMovementTermsAreTheBytesAnIm2colConvolutionMoves() {
         let shape = ConvShape(height: 10, width: 20, inputChannels: 3, outputChannels: 5, kernel: 3)
         let a = Accounting(shape: shape)

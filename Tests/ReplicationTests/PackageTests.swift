@@ -169,7 +169,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(submission.workDirectory == "/out/it's.slurm")
     #expect(
         submission.shardCommand
-            == "'/bin/convsweep' run '/a b/regression.yaml' --out '/out/it'\\''s.slurm/shards/shard-'$SLURM_ARRAY_TASK_ID --shard $SLURM_ARRAY_TASK_ID/4 '--max-seconds' '0.5' --quiet"
+            == "'/bin/convsweep' run '/a b/regression.yaml' --out '/out/it'\\''s.slurm/shards/shard-'$SLURM_ARRAY_TASK_ID --shard $SLURM_ARRAY_TASK_ID/4 --accept-machine-change '--max-seconds' '0.5' --quiet"
     )
     #expect(
         submission.mergeCommand.contains("merge '/out/it'\\''s.slurm/shards'/shard-* --out '/out/it'\\''s'/run.merging")
