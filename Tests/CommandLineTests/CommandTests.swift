@@ -132,6 +132,38 @@ import Testing
         #expect(outcome.standardOutput.contains("fit/alpha.json: K>1 final"))
     }
 
+    @Test func anEditedModelTableFailsEvenWithFreshSums() throws {
+        for (file, edit) in [
+            (
+                "fit/models.json",
+                { (text: String) in
+                    text.replacingOccurrences(of: "\"within10Percent\" : ", with: "\"within10Percent\" : 1")
+                }
+            ),
+            (
+                "fit/cv-predictions.csv",
+                { (text: String) in
+                    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                    var fields = lines[1].split(separator: ",").map(String.init)
+                    fields[fields.count - 2] = "\((Double(fields[fields.count - 2]) ?? 1) * 1.5)"  // data-movement_ms
+                    lines[1] = fields.joined(separator: ",")
+                    return lines.joined(separator: "\n")
+                }
+            ),
+        ] {
+            let copy = temporaryDirectory() + "/" + file.replacingOccurrences(of: "/", with: "-")
+            try FileManager.default.copyItem(
+                atPath: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path, toPath: copy)
+            let path = copy + "/" + file
+            try edit(try String(contentsOfFile: path, encoding: .utf8)).write(
+                toFile: path, atomically: true, encoding: .utf8)
+            try Checksums.write(directory: URL(fileURLWithPath: copy))
+            let outcome = try convsweep(["verify-package", copy])
+            #expect(outcome.status == 1, "\(file)")
+            #expect(outcome.standardOutput.contains("FAIL fit/"), "\(outcome.standardOutput)")
+        }
+    }
+
     @Test func forgetRefusesBadInputWith64AndRecordsWhatItRemoves() throws {
         let run = temporaryDirectory() + "/run"
         try FileManager.default.copyItem(
