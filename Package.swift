@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// convsweep: measure what convolution layers cost on a CPU and refit alpha-FLOPs to it.
@@ -10,10 +10,17 @@ import PackageDescription
 ///                                                  → Analysis ───────────────↗
 ///
 /// Basics (clock, random generator, hashing, CSV writing) is imported by every module.
+///
+/// The trait `OneDNN` (on by default) builds the second backend, oneDNN's convolutions (Debian's
+/// libdnnl-dev 2.6); `swift build --disable-default-traits` builds convsweep without it.
 let package = Package(
     name: "convsweep",
     products: [
         .executable(name: "convsweep", targets: ["convsweep"])
+    ],
+    traits: [
+        .trait(name: "OneDNN", description: "The oneDNN backend (libdnnl-dev 2.x): dnnl-* algorithms."),
+        .default(enabledTraits: ["OneDNN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
@@ -32,11 +39,17 @@ let package = Package(
             name: "CHwloc", path: "Sources/CHwloc", pkgConfig: "hwloc",
             providers: [.apt(["libhwloc-dev"])]),
 
+        // oneDNN 2.x forward convolutions behind a small C interface (links libdnnl).
+        .target(name: "CDnnl", path: "Sources/CDnnl", linkerSettings: [.linkedLibrary("dnnl")]),
+
         // Shared helpers, one place each: clock, random generator, hashing, CSV writing, system
         // files and memory, the build's version and commit.
         .target(name: "Basics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        // conv2d on OpenBLAS, and the accounting of a configuration.
-        .target(name: "ConvKernels", dependencies: ["Basics", "COpenBLAS"]),
+        // conv2d on OpenBLAS and on oneDNN, and the accounting of a configuration.
+        .target(
+            name: "ConvKernels",
+            dependencies: ["Basics", "COpenBLAS", .target(name: "CDnnl", condition: .when(traits: ["OneDNN"]))],
+            swiftSettings: [.define("ONEDNN", .when(traits: ["OneDNN"]))]),
         // hwloc binding, clock, stop rule, statistics, environment.
         .target(name: "Measurement", dependencies: ["Basics", "ConvKernels", "CHwloc"]),
         // Sweep files → configurations.
@@ -104,7 +117,8 @@ let package = Package(
             name: "AnalysisTests",
             dependencies: ["Analysis", "Basics", "Measurement", "Runner", "Sweeps", "TestSupport"]),
         .testTarget(
-            name: "CommandLineTests", dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "TestSupport"]),
+            name: "CommandLineTests",
+            dependencies: ["AlphaFit", "Basics", "ConvKernels", "Replication", "Runner", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

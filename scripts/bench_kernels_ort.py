@@ -83,6 +83,7 @@ def main():
     parser.add_argument("--core", type=int, default=1, help="the core to pin to")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reps", type=int, default=11)
+    parser.add_argument("--onednn", action="store_true", help="also time convsweep's oneDNN algorithms")
     args = parser.parse_args()
     os.sched_setaffinity(0, {args.core})
 
@@ -91,7 +92,8 @@ def main():
     for _ in range(args.rounds):
         output = subprocess.run(
             ["taskset", "-c", str(args.core), args.convsweep, "bench-kernels", "--json",
-             "--reps", str(args.reps)], check=True, capture_output=True, text=True).stdout
+             "--reps", str(args.reps)] + (["--onednn"] if args.onednn else []),
+            check=True, capture_output=True, text=True).stdout
         lines = [json.loads(line) for line in output.splitlines() if line.strip()]
         header, rows = lines[0], lines[1:]
         rates.append(header["large_sgemm_gflops"])
@@ -130,6 +132,59 @@ def main():
     print()
     print(f"geomean convsweep/sgemm, K > 1 ({len(ratios_sgemm)} shapes): {geomean(ratios_sgemm):.3f}  (bar <= 1.08)")
     print(f"geomean convsweep/ORT, all ({len(ratios_ort)} shapes): {geomean(ratios_ort):.3f}  (bar <= 1.30)")
+    if args.onednn:
+        onednn_table(shapes, swift_rounds, ort_rounds, geomean)
+
+
+def onednn_table(shapes, swift_rounds, ort_rounds, geomean):
+    """The backends side by side: per shape the median over rounds of each algorithm's round
+    median, as a ratio to ONNX Runtime; the primitive alone and the whole call (reorders of the
+    activations from and to NCHW included), and convsweep's timing against a bare C call."""
+    algorithms = [b["algorithm"] for b in shapes[0].get("backends", [])]
+    def median_of(label, algorithm, key):
+        values = [next(b for b in r[label]["backends"] if b["algorithm"] == algorithm).get(key) for r in swift_rounds]
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+    print()
+    print("| shape | K | ORT ms | im2col+OpenBLAS / ORT | " + " | ".join(f"{a} / ORT" for a in algorithms)
+          + " | dnnl-direct with reorders / ORT | fastest oneDNN / ORT | implementations |")
+    print("|---|---:|---:|---:|" + "---:|" * len(algorithms) + "---:|---:|---|")
+    fastest, direct, direct_whole, overheads, k_big = [], [], [], [], []
+    for s in shapes:
+        label = s["label"]
+        onnx_ms = statistics.median(r[label] for r in ort_rounds)
+        conv = statistics.median(r[label]["conv_ms"] for r in swift_rounds)
+        cells, times, impls = [], [], []
+        whole_cell = "–"
+        for a in algorithms:
+            primitive = median_of(label, a, "primitive_ms")
+            whole = median_of(label, a, "ms")
+            bare = median_of(label, a, "bare_ms")
+            if primitive is None:
+                cells.append("refused")
+                continue
+            cells.append(f"{primitive / onnx_ms:.3f}")
+            times.append(primitive)
+            impl = next(b for b in swift_rounds[0][label]["backends"] if b["algorithm"] == a).get("implementation")
+            impls.append(f"{a}: {impl}")
+            if bare:
+                overheads.append(whole / bare)
+            if a == "dnnl-direct":
+                direct.append(primitive / onnx_ms)
+                direct_whole.append(whole / onnx_ms)
+                whole_cell = f"{whole / onnx_ms:.3f}"
+        best = min(times) / onnx_ms
+        fastest.append(best)
+        if s["K"] > 1:
+            k_big.append(best)
+        print(f"| {label} | {s['K']} | {onnx_ms:.3f} | {conv / onnx_ms:.3f} | " + " | ".join(cells)
+              + f" | {whole_cell} | {best:.3f} | {'; '.join(impls)} |")
+    print()
+    print(f"geomean fastest oneDNN algorithm (primitive) / ORT, all {len(fastest)} shapes: {geomean(fastest):.3f}  (bar <= 0.90); K > 1: {geomean(k_big):.3f}")
+    print(f"geomean dnnl-direct, layouts oneDNN prefers (primitive) / ORT: {geomean(direct):.3f}  (bar <= 1.00); "
+          f"with the per-call NCHW reorders: {geomean(direct_whole):.3f}")
+    print(f"convsweep's oneDNN timing / a bare C call of the same work: geomean {geomean(overheads):.4f}, "
+          f"largest {max(overheads):.4f} over {len(overheads)} (algorithm, shape) pairs  (bar <= 1.03)")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ public enum Conv2DError: Error, Equatable, CustomStringConvertible {
     case invalidShape(ConvShapeError)
     case unsupported(algorithm: ConvAlgorithm, shape: ConvShape)
     case invalidWorkspaceLimit(Int)
+    /// oneDNN has no implementation of `algorithm` for `shape` on this CPU.
+    case notProvided(algorithm: ConvAlgorithm, shape: ConvShape, reason: String)
+    /// This build has no oneDNN backend.
+    case backendMissing(algorithm: ConvAlgorithm)
 
     /// The message.
     public var description: String {
@@ -36,6 +40,11 @@ public enum Conv2DError: Error, Equatable, CustomStringConvertible {
             return "algorithm \(algorithm) cannot compute \(shape) (gemm-1x1 needs a 1x1 kernel)"
         case let .invalidWorkspaceLimit(limit):
             return "the workspace limit must be positive (got \(limit) bytes)"
+        case let .notProvided(algorithm, _, reason):
+            return "\(algorithm): \(reason)"
+        case let .backendMissing(algorithm):
+            return
+                "\(algorithm) needs the oneDNN backend, which this build lacks (install libdnnl-dev and build with the default traits)"
         }
     }
 }
@@ -66,12 +75,17 @@ public final class Conv2D {
 
     /// The input tensor, NCHW.
     public let input: UnsafeMutableBufferPointer<Float>
-    /// The weight tensor, [Cout][Cin][K1][K2].
+    /// The weight tensor, [Cout][Cin][K1][K2]. After writing it, call ``reloadWeights()``: a
+    /// `dnnl-*` algorithm computes from its own copy in its layout.
     public let weights: UnsafeMutableBufferPointer<Float>
     /// The output tensor, NCHW.
     public let output: UnsafeMutableBufferPointer<Float>
     /// The im2col buffer of one piece (empty for algorithms that do not lower).
     public let workspace: UnsafeMutableBufferPointer<Float>
+    /// The oneDNN primitive of a `dnnl-*` algorithm.
+    private let dnnl: DnnlConvolution?
+    /// What oneDNN chose for a `dnnl-*` algorithm (implementation, layouts); nil otherwise.
+    public var dnnlChoice: DnnlChoice? { dnnl?.choice }
 
     /// The default workspace limit: 256 MiB.
     public static let defaultWorkspaceLimit = 256 << 20
@@ -104,6 +118,20 @@ public final class Conv2D {
         self.output = Conv2D.allocate(shape.outputCount)
         self.workspace = Conv2D.allocate(
             algorithm == .im2colGemm ? tiling.workspaceElements(for: shape) : 0)
+        if algorithm.backend == .onednn {
+            do {
+                dnnl = try DnnlConvolution(
+                    shape: shape, algorithm: algorithm, input: input.baseAddress!, weights: weights.baseAddress!,
+                    output: output.baseAddress!)
+            } catch {
+                for buffer in [input, weights, output, workspace] where buffer.baseAddress != nil {
+                    free(buffer.baseAddress)
+                }
+                throw error
+            }
+        } else {
+            dnnl = nil
+        }
     }
 
     deinit {
@@ -144,7 +172,12 @@ public final class Conv2D {
         for buffer in [input, weights] {
             for i in buffer.indices { buffer[i] = generator.nextUnitFloat() }
         }
+        reloadWeights()
     }
+
+    /// Tells a `dnnl-*` algorithm that ``weights`` changed: it copies them into its own layout
+    /// once (as a framework does), outside the timed runs. ``fillRandom(seed:)`` calls it.
+    public func reloadWeights() { dnnl?.loadWeights() }
 
     /// Computes the forward pass into ``output`` and returns the time of each phase.
     @discardableResult
@@ -153,9 +186,15 @@ public final class Conv2D {
         case .im2colGemm: return runIm2colGemm()
         case .gemm1x1: return runGemm1x1()
         case .reference: return runReference()
+        case .dnnlDirect, .dnnlDirectNCHW, .dnnlWinograd: return dnnl!.run()
         case .auto: fatalError("auto is resolved in init")
         }
     }
+
+    /// For a `dnnl-*` algorithm, the seconds of `repetitions` forward passes timed in C around
+    /// each bare oneDNN call, with none of ``run()``'s phase timing (what a benchmark compares
+    /// convsweep's timing with); nil for the other algorithms.
+    public func bareDnnlSeconds(repetitions: Int) -> [Double]? { dnnl?.bareSeconds(repetitions: repetitions) }
 
     /// The exact value of one output element, computed directly in double precision.
     public func referenceValue(image n: Int, channel co: Int, y: Int, x: Int) -> Double {

@@ -8,6 +8,16 @@ public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable, CustomString
     case gemm1x1 = "gemm-1x1"
     /// A direct loop convolution with double accumulation; slow, used to check the others.
     case reference
+    /// oneDNN's direct convolution, every layout left to oneDNN (what it prefers: blocked or NHWC
+    /// activations, blocked weights); the activations are reordered from and to NCHW every call,
+    /// timed as the lowering phase.
+    case dnnlDirect = "dnnl-direct"
+    /// oneDNN's direct convolution with NCHW activations and OIHW weights kept (oneDNN then runs
+    /// its own im2col + GEMM).
+    case dnnlDirectNCHW = "dnnl-direct-nchw"
+    /// oneDNN's Winograd convolution where oneDNN provides one (3×3 kernels on AVX-512 machines);
+    /// refused with the reason elsewhere, never replaced by another implementation.
+    case dnnlWinograd = "dnnl-winograd"
 
     /// The raw value, as flags and files write it.
     public var description: String { rawValue }
@@ -26,6 +36,27 @@ public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable, CustomString
         }
     }
 
-    /// The concrete algorithms (everything but `auto`).
-    public static var concrete: [ConvAlgorithm] { [.im2colGemm, .gemm1x1, .reference] }
+    /// The library that computes it.
+    public var backend: ConvBackend {
+        switch self {
+        case .dnnlDirect, .dnnlDirectNCHW, .dnnlWinograd: return .onednn
+        case .reference: return .reference
+        case .auto, .im2colGemm, .gemm1x1: return .openblas
+        }
+    }
+
+    /// The concrete algorithms (everything but `auto`), those of oneDNN only when this build has it.
+    public static var concrete: [ConvAlgorithm] {
+        [.im2colGemm, .gemm1x1, .reference] + (OneDNN.isAvailable ? [.dnnlDirect, .dnnlDirectNCHW, .dnnlWinograd] : [])
+    }
+}
+
+/// The library a ``ConvAlgorithm`` runs on.
+public enum ConvBackend: String, CaseIterable, Codable, Sendable {
+    /// im2col lowering (convsweep's) and OpenBLAS `sgemm`.
+    case openblas
+    /// oneDNN's convolution primitives.
+    case onednn
+    /// convsweep's direct double-precision loops.
+    case reference
 }

@@ -13,6 +13,8 @@ public struct ThreadAffinity: Codable, Hashable, Sendable {
     public var name: String
     /// `Cpus_allowed_list`, as operating-system PU indexes.
     public var allowed: [Int]
+    /// User and system CPU seconds the thread has used (`/proc/self/task/TID/stat`, utime + stime).
+    public var cpuSeconds: Double?
 }
 
 /// The binding of the whole process to a cpuset, and the evidence that it held.
@@ -90,9 +92,21 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
                 let allowed = try? CPUSet.parse(String(line.dropFirst("Cpus_allowed_list:".count)))
             else { return nil }
             let name = (SystemFile.read("/proc/self/task/\(tid)/comm"))?.trimmed ?? ""
-            return ThreadAffinity(tid: tid, name: name, allowed: allowed)
+            return ThreadAffinity(tid: tid, name: name, allowed: allowed, cpuSeconds: cpuSeconds(tid: tid))
         }
     }
+}
+
+/// utime + stime of thread `tid` in seconds: fields 14 and 15 of its stat line, counted after the
+/// parenthesised name (which may hold spaces).
+private func cpuSeconds(tid: Int) -> Double? {
+    guard let stat = SystemFile.read("/proc/self/task/\(tid)/stat"), let close = stat.lastIndex(of: ")") else {
+        return nil
+    }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 func errnoText() -> String { String(cString: strerror(errno)) }

@@ -31,6 +31,11 @@ public struct ConfigurationTiming: Codable, Sendable {
     public var arithmetic_intensity: Double
     /// The OpenBLAS build that ran.
     public var openblas_version: String, openblas_config: String, openblas_core: String
+    /// The backend (`openblas`, `onednn`, `reference`); for oneDNN, the implementation it ran,
+    /// its layouts, version and instruction set (nil otherwise).
+    public var backend: String
+    /// See ``backend``.
+    public var implementation: String?, layouts: String?, onednn_version: String?, onednn_isa: String?
 
     /// Times `shape` with `algorithm`: seeded inputs, one warm-up, then `runs` timed runs.
     ///
@@ -39,6 +44,7 @@ public struct ConfigurationTiming: Codable, Sendable {
         _ shape: ConvShape, algorithm: ConvAlgorithm, threads: Int, workspaceLimit: Int, runs: Int, seed: UInt64
     ) throws(Conv2DError) -> ConfigurationTiming {
         OpenBLAS.setThreadCount(threads)
+        OneDNN.setThreadCount(threads)
         let conv = try Conv2D(shape: shape, algorithm: algorithm, workspaceLimit: workspaceLimit)
         conv.fillRandom(seed: seed)
         var tiles = 0
@@ -88,6 +94,11 @@ public struct ConfigurationTiming: Codable, Sendable {
         openblas_version = OpenBLAS.version
         openblas_config = OpenBLAS.config
         openblas_core = OpenBLAS.coreName
+        backend = conv.algorithm.backend.rawValue
+        implementation = conv.dnnlChoice?.implementation
+        layouts = conv.dnnlChoice?.layouts
+        onednn_version = conv.dnnlChoice == nil ? nil : OneDNN.version
+        onednn_isa = conv.dnnlChoice == nil ? nil : OneDNN.isa
     }
 
     /// The report as `convsweep measure` prints it.
@@ -95,6 +106,14 @@ public struct ConfigurationTiming: Codable, Sendable {
         func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
         let mib = Double(workspace_bytes) / Double(1 << 20)
         let share = median_ms > 0 ? 100 * lowering_ms / median_ms : 0
+        if let implementation, let layouts {
+            return """
+                conv2d N=\(batch) H=\(H) W=\(W) Cin=\(Cin) Cout=\(Cout) K=\(K)x\(K2), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
+                median \(f(median_ms)) ms over \(runs) runs (min \(f(min_ms)), max \(f(max_ms)))  \(f(gflops, 1)) GFLOP/s  (\(String(format: "%.4g", flops)) FLOPs)
+                phases (medians): layout reorders \(f(lowering_ms)) ms (\(f(share, 1)) %), oneDNN primitive \(f(gemm_ms)) ms
+                oneDNN \(onednn_version ?? "?") (\(onednn_isa ?? "?")): implementation \(implementation), \(layouts)
+                """
+        }
         return """
             conv2d N=\(batch) H=\(H) W=\(W) Cin=\(Cin) Cout=\(Cout) K=\(K)x\(K2), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
             median \(f(median_ms)) ms over \(runs) runs (min \(f(min_ms)), max \(f(max_ms)))  \(f(gflops, 1)) GFLOP/s  (\(String(format: "%.4g", flops)) FLOPs)

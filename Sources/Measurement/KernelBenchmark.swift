@@ -65,9 +65,11 @@ public struct KernelBenchmark: Sendable {
         public var variantMs: [Double]
         /// Repetitions per contender.
         public var reps: Int
+        /// The other backends' algorithms, timed in the same interleaving (empty when none is asked for).
+        public var backends: [BackendResult]
 
         enum CodingKeys: String, CodingKey {
-            case label, H, W, Cin, Cout, K, flops, pieces, variants, reps
+            case label, H, W, Cin, Cout, K, flops, pieces, variants, reps, backends
             case convMs = "conv_ms"
             case sgemmMs = "sgemm_ms"
             case loweringMs = "lowering_ms"
@@ -75,13 +77,36 @@ public struct KernelBenchmark: Sendable {
         }
     }
 
-    /// Shapes from experiments B, C, D, E, G (K > 1) and B, F (K = 1).
+    /// One algorithm of another backend (oneDNN) on one shape.
+    public struct BackendResult: Codable, Sendable {
+        /// The algorithm, e.g. `dnnl-direct`.
+        public var algorithm: String
+        /// What oneDNN ran and its layouts; nil when it refused the shape.
+        public var implementation: String?, layouts: String?
+        /// The whole call (reorders included), as convsweep times it, milliseconds.
+        public var ms: Double?
+        /// The primitive alone (the call's compute phase), milliseconds.
+        public var primitiveMs: Double?
+        /// The same call timed in C around the bare oneDNN calls, milliseconds.
+        public var bareMs: Double?
+        /// Why oneDNN refused the shape, when it did.
+        public var refused: String?
+
+        enum CodingKeys: String, CodingKey {
+            case algorithm, implementation, layouts, ms, refused
+            case primitiveMs = "primitive_ms"
+            case bareMs = "bare_ms"
+        }
+    }
+
+    /// Shapes from experiments B, C, D, E, G (K > 1) and B, F (K = 1), and a skinny 1×1 layer
+    /// (4×4, 6400 → 6400) where OpenBLAS's GEMM is at its weakest.
     public static let shapes: [LabelledShape] = [
         ("B K=3", 100, 100, 150, 150, 3), ("B K=5", 60, 60, 100, 100, 5), ("B K=7", 43, 43, 70, 70, 7),
         ("B K=11", 27, 27, 50, 50, 11), ("C K=3", 10, 10, 1500, 1500, 3), ("C K=7", 10, 10, 429, 429, 7),
         ("C K=14", 10, 10, 150, 150, 14), ("D W=200", 100, 200, 100, 100, 3), ("E Cout=320", 100, 100, 50, 320, 3),
         ("E Cout=40", 100, 100, 150, 40, 3), ("G K=5", 10, 10, 500, 100, 5), ("G K=3", 10, 10, 1000, 100, 3),
-        ("B K=1", 300, 300, 150, 150, 1), ("F W=200", 200, 100, 50, 300, 1),
+        ("B K=1", 300, 300, 150, 150, 1), ("F W=200", 200, 100, 50, 300, 1), ("skinny 1x1", 4, 4, 6400, 6400, 1),
     ].map { label, h, w, cin, cout, k in
         LabelledShape(
             label: label, shape: ConvShape(height: h, width: w, inputChannels: cin, outputChannels: cout, kernel: k))
@@ -93,6 +118,8 @@ public struct KernelBenchmark: Sendable {
     public var statistic: Statistic
     /// The conv2d variants timed; the first is the one compared with the sgemm.
     public var variants: [TilingVariant]
+    /// Algorithms of other backends timed beside them (`dnnl-*`).
+    public var algorithms: [ConvAlgorithm] = []
 
     /// A benchmark of `variants`, `repetitions` times each, summarised by `statistic`.
     public init(repetitions: Int = 11, statistic: Statistic = .median, variants: [TilingVariant] = [.planned]) {
@@ -122,6 +149,20 @@ public struct KernelBenchmark: Sendable {
         }
         let sgemm = PlainSgemm(loweredConvolutionOf: s)
         sgemm.run()
+        var others: [(algorithm: ConvAlgorithm, conv: Conv2D?, refused: String?)] = []
+        for algorithm in algorithms {
+            do {
+                let conv = try Conv2D(shape: s, algorithm: algorithm)
+                conv.fillRandom(seed: 1)
+                conv.run()
+                others.append((algorithm, conv, nil))
+            } catch {
+                others.append((algorithm, nil, "\(error)"))
+            }
+        }
+        var otherTimes = [[Double]](repeating: [], count: others.count)
+        var otherPrimitive = [[Double]](repeating: [], count: others.count)
+        var otherBare = [[Double]](repeating: [], count: others.count)
         var convTimes = [[Double]](repeating: [], count: convs.count)
         var loweringTimes: [Double] = []
         var sgemmTimes: [Double] = []
@@ -136,12 +177,28 @@ public struct KernelBenchmark: Sendable {
                 }
             }
             sgemmTimes.append(MonotonicClock.seconds(sgemm.run))
+            for (index, other) in others.enumerated() {
+                guard let conv = other.conv else { continue }
+                var phases = PhaseTimes()
+                otherTimes[index].append(MonotonicClock.seconds { phases = conv.run() })
+                otherPrimitive[index].append(phases.gemm)
+                otherBare[index] += conv.bareDnnlSeconds(repetitions: 1) ?? []
+            }
+        }
+        let backends = others.enumerated().map { index, other in
+            BackendResult(
+                algorithm: other.algorithm.rawValue, implementation: other.conv?.dnnlChoice?.implementation,
+                layouts: other.conv?.dnnlChoice?.layouts,
+                ms: otherTimes[index].isEmpty ? nil : summary(otherTimes[index]) * 1e3,
+                primitiveMs: otherPrimitive[index].isEmpty ? nil : summary(otherPrimitive[index]) * 1e3,
+                bareMs: otherBare[index].isEmpty ? nil : summary(otherBare[index]) * 1e3, refused: other.refused)
         }
         return ShapeResult(
             label: shape.label, H: s.height, W: s.width, Cin: s.inputChannels, Cout: s.outputChannels,
             K: s.kernelHeight, flops: Accounting(shape: s).flops, convMs: summary(convTimes[0]) * 1e3,
             sgemmMs: summary(sgemmTimes) * 1e3, loweringMs: summary(loweringTimes) * 1e3, pieces: pieces,
-            variants: variants.map(\.description), variantMs: convTimes.map { summary($0) * 1e3 }, reps: repetitions)
+            variants: variants.map(\.description), variantMs: convTimes.map { summary($0) * 1e3 }, reps: repetitions,
+            backends: backends)
     }
 
     private func summary(_ times: [Double]) -> Double {

@@ -100,6 +100,9 @@ public struct ModelTable: Codable, Equatable, Sendable {
     public var noiseFloor: NoiseFloor?
     /// The range of the sample the table was computed on.
     public var coverage: Coverage
+    /// Rows of `data/regression.csv` left out of the table (the oneDNN rows of a package of
+    /// several backends); nil for none.
+    public var excluded: [RowFilter]?
     /// The trees' model and library, or why there is no ceiling.
     public var ceiling: String
 

@@ -1,6 +1,7 @@
 import AlphaFit
 import Analysis
 import Basics
+import ConvKernels
 import Foundation
 import Measurement
 import Runner
@@ -210,7 +211,24 @@ public struct PackageBuilder {
         }
 
         // 4. fit/: fit the regression sample (or take the given fit), predict every row.
-        let fit = try givenFit ?? fitRegression(root: root)
+        let algorithms = PackageBuilder.oneDNNAlgorithms(in: byExperiment["regression"] ?? [])
+        let fit = try givenFit ?? fitRegression(root: root, excluded: PackageBuilder.mainFitExclusions(algorithms))
+        var backendFits: [BackendFit] = []
+        if givenFit == nil {
+            for algorithm in algorithms {
+                backendFits.append(
+                    BackendFit(
+                        algorithm: algorithm.rawValue,
+                        fit: try fitRegression(
+                            root: root, excluded: PackageBuilder.backendFitExclusions(algorithm, among: algorithms))))
+            }
+        }
+        if !backendFits.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(backendFits).write(
+                to: root.appendingPathComponent(PackageBuilder.backendFitsFile), options: .atomic)
+        }
         try fit.jsonData().write(to: root.appendingPathComponent("fit/alpha.json"), options: .atomic)
         let (predictions, errors) = try PackageBuilder.predict(fit: fit, root: root, dataFiles: dataFiles.map(\.path))
         try predictions.write(to: root.appendingPathComponent("fit/predictions.csv"))
@@ -219,8 +237,12 @@ public struct PackageBuilder {
         // 5. fit/models.json and fit/cv-predictions.csv: every model held out on the same folds.
         var modelTable: ModelTable?
         if experiments.contains("regression") {
-            let regression = try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path])
-            let built = try ModelTable.build(dataset: regression, options: fitOptions, shippedFiles: shippedFiles)
+            let regression = try FitDataset.load(
+                paths: [root.appendingPathComponent("data/regression.csv").path],
+                excluding: PackageBuilder.mainFitExclusions(algorithms))
+            var built = try ModelTable.build(dataset: regression, options: fitOptions, shippedFiles: shippedFiles)
+            let exclusions = PackageBuilder.mainFitExclusions(algorithms)
+            built.table.excluded = exclusions.isEmpty ? nil : exclusions
             try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
             try built.predictions.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
             modelTable = built.table
@@ -242,17 +264,49 @@ public struct PackageBuilder {
         let readme = PackageReadme(
             statement: statement, manifest: manifests[0], runCount: manifests.count, fit: fit, errors: errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data(),
-            measurements: measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable)
+            measurements: measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
+            backendFits: backendFits)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent("README.md"), options: .atomic)
         try Checksums.write(directory: root)
         return statement
     }
 
-    /// Fits alpha-FLOPs on `data/regression.csv`.
-    func fitRegression(root: URL) throws -> FitReport {
-        let dataset = try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path])
-        return try AlphaFitter(options: fitOptions).fit(dataset)
+    /// Fits alpha-FLOPs on `data/regression.csv`, leaving out the rows `excluded` names.
+    func fitRegression(root: URL, excluded: [RowFilter] = []) throws -> FitReport {
+        let dataset = try FitDataset.load(
+            paths: [root.appendingPathComponent("data/regression.csv").path], excluding: excluded)
+        return try AlphaFitter(options: fitOptions).fit(dataset, excluded: excluded.isEmpty ? nil : excluded)
+    }
+
+    /// Reads `fit/backends.json` of the package at `root`; empty when it has none.
+    public static func backendFits(package root: URL) throws -> [BackendFit] {
+        let path = root.appendingPathComponent(backendFitsFile)
+        guard FileManager.default.fileExists(atPath: path.path) else { return [] }
+        return try JSONDecoder().decode([BackendFit].self, from: Data(contentsOf: path))
+    }
+
+    /// Where a package with several backends keeps each oneDNN algorithm's own fit.
+    public static let backendFitsFile = "fit/backends.json"
+
+    /// The oneDNN algorithms among `rows`, in their order of first appearance.
+    static func oneDNNAlgorithms(in rows: [MeasurementRow]) -> [ConvAlgorithm] {
+        var seen: [ConvAlgorithm] = []
+        for row in rows where row.backend == .onednn && row.status.isOK && !seen.contains(row.algorithm) {
+            seen.append(row.algorithm)
+        }
+        return seen
+    }
+
+    /// The main fit is of the OpenBLAS rows: the oneDNN rows (when there are any) are left out.
+    static func mainFitExclusions(_ algorithms: [ConvAlgorithm]) -> [RowFilter] {
+        algorithms.isEmpty ? [] : [RowFilter(column: "backend", value: ConvBackend.onednn.rawValue)]
+    }
+
+    /// One oneDNN algorithm's fit: every other backend and algorithm left out.
+    static func backendFitExclusions(_ algorithm: ConvAlgorithm, among algorithms: [ConvAlgorithm]) -> [RowFilter] {
+        [RowFilter(column: "backend", value: ConvBackend.openblas.rawValue)]
+            + algorithms.filter { $0 != algorithm }.map { RowFilter(column: "algorithm", value: $0.rawValue) }
     }
 
     /// fit/predictions.csv and fit/errors.csv of `fit` on the package's data files.
@@ -350,4 +404,13 @@ public enum FigureScript {
         let (status, output) = try Subprocess.run(python, [script, directory.path])
         guard status == 0 else { throw PackageError("\(script) failed:\n\(output)") }
     }
+}
+
+/// One oneDNN algorithm's own alpha-FLOPs fit in a package of several backends
+/// (`fit/backends.json`): the regression rows of that algorithm alone.
+public struct BackendFit: Codable, Equatable, Sendable {
+    /// The algorithm, e.g. `dnnl-direct`.
+    public var algorithm: String
+    /// Its fit (its `excluded` filters name the rows left out).
+    public var fit: FitReport
 }

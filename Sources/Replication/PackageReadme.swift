@@ -19,6 +19,7 @@ struct PackageReadme {
     var comparison: RunComparison?
     var comparedWith: String?
     var models: ModelTable?
+    var backendFits: [BackendFit] = []
 
     /// The values the template names, every one already text.
     struct Model {
@@ -99,6 +100,8 @@ struct PackageReadme {
         var ranks: [Rank]
         var comparison: Comparison?
         var models: Models?
+        var backends: [Parameter]
+        var hasBackends: Bool
         var figures: [Figure]
         var starts, startAndBounds: String
         var hasWarnings: Bool
@@ -200,7 +203,8 @@ struct PackageReadme {
             formula: Self.formula(fit.model), loss: fit.options?.loss.rawValue ?? "given", parameters: parameters,
             diagnostics: diagnostics, errors: seriesErrors, ranks: Self.ranks(measurements),
             comparison: comparison.map { Self.comparisonModel($0, other: comparedWith ?? "the other run") },
-            models: models.map(Self.modelsModel),
+            models: models.map(Self.modelsModel), backends: Self.backendParameters(backendFits),
+            hasBackends: !backendFits.isEmpty,
             figures: entries.map {
                 Model.Figure(
                     png: $0.files.first ?? "", svg: $0.files.last ?? "", replication: $0.replication_figure,
@@ -232,6 +236,23 @@ struct PackageReadme {
             text += String(format: ", which read the machine as slow as %.0f%% of its reference", 100 * slowest)
         }
         return text + " (the run directory's rounds.csv and probes.csv)."
+    }
+
+    /// Each backend's fit as rows of (algorithm and group, n, parameter, value, error, R² and MAPE).
+    static func backendParameters(_ fits: [BackendFit]) -> [Model.Parameter] {
+        fits.flatMap { backend in
+            backend.fit.fits.flatMap { group in
+                backend.fit.model.parameterNames.map { name in
+                    Model.Parameter(
+                        group: "`\(backend.algorithm)` \(group.group)", n: group.n.map(String.init) ?? "", name: name,
+                        value: sig(group.parameters[name] ?? .nan),
+                        standardError: group.diagnostics?.standardErrors?[name].map(sig) ?? "n/a",
+                        interval: group.diagnostics.map {
+                            String(format: "R² %.3f, MAPE %.1f%%", $0.rSquared, $0.mapePercent)
+                        } ?? "")
+                }
+            }
+        }
     }
 
     /// The model table, as text.
@@ -343,7 +364,9 @@ struct PackageReadme {
 
     private static func number(_ value: Double) -> String { String(format: "%g", value) }
 
-    private func sig(_ value: Double) -> String {
+    private func sig(_ value: Double) -> String { Self.sig(value) }
+
+    private static func sig(_ value: Double) -> String {
         guard value.isFinite else { return "n/a" }
         return String(format: "%.6g", value)
     }

@@ -68,8 +68,9 @@ public enum PackageVerifier {
         var refit = stated
         var refittedGroups: [String] = []
         if let options = stated.options, statement.data.contains(where: { $0.experiment == "regression" }) {
-            let dataset = try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path])
-            refit = try AlphaFitter(options: options).fit(dataset)
+            let dataset = try FitDataset.load(
+                paths: [root.appendingPathComponent("data/regression.csv").path], excluding: stated.excluded ?? [])
+            refit = try AlphaFitter(options: options).fit(dataset, excluded: stated.excluded)
             for group in stated.fits {
                 guard let again = refit.fits.first(where: { $0.group == group.group }) else {
                     problems.append(
@@ -139,6 +140,22 @@ public enum PackageVerifier {
         if PackageBuilder.errorStatements(written) != statement.errors {
             problems.append("package.json: its errors differ from fit/errors.csv")
         }
+        // Each backend's own fit, refitted from its rows.
+        for backend in try PackageBuilder.backendFits(package: root) {
+            guard let options = backend.fit.options else { continue }
+            let dataset = try FitDataset.load(
+                paths: [root.appendingPathComponent("data/regression.csv").path], excluding: backend.fit.excluded ?? [])
+            let again = try AlphaFitter(options: options).fit(dataset, excluded: backend.fit.excluded)
+            for (group, other) in zip(backend.fit.fits, again.fits) {
+                let sse = group.diagnostics?.sse ?? .nan
+                if group.group != other.group || !close(sse, other.diagnostics?.sse ?? .nan) {
+                    problems.append(
+                        "\(PackageBuilder.backendFitsFile): \(backend.algorithm) \(group.group) SSE = \(sse), a refit of its rows reaches \(other.diagnostics?.sse ?? .nan)"
+                    )
+                }
+            }
+            refittedGroups += backend.fit.fits.map { "\($0.group) (\(backend.algorithm))" }
+        }
         var modelsConfirmed: [String] = []
         if let (table, heldOut) = try ModelTable.load(package: root) {
             problems += verifyModels(table, heldOut, root: root, confirmed: &modelsConfirmed)
@@ -199,7 +216,8 @@ public enum PackageVerifier {
         }
         // The parametric models again, from the package's own data.
         do {
-            let dataset = try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path])
+            let dataset = try FitDataset.load(
+                paths: [root.appendingPathComponent("data/regression.csv").path], excluding: table.excluded ?? [])
             let again = try ModelTable.build(
                 dataset: dataset, options: table.options, folds: table.folds, shippedFiles: nil)
             guard again.predictions.rows.count == heldOut.rows.count,

@@ -81,10 +81,19 @@ public struct MeasurementRow: Hashable, Sendable {
     public var attainedShare: Double?
     /// measurements.csv only: the roof that bounds the configuration, `memory` or `compute`.
     public var bound: String?
+    /// The implementation a oneDNN algorithm ran (`dnnl_query_impl_info_str`, e.g. `jit:avx2`);
+    /// nil for the OpenBLAS algorithms (their implementation is the algorithm).
+    public var implementation: String?
+    /// A oneDNN algorithm's layouts, `src <tag> weights <tag> dst <tag>` (`abcd` is NCHW); nil
+    /// for the OpenBLAS algorithms (NCHW, OIHW).
+    public var layouts: String?
+
+    /// The library that computed the row: `openblas`, `onednn` or `reference`.
+    public var backend: ConvBackend { algorithm.backend }
 
     /// The columns of measurements.csv (and of rounds.csv), in order. Files written before rounds
     /// existed lack the columns after `status`; they read as empty.
-    public static let columns = baseColumns + roundColumns
+    public static let columns = baseColumns + roundColumns + backendColumns
 
     /// The columns every measurements.csv has.
     public static let baseColumns = [
@@ -99,6 +108,10 @@ public struct MeasurementRow: Hashable, Sendable {
         "session", "round", "rounds", "clean_rounds", "round_min_ms", "round_max_ms", "probe_ratio", "window",
         "arithmetic_intensity", "attained_share", "bound",
     ]
+
+    /// The columns of the backend that computed the row; absent in files written before there
+    /// were two backends (they read as OpenBLAS rows).
+    public static let backendColumns = ["backend", "implementation", "layouts"]
 
     /// A row for `configuration` with no figures and `status`.
     public init(
@@ -151,7 +164,8 @@ public struct MeasurementRow: Hashable, Sendable {
             number(ci95LowMs), number(ci95HighMs), number(loweringMs), number(gemmMs), number(gflops),
             stopReason?.rawValue ?? "", status.text, integer(session), integer(round), integer(rounds),
             integer(cleanRounds), number(roundMinMs), number(roundMaxMs), number(probeRatio), window?.rawValue ?? "",
-            number(arithmeticIntensity), number(attainedShare), bound ?? "",
+            number(arithmeticIntensity), number(attainedShare), bound ?? "", backend.rawValue, implementation ?? "",
+            layouts ?? "",
         ]
     }
 
@@ -238,6 +252,8 @@ public struct MeasurementRow: Hashable, Sendable {
         arithmeticIntensity = try optionalNumber("arithmetic_intensity")
         attainedShare = try optionalNumber("attained_share")
         bound = record["bound"].flatMap { $0.isEmpty ? nil : $0 }
+        implementation = record["implementation"].flatMap { $0.isEmpty ? nil : $0 }
+        layouts = record["layouts"].flatMap { $0.isEmpty ? nil : $0 }
         if let text = record["window"], !text.isEmpty {
             guard let window = MeasurementWindow(rawValue: text) else { throw bad("window", "unknown '\(text)'") }
             self.window = window

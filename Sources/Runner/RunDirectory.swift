@@ -136,7 +136,22 @@ public final class AppendOnlyFile {
         }
         if lseek(fd, 0, SEEK_END) == 0 {
             try append(header)
+        } else if let first = AppendOnlyFile.firstLine(fd: fd), first + "\n" != header {
+            close(fd)
+            throw RunError.directory(
+                "\(path) has other columns than this convsweep writes (written by an older version?): "
+                    + "resume it with the convsweep that started it, or measure into a new directory")
         }
+    }
+
+    /// The file's first line (without its newline), or nil when it cannot be read.
+    private static func firstLine(fd: Int32) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let count = pread(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return nil }
+        let bytes = buffer.prefix(count)
+        guard let end = bytes.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        return String(decoding: bytes[..<end], as: UTF8.self)
     }
 
     /// 1 when a torn last line was dropped on opening, else 0.

@@ -79,7 +79,8 @@ public enum RunDriver {
         toolVersion: String = BuildInfo.version
     ) throws -> RunSummary {
         let session = try RunSession(
-            sweepFiles: sweepFiles, configurations: configurations, options: options,
+            sweepFiles: sweepFiles,
+            configurations: SweepConfiguration.expand(configurations, algorithms: options.algorithms), options: options,
             outputDirectory: outputDirectory, commandLine: commandLine, toolVersion: toolVersion)
         defer { session.release() }
         try session.identify()
@@ -100,7 +101,7 @@ public enum RunDriver {
         _ configuration: SweepConfiguration, options: RunOptions, rule: StopRule, evictor: CacheEvictor?
     ) -> (MeasurementRow, Samples?) {
         let shape = configuration.shape
-        let algorithm = ConvAlgorithm.auto.resolved(for: shape)
+        let algorithm = configuration.algorithm.resolved(for: shape)
         func row(_ status: ConfigurationStatus) -> MeasurementRow {
             MeasurementRow(configuration: configuration, algorithm: algorithm, threads: options.threads, status: status)
         }
@@ -129,6 +130,8 @@ public enum RunDriver {
         }
         var result = row(.ok)
         result.record(samples)
+        result.implementation = conv.dnnlChoice?.implementation
+        result.layouts = conv.dnnlChoice?.layouts
         return (result, samples)
     }
 

@@ -1,3 +1,4 @@
+import ConvKernels
 import Foundation
 import Measurement
 
@@ -108,6 +109,9 @@ public struct RunManifest: Codable, Hashable, Sendable {
         public var probeSlowdown: Double?
         /// The stop rule of one round (the whole rule's budget shared by the rounds).
         public var roundStopRuleDescription: String?
+        /// The algorithms every configuration was measured with (nil: `auto` alone, as before
+        /// backends could be chosen).
+        public var algorithms: [ConvAlgorithm]?
     }
 
     /// One invocation.
@@ -139,6 +143,13 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// When this session resumed a run of another machine, boot or speed because the user
         /// accepted it (`--accept-machine-change`): what differed.
         public var machineChangeAccepted: String?
+        /// Every thread of the process when the session ended, with its allowed CPUs and CPU time:
+        /// the threads started during the session (oneDNN's OpenMP team) are bound too, and which
+        /// ones computed shows in their CPU seconds.
+        public var threadsAtEnd: [ThreadAffinity]?
+        /// The oneDNN library and the instruction set it dispatched to, when the session measured
+        /// a `dnnl-*` algorithm.
+        public var oneDNN: String?
     }
 
     /// Rows removed from the run by `convsweep forget`.
@@ -258,6 +269,9 @@ public struct RunManifest: Codable, Hashable, Sendable {
         compare("max rounds", a.maxRounds ?? 1, b.maxRounds ?? 1)
         compare("round tolerance", a.roundTolerance ?? 0, b.roundTolerance ?? 0)
         compare("probe slowdown", a.probeSlowdown ?? 0, b.probeSlowdown ?? 0)
+        compare(
+            "algorithms", (a.algorithms ?? [.auto]).map(\.rawValue).joined(separator: ","),
+            (b.algorithms ?? [.auto]).map(\.rawValue).joined(separator: ","))
         if differences.isEmpty { differences.append("settings differ") }
         return differences
     }

@@ -49,6 +49,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
     public var shard: Shard?
     /// The largest im2col buffer in bytes.
     public var workspaceLimit: Int = Conv2D.defaultWorkspaceLimit
+    /// The algorithms every configuration is measured with: `auto` (im2col + OpenBLAS) alone by
+    /// default; several, a configuration each (``SweepConfiguration/measured(with:)``).
+    public var algorithms: [ConvAlgorithm] = [.auto]
     /// Require an existing run directory to resume (rerunning into one resumes anyway).
     public var resume: Bool = false
     /// Output elements checked against a direct computation on each configuration's first run.

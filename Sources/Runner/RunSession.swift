@@ -99,6 +99,7 @@ final class RunSession {
     /// session's manifest, refusing a directory that holds a different run.
     func identify() throws {
         OpenBLAS.setThreadCount(options.threads)
+        OneDNN.setThreadCount(options.threads)
         let binding: ProcessBinding
         do { binding = try ProcessBinding.bind(topology, to: cpuset) } catch { throw RunError.machine("\(error)") }
         let timer = TimerCalibration.measure()
@@ -128,7 +129,8 @@ final class RunSession {
             workspaceLimit: options.workspaceLimit, shard: options.shard, keepSamples: options.keepSamples,
             openBLASThreads: OpenBLAS.threadCount, rounds: options.rounds, maxRounds: options.effectiveMaxRounds,
             roundTolerance: options.roundTolerance, probeSlowdown: options.probeSlowdown,
-            roundStopRuleDescription: options.roundStopRule.summary)
+            roundStopRuleDescription: options.roundStopRule.summary,
+            algorithms: options.algorithms == [.auto] ? nil : options.algorithms)
         manifest = RunManifest(
             status: "running", tool: .init(version: toolVersion, gitCommit: commit), sweeps: sweepFiles,
             configurationCount: configurations.count, shardConfigurationCount: shardConfigurations.count,
@@ -345,6 +347,18 @@ final class RunSession {
         manifest.sessions[manifest.sessions.count - 1].probe = ProbeSummary(
             probe: probe, startReference: startReference, slow: slowReadings, disturbedRounds: disturbedRounds)
         manifest.sessions[manifest.sessions.count - 1].endedAt = Timestamp.now()
+        let threads = ProcessBinding.currentThreads()
+        manifest.sessions[manifest.sessions.count - 1].threadsAtEnd = threads
+        let unbound = threads.filter { $0.allowed != cpuset }
+        if !unbound.isEmpty {
+            warnings.append(
+                "session \(manifest.sessions.count): thread(s) not bound to cpuset \(CPUSet.format(cpuset)) at its end: "
+                    + unbound.map { "\($0.tid) (\($0.name)) on \(CPUSet.format($0.allowed))" }.joined(separator: ", "))
+        }
+        if options.algorithms.contains(where: { $0.backend == .onednn }) {
+            manifest.sessions[manifest.sessions.count - 1].oneDNN =
+                "oneDNN \(OneDNN.version ?? "missing"), ISA \(OneDNN.isa ?? "none"), OpenMP team \(OneDNN.threadCount ?? 0)"
+        }
         manifest.sessions[manifest.sessions.count - 1].rowsWritten = summary.written
         manifest.warnings = RunDriver.unique(manifest.warnings + warnings)
         manifest.status = done.count == shardConfigurations.count ? "complete" : "interrupted"

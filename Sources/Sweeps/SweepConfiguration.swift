@@ -17,6 +17,9 @@ public struct SweepConfiguration: Hashable, Codable, Sendable {
     /// `ok` when the configuration is to be measured, otherwise the reason it is not
     /// (for instance a limit that dropped it).
     public var status: ConfigurationStatus
+    /// The algorithm to measure it with: `auto` (OpenBLAS) unless a run names others
+    /// (``measured(with:)``).
+    public var algorithm: ConvAlgorithm = .auto
 
     /// A configuration `id` of `experiment` and `series`, measured unless `status` says why not.
     public init(
@@ -27,6 +30,28 @@ public struct SweepConfiguration: Hashable, Codable, Sendable {
         self.series = series
         self.shape = shape
         self.status = status
+    }
+
+    /// This configuration measured with `algorithm`: `auto` is the configuration itself; another
+    /// algorithm is a configuration of its own, its id suffixed `@<algorithm>` and its series
+    /// `<series> [<algorithm>]`, so that one run holds several backends side by side (one row,
+    /// one line of a figure each).
+    public func measured(with algorithm: ConvAlgorithm) -> SweepConfiguration {
+        guard algorithm != .auto else { return self }
+        var copy = self
+        copy.id = "\(id)@\(algorithm.rawValue)"
+        copy.series = "\(series) [\(algorithm.rawValue)]"
+        copy.algorithm = algorithm
+        return copy
+    }
+
+    /// Every configuration of `configurations` with every algorithm of `algorithms`, configuration
+    /// by configuration.
+    public static func expand(_ configurations: [SweepConfiguration], algorithms: [ConvAlgorithm])
+        -> [SweepConfiguration]
+    {
+        guard algorithms != [.auto] else { return configurations }
+        return configurations.flatMap { c in algorithms.map { c.measured(with: $0) } }
     }
 
     /// Whether the runner should measure this configuration.

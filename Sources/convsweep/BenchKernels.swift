@@ -36,6 +36,10 @@ struct BenchKernels: ParsableCommand {
     var statistic: String = "median"
     @Flag(help: "Print one JSON object per line (the rate first, then one per shape).")
     var json = false
+    @Flag(
+        name: .customLong("onednn"),
+        help: "Also time oneDNN's algorithms (dnnl-direct, dnnl-direct-nchw, dnnl-winograd) in the same interleaving.")
+    var oneDNN = false
 
     func validate() throws {
         guard (1...1000).contains(reps) else {
@@ -43,6 +47,9 @@ struct BenchKernels: ParsableCommand {
         }
         guard KernelBenchmark.Statistic(rawValue: statistic) != nil else {
             throw ValidationError("--statistic must be median or min (got '\(statistic)')")
+        }
+        if oneDNN && !OneDNN.isAvailable {
+            throw ValidationError("--onednn needs the oneDNN backend, which this build lacks")
         }
         guard (64...8192).contains(large) else {
             throw ValidationError("--large must be an integer from 64 to 8192 (got \(large))")
@@ -56,9 +63,11 @@ struct BenchKernels: ParsableCommand {
 
     func run() throws {
         OpenBLAS.setThreadCount(1)
-        let benchmark = KernelBenchmark(
+        OneDNN.setThreadCount(1)
+        var benchmark = KernelBenchmark(
             repetitions: reps, statistic: KernelBenchmark.Statistic(rawValue: statistic)!,
             variants: variants.split(separator: ",").map { TilingVariant(String($0))! })
+        if oneDNN { benchmark.algorithms = [.dnnlDirect, .dnnlDirectNCHW, .dnnlWinograd] }
         let rate = KernelBenchmark.largeRate(n: large)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -76,6 +85,17 @@ struct BenchKernels: ParsableCommand {
         for shape in KernelBenchmark.shapes where only.map({ shape.label.contains($0) }) ?? true {
             let result = try benchmark.measure(shape)
             if json { try printJSON(result) } else { print(result.tableLine(rate: rate)) }
+            if !json {
+                for b in result.backends {
+                    print(
+                        "    \(b.algorithm): "
+                            + (b.refused
+                                ?? String(
+                                    format: "%.3f ms (primitive %.3f ms, bare C call %.3f ms) %@, %@", b.ms ?? .nan,
+                                    b.primitiveMs ?? .nan, b.bareMs ?? .nan, (b.implementation ?? "") as NSString,
+                                    (b.layouts ?? "") as NSString)))
+                }
+            }
         }
     }
 }

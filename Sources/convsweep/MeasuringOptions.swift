@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConvKernels
 import Measurement
 import Runner
 
@@ -82,6 +83,13 @@ struct MeasuringOptions: ParsableArguments {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Option(
+        name: .customLong("algorithm"),
+        help: ArgumentHelp(
+            "Measure every configuration with this algorithm (repeatable, one configuration each, id suffixed @ALGORITHM): auto (im2col + OpenBLAS), dnnl-direct, dnnl-direct-nchw, dnnl-winograd (oneDNN), im2col-gemm, gemm-1x1.",
+            valueName: "algorithm"))
+    var algorithms: [ConvAlgorithm] = []
+
     /// These settings as `convsweep run` arguments, for the jobs of a Slurm submission (the
     /// cpuset left out: each task binds inside the CPUs Slurm gives it).
     func runArguments(defaultMaxSeconds: Double) -> [String] {
@@ -94,6 +102,7 @@ struct MeasuringOptions: ParsableArguments {
         if let fixedRuns { arguments += ["--runs", "\(fixedRuns)"] }
         if let maxRounds { arguments += ["--max-rounds", "\(maxRounds)"] }
         if keepSamples { arguments.append("--keep-samples") }
+        for algorithm in algorithms { arguments += ["--algorithm", algorithm.rawValue] }
         return arguments
     }
 
@@ -123,6 +132,24 @@ struct MeasuringOptions: ParsableArguments {
         options.roundTolerance = roundTolerance
         options.probeSlowdown = probeSlowdown
         options.acceptMachineChange = acceptMachineChange
+        if !algorithms.isEmpty {
+            guard Set(algorithms).count == algorithms.count else {
+                throw ValidationError(
+                    "--algorithm names \(algorithms.map(\.rawValue).joined(separator: ", ")): each at most once")
+            }
+            guard !algorithms.contains(.reference) else {
+                throw ValidationError(
+                    "--algorithm reference is a checking loop, too slow to sweep; choose auto, dnnl-direct, dnnl-direct-nchw, dnnl-winograd, im2col-gemm or gemm-1x1"
+                )
+            }
+            if let missing = algorithms.first(where: { $0.backend == .onednn && !OneDNN.isAvailable }) {
+                throw ValidationError(
+                    "--algorithm \(missing) needs the oneDNN backend, which this build lacks (install libdnnl-dev and build with the default traits)"
+                )
+            }
+            options.algorithms = algorithms
+        }
         return options
     }
 }
+extension ConvAlgorithm: ExpressibleByArgument {}

@@ -1,3 +1,4 @@
+import ConvKernels
 import Foundation
 import Runner
 import TestSupport
@@ -16,6 +17,51 @@ private let killSweep = """
     """
 
 @Suite(.serialized) struct RunCommandTests {
+    @Test func aOneDNNRunIsBoundToItsPUWithOneComputeThreadAndRecordsWhatRan() throws {
+        let directory = temporaryDirectory()
+        let sweep = directory + "/dnnl.yaml"
+        try """
+        name: dnnl
+        description: oneDNN's algorithms on a few layers, Winograd refused where oneDNN has none
+        series:
+          - label: s
+            K: [1, 3, 5]
+            H: 24
+            W: 24
+            Cin: 64
+            Cout: 64
+        """.write(toFile: sweep, atomically: true, encoding: .utf8)
+        let pu = ProcessInfo.processInfo.activeProcessorCount - 1
+        let out = directory + "/run"
+        let outcome = try convsweep([
+            "run", sweep, "--out", out, "--quiet", "--cpuset", "\(pu)", "--threads", "1", "--runs", "60",
+            "--algorithm", "dnnl-direct", "--algorithm", "dnnl-winograd",
+        ])
+        if outcome.standardError.contains("lacks") { return }  // built without the oneDNN backend
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let rows = try MeasurementsFile.read(path: out + "/measurements.csv")
+        #expect(rows.count == 6)
+        for row in rows where row.algorithm == .dnnlDirect {
+            #expect(row.status == .ok && row.backend == .onednn && row.implementation != nil, "\(row.configID)")
+        }
+        // Winograd for K = 5 (and wherever oneDNN has none) is a row with the reason, never another
+        // implementation.
+        let k5 = try #require(rows.first { $0.algorithm == .dnnlWinograd && $0.shape.kernelHeight == 5 })
+        #expect(k5.status.text.contains("oneDNN provides no Winograd implementation"), "\(k5.status.text)")
+        for row in rows where row.algorithm == .dnnlWinograd && row.status == .ok {
+            #expect(row.implementation?.contains("wino") == true)
+        }
+        // Every thread at the session's end, oneDNN's OpenMP team included, on the one PU; one computed.
+        let manifest = try RunManifest.read(path: out + "/manifest.json")
+        let threads = try #require(manifest.sessions[0].threadsAtEnd)
+        #expect(threads.allSatisfy { $0.allowed == [pu] }, "\(threads)")
+        let busiest = threads.compactMap(\.cpuSeconds).max() ?? 0
+        let computing = threads.filter { ($0.cpuSeconds ?? 0) > 0.2 * busiest }
+        #expect(computing.count == 1, "\(threads.map { "\($0.name) \($0.cpuSeconds ?? -1)" })")
+        #expect(manifest.sessions[0].oneDNN?.contains("OpenMP team 1") == true, "\(manifest.sessions[0].oneDNN ?? "")")
+        #expect(manifest.settings.algorithms == [.dnnlDirect, .dnnlWinograd])
+    }
+
     @Test func aRunStartedUnderAnAffinityBindsInsideIt() throws {
         // As a Slurm task (task/affinity) or `taskset` starts it: the default binding, and any
         // --cpuset, must stay within the CPUs the process was given.

@@ -154,10 +154,16 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         arguments: ConvAlgorithm.allCases)
     func evenKernelMatchesHandComputedValues(algorithm: ConvAlgorithm) throws {
         let shape = ConvShape(height: 2, width: 2, inputChannels: 1, outputChannels: 1, kernel: 2)
-        guard algorithm.supports(shape) else { return }
-        let conv = try Conv2D(shape: shape, algorithm: algorithm)
+        guard algorithm.supports(shape), algorithm.backend != .onednn || OneDNN.isAvailable else { return }
+        let conv: Conv2D
+        do { conv = try Conv2D(shape: shape, algorithm: algorithm) } catch {
+            // oneDNN may have no such implementation on this CPU (Winograd): refused, never replaced.
+            guard case .notProvided = error else { throw error }
+            return
+        }
         for (i, v) in [Float(1), 2, 3, 4].enumerated() { conv.input[i] = v }
         for (i, v) in [Float(1), 10, 100, 1000].enumerated() { conv.weights[i] = v }
+        conv.reloadWeights()  // the weights changed: a oneDNN primitive copies them into its layout
         conv.run()
         // No padding before, one zero row and column after.
         let expected: [Float] = [4321, 402, 43, 4]

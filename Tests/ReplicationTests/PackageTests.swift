@@ -1,4 +1,5 @@
 import AlphaFit
+import ConvKernels
 import Foundation
 import Runner
 import Sweeps
@@ -8,7 +9,7 @@ import Testing
 @testable import Replication
 
 /// A real, tiny measuring run: a regression sweep and an experiment B sweep of small layers.
-private func makeRun(in dir: URL) throws -> String {
+private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws -> String {
     let sweeps = dir.appendingPathComponent("sweeps")
     try FileManager.default.createDirectory(at: sweeps, withIntermediateDirectories: true)
     try """
@@ -46,6 +47,7 @@ private func makeRun(in dir: URL) throws -> String {
     options.fixedRuns = 3
     options.showProgress = false
     options.cpuset = Array(0..<ProcessInfo.processInfo.activeProcessorCount)
+    options.algorithms = algorithms
     let run = dir.appendingPathComponent("run").path
     _ = try RunDriver.run(sweepPaths: paths, configurations: configurations, options: options, outputDirectory: run)
     return run
@@ -175,4 +177,34 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
         submission.mergeCommand.contains("merge '/out/it'\\''s.slurm/shards'/shard-* --out '/out/it'\\''s'/run.merging")
     )
     #expect(submission.packageCommand.hasSuffix("--profile quick --out '/out/it'\\''s'"))
+}
+
+@Test(.serialized, .enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"))
+func aPackageOfTwoBackendsFitsEachAndVerifies() throws {
+    let dir = temporaryDirectoryURL()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try makeRun(in: dir, algorithms: [.auto, .dnnlDirect])
+    let rows = try MeasurementsFile.read(path: run + "/measurements.csv")
+    #expect(rows.count == 2 * 56)
+    let onednn = rows.filter { $0.backend == .onednn }
+    #expect(onednn.count == 56 && onednn.allSatisfy { $0.configID.hasSuffix("@dnnl-direct") })
+    #expect(onednn.allSatisfy { $0.status == .ok && $0.implementation != nil && $0.layouts?.hasPrefix("src ") == true })
+    let manifest = try RunManifest.read(path: run + "/manifest.json")
+    #expect(manifest.settings.algorithms == [.auto, .dnnlDirect])
+    #expect(manifest.sessions[0].oneDNN?.hasPrefix("oneDNN 2.") == true)
+
+    let out = dir.appendingPathComponent("package")
+    try builder(run, out).build()
+    let main = try FitReport.load(path: out.appendingPathComponent("fit/alpha.json").path)
+    #expect(main.excluded == [RowFilter(column: "backend", value: "onednn")])
+    #expect(main.fits.compactMap(\.n).reduce(0, +) == 48)
+    let backends = try PackageBuilder.backendFits(package: out)
+    #expect(backends.map(\.algorithm) == ["dnnl-direct"])
+    #expect(backends[0].fit.fits.compactMap(\.n).reduce(0, +) == 48)
+    let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains("## Per backend") && readme.contains("`dnnl-direct` K>1"))
+    #expect(readme.contains("[dnnl-direct]"), "the figures' series name the backend")
+    let report = try PackageVerifier.verify(directory: out.path)
+    #expect(report.ok, "\(report.problems)")
+    #expect(report.refittedGroups.contains("K>1 (dnnl-direct)"))
 }
