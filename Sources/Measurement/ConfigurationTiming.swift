@@ -106,17 +106,19 @@ public struct ConfigurationTiming: Codable, Sendable {
         func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
         let mib = Double(workspace_bytes) / Double(1 << 20)
         let share = median_ms > 0 ? 100 * lowering_ms / median_ms : 0
+        let heading = """
+            conv2d N=\(batch) H=\(H) W=\(W) Cin=\(Cin) Cout=\(Cout) K=\(K)x\(K2), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
+            median \(f(median_ms)) ms over \(runs) runs (min \(f(min_ms)), max \(f(max_ms)))  \(f(gflops, 1)) GFLOP/s  (\(String(format: "%.4g", flops)) FLOPs)
+            """
         if let implementation, let layouts {
-            return """
-                conv2d N=\(batch) H=\(H) W=\(W) Cin=\(Cin) Cout=\(Cout) K=\(K)x\(K2), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
-                median \(f(median_ms)) ms over \(runs) runs (min \(f(min_ms)), max \(f(max_ms)))  \(f(gflops, 1)) GFLOP/s  (\(String(format: "%.4g", flops)) FLOPs)
+            return heading + """
+
                 phases (medians): layout reorders \(f(lowering_ms)) ms (\(f(share, 1)) %), oneDNN primitive \(f(gemm_ms)) ms
                 oneDNN \(onednn_version ?? "?") (\(onednn_isa ?? "?")): implementation \(implementation), \(layouts)
                 """
         }
-        return """
-            conv2d N=\(batch) H=\(H) W=\(W) Cin=\(Cin) Cout=\(Cout) K=\(K)x\(K2), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
-            median \(f(median_ms)) ms over \(runs) runs (min \(f(min_ms)), max \(f(max_ms)))  \(f(gflops, 1)) GFLOP/s  (\(String(format: "%.4g", flops)) FLOPs)
+        return heading + """
+
             phases (medians): lowering \(f(lowering_ms)) ms (\(f(share, 1)) %), gemm \(f(gemm_ms)) ms
             tiling: \(tiles) sgemm call\(tiles == 1 ? "" : "s"), \(rows_per_tile) output rows × \(channels_per_chunk) input channels per piece, \(orientation)
             workspace \(f(mib, 2)) MiB (limit \(workspace_limit_bytes >> 20) MiB); arithmetic intensity \(f(arithmetic_intensity, 1)) FLOP/byte

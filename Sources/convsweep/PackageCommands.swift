@@ -39,6 +39,7 @@ struct Package: ParsableCommand {
         var command = "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "")
         command += compareWith.map { " --compare-with \($0)" } ?? ""
         command += loss == .relative ? "" : " --loss \(loss.rawValue)"
+        command += profile == "custom" ? "" : " --profile \(profile)"
         command += " --out \(out)"
         var builder = PackageBuilder(
             runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: profile,
