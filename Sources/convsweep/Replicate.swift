@@ -76,6 +76,8 @@ struct Replicate: ParsableCommand {
         replicator.fitLoss = loss
         if let compareWith { command += " --compare-with \(compareWith)" }
         if loss != .relative { command += " --loss \(loss)" }
+        for algorithm in measuring.algorithms { command += " --algorithm \(algorithm.rawValue)" }
+        replicator.rebuildCommand = command
         let (summary, statement) = try reportingErrors { try replicator.run() }
         print(
             "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"
