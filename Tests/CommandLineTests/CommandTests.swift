@@ -202,7 +202,8 @@ import Testing
         let out = temporaryDirectory() + "/cmp"
         let same = try convsweep(["compare", package, package, "--out", out])
         #expect(same.status == 0, "\(same.standardError)")
-        let measured = try MeasurementsFile.read(path: package + "/run/measurements.csv").filter { $0.status == .ok }.count
+        let measured = try MeasurementsFile.read(path: package + "/run/measurements.csv").filter { $0.status == .ok }
+            .count
         #expect(same.standardOutput.contains("\(measured) configurations in both"))
         let rows = try String(contentsOfFile: out + "/compare.csv", encoding: .utf8).split(separator: "\n")
         #expect(rows.count == measured + 1 && rows.dropFirst().allSatisfy { $0.contains(",no significant change,") })
