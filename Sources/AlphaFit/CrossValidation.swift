@@ -50,21 +50,6 @@ public struct PredictionMetrics: Codable, Hashable, Sendable {
         within10Percent = 100 * Double(within[1]) / count
         within25Percent = 100 * Double(within[2]) / count
     }
-
-    /// Metrics stated directly (a noise floor, which has no predictions).
-    public init(
-        n: Int, rmseMs: Double, nrmse: Double?, mapePercent: Double, rmspePercent: Double, within5Percent: Double,
-        within10Percent: Double, within25Percent: Double
-    ) {
-        self.n = n
-        self.rmseMs = rmseMs
-        self.nrmse = nrmse
-        self.mapePercent = mapePercent
-        self.rmspePercent = rmspePercent
-        self.within5Percent = within5Percent
-        self.within10Percent = within10Percent
-        self.within25Percent = within25Percent
-    }
 }
 
 /// The held-out metrics of one group (or of all rows, `group` = `all`).
@@ -78,6 +63,19 @@ public struct GroupMetrics: Codable, Hashable, Sendable {
     public init(group: String, metrics: PredictionMetrics) {
         self.group = group
         self.metrics = metrics
+    }
+
+    /// The metrics of each group of `groups`, in that order: row i belongs to `groupOfRow[i]`.
+    public static func of(
+        measured: [Double], predicted: [Double], groupOfRow: [String], groups: [String]
+    ) -> [GroupMetrics] {
+        groups.map { name in
+            let members = groupOfRow.indices.filter { groupOfRow[$0] == name }
+            return GroupMetrics(
+                group: name,
+                metrics: PredictionMetrics(
+                    measured: members.map { measured[$0] }, predicted: members.map { predicted[$0] }))
+        }
     }
 }
 
@@ -245,15 +243,8 @@ extension AlphaFitter {
                 foldRmse.append(heldOut.isEmpty ? .nan : (squares / Double(heldOut.count)).squareRoot())
             }
             let overall = PredictionMetrics(measured: measured, predicted: predicted)
-            var groups: [GroupMetrics] = []
-            for name in whole.map(\.group) {
-                let members = dataset.rows.indices.filter { groupNames[$0] == name }
-                groups.append(
-                    GroupMetrics(
-                        group: name,
-                        metrics: PredictionMetrics(
-                            measured: members.map { measured[$0] }, predicted: members.map { predicted[$0] })))
-            }
+            let groups = GroupMetrics.of(
+                measured: measured, predicted: predicted, groupOfRow: groupNames, groups: whole.map(\.group))
             results.append(
                 CrossValidationResult(
                     model: model, foldRmseMs: foldRmse, rmseMs: overall.rmseMs, mapePercent: overall.mapePercent,

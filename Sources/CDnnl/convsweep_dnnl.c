@@ -203,6 +203,13 @@ static dnnl_status_t reorder(convsweep_dnnl_conv *c, dnnl_primitive_t r, dnnl_me
     return dnnl_primitive_execute(r, c->stream, 2, args);
 }
 
+// The convolution primitive on the prepared memories (not waited for).
+static dnnl_status_t convolve(convsweep_dnnl_conv *c) {
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->source}, {DNNL_ARG_WEIGHTS, c->weights},
+                               {DNNL_ARG_DST, c->destination}, {DNNL_ARG_SCRATCHPAD, c->scratchpad}};
+    return dnnl_primitive_execute(c->conv, c->stream, c->scratchpad ? 4 : 3, args);
+}
+
 int convsweep_dnnl_load_weights(convsweep_dnnl_conv *c) {
     if (!c->weights_reorder) return 0;
     dnnl_status_t s = reorder(c, c->weights_reorder, c->user_weights, c->weights);
@@ -216,9 +223,7 @@ int convsweep_dnnl_run(convsweep_dnnl_conv *c, double *reorder_seconds, double *
     if (c->source_reorder) s = reorder(c, c->source_reorder, c->user_source, c->source);
     if (s == dnnl_success && c->source_reorder) s = dnnl_stream_wait(c->stream);
     double t1 = now();
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->source}, {DNNL_ARG_WEIGHTS, c->weights},
-                               {DNNL_ARG_DST, c->destination}, {DNNL_ARG_SCRATCHPAD, c->scratchpad}};
-    if (s == dnnl_success) s = dnnl_primitive_execute(c->conv, c->stream, c->scratchpad ? 4 : 3, args);
+    if (s == dnnl_success) s = convolve(c);
     if (s == dnnl_success) s = dnnl_stream_wait(c->stream);
     double t2 = now();
     if (s == dnnl_success && c->destination_reorder)
@@ -232,13 +237,11 @@ int convsweep_dnnl_run(convsweep_dnnl_conv *c, double *reorder_seconds, double *
 }
 
 int convsweep_dnnl_bare_seconds(convsweep_dnnl_conv *c, int repetitions, double *seconds) {
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->source}, {DNNL_ARG_WEIGHTS, c->weights},
-                               {DNNL_ARG_DST, c->destination}, {DNNL_ARG_SCRATCHPAD, c->scratchpad}};
     for (int r = 0; r < repetitions; r++) {
         double t0 = now();
         dnnl_status_t s = dnnl_success;
         if (c->source_reorder) s = reorder(c, c->source_reorder, c->user_source, c->source);
-        if (s == dnnl_success) s = dnnl_primitive_execute(c->conv, c->stream, c->scratchpad ? 4 : 3, args);
+        if (s == dnnl_success) s = convolve(c);
         if (s == dnnl_success && c->destination_reorder)
             s = reorder(c, c->destination_reorder, c->destination, c->user_destination);
         if (s == dnnl_success) s = dnnl_stream_wait(c->stream);

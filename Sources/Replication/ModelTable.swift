@@ -130,18 +130,13 @@ public struct ModelTable: Codable, Equatable, Sendable {
             case .predictions(let predicted, let model):
                 let measured = dataset.rows.map(\.timeMs)
                 let names = dataset.rows.map { options.grouping.groupName(taps: $0.shape.kernelSize) }
-                let groups = entries.first?.groups.map(\.group) ?? []
                 entries.append(
                     Entry(
                         model: TreeCeiling.name, parametersPerGroup: nil,
                         metrics: PredictionMetrics(measured: measured, predicted: predicted),
-                        groups: groups.map { group in
-                            let members = dataset.rows.indices.filter { names[$0] == group }
-                            return GroupMetrics(
-                                group: group,
-                                metrics: PredictionMetrics(
-                                    measured: members.map { measured[$0] }, predicted: members.map { predicted[$0] }))
-                        }))
+                        groups: GroupMetrics.of(
+                            measured: measured, predicted: predicted, groupOfRow: names,
+                            groups: entries.first?.groups.map(\.group) ?? [])))
                 columns.append(predicted)
                 ceiling = model
             case .unavailable(let reason):

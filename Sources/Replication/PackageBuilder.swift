@@ -206,21 +206,29 @@ public struct PackageBuilder {
                     path: relative, experiment: name, configurations: rows.count,
                     measured: rows.filter(\.status.isOK).count))
         }
-        guard experiments.contains("regression") || givenFit != nil else {
-            throw PackageError("the runs hold no regression sample to fit, and no fit was given")
-        }
 
         // 4. fit/: fit the regression sample (or take the given fit), predict every row.
         let algorithms = PackageBuilder.oneDNNAlgorithms(in: byExperiment["regression"] ?? [])
-        let fit = try givenFit ?? fitRegression(root: root, excluded: PackageBuilder.mainFitExclusions(algorithms))
+        let mainExclusions = PackageBuilder.mainFitExclusions(algorithms)
+        // The OpenBLAS rows of the regression sample, read once: the main fit's and the model table's.
+        let regression =
+            try experiments.contains("regression") ? regressionSample(root: root, excluded: mainExclusions) : nil
+        let fit: FitReport
+        if let givenFit {
+            fit = givenFit
+        } else if let regression {
+            fit = try fitRegression(regression, excluded: mainExclusions)
+        } else {
+            throw PackageError("the runs hold no regression sample to fit, and no fit was given")
+        }
         var backendFits: [BackendFit] = []
         if givenFit == nil {
             for algorithm in algorithms {
+                let excluded = PackageBuilder.backendFitExclusions(algorithm, among: algorithms)
                 backendFits.append(
                     BackendFit(
                         algorithm: algorithm.rawValue,
-                        fit: try fitRegression(
-                            root: root, excluded: PackageBuilder.backendFitExclusions(algorithm, among: algorithms))))
+                        fit: try fitRegression(regressionSample(root: root, excluded: excluded), excluded: excluded)))
             }
         }
         if !backendFits.isEmpty {
@@ -236,13 +244,9 @@ public struct PackageBuilder {
 
         // 5. fit/models.json and fit/cv-predictions.csv: every model held out on the same folds.
         var modelTable: ModelTable?
-        if experiments.contains("regression") {
-            let regression = try FitDataset.load(
-                paths: [root.appendingPathComponent("data/regression.csv").path],
-                excluding: PackageBuilder.mainFitExclusions(algorithms))
+        if let regression {
             var built = try ModelTable.build(dataset: regression, options: fitOptions, shippedFiles: shippedFiles)
-            let exclusions = PackageBuilder.mainFitExclusions(algorithms)
-            built.table.excluded = exclusions.isEmpty ? nil : exclusions
+            built.table.excluded = mainExclusions.isEmpty ? nil : mainExclusions
             try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
             try built.predictions.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
             modelTable = built.table
@@ -272,11 +276,14 @@ public struct PackageBuilder {
         return statement
     }
 
-    /// Fits alpha-FLOPs on `data/regression.csv`, leaving out the rows `excluded` names.
-    func fitRegression(root: URL, excluded: [RowFilter] = []) throws -> FitReport {
-        let dataset = try FitDataset.load(
-            paths: [root.appendingPathComponent("data/regression.csv").path], excluding: excluded)
-        return try AlphaFitter(options: fitOptions).fit(dataset, excluded: excluded.isEmpty ? nil : excluded)
+    /// `data/regression.csv` without the rows `excluded` names.
+    func regressionSample(root: URL, excluded: [RowFilter]) throws -> FitDataset {
+        try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path], excluding: excluded)
+    }
+
+    /// Fits alpha-FLOPs on `dataset`, recording the rows `excluded` left out of it.
+    func fitRegression(_ dataset: FitDataset, excluded: [RowFilter]) throws -> FitReport {
+        try AlphaFitter(options: fitOptions).fit(dataset, excluded: excluded.isEmpty ? nil : excluded)
     }
 
     /// Reads `fit/backends.json` of the package at `root`; empty when it has none.

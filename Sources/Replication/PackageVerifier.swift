@@ -67,9 +67,17 @@ public enum PackageVerifier {
         let stated = try FitReport.load(path: root.appendingPathComponent("fit/alpha.json").path)
         var refit = stated
         var refittedGroups: [String] = []
-        if let options = stated.options, statement.data.contains(where: { $0.experiment == "regression" }) {
+        // data/regression.csv read once per set of left-out rows (the main fit and the model table share one).
+        var regressionByFilters: [[RowFilter]: FitDataset] = [:]
+        func regression(excluding filters: [RowFilter]?) throws -> FitDataset {
+            if let loaded = regressionByFilters[filters ?? []] { return loaded }
             let dataset = try FitDataset.load(
-                paths: [root.appendingPathComponent("data/regression.csv").path], excluding: stated.excluded ?? [])
+                paths: [root.appendingPathComponent("data/regression.csv").path], excluding: filters ?? [])
+            regressionByFilters[filters ?? []] = dataset
+            return dataset
+        }
+        if let options = stated.options, statement.data.contains(where: { $0.experiment == "regression" }) {
+            let dataset = try regression(excluding: stated.excluded)
             refit = try AlphaFitter(options: options).fit(dataset, excluded: stated.excluded)
             for group in stated.fits {
                 guard let again = refit.fits.first(where: { $0.group == group.group }) else {
@@ -143,9 +151,8 @@ public enum PackageVerifier {
         // Each backend's own fit, refitted from its rows.
         for backend in try PackageBuilder.backendFits(package: root) {
             guard let options = backend.fit.options else { continue }
-            let dataset = try FitDataset.load(
-                paths: [root.appendingPathComponent("data/regression.csv").path], excluding: backend.fit.excluded ?? [])
-            let again = try AlphaFitter(options: options).fit(dataset, excluded: backend.fit.excluded)
+            let again = try AlphaFitter(options: options).fit(
+                try regression(excluding: backend.fit.excluded), excluded: backend.fit.excluded)
             for (group, other) in zip(backend.fit.fits, again.fits) {
                 let sse = group.diagnostics?.sse ?? .nan
                 if group.group != other.group || !close(sse, other.diagnostics?.sse ?? .nan) {
@@ -158,7 +165,9 @@ public enum PackageVerifier {
         }
         var modelsConfirmed: [String] = []
         if let (table, heldOut) = try ModelTable.load(package: root) {
-            problems += verifyModels(table, heldOut, root: root, confirmed: &modelsConfirmed)
+            problems += verifyModels(
+                table, heldOut, regression: Result { try regression(excluding: table.excluded) },
+                confirmed: &modelsConfirmed)
         }
         return Report(
             problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups,
@@ -171,7 +180,7 @@ public enum PackageVerifier {
     /// The trees are checked through their predictions alone: another scikit-learn may grow
     /// other trees.
     static func verifyModels(
-        _ table: ModelTable, _ heldOut: Table, root: URL, confirmed: inout [String]
+        _ table: ModelTable, _ heldOut: Table, regression: Result<FitDataset, any Error>, confirmed: inout [String]
     ) -> [String] {
         let file = ModelTable.predictionsFileName
         guard let measuredColumn = heldOut.column("measured_ms"), let foldColumn = heldOut.column("fold"),
@@ -198,28 +207,26 @@ public enum PackageVerifier {
                 problems.append("\(file): \(entry.model)_ms holds a value that is not a number")
                 continue
             }
-            var statedMetrics = [("all", entry.metrics)]
-            statedMetrics += entry.groups.map { ($0.group, $0.metrics) }
-            for (group, stated) in statedMetrics {
-                let members = heldOut.rows.indices.filter { group == "all" || heldOut.rows[$0][groupColumn] == group }
-                guard !members.isEmpty,
-                    agree(
-                        stated,
-                        PredictionMetrics(
-                            measured: members.map { measured[$0] }, predicted: members.map { predicted[$0] }))
-                else {
-                    problems.append(
-                        "\(ModelTable.fileName): \(entry.model) \(group) states metrics that \(file) does not give")
-                    continue
-                }
+            let groupOfRow = heldOut.rows.map { $0[groupColumn] }
+            if let missing = entry.groups.first(where: { !groupOfRow.contains($0.group) }) {
+                problems.append(
+                    "\(ModelTable.fileName): \(entry.model) states group \(missing.group), which \(file) lacks")
+                continue
+            }
+            let recomputed =
+                [GroupMetrics(group: "all", metrics: PredictionMetrics(measured: measured, predicted: predicted))]
+                + GroupMetrics.of(
+                    measured: measured, predicted: predicted, groupOfRow: groupOfRow, groups: entry.groups.map(\.group))
+            let stated = [GroupMetrics(group: "all", metrics: entry.metrics)] + entry.groups
+            for (a, b) in zip(stated, recomputed) where !agree(a.metrics, b.metrics) {
+                problems.append(
+                    "\(ModelTable.fileName): \(entry.model) \(a.group) states metrics that \(file) does not give")
             }
         }
         // The parametric models again, from the package's own data.
         do {
-            let dataset = try FitDataset.load(
-                paths: [root.appendingPathComponent("data/regression.csv").path], excluding: table.excluded ?? [])
             let again = try ModelTable.build(
-                dataset: dataset, options: table.options, folds: table.folds, shippedFiles: nil)
+                dataset: try regression.get(), options: table.options, folds: table.folds, shippedFiles: nil)
             guard again.predictions.rows.count == heldOut.rows.count,
                 again.predictions.rows.map({ $0[foldColumn] }) == heldOut.rows.map({ $0[foldColumn] })
             else {
