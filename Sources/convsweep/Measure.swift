@@ -31,9 +31,12 @@ struct Measure: ParsableCommand {
     var k2: Int?
     @Option(help: "Images per batch N (1…1048576).")
     var batch: Int = 1
-    @Option(help: "auto, im2col-gemm, gemm-1x1 or reference. auto is gemm-1x1 for a 1x1 kernel, else im2col-gemm.")
+    @Option(
+        help:
+            "auto, im2col-gemm, gemm-1x1, reference, or oneDNN's dnnl-direct, dnnl-direct-nchw, dnnl-winograd. auto is gemm-1x1 for a 1x1 kernel, else im2col-gemm."
+    )
     var algorithm: String = "auto"
-    @Option(help: "OpenBLAS threads (1…1024).")
+    @Option(help: "Threads of OpenBLAS, or of oneDNN's OpenMP team for a dnnl-* algorithm (1…1024).")
     var threads: Int = 1
     @Option(
         name: .customLong("workspace-mib"),

@@ -11,7 +11,7 @@ struct MeasuringOptions: ParsableArguments {
             valueName: "list"))
     var cpuset: String?
 
-    @Option(help: "OpenBLAS threads; at most the PUs of the cpuset.")
+    @Option(help: "Threads of OpenBLAS and of oneDNN's OpenMP team; at most the PUs of the cpuset.")
     var threads: Int = 1
 
     @Option(help: "Stop when the 95% CI of the median is within this fraction of it.")
