@@ -18,7 +18,8 @@ func write(_ data: Data, to path: String) throws {
 
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fit alpha-FLOPs (or alpha-channels, data-movement) per group to measured times; judge the models held out.",
+        abstract:
+            "Fit alpha-FLOPs (or alpha-channels, data-movement) per group to measured times; judge the models held out.",
         discussion: """
             Each INPUT is a run directory (its measurements.csv: rows with status ok, time = median_ms) \
             or a CSV with columns H, W, Cin, Cout, K (a square K×K kernel) or K1 and K2, time_ms and \
