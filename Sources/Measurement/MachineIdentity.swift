@@ -16,6 +16,13 @@ public struct MachineIdentity: Codable, Hashable, Sendable {
     public var openBLASCore: String
     /// The drift probe's reference rate at the session's start, GFLOP/s.
     public var referenceGflops: Double
+    /// Seconds of probe readings behind ``referenceGflops`` when a resume read the probe for longer
+    /// than the calibration, because the calibration's rate was more than the tolerance away from
+    /// the run's first session (nil: the calibration alone).
+    public var referenceSeconds: Double?
+
+    /// How far a resumed session's reference rate may be from the first session's (10%).
+    public static let rateTolerance = 0.10
 
     /// This machine's identity now, with the probe's reference rate.
     public static func capture(cpuModel: String, referenceGflops: Double) -> MachineIdentity {
@@ -37,7 +44,7 @@ public struct MachineIdentity: Codable, Hashable, Sendable {
     /// How `other` (a later session) differs from this one in ways that make its times
     /// incomparable: another boot, CPU, flag set or kernel set, or a reference rate more than
     /// `rateTolerance` away. Empty when it may add to the same run.
-    public func differences(from other: MachineIdentity, rateTolerance: Double = 0.10) -> [String] {
+    public func differences(from other: MachineIdentity, rateTolerance: Double = rateTolerance) -> [String] {
         var differences: [String] = []
         if bootID != other.bootID { differences.append("boot \(bootID) vs \(other.bootID)") }
         if cpuModel != other.cpuModel { differences.append("CPU \(cpuModel) vs \(other.cpuModel)") }
@@ -48,7 +55,7 @@ public struct MachineIdentity: Codable, Hashable, Sendable {
         if openBLASCore != other.openBLASCore {
             differences.append("OpenBLAS kernels \(openBLASCore) vs \(other.openBLASCore)")
         }
-        let change = other.referenceGflops / referenceGflops - 1
+        let change = rateChange(to: other)
         if !(abs(change) <= rateTolerance) {
             differences.append(
                 String(
@@ -57,4 +64,7 @@ public struct MachineIdentity: Codable, Hashable, Sendable {
         }
         return differences
     }
+
+    /// The relative change of the reference rate from this identity to `other` (0.2: 20% faster).
+    public func rateChange(to other: MachineIdentity) -> Double { other.referenceGflops / referenceGflops - 1 }
 }

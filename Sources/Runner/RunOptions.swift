@@ -72,6 +72,10 @@ public struct RunOptions: Codable, Hashable, Sendable {
     public var probeSlowdown: Double = 0.10
     /// Seconds of probe readings that set the session's reference rate before measuring.
     public var probeCalibrationSeconds: Double = 0.5
+    /// When a resume's calibration reads a reference rate more than 10% from the run's first
+    /// session, the probe reads on for up to this many seconds before the rate counts as
+    /// different (0: never).
+    public var probeRecheckSeconds: Double = 10
     /// Add to a run measured on another machine, boot or speed (recorded in the manifest).
     public var acceptMachineChange: Bool = false
     /// Tests only: a factor applied to the probe's rates, to impersonate a faster or slower machine.
@@ -82,6 +86,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// instead of the one the probe measured (times `probeRateScale`), so that a test of resuming or merging does not
     /// depend on how fast a shared machine ran during a 50 ms calibration.
     var referenceRateOverride: Double?
+    /// Tests only: the reference rate a resume's re-reading of the probe finds, instead of
+    /// reading it.
+    var referenceRecheckOverride: Double?
     /// Tests only: smaller roof measurements (a 256³ sgemm, 4 MiB arrays).
     var quickRoofs = false
 

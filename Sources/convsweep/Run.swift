@@ -33,8 +33,8 @@ struct Run: ParsableCommand {
 
             Rerunning into the same directory (or --resume) measures only what is missing, after \
             checking the sweeps, machine and settings match and that the machine is the one the run \
-            started on (same boot, reference rate within 10%; --accept-machine-change overrides, \
-            recorded); a torn last line left by a kill is dropped, and a configuration continues from \
+            started on (same boot, reference rate within 10%, read for up to 10 s more before it \
+            counts as different; --accept-machine-change overrides, recorded); a torn last line left by a kill is dropped, and a configuration continues from \
             its recorded rounds. Exit status: 0 done, 64 bad options, 65 a bad sweep file, 1 other \
             failures (a directory of another run or machine, a binding that does not hold).
             """)

@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 import Foundation
 import Testing
@@ -60,6 +61,22 @@ import Testing
         for thread in threads {
             #expect(thread.allowed == core, "thread \(thread.tid) (\(thread.name)) may run on \(thread.allowed)")
         }
+    }
+
+    @Test func theProbeReadsOnUntilItsReferenceIsAcceptedOrTimeRunsOut() {
+        let probe = DriftProbe()
+        probe.rateScale = 0.5  // a calibration in a phase at half speed
+        let slow = probe.calibrate(seconds: 0.05)
+        probe.rateScale = 1
+        let started = MonotonicClock.now()
+        let again = probe.recalibrate(forUpTo: 5) { $0 > 1.5 * slow }
+        #expect(again > 1.5 * slow, "reading on at full speed lifts the reference (90th percentile of best calls)")
+        #expect(MonotonicClock.now() - started < 4.5, "it stops once the reference is accepted")
+        let readings = probe.readings.count
+        let bounded = MonotonicClock.now()
+        probe.recalibrate(forUpTo: 0.2) { _ in false }
+        #expect((0.2..<1.5).contains(MonotonicClock.now() - bounded), "and never reads past its time")
+        #expect(probe.readings.count > readings)
     }
 
     @Test func timerCalibrationIsPlausible() {

@@ -75,6 +75,37 @@ private func snapshot(_ path: String) -> [String: Data] {
         #expect(manifest.sessions[1].machineChangeAccepted?.contains("reference sgemm rate") == true)
     }
 
+    @Test func aCalibrationThatReadSlowIsReadAgainBeforeTheRateCountsAsDifferent() throws {
+        let (sweep, out) = try firstRun(bootID: "boot-A")
+        var options = quickOptions()
+        options.bootIDOverride = "boot-A"
+        options.probeRateScale = 0.8  // the calibration falls into a slow phase: 40 vs 50 GFLOP/s
+        options.probeRecheckSeconds = 5
+        options.referenceRecheckOverride = 48  // reading on finds the machine's rate again
+        _ = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        var manifest = try RunManifest.read(path: out + "/manifest.json")
+        #expect(manifest.sessions.count == 2)
+        #expect(manifest.sessions[1].machineChangeAccepted == nil)
+        #expect(manifest.sessions[1].identity?.referenceGflops == 48)
+        #expect(manifest.sessions[1].identity?.referenceSeconds != nil)
+        #expect(manifest.warnings.contains { $0.contains("40.0 GFLOP/s, -20%") && $0.contains("within the tolerance") })
+
+        // A machine that stays slower is still refused, and nothing changes.
+        let before = snapshot(out)
+        options.referenceRecheckOverride = 42
+        #expect {
+            try RunDriver.run(
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        } throws: { error in
+            guard case .machineChanged(let message) = error as? RunError else { return false }
+            return message.contains("reference sgemm rate 50.0 vs 42.0")
+        }
+        #expect(snapshot(out) == before)
+        manifest = try RunManifest.read(path: out + "/manifest.json")
+        #expect(manifest.sessions.count == 2)
+    }
+
     @Test func forgottenRowsAreRecordedAndMeasuredAgainOnResume() throws {
         let (sweep, out) = try firstRun(bootID: "boot-A")
         let run = RunDirectory(path: out)
