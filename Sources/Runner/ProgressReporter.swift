@@ -65,11 +65,13 @@ public final class ProgressReporter {
         write((isTerminal ? "\r\u{1B}[K" : "") + text + "\n")
     }
 
-    /// The progress line: `[done/total pct%] elapsed, ETA, current`.
+    /// The progress line: `[done/total pct%] elapsed, ETA, current`; past the planned steps,
+    /// `[total/total 100% + n extra rounds]` (rounds measured again, disturbed or disagreeing).
     public func line(current: String) -> String {
         let elapsed = Date().timeIntervalSince(start)
         let percent = total == 0 ? 100 : min(100, 100 * done / total)
-        var text = "[\(done)/\(total) \(percent)%] elapsed \(Self.duration(elapsed))"
+        let extra = done > total ? " + \(done - total) extra round\(done - total == 1 ? "" : "s")" : ""
+        var text = "[\(min(done, total))/\(total) \(percent)%\(extra)] elapsed \(Self.duration(elapsed))"
         if doneWork > 0 && done < total {
             let remaining = elapsed * (totalWork - doneWork) / doneWork
             text += ", ETA \(Self.duration(max(0, remaining)))"

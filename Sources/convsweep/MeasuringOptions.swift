@@ -59,7 +59,7 @@ struct MeasuringOptions: ParsableArguments {
     @Option(
         name: .customLong("max-rounds"),
         help: ArgumentHelp(
-            "Most rounds of one configuration, measured again when disturbed or disagreeing (default 2 × --rounds; 1 with --rounds 1).",
+            "Most rounds of one configuration, measured again when disturbed or disagreeing (default 2 × --rounds; --rounds + 1 for replicate --profile quick; 1 with --rounds 1).",
             valueName: "N"))
     var maxRounds: Int?
 
@@ -92,7 +92,7 @@ struct MeasuringOptions: ParsableArguments {
 
     /// These settings as `convsweep run` arguments, for the jobs of a Slurm submission (the
     /// cpuset left out: each task binds inside the CPUs Slurm gives it).
-    func runArguments(defaultMaxSeconds: Double) -> [String] {
+    func runArguments(defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil) -> [String] {
         var arguments = [
             "--threads", "\(threads)", "--target", "\(target)", "--min-runs", "\(minRuns)", "--max-runs", "\(maxRuns)",
             "--max-seconds", "\(maxSeconds ?? defaultMaxSeconds)", "--order", order.rawValue, "--seed", "\(seed)",
@@ -100,14 +100,15 @@ struct MeasuringOptions: ParsableArguments {
             "--round-tolerance", "\(roundTolerance)", "--probe-slowdown", "\(probeSlowdown)",
         ]
         if let fixedRuns { arguments += ["--runs", "\(fixedRuns)"] }
-        if let maxRounds { arguments += ["--max-rounds", "\(maxRounds)"] }
+        if let maxRounds = maxRounds ?? defaultMaxRounds { arguments += ["--max-rounds", "\(maxRounds)"] }
         if keepSamples { arguments.append("--keep-samples") }
         for algorithm in algorithms { arguments += ["--algorithm", algorithm.rawValue] }
         return arguments
     }
 
-    /// The runner's options, with `defaultMaxSeconds` where --max-seconds is not given.
-    func runOptions(defaultMaxSeconds: Double = 2) throws -> RunOptions {
+    /// The runner's options, with `defaultMaxSeconds` where --max-seconds is not given and
+    /// `defaultMaxRounds` (nil: the runner's own default) where --max-rounds is not.
+    func runOptions(defaultMaxSeconds: Double = 2, defaultMaxRounds: Int? = nil) throws -> RunOptions {
         var options = RunOptions()
         do {
             if let cpuset { options.cpuset = try CPUSet.parse(cpuset) }
@@ -128,7 +129,7 @@ struct MeasuringOptions: ParsableArguments {
         options.workspaceLimit = workspaceLimitMiB << 20
         options.showProgress = !quiet
         options.rounds = rounds
-        options.maxRounds = maxRounds
+        options.maxRounds = maxRounds ?? (rounds > 1 ? defaultMaxRounds : nil)
         options.roundTolerance = roundTolerance
         options.probeSlowdown = probeSlowdown
         options.acceptMachineChange = acceptMachineChange

@@ -22,7 +22,8 @@ struct Replicate: ParsableCommand {
             built from, or in the current directory for an installed convsweep. The shipped sweeps \
             are found from --sweeps-dir, \(ShippedFiles.sweepsEnvironmentVariable), PREFIX/share/convsweep \
             beside an installed executable, or the source tree. With --profile quick the \
-            per-configuration time limit defaults to 0.5 s instead of 2 s.
+            per-configuration time limit defaults to 0.5 s instead of 2 s, and its round \
+            limit to --rounds + 1 instead of 2 × --rounds.
             """)
 
     @Option(help: "quick, paper or full.")
@@ -52,6 +53,12 @@ struct Replicate: ParsableCommand {
     var loss: FitLoss = .relative
     @OptionGroup var measuring: MeasuringOptions
 
+    /// The quick profile's round limit: one round more than --rounds (a disturbed or disagreeing
+    /// configuration gets one more round, not up to twice its rounds), to keep it a matter of minutes.
+    private var quickMaxRounds: Int? {
+        profile == .quick && measuring.rounds > 1 ? measuring.rounds + 1 : nil
+    }
+
     func validate() throws {
         if let slurm, slurm < 1 { throw ValidationError("--slurm must be at least 1 shard, got \(slurm)") }
         if slurm == nil && !slurmOptions.isEmpty { throw ValidationError("--slurm-option goes with --slurm N") }
@@ -60,7 +67,8 @@ struct Replicate: ParsableCommand {
     func run() throws {
         let shipped = try sweepsDirectory.shippedFiles()
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
-        let options = try measuring.runOptions(defaultMaxSeconds: profile == .quick ? 0.5 : 2)
+        let options = try measuring.runOptions(
+            defaultMaxSeconds: profile == .quick ? 0.5 : 2, defaultMaxRounds: quickMaxRounds)
         let output = try reportingErrors { try out ?? Replicator.defaultOutput(root: root, profile: profile) }
         if let slurm {
             try submit(shards: slurm, shipped: shipped, output: output)
@@ -101,7 +109,8 @@ struct Replicate: ParsableCommand {
         let submission = SlurmSubmission(
             shards: shards, profile: profile, sweepFiles: files, outputDirectory: absolute,
             executable: BuildInfo.executablePath(),
-            runArguments: measuring.runArguments(defaultMaxSeconds: profile == .quick ? 0.5 : 2),
+            runArguments: measuring.runArguments(
+                defaultMaxSeconds: profile == .quick ? 0.5 : 2, defaultMaxRounds: quickMaxRounds),
             sbatchArguments: slurmOptions, packageArguments: loss == .relative ? [] : ["--loss", loss.rawValue])
         let jobs: SlurmSubmission.Jobs
         do { jobs = try submission.submit() } catch { throw fail("\(error)", code: ExitStatus.failure) }

@@ -116,6 +116,8 @@ import Testing
         #expect(line.hasPrefix("[1/4 25%] elapsed"))
         #expect(line.contains("ETA") && line.hasSuffix("— b"))
         #expect(ProgressReporter.duration(3725) == "1h02m" && ProgressReporter.duration(185) == "3m05s")
+        for _ in 0..<5 { progress.finished("c", work: 100) }
+        #expect(progress.line(current: "c").hasPrefix("[4/4 100% + 2 extra rounds] elapsed"))
     }
 
     @Test func etaWorkFollowsTheStopRuleNotTheFLOPs() {
