@@ -185,9 +185,7 @@ final class RunSession {
         let started = MonotonicClock.now()
         var rechecked = identity
         func accepted(_ rate: Double) -> Bool {
-            var candidate = identity
-            candidate.referenceGflops = rate
-            return abs(first.rateChange(to: candidate)) <= MachineIdentity.rateTolerance
+            abs(rate / first.referenceGflops - 1) <= MachineIdentity.rateTolerance
         }
         if let rate = options.referenceRecheckOverride {
             rechecked.referenceGflops = rate

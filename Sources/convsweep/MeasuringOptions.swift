@@ -129,7 +129,7 @@ struct MeasuringOptions: ParsableArguments {
         options.workspaceLimit = workspaceLimitMiB << 20
         options.showProgress = !quiet
         options.rounds = rounds
-        options.maxRounds = maxRounds ?? (rounds > 1 ? defaultMaxRounds : nil)
+        options.maxRounds = maxRounds ?? defaultMaxRounds
         options.roundTolerance = roundTolerance
         options.probeSlowdown = probeSlowdown
         options.acceptMachineChange = acceptMachineChange

@@ -59,6 +59,9 @@ struct Replicate: ParsableCommand {
         profile == .quick && measuring.rounds > 1 ? measuring.rounds + 1 : nil
     }
 
+    /// The profile's per-configuration time limit where --max-seconds is not given.
+    private var profileMaxSeconds: Double { profile == .quick ? 0.5 : 2 }
+
     func validate() throws {
         if let slurm, slurm < 1 { throw ValidationError("--slurm must be at least 1 shard, got \(slurm)") }
         if slurm == nil && !slurmOptions.isEmpty { throw ValidationError("--slurm-option goes with --slurm N") }
@@ -67,8 +70,7 @@ struct Replicate: ParsableCommand {
     func run() throws {
         let shipped = try sweepsDirectory.shippedFiles()
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
-        let options = try measuring.runOptions(
-            defaultMaxSeconds: profile == .quick ? 0.5 : 2, defaultMaxRounds: quickMaxRounds)
+        let options = try measuring.runOptions(defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds)
         let output = try reportingErrors { try out ?? Replicator.defaultOutput(root: root, profile: profile) }
         if let slurm {
             try submit(shards: slurm, shipped: shipped, output: output)
@@ -110,7 +112,7 @@ struct Replicate: ParsableCommand {
             shards: shards, profile: profile, sweepFiles: files, outputDirectory: absolute,
             executable: BuildInfo.executablePath(),
             runArguments: measuring.runArguments(
-                defaultMaxSeconds: profile == .quick ? 0.5 : 2, defaultMaxRounds: quickMaxRounds),
+                defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds),
             sbatchArguments: slurmOptions, packageArguments: loss == .relative ? [] : ["--loss", loss.rawValue])
         let jobs: SlurmSubmission.Jobs
         do { jobs = try submission.submit() } catch { throw fail("\(error)", code: ExitStatus.failure) }
