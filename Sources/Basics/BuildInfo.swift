@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What build of convsweep is running: its version and the git commit it was built from.
@@ -29,6 +30,18 @@ public enum BuildInfo {
         let status = git(
             ["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"], in: directory)
         return (status ?? "").isEmpty ? commit : commit + "-dirty"
+    }
+
+    /// The hex SHA-256 of the executable at `path` (default: the running one), or nil when it
+    /// cannot be read. It tells two builds apart where the commit cannot: two builds of one
+    /// commit with other compilers or flags, or an executable built before its source tree moved
+    /// on (the commit is read from the tree when the executable runs, not when it was built).
+    public static func executableSHA256(path: String = BuildInfo.executablePath()) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return SHA256Hex.hex(hasher.finalize())
     }
 
     /// `convsweep VERSION (commit …)`, as `--version` prints it.

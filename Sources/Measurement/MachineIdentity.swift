@@ -66,5 +66,8 @@ public struct MachineIdentity: Codable, Hashable, Sendable {
     }
 
     /// The relative change of the reference rate from this identity to `other` (0.2: 20% faster).
-    public func rateChange(to other: MachineIdentity) -> Double { other.referenceGflops / referenceGflops - 1 }
+    public func rateChange(to other: MachineIdentity) -> Double { rateChange(toRate: other.referenceGflops) }
+
+    /// The relative change from this identity's reference rate to `rate` GFLOP/s (0.2: 20% faster).
+    public func rateChange(toRate rate: Double) -> Double { rate / referenceGflops - 1 }
 }

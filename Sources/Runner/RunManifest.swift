@@ -134,6 +134,10 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// The commit of the convsweep that ran this session (as ``Tool/gitCommit``): a resumed run
         /// may span builds. Absent in manifests written before it was recorded.
         public var gitCommit: String?
+        /// The SHA-256 of the executable that ran this session: two sessions with one commit but
+        /// different hashes ran different builds. Absent in manifests written before it was
+        /// recorded.
+        public var executableSHA256: String?
         /// What identifies the machine it ran on (absent before it was recorded).
         public var identity: MachineIdentity?
         /// What the drift probe read over the session.

@@ -117,8 +117,8 @@ final class RunSession {
         let commit = BuildInfo.gitCommit()
         var session = RunManifest.Session(
             commandLine: commandLine, startedAt: Timestamp.now(), endedAt: nil, loadAverage: environment.loadAverage,
-            hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit, identity: identity,
-            roofs: roofs)
+            hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit,
+            executableSHA256: BuildInfo.executableSHA256(), identity: identity, roofs: roofs)
         let settings = RunManifest.Settings(
             cpuset: CPUSet.format(cpuset),
             cpusetChosenBy: options.cpuset == nil ? "default: first PU of the last core (hwloc)" : "--cpuset",
@@ -185,7 +185,7 @@ final class RunSession {
         let started = MonotonicClock.now()
         var rechecked = identity
         func accepted(_ rate: Double) -> Bool {
-            abs(rate / first.referenceGflops - 1) <= MachineIdentity.rateTolerance
+            abs(first.rateChange(toRate: rate)) <= MachineIdentity.rateTolerance
         }
         if let rate = options.referenceRecheckOverride {
             rechecked.referenceGflops = rate

@@ -42,6 +42,14 @@ import Testing
         #expect(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source) == clean + "-dirty")
     }
 
+    @Test func theExecutableHashIsTheSHA256OfTheFile() throws {
+        let path = temporaryDirectory() + "/convsweep"
+        let bytes = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })  // three read chunks
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(BuildInfo.executableSHA256(path: path) == SHA256Hex.of(bytes))
+        #expect(BuildInfo.executableSHA256(path: path + ".absent") == nil)
+    }
+
     @Test func aRunWritesManifestTopologyAndOneRowPerConfiguration() throws {
         let directory = temporaryDirectory()
         let sweep = try smallSweep(in: directory)
@@ -66,6 +74,8 @@ import Testing
         #expect(manifest.sessions.count == 1 && manifest.sessions[0].endedAt != nil)
         #expect(manifest.sessions[0].commandLine == ["convsweep", "run", "test"])
         #expect(manifest.sessions[0].gitCommit == manifest.tool.gitCommit)
+        let executableHash = try #require(manifest.sessions[0].executableSHA256)
+        #expect(executableHash.count == 64 && executableHash == BuildInfo.executableSHA256())
         #expect(manifest.settings.openBLASThreads == 1)
 
         let xml = try XMLDocument(contentsOf: URL(fileURLWithPath: run.topologyPath))
