@@ -28,11 +28,19 @@ struct Package: ParsableCommand {
     var compareWith: String?
     @Option(
         help: ArgumentHelp(
-            "The profile the package states (a `replicate --slurm` package job sets it).", visibility: .hidden))
+            "The profile of shipped sweeps the runs measured (quick, paper, full), stated in the package's README and package.json; custom for any other sweeps.",
+            valueName: "name"))
     var profile: String = "custom"
     @Option(
         help: "The fit's and the model table's loss: relative (default) or absolute (as the replication's curve_fit).")
     var loss: FitLoss = .relative
+
+    func validate() throws {
+        let names = ShippedSweeps.Profile.allCases.map(\.rawValue) + ["custom"]
+        guard names.contains(profile) else {
+            throw ValidationError("--profile \(profile) is not a profile; accepted: \(names.joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
         let given = try reportingErrors { try fit.map { try FitReport.load(path: $0) } }

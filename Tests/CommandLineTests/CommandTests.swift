@@ -36,6 +36,14 @@ import Testing
         }
     }
 
+    @Test func packageRefusesAProfileThatIsNotOneWith64AndWritesNothing() throws {
+        let out = temporaryDirectory() + "/package"
+        let outcome = try convsweep(["package", "/nonexistent/run", "--profile", "papr", "--out", out])
+        #expect(outcome.status == 64, "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("papr") && outcome.standardError.contains("quick, paper, full, custom"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func fitAndPredictTheOriginalDataAndRefuseBadInput() throws {
         let directory = temporaryDirectory()
         let fit = directory + "/fit.json"
