@@ -188,6 +188,19 @@ public struct RunManifest: Codable, Hashable, Sendable {
         public var cpuset: String?
     }
 
+    /// The identity of the run's first session that recorded one, with the reference rate read
+    /// over all that session's probe readings (``ProbeSummary/endReferenceGflops``) in place of its
+    /// half-second calibration when the session lived to record them: a calibration in a slow
+    /// phase of a shared machine must not stand for the machine. What a resume and a merge compare
+    /// another session's machine with.
+    public var referenceIdentity: MachineIdentity? {
+        guard let session = sessions.first(where: { $0.identity != nil }), var identity = session.identity else {
+            return nil
+        }
+        if let whole = session.probe?.endReferenceGflops, whole.isFinite { identity.referenceGflops = whole }
+        return identity
+    }
+
     /// Reads manifest.json at `path`.
     public static func read(path: String) throws -> RunManifest {
         guard let data = FileManager.default.contents(atPath: path) else {

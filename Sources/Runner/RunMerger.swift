@@ -41,9 +41,7 @@ public enum RunMerger {
                 differences.append("sweeps differ (by SHA-256)")
             }
             var machine = first.machineDifferences(with: manifest)
-            if let a = first.sessions.lazy.compactMap(\.identity).first,
-                let b = manifest.sessions.lazy.compactMap(\.identity).first
-            {
+            if let a = first.referenceIdentity, let b = manifest.referenceIdentity {
                 // Another boot is what a cluster's nodes are, and a busy SMT sibling changes the
                 // rate: compare what makes times incomparable (CPU, flags, microcode, kernel set).
                 let all = a.differences(from: b, rateTolerance: shardRateWarning).filter { !$0.hasPrefix("boot ") }

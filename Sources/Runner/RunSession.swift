@@ -143,11 +143,7 @@ final class RunSession {
                 )
             }
             // The machine must be the one the run started on, unless the user accepts the change.
-            if let firstSession = previous.sessions.first(where: { $0.identity != nil }),
-                var first = firstSession.identity
-            {
-                // The first session's reference over all its readings, when it recorded them.
-                if let whole = firstSession.probe?.endReferenceGflops, whole.isFinite { first.referenceGflops = whole }
+            if let first = previous.referenceIdentity {
                 if abs(first.rateChange(to: identity)) > MachineIdentity.rateTolerance {
                     identity = recheckReference(identity, against: first)
                     session.identity = identity

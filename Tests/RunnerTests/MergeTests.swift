@@ -56,4 +56,41 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: directory + "/mixed/manifest.json"))
     }
+
+    @Test func aShardWhoseCalibrationReadSlowIsComparedByItsWholeSessionsReference() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        var shards: [String] = []
+        for i in 1...2 {
+            var options = quickOptions()
+            options.shard = try Shard(index: i, count: 2)
+            shards.append(directory + "/shard\(i)")
+            _ = try RunDriver.run(
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options,
+                outputDirectory: shards[i - 1])
+        }
+        let reference = try #require(try RunManifest.read(path: shards[0] + "/manifest.json").referenceIdentity)
+        // The second shard's half-second calibration read 40% slow; its probe, over the session,
+        // read the first shard's rate.
+        func rewriteSecond(probeReference: Double?) throws {
+            let path = shards[1] + "/manifest.json"
+            var manifest = try RunManifest.read(path: path)
+            manifest.sessions[0].identity?.referenceGflops = 0.6 * reference.referenceGflops
+            if let probeReference {
+                manifest.sessions[0].probe?.endReferenceGflops = probeReference
+            } else {
+                manifest.sessions[0].probe = nil
+            }
+            try manifest.encoded().write(to: URL(fileURLWithPath: path))
+        }
+        try rewriteSecond(probeReference: reference.referenceGflops)
+        let second = try RunManifest.read(path: shards[1] + "/manifest.json")
+        #expect(second.referenceIdentity?.referenceGflops == reference.referenceGflops)
+        let merged = try RunMerger.merge(directories: shards, into: directory + "/merged")
+        #expect(!merged.warnings.contains { $0.contains("reference sgemm rates differ") })
+        // A session killed before its probe summary was written has only its calibration.
+        try rewriteSecond(probeReference: nil)
+        let slow = try RunMerger.merge(directories: shards, into: directory + "/merged-slow")
+        #expect(slow.warnings.contains { $0.contains("reference sgemm rates differ") && $0.contains("-40%") })
+    }
 }
