@@ -23,6 +23,10 @@ public struct PackageStatement: Codable, Equatable, Sendable {
     public var parameters: [String: [String: Double]]
     /// Per-series errors, as in fit/errors.csv: `experiment/series` → (rmse_ms, nrmse).
     public var errors: [SeriesErrorStatement]
+    /// The convsweep that wrote the package (its version and commit), which may be later than
+    /// the one that measured the runs (the manifest's `tool`). Absent in packages written
+    /// before it was recorded.
+    public var writtenBy: RunManifest.ToolInfo?
 
     /// One data file.
     public struct DataFile: Codable, Equatable, Sendable {
@@ -256,7 +260,8 @@ public struct PackageBuilder {
         let statement = PackageStatement(
             profile: profile, machineLabel: machineLabel, rebuildCommand: rebuildCommand, data: dataFiles,
             parameters: Dictionary(uniqueKeysWithValues: fit.fits.map { ($0.group, $0.parameters) }),
-            errors: PackageBuilder.errorStatements(errors))
+            errors: PackageBuilder.errorStatements(errors),
+            writtenBy: RunManifest.ToolInfo(version: BuildInfo.version, gitCommit: BuildInfo.gitCommit()))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(statement).write(to: root.appendingPathComponent("package.json"), options: .atomic)

@@ -126,7 +126,7 @@ struct PackageReadme {
         let m = manifest.machine
         let s = manifest.settings
         let caches = m.caches.map { "L\($0.level) \($0.kind) \($0.sizeBytes >> 10) KiB" }.joined(separator: ", ")
-        let machineRows: [(String, String)] = [
+        var machineRows: [(String, String)] = [
             ("CPU", "\(m.cpuModel): \(m.packages) package(s), \(m.cores) core(s), \(m.processingUnits) PU(s)"),
             ("caches (hwloc)", caches.isEmpty ? "not reported" : caches),
             ("OS kernel", m.kernel),
@@ -147,6 +147,10 @@ struct PackageReadme {
             ("convsweep", "\(manifest.tool.version), commit \(manifest.tool.gitCommit ?? "unknown")"),
             ("sessions", Self.sessionsSummary(manifest)),
         ]
+        if let writer = statement.writtenBy {
+            machineRows.append(
+                ("package written by", "convsweep \(writer.version), commit \(writer.gitCommit ?? "unknown")"))
+        }
         var parameters: [Model.Parameter] = []
         for group in fit.fits {
             for name in fit.model.parameterNames {
@@ -212,7 +216,8 @@ struct PackageReadme {
             },
             starts: fit.options.map { "\($0.starts)" } ?? "the",
             startAndBounds: Self.startAndBounds(fit.options, model: fit.model), hasWarnings: !warnings.isEmpty,
-            warnings: warnings, commit: manifest.tool.gitCommit ?? "unknown", rebuildCommand: statement.rebuildCommand)
+            warnings: warnings,
+            commit: (statement.writtenBy ?? manifest.tool).gitCommit ?? "unknown", rebuildCommand: statement.rebuildCommand)
     }
 
     /// How the run measured in rounds, and what the probe saw, in words; nil before rounds.
@@ -371,8 +376,11 @@ struct PackageReadme {
         return String(format: "%.6g", value)
     }
 
-    /// `N session(s), STARTED to ENDED` and, when the sessions ran other commits than the first,
-    /// those commits: a run resumed across days or builds says so.
+    /// `N session(s), STARTED to ENDED`; when later sessions recorded other commits than the
+    /// first, those commits (read from the source tree when each session started, so a kept
+    /// executable whose tree moved on records the tree's); and, over the sessions that recorded
+    /// it, how many different executables (by SHA-256) ran: a run resumed across days or builds
+    /// says so.
     static func sessionsSummary(_ manifest: RunManifest) -> String {
         let sessions = manifest.sessions
         guard let first = sessions.first else { return "none recorded" }
@@ -385,7 +393,15 @@ struct PackageReadme {
         where commit != manifest.tool.gitCommit && !commits.contains(commit) {
             commits.append(commit)
         }
-        if !commits.isEmpty { text += "; later sessions ran commit(s) " + commits.joined(separator: ", ") }
+        if !commits.isEmpty {
+            text += "; later sessions recorded commit(s) " + commits.joined(separator: ", ")
+                + " (the source tree's when each started)"
+        }
+        let hashes = sessions.compactMap(\.executableSHA256)
+        if !hashes.isEmpty {
+            let distinct = Set(hashes).count
+            text += "; \(distinct) executable(s) by SHA-256 over the \(hashes.count) session(s) that recorded it"
+        }
         return text
     }
 }

@@ -1,4 +1,5 @@
 import AlphaFit
+import Basics
 import ConvKernels
 import Foundation
 import Runner
@@ -82,6 +83,12 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     // The README states the sessions that measured the data.
     let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
     #expect(readme.contains("| sessions | 1, started "))
+    #expect(readme.contains("1 executable(s) by SHA-256 over the 1 session(s)"))
+    // It names the convsweep that wrote it, and the rebuild starts from that commit.
+    let writer = try #require(statement.writtenBy)
+    #expect(writer.version == BuildInfo.version && writer.gitCommit == BuildInfo.gitCommit())
+    #expect(readme.contains("| package written by | convsweep \(BuildInfo.version), commit \(writer.gitCommit ?? "unknown") |"))
+    #expect(readme.contains("From a clone of convsweep at commit `\(writer.gitCommit ?? "unknown")`"))
 
     // Rebuilding from the same run gives the same files, byte for byte.
     let sums = try String(contentsOf: out.appendingPathComponent("SHA256SUMS"), encoding: .utf8)
