@@ -217,7 +217,8 @@ struct PackageReadme {
             starts: fit.options.map { "\($0.starts)" } ?? "the",
             startAndBounds: Self.startAndBounds(fit.options, model: fit.model), hasWarnings: !warnings.isEmpty,
             warnings: warnings,
-            commit: (statement.writtenBy ?? manifest.tool).gitCommit ?? "unknown", rebuildCommand: statement.rebuildCommand)
+            commit: (statement.writtenBy ?? manifest.tool).gitCommit ?? "unknown",
+            rebuildCommand: statement.rebuildCommand)
     }
 
     /// How the run measured in rounds, and what the probe saw, in words; nil before rounds.
@@ -394,7 +395,8 @@ struct PackageReadme {
             commits.append(commit)
         }
         if !commits.isEmpty {
-            text += "; later sessions recorded commit(s) " + commits.joined(separator: ", ")
+            text +=
+                "; later sessions recorded commit(s) " + commits.joined(separator: ", ")
                 + " (the source tree's when each started)"
         }
         let hashes = sessions.compactMap(\.executableSHA256)

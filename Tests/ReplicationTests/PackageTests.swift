@@ -87,7 +87,9 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     // It names the convsweep that wrote it, and the rebuild starts from that commit.
     let writer = try #require(statement.writtenBy)
     #expect(writer.version == BuildInfo.version && writer.gitCommit == BuildInfo.gitCommit())
-    #expect(readme.contains("| package written by | convsweep \(BuildInfo.version), commit \(writer.gitCommit ?? "unknown") |"))
+    #expect(
+        readme.contains(
+            "| package written by | convsweep \(BuildInfo.version), commit \(writer.gitCommit ?? "unknown") |"))
     #expect(readme.contains("From a clone of convsweep at commit `\(writer.gitCommit ?? "unknown")`"))
 
     // Rebuilding from the same run gives the same files, byte for byte.

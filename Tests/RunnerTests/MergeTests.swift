@@ -1,24 +1,34 @@
 import Foundation
+import Sweeps
 import TestSupport
 import Testing
 
 @testable import Runner
 
 @Suite(.serialized) struct MergeTests {
-    @Test func shardsMergeIntoOneCompleteRun() throws {
-        let directory = temporaryDirectory()
+    /// The two shards of the small sweep measured into `directory/shard1` and `shard2`, the
+    /// second with its probe's rates scaled by `secondRateScale`.
+    private func twoShards(
+        in directory: String, secondRateScale: Double = 1
+    ) throws -> (sweep: (path: String, configurations: [SweepConfiguration]), shards: [String]) {
         let sweep = try smallSweep(in: directory)
         var shards: [String] = []
         for i in 1...2 {
             var options = quickOptions()
             options.shard = try Shard(index: i, count: 2)
-            // The second shard ran beside another on the SMT sibling: 30% slower, the same machine.
-            if i == 2 { options.probeRateScale = 1.3 }
-            let out = directory + "/shard\(i)"
+            if i == 2 { options.probeRateScale = secondRateScale }
+            shards.append(directory + "/shard\(i)")
             _ = try RunDriver.run(
-                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
-            shards.append(out)
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options,
+                outputDirectory: shards[i - 1])
         }
+        return (sweep, shards)
+    }
+
+    @Test func shardsMergeIntoOneCompleteRun() throws {
+        let directory = temporaryDirectory()
+        // The second shard ran beside another on the SMT sibling: 30% slower, the same machine.
+        let (sweep, shards) = try twoShards(in: directory, secondRateScale: 1.3)
         let shardRows = try shards.map { try MeasurementsFile.read(path: RunDirectory(path: $0).measurementsPath) }
         #expect(shardRows.map(\.count).reduce(0, +) == sweep.configurations.count)
 
@@ -59,16 +69,7 @@ import Testing
 
     @Test func aShardWhoseCalibrationReadSlowIsComparedByItsWholeSessionsReference() throws {
         let directory = temporaryDirectory()
-        let sweep = try smallSweep(in: directory)
-        var shards: [String] = []
-        for i in 1...2 {
-            var options = quickOptions()
-            options.shard = try Shard(index: i, count: 2)
-            shards.append(directory + "/shard\(i)")
-            _ = try RunDriver.run(
-                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options,
-                outputDirectory: shards[i - 1])
-        }
+        let (_, shards) = try twoShards(in: directory)
         let reference = try #require(try RunManifest.read(path: shards[0] + "/manifest.json").referenceIdentity)
         // The second shard's half-second calibration read 40% slow; its probe, over the session,
         // read the first shard's rate.
