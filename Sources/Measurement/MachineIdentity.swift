@@ -55,8 +55,8 @@ public struct MachineIdentity: Codable, Hashable, Sendable {
         if openBLASCore != other.openBLASCore {
             differences.append("OpenBLAS kernels \(openBLASCore) vs \(other.openBLASCore)")
         }
-        let change = rateChange(to: other)
-        if !(abs(change) <= rateTolerance) {
+        if !acceptsRate(other.referenceGflops, tolerance: rateTolerance) {
+            let change = rateChange(to: other)
             differences.append(
                 String(
                     format: "reference sgemm rate %.1f vs %.1f GFLOP/s (%+.0f%%, more than %.0f%%)", referenceGflops,
@@ -70,4 +70,10 @@ public struct MachineIdentity: Codable, Hashable, Sendable {
 
     /// The relative change from this identity's reference rate to `rate` GFLOP/s (0.2: 20% faster).
     public func rateChange(toRate rate: Double) -> Double { rate / referenceGflops - 1 }
+
+    /// Whether `rate` GFLOP/s is within `tolerance` (relative) of this identity's reference rate:
+    /// the one test of "the same speed" (false for a rate that is not a number).
+    public func acceptsRate(_ rate: Double, tolerance: Double = rateTolerance) -> Bool {
+        abs(rateChange(toRate: rate)) <= tolerance
+    }
 }

@@ -11,8 +11,12 @@ import Sweeps
 public struct PackageStatement: Codable, Equatable, Sendable {
     /// Format of this file; bumped on incompatible change.
     public var formatVersion = 1
-    /// `quick`, `paper`, `full`, or `custom` for a package built from arbitrary runs.
+    /// `quick`, `paper`, `full`, or ``customProfile`` for a package built from arbitrary runs.
     public var profile: String
+    /// The profile of a package whose runs measured other sweeps than a shipped profile's.
+    public static let customProfile = "custom"
+    /// Every profile a package may state: the shipped ones and ``customProfile``.
+    public static let profiles = ShippedSweeps.Profile.allCases.map(\.rawValue) + [customProfile]
     /// The machine the data were measured on, e.g. `amd-epyc-2pu`.
     public var machineLabel: String
     /// The command that rebuilds the package (run from the repository root).

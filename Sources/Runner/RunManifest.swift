@@ -131,7 +131,7 @@ public struct RunManifest: Codable, Hashable, Sendable {
         public var rowsWritten: Int
         /// Rows of a torn or partial last line dropped when the session resumed.
         public var tornLinesDropped: Int
-        /// The commit of the convsweep that ran this session (as ``Tool/gitCommit``): a resumed run
+        /// The commit of the convsweep that ran this session (as ``ToolInfo/gitCommit``): a resumed run
         /// may span builds. Absent in manifests written before it was recorded.
         public var gitCommit: String?
         /// The SHA-256 of the executable that ran this session: two sessions with one commit but

@@ -144,7 +144,7 @@ final class RunSession {
             }
             // The machine must be the one the run started on, unless the user accepts the change.
             if let first = previous.referenceIdentity {
-                if abs(first.rateChange(to: identity)) > MachineIdentity.rateTolerance {
+                if !first.acceptsRate(identity.referenceGflops) {
                     identity = recheckReference(identity, against: first)
                     session.identity = identity
                 }
@@ -180,17 +180,16 @@ final class RunSession {
         let calibrated = identity.referenceGflops
         let started = MonotonicClock.now()
         var rechecked = identity
-        func accepted(_ rate: Double) -> Bool {
-            abs(first.rateChange(toRate: rate)) <= MachineIdentity.rateTolerance
-        }
         if let rate = options.referenceRecheckOverride {
             rechecked.referenceGflops = rate
         } else {
-            rechecked.referenceGflops = probe.recalibrate(forUpTo: options.probeRecheckSeconds, until: accepted)
+            rechecked.referenceGflops = probe.recalibrate(
+                forUpTo: options.probeRecheckSeconds, until: { first.acceptsRate($0) })
         }
         rechecked.referenceSeconds = options.probeCalibrationSeconds + (MonotonicClock.now() - started)
         startReference = rechecked.referenceGflops
-        let verdict = accepted(rechecked.referenceGflops) ? "within the tolerance" : "still beyond the tolerance"
+        let verdict =
+            first.acceptsRate(rechecked.referenceGflops) ? "within the tolerance" : "still beyond the tolerance"
         warnings.append(
             String(
                 format:

@@ -30,15 +30,15 @@ struct Package: ParsableCommand {
         help: ArgumentHelp(
             "The profile of shipped sweeps the runs measured (quick, paper, full), stated in the package's README and package.json; custom for any other sweeps.",
             valueName: "name"))
-    var profile: String = "custom"
+    var profile: String = PackageStatement.customProfile
     @Option(
         help: "The fit's and the model table's loss: relative (default) or absolute (as the replication's curve_fit).")
     var loss: FitLoss = .relative
 
     func validate() throws {
-        let names = ShippedSweeps.Profile.allCases.map(\.rawValue) + ["custom"]
-        guard names.contains(profile) else {
-            throw ValidationError("--profile \(profile) is not a profile; accepted: \(names.joined(separator: ", "))")
+        guard PackageStatement.profiles.contains(profile) else {
+            throw ValidationError(
+                "--profile \(profile) is not a profile; accepted: \(PackageStatement.profiles.joined(separator: ", "))")
         }
     }
 
@@ -47,7 +47,7 @@ struct Package: ParsableCommand {
         var command = "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "")
         command += compareWith.map { " --compare-with \($0)" } ?? ""
         command += loss == .relative ? "" : " --loss \(loss.rawValue)"
-        command += profile == "custom" ? "" : " --profile \(profile)"
+        command += profile == PackageStatement.customProfile ? "" : " --profile \(profile)"
         command += " --out \(out)"
         var builder = PackageBuilder(
             runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: profile,
