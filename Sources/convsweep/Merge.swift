@@ -11,7 +11,8 @@ struct Merge: ParsableCommand {
             default); host names and boots may differ. Shards whose machines differ (CPU flags, \
             microcode, kernel set) are refused unless \
             --accept-machine-change, which the manifest records; reference rates more than 10% apart \
-            (a busy SMT sibling, another node) are a warning. Each configuration must appear in \
+            (each shard's first session's, read over all its probe readings as a resume reads \
+            it; a busy SMT sibling, another node) are a warning. Each configuration must appear in \
             only one directory. --out must not exist or be empty. The merged manifest lists the \
             directories joined with each one's host, cpuset and machine identity; its status is \
             complete when every configuration of the sweeps has a row, else partial.
