@@ -39,6 +39,8 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
     /// - Throws: ``TopologyError`` when the binding fails or does not hold on some thread.
     public static func bind(_ topology: Topology, to cpuset: [Int]) throws -> ProcessBinding {
         guard !cpuset.isEmpty else { throw TopologyError("cannot bind to an empty cpuset") }
+        _ = givenAffinity  // read before the first binding changes it
+
         let bitmap = CPUSet.bitmap(cpuset)
         defer { hwloc_bitmap_free(bitmap) }
         let list = CPUSet.format(cpuset)
@@ -84,13 +86,24 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
         return ids.sorted()
     }
 
+    /// The CPUs this process was given (a `taskset`, a Slurm task's affinity, else every CPU its
+    /// cgroups allow), read from `/proc/self/status` once, before convsweep's first binding: a
+    /// later run in the same process may use what the process was given, not only what an
+    /// earlier run bound it to. Empty when it cannot be read.
+    public static let givenAffinity: [Int] = allowedCPUs(statusFile: "/proc/self/status") ?? []
+
+    /// The `Cpus_allowed_list` of a `/proc/…/status` file.
+    private static func allowedCPUs(statusFile: String) -> [Int]? {
+        guard let status = SystemFile.read(statusFile),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
+        else { return nil }
+        return try? CPUSet.parse(String(line.dropFirst("Cpus_allowed_list:".count)))
+    }
+
     /// Every thread of this process with its allowed CPUs, read from `/proc/self/task/*/status`.
     public static func currentThreads() -> [ThreadAffinity] {
         taskIDs().compactMap { tid in
-            guard let status = SystemFile.read("/proc/self/task/\(tid)/status") else { return nil }
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
-                let allowed = try? CPUSet.parse(String(line.dropFirst("Cpus_allowed_list:".count)))
-            else { return nil }
+            guard let allowed = allowedCPUs(statusFile: "/proc/self/task/\(tid)/status") else { return nil }
             let name = (SystemFile.read("/proc/self/task/\(tid)/comm"))?.trimmed ?? ""
             return ThreadAffinity(tid: tid, name: name, allowed: allowed, cpuSeconds: cpuSeconds(tid: tid))
         }

@@ -51,8 +51,11 @@ public final class Topology {
         }
         handle = topology
         // The CPUs the process may run on when it starts: a `taskset`, or a Slurm task's affinity
-        // (task/affinity sets it without cgroups, which hwloc's allowed set would show).
-        if let set = hwloc_bitmap_alloc() {
+        // (task/affinity sets it without cgroups, which hwloc's allowed set would show) — as given
+        // to the process, not as an earlier run in it bound it.
+        if !ProcessBinding.givenAffinity.isEmpty {
+            startingAffinity = ProcessBinding.givenAffinity
+        } else if let set = hwloc_bitmap_alloc() {
             if hwloc_get_cpubind(topology, set, Int32(HWLOC_CPUBIND_PROCESS.rawValue)) == 0 {
                 startingAffinity = CPUSet.indexes(of: set)
             }
@@ -84,7 +87,8 @@ public final class Topology {
         CPUSet.indexes(of: hwloc_topology_get_topology_cpuset(handle))
     }
 
-    /// The process's CPU binding when the topology was loaded (empty if it could not be read).
+    /// The CPUs the process was given (``ProcessBinding/givenAffinity``), else its CPU binding
+    /// when the topology was loaded (empty if neither could be read).
     public private(set) var startingAffinity: [Int] = []
 
     /// Operating-system indexes of the PUs this process may use: those its cgroups allow (hwloc),

@@ -61,6 +61,11 @@ import Testing
         for thread in threads {
             #expect(thread.allowed == core, "thread \(thread.tid) (\(thread.name)) may run on \(thread.allowed)")
         }
+        // A topology loaded after the binding (the next run of this process) still allows every
+        // PU the process was given, not only the one it was bound to.
+        let next = try Topology()
+        #expect(next.allowedProcessingUnits == original)
+        #expect(try next.cpuset(parsing: CPUSet.format(original)) == original)
     }
 
     @Test func theProbeReadsOnUntilItsReferenceIsAcceptedOrTimeRunsOut() {
