@@ -87,7 +87,15 @@ public struct ConvShape: Hashable, Codable, Sendable, CustomStringConvertible {
         for (name, value) in fields where value > ConvShape.maximumDimension {
             throw .tooLarge(field: name, value: value, limit: ConvShape.maximumDimension)
         }
-        // Element counts must fit in a 32-bit BLAS integer per matrix dimension and not overflow.
+        // Every dimension handed to BLAS is a 32-bit integer: the GEMM's N and leading dimensions
+        // (H·W positions) and its K (Cin·K1·K2).
+        for (name, value) in [
+            ("height·width", height.multipliedReportingOverflow(by: width)),
+            ("inputChannels·kernelHeight·kernelWidth", inputChannels.multipliedReportingOverflow(by: kernelSize)),
+        ] where value.overflow || value.partialValue > ConvShape.maximumBLASDimension {
+            throw .tooLarge(field: name, value: value.partialValue, limit: ConvShape.maximumBLASDimension)
+        }
+        // Element counts must not overflow.
         var total = 0
         for count in [
             [batch, inputChannels, height, width],
@@ -107,6 +115,9 @@ public struct ConvShape: Hashable, Codable, Sendable, CustomStringConvertible {
 
     /// The largest value any single dimension may take (absurd values are refused).
     public static let maximumDimension = 1 << 20
+    /// The largest matrix dimension BLAS takes (its integers are 32-bit): H·W and Cin·K1·K2 may
+    /// not exceed it.
+    public static let maximumBLASDimension = Int(Int32.max)
     /// The largest number of float32 elements the three tensors may hold together (64 GiB).
     public static let maximumTotalElements = 16 << 30
 }
@@ -124,6 +135,7 @@ public enum ConvShapeError: Error, Equatable, CustomStringConvertible {
             return "\(field) must be a positive integer (got \(value))"
         case let .tooLarge(field, value, limit):
             return "\(field) = \(value) is larger than the limit \(limit)"
+                + (limit == ConvShape.maximumBLASDimension ? " (BLAS's 32-bit integers)" : "")
         case .overflow:
             return "the tensors of this configuration are too large to address"
         }

@@ -12,12 +12,18 @@ public final class CacheEvictor {
 
     /// A buffer of twice `lastLevelCacheBytes` (at least 64 MiB if hwloc reports no cache).
     public init(lastLevelCacheBytes: Int) {
-        bytes = lastLevelCacheBytes > 0 ? 2 * lastLevelCacheBytes : 64 << 20
+        bytes = CacheEvictor.bytes(lastLevelCacheBytes: lastLevelCacheBytes)
         buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes)
         buffer.initialize(repeating: 0, count: bytes)
     }
 
     deinit { buffer.deallocate() }
+
+    /// The bytes an evictor writes for a last-level cache of `lastLevelCacheBytes` (twice the
+    /// cache; 64 MiB where its size is unknown).
+    public static func bytes(lastLevelCacheBytes: Int) -> Int {
+        lastLevelCacheBytes > 0 ? 2 * lastLevelCacheBytes : 64 << 20
+    }
 
     /// Writes one byte of every 64-byte line of the buffer.
     public func evict() {

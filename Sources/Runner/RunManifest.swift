@@ -257,8 +257,16 @@ public struct RunManifest: Codable, Hashable, Sendable {
 
     /// Differences of settings, the shard excepted when `ignoringShard`.
     func settingsDifferences(with other: RunManifest, ignoringShard: Bool = false) -> [String] {
-        var a = settings
-        var b = other.settings
+        Settings.differences(settings, other.settings, ignoringShard: ignoringShard)
+    }
+}
+
+extension RunManifest.Settings {
+    /// How the settings `b` of a later session differ from `a` in ways that make their rows
+    /// incomparable, in words; empty when they agree (the shard excepted when `ignoringShard`).
+    static func differences(_ a: Self, _ b: Self, ignoringShard: Bool = false) -> [String] {
+        var a = a
+        var b = b
         if ignoringShard {
             a.shard = nil
             b.shard = nil

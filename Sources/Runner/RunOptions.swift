@@ -78,6 +78,8 @@ public struct RunOptions: Codable, Hashable, Sendable {
     public var probeRecheckSeconds: Double = 10
     /// Add to a run measured on another machine, boot or speed (recorded in the manifest).
     public var acceptMachineChange: Bool = false
+    /// Wait for PUs another process holds (``ProcessingUnitLocks``) instead of refusing at once.
+    public var waitForProcessingUnits: Bool = false
     /// Tests only: a factor applied to the probe's rates, to impersonate a faster or slower machine.
     var probeRateScale: Double = 1
     /// Tests only: the boot id to record instead of this boot's.
@@ -246,12 +248,16 @@ public enum RunError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A resume on another machine, boot or speed than the run's first session, not accepted: what
     /// differs.
     case machineChanged(String)
+    /// A PU of the cpuset is in use by another measuring process (or its lock cannot be used).
+    case processingUnitBusy(String)
 
     /// The message.
     public var description: String {
         switch self {
         case let .badSetting(setting, problem): return "\(setting) \(problem)"
-        case let .directory(m), let .machine(m), let .format(m), let .mismatch(m), let .machineChanged(m): return m
+        case let .directory(m), let .machine(m), let .format(m), let .mismatch(m), let .machineChanged(m),
+            let .processingUnitBusy(m):
+            return m
         }
     }
 }

@@ -20,6 +20,7 @@ final class RunSession {
     let cpuset: [Int]
     private let previous: RunManifest?
     private let lock: RunLock
+    private let processingUnits: ProcessingUnitLease
 
     /// The configurations of this directory (after sharding), in measuring order.
     private(set) var shardConfigurations: [SweepConfiguration] = []
@@ -83,6 +84,15 @@ final class RunSession {
             throw RunError.badSetting(.resume, "asked, but \(outputDirectory) holds no run (no manifest.json)")
         }
         previous = directory.holdsRun ? try RunManifest.read(path: directory.manifestPath) : nil
+        // One measuring process per PU, taken before the directory is touched or anything bound.
+        do {
+            processingUnits = try ProcessingUnitLocks.acquire(
+                cpuset, for: .this(purpose: URL(fileURLWithPath: outputDirectory).standardizedFileURL.path),
+                wait: options.waitForProcessingUnits,
+                note: { FileHandle.standardError.write(Data("convsweep: \($0)\n".utf8)) })
+        } catch {
+            throw RunError.processingUnitBusy(error.description)
+        }
         try directory.prepare()
         lock = try directory.lock()
         self.options = options
@@ -92,8 +102,11 @@ final class RunSession {
         self.toolVersion = toolVersion
     }
 
-    /// Releases the directory's lock.
-    func release() { lock.release() }
+    /// Releases the directory's lock and the PUs' locks.
+    func release() {
+        processingUnits.release()
+        lock.release()
+    }
 
     /// Identify: binds the process, measures the timer, captures the machine, and builds this
     /// session's manifest, refusing a directory that holds a different run.
@@ -120,17 +133,7 @@ final class RunSession {
             hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit,
             executableSHA256: BuildInfo.executableSHA256(), identity: identity, roofs: roofs)
         let settings = RunManifest.Settings(
-            cpuset: CPUSet.format(cpuset),
-            cpusetChosenBy: options.cpuset == nil ? "default: first PU of the last core (hwloc)" : "--cpuset",
-            threads: options.threads, stopRule: options.stopRule, stopRuleDescription: options.stopRule.summary,
-            order: options.order, seed: options.seed, dataSeed: RunDriver.dataSeedBase(options.seed),
-            verificationSeed: RunDriver.verificationSeedBase(options.seed),
-            verificationSamples: options.verificationSamples, cache: options.cache, evictionBytes: evictor?.bytes,
-            workspaceLimit: options.workspaceLimit, shard: options.shard, keepSamples: options.keepSamples,
-            openBLASThreads: OpenBLAS.threadCount, rounds: options.rounds, maxRounds: options.effectiveMaxRounds,
-            roundTolerance: options.roundTolerance, probeSlowdown: options.probeSlowdown,
-            roundStopRuleDescription: options.roundStopRule.summary,
-            algorithms: options.algorithms == [.auto] ? nil : options.algorithms)
+            options: options, cpuset: cpuset, evictionBytes: evictor?.bytes, openBLASThreads: OpenBLAS.threadCount)
         manifest = RunManifest(
             status: "running", tool: .init(version: toolVersion, gitCommit: commit), sweeps: sweepFiles,
             configurationCount: configurations.count, shardConfigurationCount: shardConfigurations.count,
@@ -401,5 +404,23 @@ final class RunSession {
         summary.warnings = warnings
         summary.manifest = manifest
         return summary
+    }
+}
+
+extension RunManifest.Settings {
+    /// The settings a session with `options` records, bound to `cpuset`.
+    public init(options: RunOptions, cpuset: [Int], evictionBytes: Int?, openBLASThreads: Int) {
+        self.init(
+            cpuset: CPUSet.format(cpuset),
+            cpusetChosenBy: options.cpuset == nil ? "default: first PU of the last core (hwloc)" : "--cpuset",
+            threads: options.threads, stopRule: options.stopRule, stopRuleDescription: options.stopRule.summary,
+            order: options.order, seed: options.seed, dataSeed: RunDriver.dataSeedBase(options.seed),
+            verificationSeed: RunDriver.verificationSeedBase(options.seed),
+            verificationSamples: options.verificationSamples, cache: options.cache, evictionBytes: evictionBytes,
+            workspaceLimit: options.workspaceLimit, shard: options.shard, keepSamples: options.keepSamples,
+            openBLASThreads: openBLASThreads, rounds: options.rounds, maxRounds: options.effectiveMaxRounds,
+            roundTolerance: options.roundTolerance, probeSlowdown: options.probeSlowdown,
+            roundStopRuleDescription: options.roundStopRule.summary,
+            algorithms: options.algorithms == [.auto] ? nil : options.algorithms)
     }
 }

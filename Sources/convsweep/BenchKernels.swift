@@ -40,6 +40,7 @@ struct BenchKernels: ParsableCommand {
         name: .customLong("onednn"),
         help: "Also time oneDNN's algorithms (dnnl-direct, dnnl-direct-nchw, dnnl-winograd) in the same interleaving.")
     var oneDNN = false
+    @OptionGroup var processingUnits: ProcessingUnitOptions
 
     func validate() throws {
         guard (1...1000).contains(reps) else {
@@ -62,6 +63,11 @@ struct BenchKernels: ParsableCommand {
     }
 
     func run() throws {
+        // It binds nothing itself: it locks the PUs it was given (a taskset's), one measuring
+        // process per PU as for run and measure.
+        let lease = try processingUnits.lock(
+            ProcessBinding.givenAffinity, purpose: "convsweep bench-kernels")
+        defer { lease.release() }
         OpenBLAS.setThreadCount(1)
         OneDNN.setThreadCount(1)
         var benchmark = KernelBenchmark(

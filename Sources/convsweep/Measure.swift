@@ -9,7 +9,9 @@ struct Measure: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time one conv2d configuration (float32, NCHW, stride 1, 'same' output size).",
         discussion: """
-            Runs one warm-up and then --runs timed forward passes, and prints the median time, \
+            Binds the process to --cpuset (one measuring process per PU: a PU another convsweep \
+            measures on is refused, or waited for with --wait), runs one warm-up and then --runs \
+            timed forward passes, and prints the median time, \
             GFLOP/s (FLOPs = 2·K1·K2·Cin·Cout·H·W·N), the median lowering and GEMM times, the \
             tiling and the workspace. Inputs and weights are seeded random values in [-1, 1]. \
             Even kernels pad (K-1)/2 before and K/2 after, as PyTorch's padding='same'.
@@ -48,6 +50,12 @@ struct Measure: ParsableCommand {
     var seed: UInt64 = 1
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
+    @Option(
+        help: ArgumentHelp(
+            "PUs to bind to while timing, as a CPU list (default: the first PU of the last core this process may use, as run).",
+            valueName: "list"))
+    var cpuset: String?
+    @OptionGroup var processingUnits: ProcessingUnitOptions
 
     var shape: ConvShape {
         ConvShape(
@@ -86,6 +94,17 @@ struct Measure: ParsableCommand {
     }
 
     func run() throws {
+        let topology: Topology
+        let units: [Int]
+        do {
+            topology = try Topology()
+            units = try cpuset.map { try topology.cpuset(parsing: $0) } ?? topology.lastCore
+        } catch { throw fail("--cpuset: \(error)", code: ExitStatus.usage) }
+        let lease = try processingUnits.lock(units, purpose: "convsweep measure \(shape.description)")
+        defer { lease.release() }
+        do { _ = try ProcessBinding.bind(topology, to: units) } catch {
+            throw fail("\(error)", code: ExitStatus.failure)
+        }
         let timing: ConfigurationTiming
         do {
             timing = try ConfigurationTiming.measure(
@@ -116,6 +135,9 @@ enum ShapeArguments {
 
     /// The input, weight and output tensors must fit in physical memory together.
     static func validateMemory(_ shape: ConvShape) throws {
+        do { try shape.validate() } catch {
+            throw ValidationError("--h, --w, --cin, --cout, -k, --batch: \(error.description)")
+        }
         let s = shape
         let elements =
             Double(s.batch) * Double(s.inputChannels) * Double(s.height) * Double(s.width)
@@ -127,9 +149,6 @@ enum ShapeArguments {
             throw ValidationError(
                 "--h, --w, --cin, --cout, -k, --batch: the input, weight and output tensors alone need \(gib(bytes)) GiB, more than this machine's \(gib(memory)) GiB of memory"
             )
-        }
-        do { try shape.validate() } catch {
-            throw ValidationError("--h, --w, --cin, --cout, -k, --batch: \(error.description)")
         }
     }
 

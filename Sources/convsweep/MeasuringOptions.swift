@@ -83,6 +83,8 @@ struct MeasuringOptions: ParsableArguments {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @OptionGroup var processingUnits: ProcessingUnitOptions
+
     @Option(
         name: .customLong("algorithm"),
         help: ArgumentHelp(
@@ -93,17 +95,38 @@ struct MeasuringOptions: ParsableArguments {
     /// These settings as `convsweep run` arguments, for the jobs of a Slurm submission (the
     /// cpuset left out: each task binds inside the CPUs Slurm gives it).
     func runArguments(defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil) -> [String] {
-        var arguments = [
-            "--threads", "\(threads)", "--target", "\(target)", "--min-runs", "\(minRuns)", "--max-runs", "\(maxRuns)",
-            "--max-seconds", "\(maxSeconds ?? defaultMaxSeconds)", "--order", order.rawValue, "--seed", "\(seed)",
-            "--cache", cache.rawValue, "--workspace-limit", "\(workspaceLimitMiB)", "--rounds", "\(rounds)",
-            "--round-tolerance", "\(roundTolerance)", "--probe-slowdown", "\(probeSlowdown)",
-        ]
-        if let fixedRuns { arguments += ["--runs", "\(fixedRuns)"] }
-        if let maxRounds = maxRounds ?? defaultMaxRounds { arguments += ["--max-rounds", "\(maxRounds)"] }
-        if keepSamples { arguments.append("--keep-samples") }
-        for algorithm in algorithms { arguments += ["--algorithm", algorithm.rawValue] }
+        settingArguments(defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds).flatMap { $0 }
+    }
+
+    /// The arguments that make a rerun measure with exactly these settings, for a package's
+    /// rebuild command: every setting that differs from its default, the cpuset included when given.
+    func rebuildArguments(defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil) -> [String] {
+        let defaults = Set(
+            (try! MeasuringOptions.parse([])).settingArguments(
+                defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds))
+        var arguments = cpuset.map { ["--cpuset", $0] } ?? []
+        for setting in settingArguments(defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds)
+        where !defaults.contains(setting) || setting.first == "--algorithm" {
+            arguments += setting
+        }
         return arguments
+    }
+
+    /// Each setting of the run as its flag and value (a lone flag for a switch); the cpuset and
+    /// what records nothing in the manifest (--quiet, --wait, --accept-machine-change) left out.
+    private func settingArguments(defaultMaxSeconds: Double, defaultMaxRounds: Int?) -> [[String]] {
+        var settings: [[String]] = [
+            ["--threads", "\(threads)"], ["--target", "\(target)"], ["--min-runs", "\(minRuns)"],
+            ["--max-runs", "\(maxRuns)"], ["--max-seconds", "\(maxSeconds ?? defaultMaxSeconds)"],
+            ["--order", order.rawValue], ["--seed", "\(seed)"], ["--cache", cache.rawValue],
+            ["--workspace-limit", "\(workspaceLimitMiB)"], ["--rounds", "\(rounds)"],
+            ["--round-tolerance", "\(roundTolerance)"], ["--probe-slowdown", "\(probeSlowdown)"],
+        ]
+        if let fixedRuns { settings.append(["--runs", "\(fixedRuns)"]) }
+        if let maxRounds = maxRounds ?? defaultMaxRounds { settings.append(["--max-rounds", "\(maxRounds)"]) }
+        if keepSamples { settings.append(["--keep-samples"]) }
+        for algorithm in algorithms { settings.append(["--algorithm", algorithm.rawValue]) }
+        return settings
     }
 
     /// The runner's options, with `defaultMaxSeconds` where --max-seconds is not given and
@@ -133,6 +156,7 @@ struct MeasuringOptions: ParsableArguments {
         options.roundTolerance = roundTolerance
         options.probeSlowdown = probeSlowdown
         options.acceptMachineChange = acceptMachineChange
+        options.waitForProcessingUnits = processingUnits.wait
         if !algorithms.isEmpty {
             guard Set(algorithms).count == algorithms.count else {
                 throw ValidationError(

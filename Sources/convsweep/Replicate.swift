@@ -2,6 +2,7 @@ import AlphaFit
 import ArgumentParser
 import Basics
 import Foundation
+import Measurement
 import Replication
 import Runner
 import Sweeps
@@ -52,6 +53,12 @@ struct Replicate: ParsableCommand {
         help: "The fit's and the model table's loss: relative (default) or absolute (as the replication's curve_fit).")
     var loss: FitLoss = .relative
     @OptionGroup var measuring: MeasuringOptions
+    @Flag(
+        name: .customLong("dry-run"),
+        help:
+            "Check the prerequisites, print the package directory, the settings the run would record and the rebuild command (JSON), and stop before measuring."
+    )
+    var dryRun = false
 
     /// The quick profile's round limit: one round more than --rounds (a disturbed or disagreeing
     /// configuration gets one more round, not up to twice its rounds), to keep it a matter of minutes.
@@ -71,27 +78,40 @@ struct Replicate: ParsableCommand {
         let shipped = try sweepsDirectory.shippedFiles()
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
         let options = try measuring.runOptions(defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds)
-        let output = try reportingErrors { try out ?? Replicator.defaultOutput(root: root, profile: profile) }
+        var replicator = Replicator(
+            profile: profile, shippedFiles: shipped, outputDirectory: "", runOptions: options,
+            rebuildCommand: "", toolVersion: BuildInfo.version)
+        let sweepPaths = try reportingErrors { try replicator.sweepPaths }
+        let output = try reportingErrors {
+            try out
+                ?? Replicator.ownOutput(
+                    root: root, profile: profile, sweepPaths: sweepPaths, options: options,
+                    note: { FileHandle.standardError.write(Data("replicate: \($0)\n".utf8)) })
+        }
+        try reportingErrors { try Replicator.checkPrerequisites(shippedFiles: shipped, output: output) }
+        replicator.outputDirectory = output
+        replicator.rebuildCommand = rebuildCommand(output: output)
+        replicator.comparedWith = compareWith
+        replicator.fitLoss = loss
+        if dryRun {
+            try printPlan(output: output, options: options, rebuild: replicator.rebuildCommand)
+            return
+        }
         if let slurm {
             try submit(shards: slurm, shipped: shipped, output: output)
             return
         }
-        var command = "scripts/replicate --profile \(profile)"
-        if out != nil { command += " --out \(output)" }
-        var replicator = Replicator(
-            profile: profile, shippedFiles: shipped, outputDirectory: output, runOptions: options,
-            rebuildCommand: command,
-            toolVersion: BuildInfo.version)
-        replicator.comparedWith = compareWith
-        replicator.fitLoss = loss
-        if let compareWith { command += " --compare-with \(compareWith)" }
-        if loss != .relative { command += " --loss \(loss)" }
-        for algorithm in measuring.algorithms { command += " --algorithm \(algorithm.rawValue)" }
-        replicator.rebuildCommand = command
+        FileHandle.standardError.write(Data("replicate: package directory \(output)\n".utf8))
         let (summary, statement) = try reportingErrors { try replicator.run() }
-        print(
-            "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"
-        )
+        if summary.written == 0 {
+            print(
+                "\(output): nothing new to measure: all \(summary.alreadyPresent) configuration(s) were already measured"
+            )
+        } else {
+            print(
+                "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"
+            )
+        }
         for (group, parameters) in statement.parameters.sorted(by: { $0.key < $1.key }) {
             print(
                 "  \(group): "
@@ -101,6 +121,38 @@ struct Replicate: ParsableCommand {
         }
         if archive { try makeArchive(output) }
         print("package: \(output)/README.md; check it with `convsweep verify-package \(output)`")
+    }
+
+    /// The command that rebuilds the package with exactly this run's settings: every option given
+    /// that the run records, from the same settings the run measures with.
+    func rebuildCommand(output: String) -> String {
+        var words = ["scripts/replicate", "--profile", profile.rawValue]
+        if out != nil { words += ["--out", output] }
+        if let directory = sweepsDirectory.path { words += ["--sweeps-dir", directory] }
+        words += measuring.rebuildArguments(defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds)
+        if let compareWith { words += ["--compare-with", compareWith] }
+        if loss != .relative { words += ["--loss", loss.rawValue] }
+        return words.map(ShellWord.quoted).joined(separator: " ")
+    }
+
+    /// `--dry-run`: the package directory, the settings the run's manifest would record, and the
+    /// rebuild command, as JSON on standard output.
+    private func printPlan(output: String, options: RunOptions, rebuild: String) throws {
+        let topology = try reportingErrors { try Topology() }
+        let cpuset = try reportingErrors {
+            try options.cpuset.map { try topology.cpuset(parsing: CPUSet.format($0)) } ?? topology.lastCore
+        }
+        let plan = ReplicationPlan(
+            packageDirectory: output, profile: profile.rawValue,
+            settings: RunManifest.Settings(
+                options: options, cpuset: cpuset,
+                evictionBytes: options.cache == .cold
+                    ? CacheEvictor.bytes(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil,
+                openBLASThreads: options.threads),
+            rebuildCommand: rebuild)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(plan), as: UTF8.self))
     }
 
     /// `--slurm N`: the profile as an array job, a merge job and a package job.
@@ -134,5 +186,27 @@ struct Replicate: ParsableCommand {
             ["tar", "-czf", url.path + ".tar.gz", "-C", url.deletingLastPathComponent().path, url.lastPathComponent])
         guard status == 0 else { throw fail("tar failed for \(directory): \(output)", code: ExitStatus.failure) }
         print("archive: \(directory).tar.gz")
+    }
+}
+
+/// What `replicate --dry-run` prints.
+struct ReplicationPlan: Codable {
+    /// The package directory chosen (or given).
+    var packageDirectory: String
+    /// The profile.
+    var profile: String
+    /// The settings the run's manifest would record.
+    var settings: RunManifest.Settings
+    /// The command that the package's README would name to rebuild it.
+    var rebuildCommand: String
+}
+
+/// A word for a POSIX shell command line, quoted only when it must be.
+enum ShellWord {
+    /// `word` as is when it holds only safe characters, else in single quotes.
+    static func quoted(_ word: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+")
+        if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

@@ -358,8 +358,22 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
         #expect(throws: Conv2DError.invalidShape(.tooLarge(field: "height", value: 1 << 21, limit: 1 << 20))) {
             try Conv2D(shape: huge)
         }
+        // Every dimension handed to BLAS is a 32-bit integer: H·W and Cin·K1·K2 are checked.
+        let wide = ConvShape(height: 1 << 20, width: 1 << 20, inputChannels: 1 << 20, outputChannels: 1, kernel: 1)
+        #expect(
+            throws: Conv2DError.invalidShape(
+                .tooLarge(field: "height·width", value: 1 << 40, limit: ConvShape.maximumBLASDimension))
+        ) { try Conv2D(shape: wide) }
+        let deep = ConvShape(height: 1, width: 1, inputChannels: 1 << 20, outputChannels: 1, kernel: 46)
+        #expect(
+            throws: Conv2DError.invalidShape(
+                .tooLarge(
+                    field: "inputChannels·kernelHeight·kernelWidth", value: (1 << 20) * 46 * 46,
+                    limit: ConvShape.maximumBLASDimension))
+        ) { try Conv2D(shape: deep) }
         let overflowing = ConvShape(
-            height: 1 << 20, width: 1 << 20, inputChannels: 1 << 20, outputChannels: 1, kernel: 1)
+            batch: 1 << 20, height: 1 << 15, width: 1 << 15, inputChannels: 1 << 20, outputChannels: 1,
+            kernelHeight: 1, kernelWidth: 1)
         #expect(throws: Conv2DError.invalidShape(.overflow)) { try Conv2D(shape: overflowing) }
     }
 

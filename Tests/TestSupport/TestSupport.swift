@@ -62,9 +62,11 @@ public func launchConvsweep(
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
     process.arguments = arguments
-    if !environment.isEmpty {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    }
+    // Each launch takes its PU locks in a directory of its own unless the test names one: suites
+    // run in parallel, and a lock test shares a directory on purpose.
+    var environment = environment
+    if environment["CONVSWEEP_LOCK_DIR"] == nil { environment["CONVSWEEP_LOCK_DIR"] = temporaryDirectory("locks") }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let errors = Pipe()
     process.standardError = errors

@@ -1,0 +1,118 @@
+import Foundation
+import Runner
+import TestSupport
+import Testing
+
+private let lockSweep = """
+    name: locks
+    description: twelve small configurations for the PU lock tests
+    series:
+      - label: s
+        K: [1, 3]
+        H: [8, 12, 16]
+        W: H
+        Cin: [4, 8]
+        Cout: 8
+    """
+
+/// The lock file of `pu` in `directory` names a live holder: its pid.
+private func holderPID(_ directory: String, pu: Int) -> Int32? {
+    guard let text = try? String(contentsOfFile: "\(directory)/pu-\(pu).lock", encoding: .utf8),
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("pid: ") })
+    else { return nil }
+    return Int32(line.dropFirst("pid: ".count))
+}
+
+/// Waits (up to two minutes) until `pid` holds the lock of `pu` in `directory`.
+private func waitForLock(_ directory: String, pu: Int, pid: Int32) {
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline && holderPID(directory, pu: pu) != pid { usleep(20_000) }
+}
+
+@Suite(.serialized) struct ProcessingUnitLockTests {
+    @Test func aSecondRunOnAHeldPUIsRefusedNamingItAndWithWaitStartsWhenTheFirstEnds() throws {
+        let directory = temporaryDirectory()
+        let locks = directory + "/locks"
+        let sweep = directory + "/s.yaml"
+        try lockSweep.write(toFile: sweep, atomically: true, encoding: .utf8)
+        let pu = ProcessInfo.processInfo.activeProcessorCount - 1
+        let environment = ["CONVSWEEP_LOCK_DIR": locks]
+        let first = directory + "/first"
+        let (process, _) = try launchConvsweep(
+            ["run", sweep, "--out", first, "--cpuset", "\(pu)", "--runs", "20000", "--quiet"], environment: environment)
+        waitForLock(locks, pu: pu, pid: process.processIdentifier)
+
+        let second = directory + "/second"
+        let refused = try convsweep(
+            ["run", sweep, "--out", second, "--cpuset", "\(pu)", "--quiet"], environment: environment)
+        #expect(refused.status == 1, "\(refused.standardError)")
+        #expect(refused.standardError.contains("PU \(pu) is in use by pid \(process.processIdentifier)"))
+        #expect(refused.standardError.contains(first), "\(refused.standardError)")
+        // Refused before anything was touched: no run directory, nothing bound or timed.
+        #expect(!FileManager.default.fileExists(atPath: second))
+        let measure = try convsweep(
+            ["measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3", "--cpuset", "\(pu)"],
+            environment: environment)
+        #expect(measure.status == 1 && measure.standardError.contains("PU \(pu) is in use"))
+
+        let waiting = try convsweep(
+            ["run", sweep, "--out", second, "--cpuset", "\(pu)", "--runs", "30", "--quiet", "--wait"],
+            environment: environment)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(waiting.status == 0, "\(waiting.standardError)")
+        #expect(waiting.standardError.contains("waiting for PU \(pu)"))
+        #expect(try MeasurementsFile.read(path: first + "/measurements.csv").count == 12)
+        #expect(try MeasurementsFile.read(path: second + "/measurements.csv").count == 12)
+        let firstEnded = try #require(try RunManifest.read(path: first + "/manifest.json").sessions[0].endedAt)
+        let secondStarted = try RunManifest.read(path: second + "/manifest.json").sessions[0].startedAt
+        #expect(secondStarted >= firstEnded, "\(secondStarted) before \(firstEnded)")
+        // Released: the file is empty and the next run takes it without a word.
+        #expect(holderPID(locks, pu: pu) == nil)
+    }
+
+    @Test func aRunKilledWithSIGKILLLeavesNoLockAndTheNextTakesItOverSayingSoOnce() throws {
+        let directory = temporaryDirectory()
+        let locks = directory + "/locks"
+        let sweep = directory + "/s.yaml"
+        try lockSweep.write(toFile: sweep, atomically: true, encoding: .utf8)
+        let pu = ProcessInfo.processInfo.activeProcessorCount - 1
+        let environment = ["CONVSWEEP_LOCK_DIR": locks]
+        let (process, _) = try launchConvsweep(
+            ["run", sweep, "--out", directory + "/run", "--cpuset", "\(pu)", "--runs", "2000", "--quiet"],
+            environment: environment)
+        waitForLock(locks, pu: pu, pid: process.processIdentifier)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(holderPID(locks, pu: pu) == process.processIdentifier)  // the file still names it
+
+        let next = try convsweep(
+            ["measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3", "--cpuset", "\(pu)"],
+            environment: environment)
+        #expect(next.status == 0, "\(next.standardError)")
+        let notes = next.standardError.split(separator: "\n").filter { $0.contains("took over the lock of PU \(pu)") }
+        #expect(notes.count == 1 && notes[0].contains("pid \(process.processIdentifier)"), "\(next.standardError)")
+        #expect(holderPID(locks, pu: pu) == nil)
+    }
+
+    @Test func anUnusableLockDirectoryIsOneClearErrorNamingIt() throws {
+        let directory = temporaryDirectory()
+        let file = directory + "/not-a-directory"
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        let outcome = try convsweep(
+            ["measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3"],
+            environment: ["CONVSWEEP_LOCK_DIR": file])
+        #expect(outcome.status == 1)
+        #expect(outcome.standardError.contains("cannot use the PU lock \(file)"), "\(outcome.standardError)")
+        #expect(outcome.standardError.split(separator: "\n").count == 1)
+    }
+
+    @Test func aDimensionOverBLASs32BitLimitIsRefusedWithExit64BeforeAnyAllocation() throws {
+        let outcome = try convsweep(["measure", "--h", "46341", "--w", "46341", "--cin", "1", "--cout", "1", "-k", "1"])
+        #expect(outcome.status == 64)
+        #expect(outcome.standardError.contains("height·width = 2147488281"), "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("2147483647"))
+        let deep = try convsweep(["measure", "--h", "1", "--w", "1", "--cin", "1048576", "--cout", "1", "-k", "46"])
+        #expect(deep.status == 64 && deep.standardError.contains("inputChannels·kernelHeight·kernelWidth"))
+    }
+}
