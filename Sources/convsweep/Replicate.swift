@@ -19,8 +19,15 @@ struct Replicate: ParsableCommand {
             full (every integer of each varying axis). The run goes to OUT/run (resumed when \
             interrupted: rerun the same command), the package to OUT: data/, fit/, figures/, \
             README.md, manifest.json, topology.xml, SHA256SUMS (docs/replication-package.md). \
-            The default OUT is results/<machine label>/<profile> in the source tree convsweep was \
-            built from, or in the current directory for an installed convsweep. The shipped sweeps \
+            Without --out, OUT is out/MACHINE/PROFILE in the source tree convsweep was built from \
+            (git ignores out/), or in the current directory for an installed convsweep: MACHINE is \
+            the machine label, OpenBLAS's kernel set and a hash of host, boot, CPU model, flags, \
+            microcode and kernel set, so rerunning the command on the same machine and boot resumes \
+            its run, and any other machine (or a reboot) starts a directory of its own. A directory \
+            that holds another run or a package without its run is never written: -2, -3, … are \
+            tried. The directory is printed at the start and the end. Before measuring, replicate \
+            checks that the figures' Python (matplotlib, scikit-learn) and a writable OUT are there. \
+            The shipped sweeps \
             are found from --sweeps-dir, \(ShippedFiles.sweepsEnvironmentVariable), PREFIX/share/convsweep \
             beside an installed executable, or the source tree. With --profile quick the \
             per-configuration time limit defaults to 0.5 s instead of 2 s, and its round \
@@ -29,7 +36,7 @@ struct Replicate: ParsableCommand {
 
     @Option(help: "quick, paper or full.")
     var profile: ShippedSweeps.Profile = .quick
-    @Option(help: "The package directory (default: results/<machine label>/<profile>).")
+    @Option(help: "The package directory (default: out/MACHINE/PROFILE, this machine's own; see above).")
     var out: String?
     @OptionGroup var sweepsDirectory: SweepsDirectoryOption
     @Flag(help: "Also write OUT.tar.gz of the package.")
