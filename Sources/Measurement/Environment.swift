@@ -1,5 +1,6 @@
 import Basics
 import ConvKernels
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -140,11 +141,52 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
         for governor in governors where !governor.hasSuffix(": performance") {
             result.append("frequency governor \(governor) scales the clock; set it to performance")
         }
+        if let advice = EnvironmentSnapshot.kernelSetAdvice(
+            openBLASCore: openBLASCore, cpuFlags: EnvironmentSnapshot.cpuFlags())
+        {
+            result.append(advice)
+        }
         if let load = loadAverage.first, load >= busyThreshold {
             result.append(
                 "busy machine: 1-minute load average \(load) with \(processingUnits) PUs; timings may be noisy")
         }
         return result
+    }
+}
+
+extension EnvironmentSnapshot {
+    /// OpenBLAS kernel sets that use no AVX: what OpenBLAS falls back to on a CPU model it does not
+    /// know (OpenBLAS 0.3.21 on an Intel Xeon of family 6, model 207, picks `Prescott`).
+    static let preAVXKernelSets: Set<String> = ["prescott", "nehalem", "core2", "penryn", "dunnington", "katmai", "atom"]
+
+    /// The flags of the first CPU in /proc/cpuinfo.
+    static func cpuFlags() -> Set<String> {
+        guard let info = SystemFile.read("/proc/cpuinfo"),
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+            let colon = line.firstIndex(of: ":")
+        else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+
+    /// A warning when OpenBLAS runs a kernel set without AVX on a CPU that has AVX2 or AVX-512,
+    /// naming the set to ask for (`OPENBLAS_CORETYPE`); nil otherwise or when the user chose it.
+    static func kernelSetAdvice(
+        openBLASCore: String, cpuFlags: Set<String>,
+        chosen: String? = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+    ) -> String? {
+        guard preAVXKernelSets.contains(openBLASCore.lowercased()), chosen?.isEmpty ?? true else { return nil }
+        let better: String
+        if cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl"]) {
+            better = "SkylakeX"
+        } else if cpuFlags.isSuperset(of: ["avx2", "fma"]) {
+            better = "Haswell"
+        } else {
+            return nil
+        }
+        return
+            "OpenBLAS runs its \(openBLASCore) kernels (no AVX) on a CPU with \(better == "SkylakeX" ? "AVX-512" : "AVX2"): "
+            + "this OpenBLAS does not know the CPU model; OPENBLAS_CORETYPE=\(better) selects kernels that use it "
+            + "(several times faster); the times measured are those of the \(openBLASCore) kernels"
     }
 }
 
