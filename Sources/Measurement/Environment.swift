@@ -157,7 +157,9 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
 extension EnvironmentSnapshot {
     /// OpenBLAS kernel sets that use no AVX: what OpenBLAS falls back to on a CPU model it does not
     /// know (OpenBLAS 0.3.21 on an Intel Xeon of family 6, model 207, picks `Prescott`).
-    static let preAVXKernelSets: Set<String> = ["prescott", "nehalem", "core2", "penryn", "dunnington", "katmai", "atom"]
+    static let preAVXKernelSets: Set<String> = [
+        "prescott", "nehalem", "core2", "penryn", "dunnington", "katmai", "atom",
+    ]
 
     /// The flags of the first CPU in /proc/cpuinfo.
     static func cpuFlags() -> Set<String> {

@@ -8,9 +8,10 @@ import Foundation
 /// ETA, current configuration), else a line every 5%.
 ///
 /// The ETA scales the elapsed time by the work still to do over the work done, where each
-/// configuration's work is an estimate of its measuring time (``Sweeps/MeasuringTimeModel`` with the
-/// run's stop rule): under the adaptive rule a configuration costs up to the time limit whatever its
-/// FLOPs, so FLOPs alone would overstate the ETA of a sweep of small layers many times over.
+/// configuration's work is its estimated measuring time (``Sweeps/MeasuringTimeModel`` with the
+/// run's round rule at the session's roofs, extra rounds included), credited a round at a time:
+/// the model says how the work is spread, the session's own pace corrects its scale. Before any
+/// work is done the line shows the model's estimate.
 public final class ProgressReporter {
     private let total: Int
     private let totalWork: Double
@@ -72,9 +73,12 @@ public final class ProgressReporter {
         let percent = total == 0 ? 100 : min(100, 100 * done / total)
         let extra = done > total ? " + \(done - total) extra round\(done - total == 1 ? "" : "s")" : ""
         var text = "[\(min(done, total))/\(total) \(percent)%\(extra)] elapsed \(Self.duration(elapsed))"
-        if doneWork > 0 && done < total {
+        if doneWork > 0 && doneWork < totalWork {
+            // The model's remaining work, scaled by how fast this session has gone through its work.
             let remaining = elapsed * (totalWork - doneWork) / doneWork
             text += ", ETA \(Self.duration(max(0, remaining)))"
+        } else if doneWork == 0 && totalWork > 0 {
+            text += ", estimated \(Self.duration(totalWork))"
         }
         return text + " — " + current
     }

@@ -135,15 +135,15 @@ public struct RunOptions: Codable, Hashable, Sendable {
         }
     }
 
-    /// The planning model of how long a configuration takes under these options (for the ETA):
-    /// the adaptive rule's limits (the CI target, which can stop earlier, is left out), or the fixed
-    /// number of runs with no time limit; one warm-up run; the default rate and bandwidth.
-    public var measuringTimeModel: MeasuringTimeModel {
-        if let fixedRuns {
-            return MeasuringTimeModel(
-                timedRuns: fixedRuns, minimumRuns: fixedRuns, warmupRuns: 1, maximumSeconds: .infinity)
-        }
-        return MeasuringTimeModel(timedRuns: maxRuns, minimumRuns: minRuns, warmupRuns: 1, maximumSeconds: maxSeconds)
+    /// The measuring-time model of these options' round rule on a machine of `rates` (see
+    /// ``MeasuringTimeModel``): for the progress line, `sweeps estimate` and Slurm time limits.
+    public func measuringTimeModel(rates: MeasuringTimeModel.MachineRates = .assumed) -> MeasuringTimeModel {
+        let rule = roundStopRule
+        var model = MeasuringTimeModel(
+            rates: rates, rounds: rounds, maxRounds: effectiveMaxRounds, roundMinRuns: rule.minRuns,
+            roundMaxRuns: rule.maxRuns, roundMaxSeconds: rule.maxSeconds, fixedRunsPerRound: rule.fixedRuns)
+        model.roundWarmUpSeconds = rule.warmUpSeconds
+        return model
     }
 }
 

@@ -255,14 +255,23 @@ final class RunSession {
     /// row to measurements.csv as its configuration is done: a kill loses at most one round.
     func measure() throws {
         let pending = shardConfigurations.filter { !done.contains($0.id) }
-        let timeModel = options.measuringTimeModel
+        // The remaining time: the measuring-time model at this session's roofs, each configuration's
+        // estimate credited a round at a time (the rest when its row is written, none past it).
+        let timeModel = options.measuringTimeModel(
+            rates: .init(
+                gflops: roofs.computeGflops, gigabytesPerSecond: roofs.bandwidthGBps, source: "this session's roofs"))
         let rule = options.roundStopRule
-        func work(_ configuration: SweepConfiguration) -> Double {
-            configuration.isMeasured ? timeModel.seconds(configuration) : 0
+        var credited: [String: Double] = [:]
+        func credit(_ configuration: SweepConfiguration, finished: Bool) -> Double {
+            let whole = timeModel.seconds(configuration)
+            let before = credited[configuration.id, default: 0]
+            let now = finished ? whole : min(whole, before + whole / timeModel.expectedRounds)
+            credited[configuration.id] = finished ? nil : now
+            return now - before
         }
         let steps = pending.map { $0.isMeasured ? options.rounds : 1 }.reduce(0, +)
         let progress = ProgressReporter(
-            total: steps, totalWork: pending.map(work).reduce(0, +), enabled: options.showProgress)
+            total: steps, totalWork: pending.map(timeModel.seconds).reduce(0, +), enabled: options.showProgress)
         for warning in warnings { progress.message("warning: " + warning) }
         var noisy: [String] = []
         var left = pending
@@ -283,7 +292,7 @@ final class RunSession {
                 guard round.status.isOK else {
                     round.session = sessionNumber
                     try finish(configuration, with: round)
-                    progress.finished(configuration.id, work: work(configuration))
+                    progress.finished(configuration.id, work: credit(configuration, finished: true))
                     continue
                 }
                 // A reading at most every `probeInterval` seconds: a round shorter than that shares
@@ -302,8 +311,9 @@ final class RunSession {
                     try samples.append(SamplesFile.lines(configuration.id, round: number, timings))
                 }
                 roundsSoFar[configuration.id, default: []].append(round)
-                progress.finished(configuration.id, work: work(configuration) / Double(options.rounds))
-                if let row = settledRow(configuration) {
+                let row = settledRow(configuration)
+                progress.finished(configuration.id, work: credit(configuration, finished: row != nil))
+                if let row {
                     try finish(configuration, with: row)
                     if let p25 = row.p25Ms, let p75 = row.p75Ms, let median = row.medianMs,
                         (p75 - p25) / median > RunDriver.spreadWarningThreshold

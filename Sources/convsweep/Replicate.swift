@@ -67,14 +67,11 @@ struct Replicate: ParsableCommand {
     )
     var dryRun = false
 
-    /// The quick profile's round limit: one round more than --rounds (a disturbed or disagreeing
-    /// configuration gets one more round, not up to twice its rounds), to keep it a matter of minutes.
-    private var quickMaxRounds: Int? {
-        profile == .quick && measuring.rounds > 1 ? measuring.rounds + 1 : nil
-    }
+    /// The quick profile's round limit where --max-rounds is not given.
+    private var quickMaxRounds: Int? { profile.defaultMaxRounds(rounds: measuring.rounds) }
 
     /// The profile's per-configuration time limit where --max-seconds is not given.
-    private var profileMaxSeconds: Double { profile == .quick ? 0.5 : 2 }
+    private var profileMaxSeconds: Double { profile.defaultMaxSeconds }
 
     func validate() throws {
         if let slurm, slurm < 1 { throw ValidationError("--slurm must be at least 1 shard, got \(slurm)") }

@@ -12,5 +12,5 @@ struct SweepsCommand: ParsableCommand {
             experiment. A file that cannot be loaded is reported as FILE:LINE:COLUMN: FIELD: MESSAGE \
             on standard error, with exit status 65.
             """,
-        subcommands: [SweepsList.self, SweepsExpand.self])
+        subcommands: [SweepsList.self, SweepsExpand.self, SweepsEstimate.self])
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Runner
 import Sweeps
 
 /// `convsweep sweeps list`: the shipped sweeps, their size and an estimate of their measuring time.
@@ -10,17 +11,16 @@ struct SweepsList: ParsableCommand {
         discussion: """
             For each profile (quick, paper, full) and each of its files: configurations measured and \
             dropped by the file's limits, the FLOPs of the smallest and largest measured configuration, \
-            their total, the memory of the most demanding one (tensors + im2col workspace), and an \
-            estimated measuring time, then the profile's totals.
+            their total, the memory of the most demanding one (tensors + im2col workspace), and the \
+            time `replicate --profile P` with the same options would take to measure it on one core, \
+            then the profile's totals.
 
-            The estimate is a model, not a measurement. One run takes \
-            t = max(FLOPs / rate, bytes / bandwidth); a configuration takes \
-            warmups·t + min(runs·t, max(max-seconds, min-runs·t)) + overhead. \
-            Rate and bandwidth are single-core assumptions: give this machine's with --gflops and \
-            --bandwidth (the defaults describe a lab workstation). The runner's adaptive rule \
-            stops each configuration when its median is precise enough, between its --min-runs \
-            and --max-runs (5 and 2000): `--runs 5` and `--runs 2000` bound its time from below \
-            and above.
+            The estimate is the measuring-time model that the progress line and Slurm's time limits \
+            use (docs/benchmarks.md, "Measuring-time estimates"): the round rule in force (each \
+            profile's defaults, or the options given), each layer's roofline time on this machine, \
+            and per-round and per-session costs calibrated on measured runs. Give this machine's \
+            rates with --measure-machine (about 2 s) or --gflops and --bandwidth; otherwise it says \
+            which it assumed.
             """)
 
     @OptionGroup var sweepsDirectory: SweepsDirectoryOption
@@ -28,66 +28,40 @@ struct SweepsList: ParsableCommand {
     @Option(help: ArgumentHelp("Only this profile.", valueName: "quick|paper|full"))
     var profile: String?
 
-    @Option(help: "Assumed sustained single-core sgemm rate, GFLOP/s.")
-    var gflops = 50.0
-
-    @Option(help: "Assumed effective single-core memory bandwidth, GB/s.")
-    var bandwidth = 10.0
-
-    @Option(help: "Timed runs per configuration when time allows.")
-    var runs = 10
-
-    @Option(name: .customLong("min-runs"), help: "Timed runs per configuration at least.")
-    var minimumRuns = 5
-
-    @Option(help: "Warm-up runs per configuration.")
-    var warmups = 1
-
-    @Option(name: .customLong("max-seconds"), help: "Most seconds of timed runs per configuration.")
-    var maximumSeconds = 2.0
-
-    @Option(name: .customLong("overhead-ms"), help: "Fixed milliseconds per configuration (allocation, fill, output).")
-    var overheadMilliseconds = 5.0
+    @OptionGroup var machine: MachineRateOptions
+    @OptionGroup var measuring: MeasuringOptions
 
     func validate() throws {
         if let profile, ShippedSweeps.Profile(rawValue: profile) == nil {
             throw ValidationError("unknown profile '\(profile)' (known: quick, paper, full)")
         }
-        guard gflops > 0, bandwidth > 0, maximumSeconds > 0, overheadMilliseconds >= 0 else {
-            throw ValidationError(
-                "--gflops, --bandwidth and --max-seconds must be positive, --overhead-ms not negative")
-        }
-        guard runs >= 1, minimumRuns >= 1, warmups >= 0 else {
-            throw ValidationError("--runs and --min-runs must be at least 1, --warmups at least 0")
-        }
     }
 
     func run() throws {
-        let model = MeasuringTimeModel(
-            gflops: gflops, gigabytesPerSecond: bandwidth, timedRuns: runs, minimumRuns: minimumRuns,
-            warmupRuns: warmups, maximumSeconds: maximumSeconds, overheadSeconds: overheadMilliseconds / 1000)
+        let rates = machine.rates()
         let root = ShippedFiles.displayPath(try sweepsDirectory.shippedFiles().sweepsDirectory)
         let profiles = profile.map { [ShippedSweeps.Profile(rawValue: $0)!] } ?? ShippedSweeps.Profile.allCases
         // Load everything first: a bad file stops the command before anything is printed.
-        var summaries: [String: (Sweep, SweepSummary)] = [:]
-        var filesByProfile: [(ShippedSweeps.Profile, [String])] = []
+        var sweeps: [String: Sweep] = [:]
+        var filesByProfile: [(ShippedSweeps.Profile, [String], MeasuringTimeModel)] = []
         for profile in profiles {
+            let options = try measuring.runOptions(
+                defaultMaxSeconds: profile.defaultMaxSeconds,
+                defaultMaxRounds: profile.defaultMaxRounds(rounds: measuring.rounds))
             let files = try reportingErrors { try ShippedSweeps.files(profile: profile, root: root) }
-            for file in files where summaries[file] == nil {
-                let sweep = try reportingErrors { try Sweep.load(path: file) }
-                summaries[file] = (sweep, SweepSummary(sweep, model: model))
+            for file in files where sweeps[file] == nil {
+                sweeps[file] = try reportingErrors { try Sweep.load(path: file) }
             }
-            filesByProfile.append((profile, files))
+            filesByProfile.append((profile, files, options.measuringTimeModel(rates: rates)))
         }
-        print(
-            "Estimate: \(runs) timed runs (at least \(minimumRuns)) + \(warmups) warm-up, at most \(formatted(maximumSeconds)) s "
-                + "of timed runs, \(formatted(overheadMilliseconds)) ms overhead per configuration, "
-                + "\(formatted(gflops)) GFLOP/s, \(formatted(bandwidth)) GB/s.")
-        for (profile, files) in filesByProfile {
+        for (profile, files, model) in filesByProfile {
             var rows: [[String]] = []
-            var totals = (configurations: 0, measured: 0, dropped: 0, flops: 0.0, memory: 0, seconds: 0.0)
+            var totals = (
+                configurations: 0, measured: 0, dropped: 0, flops: 0.0, memory: 0, seconds: model.sessionSeconds
+            )
             for file in files {
-                let (sweep, summary) = summaries[file]!
+                let sweep = sweeps[file]!
+                let summary = SweepSummary(sweep, model: model)
                 rows.append([
                     file, sweep.name, String(sweep.configurations.count), String(summary.measured),
                     String(summary.dropped),
@@ -105,7 +79,7 @@ struct SweepsList: ParsableCommand {
                 "total", "", String(totals.configurations), String(totals.measured), String(totals.dropped), "",
                 gflop(totals.flops), mib(totals.memory), duration(totals.seconds),
             ])
-            print("\nProfile \(profile):")
+            print("\nProfile \(profile): estimate for one core: \(model.summary).")
             printTable(
                 header: [
                     "file", "exp", "configs", "measured", "dropped", "GFLOP min..max", "total GFLOP",
@@ -115,16 +89,13 @@ struct SweepsList: ParsableCommand {
         }
     }
 
-    private func gflop(_ flops: Double) -> String {
+    func gflop(_ flops: Double) -> String {
         let value = flops / 1e9
         return value < 0.01 ? String(format: "%.2g", value) : String(format: value < 100 ? "%.2f" : "%.0f", value)
     }
 
-    private func mib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
+    func mib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
 
-    private func duration(_ seconds: Double) -> String {
-        seconds < 120 ? String(format: "%.0f s", seconds) : String(format: "%.1f min (%.0f s)", seconds / 60, seconds)
-    }
 }
 
 /// `value` without a trailing `.0` when it is an integer.

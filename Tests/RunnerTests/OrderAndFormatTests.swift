@@ -120,19 +120,21 @@ import Testing
         #expect(progress.line(current: "c").hasPrefix("[4/4 100% + 2 extra rounds] elapsed"))
     }
 
-    @Test func etaWorkFollowsTheStopRuleNotTheFLOPs() {
-        // Under the adaptive rule a small layer runs until the time limit like a big one, so their
-        // work (estimated measuring seconds) is about equal though their FLOPs differ 100-fold.
+    @Test func etaWorkFollowsTheRoundRuleNotTheFLOPs() {
+        // Under the adaptive rule a round of a layer slower than the round's time limit stops at
+        // the limit: a layer 100 times the FLOPs of another costs about the same (a round of each
+        // at 1 GFLOP/s: 0.1 s and 10 s a run against a 0.67 s limit).
         var options = RunOptions()
         options.maxSeconds = 2
-        let model = options.measuringTimeModel
-        let small = model.seconds(flops: 1e8, bytes: 1 << 16)
-        let big = model.seconds(flops: 1e10, bytes: 1 << 24)
-        #expect(small >= 2 && small < 2.1)
-        #expect(big >= 2 && big < 2.3)
+        let rates = MeasuringTimeModel.MachineRates(gflops: 1, gigabytesPerSecond: 1000, source: "test")
+        let model = options.measuringTimeModel(rates: rates)
+        #expect(model.rounds == 3 && model.maxRounds == 6 && model.roundMaxSeconds == 2.0 / 3)
+        let small = model.seconds(flops: 0.085e9, intensity: 1000)  // 0.1 s a run at 85%
+        #expect(abs(small - model.expectedRounds * (0.1 + (2.0 / 3 + 0.1) + 0.04)) < 1e-9)
         // With a fixed number of runs there is no time limit: work follows the run time.
-        options.fixedRuns = 10
-        let fixed = options.measuringTimeModel
-        #expect(fixed.seconds(flops: 1e10, bytes: 1 << 24) > 50 * fixed.seconds(flops: 1e8, bytes: 1 << 16))
+        options.fixedRuns = 30
+        let fixed = options.measuringTimeModel(rates: rates)
+        #expect(fixed.fixedRunsPerRound == 10)
+        #expect(fixed.seconds(flops: 1e10, intensity: 1000) > 50 * fixed.seconds(flops: 1e8, intensity: 1000))
     }
 }

@@ -190,9 +190,12 @@ struct SweepSummaryTests {
               - {label: a, H: 10, W: 10, K: 1, Cin: 100, Cout: [10, 20, 4000]}
             limits: {max_gflop: 0.05}
             """)
-        let model = MeasuringTimeModel(
-            gflops: 1, gigabytesPerSecond: 1000, timedRuns: 10, minimumRuns: 5, warmupRuns: 1, maximumSeconds: 2,
-            overheadSeconds: 0)
+        var model = MeasuringTimeModel(
+            rates: .init(gflops: 1, gigabytesPerSecond: 1000, source: "test"), rounds: 1, maxRounds: 1,
+            roundMinRuns: 5, roundMaxRuns: 10, roundMaxSeconds: 2)
+        model.efficiency = 1
+        model.typicalRuns = 10
+        model.roundOverheadSeconds = 0
         let summary = SweepSummary(sweep, model: model)
         #expect(summary.measured == 2)
         #expect(summary.dropped == 1)
@@ -201,7 +204,7 @@ struct SweepSummaryTests {
         #expect(summary.totalFLOPs == 600_000)
         // K = 1: no workspace; input 100·100, output 20·100, weights 20·100 floats.
         #expect(summary.largestMemoryBytes == 4 * (10_000 + 2_000 + 2_000))
-        // Compute bound at 1 GFLOP/s: 11 runs of 0.2 ms and of 0.4 ms.
+        // Compute bound at 1 GFLOP/s: one round of 1 + 10 runs of 0.2 ms and of 0.4 ms.
         #expect(abs(summary.estimatedSeconds - 11 * 0.0006) < 1e-12)
         #expect(sweep.configurations[2].status.text == "dropped: 0.08 GFLOP > max_gflop 0.05")
     }

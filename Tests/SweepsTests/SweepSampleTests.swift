@@ -103,19 +103,27 @@ struct SweepSampleTests {
         #expect(SweepLimits().status(of: shape) == .ok)
     }
 
-    @Test("the time model: rate or bandwidth bound, capped per configuration, never below the minimum runs")
+    @Test("the time model: the roofline at the layer's intensity, rounds, the round's limits")
     func timeModel() {
-        let model = MeasuringTimeModel(
-            gflops: 10, gigabytesPerSecond: 1, timedRuns: 10, minimumRuns: 5, warmupRuns: 1, maximumSeconds: 2,
-            overheadSeconds: 0.01)
-        // Compute bound: 0.1 s a run → 1 + 10 runs.
-        #expect(abs(model.seconds(flops: 1e9, bytes: 1000) - 1.11) < 1e-9)
-        // Bandwidth bound: 0.05 s a run.
-        #expect(abs(model.seconds(flops: 1, bytes: 50_000_000) - 0.56) < 1e-9)
-        // Capped at 2 s of timed runs: 0.3 s a run → 0.3 + 2.
-        #expect(abs(model.seconds(flops: 3e9, bytes: 0) - 2.31) < 1e-9)
-        // One run of 1 s: the 5 minimum runs outlast the cap.
-        #expect(abs(model.seconds(flops: 1e10, bytes: 0) - 6.01) < 1e-9)
+        var model = MeasuringTimeModel(
+            rates: .init(gflops: 10, gigabytesPerSecond: 1, source: "test"), rounds: 2, maxRounds: 4,
+            roundMinRuns: 3, roundMaxRuns: 100, roundMaxSeconds: 1)
+        model.efficiency = 1
+        model.typicalRuns = 10
+        model.roundOverheadSeconds = 0.01
+        model.extraRoundShare = 0.5
+        #expect(model.expectedRounds == 3)
+        // Compute bound (intensity 100 FLOPs/byte > the ridge at 10): 0.01 s a run, 1 + 10 runs a round.
+        #expect(abs(model.seconds(flops: 1e8, intensity: 100) - 3 * (0.01 + 0.1 + 0.01)) < 1e-9)
+        // Bandwidth bound at intensity 0.5: 0.5 GFLOP/s, 0.2 s a run; the round stops at the first run
+        // past its 1 s limit: 1 + 0.2 s of timed runs.
+        #expect(abs(model.seconds(flops: 1e8, intensity: 0.5) - 3 * (0.2 + 1.2 + 0.01)) < 1e-9)
+        // A run of 2 s: the 3 fewest runs outlast the limit.
+        #expect(abs(model.seconds(flops: 2e10, intensity: 100) - 3 * (2 + 6 + 0.01)) < 1e-9)
+        // Fixed runs: no limit.
+        model.fixedRunsPerRound = 5
+        #expect(abs(model.seconds(flops: 2e10, intensity: 100) - 3 * (2 + 10 + 0.01)) < 1e-9)
+        #expect(model.summary.contains("5 timed runs") && model.summary.contains("test"))
     }
 }
 

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Measurement
+import Runner
+import Sweeps
+
+/// The settings each profile's `replicate` uses where the user gives none: one place for
+/// `replicate`, `sweeps list` and the Slurm estimate.
+extension ShippedSweeps.Profile {
+    /// The per-configuration time limit where --max-seconds is not given (0.5 s for quick, else 2 s).
+    var defaultMaxSeconds: Double { self == .quick ? 0.5 : 2 }
+
+    /// The round limit where --max-rounds is not given: one round more than --rounds for quick (a
+    /// disturbed or disagreeing configuration gets one more round, not up to twice its rounds, to
+    /// keep it a matter of minutes); nil (the runner's 2 × --rounds) otherwise.
+    func defaultMaxRounds(rounds: Int) -> Int? { self == .quick && rounds > 1 ? rounds + 1 : nil }
+}
+
+/// The machine rates of a measuring-time estimate: given, measured now, or assumed.
+struct MachineRateOptions: ParsableArguments {
+    @Option(
+        help:
+            "This machine's single-core sgemm rate, GFLOP/s (default: assumed 50, or measured with --measure-machine).")
+    var gflops: Double?
+
+    @Option(help: "This machine's single-core streaming bandwidth, GB/s (default: assumed 10, or measured).")
+    var bandwidth: Double?
+
+    @Flag(
+        name: .customLong("measure-machine"),
+        help: "Measure this machine's rates first (a 1024³ sgemm and a stream, about 2 s) instead of assuming them.")
+    var measureMachine = false
+
+    func validate() throws {
+        if let gflops, !(gflops > 0) { throw ValidationError("--gflops must be positive (got \(gflops))") }
+        if let bandwidth, !(bandwidth > 0) { throw ValidationError("--bandwidth must be positive (got \(bandwidth))") }
+    }
+
+    /// The rates, with where they come from.
+    func rates() -> MeasuringTimeModel.MachineRates {
+        var rates = MeasuringTimeModel.MachineRates.assumed
+        if measureMachine {
+            let roofs = Roofs.measure()
+            rates = .init(
+                gflops: roofs.computeGflops, gigabytesPerSecond: roofs.bandwidthGBps,
+                source: "measured now (a 1024³ sgemm and a stream, unpinned)")
+        }
+        if gflops != nil || bandwidth != nil {
+            rates.gflops = gflops ?? rates.gflops
+            rates.gigabytesPerSecond = bandwidth ?? rates.gigabytesPerSecond
+            rates.source = "given" + (measureMachine ? " and measured now" : "")
+        }
+        return rates
+    }
+}
