@@ -36,6 +36,69 @@ public struct SlurmSubmission {
     public var sbatchArguments: [String]
     /// Options of the package job's `convsweep package` (the fit's loss).
     public var packageArguments: [String]
+    /// Each shard's estimated measuring seconds (``Sweeps/MeasuringTimeModel``), shard 1 first;
+    /// empty for none (no time limit is then added).
+    public var shardSeconds: [Double] = []
+
+    /// The array's time limit is the largest shard's estimate times this margin, plus ``timeSlackMinutes``.
+    public static let timeMargin = 1.5
+    /// Minutes added to the array's time limit (start-up, a slow node, the probe's recheck).
+    public static let timeSlackMinutes = 10
+    /// The merge job's and the package job's time limits, minutes (a merge of the paper profile
+    /// takes seconds, its package under a minute; the ceiling's trees a few).
+    public static let mergeMinutes = 30, packageMinutes = 60
+
+    /// The time limit the user gave every sbatch (`--time=…` or `-t …`), if any.
+    public var givenTimeLimit: String? {
+        for (index, argument) in sbatchArguments.enumerated() {
+            if argument.hasPrefix("--time=") { return String(argument.dropFirst("--time=".count)) }
+            if argument.hasPrefix("-t") && argument.count > 2 { return String(argument.dropFirst(2)) }
+            if argument == "--time" || argument == "-t", index + 1 < sbatchArguments.count {
+                return sbatchArguments[index + 1]
+            }
+        }
+        return nil
+    }
+
+    /// The array's time limit in minutes: the largest shard's estimate × ``timeMargin`` +
+    /// ``timeSlackMinutes``; nil when the user gave one or nothing was estimated.
+    public var arrayTimeLimitMinutes: Int? {
+        guard givenTimeLimit == nil, let largest = shardSeconds.max() else { return nil }
+        return Int((largest * SlurmSubmission.timeMargin / 60).rounded(.up)) + SlurmSubmission.timeSlackMinutes
+    }
+
+    /// Warnings before submitting: each shard whose estimate exceeds the time limit the user gave.
+    public var warnings: [String] {
+        guard let given = givenTimeLimit, let minutes = SlurmSubmission.minutes(ofTimeLimit: given) else { return [] }
+        return shardSeconds.enumerated().compactMap { index, seconds in
+            seconds / 60 > minutes
+                ? String(
+                    format:
+                        "shard %d is estimated at %.1f min, more than the time limit %@ (%.0f min) it is given: it may be killed before it ends (a resubmission resumes it)",
+                    index + 1, seconds / 60, given, minutes) : nil
+        }
+    }
+
+    /// Minutes of a Slurm time limit (`M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`); nil for
+    /// `UNLIMITED`, `INFINITE` or a form Slurm would refuse (it then says so itself).
+    public static func minutes(ofTimeLimit text: String) -> Double? {
+        let parts = text.split(separator: "-", maxSplits: 1).map(String.init)
+        let days = parts.count == 2 ? Double(parts[0]) : 0
+        let clock = (parts.last ?? "").split(separator: ":").map { Double($0) }
+        guard let days, !clock.isEmpty, clock.count <= 3, clock.allSatisfy({ $0 != nil }) else { return nil }
+        let values = clock.map { $0! }
+        if parts.count == 2 {  // D-H, D-H:M, D-H:M:S
+            let hours = values[0]
+            let minutes = values.count > 1 ? values[1] : 0
+            let seconds = values.count > 2 ? values[2] : 0
+            return days * 1440 + hours * 60 + minutes + seconds / 60
+        }
+        switch values.count {
+        case 1: return values[0]
+        case 2: return values[0] + values[1] / 60
+        default: return values[0] * 60 + values[1] + values[2] / 60
+        }
+    }
 
     /// A submission of `shards` shards of `profile`.
     public init(
@@ -97,19 +160,19 @@ public struct SlurmSubmission {
             [
                 "--job-name=convsweep-shard", "--array=1-\(shards)", "--ntasks=1", "--cpus-per-task=1", "--requeue",
                 "--output=\(logs)/shard-%a.out",
-            ], command: shardCommand)
+            ] + (arrayTimeLimitMinutes.map { ["--time=\($0)"] } ?? []), command: shardCommand)
         do {
             let merge = try sbatch(
                 [
                     "--job-name=convsweep-merge", "--dependency=afterok:\(array)", "--kill-on-invalid-dep=yes",
                     "--output=\(logs)/merge.out",
-                ], command: mergeCommand)
+                ] + ownTime(SlurmSubmission.mergeMinutes), command: mergeCommand)
             do {
                 let package = try sbatch(
                     [
                         "--job-name=convsweep-package", "--dependency=afterok:\(merge)", "--kill-on-invalid-dep=yes",
                         "--output=\(logs)/package.out",
-                    ], command: packageCommand)
+                    ] + ownTime(SlurmSubmission.packageMinutes), command: packageCommand)
                 return Jobs(shards: array, merge: merge, package: package)
             } catch {
                 cancel([array, merge])
@@ -120,6 +183,9 @@ public struct SlurmSubmission {
             throw error
         }
     }
+
+    /// `--time=minutes` unless the user gave every job a time limit.
+    private func ownTime(_ minutes: Int) -> [String] { givenTimeLimit == nil ? ["--time=\(minutes)"] : [] }
 
     private func sbatch(_ options: [String], command: String) throws -> String {
         let (status, output) = try SlurmSubmission.run(

@@ -129,7 +129,7 @@ public struct MeasuringTimeModel: Hashable, Sendable {
             fixedRunsPerRound.map { "\($0) timed runs" }
             ?? "adaptive, about \(typicalRuns) timed runs (\(roundMinRuns) to \(roundMaxRuns)), at most \(Self.number(roundMaxSeconds)) s"
         return
-            "\(Self.number(expectedRounds)) rounds a configuration (\(rounds) planned, at most \(maxRounds)) of \(rule) each "
+            "\(Self.number(expectedRounds)) round(s) a configuration (\(rounds) planned, at most \(maxRounds)) of \(rule) each "
             + "+ \(Self.number(roundOverheadSeconds * 1000)) ms; runs at \(Self.number(efficiency * 100))% of the roofline of "
             + "\(Self.number(rates.gflops)) GFLOP/s and \(Self.number(rates.gigabytesPerSecond)) GB/s, \(rates.source)"
     }

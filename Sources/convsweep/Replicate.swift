@@ -60,6 +60,7 @@ struct Replicate: ParsableCommand {
         help: "The fit's and the model table's loss: relative (default) or absolute (as the replication's curve_fit).")
     var loss: FitLoss = .relative
     @OptionGroup var measuring: MeasuringOptions
+    @OptionGroup var machine: MachineRateOptions
     @Flag(
         name: .customLong("dry-run"),
         help:
@@ -164,12 +165,38 @@ struct Replicate: ParsableCommand {
         let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
         let files = try reportingErrors { try ShippedSweeps.files(profile: profile, root: shipped.sweepsDirectory) }
             .map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let submission = SlurmSubmission(
+        var submission = SlurmSubmission(
             shards: shards, profile: profile, sweepFiles: files, outputDirectory: absolute,
             executable: BuildInfo.executablePath(),
             runArguments: measuring.runArguments(
                 defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds),
             sbatchArguments: slurmOptions, packageArguments: loss == .relative ? [] : ["--loss", loss.rawValue])
+        // Each shard's measuring time from the one model, its time limit from the largest.
+        let options = try measuring.runOptions(defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds)
+        let model = options.measuringTimeModel(rates: machine.rates())
+        var configurations: [SweepConfiguration] = []
+        for file in files { configurations += try reportingErrors { try Sweep.load(path: file) }.configurations }
+        configurations = SweepConfiguration.expand(configurations, algorithms: options.algorithms)
+        submission.shardSeconds = try (1...shards).map { index in
+            let shard = try Shard(index: index, count: shards)
+            return model.sessionSeconds(
+                ConfigurationOrder.arrange(configurations, order: options.order, seed: options.seed, shard: shard))
+        }
+        print("estimate per shard (one core): \(model.summary)")
+        print(
+            "  "
+                + submission.shardSeconds.enumerated().map { "shard \($0.offset + 1) \(duration($0.element))" }
+                .joined(separator: ", "))
+        if let minutes = submission.arrayTimeLimitMinutes {
+            print(
+                "time limits: shards --time=\(minutes) (the largest estimate × \(formatted(SlurmSubmission.timeMargin)) + \(SlurmSubmission.timeSlackMinutes) min), merge --time=\(SlurmSubmission.mergeMinutes), package --time=\(SlurmSubmission.packageMinutes)"
+            )
+        } else if let given = submission.givenTimeLimit {
+            print("time limit: \(given) for every job, as given")
+        }
+        for warning in submission.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
         let jobs: SlurmSubmission.Jobs
         do { jobs = try submission.submit() } catch { throw fail("\(error)", code: ExitStatus.failure) }
         print(

@@ -74,3 +74,28 @@ private func measure(_ sweep: String, _ options: RunOptions, into directory: Str
     #expect(try choose(moreRounds) == base + "-4")
     #expect(notes.last?.contains("rounds") == true, "\(notes)")
 }
+
+/// `replicate --slurm N` gives the array a time limit from the largest shard's estimate, unless the
+/// user gives one, and warns of shards estimated past a limit the user gave.
+@Test func slurmTimeLimitsFollowTheEstimateUnlessTheUserGivesOne() throws {
+    var submission = SlurmSubmission(
+        shards: 3, profile: .quick, sweepFiles: [], outputDirectory: "/tmp/x", executable: "/bin/true",
+        runArguments: [], sbatchArguments: [])
+    #expect(submission.arrayTimeLimitMinutes == nil)
+    submission.shardSeconds = [600, 1200, 900]
+    // 1200 s × 1.5 = 30 min, + 10.
+    #expect(submission.arrayTimeLimitMinutes == 40)
+    #expect(submission.warnings.isEmpty)
+    submission.sbatchArguments = ["--partition=long", "--time=0-00:15:00"]
+    #expect(submission.givenTimeLimit == "0-00:15:00" && submission.arrayTimeLimitMinutes == nil)
+    #expect(submission.warnings.count == 1 && submission.warnings[0].hasPrefix("shard 2 is estimated at 20.0 min"))
+    submission.sbatchArguments = ["-t", "90"]
+    #expect(submission.givenTimeLimit == "90" && submission.warnings.isEmpty)
+    for (text, minutes) in [
+        ("90", 90.0), ("1:30", 1.5), ("2:00:00", 120), ("1-0", 1440), ("1-2:30", 1590), ("0-0:0:30", 0.5),
+    ] {
+        #expect(SlurmSubmission.minutes(ofTimeLimit: text) == minutes, "\(text)")
+    }
+    #expect(SlurmSubmission.minutes(ofTimeLimit: "UNLIMITED") == nil)
+    #expect(SlurmSubmission.minutes(ofTimeLimit: "soon") == nil)
+}
