@@ -37,6 +37,13 @@ public final class DriftProbe {
     public private(set) var referenceGflops = Double.nan
     /// A factor applied to every rate (1 in use; tests set it to impersonate another machine).
     public var rateScale = 1.0
+    /// This kind of machine's fast-state rate from earlier sessions (``MachineReferenceCache``),
+    /// when known: readings are judged against the higher of it and the session's own reference,
+    /// so that a session spent whole in a slow phase still sees that it is slow.
+    public var machineReferenceGflops: Double?
+
+    /// The rate a reading is judged against: the session's reference, or the machine's when higher.
+    public var judgedReferenceGflops: Double { max(referenceGflops, machineReferenceGflops ?? 0) }
 
     private let sgemm = PlainSgemm(m: DriftProbe.size, n: DriftProbe.size, k: DriftProbe.size, seed: 3)
     private let start = MonotonicClock.now()
@@ -106,8 +113,8 @@ public final class DriftProbe {
     /// Seconds since the last reading ended (since the probe was created when there is none).
     public var secondsSinceLastReading: Double { MonotonicClock.now() - lastReadingEnd }
 
-    /// The mean rate of `reading` as a share of the reference (1 = as fast as the reference).
-    public func ratio(_ reading: Reading) -> Double { reading.meanGflops / referenceGflops }
+    /// The mean rate of `reading` as a share of the judged reference (1 = as fast as the reference).
+    public func ratio(_ reading: Reading) -> Double { reading.meanGflops / judgedReferenceGflops }
 }
 
 /// What the probe read over one session, for the manifest.
@@ -124,6 +131,8 @@ public struct ProbeSummary: Codable, Hashable, Sendable {
     public var slowShare: Double
     /// Rounds measured again because a reading next to them read slow.
     public var disturbedRounds: Int
+    /// The machine reference readings were also judged against (``DriftProbe/machineReferenceGflops``).
+    public var machineReferenceGflops: Double?
 
     /// The summary of `probe`'s readings, `slow` of them slow when taken.
     public init(probe: DriftProbe, startReference: Double, slow: Int, disturbedRounds: Int) {
@@ -136,5 +145,6 @@ public struct ProbeSummary: Codable, Hashable, Sendable {
         maximumRatio = ratios.last ?? .nan
         slowShare = ratios.isEmpty ? 0 : Double(slow) / Double(ratios.count)
         self.disturbedRounds = disturbedRounds
+        machineReferenceGflops = probe.machineReferenceGflops
     }
 }

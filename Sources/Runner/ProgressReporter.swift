@@ -21,6 +21,8 @@ public final class ProgressReporter {
     private var done = 0
     private var doneWork = 0.0
     private var lastPercentStep = -1
+    /// A note shown on the line while it holds (the machine reading slow), nil for none.
+    public var note: String?
 
     /// - Parameters:
     ///   - total: steps to take in this session (a round of a configuration, or the row of one
@@ -80,6 +82,7 @@ public final class ProgressReporter {
         } else if doneWork == 0 && totalWork > 0 {
             text += ", estimated \(Self.duration(totalWork))"
         }
+        if let note { text += " [\(note)]" }
         return text + " — " + current
     }
 

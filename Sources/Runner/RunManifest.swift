@@ -154,6 +154,10 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// The oneDNN library and the instruction set it dispatched to, when the session measured
         /// a `dnnl-*` algorithm.
         public var oneDNN: String?
+        /// The machine reference its rounds were judged against besides its own probe, from the
+        /// per-user cache of earlier sessions on this kind of machine (absent: none was known, or
+        /// before it existed).
+        public var machineReference: MachineReferenceCache.Reference?
     }
 
     /// Rows removed from the run by `convsweep forget`.

@@ -80,6 +80,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
     public var acceptMachineChange: Bool = false
     /// Wait for PUs another process holds (``ProcessingUnitLocks``) instead of refusing at once.
     public var waitForProcessingUnits: Bool = false
+    /// The directory of the machine reference cache (``MachineReferenceCache``); nil for the
+    /// user's (`$CONVSWEEP_CACHE_DIR`, `$XDG_CACHE_HOME/convsweep`, `~/.cache/convsweep`).
+    public var machineReferenceCacheDirectory: String?
     /// Tests only: a factor applied to the probe's rates, to impersonate a faster or slower machine.
     var probeRateScale: Double = 1
     /// Tests only: the boot id to record instead of this boot's.

@@ -36,6 +36,8 @@ final class RunSession {
     private var roundsSoFar: [String: [MeasurementRow]] = [:]
     private var summary: RunSummary!
     private let probe = DriftProbe()
+    private lazy var machineReferences = MachineReferenceCache(directory: options.machineReferenceCacheDirectory)
+    private var machineKind: MachineReferenceCache.Kind?
     private var roofs: Roofs!
     private var startReference = Double.nan
     private var probesWritten = 0
@@ -123,6 +125,7 @@ final class RunSession {
         roofs = options.quickRoofs ? Roofs.measure(sgemmSize: 256, streamElements: 1 << 20) : Roofs.measure()
         var identity = MachineIdentity.capture(cpuModel: environment.cpuModel, referenceGflops: startReference)
         if let boot = options.bootIDOverride { identity.bootID = boot }
+        machineKind = MachineReferenceCache.Kind(identity, threads: options.threads)
         evictor = options.cache == .cold ? CacheEvictor(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil
         warnings = environment.warnings(busyThreshold: Double(environment.processingUnits))
         shardConfigurations = ConfigurationOrder.arrange(
@@ -132,6 +135,7 @@ final class RunSession {
             commandLine: commandLine, startedAt: Timestamp.now(), endedAt: nil, loadAverage: environment.loadAverage,
             hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit,
             executableSHA256: BuildInfo.executableSHA256(), identity: identity, roofs: roofs)
+        session.machineReference = judgeAgainstMachineReference()
         let settings = RunManifest.Settings(
             options: options, cpuset: cpuset, evictionBytes: evictor?.bytes, openBLASThreads: OpenBLAS.threadCount)
         manifest = RunManifest(
@@ -172,6 +176,38 @@ final class RunSession {
             manifest = resumed
         }
     }
+
+    /// Looks up this kind of machine's reference in the cache and has the probe judge rounds
+    /// against it too; says so when the session starts in a slow phase. Not with a test's fixed
+    /// reference rate.
+    private func judgeAgainstMachineReference() -> MachineReferenceCache.Reference? {
+        guard options.referenceRateOverride == nil, let machineKind,
+            let reference = machineReferences.reference(for: machineKind, warn: { warnings.append($0) })
+        else { return nil }
+        probe.machineReferenceGflops = reference.gflops
+        if startReference < reference.gflops * (1 - options.probeSlowdown) {
+            warnings.append(
+                String(
+                    format:
+                        "this session starts in a slow phase: the probe's calibration read %.1f GFLOP/s, %.0f%% below this machine's reference %.1f (%d earlier session(s), %@); its rounds are judged against the reference and measured again while the machine reads slow",
+                    startReference, 100 * (1 - startReference / reference.gflops), reference.gflops,
+                    reference.sessions, reference.file))
+        }
+        return reference
+    }
+
+    /// Records this session's fast-state rate in the machine reference cache, when the session
+    /// read the probe long enough (a session of a few readings says little) and with its real rate.
+    private func recordMachineReference() {
+        guard options.referenceRateOverride == nil, options.probeRateScale == 1, let machineKind,
+            probe.readings.count >= RunSession.readingsToRecord
+        else { return }
+        machineReferences.record(probe.referenceGflops, for: machineKind, warn: { warnings.append($0) })
+    }
+
+    /// Readings a session needs before its rate enters the machine reference cache (about 5 s
+    /// of measuring at one reading every 0.1 s).
+    static let readingsToRecord = 50
 
     /// A resume whose calibration read a reference rate more than the tolerance away from the
     /// run's first session reads the probe on for up to ``RunOptions/probeRecheckSeconds``, until
@@ -298,7 +334,13 @@ final class RunSession {
                 // A reading at most every `probeInterval` seconds: a round shorter than that shares
                 // the reading after the previous one.
                 let after = probe.secondsSinceLastReading >= RunSession.probeInterval ? probe.read() : before
-                if after != before { try record(after) }
+                if after != before {
+                    try record(after)
+                    let now = probe.ratio(after)
+                    progress.note =
+                        now < 1 - options.probeSlowdown
+                        ? String(format: "machine reads slow: %.2f of its reference", now) : nil
+                }
                 let ratio = min(probe.ratio(before), probe.ratio(after))
                 before = after
                 round.session = sessionNumber
@@ -390,6 +432,7 @@ final class RunSession {
     /// Close: ends the session in the manifest, with the run's status.
     func close() throws -> RunSummary {
         if probesWritten < probe.readings.count, let last = probe.readings.last { try record(last) }
+        recordMachineReference()
         var probeSummary = ProbeSummary(
             probe: probe, startReference: startReference, slow: slowReadings, disturbedRounds: disturbedRounds)
         if let rate = options.referenceRateOverride { probeSummary.endReferenceGflops = rate * options.probeRateScale }

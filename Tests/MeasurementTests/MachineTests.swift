@@ -127,3 +127,30 @@ import Testing
     #expect(EnvironmentSnapshot.kernelSetAdvice(openBLASCore: "Prescott", cpuFlags: ["sse3"], chosen: nil) == nil)
     #expect(EnvironmentSnapshot.kernelSetAdvice(openBLASCore: "Zen", cpuFlags: avx512, chosen: nil) == nil)
 }
+
+/// The machine reference outlives a session: per kind, a high percentile of recent sessions, never
+/// another kind's, never a corrupt file's.
+@Test func theMachineReferenceCacheKeepsAHighPercentileOfRecentSessionsPerKind() throws {
+    let directory = FileManager.default.temporaryDirectory.path + "/convsweep-cache-\(UUID().uuidString.prefix(8))"
+    let cache = MachineReferenceCache(directory: directory)
+    let identity = MachineIdentity.capture(cpuModel: "Test CPU", referenceGflops: 0)
+    let kind = MachineReferenceCache.Kind(identity, threads: 1)
+    var other = kind
+    other.openBLASCore = "Nehalem"
+    #expect(cache.reference(for: kind) == nil)
+    // 25 sessions: the first 5 are forgotten; of the last 20 (60, 61, …, 79 GFLOP/s) the 90th
+    // percentile, not the maximum.
+    for rate in 0..<25 { cache.record(Double(55 + rate), for: kind) }
+    let reference = try #require(cache.reference(for: kind))
+    #expect(reference.sessions == 20)
+    #expect(abs(reference.gflops - 77.1) < 1e-9, "\(reference.gflops)")
+    #expect(reference.file == directory + "/machine-references.json")
+    #expect(cache.reference(for: other) == nil)
+    // A corrupt file: one warning naming it, nothing trusted; the next record replaces it.
+    try "not json".write(toFile: reference.file, atomically: true, encoding: .utf8)
+    var warnings: [String] = []
+    #expect(cache.reference(for: kind, warn: { warnings.append($0) }) == nil)
+    #expect(warnings.count == 1 && warnings[0].contains(reference.file), "\(warnings)")
+    cache.record(70, for: kind)
+    #expect(cache.reference(for: kind)?.gflops == 70)
+}

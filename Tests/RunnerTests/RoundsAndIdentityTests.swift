@@ -185,3 +185,25 @@ private func snapshot(_ path: String) -> [String: Data] {
         #expect(summary.manifest.sessions[0].probe!.disturbedRounds == 15)
     }
 }
+
+/// A session that runs whole in a slow phase: judged against the machine's reference from the
+/// cache (here three times its own rate), it says it starts slow and sends its rounds back.
+@Test func aSessionSlowerThanTheMachinesReferenceSaysSoAndJudgesItsRoundsAgainstIt() throws {
+    let directory = temporaryDirectory()
+    let (sweep, configurations) = try smallSweep(in: directory)
+    var options = quickOptions()
+    options.referenceRateOverride = nil
+    options.machineReferenceCacheDirectory = directory + "/cache"
+    options.maxRounds = 4
+    let cache = MachineReferenceCache(directory: directory + "/cache")
+    let identity = MachineIdentity.capture(cpuModel: try Topology().cpuModel, referenceGflops: 0)
+    cache.record(1e6, for: MachineReferenceCache.Kind(identity, threads: 1))
+    let summary = try RunDriver.run(
+        sweepPaths: [sweep], configurations: configurations, options: options, outputDirectory: directory + "/run")
+    #expect(summary.warnings.contains { $0.hasPrefix("this session starts in a slow phase") }, "\(summary.warnings)")
+    let session = summary.manifest.sessions[0]
+    #expect(session.machineReference?.gflops == 1e6 && session.probe?.machineReferenceGflops == 1e6)
+    // Every round was disturbed: each measured configuration went to the round limit.
+    let rows = try MeasurementsFile.read(path: directory + "/run/measurements.csv").filter { $0.status == .ok }
+    #expect(!rows.isEmpty && rows.allSatisfy { $0.rounds == 4 && $0.window == .disturbed })
+}

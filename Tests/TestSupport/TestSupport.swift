@@ -66,6 +66,8 @@ public func launchConvsweep(
     // run in parallel, and a lock test shares a directory on purpose.
     var environment = environment
     if environment["CONVSWEEP_LOCK_DIR"] == nil { environment["CONVSWEEP_LOCK_DIR"] = temporaryDirectory("locks") }
+    // Likewise the machine reference cache: a test's short, loaded runs are not the user's machine.
+    if environment["CONVSWEEP_CACHE_DIR"] == nil { environment["CONVSWEEP_CACHE_DIR"] = temporaryDirectory("cache") }
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let errors = Pipe()
