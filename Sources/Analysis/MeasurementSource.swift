@@ -34,4 +34,27 @@ public enum MeasurementSource {
         }
         return []
     }
+
+    /// The drift probe's mean rates (GFLOP/s) of every reading behind the rows at `path`: a run
+    /// directory's probes.csv, or a package's run/probes.csv; none when there is no such file.
+    ///
+    /// - Throws: ``RunError`` naming the file and line when a reading does not parse.
+    public static func probeRates(at path: String) throws -> [Double] {
+        for candidate in ["probes.csv", "run/probes.csv"] {
+            let file = (path as NSString).appendingPathComponent(candidate)
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+            guard let header = lines.first?.split(separator: ",").map(String.init),
+                let column = header.firstIndex(of: "mean_gflops")
+            else { throw RunError.format("\(file): line 1: no mean_gflops column") }
+            return try lines.dropFirst().enumerated().map { index, line in
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                guard column < fields.count, let rate = Double(fields[column]) else {
+                    throw RunError.format("\(file): line \(index + 2): mean_gflops is not a number")
+                }
+                return rate
+            }
+        }
+        return []
+    }
 }

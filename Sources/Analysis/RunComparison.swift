@@ -74,15 +74,38 @@ public struct RunComparison: Codable, Sendable {
     public var rankings: [Ranking]
     /// The relative run-to-run noise added to each side.
     public var noiseFloor: Double
+    /// Where ``noiseFloor`` comes from: `given`, or `estimated` from the two runs.
+    public var noiseFloorSource: String = "given"
+    /// The per-run noise the two runs show beyond their rounds' spread (see
+    /// ``estimateNoiseFloor(_:)``), whether used or not; nil with fewer than 8 configurations.
+    public var estimatedNoiseFloor: Double?
+    /// The drift probe's median rate during B over its median during A (1: the machine ran at the
+    /// same speed); nil when either has no probe readings.
+    public var probeRatio: Double?
+    /// The overall geometric mean ratio with each configuration's ratio scaled by the probes'
+    /// speed change (B's times × probeRatio^``probeExponent``): how B compares with A had the
+    /// machine run at one speed; nil without probes.
+    public var probeNormalisedGeometricMeanRatio: Double?
+
+    /// How a round's time follows the probe's rate: time ∝ rate^−0.75 (fitted on the committed
+    /// paper run's 55,619 rounds, whose deviations correlate −0.72 with the probe's).
+    public static let probeExponent = 0.75
+    /// The least noise floor an estimate may give (two runs of one build on a quiet machine).
+    public static let minimumNoiseFloor = 0.01
     /// Configurations of A, and of B, not in the other.
     public var onlyInA: Int, onlyInB: Int
 
     /// Compares the measured rows of `a` and `b` (with the rounds they were chosen from).
     ///
     /// - Throws: ``RunError`` when the two have no measured configuration in common.
+    ///
+    /// - Parameters:
+    ///   - noiseFloor: the per-run noise to add; nil estimates it from the two runs (at least
+    ///     ``minimumNoiseFloor``).
+    ///   - probeRatesA: the probe's readings during A (GFLOP/s), for the machine's speed change.
     public init(
         a: [MeasurementRow], roundsA: [MeasurementRow], b: [MeasurementRow], roundsB: [MeasurementRow],
-        noiseFloor: Double = 0.01, topK: Int = 5
+        noiseFloor: Double? = nil, probeRatesA: [Double] = [], probeRatesB: [Double] = [], topK: Int = 5
     ) throws {
         let measuredA = a.filter { $0.status.isOK && ($0.medianMs ?? 0) > 0 }
         let measuredB = Dictionary(
@@ -95,12 +118,38 @@ public struct RunComparison: Codable, Sendable {
         }
         let cleanA = RunComparison.cleanRoundLogs(roundsA)
         let cleanB = RunComparison.cleanRoundLogs(roundsB)
+        // The floor: given, or estimated from how far the configurations' ratios scatter beyond
+        // what their rounds explain.
+        let unfloored = common.map { row in
+            RunComparison.test(
+                row, measuredB[row.configID]!, cleanA[row.configID] ?? [], cleanB[row.configID] ?? [], floor: 0)
+        }
+        let withinVariances = common.map { row in
+            RunComparison.spread(row, cleanA[row.configID] ?? []).variance
+                + RunComparison.spread(measuredB[row.configID]!, cleanB[row.configID] ?? []).variance
+        }
+        estimatedNoiseFloor = RunComparison.estimateNoiseFloor(
+            zip(unfloored, withinVariances).map { (log($0.ratio), $1) })
+        let floor: Double
+        if let noiseFloor {
+            floor = noiseFloor
+        } else {
+            floor = max(RunComparison.minimumNoiseFloor, estimatedNoiseFloor ?? RunComparison.minimumNoiseFloor)
+            noiseFloorSource = "estimated"
+        }
         configurations = common.map { row in
             let other = measuredB[row.configID]!
             return RunComparison.test(
-                row, other, cleanA[row.configID] ?? [], cleanB[row.configID] ?? [], floor: noiseFloor)
+                row, other, cleanA[row.configID] ?? [], cleanB[row.configID] ?? [], floor: floor)
         }
-        self.noiseFloor = noiseFloor
+        self.noiseFloor = floor
+        if !probeRatesA.isEmpty, !probeRatesB.isEmpty {
+            let ratio =
+                Statistics.quantile(probeRatesB.sorted(), 0.5) / Statistics.quantile(probeRatesA.sorted(), 0.5)
+            probeRatio = ratio
+            let logs = configurations.map { log($0.ratio) + RunComparison.probeExponent * log(ratio) }
+            probeNormalisedGeometricMeanRatio = exp(logs.reduce(0, +) / Double(logs.count))
+        }
         onlyInA = measuredA.count - common.count
         onlyInB = measuredB.count - common.count
 
@@ -118,13 +167,13 @@ public struct RunComparison: Codable, Sendable {
             for key in seriesOrder.sorted() where key.hasPrefix(experiment + "\u{0}") {
                 groups.append(
                     RunComparison.summary(
-                        experiment, String(key.dropFirst(experiment.count + 1)), bySeries[key]!, floor: noiseFloor))
+                        experiment, String(key.dropFirst(experiment.count + 1)), bySeries[key]!, floor: floor))
             }
             groups.append(
                 RunComparison.summary(
-                    experiment, "all", configurations.filter { $0.experiment == experiment }, floor: noiseFloor))
+                    experiment, "all", configurations.filter { $0.experiment == experiment }, floor: floor))
         }
-        groups.append(RunComparison.summary("all", "all", configurations, floor: noiseFloor))
+        groups.append(RunComparison.summary("all", "all", configurations, floor: floor))
         self.groups = groups
 
         var rankings: [Ranking] = []
@@ -148,6 +197,26 @@ public struct RunComparison: Codable, Sendable {
                     topKAgreement: considered == 0 ? .nan : Double(agreeing) / Double(considered), k: topK))
         }
         self.rankings = rankings
+    }
+
+    /// The per-run noise two runs show beyond their rounds, from `(log ratio, variance of it from
+    /// the rounds)` per configuration; nil for fewer than 8.
+    ///
+    /// Between two runs a configuration moves by its rounds' spread, by a shift of the whole run
+    /// (the machine's phase; common to all, so it is left out: the log ratios are taken about
+    /// their median) and by a part of its own that the rounds of one process do not sample (page
+    /// placement, a phase longer than its rounds). The last is estimated by moments, robustly:
+    /// (1.4826 · the median absolute deviation of the log ratios)² − the median variance from the
+    /// rounds, shared equally by the two runs. A change in B that is not the same for every
+    /// configuration widens it: the floor then says how far apart the configurations' changes lie.
+    public static func estimateNoiseFloor(_ ratios: [(log: Double, variance: Double)]) -> Double? {
+        guard ratios.count >= 8 else { return nil }
+        let logs = ratios.map(\.log).sorted()
+        let center = Statistics.quantile(logs, 0.5)
+        let deviations = logs.map { abs($0 - center) }.sorted()
+        let scatter = 1.4826 * Statistics.quantile(deviations, 0.5)
+        let within = Statistics.quantile(ratios.map(\.variance).sorted(), 0.5)
+        return (max(0, scatter * scatter - within) / 2).squareRoot()
     }
 
     /// The logarithms of each configuration's clean round medians (all its rounds when fewer than

@@ -378,10 +378,15 @@ public struct PackageBuilder {
     /// `compare/compare.csv`, `compare/compare.json` and the ratio figure into the package.
     func compare(root: URL, with other: String, rows: [MeasurementRow]) throws -> RunComparison {
         var rounds: [MeasurementRow] = []
-        for directory in runDirectories { rounds += try MeasurementSource.rounds(at: directory) }
+        var probes: [Double] = []
+        for directory in runDirectories {
+            rounds += try MeasurementSource.rounds(at: directory)
+            probes += try MeasurementSource.probeRates(at: directory)
+        }
         let comparison = try RunComparison(
             a: rows, roundsA: rounds, b: try MeasurementSource.rows(at: other),
-            roundsB: try MeasurementSource.rounds(at: other))
+            roundsB: try MeasurementSource.rounds(at: other), probeRatesA: probes,
+            probeRatesB: try MeasurementSource.probeRates(at: other))
         let directory = root.appendingPathComponent("compare")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try ComparisonFiles.write(comparison, to: directory)

@@ -15,8 +15,12 @@ struct Compare: ParsableCommand {
             Configurations match by id. Per configuration: the ratio of B's time to A's with a 95% \
             interval and a verdict at alpha = 0.05 (faster, slower, no significant change) from \
             Welch's t-test on the logarithms of each run's clean round medians, each side's variance \
-            raised by --noise-floor squared, the run-to-run noise that the rounds of one run do not \
-            see. Per series, per experiment and overall: the geometric mean of the ratios with its \
+            raised by the noise floor squared, the run-to-run noise that the rounds of one run do not \
+            see. The floor is estimated from the two runs (how far the configurations' ratios scatter \
+            about their median beyond what their rounds explain; at least 1%) unless --noise-floor \
+            gives it. Where both runs have drift-probe readings, the probe's median rate of B over \
+            A's says whether the machine ran at another speed, and the overall ratio is shown \
+            normalised by it too (time ∝ rate^-0.75). Per series, per experiment and overall: the geometric mean of the ratios with its \
             95% interval (the spread of the log ratios, plus the noise floor of both runs, which a \
             shift of a whole run shares with every configuration) and the counts. Per experiment and overall: Spearman's rho and Kendall's \
             tau-b of the two runs' times, and the share of each series' k fastest configurations in \
@@ -31,13 +35,16 @@ struct Compare: ParsableCommand {
     var b: String
     @Option(help: ArgumentHelp("Where to write compare.csv and compare.json.", valueName: "dir"))
     var out: String?
-    @Option(help: "Relative run-to-run noise added to each side's variance (0 for rounds alone).")
-    var noiseFloor: Double = 0.01
+    @Option(
+        help:
+            "Relative run-to-run noise added to each side's variance (0 for rounds alone; default: estimated from the two runs, at least 0.01)."
+    )
+    var noiseFloor: Double?
     @Option(help: ArgumentHelp("The k of the top-k agreement.", valueName: "k"))
     var topK: Int = 5
 
     func validate() throws {
-        guard noiseFloor >= 0 && noiseFloor < 1 else {
+        if let noiseFloor, !(noiseFloor >= 0 && noiseFloor < 1) {
             throw ValidationError("--noise-floor must be in [0, 1), got \(noiseFloor)")
         }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1, got \(topK)") }
@@ -50,7 +57,10 @@ struct Compare: ParsableCommand {
         let (rowsB, roundsB) = try reportingErrors { try read(b) }
         let comparison = try reportingErrors {
             try RunComparison(
-                a: rowsA, roundsA: roundsA, b: rowsB, roundsB: roundsB, noiseFloor: noiseFloor, topK: topK)
+                a: rowsA, roundsA: roundsA, b: rowsB, roundsB: roundsB, noiseFloor: noiseFloor,
+                probeRatesA: try MeasurementSource.probeRates(at: a),
+                probeRatesB: try MeasurementSource.probeRates(at: b),
+                topK: topK)
         }
         print(comparisonText(comparison))
         if let out {
@@ -88,7 +98,17 @@ func comparisonText(_ c: RunComparison) -> String {
     var lines: [String] = []
     lines.append(
         "\(c.configurations.count) configurations in both (\(c.onlyInA) only in A, \(c.onlyInB) only in B); "
-            + "ratios B/A, 95% intervals, alpha = 0.05, noise floor \(f(100 * c.noiseFloor, "%.1f"))%")
+            + "ratios B/A, 95% intervals, alpha = 0.05, noise floor \(f(100 * c.noiseFloor, "%.1f"))% per run ("
+            + (c.noiseFloorSource == "given"
+                ? "given"
+                : "estimated from the two runs: \(f(100 * (c.estimatedNoiseFloor ?? 0), "%.1f"))% beyond their rounds, at least 1%")
+            + ")")
+    if let probe = c.probeRatio, let normalised = c.probeNormalisedGeometricMeanRatio {
+        lines.append(
+            "the drift probe read the machine at \(f(probe)) × A's speed during B"
+                + (abs(probe - 1) > 0.02 ? " (it ran at another speed)" : "")
+                + "; overall geomean B/A normalised by it: \(f(normalised))")
+    }
     lines.append(
         pad("experiment", 11) + pad("series", 16) + pad("n", 5, right: true) + pad("geomean B/A", 13, right: true)
             + pad("95% interval", 18, right: true) + pad("faster", 8, right: true) + pad("slower", 8, right: true)

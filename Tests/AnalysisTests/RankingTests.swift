@@ -143,4 +143,52 @@ import Testing
         #expect(comparison.configurations[0].verdict == .slower)
         #expect(comparison.configurations[0].roundsA == 0)
     }
+
+    /// Two runs whose configurations each moved by a part of their own (a log-normal 3% here) that
+    /// their tight rounds do not show: a fixed 1% floor calls many of them changed; the floor
+    /// estimated from the runs calls about 5%, and still finds a real 2× slowdown everywhere.
+    @Test func theNoiseFloorEstimatedFromTheRunsKeepsAnAAComparisonCalibrated() throws {
+        var seed: UInt64 = 20_261_203
+        func gaussian() -> Double {  // Box–Muller on a SplitMix-like sequence, reproducible.
+            func uniform() -> Double {
+                seed &+= 0x9E37_79B9_7F4A_7C15
+                var z = seed
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return (Double((z ^ (z >> 31)) >> 11) + 0.5) / Double(1 << 53)
+            }
+            return (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform())
+        }
+        let tight = (0..<80).map { i in [1.0, 1.001 + 0.001 * Double(i % 3), 1.002] }
+        let (a, ra) = run(1, jitter: tight)
+        let shifts = (0..<80).map { _ in exp(0.03 * gaussian()) }
+        let (b, rb) = run(1, jitter: zip(tight, shifts).map { factors, shift in factors.map { $0 * shift } })
+        let fixed = try RunComparison(a: a, roundsA: ra, b: b, roundsB: rb, noiseFloor: 0.01)
+        let flaggedFixed = fixed.configurations.filter { $0.verdict != .unchanged }.count
+        #expect(flaggedFixed > 16, "a 1% floor flagged only \(flaggedFixed) of 80")
+        let estimated = try RunComparison(a: a, roundsA: ra, b: b, roundsB: rb)
+        #expect(estimated.noiseFloorSource == "estimated")
+        // The per-run part of a 3% scatter of the ratio: 3%/√2.
+        let floor = try #require(estimated.estimatedNoiseFloor)
+        #expect(floor > 0.015 && floor < 0.03, "\(floor)")
+        let flagged = estimated.configurations.filter { $0.verdict != .unchanged }.count
+        #expect(flagged <= 8, "the estimated floor flagged \(flagged) of 80")
+
+        let (slow, rs) = run(2, jitter: zip(tight, shifts).map { factors, shift in factors.map { $0 * shift } })
+        let slower = try RunComparison(a: a, roundsA: ra, b: slow, roundsB: rs)
+        #expect(slower.configurations.filter { $0.verdict == .slower }.count == 80)
+    }
+
+    @Test func theProbesSayWhenTheMachineRanAtAnotherSpeedAndNormaliseTheOverallRatio() throws {
+        let jitter = (0..<10).map { _ in [1.0, 1.001, 1.002] }
+        let (a, ra) = run(1, jitter: jitter)
+        let (b, rb) = run(1.2, jitter: jitter)
+        let comparison = try RunComparison(
+            a: a, roundsA: ra, b: b, roundsB: rb, probeRatesA: [100, 101, 99], probeRatesB: [80, 79, 81])
+        #expect(abs(try #require(comparison.probeRatio) - 0.8) < 1e-12)
+        let normalised = try #require(comparison.probeNormalisedGeometricMeanRatio)
+        #expect(abs(normalised - 1.2 * pow(0.8, 0.75)) < 1e-9)
+        let none = try RunComparison(a: a, roundsA: ra, b: b, roundsB: rb)
+        #expect(none.probeRatio == nil && none.probeNormalisedGeometricMeanRatio == nil)
+    }
 }
