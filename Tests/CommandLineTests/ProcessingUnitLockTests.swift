@@ -3,18 +3,6 @@ import Runner
 import TestSupport
 import Testing
 
-private let lockSweep = """
-    name: locks
-    description: twelve small configurations for the PU lock tests
-    series:
-      - label: s
-        K: [1, 3]
-        H: [8, 12, 16]
-        W: H
-        Cin: [4, 8]
-        Cout: 8
-    """
-
 /// The lock file of `pu` in `directory` names a live holder: its pid.
 private func holderPID(_ directory: String, pu: Int) -> Int32? {
     guard let text = try? String(contentsOfFile: "\(directory)/pu-\(pu).lock", encoding: .utf8),
@@ -29,18 +17,28 @@ private func waitForLock(_ directory: String, pu: Int, pid: Int32) {
     while Date() < deadline && holderPID(directory, pu: pu) != pid { usleep(20_000) }
 }
 
+/// A lock directory and a sweep in a fresh directory, and a run of `runs` fixed runs started on the
+/// last PU that holds its lock when this returns.
+private func startHolder(runs: Int, out: String) throws -> (
+    directory: String, locks: String, sweep: String, pu: Int, process: Process
+) {
+    let directory = temporaryDirectory()
+    let locks = directory + "/locks"
+    let sweep = directory + "/s.yaml"
+    try killSweep.write(toFile: sweep, atomically: true, encoding: .utf8)
+    let pu = ProcessInfo.processInfo.activeProcessorCount - 1
+    let (process, _) = try launchConvsweep(
+        ["run", sweep, "--out", directory + "/" + out, "--cpuset", "\(pu)", "--runs", "\(runs)", "--quiet"],
+        environment: ["CONVSWEEP_LOCK_DIR": locks])
+    waitForLock(locks, pu: pu, pid: process.processIdentifier)
+    return (directory, locks, sweep, pu, process)
+}
+
 @Suite(.serialized) struct ProcessingUnitLockTests {
     @Test func aSecondRunOnAHeldPUIsRefusedNamingItAndWithWaitStartsWhenTheFirstEnds() throws {
-        let directory = temporaryDirectory()
-        let locks = directory + "/locks"
-        let sweep = directory + "/s.yaml"
-        try lockSweep.write(toFile: sweep, atomically: true, encoding: .utf8)
-        let pu = ProcessInfo.processInfo.activeProcessorCount - 1
+        let (directory, locks, sweep, pu, process) = try startHolder(runs: 20000, out: "first")
         let environment = ["CONVSWEEP_LOCK_DIR": locks]
         let first = directory + "/first"
-        let (process, _) = try launchConvsweep(
-            ["run", sweep, "--out", first, "--cpuset", "\(pu)", "--runs", "20000", "--quiet"], environment: environment)
-        waitForLock(locks, pu: pu, pid: process.processIdentifier)
 
         let second = directory + "/second"
         let refused = try convsweep(
@@ -72,16 +70,8 @@ private func waitForLock(_ directory: String, pu: Int, pid: Int32) {
     }
 
     @Test func aRunKilledWithSIGKILLLeavesNoLockAndTheNextTakesItOverSayingSoOnce() throws {
-        let directory = temporaryDirectory()
-        let locks = directory + "/locks"
-        let sweep = directory + "/s.yaml"
-        try lockSweep.write(toFile: sweep, atomically: true, encoding: .utf8)
-        let pu = ProcessInfo.processInfo.activeProcessorCount - 1
+        let (_, locks, _, pu, process) = try startHolder(runs: 2000, out: "run")
         let environment = ["CONVSWEEP_LOCK_DIR": locks]
-        let (process, _) = try launchConvsweep(
-            ["run", sweep, "--out", directory + "/run", "--cpuset", "\(pu)", "--runs", "2000", "--quiet"],
-            environment: environment)
-        waitForLock(locks, pu: pu, pid: process.processIdentifier)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(holderPID(locks, pu: pu) == process.processIdentifier)  // the file still names it

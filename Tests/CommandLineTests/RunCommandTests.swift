@@ -4,7 +4,8 @@ import Runner
 import TestSupport
 import Testing
 
-private let killSweep = """
+/// Twelve small configurations, for the kill and lock tests.
+let killSweep = """
     name: kill
     description: twelve small configurations for the SIGKILL test
     series:

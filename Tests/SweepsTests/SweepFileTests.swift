@@ -190,12 +190,9 @@ struct SweepSummaryTests {
               - {label: a, H: 10, W: 10, K: 1, Cin: 100, Cout: [10, 20, 4000]}
             limits: {max_gflop: 0.05}
             """)
-        var model = MeasuringTimeModel(
-            rates: .init(gflops: 1, gigabytesPerSecond: 1000, source: "test"), rounds: 1, maxRounds: 1,
-            roundMinRuns: 5, roundMaxRuns: 10, roundMaxSeconds: 2)
-        model.efficiency = 1
-        model.typicalRuns = 10
-        model.roundOverheadSeconds = 0
+        let model = exactTimeModel(
+            gflops: 1, gigabytesPerSecond: 1000, rounds: 1, maxRounds: 1, roundMinRuns: 5, roundMaxRuns: 10,
+            roundMaxSeconds: 2, overhead: 0)
         let summary = SweepSummary(sweep, model: model)
         #expect(summary.measured == 2)
         #expect(summary.dropped == 1)

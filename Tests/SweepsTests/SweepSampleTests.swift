@@ -105,13 +105,9 @@ struct SweepSampleTests {
 
     @Test("the time model: the roofline at the layer's intensity, rounds, the round's limits")
     func timeModel() {
-        var model = MeasuringTimeModel(
-            rates: .init(gflops: 10, gigabytesPerSecond: 1, source: "test"), rounds: 2, maxRounds: 4,
-            roundMinRuns: 3, roundMaxRuns: 100, roundMaxSeconds: 1)
-        model.efficiency = 1
-        model.typicalRuns = 10
-        model.roundOverheadSeconds = 0.01
-        model.extraRoundShare = 0.5
+        var model = exactTimeModel(
+            gflops: 10, gigabytesPerSecond: 1, rounds: 2, maxRounds: 4, roundMinRuns: 3, roundMaxRuns: 100,
+            overhead: 0.01)
         #expect(model.expectedRounds == 3)
         // Compute bound (intensity 100 FLOPs/byte > the ridge at 10): 0.01 s a run, 1 + 10 runs a round.
         #expect(abs(model.seconds(flops: 1e8, intensity: 100) - 3 * (0.01 + 0.1 + 0.01)) < 1e-9)
@@ -130,3 +126,19 @@ struct SweepSampleTests {
 /// SplitMix64 seeded with 1, Floyd's algorithm with rejection-sampled bounded draws, 5 of 100,
 /// computed by an independent implementation (Python, arbitrary-precision integers).
 private let expectedSeedOne: [Int] = [29, 44, 61, 64, 65]
+
+/// A time model with no calibrated constants: the roofline at 100%, 10 runs where the CI target
+/// would stop, half the extra rounds, a round limit of `roundMaxSeconds`.
+func exactTimeModel(
+    gflops: Double, gigabytesPerSecond: Double, rounds: Int, maxRounds: Int, roundMinRuns: Int, roundMaxRuns: Int,
+    roundMaxSeconds: Double = 1, overhead: Double
+) -> MeasuringTimeModel {
+    var model = MeasuringTimeModel(
+        rates: .init(gflops: gflops, gigabytesPerSecond: gigabytesPerSecond, source: "test"), rounds: rounds,
+        maxRounds: maxRounds, roundMinRuns: roundMinRuns, roundMaxRuns: roundMaxRuns, roundMaxSeconds: roundMaxSeconds)
+    model.efficiency = 1
+    model.typicalRuns = 10
+    model.roundOverheadSeconds = overhead
+    model.extraRoundShare = 0.5
+    return model
+}
