@@ -74,7 +74,8 @@ public struct RunComparison: Codable, Sendable {
     public var rankings: [Ranking]
     /// The relative run-to-run noise added to each side.
     public var noiseFloor: Double
-    /// Where ``noiseFloor`` comes from: `given`, or `estimated` from the two runs.
+    /// Where ``noiseFloor`` comes from: `given`, `estimated` from the two runs, or `estimated,
+    /// capped` at ``maximumNoiseFloor`` (the ratios scatter by more than runs of one build do).
     public var noiseFloorSource: String = "given"
     /// The per-run noise the two runs show beyond their rounds' spread (see
     /// ``estimateNoiseFloor(_:)``), whether used or not; nil with fewer than 8 configurations.
@@ -92,6 +93,11 @@ public struct RunComparison: Codable, Sendable {
     public static let probeExponent = 0.75
     /// The least noise floor an estimate may give (two runs of one build on a quiet machine).
     public static let minimumNoiseFloor = 0.01
+    /// The most an estimate may give: runs of one build scattered by a per-run 1.4–4.2% beyond
+    /// their rounds on the busiest host seen (a shared Zen 4 VM); a wider scatter is B changing
+    /// configurations by different amounts (another kernel set: 2–4×), which is not noise and
+    /// must not hide the change.
+    public static let maximumNoiseFloor = 0.05
     /// Configurations of A, and of B, not in the other.
     public var onlyInA: Int, onlyInB: Int
 
@@ -134,8 +140,9 @@ public struct RunComparison: Codable, Sendable {
         if let noiseFloor {
             floor = noiseFloor
         } else {
-            floor = max(RunComparison.minimumNoiseFloor, estimatedNoiseFloor ?? RunComparison.minimumNoiseFloor)
-            noiseFloorSource = "estimated"
+            let estimate = estimatedNoiseFloor ?? RunComparison.minimumNoiseFloor
+            floor = min(RunComparison.maximumNoiseFloor, max(RunComparison.minimumNoiseFloor, estimate))
+            noiseFloorSource = estimate > RunComparison.maximumNoiseFloor ? "estimated, capped" : "estimated"
         }
         configurations = common.map { row in
             let other = measuredB[row.configID]!

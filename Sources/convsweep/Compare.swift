@@ -17,8 +17,9 @@ struct Compare: ParsableCommand {
             Welch's t-test on the logarithms of each run's clean round medians, each side's variance \
             raised by the noise floor squared, the run-to-run noise that the rounds of one run do not \
             see. The floor is estimated from the two runs (how far the configurations' ratios scatter \
-            about their median beyond what their rounds explain; at least 1%) unless --noise-floor \
-            gives it. Where both runs have drift-probe readings, the probe's median rate of B over \
+            about their median beyond what their rounds explain; at least 1%, at most 5%: a wider \
+            scatter is B changing configurations by different amounts, not noise) unless \
+            --noise-floor gives it. Where both runs have drift-probe readings, the probe's median rate of B over \
             A's says whether the machine ran at another speed, and the overall ratio is shown \
             normalised by it too (time ∝ rate^-0.75). Per series, per experiment and overall: the geometric mean of the ratios with its \
             95% interval (the spread of the log ratios, plus the noise floor of both runs, which a \
@@ -101,8 +102,12 @@ func comparisonText(_ c: RunComparison) -> String {
             + "ratios B/A, 95% intervals, alpha = 0.05, noise floor \(f(100 * c.noiseFloor, "%.1f"))% per run ("
             + (c.noiseFloorSource == "given"
                 ? "given"
-                : "estimated from the two runs: \(f(100 * (c.estimatedNoiseFloor ?? 0), "%.1f"))% beyond their rounds, at least 1%")
+                : "estimated from the two runs: \(f(100 * (c.estimatedNoiseFloor ?? 0), "%.1f"))% beyond their rounds, at least 1%, at most 5%")
             + ")")
+    if c.noiseFloorSource == "estimated, capped" {
+        lines.append(
+            "the configurations' ratios scatter by more than runs of one build do: B changed them by different amounts")
+    }
     if let probe = c.probeRatio, let normalised = c.probeNormalisedGeometricMeanRatio {
         lines.append(
             "the drift probe read the machine at \(f(probe)) × A's speed during B"

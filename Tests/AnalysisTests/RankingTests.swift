@@ -177,6 +177,13 @@ import Testing
         let (slow, rs) = run(2, jitter: zip(tight, shifts).map { factors, shift in factors.map { $0 * shift } })
         let slower = try RunComparison(a: a, roundsA: ra, b: slow, roundsB: rs)
         #expect(slower.configurations.filter { $0.verdict == .slower }.count == 80)
+        // Another kernel set: every configuration 2–4× slower by an amount of its own. The scatter
+        // is the change, not noise: the floor stops at 5% and every configuration is called slower.
+        let uneven = zip(tight, 0..<80).map { factors, i in factors.map { $0 * (2 + 2 * Double(i % 17) / 16) } }
+        let (other, ro) = run(1, jitter: uneven)
+        let kernels = try RunComparison(a: a, roundsA: ra, b: other, roundsB: ro)
+        #expect(kernels.noiseFloorSource == "estimated, capped" && kernels.noiseFloor == 0.05)
+        #expect(kernels.configurations.allSatisfy { $0.verdict == .slower })
     }
 
     @Test func theProbesSayWhenTheMachineRanAtAnotherSpeedAndNormaliseTheOverallRatio() throws {
