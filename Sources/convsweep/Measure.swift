@@ -52,7 +52,7 @@ struct Measure: ParsableCommand {
     var json = false
     @Option(
         help: ArgumentHelp(
-            "PUs to bind to while timing, as a CPU list (default: the first PU of the last core this process may use, as run).",
+            "PUs to bind to while timing, as a CPU list (default: the first PU of the last core this process may use, as run; with --threads N > 1, the last N PUs it may use).",
             valueName: "list"))
     var cpuset: String?
     @OptionGroup var processingUnits: ProcessingUnitOptions
@@ -98,7 +98,11 @@ struct Measure: ParsableCommand {
         let units: [Int]
         do {
             topology = try Topology()
-            units = try cpuset.map { try topology.cpuset(parsing: $0) } ?? topology.lastCore
+            // Default: the last core's first PU, or the last --threads PUs this process may use.
+            let given = ProcessBinding.givenAffinity
+            units =
+                try cpuset.map { try topology.cpuset(parsing: $0) }
+                ?? (threads > 1 && given.count >= threads ? Array(given.suffix(threads)) : topology.lastCore)
         } catch { throw fail("--cpuset: \(error)", code: ExitStatus.usage) }
         let lease = try processingUnits.lock(units, purpose: "convsweep measure \(shape.description)")
         defer { lease.release() }
