@@ -124,18 +124,16 @@ public struct RunComparison: Codable, Sendable {
         }
         let cleanA = RunComparison.cleanRoundLogs(roundsA)
         let cleanB = RunComparison.cleanRoundLogs(roundsB)
+        // Each configuration's log ratio and the spreads of its two sides, once.
+        let pairs = common.map { row in
+            Pair(
+                a: row, b: measuredB[row.configID]!, logsA: cleanA[row.configID] ?? [],
+                logsB: cleanB[row.configID] ?? [])
+        }
         // The floor: given, or estimated from how far the configurations' ratios scatter beyond
         // what their rounds explain.
-        let unfloored = common.map { row in
-            RunComparison.test(
-                row, measuredB[row.configID]!, cleanA[row.configID] ?? [], cleanB[row.configID] ?? [], floor: 0)
-        }
-        let withinVariances = common.map { row in
-            RunComparison.spread(row, cleanA[row.configID] ?? []).variance
-                + RunComparison.spread(measuredB[row.configID]!, cleanB[row.configID] ?? []).variance
-        }
         estimatedNoiseFloor = RunComparison.estimateNoiseFloor(
-            zip(unfloored, withinVariances).map { (log($0.ratio), $1) })
+            pairs.map { ($0.logRatio, $0.spreadA.variance + $0.spreadB.variance) })
         let floor: Double
         if let noiseFloor {
             floor = noiseFloor
@@ -144,11 +142,7 @@ public struct RunComparison: Codable, Sendable {
             floor = min(RunComparison.maximumNoiseFloor, max(RunComparison.minimumNoiseFloor, estimate))
             noiseFloorSource = estimate > RunComparison.maximumNoiseFloor ? "estimated, capped" : "estimated"
         }
-        configurations = common.map { row in
-            let other = measuredB[row.configID]!
-            return RunComparison.test(
-                row, other, cleanA[row.configID] ?? [], cleanB[row.configID] ?? [], floor: floor)
-        }
+        configurations = pairs.map { RunComparison.test($0, floor: floor) }
         self.noiseFloor = floor
         if !probeRatesA.isEmpty, !probeRatesB.isEmpty {
             let ratio =
@@ -254,12 +248,25 @@ public struct RunComparison: Codable, Sendable {
         return (0, 1e6)
     }
 
-    static func test(
-        _ a: MeasurementRow, _ b: MeasurementRow, _ logsA: [Double], _ logsB: [Double], floor: Double
-    ) -> Configuration {
-        let d = log(b.medianMs!) - log(a.medianMs!)
-        let (va, na) = spread(a, logsA)
-        let (vb, nb) = spread(b, logsB)
+    /// A configuration in both runs, with its log ratio and the spread of each side.
+    struct Pair {
+        let a: MeasurementRow, b: MeasurementRow, logsA: [Double], logsB: [Double]
+        let logRatio: Double
+        let spreadA: (variance: Double, dof: Double), spreadB: (variance: Double, dof: Double)
+
+        init(a: MeasurementRow, b: MeasurementRow, logsA: [Double], logsB: [Double]) {
+            (self.a, self.b, self.logsA, self.logsB) = (a, b, logsA, logsB)
+            logRatio = log(b.medianMs!) - log(a.medianMs!)
+            spreadA = RunComparison.spread(a, logsA)
+            spreadB = RunComparison.spread(b, logsB)
+        }
+    }
+
+    static func test(_ pair: Pair, floor: Double) -> Configuration {
+        let (a, b, logsA, logsB) = (pair.a, pair.b, pair.logsA, pair.logsB)
+        let d = pair.logRatio
+        let (va, na) = pair.spreadA
+        let (vb, nb) = pair.spreadB
         let floorVariance = floor * floor
         let variance = va + vb + 2 * floorVariance
         // Welch–Satterthwaite, the floor counted as known (infinite degrees of freedom).

@@ -142,7 +142,7 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
             result.append("frequency governor \(governor) scales the clock; set it to performance")
         }
         if let advice = EnvironmentSnapshot.kernelSetAdvice(
-            openBLASCore: openBLASCore, cpuFlags: EnvironmentSnapshot.cpuFlags())
+            openBLASCore: openBLASCore, cpuFlags: Set(MachineIdentity.cpuFlags()))
         {
             result.append(advice)
         }
@@ -160,15 +160,6 @@ extension EnvironmentSnapshot {
     static let preAVXKernelSets: Set<String> = [
         "prescott", "nehalem", "core2", "penryn", "dunnington", "katmai", "atom",
     ]
-
-    /// The flags of the first CPU in /proc/cpuinfo.
-    static func cpuFlags() -> Set<String> {
-        guard let info = SystemFile.read("/proc/cpuinfo"),
-            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-            let colon = line.firstIndex(of: ":")
-        else { return [] }
-        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-    }
 
     /// A warning when OpenBLAS runs a kernel set without AVX on a CPU that has AVX2 or AVX-512,
     /// naming the set to ask for (`OPENBLAS_CORETYPE`); nil otherwise or when the user chose it.

@@ -27,18 +27,26 @@ public struct MachineIdentity: Codable, Hashable, Sendable {
     /// This machine's identity now, with the probe's reference rate.
     public static func capture(cpuModel: String, referenceGflops: Double) -> MachineIdentity {
         let cpuinfo = SystemFile.read("/proc/cpuinfo") ?? ""
-        func field(_ name: String) -> String? {
-            for line in cpuinfo.split(separator: "\n") {
-                let parts = line.split(separator: ":", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmed == name { return parts[1].trimmed }
-            }
-            return nil
-        }
-        let flags = (field("flags") ?? "").split(separator: " ").map(String.init).sorted().joined(separator: " ")
+        func field(_ name: String) -> String? { cpuinfoField(name, in: cpuinfo) }
+        let flags = cpuFlags(cpuinfo).sorted().joined(separator: " ")
         return MachineIdentity(
             bootID: SystemFile.read("/proc/sys/kernel/random/boot_id")?.trimmed ?? "unknown", cpuModel: cpuModel,
             cpuFlagsSHA256: SHA256Hex.of(flags), microcode: field("microcode"), openBLASCore: OpenBLAS.coreName,
             referenceGflops: referenceGflops)
+    }
+
+    /// The value of the first `name:` line of a /proc/cpuinfo text (the first CPU's).
+    static func cpuinfoField(_ name: String, in cpuinfo: String) -> String? {
+        for line in cpuinfo.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmed == name { return parts[1].trimmed }
+        }
+        return nil
+    }
+
+    /// The first CPU's flags in a /proc/cpuinfo text (this machine's by default).
+    static func cpuFlags(_ cpuinfo: String = SystemFile.read("/proc/cpuinfo") ?? "") -> [String] {
+        (cpuinfoField("flags", in: cpuinfo) ?? "").split(separator: " ").map(String.init)
     }
 
     /// How `other` (a later session) differs from this one in ways that make its times

@@ -40,12 +40,9 @@ public enum RunDirectoryClaim: Equatable, Sendable {
         if !machine.isEmpty {
             return .foreign("another machine or boot measured it: " + machine.joined(separator: "; "))
         }
-        let cpuset = (try? options.cpuset.map { try topology.cpuset(parsing: CPUSet.format($0)) }) ?? topology.lastCore
-        let settings = RunManifest.Settings(
-            options: options, cpuset: cpuset,
-            evictionBytes: options.cache == .cold
-                ? CacheEvictor.bytes(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil,
-            openBLASThreads: options.threads)
+        guard let settings = RunManifest.Settings.planned(options: options, topology: topology) else {
+            return .foreign("its cpuset cannot be used by this process")
+        }
         let settingsChanged = RunManifest.Settings.differences(previous.settings, settings)
         if !settingsChanged.isEmpty {
             return .foreign("it has other settings: " + settingsChanged.joined(separator: "; "))

@@ -461,6 +461,24 @@ final class RunSession {
 }
 
 extension RunManifest.Settings {
+    /// The settings a session with `options` would record on `topology`, read before anything is
+    /// bound: the cpuset it would choose (nil when `options.cpuset` names PUs it cannot use, which
+    /// the session refuses) and the eviction it would make.
+    public static func planned(options: RunOptions, topology: Topology) -> Self? {
+        let cpuset: [Int]
+        if let requested = options.cpuset {
+            guard let parsed = try? topology.cpuset(parsing: CPUSet.format(requested)) else { return nil }
+            cpuset = parsed
+        } else {
+            cpuset = topology.lastCore
+        }
+        return Self(
+            options: options, cpuset: cpuset,
+            evictionBytes: options.cache == .cold
+                ? CacheEvictor.bytes(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil,
+            openBLASThreads: options.threads)
+    }
+
     /// The settings a session with `options` records, bound to `cpuset`.
     public init(options: RunOptions, cpuset: [Int], evictionBytes: Int?, openBLASThreads: Int) {
         self.init(

@@ -103,7 +103,7 @@ struct Replicate: ParsableCommand {
             return
         }
         if let slurm {
-            try submit(shards: slurm, shipped: shipped, output: output)
+            try submit(shards: slurm, shipped: shipped, output: output, options: options)
             return
         }
         FileHandle.standardError.write(Data("replicate: package directory \(output)\n".utf8))
@@ -144,16 +144,13 @@ struct Replicate: ParsableCommand {
     /// rebuild command, as JSON on standard output.
     private func printPlan(output: String, options: RunOptions, rebuild: String) throws {
         let topology = try reportingErrors { try Topology() }
-        let cpuset = try reportingErrors {
-            try options.cpuset.map { try topology.cpuset(parsing: CPUSet.format($0)) } ?? topology.lastCore
+        guard let settings = RunManifest.Settings.planned(options: options, topology: topology) else {
+            // The same refusal as the run's: the cpuset names PUs this process may not use.
+            try reportingErrors { _ = try topology.cpuset(parsing: CPUSet.format(options.cpuset ?? [])) }
+            throw fail("--cpuset cannot be used by this process", code: ExitStatus.usage)
         }
         let plan = ReplicationPlan(
-            packageDirectory: output, profile: profile.rawValue,
-            settings: RunManifest.Settings(
-                options: options, cpuset: cpuset,
-                evictionBytes: options.cache == .cold
-                    ? CacheEvictor.bytes(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil,
-                openBLASThreads: options.threads),
+            packageDirectory: output, profile: profile.rawValue, settings: settings,
             rebuildCommand: rebuild)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -161,7 +158,7 @@ struct Replicate: ParsableCommand {
     }
 
     /// `--slurm N`: the profile as an array job, a merge job and a package job.
-    private func submit(shards: Int, shipped: ShippedFiles, output: String) throws {
+    private func submit(shards: Int, shipped: ShippedFiles, output: String, options: RunOptions) throws {
         let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
         let files = try reportingErrors { try ShippedSweeps.files(profile: profile, root: shipped.sweepsDirectory) }
             .map { URL(fileURLWithPath: $0).standardizedFileURL.path }
@@ -172,7 +169,6 @@ struct Replicate: ParsableCommand {
                 defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds),
             sbatchArguments: slurmOptions, packageArguments: loss == .relative ? [] : ["--loss", loss.rawValue])
         // Each shard's measuring time from the one model, its time limit from the largest.
-        let options = try measuring.runOptions(defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds)
         let model = options.measuringTimeModel(rates: machine.rates())
         var configurations: [SweepConfiguration] = []
         for file in files { configurations += try reportingErrors { try Sweep.load(path: file) }.configurations }
