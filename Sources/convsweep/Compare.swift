@@ -38,7 +38,7 @@ struct Compare: ParsableCommand {
     var out: String?
     @Option(
         help:
-            "Relative run-to-run noise added to each side's variance (0 for rounds alone; default: estimated from the two runs, at least 0.01)."
+            "Relative run-to-run noise added to each side's variance (0 for rounds alone; default: estimated from the two runs, at least 0.01 and at most 0.05)."
     )
     var noiseFloor: Double?
     @Option(help: ArgumentHelp("The k of the top-k agreement.", valueName: "k"))

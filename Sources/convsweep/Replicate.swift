@@ -47,7 +47,7 @@ struct Replicate: ParsableCommand {
     var compareWith: String?
     @Option(
         help: ArgumentHelp(
-            "Submit to a Slurm cluster as N shards (array job), a merge job and a package job, print their ids and return.",
+            "Submit to a Slurm cluster as N shards (array job), a merge job and a package job, print their ids, each shard's estimated time and the time limits (the largest estimate × 1.5 + 10 min unless --slurm-option=--time=… is given), and return.",
             valueName: "N"))
     var slurm: Int?
     @Option(

@@ -9,9 +9,9 @@ struct SweepsEstimate: ParsableCommand {
         commandName: "estimate",
         abstract: "Estimate how long `convsweep run` of sweep files would measure on one core, with the same options.",
         discussion: """
-            The measuring-time model of `sweeps list` (and of the progress line and Slurm's time \\
-            limits), for any sweep files and the runner's options as `run` takes them: per file and \\
-            in all, the session's fixed cost included. With --json, one object: total seconds, \\
+            The measuring-time model of `sweeps list` (and of the progress line and Slurm's time \
+            limits), for any sweep files and the runner's options as `run` takes them: per file and \
+            in all, the session's fixed cost included. With --json, one object: total seconds, \
             configurations, the model's assumptions.
             """)
 
