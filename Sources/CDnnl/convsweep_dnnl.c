@@ -111,10 +111,8 @@ static dnnl_status_t memory_for(convsweep_dnnl_conv *c, const dnnl_memory_desc_t
     return dnnl_memory_create(out, md, c->engine, DNNL_MEMORY_ALLOCATE);
 }
 
-convsweep_dnnl_conv *convsweep_dnnl_create(long n, long ch, long h, long w, long oc, long kh, long kw,
-                                           long pad_top, long pad_left, long pad_bottom, long pad_right,
-                                           convsweep_dnnl_algorithm algorithm, const float *input,
-                                           const float *weights, float *output, char *error,
+convsweep_dnnl_conv *convsweep_dnnl_create(const convsweep_dnnl_layer *l, convsweep_dnnl_algorithm algorithm,
+                                           const float *input, const float *weights, float *output, char *error,
                                            size_t error_size) {
     convsweep_dnnl_conv *c = calloc(1, sizeof *c);
     if (!c) {
@@ -128,22 +126,50 @@ convsweep_dnnl_conv *convsweep_dnnl_create(long n, long ch, long h, long w, long
         convsweep_dnnl_destroy(c);
         return NULL;
     }
-    dnnl_dims_t src_dims = {n, ch, h, w}, wei_dims = {oc, ch, kh, kw}, dst_dims = {n, oc, h, w};
-    dnnl_memory_desc_t user_src, user_wei, user_dst, src_md, wei_md, dst_md;
-    dnnl_memory_desc_init_by_tag(&user_src, 4, src_dims, dnnl_f32, dnnl_nchw);
-    dnnl_memory_desc_init_by_tag(&user_wei, 4, wei_dims, dnnl_f32, dnnl_oihw);
-    dnnl_memory_desc_init_by_tag(&user_dst, 4, dst_dims, dnnl_f32, dnnl_nchw);
     int plain = algorithm == CONVSWEEP_DNNL_DIRECT_NCHW;
-    dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, plain ? dnnl_nchw : dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&wei_md, 4, wei_dims, dnnl_f32, plain ? dnnl_oihw : dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, plain ? dnnl_nchw : dnnl_format_tag_any);
-    dnnl_dims_t strides = {1, 1}, padding_l = {pad_top, pad_left}, padding_r = {pad_bottom, pad_right};
-    dnnl_convolution_desc_t desc;
-    dnnl_alg_kind_t kind = algorithm == CONVSWEEP_DNNL_WINOGRAD ? dnnl_convolution_winograd : dnnl_convolution_direct;
-    s = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, kind, &src_md, &wei_md, NULL, &dst_md,
-                                           strides, padding_l, padding_r);
+    dnnl_memory_desc_t user_src, user_wei, user_dst, src_md, wei_md, dst_md;
+    dnnl_convolution_desc_t conv_desc;
+    dnnl_inner_product_desc_t ip_desc;
+    const_dnnl_op_desc_t desc;
+    if (l->fully_connected) {
+        dnnl_dims_t src_dims = {l->n, l->c}, wei_dims = {l->oc, l->c}, dst_dims = {l->n, l->oc};
+        dnnl_memory_desc_init_by_tag(&user_src, 2, src_dims, dnnl_f32, dnnl_nc);
+        dnnl_memory_desc_init_by_tag(&user_wei, 2, wei_dims, dnnl_f32, dnnl_oi);
+        dnnl_memory_desc_init_by_tag(&user_dst, 2, dst_dims, dnnl_f32, dnnl_nc);
+        dnnl_memory_desc_init_by_tag(&src_md, 2, src_dims, dnnl_f32, plain ? dnnl_nc : dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&wei_md, 2, wei_dims, dnnl_f32, plain ? dnnl_oi : dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&dst_md, 2, dst_dims, dnnl_f32, dnnl_nc);
+        s = dnnl_inner_product_forward_desc_init(&ip_desc, dnnl_forward_inference, &src_md, &wei_md, NULL, &dst_md);
+        desc = &ip_desc;
+    } else {
+        dnnl_dims_t src_dims = {l->n, l->c, l->h, l->w}, dst_dims = {l->n, l->oc, l->oh, l->ow};
+        dnnl_dims_t wei_dims = {l->oc, l->c, l->kh, l->kw};
+        dnnl_dims_t group_dims = {l->groups, l->oc / l->groups, l->c / l->groups, l->kh, l->kw};
+        int grouped = l->groups > 1;
+        dnnl_memory_desc_init_by_tag(&user_src, 4, src_dims, dnnl_f32, dnnl_nchw);
+        dnnl_memory_desc_init_by_tag(&user_dst, 4, dst_dims, dnnl_f32, dnnl_nchw);
+        dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, plain ? dnnl_nchw : dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, plain ? dnnl_nchw : dnnl_format_tag_any);
+        if (grouped) {
+            dnnl_memory_desc_init_by_tag(&user_wei, 5, group_dims, dnnl_f32, dnnl_goihw);
+            dnnl_memory_desc_init_by_tag(&wei_md, 5, group_dims, dnnl_f32, plain ? dnnl_goihw : dnnl_format_tag_any);
+        } else {
+            dnnl_memory_desc_init_by_tag(&user_wei, 4, wei_dims, dnnl_f32, dnnl_oihw);
+            dnnl_memory_desc_init_by_tag(&wei_md, 4, wei_dims, dnnl_f32, plain ? dnnl_oihw : dnnl_format_tag_any);
+        }
+        dnnl_dims_t strides = {l->stride_h, l->stride_w}, dilates = {l->dilation_h - 1, l->dilation_w - 1};
+        dnnl_dims_t padding_l = {l->pad_top, l->pad_left}, padding_r = {l->pad_bottom, l->pad_right};
+        dnnl_alg_kind_t kind =
+            algorithm == CONVSWEEP_DNNL_WINOGRAD ? dnnl_convolution_winograd : dnnl_convolution_direct;
+        s = dnnl_dilated_convolution_forward_desc_init(&conv_desc, dnnl_forward_inference, kind, &src_md, &wei_md,
+                                                       NULL, &dst_md, strides, dilates, padding_l, padding_r);
+        desc = &conv_desc;
+    }
     if (s != dnnl_success) {
-        fail(error, error_size, "oneDNN refuses the convolution descriptor", s);
+        fail(error, error_size,
+             l->fully_connected ? "oneDNN refuses the inner-product descriptor"
+                                : "oneDNN refuses the convolution descriptor",
+             s);
         convsweep_dnnl_destroy(c);
         return NULL;
     }
@@ -153,7 +179,7 @@ convsweep_dnnl_conv *convsweep_dnnl_create(long n, long ch, long h, long w, long
     dnnl_primitive_attr_create(&attr);
     dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     dnnl_primitive_desc_iterator_t it;
-    s = dnnl_primitive_desc_iterator_create(&it, &desc, attr, c->engine, NULL);
+    s = dnnl_primitive_desc_iterator_create(&it, desc, attr, c->engine, NULL);
     dnnl_primitive_attr_destroy(attr);
     if (s != dnnl_success) {
         fail(error, error_size,

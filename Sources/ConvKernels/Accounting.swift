@@ -1,7 +1,7 @@
 /// What one forward pass of a configuration costs on paper.
 ///
-/// FLOPs count a multiply and an add as two operations: FLOPs = 2·K1·K2·Cin·Cout·H·W·N, and
-/// MACs = FLOPs / 2. Bytes are float32 (4 bytes an element). Arithmetic intensity is FLOPs per
+/// FLOPs count a multiply and an add as two operations: FLOPs = 2·N·Hₒ·Wₒ·Cout·(Cin/groups)·K1·K2
+/// (2·M·in·out for a fully-connected layer), and MACs = FLOPs / 2. Bytes are float32 (4 bytes an element). Arithmetic intensity is FLOPs per
 /// byte of input, weights and output (workspace excluded: it is an artefact of the algorithm).
 public struct Accounting: Hashable, Codable, Sendable {
     /// Floating-point operations, 2 per multiply–add.
@@ -27,9 +27,9 @@ public struct Accounting: Hashable, Codable, Sendable {
     /// All bytes the configuration needs at once: tensors and workspace.
     public var totalBytes: Int { inputBytes + weightBytes + outputBytes + workspaceBytes }
 
-    /// Bytes of the lowered (im2col) matrix of an im2col convolution, K1·K2·Cin × H·W·N float32
-    /// values written by the lowering and read by the GEMM; 0 for a 1×1 kernel (a plain GEMM on
-    /// the input).
+    /// Bytes of the lowered (im2col) matrix of an im2col convolution, K1·K2·Cin × Hₒ·Wₒ·N float32
+    /// values written by the lowering and read by the GEMM; 0 for a pointwise layer (1×1 kernel,
+    /// stride 1, no padding: a plain GEMM on the input) and a fully-connected one.
     public var loweredBytes: Int
 
     /// The bytes a forward pass moves at the least: input, weights and output once each, and the
@@ -39,8 +39,8 @@ public struct Accounting: Hashable, Codable, Sendable {
     /// The accounting of `shape`, with `workspaceBytes` of scratch memory.
     public init(shape: ConvShape, workspaceBytes: Int = 0) {
         let macs =
-            Double(shape.kernelHeight) * Double(shape.kernelWidth) * Double(shape.inputChannels)
-            * Double(shape.outputChannels) * Double(shape.height) * Double(shape.width)
+            Double(shape.kernelHeight) * Double(shape.kernelWidth) * Double(shape.inputChannelsPerGroup)
+            * Double(shape.outputChannels) * Double(shape.outputHeight) * Double(shape.outputWidth)
             * Double(shape.batch)
         self.macs = macs
         self.flops = 2 * macs
@@ -50,7 +50,7 @@ public struct Accounting: Hashable, Codable, Sendable {
         self.outputBytes = shape.outputCount * MemoryLayout<Float>.stride
         self.workspaceBytes = workspaceBytes
         self.loweredBytes =
-            shape.kernelSize == 1
+            shape.isPointwise || shape.kind == .fullyConnected
             ? 0 : shape.kernelSize * shape.inputChannels * shape.spatialSize * shape.batch * MemoryLayout<Float>.stride
     }
 }

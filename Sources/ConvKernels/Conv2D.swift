@@ -37,7 +37,8 @@ public enum Conv2DError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .invalidShape(error): return error.description
         case let .unsupported(algorithm, shape):
-            return "algorithm \(algorithm) cannot compute \(shape) (gemm-1x1 needs a 1x1 kernel)"
+            return
+                "algorithm \(algorithm) cannot compute \(shape) (\(algorithm.reasonUnsupported(shape) ?? "unsupported"))"
         case let .invalidWorkspaceLimit(limit):
             return "the workspace limit must be positive (got \(limit) bytes)"
         case let .notProvided(algorithm, _, reason):
@@ -146,7 +147,7 @@ public final class Conv2D {
         shape: ConvShape, algorithm: ConvAlgorithm, workspaceLimit: Int = defaultWorkspaceLimit
     ) -> (rowsPerTile: Int, workspaceElements: Int) {
         let algorithm = algorithm.resolved(for: shape)
-        guard algorithm == .im2colGemm else { return (shape.height, 0) }
+        guard algorithm == .im2colGemm else { return (shape.outputHeight, 0) }
         let tiling = ConvTiling.planned(for: shape, workspaceLimit: workspaceLimit)
         return (tiling.rowsPerTile, tiling.workspaceElements(for: shape))
     }
@@ -185,6 +186,8 @@ public final class Conv2D {
         switch algorithm {
         case .im2colGemm: return runIm2colGemm()
         case .gemm1x1: return runGemm1x1()
+        case .depthwiseDirect: return runDepthwise()
+        case .fullyConnectedGemm: return runFullyConnected()
         case .reference: return runReference()
         case .dnnlDirect, .dnnlDirectNCHW, .dnnlWinograd: return dnnl!.run()
         case .auto: fatalError("auto is resolved in init")
@@ -202,20 +205,24 @@ public final class Conv2D {
     }
 
     /// One output element computed directly in double precision: its value, and Σ|input·weight|
-    /// over its terms (the scale of its float32 rounding error, for tolerances).
+    /// over its terms (the scale of its float32 rounding error, for tolerances). `y` and `x` are
+    /// output coordinates; the element of output channel `co` sums over the input channels of its
+    /// group.
     public func referenceTerms(image n: Int, channel co: Int, y: Int, x: Int) -> (value: Double, magnitude: Double) {
         let s = shape
+        let perGroup = s.inputChannelsPerGroup
+        let firstChannel = (co / s.outputChannelsPerGroup) * perGroup
         var sum = 0.0
         var magnitude = 0.0
-        for c in 0..<s.inputChannels {
+        for c in 0..<perGroup {
             for i in 0..<s.kernelHeight {
-                let iy = y + i - s.padTop
+                let iy = y * s.strideHeight + i * s.dilationHeight - s.padTop
                 if iy < 0 || iy >= s.height { continue }
                 for j in 0..<s.kernelWidth {
-                    let ix = x + j - s.padLeft
+                    let ix = x * s.strideWidth + j * s.dilationWidth - s.padLeft
                     if ix < 0 || ix >= s.width { continue }
-                    let a = input[((n * s.inputChannels + c) * s.height + iy) * s.width + ix]
-                    let w = weights[((co * s.inputChannels + c) * s.kernelHeight + i) * s.kernelWidth + j]
+                    let a = input[((n * s.inputChannels + firstChannel + c) * s.height + iy) * s.width + ix]
+                    let w = weights[((co * perGroup + c) * s.kernelHeight + i) * s.kernelWidth + j]
                     let product = Double(a) * Double(w)
                     sum += product
                     magnitude += abs(product)
@@ -225,6 +232,11 @@ public final class Conv2D {
         return (sum, magnitude)
     }
 
+    /// The index of output element `(n, co, y, x)` in ``output``.
+    public func outputIndex(image n: Int, channel co: Int, y: Int, x: Int) -> Int {
+        ((n * shape.outputChannels + co) * shape.outputHeight + y) * shape.outputWidth + x
+    }
+
     // MARK: - Algorithms
 
     private func runReference() -> PhaseTimes {
@@ -232,9 +244,9 @@ public final class Conv2D {
         let s = shape
         for n in 0..<s.batch {
             for co in 0..<s.outputChannels {
-                for y in 0..<s.height {
-                    for x in 0..<s.width {
-                        output[((n * s.outputChannels + co) * s.height + y) * s.width + x] =
+                for y in 0..<s.outputHeight {
+                    for x in 0..<s.outputWidth {
+                        output[outputIndex(image: n, channel: co, y: y, x: x)] =
                             Float(referenceValue(image: n, channel: co, y: y, x: x))
                     }
                 }
@@ -246,78 +258,102 @@ public final class Conv2D {
     private func runGemm1x1() -> PhaseTimes {
         let s = shape
         let start = MonotonicClock.now()
-        let hw = s.spatialSize
+        let hw = s.inputSpatialSize
+        let (cin, cout) = (s.inputChannelsPerGroup, s.outputChannelsPerGroup)
         for n in 0..<s.batch {
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                Int32(s.outputChannels), Int32(hw), Int32(s.inputChannels),
-                1, weights.baseAddress, Int32(s.inputChannels),
-                input.baseAddress! + n * s.inputChannels * hw, Int32(hw),
-                0, output.baseAddress! + n * s.outputChannels * hw, Int32(hw))
+            for g in 0..<s.groups {
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    Int32(cout), Int32(hw), Int32(cin),
+                    1, weights.baseAddress! + g * cout * cin, Int32(cin),
+                    input.baseAddress! + (n * s.inputChannels + g * cin) * hw, Int32(hw),
+                    0, output.baseAddress! + (n * s.outputChannels + g * cout) * hw, Int32(hw))
+            }
         }
-        return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: s.batch)
+        return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: s.batch * s.groups)
+    }
+
+    /// A fully-connected layer: Y (M × out) = X (M × in) · Wᵀ, one sgemm; sgemv when M = 1.
+    private func runFullyConnected() -> PhaseTimes {
+        let s = shape
+        let start = MonotonicClock.now()
+        let (m, k, n) = (Int32(s.batch), Int32(s.inputChannels), Int32(s.outputChannels))
+        if s.batch == 1 {
+            cblas_sgemv(
+                CblasRowMajor, CblasNoTrans, n, k, 1, weights.baseAddress, k, input.baseAddress, 1, 0,
+                output.baseAddress, 1)
+        } else {
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1, input.baseAddress, k, weights.baseAddress, k, 0,
+                output.baseAddress, n)
+        }
+        return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: 1)
     }
 
     private func runIm2colGemm() -> PhaseTimes {
         let s = shape
         let lowering = Lowering(shape: s)
-        let hw = s.spatialSize
+        let (hw, outputHW, outputWidth) = (s.inputSpatialSize, s.spatialSize, s.outputWidth)
         let k = s.kernelSize
-        let depth = s.inputChannels * k
+        let (groupChannels, groupOutputs) = (s.inputChannelsPerGroup, s.outputChannelsPerGroup)
+        let depth = groupChannels * k
         let piece = workspace.baseAddress!
         var times = PhaseTimes()
         for n in 0..<s.batch {
             let image = UnsafePointer(input.baseAddress! + n * s.inputChannels * hw)
-            let out = output.baseAddress! + n * s.outputChannels * hw
-            var y0 = 0
-            while y0 < s.height {
-                let rows = min(tiling.rowsPerTile, s.height - y0)
-                let positions = rows * s.width
-                var c0 = 0
-                while c0 < s.inputChannels {
-                    let channels = min(tiling.channelsPerChunk, s.inputChannels - c0)
-                    let chunkDepth = channels * k
-                    let beta: Float = c0 == 0 ? 0 : 1
-                    let weightChunk = weights.baseAddress! + c0 * k
-                    let t0 = MonotonicClock.now()
-                    switch tiling.orientation {
-                    case .rowMajor, .columnMajor:
-                        lowering.lowerRowMajor(
-                            image: image, firstRow: y0, rows: rows, firstChannel: c0,
-                            channels: channels, into: piece)
-                    case .patchMajor:
-                        lowering.lowerPatchMajor(
-                            image: image, firstRow: y0, rows: rows, firstChannel: c0,
-                            channels: channels, into: piece)
+            for g in 0..<s.groups {
+                let out = output.baseAddress! + (n * s.outputChannels + g * groupOutputs) * outputHW
+                let groupWeights = weights.baseAddress! + g * groupOutputs * depth
+                var y0 = 0
+                while y0 < s.outputHeight {
+                    let rows = min(tiling.rowsPerTile, s.outputHeight - y0)
+                    let positions = rows * outputWidth
+                    var c0 = 0
+                    while c0 < groupChannels {
+                        let channels = min(tiling.channelsPerChunk, groupChannels - c0)
+                        let chunkDepth = channels * k
+                        let beta: Float = c0 == 0 ? 0 : 1
+                        let weightChunk = groupWeights + c0 * k
+                        let t0 = MonotonicClock.now()
+                        switch tiling.orientation {
+                        case .rowMajor, .columnMajor:
+                            lowering.lowerRowMajor(
+                                image: image, firstRow: y0, rows: rows, firstChannel: g * groupChannels + c0,
+                                channels: channels, into: piece)
+                        case .patchMajor:
+                            lowering.lowerPatchMajor(
+                                image: image, firstRow: y0, rows: rows, firstChannel: g * groupChannels + c0,
+                                channels: channels, into: piece)
+                        }
+                        let t1 = MonotonicClock.now()
+                        switch tiling.orientation {
+                        case .rowMajor:
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                                Int32(groupOutputs), Int32(positions), Int32(chunkDepth),
+                                1, weightChunk, Int32(depth), piece, Int32(positions),
+                                beta, out + y0 * outputWidth, Int32(outputHW))
+                        case .columnMajor:
+                            cblas_sgemm(
+                                CblasColMajor, CblasNoTrans, CblasNoTrans,
+                                Int32(positions), Int32(groupOutputs), Int32(chunkDepth),
+                                1, piece, Int32(positions), weightChunk, Int32(depth),
+                                beta, out + y0 * outputWidth, Int32(outputHW))
+                        case .patchMajor:
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasTrans,
+                                Int32(groupOutputs), Int32(positions), Int32(chunkDepth),
+                                1, weightChunk, Int32(depth), piece, Int32(chunkDepth),
+                                beta, out + y0 * outputWidth, Int32(outputHW))
+                        }
+                        let t2 = MonotonicClock.now()
+                        times.lowering += t1 - t0
+                        times.gemm += t2 - t1
+                        times.tiles += 1
+                        c0 += channels
                     }
-                    let t1 = MonotonicClock.now()
-                    switch tiling.orientation {
-                    case .rowMajor:
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                            Int32(s.outputChannels), Int32(positions), Int32(chunkDepth),
-                            1, weightChunk, Int32(depth), piece, Int32(positions),
-                            beta, out + y0 * s.width, Int32(hw))
-                    case .columnMajor:
-                        cblas_sgemm(
-                            CblasColMajor, CblasNoTrans, CblasNoTrans,
-                            Int32(positions), Int32(s.outputChannels), Int32(chunkDepth),
-                            1, piece, Int32(positions), weightChunk, Int32(depth),
-                            beta, out + y0 * s.width, Int32(hw))
-                    case .patchMajor:
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans,
-                            Int32(s.outputChannels), Int32(positions), Int32(chunkDepth),
-                            1, weightChunk, Int32(depth), piece, Int32(chunkDepth),
-                            beta, out + y0 * s.width, Int32(hw))
-                    }
-                    let t2 = MonotonicClock.now()
-                    times.lowering += t1 - t0
-                    times.gemm += t2 - t1
-                    times.tiles += 1
-                    c0 += channels
+                    y0 += rows
                 }
-                y0 += rows
             }
         }
         return times

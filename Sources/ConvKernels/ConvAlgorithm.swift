@@ -1,11 +1,21 @@
 /// How a conv2d forward pass is computed.
 public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
-    /// `gemm-1x1` for K = 1, else `im2col-gemm`. The default.
+    /// The algorithm convsweep picks for the layer: `fc-gemm` for a fully-connected layer,
+    /// `depthwise-direct` for a depthwise convolution, `gemm-1x1` for a pointwise one (1×1 kernel,
+    /// stride 1, no padding), else `im2col-gemm`. The default.
     case auto
     /// im2col lowering, then one `cblas_sgemm` per tile of output rows.
     case im2colGemm = "im2col-gemm"
-    /// One `cblas_sgemm` on the input as it is; only for 1×1 kernels.
+    /// One `cblas_sgemm` per image and group on the input as it is; only for pointwise layers
+    /// (1×1 kernel, stride 1, no padding).
     case gemm1x1 = "gemm-1x1"
+    /// A direct depthwise convolution (groups = Cin, Cout = m·Cin): each output row accumulated
+    /// tap by tap from the input row, vectorised along the row, the padding outside the inner
+    /// loop. Only for depthwise layers.
+    case depthwiseDirect = "depthwise-direct"
+    /// A fully-connected layer as one `cblas_sgemm` (M × in times in × out), `cblas_sgemv` when
+    /// M = 1. Only for fully-connected layers.
+    case fullyConnectedGemm = "fc-gemm"
     /// A direct loop convolution with double accumulation; slow, used to check the others.
     case reference
     /// oneDNN's direct convolution, every layout left to oneDNN (what it prefers: blocked or NHWC
@@ -25,14 +35,29 @@ public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable, CustomString
     /// The concrete algorithm `self` stands for on `shape` (`auto` resolved).
     public func resolved(for shape: ConvShape) -> ConvAlgorithm {
         guard self == .auto else { return self }
-        return shape.kernelHeight == 1 && shape.kernelWidth == 1 ? .gemm1x1 : .im2colGemm
+        if shape.kind == .fullyConnected { return .fullyConnectedGemm }
+        if shape.isDepthwise { return .depthwiseDirect }
+        return shape.isPointwise ? .gemm1x1 : .im2colGemm
     }
 
     /// Whether the algorithm can compute `shape`.
     public func supports(_ shape: ConvShape) -> Bool {
+        reasonUnsupported(shape) == nil
+    }
+
+    /// Why the algorithm cannot compute `shape`, or nil when it can.
+    public func reasonUnsupported(_ shape: ConvShape) -> String? {
         switch self {
-        case .gemm1x1: return shape.kernelHeight == 1 && shape.kernelWidth == 1
-        default: return true
+        case .fullyConnectedGemm:
+            return shape.kind == .fullyConnected ? nil : "fc-gemm computes fully-connected layers only"
+        case .gemm1x1:
+            return shape.kind == .convolution && shape.isPointwise
+                ? nil : "gemm-1x1 needs a pointwise convolution (1x1 kernel, stride 1, no padding)"
+        case .depthwiseDirect:
+            return shape.isDepthwise ? nil : "depthwise-direct needs a depthwise convolution (groups = Cin > 1)"
+        case .dnnlWinograd:
+            return shape.kind == .convolution ? nil : "dnnl-winograd computes convolutions only"
+        default: return nil
         }
     }
 
@@ -41,13 +66,15 @@ public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable, CustomString
         switch self {
         case .dnnlDirect, .dnnlDirectNCHW, .dnnlWinograd: return .onednn
         case .reference: return .reference
-        case .auto, .im2colGemm, .gemm1x1: return .openblas
+        case .auto, .im2colGemm, .gemm1x1, .fullyConnectedGemm: return .openblas
+        case .depthwiseDirect: return .direct
         }
     }
 
     /// The concrete algorithms (everything but `auto`), those of oneDNN only when this build has it.
     public static var concrete: [ConvAlgorithm] {
-        [.im2colGemm, .gemm1x1, .reference] + (OneDNN.isAvailable ? [.dnnlDirect, .dnnlDirectNCHW, .dnnlWinograd] : [])
+        [.im2colGemm, .gemm1x1, .depthwiseDirect, .fullyConnectedGemm, .reference]
+            + (OneDNN.isAvailable ? [.dnnlDirect, .dnnlDirectNCHW, .dnnlWinograd] : [])
     }
 }
 
@@ -59,4 +86,6 @@ public enum ConvBackend: String, CaseIterable, Codable, Sendable {
     case onednn
     /// convsweep's direct double-precision loops.
     case reference
+    /// convsweep's own float32 loops (the depthwise kernel).
+    case direct
 }

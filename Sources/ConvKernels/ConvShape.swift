@@ -1,32 +1,59 @@
-/// The shape of one conv2d forward configuration.
+/// The shape of one layer's forward pass: a 2-D convolution (any stride, padding, dilation and
+/// groups) or a fully-connected layer.
 ///
-/// Tensors are float32 in NCHW order: input `[batch][inputChannels][height][width]`,
-/// weights `[outputChannels][inputChannels][kernelHeight][kernelWidth]`,
-/// output `[batch][outputChannels][height][width]`.
+/// Tensors are float32 in NCHW order: input `[batch][inputChannels][height][width]`, weights
+/// `[outputChannels][inputChannels / groups][kernelHeight][kernelWidth]`, output
+/// `[batch][outputChannels][outputHeight][outputWidth]`.
 ///
-/// Stride and dilation are 1 and groups is 1. The output has the input's spatial size for every
-/// kernel size, even ones included: the input is padded with `(K − 1) / 2` zeros before and
-/// `K / 2` after along each axis, as PyTorch's `padding='same'` does.
-public struct ConvShape: Hashable, Codable, Sendable, CustomStringConvertible {
-    /// Images in the batch (N).
+/// The defaults are the layer of the alpha-FLOPs grid: stride 1, dilation 1, groups 1 and 'same'
+/// padding — `(K − 1) / 2` zeros before and `K / 2` after along each axis, as PyTorch's
+/// `padding='same'` does, so the output has the input's spatial size. A shape that leaves every new
+/// field at its default is the shape it always was: same id, same row, same figures.
+///
+/// Output size along an axis (input I, kernel K, stride s, dilation d, padding p₀ before and p₁
+/// after): `O = ⌊(I + p₀ + p₁ − d·(K − 1) − 1) / s⌋ + 1`, PyTorch's and oneDNN's rule.
+///
+/// A **fully-connected** layer (``LayerKind/fullyConnected``) of M rows, `in` features and `out`
+/// features is stored as `batch = M`, `inputChannels = in`, `outputChannels = out` and a 1×1 input
+/// and kernel: its input is the row-major M × in matrix, its weights out × in, its output M × out.
+/// Create it with ``fullyConnected(rows:inputs:outputs:)``.
+public struct ConvShape: Hashable, Sendable, CustomStringConvertible {
+    /// Images in the batch (N); for a fully-connected layer, its rows M.
     public var batch: Int
-    /// Input height (H), equal to the output height.
+    /// Input height (H).
     public var height: Int
-    /// Input width (W), equal to the output width.
+    /// Input width (W).
     public var width: Int
-    /// Input channels (Cin).
+    /// Input channels (Cin); for a fully-connected layer, its input features.
     public var inputChannels: Int
-    /// Output channels (Cout).
+    /// Output channels (Cout); for a fully-connected layer, its output features.
     public var outputChannels: Int
     /// Kernel height (K1).
     public var kernelHeight: Int
     /// Kernel width (K2).
     public var kernelWidth: Int
+    /// Vertical stride (1 by default).
+    public var strideHeight: Int = 1
+    /// Horizontal stride (1 by default).
+    public var strideWidth: Int = 1
+    /// Vertical dilation (1 by default: adjacent taps).
+    public var dilationHeight: Int = 1
+    /// Horizontal dilation (1 by default).
+    public var dilationWidth: Int = 1
+    /// Groups: input and output channels are split into this many groups, each convolved on its
+    /// own (1 by default: dense; `inputChannels`: depthwise).
+    public var groups: Int = 1
+    /// The zeros around the input (``ConvPadding/same`` by default).
+    public var padding: ConvPadding = .same
+    /// A convolution or a fully-connected layer.
+    public var kind: LayerKind = .convolution
 
-    /// Creates a shape with a `kernelHeight × kernelWidth` kernel.
+    /// Creates a convolution with a `kernelHeight × kernelWidth` kernel; stride, dilation, groups
+    /// and padding default to the alpha-FLOPs grid's (1, 1, 1, 'same').
     public init(
         batch: Int = 1, height: Int, width: Int, inputChannels: Int, outputChannels: Int,
-        kernelHeight: Int, kernelWidth: Int
+        kernelHeight: Int, kernelWidth: Int, stride: (Int, Int) = (1, 1), padding: ConvPadding = .same,
+        dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) {
         self.batch = batch
         self.height = height
@@ -35,109 +62,230 @@ public struct ConvShape: Hashable, Codable, Sendable, CustomStringConvertible {
         self.outputChannels = outputChannels
         self.kernelHeight = kernelHeight
         self.kernelWidth = kernelWidth
+        (strideHeight, strideWidth) = stride
+        (dilationHeight, dilationWidth) = dilation
+        self.groups = groups
+        self.padding = padding
     }
 
-    /// Creates a shape with a square `kernel × kernel` kernel.
+    /// Creates a convolution with a square `kernel × kernel` kernel.
     public init(
         batch: Int = 1, height: Int, width: Int, inputChannels: Int, outputChannels: Int,
-        kernel: Int
+        kernel: Int, stride: Int = 1, padding: ConvPadding = .same, dilation: Int = 1, groups: Int = 1
     ) {
         self.init(
             batch: batch, height: height, width: width, inputChannels: inputChannels,
-            outputChannels: outputChannels, kernelHeight: kernel, kernelWidth: kernel)
+            outputChannels: outputChannels, kernelHeight: kernel, kernelWidth: kernel, stride: (stride, stride),
+            padding: padding, dilation: (dilation, dilation), groups: groups)
     }
 
-    /// Zeros added above the input: `(K1 − 1) / 2`.
-    public var padTop: Int { (kernelHeight - 1) / 2 }
-    /// Zeros added below the input: `K1 / 2`.
-    public var padBottom: Int { kernelHeight / 2 }
-    /// Zeros added left of the input: `(K2 − 1) / 2`.
-    public var padLeft: Int { (kernelWidth - 1) / 2 }
-    /// Zeros added right of the input: `K2 / 2`.
-    public var padRight: Int { kernelWidth / 2 }
+    /// A fully-connected layer: `rows` × `inputs` → `rows` × `outputs`, one GEMM (M = rows: the
+    /// batch, or batch·H·W for a layer applied at every position).
+    public static func fullyConnected(rows: Int, inputs: Int, outputs: Int) -> ConvShape {
+        var shape = ConvShape(
+            batch: rows, height: 1, width: 1, inputChannels: inputs, outputChannels: outputs, kernel: 1,
+            padding: .valid)
+        shape.kind = .fullyConnected
+        return shape
+    }
 
-    /// Spatial positions per image, S = H·W.
-    public var spatialSize: Int { height * width }
+    // MARK: Geometry
+
+    /// Zeros added above the input.
+    public var padTop: Int { resolvedPadding.top }
+    /// Zeros added below the input.
+    public var padBottom: Int { resolvedPadding.bottom }
+    /// Zeros added left of the input.
+    public var padLeft: Int { resolvedPadding.left }
+    /// Zeros added right of the input.
+    public var padRight: Int { resolvedPadding.right }
+
+    /// The padding in numbers: for `same`, `d·(K − 1)` zeros split as PyTorch does (the smaller
+    /// half before).
+    public var resolvedPadding: (top: Int, left: Int, bottom: Int, right: Int) {
+        switch padding {
+        case .same:
+            let vertical = dilationHeight * (kernelHeight - 1)
+            let horizontal = dilationWidth * (kernelWidth - 1)
+            return (vertical / 2, horizontal / 2, vertical - vertical / 2, horizontal - horizontal / 2)
+        case .valid: return (0, 0, 0, 0)
+        case let .explicit(top, left, bottom, right): return (top, left, bottom, right)
+        }
+    }
+
+    /// Output height: `⌊(H + padTop + padBottom − dilationHeight·(K1 − 1) − 1) / strideHeight⌋ + 1`.
+    public var outputHeight: Int {
+        ConvShape.outputLength(height, padTop + padBottom, kernelHeight, strideHeight, dilationHeight)
+    }
+    /// Output width, by the same rule.
+    public var outputWidth: Int {
+        ConvShape.outputLength(width, padLeft + padRight, kernelWidth, strideWidth, dilationWidth)
+    }
+
+    private static func outputLength(_ input: Int, _ padding: Int, _ kernel: Int, _ stride: Int, _ dilation: Int)
+        -> Int
+    {
+        let span = input + padding - dilation * (kernel - 1) - 1
+        guard span >= 0, stride >= 1 else { return 0 }
+        return span / stride + 1
+    }
+
+    /// Spatial positions of the output per image, S = Hₒ·Wₒ (= H·W for the grid's layers): the S
+    /// of the alpha-FLOPs model.
+    public var spatialSize: Int { outputHeight * outputWidth }
+    /// Positions of one input plane, H·W.
+    public var inputSpatialSize: Int { height * width }
     /// Kernel positions, K1·K2.
     public var kernelSize: Int { kernelHeight * kernelWidth }
+    /// Input channels of one group, Cin / groups.
+    public var inputChannelsPerGroup: Int { inputChannels / max(1, groups) }
+    /// Output channels of one group, Cout / groups.
+    public var outputChannelsPerGroup: Int { outputChannels / max(1, groups) }
+    /// Products summed into one output element: (Cin / groups)·K1·K2.
+    public var depth: Int { inputChannelsPerGroup * kernelSize }
     /// Elements of the input tensor.
     public var inputCount: Int { batch * inputChannels * height * width }
     /// Elements of the weight tensor (the layer's parameters; convsweep uses no bias).
-    public var weightCount: Int { outputChannels * inputChannels * kernelHeight * kernelWidth }
+    public var weightCount: Int { outputChannels * inputChannelsPerGroup * kernelHeight * kernelWidth }
     /// Elements of the output tensor.
-    public var outputCount: Int { batch * outputChannels * height * width }
+    public var outputCount: Int { batch * outputChannels * spatialSize }
 
-    /// `N=… H=… W=… Cin=… Cout=… K=K1xK2`, for messages.
+    /// Whether this is a depthwise convolution: one group per input channel (more than one),
+    /// each giving ``depthwiseMultiplier`` output channels.
+    public var isDepthwise: Bool { kind == .convolution && groups > 1 && groups == inputChannels }
+    /// Output channels per input channel of a depthwise convolution, Cout / Cin.
+    public var depthwiseMultiplier: Int { outputChannels / max(1, inputChannels) }
+
+    /// Whether stride, dilation, groups and padding are the alpha-FLOPs grid's (1, 1, 1, 'same')
+    /// and the layer is a convolution: the one kind of layer convsweep measured before.
+    public var hasGridGeometry: Bool {
+        kind == .convolution && strideHeight == 1 && strideWidth == 1 && dilationHeight == 1
+            && dilationWidth == 1 && groups == 1 && samePaddingEquivalent
+    }
+
+    /// Whether the padding gives what 'same' gives for this kernel and dilation.
+    private var samePaddingEquivalent: Bool {
+        var same = self
+        same.padding = .same
+        return same.resolvedPadding == resolvedPadding
+    }
+
+    /// Whether the output is the input read with unit stride and dilation and the output keeps the
+    /// input's size: the layers whose im2col rows are shifted copies of whole input rows.
+    public var keepsSpatialSize: Bool {
+        strideHeight == 1 && strideWidth == 1 && dilationHeight == 1 && dilationWidth == 1
+            && outputHeight == height && outputWidth == width
+    }
+
+    /// Whether a 1×1 kernel reads the input as it is (stride 1, no padding): the convolution is
+    /// then one GEMM per group on the input.
+    public var isPointwise: Bool {
+        kernelSize == 1 && strideHeight == 1 && strideWidth == 1 && resolvedPadding == (0, 0, 0, 0)
+    }
+
+    // MARK: Text
+
+    /// `N=… H=… W=… Cin=… Cout=… K=K1xK2`, followed by the fields that differ from the defaults
+    /// (`stride=2x2 pad=1,1,1,1 dilation=2x2 groups=32`); `FC M=… in=… out=…` for a
+    /// fully-connected layer. For messages.
     public var description: String {
-        "N=\(batch) H=\(height) W=\(width) Cin=\(inputChannels) Cout=\(outputChannels) K=\(kernelHeight)x\(kernelWidth)"
+        if kind == .fullyConnected { return "FC M=\(batch) in=\(inputChannels) out=\(outputChannels)" }
+        var text =
+            "N=\(batch) H=\(height) W=\(width) Cin=\(inputChannels) Cout=\(outputChannels) K=\(kernelHeight)x\(kernelWidth)"
+        for field in nonDefaultFields { text += " \(field.name)=\(field.value)" }
+        return text
     }
 
-    /// Checks every dimension is positive and that no tensor size overflows.
-    ///
-    /// - Throws: ``ConvShapeError`` naming the first offending field.
-    public func validate() throws(ConvShapeError) {
-        let fields: [(String, Int)] = [
-            ("batch", batch), ("height", height), ("width", width),
-            ("inputChannels", inputChannels), ("outputChannels", outputChannels),
-            ("kernelHeight", kernelHeight), ("kernelWidth", kernelWidth),
-        ]
-        for (name, value) in fields where value < 1 {
-            throw .nonPositive(field: name, value: value)
+    /// The fields that differ from the defaults, as (name, value) text pairs: `stride` `2x2`,
+    /// `pad` `1,1,1,1` (top, left, bottom, right) or `valid`, `dilation` `2x2`, `groups` `32`.
+    public var nonDefaultFields: [(name: String, value: String)] {
+        var fields: [(String, String)] = []
+        if strideHeight != 1 || strideWidth != 1 { fields.append(("stride", "\(strideHeight)x\(strideWidth)")) }
+        if !samePaddingEquivalent || (strideHeight != 1 || strideWidth != 1) {
+            let p = resolvedPadding
+            fields.append(("pad", "\(p.top),\(p.left),\(p.bottom),\(p.right)"))
         }
-        for (name, value) in fields where value > ConvShape.maximumDimension {
-            throw .tooLarge(field: name, value: value, limit: ConvShape.maximumDimension)
+        if dilationHeight != 1 || dilationWidth != 1 {
+            fields.append(("dilation", "\(dilationHeight)x\(dilationWidth)"))
         }
-        // Every dimension handed to BLAS is a 32-bit integer: the GEMM's N and leading dimensions
-        // (H·W positions) and its K (Cin·K1·K2).
-        for (name, value) in [
-            ("height·width", height.multipliedReportingOverflow(by: width)),
-            ("inputChannels·kernelHeight·kernelWidth", inputChannels.multipliedReportingOverflow(by: kernelSize)),
-        ] where value.overflow || value.partialValue > ConvShape.maximumBLASDimension {
-            throw .tooLarge(field: name, value: value.partialValue, limit: ConvShape.maximumBLASDimension)
-        }
-        // Element counts must not overflow.
-        var total = 0
-        for count in [
-            [batch, inputChannels, height, width],
-            [outputChannels, inputChannels, kernelHeight, kernelWidth],
-            [batch, outputChannels, height, width],
+        if groups != 1 { fields.append(("groups", "\(groups)")) }
+        return fields
+    }
+
+    // MARK: Equality
+
+    /// Shapes are equal when they describe the same computation: padding is compared by its
+    /// numbers, so `same` equals the explicit padding it stands for.
+    public static func == (a: ConvShape, b: ConvShape) -> Bool {
+        a.batch == b.batch && a.height == b.height && a.width == b.width && a.inputChannels == b.inputChannels
+            && a.outputChannels == b.outputChannels && a.kernelHeight == b.kernelHeight
+            && a.kernelWidth == b.kernelWidth && a.strideHeight == b.strideHeight && a.strideWidth == b.strideWidth
+            && a.dilationHeight == b.dilationHeight && a.dilationWidth == b.dilationWidth && a.groups == b.groups
+            && a.kind == b.kind && a.resolvedPadding == b.resolvedPadding
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for value in [
+            batch, height, width, inputChannels, outputChannels, kernelHeight, kernelWidth, strideHeight, strideWidth,
+            dilationHeight, dilationWidth, groups, padTop, padLeft, padBottom, padRight,
         ] {
-            var product = 1
-            for factor in count {
-                let (p, overflow) = product.multipliedReportingOverflow(by: factor)
-                if overflow { throw .overflow }
-                product = p
-            }
-            total += product
+            hasher.combine(value)
         }
-        if total > ConvShape.maximumTotalElements { throw .overflow }
+        hasher.combine(kind)
     }
-
-    /// The largest value any single dimension may take (absurd values are refused).
-    public static let maximumDimension = 1 << 20
-    /// The largest matrix dimension BLAS takes (its integers are 32-bit): H·W and Cin·K1·K2 may
-    /// not exceed it.
-    public static let maximumBLASDimension = Int(Int32.max)
-    /// The largest number of float32 elements the three tensors may hold together (64 GiB).
-    public static let maximumTotalElements = 16 << 30
 }
 
-/// Why a ``ConvShape`` is not a valid configuration.
-public enum ConvShapeError: Error, Equatable, CustomStringConvertible {
-    case nonPositive(field: String, value: Int)
-    case tooLarge(field: String, value: Int, limit: Int)
-    case overflow
+/// The zeros added around a convolution's input.
+public enum ConvPadding: Hashable, Sendable, CustomStringConvertible {
+    /// PyTorch's `padding='same'`: `d·(K − 1)` zeros per axis, the smaller half before; needs
+    /// stride 1 (the output then has the input's size).
+    case same
+    /// No padding.
+    case valid
+    /// Zeros above, left, below and right of the input.
+    case explicit(top: Int, left: Int, bottom: Int, right: Int)
 
-    /// The message naming the field and the limit.
-    public var description: String {
-        switch self {
-        case let .nonPositive(field, value):
-            return "\(field) must be a positive integer (got \(value))"
-        case let .tooLarge(field, value, limit):
-            return "\(field) = \(value) is larger than the limit \(limit)"
-                + (limit == ConvShape.maximumBLASDimension ? " (BLAS's 32-bit integers)" : "")
-        case .overflow:
-            return "the tensors of this configuration are too large to address"
+    /// The same padding on every side.
+    public static func uniform(_ amount: Int) -> ConvPadding {
+        .explicit(top: amount, left: amount, bottom: amount, right: amount)
+    }
+
+    /// Reads `same`, `valid`, `P` (every side) or `T,L,B,R`; nil otherwise (negative numbers
+    /// included).
+    public init?(_ text: String) {
+        switch text {
+        case "same": self = .same
+        case "valid": self = .valid
+        default:
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
+            guard parts.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
+            switch parts.count {
+            case 1: self = .uniform(parts[0]!)
+            case 4: self = .explicit(top: parts[0]!, left: parts[1]!, bottom: parts[2]!, right: parts[3]!)
+            default: return nil
+            }
         }
     }
+
+    /// `same`, `valid` or `T,L,B,R`: what ``init(_:)`` reads.
+    public var description: String {
+        switch self {
+        case .same: return "same"
+        case .valid: return "valid"
+        case let .explicit(top, left, bottom, right): return "\(top),\(left),\(bottom),\(right)"
+        }
+    }
+}
+
+/// What a layer computes.
+public enum LayerKind: String, Hashable, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// A 2-D convolution.
+    case convolution = "conv"
+    /// A fully-connected layer (a GEMM of M rows).
+    case fullyConnected = "fc"
+
+    /// The raw value, as files write it.
+    public var description: String { rawValue }
 }

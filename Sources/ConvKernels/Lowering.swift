@@ -1,9 +1,85 @@
 /// The im2col lowering of one piece (a block of output rows × a chunk of input channels).
 ///
-/// Output position `(y, x)` of kernel offset `(i, j)` reads input `(y + i − padTop, x + j − padLeft)`,
-/// or zero outside the input.
+/// Output position `(y, x)` of kernel offset `(i, j)` reads input
+/// `(y·strideHeight + i·dilationHeight − padTop, x·strideWidth + j·dilationWidth − padLeft)`, or
+/// zero outside the input.
 struct Lowering {
     let shape: ConvShape
+
+    /// The outputs `x` in `0 ..< outputs` whose input `x·stride + shift` lies in `0 ..< input`.
+    static func validRange(outputs: Int, stride: Int, shift: Int, input: Int) -> Range<Int> {
+        // x·stride + shift ≥ 0  ⇔  x ≥ ⌈−shift / stride⌉;  x·stride + shift ≤ input − 1.
+        let lo = shift >= 0 ? 0 : (-shift + stride - 1) / stride
+        let last = input - 1 - shift
+        let hi = last < 0 ? 0 : min(outputs, last / stride + 1)
+        return min(lo, hi)..<hi
+    }
+
+    /// The depth × positions lowering of any layer: each lowered row is built output row by
+    /// output row, a contiguous copy (stride 1) or a strided gather per row, with the zeros of
+    /// the padding written outside the copy.
+    func lowerRowMajorGeneral(
+        image: UnsafePointer<Float>, firstRow: Int, rows: Int, firstChannel: Int, channels: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
+        let s = shape
+        let ow = s.outputWidth
+        var dst = destination
+        let ranges = (0..<s.kernelWidth).map { j in
+            let shift = j * s.dilationWidth - s.padLeft
+            return (shift, Lowering.validRange(outputs: ow, stride: s.strideWidth, shift: shift, input: s.width))
+        }
+        for c in firstChannel..<(firstChannel + channels) {
+            let plane = image + c * s.inputSpatialSize
+            for i in 0..<s.kernelHeight {
+                for (shift, range) in ranges {
+                    for r in 0..<rows {
+                        let iy = (firstRow + r) * s.strideHeight + i * s.dilationHeight - s.padTop
+                        if iy < 0 || iy >= s.height || range.isEmpty {
+                            dst.update(repeating: 0, count: ow)
+                        } else {
+                            if range.lowerBound > 0 { dst.update(repeating: 0, count: range.lowerBound) }
+                            let source = plane + iy * s.width + shift
+                            if s.strideWidth == 1 {
+                                (dst + range.lowerBound).update(from: source + range.lowerBound, count: range.count)
+                            } else {
+                                for x in range { dst[x] = source[x * s.strideWidth] }
+                            }
+                            if range.upperBound < ow {
+                                (dst + range.upperBound).update(repeating: 0, count: ow - range.upperBound)
+                            }
+                        }
+                        dst += ow
+                    }
+                }
+            }
+        }
+    }
+
+    /// The positions × depth lowering of any layer, element by element (a benchmark variant).
+    func lowerPatchMajorGeneral(
+        image: UnsafePointer<Float>, firstRow: Int, rows: Int, firstChannel: Int, channels: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
+        let s = shape
+        var dst = destination
+        for r in 0..<rows {
+            for x in 0..<s.outputWidth {
+                for c in firstChannel..<(firstChannel + channels) {
+                    let plane = image + c * s.inputSpatialSize
+                    for i in 0..<s.kernelHeight {
+                        let iy = (firstRow + r) * s.strideHeight + i * s.dilationHeight - s.padTop
+                        for j in 0..<s.kernelWidth {
+                            let ix = x * s.strideWidth + j * s.dilationWidth - s.padLeft
+                            dst.pointee =
+                                iy < 0 || iy >= s.height || ix < 0 || ix >= s.width ? 0 : plane[iy * s.width + ix]
+                            dst += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// Writes the depth × positions matrix of output rows `firstRow ..< firstRow + rows` and input
     /// channels `firstChannel ..< firstChannel + channels` of `image` into `destination`.
@@ -11,17 +87,23 @@ struct Lowering {
     /// For one `(c, i, j)` the valid output rows read consecutive input rows, which are contiguous
     /// in NCHW: the whole block is one shifted copy, after which the `|j − padLeft|` positions per
     /// row that wrapped into a neighbouring input row are zeroed. Rows above or below the input are
-    /// zero-filled. There is no per-element branch.
+    /// zero-filled. There is no per-element branch. Layers that do not keep the input's size
+    /// (``ConvShape/keepsSpatialSize``) go to ``lowerRowMajorGeneral(image:firstRow:rows:firstChannel:channels:into:)``.
     func lowerRowMajor(
         image: UnsafePointer<Float>, firstRow: Int, rows: Int, firstChannel: Int, channels: Int,
         into destination: UnsafeMutablePointer<Float>
     ) {
         let s = shape
+        guard s.keepsSpatialSize else {
+            return lowerRowMajorGeneral(
+                image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel, channels: channels,
+                into: destination)
+        }
         let w = s.width
         let positions = rows * w
         var dst = destination
         for c in firstChannel..<(firstChannel + channels) {
-            let plane = image + c * s.spatialSize
+            let plane = image + c * s.inputSpatialSize
             for i in 0..<s.kernelHeight {
                 // Output rows r with 0 <= firstRow + r + i - padTop < H.
                 let offset = firstRow + i - s.padTop
@@ -71,6 +153,11 @@ struct Lowering {
         into destination: UnsafeMutablePointer<Float>
     ) {
         let s = shape
+        guard s.keepsSpatialSize else {
+            return lowerPatchMajorGeneral(
+                image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel, channels: channels,
+                into: destination)
+        }
         let w = s.width
         let k2 = s.kernelWidth
         let depth = channels * s.kernelSize
@@ -82,7 +169,7 @@ struct Lowering {
                 let jLo = max(0, -x0)
                 let jHi = min(k2, w - x0)
                 for c in firstChannel..<(firstChannel + channels) {
-                    let plane = image + c * s.spatialSize
+                    let plane = image + c * s.inputSpatialSize
                     for i in 0..<s.kernelHeight {
                         let iy = y + i - s.padTop
                         if iy < 0 || iy >= s.height || jLo >= jHi {

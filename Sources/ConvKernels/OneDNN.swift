@@ -72,8 +72,9 @@ public struct DnnlChoice: Hashable, Codable, Sendable {
 }
 
 /// One prepared oneDNN forward convolution on a ``Conv2D``'s buffers (NCHW input and output,
-/// OIHW weights): the primitive in the layouts its algorithm asks for, with the reorders from and
-/// to the plain layouts when those differ.
+/// OIHW weights, GOIHW with groups): the primitive in the layouts its algorithm asks for, with the
+/// reorders from and to the plain layouts when those differ. A fully-connected layer is oneDNN's
+/// inner product (`dnnl-direct`: layouts left to oneDNN; `dnnl-direct-nchw`: row-major kept).
 final class DnnlConvolution {
     #if ONEDNN
         private let handle: OpaquePointer
@@ -94,12 +95,16 @@ final class DnnlConvolution {
             case .dnnlWinograd: kind = CONVSWEEP_DNNL_WINOGRAD
             default: throw .unsupported(algorithm: algorithm, shape: shape)
             }
+            var layer = convsweep_dnnl_layer(
+                n: shape.batch, c: shape.inputChannels, h: shape.height, w: shape.width, oc: shape.outputChannels,
+                kh: shape.kernelHeight, kw: shape.kernelWidth, stride_h: shape.strideHeight,
+                stride_w: shape.strideWidth, dilation_h: shape.dilationHeight, dilation_w: shape.dilationWidth,
+                pad_top: shape.padTop, pad_left: shape.padLeft, pad_bottom: shape.padBottom,
+                pad_right: shape.padRight, groups: shape.groups, oh: shape.outputHeight, ow: shape.outputWidth,
+                fully_connected: shape.kind == .fullyConnected ? 1 : 0)
             var message = [CChar](repeating: 0, count: 256)
             let created = message.withUnsafeMutableBufferPointer { buffer in
-                convsweep_dnnl_create(
-                    shape.batch, shape.inputChannels, shape.height, shape.width, shape.outputChannels,
-                    shape.kernelHeight, shape.kernelWidth, shape.padTop, shape.padLeft, shape.padBottom,
-                    shape.padRight, kind, input, weights, output, buffer.baseAddress, buffer.count)
+                convsweep_dnnl_create(&layer, kind, input, weights, output, buffer.baseAddress, buffer.count)
             }
             guard let created else {
                 throw .notProvided(

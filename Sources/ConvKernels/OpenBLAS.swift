@@ -95,7 +95,7 @@ public final class PlainSgemm {
     /// The sgemm that stands for `shape`'s convolution on an already lowered input.
     public convenience init(loweredConvolutionOf shape: ConvShape) {
         self.init(
-            m: shape.outputChannels, n: shape.spatialSize, k: shape.inputChannels * shape.kernelSize)
+            m: shape.outputChannels, n: shape.spatialSize, k: shape.depth)
     }
 
     /// FLOPs of one product, 2·M·N·K.

@@ -21,8 +21,9 @@ public enum GemmOrientation: String, CaseIterable, Codable, Sendable, CustomStri
 
 /// How one image's im2col-gemm pass is split into pieces that fit the workspace.
 ///
-/// A piece covers `rowsPerTile` whole output rows and `channelsPerChunk` input channels: it is
-/// lowered into the workspace (`channelsPerChunk · K1 · K2` rows of `rowsPerTile · W` columns)
+/// A piece covers `rowsPerTile` whole output rows and `channelsPerChunk` input channels of one
+/// group: it is lowered into the workspace (`channelsPerChunk · K1 · K2` rows of
+/// `rowsPerTile · Wₒ` columns)
 /// and multiplied into the output with one `cblas_sgemm`, accumulating (β = 1) over the channel
 /// chunks after the first. Small pieces keep the lowered matrix in cache; the workspace limit
 /// bounds them from above.
@@ -43,21 +44,21 @@ public struct ConvTiling: Hashable, Codable, Sendable {
 
     /// Float elements of the workspace one piece needs for `shape`.
     public func workspaceElements(for shape: ConvShape) -> Int {
-        channelsPerChunk * shape.kernelSize * rowsPerTile * shape.width
+        channelsPerChunk * shape.kernelSize * rowsPerTile * shape.outputWidth
     }
 
     /// The number of `cblas_sgemm` calls of one forward pass of `shape`.
     public func pieceCount(for shape: ConvShape) -> Int {
-        let tiles = (shape.height + rowsPerTile - 1) / rowsPerTile
-        let chunks = (shape.inputChannels + channelsPerChunk - 1) / channelsPerChunk
-        return shape.batch * tiles * chunks
+        let tiles = (shape.outputHeight + rowsPerTile - 1) / rowsPerTile
+        let chunks = (shape.inputChannelsPerGroup + channelsPerChunk - 1) / channelsPerChunk
+        return shape.batch * shape.groups * tiles * chunks
     }
 
     /// This tiling with both counts clamped into the valid range for `shape`.
     public func clamped(to shape: ConvShape) -> ConvTiling {
         ConvTiling(
-            rowsPerTile: min(max(1, rowsPerTile), shape.height),
-            channelsPerChunk: min(max(1, channelsPerChunk), shape.inputChannels),
+            rowsPerTile: min(max(1, rowsPerTile), shape.outputHeight),
+            channelsPerChunk: min(max(1, channelsPerChunk), shape.inputChannelsPerGroup),
             orientation: orientation)
     }
 
@@ -88,16 +89,16 @@ public struct ConvTiling: Hashable, Codable, Sendable {
         minimumPositions: Int = minimumPositions, minimumChunkDepth: Int = minimumChunkDepth
     ) -> ConvTiling {
         let k = shape.kernelSize
-        let width = shape.width
+        let width = shape.outputWidth
         let float = MemoryLayout<Float>.stride
-        var channels = shape.inputChannels
+        var channels = shape.inputChannelsPerGroup
         if channels * k > 2 * minimumChunkDepth {
             channels = max(1, (minimumChunkDepth + k - 1) / k)
         }
         let depth = channels * k
         let cacheRows = cacheTargetBytes / max(1, depth * width * float)
         let minimumRows = (minimumPositions + width - 1) / width
-        var rows = min(shape.height, max(1, cacheRows, minimumRows))
+        var rows = min(shape.outputHeight, max(1, cacheRows, minimumRows))
         // Respect the workspace limit: fewer rows first, then fewer channels.
         let limitElements = max(1, workspaceLimit / float)
         rows = min(rows, max(1, limitElements / max(1, depth * width)))

@@ -29,9 +29,10 @@ public enum Verification {
         return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
     }
 
-    /// The largest acceptable ``relativeError(_:reference:)`` for `shape`: 4·√(Cin·K1·K2)·ε.
+    /// The largest acceptable ``relativeError(_:reference:)`` for `shape`: 4·√d·ε with
+    /// d = (Cin/groups)·K1·K2, the products of one output element.
     public static func tolerance(for shape: ConvShape) -> Double {
-        4 * Double(shape.inputChannels * shape.kernelSize).squareRoot() * Double(Float.ulpOfOne)
+        4 * Double(shape.depth).squareRoot() * Double(Float.ulpOfOne)
     }
 
     // MARK: Sampled positions (the runner's check of every configuration)
@@ -51,20 +52,20 @@ public enum Verification {
     /// double-precision sum at the same position.
     ///
     /// The tolerance is the worst-case float32 summation error bound γₙ·Σ|aᵢwᵢ|, with
-    /// γₙ = n·u / (1 − n·u), n = Cin·K1·K2 products and u = 2⁻²⁴, plus 1e-6 absolute.
+    /// γₙ = n·u / (1 − n·u), n = (Cin/groups)·K1·K2 products and u = 2⁻²⁴, plus 1e-6 absolute.
     public static func checkSampled(_ conv: Conv2D, samples: Int = 64, seed: UInt64) -> SampledResult {
         let s = conv.shape
         var generator = SplitMix64(seed: seed)
-        let n = Double(s.inputChannels * s.kernelSize)
+        let n = Double(s.depth)
         let u = 0x1p-24
         let gamma = n * u / max(1 - n * u, 1e-3)
         for _ in 0..<samples {
             let image = Int(generator.next() % UInt64(s.batch))
             let channel = Int(generator.next() % UInt64(s.outputChannels))
-            let y = Int(generator.next() % UInt64(s.height))
-            let x = Int(generator.next() % UInt64(s.width))
+            let y = Int(generator.next() % UInt64(s.outputHeight))
+            let x = Int(generator.next() % UInt64(s.outputWidth))
             let (expected, magnitude) = conv.referenceTerms(image: image, channel: channel, y: y, x: x)
-            let actual = Double(conv.output[((image * s.outputChannels + channel) * s.height + y) * s.width + x])
+            let actual = Double(conv.output[conv.outputIndex(image: image, channel: channel, y: y, x: x)])
             let tolerance = gamma * magnitude + 1e-6
             if !(abs(actual - expected) <= tolerance) {
                 return SampledResult(

@@ -9,6 +9,13 @@ import Foundation
 public struct ConfigurationTiming: Codable, Sendable {
     /// The layer's sizes: height, width, channels, kernel height (K) and width (K2), batch.
     public var H: Int, W: Int, Cin: Int, Cout: Int, K: Int, K2: Int, batch: Int
+    /// The layer's kind (`conv`, `fc`), its output size, stride, dilation, padding (top, left,
+    /// bottom, right) and groups.
+    public var layer: String, Ho: Int, Wo: Int, stride_h: Int, stride_w: Int, dilation_h: Int, dilation_w: Int
+    /// See ``layer``.
+    public var pad_top: Int, pad_left: Int, pad_bottom: Int, pad_right: Int, groups: Int
+    /// The layer as messages write it (`N=1 H=112 … stride=2x2 pad=1,1,1,1 groups=96`).
+    public var shape: String
     /// The algorithm (`auto` resolved).
     public var algorithm: String
     /// OpenBLAS threads.
@@ -69,6 +76,14 @@ public struct ConfigurationTiming: Codable, Sendable {
         K = s.kernelHeight
         K2 = s.kernelWidth
         batch = s.batch
+        layer = s.kind.rawValue
+        (Ho, Wo) = (s.outputHeight, s.outputWidth)
+        (stride_h, stride_w, dilation_h, dilation_w) = (
+            s.strideHeight, s.strideWidth, s.dilationHeight, s.dilationWidth
+        )
+        (pad_top, pad_left, pad_bottom, pad_right) = s.resolvedPadding
+        groups = s.groups
+        shape = s.description
         algorithm = conv.algorithm.rawValue
         self.threads = threads
         flops = a.flops
@@ -81,8 +96,8 @@ public struct ConfigurationTiming: Codable, Sendable {
         gemm_ms = Statistics.median(samples.gemm) * 1e3
         gflops = a.flops / median / 1e9
         self.tiles = tiles
-        rows_per_tile = tiled ? conv.tiling.rowsPerTile : s.height
-        channels_per_chunk = tiled ? conv.tiling.channelsPerChunk : s.inputChannels
+        rows_per_tile = tiled ? conv.tiling.rowsPerTile : s.outputHeight
+        channels_per_chunk = tiled ? conv.tiling.channelsPerChunk : s.inputChannelsPerGroup
         orientation = tiled ? conv.tiling.orientation.rawValue : "none"
         workspace_bytes = a.workspaceBytes
         workspace_limit_bytes = conv.workspaceLimit
@@ -107,7 +122,7 @@ public struct ConfigurationTiming: Codable, Sendable {
         let mib = Double(workspace_bytes) / Double(1 << 20)
         let share = median_ms > 0 ? 100 * lowering_ms / median_ms : 0
         let heading = """
-            conv2d N=\(batch) H=\(H) W=\(W) Cin=\(Cin) Cout=\(Cout) K=\(K)x\(K2), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
+            \(layer == "fc" ? "fully connected" : "conv2d") \(shape), \(algorithm), \(threads) thread\(threads == 1 ? "" : "s")
             median \(f(median_ms)) ms over \(runs) runs (min \(f(min_ms)), max \(f(max_ms)))  \(f(gflops, 1)) GFLOP/s  (\(String(format: "%.4g", flops)) FLOPs)
             """
         if let implementation, let layouts {

@@ -5,15 +5,19 @@ import Foundation
 /// `convsweep check`: every algorithm against `reference` on a fixed set of shapes.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check every conv2d algorithm against the reference on a fixed set of shapes.",
+        abstract: "Check every layer algorithm against the reference on a fixed set of shapes.",
         discussion: """
             Shapes cover K = 1…7 (even K included), K1 ≠ K2, sizes 1 and odd, H ≠ W, Cin ≠ Cout, \
-            batch 2 and channel chunking; each algorithm also runs with tiling forced on (a tiny \
+            batch 2 and channel chunking, and the layers of real networks: stride 2 and 3 (also \
+            per axis), asymmetric and 'valid' padding, dilation 2 and 3, groups 2 and 3, depthwise \
+            (multiplier 1 and 2, stride 1 and 2), and fully-connected layers of 1 and 5 rows. Every \
+            algorithm that computes a shape runs on it (depthwise-direct on the depthwise ones, \
+            fc-gemm on the fully-connected ones, gemm-1x1 on the pointwise ones); each also runs with tiling forced on (a tiny \
             workspace limit: one output row of one channel per piece, and a few rows) and in each \
             GEMM orientation; oneDNN's algorithms (dnnl-direct, dnnl-direct-nchw, dnnl-winograd) run \
             too when the build has the backend, a shape oneDNN provides no implementation for being \
             counted, not failed. The error is ‖y − r‖₂ / ‖r‖₂ against the reference output r (double \
-            accumulation); the tolerance is 4·√(Cin·K1·K2)·ε, ε = 2⁻²³. Prints the worst error per \
+            accumulation); the tolerance is 4·√((Cin/groups)·K1·K2)·ε, ε = 2⁻²³. Prints the worst error per \
             algorithm and exits with status 1 if any exceeds its tolerance.
             """)
 
@@ -21,16 +25,50 @@ struct Check: ParsableCommand {
     var seed: UInt64 = 1
 
     /// The fixed shapes: (N, H, W, Cin, Cout, K1, K2).
-    static let shapes: [ConvShape] = [
-        (1, 1, 1, 1, 1, 1, 1), (2, 5, 7, 3, 4, 1, 1), (1, 1, 9, 4, 3, 2, 2), (2, 6, 4, 5, 2, 2, 2),
-        (1, 7, 5, 3, 6, 3, 3), (2, 9, 11, 8, 5, 3, 3), (1, 4, 6, 2, 3, 4, 4), (2, 3, 3, 4, 7, 5, 5),
-        (1, 13, 8, 3, 2, 5, 5), (1, 8, 9, 6, 4, 6, 6), (2, 11, 1, 2, 3, 7, 7), (1, 10, 10, 7, 9, 7, 7),
-        (1, 2, 2, 3, 2, 7, 7), (1, 6, 7, 3, 4, 3, 5), (2, 5, 8, 2, 3, 4, 1), (1, 12, 10, 300, 8, 3, 3),
-    ].map {
+    static let shapes: [ConvShape] =
+        [
+            (1, 1, 1, 1, 1, 1, 1), (2, 5, 7, 3, 4, 1, 1), (1, 1, 9, 4, 3, 2, 2), (2, 6, 4, 5, 2, 2, 2),
+            (1, 7, 5, 3, 6, 3, 3), (2, 9, 11, 8, 5, 3, 3), (1, 4, 6, 2, 3, 4, 4), (2, 3, 3, 4, 7, 5, 5),
+            (1, 13, 8, 3, 2, 5, 5), (1, 8, 9, 6, 4, 6, 6), (2, 11, 1, 2, 3, 7, 7), (1, 10, 10, 7, 9, 7, 7),
+            (1, 2, 2, 3, 2, 7, 7), (1, 6, 7, 3, 4, 3, 5), (2, 5, 8, 2, 3, 4, 1), (1, 12, 10, 300, 8, 3, 3),
+        ].map {
+            ConvShape(
+                batch: $0.0, height: $0.1, width: $0.2, inputChannels: $0.3, outputChannels: $0.4,
+                kernelHeight: $0.5, kernelWidth: $0.6)
+        } + generalShapes
+
+    /// The layers beyond the grid's: stride, padding, dilation, groups, depthwise, fully connected.
+    static let generalShapes: [ConvShape] = [
+        ConvShape(height: 9, width: 9, inputChannels: 3, outputChannels: 4, kernel: 3, stride: 2, padding: .uniform(1)),
         ConvShape(
-            batch: $0.0, height: $0.1, width: $0.2, inputChannels: $0.3, outputChannels: $0.4,
-            kernelHeight: $0.5, kernelWidth: $0.6)
-    }
+            batch: 2, height: 11, width: 8, inputChannels: 3, outputChannels: 5, kernelHeight: 7, kernelWidth: 7,
+            stride: (2, 2), padding: .uniform(3)),
+        ConvShape(
+            height: 10, width: 7, inputChannels: 4, outputChannels: 3, kernelHeight: 2, kernelWidth: 3,
+            stride: (3, 1), padding: .explicit(top: 0, left: 2, bottom: 1, right: 0)),
+        ConvShape(height: 8, width: 8, inputChannels: 5, outputChannels: 6, kernel: 1, stride: 2, padding: .valid),
+        ConvShape(height: 9, width: 12, inputChannels: 3, outputChannels: 4, kernel: 3, padding: .valid),
+        ConvShape(height: 12, width: 10, inputChannels: 3, outputChannels: 2, kernel: 3, dilation: 2),
+        ConvShape(
+            height: 13, width: 11, inputChannels: 2, outputChannels: 3, kernelHeight: 3, kernelWidth: 2,
+            stride: (2, 1), padding: .explicit(top: 3, left: 1, bottom: 0, right: 2), dilation: (3, 2)),
+        ConvShape(height: 7, width: 9, inputChannels: 4, outputChannels: 6, kernel: 3, groups: 2),
+        ConvShape(
+            batch: 2, height: 8, width: 8, inputChannels: 6, outputChannels: 9, kernel: 3, stride: 2,
+            padding: .uniform(1), groups: 3),
+        ConvShape(height: 7, width: 7, inputChannels: 8, outputChannels: 4, kernel: 1, groups: 4),
+        ConvShape(height: 10, width: 9, inputChannels: 6, outputChannels: 6, kernel: 3, groups: 6),
+        ConvShape(
+            batch: 2, height: 11, width: 12, inputChannels: 5, outputChannels: 5, kernel: 3, stride: 2,
+            padding: .uniform(1), groups: 5),
+        ConvShape(height: 9, width: 9, inputChannels: 4, outputChannels: 8, kernel: 5, groups: 4),
+        ConvShape(
+            height: 12, width: 13, inputChannels: 3, outputChannels: 3, kernelHeight: 5, kernelWidth: 3,
+            stride: (2, 3), padding: .explicit(top: 2, left: 0, bottom: 1, right: 1), dilation: (1, 2), groups: 3),
+        ConvShape(height: 4, width: 4, inputChannels: 3, outputChannels: 3, kernel: 7, padding: .uniform(3), groups: 3),
+        .fullyConnected(rows: 1, inputs: 37, outputs: 11),
+        .fullyConnected(rows: 5, inputs: 300, outputs: 7),
+    ]
 
     /// One way of running a shape: an algorithm with a workspace limit or forced tiling.
     struct Variant {
@@ -47,7 +85,7 @@ struct Check: ParsableCommand {
             Variant(name: "im2col-gemm, tiny workspace", algorithm: .im2colGemm, workspaceLimit: 4),
             Variant(
                 name: "im2col-gemm, 3-row tiles", algorithm: .im2colGemm,
-                workspaceLimit: 3 * shape.width * shape.kernelSize * min(2, shape.inputChannels) * 4),
+                workspaceLimit: 3 * shape.outputWidth * shape.kernelSize * min(2, shape.inputChannelsPerGroup) * 4),
         ]
         for orientation in GemmOrientation.allCases where orientation != .rowMajor {
             list.append(
@@ -55,10 +93,11 @@ struct Check: ParsableCommand {
                     name: "im2col-gemm, \(orientation), 2-row × 2-channel pieces", algorithm: .im2colGemm,
                     tiling: ConvTiling(rowsPerTile: 2, channelsPerChunk: 2, orientation: orientation)))
         }
-        if ConvAlgorithm.gemm1x1.supports(shape) {
-            list.append(Variant(name: "gemm-1x1", algorithm: .gemm1x1))
+        for algorithm in [ConvAlgorithm.gemm1x1, .depthwiseDirect, .fullyConnectedGemm] where algorithm.supports(shape)
+        {
+            list.append(Variant(name: algorithm.rawValue, algorithm: algorithm))
         }
-        for algorithm in ConvAlgorithm.concrete where algorithm.backend == .onednn {
+        for algorithm in ConvAlgorithm.concrete where algorithm.backend == .onednn && algorithm.supports(shape) {
             list.append(Variant(name: algorithm.rawValue, algorithm: algorithm))
         }
         return list
@@ -111,7 +150,7 @@ struct Check: ParsableCommand {
             }
         }
         print(
-            "convsweep check: \(Check.shapes.count) shapes against the reference, error ‖y − r‖₂/‖r‖₂, tolerance 4·√(Cin·K1·K2)·ε"
+            "convsweep check: \(Check.shapes.count) shapes against the reference, error ‖y − r‖₂/‖r‖₂, tolerance 4·√((Cin/groups)·K1·K2)·ε"
         )
         for name in order {
             let w = worst[name]!

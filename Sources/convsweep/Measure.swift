@@ -7,37 +7,48 @@ import Measurement
 /// `convsweep measure`: time one conv2d configuration.
 struct Measure: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time one conv2d configuration (float32, NCHW, stride 1, 'same' output size).",
+        abstract:
+            "Time one layer: a conv2d (float32, NCHW; any stride, padding, dilation, groups) or a fully-connected layer.",
         discussion: """
             Binds the process to --cpuset (one measuring process per PU: a PU another convsweep \
             measures on is refused, or waited for with --wait), runs one warm-up and then --runs \
             timed forward passes, and prints the median time, \
-            GFLOP/s (FLOPs = 2·K1·K2·Cin·Cout·H·W·N), the median lowering and GEMM times, the \
-            tiling and the workspace. Inputs and weights are seeded random values in [-1, 1]. \
-            Even kernels pad (K-1)/2 before and K/2 after, as PyTorch's padding='same'.
+            GFLOP/s (FLOPs = 2·N·Ho·Wo·Cout·(Cin/groups)·K1·K2), the median lowering and GEMM \
+            times, the tiling and the workspace. Inputs and weights are seeded random values in \
+            [-1, 1]. The default layer is the alpha-FLOPs grid's: stride 1, dilation 1, groups 1 \
+            and padding 'same' (even kernels pad (K-1)/2 before and K/2 after, as PyTorch's); \
+            the output is Ho = floor((H + top + bottom - dilation·(K1-1) - 1) / stride) + 1, and \
+            likewise Wo. --fc measures a fully-connected layer instead: --batch rows of --cin \
+            features into --cout (no -k, --h, --w, stride, padding, dilation or groups).
 
-            Example: convsweep measure --h 100 --w 100 --cin 150 --cout 100 -k 3 --json
+            Examples:
+              convsweep measure --h 100 --w 100 --cin 150 --cout 100 -k 3 --json
+              convsweep measure --h 112 --w 112 --cin 96 --cout 96 -k 3 --stride 2 --padding 1 --groups 96
+              convsweep measure --fc --batch 1 --cin 2048 --cout 1000
             """)
 
-    @Option(name: .customLong("h"), help: "Input and output height H (1…1048576).")
-    var height: Int
-    @Option(name: .customLong("w"), help: "Input and output width W (1…1048576).")
-    var width: Int
-    @Option(help: "Input channels Cin (1…1048576).")
+    @Option(name: .customLong("h"), help: "Input height H (1…1048576; a convolution needs it).")
+    var height: Int?
+    @Option(name: .customLong("w"), help: "Input width W (1…1048576; a convolution needs it).")
+    var width: Int?
+    @Option(help: "Input channels Cin, or a fully-connected layer's input features (1…1048576).")
     var cin: Int
-    @Option(help: "Output channels Cout (1…1048576).")
+    @Option(help: "Output channels Cout, or a fully-connected layer's output features (1…1048576).")
     var cout: Int
-    @Option(name: .customShort("k"), help: "Kernel height K1, and width unless --k2 is given (1…1048576).")
-    var kernel: Int
+    @Option(
+        name: .customShort("k"),
+        help: "Kernel height K1, and width unless --k2 is given (1…1048576; a convolution needs it).")
+    var kernel: Int?
     @Option(help: "Kernel width K2 (default: the same as -k).")
     var k2: Int?
-    @Option(help: "Images per batch N (1…1048576).")
+    @Option(help: "Images per batch N, or a fully-connected layer's rows M (1…1048576).")
     var batch: Int = 1
+    @OptionGroup var geometry: LayerGeometryOptions
     @Option(
-        help:
-            "auto, im2col-gemm, gemm-1x1, reference, or oneDNN's dnnl-direct, dnnl-direct-nchw, dnnl-winograd. auto is gemm-1x1 for a 1x1 kernel, else im2col-gemm."
-    )
-    var algorithm: String = "auto"
+        help: ArgumentHelp(
+            "auto, im2col-gemm, gemm-1x1, depthwise-direct, fc-gemm, reference, or oneDNN's dnnl-direct, dnnl-direct-nchw, dnnl-winograd. auto is fc-gemm for a fully-connected layer, depthwise-direct for a depthwise one, gemm-1x1 for a pointwise one (1x1, stride 1, no padding), else im2col-gemm.",
+            valueName: "algorithm"))
+    var algorithm: ConvAlgorithm = .auto
     @Option(help: "Threads of OpenBLAS, or of oneDNN's OpenMP team for a dnnl-* algorithm (1…1024).")
     var threads: Int = 1
     @Option(
@@ -58,22 +69,29 @@ struct Measure: ParsableCommand {
     @OptionGroup var processingUnits: ProcessingUnitOptions
 
     var shape: ConvShape {
-        ConvShape(
-            batch: batch, height: height, width: width, inputChannels: cin, outputChannels: cout,
-            kernelHeight: kernel, kernelWidth: k2 ?? kernel)
+        if geometry.fullyConnected { return .fullyConnected(rows: batch, inputs: cin, outputs: cout) }
+        return geometry.applied(
+            to: ConvShape(
+                batch: batch, height: height ?? 1, width: width ?? 1, inputChannels: cin, outputChannels: cout,
+                kernelHeight: kernel ?? 1, kernelWidth: k2 ?? kernel ?? 1))
     }
 
     func validate() throws {
+        if geometry.fullyConnected {
+            try geometry.validateFullyConnected(given: [
+                ("--h", height), ("--w", width), ("-k", kernel), ("--k2", k2),
+            ])
+        } else {
+            for (flag, value) in [("--h", height), ("--w", width), ("-k", kernel)] where value == nil {
+                throw ValidationError("\(flag) is needed for a convolution (or give --fc for a fully-connected layer)")
+            }
+        }
         try ShapeArguments.validate(
             [
-                ("--h", height), ("--w", width), ("--cin", cin), ("--cout", cout), ("-k", kernel),
-                ("--k2", k2 ?? kernel), ("--batch", batch),
+                ("--h", height ?? 1), ("--w", width ?? 1), ("--cin", cin), ("--cout", cout), ("-k", kernel ?? 1),
+                ("--k2", k2 ?? kernel ?? 1), ("--batch", batch),
             ])
-        guard ConvAlgorithm(rawValue: algorithm) != nil else {
-            throw ValidationError(
-                "--algorithm must be one of \(ConvAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(algorithm)')"
-            )
-        }
+        try geometry.validate(inputChannels: cin)
         guard (1...1024).contains(threads) else {
             throw ValidationError("--threads must be an integer from 1 to 1024 (got \(threads))")
         }
@@ -86,11 +104,15 @@ struct Measure: ParsableCommand {
                 "--workspace-mib must be an integer from 1 to \(memoryMiB) (this machine's memory; got \(workspaceMiB))"
             )
         }
-        if ConvAlgorithm(rawValue: algorithm) == .gemm1x1, kernel != 1 || (k2 ?? kernel) != 1 {
-            throw ValidationError(
-                "--algorithm gemm-1x1 needs a 1x1 kernel (-k 1; got -k \(kernel)\(k2.map { " --k2 \($0)" } ?? ""))")
-        }
         try ShapeArguments.validateMemory(shape)
+        if algorithm == .gemm1x1, (kernel ?? 1) != 1 || (k2 ?? kernel ?? 1) != 1 {
+            throw ValidationError(
+                "--algorithm gemm-1x1 needs a 1x1 kernel (-k 1; got -k \(kernel ?? 1)\(k2.map { " --k2 \($0)" } ?? ""))"
+            )
+        }
+        if let reason = algorithm.reasonUnsupported(shape) {
+            throw ValidationError("--algorithm \(algorithm): \(reason) (got \(shape))")
+        }
     }
 
     func run() throws {
@@ -112,7 +134,7 @@ struct Measure: ParsableCommand {
         let timing: ConfigurationTiming
         do {
             timing = try ConfigurationTiming.measure(
-                shape, algorithm: ConvAlgorithm(rawValue: algorithm)!, threads: threads,
+                shape, algorithm: algorithm, threads: threads,
                 workspaceLimit: workspaceMiB << 20, runs: runs, seed: seed)
         } catch {
             throw ValidationError(error.description)
@@ -140,13 +162,13 @@ enum ShapeArguments {
     /// The input, weight and output tensors must fit in physical memory together.
     static func validateMemory(_ shape: ConvShape) throws {
         do { try shape.validate() } catch {
-            throw ValidationError("--h, --w, --cin, --cout, -k, --batch: \(error.description)")
+            throw ValidationError("\(LayerGeometryOptions.flag(naming: error)): \(error.description)")
         }
         let s = shape
         let elements =
             Double(s.batch) * Double(s.inputChannels) * Double(s.height) * Double(s.width)
-            + Double(s.outputChannels) * Double(s.inputChannels) * Double(s.kernelSize)
-            + Double(s.batch) * Double(s.outputChannels) * Double(s.height) * Double(s.width)
+            + Double(s.outputChannels) * Double(s.inputChannelsPerGroup) * Double(s.kernelSize)
+            + Double(s.batch) * Double(s.outputChannels) * Double(s.spatialSize)
         let bytes = elements * Double(MemoryLayout<Float>.stride)
         let memory = Double(SystemMemory.physicalBytes)
         if bytes > memory {

@@ -1,6 +1,8 @@
 // A small C interface to oneDNN 2.x forward convolutions for convsweep (the 2.x C API: operation
-// descriptors, dnnl_convolution_forward_desc_init, the primitive-descriptor iterator). Float32,
-// stride 1, explicit padding, batch >= 1; NCHW input and output, OIHW weights on the user side.
+// descriptors, dnnl_dilated_convolution_forward_desc_init, dnnl_inner_product_forward_desc_init,
+// the primitive-descriptor iterator). Float32; any stride, padding, dilation and groups; NCHW
+// input and output, OIHW (GOIHW) weights on the user side; a fully-connected layer as an inner
+// product of N rows.
 #ifndef CONVSWEEP_DNNL_H
 #define CONVSWEEP_DNNL_H
 
@@ -23,14 +25,26 @@ typedef enum {
 /// A prepared convolution: engine, stream, primitive and its memories.
 typedef struct convsweep_dnnl_conv convsweep_dnnl_conv;
 
-/// Prepares a forward-inference convolution of an N×C×H×W input with OC×C×KH×KW weights and
-/// the given padding (top, left, bottom, right), computing from `input` (NCHW, C floats) into
-/// `output` (NCHW); the buffers are the caller's and must outlive the convolution. Returns NULL
-/// and writes a message into `error` when oneDNN provides no implementation.
-convsweep_dnnl_conv *convsweep_dnnl_create(
-    long n, long c, long h, long w, long oc, long kh, long kw, long pad_top, long pad_left, long pad_bottom,
-    long pad_right, convsweep_dnnl_algorithm algorithm, const float *input, const float *weights, float *output,
-    char *error, size_t error_size);
+/// The layer: an N×C×H×W input, OC×(C/groups)×KH×KW weights, an N×OC×OH×OW output.
+typedef struct {
+    long n, c, h, w, oc, kh, kw;
+    long stride_h, stride_w;
+    /// convsweep's convention: 1 is adjacent taps (oneDNN's dilation is one less).
+    long dilation_h, dilation_w;
+    long pad_top, pad_left, pad_bottom, pad_right;
+    long groups;
+    long oh, ow;
+    /// Non-zero: an inner product of N rows × C features into N × OC (h, w, kh, kw are 1).
+    int fully_connected;
+} convsweep_dnnl_layer;
+
+/// Prepares the forward-inference primitive of `layer` with `algorithm`, computing from `input`
+/// (NCHW) and `weights` (OIHW, GOIHW with groups) into `output` (NCHW); the buffers are the
+/// caller's and must outlive the primitive. Returns NULL and writes a message into `error` when
+/// oneDNN provides no implementation.
+convsweep_dnnl_conv *convsweep_dnnl_create(const convsweep_dnnl_layer *layer, convsweep_dnnl_algorithm algorithm,
+                                           const float *input, const float *weights, float *output, char *error,
+                                           size_t error_size);
 
 /// Frees everything the convolution holds (not the caller's buffers).
 void convsweep_dnnl_destroy(convsweep_dnnl_conv *conv);
