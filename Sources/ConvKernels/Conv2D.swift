@@ -118,7 +118,9 @@ public final class Conv2D {
         self.weights = Conv2D.allocate(shape.weightCount)
         self.output = Conv2D.allocate(shape.outputCount)
         self.workspace = Conv2D.allocate(
-            algorithm == .im2colGemm ? tiling.workspaceElements(for: shape) : 0)
+            algorithm == .im2colGemm
+                ? tiling.workspaceElements(for: shape)
+                : algorithm == .depthwiseDirect ? DepthwisePlan(shape: shape).workspaceElements : 0)
         if algorithm.backend == .onednn {
             do {
                 dnnl = try DnnlConvolution(
@@ -147,6 +149,7 @@ public final class Conv2D {
         shape: ConvShape, algorithm: ConvAlgorithm, workspaceLimit: Int = defaultWorkspaceLimit
     ) -> (rowsPerTile: Int, workspaceElements: Int) {
         let algorithm = algorithm.resolved(for: shape)
+        if algorithm == .depthwiseDirect { return (shape.outputHeight, DepthwisePlan(shape: shape).workspaceElements) }
         guard algorithm == .im2colGemm else { return (shape.outputHeight, 0) }
         let tiling = ConvTiling.planned(for: shape, workspaceLimit: workspaceLimit)
         return (tiling.rowsPerTile, tiling.workspaceElements(for: shape))

@@ -224,6 +224,7 @@ public struct ConvShape: Hashable, Sendable, CustomStringConvertible {
             && a.kind == b.kind && a.resolvedPadding == b.resolvedPadding
     }
 
+    /// Hashes what ``==`` compares (padding by its numbers).
     public func hash(into hasher: inout Hasher) {
         for value in [
             batch, height, width, inputChannels, outputChannels, kernelHeight, kernelWidth, strideHeight, strideWidth,

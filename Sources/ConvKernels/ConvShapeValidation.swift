@@ -46,8 +46,18 @@ extension ConvShape {
         if total > ConvShape.maximumTotalElements { throw .overflow }
     }
 
+    /// Checks the rules of the layer's geometry only: padding, output size, groups, 'same' with
+    /// stride 1, the fully-connected kind (not the sizes' limits, which a sweep's limits judge).
+    public func validateGeometry() throws(ConvShapeError) { try validateLayer() }
+
     /// The rules of the layer's geometry: padding, output size, groups, the fully-connected kind.
     private func validateLayer() throws(ConvShapeError) {
+        for (name, value) in [
+            ("strideHeight", strideHeight), ("strideWidth", strideWidth), ("dilationHeight", dilationHeight),
+            ("dilationWidth", dilationWidth), ("groups", groups),
+        ] where value < 1 {
+            throw .nonPositive(field: name, value: value)
+        }
         if kind == .fullyConnected {
             for (name, value) in [
                 ("height", height), ("width", width), ("kernelHeight", kernelHeight), ("kernelWidth", kernelWidth),

@@ -1,86 +1,145 @@
 import Basics
 
-extension Conv2D {
-    /// The direct depthwise convolution: output channel `co` reads input channel `co / m` only
-    /// (m = Cout / Cin), so there is nothing for a GEMM to share; each output row is accumulated in
-    /// place, one kernel tap at a time, from one input row.
-    ///
-    /// For a tap `(i, j)` the output positions whose input lies inside the image form one range
-    /// `xLo ..< xHi`, computed once per column `j` of the kernel (``DepthwiseColumns``): the
-    /// padding never reaches the inner loop, which is a plain multiply–add over contiguous output
-    /// and (for stride 1) contiguous input, which the compiler vectorises. Rows of taps above or
-    /// below the image are skipped whole.
-    func runDepthwise() -> PhaseTimes {
+/// How the direct depthwise kernel lays out one input channel: its padded input split into
+/// `stride²` phase planes, so that every kernel tap reads one plane with unit stride.
+///
+/// Phase `(a, b)` holds the padded input's rows `r·s + a` and columns `q·s + b` (s the stride; per
+/// axis). Tap `(i, j)` of output `(y, x)` reads padded `(y·s + i·d, x·s + j·d)`, which is phase
+/// `((i·d) mod s, (j·d) mod s)` at `(y + ⌊i·d / s⌋, x + ⌊j·d / s⌋)`. With the plane `planeWidth`
+/// wide, the whole output plane, computed `planeWidth` wide (the extra columns discarded), is one
+/// contiguous multiply–add per tap: `acc[t] += w · plane[t + offset]`, t over `Hₒ · planeWidth`.
+/// Short rows (7, 14 positions) then cost no more loop overhead than long ones, strided layers
+/// read contiguously, and the padding never reaches the inner loop.
+struct DepthwisePlan {
+    let shape: ConvShape
+    /// Rows and columns of one phase plane.
+    let planeHeight: Int
+    let planeWidth: Int
+    /// Floats of one phase plane, with room for the last tap's overrun.
+    let planeStride: Int
+    /// The kernel's taps: which phase plane and offset each reads.
+    let taps: [(plane: Int, offset: Int)]
+
+    init(shape s: ConvShape) {
+        shape = s
+        planeHeight = s.outputHeight + (s.kernelHeight - 1) * s.dilationHeight / s.strideHeight
+        planeWidth = s.outputWidth + (s.kernelWidth - 1) * s.dilationWidth / s.strideWidth
+        planeStride = planeHeight * planeWidth + planeWidth
+        var taps: [(Int, Int)] = []
+        for i in 0..<s.kernelHeight {
+            for j in 0..<s.kernelWidth {
+                let (a, b) = ((i * s.dilationHeight) % s.strideHeight, (j * s.dilationWidth) % s.strideWidth)
+                let offset =
+                    (i * s.dilationHeight / s.strideHeight) * planeWidth + (j * s.dilationWidth / s.strideWidth)
+                taps.append((a * s.strideWidth + b, offset))
+            }
+        }
+        self.taps = taps
+    }
+
+    /// Scratch floats: the phase planes and the accumulator of one output plane.
+    var workspaceElements: Int {
+        shape.strideHeight * shape.strideWidth * planeStride + shape.outputHeight * planeWidth
+    }
+
+    /// Writes the phase planes of one (unpadded) input plane into `planes`: for each phase row,
+    /// the input row it reads is split once into its `strideWidth` column phases (a plain copy for
+    /// stride 1), zeros where the padding is.
+    func split(_ input: UnsafePointer<Float>, into planes: UnsafeMutablePointer<Float>) {
         let s = shape
-        let start = MonotonicClock.now()
-        let columns = DepthwiseColumns(shape: s)
-        let (inputPlane, outputPlane) = (s.inputSpatialSize, s.spatialSize)
-        let (ow, taps) = (s.outputWidth, s.kernelSize)
-        let multiplier = s.depthwiseMultiplier
-        for n in 0..<s.batch {
-            for co in 0..<s.outputChannels {
-                let plane = UnsafePointer(input.baseAddress! + (n * s.inputChannels + co / multiplier) * inputPlane)
-                let out = output.baseAddress! + (n * s.outputChannels + co) * outputPlane
-                let kernel = UnsafePointer(weights.baseAddress! + co * taps)
-                for y in 0..<s.outputHeight {
-                    let row = out + y * ow
-                    row.update(repeating: 0, count: ow)
-                    for i in 0..<s.kernelHeight {
-                        let iy = y * s.strideHeight + i * s.dilationHeight - s.padTop
-                        if iy < 0 || iy >= s.height { continue }
-                        columns.accumulate(
-                            row: row, from: plane + iy * s.width, weights: kernel + i * s.kernelWidth)
+        let (sh, sw) = (s.strideHeight, s.strideWidth)
+        let columns = (0..<sw).map { b in
+            Lowering.validRange(outputs: planeWidth, stride: sw, shift: b - s.padLeft, input: s.width)
+        }
+        for a in 0..<sh {
+            for r in 0..<planeHeight {
+                let iy = r * sh + a - s.padTop
+                let inside = iy >= 0 && iy < s.height
+                let source = input + iy * s.width
+                for b in 0..<sw {
+                    let row = planes + (a * sw + b) * planeStride + r * planeWidth
+                    let range = columns[b]
+                    let (lo, hi) = inside ? (range.lowerBound, range.upperBound) : (0, 0)
+                    if lo > 0 { row.update(repeating: 0, count: lo) }
+                    let first = source + b - s.padLeft
+                    if sw == 1 {
+                        if hi > lo { (row + lo).update(from: first + lo, count: hi - lo) }
+                    } else {
+                        var q = lo
+                        while q < hi {
+                            row[q] = first[q &* sw]
+                            q &+= 1
+                        }
                     }
+                    if hi < planeWidth { (row + hi).update(repeating: 0, count: planeWidth - hi) }
                 }
             }
         }
-        return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: 0)
+        // The slack after each plane, read (and discarded) by the last row's taps.
+        for phase in 0..<(sh * sw) {
+            (planes + phase * planeStride + planeHeight * planeWidth).update(repeating: 0, count: planeWidth)
+        }
+    }
+
+    /// One output plane from the phase planes and the channel's K1·K2 weights: the taps three at a
+    /// time into the accumulator, then the valid columns copied out.
+    func convolve(
+        planes: UnsafePointer<Float>, weights: UnsafePointer<Float>, accumulator: UnsafeMutablePointer<Float>,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        let count = shape.outputHeight * planeWidth
+        accumulator.update(repeating: 0, count: count)
+        var t = 0
+        while t < taps.count {
+            let p0 = planes + taps[t].plane * planeStride + taps[t].offset
+            let w0 = weights[t]
+            if t + 2 < taps.count {
+                let p1 = planes + taps[t + 1].plane * planeStride + taps[t + 1].offset
+                let p2 = planes + taps[t + 2].plane * planeStride + taps[t + 2].offset
+                let (w1, w2) = (weights[t + 1], weights[t + 2])
+                for k in 0..<count { accumulator[k] += w0 * p0[k] + w1 * p1[k] + w2 * p2[k] }
+                t += 3
+            } else if t + 1 < taps.count {
+                let p1 = planes + taps[t + 1].plane * planeStride + taps[t + 1].offset
+                let w1 = weights[t + 1]
+                for k in 0..<count { accumulator[k] += w0 * p0[k] + w1 * p1[k] }
+                t += 2
+            } else {
+                for k in 0..<count { accumulator[k] += w0 * p0[k] }
+                t += 1
+            }
+        }
+        let ow = shape.outputWidth
+        for y in 0..<shape.outputHeight {
+            (output + y * ow).update(from: accumulator + y * planeWidth, count: ow)
+        }
     }
 }
 
-/// The per-column ranges of a depthwise (or any single-channel) row accumulation: for kernel
-/// column `j`, the output positions `lo[j] ..< hi[j]` whose input column
-/// `x·strideWidth + j·dilationWidth − padLeft` lies in `0 ..< W`.
-struct DepthwiseColumns {
-    let lo: [Int]
-    let hi: [Int]
-    let offset: [Int]
-    let stride: Int
-
-    init(shape s: ConvShape) {
-        var lo: [Int] = []
-        var hi: [Int] = []
-        var offset: [Int] = []
-        for j in 0..<s.kernelWidth {
-            let shift = j * s.dilationWidth - s.padLeft
-            let range = Lowering.validRange(
-                outputs: s.outputWidth, stride: s.strideWidth, shift: shift, input: s.width)
-            lo.append(range.lowerBound)
-            hi.append(range.upperBound)
-            offset.append(shift)
-        }
-        self.lo = lo
-        self.hi = hi
-        self.offset = offset
-        self.stride = s.strideWidth
-    }
-
-    /// `row[x] += Σⱼ weights[j] · source[x·stride + offset[j]]` over each column's valid range.
-    @inline(__always)
-    func accumulate(row: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, weights: UnsafePointer<Float>)
-    {
-        for j in 0..<lo.count {
-            let w = weights[j]
-            let (start, end) = (lo[j], hi[j])
-            if start >= end { continue }
-            if stride == 1 {
-                let src = source + offset[j]
-                for x in start..<end { row[x] += w * src[x] }
-            } else {
-                let step = stride
-                let src = source + offset[j]
-                for x in start..<end { row[x] += w * src[x * step] }
+extension Conv2D {
+    /// The direct depthwise convolution (``DepthwisePlan``): output channel `co` reads input
+    /// channel `co / m` only (m = Cout / Cin), so there is nothing for a GEMM to share. Each input
+    /// channel is split into its phase planes once, then each of its m output channels is one
+    /// contiguous multiply–add per group of three taps.
+    func runDepthwise() -> PhaseTimes {
+        let s = shape
+        let start = MonotonicClock.now()
+        let plan = DepthwisePlan(shape: s)
+        let planes = workspace.baseAddress!
+        let accumulator = planes + s.strideHeight * s.strideWidth * plan.planeStride
+        let multiplier = s.depthwiseMultiplier
+        for n in 0..<s.batch {
+            for c in 0..<s.inputChannels {
+                plan.split(
+                    UnsafePointer(input.baseAddress! + (n * s.inputChannels + c) * s.inputSpatialSize), into: planes)
+                for co in (c * multiplier)..<((c + 1) * multiplier) {
+                    plan.convolve(
+                        planes: planes, weights: weights.baseAddress! + co * s.kernelSize, accumulator: accumulator,
+                        into: output.baseAddress! + (n * s.outputChannels + co) * s.spatialSize)
+                }
             }
         }
+        // One phase: reading the clock per channel would cost more than a small layer's channel.
+        return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: 0)
     }
 }

@@ -92,8 +92,13 @@ public struct MeasurementRow: Hashable, Sendable {
     public var backend: ConvBackend { algorithm.backend }
 
     /// The columns of measurements.csv (and of rounds.csv), in order. Files written before rounds
-    /// existed lack the columns after `status`; they read as empty.
-    public static let columns = baseColumns + roundColumns + backendColumns
+    /// existed lack the columns after `status`; they read as empty. The ``layerColumns`` come last
+    /// and only in files that hold a layer other than the grid's (``ConvShape/hasGridGeometry``):
+    /// a file of grid layers is what it always was, byte for byte.
+    public static let columns = baseColumns + roundColumns + backendColumns + layerColumns
+
+    /// The columns of a file of grid layers only: ``columns`` without ``layerColumns``.
+    public static let gridColumns = baseColumns + roundColumns + backendColumns
 
     /// The columns every measurements.csv has.
     public static let baseColumns = [
@@ -112,6 +117,19 @@ public struct MeasurementRow: Hashable, Sendable {
     /// The columns of the backend that computed the row; absent in files written before there
     /// were two backends (they read as OpenBLAS rows).
     public static let backendColumns = ["backend", "implementation", "layouts"]
+
+    /// The layer's geometry beyond its sizes: stride, padding (top, left, bottom, right),
+    /// dilation, groups, and `layer` (`conv` or `fc`). Absent, they read as the grid's layer
+    /// (stride 1, 'same' padding, dilation 1, groups 1, a convolution).
+    public static let layerColumns = [
+        "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right", "dilation_h", "dilation_w", "groups",
+        "layer",
+    ]
+
+    /// Whether a file holding `shapes` needs the ``layerColumns``.
+    public static func needsLayerColumns<S: Sequence>(_ shapes: S) -> Bool where S.Element == ConvShape {
+        shapes.contains { !$0.hasGridGeometry }
+    }
 
     /// A row for `configuration` with no figures and `status`.
     public init(
@@ -166,11 +184,25 @@ public struct MeasurementRow: Hashable, Sendable {
             integer(cleanRounds), number(roundMinMs), number(roundMaxMs), number(probeRatio), window?.rawValue ?? "",
             number(arithmeticIntensity), number(attainedShare), bound ?? "", backend.rawValue, implementation ?? "",
             layouts ?? "",
-        ]
+        ] + layerFields
     }
 
-    /// The row as one CSV line, newline included.
+    /// The fields of the ``layerColumns``.
+    private var layerFields: [String] {
+        let p = shape.resolvedPadding
+        return [
+            shape.strideHeight, shape.strideWidth, p.top, p.left, p.bottom, p.right, shape.dilationHeight,
+            shape.dilationWidth, shape.groups,
+        ].map(String.init) + [shape.kind.rawValue]
+    }
+
+    /// The row as one CSV line in ``columns``, newline included.
     public var csvLine: String { CSVText.line(fields) }
+
+    /// The row as one CSV line, with the ``layerColumns`` or without (``gridColumns``).
+    public func csvLine(layerColumns: Bool) -> String {
+        layerColumns ? csvLine : CSVText.line(Array(fields.dropLast(MeasurementRow.layerColumns.count)))
+    }
 
     /// Reads a row from `record` (fields keyed by column name), line `line` of `source`.
     init(record: [String: String], source: String, line: Int) throws(RunError) {
@@ -199,6 +231,21 @@ public struct MeasurementRow: Hashable, Sendable {
             batch: try integer("batch"), height: try integer("H"), width: try integer("W"),
             inputChannels: try integer("Cin"), outputChannels: try integer("Cout"), kernelHeight: try integer("K1"),
             kernelWidth: try integer("K2"))
+        if record["layer"] != nil {
+            let values = try MeasurementRow.layerColumns.dropLast().map { (key) throws(RunError) -> Int in
+                try integer(key)
+            }
+            (shape.strideHeight, shape.strideWidth) = (values[0], values[1])
+            shape.padding = .explicit(top: values[2], left: values[3], bottom: values[4], right: values[5])
+            (shape.dilationHeight, shape.dilationWidth, shape.groups) = (values[6], values[7], values[8])
+            let kindText = try text("layer")
+            guard let kind = LayerKind(rawValue: kindText) else {
+                throw bad("layer", "'\(kindText)' is not conv or fc")
+            }
+            shape.kind = kind
+            if shape.hasGridGeometry { shape.padding = .same }
+            do { try shape.validate() } catch { throw bad("layer", "\(shape): \(error.description)") }
+        }
         let algorithmText = try text("algorithm")
         guard let algorithm = ConvAlgorithm(rawValue: algorithmText) else {
             throw bad("algorithm", "unknown algorithm '\(algorithmText)'")
@@ -278,12 +325,22 @@ public enum MeasurementWindow: String, Codable, Hashable, Sendable {
 
 /// Reads measurements.csv files.
 public enum MeasurementsFile {
-    /// The header line of measurements.csv.
+    /// The header line of measurements.csv with the layer columns.
     public static var header: String { CSVText.line(MeasurementRow.columns) }
 
-    /// `rows` as the text of a measurements.csv, header first.
+    /// The header line of a measurements.csv of grid layers only (no layer columns).
+    public static var gridHeader: String { CSVText.line(MeasurementRow.gridColumns) }
+
+    /// The header of a file holding `shapes`: with the layer columns only when one needs them.
+    public static func header<S: Sequence>(for shapes: S) -> String where S.Element == ConvShape {
+        MeasurementRow.needsLayerColumns(shapes) ? header : gridHeader
+    }
+
+    /// `rows` as the text of a measurements.csv, header first; the layer columns only when a row
+    /// needs them.
     public static func text(_ rows: [MeasurementRow]) -> String {
-        header + rows.map(\.csvLine).joined()
+        let layer = MeasurementRow.needsLayerColumns(rows.map(\.shape))
+        return (layer ? header : gridHeader) + rows.map { $0.csvLine(layerColumns: layer) }.joined()
     }
 
     /// Whether a CSV header holds every column of measurements.csv (a run's file, or a package's

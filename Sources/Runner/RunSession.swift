@@ -28,6 +28,8 @@ final class RunSession {
     private var evictor: CacheEvictor?
     private var warnings: [String] = []
     private var measurements: AppendOnlyFile!
+    /// Whether the run's files carry the layer columns (a layer other than the grid's is in its sweeps).
+    private var layerColumns = false
     private var roundsFile: AppendOnlyFile!
     private var probesFile: AppendOnlyFile!
     private var samples: AppendOnlyFile?
@@ -241,7 +243,9 @@ final class RunSession {
     /// Resume: reads the rows already present (dropping a torn last line), checks they belong to
     /// this run, writes the topology once and the manifest of the running session.
     func resume() throws {
-        measurements = try AppendOnlyFile(path: directory.measurementsPath, header: MeasurementsFile.header)
+        let header = MeasurementsFile.header(for: configurations.map(\.shape))
+        layerColumns = header == MeasurementsFile.header
+        measurements = try AppendOnlyFile(path: directory.measurementsPath, header: header)
         let known = Set(shardConfigurations.map(\.id))
         for row in try MeasurementsFile.read(path: directory.measurementsPath) {
             guard known.contains(row.configID) else {
@@ -252,7 +256,7 @@ final class RunSession {
                 throw RunError.format("\(directory.measurementsPath) has configuration \(row.configID) twice")
             }
         }
-        roundsFile = try AppendOnlyFile(path: directory.roundsPath, header: MeasurementsFile.header)
+        roundsFile = try AppendOnlyFile(path: directory.roundsPath, header: header)
         probesFile = try AppendOnlyFile(path: directory.probesPath, header: ProbesFile.header)
         var roundKeys = Set<String>()
         for round in try MeasurementsFile.read(path: directory.roundsPath) {
@@ -348,7 +352,7 @@ final class RunSession {
                 round.probeRatio = ratio
                 round.window = ratio < 1 - options.probeSlowdown ? .disturbed : .clean
                 if round.window == .disturbed { disturbedRounds += 1 }
-                try roundsFile.append(round.csvLine)
+                try roundsFile.append(round.csvLine(layerColumns: layerColumns))
                 if let timings, let samples {
                     try samples.append(SamplesFile.lines(configuration.id, round: number, timings))
                 }
@@ -411,7 +415,7 @@ final class RunSession {
             row.attainedShare = gflops / roofs.attainable(intensity: intensity)
             row.bound = roofs.bound(intensity: intensity)
         }
-        try measurements.append(row.csvLine)
+        try measurements.append(row.csvLine(layerColumns: layerColumns))
         done.insert(configuration.id)
         roundsSoFar[configuration.id] = nil
         summary.written += 1

@@ -97,6 +97,7 @@ public struct Sweep: Sendable {
             }
             let series = file.series[seriesIndex]
             let shape = try series.shape(at: index - seriesStart)
+            do { try shape.validateGeometry() } catch { throw series.geometryError(shape, error) }
             configurations.append(
                 SweepConfiguration(
                     id: SweepConfiguration.identifier(experiment: file.name, seriesKey: series.key, shape: shape),
@@ -118,15 +119,32 @@ public struct Sweep: Sendable {
 
 extension SweepConfiguration {
     /// The identifier of a configuration: `EXPERIMENT/SERIES/HhxWw-Cinc-Coutd-Kk1xk2-Nn`,
-    /// e.g. `B/Cin=150/H16xW16-Cin150-Cout150-K19x19-N1`.
+    /// e.g. `B/Cin=150/H16xW16-Cin150-Cout150-K19x19-N1`, followed by the layer's fields that
+    /// differ from the grid's: `-S<sh>x<sw>` (stride), `-P<top>_<left>_<bottom>_<right>`
+    /// (padding, whenever it is not 'same'), `-D<dh>x<dw>` (dilation), `-G<groups>`; a
+    /// fully-connected layer is `EXPERIMENT/SERIES/FC-M<rows>-In<in>-Out<out>`.
     ///
     /// `seriesKey` is the series label with every run of characters other than letters, digits
     /// and `. _ : = + -` replaced by `_` (``SweepSeries/key``). Ids hold only `[A-Za-z0-9._:=+/-]`,
     /// so they need no quoting in CSV, and depend only on what they name: the same point of the
     /// same series has the same id in every sweep file and every run.
     public static func identifier(experiment: String, seriesKey: String, shape: ConvShape) -> String {
-        "\(experiment)/\(seriesKey)/H\(shape.height)xW\(shape.width)-Cin\(shape.inputChannels)"
+        if shape.kind == .fullyConnected {
+            return "\(experiment)/\(seriesKey)/FC-M\(shape.batch)-In\(shape.inputChannels)-Out\(shape.outputChannels)"
+        }
+        var id =
+            "\(experiment)/\(seriesKey)/H\(shape.height)xW\(shape.width)-Cin\(shape.inputChannels)"
             + "-Cout\(shape.outputChannels)-K\(shape.kernelHeight)x\(shape.kernelWidth)-N\(shape.batch)"
+        for field in shape.nonDefaultFields {
+            switch field.name {
+            case "stride": id += "-S" + field.value
+            case "pad": id += "-P" + field.value.replacingOccurrences(of: ",", with: "_")
+            case "dilation": id += "-D" + field.value
+            case "groups": id += "-G" + field.value
+            default: break
+            }
+        }
+        return id
     }
 
     /// Bytes the configuration holds while it runs: tensors and im2col workspace

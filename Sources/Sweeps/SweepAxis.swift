@@ -16,8 +16,54 @@ public enum SweepAxis: String, CaseIterable, Hashable, Sendable, CustomStringCon
     case kernelHeight = "K1"
     /// Kernel width K2 (give K1 too, and not K).
     case kernelWidth = "K2"
-    /// Images per batch; 1 when not given.
+    /// Images per batch; 1 when not given. A fully-connected series' rows M.
     case batch
+    /// Stride along both axes (1 when not given); or give `stride_h` and `stride_w`.
+    case stride
+    /// Vertical stride.
+    case strideHeight = "stride_h"
+    /// Horizontal stride.
+    case strideWidth = "stride_w"
+    /// Zeros on every side (0 or more); or give `pad_top`, `pad_left`, `pad_bottom`, `pad_right`.
+    /// A series may instead write `padding: same` (the default) or `padding: valid`.
+    case padding
+    /// Zeros above the input.
+    case padTop = "pad_top"
+    /// Zeros left of the input.
+    case padLeft = "pad_left"
+    /// Zeros below the input.
+    case padBottom = "pad_bottom"
+    /// Zeros right of the input.
+    case padRight = "pad_right"
+    /// Dilation along both axes (1 when not given); or give `dilation_h` and `dilation_w`.
+    case dilation
+    /// Vertical dilation.
+    case dilationHeight = "dilation_h"
+    /// Horizontal dilation.
+    case dilationWidth = "dilation_w"
+    /// Groups (1 when not given): `groups: Cin` is a depthwise convolution.
+    case groups
+
+    /// The smallest value the axis takes: 0 for paddings, 1 for everything else.
+    public var minimum: Int {
+        switch self {
+        case .padding, .padTop, .padLeft, .padBottom, .padRight: return 0
+        default: return 1
+        }
+    }
+
+    /// The axes of a layer's geometry beyond its sizes (none of them may be given to a
+    /// fully-connected series).
+    public static let geometry: [SweepAxis] = [
+        .stride, .strideHeight, .strideWidth, .padding, .padTop, .padLeft, .padBottom, .padRight, .dilation,
+        .dilationHeight, .dilationWidth, .groups,
+    ]
+
+    /// The pairs and quadruples that stand for one field given per side: the shorthand, its parts.
+    static let shorthands: [(SweepAxis, [SweepAxis])] = [
+        (.stride, [.strideHeight, .strideWidth]), (.dilation, [.dilationHeight, .dilationWidth]),
+        (.padding, [.padTop, .padLeft, .padBottom, .padRight]),
+    ]
 
     /// The name written in sweep files and expressions.
     public var description: String { rawValue }

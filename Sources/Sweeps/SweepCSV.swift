@@ -8,15 +8,35 @@ public enum SweepCSV {
         "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "status",
     ]
 
-    /// The fields of `configuration` under ``header``; FLOPs as an integer.
-    public static func fields(_ configuration: SweepConfiguration) -> [String] {
+    /// The columns of the layer's geometry, after ``header`` when a configuration needs them (a
+    /// layer other than the grid's): those of measurements.csv.
+    public static let layerHeader = [
+        "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right", "dilation_h", "dilation_w", "groups",
+        "layer",
+    ]
+
+    /// The header for `configurations`: ``header``, and ``layerHeader`` when one needs it.
+    public static func header(for configurations: [SweepConfiguration]) -> [String] {
+        configurations.allSatisfy(\.shape.hasGridGeometry) ? header : header + layerHeader
+    }
+
+    /// The fields of `configuration` under ``header``; FLOPs as an integer; with the layer's
+    /// geometry when `layer` is true.
+    public static func fields(_ configuration: SweepConfiguration, layer: Bool = false) -> [String] {
         let shape = configuration.shape
-        return [
+        let base = [
             configuration.experiment, configuration.series, String(shape.height), String(shape.width),
             String(shape.inputChannels), String(shape.outputChannels), String(shape.kernelHeight),
             String(shape.kernelWidth), String(shape.batch), String(Int64(configuration.flops)),
             configuration.status.text,
         ]
+        guard layer else { return base }
+        let p = shape.resolvedPadding
+        return base
+            + [
+                shape.strideHeight, shape.strideWidth, p.top, p.left, p.bottom, p.right, shape.dilationHeight,
+                shape.dilationWidth, shape.groups,
+            ].map(String.init) + [shape.kind.rawValue]
     }
 
     /// One CSV line (without the line break) of `fields`.

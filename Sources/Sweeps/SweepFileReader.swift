@@ -70,7 +70,7 @@ struct SweepFileReader {
     }
 
     func readSeries(_ node: Node, field: String) throws(SweepError) -> SweepSeries {
-        let fields = ["label", "zip", "constants"]
+        let fields = ["label", "zip", "constants", "layer"]
         let entries = try mapping(
             node, field: field, allowed: fields + SweepAxis.allCases.map(\.rawValue), what: "axis or field")
         guard let labelNode = entries["label"] else { throw location(node, field + ".label").error(file, "missing") }
@@ -93,17 +93,53 @@ struct SweepFileReader {
                 constants[key] = try number(value, field: place)
             }
         }
+        var kind = LayerKind.convolution
+        if let node = entries["layer"] {
+            let text = try string(node, field: field + ".layer")
+            guard let known = LayerKind(rawValue: text) else {
+                throw location(node, field + ".layer").error(
+                    file, "'\(text)' is not a layer kind: conv (the default) or fc (fully connected)")
+            }
+            kind = known
+        }
+        // `padding: same` and `padding: valid` are words, not axis values.
+        var paddingMode = ConvPadding.same
+        if let node = entries["padding"], case let .scalar(scalar) = node, ["same", "valid"].contains(scalar.string) {
+            paddingMode = scalar.string == "same" ? .same : .valid
+        }
         var axes: [SweepAxis: SweepAxisValue] = [:]
         var locations: [SweepAxis: FileLocation] = [:]
         for axis in SweepAxis.allCases {
             guard let valueNode = entries[axis.rawValue] else { continue }
             let place = location(valueNode, field + "." + axis.rawValue)
-            axes[axis] = try axisValue(valueNode, at: place)
+            if axis == .padding, case let .scalar(scalar) = valueNode, ["same", "valid"].contains(scalar.string) {
+                locations[axis] = place
+                continue
+            }
+            axes[axis] = try axisValue(valueNode, at: place, minimum: axis.minimum)
             locations[axis] = place
         }
         let seriesPlace = location(node, field)
+        if kind == .fullyConnected {
+            try checkFullyConnected(locations: locations, at: seriesPlace)
+            return try SweepSeries(
+                label: label, key: SweepFileReader.idSafe(label), axes: axes, constants: constants, zip: zip,
+                location: seriesPlace, axisLocations: locations, file: file, kind: kind)
+        }
         for axis in [SweepAxis.height, .width, .inputChannels, .outputChannels] where axes[axis] == nil {
             throw seriesPlace.error(file, "missing axis \(axis)")
+        }
+        for (shorthand, parts) in SweepAxis.shorthands {
+            let given = parts.filter { locations[$0] != nil }
+            if locations[shorthand] != nil, let first = given.first {
+                throw locations[first]!.error(
+                    file,
+                    "give either \(shorthand), or \(parts.map(\.rawValue).joined(separator: ", ")), not both forms")
+            }
+            if !given.isEmpty, given.count < parts.count {
+                let missing = parts.filter { locations[$0] == nil }.map(\.rawValue).joined(separator: ", ")
+                throw locations[given[0]]!.error(file, "\(given[0]) is given without \(missing)")
+            }
         }
         switch (axes[.kernel] != nil, axes[.kernelHeight] != nil, axes[.kernelWidth] != nil) {
         case (true, false, false), (false, true, true): break
@@ -116,14 +152,29 @@ struct SweepFileReader {
         }
         return try SweepSeries(
             label: label, key: SweepFileReader.idSafe(label), axes: axes, constants: constants, zip: zip,
-            location: seriesPlace, axisLocations: locations, file: file)
+            location: seriesPlace, axisLocations: locations, file: file, paddingMode: paddingMode)
     }
 
-    func axisValue(_ node: Node, at place: FileLocation) throws(SweepError) -> SweepAxisValue {
+    /// A fully-connected series gives Cin and Cout (and batch, its rows), nothing of a kernel.
+    private func checkFullyConnected(locations: [SweepAxis: FileLocation], at place: FileLocation) throws(SweepError) {
+        for axis in [SweepAxis.inputChannels, .outputChannels] where locations[axis] == nil {
+            throw place.error(file, "missing axis \(axis) (a fully-connected layer's input and output features)")
+        }
+        for axis in [SweepAxis.height, .width, .kernel, .kernelHeight, .kernelWidth] + SweepAxis.geometry {
+            if let given = locations[axis] {
+                throw given.error(
+                    file,
+                    "a fully-connected layer has no kernel, spatial size, stride, padding, dilation or groups: drop \(axis) (its rows are batch, its features Cin and Cout)"
+                )
+            }
+        }
+    }
+
+    func axisValue(_ node: Node, at place: FileLocation, minimum: Int = 1) throws(SweepError) -> SweepAxisValue {
         switch node {
         case let .scalar(scalar):
             if scalar.style == .plain, hasTag(node, .int) {
-                return .number(try positiveInteger(node, field: place.field))
+                return .number(try positiveInteger(node, field: place.field, minimum: minimum))
             }
             if scalar.style == .plain, !hasTag(node, .str) {
                 throw place.error(
@@ -145,7 +196,7 @@ struct SweepFileReader {
             guard !sequence.isEmpty else { throw place.error(file, "the list is empty") }
             var values: [Int] = []
             for (index, element) in sequence.enumerated() {
-                let value = try positiveInteger(element, field: "\(place.field)[\(index)]")
+                let value = try positiveInteger(element, field: "\(place.field)[\(index)]", minimum: minimum)
                 if values.contains(value) {
                     throw location(element, "\(place.field)[\(index)]").error(file, "\(value) is listed twice")
                 }
@@ -183,8 +234,8 @@ struct SweepFileReader {
                     file,
                     "a range needs from and to (\(key) is missing); a geometric sequence needs from, factor, count")
             }
-            let from = try positiveInteger(entries["from"]!, field: place.field + ".from")
-            let to = try positiveInteger(entries["to"]!, field: place.field + ".to")
+            let from = try positiveInteger(entries["from"]!, field: place.field + ".from", minimum: minimum)
+            let to = try positiveInteger(entries["to"]!, field: place.field + ".to", minimum: minimum)
             var step = 1
             if let node = entries["step"] { step = try positiveInteger(node, field: place.field + ".step") }
             guard to >= from else {
@@ -294,13 +345,14 @@ struct SweepFileReader {
         return value
     }
 
-    func positiveInteger(_ node: Node, field: String, limit: Int = ConvShape.maximumDimension) throws(SweepError) -> Int
-    {
+    func positiveInteger(
+        _ node: Node, field: String, limit: Int = ConvShape.maximumDimension, minimum: Int = 1
+    ) throws(SweepError) -> Int {
+        let what = minimum == 0 ? "an integer, 0 or more" : "a positive integer"
         guard hasTag(node, .int), let value = node.int else {
-            throw location(node, field).error(
-                file, "must be a positive integer (got '\(node.string ?? "a collection")')")
+            throw location(node, field).error(file, "must be \(what) (got '\(node.string ?? "a collection")')")
         }
-        guard value >= 1 else { throw location(node, field).error(file, "must be a positive integer (got \(value))") }
+        guard value >= minimum else { throw location(node, field).error(file, "must be \(what) (got \(value))") }
         guard value <= limit else {
             throw location(node, field).error(file, "\(value) is larger than the limit \(limit)")
         }

@@ -28,6 +28,10 @@ public struct SweepSeries: Sendable {
     public var constants: [String: Double]
     /// Whether multi-valued axes are paired index by index instead of multiplied.
     public var zip: Bool
+    /// A convolution (the default) or a fully-connected layer (`layer: fc`).
+    public var kind: LayerKind = .convolution
+    /// The padding when no padding axis is given: `same` (the default) or `valid`.
+    public var paddingMode: ConvPadding = .same
     /// How many configurations the series expands to.
     public let count: Int
 
@@ -37,18 +41,24 @@ public struct SweepSeries: Sendable {
     let axisLocations: [SweepAxis: FileLocation]
     /// The file, for error messages.
     let file: String
+    /// Where the series is written.
+    let location: FileLocation
 
     /// The axes in loop order (H slowest, batch fastest).
-    static let loopOrder: [SweepAxis] = [
-        .height, .width, .inputChannels, .outputChannels, .kernel, .kernelHeight, .kernelWidth, .batch,
-    ]
+    static let loopOrder: [SweepAxis] =
+        [.height, .width, .inputChannels, .outputChannels, .kernel, .kernelHeight, .kernelWidth, .batch]
+        + SweepAxis.geometry
 
     /// Creates a series and checks it: every name an expression uses exists, no expression depends
     /// on itself, zipped axes have one length, and every expression gives a positive integer.
     init(
         label: String, key: String, axes: [SweepAxis: SweepAxisValue], constants: [String: Double],
-        zip: Bool, location: FileLocation, axisLocations: [SweepAxis: FileLocation], file: String
+        zip: Bool, location: FileLocation, axisLocations: [SweepAxis: FileLocation], file: String,
+        kind: LayerKind = .convolution, paddingMode: ConvPadding = .same
     ) throws(SweepError) {
+        self.kind = kind
+        self.paddingMode = paddingMode
+        self.location = location
         self.label = label
         self.key = key
         self.axes = axes
@@ -95,7 +105,14 @@ public struct SweepSeries: Sendable {
     /// The axis a name stands for: K1 and K2 are K when the series gives K.
     func axis(named name: String) -> SweepAxis? {
         if name == "K1" || name == "K2", axes[.kernel] != nil { return .kernel }
-        guard let axis = SweepAxis(rawValue: name), axes[axis] != nil else { return nil }
+        guard let named = SweepAxis(rawValue: name) else { return nil }
+        // A part (stride_h, pad_top, …) stands for its shorthand when the series gives that.
+        if axes[named] == nil, let shorthand = SweepAxis.shorthands.first(where: { $0.1.contains(named) })?.0,
+            axes[shorthand] != nil
+        {
+            return shorthand
+        }
+        guard let axis = Optional(named), axes[axis] != nil else { return nil }
         return axis
     }
 
@@ -202,12 +219,13 @@ public struct SweepSeries: Sendable {
             let message = (error as? SweepExpression.Error)?.message ?? "\(error)"
             throw axisLocations[axis]!.error(file, "\"\(text)\" \(describe(memo, referenced)): \(message)")
         }
-        guard result == result.rounded(), result >= 1, result <= Double(ConvShape.maximumDimension) else {
+        guard result == result.rounded(), result >= Double(axis.minimum), result <= Double(ConvShape.maximumDimension)
+        else {
             let shown = result == result.rounded() ? String(Int(result)) : String(result)
             let reason =
                 result != result.rounded()
                 ? "which is not an integer (use round, floor or ceil)"
-                : "but an axis value must be a positive integer no larger than \(ConvShape.maximumDimension)"
+                : "but \(axis) must be \(axis.minimum == 0 ? "an integer, 0 or more," : "a positive integer") no larger than \(ConvShape.maximumDimension)"
             throw axisLocations[axis]!.error(
                 file, "\"\(text)\" gives \(shown) \(describe(memo, referenced)), \(reason)")
         }
@@ -237,11 +255,41 @@ public struct SweepSeries: Sendable {
             }
         }
         for axis in SweepSeries.loopOrder where axes[axis] != nil { _ = try value(of: axis, memo: &memo) }
+        if kind == .fullyConnected {
+            return .fullyConnected(
+                rows: memo[.batch] ?? 1, inputs: memo[.inputChannels]!, outputs: memo[.outputChannels]!)
+        }
         let kernelHeight = memo[.kernel] ?? memo[.kernelHeight]!
         let kernelWidth = memo[.kernel] ?? memo[.kernelWidth]!
+        func pair(_ shorthand: SweepAxis, _ first: SweepAxis, _ second: SweepAxis) -> (Int, Int) {
+            (memo[shorthand] ?? memo[first] ?? 1, memo[shorthand] ?? memo[second] ?? 1)
+        }
+        var padding = paddingMode
+        if let all = memo[.padding] {
+            padding = .uniform(all)
+        } else if let top = memo[.padTop] {
+            padding = .explicit(top: top, left: memo[.padLeft]!, bottom: memo[.padBottom]!, right: memo[.padRight]!)
+        }
         return ConvShape(
             batch: memo[.batch] ?? 1, height: memo[.height]!, width: memo[.width]!,
             inputChannels: memo[.inputChannels]!, outputChannels: memo[.outputChannels]!,
-            kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+            kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: pair(.stride, .strideHeight, .strideWidth),
+            padding: padding, dilation: pair(.dilation, .dilationHeight, .dilationWidth), groups: memo[.groups] ?? 1)
+    }
+
+    /// The error of a layer of this series that breaks a rule of its geometry, at the axis the rule
+    /// is about (the series when no single axis is).
+    func geometryError(_ shape: ConvShape, _ error: ConvShapeError) -> SweepError {
+        var candidates: [SweepAxis] = []
+        switch error {
+        case .groupsDoNotDivide: candidates = [.groups]
+        case .sameNeedsUnitStride: candidates = [.stride, .strideHeight, .padding]
+        case .negativePadding: candidates = [.padding, .padTop]
+        case .noOutput(let axis, _, _, _, _):
+            candidates = axis == "height" ? [.height, .kernel, .kernelHeight] : [.width, .kernel, .kernelWidth]
+        default: candidates = []
+        }
+        let place = candidates.lazy.compactMap { self.axisLocations[$0] }.first ?? location
+        return place.error(file, "\(shape): \(error.description)")
     }
 }

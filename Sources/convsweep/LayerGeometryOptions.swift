@@ -25,7 +25,9 @@ struct AxisPair: ExpressibleByArgument, Equatable, CustomStringConvertible {
 }
 
 extension ConvPadding: ExpressibleByArgument {
+    /// Reads what ``ConvPadding/init(_:)`` reads.
     public init?(argument: String) { self.init(argument) }
+    /// `same`, `valid` or `T,L,B,R`.
     public var defaultValueDescription: String { description }
 }
 

@@ -27,16 +27,18 @@ struct SweepsExpand: ParsableCommand {
 
     func run() throws {
         let sweep = try reportingErrors { try Sweep.load(path: file) }
+        let header = SweepCSV.header(for: sweep.configurations)
+        let layer = header.count > SweepCSV.header.count
         if csv {
-            print(SweepCSV.line((ids ? ["config_id"] : []) + SweepCSV.header))
+            print(SweepCSV.line((ids ? ["config_id"] : []) + header))
             for configuration in sweep.configurations {
-                print(SweepCSV.line((ids ? [configuration.id] : []) + SweepCSV.fields(configuration)))
+                print(SweepCSV.line((ids ? [configuration.id] : []) + SweepCSV.fields(configuration, layer: layer)))
             }
             return
         }
         printTable(
-            header: ["config_id"] + SweepCSV.header,
-            rows: sweep.configurations.map { [$0.id] + SweepCSV.fields($0) }, leftAligned: [0, 1, 2, 11])
+            header: ["config_id"] + header,
+            rows: sweep.configurations.map { [$0.id] + SweepCSV.fields($0, layer: layer) }, leftAligned: [0, 1, 2, 11])
         let measured = sweep.configurations.filter(\.isMeasured).count
         print(
             "\(sweep.configurations.count) configurations (\(measured) measured, "

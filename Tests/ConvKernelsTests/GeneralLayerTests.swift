@@ -122,7 +122,7 @@ private func randomLayer(_ generator: inout SplitMix64) -> ConvShape? {
                 channelsPerChunk: Int.random(in: 1...shape.inputChannelsPerGroup, using: &generator),
                 orientation: GemmOrientation.allCases.randomElement(using: &generator)!)
             for (algorithm, tiling) in [(ConvAlgorithm.auto, nil), (.im2colGemm, nil), (.im2colGemm, tiling)]
-                + ConvAlgorithm.concrete.filter { $0 != .reference && $0 != .im2colGemm }.map({ ($0, nil) })
+                + ConvAlgorithm.concrete.filter({ $0 != .reference && $0 != .im2colGemm }).map({ ($0, nil) })
             where algorithm.supports(shape) {
                 let result: (error: Double, tolerance: Double)
                 do {
