@@ -7,8 +7,9 @@ IN.csv (written by convsweep): one row per measured configuration with the colum
 Cin, Cout, K1, K2, batch, flops, bytes, measured_ms. For every fold f, a
 HistGradientBoostingRegressor (scikit-learn; seeded, so a rerun with the same scikit-learn gives
 the same trees) is trained on the rows of the other folds to predict log(measured_ms) from
-log H, log W, log Cin, log Cout, K1·K2, log batch, log FLOPs and log bytes, and predicts the rows
-of fold f. OUT.csv gets one column, predicted_ms, in the order of IN.csv, and its first line is a
+log H, log W, log Cin, log Cout, K1·K2, log batch, log FLOPs and log bytes — and, when IN.csv has
+the layer columns (stride_h, stride_w, dilation_h, dilation_w, groups, layer), the strides, the
+dilations, log groups and whether the layer is fully connected — and predicts the rows of fold f. OUT.csv gets one column, predicted_ms, in the order of IN.csv, and its first line is a
 comment naming the model and the scikit-learn version.
 
 Exit status 3 (and one line on stderr) when scikit-learn cannot be imported, 2 for bad input.
@@ -35,12 +36,16 @@ def main(argv):
         print(f"ceiling.py: {argv[1]}: no rows", file=sys.stderr)
         return 2
     try:
+        layer = "groups" in rows[0]
         features = np.array([
             [
                 math.log(float(r["H"])), math.log(float(r["W"])), math.log(float(r["Cin"])),
                 math.log(float(r["Cout"])), float(r["K1"]) * float(r["K2"]), math.log(float(r["batch"])),
                 math.log(float(r["flops"])), math.log(float(r["bytes"])),
-            ]
+            ] + ([
+                float(r["stride_h"]), float(r["stride_w"]), float(r["dilation_h"]), float(r["dilation_w"]),
+                math.log(float(r["groups"])), 1.0 if r["layer"] == "fc" else 0.0,
+            ] if layer else [])
             for r in rows
         ])
         target = np.log(np.array([float(r["measured_ms"]) for r in rows]))

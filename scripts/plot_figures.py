@@ -5,6 +5,7 @@ Usage: plot_figures.py PACKAGE_DIR
 
 Reads   PACKAGE_DIR/data/exp-*.csv         measured configurations of experiments A-G
         PACKAGE_DIR/data/regression.csv    measured regression sample
+        PACKAGE_DIR/data/layers.csv        measured layer sample (stride, depthwise, FC), if any
         PACKAGE_DIR/fit/predictions.csv    alpha-FLOPs predictions, joined on config_id
 Writes  PACKAGE_DIR/figures/<name>.png and .svg, one per experiment plus
         regression-measured-vs-predicted and, when the run measured its roofs (manifest.json),
@@ -208,6 +209,51 @@ def plot_regression(package, predictions):
     }
 
 
+def layer_kind(row):
+    """The stratum of a layer of data/layers.csv: fully connected, depthwise (or grouped), dense
+    with a stride, dense 1x1, dense KxK."""
+    if row.get("layer") == "fc":
+        return "fully connected"
+    if int(row.get("groups") or 1) > 1:
+        return "depthwise / grouped"
+    if int(row.get("stride_h") or 1) > 1 or int(row.get("stride_w") or 1) > 1:
+        return "dense, stride > 1"
+    return "dense 1x1" if int(row["K1"]) * int(row["K2"]) == 1 else "dense KxK"
+
+
+def plot_layers(package):
+    """The layer sample: measured time against FLOPs, one colour per kind of layer (log-log): the
+    question alpha-FLOPs exists for, on the layers real networks use."""
+    rows = [r for r in read_csv(os.path.join(package, "data", "layers.csv")) if r["status"] == "ok"]
+    kinds = ["dense 1x1", "dense KxK", "dense, stride > 1", "depthwise / grouped", "fully connected"]
+    fig, ax = plt.subplots(figsize=(6.2, 4.6))
+    for kind, colour in zip(kinds, ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]):
+        pts = [(float(r["flops"]), float(r[TIME_COLUMN])) for r in rows if layer_kind(r) == kind]
+        if pts:
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=14, alpha=0.75, color=colour,
+                       label=f"{kind} ({len(pts)})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("FLOPs")
+    ax.set_ylabel("measured time (ms)")
+    ax.set_title("Layer sample: equal FLOPs, unequal time")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3, which="both")
+    fig.tight_layout()
+    files = save(fig, package, "layers-time-vs-flops")
+    return {
+        "experiment": "layers",
+        "files": files,
+        "x_axis": "flops",
+        "series": [k for k in kinds if any(layer_kind(r) == k for r in rows)],
+        "measured_points": len(rows),
+        "predicted_points": 0,
+        "replication_figure": "none (the replication measures no such layers)",
+        "original_figure": "none",
+        "sources": [source(package, "data/layers.csv", len(rows))],
+    }
+
+
 def plot_roofline(package):
     """The regression sample under the roofs of the run's first session (manifest.json), when the
     run measured them: GFLOP/s against arithmetic intensity, log-log."""
@@ -321,6 +367,8 @@ def main(argv):
         errors = plot_model_errors(package)
         if errors:
             index.append(errors)
+    if os.path.exists(os.path.join(data_dir, "layers.csv")):
+        index.append(plot_layers(package))
     with open(os.path.join(package, "figures", "index.json"), "w") as f:
         json.dump(index, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -30,13 +30,13 @@ public struct AlphaFitter: Sendable {
         var byName: [String: [FitRow]] = [:]
         var order: [(Int, String)] = []
         for row in rows {
-            let name = options.grouping.groupName(taps: row.shape.kernelSize)
-            if byName[name] == nil {
-                order.append((options.grouping == .k1Rest ? min(row.shape.kernelSize, 2) : row.shape.kernelSize, name))
-            }
+            let name = options.grouping.groupName(for: row.shape)
+            if byName[name] == nil { order.append((options.grouping.groupOrder(for: row.shape), name)) }
             byName[name, default: []].append(row)
         }
-        if options.grouping == .k1Rest {
+        // k1-rest fits dense K = 1 and K > 1 apart: data with dense layers needs both (grouped and
+        // fully-connected layers are groups of their own, present or not).
+        if options.grouping == .k1Rest, byName["K=1"] != nil || byName["K>1"] != nil {
             for name in ["K=1", "K>1"] where byName[name] == nil {
                 throw FitInputError(
                     input: inputName, column: "K1,K2",

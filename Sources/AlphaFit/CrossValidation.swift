@@ -169,7 +169,7 @@ extension AlphaFitter {
         var byGroup: [String: [Int: [Int]]] = [:]
         var groupOrder: [String] = []
         for (i, row) in dataset.rows.enumerated() {
-            let name = options.grouping.groupName(taps: row.shape.kernelSize)
+            let name = options.grouping.groupName(for: row.shape)
             if byGroup[name] == nil { groupOrder.append(name) }
             byGroup[name, default: [:]][row.shape.kernelSize, default: []].append(i)
         }
@@ -208,7 +208,7 @@ extension AlphaFitter {
         let seed = seed ?? options.seed
         let fold = try foldAssignment(dataset, folds: folds, seed: seed)
         let measured = dataset.rows.map(\.timeMs)
-        let groupNames = dataset.rows.map { options.grouping.groupName(taps: $0.shape.kernelSize) }
+        let groupNames = dataset.rows.map { options.grouping.groupName(for: $0.shape) }
         var results: [CrossValidationResult] = []
         var allPredictions: [[Double]] = []
         for model in models {

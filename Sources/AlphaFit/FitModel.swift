@@ -93,11 +93,11 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
 struct ModelPoint: Sendable {
     /// FLOPs under the fit's convention.
     var flops: Double
-    /// S = H·W.
+    /// S = Hₒ·Wₒ, the output's positions (H·W for the grid's layers).
     var s: Double
     /// S_K = ln(K) + 1.
     var sk: Double
-    /// 1 / Cout and 1 / (K·Cin), the channel term's shares.
+    /// 1 / Cout and 1 / ((Cin/groups)·K1·K2), the channel term's shares.
     var perOutputChannel: Double
     var perInputTap: Double
     /// Bytes moved per FLOP and 1 / FLOPs, the data-movement model's shares.
@@ -111,7 +111,7 @@ struct ModelPoint: Sendable {
         s = Double(shape.spatialSize)
         sk = log(Double(shape.kernelSize)) + 1
         perOutputChannel = 1 / Double(shape.outputChannels)
-        perInputTap = 1 / (Double(shape.kernelSize) * Double(shape.inputChannels))
+        perInputTap = 1 / Double(shape.depth)
     }
 }
 

@@ -8,13 +8,29 @@ public enum FitGrouping: String, Codable, CaseIterable, Sendable {
     /// One fit per distinct number of kernel taps K1·K2.
     case perK = "per-k"
 
-    /// The group name a layer with `taps` = K1·K2 kernel taps falls into: `K=1`, `K>1`, or
-    /// `taps=<n>` (a 3×3 kernel is `taps=9`: in sweeps and figures K is the kernel's side).
-    public func groupName(taps k: Int) -> String {
+    /// The group a layer falls into. Dense convolutions (groups 1) of any stride and dilation by
+    /// their kernel: `K=1` and `K>1`, or per-k `taps=<n>` (a 3×3 kernel is `taps=9`: in sweeps
+    /// and figures K is the kernel's side); grouped and depthwise convolutions apart, `grouped`
+    /// (per-k `grouped taps=<n>`); fully-connected layers apart, `FC`. A model of dense
+    /// convolutions does not carry over to depthwise or fully-connected layers.
+    public func groupName(for shape: ConvShape) -> String {
+        if shape.kind == .fullyConnected { return "FC" }
+        let k = shape.kernelSize
+        let dense: String
         switch self {
-        case .k1Rest: return k == 1 ? "K=1" : "K>1"
-        case .perK: return "taps=\(k)"
+        case .k1Rest: dense = k == 1 ? "K=1" : "K>1"
+        case .perK: dense = "taps=\(k)"
         }
+        guard shape.groups > 1 else { return dense }
+        return self == .k1Rest ? "grouped" : "grouped \(dense)"
+    }
+
+    /// Where a layer's group comes in the order of groups: dense by kernel taps (K = 1 first),
+    /// then grouped, then fully connected.
+    public func groupOrder(for shape: ConvShape) -> Int {
+        let k = self == .k1Rest ? min(shape.kernelSize, 2) : shape.kernelSize
+        if shape.kind == .fullyConnected { return 1 << 40 }
+        return shape.groups > 1 ? (1 << 30) + k : k
     }
 }
 

@@ -158,7 +158,7 @@ public struct FitReport: Codable, Hashable, Sendable {
 
     /// The parameter vector of the group `shape` belongs to.
     public func parameters(for shape: ConvShape) throws -> [Double] {
-        let name = grouping.groupName(taps: shape.kernelSize)
+        let name = grouping.groupName(for: shape)
         guard let fit = fits.first(where: { $0.group == name }) else {
             throw FitInputError(
                 input: "fit", column: "K",

@@ -1,4 +1,5 @@
 import CSV
+import ConvKernels
 import Foundation
 
 /// One row's prediction.
@@ -69,14 +70,16 @@ public enum PredictionTable {
     }
 
     /// predictions.csv: input,row, the carried columns, H,W,Cin,Cout,K1,K2,batch,
-    /// measured_ms,predicted_ms,residual_ms.
+    /// measured_ms,predicted_ms,residual_ms, and the layer columns when a layer is not the grid's.
     public static func predictionsCSV(_ predictions: [Prediction], dataset: FitDataset) throws -> Data {
         let stream = OutputStream(toMemory: ())
         stream.open()
         let csv = try CSVWriter(stream: stream)
+        let layer = predictions.contains { !$0.row.shape.hasGridGeometry }
         try csv.write(
             row: ["input", "row"] + dataset.carriedColumns
-                + ["H", "W", "Cin", "Cout", "K1", "K2", "batch", "measured_ms", "predicted_ms", "residual_ms"])
+                + ["H", "W", "Cin", "Cout", "K1", "K2", "batch", "measured_ms", "predicted_ms", "residual_ms"]
+                + (layer ? ConvShape.geometryColumns : []))
         for p in predictions {
             let s = p.row.shape
             try csv.write(
@@ -84,7 +87,7 @@ public enum PredictionTable {
                     + dataset.carriedColumns.map { p.row.carried[$0] ?? "" }
                     + [s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth, s.batch]
                     .map(String.init)
-                    + [p.row.timeMs, p.predictedMs, p.residualMs].map { "\($0)" })
+                    + [p.row.timeMs, p.predictedMs, p.residualMs].map { "\($0)" } + (layer ? s.geometryFields : []))
         }
         csv.stream.close()
         return stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()

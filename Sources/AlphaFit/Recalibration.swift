@@ -22,7 +22,7 @@ public enum Recalibration {
         public static func choose(_ count: Int, from shapes: [ConvShape], grouping: FitGrouping) -> [Int] {
             var groups: [String: [Int]] = [:]
             for (i, shape) in shapes.enumerated() {
-                groups[grouping.groupName(taps: shape.kernelSize), default: []].append(i)
+                groups[grouping.groupName(for: shape), default: []].append(i)
             }
             let names = groups.keys.sorted()
             var shares: [String: Int] = [:]
@@ -71,7 +71,7 @@ public enum Recalibration {
         var result = base
         let loss = base.options?.loss ?? .absolute
         for (index, group) in base.fits.enumerated() {
-            let members = rows.filter { base.grouping.groupName(taps: $0.shape.kernelSize) == group.group }
+            let members = rows.filter { base.grouping.groupName(for: $0.shape) == group.group }
             guard !members.isEmpty else {
                 throw FitInputError(input: "calibration", "group \(group.group) has no calibration row")
             }
@@ -118,7 +118,7 @@ public enum Recalibration {
         var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
         options.flopsConvention = base.flopsConvention
         for (index, group) in result.fits.enumerated() {
-            let members = rows.filter { base.grouping.groupName(taps: $0.shape.kernelSize) == group.group }
+            let members = rows.filter { base.grouping.groupName(for: $0.shape) == group.group }
             guard members.count > free.count else { continue }
             let start = names.map { group.parameters[$0] ?? .nan }
             var groupOptions = options

@@ -212,6 +212,23 @@ public struct ConvShape: Hashable, Sendable, CustomStringConvertible {
         return fields
     }
 
+    // MARK: Files
+
+    /// The columns files write a layer's geometry in (measurements.csv, predictions.csv,
+    /// `sweeps expand --csv`), after its sizes: stride, padding (top, left, bottom, right) in
+    /// numbers, dilation, groups and the kind (`conv`, `fc`).
+    public static let geometryColumns = [
+        "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right", "dilation_h", "dilation_w", "groups",
+        "layer",
+    ]
+
+    /// The fields of ``geometryColumns`` for this layer.
+    public var geometryFields: [String] {
+        let p = resolvedPadding
+        return [strideHeight, strideWidth, p.top, p.left, p.bottom, p.right, dilationHeight, dilationWidth, groups]
+            .map(String.init) + [kind.rawValue]
+    }
+
     // MARK: Equality
 
     /// Shapes are equal when they describe the same computation: padding is compared by its

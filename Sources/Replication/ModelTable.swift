@@ -2,6 +2,7 @@ import AlphaFit
 import Basics
 import ConvKernels
 import Foundation
+import Runner
 import Sweeps
 
 /// The non-parametric ceiling of the model table: gradient-boosted trees trained on the same
@@ -32,8 +33,12 @@ public enum TreeCeiling {
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // The layer columns only when a layer needs them: the trees of grid data are unchanged.
+            let layer = MeasurementRow.needsLayerColumns(rows.map(\.shape))
             var lines = [
-                CSVText.line(["fold", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "bytes", "measured_ms"])
+                CSVText.line(
+                    ["fold", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops", "bytes", "measured_ms"]
+                        + (layer ? ConvShape.geometryColumns : []))
             ]
             for (row, fold) in zip(rows, folds) {
                 let s = row.shape
@@ -44,7 +49,8 @@ public enum TreeCeiling {
                             fold, s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth,
                             s.batch,
                         ]
-                        .map(String.init) + ["\(a.flops)", "\(a.movedBytes)", "\(row.timeMs)"]))
+                        .map(String.init) + ["\(a.flops)", "\(a.movedBytes)", "\(row.timeMs)"]
+                            + (layer ? s.geometryFields : [])))
             }
             let input = directory.appendingPathComponent("in.csv")
             let output = directory.appendingPathComponent("out.csv")
@@ -129,7 +135,7 @@ public struct ModelTable: Codable, Equatable, Sendable {
             switch TreeCeiling.predict(rows: dataset.rows, folds: run.folds, shippedFiles: shippedFiles) {
             case .predictions(let predicted, let model):
                 let measured = dataset.rows.map(\.timeMs)
-                let names = dataset.rows.map { options.grouping.groupName(taps: $0.shape.kernelSize) }
+                let names = dataset.rows.map { options.grouping.groupName(for: $0.shape) }
                 entries.append(
                     Entry(
                         model: TreeCeiling.name, parametersPerGroup: nil,
@@ -150,7 +156,7 @@ public struct ModelTable: Codable, Equatable, Sendable {
             predictions.rows.append(
                 [
                     row.carried["config_id"] ?? "", row.carried["experiment"] ?? "", row.carried["series"] ?? "",
-                    options.grouping.groupName(taps: row.shape.kernelSize), String(row.shape.kernelHeight),
+                    options.grouping.groupName(for: row.shape), String(row.shape.kernelHeight),
                     String(row.shape.kernelWidth), "\(Accounting(shape: row.shape).flops)", String(run.folds[i]),
                     "\(row.timeMs)",
                 ] + columns.map { "\($0[i])" })

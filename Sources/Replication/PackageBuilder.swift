@@ -104,9 +104,36 @@ public struct PackageBuilder {
         self.givenFit = givenFit
     }
 
-    /// The file name in `data/` of an experiment: `regression.csv` or `exp-<letter>.csv`.
+    /// The file name in `data/` of an experiment: `regression.csv`, `layers.csv` (the sample of
+    /// real networks' layers) or `exp-<letter>.csv`.
     public static func dataFileName(experiment: String) -> String {
-        experiment == "regression" ? "regression.csv" : "exp-\(experiment.lowercased()).csv"
+        switch experiment {
+        case "regression": return "regression.csv"
+        case PackageBuilder.layerSample: return "layers.csv"
+        default: return "exp-\(experiment.lowercased()).csv"
+        }
+    }
+
+    /// The experiment of the layer sample (sweeps/layers.yaml): the layers real CNNs use, judged by
+    /// the model table beside the regression sample.
+    public static let layerSample = "layers"
+
+    /// The rows the model table leaves out beyond the main fit's: with a layer sample, its
+    /// fully-connected layers. Every one has S = 1 and K = 1, where alpha-FLOPs' spatial term
+    /// (S_K + beta·(S − S_K)) / S is 1 whatever beta and gamma: the alpha models cannot be fitted
+    /// there (the fitter refuses a group whose points share one (S, K)), and a table whose models
+    /// were judged on different rows would not compare them. They stay in data/layers.csv.
+    public static func modelTableExclusions(root: URL) -> [RowFilter] {
+        modelTableData(root: root).count > 1
+            ? [RowFilter(column: "layer", value: LayerKind.fullyConnected.rawValue)] : []
+    }
+
+    /// The data files the model table cross-validates: the regression sample, and the layer sample
+    /// where the package has one (a package without it has the table it always had).
+    public static func modelTableData(root: URL) -> [String] {
+        let layers = "data/" + dataFileName(experiment: layerSample)
+        return ["data/regression.csv"]
+            + (FileManager.default.fileExists(atPath: root.appendingPathComponent(layers).path) ? [layers] : [])
     }
 
     /// The machine label of a manifest: the CPU model as a slug, and the number of PUs.
@@ -252,9 +279,13 @@ public struct PackageBuilder {
 
         // 5. fit/models.json and fit/cv-predictions.csv: every model held out on the same folds.
         var modelTable: ModelTable?
-        if let regression {
-            var built = try ModelTable.build(dataset: regression, options: fitOptions, shippedFiles: shippedFiles)
-            built.table.excluded = mainExclusions.isEmpty ? nil : mainExclusions
+        if regression != nil {
+            let excluded = mainExclusions + PackageBuilder.modelTableExclusions(root: root)
+            let sample = try FitDataset.load(
+                paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
+                excluding: excluded)
+            var built = try ModelTable.build(dataset: sample, options: fitOptions, shippedFiles: shippedFiles)
+            built.table.excluded = excluded.isEmpty ? nil : excluded
             try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
             try built.predictions.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
             modelTable = built.table
@@ -321,26 +352,32 @@ public struct PackageBuilder {
 
     /// One oneDNN algorithm's fit: every other backend and algorithm left out.
     static func backendFitExclusions(_ algorithm: ConvAlgorithm, among algorithms: [ConvAlgorithm]) -> [RowFilter] {
-        [RowFilter(column: "backend", value: ConvBackend.openblas.rawValue)]
+        [ConvBackend.openblas, .direct].map { RowFilter(column: "backend", value: $0.rawValue) }
             + algorithms.filter { $0 != algorithm }.map { RowFilter(column: "algorithm", value: $0.rawValue) }
     }
 
     /// fit/predictions.csv and fit/errors.csv of `fit` on the package's data files.
     ///
     /// predictions.csv: config_id, experiment, series, H, W, Cin, Cout, K1, K2, batch, flops,
-    /// measured_ms, predicted_ms, residual_ms (measured rows only). errors.csv: experiment,
-    /// series, n, rmse_ms, range_ms, nrmse.
+    /// measured_ms, predicted_ms, residual_ms (measured rows only), then the layer columns of
+    /// measurements.csv when a layer is not the grid's. errors.csv: experiment, series, n, rmse_ms,
+    /// range_ms, nrmse.
     public static func predict(fit: FitReport, root: URL, dataFiles: [String]) throws -> (Table, Table) {
         var predictions = Table(header: [
             "config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops",
             "measured_ms", "predicted_ms", "residual_ms",
         ])
+        var shapes: [ConvShape] = []
         var errors = Table(header: ["experiment", "series", "n", "rmse_ms", "range_ms", "nrmse"])
+        let fitted = Set(fit.fits.map(\.group))
         for relative in dataFiles {
-            let dataset = try FitDataset.load(paths: [root.appendingPathComponent(relative).path])
+            var dataset = try FitDataset.load(paths: [root.appendingPathComponent(relative).path])
+            // Layers of a kind the fit has no group for (grouped, fully connected) are not predicted.
+            dataset.rows.removeAll { !fitted.contains(fit.grouping.groupName(for: $0.shape)) }
             let rows = try fit.predictions(for: dataset)
             for p in rows {
                 let s = p.row.shape
+                shapes.append(s)
                 predictions.rows.append(
                     [
                         p.row.carried["config_id"] ?? "", p.row.carried["experiment"] ?? "",
@@ -359,6 +396,10 @@ public struct PackageBuilder {
                 errors.rows.append(
                     e.key + [String(e.n), format(e.rmseMs), format(e.rangeMs), e.nrmse.map(format) ?? ""])
             }
+        }
+        if MeasurementRow.needsLayerColumns(shapes) {
+            predictions.header += MeasurementRow.layerColumns
+            for (index, s) in shapes.enumerated() { predictions.rows[index] += s.geometryFields }
         }
         return (predictions, errors)
     }

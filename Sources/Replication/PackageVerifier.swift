@@ -1,4 +1,5 @@
 import AlphaFit
+import ConvKernels
 import Foundation
 
 /// Checks a replication package: its files against SHA256SUMS, the files its README names,
@@ -12,6 +13,17 @@ import Foundation
 /// parameters may move, its predictions may not; a parameter without a standard error is judged
 /// through the predictions alone).
 public enum PackageVerifier {
+    /// The fit group of a row of predictions.csv: its kernel (K1, K2) and, where the file has
+    /// them, its groups and layer kind.
+    static func group(of row: [String], in table: Table, k1: Int, k2: Int, grouping: FitGrouping) -> String {
+        var shape = ConvShape(
+            height: 1, width: 1, inputChannels: 1, outputChannels: 1, kernelHeight: Int(row[k1]) ?? 0,
+            kernelWidth: Int(row[k2]) ?? 0)
+        if let column = table.column("groups") { shape.groups = Int(row[column]) ?? 1 }
+        if let column = table.column("layer"), let kind = LayerKind(rawValue: row[column]) { shape.kind = kind }
+        return grouping.groupName(for: shape)
+    }
+
     /// The outcome of a check: the problems found (none means the package holds).
     public struct Report: Sendable {
         /// What does not hold, one line each, naming the file.
@@ -121,7 +133,8 @@ public enum PackageVerifier {
             statedPredictions.rows.count == predictions.rows.count
         {
             let worst = zip(statedPredictions.rows, predictions.rows).first { a, b in
-                let group = stated.grouping.groupName(taps: (Int(a[k1]) ?? 0) * (Int(a[k2]) ?? 0))
+                let group = PackageVerifier.group(
+                    of: a, in: statedPredictions, k1: k1, k2: k2, grouping: stated.grouping)
                 return !close(
                     Double(a[column]) ?? .nan, Double(b[again]) ?? .nan, slack: tolerance * (rmse[group] ?? 0))
             }
@@ -145,7 +158,8 @@ public enum PackageVerifier {
             let k2 = statedPredictions.column("K2")
         {
             for row in statedPredictions.rows {
-                let group = stated.grouping.groupName(taps: (Int(row[k1]) ?? 0) * (Int(row[k2]) ?? 0))
+                let group = PackageVerifier.group(
+                    of: row, in: statedPredictions, k1: k1, k2: k2, grouping: stated.grouping)
                 let allowed = tolerance * max(abs(Double(row[column]) ?? 0), rmse[group] ?? 0)
                 seriesSlack[row[experiment] + "\t" + row[series]] = max(
                     seriesSlack[row[experiment] + "\t" + row[series]] ?? 0, allowed)
@@ -182,9 +196,12 @@ public enum PackageVerifier {
         }
         var modelsConfirmed: [String] = []
         if let (table, heldOut) = try ModelTable.load(package: root) {
-            problems += verifyModels(
-                table, heldOut, regression: Result { try regression(excluding: table.excluded) },
-                confirmed: &modelsConfirmed)
+            let sample = Result {
+                try FitDataset.load(
+                    paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
+                    excluding: table.excluded ?? [])
+            }
+            problems += verifyModels(table, heldOut, regression: sample, confirmed: &modelsConfirmed)
         }
         return Report(
             problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups,

@@ -121,10 +121,7 @@ public struct MeasurementRow: Hashable, Sendable {
     /// The layer's geometry beyond its sizes: stride, padding (top, left, bottom, right),
     /// dilation, groups, and `layer` (`conv` or `fc`). Absent, they read as the grid's layer
     /// (stride 1, 'same' padding, dilation 1, groups 1, a convolution).
-    public static let layerColumns = [
-        "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right", "dilation_h", "dilation_w", "groups",
-        "layer",
-    ]
+    public static let layerColumns = ConvShape.geometryColumns
 
     /// Whether a file holding `shapes` needs the ``layerColumns``.
     public static func needsLayerColumns<S: Sequence>(_ shapes: S) -> Bool where S.Element == ConvShape {
@@ -184,16 +181,7 @@ public struct MeasurementRow: Hashable, Sendable {
             integer(cleanRounds), number(roundMinMs), number(roundMaxMs), number(probeRatio), window?.rawValue ?? "",
             number(arithmeticIntensity), number(attainedShare), bound ?? "", backend.rawValue, implementation ?? "",
             layouts ?? "",
-        ] + layerFields
-    }
-
-    /// The fields of the ``layerColumns``.
-    private var layerFields: [String] {
-        let p = shape.resolvedPadding
-        return [
-            shape.strideHeight, shape.strideWidth, p.top, p.left, p.bottom, p.right, shape.dilationHeight,
-            shape.dilationWidth, shape.groups,
-        ].map(String.init) + [shape.kind.rawValue]
+        ] + shape.geometryFields
     }
 
     /// The row as one CSV line in ``columns``, newline included.

@@ -4,9 +4,12 @@ import Foundation
 ///
 /// | profile | files |
 /// |---|---|
-/// | `quick` | `quick/regression.yaml`, then `quick/exp-*.yaml` |
-/// | `paper` | `regression.yaml`, then `paper/exp-*.yaml` (the original study's sampling) |
-/// | `full`  | `regression.yaml`, then `full/exp-*.yaml` (every integer of the varying axis) |
+/// | `quick` | `quick/regression.yaml`, `quick/layers.yaml`, then `quick/exp-*.yaml` |
+/// | `paper` | `regression.yaml`, `layers.yaml`, then `paper/exp-*.yaml` (the original study's sampling) |
+/// | `full`  | `regression.yaml`, `layers.yaml`, then `full/exp-*.yaml` (every integer of the varying axis) |
+///
+/// The layer sample (`layers.yaml`: stride 2, depthwise, fully connected, the layers of real
+/// networks) is taken where it exists.
 public enum ShippedSweeps {
     /// A set of shipped sweeps that a replication runs together.
     public enum Profile: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -22,7 +25,7 @@ public enum ShippedSweeps {
     }
 
     /// The files of `profile` under `root` (the `sweeps` directory): the regression sweep first,
-    /// then the experiment files in name order.
+    /// the layer sample where there is one, then the experiment files in name order.
     ///
     /// - Throws: ``SweepError`` when the regression file or the profile's directory is missing.
     public static func files(profile: Profile, root: String) throws(SweepError) -> [String] {
@@ -41,6 +44,8 @@ public enum ShippedSweeps {
             throw SweepError(file: regression, message: "the \(profile) profile's regression sweep is missing")
         }
         let experiments = names.filter { $0.hasPrefix("exp-") && $0.hasSuffix(".yaml") }.sorted()
-        return [regression] + experiments.map { (directory as NSString).appendingPathComponent($0) }
+        let layers = ((profile == .quick ? directory : root) as NSString).appendingPathComponent("layers.yaml")
+        return [regression] + (FileManager.default.fileExists(atPath: layers) ? [layers] : [])
+            + experiments.map { (directory as NSString).appendingPathComponent($0) }
     }
 }

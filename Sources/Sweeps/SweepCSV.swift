@@ -1,3 +1,5 @@
+import ConvKernels
+
 /// The CSV form of a sweep's configurations, as `convsweep sweeps expand --csv` prints it.
 ///
 /// Fields follow RFC 4180: a field holding a comma, a double quote or a line break is quoted, with
@@ -10,10 +12,7 @@ public enum SweepCSV {
 
     /// The columns of the layer's geometry, after ``header`` when a configuration needs them (a
     /// layer other than the grid's): those of measurements.csv.
-    public static let layerHeader = [
-        "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right", "dilation_h", "dilation_w", "groups",
-        "layer",
-    ]
+    public static let layerHeader = ConvShape.geometryColumns
 
     /// The header for `configurations`: ``header``, and ``layerHeader`` when one needs it.
     public static func header(for configurations: [SweepConfiguration]) -> [String] {
@@ -30,13 +29,7 @@ public enum SweepCSV {
             String(shape.kernelWidth), String(shape.batch), String(Int64(configuration.flops)),
             configuration.status.text,
         ]
-        guard layer else { return base }
-        let p = shape.resolvedPadding
-        return base
-            + [
-                shape.strideHeight, shape.strideWidth, p.top, p.left, p.bottom, p.right, shape.dilationHeight,
-                shape.dilationWidth, shape.groups,
-            ].map(String.init) + [shape.kind.rawValue]
+        return layer ? base + shape.geometryFields : base
     }
 
     /// One CSV line (without the line break) of `fields`.

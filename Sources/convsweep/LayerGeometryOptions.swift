@@ -54,8 +54,10 @@ enum GroupsArgument: ExpressibleByArgument, Equatable {
     }
 }
 
-/// The flags of a layer beyond its sizes: stride, padding, dilation, groups, and `--fc` for a
-/// fully-connected layer. Their defaults are the alpha-FLOPs grid's layer.
+/// The flags of a layer beyond its sizes: stride, padding, dilation, and `--fc` for a
+/// fully-connected layer. Their defaults are the alpha-FLOPs grid's layer. The groups are a flag
+/// of each command (``GroupsArgument``): `measure --groups`, `predict --layer-groups` (where
+/// `--groups` is the fit's grouping).
 struct LayerGeometryOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -71,18 +73,13 @@ struct LayerGeometryOptions: ParsableArguments {
         help: ArgumentHelp(
             "Dilation: D for both axes or DH,DW (1…1048576; default 1: adjacent taps).", valueName: "D|DH,DW"))
     var dilation: AxisPair?
-    @Option(
-        help: ArgumentHelp(
-            "Groups: G divides --cin and --cout (default 1); 'depthwise' is --cin groups (--cout a multiple of --cin).",
-            valueName: "G|depthwise"))
-    var groups: GroupsArgument?
     @Flag(
         name: .customLong("fc"),
         help: "Measure a fully-connected layer: --batch rows (M) of --cin features into --cout.")
     var fullyConnected = false
 
-    /// `shape` with the flags given applied.
-    func applied(to shape: ConvShape) -> ConvShape {
+    /// `shape` with the flags given, and `groups`, applied.
+    func applied(to shape: ConvShape, groups: GroupsArgument?) -> ConvShape {
         var shape = shape
         if let stride { (shape.strideHeight, shape.strideWidth) = (stride.height, stride.width) }
         if let dilation { (shape.dilationHeight, shape.dilationWidth) = (dilation.height, dilation.width) }
@@ -91,8 +88,9 @@ struct LayerGeometryOptions: ParsableArguments {
         return shape
     }
 
-    /// Checks the numbers are within range (the layer's rules are checked on the shape).
-    func validate(inputChannels: Int) throws {
+    /// Checks the numbers are within range (the layer's rules are checked on the shape);
+    /// `groupsFlag` names the command's groups flag.
+    func validate(groups: GroupsArgument?, groupsFlag: String) throws {
         for (flag, pair) in [("--stride", stride), ("--dilation", dilation)] {
             guard let pair else { continue }
             for value in [pair.height, pair.width] where !(1...ConvShape.maximumDimension).contains(value) {
@@ -102,17 +100,18 @@ struct LayerGeometryOptions: ParsableArguments {
         }
         if case .count(let count)? = groups, !(1...ConvShape.maximumDimension).contains(count) {
             throw ValidationError(
-                "--groups must be an integer from 1 to \(ConvShape.maximumDimension) or 'depthwise' (got \(count))")
+                "\(groupsFlag) must be an integer from 1 to \(ConvShape.maximumDimension) or 'depthwise' (got \(count))"
+            )
         }
     }
 
     /// A fully-connected layer takes no kernel, spatial size, stride, padding, dilation or groups.
-    func validateFullyConnected(given sizes: [(String, Int?)]) throws {
+    func validateFullyConnected(given sizes: [(String, Int?)], groups: (flag: String, given: Bool)) throws {
         let given =
             sizes.filter { $0.1 != nil }.map(\.0)
             + [
                 ("--stride", stride != nil), ("--padding", padding != nil), ("--dilation", dilation != nil),
-                ("--groups", groups != nil),
+                (groups.flag, groups.given),
             ].filter(\.1).map(\.0)
         if let first = given.first {
             throw ValidationError(

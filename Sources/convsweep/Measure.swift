@@ -46,6 +46,11 @@ struct Measure: ParsableCommand {
     @OptionGroup var geometry: LayerGeometryOptions
     @Option(
         help: ArgumentHelp(
+            "Groups: G divides --cin and --cout (default 1); 'depthwise' is --cin groups (--cout a multiple of --cin).",
+            valueName: "G|depthwise"))
+    var groups: GroupsArgument?
+    @Option(
+        help: ArgumentHelp(
             "auto, im2col-gemm, gemm-1x1, depthwise-direct, fc-gemm, reference, or oneDNN's dnnl-direct, dnnl-direct-nchw, dnnl-winograd. auto is fc-gemm for a fully-connected layer, depthwise-direct for a depthwise one, gemm-1x1 for a pointwise one (1x1, stride 1, no padding), else im2col-gemm.",
             valueName: "algorithm"))
     var algorithm: ConvAlgorithm = .auto
@@ -73,14 +78,14 @@ struct Measure: ParsableCommand {
         return geometry.applied(
             to: ConvShape(
                 batch: batch, height: height ?? 1, width: width ?? 1, inputChannels: cin, outputChannels: cout,
-                kernelHeight: kernel ?? 1, kernelWidth: k2 ?? kernel ?? 1))
+                kernelHeight: kernel ?? 1, kernelWidth: k2 ?? kernel ?? 1), groups: groups)
     }
 
     func validate() throws {
         if geometry.fullyConnected {
-            try geometry.validateFullyConnected(given: [
-                ("--h", height), ("--w", width), ("-k", kernel), ("--k2", k2),
-            ])
+            try geometry.validateFullyConnected(
+                given: [("--h", height), ("--w", width), ("-k", kernel), ("--k2", k2)],
+                groups: ("--groups", groups != nil))
         } else {
             for (flag, value) in [("--h", height), ("--w", width), ("-k", kernel)] where value == nil {
                 throw ValidationError("\(flag) is needed for a convolution (or give --fc for a fully-connected layer)")
@@ -91,7 +96,7 @@ struct Measure: ParsableCommand {
                 ("--h", height ?? 1), ("--w", width ?? 1), ("--cin", cin), ("--cout", cout), ("-k", kernel ?? 1),
                 ("--k2", k2 ?? kernel ?? 1), ("--batch", batch),
             ])
-        try geometry.validate(inputChannels: cin)
+        try geometry.validate(groups: groups, groupsFlag: "--groups")
         guard (1...1024).contains(threads) else {
             throw ValidationError("--threads must be an integer from 1 to 1024 (got \(threads))")
         }

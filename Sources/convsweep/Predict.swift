@@ -47,7 +47,14 @@ struct Predict: ParsableCommand {
     @Option(name: .customShort("k"), help: "Square kernel side (K1 = K2 = k).") var kernel: Int?
     @Option(help: "Kernel height (instead of -k).") var k1: Int?
     @Option(help: "Kernel width (instead of -k).") var k2: Int?
-    @Option(help: "Batch size.") var batch: Int = 1
+    @Option(help: "Batch size (a fully-connected layer's rows with --fc).") var batch: Int = 1
+    @OptionGroup var geometry: LayerGeometryOptions
+    @Option(
+        name: .customLong("layer-groups"),
+        help: ArgumentHelp(
+            "The layer's groups: G divides --cin and --cout (default 1), or 'depthwise' (--groups is the fit's grouping).",
+            valueName: "G|depthwise"))
+    var layerGroups: GroupsArgument?
 
     @Argument(help: "Run directories or CSV files whose rows to predict.")
     var inputs: [String] = []
@@ -68,7 +75,13 @@ struct Predict: ParsableCommand {
     func validate() throws {
         if fit == nil && parameters.isEmpty { throw ValidationError("give --fit fit.json or --parameters") }
         if fit != nil && !parameters.isEmpty { throw ValidationError("give --fit or --parameters, not both") }
-        if inputs.isEmpty {
+        if inputs.isEmpty, geometry.fullyConnected {
+            guard cin != nil, cout != nil else { throw ValidationError("--fc needs --cin and --cout") }
+            try geometry.validateFullyConnected(
+                given: [("--h", height), ("--w", width), ("-k", kernel), ("--k1", k1), ("--k2", k2)],
+                groups: ("--layer-groups", layerGroups != nil))
+        } else if inputs.isEmpty {
+            try geometry.validate(groups: layerGroups, groupsFlag: "--layer-groups")
             if height == nil || width == nil || cin == nil || cout == nil || (kernel == nil && (k1 == nil || k2 == nil))
             {
                 throw ValidationError(
@@ -82,9 +95,16 @@ struct Predict: ParsableCommand {
     func run() throws {
         let report = try reportingErrors { try loadReport() }
         if inputs.isEmpty {
-            let shape = ConvShape(
-                batch: batch, height: height!, width: width!, inputChannels: cin!, outputChannels: cout!,
-                kernelHeight: k1 ?? kernel!, kernelWidth: k2 ?? kernel!)
+            let shape =
+                geometry.fullyConnected
+                ? .fullyConnected(rows: batch, inputs: cin!, outputs: cout!)
+                : geometry.applied(
+                    to: ConvShape(
+                        batch: batch, height: height!, width: width!, inputChannels: cin!, outputChannels: cout!,
+                        kernelHeight: k1 ?? kernel!, kernelWidth: k2 ?? kernel!), groups: layerGroups)
+            do { try shape.validateGeometry() } catch {
+                throw ValidationError("\(LayerGeometryOptions.flag(naming: error)): \(error.description)")
+            }
             let ms = try reportingErrors { try report.predict(shape) }
             print(String(format: "%.9g", ms))
             return

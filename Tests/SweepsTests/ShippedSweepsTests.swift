@@ -237,18 +237,23 @@ struct ShippedSweepsTests {
         }
     }
 
-    @Test("profiles list the regression sweep first, then A to G")
+    @Test("profiles list the regression sweep first, then the layer sample, then A to G")
     func profiles() throws {
         let paper = try ShippedSweeps.files(profile: .paper, root: root)
         #expect(
-            paper.map { ($0 as NSString).lastPathComponent } == ["regression.yaml"] + "abcdefg".map { "exp-\($0).yaml" }
+            paper.map { ($0 as NSString).lastPathComponent }
+                == ["regression.yaml", "layers.yaml"] + "abcdefg".map { "exp-\($0).yaml" }
         )
         #expect(paper.first == (root as NSString).appendingPathComponent("regression.yaml"))
-        #expect(paper.dropFirst().allSatisfy { $0.contains("/paper/") })
+        #expect(paper[1] == (root as NSString).appendingPathComponent("layers.yaml"))
+        #expect(paper.dropFirst(2).allSatisfy { $0.contains("/paper/") })
         let full = try ShippedSweeps.files(profile: .full, root: root)
-        #expect(full.first == paper.first && full.dropFirst().allSatisfy { $0.contains("/full/") } && full.count == 8)
+        #expect(
+            full.prefix(2) == paper.prefix(2) && full.dropFirst(2).allSatisfy { $0.contains("/full/") }
+                && full.count == 9)
         let quick = try ShippedSweeps.files(profile: .quick, root: root)
-        #expect(quick.first == (root as NSString).appendingPathComponent("quick/regression.yaml") && quick.count == 8)
+        #expect(quick.first == (root as NSString).appendingPathComponent("quick/regression.yaml") && quick.count == 9)
+        #expect(quick[1] == (root as NSString).appendingPathComponent("quick/layers.yaml"))
         #expect(throws: SweepError.self) { try ShippedSweeps.files(profile: .paper, root: root + "/nowhere") }
     }
 }
