@@ -39,6 +39,9 @@ let package = Package(
             name: "CHwloc", path: "Sources/CHwloc", pkgConfig: "hwloc",
             providers: [.apt(["libhwloc-dev"])]),
 
+        // The inner loops of convsweep's own kernels, one clone per instruction set.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+
         // oneDNN 2.x forward convolutions behind a small C interface (links libdnnl).
         .target(name: "CDnnl", path: "Sources/CDnnl", linkerSettings: [.linkedLibrary("dnnl")]),
 
@@ -48,7 +51,9 @@ let package = Package(
         // conv2d on OpenBLAS and on oneDNN, and the accounting of a configuration.
         .target(
             name: "ConvKernels",
-            dependencies: ["Basics", "COpenBLAS", .target(name: "CDnnl", condition: .when(traits: ["OneDNN"]))],
+            dependencies: [
+                "Basics", "COpenBLAS", "CKernels", .target(name: "CDnnl", condition: .when(traits: ["OneDNN"])),
+            ],
             swiftSettings: [.define("ONEDNN", .when(traits: ["OneDNN"]))]),
         // hwloc binding, clock, stop rule, statistics, environment.
         .target(name: "Measurement", dependencies: ["Basics", "ConvKernels", "CHwloc"]),

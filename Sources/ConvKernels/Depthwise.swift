@@ -1,4 +1,5 @@
 import Basics
+import CKernels
 
 /// How the direct depthwise kernel lays out one input channel: its padded input split into
 /// `stride²` phase planes, so that every kernel tap reads one plane with unit stride.
@@ -19,6 +20,10 @@ struct DepthwisePlan {
     let planeStride: Int
     /// The kernel's taps: which phase plane and offset each reads.
     let taps: [(plane: Int, offset: Int)]
+    /// Where each tap's reads start, from the first phase plane: plane · planeStride + offset.
+    let tapStarts: [Int]
+    /// For each column phase b, the plane columns whose input column lies inside the image.
+    let columns: [Range<Int>]
 
     init(shape s: ConvShape) {
         shape = s
@@ -35,6 +40,12 @@ struct DepthwisePlan {
             }
         }
         self.taps = taps
+        let stride = planeStride
+        tapStarts = taps.map { $0.0 * stride + $0.1 }
+        let width = planeWidth
+        columns = (0..<s.strideWidth).map { b in
+            Lowering.validRange(outputs: width, stride: s.strideWidth, shift: b - s.padLeft, input: s.width)
+        }
     }
 
     /// Scratch floats: the phase planes and the accumulator of one output plane.
@@ -48,9 +59,6 @@ struct DepthwisePlan {
     func split(_ input: UnsafePointer<Float>, into planes: UnsafeMutablePointer<Float>) {
         let s = shape
         let (sh, sw) = (s.strideHeight, s.strideWidth)
-        let columns = (0..<sw).map { b in
-            Lowering.validRange(outputs: planeWidth, stride: sw, shift: b - s.padLeft, input: s.width)
-        }
         for a in 0..<sh {
             for r in 0..<planeHeight {
                 let iy = r * sh + a - s.padTop
@@ -60,18 +68,28 @@ struct DepthwisePlan {
                     let row = planes + (a * sw + b) * planeStride + r * planeWidth
                     let range = columns[b]
                     let (lo, hi) = inside ? (range.lowerBound, range.upperBound) : (0, 0)
-                    if lo > 0 { row.update(repeating: 0, count: lo) }
                     let first = source + b - s.padLeft
-                    if sw == 1 {
+                    if sw == 1 && planeWidth >= 64 {
+                        // Long rows: library calls (memset, memcpy) beat a loop.
+                        if lo > 0 { row.update(repeating: 0, count: lo) }
                         if hi > lo { (row + lo).update(from: first + lo, count: hi - lo) }
-                    } else {
-                        var q = lo
-                        while q < hi {
-                            row[q] = first[q &* sw]
-                            q &+= 1
-                        }
+                        if hi < planeWidth { (row + hi).update(repeating: 0, count: planeWidth - hi) }
+                        continue
                     }
-                    if hi < planeWidth { (row + hi).update(repeating: 0, count: planeWidth - hi) }
+                    // Short or strided rows: one pass, no call (a call costs more than a 14-wide row).
+                    var q = 0
+                    while q < lo {
+                        row[q] = 0
+                        q &+= 1
+                    }
+                    while q < hi {
+                        row[q] = first[q &* sw]
+                        q &+= 1
+                    }
+                    while q < planeWidth {
+                        row[q] = 0
+                        q &+= 1
+                    }
                 }
             }
         }
@@ -87,31 +105,21 @@ struct DepthwisePlan {
         planes: UnsafePointer<Float>, weights: UnsafePointer<Float>, accumulator: UnsafeMutablePointer<Float>,
         into output: UnsafeMutablePointer<Float>
     ) {
-        let count = shape.outputHeight * planeWidth
-        accumulator.update(repeating: 0, count: count)
-        var t = 0
-        while t < taps.count {
-            let p0 = planes + taps[t].plane * planeStride + taps[t].offset
-            let w0 = weights[t]
-            if t + 2 < taps.count {
-                let p1 = planes + taps[t + 1].plane * planeStride + taps[t + 1].offset
-                let p2 = planes + taps[t + 2].plane * planeStride + taps[t + 2].offset
-                let (w1, w2) = (weights[t + 1], weights[t + 2])
-                for k in 0..<count { accumulator[k] += w0 * p0[k] + w1 * p1[k] + w2 * p2[k] }
-                t += 3
-            } else if t + 1 < taps.count {
-                let p1 = planes + taps[t + 1].plane * planeStride + taps[t + 1].offset
-                let w1 = weights[t + 1]
-                for k in 0..<count { accumulator[k] += w0 * p0[k] + w1 * p1[k] }
-                t += 2
-            } else {
-                for k in 0..<count { accumulator[k] += w0 * p0[k] }
-                t += 1
-            }
+        tapStarts.withUnsafeBufferPointer { starts in
+            convsweep_depthwise_taps(
+                accumulator, planes, starts.baseAddress, weights, Int32(taps.count), shape.outputHeight * planeWidth)
         }
-        let ow = shape.outputWidth
-        for y in 0..<shape.outputHeight {
-            (output + y * ow).update(from: accumulator + y * planeWidth, count: ow)
+        // The valid columns out, without a call per short row.
+        let (ow, pw) = (shape.outputWidth, planeWidth)
+        var (from, to) = (0, 0)
+        for _ in 0..<shape.outputHeight {
+            var x = 0
+            while x < ow {
+                output[to &+ x] = accumulator[from &+ x]
+                x &+= 1
+            }
+            from &+= pw
+            to &+= ow
         }
     }
 }
