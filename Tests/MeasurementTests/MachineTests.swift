@@ -73,15 +73,18 @@ import Testing
         probe.rateScale = 0.5  // a calibration in a phase at half speed
         let slow = probe.calibrate(seconds: 0.05)
         probe.rateScale = 1
-        let started = MonotonicClock.now()
-        let again = probe.recalibrate(forUpTo: 5) { $0 > 1.5 * slow }
+        let again = probe.recalibrate(forUpTo: 60) { $0 > 1.5 * slow }
         #expect(again > 1.5 * slow, "reading on at full speed lifts the reference (90th percentile of best calls)")
-        #expect(MonotonicClock.now() - started < 4.5, "it stops once the reference is accepted")
-        let readings = probe.readings.count
-        let bounded = MonotonicClock.now()
+        // No wall-clock bound (a loaded machine may be slow): the behaviour, from the readings.
+        let accepted = probe.readings.count
+        #expect(probe.recalibrate(forUpTo: 60) { _ in true } == again, "an accepted reference is not read again")
+        #expect(probe.readings.count == accepted)
+        let first = probe.readings.count
         probe.recalibrate(forUpTo: 0.2) { _ in false }
-        #expect((0.2..<1.5).contains(MonotonicClock.now() - bounded), "and never reads past its time")
-        #expect(probe.readings.count > readings)
+        let taken = probe.readings[first...]
+        #expect(!taken.isEmpty, "a reference never accepted is read on for the whole budget")
+        // Every reading starts within the budget: it never starts one past its time.
+        #expect(taken.last!.seconds - taken.first!.seconds < 0.2, "and never starts a reading past its time")
     }
 
     @Test func timerCalibrationIsPlausible() {

@@ -60,7 +60,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
         rebuildCommand: "convsweep package \(run) --out \(out.path)")
 }
 
-@Test(.serialized) func packageFromARealRunVerifiesAndNamesEveryEditedFile() throws {
+@Test func packageFromARealRunVerifiesAndNamesEveryEditedFile() throws {
     let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try makeRun(in: dir)
@@ -110,7 +110,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(removed.problems.contains { $0.contains("figures/exp-b.svg") })
 }
 
-@Test(.serialized) func refusesAnotherMachinesPackageAndAnIncompleteRun() throws {
+@Test func refusesAnotherMachinesPackageAndAnIncompleteRun() throws {
     let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try makeRun(in: dir)
@@ -188,7 +188,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(submission.packageCommand.hasSuffix("--profile quick --out '/out/it'\\''s'"))
 }
 
-@Test(.serialized, .enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"))
+@Test(.enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"))
 func aPackageOfTwoBackendsFitsEachAndVerifies() throws {
     let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
