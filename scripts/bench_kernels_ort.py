@@ -77,14 +77,19 @@ def ort_medians(shapes, reps):
     return result
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc):
+    """The options both kernel benchmarks take (bench_layers_ort.py imports this)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--convsweep", required=True, help="path of the release convsweep binary")
     parser.add_argument("--core", type=int, default=1, help="the core to pin to")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reps", type=int, default=11)
     parser.add_argument("--onednn", action="store_true", help="also time convsweep's oneDNN algorithms")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main():
+    args = arguments(__doc__)
     os.sched_setaffinity(0, {args.core})
 
     swift_rounds, ort_rounds, rates = [], [], []

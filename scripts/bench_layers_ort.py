@@ -10,7 +10,6 @@ MLAS's own NCHWc reorders are inside its time too). Rounds alternate the two; pe
 median over rounds of each round's median is kept. The ratio is convsweep's fastest algorithm
 (as a user would pick it) over ONNX Runtime, with geometric means per network and layer kind.
 """
-import argparse
 import json
 import math
 import os
@@ -21,6 +20,8 @@ import time
 import numpy as np
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
+
+from bench_kernels_ort import arguments
 
 
 def conv(net, h, cin, cout, k, stride=1, pad=None, groups=1):
@@ -181,13 +182,7 @@ def geomean(values):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--convsweep", required=True, help="path of the release convsweep binary")
-    parser.add_argument("--core", type=int, default=1, help="the core to pin to")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--reps", type=int, default=11)
-    parser.add_argument("--onednn", action="store_true", help="also offer convsweep's oneDNN algorithms")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     os.sched_setaffinity(0, {args.core})
     layers = resnet50() + mobilenet_v2_depthwise()
     rng = np.random.default_rng(1)
