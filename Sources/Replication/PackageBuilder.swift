@@ -408,10 +408,10 @@ public struct PackageBuilder {
     static func format(_ value: Double) -> String { "\(value)" }
 
     static func errorStatements(_ errors: Table) -> [PackageStatement.SeriesErrorStatement] {
-        errors.rows.map { row in
+        errors.records.map { row in
             .init(
-                experiment: row[0], series: row[1], n: Int(row[2]) ?? 0, rmseMs: Double(row[3]) ?? .nan,
-                nrmse: Double(row[5]))
+                experiment: row["experiment"] ?? "", series: row["series"] ?? "", n: Int(row["n"] ?? "") ?? 0,
+                rmseMs: Double(row["rmse_ms"] ?? "") ?? .nan, nrmse: Double(row["nrmse"] ?? ""))
         }
     }
 

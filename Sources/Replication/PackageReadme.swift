@@ -172,10 +172,11 @@ struct PackageReadme {
             if !d.warnings.isEmpty { line += " Warnings: " + d.warnings.joined(separator: "; ") }
             return line
         }
-        let seriesErrors = errors.rows.map { row in
+        let seriesErrors = errors.records.map { row in
             Model.SeriesError(
-                experiment: row[0], series: row[1], n: row[2], rmse: sig(Double(row[3]) ?? .nan),
-                nrmse: Double(row[5]).map { String(format: "%.1f%%", $0 * 100) } ?? "n/a")
+                experiment: row["experiment"] ?? "", series: row["series"] ?? "", n: row["n"] ?? "",
+                rmse: sig(Double(row["rmse_ms"] ?? "") ?? .nan),
+                nrmse: Double(row["nrmse"] ?? "").map { String(format: "%.1f%%", $0 * 100) } ?? "n/a")
         }
         struct Entry: Decodable {
             var files: [String]

@@ -140,7 +140,8 @@ public enum PackageVerifier {
             }
             if let (a, b) = worst {
                 problems.append(
-                    "fit/predictions.csv: \(a[0]) is predicted \(a[column]) ms, the refit predicts \(b[again]) ms")
+                    "fit/predictions.csv: \(a[statedPredictions.column("config_id") ?? 0]) is predicted \(a[column]) ms, the refit predicts \(b[again]) ms"
+                )
             }
         } else {
             problems.append(
@@ -168,11 +169,16 @@ public enum PackageVerifier {
         if written.rows.count != errors.rows.count {
             problems.append("fit/errors.csv: \(written.rows.count) series, recomputing gives \(errors.rows.count)")
         } else {
-            for (a, b) in zip(written.rows, errors.rows) {
-                let slack = seriesSlack[a[0] + "\t" + a[1]] ?? 0
-                if a[0] != b[0] || a[1] != b[1] || !close(Double(a[3]) ?? .nan, Double(b[3]) ?? .nan, slack: slack) {
+            for (a, b) in zip(written.records, errors.records) {
+                let (experiment, series) = (a["experiment"] ?? "", a["series"] ?? "")
+                let (stated, again) = (a["rmse_ms"] ?? "", b["rmse_ms"] ?? "")
+                let slack = seriesSlack[experiment + "\t" + series] ?? 0
+                if experiment != b["experiment"] || series != b["series"]
+                    || !close(Double(stated) ?? .nan, Double(again) ?? .nan, slack: slack)
+                {
                     problems.append(
-                        "fit/errors.csv: \(a[0]) \(a[1]) states RMSE \(a[3]) ms, recomputing gives \(b[3]) ms")
+                        "fit/errors.csv: \(experiment) \(series) states RMSE \(stated) ms, recomputing gives \(again) ms"
+                    )
                 }
             }
         }

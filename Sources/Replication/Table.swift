@@ -34,6 +34,11 @@ public struct Table: Equatable, Sendable {
     /// The index of a column.
     public func column(_ name: String) -> Int? { header.firstIndex(of: name) }
 
+    /// The rows as records: each field keyed by its column's name.
+    public var records: [[String: String]] {
+        rows.map { Dictionary(zip(header, $0), uniquingKeysWith: { first, _ in first }) }
+    }
+
     /// The values of one column.
     public func values(_ name: String) -> [String] {
         guard let i = column(name) else { return [] }

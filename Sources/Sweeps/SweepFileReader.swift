@@ -129,18 +129,7 @@ struct SweepFileReader {
         for axis in [SweepAxis.height, .width, .inputChannels, .outputChannels] where axes[axis] == nil {
             throw seriesPlace.error(file, "missing axis \(axis)")
         }
-        for (shorthand, parts) in SweepAxis.shorthands {
-            let given = parts.filter { locations[$0] != nil }
-            if locations[shorthand] != nil, let first = given.first {
-                throw locations[first]!.error(
-                    file,
-                    "give either \(shorthand), or \(parts.map(\.rawValue).joined(separator: ", ")), not both forms")
-            }
-            if !given.isEmpty, given.count < parts.count {
-                let missing = parts.filter { locations[$0] == nil }.map(\.rawValue).joined(separator: ", ")
-                throw locations[given[0]]!.error(file, "\(given[0]) is given without \(missing)")
-            }
-        }
+        try checkShorthands(locations)
         switch (axes[.kernel] != nil, axes[.kernelHeight] != nil, axes[.kernelWidth] != nil) {
         case (true, false, false), (false, true, true): break
         case (false, false, false): throw seriesPlace.error(file, "missing axis K (or both K1 and K2)")
@@ -153,6 +142,23 @@ struct SweepFileReader {
         return try SweepSeries(
             label: label, key: SweepFileReader.idSafe(label), axes: axes, constants: constants, zip: zip,
             location: seriesPlace, axisLocations: locations, file: file, paddingMode: paddingMode)
+    }
+
+    /// A shorthand (stride, dilation, padding) and its parts are not given together, and parts
+    /// come complete.
+    private func checkShorthands(_ locations: [SweepAxis: FileLocation]) throws(SweepError) {
+        for (shorthand, parts) in SweepAxis.shorthands {
+            let given = parts.filter { locations[$0] != nil }
+            if locations[shorthand] != nil, let first = given.first {
+                throw locations[first]!.error(
+                    file,
+                    "give either \(shorthand), or \(parts.map(\.rawValue).joined(separator: ", ")), not both forms")
+            }
+            if !given.isEmpty, given.count < parts.count {
+                let missing = parts.filter { locations[$0] == nil }.map(\.rawValue).joined(separator: ", ")
+                throw locations[given[0]]!.error(file, "\(given[0]) is given without \(missing)")
+            }
+        }
     }
 
     /// A fully-connected series gives Cin and Cout (and batch, its rows), nothing of a kernel.
