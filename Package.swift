@@ -75,8 +75,8 @@ let package = Package(
                 "Basics", "COpenBLAS", "ConvKernels", "Measurement", "Runner",
                 .product(name: "CSV", package: "CSV.swift"),
             ]),
-        // Analyses of measured runs: how FLOPs rank configurations.
-        .target(name: "Analysis", dependencies: ["Basics", "Measurement", "Runner"]),
+        // Analyses of measured runs: how FLOPs rank configurations, what a network costs.
+        .target(name: "Analysis", dependencies: ["Basics", "ConvKernels", "Measurement", "Runner", "Sweeps"]),
         // The replication package.
         .target(
             name: "Replication",

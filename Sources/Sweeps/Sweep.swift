@@ -50,10 +50,16 @@ public struct Sweep: Sendable {
         return try Sweep(contents: contents, path: path)
     }
 
-    /// Expands the sweep file held in `contents`; `path` names it in errors and in ``path``.
+    /// Expands the sweep file held in `contents`; `path` names it in errors and in ``path``. A
+    /// network file (``Network``) gives the sweep of its distinct layers.
     public init(contents: Data, path: String) throws(SweepError) {
         guard let text = String(data: contents, encoding: .utf8) else {
             throw SweepError(file: path, message: "the file is not UTF-8 text")
+        }
+        // A network file (sweeps/networks/) is the sweep of its distinct layers.
+        if Network.isNetwork(text) {
+            self = Sweep(network: try Network(contents: contents, path: path), contents: contents, path: path)
+            return
         }
         let file = try SweepFileReader(file: path).read(yaml: text)
         self.name = file.name

@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 import TestSupport
 import Testing
 
@@ -63,5 +64,17 @@ struct GeneralLayerCommandTests {
             #expect(outcome.standardOutput.contains("  \(name) "), "\(name)")
         }
         #expect(outcome.standardOutput.contains("33 shapes against the reference"))
+    }
+
+    @Test("networks list shows the zoo with its published MACs; networks cost refuses rows without a network")
+    func networks() throws {
+        let list = try convsweep(["networks", "list"])
+        #expect(list.status == 0, "\(list.standardError)")
+        #expect(list.standardOutput.contains("resnet50                 53   1        24   4.089      4.089"))
+        #expect(list.standardOutput.split(separator: "\n").count == 13)
+        let empty = try writeTemporary(MeasurementsFile.gridHeader, name: "measurements.csv")
+        let cost = try convsweep(["networks", "cost", empty])
+        #expect(
+            cost.status == 65 && cost.standardError.contains("holds the layers of no network"), "\(cost.standardError)")
     }
 }

@@ -1,0 +1,122 @@
+import Analysis
+import ArgumentParser
+import ConvKernels
+import Foundation
+import Sweeps
+
+/// `convsweep networks`: the zoo of networks as data, and what a measured network costs.
+struct NetworksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "networks",
+        abstract: "Networks as data (sweeps/networks/): list them, and sum a measured network's layers.",
+        discussion: """
+            A network file lists every convolution and fully-connected layer of a network in \
+            execution order (sweeps/networks/README.md). Measure networks as any sweep: \
+            `convsweep run sweeps/networks/resnet50.yaml … --out DIR` measures each distinct layer \
+            once (rounds, drift probe, resumable, shards); `convsweep networks cost DIR` then sums \
+            them per network.
+            """,
+        subcommands: [NetworksList.self, NetworksCost.self])
+}
+
+/// The network files of the sweeps directory.
+private func networkFiles(_ directory: SweepsDirectoryOption) throws -> [String] {
+    let root = (try directory.shippedFiles().sweepsDirectory as NSString).appendingPathComponent("networks")
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+    let files = names.filter { $0.hasSuffix(".yaml") }.sorted().map { (root as NSString).appendingPathComponent($0) }
+    guard !files.isEmpty else { throw fail("no network files in \(root)", code: ExitStatus.usage) }
+    return files
+}
+
+/// `convsweep networks list`.
+struct NetworksList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract:
+            "The shipped networks: layers, distinct layers, GMACs against the published figure, a measuring estimate.")
+
+    @OptionGroup var sweepsDirectory: SweepsDirectoryOption
+
+    func run() throws {
+        let model = MeasuringTimeModel()
+        print(
+            "network               convs  fc  distinct   GMACs  published  estimate (one core, \(model.rounds) rounds)"
+        )
+        var total = 0.0
+        for file in try networkFiles(sweepsDirectory) {
+            let network = try reportingErrors { try Network.load(path: file) }
+            let sweep = try reportingErrors { try Sweep.load(path: file) }
+            let seconds = sweep.configurations.map { model.seconds($0) }.reduce(0, +)
+            total += seconds
+            print(
+                network.name.padding(toLength: 21, withPad: " ", startingAt: 0)
+                    + String(
+                        format: " %5d %3d  %8d  %6.3f  %9.3f  %.0f s", network.convolutionCount,
+                        network.fullyConnectedCount, network.distinctShapes.count, network.macs / 1e9,
+                        network.publishedGMACs, seconds))
+        }
+        print(
+            String(format: "all networks: about %.1f min with the assumed rates", total / 60)
+                + " (`convsweep sweeps estimate sweeps/networks/*.yaml --measure-machine` for this machine's)")
+    }
+}
+
+/// `convsweep networks cost`.
+struct NetworksCost: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cost",
+        abstract: "What measured networks cost: the sum over their layers of count × time, by kind of layer.",
+        discussion: """
+            Reads the rows of SOURCE (a run directory, a package or a measurements CSV) and, for every \
+            network of the sweeps directory (or those named), sums count × median time over its \
+            convolution and fully-connected layers, with the interval of the rounds (count × the \
+            fastest and slowest round median), and breaks it down by kind of layer: share of time \
+            against share of MACs. Normalisation, activations, pooling, additions and \
+            concatenations are not measured and not summed. A network whose layers the rows lack \
+            is skipped with a note, or is an error when named.
+            """)
+
+    @Argument(help: "A run directory, a package or a measurements CSV holding the networks' layers.")
+    var source: String
+    @Option(name: .customLong("network"), help: "A network to cost (repeatable; default: every one measured).")
+    var networks: [String] = []
+    @Option(help: "The algorithm whose rows to sum (default: any, the first row of each layer).")
+    var algorithm: ConvAlgorithm?
+    @OptionGroup var sweepsDirectory: SweepsDirectoryOption
+
+    func run() throws {
+        let rows = try reportingErrors { try MeasurementSource.rows(at: source) }
+        var costed = 0
+        for file in try networkFiles(sweepsDirectory) {
+            let network = try reportingErrors { try Network.load(path: file) }
+            guard networks.isEmpty || networks.contains(network.name) else { continue }
+            let cost: NetworkCost
+            do { cost = try NetworkCost(network: network, rows: rows, algorithm: algorithm) } catch {
+                if networks.isEmpty {
+                    FileHandle.standardError.write(Data("networks cost: skipped \(error)\n".utf8))
+                    continue
+                }
+                throw fail("\(error)", code: ExitStatus.dataError)
+            }
+            costed += 1
+            print(
+                String(
+                    format: "%@: %.3f ms (rounds %.3f–%.3f), %d layers, %.3f GMACs", network.name, cost.milliseconds,
+                    cost.lowMilliseconds, cost.highMilliseconds, cost.layers, cost.gmacs))
+            for kind in cost.kinds {
+                print(
+                    "  " + kind.kind.padding(toLength: 16, withPad: " ", startingAt: 0)
+                        + String(
+                            format: "%4d layers %9.3f ms  %5.1f%% of time  %5.1f%% of MACs", kind.layers,
+                            kind.milliseconds, 100 * kind.timeShare, 100 * kind.macShare))
+            }
+        }
+        for name in networks where !rows.isEmpty && costed == 0 {
+            throw fail("no network named \(name) in the sweeps directory", code: ExitStatus.usage)
+        }
+        if costed == 0 { throw fail("\(source) holds the layers of no network", code: ExitStatus.dataError) }
+        print(
+            "(convolution and fully-connected layers only: normalisation, activations, pooling, additions and concatenations are not measured)"
+        )
+    }
+}

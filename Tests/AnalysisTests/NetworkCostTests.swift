@@ -1,0 +1,62 @@
+import ConvKernels
+import Measurement
+import Runner
+import Sweeps
+import Testing
+
+@testable import Analysis
+
+@Suite("What a measured network costs")
+struct NetworkCostTests {
+    private func row(_ shape: ConvShape, median: Double, low: Double, high: Double) -> MeasurementRow {
+        let configuration = SweepConfiguration(
+            id: SweepConfiguration.identifier(experiment: "n", seriesKey: "s", shape: shape), experiment: "n",
+            series: "s", shape: shape)
+        var row = MeasurementRow(configuration: configuration, algorithm: .auto, threads: 1, status: .ok)
+        row.record(
+            Samples(
+                times: [median / 1e3], lowering: [0], gemm: [median / 1e3], warmUpRuns: 1, stopReason: .maxRuns))
+        (row.roundMinMs, row.roundMaxMs) = (low, high)
+        return row
+    }
+
+    @Test("the sum over layers of count × time, the rounds' interval, and the shares by kind")
+    func sumsAndShares() throws {
+        let stem = ConvShape(
+            height: 32, width: 32, inputChannels: 3, outputChannels: 8, kernel: 3, stride: 2, padding: .uniform(1))
+        let dense = ConvShape(height: 16, width: 16, inputChannels: 8, outputChannels: 8, kernel: 3)
+        let depthwise = ConvShape(height: 16, width: 16, inputChannels: 8, outputChannels: 8, kernel: 3, groups: 8)
+        let fc = ConvShape.fullyConnected(rows: 1, inputs: 8, outputs: 10)
+        let network = Network(
+            name: "n", source: "test", publishedGMACs: 0,
+            layers: [
+                .init(name: "stem", shape: stem, count: 1), .init(name: "block", shape: dense, count: 3),
+                .init(name: "dw", shape: depthwise, count: 2), .init(name: "fc", shape: fc, count: 1),
+            ])
+        let rows = [
+            row(stem, median: 1, low: 0.9, high: 1.2), row(dense, median: 2, low: 1.8, high: 2.1),
+            row(depthwise, median: 0.5, low: 0.5, high: 0.6), row(fc, median: 0.25, low: 0.2, high: 0.3),
+        ]
+        let cost = try NetworkCost(network: network, rows: rows)
+        let total: Double = 1 + 3 * 2 + 2 * 0.5 + 0.25
+        let low: Double = 0.9 + 3 * 1.8 + 2 * 0.5 + 0.2
+        let high: Double = 1.2 + 3 * 2.1 + 2 * 0.6 + 0.3
+        #expect(cost.milliseconds == total)
+        #expect(abs(cost.lowMilliseconds - low) < 1e-12 && abs(cost.highMilliseconds - high) < 1e-12)
+        #expect(cost.layers == 7)
+        #expect(cost.kinds.map(\.kind) == ["KxK", "stride 2", "depthwise", "fully connected"])
+        let shares = Dictionary(uniqueKeysWithValues: cost.kinds.map { ($0.kind, $0) })
+        let denseShare: Double = 6 / 8.25
+        #expect(shares["KxK"]!.layers == 3 && abs(shares["KxK"]!.timeShare - denseShare) < 1e-12)
+        let macs = network.macs
+        #expect(abs(shares["depthwise"]!.macShare - 2 * Accounting(shape: depthwise).macs / macs) < 1e-12)
+        #expect(abs(cost.kinds.map(\.timeShare).reduce(0, +) - 1) < 1e-12)
+        #expect(abs(cost.kinds.map(\.macShare).reduce(0, +) - 1) < 1e-12)
+        // A layer the rows lack is named.
+        #expect {
+            try NetworkCost(network: network, rows: Array(rows.dropLast()))
+        } throws: { error in
+            "\(error)".contains("layer fc") && "\(error)".contains("no measured row")
+        }
+    }
+}

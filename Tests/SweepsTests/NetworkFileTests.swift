@@ -1,0 +1,72 @@
+import ConvKernels
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Sweeps
+
+/// The published figures the network files must match: torchvision's model table (the weights'
+/// `meta["_ops"]`, GMACs to three decimals: https://pytorch.org/vision/stable/models.html), and
+/// the layer counts of torchvision's definitions (ResNet-50: 53 convolutions and one classifier;
+/// MobileNetV2: 52 and one).
+private let published: [(name: String, gmacs: Double, convolutions: Int, fullyConnected: Int)] = [
+    ("resnet18", 1.814, 20, 1), ("resnet50", 4.089, 53, 1), ("vgg16", 15.47, 13, 3),
+    ("mobilenet_v2", 0.301, 52, 1), ("mobilenet_v3_large", 0.217, 62, 2), ("squeezenet1_1", 0.349, 26, 0),
+    ("efficientnet_b0", 0.386, 81, 1), ("shufflenet_v2_x1_0", 0.145, 56, 1), ("densenet121", 2.834, 120, 1),
+    ("googlenet", 1.498, 57, 1), ("convnext_tiny", 4.456, 22, 37),
+]
+
+private let networks = repositoryRoot.appendingPathComponent("sweeps/networks")
+
+@Suite("Network files: the zoo as data")
+struct NetworkFileTests {
+    @Test(
+        "each network has its published layer count and MAC total (within 1%, or torchvision's rounding)",
+        arguments: published.map(\.name))
+    func publishedFigures(name: String) throws {
+        let expected = published.first { $0.name == name }!
+        let network = try Network.load(path: networks.appendingPathComponent("\(name).yaml").path)
+        #expect(network.name == name && network.publishedGMACs == expected.gmacs)
+        #expect(
+            network.convolutionCount == expected.convolutions && network.fullyConnectedCount == expected.fullyConnected)
+        let gmacs = network.macs / 1e9
+        #expect(abs(gmacs - expected.gmacs) <= max(0.01 * expected.gmacs, 0.0005), "\(name): \(gmacs) GMACs")
+    }
+
+    @Test("the zoo is exactly the eleven networks, each read as the sweep of its distinct layers")
+    func zooAsSweeps() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: networks.path).filter { $0.hasSuffix(".yaml") }
+        #expect(Set(files) == Set(published.map { "\($0.name).yaml" }))
+        let sweep = try Sweep.load(path: networks.appendingPathComponent("mobilenet_v2.yaml").path)
+        let network = try Network.load(path: networks.appendingPathComponent("mobilenet_v2.yaml").path)
+        #expect(sweep.name == "mobilenet_v2" && sweep.configurations.count == network.distinctShapes.count)
+        #expect(Set(sweep.configurations.map(\.id)).count == sweep.configurations.count)
+        #expect(sweep.configurations.filter { $0.shape.isDepthwise }.count == 10)
+        #expect(sweep.configurations.contains { $0.id == "mobilenet_v2/fully_connected/FC-M1-In1280-Out1000" })
+        let convnext = try Network.load(path: networks.appendingPathComponent("convnext_tiny.yaml").path)
+        #expect(convnext.layers.contains { $0.shape == .fullyConnected(rows: 56 * 56, inputs: 96, outputs: 384) })
+    }
+
+    @Test("a bad network file is refused with file, line and field")
+    func badFiles() {
+        let head = "network: n\nsource: s\npublished_gmacs: 1\nlayers:\n"
+        for (body, line, field, text) in [
+            ("  - {name: a, H: 8, W: 8, Cin: 4, Cout: 6, K: 3, groups: 4}\n", 5, "layers[0].groups", "must divide"),
+            ("  - {name: a, H: 8, W: 8, Cin: 4, Cout: 4, K: 3, count: 0}\n", 5, "layers[0].count", "positive integer"),
+            ("  - {name: a, H: 8, W: 8, Cin: 4, Cout: 4, K: [1, 3]}\n", 5, "layers[0].K", "single numbers"),
+            ("  - {name: a, layer: fc, Cin: 4, Cout: 4, K: 1}\n", 5, "layers[0].K", "fully-connected layer has no"),
+            ("  - {H: 8, W: 8, Cin: 4, Cout: 4, K: 3}\n", 5, "layers[0].name", "missing"),
+        ] {
+            let error = #expect(throws: SweepError.self) {
+                try Network(contents: Data((head + body).utf8), path: "n.yaml")
+            }
+            #expect(
+                error?.line == line && error?.field == field && error?.message.contains(text) == true,
+                "\(String(describing: error))")
+        }
+        let missing = #expect(throws: SweepError.self) {
+            try Network(contents: Data("network: n\nsource: s\nlayers: []\n".utf8), path: "n.yaml")
+        }
+        #expect(missing?.field == "published_gmacs")
+    }
+}
