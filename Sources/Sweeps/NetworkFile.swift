@@ -72,13 +72,7 @@ public struct Network: Sendable {
     ///
     /// - Throws: ``SweepError`` naming the file, line, column and field of the first problem.
     public static func load(path: String) throws(SweepError) -> Network {
-        let contents: Data
-        do {
-            contents = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw SweepError(file: path, message: "cannot read the file (\((error as NSError).localizedDescription))")
-        }
-        return try Network(contents: contents, path: path)
+        try Network(contents: try SweepFileReader.contents(of: path), path: path)
     }
 
     /// Reads a network file held in `contents`; `path` names it in errors.
@@ -110,19 +104,7 @@ struct NetworkFileReader {
 
     func read(yaml: String) throws(SweepError) -> Network {
         let file = reader.file
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: yaml) else {
-                throw SweepError(file: file, message: "the file is empty")
-            }
-            root = node
-        } catch let error as SweepError {
-            throw error
-        } catch let error as YamlError {
-            throw reader.convert(error)
-        } catch {
-            throw SweepError(file: file, message: "cannot read the YAML: \(error)")
-        }
+        let root = try reader.compose(yaml, empty: "a network needs network, source, published_gmacs and layers")
         let top = try reader.mapping(root, field: "", allowed: ["network", "source", "published_gmacs", "layers"])
         for key in ["network", "source", "published_gmacs", "layers"] where top[key] == nil {
             throw reader.location(root, key).error(file, "missing")

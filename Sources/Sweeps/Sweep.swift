@@ -41,13 +41,7 @@ public struct Sweep: Sendable {
     ///   malformed YAML, an unknown or missing field, a wrong type, a zero or negative value, an
     ///   expression with an unknown name, a cycle, a division by zero or a non-integer result.
     public static func load(path: String) throws(SweepError) -> Sweep {
-        let contents: Data
-        do {
-            contents = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw SweepError(file: path, message: "cannot read the file (\((error as NSError).localizedDescription))")
-        }
-        return try Sweep(contents: contents, path: path)
+        try Sweep(contents: try SweepFileReader.contents(of: path), path: path)
     }
 
     /// Expands the sweep file held in `contents`; `path` names it in errors and in ``path``. A

@@ -17,13 +17,13 @@ struct SweepFileReader {
 
     // MARK: - The document
 
-    func read(yaml: String) throws(SweepError) -> Contents {
-        let root: Node
+    /// The node tree of `yaml`; `empty` says what the file needs when it has none.
+    func compose(_ yaml: String, empty: String) throws(SweepError) -> Node {
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
-                throw SweepError(file: file, message: "the file is empty; a sweep needs name and series")
+                throw SweepError(file: file, message: "the file is empty; \(empty)")
             }
-            root = node
+            return node
         } catch let error as SweepError {
             throw error
         } catch let error as YamlError {
@@ -31,6 +31,19 @@ struct SweepFileReader {
         } catch {
             throw SweepError(file: file, message: "cannot read the YAML: \(error)")
         }
+    }
+
+    /// The bytes of the file at `path`.
+    static func contents(of path: String) throws(SweepError) -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SweepError(file: path, message: "cannot read the file (\((error as NSError).localizedDescription))")
+        }
+    }
+
+    func read(yaml: String) throws(SweepError) -> Contents {
+        let root = try compose(yaml, empty: "a sweep needs name and series")
         let top = try mapping(root, field: "", allowed: ["name", "description", "series", "sample", "limits"])
         guard let nameNode = top["name"] else {
             throw location(root, "name").error(file, "missing (the experiment name)")
