@@ -71,7 +71,10 @@ struct NetworksCost: ParsableCommand {
             network of the sweeps directory (or those named), sums count × median time over its \
             convolution and fully-connected layers, with the interval of the rounds (count × the \
             fastest and slowest round median), and breaks it down by kind of layer: share of time \
-            against share of MACs. Normalisation, activations, pooling, additions and \
+            against share of MACs. With three networks or more it ranks them: how parameters, MACs \
+            and bytes moved (and, with --compare-with, another run's times) order the networks \
+            against their measured times (Spearman, Kendall, pairs ordered the other way, networks \
+            displaced by two places or more). Normalisation, activations, pooling, additions and \
             concatenations are not measured and not summed. A network whose layers the rows lack \
             is skipped with a note, or is an error when named.
             """)
@@ -82,11 +85,17 @@ struct NetworksCost: ParsableCommand {
     var networks: [String] = []
     @Option(help: "The algorithm whose rows to sum (default: any, the first row of each layer).")
     var algorithm: ConvAlgorithm?
+    @Option(
+        name: .customLong("compare-with"),
+        help: "Another run or package of the same networks: how its network times order them (rank transfer).")
+    var other: String?
     @OptionGroup var sweepsDirectory: SweepsDirectoryOption
 
     func run() throws {
         let rows = try reportingErrors { try MeasurementSource.rows(at: source) }
+        let otherRows = try other.map { path in try reportingErrors { try MeasurementSource.rows(at: path) } }
         var costed = 0
+        var ranked: [(network: Network, cost: NetworkCost, other: NetworkCost?)] = []
         for file in try networkFiles(sweepsDirectory) {
             let network = try reportingErrors { try Network.load(path: file) }
             guard networks.isEmpty || networks.contains(network.name) else { continue }
@@ -99,6 +108,7 @@ struct NetworksCost: ParsableCommand {
                 throw fail("\(error)", code: ExitStatus.dataError)
             }
             costed += 1
+            ranked.append((network, cost, otherRows.flatMap { try? NetworkCost(network: network, rows: $0) }))
             print(
                 String(
                     format: "%@: %.3f ms (rounds %.3f–%.3f), %d layers, %.3f GMACs", network.name, cost.milliseconds,
@@ -118,5 +128,30 @@ struct NetworksCost: ParsableCommand {
         print(
             "(convolution and fully-connected layers only: normalisation, activations, pooling, additions and concatenations are not measured)"
         )
+        if ranked.count >= 3 { printRankings(ranked) }
+    }
+
+    /// How parameters, MACs, bytes moved (and another run's times) order the networks against
+    /// their measured times.
+    private func printRankings(_ ranked: [(network: Network, cost: NetworkCost, other: NetworkCost?)]) {
+        var rankings = NetworkRanking.onPaper(ranked.map(\.network), costs: ranked.map(\.cost))
+        let compared = ranked.filter { $0.other != nil }
+        if let other, compared.count >= 3 {
+            rankings.append(
+                NetworkRanking(
+                    indicator: "time in \(other)", names: compared.map(\.network.name),
+                    values: compared.map { $0.other!.milliseconds }, measured: compared.map(\.cost.milliseconds)))
+        }
+        print("\nhow each indicator orders the \(ranked.count) networks against their measured times:")
+        let width = rankings.map(\.indicator.count).max()! + 2
+        for r in rankings {
+            print(
+                "  " + r.indicator.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "Spearman %.3f  Kendall %.3f  %d of %d pairs the other way", r.spearman, r.kendall,
+                        r.discordantPairs, r.pairs)
+                    + "  displaced by 2 or more: "
+                    + (r.displaced.isEmpty ? "none" : r.displaced.joined(separator: ", ")))
+        }
     }
 }

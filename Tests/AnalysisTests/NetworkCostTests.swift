@@ -59,4 +59,20 @@ struct NetworkCostTests {
             "\(error)".contains("layer fc") && "\(error)".contains("no measured row")
         }
     }
+
+    @Test("rank agreement: Spearman, Kendall, pairs the other way and networks displaced by two places")
+    func ranking() {
+        // Measured order a < b < c < d < e; the indicator swaps b and c and puts e first.
+        let ranking = NetworkRanking(
+            indicator: "MACs", names: ["a", "b", "c", "d", "e"], values: [2, 4, 3, 5, 1], measured: [1, 2, 3, 4, 5])
+        #expect(ranking.pairs == 10)
+        #expect(ranking.discordantPairs == 5)  // (b, c) and e against each of a–d
+        #expect(abs(ranking.kendall - 0) < 1e-12)
+        #expect(abs(ranking.spearman - -0.1) < 1e-12)  // 1 − 6·(1 + 4 + 0 + 1 + 16)/(5·24)
+        #expect(ranking.displaced == ["b", "e"])  // b: rank 4 by MACs, 2 by time; e: 1 and 5
+        let perfect = NetworkRanking(
+            indicator: "x", names: ["a", "b", "c"], values: [1, 2, 3], measured: [10, 20, 30])
+        #expect(
+            perfect.spearman == 1 && perfect.kendall == 1 && perfect.discordantPairs == 0 && perfect.displaced.isEmpty)
+    }
 }

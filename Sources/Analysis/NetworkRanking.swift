@@ -1,0 +1,61 @@
+import ConvKernels
+import Sweeps
+
+/// How well a cost indicator orders networks by their measured time: the question of the FLOPs
+/// misranking papers, at the level of whole networks.
+public struct NetworkRanking: Sendable {
+    /// The indicator: `parameters`, `MACs`, `bytes moved`, or another run's measured time.
+    public var indicator: String
+    /// Networks ranked.
+    public var n: Int
+    /// Spearman's ρ of the indicator against measured time.
+    public var spearman: Double
+    /// Kendall's τ-b of the indicator against measured time.
+    public var kendall: Double
+    /// Pairs of networks the indicator orders the other way from measured time (ties not counted).
+    public var discordantPairs: Int
+    /// Pairs of networks.
+    public var pairs: Int
+    /// Networks whose rank by the indicator and by time differ by two places or more (the papers'
+    /// measure), by name.
+    public var displaced: [String]
+
+    /// The agreement of `indicator` values with `measured` times, network by network (`names`).
+    public init(indicator: String, names: [String], values: [Double], measured: [Double]) {
+        precondition(names.count == values.count && values.count == measured.count, "one value per network")
+        self.indicator = indicator
+        n = names.count
+        spearman = RankStatistics.spearman(values, measured)
+        kendall = RankStatistics.kendallTauB(values, measured)
+        var discordant = 0
+        for i in values.indices {
+            for j in (i + 1)..<values.count where (values[i] - values[j]) * (measured[i] - measured[j]) < 0 {
+                discordant += 1
+            }
+        }
+        discordantPairs = discordant
+        pairs = n * (n - 1) / 2
+        let (byValue, byTime) = (RankStatistics.ranks(values), RankStatistics.ranks(measured))
+        displaced = names.indices.filter { abs(byValue[$0] - byTime[$0]) >= 2 }.map { names[$0] }
+    }
+
+    /// The indicators of `networks` on paper — parameters (the weights of their convolution and
+    /// fully-connected layers), MACs and the bytes those layers move (`Accounting.movedBytes`) —
+    /// each ranked against `costs` (the same networks, in the same order).
+    public static func onPaper(_ networks: [Network], costs: [NetworkCost]) -> [NetworkRanking] {
+        let names = networks.map(\.name)
+        let measured = costs.map(\.milliseconds)
+        func sum(_ value: (ConvShape) -> Double) -> [Double] {
+            networks.map { network in network.layers.map { value($0.shape) * Double($0.count) }.reduce(0, +) }
+        }
+        return [
+            NetworkRanking(
+                indicator: "parameters", names: names, values: sum { Double($0.weightCount) }, measured: measured),
+            NetworkRanking(
+                indicator: "MACs", names: names, values: sum { Accounting(shape: $0).macs }, measured: measured),
+            NetworkRanking(
+                indicator: "bytes moved", names: names, values: sum { Double(Accounting(shape: $0).movedBytes) },
+                measured: measured),
+        ]
+    }
+}
