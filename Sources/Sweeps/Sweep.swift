@@ -85,6 +85,7 @@ public struct Sweep: Sendable {
             indices = Array(0..<total)
         }
 
+        let excluded = try Sweep.networkLayers(file.excludedNetworks, sweepPath: path)
         // Walk the ascending global indices through the series they fall in.
         var configurations: [SweepConfiguration] = []
         configurations.reserveCapacity(indices.count)
@@ -102,7 +103,7 @@ public struct Sweep: Sendable {
                 SweepConfiguration(
                     id: SweepConfiguration.identifier(experiment: file.name, seriesKey: series.key, shape: shape),
                     experiment: file.name, series: series.label, shape: shape,
-                    status: file.limits.status(of: shape)))
+                    status: Sweep.status(of: shape, limits: file.limits, excluded: excluded)))
         }
         if let sample = file.sample, let design = sample.stratified {
             let candidates = configurations.filter(\.status.isOK)
@@ -114,6 +115,37 @@ public struct Sweep: Sendable {
         } else {
             self.configurations = configurations
         }
+    }
+}
+
+extension Sweep {
+    /// The layers of every network file in `directory` (relative to the sweep file), each with the
+    /// first network that has it; empty when no directory is named.
+    static func networkLayers(_ directory: String?, sweepPath: String) throws(SweepError) -> [ConvShape: String] {
+        guard let directory else { return [:] }
+        let root =
+            directory.hasPrefix("/")
+            ? directory
+            : ((sweepPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(directory)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter {
+            $0.hasSuffix(".yaml")
+        }
+        guard !names.isEmpty else {
+            throw SweepError(file: sweepPath, field: "exclude_networks", message: "\(root) holds no network files")
+        }
+        var layers: [ConvShape: String] = [:]
+        for name in names.sorted() {
+            let network = try Network.load(path: (root as NSString).appendingPathComponent(name))
+            for layer in network.layers where layers[layer.shape] == nil { layers[layer.shape] = network.name }
+        }
+        return layers
+    }
+
+    /// A configuration's status: a limit's, or dropped as a layer of an excluded network.
+    static func status(of shape: ConvShape, limits: SweepLimits, excluded: [ConvShape: String]) -> ConfigurationStatus {
+        let status = limits.status(of: shape)
+        guard status.isOK, let network = excluded[shape] else { return status }
+        return .dropped("a layer of \(network) (exclude_networks)")
     }
 }
 

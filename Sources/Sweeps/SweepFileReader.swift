@@ -13,6 +13,9 @@ struct SweepFileReader {
         var series: [SweepSeries]
         var sample: SweepSample?
         var limits: SweepLimits
+        /// `exclude_networks`: a directory of network files (relative to the sweep file) whose
+        /// layers the sweep leaves out.
+        var excludedNetworks: String?
     }
 
     // MARK: - The document
@@ -44,7 +47,8 @@ struct SweepFileReader {
 
     func read(yaml: String) throws(SweepError) -> Contents {
         let root = try compose(yaml, empty: "a sweep needs name and series")
-        let top = try mapping(root, field: "", allowed: ["name", "description", "series", "sample", "limits"])
+        let top = try mapping(
+            root, field: "", allowed: ["name", "description", "series", "sample", "limits", "exclude_networks"])
         guard let nameNode = top["name"] else {
             throw location(root, "name").error(file, "missing (the experiment name)")
         }
@@ -79,7 +83,11 @@ struct SweepFileReader {
         if let node = top["sample"] { sample = try readSample(node) }
         var limits = SweepLimits()
         if let node = top["limits"] { limits = try readLimits(node) }
-        return Contents(name: name, description: description, series: series, sample: sample, limits: limits)
+        var excluded: String?
+        if let node = top["exclude_networks"] { excluded = try string(node, field: "exclude_networks") }
+        return Contents(
+            name: name, description: description, series: series, sample: sample, limits: limits,
+            excludedNetworks: excluded)
     }
 
     func readSeries(_ node: Node, field: String) throws(SweepError) -> SweepSeries {

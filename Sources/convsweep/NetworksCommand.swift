@@ -1,3 +1,4 @@
+import AlphaFit
 import Analysis
 import ArgumentParser
 import ConvKernels
@@ -86,6 +87,11 @@ struct NetworksCost: ParsableCommand {
     @Option(help: "The algorithm whose rows to sum (default: any, the first row of each layer).")
     var algorithm: ConvAlgorithm?
     @Option(
+        help: ArgumentHelp(
+            "A fit (fit.json) to predict each network with: the sum over its layers of count × the fit's prediction, against the measured sum.",
+            valueName: "fit.json"))
+    var fit: String?
+    @Option(
         name: .customLong("compare-with"),
         help: "Another run or package of the same networks: how its network times order them (rank transfer).")
     var other: String?
@@ -94,6 +100,8 @@ struct NetworksCost: ParsableCommand {
     func run() throws {
         let rows = try reportingErrors { try MeasurementSource.rows(at: source) }
         let otherRows = try other.map { path in try reportingErrors { try MeasurementSource.rows(at: path) } }
+        let report = try fit.map { path in try reportingErrors { try FitReport.load(path: path) } }
+        var predictions: [(name: String, predicted: Double, measured: Double)] = []
         var costed = 0
         var ranked: [(network: Network, cost: NetworkCost, other: NetworkCost?)] = []
         for file in try networkFiles(sweepsDirectory) {
@@ -113,6 +121,19 @@ struct NetworksCost: ParsableCommand {
                 String(
                     format: "%@: %.3f ms (rounds %.3f–%.3f), %d layers, %.3f GMACs", network.name, cost.milliseconds,
                     cost.lowMilliseconds, cost.highMilliseconds, cost.layers, cost.gmacs))
+            if let report {
+                do {
+                    let predicted = try network.layers.map { try report.predict($0.shape) * Double($0.count) }
+                        .reduce(0, +)
+                    predictions.append((network.name, predicted, cost.milliseconds))
+                    print(
+                        String(
+                            format: "  predicted by the fit's %@: %.3f ms (%+.1f%%)", report.model.rawValue, predicted,
+                            100 * (predicted / cost.milliseconds - 1)))
+                } catch {
+                    print("  not predicted: \(error)")
+                }
+            }
             for kind in cost.kinds {
                 print(
                     "  " + kind.kind.padding(toLength: 16, withPad: " ", startingAt: 0)
@@ -129,6 +150,7 @@ struct NetworksCost: ParsableCommand {
             "(convolution and fully-connected layers only: normalisation, activations, pooling, additions and concatenations are not measured)"
         )
         if ranked.count >= 3 { printRankings(ranked) }
+        if let fit, !predictions.isEmpty { printPredictionSummary(predictions, fit: fit) }
     }
 
     /// How parameters, MACs, bytes moved (and another run's times) order the networks against
@@ -153,5 +175,26 @@ struct NetworksCost: ParsableCommand {
                     + "  displaced by 2 or more: "
                     + (r.displaced.isEmpty ? "none" : r.displaced.joined(separator: ", ")))
         }
+    }
+
+    /// How well the fit predicts the networks it could predict: within ±10%, MAPE, and whether it
+    /// orders them as measured.
+    private func printPredictionSummary(
+        _ predictions: [(name: String, predicted: Double, measured: Double)], fit: String
+    ) {
+        let errors = predictions.map { abs($0.predicted / $0.measured - 1) }
+        let within = errors.filter { $0 <= 0.1 }.count
+        let mape = 100 * errors.reduce(0, +) / Double(errors.count)
+        var line = String(
+            format: "\n%@ predicts %d network(s): %d within ±10%%, MAPE %.1f%%", fit, predictions.count, within, mape)
+        if predictions.count >= 3 {
+            let ranking = NetworkRanking(
+                indicator: "prediction", names: predictions.map(\.name), values: predictions.map(\.predicted),
+                measured: predictions.map(\.measured))
+            line += String(
+                format: "; order against measured: Spearman %.3f, Kendall %.3f, %d of %d pairs the other way",
+                ranking.spearman, ranking.kendall, ranking.discordantPairs, ranking.pairs)
+        }
+        print(line)
     }
 }

@@ -69,4 +69,59 @@ struct NetworkFileTests {
         }
         #expect(missing?.field == "published_gmacs")
     }
+
+    @Test("exclude_networks drops the layers a network has, naming it; the shipped layer samples exclude the zoo")
+    func excludeNetworks() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "convsweep-exclude-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("nets"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+        network: tiny
+        source: test
+        published_gmacs: 0
+        layers:
+          - {name: a, H: 8, W: 8, Cin: 4, Cout: 4, K: 3, padding: 1}
+          - {name: fc, layer: fc, Cin: 4, Cout: 10}
+        """.write(to: directory.appendingPathComponent("nets/tiny.yaml"), atomically: true, encoding: .utf8)
+        let sweep = directory.appendingPathComponent("s.yaml")
+        try """
+        name: E
+        series:
+          - label: s
+            H: 8
+            W: 8
+            Cin: [4, 8]
+            Cout: 4
+            K: 3
+          - label: f
+            layer: fc
+            Cin: 4
+            Cout: [10, 20]
+        exclude_networks: nets
+        """.write(to: sweep, atomically: true, encoding: .utf8)
+        let loaded = try Sweep.load(path: sweep.path)
+        #expect(
+            loaded.configurations.map(\.status.text) == [
+                "dropped: a layer of tiny (exclude_networks)", "ok", "dropped: a layer of tiny (exclude_networks)",
+                "ok",
+            ])
+        try "name: E\nseries:\n  - {label: s, H: 8, W: 8, Cin: 4, Cout: 4, K: 3}\nexclude_networks: none\n"
+            .write(to: sweep, atomically: true, encoding: .utf8)
+        let error = #expect(throws: SweepError.self) { try Sweep.load(path: sweep.path) }
+        #expect(error?.field == "exclude_networks" && error?.message.contains("holds no network files") == true)
+
+        // The shipped layer samples: no layer of the zoo is measured.
+        for file in ["sweeps/layers.yaml", "sweeps/quick/layers.yaml"] {
+            let sample = try Sweep.load(path: repositoryRoot.appendingPathComponent(file).path)
+            let zoo = try FileManager.default.contentsOfDirectory(atPath: networks.path).filter {
+                $0.hasSuffix(".yaml")
+            }
+            .flatMap { try Network.load(path: networks.appendingPathComponent($0).path).layers.map(\.shape) }
+            let measured = sample.configurations.filter(\.isMeasured).map(\.shape)
+            #expect(!measured.contains(where: Set(zoo).contains), "\(file)")
+            #expect(sample.configurations.contains { $0.status.text.hasSuffix("(exclude_networks)") }, "\(file)")
+        }
+    }
 }
