@@ -168,44 +168,6 @@ public struct FitDataset: Codable, Sendable {
         return (rows, header, excluded)
     }
 
-    /// The optional layer columns of a CSV (those of measurements.csv: stride_h, stride_w, pad_top,
-    /// pad_left, pad_bottom, pad_right, dilation_h, dilation_w, groups, layer) applied to `shape`;
-    /// absent columns keep the grid's values.
-    private static func applyLayerColumns(
-        to shape: inout ConvShape, index: [String: Int], field: (Int) -> String, file: String, line: Int
-    ) throws {
-        func value(_ name: String, minimum: Int) throws -> Int? {
-            guard let i = index[name] else { return nil }
-            let text = field(i)
-            guard let number = Int(text), number >= minimum else {
-                throw FitInputError(
-                    input: file, row: line, column: name,
-                    "expected an integer \(minimum == 0 ? "0 or more" : "1 or more"), got '\(text)'")
-            }
-            return number
-        }
-        if let v = try value("stride_h", minimum: 1) { shape.strideHeight = v }
-        if let v = try value("stride_w", minimum: 1) { shape.strideWidth = v }
-        if let v = try value("dilation_h", minimum: 1) { shape.dilationHeight = v }
-        if let v = try value("dilation_w", minimum: 1) { shape.dilationWidth = v }
-        if let v = try value("groups", minimum: 1) { shape.groups = v }
-        if let top = try value("pad_top", minimum: 0), let left = try value("pad_left", minimum: 0),
-            let bottom = try value("pad_bottom", minimum: 0), let right = try value("pad_right", minimum: 0)
-        {
-            shape.padding = .explicit(top: top, left: left, bottom: bottom, right: right)
-            if shape.hasGridGeometry { shape.padding = .same }
-        }
-        if let i = index["layer"] {
-            guard let kind = LayerKind(rawValue: field(i)) else {
-                throw FitInputError(input: file, row: line, column: "layer", "expected conv or fc, got '\(field(i))'")
-            }
-            shape.kind = kind
-        }
-        do { try shape.validateGeometry() } catch {
-            throw FitInputError(input: file, row: line, column: "layer", "\(shape): \(error.description)")
-        }
-    }
-
     private static func parse(
         _ text: String, file: String, runDirectory: Bool, inputIndex: Int,
         filters: [RowFilter]
@@ -285,7 +247,12 @@ public struct FitDataset: Codable, Sendable {
                 batch: try batch.map { try size($0) } ?? 1, height: try size(h), width: try size(w),
                 inputChannels: try size(cin), outputChannels: try size(cout), kernelHeight: try size(kernel.0),
                 kernelWidth: try size(kernel.1))
-            try applyLayerColumns(to: &shape, index: index, field: field, file: file, line: line)
+            do { try shape.readGeometry { index[$0].map(field) } } catch {
+                throw FitInputError(input: file, row: line, column: error.column, error.problem)
+            }
+            do { try shape.validateGeometry() } catch {
+                throw FitInputError(input: file, row: line, column: "layer", "\(shape): \(error.description)")
+            }
             let timeText = field(time)
             guard let ms = Double(timeText), ms.isFinite, ms > 0 else {
                 throw FitInputError(

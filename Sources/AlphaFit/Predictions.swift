@@ -75,7 +75,7 @@ public enum PredictionTable {
         let stream = OutputStream(toMemory: ())
         stream.open()
         let csv = try CSVWriter(stream: stream)
-        let layer = predictions.contains { !$0.row.shape.hasGridGeometry }
+        let layer = ConvShape.needGeometryColumns(predictions.map(\.row.shape))
         try csv.write(
             row: ["input", "row"] + dataset.carriedColumns
                 + ["H", "W", "Cin", "Cout", "K1", "K2", "batch", "measured_ms", "predicted_ms", "residual_ms"]

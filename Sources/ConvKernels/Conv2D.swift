@@ -83,6 +83,10 @@ public final class Conv2D {
     public let output: UnsafeMutableBufferPointer<Float>
     /// The im2col buffer of one piece (empty for algorithms that do not lower).
     public let workspace: UnsafeMutableBufferPointer<Float>
+    /// The depthwise kernel's plan (phase planes and taps), for `depthwise-direct`.
+    let depthwisePlan: DepthwisePlan?
+    /// The im2col lowering of `im2col-gemm`.
+    private let lowering: Lowering?
     /// The oneDNN primitive of a `dnnl-*` algorithm.
     private let dnnl: DnnlConvolution?
     /// What oneDNN chose for a `dnnl-*` algorithm (implementation, layouts); nil otherwise.
@@ -114,13 +118,16 @@ public final class Conv2D {
             tiling?.clamped(to: shape)
             ?? ConvTiling.planned(for: shape, workspaceLimit: workspaceLimit)
         self.tiling = tiling
+        // Planned once here, not in every timed run.
+        depthwisePlan = algorithm == .depthwiseDirect ? DepthwisePlan(shape: shape) : nil
+        lowering = algorithm == .im2colGemm ? Lowering(shape: shape) : nil
         self.input = Conv2D.allocate(shape.inputCount)
         self.weights = Conv2D.allocate(shape.weightCount)
         self.output = Conv2D.allocate(shape.outputCount)
         self.workspace = Conv2D.allocate(
             algorithm == .im2colGemm
                 ? tiling.workspaceElements(for: shape)
-                : algorithm == .depthwiseDirect ? DepthwisePlan(shape: shape).workspaceElements : 0)
+                : depthwisePlan?.workspaceElements ?? 0)
         if algorithm.backend == .onednn {
             do {
                 dnnl = try DnnlConvolution(
@@ -295,7 +302,7 @@ public final class Conv2D {
 
     private func runIm2colGemm() -> PhaseTimes {
         let s = shape
-        let lowering = Lowering(shape: s)
+        let lowering = lowering!
         let (hw, outputHW, outputWidth) = (s.inputSpatialSize, s.spatialSize, s.outputWidth)
         let k = s.kernelSize
         let (groupChannels, groupOutputs) = (s.inputChannelsPerGroup, s.outputChannelsPerGroup)

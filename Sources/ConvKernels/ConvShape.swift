@@ -307,3 +307,53 @@ public enum LayerKind: String, Hashable, Codable, Sendable, CaseIterable, Custom
     /// The raw value, as files write it.
     public var description: String { rawValue }
 }
+
+extension ConvShape {
+    /// A field of ``geometryColumns`` that does not read: its column and what is wrong.
+    public struct GeometryFieldError: Error, Equatable {
+        /// The column.
+        public var column: String
+        /// What is wrong with its text.
+        public var problem: String
+    }
+
+    /// Applies the ``geometryColumns`` that `field` gives (nil: the file has no such column) to
+    /// this shape: the one reader of the layer columns of measurements.csv and of fit inputs.
+    /// Strides, dilations and groups must be integers from 1, paddings (all four, or none) from
+    /// 0, `layer` `conv` or `fc`; a padding that is what 'same' gives is read as `same`. The
+    /// layer's rules are the caller's to check (``validate()`` or ``validateGeometry()``).
+    public mutating func readGeometry(_ field: (String) -> String?) throws(GeometryFieldError) {
+        func value(_ column: String, minimum: Int) throws(GeometryFieldError) -> Int? {
+            guard let text = field(column) else { return nil }
+            guard let number = Int(text), number >= minimum else {
+                throw GeometryFieldError(
+                    column: column,
+                    problem: "expected an integer \(minimum == 0 ? "0 or more" : "1 or more"), got '\(text)'")
+            }
+            return number
+        }
+        if let v = try value("stride_h", minimum: 1) { strideHeight = v }
+        if let v = try value("stride_w", minimum: 1) { strideWidth = v }
+        if let v = try value("dilation_h", minimum: 1) { dilationHeight = v }
+        if let v = try value("dilation_w", minimum: 1) { dilationWidth = v }
+        if let v = try value("groups", minimum: 1) { groups = v }
+        if let top = try value("pad_top", minimum: 0), let left = try value("pad_left", minimum: 0),
+            let bottom = try value("pad_bottom", minimum: 0), let right = try value("pad_right", minimum: 0)
+        {
+            padding = .explicit(top: top, left: left, bottom: bottom, right: right)
+        }
+        if let text = field("layer") {
+            guard let kind = LayerKind(rawValue: text) else {
+                throw GeometryFieldError(column: "layer", problem: "expected conv or fc, got '\(text)'")
+            }
+            self.kind = kind
+        }
+        if hasGridGeometry { padding = .same }
+    }
+
+    /// Whether a file holding `shapes` needs the ``geometryColumns``: one of them is not a grid
+    /// layer (``hasGridGeometry``).
+    public static func needGeometryColumns<S: Sequence>(_ shapes: S) -> Bool where S.Element == ConvShape {
+        shapes.contains { !$0.hasGridGeometry }
+    }
+}

@@ -132,7 +132,7 @@ extension Conv2D {
     func runDepthwise() -> PhaseTimes {
         let s = shape
         let start = MonotonicClock.now()
-        let plan = DepthwisePlan(shape: s)
+        let plan = depthwisePlan!
         let planes = workspace.baseAddress!
         let accumulator = planes + s.strideHeight * s.strideWidth * plan.planeStride
         let multiplier = s.depthwiseMultiplier

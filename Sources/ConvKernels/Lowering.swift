@@ -5,6 +5,23 @@
 /// zero outside the input.
 struct Lowering {
     let shape: ConvShape
+    /// For each kernel column j of a layer that does not keep the input's size: its input shift
+    /// j·dilation − padLeft and the output columns whose input lies inside the image.
+    let columns: [(shift: Int, range: Range<Int>)]
+
+    init(shape s: ConvShape) {
+        shape = s
+        columns =
+            s.keepsSpatialSize
+            ? []
+            : (0..<s.kernelWidth).map { j in
+                let shift = j * s.dilationWidth - s.padLeft
+                return (
+                    shift,
+                    Lowering.validRange(outputs: s.outputWidth, stride: s.strideWidth, shift: shift, input: s.width)
+                )
+            }
+    }
 
     /// The outputs `x` in `0 ..< outputs` whose input `x·stride + shift` lies in `0 ..< input`.
     static func validRange(outputs: Int, stride: Int, shift: Int, input: Int) -> Range<Int> {
@@ -25,14 +42,10 @@ struct Lowering {
         let s = shape
         let ow = s.outputWidth
         var dst = destination
-        let ranges = (0..<s.kernelWidth).map { j in
-            let shift = j * s.dilationWidth - s.padLeft
-            return (shift, Lowering.validRange(outputs: ow, stride: s.strideWidth, shift: shift, input: s.width))
-        }
         for c in firstChannel..<(firstChannel + channels) {
             let plane = image + c * s.inputSpatialSize
             for i in 0..<s.kernelHeight {
-                for (shift, range) in ranges {
+                for (shift, range) in columns {
                     for r in 0..<rows {
                         let iy = (firstRow + r) * s.strideHeight + i * s.dilationHeight - s.padTop
                         if iy < 0 || iy >= s.height || range.isEmpty {

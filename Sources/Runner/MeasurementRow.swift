@@ -123,9 +123,9 @@ public struct MeasurementRow: Hashable, Sendable {
     /// (stride 1, 'same' padding, dilation 1, groups 1, a convolution).
     public static let layerColumns = ConvShape.geometryColumns
 
-    /// Whether a file holding `shapes` needs the ``layerColumns``.
+    /// Whether a file holding `shapes` needs the ``layerColumns`` (``ConvShape/needGeometryColumns(_:)``).
     public static func needsLayerColumns<S: Sequence>(_ shapes: S) -> Bool where S.Element == ConvShape {
-        shapes.contains { !$0.hasGridGeometry }
+        ConvShape.needGeometryColumns(shapes)
     }
 
     /// A row for `configuration` with no figures and `status`.
@@ -219,7 +219,10 @@ public struct MeasurementRow: Hashable, Sendable {
             batch: try integer("batch"), height: try integer("H"), width: try integer("W"),
             inputChannels: try integer("Cin"), outputChannels: try integer("Cout"), kernelHeight: try integer("K1"),
             kernelWidth: try integer("K2"))
-        try MeasurementRow.applyLayerColumns(record, to: &shape, source: source, line: line)
+        if record["layer"] != nil {
+            do { try shape.readGeometry { record[$0] } } catch { throw bad(error.column, error.problem) }
+            do { try shape.validate() } catch { throw bad("layer", "\(shape): \(error.description)") }
+        }
         let algorithmText = try text("algorithm")
         guard let algorithm = ConvAlgorithm(rawValue: algorithmText) else {
             throw bad("algorithm", "unknown algorithm '\(algorithmText)'")
@@ -281,29 +284,6 @@ public struct MeasurementRow: Hashable, Sendable {
         } else {
             window = nil
         }
-    }
-
-    /// The layer columns of `record`, where the file has them, applied to `shape` and checked.
-    private static func applyLayerColumns(
-        _ record: [String: String], to shape: inout ConvShape, source: String, line: Int
-    ) throws(RunError) {
-        guard let kindText = record["layer"] else { return }
-        func bad(_ column: String, _ problem: String) -> RunError {
-            .format("\(source) line \(line), column \(column): \(problem)")
-        }
-        var values: [Int] = []
-        for key in layerColumns.dropLast() {
-            let text = record[key] ?? ""
-            guard let value = Int(text) else { throw bad(key, "'\(text)' is not an integer") }
-            values.append(value)
-        }
-        (shape.strideHeight, shape.strideWidth) = (values[0], values[1])
-        shape.padding = .explicit(top: values[2], left: values[3], bottom: values[4], right: values[5])
-        (shape.dilationHeight, shape.dilationWidth, shape.groups) = (values[6], values[7], values[8])
-        guard let kind = LayerKind(rawValue: kindText) else { throw bad("layer", "'\(kindText)' is not conv or fc") }
-        shape.kind = kind
-        if shape.hasGridGeometry { shape.padding = .same }
-        do { try shape.validate() } catch { throw bad("layer", "\(shape): \(error.description)") }
     }
 }
 

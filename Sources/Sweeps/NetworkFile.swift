@@ -75,12 +75,41 @@ public struct Network: Sendable {
         try Network(contents: try SweepFileReader.contents(of: path), path: path)
     }
 
+    /// Reads every network file (`*.yaml`) of `directory`, in name order.
+    ///
+    /// - Throws: ``SweepError`` for a directory without network files (`field` names what
+    ///   pointed to it, with `source` the file it is in) or a network file that does not read.
+    public static func loadAll(directory: String, namedBy source: String? = nil, field: String? = nil)
+        throws(SweepError) -> [Network]
+    {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".yaml") }.sorted()
+        guard !names.isEmpty else {
+            throw SweepError(file: source ?? directory, field: field, message: "\(directory) holds no network files")
+        }
+        var networks: [Network] = []
+        for name in names { networks.append(try load(path: (directory as NSString).appendingPathComponent(name))) }
+        return networks
+    }
+
     /// Reads a network file held in `contents`; `path` names it in errors.
     public init(contents: Data, path: String) throws(SweepError) {
         guard let text = String(data: contents, encoding: .utf8) else {
             throw SweepError(file: path, message: "the file is not UTF-8 text")
         }
         self = try NetworkFileReader(reader: SweepFileReader(file: path)).read(yaml: text)
+    }
+
+    /// The configurations of the network's sweep: its distinct layers, each once, experiment =
+    /// the network's name, series = the kind of layer (``kind(of:)``).
+    public var configurations: [SweepConfiguration] {
+        distinctShapes.map { shape in
+            let kind = Network.kind(of: shape)
+            return SweepConfiguration(
+                id: SweepConfiguration.identifier(
+                    experiment: name, seriesKey: SweepFileReader.idSafe(kind), shape: shape),
+                experiment: name, series: kind, shape: shape)
+        }
     }
 
     /// Whether `yaml` is a network file rather than a sweep (its top level has `network:`).
@@ -165,14 +194,7 @@ extension Sweep {
         self.series = []
         self.sample = nil
         self.limits = SweepLimits()
-        let shapes = network.distinctShapes
-        self.expansionCount = shapes.count
-        self.configurations = shapes.map { shape in
-            let kind = Network.kind(of: shape)
-            return SweepConfiguration(
-                id: SweepConfiguration.identifier(
-                    experiment: network.name, seriesKey: SweepFileReader.idSafe(kind), shape: shape),
-                experiment: network.name, series: kind, shape: shape)
-        }
+        self.configurations = network.configurations
+        self.expansionCount = configurations.count
     }
 }

@@ -127,15 +127,8 @@ extension Sweep {
             directory.hasPrefix("/")
             ? directory
             : ((sweepPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(directory)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter {
-            $0.hasSuffix(".yaml")
-        }
-        guard !names.isEmpty else {
-            throw SweepError(file: sweepPath, field: "exclude_networks", message: "\(root) holds no network files")
-        }
         var layers: [ConvShape: String] = [:]
-        for name in names.sorted() {
-            let network = try Network.load(path: (root as NSString).appendingPathComponent(name))
+        for network in try Network.loadAll(directory: root, namedBy: sweepPath, field: "exclude_networks") {
             for layer in network.layers where layers[layer.shape] == nil { layers[layer.shape] = network.name }
         }
         return layers

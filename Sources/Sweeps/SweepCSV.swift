@@ -16,7 +16,7 @@ public enum SweepCSV {
 
     /// The header for `configurations`: ``header``, and ``layerHeader`` when one needs it.
     public static func header(for configurations: [SweepConfiguration]) -> [String] {
-        configurations.allSatisfy(\.shape.hasGridGeometry) ? header : header + layerHeader
+        ConvShape.needGeometryColumns(configurations.map(\.shape)) ? header + layerHeader : header
     }
 
     /// The fields of `configuration` under ``header``; FLOPs as an integer; with the layer's

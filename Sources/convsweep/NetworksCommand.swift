@@ -20,13 +20,10 @@ struct NetworksCommand: ParsableCommand {
         subcommands: [NetworksList.self, NetworksCost.self])
 }
 
-/// The network files of the sweeps directory.
-private func networkFiles(_ directory: SweepsDirectoryOption) throws -> [String] {
+/// The networks of the sweeps directory (`networks/`), each read once.
+private func shippedNetworks(_ directory: SweepsDirectoryOption) throws -> [Network] {
     let root = (try directory.shippedFiles().sweepsDirectory as NSString).appendingPathComponent("networks")
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-    let files = names.filter { $0.hasSuffix(".yaml") }.sorted().map { (root as NSString).appendingPathComponent($0) }
-    guard !files.isEmpty else { throw fail("no network files in \(root)", code: ExitStatus.usage) }
-    return files
+    return try reportingErrors { try Network.loadAll(directory: root) }
 }
 
 /// `convsweep networks list`.
@@ -44,10 +41,8 @@ struct NetworksList: ParsableCommand {
             "network               convs  fc  distinct   GMACs  published  estimate (one core, \(model.rounds) rounds)"
         )
         var total = 0.0
-        for file in try networkFiles(sweepsDirectory) {
-            let network = try reportingErrors { try Network.load(path: file) }
-            let sweep = try reportingErrors { try Sweep.load(path: file) }
-            let seconds = sweep.configurations.map { model.seconds($0) }.reduce(0, +)
+        for network in try shippedNetworks(sweepsDirectory) {
+            let seconds = network.configurations.map { model.seconds($0) }.reduce(0, +)
             total += seconds
             print(
                 network.name.padding(toLength: 21, withPad: " ", startingAt: 0)
@@ -104,8 +99,7 @@ struct NetworksCost: ParsableCommand {
         var predictions: [(name: String, predicted: Double, measured: Double)] = []
         var costed = 0
         var ranked: [(network: Network, cost: NetworkCost, other: NetworkCost?)] = []
-        for file in try networkFiles(sweepsDirectory) {
-            let network = try reportingErrors { try Network.load(path: file) }
+        for network in try shippedNetworks(sweepsDirectory) {
             guard networks.isEmpty || networks.contains(network.name) else { continue }
             let cost: NetworkCost
             do { cost = try NetworkCost(network: network, rows: rows, algorithm: algorithm) } catch {
