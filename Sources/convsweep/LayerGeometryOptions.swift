@@ -75,7 +75,7 @@ struct LayerGeometryOptions: ParsableArguments {
     var dilation: AxisPair?
     @Flag(
         name: .customLong("fc"),
-        help: "Measure a fully-connected layer: --batch rows (M) of --cin features into --cout.")
+        help: "The layer is fully connected: --batch rows (M) of --cin features into --cout.")
     var fullyConnected = false
 
     /// `shape` with the flags given, and `groups`, applied.
