@@ -44,8 +44,10 @@ public struct AlphaFitter: Sendable {
                 )
             }
         }
-        let p = options.model.parameterCount
-        for (name, members) in byName where members.count < p {
+        for (name, members) in byName {
+            let points = members.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
+            let p = options.model.parameterCount - options.model.heldFixed(over: points).count
+            guard members.count < p else { continue }
             throw FitInputError(
                 input: inputName, row: members[0].row, column: "K1,K2",
                 "the group \(name) has \(members.count) row(s), fewer than the \(p) parameters of the \(options.model.rawValue) model"
@@ -94,6 +96,7 @@ public struct AlphaFitter: Sendable {
             case .alphaChannels:
                 key = Key(s: point.s, sk: point.sk, out: point.perOutputChannel, tap: point.perInputTap)
             case .dataMovement: key = Key(s: point.bytesPerFlop, sk: point.perFlop, out: 0, tap: 0)
+            case .flops: key = Key(s: 0, sk: 0, out: 0, tap: 0)
             }
             let j: Int
             if let existing = index[key] {
@@ -186,17 +189,18 @@ public struct AlphaFitter: Sendable {
 
     func fitGroup(name: String, rows: [FitRow], inputName: String, start: [Double]? = nil) throws -> GroupFit {
         let classes = classes(rows)
-        let p = options.model.parameterCount
-        guard classes.points.count >= p else {
+        let fixed = options.model.heldFixed(over: classes.points)
+        let free = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
+        guard classes.points.count >= free.count else {
             throw FitInputError(
                 input: inputName, row: rows[0].row, column: "K1,K2",
-                "the group \(name) has \(classes.points.count) distinct point(s) of the \(options.model.rawValue) model's features, fewer than its \(p) parameters: a feature is constant over the group, so the model cannot be fitted there"
+                "the group \(name) has \(classes.points.count) distinct point(s) of the \(options.model.rawValue) model's features, fewer than its \(free.count) parameters: a feature is constant over the group, so the model cannot be fitted there"
             )
         }
-        let problem = problem(classes)
+        let problem = problem(classes).holding(fixed)
         let solver = LevenbergMarquardt()
-        let solutions = (start.map { [$0] } ?? startingPoints(classes)).compactMap {
-            solver.minimize(problem, from: $0)
+        let solutions = (start.map { [$0] } ?? startingPoints(classes)).compactMap { full in
+            solver.minimize(problem, from: free.map { full[$0] })
         }
         guard let best = solutions.min(by: { $0.sumOfSquares < $1.sumOfSquares }) else {
             throw FitInputError(
@@ -205,25 +209,34 @@ public struct AlphaFitter: Sendable {
         let reaching = solutions.filter {
             abs($0.sumOfSquares - best.sumOfSquares) <= 1e-9 * max(best.sumOfSquares, .leastNormalMagnitude)
         }.count
-        var diagnostics = diagnose(problem, rows: rows, best: best)
+        var diagnostics = diagnose(problem, rows: rows, best: best, fixed: fixed)
         diagnostics.startsTried = solutions.count
         diagnostics.startsReachingBest = reaching
         let names = options.model.parameterNames
+        let parameters = LeastSquaresProblem.expand(best.parameters, holding: fixed, count: names.count)
         return GroupFit(
-            group: name, parameters: Dictionary(uniqueKeysWithValues: zip(names, best.parameters)),
-            n: rows.count, diagnostics: diagnostics)
+            group: name, parameters: Dictionary(uniqueKeysWithValues: zip(names, parameters)),
+            n: rows.count, diagnostics: diagnostics,
+            fixed: fixed.isEmpty ? nil : fixed.keys.sorted().map { names[$0] })
     }
 
-    func diagnose(_ problem: LeastSquaresProblem, rows: [FitRow], best: LeastSquaresSolution) -> FitDiagnostics {
+    /// The diagnostics of `best`, a solution of `problem` (whose parameters are the model's
+    /// without those `fixed` holds).
+    func diagnose(
+        _ problem: LeastSquaresProblem, rows: [FitRow], best: LeastSquaresSolution, fixed: [Int: Double] = [:]
+    ) -> FitDiagnostics {
         let n = rows.count
         let p = problem.parameterCount
-        let names = options.model.parameterNames
+        let all = options.model.parameterNames
+        let free = all.indices.filter { fixed[$0] == nil }
+        let names = free.map { all[$0] }
         let m = problem.residualCount
         var r = [Double](repeating: 0, count: m)
         var jac = [Double](repeating: 0, count: m * p)
         _ = problem.jacobian(best.parameters, &r, &jac)
         let points = rows.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
-        let predicted = points.map { options.model.predict($0, best.parameters) }
+        let parameters = LeastSquaresProblem.expand(best.parameters, holding: fixed, count: all.count)
+        let predicted = points.map { options.model.predict($0, parameters) }
         let measured = rows.map(\.timeMs)
         let mean = measured.reduce(0, +) / Double(n)
         var sse = 0.0
@@ -283,7 +296,7 @@ public struct AlphaFitter: Sendable {
                 warnings.append("singular covariance: Cholesky factorisation of JᵀJ failed")
             }
         }
-        let bounds = options.effectiveBounds
+        let bounds = free.map { options.effectiveBounds[$0] }
         for j in 0..<p where best.parameters[j] == bounds[j].lowerBound || best.parameters[j] == bounds[j].upperBound {
             warnings.append(
                 "\(names[j]) = \(best.parameters[j]) is on a bound: its standard error and interval assume an unconstrained optimum and are not reliable"

@@ -46,10 +46,21 @@ public enum FlopsConvention: String, Codable, CaseIterable, Sendable {
 /// at least once at a bandwidth (1000 / msPerGB GB/s; the lowered K·Cin × H·W matrix is written
 /// and read, 0 for K = 1) and a fixed cost per call. It is linear in its three parameters, so the
 /// bounded Levenberg–Marquardt solves it in a step or two and its optimum is unique.
+///
+/// `flops` is the proxy alpha-FLOPs corrects, FLOPs at the machine's fitted rate:
+///
+///     T = msPerGflop · FLOPs / 10⁹
+///
+/// the baseline every other model must beat.
+///
+/// Where every layer of a group has S = S_K (a fully-connected layer: S = 1, K = 1) the spatial
+/// term is 1 whatever beta and gamma are, so the alpha models hold them at 1 there
+/// (``GroupFit/fixed``) and fit the rest: alpha-FLOPs is then FLOPs at a fitted rate.
 public enum FitModel: String, Codable, CaseIterable, Sendable {
     case alpha
     case alphaChannels = "alpha-channels"
     case dataMovement = "data-movement"
+    case flops
 
     /// The parameter names, in the order of every parameter vector.
     public var parameterNames: [String] {
@@ -57,12 +68,21 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         case .alpha: return ["beta", "gamma", "final"]
         case .alphaChannels: return ["beta", "gamma", "final", "delta", "eta"]
         case .dataMovement: return ["msPerGflop", "msPerGB", "fixedMs"]
+        case .flops: return ["msPerGflop"]
         }
     }
 
     /// The parameter the model is proportional to, whose least-squares value a drawn start
     /// profiles out (`final`); nil for a model linear in all of its parameters.
-    var scaleIndex: Int? { self == .dataMovement ? nil : 2 }
+    var scaleIndex: Int? { self == .alpha || self == .alphaChannels ? 2 : nil }
+
+    /// The parameters (index → value) the model holds fixed over `points`: beta = gamma = 1 for
+    /// the alpha models where every point has S = S_K, which makes the spatial term 1 whatever
+    /// they are (the data cannot tell them); none otherwise.
+    func heldFixed(over points: [ModelPoint]) -> [Int: Double] {
+        guard self == .alpha || self == .alphaChannels, points.allSatisfy({ $0.s == $0.sk }) else { return [:] }
+        return [0: 1, 1: 1]
+    }
 
     /// The number of parameters.
     public var parameterCount: Int { parameterNames.count }
@@ -74,17 +94,20 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         case .alpha: return [0.01, 0.8, 0.3]
         case .alphaChannels: return [0.01, 0.8, 0.3, 0, 0]
         case .dataMovement: return [20, 50, 0]
+        case .flops: return [20]
         }
     }
 
     /// The default box: [0, 2] for beta, gamma and final, as the replication; [0, 1000]
     /// FLOP-equivalents per value for delta and eta; for the data-movement model [0, 10⁵] ms per
-    /// GFLOP and per GB (rates down to 0.01 GFLOP/s and GB/s) and [0, 1000] ms of fixed cost.
+    /// GFLOP and per GB (rates down to 0.01 GFLOP/s and GB/s) and [0, 1000] ms of fixed cost; for
+    /// the FLOPs model [0, 10⁵] ms per GFLOP.
     public var defaultBounds: [ClosedRange<Double>] {
         switch self {
         case .alpha: return [0...2, 0...2, 0...2]
         case .alphaChannels: return [0...2, 0...2, 0...2, 0...1000, 0...1000]
         case .dataMovement: return [0...1e5, 0...1e5, 0...1000]
+        case .flops: return [0...1e5]
         }
     }
 }
@@ -121,6 +144,7 @@ extension FitModel {
     /// NaN where the formula is undefined (a non-positive ratio raised to a power).
     func predict(_ point: ModelPoint, _ p: [Double]) -> Double {
         if self == .dataMovement { return dataMovementCost(point, p) * point.flops }
+        if self == .flops { return p[0] * 1e-9 * point.flops }
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
         var alpha = p[2] * pow(u, p[1])
@@ -140,6 +164,10 @@ extension FitModel {
             gradient[1] = 1e-9 * point.bytesPerFlop * point.flops
             gradient[2] = point.perFlop * point.flops
             return dataMovementCost(point, p) * point.flops
+        }
+        if self == .flops {
+            gradient[0] = 1e-9 * point.flops
+            return p[0] * 1e-9 * point.flops
         }
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }

@@ -37,13 +37,20 @@ public struct GroupFit: Codable, Hashable, Sendable {
     public var n: Int?
     /// How the fit went; nil for parameters given by hand.
     public var diagnostics: FitDiagnostics?
+    /// The parameters held at a value the data cannot tell instead of fitted (beta and gamma of
+    /// an alpha model over layers with S = S_K, as fully-connected layers); nil for none.
+    public var fixed: [String]?
 
-    /// The parameters of group `group`, fitted on `n` rows with `diagnostics`.
-    public init(group: String, parameters: [String: Double], n: Int? = nil, diagnostics: FitDiagnostics? = nil) {
+    /// The parameters of group `group`, fitted on `n` rows with `diagnostics`, `fixed` held.
+    public init(
+        group: String, parameters: [String: Double], n: Int? = nil, diagnostics: FitDiagnostics? = nil,
+        fixed: [String]? = nil
+    ) {
         self.group = group
         self.parameters = parameters
         self.n = n
         self.diagnostics = diagnostics
+        self.fixed = fixed
     }
 }
 

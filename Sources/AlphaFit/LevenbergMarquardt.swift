@@ -32,6 +32,33 @@ struct LeastSquaresProblem {
     var jacobian: ([Double], inout [Double], inout [Double]) -> Double
 
     var parameterCount: Int { lower.count }
+
+    /// The same problem in the parameters `fixed` does not hold (index → value): its vectors
+    /// leave those out, its Jacobian their columns.
+    func holding(_ fixed: [Int: Double]) -> LeastSquaresProblem {
+        guard !fixed.isEmpty else { return self }
+        let p = parameterCount
+        let m = residualCount
+        let free = (0..<p).filter { fixed[$0] == nil }
+        let (residuals, jacobian) = (self.residuals, self.jacobian)
+        return LeastSquaresProblem(
+            residualCount: m, offset: offset, lower: free.map { lower[$0] }, upper: free.map { upper[$0] },
+            residuals: { x, r in residuals(LeastSquaresProblem.expand(x, holding: fixed, count: p), &r) },
+            jacobian: { x, r, jac in
+                var full = [Double](repeating: 0, count: m * p)
+                let sse = jacobian(LeastSquaresProblem.expand(x, holding: fixed, count: p), &r, &full)
+                for (k, i) in free.enumerated() { for j in 0..<m { jac[j + k * m] = full[j + i * m] } }
+                return sse
+            })
+    }
+
+    /// The full vector of `count` parameters: `fixed`'s values where it holds them, `x`'s in order
+    /// elsewhere.
+    static func expand(_ x: [Double], holding fixed: [Int: Double], count: Int) -> [Double] {
+        guard !fixed.isEmpty else { return x }
+        var next = x.makeIterator()
+        return (0..<count).map { fixed[$0] ?? next.next()! }
+    }
 }
 
 /// The outcome of one Levenberg–Marquardt run.

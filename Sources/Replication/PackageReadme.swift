@@ -347,6 +347,7 @@ struct PackageReadme {
         switch model {
         case .alpha: return "\(spatial) · FLOPs, \(definitions)"
         case .alphaChannels: return "\(spatial) · (1 + delta / Cout + eta / (K·Cin)) · FLOPs, \(definitions)"
+        case .flops: return "msPerGflop · FLOPs / 10⁹ (FLOPs at a fitted rate)"
         case .dataMovement:
             return
                 "msPerGflop · FLOPs / 10⁹ + msPerGB · bytes / 10⁹ + fixedMs, bytes = 4 · (input + weights + output + lowered K·Cin × H·W matrix; none for K = 1)"

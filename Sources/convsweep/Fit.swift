@@ -185,12 +185,16 @@ struct FitSummary {
         for fit in report.fits {
             lines.append("")
             lines.append("group \(fit.group)  n = \(fit.n.map(String.init) ?? "?")")
+            let width = max(6, report.model.parameterNames.map(\.count).max() ?? 0)
             for name in report.model.parameterNames {
                 var line =
-                    "  " + name.padding(toLength: 6, withPad: " ", startingAt: 0)
+                    "  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(format: " %.8g", fit.parameters[name] ?? .nan)
                 if let se = fit.diagnostics?.standardErrors?[name], let ci = fit.diagnostics?.confidence95?[name] {
                     line += String(format: "  ± %.3g (se)  95%% [%.6g, %.6g]", se, ci[0], ci[1])
+                } else if fit.fixed?.contains(name) == true {
+                    line +=
+                        "  held fixed: every layer of the group has S = S_K, where the spatial term is 1 whatever it is"
                 }
                 lines.append(line)
             }

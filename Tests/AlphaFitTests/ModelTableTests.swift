@@ -25,14 +25,49 @@ struct ModelTableTests {
     }
 
     @Test func aGroupWhoseFeaturesAreConstantCannotBeFitted() throws {
-        // Ten measurements of one layer: one point of every model's features, fewer than 3 parameters.
+        // Ten measurements of one layer: one point of every model's features, fewer than 3 parameters
+        // (the FLOPs model has one: a rate, which one layer determines).
         let shape = ConvShape(height: 8, width: 8, inputChannels: 16, outputChannels: 16, kernel: 3)
         let rows = (0..<10).map { FitRow(shape: shape, timeMs: 1 + 0.01 * Double($0), row: $0 + 2) }
-        for model in FitModel.allCases {
+        for model in FitModel.allCases where model.parameterCount > 1 {
             let error = #expect(throws: FitInputError.self) {
                 try AlphaFitter(options: FitOptions(model: model, grouping: .perK)).fit(dataset(rows))
             }
             #expect(error?.description.contains("a feature is constant over the group") == true, "\(model)")
+        }
+    }
+
+    @Test func theFlopsModelIsOneRatePerGroup() throws {
+        // 40 GFLOP/s exactly: 25 ms per GFLOP in every group, whatever the layers' shapes.
+        let shapes = gridShapes(count: 50, seed: 3, kernels: [1]) + gridShapes(count: 50, seed: 4, kernels: [3, 5])
+        let rows = syntheticRows(shapes, model: .flops, parameters: [25], convention: .standard, noise: 0, seed: 1)
+        let report = try AlphaFitter(options: FitOptions(model: .flops, starts: 2)).fit(dataset(rows))
+        #expect(report.fits.map(\.group) == ["K=1", "K>1"])
+        for fit in report.fits { #expect(abs(fit.parameters["msPerGflop"]! / 25 - 1) < 1e-9, "\(fit.group)") }
+    }
+
+    @Test func alphaOverFullyConnectedLayersHoldsBetaAndGammaAndFitsTheRate() throws {
+        // Every fully-connected layer has S = S_K = 1: the spatial term is 1, the data cannot tell
+        // beta or gamma, and alpha-FLOPs is final · FLOPs. Times at 0.05 ms per MFLOP ± 3%.
+        var generator = SeededGenerator(seed: 5)
+        let rows = (0..<12).map { i -> FitRow in
+            let shape = ConvShape.fullyConnected(
+                rows: [1, 49, 196][i % 3], inputs: 64 * (1 + i), outputs: 1000 - 50 * i)
+            let flops = Accounting(shape: shape).flops
+            return FitRow(
+                shape: shape, timeMs: 5e-8 * flops * Double.random(in: 0.97...1.03, using: &generator), row: i + 2)
+        }
+        for model in [FitModel.alpha, .alphaChannels] {
+            let report = try AlphaFitter(options: FitOptions(model: model, loss: .relative)).fit(dataset(rows))
+            let fit = try #require(report.fits.first)
+            #expect(report.fits.map(\.group) == ["FC"])
+            #expect(fit.fixed == ["beta", "gamma"], "\(model)")
+            #expect(fit.parameters["beta"] == 1 && fit.parameters["gamma"] == 1)
+            #expect(fit.diagnostics?.standardErrors?["beta"] == nil)
+            #expect(fit.diagnostics?.standardErrors?["final"] != nil, "\(model): final is fitted and judged")
+            if model == .alpha { #expect(abs(fit.parameters["final"]! / 5e-8 - 1) < 0.02) }
+            let predicted = try report.predict(rows[0].shape)
+            #expect(abs(predicted / rows[0].timeMs - 1) < 0.1)
         }
     }
 
@@ -90,7 +125,7 @@ struct ModelTableTests {
         let run = try AlphaFitter(options: FitOptions(loss: .relative, starts: 4)).crossValidate(
             dataset(rows), folds: 5)
         #expect(
-            run.predictions.count == 3
+            run.predictions.count == FitModel.allCases.count
                 && run.predictions.allSatisfy { $0.count == rows.count && $0.allSatisfy(\.isFinite) })
         // The report's metrics are those of the predictions it returns.
         for (result, predicted) in zip(run.report.results, run.predictions) {
