@@ -9,8 +9,11 @@ HistGradientBoostingRegressor (scikit-learn; seeded, so a rerun with the same sc
 the same trees) is trained on the rows of the other folds to predict log(measured_ms) from
 log H, log W, log Cin, log Cout, K1·K2, log batch, log FLOPs and log bytes — and, when IN.csv has
 the layer columns (stride_h, stride_w, dilation_h, dilation_w, groups, layer), the strides, the
-dilations, log groups and whether the layer is fully connected — and predicts the rows of fold f. OUT.csv gets one column, predicted_ms, in the order of IN.csv, and its first line is a
-comment naming the model and the scikit-learn version.
+dilations, log groups and whether the layer is fully connected — and predicts the rows of fold f.
+Rows of fold -1 are never trained on: one model trained on every other row predicts them (the
+layers of a network, predicted from the sample); with a single other fold, that fold's rows get
+no prediction (nan). OUT.csv gets one column, predicted_ms, in the order of IN.csv, and its first
+line is a comment naming the model and the scikit-learn version.
 
 Exit status 3 (and one line on stderr) when scikit-learn cannot be imported, 2 for bad input.
 """
@@ -54,13 +57,15 @@ def main(argv):
         print(f"ceiling.py: {argv[1]}: bad row ({error})", file=sys.stderr)
         return 2
     predicted = np.full(len(rows), np.nan)
-    for fold in sorted(set(folds.tolist())):
-        train = folds != fold
+    trained = sorted(f for f in set(folds.tolist()) if f >= 0)
+    for fold in (trained if len(trained) > 1 else []) + ([-1] if (folds < 0).any() else []):
+        train = (folds != fold) & (folds >= 0)
+        test = folds == fold if fold >= 0 else folds < 0
         model = HistGradientBoostingRegressor(
             max_iter=400, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=10, l2_regularization=1e-3,
             early_stopping=False, random_state=0)
         model.fit(features[train], target[train])
-        predicted[~train] = np.exp(model.predict(features[~train]))
+        predicted[test] = np.exp(model.predict(features[test]))
     with open(argv[2], "w", newline="") as handle:
         handle.write(f"# gradient-boosted trees (HistGradientBoostingRegressor, 400 iterations) scikit-learn {sklearn.__version__}\n")
         writer = csv.writer(handle, lineterminator="\n")

@@ -7,10 +7,14 @@ Reads   PACKAGE_DIR/data/exp-*.csv         measured configurations of experiment
         PACKAGE_DIR/data/regression.csv    measured regression sample
         PACKAGE_DIR/data/layers.csv        measured layer sample (stride, depthwise, FC), if any
         PACKAGE_DIR/fit/predictions.csv    alpha-FLOPs predictions, joined on config_id
+        PACKAGE_DIR/networks/networks.csv  measured and predicted network times, if any
+        PACKAGE_DIR/networks/kinds.csv     network time and MACs by kind of layer, if any
 Writes  PACKAGE_DIR/figures/<name>.png and .svg, one per experiment plus
         regression-measured-vs-predicted and, when the run measured its roofs (manifest.json),
         roofline, and, when the package has its model table (fit/cv-predictions.csv),
-        model-errors (held-out error against FLOPs per model), and PACKAGE_DIR/figures/index.json that names,
+        model-errors (held-out error against FLOPs per model), with a networks section the three
+        network figures (networks-by-kind, networks-predicted, networks-macs), and
+        PACKAGE_DIR/figures/index.json that names,
         for every figure, the CSV files it was drawn from (with their SHA-256) and how many
         measured and predicted points it plots.
 
@@ -254,6 +258,96 @@ def plot_layers(package):
     }
 
 
+NETWORK_KINDS = ["KxK", "1x1", "stride 2", "depthwise", "fully connected"]
+KIND_COLOURS = ["tab:orange", "tab:blue", "tab:green", "tab:red", "tab:purple"]
+
+
+def plot_networks(package):
+    """The networks section: time by kind of layer per network (stacked bars, with each kind's
+    share of MACs marked), each model's predicted network time against the measured one, and
+    MACs against measured time with the networks named."""
+    networks = read_csv(os.path.join(package, "networks", "networks.csv"))
+    kinds = read_csv(os.path.join(package, "networks", "kinds.csv"))
+    names = [r["network"] for r in sorted(networks, key=lambda r: float(r["measured_ms"]))]
+    entries = []
+
+    fig, ax = plt.subplots(figsize=(8.4, 4.6))
+    total = {r["network"]: float(r["measured_ms"]) for r in networks}
+    bottom = [0.0] * len(names)
+    for kind, colour in zip(NETWORK_KINDS, KIND_COLOURS):
+        share = [100 * sum(float(k["time_share"]) for k in kinds if k["network"] == n and k["kind"] == kind)
+                 for n in names]
+        if any(share):
+            ax.bar(names, share, bottom=bottom, color=colour, label=kind)
+            bottom = [b + m for b, m in zip(bottom, share)]
+    for i, n in enumerate(names):
+        ax.annotate(f"{total[n]:.3g} ms" if total[n] < 1000 else f"{total[n]:.0f} ms", (i, 100), ha="center", va="bottom", fontsize=7,
+                    xytext=(0, 2), textcoords="offset points")
+    ax.set_ylim(0, 110)
+    ax.set_ylabel("share of measured time (%), conv + FC layers")
+    ax.set_title("Network time by kind of layer (networks by measured time)")
+    ax.tick_params(axis="x", labelrotation=60, labelsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout()
+    entries.append({
+        "experiment": "networks", "files": save(fig, package, "networks-by-kind"), "x_axis": "network",
+        "series": [k for k in NETWORK_KINDS if any(r["kind"] == k for r in kinds)],
+        "measured_points": len(kinds), "predicted_points": 0,
+        "replication_figure": "none (neither study timed a network)", "original_figure": "none",
+        "sources": [source(package, "networks/kinds.csv", len(kinds))],
+    })
+
+    models = [c[:-3] for c in networks[0].keys() if c.endswith("_ms") and not c.startswith("measured")]
+    fig, ax = plt.subplots(figsize=(6.2, 5.2))
+    measured = [float(r["measured_ms"]) for r in networks]
+    predicted_points = 0
+    for model, marker in zip(models, "osD^v*"):
+        pts = [(float(r["measured_ms"]), float(r[model + "_ms"])) for r in networks if r[model + "_ms"]]
+        predicted_points += len(pts)
+        if pts:
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=marker, s=26, alpha=0.8, label=model)
+    low, high = min(measured) / 1.5, max(measured) * 1.5
+    ax.plot([low, high], [low, high], color="black", linewidth=0.8)
+    ax.fill_between([low, high], [0.9 * low, 0.9 * high], [1.1 * low, 1.1 * high], color="grey", alpha=0.2,
+                    label="±10%")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("measured network time (ms)")
+    ax.set_ylabel("predicted network time (ms)")
+    ax.set_title("Networks: each model's prediction against the measured time")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3, which="both")
+    fig.tight_layout()
+    entries.append({
+        "experiment": "networks", "files": save(fig, package, "networks-predicted"), "x_axis": "measured_ms",
+        "series": models, "measured_points": len(networks), "predicted_points": predicted_points,
+        "replication_figure": "none", "original_figure": "none",
+        "sources": [source(package, "networks/networks.csv", len(networks))],
+    })
+
+    fig, ax = plt.subplots(figsize=(6.2, 4.8))
+    ax.scatter([float(r["gmacs"]) for r in networks], measured, color="tab:blue")
+    # Labels alternate above-left and below-right along MACs, so that neighbours do not overlap.
+    for i, r in enumerate(sorted(networks, key=lambda r: float(r["gmacs"]))):
+        ax.annotate(r["network"], (float(r["gmacs"]), float(r["measured_ms"])), fontsize=7,
+                    xytext=(-4, 5) if i % 2 else (5, -10), textcoords="offset points",
+                    ha="right" if i % 2 else "left")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("GMACs")
+    ax.set_ylabel("measured time (ms), conv + FC layers")
+    ax.set_title("Networks: MACs against measured time")
+    ax.grid(True, alpha=0.3, which="both")
+    fig.tight_layout()
+    entries.append({
+        "experiment": "networks", "files": save(fig, package, "networks-macs"), "x_axis": "gmacs",
+        "series": ["networks"], "measured_points": len(networks), "predicted_points": 0,
+        "replication_figure": "none", "original_figure": "none",
+        "sources": [source(package, "networks/networks.csv", len(networks))],
+    })
+    return entries
+
+
 def plot_roofline(package):
     """The regression sample under the roofs of the run's first session (manifest.json), when the
     run measured them: GFLOP/s against arithmetic intensity, log-log."""
@@ -369,6 +463,8 @@ def main(argv):
             index.append(errors)
     if os.path.exists(os.path.join(data_dir, "layers.csv")):
         index.append(plot_layers(package))
+    if os.path.exists(os.path.join(package, "networks", "networks.csv")):
+        index += plot_networks(package)
     with open(os.path.join(package, "figures", "index.json"), "w") as f:
         json.dump(index, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -45,17 +45,13 @@ public struct NetworkRanking: Sendable {
     public static func onPaper(_ networks: [Network], costs: [NetworkCost]) -> [NetworkRanking] {
         let names = networks.map(\.name)
         let measured = costs.map(\.milliseconds)
-        func sum(_ value: (ConvShape) -> Double) -> [Double] {
-            networks.map { network in network.layers.map { value($0.shape) * Double($0.count) }.reduce(0, +) }
-        }
         return [
             NetworkRanking(
-                indicator: "parameters", names: names, values: sum { Double($0.weightCount) }, measured: measured),
-            NetworkRanking(
-                indicator: "MACs", names: names, values: sum { Accounting(shape: $0).macs }, measured: measured),
-            NetworkRanking(
-                indicator: "bytes moved", names: names, values: sum { Double(Accounting(shape: $0).movedBytes) },
+                indicator: "parameters", names: names, values: networks.map { Double($0.parameters) },
                 measured: measured),
+            NetworkRanking(indicator: "MACs", names: names, values: networks.map(\.macs), measured: measured),
+            NetworkRanking(
+                indicator: "bytes moved", names: names, values: networks.map(\.movedBytes), measured: measured),
         ]
     }
 }

@@ -22,6 +22,32 @@ public enum TreeCeiling {
 
     /// Trains and predicts `rows` fold by fold (`folds[i]` the fold of row i).
     public static func predict(rows: [FitRow], folds: [Int], shippedFiles: ShippedFiles) -> Outcome {
+        let outcome = run(rows: rows, folds: folds, shippedFiles: shippedFiles)
+        if case .predictions(let values, _) = outcome, !values.allSatisfy({ $0.isFinite && $0 > 0 }) {
+            return .unavailable("\(shippedFiles.ceilingScript) wrote a prediction that is not a positive number")
+        }
+        return outcome
+    }
+
+    /// Trains one model on every row of `training` and predicts the layers `query` (a network's),
+    /// none of which it sees.
+    public static func predict(training: [FitRow], query: [ConvShape], shippedFiles: ShippedFiles) -> Outcome {
+        // The query's times are never read: fold -1 is predicted, not trained on.
+        let rows = training + query.map { FitRow(shape: $0, timeMs: 1, row: 0) }
+        let folds = [Int](repeating: 0, count: training.count) + [Int](repeating: -1, count: query.count)
+        switch run(rows: rows, folds: folds, shippedFiles: shippedFiles) {
+        case .predictions(let values, let model):
+            let predicted = Array(values.suffix(query.count))
+            guard predicted.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                return .unavailable("\(shippedFiles.ceilingScript) wrote a prediction that is not a positive number")
+            }
+            return .predictions(predicted, model: model)
+        case .unavailable(let reason): return .unavailable(reason)
+        }
+    }
+
+    /// Runs the script on `rows` with `folds`; its predictions as written (nan where it gave none).
+    static func run(rows: [FitRow], folds: [Int], shippedFiles: ShippedFiles) -> Outcome {
         let python = shippedFiles.python
         let script = shippedFiles.ceilingScript
         guard FileManager.default.isExecutableFile(atPath: python) else {
@@ -65,9 +91,6 @@ public enum TreeCeiling {
                 return .unavailable("\(script) wrote \(written.count) lines for \(rows.count) rows")
             }
             let values = written.dropFirst(2).map { Double($0) ?? .nan }
-            guard values.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                return .unavailable("\(script) wrote a prediction that is not a positive number")
-            }
             return .predictions(Array(values), model: String(written[0].dropFirst(2)))
         } catch {
             return .unavailable("cannot run \(script): \(error)")

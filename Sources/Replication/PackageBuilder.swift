@@ -105,11 +105,13 @@ public struct PackageBuilder {
     }
 
     /// The file name in `data/` of an experiment: `regression.csv`, `layers.csv` (the sample of
-    /// real networks' layers) or `exp-<letter>.csv`.
-    public static func dataFileName(experiment: String) -> String {
+    /// real networks' layers), `network-<name>.csv` (the layers of a network of `networks`) or
+    /// `exp-<letter>.csv`.
+    public static func dataFileName(experiment: String, networks: Set<String> = []) -> String {
         switch experiment {
         case "regression": return "regression.csv"
         case PackageBuilder.layerSample: return "layers.csv"
+        case _ where networks.contains(experiment): return "network-\(experiment).csv"
         default: return "exp-\(experiment.lowercased()).csv"
         }
     }
@@ -201,11 +203,15 @@ public struct PackageBuilder {
         }
         let machineLabel = PackageBuilder.machineLabel(manifests[0].machine)
         try PackageBuilder.checkOutputDirectory(packageDirectory, machineLabel: machineLabel)
+        let measuredNetworks = try NetworkTable.measuredNetworks(
+            manifests, shipped: (shippedFiles.sweepsDirectory as NSString).appendingPathComponent("networks"))
+        let networkNames = Set(measuredNetworks.map(\.network.name))
 
         // 2. Lay out the directory: remove what an earlier build wrote, keep run/.
         let root = URL(fileURLWithPath: packageDirectory)
         for stale in [
-            "data", "fit", "figures", "compare", "README.md", "package.json", "manifest.json", "topology.xml",
+            "data", "fit", "figures", "compare", NetworkTable.directory, "README.md", "package.json", "manifest.json",
+            "topology.xml",
             Checksums.fileName,
         ] {
             try? manager.removeItem(at: root.appendingPathComponent(stale))
@@ -233,7 +239,7 @@ public struct PackageBuilder {
         var dataFiles: [PackageStatement.DataFile] = []
         for name in experiments {
             let rows = byExperiment[name]!
-            let relative = "data/" + PackageBuilder.dataFileName(experiment: name)
+            let relative = "data/" + PackageBuilder.dataFileName(experiment: name, networks: networkNames)
             try Data(MeasurementsFile.text(rows).utf8).write(
                 to: root.appendingPathComponent(relative), options: .atomic)
             dataFiles.append(
@@ -291,6 +297,19 @@ public struct PackageBuilder {
             modelTable = built.table
         }
 
+        // 5b. networks/: what each measured network costs, and what every model predicts.
+        var networkTable: NetworkTable?
+        if regression != nil, !measuredNetworks.isEmpty {
+            let table = try NetworkTable.build(
+                networks: measuredNetworks.map(\.network), measurements: measurements,
+                sample: try PackageBuilder.networkSample(root: root, excluded: mainExclusions), options: fitOptions,
+                shippedFiles: shippedFiles)
+            try table.write(
+                to: root,
+                definitions: Dictionary(uniqueKeysWithValues: measuredNetworks.map { ($0.network.name, $0.contents) }))
+            networkTable = table
+        }
+
         // 6. package.json, figures, README, sums.
         let statement = PackageStatement(
             profile: profile, machineLabel: machineLabel, rebuildCommand: rebuildCommand, data: dataFiles,
@@ -309,7 +328,7 @@ public struct PackageBuilder {
             statement: statement, manifest: manifests[0], runCount: manifests.count, fit: fit, errors: errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data(),
             measurements: measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
-            backendFits: backendFits)
+            backendFits: backendFits, networks: networkTable)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent("README.md"), options: .atomic)
         try Checksums.write(directory: root)
@@ -319,6 +338,15 @@ public struct PackageBuilder {
     /// `data/regression.csv` without the rows `excluded` names.
     func regressionSample(root: URL, excluded: [RowFilter]) throws -> FitDataset {
         try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path], excluding: excluded)
+    }
+
+    /// The sample the networks' models are fitted on: the model table's data (the regression and
+    /// layer samples), its fully-connected layers included (networks have them), without the rows
+    /// `excluded` names.
+    static func networkSample(root: URL, excluded: [RowFilter]) throws -> FitDataset {
+        try FitDataset.load(
+            paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
+            excluding: excluded)
     }
 
     /// Fits alpha-FLOPs on `dataset`, recording the rows `excluded` left out of it.

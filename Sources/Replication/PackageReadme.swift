@@ -20,6 +20,7 @@ struct PackageReadme {
     var comparedWith: String?
     var models: ModelTable?
     var backendFits: [BackendFit] = []
+    var networks: NetworkTable?
 
     /// The values the template names, every one already text.
     struct Model {
@@ -73,6 +74,19 @@ struct PackageReadme {
             var folds, loss, noiseFloor, ceiling, coverage: String
             var rows: [ModelRow]
         }
+        struct NetworkRow {
+            var network, gmacs, parameters, measured, interval: String
+            /// One cell per model of ``NetworkTable/parametricModels`` and the trees.
+            var predicted: [String]
+        }
+        struct NetworkRank {
+            var indicator, n, within10, mape, spearman, kendall, pairs, displaced: String
+        }
+        struct Networks {
+            var count, models, ceiling: String
+            var rows: [NetworkRow]
+            var ranks: [NetworkRank]
+        }
         struct Figure {
             var png: String
             var svg: String
@@ -100,6 +114,7 @@ struct PackageReadme {
         var ranks: [Rank]
         var comparison: Comparison?
         var models: Models?
+        var networks: Networks?
         var backends: [Parameter]
         var hasBackends: Bool
         var figures: [Figure]
@@ -208,7 +223,8 @@ struct PackageReadme {
             formula: Self.formula(fit.model), loss: fit.options?.loss.rawValue ?? "given", parameters: parameters,
             diagnostics: diagnostics, errors: seriesErrors, ranks: Self.ranks(measurements),
             comparison: comparison.map { Self.comparisonModel($0, other: comparedWith ?? "the other run") },
-            models: models.map(Self.modelsModel), backends: Self.backendParameters(backendFits),
+            models: models.map(Self.modelsModel), networks: networks.map(Self.networksModel),
+            backends: Self.backendParameters(backendFits),
             hasBackends: !backendFits.isEmpty,
             figures: entries.map {
                 Model.Figure(
@@ -260,6 +276,40 @@ struct PackageReadme {
                 }
             }
         }
+    }
+
+    /// The networks section, as text: each network's measured and predicted time (`–` where a
+    /// model cannot predict it), and how each indicator and model orders the networks.
+    static func networksModel(_ t: NetworkTable) -> Model.Networks {
+        let columns = NetworkTable.parametricModels.map(\.rawValue) + [TreeCeiling.name]
+        let rows = t.rows.map { row in
+            Model.NetworkRow(
+                network: row.network, gmacs: String(format: "%.3f", row.gmacs),
+                parameters: String(format: "%.1f", Double(row.parameters) / 1e6),
+                measured: String(format: "%.2f", row.measuredMs),
+                interval: String(format: "%.2f–%.2f", row.lowMs, row.highMs),
+                predicted: columns.map { model in
+                    guard let m = t.models.firstIndex(of: model), let value = row.predictedMs[m] else { return "–" }
+                    return String(format: "%.2f (%+.0f%%)", value, 100 * (value / row.measuredMs - 1))
+                })
+        }
+        func rank(_ r: NetworkRanking, within: Int?, mape: Double?) -> Model.NetworkRank {
+            Model.NetworkRank(
+                indicator: r.indicator, n: "\(r.n)", within10: within.map { "\($0) of \(r.n)" } ?? "–",
+                mape: mape.map { String(format: "%.1f%%", $0) } ?? "–", spearman: String(format: "%.3f", r.spearman),
+                kendall: String(format: "%.3f", r.kendall), pairs: "\(r.discordantPairs) of \(r.pairs)",
+                displaced: r.displaced.isEmpty ? "none" : r.displaced.joined(separator: ", "))
+        }
+        let ranks =
+            (t.rows.count >= 3 ? t.onPaper.map { rank($0, within: nil, mape: nil) } : [])
+            + t.accuracy.map { rank($0.ranking, within: $0.withinTenPercent, mape: $0.mapePercent) }
+        let unfitted = t.notFitted.keys.sorted().map { "`\($0)` could not be fitted (\(t.notFitted[$0]!))" }
+        return Model.Networks(
+            count: "\(t.rows.count)", models: unfitted.isEmpty ? "" : unfitted.joined(separator: "; ") + ".",
+            ceiling: t.models.contains(TreeCeiling.name)
+                ? "`trees`: \(t.ceiling), trained on every row of the sample."
+                : "The trees did not predict: \(t.ceiling).",
+            rows: rows, ranks: ranks)
     }
 
     /// The model table, as text.

@@ -35,6 +35,8 @@ public enum PackageVerifier {
         /// The models of the model table whose held-out predictions a new cross-validation gave
         /// again (the trees: whose metrics their predictions give).
         public var modelsConfirmed: [String] = []
+        /// The networks of the networks section recomputed (0: the package has none).
+        public var networksRecomputed = 0
         /// Whether the package holds.
         public var ok: Bool { problems.isEmpty }
     }
@@ -209,9 +211,11 @@ public enum PackageVerifier {
             }
             problems += verifyModels(table, heldOut, regression: sample, confirmed: &modelsConfirmed)
         }
+        let networks = verifyNetworks(root: root)
+        problems += networks.problems
         return Report(
             problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups,
-            modelsConfirmed: modelsConfirmed)
+            modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
     }
 
     /// Checks the model table: every stated metric is what its held-out predictions give (to

@@ -53,7 +53,15 @@ public struct Network: Sendable {
     /// Fully-connected layers run, repeats counted.
     public var fullyConnectedCount: Int { layerCount - convolutionCount }
     /// Multiply–accumulates of one forward pass of its convolution and fully-connected layers.
-    public var macs: Double { layers.map { Accounting(shape: $0.shape).macs * Double($0.count) }.reduce(0, +) }
+    public var macs: Double { total { Accounting(shape: $0).macs } }
+    /// The weights of its convolution and fully-connected layers (biases not counted).
+    public var parameters: Int { Int(total { Double($0.weightCount) }) }
+    /// The bytes its convolution and fully-connected layers move (``Accounting/movedBytes``).
+    public var movedBytes: Double { total { Double(Accounting(shape: $0).movedBytes) } }
+    /// Σ count × `value` over the layers.
+    public func total(_ value: (ConvShape) -> Double) -> Double {
+        layers.map { value($0.shape) * Double($0.count) }.reduce(0, +)
+    }
     /// The distinct layers, in order of first use.
     public var distinctShapes: [ConvShape] {
         var seen = Set<ConvShape>()
@@ -113,7 +121,7 @@ public struct Network: Sendable {
     }
 
     /// Whether `yaml` is a network file rather than a sweep (its top level has `network:`).
-    static func isNetwork(_ text: String) -> Bool {
+    public static func isNetwork(_ text: String) -> Bool {
         text.split(separator: "\n").contains { $0.hasPrefix("network:") }
     }
 

@@ -4,12 +4,14 @@ import Foundation
 ///
 /// | profile | files |
 /// |---|---|
-/// | `quick` | `quick/regression.yaml`, `quick/layers.yaml`, then `quick/exp-*.yaml` |
-/// | `paper` | `regression.yaml`, `layers.yaml`, then `paper/exp-*.yaml` (the original study's sampling) |
-/// | `full`  | `regression.yaml`, `layers.yaml`, then `full/exp-*.yaml` (every integer of the varying axis) |
+/// | `quick` | `quick/regression.yaml`, `quick/layers.yaml`, `quick/exp-*.yaml`, then four small networks |
+/// | `networks` | `quick/regression.yaml`, `quick/layers.yaml`, then every network of `networks/` |
+/// | `paper` | `regression.yaml`, `layers.yaml`, `paper/exp-*.yaml` (the original study's sampling), every network |
+/// | `full`  | `regression.yaml`, `layers.yaml`, `full/exp-*.yaml` (every integer of the varying axis), every network |
 ///
 /// The layer sample (`layers.yaml`: stride 2, depthwise, fully connected, the layers of real
-/// networks) is taken where it exists.
+/// networks, none of the zoo's) is taken where it exists; the networks (`networks/*.yaml`) are
+/// measured after it, so that the package predicts them from a fit that never saw their layers.
 public enum ShippedSweeps {
     /// A set of shipped sweeps that a replication runs together.
     public enum Profile: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -19,6 +21,9 @@ public enum ShippedSweeps {
         case paper
         /// The regression sample and A–G at full resolution.
         case full
+        /// The quick regression and layer samples and every network of the zoo: what each network
+        /// costs here, and how well each model fitted on the samples predicts it.
+        case networks
 
         /// The profile's name.
         public var description: String { rawValue }
@@ -29,9 +34,10 @@ public enum ShippedSweeps {
     ///
     /// - Throws: ``SweepError`` when the regression file or the profile's directory is missing.
     public static func files(profile: Profile, root: String) throws(SweepError) -> [String] {
-        let directory = (root as NSString).appendingPathComponent(profile == .quick ? "quick" : profile.rawValue)
+        let small = profile == .quick || profile == .networks
+        let directory = (root as NSString).appendingPathComponent(small ? "quick" : profile.rawValue)
         let regression =
-            profile == .quick
+            small
             ? (directory as NSString).appendingPathComponent("regression.yaml")
             : (root as NSString).appendingPathComponent("regression.yaml")
         let names: [String]
@@ -43,9 +49,20 @@ public enum ShippedSweeps {
         guard FileManager.default.fileExists(atPath: regression) else {
             throw SweepError(file: regression, message: "the \(profile) profile's regression sweep is missing")
         }
-        let experiments = names.filter { $0.hasPrefix("exp-") && $0.hasSuffix(".yaml") }.sorted()
-        let layers = ((profile == .quick ? directory : root) as NSString).appendingPathComponent("layers.yaml")
+        let experiments =
+            profile == .networks ? [] : names.filter { $0.hasPrefix("exp-") && $0.hasSuffix(".yaml") }.sorted()
+        let layers = ((small ? directory : root) as NSString).appendingPathComponent("layers.yaml")
+        let zoo = (root as NSString).appendingPathComponent("networks")
+        let networks = ((try? FileManager.default.contentsOfDirectory(atPath: zoo)) ?? [])
+            .filter { $0.hasSuffix(".yaml") && (profile != .quick || quickNetworks.contains($0)) }.sorted()
         return [regression] + (FileManager.default.fileExists(atPath: layers) ? [layers] : [])
             + experiments.map { (directory as NSString).appendingPathComponent($0) }
+            + networks.map { (zoo as NSString).appendingPathComponent($0) }
     }
+
+    /// The networks of the quick profile: four small ones, about half a minute on one core, so
+    /// that the first package already answers what a network costs.
+    public static let quickNetworks: Set<String> = [
+        "mobilenet_v2.yaml", "resnet18.yaml", "shufflenet_v2_x1_0.yaml", "squeezenet1_1.yaml",
+    ]
 }

@@ -93,6 +93,8 @@ struct VerifyPackage: ParsableCommand {
                 "\(directory): \(report.checkedFiles) files match SHA256SUMS; refit of \(report.refittedGroups.joined(separator: ", ")) and every stated error confirmed"
                     + (report.modelsConfirmed.isEmpty
                         ? "" : "; model table confirmed: \(report.modelsConfirmed.joined(separator: ", "))")
+                    + (report.networksRecomputed == 0
+                        ? "" : "; \(report.networksRecomputed) networks' costs and predictions recomputed")
             )
         } else {
             throw ExitCode(ExitStatus.failure)

@@ -40,7 +40,9 @@ import Testing
         let out = temporaryDirectory() + "/package"
         let outcome = try convsweep(["package", "/nonexistent/run", "--profile", "papr", "--out", out])
         #expect(outcome.status == 64, "\(outcome.standardError)")
-        #expect(outcome.standardError.contains("papr") && outcome.standardError.contains("quick, paper, full, custom"))
+        #expect(
+            outcome.standardError.contains("papr")
+                && outcome.standardError.contains("quick, paper, full, networks, custom"))
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 

@@ -217,3 +217,109 @@ func aPackageOfTwoBackendsFitsEachAndVerifies() throws {
     #expect(report.ok, "\(report.problems)")
     #expect(report.refittedGroups.contains("K>1 (dnnl-direct)"))
 }
+
+/// A real, tiny run of a regression sample, a layer sample (depthwise and fully connected) and a
+/// four-layer network of every kind, from sweep files in `dir/sweeps`.
+private func makeNetworkRun(in dir: URL) throws -> String {
+    let sweeps = dir.appendingPathComponent("sweeps")
+    try FileManager.default.createDirectory(at: sweeps, withIntermediateDirectories: true)
+    try """
+    name: regression
+    series:
+      - label: grid
+        H: [4, 12]
+        W: [6, 16]
+        Cin: [8, 24]
+        Cout: [4, 16]
+        K: [1, 2, 3]
+    """.write(to: sweeps.appendingPathComponent("regression.yaml"), atomically: true, encoding: .utf8)
+    try """
+    name: layers
+    series:
+      - label: depthwise
+        H: [6, 10, 14]
+        W: H
+        Cin: [8, 24]
+        Cout: Cin
+        K: 3
+        stride: [1, 2]
+        padding: 1
+        groups: Cin
+      - label: fc
+        layer: fc
+        batch: [1, 4]
+        Cin: [32, 64]
+        Cout: [8, 20]
+    """.write(to: sweeps.appendingPathComponent("layers.yaml"), atomically: true, encoding: .utf8)
+    try """
+    network: tiny
+    source: a test's network
+    published_gmacs: 0.000039584
+    layers:
+      - {name: stem, H: 16, W: 16, Cin: 3, Cout: 8, K: 3, stride: 2, padding: 1}
+      - {name: pw, H: 8, W: 8, Cin: 8, Cout: 16, K: 1, padding: 0, count: 2}
+      - {name: dw, H: 8, W: 8, Cin: 16, Cout: 16, K: 3, padding: 1, groups: 16}
+      - {name: fc, layer: fc, batch: 1, Cin: 16, Cout: 10}
+    """.write(to: sweeps.appendingPathComponent("tiny.yaml"), atomically: true, encoding: .utf8)
+    let paths = ["regression.yaml", "layers.yaml", "tiny.yaml"].map { sweeps.appendingPathComponent($0).path }
+    var configurations: [SweepConfiguration] = []
+    for path in paths { configurations += try Sweep.load(path: path).configurations }
+    var options = RunOptions()
+    options.fixedRuns = 3
+    options.showProgress = false
+    options.cpuset = Array(0..<ProcessInfo.processInfo.activeProcessorCount)
+    let run = dir.appendingPathComponent("run").path
+    _ = try RunDriver.run(sweepPaths: paths, configurations: configurations, options: options, outputDirectory: run)
+    return run
+}
+
+@Test func aPackageOfANetworkCostsAndPredictsItAndVerifiesEveryFigure() throws {
+    let dir = temporaryDirectoryURL()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try makeNetworkRun(in: dir)
+    let out = dir.appendingPathComponent("package")
+    let statement = try builder(run, out).build()
+    #expect(statement.data.map(\.path) == ["data/regression.csv", "data/layers.csv", "data/network-tiny.csv"])
+    for file in [
+        NetworkTable.networksFile, NetworkTable.kindsFile, NetworkTable.rankingFile, NetworkTable.fitsFile,
+        "networks/definitions/tiny.yaml", "figures/networks-by-kind.png", "figures/networks-predicted.png",
+        "figures/networks-macs.png",
+    ] {
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
+    }
+    // networks.csv: the network's measured time is count × median over its layers, and every
+    // model predicts it (each group — K>1, 1x1, depthwise, FC — has its fit).
+    let table = try Table(contentsOf: out.appendingPathComponent(NetworkTable.networksFile))
+    #expect(
+        Array(table.header.prefix(8)) == [
+            "network", "layers", "parameters", "gmacs", "mb_moved", "measured_ms", "measured_low_ms",
+            "measured_high_ms",
+        ])
+    #expect(table.header.dropFirst(8).prefix(4) == ["flops_ms", "alpha_ms", "alpha-channels_ms", "data-movement_ms"])
+    let row = try #require(table.records.first)
+    #expect(row["network"] == "tiny" && row["layers"] == "5" && row["parameters"] == "\(216 + 2 * 128 + 144 + 160)")
+    let rows = try MeasurementsFile.read(path: out.appendingPathComponent("data/network-tiny.csv").path)
+    let median = Dictionary(uniqueKeysWithValues: rows.map { ($0.shape, $0.medianMs!) })
+    let network = try Network.load(path: dir.appendingPathComponent("sweeps/tiny.yaml").path)
+    let expected = network.layers.map { median[$0.shape]! * Double($0.count) }.reduce(0, +)
+    #expect(abs(Double(row["measured_ms"]!)! / expected - 1) < 1e-12)
+    for model in ["flops", "alpha", "alpha-channels", "data-movement"] {
+        let predicted = try #require(Double(row["\(model)_ms"] ?? ""), "\(model) did not predict the network")
+        #expect(predicted > 0)
+    }
+    let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains("## What does my network cost?"))
+    #expect(readme.contains("| tiny | 0.000 |"))
+
+    let report = try PackageVerifier.verify(directory: out.path)
+    #expect(report.ok, "\(report.problems)")
+
+    // networks.csv edited (and its sum rewritten): the recomputation names file, line and column.
+    let path = out.appendingPathComponent(NetworkTable.networksFile)
+    var edited = table
+    edited.rows[0][table.column("alpha_ms")!] = "\(Double(row["alpha_ms"]!)! * 1.01)"
+    try edited.write(to: path)
+    _ = try Checksums.write(directory: out)
+    let problems = try PackageVerifier.verify(directory: out.path).problems
+    #expect(problems.contains { $0.hasPrefix("networks/networks.csv: line 2, alpha_ms states") }, "\(problems)")
+}

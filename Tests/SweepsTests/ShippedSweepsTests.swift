@@ -237,23 +237,40 @@ struct ShippedSweepsTests {
         }
     }
 
-    @Test("profiles list the regression sweep first, then the layer sample, then A to G")
+    @Test("profiles list the regression sweep first, then the layer sample, A to G, then the networks")
     func profiles() throws {
+        let zoo = try FileManager.default.contentsOfDirectory(atPath: root + "/networks")
+            .filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(zoo.count == 11)
         let paper = try ShippedSweeps.files(profile: .paper, root: root)
         #expect(
             paper.map { ($0 as NSString).lastPathComponent }
-                == ["regression.yaml", "layers.yaml"] + "abcdefg".map { "exp-\($0).yaml" }
+                == ["regression.yaml", "layers.yaml"] + "abcdefg".map { "exp-\($0).yaml" } + zoo
         )
         #expect(paper.first == (root as NSString).appendingPathComponent("regression.yaml"))
         #expect(paper[1] == (root as NSString).appendingPathComponent("layers.yaml"))
-        #expect(paper.dropFirst(2).allSatisfy { $0.contains("/paper/") })
+        #expect(paper.dropFirst(2).prefix(7).allSatisfy { $0.contains("/paper/") })
+        #expect(paper.suffix(11).allSatisfy { $0.contains("/networks/") })
         let full = try ShippedSweeps.files(profile: .full, root: root)
         #expect(
-            full.prefix(2) == paper.prefix(2) && full.dropFirst(2).allSatisfy { $0.contains("/full/") }
-                && full.count == 9)
+            full.prefix(2) == paper.prefix(2) && full.dropFirst(2).prefix(7).allSatisfy { $0.contains("/full/") }
+                && full.count == 20)
+        // quick: four small networks; networks: the quick samples and the whole zoo, no experiment.
         let quick = try ShippedSweeps.files(profile: .quick, root: root)
-        #expect(quick.first == (root as NSString).appendingPathComponent("quick/regression.yaml") && quick.count == 9)
+        #expect(quick.first == (root as NSString).appendingPathComponent("quick/regression.yaml") && quick.count == 13)
         #expect(quick[1] == (root as NSString).appendingPathComponent("quick/layers.yaml"))
+        #expect(Set(quick.suffix(4).map { ($0 as NSString).lastPathComponent }) == ShippedSweeps.quickNetworks)
+        let networks = try ShippedSweeps.files(profile: .networks, root: root)
+        #expect(networks.prefix(2) == quick.prefix(2) && networks.count == 13)
+        #expect(networks.suffix(11).map { ($0 as NSString).lastPathComponent } == zoo)
+        // Every network's layers are left out of both layer samples: a fit never sees them.
+        for file in [paper[1], quick[1]] {
+            let dropped = try Sweep.load(path: file).configurations.filter {
+                if case .dropped(let reason) = $0.status { return reason.contains("exclude_networks") }
+                return false
+            }
+            #expect(!dropped.isEmpty, "\(file)")
+        }
         #expect(throws: SweepError.self) { try ShippedSweeps.files(profile: .paper, root: root + "/nowhere") }
     }
 }

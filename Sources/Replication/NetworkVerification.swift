@@ -1,0 +1,93 @@
+import AlphaFit
+import Foundation
+import Runner
+
+extension PackageVerifier {
+    /// Relative tolerance of a network's predicted time and of what is derived from it (its
+    /// error, MAPE, Spearman and Kendall): a sum over dozens of layers of fits that may sit on a
+    /// bound or be ill-conditioned, recomputed on another CPU's kernels.
+    public static let networkTolerance = 1e-4
+
+    /// Checks the networks section (`networks/`): every network's measured time, indicators and
+    /// time by kind recomputed from its data file and network file, every parametric model
+    /// refitted on the package's sample and its predictions summed again, and the ranking
+    /// recomputed (the trees from their stated network times: another scikit-learn may grow other
+    /// trees). Returns the problems, each naming its file (none for a package without the section),
+    /// and the networks recomputed.
+    static func verifyNetworks(root: URL) -> (problems: [String], networks: Int) {
+        let manager = FileManager.default
+        let hasSection = manager.fileExists(atPath: root.appendingPathComponent(NetworkTable.directory).path)
+        guard hasSection else { return ([], 0) }
+        do {
+            let networks = try NetworkTable.definitions(package: root)
+            guard !networks.isEmpty else { return (["\(NetworkTable.definitionsDirectory): no network files"], 0) }
+            let stated = try Table(contentsOf: root.appendingPathComponent(NetworkTable.networksFile))
+            let fits = try JSONDecoder().decode(
+                [FitReport].self, from: Data(contentsOf: root.appendingPathComponent(NetworkTable.fitsFile)))
+            guard let options = fits.first?.options else {
+                return (["\(NetworkTable.fitsFile): no fit with its options"], networks.count)
+            }
+            var measurements: [MeasurementRow] = []
+            for network in networks {
+                let path = root.appendingPathComponent(
+                    "data/" + PackageBuilder.dataFileName(experiment: network.name, networks: [network.name]))
+                measurements += try MeasurementsFile.read(path: path.path)
+            }
+            let regression = try MeasurementsFile.read(path: root.appendingPathComponent("data/regression.csv").path)
+            let excluded = PackageBuilder.mainFitExclusions(PackageBuilder.oneDNNAlgorithms(in: regression))
+            var again = try NetworkTable.build(
+                networks: networks, measurements: measurements,
+                sample: try PackageBuilder.networkSample(root: root, excluded: excluded), options: options,
+                shippedFiles: nil)
+            // The trees' network times as stated.
+            if let trees = stated.column("\(TreeCeiling.name)_ms") {
+                again.models.append(TreeCeiling.name)
+                for (i, row) in again.rows.enumerated() {
+                    let statedRow = stated.rows.first { $0.first == row.network }
+                    again.rows[i].predictedMs.append(statedRow.flatMap { Double($0[trees]) })
+                }
+            }
+            var problems: [String] = []
+            for (file, recomputed) in [
+                (NetworkTable.networksFile, again.networksTable), (NetworkTable.kindsFile, again.kindsTable),
+                (NetworkTable.rankingFile, again.rankingTable),
+            ] {
+                let written =
+                    file == NetworkTable.networksFile
+                    ? stated : try Table(contentsOf: root.appendingPathComponent(file))
+                if let problem = compare(written, recomputed, file: file) { problems.append(problem) }
+            }
+            return (problems, networks.count)
+        } catch {
+            return (["\(NetworkTable.directory): cannot be recomputed (\(error))"], 0)
+        }
+    }
+
+    /// The first difference between a stated table and its recomputation, naming the file, row and
+    /// column: predicted times and what derives from them within ``networkTolerance``, other
+    /// numbers within ``tolerance``, text exactly.
+    static func compare(_ stated: Table, _ recomputed: Table, file: String) -> String? {
+        guard stated.header == recomputed.header else {
+            return
+                "\(file): columns \(stated.header.joined(separator: ",")), recomputing gives \(recomputed.header.joined(separator: ","))"
+        }
+        guard stated.rows.count == recomputed.rows.count else {
+            return "\(file): \(stated.rows.count) rows, recomputing gives \(recomputed.rows.count)"
+        }
+        let loose: Set<String> = ["mape_percent", "spearman", "kendall"]
+        for (line, (a, b)) in zip(stated.rows, recomputed.rows).enumerated() {
+            for (column, name) in stated.header.enumerated() where a[column] != b[column] {
+                let relative =
+                    name.hasSuffix("_ms") && !name.hasPrefix("measured") || loose.contains(name)
+                    ? networkTolerance : tolerance
+                if let x = Double(a[column]), let y = Double(b[column]),
+                    abs(x - y) <= relative * max(abs(x), abs(y), 1e-12)
+                {
+                    continue
+                }
+                return "\(file): line \(line + 2), \(name) states \(a[column]), recomputing gives \(b[column])"
+            }
+        }
+        return nil
+    }
+}
