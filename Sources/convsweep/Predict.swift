@@ -2,13 +2,17 @@ import AlphaFit
 import ArgumentParser
 import ConvKernels
 import Foundation
+import Sweeps
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict convolution times from a fit: one layer, or every row of run directories or CSVs.",
         discussion: """
             One layer:   convsweep predict --fit fit.json --h 56 --w 56 --cin 64 --cout 64 -k 3
+            A network:   convsweep predict --fit fit.json --network sweeps/networks/resnet50.yaml
             Every row:   convsweep predict --fit fit.json INPUT … --out predictions.csv [--errors errors.csv]
+
+            A network's prediction is the sum over its convolution and fully-connected layers of             count × the fit's prediction, layer by layer (normalisation, activations, pooling and             additions are not predicted). A layer in a group the fit lacks (a fit of the regression             grid has no depthwise or fully-connected group) is an error naming it.
 
             Without a fit.json, give the constants directly, one --parameters per group, e.g. the \
             original authors' published predictor:
@@ -59,6 +63,12 @@ struct Predict: ParsableCommand {
     @Argument(help: "Run directories or CSV files whose rows to predict.")
     var inputs: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "A network file (sweeps/networks/): predict each of its layers and the whole network.",
+            valueName: "network.yaml"))
+    var network: String?
+
     @OptionGroup var filtering: RowFilterOptions
 
     @Option(help: "Where to write the predictions of every row (CSV).")
@@ -75,7 +85,12 @@ struct Predict: ParsableCommand {
     func validate() throws {
         if fit == nil && parameters.isEmpty { throw ValidationError("give --fit fit.json or --parameters") }
         if fit != nil && !parameters.isEmpty { throw ValidationError("give --fit or --parameters, not both") }
-        if inputs.isEmpty, geometry.fullyConnected {
+        if network != nil {
+            let layer = [height, width, cin, cout, kernel, k1, k2].contains { $0 != nil } || geometry.fullyConnected
+            if layer || !inputs.isEmpty {
+                throw ValidationError("--network predicts the layers of its file: give no layer and no INPUT")
+            }
+        } else if inputs.isEmpty, geometry.fullyConnected {
             guard cin != nil, cout != nil else { throw ValidationError("--fc needs --cin and --cout") }
             try geometry.validateFullyConnected(
                 given: [("--h", height), ("--w", width), ("-k", kernel), ("--k1", k1), ("--k2", k2)],
@@ -94,6 +109,10 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let report = try reportingErrors { try loadReport() }
+        if let network {
+            try predictNetwork(network, report: report)
+            return
+        }
         if inputs.isEmpty {
             let shape =
                 geometry.fullyConnected
@@ -133,6 +152,28 @@ struct Predict: ParsableCommand {
         if let out { try write(predictionsData, to: out) }
         if let errors, let errorsData { try write(errorsData, to: errors) }
         print(summary)
+    }
+
+    /// Prints each layer of the network file at `path` with its prediction, then the total.
+    func predictNetwork(_ path: String, report: FitReport) throws {
+        let network = try reportingErrors { try Network.load(path: path) }
+        var total = 0.0
+        var lines: [String] = []
+        for layer in network.layers {
+            let ms: Double
+            do { ms = try report.predict(layer.shape) } catch {
+                throw fail(
+                    "\(path): layer \(layer.name) (\(layer.shape)): \(error)", code: ExitStatus.dataError)
+            }
+            total += ms * Double(layer.count)
+            lines.append(
+                String(format: "%10.4f ms  × %d  ", ms, layer.count) + "\(layer.name)  \(layer.shape)")
+        }
+        print("\(network.name): \(network.layerCount) layers, \(String(format: "%.3f", network.macs / 1e9)) GMACs")
+        for line in lines { print("  " + line) }
+        print(
+            String(format: "%@ predicted by the fit's %@: %.4f ms", network.name, report.model.rawValue, total)
+                + " (convolution and fully-connected layers only)")
     }
 
     func loadReport() throws -> FitReport {

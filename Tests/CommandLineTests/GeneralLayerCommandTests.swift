@@ -1,5 +1,7 @@
+import ConvKernels
 import Foundation
 import Runner
+import Sweeps
 import TestSupport
 import Testing
 
@@ -76,5 +78,32 @@ struct GeneralLayerCommandTests {
         let cost = try convsweep(["networks", "cost", empty])
         #expect(
             cost.status == 65 && cost.standardError.contains("holds the layers of no network"), "\(cost.standardError)")
+    }
+
+    @Test(
+        "predict --network sums count × the fit's prediction over the file's layers, and names a layer it cannot predict"
+    )
+    func predictNetwork() throws {
+        let squeezenet = repositoryRoot.appendingPathComponent("sweeps/networks/squeezenet1_1.yaml").path
+        let rates = ["--model", "flops", "--parameters", "K=1:msPerGflop=10", "--parameters", "K>1:msPerGflop=20"]
+        let outcome = try convsweep(["predict", "--network", squeezenet] + rates)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let network = try Network.load(path: squeezenet)
+        let expected = network.layers.map { layer in
+            Double(layer.count) * Accounting(shape: layer.shape).flops / 1e9 * (layer.shape.kernelSize == 1 ? 10 : 20)
+        }.reduce(0, +)
+        let total = try #require(
+            outcome.standardOutput.split(separator: "\n").last { $0.hasPrefix("squeezenet1_1 predicted") })
+        let stated = try #require(Double(total.split(separator: " ")[6]))
+        #expect(abs(stated / expected - 1) < 1e-4, "\(total)")
+        #expect(outcome.standardOutput.contains("features.0"))
+
+        // ResNet-18's classifier is fully connected: a fit without an FC group cannot predict it.
+        let resnet = repositoryRoot.appendingPathComponent("sweeps/networks/resnet18.yaml").path
+        let missing = try convsweep(["predict", "--network", resnet] + rates)
+        #expect(missing.status == 65)
+        #expect(missing.standardError.contains("layer fc"), "\(missing.standardError)")
+        let mixed = try convsweep(["predict", "--network", resnet, "--h", "4"] + rates)
+        #expect(mixed.status == 64)
     }
 }
