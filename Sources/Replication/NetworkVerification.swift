@@ -33,7 +33,8 @@ extension PackageVerifier {
                     "data/" + PackageBuilder.dataFileName(experiment: network.name, networks: [network.name]))
                 measurements += try MeasurementsFile.read(path: path.path)
             }
-            let regression = try MeasurementsFile.read(path: root.appendingPathComponent("data/regression.csv").path)
+            let regression = try MeasurementsFile.read(
+                path: root.appendingPathComponent(PackageLayout.regressionData).path)
             let excluded = PackageBuilder.mainFitExclusions(PackageBuilder.oneDNNAlgorithms(in: regression))
             var again = try NetworkTable.build(
                 networks: networks, measurements: measurements,

@@ -134,7 +134,7 @@ public struct PackageBuilder {
     /// where the package has one (a package without it has the table it always had).
     public static func modelTableData(root: URL) -> [String] {
         let layers = "data/" + dataFileName(experiment: layerSample)
-        return ["data/regression.csv"]
+        return [PackageLayout.regressionData]
             + (FileManager.default.fileExists(atPath: root.appendingPathComponent(layers).path) ? [layers] : [])
     }
 
@@ -149,7 +149,7 @@ public struct PackageBuilder {
     public static func checkOutputDirectory(_ path: String, machineLabel: String) throws {
         let manager = FileManager.default
         guard manager.fileExists(atPath: path) else { return }
-        let statementPath = (path as NSString).appendingPathComponent("package.json")
+        let statementPath = (path as NSString).appendingPathComponent(PackageLayout.statement)
         if let data = manager.contents(atPath: statementPath) {
             guard let statement = try? JSONDecoder().decode(PackageStatement.self, from: data) else {
                 throw PackageError(
@@ -170,17 +170,60 @@ public struct PackageBuilder {
         }
     }
 
-    /// Builds the package and returns what it states.
+    /// Builds the package and returns what it states: reads the runs, lays out the directory,
+    /// writes `data/`, the fits, the model table and the networks section, then `package.json`,
+    /// the figures, the README and the sums.
     @discardableResult
     public func build() throws -> PackageStatement {
-        let manager = FileManager.default
-        guard !runDirectories.isEmpty else { throw PackageError("no run directory given") }
+        let runs = try readRuns()
+        try PackageBuilder.checkOutputDirectory(packageDirectory, machineLabel: runs.machineLabel)
+        let root = URL(fileURLWithPath: packageDirectory)
+        try layOut(root)
+        let data = try writeData(runs, root: root)
+        let fits = try writeFits(data, root: root)
+        let modelTable = fits.regression == nil ? nil : try writeModelTable(root: root, excluded: fits.exclusions)
+        var networkTable: NetworkTable?
+        if fits.regression != nil, !runs.networks.isEmpty {
+            networkTable = try writeNetworks(runs, root: root, excluded: fits.exclusions)
+        }
+        let statement = PackageStatement(
+            profile: profile, machineLabel: runs.machineLabel, rebuildCommand: rebuildCommand, data: data.files,
+            parameters: Dictionary(uniqueKeysWithValues: fits.main.fits.map { ($0.group, $0.parameters) }),
+            errors: PackageBuilder.errorStatements(fits.errors),
+            writtenBy: RunManifest.ToolInfo(version: BuildInfo.version, gitCommit: BuildInfo.gitCommit()))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(statement).write(to: root.appendingPathComponent(PackageLayout.statement), options: .atomic)
+        try drawFigures(root: root)
+        let comparison = try comparedWith.map { try compare(root: root, with: $0, rows: runs.measurements) }
+        let readme = PackageReadme(
+            statement: statement, manifest: runs.manifests[0], runCount: runs.manifests.count, fit: fits.main,
+            errors: fits.errors,
+            figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
+            measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
+            backendFits: fits.backends, networks: networkTable)
+        try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
+            to: root.appendingPathComponent(PackageLayout.readme), options: .atomic)
+        try Checksums.write(directory: root)
+        return statement
+    }
 
-        // 1. Read and check the runs: complete, one machine.
+    /// The runs a package is built from: their manifests, their rows, the machine, and the
+    /// networks they measured (with each network file's bytes).
+    struct Runs {
+        var manifests: [RunManifest]
+        var measurements: [MeasurementRow]
+        var machineLabel: String
+        var networks: [(network: Network, contents: Data)]
+    }
+
+    /// Reads and checks the runs: complete, one machine.
+    func readRuns() throws -> Runs {
+        guard !runDirectories.isEmpty else { throw PackageError("no run directory given") }
         var manifests: [RunManifest] = []
         var measurements: [MeasurementRow] = []
         for directory in runDirectories {
-            let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
+            let manifestPath = (directory as NSString).appendingPathComponent(PackageLayout.manifest)
             let manifest: RunManifest
             do { manifest = try RunManifest.read(path: manifestPath) } catch {
                 throw PackageError("\(directory): not a run directory (\(error))")
@@ -201,64 +244,87 @@ public struct PackageBuilder {
             measurements += try MeasurementsFile.read(
                 path: (directory as NSString).appendingPathComponent("measurements.csv"))
         }
-        let machineLabel = PackageBuilder.machineLabel(manifests[0].machine)
-        try PackageBuilder.checkOutputDirectory(packageDirectory, machineLabel: machineLabel)
-        let measuredNetworks = try NetworkTable.measuredNetworks(
-            manifests, shipped: (shippedFiles.sweepsDirectory as NSString).appendingPathComponent("networks"))
-        let networkNames = Set(measuredNetworks.map(\.network.name))
+        return Runs(
+            manifests: manifests, measurements: measurements,
+            machineLabel: PackageBuilder.machineLabel(manifests[0].machine),
+            networks: try NetworkTable.measuredNetworks(
+                manifests, shipped: (shippedFiles.sweepsDirectory as NSString).appendingPathComponent("networks")))
+    }
 
-        // 2. Lay out the directory: remove what an earlier build wrote, keep run/.
-        let root = URL(fileURLWithPath: packageDirectory)
-        for stale in [
-            "data", "fit", "figures", "compare", NetworkTable.directory, "README.md", "package.json", "manifest.json",
-            "topology.xml",
-            Checksums.fileName,
-        ] {
+    /// Removes what an earlier build wrote (keeping `run/`), creates the directories and copies
+    /// the first run's manifest and topology.
+    func layOut(_ root: URL) throws {
+        let manager = FileManager.default
+        for stale in PackageLayout.written {
             try? manager.removeItem(at: root.appendingPathComponent(stale))
         }
-        for sub in ["data", "fit", "figures"] {
+        for sub in [PackageLayout.dataDirectory, PackageLayout.fitDirectory, PackageLayout.figuresDirectory] {
             try manager.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
         try manager.copyItem(
-            atPath: (runDirectories[0] as NSString).appendingPathComponent("manifest.json"),
-            toPath: root.appendingPathComponent("manifest.json").path)
-        let topology = (runDirectories[0] as NSString).appendingPathComponent("topology.xml")
+            atPath: (runDirectories[0] as NSString).appendingPathComponent(PackageLayout.manifest),
+            toPath: root.appendingPathComponent(PackageLayout.manifest).path)
+        let topology = (runDirectories[0] as NSString).appendingPathComponent(PackageLayout.topology)
         if manager.fileExists(atPath: topology) {
-            try manager.copyItem(atPath: topology, toPath: root.appendingPathComponent("topology.xml").path)
+            try manager.copyItem(atPath: topology, toPath: root.appendingPathComponent(PackageLayout.topology).path)
         }
+    }
 
-        // 3. data/: the rows split by experiment, in run order.
+    /// The rows by experiment and the data files written.
+    struct DataFiles {
+        var experiments: [String]
+        var byExperiment: [String: [MeasurementRow]]
+        var files: [PackageStatement.DataFile]
+    }
+
+    /// `data/`: the rows split by experiment, in run order (the regression sample first).
+    func writeData(_ runs: Runs, root: URL) throws -> DataFiles {
+        let networkNames = Set(runs.networks.map(\.network.name))
         var experiments: [String] = []
         var byExperiment: [String: [MeasurementRow]] = [:]
-        for row in measurements {
+        for row in runs.measurements {
             let name = row.experiment
             if byExperiment[name] == nil { experiments.append(name) }
             byExperiment[name, default: []].append(row)
         }
         experiments.sort { a, b in a == "regression" ? b != "regression" : (b == "regression" ? false : a < b) }
-        var dataFiles: [PackageStatement.DataFile] = []
+        var files: [PackageStatement.DataFile] = []
         for name in experiments {
             let rows = byExperiment[name]!
             let relative = "data/" + PackageBuilder.dataFileName(experiment: name, networks: networkNames)
             try Data(MeasurementsFile.text(rows).utf8).write(
                 to: root.appendingPathComponent(relative), options: .atomic)
-            dataFiles.append(
+            files.append(
                 .init(
                     path: relative, experiment: name, configurations: rows.count,
                     measured: rows.filter(\.status.isOK).count))
         }
+        return DataFiles(experiments: experiments, byExperiment: byExperiment, files: files)
+    }
 
-        // 4. fit/: fit the regression sample (or take the given fit), predict every row.
-        let algorithms = PackageBuilder.oneDNNAlgorithms(in: byExperiment["regression"] ?? [])
-        let mainExclusions = PackageBuilder.mainFitExclusions(algorithms)
+    /// The fits of a package: the main fit, each oneDNN algorithm's, the rows the main fit left
+    /// out, the regression sample it read (nil without one) and the per-series errors.
+    struct Fits {
+        var main: FitReport
+        var backends: [BackendFit]
+        var exclusions: [RowFilter]
+        var regression: FitDataset?
+        var errors: Table
+    }
+
+    /// `fit/`: fits the regression sample (or takes the given fit) and each oneDNN algorithm's
+    /// rows, and predicts every row of `data/`.
+    func writeFits(_ data: DataFiles, root: URL) throws -> Fits {
+        let algorithms = PackageBuilder.oneDNNAlgorithms(in: data.byExperiment["regression"] ?? [])
+        let exclusions = PackageBuilder.mainFitExclusions(algorithms)
         // The OpenBLAS rows of the regression sample, read once: the main fit's and the model table's.
         let regression =
-            try experiments.contains("regression") ? regressionSample(root: root, excluded: mainExclusions) : nil
+            try data.experiments.contains("regression") ? regressionSample(root: root, excluded: exclusions) : nil
         let fit: FitReport
         if let givenFit {
             fit = givenFit
         } else if let regression {
-            fit = try fitRegression(regression, excluded: mainExclusions)
+            fit = try fitRegression(regression, excluded: exclusions)
         } else {
             throw PackageError("the runs hold no regression sample to fit, and no fit was given")
         }
@@ -278,66 +344,43 @@ public struct PackageBuilder {
             try encoder.encode(backendFits).write(
                 to: root.appendingPathComponent(PackageBuilder.backendFitsFile), options: .atomic)
         }
-        try fit.jsonData().write(to: root.appendingPathComponent("fit/alpha.json"), options: .atomic)
-        let (predictions, errors) = try PackageBuilder.predict(fit: fit, root: root, dataFiles: dataFiles.map(\.path))
-        try predictions.write(to: root.appendingPathComponent("fit/predictions.csv"))
-        try errors.write(to: root.appendingPathComponent("fit/errors.csv"))
+        try fit.jsonData().write(to: root.appendingPathComponent(PackageLayout.fit), options: .atomic)
+        let (predictions, errors) = try PackageBuilder.predict(fit: fit, root: root, dataFiles: data.files.map(\.path))
+        try predictions.write(to: root.appendingPathComponent(PackageLayout.predictions))
+        try errors.write(to: root.appendingPathComponent(PackageLayout.errors))
+        return Fits(main: fit, backends: backendFits, exclusions: exclusions, regression: regression, errors: errors)
+    }
 
-        // 5. fit/models.json and fit/cv-predictions.csv: every model held out on the same folds.
-        var modelTable: ModelTable?
-        if regression != nil {
-            let excluded = mainExclusions + PackageBuilder.modelTableExclusions(root: root)
-            let sample = try FitDataset.load(
-                paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
-                excluding: excluded)
-            var built = try ModelTable.build(dataset: sample, options: fitOptions, shippedFiles: shippedFiles)
-            built.table.excluded = excluded.isEmpty ? nil : excluded
-            try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
-            try built.predictions.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
-            modelTable = built.table
-        }
+    /// `fit/models.json` and `fit/cv-predictions.csv`: every model held out on the same folds of
+    /// the regression and layer samples, without the rows `excluded` names.
+    func writeModelTable(root: URL, excluded mainExclusions: [RowFilter]) throws -> ModelTable {
+        let excluded = mainExclusions + PackageBuilder.modelTableExclusions(root: root)
+        let sample = try FitDataset.load(
+            paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
+            excluding: excluded)
+        var built = try ModelTable.build(dataset: sample, options: fitOptions, shippedFiles: shippedFiles)
+        built.table.excluded = excluded.isEmpty ? nil : excluded
+        try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
+        try built.predictions.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
+        return built.table
+    }
 
-        // 5b. networks/: what each measured network costs, and what every model predicts.
-        var networkTable: NetworkTable?
-        if regression != nil, !measuredNetworks.isEmpty {
-            let table = try NetworkTable.build(
-                networks: measuredNetworks.map(\.network), measurements: measurements,
-                sample: try PackageBuilder.networkSample(root: root, excluded: mainExclusions), options: fitOptions,
-                shippedFiles: shippedFiles)
-            try table.write(
-                to: root,
-                definitions: Dictionary(uniqueKeysWithValues: measuredNetworks.map { ($0.network.name, $0.contents) }))
-            networkTable = table
-        }
-
-        // 6. package.json, figures, README, sums.
-        let statement = PackageStatement(
-            profile: profile, machineLabel: machineLabel, rebuildCommand: rebuildCommand, data: dataFiles,
-            parameters: Dictionary(uniqueKeysWithValues: fit.fits.map { ($0.group, $0.parameters) }),
-            errors: PackageBuilder.errorStatements(errors),
-            writtenBy: RunManifest.ToolInfo(version: BuildInfo.version, gitCommit: BuildInfo.gitCommit()))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(statement).write(to: root.appendingPathComponent("package.json"), options: .atomic)
-        try drawFigures(root: root)
-        var comparison: RunComparison?
-        if let other = comparedWith {
-            comparison = try compare(root: root, with: other, rows: measurements)
-        }
-        let readme = PackageReadme(
-            statement: statement, manifest: manifests[0], runCount: manifests.count, fit: fit, errors: errors,
-            figureIndex: (try? Data(contentsOf: root.appendingPathComponent("figures/index.json"))) ?? Data(),
-            measurements: measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
-            backendFits: backendFits, networks: networkTable)
-        try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
-            to: root.appendingPathComponent("README.md"), options: .atomic)
-        try Checksums.write(directory: root)
-        return statement
+    /// `networks/`: what each measured network costs, and what every model predicts.
+    func writeNetworks(_ runs: Runs, root: URL, excluded: [RowFilter]) throws -> NetworkTable {
+        let table = try NetworkTable.build(
+            networks: runs.networks.map(\.network), measurements: runs.measurements,
+            sample: try PackageBuilder.networkSample(root: root, excluded: excluded), options: fitOptions,
+            shippedFiles: shippedFiles)
+        try table.write(
+            to: root,
+            definitions: Dictionary(uniqueKeysWithValues: runs.networks.map { ($0.network.name, $0.contents) }))
+        return table
     }
 
     /// `data/regression.csv` without the rows `excluded` names.
     func regressionSample(root: URL, excluded: [RowFilter]) throws -> FitDataset {
-        try FitDataset.load(paths: [root.appendingPathComponent("data/regression.csv").path], excluding: excluded)
+        try FitDataset.load(
+            paths: [root.appendingPathComponent(PackageLayout.regressionData).path], excluding: excluded)
     }
 
     /// The sample the networks' models are fitted on: the model table's data (the regression and
@@ -362,7 +405,7 @@ public struct PackageBuilder {
     }
 
     /// Where a package with several backends keeps each oneDNN algorithm's own fit.
-    public static let backendFitsFile = "fit/backends.json"
+    public static let backendFitsFile = PackageLayout.backendFits
 
     /// The oneDNN algorithms among `rows`, in their order of first appearance.
     static func oneDNNAlgorithms(in rows: [MeasurementRow]) -> [ConvAlgorithm] {

@@ -59,13 +59,13 @@ public enum PackageVerifier {
         let files = try Checksums.files(in: root)
 
         // Every file the README links to exists.
-        if let readme = try? String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8) {
+        if let readme = try? String(contentsOf: root.appendingPathComponent(PackageLayout.readme), encoding: .utf8) {
             for target in linkedFiles(readme)
             where !FileManager.default.fileExists(atPath: root.appendingPathComponent(target).path) {
                 problems.append("README.md names \(target), which is missing")
             }
         } else {
-            problems.append("README.md: missing")
+            problems.append("\(PackageLayout.readme): missing")
         }
         guard problems.isEmpty else { return Report(problems: problems, checkedFiles: files.count, refittedGroups: []) }
 
@@ -73,120 +73,24 @@ public enum PackageVerifier {
         let statement: PackageStatement
         do {
             statement = try JSONDecoder().decode(
-                PackageStatement.self, from: Data(contentsOf: root.appendingPathComponent("package.json")))
+                PackageStatement.self, from: Data(contentsOf: root.appendingPathComponent(PackageLayout.statement)))
         } catch {
             return Report(
-                problems: ["package.json: unreadable (\(error))"], checkedFiles: files.count, refittedGroups: [])
+                problems: ["\(PackageLayout.statement): unreadable (\(error))"], checkedFiles: files.count,
+                refittedGroups: [])
         }
-        let stated = try FitReport.load(path: root.appendingPathComponent("fit/alpha.json").path)
-        var refit = stated
-        var refittedGroups: [String] = []
         // data/regression.csv read once per set of left-out rows (the main fit and the model table share one).
         var regressionByFilters: [[RowFilter]: FitDataset] = [:]
         func regression(excluding filters: [RowFilter]?) throws -> FitDataset {
             if let loaded = regressionByFilters[filters ?? []] { return loaded }
             let dataset = try FitDataset.load(
-                paths: [root.appendingPathComponent("data/regression.csv").path], excluding: filters ?? [])
+                paths: [root.appendingPathComponent(PackageLayout.regressionData).path], excluding: filters ?? [])
             regressionByFilters[filters ?? []] = dataset
             return dataset
         }
-        if let options = stated.options, statement.data.contains(where: { $0.experiment == "regression" }) {
-            let dataset = try regression(excluding: stated.excluded)
-            refit = try AlphaFitter(options: options).fit(dataset, excluded: stated.excluded)
-            for group in stated.fits {
-                guard let again = refit.fits.first(where: { $0.group == group.group }) else {
-                    problems.append(
-                        "fit/alpha.json: group \(group.group) does not come back from a refit of data/regression.csv")
-                    continue
-                }
-                if let sse = group.diagnostics?.sse, let refitSSE = again.diagnostics?.sse, !close(sse, refitSSE) {
-                    problems.append(
-                        "fit/alpha.json: \(group.group) SSE = \(sse), a refit of data/regression.csv reaches \(refitSSE)"
-                    )
-                }
-                for (name, value) in group.parameters {
-                    let other = again.parameters[name] ?? .nan
-                    // Without a standard error (a singular covariance) the parameter is judged
-                    // through the predictions alone.
-                    let error = group.diagnostics?.standardErrors?[name]
-                    let judged = error != nil || group.diagnostics?.standardErrors == nil && group.diagnostics == nil
-                    if judged, !close(value, other, slack: standardErrorShare * (error ?? 0)) {
-                        problems.append(
-                            "fit/alpha.json: \(group.group) \(name) = \(value), a refit of data/regression.csv gives \(other)"
-                                + (error.map { " (standard error \($0))" } ?? ""))
-                    }
-                    if let claimed = statement.parameters[group.group]?[name], claimed != value {
-                        problems.append(
-                            "package.json: \(group.group) \(name) = \(claimed) differs from fit/alpha.json (\(value))")
-                    }
-                }
-                refittedGroups.append(group.group)
-            }
-        }
-        // Recompute predictions and errors with the (re)fitted parameters.
-        let (predictions, errors) = try PackageBuilder.predict(
-            fit: refit, root: root, dataFiles: statement.data.map(\.path))
-        let statedPredictions = try Table(contentsOf: root.appendingPathComponent("fit/predictions.csv"))
-        // A prediction may move by a relative tolerance of itself or of its group's RMSE (a tiny
-        // time in an ill-conditioned group moves with the parameters, far below the noise).
-        let rmse = Dictionary(uniqueKeysWithValues: stated.fits.map { ($0.group, $0.diagnostics?.rmseMs ?? 0) })
-        if let column = statedPredictions.column("predicted_ms"), let again = predictions.column("predicted_ms"),
-            let k1 = statedPredictions.column("K1"), let k2 = statedPredictions.column("K2"),
-            statedPredictions.rows.count == predictions.rows.count
-        {
-            let worst = zip(statedPredictions.rows, predictions.rows).first { a, b in
-                let group = PackageVerifier.group(
-                    of: a, in: statedPredictions, k1: k1, k2: k2, grouping: stated.grouping)
-                return !close(
-                    Double(a[column]) ?? .nan, Double(b[again]) ?? .nan, slack: tolerance * (rmse[group] ?? 0))
-            }
-            if let (a, b) = worst {
-                problems.append(
-                    "fit/predictions.csv: \(a[statedPredictions.column("config_id") ?? 0]) is predicted \(a[column]) ms, the refit predicts \(b[again]) ms"
-                )
-            }
-        } else {
-            problems.append(
-                "fit/predictions.csv: \(statedPredictions.rows.count) rows, recomputing gives \(predictions.rows.count)"
-            )
-        }
-        let written = try Table(contentsOf: root.appendingPathComponent("fit/errors.csv"))
-        // A series' RMSE moves by at most the root mean square of its predictions' moves (the
-        // triangle inequality), so it may move as far as its predictions may: the tolerance of its
-        // largest prediction or of its groups' RMSE. An ill-conditioned fit (parameters at a bound,
-        // standard errors larger than the values) moves its errors as its predictions, no further.
-        var seriesSlack: [String: Double] = [:]
-        if let experiment = statedPredictions.column("experiment"), let series = statedPredictions.column("series"),
-            let column = statedPredictions.column("predicted_ms"), let k1 = statedPredictions.column("K1"),
-            let k2 = statedPredictions.column("K2")
-        {
-            for row in statedPredictions.rows {
-                let group = PackageVerifier.group(
-                    of: row, in: statedPredictions, k1: k1, k2: k2, grouping: stated.grouping)
-                let allowed = tolerance * max(abs(Double(row[column]) ?? 0), rmse[group] ?? 0)
-                seriesSlack[row[experiment] + "\t" + row[series]] = max(
-                    seriesSlack[row[experiment] + "\t" + row[series]] ?? 0, allowed)
-            }
-        }
-        if written.rows.count != errors.rows.count {
-            problems.append("fit/errors.csv: \(written.rows.count) series, recomputing gives \(errors.rows.count)")
-        } else {
-            for (a, b) in zip(written.records, errors.records) {
-                let (experiment, series) = (a["experiment"] ?? "", a["series"] ?? "")
-                let (stated, again) = (a["rmse_ms"] ?? "", b["rmse_ms"] ?? "")
-                let slack = seriesSlack[experiment + "\t" + series] ?? 0
-                if experiment != b["experiment"] || series != b["series"]
-                    || !close(Double(stated) ?? .nan, Double(again) ?? .nan, slack: slack)
-                {
-                    problems.append(
-                        "fit/errors.csv: \(experiment) \(series) states RMSE \(stated) ms, recomputing gives \(again) ms"
-                    )
-                }
-            }
-        }
-        if PackageBuilder.errorStatements(written) != statement.errors {
-            problems.append("package.json: its errors differ from fit/errors.csv")
-        }
+        let main = try verifyMainFit(root: root, statement: statement, regression: { try regression(excluding: $0) })
+        problems += main.problems
+        var refittedGroups = main.refitted
         // Each backend's own fit, refitted from its rows.
         for backend in try PackageBuilder.backendFits(package: root) {
             guard let options = backend.fit.options else { continue }
@@ -216,6 +120,121 @@ public enum PackageVerifier {
         return Report(
             problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups,
             modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
+    }
+
+    /// Refits the main fit from `data/regression.csv` with its recorded settings (`regression`
+    /// reads the sample without the rows a set of filters names) and checks what the package
+    /// states of it: each group's sum of squares and parameters, every prediction of
+    /// `fit/predictions.csv` and every error of `fit/errors.csv`. Returns the problems and the
+    /// groups refitted.
+    static func verifyMainFit(
+        root: URL, statement: PackageStatement, regression: ([RowFilter]?) throws -> FitDataset
+    ) throws -> (problems: [String], refitted: [String]) {
+        let stated = try FitReport.load(path: root.appendingPathComponent(PackageLayout.fit).path)
+        var refit = stated
+        var problems: [String] = []
+        var refittedGroups: [String] = []
+        if let options = stated.options, statement.data.contains(where: { $0.experiment == "regression" }) {
+            let dataset = try regression(stated.excluded)
+            refit = try AlphaFitter(options: options).fit(dataset, excluded: stated.excluded)
+            for group in stated.fits {
+                guard let again = refit.fits.first(where: { $0.group == group.group }) else {
+                    problems.append(
+                        "\(PackageLayout.fit): group \(group.group) does not come back from a refit of \(PackageLayout.regressionData)"
+                    )
+                    continue
+                }
+                if let sse = group.diagnostics?.sse, let refitSSE = again.diagnostics?.sse, !close(sse, refitSSE) {
+                    problems.append(
+                        "\(PackageLayout.fit): \(group.group) SSE = \(sse), a refit of \(PackageLayout.regressionData) reaches \(refitSSE)"
+                    )
+                }
+                for (name, value) in group.parameters {
+                    let other = again.parameters[name] ?? .nan
+                    // Without a standard error (a singular covariance) the parameter is judged
+                    // through the predictions alone.
+                    let error = group.diagnostics?.standardErrors?[name]
+                    let judged = error != nil || group.diagnostics?.standardErrors == nil && group.diagnostics == nil
+                    if judged, !close(value, other, slack: standardErrorShare * (error ?? 0)) {
+                        problems.append(
+                            "\(PackageLayout.fit): \(group.group) \(name) = \(value), a refit of \(PackageLayout.regressionData) gives \(other)"
+                                + (error.map { " (standard error \($0))" } ?? ""))
+                    }
+                    if let claimed = statement.parameters[group.group]?[name], claimed != value {
+                        problems.append(
+                            "\(PackageLayout.statement): \(group.group) \(name) = \(claimed) differs from fit/alpha.json (\(value))"
+                        )
+                    }
+                }
+                refittedGroups.append(group.group)
+            }
+        }
+        // Recompute predictions and errors with the (re)fitted parameters.
+        let (predictions, errors) = try PackageBuilder.predict(
+            fit: refit, root: root, dataFiles: statement.data.map(\.path))
+        let statedPredictions = try Table(contentsOf: root.appendingPathComponent(PackageLayout.predictions))
+        // A prediction may move by a relative tolerance of itself or of its group's RMSE (a tiny
+        // time in an ill-conditioned group moves with the parameters, far below the noise).
+        let rmse = Dictionary(uniqueKeysWithValues: stated.fits.map { ($0.group, $0.diagnostics?.rmseMs ?? 0) })
+        if let column = statedPredictions.column("predicted_ms"), let again = predictions.column("predicted_ms"),
+            let k1 = statedPredictions.column("K1"), let k2 = statedPredictions.column("K2"),
+            statedPredictions.rows.count == predictions.rows.count
+        {
+            let worst = zip(statedPredictions.rows, predictions.rows).first { a, b in
+                let group = PackageVerifier.group(
+                    of: a, in: statedPredictions, k1: k1, k2: k2, grouping: stated.grouping)
+                return !close(
+                    Double(a[column]) ?? .nan, Double(b[again]) ?? .nan, slack: tolerance * (rmse[group] ?? 0))
+            }
+            if let (a, b) = worst {
+                problems.append(
+                    "\(PackageLayout.predictions): \(a[statedPredictions.column("config_id") ?? 0]) is predicted \(a[column]) ms, the refit predicts \(b[again]) ms"
+                )
+            }
+        } else {
+            problems.append(
+                "\(PackageLayout.predictions): \(statedPredictions.rows.count) rows, recomputing gives \(predictions.rows.count)"
+            )
+        }
+        let written = try Table(contentsOf: root.appendingPathComponent(PackageLayout.errors))
+        // A series' RMSE moves by at most the root mean square of its predictions' moves (the
+        // triangle inequality), so it may move as far as its predictions may: the tolerance of its
+        // largest prediction or of its groups' RMSE. An ill-conditioned fit (parameters at a bound,
+        // standard errors larger than the values) moves its errors as its predictions, no further.
+        var seriesSlack: [String: Double] = [:]
+        if let experiment = statedPredictions.column("experiment"), let series = statedPredictions.column("series"),
+            let column = statedPredictions.column("predicted_ms"), let k1 = statedPredictions.column("K1"),
+            let k2 = statedPredictions.column("K2")
+        {
+            for row in statedPredictions.rows {
+                let group = PackageVerifier.group(
+                    of: row, in: statedPredictions, k1: k1, k2: k2, grouping: stated.grouping)
+                let allowed = tolerance * max(abs(Double(row[column]) ?? 0), rmse[group] ?? 0)
+                seriesSlack[row[experiment] + "\t" + row[series]] = max(
+                    seriesSlack[row[experiment] + "\t" + row[series]] ?? 0, allowed)
+            }
+        }
+        if written.rows.count != errors.rows.count {
+            problems.append(
+                "\(PackageLayout.errors): \(written.rows.count) series, recomputing gives \(errors.rows.count)")
+        } else {
+            for (a, b) in zip(written.records, errors.records) {
+                let (experiment, series) = (a["experiment"] ?? "", a["series"] ?? "")
+                let (stated, again) = (a["rmse_ms"] ?? "", b["rmse_ms"] ?? "")
+                let slack = seriesSlack[experiment + "\t" + series] ?? 0
+                if experiment != b["experiment"] || series != b["series"]
+                    || !close(Double(stated) ?? .nan, Double(again) ?? .nan, slack: slack)
+                {
+                    problems.append(
+                        "\(PackageLayout.errors): \(experiment) \(series) states RMSE \(stated) ms, recomputing gives \(again) ms"
+                    )
+                }
+            }
+        }
+        if PackageBuilder.errorStatements(written) != statement.errors {
+            problems.append("\(PackageLayout.statement): its errors differ from fit/errors.csv")
+        }
+        return (problems, refittedGroups)
     }
 
     /// Checks the model table: every stated metric is what its held-out predictions give (to

@@ -65,7 +65,8 @@ public struct Replicator {
             let candidate = attempt == 1 ? base : "\(base)-\(attempt)"
             let run = (candidate as NSString).appendingPathComponent("run")
             let manager = FileManager.default
-            let hasPackage = manager.fileExists(atPath: (candidate as NSString).appendingPathComponent("package.json"))
+            let hasPackage = manager.fileExists(
+                atPath: (candidate as NSString).appendingPathComponent(PackageLayout.statement))
             let others = ((try? manager.contentsOfDirectory(atPath: candidate)) ?? []).filter { $0 != "run" }
             switch RunDirectoryClaim.of(
                 run, sweepPaths: sweepPaths, options: options, environment: environment, topology: topology)
@@ -145,7 +146,7 @@ public struct Replicator {
         for file in files { configurations += try Sweep.load(path: file).configurations }
         var options = runOptions
         options.resume = FileManager.default.fileExists(
-            atPath: (runDirectory as NSString).appendingPathComponent("manifest.json"))
+            atPath: (runDirectory as NSString).appendingPathComponent(PackageLayout.manifest))
         let summary = try RunDriver.run(
             sweepPaths: files, configurations: configurations, options: options, outputDirectory: runDirectory,
             toolVersion: toolVersion)

@@ -1,0 +1,39 @@
+/// Every file and directory of a replication package, named once (docs/replication-package.md);
+/// the builder writes them, the verifier and the replicator read them, by these names.
+public enum PackageLayout {
+    /// What the package states about itself.
+    public static let statement = "package.json"
+    /// The generated README.
+    public static let readme = "README.md"
+    /// The measuring run's manifest, copied.
+    public static let manifest = "manifest.json"
+    /// hwloc's export of the machine, copied.
+    public static let topology = "topology.xml"
+    /// The measured rows, one file per experiment.
+    public static let dataDirectory = "data"
+    /// The fits, predictions, errors and the model table.
+    public static let fitDirectory = "fit"
+    /// The figures and their index.
+    public static let figuresDirectory = "figures"
+    /// A comparison with another run, when asked for.
+    public static let compareDirectory = "compare"
+    /// The regression sample's rows.
+    public static let regressionData = "data/regression.csv"
+    /// The main fit.
+    public static let fit = "fit/alpha.json"
+    /// Every row's prediction by the main fit.
+    public static let predictions = "fit/predictions.csv"
+    /// Errors per experiment and series.
+    public static let errors = "fit/errors.csv"
+    /// Each oneDNN algorithm's own fit, in a package of several backends.
+    public static let backendFits = "fit/backends.json"
+    /// The figures' index: each figure's files and the CSVs it was drawn from.
+    public static let figureIndex = "figures/index.json"
+
+    /// What a build writes at the top of the package (and so removes before it writes again);
+    /// `run/` is kept.
+    public static let written = [
+        dataDirectory, fitDirectory, figuresDirectory, compareDirectory, NetworkTable.directory, readme, statement,
+        manifest, topology, Checksums.fileName,
+    ]
+}
