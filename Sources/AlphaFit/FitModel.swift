@@ -62,6 +62,23 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     case dataMovement = "data-movement"
     case flops
 
+    /// The model's formula, the one text of it that `fit --help` and the package README print:
+    /// `T = …` with the quantities it uses defined.
+    public var formula: String {
+        let spatial = "final · ((S_K + beta·(S − S_K)) / S)^gamma"
+        switch self {
+        case .alpha: return "T = \(spatial) · FLOPs"
+        case .alphaChannels: return "T = \(spatial) · (1 + delta / Cout + eta / (K·Cin)) · FLOPs"
+        case .dataMovement:
+            return "T = msPerGflop · FLOPs / 10⁹ + msPerGB · bytes / 10⁹ + fixedMs, "
+                + "bytes = 4 · (input + weights + output + the lowered K·Cin × Hₒ·Wₒ matrix; none when pointwise)"
+        case .flops: return "T = msPerGflop · FLOPs / 10⁹ (FLOPs at a fitted rate)"
+        }
+    }
+
+    /// What the formulas' symbols are.
+    public static let definitions = "K = K1·K2, S = Hₒ·Wₒ (the output's positions), S_K = ln(K) + 1"
+
     /// The parameter names, in the order of every parameter vector.
     public var parameterNames: [String] {
         switch self {

@@ -390,18 +390,10 @@ struct PackageReadme {
         }
     }
 
-    /// The model's formula as the README states it.
+    /// The model's formula as the README states it (``FitModel/formula``, the one text of it).
     static func formula(_ model: FitModel) -> String {
-        let spatial = "final · ((S_K + beta·(S − S_K)) / S)^gamma"
-        let definitions = "S = H·W, S_K = ln(K) + 1, K = K1·K2"
-        switch model {
-        case .alpha: return "\(spatial) · FLOPs, \(definitions)"
-        case .alphaChannels: return "\(spatial) · (1 + delta / Cout + eta / (K·Cin)) · FLOPs, \(definitions)"
-        case .flops: return "msPerGflop · FLOPs / 10⁹ (FLOPs at a fitted rate)"
-        case .dataMovement:
-            return
-                "msPerGflop · FLOPs / 10⁹ + msPerGB · bytes / 10⁹ + fixedMs, bytes = 4 · (input + weights + output + lowered K·Cin × H·W matrix; none for K = 1)"
-        }
+        let text = model.formula.dropFirst("T = ".count)
+        return model == .alpha || model == .alphaChannels ? "\(text), \(FitModel.definitions)" : String(text)
     }
 
     /// The deterministic start and the bounds the fit used, named as the replication's when they

@@ -19,17 +19,14 @@ func write(_ data: Data, to path: String) throws {
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Fit alpha-FLOPs (or alpha-channels, data-movement) per group to measured times; judge the models held out.",
+            "Fit alpha-FLOPs (or alpha-channels, data-movement, flops) per group to measured times; judge the models held out.",
         discussion: """
             Each INPUT is a run directory (its measurements.csv: rows with status ok, time = median_ms) \
             or a CSV with columns H, W, Cin, Cout, K (a square K×K kernel) or K1 and K2, time_ms and \
             optionally batch; other columns are carried into predictions.
 
-            Model (K = K1·K2, S = H·W, S_K = ln K + 1):
-              alpha:          T = final · ((S_K + beta·(S − S_K)) / S)^gamma · FLOPs
-              alpha-channels: T = final · ((S_K + beta·(S − S_K)) / S)^gamma · (1 + delta/Cout + eta/(K·Cin)) · FLOPs
-              data-movement:  T = msPerGflop · FLOPs/10⁹ + msPerGB · bytes/10⁹ + fixedMs,
-                              bytes = 4 · (input + weights + output + the lowered K·Cin × H·W matrix, none for K = 1)
+            Models (\(FitModel.definitions)):
+            \(FitModel.allCases.map { "  \($0.rawValue): \($0.formula)" }.joined(separator: "\n"))
             Solver: Levenberg–Marquardt with box bounds (default [0, 2]; [0, 1000] for delta, eta), \
             from the paper's start (beta 0.01, gamma 0.8, final 0.3; delta = eta = 0) plus --starts \
             seeded starts, keeping the lowest sum of squares (data-movement: [0, 10⁵] ms per GFLOP and \
