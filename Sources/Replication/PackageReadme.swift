@@ -258,7 +258,11 @@ struct PackageReadme {
         if let slowest {
             text += String(format: ", which read the machine as slow as %.0f%% of its reference", 100 * slowest)
         }
-        return text + " (the run directory's rounds.csv and probes.csv)."
+        text += " (the run directory's rounds.csv and probes.csv)."
+        if let repeatability = manifest.repeatability {
+            text += " The " + repeatability.statement + "."
+        }
+        return text
     }
 
     /// Each backend's fit as rows of (algorithm and group, n, parameter, value, error, R² and MAPE).

@@ -35,6 +35,9 @@ public struct RunManifest: Codable, Hashable, Sendable {
     public var mergedFrom: [MergedSource]?
     /// Rows removed by `convsweep forget`, so that a resume measures them again.
     public var forgotten: [Forgetting]?
+    /// What a second run should differ by, from this run's rounds (``Repeatability``), written
+    /// when the run completes; nil before, and for a run measured in one round.
+    public var repeatability: Repeatability?
 
     /// convsweep's version and commit.
     public struct ToolInfo: Codable, Hashable, Sendable {

@@ -457,6 +457,9 @@ final class RunSession {
         manifest.sessions[manifest.sessions.count - 1].rowsWritten = summary.written
         manifest.warnings = RunDriver.unique(manifest.warnings + warnings)
         manifest.status = done.count == shardConfigurations.count ? "complete" : "interrupted"
+        if manifest.status == "complete", FileManager.default.fileExists(atPath: directory.roundsPath) {
+            manifest.repeatability = Repeatability(rounds: try MeasurementsFile.read(path: directory.roundsPath))
+        }
         try directory.writeAtomically(try manifest.encoded(), to: directory.manifestPath)
         summary.warnings = warnings
         summary.manifest = manifest

@@ -117,6 +117,7 @@ struct Replicate: ParsableCommand {
                 "\(output): \(summary.measured) configuration(s) measured this session, \(summary.alreadyPresent) already present"
             )
         }
+        if let repeatability = summary.manifest.repeatability { print("  " + repeatability.statement) }
         for (group, parameters) in statement.parameters.sorted(by: { $0.key < $1.key }) {
             print(
                 "  \(group): "

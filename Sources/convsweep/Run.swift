@@ -78,6 +78,7 @@ struct Run: ParsableCommand {
         line += ", \(summary.notMeasured) not measured)"
         if summary.alreadyPresent > 0 { line += ", \(summary.alreadyPresent) already present" }
         print(line + "; \(summary.manifest.status)")
+        if let repeatability = summary.manifest.repeatability { print("  " + repeatability.statement) }
     }
 }
 

@@ -1,0 +1,65 @@
+import ConvKernels
+import Foundation
+import Measurement
+import Sweeps
+import TestSupport
+import Testing
+
+@testable import Runner
+
+@Suite("What a run's own rounds say about a second run")
+struct RepeatabilityTests {
+    /// A round of configuration `id`: round `round` of session 1, median `ms`, in `window`.
+    private func round(_ id: Int, _ round: Int, _ ms: Double, _ window: MeasurementWindow = .clean) -> MeasurementRow {
+        let shape = ConvShape(height: 4 + id, width: 4, inputChannels: 2, outputChannels: 2, kernel: 1)
+        let configuration = SweepConfiguration(
+            id: SweepConfiguration.identifier(experiment: "r", seriesKey: "s", shape: shape), experiment: "r",
+            series: "s", shape: shape)
+        var row = MeasurementRow(configuration: configuration, algorithm: .auto, threads: 1, status: .ok)
+        row.record(Samples(times: [ms / 1e3], lowering: [0], gemm: [ms / 1e3], warmUpRuns: 1, stopReason: .maxRuns))
+        (row.session, row.round, row.window) = (1, round, window)
+        return row
+    }
+
+    @Test("rounds dealt alternately into two halves; each half's fastest clean round; median, 90th percentile")
+    func splitHalves() throws {
+        let rounds = [
+            // Halves {10, 12} and {11}: |10/11 − 1| = 9.09%.
+            round(0, 1, 10), round(0, 2, 11), round(0, 3, 12),
+            // Halves {2.0, 2.2} and {2.1, 1.0 disturbed}: the disturbed round is not clean; |2/2.1 − 1| = 4.76%.
+            round(1, 1, 2.0), round(1, 2, 2.1), round(1, 3, 2.2), round(1, 4, 1.0, .disturbed),
+            // Equal halves: 0%.
+            round(2, 2, 5), round(2, 1, 5),
+            // One clean round: no estimate.
+            round(3, 1, 7), round(3, 2, 7, .disturbed),
+        ]
+        let r = try #require(Repeatability(rounds: rounds))
+        #expect(r.configurations == 3)
+        #expect(abs(r.medianPercent - 100 * (2.1 / 2.0 - 1) * 2.0 / 2.1) < 1e-9)
+        #expect(abs(r.largestPercent - 100 * (1 - 10.0 / 11)) < 1e-9)
+        // numpy.percentile([0, 4.76, 9.09], 90) = 4.76 + 0.8 · (9.09 − 4.76).
+        let (m, l) = (100 * (1 - 2.0 / 2.1), 100 * (1 - 10.0 / 11))
+        #expect(abs(r.percentile90Percent - (m + 0.8 * (l - m))) < 1e-9)
+        #expect(r.statement.contains("3 configurations") && r.statement.contains("median |t₁/t₂ − 1| 4.8%"))
+        #expect(Repeatability(rounds: [round(0, 1, 1)]) == nil)
+    }
+
+    @Test("a complete run in rounds states it in its manifest; a run in one round does not")
+    func manifestStatesIt() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        var options = quickOptions()
+        options.rounds = 2
+        let summary = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options,
+            outputDirectory: directory + "/run")
+        let stated = try #require(summary.manifest.repeatability)
+        #expect(stated.configurations >= 1 && stated.configurations <= sweep.configurations.count)
+        #expect(try RunManifest.read(path: directory + "/run/manifest.json").repeatability == stated)
+        options.rounds = 1
+        let single = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options,
+            outputDirectory: directory + "/single")
+        #expect(single.manifest.repeatability == nil)
+    }
+}
