@@ -31,6 +31,9 @@ public struct NetworkTable: Sendable {
         public var megabytesMoved: Double
         /// Measured: Σ count × median, and the rounds' interval, milliseconds.
         public var measuredMs: Double, lowMs: Double, highMs: Double
+        /// The batch its throughput was measured at, and the images per second there (its layers'
+        /// time at that batch); nil when the rows hold no such measurement.
+        public var throughputBatch: Int?, throughputPerSecond: Double?
         /// Each model's prediction (``NetworkTable/models`` order), milliseconds; nil where the
         /// model cannot predict one of its layers (no fit of the layer's group).
         public var predictedMs: [Double?]
@@ -109,6 +112,18 @@ public struct NetworkTable: Sendable {
             let cost = try NetworkCost(
                 network: network, rows: measurements.filter { $0.experiment == network.name })
             costs.append(cost)
+            // Throughput: the network's layers measured at a larger batch (experiment NAME-batchB).
+            let batch = Set(
+                measurements.compactMap { row in
+                    Network.batchOf(experiment: row.experiment).flatMap { $0.network == network.name ? $0.batch : nil }
+                }
+            ).min()
+            let throughput = try batch.map { b in
+                Double(b) * 1000
+                    / (try NetworkCost(
+                        network: network.atBatch(b),
+                        rows: measurements.filter { $0.experiment == "\(network.name)-batch\(b)" })).milliseconds
+            }
             func sum(_ predict: (ConvShape) throws -> Double?) -> Double? {
                 var total = 0.0
                 for layer in network.layers {
@@ -123,7 +138,7 @@ public struct NetworkTable: Sendable {
                     network: network.name, layers: network.layerCount, parameters: network.parameters,
                     gmacs: network.macs / 1e9, megabytesMoved: network.movedBytes / 1e6,
                     measuredMs: cost.milliseconds, lowMs: cost.lowMilliseconds, highMs: cost.highMilliseconds,
-                    predictedMs: predicted))
+                    throughputBatch: batch, throughputPerSecond: throughput, predictedMs: predicted))
         }
         return NetworkTable(
             models: models, rows: rows, costs: costs, networks: networks, fits: fits, notFitted: notFitted,
@@ -146,8 +161,23 @@ public struct NetworkTable: Sendable {
         }
     }
 
-    /// How parameters, MACs and bytes moved order the networks against their measured times.
-    public var onPaper: [NetworkRanking] { NetworkRanking.onPaper(networks, costs: costs) }
+    /// How parameters, MACs and bytes moved order the networks against their measured times, and
+    /// (where every network has it) their time per image at the throughput batch: whether latency
+    /// and throughput order them alike.
+    public var onPaper: [NetworkRanking] {
+        var rankings = NetworkRanking.onPaper(networks, costs: costs)
+        let perImage = rows.compactMap { $0.throughputPerSecond.map { 1000 / $0 } }
+        if perImage.count == rows.count, let batch = rows.first?.throughputBatch {
+            rankings.append(
+                NetworkRanking(
+                    indicator: "time per image at batch \(batch)", names: rows.map(\.network), values: perImage,
+                    measured: rows.map(\.measuredMs)))
+        }
+        return rankings
+    }
+
+    /// Whether any network's throughput was measured (networks.csv then has its columns).
+    public var hasThroughput: Bool { rows.contains { $0.throughputPerSecond != nil } }
 
     /// The key of a layer in the trees' predictions: its description.
     static func key(_ shape: ConvShape) -> String { "\(shape)" }
@@ -168,18 +198,23 @@ public struct NetworkTable: Sendable {
     public static let definitionsDirectory = "networks/definitions"
 
     /// `networks.csv`: network, layers, parameters, gmacs, mb_moved, measured_ms,
-    /// measured_low_ms, measured_high_ms, then `<model>_ms` per model (empty where it cannot predict).
+    /// measured_low_ms, measured_high_ms, (when measured) throughput_batch and throughput_per_s,
+    /// then `<model>_ms` per model (empty where it cannot predict).
     public var networksTable: Table {
+        let throughput = hasThroughput
         var table = Table(
             header: [
                 "network", "layers", "parameters", "gmacs", "mb_moved", "measured_ms", "measured_low_ms",
                 "measured_high_ms",
-            ] + models.map { "\($0)_ms" })
+            ] + (throughput ? ["throughput_batch", "throughput_per_s"] : []) + models.map { "\($0)_ms" })
         for row in rows {
+            let measured = [
+                row.throughputBatch.map(String.init) ?? "", row.throughputPerSecond.map(NetworkTable.number) ?? "",
+            ]
             table.rows.append(
                 [row.network, String(row.layers), String(row.parameters)]
                     + [row.gmacs, row.megabytesMoved, row.measuredMs, row.lowMs, row.highMs].map(NetworkTable.number)
-                    + row.predictedMs.map { $0.map(NetworkTable.number) ?? "" })
+                    + (throughput ? measured : []) + row.predictedMs.map { $0.map(NetworkTable.number) ?? "" })
         }
         return table
     }

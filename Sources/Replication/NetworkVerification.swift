@@ -1,6 +1,7 @@
 import AlphaFit
 import Foundation
 import Runner
+import Sweeps
 
 extension PackageVerifier {
     /// Relative tolerance of a network's predicted time and of what is derived from it (its
@@ -28,10 +29,18 @@ extension PackageVerifier {
                 return (["\(NetworkTable.fitsFile): no fit with its options"], networks.count)
             }
             var measurements: [MeasurementRow] = []
+            let dataFiles = try manager.contentsOfDirectory(atPath: root.appendingPathComponent("data").path)
             for network in networks {
-                let path = root.appendingPathComponent(
-                    "data/" + PackageBuilder.dataFileName(experiment: network.name, networks: [network.name]))
-                measurements += try MeasurementsFile.read(path: path.path)
+                // The network's data file, and those of its layers at a larger batch.
+                let own = PackageBuilder.dataFileName(experiment: network.name, networks: [network.name])
+                let atBatch = dataFiles.filter {
+                    $0.hasPrefix("network-\(network.name)-batch") && $0.hasSuffix(".csv")
+                        && Network.batchOf(experiment: String($0.dropFirst("network-".count).dropLast(4)))?.network
+                            == network.name
+                }
+                for file in [own] + atBatch.sorted() {
+                    measurements += try MeasurementsFile.read(path: root.appendingPathComponent("data/" + file).path)
+                }
             }
             let regression = try MeasurementsFile.read(
                 path: root.appendingPathComponent(PackageLayout.regressionData).path)

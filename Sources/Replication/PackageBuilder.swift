@@ -279,7 +279,12 @@ public struct PackageBuilder {
 
     /// `data/`: the rows split by experiment, in run order (the regression sample first).
     func writeData(_ runs: Runs, root: URL) throws -> DataFiles {
-        let networkNames = Set(runs.networks.map(\.network.name))
+        let measured = Set(runs.networks.map(\.network.name))
+        // The networks' experiments: each network's, and its layers at a larger batch (NAME-batchB).
+        let networkNames = measured.union(
+            runs.measurements.map(\.experiment).filter {
+                Network.batchOf(experiment: $0).map { measured.contains($0.network) } ?? false
+            })
         var experiments: [String] = []
         var byExperiment: [String: [MeasurementRow]] = [:]
         for row in runs.measurements {

@@ -75,7 +75,7 @@ struct PackageReadme {
             var rows: [ModelRow]
         }
         struct NetworkRow {
-            var network, gmacs, parameters, measured, interval: String
+            var network, gmacs, parameters, measured, interval, throughput: String
             /// One cell per model of ``NetworkTable/parametricModels`` and the trees.
             var predicted: [String]
         }
@@ -292,6 +292,8 @@ struct PackageReadme {
                 parameters: String(format: "%.1f", Double(row.parameters) / 1e6),
                 measured: String(format: "%.2f", row.measuredMs),
                 interval: String(format: "%.2f–%.2f", row.lowMs, row.highMs),
+                throughput: row.throughputPerSecond.map { String(format: "%.1f (batch %d)", $0, row.throughputBatch!) }
+                    ?? "–",
                 predicted: columns.map { model in
                     guard let m = t.models.firstIndex(of: model), let value = row.predictedMs[m] else { return "–" }
                     return String(format: "%.2f (%+.0f%%)", value, 100 * (value / row.measuredMs - 1))

@@ -5,9 +5,11 @@ import Foundation
 /// | profile | files |
 /// |---|---|
 /// | `quick` | `quick/regression.yaml`, `quick/layers.yaml`, `quick/exp-*.yaml`, then four small networks |
-/// | `networks` | `quick/regression.yaml`, `quick/layers.yaml`, then every network of `networks/` |
-/// | `paper` | `regression.yaml`, `layers.yaml`, `paper/exp-*.yaml` (the original study's sampling), every network |
-/// | `full`  | `regression.yaml`, `layers.yaml`, `full/exp-*.yaml` (every integer of the varying axis), every network |
+/// | `networks` | `quick/regression.yaml`, `quick/layers.yaml`, every network of `networks/`, `networks-batch8.yaml` |
+/// | `paper` | `regression.yaml`, `layers.yaml`, `paper/exp-*.yaml` (the original study's sampling), every network, `networks-batch8.yaml` |
+/// | `full`  | `regression.yaml`, `layers.yaml`, `full/exp-*.yaml` (every integer of the varying axis), every network, `networks-batch8.yaml` |
+///
+/// `networks-batch8.yaml` measures every network at batch 8: its throughput.
 ///
 /// The layer sample (`layers.yaml`: stride 2, depthwise, fully connected, the layers of real
 /// networks, none of the zoo's) is taken where it exists; the networks (`networks/*.yaml`) are
@@ -55,9 +57,12 @@ public enum ShippedSweeps {
         let zoo = (root as NSString).appendingPathComponent("networks")
         let networks = ((try? FileManager.default.contentsOfDirectory(atPath: zoo)) ?? [])
             .filter { $0.hasSuffix(".yaml") && (profile != .quick || quickNetworks.contains($0)) }.sorted()
+        // Throughput: every network at batch 8, where the profile measures every network.
+        let throughput = (root as NSString).appendingPathComponent("networks-batch8.yaml")
+        let atBatch = profile != .quick && FileManager.default.fileExists(atPath: throughput) ? [throughput] : []
         return [regression] + (FileManager.default.fileExists(atPath: layers) ? [layers] : [])
             + experiments.map { (directory as NSString).appendingPathComponent($0) }
-            + networks.map { (zoo as NSString).appendingPathComponent($0) }
+            + networks.map { (zoo as NSString).appendingPathComponent($0) } + atBatch
     }
 
     /// The networks of the quick profile: four small ones, about half a minute on one core, so

@@ -55,6 +55,12 @@ public struct Sweep: Sendable {
             self = Sweep(network: try Network(contents: contents, path: path), contents: contents, path: path)
             return
         }
+        // A network-batch sweep (sweeps/networks-batch8.yaml): every network's layers at a batch.
+        if NetworkBatchSweep.isNetworkBatch(text) {
+            self = Sweep(
+                networkBatch: try NetworkBatchSweep(contents: contents, path: path), contents: contents, path: path)
+            return
+        }
         let file = try SweepFileReader(file: path).read(yaml: text)
         self.name = file.name
         self.description = file.description

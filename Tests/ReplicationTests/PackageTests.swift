@@ -219,10 +219,11 @@ func aPackageOfTwoBackendsFitsEachAndVerifies() throws {
 }
 
 /// A real, tiny run of a regression sample, a layer sample (depthwise and fully connected) and a
-/// four-layer network of every kind, from sweep files in `dir/sweeps`.
+/// four-layer network of every kind, at batch 1 and 2 (throughput), from sweep files in `dir/sweeps`.
 private func makeNetworkRun(in dir: URL) throws -> String {
     let sweeps = dir.appendingPathComponent("sweeps")
-    try FileManager.default.createDirectory(at: sweeps, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        at: sweeps.appendingPathComponent("nets"), withIntermediateDirectories: true)
     try """
     name: regression
     series:
@@ -260,8 +261,15 @@ private func makeNetworkRun(in dir: URL) throws -> String {
       - {name: pw, H: 8, W: 8, Cin: 8, Cout: 16, K: 1, padding: 0, count: 2}
       - {name: dw, H: 8, W: 8, Cin: 16, Cout: 16, K: 3, padding: 1, groups: 16}
       - {name: fc, layer: fc, batch: 1, Cin: 16, Cout: 10}
-    """.write(to: sweeps.appendingPathComponent("tiny.yaml"), atomically: true, encoding: .utf8)
-    let paths = ["regression.yaml", "layers.yaml", "tiny.yaml"].map { sweeps.appendingPathComponent($0).path }
+    """.write(to: sweeps.appendingPathComponent("nets/tiny.yaml"), atomically: true, encoding: .utf8)
+    try """
+    name: nets-batch2
+    networks: nets
+    batch: 2
+    """.write(to: sweeps.appendingPathComponent("nets-batch2.yaml"), atomically: true, encoding: .utf8)
+    let paths = ["regression.yaml", "layers.yaml", "nets/tiny.yaml", "nets-batch2.yaml"].map {
+        sweeps.appendingPathComponent($0).path
+    }
     var configurations: [SweepConfiguration] = []
     for path in paths { configurations += try Sweep.load(path: path).configurations }
     var options = RunOptions()
@@ -279,7 +287,10 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     let run = try makeNetworkRun(in: dir)
     let out = dir.appendingPathComponent("package")
     let statement = try builder(run, out).build()
-    #expect(statement.data.map(\.path) == ["data/regression.csv", "data/layers.csv", "data/network-tiny.csv"])
+    #expect(
+        statement.data.map(\.path) == [
+            "data/regression.csv", "data/layers.csv", "data/network-tiny.csv", "data/network-tiny-batch2.csv",
+        ])
     for file in [
         NetworkTable.networksFile, NetworkTable.kindsFile, NetworkTable.rankingFile, NetworkTable.fitsFile,
         "networks/definitions/tiny.yaml", "figures/networks-by-kind.png", "figures/networks-predicted.png",
@@ -291,18 +302,24 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     // model predicts it (each group — K>1, 1x1, depthwise, FC — has its fit).
     let table = try Table(contentsOf: out.appendingPathComponent(NetworkTable.networksFile))
     #expect(
-        Array(table.header.prefix(8)) == [
+        Array(table.header.prefix(10)) == [
             "network", "layers", "parameters", "gmacs", "mb_moved", "measured_ms", "measured_low_ms",
-            "measured_high_ms",
+            "measured_high_ms", "throughput_batch", "throughput_per_s",
         ])
-    #expect(table.header.dropFirst(8).prefix(4) == ["flops_ms", "alpha_ms", "alpha-channels_ms", "data-movement_ms"])
+    #expect(table.header.dropFirst(10).prefix(4) == ["flops_ms", "alpha_ms", "alpha-channels_ms", "data-movement_ms"])
     let row = try #require(table.records.first)
     #expect(row["network"] == "tiny" && row["layers"] == "5" && row["parameters"] == "\(216 + 2 * 128 + 144 + 160)")
     let rows = try MeasurementsFile.read(path: out.appendingPathComponent("data/network-tiny.csv").path)
     let median = Dictionary(uniqueKeysWithValues: rows.map { ($0.shape, $0.medianMs!) })
-    let network = try Network.load(path: dir.appendingPathComponent("sweeps/tiny.yaml").path)
+    let network = try Network.load(path: dir.appendingPathComponent("sweeps/nets/tiny.yaml").path)
     let expected = network.layers.map { median[$0.shape]! * Double($0.count) }.reduce(0, +)
     #expect(abs(Double(row["measured_ms"]!)! / expected - 1) < 1e-12)
+    // Throughput: 2 images over the network's layers measured at batch 2.
+    let batch2 = try MeasurementsFile.read(path: out.appendingPathComponent("data/network-tiny-batch2.csv").path)
+    let median2 = Dictionary(uniqueKeysWithValues: batch2.map { ($0.shape, $0.medianMs!) })
+    let atBatch2 = network.atBatch(2).layers.map { median2[$0.shape]! * Double($0.count) }.reduce(0, +)
+    #expect(row["throughput_batch"] == "2")
+    #expect(abs(Double(row["throughput_per_s"]!)! / (2000 / atBatch2) - 1) < 1e-12)
     for model in ["flops", "alpha", "alpha-channels", "data-movement"] {
         let predicted = try #require(Double(row["\(model)_ms"] ?? ""), "\(model) did not predict the network")
         #expect(predicted > 0)

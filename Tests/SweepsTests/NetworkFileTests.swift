@@ -70,6 +70,40 @@ struct NetworkFileTests {
         #expect(missing?.field == "published_gmacs")
     }
 
+    @Test("a network-batch sweep measures every network of its directory at a batch; bad ones name the field")
+    func networkBatchSweep() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "convsweep-batch-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("nets"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+        network: tiny
+        source: test
+        published_gmacs: 0
+        layers:
+          - {name: a, H: 8, W: 8, Cin: 4, Cout: 4, K: 3, padding: 1, count: 2}
+          - {name: fc, layer: fc, Cin: 4, Cout: 10}
+        """.write(to: directory.appendingPathComponent("nets/tiny.yaml"), atomically: true, encoding: .utf8)
+        let sweep = directory.appendingPathComponent("b.yaml")
+        try "name: b4\nnetworks: nets\nbatch: 4\n".write(to: sweep, atomically: true, encoding: .utf8)
+        let loaded = try Sweep.load(path: sweep.path)
+        #expect(loaded.configurations.map(\.experiment) == ["tiny-batch4", "tiny-batch4"])
+        #expect(loaded.configurations.map(\.shape.batch) == [4, 4])
+        #expect(loaded.configurations[1].shape.kind == .fullyConnected)
+        for (text, line, field, message) in [
+            ("name: b\nnetworks: nets\nbatch: 1\n", 3, "batch", "2 or more"),
+            ("name: b\nnetworks: nowhere\nbatch: 2\n", nil, "networks", "no network files"),
+            ("name: b\nbatch: 2\nnetworks: nets\nlimits: {}\n", 4, "limits", "unknown"),
+        ] as [(String, Int?, String, String)] {
+            try text.write(to: sweep, atomically: true, encoding: .utf8)
+            let error = #expect(throws: SweepError.self) { try Sweep.load(path: sweep.path) }
+            #expect(
+                (line == nil || error?.line == line) && error?.field == field
+                    && error?.message.contains(message) == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("exclude_networks drops the layers a network has, naming it; the shipped layer samples exclude the zoo")
     func excludeNetworks() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -246,23 +246,32 @@ struct ShippedSweepsTests {
         #expect(
             paper.map { ($0 as NSString).lastPathComponent }
                 == ["regression.yaml", "layers.yaml"] + "abcdefg".map { "exp-\($0).yaml" } + zoo
+                + ["networks-batch8.yaml"]
         )
         #expect(paper.first == (root as NSString).appendingPathComponent("regression.yaml"))
         #expect(paper[1] == (root as NSString).appendingPathComponent("layers.yaml"))
         #expect(paper.dropFirst(2).prefix(7).allSatisfy { $0.contains("/paper/") })
-        #expect(paper.suffix(11).allSatisfy { $0.contains("/networks/") })
+        #expect(paper.dropLast().suffix(11).allSatisfy { $0.contains("/networks/") })
         let full = try ShippedSweeps.files(profile: .full, root: root)
         #expect(
             full.prefix(2) == paper.prefix(2) && full.dropFirst(2).prefix(7).allSatisfy { $0.contains("/full/") }
-                && full.count == 20)
+                && full.count == 21)
         // quick: four small networks; networks: the quick samples and the whole zoo, no experiment.
         let quick = try ShippedSweeps.files(profile: .quick, root: root)
         #expect(quick.first == (root as NSString).appendingPathComponent("quick/regression.yaml") && quick.count == 13)
         #expect(quick[1] == (root as NSString).appendingPathComponent("quick/layers.yaml"))
         #expect(Set(quick.suffix(4).map { ($0 as NSString).lastPathComponent }) == ShippedSweeps.quickNetworks)
         let networks = try ShippedSweeps.files(profile: .networks, root: root)
-        #expect(networks.prefix(2) == quick.prefix(2) && networks.count == 13)
-        #expect(networks.suffix(11).map { ($0 as NSString).lastPathComponent } == zoo)
+        #expect(networks.prefix(2) == quick.prefix(2) && networks.count == 14)
+        #expect(networks.dropLast().suffix(11).map { ($0 as NSString).lastPathComponent } == zoo)
+        #expect(networks.last == (root as NSString).appendingPathComponent("networks-batch8.yaml"))
+        // Throughput: every network's distinct layers at batch 8, experiment NAME-batch8.
+        let throughput = try Sweep.load(path: networks.last!)
+        let oneImage = try zoo.map { try Network.load(path: root + "/networks/" + $0) }
+        #expect(throughput.configurations.count == oneImage.map(\.distinctShapes.count).reduce(0, +))
+        #expect(throughput.configurations.allSatisfy { $0.shape.batch % 8 == 0 && $0.experiment.hasSuffix("-batch8") })
+        #expect(Network.batchOf(experiment: "resnet50-batch8")! == ("resnet50", 8))
+        #expect(Network.batchOf(experiment: "resnet50") == nil)
         // Every network's layers are left out of both layer samples: a fit never sees them.
         for file in [paper[1], quick[1]] {
             let dropped = try Sweep.load(path: file).configurations.filter {
