@@ -9,10 +9,8 @@ import Testing
 
 @testable import Replication
 
-/// A real, tiny measuring run: a regression sweep and an experiment B sweep of small layers.
-private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws -> String {
-    let sweeps = dir.appendingPathComponent("sweeps")
-    try FileManager.default.createDirectory(at: sweeps, withIntermediateDirectories: true)
+/// A tiny regression sweep of 48 small grid layers, written as `sweeps/regression.yaml`.
+private func writeRegressionSweep(_ sweeps: URL) throws {
     try """
     name: regression
     description: tiny regression sample for tests
@@ -24,6 +22,31 @@ private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws 
         Cout: [4, 16]
         K: [1, 2, 3]
     """.write(to: sweeps.appendingPathComponent("regression.yaml"), atomically: true, encoding: .utf8)
+}
+
+/// Measures the sweep files `names` of `sweeps` into `dir/run` (3 runs a configuration, on every
+/// PU); returns the run directory.
+private func measure(_ names: [String], of sweeps: URL, in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws
+    -> String
+{
+    let paths = names.map { sweeps.appendingPathComponent($0).path }
+    var configurations: [SweepConfiguration] = []
+    for path in paths { configurations += try Sweep.load(path: path).configurations }
+    var options = RunOptions()
+    options.fixedRuns = 3
+    options.showProgress = false
+    options.cpuset = Array(0..<ProcessInfo.processInfo.activeProcessorCount)
+    options.algorithms = algorithms
+    let run = dir.appendingPathComponent("run").path
+    _ = try RunDriver.run(sweepPaths: paths, configurations: configurations, options: options, outputDirectory: run)
+    return run
+}
+
+/// A real, tiny measuring run: a regression sweep and an experiment B sweep of small layers.
+private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws -> String {
+    let sweeps = dir.appendingPathComponent("sweeps")
+    try FileManager.default.createDirectory(at: sweeps, withIntermediateDirectories: true)
+    try writeRegressionSweep(sweeps)
     try """
     name: B
     description: tiny experiment B for tests
@@ -41,17 +64,7 @@ private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws 
         Cin: 16
         Cout: Cin
     """.write(to: sweeps.appendingPathComponent("exp-b.yaml"), atomically: true, encoding: .utf8)
-    let paths = ["regression.yaml", "exp-b.yaml"].map { sweeps.appendingPathComponent($0).path }
-    var configurations: [SweepConfiguration] = []
-    for path in paths { configurations += try Sweep.load(path: path).configurations }
-    var options = RunOptions()
-    options.fixedRuns = 3
-    options.showProgress = false
-    options.cpuset = Array(0..<ProcessInfo.processInfo.activeProcessorCount)
-    options.algorithms = algorithms
-    let run = dir.appendingPathComponent("run").path
-    _ = try RunDriver.run(sweepPaths: paths, configurations: configurations, options: options, outputDirectory: run)
-    return run
+    return try measure(["regression.yaml", "exp-b.yaml"], of: sweeps, in: dir, algorithms: algorithms)
 }
 
 private func builder(_ run: String, _ out: URL) -> PackageBuilder {
@@ -224,16 +237,7 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     let sweeps = dir.appendingPathComponent("sweeps")
     try FileManager.default.createDirectory(
         at: sweeps.appendingPathComponent("nets"), withIntermediateDirectories: true)
-    try """
-    name: regression
-    series:
-      - label: grid
-        H: [4, 12]
-        W: [6, 16]
-        Cin: [8, 24]
-        Cout: [4, 16]
-        K: [1, 2, 3]
-    """.write(to: sweeps.appendingPathComponent("regression.yaml"), atomically: true, encoding: .utf8)
+    try writeRegressionSweep(sweeps)
     try """
     name: layers
     series:
@@ -267,18 +271,7 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     networks: nets
     batch: 2
     """.write(to: sweeps.appendingPathComponent("nets-batch2.yaml"), atomically: true, encoding: .utf8)
-    let paths = ["regression.yaml", "layers.yaml", "nets/tiny.yaml", "nets-batch2.yaml"].map {
-        sweeps.appendingPathComponent($0).path
-    }
-    var configurations: [SweepConfiguration] = []
-    for path in paths { configurations += try Sweep.load(path: path).configurations }
-    var options = RunOptions()
-    options.fixedRuns = 3
-    options.showProgress = false
-    options.cpuset = Array(0..<ProcessInfo.processInfo.activeProcessorCount)
-    let run = dir.appendingPathComponent("run").path
-    _ = try RunDriver.run(sweepPaths: paths, configurations: configurations, options: options, outputDirectory: run)
-    return run
+    return try measure(["regression.yaml", "layers.yaml", "nets/tiny.yaml", "nets-batch2.yaml"], of: sweeps, in: dir)
 }
 
 @Test func aPackageOfANetworkCostsAndPredictsItAndVerifiesEveryFigure() throws {

@@ -18,6 +18,23 @@ private let published: [(name: String, gmacs: Double, convolutions: Int, fullyCo
 
 private let networks = repositoryRoot.appendingPathComponent("sweeps/networks")
 
+/// A fresh directory holding `nets/tiny.yaml`: a 3×3 layer run twice and a fully-connected layer.
+private func directoryWithTinyNetwork() throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "convsweep-nets-\(UInt64.random(in: 0...UInt64.max))")
+    try FileManager.default.createDirectory(
+        at: directory.appendingPathComponent("nets"), withIntermediateDirectories: true)
+    try """
+    network: tiny
+    source: test
+    published_gmacs: 0
+    layers:
+      - {name: a, H: 8, W: 8, Cin: 4, Cout: 4, K: 3, padding: 1, count: 2}
+      - {name: fc, layer: fc, Cin: 4, Cout: 10}
+    """.write(to: directory.appendingPathComponent("nets/tiny.yaml"), atomically: true, encoding: .utf8)
+    return directory
+}
+
 @Suite("Network files: the zoo as data")
 struct NetworkFileTests {
     @Test(
@@ -72,19 +89,8 @@ struct NetworkFileTests {
 
     @Test("a network-batch sweep measures every network of its directory at a batch; bad ones name the field")
     func networkBatchSweep() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "convsweep-batch-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(
-            at: directory.appendingPathComponent("nets"), withIntermediateDirectories: true)
+        let directory = try directoryWithTinyNetwork()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try """
-        network: tiny
-        source: test
-        published_gmacs: 0
-        layers:
-          - {name: a, H: 8, W: 8, Cin: 4, Cout: 4, K: 3, padding: 1, count: 2}
-          - {name: fc, layer: fc, Cin: 4, Cout: 10}
-        """.write(to: directory.appendingPathComponent("nets/tiny.yaml"), atomically: true, encoding: .utf8)
         let sweep = directory.appendingPathComponent("b.yaml")
         try "name: b4\nnetworks: nets\nbatch: 4\n".write(to: sweep, atomically: true, encoding: .utf8)
         let loaded = try Sweep.load(path: sweep.path)
@@ -106,19 +112,8 @@ struct NetworkFileTests {
 
     @Test("exclude_networks drops the layers a network has, naming it; the shipped layer samples exclude the zoo")
     func excludeNetworks() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "convsweep-exclude-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(
-            at: directory.appendingPathComponent("nets"), withIntermediateDirectories: true)
+        let directory = try directoryWithTinyNetwork()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try """
-        network: tiny
-        source: test
-        published_gmacs: 0
-        layers:
-          - {name: a, H: 8, W: 8, Cin: 4, Cout: 4, K: 3, padding: 1}
-          - {name: fc, layer: fc, Cin: 4, Cout: 10}
-        """.write(to: directory.appendingPathComponent("nets/tiny.yaml"), atomically: true, encoding: .utf8)
         let sweep = directory.appendingPathComponent("s.yaml")
         try """
         name: E
