@@ -72,12 +72,11 @@ public struct NetworkTable: Sendable {
     public static let parametricModels: [FitModel] = [.flops, .alpha, .alphaChannels, .dataMovement]
 
     /// The table of `networks` measured in `measurements` (each network's rows are those of its
-    /// experiment), predicted by every model fitted with `options` on `sample`; the trees too when
-    /// `shippedFiles` is given (or `trees`, predictions per distinct layer, when given: a verifier
-    /// takes the package's own).
+    /// experiment), predicted by every model fitted with `options` on `sample`; by the trees too
+    /// when `shippedFiles` is given.
     public static func build(
         networks: [Network], measurements: [MeasurementRow], sample: FitDataset, options: FitOptions,
-        shippedFiles: ShippedFiles?, trees: [String: Double]? = nil
+        shippedFiles: ShippedFiles?
     ) throws -> NetworkTable {
         var fits: [FitReport] = []
         var notFitted: [String: String] = [:]
@@ -93,10 +92,7 @@ public struct NetworkTable: Sendable {
         let shapes = Array(Set(networks.flatMap(\.distinctShapes))).sorted { "\($0)" < "\($1)" }
         var treeOf: [ConvShape: Double] = [:]
         var ceiling = "not asked for"
-        if let trees {
-            for shape in shapes { treeOf[shape] = trees[NetworkTable.key(shape)] }
-            ceiling = "the package's predictions"
-        } else if let shippedFiles {
+        if let shippedFiles {
             switch TreeCeiling.predict(training: sample.rows, query: shapes, shippedFiles: shippedFiles) {
             case .predictions(let values, let model):
                 treeOf = Dictionary(uniqueKeysWithValues: zip(shapes, values))
@@ -178,9 +174,6 @@ public struct NetworkTable: Sendable {
 
     /// Whether any network's throughput was measured (networks.csv then has its columns).
     public var hasThroughput: Bool { rows.contains { $0.throughputPerSecond != nil } }
-
-    /// The key of a layer in the trees' predictions: its description.
-    static func key(_ shape: ConvShape) -> String { "\(shape)" }
 
     // MARK: Files
 
