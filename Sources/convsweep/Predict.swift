@@ -12,7 +12,10 @@ struct Predict: ParsableCommand {
             A network:   convsweep predict --fit fit.json --network sweeps/networks/resnet50.yaml
             Every row:   convsweep predict --fit fit.json INPUT … --out predictions.csv [--errors errors.csv]
 
-            A network's prediction is the sum over its convolution and fully-connected layers of             count × the fit's prediction, layer by layer (normalisation, activations, pooling and             additions are not predicted). A layer in a group the fit lacks (a fit of the regression             grid has no depthwise or fully-connected group) is an error naming it.
+            A network's prediction is the sum over its convolution and fully-connected layers of \
+            count × the fit's prediction, layer by layer (normalisation, activations, pooling and \
+            additions are not predicted). A layer in a group the fit lacks (a fit of the regression \
+            grid has no depthwise or fully-connected group) is an error naming it.
 
             Without a fit.json, give the constants directly, one --parameters per group, e.g. the \
             original authors' published predictor:

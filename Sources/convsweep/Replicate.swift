@@ -16,7 +16,9 @@ struct Replicate: ParsableCommand {
         discussion: """
             Profiles: quick (a small regression sample and every series of A-G with fewer points; \
             minutes), paper (the full regression sample and A-G at the original study's sampling), \
-            full (every integer of each varying axis). The run goes to OUT/run (resumed when \
+            full (every integer of each varying axis); quick also measures four small networks, and \
+            networks (the quick samples, then every network of sweeps/networks/ at batch 1 and 8: \
+            what each costs here and how every model predicts it), paper and full all eleven. The run goes to OUT/run (resumed when \
             interrupted: rerun the same command), the package to OUT: data/, fit/, figures/, \
             README.md, manifest.json, topology.xml, SHA256SUMS (docs/replication-package.md). \
             Without --out, OUT is out/MACHINE/PROFILE in the source tree convsweep was built from \
@@ -34,7 +36,7 @@ struct Replicate: ParsableCommand {
             limit to --rounds + 1 instead of 2 × --rounds.
             """)
 
-    @Option(help: "quick, paper or full.")
+    @Option(help: "quick, networks, paper or full.")
     var profile: ShippedSweeps.Profile = .quick
     @Option(help: "The package directory (default: out/MACHINE/PROFILE, this machine's own; see above).")
     var out: String?
