@@ -32,6 +32,35 @@ public enum RunMerger {
             }
             manifests.append(try RunManifest.read(path: source.manifestPath))
         }
+        let accepted = try checkCompatible(sources, manifests, acceptMachineChange: acceptMachineChange)
+        let rowsBySource = try rowsOfEachSource(sources)
+
+        let target = RunDirectory(path: output)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+            guard isDirectory.boolValue, contents.isEmpty else {
+                throw RunError.directory("\(output) exists and is not empty; merge writes only into a new directory")
+            }
+        }
+        try target.prepare()
+        let lock = try target.lock()
+        defer { lock.release() }
+        let rounds = try writeFiles(sources, manifests, rowsBySource, into: target)
+        var manifest = mergedManifest(
+            sources, manifests, rowsBySource, accepted: accepted, commandLine: commandLine)
+        // What a second run should differ by, from every source's rounds together.
+        manifest.repeatability = manifest.status == "complete" ? Repeatability(rounds: rounds) : nil
+        try target.writeAtomically(try manifest.encoded(), to: target.manifestPath)
+        return manifest
+    }
+
+    /// Checks that every source measured the same sweeps with the same settings on a machine that
+    /// gives comparable times; returns the machine differences the user accepted and the
+    /// reference-rate warnings, each naming its source.
+    static func checkCompatible(_ sources: [RunDirectory], _ manifests: [RunManifest], acceptMachineChange: Bool)
+        throws -> (machineChanges: [String], rateWarnings: [String])
+    {
         let first = manifests[0]
         var machineChanges: [String] = []
         var rateWarnings: [String] = []
@@ -59,6 +88,11 @@ public enum RunMerger {
                     "\(source.path) does not match \(sources[0].path): " + differences.joined(separator: "; "))
             }
         }
+        return (machineChanges, rateWarnings)
+    }
+
+    /// Each source's rows; a configuration in two sources is an error naming both.
+    static func rowsOfEachSource(_ sources: [RunDirectory]) throws -> [[MeasurementRow]] {
         var rowsBySource: [[MeasurementRow]] = []
         var owner: [String: String] = [:]
         for source in sources {
@@ -71,19 +105,15 @@ public enum RunMerger {
             }
             rowsBySource.append(rows)
         }
+        return rowsBySource
+    }
 
-        let target = RunDirectory(path: output)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
-            guard isDirectory.boolValue, contents.isEmpty else {
-                throw RunError.directory("\(output) exists and is not empty; merge writes only into a new directory")
-            }
-        }
-        try target.prepare()
-        let lock = try target.lock()
-        defer { lock.release() }
-
+    /// Writes the merged rows, rounds, probe readings, samples (when every source kept them) and
+    /// the first source's topology into `target`, the sessions renumbered; returns the rounds.
+    static func writeFiles(
+        _ sources: [RunDirectory], _ manifests: [RunManifest], _ rowsBySource: [[MeasurementRow]],
+        into target: RunDirectory
+    ) throws -> [MeasurementRow] {
         // The merged manifest lists every source's sessions in turn: renumber the rows', rounds'
         // and probe readings' sessions to match.
         var offsets: [Int] = []
@@ -127,20 +157,31 @@ public enum RunMerger {
         }
         let topology = FileManager.default.contents(atPath: sources[0].topologyPath) ?? Data()
         try target.writeAtomically(topology, to: target.topologyPath)
+        return rounds
+    }
 
+    /// The merged manifest: the first source's, with every source's sessions and warnings, the
+    /// machine differences accepted, where each source came from, and a session for the merge.
+    static func mergedManifest(
+        _ sources: [RunDirectory], _ manifests: [RunManifest], _ rowsBySource: [[MeasurementRow]],
+        accepted: (machineChanges: [String], rateWarnings: [String]), commandLine: [String]
+    ) -> RunManifest {
+        let first = manifests[0]
+        let rows = rowsBySource.map(\.count).reduce(0, +)
         var manifest = first
         manifest.settings.shard = nil
         manifest.shardConfigurationCount = first.configurationCount
         manifest.sessions = manifests.flatMap(\.sessions)
         manifest.warnings = RunDriver.unique(manifests.flatMap(\.warnings))
-        if !machineChanges.isEmpty {
+        if !accepted.machineChanges.isEmpty {
             manifest.warnings.append(
-                "shards from machines that differ, accepted by the user: " + machineChanges.joined(separator: "; "))
+                "shards from machines that differ, accepted by the user: "
+                    + accepted.machineChanges.joined(separator: "; "))
         }
-        if !rateWarnings.isEmpty {
+        if !accepted.rateWarnings.isEmpty {
             manifest.warnings.append(
                 "shards whose reference sgemm rates differ (a busy SMT sibling, another node): "
-                    + rateWarnings.joined(separator: "; "))
+                    + accepted.rateWarnings.joined(separator: "; "))
         }
         let hosts = Set(manifests.map(\.machine.hostName))
         if hosts.count > 1 {
@@ -156,9 +197,8 @@ public enum RunMerger {
         manifest.sessions.append(
             RunManifest.Session(
                 commandLine: commandLine, startedAt: Timestamp.now(), endedAt: Timestamp.now(),
-                loadAverage: [], hostName: first.machine.hostName, rowsWritten: owner.count, tornLinesDropped: 0))
-        manifest.status = owner.count == first.configurationCount ? "complete" : "partial"
-        try target.writeAtomically(try manifest.encoded(), to: target.manifestPath)
+                loadAverage: [], hostName: first.machine.hostName, rowsWritten: rows, tornLinesDropped: 0))
+        manifest.status = rows == first.configurationCount ? "complete" : "partial"
         return manifest
     }
 }
