@@ -44,12 +44,14 @@ public struct NetworkCost: Sendable {
     public static let kindOrder = ["KxK", "1x1", "stride 2", "depthwise", "fully connected"]
 
     /// The cost of `network` from `rows` (a run or package of its layers): each layer's row is the
-    /// measured row of the same layer computed by `algorithm` (auto resolved: any when nil).
+    /// measured row of the same layer computed by `algorithm` (auto resolved: any when nil), the
+    /// network's own (its experiment's) where another network's row has the same layer.
     ///
     /// - Throws: ``RunError`` naming the first layer the rows lack.
     public init(network: Network, rows: [MeasurementRow], algorithm: ConvAlgorithm? = nil) throws {
         var byShape: [ConvShape: MeasurementRow] = [:]
-        for row in rows where row.status.isOK && row.medianMs != nil {
+        let own = rows.filter { $0.experiment == network.name }
+        for row in own + rows where row.status.isOK && row.medianMs != nil {
             let wanted = algorithm.map { $0.resolved(for: row.shape) == row.algorithm } ?? true
             if wanted, byShape[row.shape] == nil { byShape[row.shape] = row }
         }

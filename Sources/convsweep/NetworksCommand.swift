@@ -67,7 +67,8 @@ struct NetworksCost: ParsableCommand {
             network of the sweeps directory (or those named), sums count × median time over its \
             convolution and fully-connected layers, with the interval of the rounds (count × the \
             fastest and slowest round median), and breaks it down by kind of layer: share of time \
-            against share of MACs. With three networks or more it ranks them: how parameters, MACs \
+            against share of MACs, and its throughput where SOURCE holds the network at a larger \
+            batch (a network-batch sweep, sweeps/networks-batch8.yaml). With three networks or more it ranks them: how parameters, MACs \
             and bytes moved (and, with --compare-with, another run's times) order the networks \
             against their measured times (Spearman, Kendall, pairs ordered the other way, networks \
             displaced by two places or more). Normalisation, activations, pooling, additions and \
@@ -115,6 +116,19 @@ struct NetworksCost: ParsableCommand {
                 String(
                     format: "%@: %.3f ms (rounds %.3f–%.3f), %d layers, %.3f GMACs", network.name, cost.milliseconds,
                     cost.lowMilliseconds, cost.highMilliseconds, cost.layers, cost.gmacs))
+            // Throughput, where the rows hold the network at a larger batch (a network-batch sweep).
+            let batches = Set(
+                rows.compactMap { Network.batchOf(experiment: $0.experiment) }.filter {
+                    $0.network == network.name
+                }.map(\.batch))
+            for batch in batches.sorted() {
+                if let atBatch = try? NetworkCost(network: network.atBatch(batch), rows: rows, algorithm: algorithm) {
+                    print(
+                        String(
+                            format: "  throughput at batch %d: %.2f images/s (%.3f ms a batch)", batch,
+                            Double(batch) * 1000 / atBatch.milliseconds, atBatch.milliseconds))
+                }
+            }
             if let report {
                 do {
                     let predicted = try network.layers.map { try report.predict($0.shape) * Double($0.count) }

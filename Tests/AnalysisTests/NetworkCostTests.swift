@@ -8,10 +8,12 @@ import Testing
 
 @Suite("What a measured network costs")
 struct NetworkCostTests {
-    private func row(_ shape: ConvShape, median: Double, low: Double, high: Double) -> MeasurementRow {
+    private func row(_ shape: ConvShape, median: Double, low: Double, high: Double, experiment: String = "n")
+        -> MeasurementRow
+    {
         let configuration = SweepConfiguration(
-            id: SweepConfiguration.identifier(experiment: "n", seriesKey: "s", shape: shape), experiment: "n",
-            series: "s", shape: shape)
+            id: SweepConfiguration.identifier(experiment: experiment, seriesKey: "s", shape: shape),
+            experiment: experiment, series: "s", shape: shape)
         var row = MeasurementRow(configuration: configuration, algorithm: .auto, threads: 1, status: .ok)
         row.record(
             Samples(
@@ -52,6 +54,9 @@ struct NetworkCostTests {
         #expect(abs(shares["depthwise"]!.macShare - 2 * Accounting(shape: depthwise).macs / macs) < 1e-12)
         #expect(abs(cost.kinds.map(\.timeShare).reduce(0, +) - 1) < 1e-12)
         #expect(abs(cost.kinds.map(\.macShare).reduce(0, +) - 1) < 1e-12)
+        // Another network's row of the same layer, listed first, does not replace the network's own.
+        let shared = [row(dense, median: 9, low: 9, high: 9, experiment: "other")] + rows
+        #expect(try NetworkCost(network: network, rows: shared).milliseconds == total)
         // A layer the rows lack is named.
         #expect {
             try NetworkCost(network: network, rows: Array(rows.dropLast()))
