@@ -86,6 +86,18 @@ def source(package, relative, rows_used):
     return {"path": relative, "sha256": sha256(path), "rows_used": rows_used}
 
 
+def log_axes(ax, xlabel, ylabel, title, legend=False):
+    """Log-log axes with their labels, title and grid (and the legend, when asked for)."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend:
+        ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3, which="both")
+
+
 def save(fig, package, name):
     out = os.path.join(package, "figures")
     os.makedirs(out, exist_ok=True)
@@ -236,13 +248,7 @@ def plot_layers(package):
         if pts:
             ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=14, alpha=0.75, color=colour,
                        label=f"{kind} ({len(pts)})")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("FLOPs")
-    ax.set_ylabel("measured time (ms)")
-    ax.set_title("Layer sample: equal FLOPs, unequal time")
-    ax.legend(fontsize=8)
-    ax.grid(True, alpha=0.3, which="both")
+    log_axes(ax, "FLOPs", "measured time (ms)", "Layer sample: equal FLOPs, unequal time", legend=True)
     fig.tight_layout()
     files = save(fig, package, "layers-time-vs-flops")
     return {
@@ -310,13 +316,8 @@ def plot_networks(package):
     ax.plot([low, high], [low, high], color="black", linewidth=0.8)
     ax.fill_between([low, high], [0.9 * low, 0.9 * high], [1.1 * low, 1.1 * high], color="grey", alpha=0.2,
                     label="±10%")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("measured network time (ms)")
-    ax.set_ylabel("predicted network time (ms)")
-    ax.set_title("Networks: each model's prediction against the measured time")
-    ax.legend(fontsize=8)
-    ax.grid(True, alpha=0.3, which="both")
+    log_axes(ax, "measured network time (ms)", "predicted network time (ms)",
+             "Networks: each model's prediction against the measured time", legend=True)
     fig.tight_layout()
     entries.append({
         "experiment": "networks", "files": save(fig, package, "networks-predicted"), "x_axis": "measured_ms",
@@ -332,12 +333,7 @@ def plot_networks(package):
         ax.annotate(r["network"], (float(r["gmacs"]), float(r["measured_ms"])), fontsize=7,
                     xytext=(-4, 5) if i % 2 else (5, -10), textcoords="offset points",
                     ha="right" if i % 2 else "left")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("GMACs")
-    ax.set_ylabel("measured time (ms), conv + FC layers")
-    ax.set_title("Networks: MACs against measured time")
-    ax.grid(True, alpha=0.3, which="both")
+    log_axes(ax, "GMACs", "measured time (ms), conv + FC layers", "Networks: MACs against measured time")
     fig.tight_layout()
     entries.append({
         "experiment": "networks", "files": save(fig, package, "networks-macs"), "x_axis": "gmacs",
@@ -369,13 +365,8 @@ def plot_roofline(package):
     xs = [lo, min(max(ridge, lo), hi), hi]
     ax.plot(xs, [min(compute, x * bandwidth) for x in xs], "k-", linewidth=1.2,
             label=f"roofs: {compute:.0f} GFLOP/s, {bandwidth:.1f} GB/s")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity (FLOPs per byte of input, weights and output)")
-    ax.set_ylabel("attained GFLOP/s")
-    ax.set_title("Regression sample under the roofline of one core")
-    ax.legend(fontsize=8)
-    ax.grid(True, alpha=0.3, which="both")
+    log_axes(ax, "arithmetic intensity (FLOPs per byte of input, weights and output)", "attained GFLOP/s",
+             "Regression sample under the roofline of one core", legend=True)
     fig.tight_layout()
     files = save(fig, package, "roofline")
     return {

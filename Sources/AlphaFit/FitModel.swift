@@ -63,16 +63,16 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     case flops
 
     /// The model's formula, the one text of it that `fit --help` and the package README print:
-    /// `T = …` with the quantities it uses defined.
+    /// the time T it predicts (the right-hand side of `T = …`), with the bytes it uses defined.
     public var formula: String {
         let spatial = "final · ((S_K + beta·(S − S_K)) / S)^gamma"
         switch self {
-        case .alpha: return "T = \(spatial) · FLOPs"
-        case .alphaChannels: return "T = \(spatial) · (1 + delta / Cout + eta / (K·Cin)) · FLOPs"
+        case .alpha: return "\(spatial) · FLOPs"
+        case .alphaChannels: return "\(spatial) · (1 + delta / Cout + eta / (K·Cin)) · FLOPs"
         case .dataMovement:
-            return "T = msPerGflop · FLOPs / 10⁹ + msPerGB · bytes / 10⁹ + fixedMs, "
+            return "msPerGflop · FLOPs / 10⁹ + msPerGB · bytes / 10⁹ + fixedMs, "
                 + "bytes = 4 · (input + weights + output + the lowered K·Cin × Hₒ·Wₒ matrix; none when pointwise)"
-        case .flops: return "T = msPerGflop · FLOPs / 10⁹ (FLOPs at a fitted rate)"
+        case .flops: return "msPerGflop · FLOPs / 10⁹ (FLOPs at a fitted rate)"
         }
     }
 

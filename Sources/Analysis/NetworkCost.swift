@@ -89,3 +89,25 @@ public struct NetworkCost: Sendable {
         }
     }
 }
+
+extension NetworkCost {
+    /// The batches `rows` hold `network` at beyond batch 1 (experiments `NAME-batchB`, a
+    /// network-batch sweep's), smallest first.
+    public static func throughputBatches(of network: Network, in rows: [MeasurementRow]) -> [Int] {
+        Set(
+            rows.compactMap { Network.batchOf(experiment: $0.experiment) }.filter { $0.network == network.name }
+                .map(\.batch)
+        ).sorted()
+    }
+
+    /// Images per second of `network` at `batch`: the batch over the cost of its layers at that
+    /// batch, from `rows`.
+    ///
+    /// - Throws: ``RunError`` naming the first layer at that batch the rows lack.
+    public static func throughput(
+        of network: Network, atBatch batch: Int, rows: [MeasurementRow], algorithm: ConvAlgorithm? = nil
+    ) throws -> (imagesPerSecond: Double, cost: NetworkCost) {
+        let cost = try NetworkCost(network: network.atBatch(batch), rows: rows, algorithm: algorithm)
+        return (Double(batch) * 1000 / cost.milliseconds, cost)
+    }
+}

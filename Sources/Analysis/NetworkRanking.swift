@@ -55,3 +55,31 @@ public struct NetworkRanking: Sendable {
         ]
     }
 }
+
+/// How well one predictor's network times match the measured ones: how many within ±10%, the
+/// mean absolute percentage error, and (for three networks or more) how its times order them.
+public struct NetworkPredictionAccuracy: Sendable {
+    /// The predictor (a model, a fit file).
+    public var model: String
+    /// Networks predicted.
+    public var networks: Int
+    /// Networks within ±10% of their measured time.
+    public var withinTenPercent: Int
+    /// Mean absolute percentage error, percent.
+    public var mapePercent: Double
+    /// The predictions ranked against the measured times; nil for fewer than three networks.
+    public var ranking: NetworkRanking?
+
+    /// The accuracy of `predicted` times against `measured` ones, network by network (`names`).
+    public init(model: String, names: [String], predicted: [Double], measured: [Double]) {
+        precondition(names.count == predicted.count && predicted.count == measured.count, "one time per network")
+        let errors = zip(predicted, measured).map { abs($0 / $1 - 1) }
+        self.model = model
+        networks = names.count
+        withinTenPercent = errors.filter { $0 <= 0.1 }.count
+        mapePercent = 100 * errors.reduce(0, +) / Double(errors.count)
+        ranking =
+            names.count >= 3
+            ? NetworkRanking(indicator: model, names: names, values: predicted, measured: measured) : nil
+    }
+}

@@ -39,18 +39,6 @@ public struct NetworkTable: Sendable {
         public var predictedMs: [Double?]
     }
 
-    /// How well one model predicts the networks it can predict.
-    public struct Accuracy: Sendable {
-        /// The model.
-        public var model: String
-        /// Networks within ±10% of their measured time.
-        public var withinTenPercent: Int
-        /// Mean absolute percentage error, percent.
-        public var mapePercent: Double
-        /// Its predictions ranked against the measured times.
-        public var ranking: NetworkRanking
-    }
-
     /// The models, in the order of the prediction columns: the parametric ones, then the trees
     /// when scikit-learn was there.
     public var models: [String]
@@ -109,16 +97,11 @@ public struct NetworkTable: Sendable {
                 network: network, rows: measurements.filter { $0.experiment == network.name })
             costs.append(cost)
             // Throughput: the network's layers measured at a larger batch (experiment NAME-batchB).
-            let batch = Set(
-                measurements.compactMap { row in
-                    Network.batchOf(experiment: row.experiment).flatMap { $0.network == network.name ? $0.batch : nil }
-                }
-            ).min()
+            let batch = NetworkCost.throughputBatches(of: network, in: measurements).first
             let throughput = try batch.map { b in
-                Double(b) * 1000
-                    / (try NetworkCost(
-                        network: network.atBatch(b),
-                        rows: measurements.filter { $0.experiment == "\(network.name)-batch\(b)" })).milliseconds
+                try NetworkCost.throughput(
+                    of: network, atBatch: b, rows: measurements.filter { $0.experiment == "\(network.name)-batch\(b)" }
+                ).imagesPerSecond
             }
             func sum(_ predict: (ConvShape) throws -> Double?) -> Double? {
                 var total = 0.0
@@ -143,17 +126,13 @@ public struct NetworkTable: Sendable {
 
     /// How each model predicts the networks it can predict (models that predict fewer than
     /// three networks are not ranked, and left out).
-    public var accuracy: [Accuracy] {
+    public var accuracy: [NetworkPredictionAccuracy] {
         models.indices.compactMap { m in
             let predicted = rows.compactMap { row in row.predictedMs[m].map { (row, $0) } }
             guard predicted.count >= 3 else { return nil }
-            let errors = predicted.map { abs($0.1 / $0.0.measuredMs - 1) }
-            return Accuracy(
-                model: models[m], withinTenPercent: errors.filter { $0 <= 0.1 }.count,
-                mapePercent: 100 * errors.reduce(0, +) / Double(errors.count),
-                ranking: NetworkRanking(
-                    indicator: models[m], names: predicted.map(\.0.network), values: predicted.map(\.1),
-                    measured: predicted.map(\.0.measuredMs)))
+            return NetworkPredictionAccuracy(
+                model: models[m], names: predicted.map(\.0.network), predicted: predicted.map(\.1),
+                measured: predicted.map(\.0.measuredMs))
         }
     }
 
@@ -241,7 +220,7 @@ public struct NetworkTable: Sendable {
             ]
         }
         if rows.count >= 3 { for r in onPaper { table.rows.append(line(r, within: nil, mape: nil)) } }
-        for a in accuracy { table.rows.append(line(a.ranking, within: a.withinTenPercent, mape: a.mapePercent)) }
+        for a in accuracy { table.rows.append(line(a.ranking!, within: a.withinTenPercent, mape: a.mapePercent)) }
         return table
     }
 

@@ -308,7 +308,7 @@ struct PackageReadme {
         }
         let ranks =
             (t.rows.count >= 3 ? t.onPaper.map { rank($0, within: nil, mape: nil) } : [])
-            + t.accuracy.map { rank($0.ranking, within: $0.withinTenPercent, mape: $0.mapePercent) }
+            + t.accuracy.map { rank($0.ranking!, within: $0.withinTenPercent, mape: $0.mapePercent) }
         let unfitted = t.notFitted.keys.sorted().map { "`\($0)` could not be fitted (\(t.notFitted[$0]!))" }
         return Model.Networks(
             count: "\(t.rows.count)", models: unfitted.isEmpty ? "" : unfitted.joined(separator: "; ") + ".",
@@ -398,8 +398,7 @@ struct PackageReadme {
 
     /// The model's formula as the README states it (``FitModel/formula``, the one text of it).
     static func formula(_ model: FitModel) -> String {
-        let text = model.formula.dropFirst("T = ".count)
-        return model == .alpha || model == .alphaChannels ? "\(text), \(FitModel.definitions)" : String(text)
+        model == .alpha || model == .alphaChannels ? "\(model.formula), \(FitModel.definitions)" : model.formula
     }
 
     /// The deterministic start and the bounds the fit used, named as the replication's when they

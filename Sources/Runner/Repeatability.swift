@@ -1,4 +1,5 @@
 import Foundation
+import Measurement
 
 /// How far a second run of the same configurations on this machine would land, as the run's own
 /// rounds say: a split-half estimate, stated in the manifest (`repeatability`) and the package.
@@ -41,17 +42,9 @@ public struct Repeatability: Codable, Hashable, Sendable {
         guard !estimates.isEmpty else { return nil }
         estimates.sort()
         configurations = estimates.count
-        medianPercent = Repeatability.quantile(estimates, 0.5)
-        percentile90Percent = Repeatability.quantile(estimates, 0.9)
+        medianPercent = Statistics.quantile(estimates, 0.5)
+        percentile90Percent = Statistics.quantile(estimates, 0.9)
         largestPercent = estimates.last!
-    }
-
-    /// The `q` quantile of sorted `values`, interpolated linearly (numpy's default).
-    static func quantile(_ values: [Double], _ q: Double) -> Double {
-        let position = q * Double(values.count - 1)
-        let low = Int(position.rounded(.down))
-        let high = min(low + 1, values.count - 1)
-        return values[low] + (values[high] - values[low]) * (position - Double(low))
     }
 
     /// One sentence: what two runs should differ by.

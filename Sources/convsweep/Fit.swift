@@ -26,7 +26,7 @@ struct Fit: ParsableCommand {
             optionally batch; other columns are carried into predictions.
 
             Models (\(FitModel.definitions)):
-            \(FitModel.allCases.map { "  \($0.rawValue): \($0.formula)" }.joined(separator: "\n"))
+            \(FitModel.allCases.map { "  \($0.rawValue): T = \($0.formula)" }.joined(separator: "\n"))
             Solver: Levenberg–Marquardt with box bounds (default [0, 2]; [0, 1000] for delta, eta), \
             from the paper's start (beta 0.01, gamma 0.8, final 0.3; delta = eta = 0) plus --starts \
             seeded starts, keeping the lowest sum of squares (data-movement: [0, 10⁵] ms per GFLOP and \

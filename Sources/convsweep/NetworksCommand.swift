@@ -117,16 +117,14 @@ struct NetworksCost: ParsableCommand {
                     format: "%@: %.3f ms (rounds %.3f–%.3f), %d layers, %.3f GMACs", network.name, cost.milliseconds,
                     cost.lowMilliseconds, cost.highMilliseconds, cost.layers, cost.gmacs))
             // Throughput, where the rows hold the network at a larger batch (a network-batch sweep).
-            let batches = Set(
-                rows.compactMap { Network.batchOf(experiment: $0.experiment) }.filter {
-                    $0.network == network.name
-                }.map(\.batch))
-            for batch in batches.sorted() {
-                if let atBatch = try? NetworkCost(network: network.atBatch(batch), rows: rows, algorithm: algorithm) {
+            for batch in NetworkCost.throughputBatches(of: network, in: rows) {
+                if let (perSecond, atBatch) = try? NetworkCost.throughput(
+                    of: network, atBatch: batch, rows: rows, algorithm: algorithm)
+                {
                     print(
                         String(
-                            format: "  throughput at batch %d: %.2f images/s (%.3f ms a batch)", batch,
-                            Double(batch) * 1000 / atBatch.milliseconds, atBatch.milliseconds))
+                            format: "  throughput at batch %d: %.2f images/s (%.3f ms a batch)", batch, perSecond,
+                            atBatch.milliseconds))
                 }
             }
             if let report {
@@ -190,15 +188,13 @@ struct NetworksCost: ParsableCommand {
     private func printPredictionSummary(
         _ predictions: [(name: String, predicted: Double, measured: Double)], fit: String
     ) {
-        let errors = predictions.map { abs($0.predicted / $0.measured - 1) }
-        let within = errors.filter { $0 <= 0.1 }.count
-        let mape = 100 * errors.reduce(0, +) / Double(errors.count)
+        let accuracy = NetworkPredictionAccuracy(
+            model: fit, names: predictions.map(\.name), predicted: predictions.map(\.predicted),
+            measured: predictions.map(\.measured))
         var line = String(
-            format: "\n%@ predicts %d network(s): %d within ±10%%, MAPE %.1f%%", fit, predictions.count, within, mape)
-        if predictions.count >= 3 {
-            let ranking = NetworkRanking(
-                indicator: "prediction", names: predictions.map(\.name), values: predictions.map(\.predicted),
-                measured: predictions.map(\.measured))
+            format: "\n%@ predicts %d network(s): %d within ±10%%, MAPE %.1f%%", fit, accuracy.networks,
+            accuracy.withinTenPercent, accuracy.mapePercent)
+        if let ranking = accuracy.ranking {
             line += String(
                 format: "; order against measured: Spearman %.3f, Kendall %.3f, %d of %d pairs the other way",
                 ranking.spearman, ranking.kendall, ranking.discordantPairs, ranking.pairs)
