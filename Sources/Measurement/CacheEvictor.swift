@@ -11,8 +11,13 @@ public final class CacheEvictor {
     private var round: UInt8 = 0
 
     /// A buffer of twice `lastLevelCacheBytes` (at least 64 MiB if hwloc reports no cache).
-    public init(lastLevelCacheBytes: Int) {
-        bytes = CacheEvictor.bytes(lastLevelCacheBytes: lastLevelCacheBytes)
+    public convenience init(lastLevelCacheBytes: Int) {
+        self.init(bytes: CacheEvictor.bytes(lastLevelCacheBytes: lastLevelCacheBytes))
+    }
+
+    /// A buffer of `bytes` (as another process's evictor chose: ``bytes``).
+    public init(bytes: Int) {
+        self.bytes = bytes
         buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes)
         buffer.initialize(repeating: 0, count: bytes)
     }

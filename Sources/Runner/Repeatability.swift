@@ -10,8 +10,9 @@ import Measurement
 /// estimate is |fastest of one half / fastest of the other − 1|. Over the configurations with a
 /// clean round in each half, the median and the 90th percentile are what two runs of these
 /// configurations should differ by. A half has about half a run's rounds, so the estimate leans
-/// high; it cannot see what a process fixes at its start (memory placement of the library's own
-/// buffers), which only separate processes sample.
+/// high. It sees what a process fixes at its start (memory placement, the allocator's state) only
+/// when the rounds were measured in separate processes (a worker process per pass, the default
+/// of `convsweep run`); with every round in one process it cannot.
 public struct Repeatability: Codable, Hashable, Sendable {
     /// Configurations with a clean round in each half.
     public var configurations: Int
@@ -21,10 +22,15 @@ public struct Repeatability: Codable, Hashable, Sendable {
     public var percentile90Percent: Double
     /// The largest, percent.
     public var largestPercent: Double
+    /// Whether the rounds came from separate processes (a worker process per pass); nil in
+    /// manifests written before worker processes.
+    public var roundsFromSeparateProcesses: Bool?
 
     /// The estimate from `rounds` (rows of rounds.csv: each a round of a configuration, with its
-    /// round number, median and window); nil when no configuration has two clean rounds.
-    public init?(rounds: [MeasurementRow]) {
+    /// round number, median and window), measured in `separateProcesses` or one; nil when no
+    /// configuration has two clean rounds.
+    public init?(rounds: [MeasurementRow], separateProcesses: Bool) {
+        roundsFromSeparateProcesses = separateProcesses
         var byConfiguration: [String: [MeasurementRow]] = [:]
         for row in rounds where row.status.isOK && row.medianMs != nil {
             byConfiguration[row.configID, default: []].append(row)
@@ -51,7 +57,10 @@ public struct Repeatability: Codable, Hashable, Sendable {
     public var statement: String {
         String(
             format:
-                "expected run-to-run repeatability on this machine, from the run's own rounds (split-half, %d configurations): median |t₁/t₂ − 1| %.1f%%, 90%% of configurations within %.1f%%, largest %.1f%% (what a process fixes at its start is not seen)",
-            configurations, medianPercent, percentile90Percent, largestPercent)
+                "expected run-to-run repeatability on this machine, from the run's own rounds (split-half, %d configurations): median |t₁/t₂ − 1| %.1f%%, 90%% of configurations within %.1f%%, largest %.1f%% (%@)",
+            configurations, medianPercent, percentile90Percent, largestPercent,
+            roundsFromSeparateProcesses == true
+                ? "its rounds come from a worker process per pass, so what a process fixes at its start is sampled"
+                : "every round in one process: what a process fixes at its start is not seen")
     }
 }

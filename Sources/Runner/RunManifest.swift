@@ -115,6 +115,12 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// The algorithms every configuration was measured with (nil: `auto` alone, as before
         /// backends could be chosen).
         public var algorithms: [ConvAlgorithm]?
+        /// Where the rounds were measured: ``workerPerPass``, or nil for every round in the run's
+        /// own process (as before worker processes).
+        public var roundProcesses: String?
+
+        /// ``roundProcesses`` of a run that measures each pass in a fresh worker process.
+        public static let workerPerPass = "a fresh worker process per pass (convsweep measure-worker)"
     }
 
     /// One invocation.
@@ -161,6 +167,12 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// per-user cache of earlier sessions on this kind of machine (absent: none was known, or
         /// before it existed).
         public var machineReference: MachineReferenceCache.Reference?
+        /// The worker processes the session started to measure its rounds, one per pass (absent
+        /// when it measured them in its own process).
+        public var workerProcesses: Int?
+        /// The threads of the session's last worker process at its end, as ``threadsAtEnd`` (the
+        /// kernels computed there).
+        public var workerThreadsAtEnd: [ThreadAffinity]?
     }
 
     /// Rows removed from the run by `convsweep forget`.
@@ -301,6 +313,7 @@ extension RunManifest.Settings {
         compare("max rounds", a.maxRounds ?? 1, b.maxRounds ?? 1)
         compare("round tolerance", a.roundTolerance ?? 0, b.roundTolerance ?? 0)
         compare("probe slowdown", a.probeSlowdown ?? 0, b.probeSlowdown ?? 0)
+        compare("round processes", a.roundProcesses ?? "this process", b.roundProcesses ?? "this process")
         compare(
             "algorithms", (a.algorithms ?? [.auto]).map(\.rawValue).joined(separator: ","),
             (b.algorithms ?? [.auto]).map(\.rawValue).joined(separator: ","))

@@ -50,7 +50,9 @@ public enum RunMerger {
         var manifest = mergedManifest(
             sources, manifests, rowsBySource, accepted: accepted, commandLine: commandLine)
         // What a second run should differ by, from every source's rounds together.
-        manifest.repeatability = manifest.status == "complete" ? Repeatability(rounds: rounds) : nil
+        manifest.repeatability =
+            manifest.status == "complete"
+            ? Repeatability(rounds: rounds, separateProcesses: manifest.settings.roundProcesses != nil) : nil
         try target.writeAtomically(try manifest.encoded(), to: target.manifestPath)
         return manifest
     }

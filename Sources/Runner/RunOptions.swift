@@ -83,6 +83,10 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// The directory of the machine reference cache (``MachineReferenceCache``); nil for the
     /// user's (`$CONVSWEEP_CACHE_DIR`, `$XDG_CACHE_HOME/convsweep`, `~/.cache/convsweep`).
     public var machineReferenceCacheDirectory: String?
+    /// How to start the worker processes that measure the rounds, a fresh one per pass over the
+    /// sweep (``WorkerLaunch``); nil measures every round in this process. `convsweep run` and
+    /// `replicate` start `convsweep measure-worker` unless given `--one-process`.
+    public var workerLaunch: WorkerLaunch?
     /// Tests only: a factor applied to the probe's rates, to impersonate a faster or slower machine.
     var probeRateScale: Double = 1
     /// Tests only: the boot id to record instead of this boot's.

@@ -45,6 +45,10 @@ final class RunSession {
     private var probesWritten = 0
     private var slowReadings = 0
     private var disturbedRounds = 0
+    /// Worker processes this session started (one per pass, with ``RunOptions/workerLaunch``).
+    private var workerProcesses = 0
+    /// The threads of the last worker process at its end, as it stated them.
+    private var workerThreadsAtEnd: [ThreadAffinity]?
     /// The shortest time between two probe readings while measuring, seconds.
     static let probeInterval = 0.1
     /// Tests only: the probe's rate factor from the start of measuring on (a machine that turns slow).
@@ -115,8 +119,7 @@ final class RunSession {
     /// Identify: binds the process, measures the timer, captures the machine, and builds this
     /// session's manifest, refusing a directory that holds a different run.
     func identify() throws {
-        OpenBLAS.setThreadCount(options.threads)
-        OneDNN.setThreadCount(options.threads)
+        RunDriver.setThreadCounts(options.threads)
         let binding: ProcessBinding
         do { binding = try ProcessBinding.bind(topology, to: cpuset) } catch { throw RunError.machine("\(error)") }
         let timer = TimerCalibration.measure()
@@ -325,10 +328,23 @@ final class RunSession {
             pass += 1
             let order =
                 options.order == .random ? ConfigurationOrder.shuffled(left, seed: options.seed &+ UInt64(pass)) : left
+            // Each pass measures in a fresh worker process, when the run starts them.
+            var worker: WorkerProcess?
+            defer { if let worker { workerThreadsAtEnd = worker.finish() } }
             for configuration in order {
                 progress.starting(configuration.id)
                 let number = (roundsSoFar[configuration.id]?.compactMap(\.round).max() ?? 0) + 1
-                var (round, timings) = RunDriver.measure(configuration, options: options, rule: rule, evictor: evictor)
+                var (round, timings): (MeasurementRow, Samples?)
+                if let launch = options.workerLaunch, configuration.isMeasured {
+                    if worker == nil {
+                        worker = try WorkerProcess(
+                            launch, setup: .init(options: options, evictionBytes: evictor?.bytes, cpuset: cpuset))
+                        workerProcesses += 1
+                    }
+                    (round, timings) = try worker!.measure(configuration)
+                } else {
+                    (round, timings) = RunDriver.measure(configuration, options: options, rule: rule, evictor: evictor)
+                }
                 guard round.status.isOK else {
                     round.session = sessionNumber
                     try finish(configuration, with: round)
@@ -444,21 +460,30 @@ final class RunSession {
         manifest.sessions[manifest.sessions.count - 1].endedAt = Timestamp.now()
         let threads = ProcessBinding.currentThreads()
         manifest.sessions[manifest.sessions.count - 1].threadsAtEnd = threads
-        let unbound = threads.filter { $0.allowed != cpuset }
-        if !unbound.isEmpty {
-            warnings.append(
-                "session \(manifest.sessions.count): thread(s) not bound to cpuset \(CPUSet.format(cpuset)) at its end: "
-                    + unbound.map { "\($0.tid) (\($0.name)) on \(CPUSet.format($0.allowed))" }.joined(separator: ", "))
+        manifest.sessions[manifest.sessions.count - 1].workerThreadsAtEnd = workerThreadsAtEnd
+        for (whose, threads) in [("", threads), (" (its last worker process)", workerThreadsAtEnd ?? [])] {
+            let unbound = threads.filter { $0.allowed != cpuset }
+            if !unbound.isEmpty {
+                warnings.append(
+                    "session \(manifest.sessions.count)\(whose): thread(s) not bound to cpuset \(CPUSet.format(cpuset)) at its end: "
+                        + unbound.map { "\($0.tid) (\($0.name)) on \(CPUSet.format($0.allowed))" }.joined(
+                            separator: ", "))
+            }
         }
         if options.algorithms.contains(where: { $0.backend == .onednn }) {
             manifest.sessions[manifest.sessions.count - 1].oneDNN =
                 "oneDNN \(OneDNN.version ?? "missing"), ISA \(OneDNN.isa ?? "none"), OpenMP team \(OneDNN.threadCount ?? 0)"
         }
         manifest.sessions[manifest.sessions.count - 1].rowsWritten = summary.written
+        if options.workerLaunch != nil {
+            manifest.sessions[manifest.sessions.count - 1].workerProcesses = workerProcesses
+        }
         manifest.warnings = RunDriver.unique(manifest.warnings + warnings)
         manifest.status = done.count == shardConfigurations.count ? "complete" : "interrupted"
         if manifest.status == "complete", FileManager.default.fileExists(atPath: directory.roundsPath) {
-            manifest.repeatability = Repeatability(rounds: try MeasurementsFile.read(path: directory.roundsPath))
+            manifest.repeatability = Repeatability(
+                rounds: try MeasurementsFile.read(path: directory.roundsPath),
+                separateProcesses: manifest.settings.roundProcesses != nil)
         }
         try directory.writeAtomically(try manifest.encoded(), to: directory.manifestPath)
         summary.warnings = warnings
@@ -499,6 +524,7 @@ extension RunManifest.Settings {
             openBLASThreads: openBLASThreads, rounds: options.rounds, maxRounds: options.effectiveMaxRounds,
             roundTolerance: options.roundTolerance, probeSlowdown: options.probeSlowdown,
             roundStopRuleDescription: options.roundStopRule.summary,
-            algorithms: options.algorithms == [.auto] ? nil : options.algorithms)
+            algorithms: options.algorithms == [.auto] ? nil : options.algorithms,
+            roundProcesses: options.workerLaunch == nil ? nil : RunManifest.Settings.workerPerPass)
     }
 }

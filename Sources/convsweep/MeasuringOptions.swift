@@ -80,6 +80,13 @@ struct MeasuringOptions: ParsableArguments {
         help: "Resume a run started on another machine, boot or speed (refused otherwise); recorded in the manifest.")
     var acceptMachineChange = false
 
+    @Flag(
+        name: .customLong("one-process"),
+        help:
+            "Measure every round in this process. By default each pass over the sweep runs in a fresh worker process (convsweep measure-worker), so a configuration's rounds sample what a process fixes at its start (memory placement) as two runs would."
+    )
+    var oneProcess = false
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -125,6 +132,7 @@ struct MeasuringOptions: ParsableArguments {
         if let fixedRuns { settings.append(["--runs", "\(fixedRuns)"]) }
         if let maxRounds = maxRounds ?? defaultMaxRounds { settings.append(["--max-rounds", "\(maxRounds)"]) }
         if keepSamples { settings.append(["--keep-samples"]) }
+        if oneProcess { settings.append(["--one-process"]) }
         for algorithm in algorithms { settings.append(["--algorithm", algorithm.rawValue]) }
         return settings
     }
@@ -157,6 +165,7 @@ struct MeasuringOptions: ParsableArguments {
         options.probeSlowdown = probeSlowdown
         options.acceptMachineChange = acceptMachineChange
         options.waitForProcessingUnits = processingUnits.wait
+        if !oneProcess { options.workerLaunch = MeasureWorker.launch }
         if !algorithms.isEmpty {
             guard Set(algorithms).count == algorithms.count else {
                 throw ValidationError(

@@ -52,9 +52,11 @@ let killSweep = """
         for row in rows where row.algorithm == .dnnlWinograd && row.status == .ok {
             #expect(row.implementation?.contains("wino") == true)
         }
-        // Every thread at the session's end, oneDNN's OpenMP team included, on the one PU; one computed.
+        // Every thread at the session's end, of the run and of its last worker process (oneDNN's
+        // OpenMP team included), on the one PU; one computed, in the worker.
         let manifest = try RunManifest.read(path: out + "/manifest.json")
-        let threads = try #require(manifest.sessions[0].threadsAtEnd)
+        #expect(try #require(manifest.sessions[0].threadsAtEnd).allSatisfy { $0.allowed == [pu] })
+        let threads = try #require(manifest.sessions[0].workerThreadsAtEnd)
         #expect(threads.allSatisfy { $0.allowed == [pu] }, "\(threads)")
         let busiest = threads.compactMap(\.cpuSeconds).max() ?? 0
         let computing = threads.filter { ($0.cpuSeconds ?? 0) > 0.2 * busiest }

@@ -48,7 +48,7 @@ import Testing
         let rounds = try MeasurementsFile.read(path: RunDirectory(path: merged).roundsPath)
         #expect(rounds.count == rows.compactMap(\.rounds).reduce(0, +))
         // The merged run's repeatability is that of every shard's rounds together, not the first shard's.
-        #expect(manifest.repeatability == Repeatability(rounds: rounds))
+        #expect(manifest.repeatability == Repeatability(rounds: rounds, separateProcesses: false))
         let probes = try String(contentsOfFile: merged + "/probes.csv", encoding: .utf8).split(separator: "\n")
         #expect(Set(probes.dropFirst().map { $0.split(separator: ",")[0] }) == ["1", "2"])
 

@@ -33,7 +33,7 @@ struct RepeatabilityTests {
             // One clean round: no estimate.
             round(3, 1, 7), round(3, 2, 7, .disturbed),
         ]
-        let r = try #require(Repeatability(rounds: rounds))
+        let r = try #require(Repeatability(rounds: rounds, separateProcesses: false))
         #expect(r.configurations == 3)
         #expect(abs(r.medianPercent - 100 * (2.1 / 2.0 - 1) * 2.0 / 2.1) < 1e-9)
         #expect(abs(r.largestPercent - 100 * (1 - 10.0 / 11)) < 1e-9)
@@ -41,7 +41,7 @@ struct RepeatabilityTests {
         let (m, l) = (100 * (1 - 2.0 / 2.1), 100 * (1 - 10.0 / 11))
         #expect(abs(r.percentile90Percent - (m + 0.8 * (l - m))) < 1e-9)
         #expect(r.statement.contains("3 configurations") && r.statement.contains("median |t₁/t₂ − 1| 4.8%"))
-        #expect(Repeatability(rounds: [round(0, 1, 1)]) == nil)
+        #expect(Repeatability(rounds: [round(0, 1, 1)], separateProcesses: false) == nil)
     }
 
     @Test("a complete run in rounds states it in its manifest; a run in one round does not")

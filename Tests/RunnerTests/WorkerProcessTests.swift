@@ -1,0 +1,114 @@
+import Foundation
+import Measurement
+import Sweeps
+import TestSupport
+import Testing
+
+@testable import Runner
+
+/// Rounds measured in worker processes (`convsweep measure-worker`, one per pass).
+@Suite(.serialized) struct WorkerProcessTests {
+    private func workerLaunch() throws -> WorkerLaunch {
+        WorkerLaunch(executable: try convsweepExecutable(), arguments: ["measure-worker"])
+    }
+
+    @Test func eachPassMeasuresInAFreshBoundWorkerProcessAndTheRowsAreThoseOfARun() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        var options = quickOptions()
+        options.workerLaunch = try workerLaunch()
+        options.keepSamples = true
+        let out = directory + "/run"
+        let summary = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        #expect(summary.manifest.status == "complete")
+        let rows = try MeasurementsFile.read(path: out + "/measurements.csv")
+        #expect(rows.count == 6)
+        // Measured (verified against the reference in the worker) or dropped, as in one process.
+        for row in rows where row.configID != "small-dropped" {
+            #expect(row.status == .ok && (row.medianMs ?? 0) > 0 && row.runs > 0, "\(row.configID)")
+        }
+        #expect(rows.first { $0.configID == "small-dropped" }?.status.isOK == false)
+        let rounds = try MeasurementsFile.read(path: out + "/rounds.csv")
+        let passes = rounds.compactMap(\.round).max() ?? 0
+        #expect(passes >= options.rounds)
+        let manifest = try RunManifest.read(path: out + "/manifest.json")
+        #expect(manifest.settings.roundProcesses == RunManifest.Settings.workerPerPass)
+        let session = manifest.sessions[0]
+        // One worker per pass: a configuration's rounds come from as many processes.
+        #expect(session.workerProcesses == passes)
+        let workerThreads = try #require(session.workerThreadsAtEnd)
+        #expect(!workerThreads.isEmpty)
+        #expect(
+            workerThreads.allSatisfy { "\(CPUSet.format($0.allowed))" == manifest.settings.cpuset }, "\(workerThreads)")
+        #expect(manifest.repeatability?.roundsFromSeparateProcesses == true)
+        #expect(manifest.repeatability?.statement.contains("a worker process per pass") == true)
+        // The worker's timed runs reach samples.csv.
+        let samples = try String(contentsOfFile: out + "/samples.csv", encoding: .utf8)
+        #expect(samples.split(separator: "\n").count > rows.count)
+    }
+
+    @Test func aRunInOneProcessSaysSoAndCannotBeResumedWithWorkers() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        let out = directory + "/run"
+        var options = quickOptions()
+        _ = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        let manifest = try RunManifest.read(path: out + "/manifest.json")
+        #expect(manifest.settings.roundProcesses == nil && manifest.sessions[0].workerProcesses == nil)
+        #expect(manifest.repeatability?.statement.contains("every round in one process") ?? true)
+        options.workerLaunch = try workerLaunch()
+        options.resume = true
+        #expect {
+            try RunDriver.run(
+                sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        } throws: { error in
+            "\(error)".contains("round processes this process vs a fresh worker process per pass")
+        }
+    }
+
+    @Test func aWorkerThatDiesOrDoesNotAnswerIsAnErrorNamingTheConfigurationAndTheRunResumes() throws {
+        let directory = temporaryDirectory()
+        let sweep = try smallSweep(in: directory)
+        let out = directory + "/run"
+        // /bin/true may end before it is sent its setup, or after.
+        for (executable, problems) in [
+            ("/bin/true", ["ended without answering for small-k3-cin4", "stopped reading"]),
+            ("/bin/cat", ["answered small-k3-cin4 without a row"]),
+        ] {
+            var options = quickOptions()
+            options.order = .given
+            options.workerLaunch = WorkerLaunch(executable: executable, arguments: [])
+            options.resume = FileManager.default.fileExists(atPath: out + "/manifest.json")
+            #expect {
+                try RunDriver.run(
+                    sweepPaths: [sweep.path], configurations: sweep.configurations, options: options,
+                    outputDirectory: out)
+            } throws: { error in
+                guard let error = error as? RunError else { return false }
+                return problems.contains { error.description.contains($0) }
+                    && error.description.contains("worker process")
+            }
+        }
+        // Nothing half-written: the run completes with workers that answer.
+        var options = quickOptions()
+        options.order = .given
+        options.workerLaunch = try workerLaunch()
+        options.resume = true
+        let summary = try RunDriver.run(
+            sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
+        #expect(summary.manifest.status == "complete")
+        #expect(try MeasurementsFile.read(path: out + "/measurements.csv").count == 6)
+    }
+
+    @Test func lineReaderReturnsEveryLineAndAnUnterminatedLastOne() throws {
+        let pipe = Pipe()
+        try pipe.fileHandleForWriting.write(contentsOf: Data("one\n\ntwo\nthree".utf8))
+        try pipe.fileHandleForWriting.close()
+        var reader = LineReader(pipe.fileHandleForReading)
+        var lines: [String] = []
+        while let line = reader.next() { lines.append(line) }
+        #expect(lines == ["one", "", "two", "three"])
+    }
+}
