@@ -118,6 +118,9 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// Where the rounds were measured: ``workerPerPass``, or nil for every round in the run's
         /// own process (as before worker processes).
         public var roundProcesses: String?
+        /// The longest wait for the machine's fast state after a round the probe read slow,
+        /// seconds (``SlowPhaseWait``; 0 never; absent before waiting existed).
+        public var slowPhaseWait: Double?
 
         /// ``roundProcesses`` of a run that measures each pass in a fresh worker process.
         public static let workerPerPass = "a fresh worker process per pass (convsweep measure-worker)"
@@ -173,6 +176,8 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// The threads of the session's last worker process at its end, as ``threadsAtEnd`` (the
         /// kernels computed there).
         public var workerThreadsAtEnd: [ThreadAffinity]?
+        /// The session's waits for the machine's fast state (absent when it could not wait).
+        public var slowPhaseWaits: SlowPhaseWait.Summary?
     }
 
     /// Rows removed from the run by `convsweep forget`.

@@ -72,6 +72,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
     public var probeSlowdown: Double = 0.10
     /// Seconds of probe readings that set the session's reference rate before measuring.
     public var probeCalibrationSeconds: Double = 0.5
+    /// After a round the probe read slow, the most seconds to wait for the machine's fast state
+    /// before measuring on (``SlowPhaseWait``); 0 never waits.
+    public var slowPhaseWait: Double = 15
     /// When a resume's calibration reads a reference rate more than 10% from the run's first
     /// session, the probe reads on for up to this many seconds before the rate counts as
     /// different (0: never).
@@ -139,6 +142,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
         }
         guard probeSlowdown > 0 && probeSlowdown < 1 else {
             throw RunError.badSetting(.probeSlowdown, "must be in (0, 1), got \(probeSlowdown)")
+        }
+        guard slowPhaseWait >= 0 && slowPhaseWait <= 3600 else {
+            throw RunError.badSetting(.slowPhaseWait, "must be from 0 to 3600 seconds, got \(slowPhaseWait)")
         }
     }
 
@@ -210,6 +216,8 @@ public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
     case roundTolerance
     /// ``RunOptions/probeSlowdown``.
     case probeSlowdown
+    /// ``RunOptions/slowPhaseWait``.
+    case slowPhaseWait
     /// The configurations named to `forget`.
     case configurations
     /// The session named to `forget`.
@@ -232,6 +240,7 @@ public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
         case .maxRounds: return "maxRounds"
         case .roundTolerance: return "roundTolerance"
         case .probeSlowdown: return "probeSlowdown"
+        case .slowPhaseWait: return "slowPhaseWait"
         case .configurations: return "configurations"
         case .session: return "session"
         case .reason: return "reason"

@@ -47,6 +47,8 @@ final class RunSession {
     private var disturbedRounds = 0
     /// Worker processes this session started (one per pass, with ``RunOptions/workerLaunch``).
     private var workerProcesses = 0
+    /// When to wait for the machine's fast state, and the waits so far.
+    private lazy var slowPhaseWait = SlowPhaseWait(limit: options.slowPhaseWait)
     /// The threads of the last worker process at its end, as it stated them.
     private var workerThreadsAtEnd: [ThreadAffinity]?
     /// The shortest time between two probe readings while measuring, seconds.
@@ -323,6 +325,7 @@ final class RunSession {
             probe.rateScale = scale
             before = probe.read()
         }
+        let measuringStart = MonotonicClock.now()
         var pass = 0
         while !left.isEmpty {
             pass += 1
@@ -383,6 +386,13 @@ final class RunSession {
                         noisy.append(configuration.id)
                     }
                 }
+                // The round is written: wait out a slow phase before the next one, if the policy says so.
+                if slowPhaseWait.shouldWait(
+                    readsSlow: probe.ratio(after) < 1 - options.probeSlowdown,
+                    measuringSeconds: MonotonicClock.now() - measuringStart - slowPhaseWait.summary.seconds)
+                {
+                    before = waitForFastState(progress)
+                }
             }
             left = left.filter { !done.contains($0.id) }
         }
@@ -393,6 +403,28 @@ final class RunSession {
                     + noisy.prefix(10).joined(separator: ", ") + (noisy.count > 10 ? ", …" : ""))
             progress.message("warning: " + warnings.last!)
         }
+    }
+
+    /// Reads the probe until it reads the machine fast or the wait's limit passes (a reading
+    /// every 0.2 s, each written to probes.csv), showing the wait on the progress line; returns
+    /// the last reading.
+    private func waitForFastState(_ progress: ProgressReporter) -> DriftProbe.Reading {
+        let started = MonotonicClock.now()
+        var last = probe.readings.last!
+        var fast = false
+        while !fast && MonotonicClock.now() - started < slowPhaseWait.limit {
+            progress.note = String(
+                format: "machine reads slow: %.2f of its reference; waiting for its fast state, %.0f s",
+                probe.ratio(last), MonotonicClock.now() - started)
+            progress.starting("waiting")
+            usleep(200_000)
+            last = probe.read()
+            try? record(last)
+            fast = probe.ratio(last) >= 1 - options.probeSlowdown
+        }
+        progress.note = nil
+        slowPhaseWait.waited(MonotonicClock.now() - started, endedFast: fast)
+        return last
     }
 
     /// The row of `configuration` when its rounds have settled, else nil (it needs another round).
@@ -478,6 +510,9 @@ final class RunSession {
         if options.workerLaunch != nil {
             manifest.sessions[manifest.sessions.count - 1].workerProcesses = workerProcesses
         }
+        if options.slowPhaseWait > 0 {
+            manifest.sessions[manifest.sessions.count - 1].slowPhaseWaits = slowPhaseWait.summary
+        }
         manifest.warnings = RunDriver.unique(manifest.warnings + warnings)
         manifest.status = done.count == shardConfigurations.count ? "complete" : "interrupted"
         if manifest.status == "complete", FileManager.default.fileExists(atPath: directory.roundsPath) {
@@ -525,6 +560,7 @@ extension RunManifest.Settings {
             roundTolerance: options.roundTolerance, probeSlowdown: options.probeSlowdown,
             roundStopRuleDescription: options.roundStopRule.summary,
             algorithms: options.algorithms == [.auto] ? nil : options.algorithms,
-            roundProcesses: options.workerLaunch == nil ? nil : RunManifest.Settings.workerPerPass)
+            roundProcesses: options.workerLaunch == nil ? nil : RunManifest.Settings.workerPerPass,
+            slowPhaseWait: options.slowPhaseWait)
     }
 }

@@ -31,6 +31,7 @@ func flag(_ setting: RunSetting) -> String {
     case .maxRounds: return "--max-rounds"
     case .roundTolerance: return "--round-tolerance"
     case .probeSlowdown: return "--probe-slowdown"
+    case .slowPhaseWait: return "--slow-phase-wait"
     case .configurations: return "--config"
     case .session: return "--session"
     case .reason: return "--reason"

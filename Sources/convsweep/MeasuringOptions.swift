@@ -75,6 +75,13 @@ struct MeasuringOptions: ParsableArguments {
     )
     var probeSlowdown: Double = 0.10
 
+    @Option(
+        name: .customLong("slow-phase-wait"),
+        help: ArgumentHelp(
+            "After a round the drift probe read slow, wait at most this many seconds for the machine's fast state before measuring on (0: never). A wait that runs out is not repeated until the probe reads fast again; waiting at most doubles a session.",
+            valueName: "seconds"))
+    var slowPhaseWait: Double = 15
+
     @Flag(
         name: .customLong("accept-machine-change"),
         help: "Resume a run started on another machine, boot or speed (refused otherwise); recorded in the manifest.")
@@ -128,6 +135,7 @@ struct MeasuringOptions: ParsableArguments {
             ["--order", order.rawValue], ["--seed", "\(seed)"], ["--cache", cache.rawValue],
             ["--workspace-limit", "\(workspaceLimitMiB)"], ["--rounds", "\(rounds)"],
             ["--round-tolerance", "\(roundTolerance)"], ["--probe-slowdown", "\(probeSlowdown)"],
+            ["--slow-phase-wait", "\(slowPhaseWait)"],
         ]
         if let fixedRuns { settings.append(["--runs", "\(fixedRuns)"]) }
         if let maxRounds = maxRounds ?? defaultMaxRounds { settings.append(["--max-rounds", "\(maxRounds)"]) }
@@ -163,6 +171,7 @@ struct MeasuringOptions: ParsableArguments {
         options.maxRounds = maxRounds ?? defaultMaxRounds
         options.roundTolerance = roundTolerance
         options.probeSlowdown = probeSlowdown
+        options.slowPhaseWait = slowPhaseWait
         options.acceptMachineChange = acceptMachineChange
         options.waitForProcessingUnits = processingUnits.wait
         if !oneProcess { options.workerLaunch = MeasureWorker.launch }

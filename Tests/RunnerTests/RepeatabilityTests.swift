@@ -42,6 +42,10 @@ struct RepeatabilityTests {
         #expect(abs(r.percentile90Percent - (m + 0.8 * (l - m))) < 1e-9)
         #expect(r.statement.contains("3 configurations") && r.statement.contains("median |t₁/t₂ − 1| 4.8%"))
         #expect(Repeatability(rounds: [round(0, 1, 1)], separateProcesses: false) == nil)
+        // Whether the rounds sampled separate processes is said.
+        #expect(r.statement.hasSuffix("(every round in one process: what a process fixes at its start is not seen)"))
+        let workers = try #require(Repeatability(rounds: rounds, separateProcesses: true))
+        #expect(workers.statement.contains("its rounds come from a worker process per pass"))
     }
 
     @Test("a complete run in rounds states it in its manifest; a run in one round does not")

@@ -162,12 +162,14 @@ private func snapshot(_ path: String) -> [String: Data] {
 
     @Test func aRowComesFromItsFastestCleanRoundAndDisturbedRoundsAreMeasuredAgain() throws {
         // A machine whose every probe reading looks 50% slow after calibration: every round is
-        // disturbed, measured again up to the limit, and the row says so.
+        // disturbed, measured again up to the limit, and the row says so. The session waits once
+        // for the fast state, to the wait's limit, and then measures on without waiting again.
         let directory = temporaryDirectory()
         let sweep = try smallSweep(in: directory)
         var options = quickOptions()
         options.rounds = 2
         options.maxRounds = 3
+        options.slowPhaseWait = 0.3
         let session = try RunSession(
             sweepFiles: [], configurations: sweep.configurations, options: options,
             outputDirectory: directory + "/run", commandLine: [], toolVersion: BuildInfo.version)
@@ -183,6 +185,36 @@ private func snapshot(_ path: String) -> [String: Data] {
             #expect(row.medianMs == row.roundMinMs)
         }
         #expect(summary.manifest.sessions[0].probe!.disturbedRounds == 15)
+        let waits = try #require(summary.manifest.sessions[0].slowPhaseWaits)
+        #expect(waits.waits == 1 && waits.timedOut == 1 && waits.seconds >= 0.3 && waits.seconds < 1, "\(waits)")
+        #expect(summary.manifest.settings.slowPhaseWait == 0.3)
+    }
+
+    @Test func aSlowReadingWaitsUntilAFastOneUnlessWaitingRanOutOrWouldMoreThanDoubleTheSession() {
+        var wait = SlowPhaseWait(limit: 15)
+        func ask(_ readsSlow: Bool, _ measuringSeconds: Double) -> Bool {
+            wait.shouldWait(readsSlow: readsSlow, measuringSeconds: measuringSeconds)
+        }
+        #expect(!ask(false, 10))
+        #expect(ask(true, 10))
+        wait.waited(4, endedFast: true)
+        // Fast again: the next slow reading waits again.
+        #expect(ask(true, 12))
+        wait.waited(15, endedFast: false)
+        // A wait that ran out: no waiting while the machine stays slow…
+        #expect(wait.suspended)
+        #expect(!ask(true, 30))
+        // …until a fast reading.
+        #expect(!ask(false, 31))
+        #expect(!wait.suspended)
+        // Waited 19 s: not before the session has measured for longer than that.
+        #expect(!ask(true, 18))
+        #expect(ask(true, 20))
+        #expect(wait.summary == .init(waits: 2, seconds: 19, timedOut: 1))
+        // Off: never.
+        var off = SlowPhaseWait(limit: 0)
+        let waitsWhenOff = off.shouldWait(readsSlow: true, measuringSeconds: 100)
+        #expect(!waitsWhenOff)
     }
 }
 

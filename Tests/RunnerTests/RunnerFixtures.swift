@@ -50,6 +50,8 @@ func quickOptions() -> RunOptions {
     options.referenceRateOverride = 50
     // A resume does not read the probe on when its rate differs (tests of that set it back).
     options.probeRecheckSeconds = 0
+    // No waiting for a fast state (tests of waiting set it).
+    options.slowPhaseWait = 0
     return options
 }
 

@@ -1,0 +1,60 @@
+/// When a run, after a round the drift probe read slow, waits for the machine's fast state
+/// instead of measuring on: a pure value the session consults and tells what happened.
+///
+/// A shared host has slow phases (on the developers' Intel VM, in a 17-minute run: 244 phases,
+/// median 0.8 s, 90th percentile 3.8 s, the longest 13 s, the probe at 0.59 of the reference in
+/// those of 2 s or more; docs/benchmarks.md). A round measured inside one is disturbed and is
+/// measured again, but it counts towards the round limit, so a phase longer than a few passes
+/// leaves rows with no clean round. Waiting costs the phase's length once instead of rounds.
+///
+/// The rules, in order: no wait while the probe reads fast (and a fast reading ends any
+/// suspension); no wait when waiting is off (``limit`` 0) or suspended — a wait that ran to its
+/// limit suspends waiting until the probe next reads fast, so a machine that stays slow costs
+/// one wait, not one per round; and no wait once the session has waited as long as it has
+/// measured (waiting at most doubles a session).
+public struct SlowPhaseWait: Hashable, Sendable {
+    /// The longest single wait, seconds (0: never wait).
+    public var limit: Double
+    /// What the session's waits came to so far.
+    public private(set) var summary = Summary()
+    /// Set by a wait that ran to its limit; cleared by a fast reading.
+    public private(set) var suspended = false
+
+    /// The waits of a session, as its manifest records them.
+    public struct Summary: Codable, Hashable, Sendable {
+        /// Waits begun.
+        public var waits = 0
+        /// Their total, seconds.
+        public var seconds = 0.0
+        /// Waits that ran to the limit with the machine still slow.
+        public var timedOut = 0
+
+        /// `waits` waits of `seconds` in all, `timedOut` of which ran to the limit.
+        public init(waits: Int = 0, seconds: Double = 0, timedOut: Int = 0) {
+            (self.waits, self.seconds, self.timedOut) = (waits, seconds, timedOut)
+        }
+    }
+
+    /// Waits of at most `limit` seconds each.
+    public init(limit: Double) { self.limit = limit }
+
+    /// Whether to wait now, after a reading that was slow or not, `measuringSeconds` into the
+    /// session's measuring.
+    public mutating func shouldWait(readsSlow: Bool, measuringSeconds: Double) -> Bool {
+        guard readsSlow else {
+            suspended = false
+            return false
+        }
+        return limit > 0 && !suspended && summary.seconds < measuringSeconds
+    }
+
+    /// Records a wait of `seconds` that ended with the machine reading fast, or not (at its limit).
+    public mutating func waited(_ seconds: Double, endedFast: Bool) {
+        summary.waits += 1
+        summary.seconds += seconds
+        if !endedFast {
+            summary.timedOut += 1
+            suspended = true
+        }
+    }
+}
