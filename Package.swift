@@ -5,9 +5,8 @@ import PackageDescription
 ///
 /// Stages run in one direction, each its own module (docs/architecture.md):
 ///
-///     Basics → ConvKernels → Measurement ┐
-///                         → Sweeps ──────┴→ Runner → AlphaFit → Replication → convsweep
-///                                                  → Analysis ───────────────↗
+///     Basics → ConvKernels → Sweeps → Rows → Measurement → Runner → Analysis ─┐
+///                                      └──────────→ AlphaFit ─────────────────┴→ Replication → convsweep
 ///
 /// Basics (clock, random generator, hashing, CSV writing) is imported by every module.
 ///
@@ -55,33 +54,38 @@ let package = Package(
                 "Basics", "COpenBLAS", "CKernels", .target(name: "CDnnl", condition: .when(traits: ["OneDNN"])),
             ],
             swiftSettings: [.define("ONEDNN", .when(traits: ["OneDNN"]))]),
-        // hwloc binding, clock, stop rule, statistics, environment.
-        .target(name: "Measurement", dependencies: ["Basics", "ConvKernels", "CHwloc"]),
         // Sweep files → configurations.
         .target(
             name: "Sweeps",
             dependencies: ["Basics", "ConvKernels", .product(name: "Yams", package: "Yams")]),
+        // The row model of a measured configuration, its reader and writer (measurements.csv,
+        // rounds.csv, a package's data): what every later stage reads, with no hwloc below it.
+        .target(
+            name: "Rows",
+            dependencies: ["Basics", "ConvKernels", "Sweeps", .product(name: "CSV", package: "CSV.swift")]),
+        // hwloc binding, clock, stop rule, environment.
+        .target(name: "Measurement", dependencies: ["Basics", "ConvKernels", "CHwloc", "Rows"]),
         // Run directories: manifest.json, topology.xml, measurements.csv; append-only, resumable.
         .target(
             name: "Runner",
             dependencies: [
-                "Basics", "ConvKernels", "Measurement", "Sweeps",
+                "Basics", "ConvKernels", "Measurement", "Rows", "Sweeps",
                 .product(name: "CSV", package: "CSV.swift"),
             ]),
         // The alpha-FLOPs model, bounded Levenberg–Marquardt, diagnostics.
         .target(
             name: "AlphaFit",
             dependencies: [
-                "Basics", "COpenBLAS", "ConvKernels", "Measurement", "Runner",
-                .product(name: "CSV", package: "CSV.swift"),
+                "Basics", "COpenBLAS", "ConvKernels", "Rows", "Sweeps",
+                .product(name: "CSV", package: "CSV.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Analyses of measured runs: how FLOPs rank configurations, what a network costs.
-        .target(name: "Analysis", dependencies: ["Basics", "ConvKernels", "Measurement", "Runner", "Sweeps"]),
+        .target(name: "Analysis", dependencies: ["Basics", "ConvKernels", "Measurement", "Rows", "Runner", "Sweeps"]),
         // The replication package.
         .target(
             name: "Replication",
             dependencies: [
-                "Analysis", "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit",
+                "Analysis", "Basics", "ConvKernels", "Measurement", "Rows", "Sweeps", "Runner", "AlphaFit",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -90,8 +94,8 @@ let package = Package(
         .executableTarget(
             name: "convsweep",
             dependencies: [
-                "Basics", "ConvKernels", "Measurement", "Sweeps", "Runner", "AlphaFit", "Replication", "Analysis",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Basics", "ConvKernels", "Measurement", "Rows", "Sweeps", "Runner", "AlphaFit", "Replication",
+                "Analysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // What the tests share: temporary directories, the repository's files, the built executable.
@@ -108,22 +112,23 @@ let package = Package(
             dependencies: [
                 "Basics", "Sweeps", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "RunnerTests", dependencies: ["Basics", "Runner", "TestSupport"]),
+        .testTarget(name: "RowsTests", dependencies: ["ConvKernels", "Rows", "Sweeps"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Basics", "Rows", "Runner", "TestSupport"]),
         .testTarget(
             name: "AlphaFitTests",
             dependencies: [
-                "AlphaFit", "Basics", "ConvKernels", "Measurement", "TestSupport",
+                "AlphaFit", "Basics", "ConvKernels", "Measurement", "Rows", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(
             name: "ReplicationTests",
-            dependencies: ["AlphaFit", "Basics", "Replication", "Runner", "Sweeps", "TestSupport"]),
+            dependencies: ["AlphaFit", "Basics", "Replication", "Rows", "Runner", "Sweeps", "TestSupport"]),
         .testTarget(
             name: "AnalysisTests",
-            dependencies: ["Analysis", "Basics", "Measurement", "Runner", "Sweeps", "TestSupport"]),
+            dependencies: ["Analysis", "Basics", "Measurement", "Rows", "Runner", "Sweeps", "TestSupport"]),
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["AlphaFit", "Basics", "ConvKernels", "Replication", "Runner", "TestSupport"]),
+            dependencies: ["AlphaFit", "Basics", "ConvKernels", "Replication", "Rows", "Runner", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

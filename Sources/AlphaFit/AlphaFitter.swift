@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import Measurement
 
 /// Fits a model to a dataset, group by group: bounded Levenberg–Marquardt from several starts,
 /// keeping the lowest sum of squares, with diagnostics.

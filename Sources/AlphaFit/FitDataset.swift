@@ -3,7 +3,7 @@ import CSV
 import ConvKernels
 import Crypto
 import Foundation
-import Runner
+import Rows
 import Sweeps
 
 /// One measured configuration, ready to fit.

@@ -1,5 +1,6 @@
 import ConvKernels
 import Foundation
+import Rows
 
 /// Diagnostics of one group's fit (absent from a hand-written fit.json).
 public struct FitDiagnostics: Codable, Hashable, Sendable {

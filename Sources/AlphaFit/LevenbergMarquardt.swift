@@ -1,4 +1,5 @@
 import Foundation
+import Rows
 
 /// Why a Levenberg–Marquardt run stopped.
 public enum SolverStopReason: String, Codable, Sendable {

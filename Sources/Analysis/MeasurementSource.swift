@@ -1,4 +1,5 @@
 import Foundation
+import Rows
 import Runner
 
 /// The measurement rows of a run directory (its measurements.csv), a replication package (every

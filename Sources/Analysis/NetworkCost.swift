@@ -1,4 +1,5 @@
 import ConvKernels
+import Rows
 import Runner
 import Sweeps
 

@@ -1,5 +1,7 @@
+import Basics
 import Foundation
 import Measurement
+import Rows
 import Runner
 
 /// Two runs (or packages) compared configuration by configuration (`convsweep compare A B`):

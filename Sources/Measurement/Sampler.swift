@@ -1,4 +1,5 @@
 import Basics
+import Rows
 
 /// The times of one configuration: warm-up, then timed runs until the stop rule says stop.
 public struct Samples: Sendable {

@@ -1,3 +1,6 @@
+import Basics
+import Rows
+
 /// When to stop repeating one configuration.
 ///
 /// Adaptive (the default): after at least ``minRuns`` timed runs (and at least 6, the fewest for
@@ -91,18 +94,6 @@ public struct StopRule: Codable, Hashable, Sendable {
         if elapsed >= maxSeconds { return .maxSeconds }
         return nil
     }
-}
-
-/// Why timed runs of a configuration stopped; recorded as `stop_reason`.
-public enum StopReason: String, Codable, Hashable, Sendable {
-    /// The median's CI reached the target.
-    case confidenceReached = "ci-target"
-    /// The adaptive rule hit `--max-runs`.
-    case maxRuns = "max-runs"
-    /// The adaptive rule hit `--max-seconds`.
-    case maxSeconds = "max-seconds"
-    /// `--runs N` runs were made.
-    case fixedRuns = "fixed-runs"
 }
 
 /// An invalid stop-rule setting: which one, and what is wrong with it.

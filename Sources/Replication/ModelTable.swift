@@ -2,6 +2,7 @@ import AlphaFit
 import Basics
 import ConvKernels
 import Foundation
+import Rows
 import Runner
 import Sweeps
 

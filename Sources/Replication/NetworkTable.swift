@@ -3,6 +3,7 @@ import Analysis
 import Basics
 import ConvKernels
 import Foundation
+import Rows
 import Runner
 import Sweeps
 

@@ -1,5 +1,6 @@
 import AlphaFit
 import Foundation
+import Rows
 import Runner
 import Sweeps
 

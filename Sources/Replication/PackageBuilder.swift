@@ -4,6 +4,7 @@ import Basics
 import ConvKernels
 import Foundation
 import Measurement
+import Rows
 import Runner
 import Sweeps
 

@@ -3,6 +3,7 @@ import Analysis
 import Foundation
 import Measurement
 import Mustache
+import Rows
 import Runner
 
 /// The generated README.md of a replication package: `templates/package-readme.mustache`

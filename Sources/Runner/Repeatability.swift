@@ -1,5 +1,7 @@
+import Basics
 import Foundation
 import Measurement
+import Rows
 
 /// How far a second run of the same configurations on this machine would land, as the run's own
 /// rounds say: a split-half estimate, stated in the manifest (`repeatability`) and the package.

@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import Measurement
+import Rows
 import Sweeps
 
 #if canImport(Glibc)

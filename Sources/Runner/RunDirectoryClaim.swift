@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import Measurement
+import Rows
 
 /// What a directory holds for a run about to be started in it: nothing yet, this machine's run of
 /// the same sweeps and settings (which a new session would resume), or something else.

@@ -3,6 +3,7 @@ import ConvKernels
 import Crypto
 import Foundation
 import Measurement
+import Rows
 import Sweeps
 
 /// What a call of ``RunDriver/run(sweepPaths:configurations:options:outputDirectory:commandLine:toolVersion:)`` did.

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Rows
 
 /// Removes rows from a run directory so that a resume measures them again (`convsweep forget`),
 /// and records what was removed, when and why in its manifest.

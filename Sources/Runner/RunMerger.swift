@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Rows
 
 /// Joins run directories (the shards of a sweep, or runs of disjoint parts) into a new one.
 public enum RunMerger {

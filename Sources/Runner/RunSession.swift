@@ -2,6 +2,7 @@ import Basics
 import ConvKernels
 import Foundation
 import Measurement
+import Rows
 import Sweeps
 
 /// One invocation on a run directory (one entry of the manifest's `sessions`), in the steps

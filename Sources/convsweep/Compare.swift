@@ -3,6 +3,7 @@ import ArgumentParser
 import Basics
 import Foundation
 import Replication
+import Rows
 import Runner
 import Sweeps
 

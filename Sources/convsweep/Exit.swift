@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Measurement
 import Replication
+import Rows
 import Runner
 import Sweeps
 
@@ -71,6 +72,8 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as StopRuleError {
         throw fail("\(flag(.stopRule(error.setting))) \(error.problem)", code: ExitStatus.usage)
     } catch let error as SweepError {
+        throw fail(error.description, code: ExitStatus.dataError)
+    } catch let error as RowFormatError {
         throw fail(error.description, code: ExitStatus.dataError)
     } catch let error as FitInputError {
         throw fail(error.description, code: ExitStatus.dataError)

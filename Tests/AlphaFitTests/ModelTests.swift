@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 import Foundation
 import Measurement

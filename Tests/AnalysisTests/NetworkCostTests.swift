@@ -1,5 +1,6 @@
 import ConvKernels
 import Measurement
+import Rows
 import Runner
 import Sweeps
 import Testing

@@ -1,6 +1,8 @@
 import Analysis
+import Basics
 import ConvKernels
 import Foundation
+import Rows
 import Runner
 import Sweeps
 import TestSupport

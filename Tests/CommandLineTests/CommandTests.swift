@@ -1,5 +1,6 @@
 import Foundation
 import Replication
+import Rows
 import Runner
 import TestSupport
 import Testing

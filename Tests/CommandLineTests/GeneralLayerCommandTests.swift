@@ -1,5 +1,6 @@
 import ConvKernels
 import Foundation
+import Rows
 import Runner
 import Sweeps
 import TestSupport

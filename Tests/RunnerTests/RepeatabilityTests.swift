@@ -1,6 +1,7 @@
 import ConvKernels
 import Foundation
 import Measurement
+import Rows
 import Sweeps
 import TestSupport
 import Testing

@@ -2,6 +2,7 @@ import Basics
 import ConvKernels
 import Foundation
 import Measurement
+import Rows
 import Sweeps
 import TestSupport
 import Testing

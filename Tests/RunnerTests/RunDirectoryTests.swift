@@ -3,6 +3,7 @@ import ConvKernels
 import Foundation
 import FoundationXML
 import Measurement
+import Rows
 import Sweeps
 import TestSupport
 import Testing

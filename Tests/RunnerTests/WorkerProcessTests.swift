@@ -1,5 +1,6 @@
 import Foundation
 import Measurement
+import Rows
 import Sweeps
 import TestSupport
 import Testing

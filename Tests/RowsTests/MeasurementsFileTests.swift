@@ -1,20 +1,16 @@
 import ConvKernels
-import Measurement
+import Rows
 import Sweeps
 import Testing
 
-@testable import Runner
-
-@Suite("measurements.csv and general layers")
-struct LayerColumnsTests {
+@Suite("measurements.csv: its columns, general layers, errors naming file, line and column")
+struct MeasurementsFileTests {
     private func row(_ shape: ConvShape) -> MeasurementRow {
         let configuration = SweepConfiguration(
             id: SweepConfiguration.identifier(experiment: "E", seriesKey: "s", shape: shape), experiment: "E",
             series: "s", shape: shape)
         var row = MeasurementRow(configuration: configuration, algorithm: .auto, threads: 1, status: .ok)
-        row.record(
-            Samples(
-                times: [0.001, 0.002], lowering: [0, 0], gemm: [0.001, 0.002], warmUpRuns: 1, stopReason: .maxRuns))
+        (row.runs, row.warmUpRuns, row.medianMs, row.stopReason) = (2, 1, 1.5, .maxRuns)
         return row
     }
 
@@ -54,5 +50,19 @@ struct LayerColumnsTests {
                 "\(error)".contains("m.csv line 2, column \(column)")
             }
         }
+    }
+
+    @Test func aBadFieldIsNamedWithFileLineAndColumn() throws {
+        let configuration = SweepConfiguration(
+            id: "x-1", experiment: "E", series: "s",
+            shape: ConvShape(height: 3, width: 4, inputChannels: 5, outputChannels: 6, kernel: 3))
+        let row = MeasurementRow(configuration: configuration, algorithm: .im2colGemm, threads: 1, status: .ok)
+        let text = MeasurementsFile.header + row.csvLine.replacingOccurrences(of: ",ok,", with: ",fine,")
+        #expect {
+            try MeasurementsFile.parse(text, source: "m.csv")
+        } throws: { error in
+            "\(error)".contains("m.csv line 2, column status") && "\(error)".contains("fine")
+        }
+        #expect(throws: RowFormatError.self) { _ = try MeasurementsFile.parse("config_id,status\nx,ok\n") }
     }
 }

@@ -2,7 +2,6 @@ import Basics
 import CSV
 import ConvKernels
 import Foundation
-import Measurement
 import Sweeps
 
 /// One row of measurements.csv: a configuration, its figures, why timing stopped, its status.
@@ -145,25 +144,6 @@ public struct MeasurementRow: Hashable, Sendable {
         self.status = status
     }
 
-    /// Fills the figures from `samples` (seconds).
-    public mutating func record(_ samples: Samples) {
-        let s = SampleSummary(samples.times)
-        runs = s.count
-        warmUpRuns = samples.warmUpRuns
-        medianMs = s.median * 1e3
-        meanMs = s.mean * 1e3
-        minMs = s.minimum * 1e3
-        p25Ms = s.p25 * 1e3
-        p75Ms = s.p75 * 1e3
-        stddevMs = s.standardDeviation * 1e3
-        ci95LowMs = s.ci95Low * 1e3
-        ci95HighMs = s.ci95High * 1e3
-        loweringMs = Statistics.median(samples.lowering) * 1e3
-        gemmMs = Statistics.median(samples.gemm) * 1e3
-        gflops = flops / s.median / 1e9
-        stopReason = samples.stopReason
-    }
-
     /// The row's fields as text, in ``columns`` order.
     public var fields: [String] {
         func number(_ value: Double?) -> String {
@@ -193,20 +173,20 @@ public struct MeasurementRow: Hashable, Sendable {
     }
 
     /// Reads a row from `record` (fields keyed by column name), line `line` of `source`.
-    init(record: [String: String], source: String, line: Int) throws(RunError) {
-        func bad(_ column: String, _ problem: String) -> RunError {
-            .format("\(source) line \(line), column \(column): \(problem)")
+    init(record: [String: String], source: String, line: Int) throws(RowFormatError) {
+        func bad(_ column: String, _ problem: String) -> RowFormatError {
+            RowFormatError("\(source) line \(line), column \(column): \(problem)")
         }
-        func text(_ key: String) throws(RunError) -> String {
+        func text(_ key: String) throws(RowFormatError) -> String {
             guard let value = record[key] else { throw bad(key, "missing") }
             return value
         }
-        func integer(_ key: String) throws(RunError) -> Int {
+        func integer(_ key: String) throws(RowFormatError) -> Int {
             let value = try text(key)
             guard let number = Int(value) else { throw bad(key, "'\(value)' is not an integer") }
             return number
         }
-        func optional(_ key: String) throws(RunError) -> Double? {
+        func optional(_ key: String) throws(RowFormatError) -> Double? {
             let value = try text(key)
             if value.isEmpty { return nil }
             guard let number = Double(value) else { throw bad(key, "'\(value)' is not a number") }
@@ -257,12 +237,12 @@ public struct MeasurementRow: Hashable, Sendable {
         }
         self.status = status
         // The round columns: absent in files written before rounds, empty where they do not apply.
-        func optionalInteger(_ key: String) throws(RunError) -> Int? {
+        func optionalInteger(_ key: String) throws(RowFormatError) -> Int? {
             guard let value = record[key], !value.isEmpty else { return nil }
             guard let number = Int(value) else { throw bad(key, "'\(value)' is not an integer") }
             return number
         }
-        func optionalNumber(_ key: String) throws(RunError) -> Double? {
+        func optionalNumber(_ key: String) throws(RowFormatError) -> Double? {
             guard record[key] != nil else { return nil }
             return try optional(key)
         }
@@ -329,7 +309,7 @@ public enum MeasurementsFile {
     /// Every row of the measurements.csv at `path`.
     public static func read(path: String) throws -> [MeasurementRow] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError.format("cannot read \(path)")
+            throw RowFormatError("cannot read \(path)")
         }
         return try parse(String(decoding: data, as: UTF8.self), source: path)
     }
@@ -338,17 +318,17 @@ public enum MeasurementsFile {
     public static func parse(_ text: String, source: String = "measurements.csv") throws -> [MeasurementRow] {
         let reader: CSVReader
         do { reader = try CSVReader(string: text, hasHeaderRow: true) } catch {
-            throw RunError.format("\(source): not CSV (\(error))")
+            throw RowFormatError("\(source): not CSV (\(error))")
         }
         guard let header = reader.headerRow, isMeasurementsHeader(header) else {
-            throw RunError.format("\(source): the header lacks columns of measurements.csv")
+            throw RowFormatError("\(source): the header lacks columns of measurements.csv")
         }
         var rows: [MeasurementRow] = []
         var line = 1
         while let fields = reader.next() {
             line += 1
             guard fields.count == header.count else {
-                throw RunError.format("\(source) line \(line): \(fields.count) fields, expected \(header.count)")
+                throw RowFormatError("\(source) line \(line): \(fields.count) fields, expected \(header.count)")
             }
             rows.append(
                 try MeasurementRow(
