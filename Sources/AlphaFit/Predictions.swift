@@ -1,4 +1,4 @@
-import CSV
+import Basics
 import ConvKernels
 import Foundation
 
@@ -72,37 +72,28 @@ public enum PredictionTable {
     /// predictions.csv: input,row, the carried columns, H,W,Cin,Cout,K1,K2,batch,
     /// measured_ms,predicted_ms,residual_ms, and the layer columns when a layer is not the grid's.
     public static func predictionsCSV(_ predictions: [Prediction], dataset: FitDataset) throws -> Data {
-        let stream = OutputStream(toMemory: ())
-        stream.open()
-        let csv = try CSVWriter(stream: stream)
         let layer = ConvShape.needGeometryColumns(predictions.map(\.row.shape))
-        try csv.write(
-            row: ["input", "row"] + dataset.carriedColumns
-                + ["H", "W", "Cin", "Cout", "K1", "K2", "batch", "measured_ms", "predicted_ms", "residual_ms"]
-                + (layer ? ConvShape.geometryColumns : []))
-        for p in predictions {
+        let header =
+            ["input", "row"] + dataset.carriedColumns
+            + ["H", "W", "Cin", "Cout", "K1", "K2", "batch", "measured_ms", "predicted_ms", "residual_ms"]
+            + (layer ? ConvShape.geometryColumns : [])
+        let rows = predictions.map { p -> [String] in
             let s = p.row.shape
-            try csv.write(
-                row: [dataset.inputs[p.row.input].path, String(p.row.row)]
-                    + dataset.carriedColumns.map { p.row.carried[$0] ?? "" }
-                    + [s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth, s.batch]
-                    .map(String.init)
-                    + [p.row.timeMs, p.predictedMs, p.residualMs].map { "\($0)" } + (layer ? s.geometryFields : []))
+            return [dataset.inputs[p.row.input].path, String(p.row.row)]
+                + dataset.carriedColumns.map { p.row.carried[$0] ?? "" }
+                + [s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth, s.batch]
+                .map(String.init)
+                + [p.row.timeMs, p.predictedMs, p.residualMs].map { "\($0)" } + (layer ? s.geometryFields : [])
         }
-        csv.stream.close()
-        return stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        return Data(CSVText.text(header: header, rows: rows).utf8)
     }
 
     /// errors.csv: the series columns, n, rmse_ms, range_ms, nrmse.
     public static func errorsCSV(_ errors: [SeriesError], seriesColumns: [String]) throws -> Data {
-        let stream = OutputStream(toMemory: ())
-        stream.open()
-        let csv = try CSVWriter(stream: stream)
-        try csv.write(row: seriesColumns + ["n", "rmse_ms", "range_ms", "nrmse"])
-        for e in errors {
-            try csv.write(row: e.key + [String(e.n), "\(e.rmseMs)", "\(e.rangeMs)", e.nrmse.map { "\($0)" } ?? ""])
+        let rows = errors.map { e in
+            e.key + [String(e.n), "\(e.rmseMs)", "\(e.rangeMs)", e.nrmse.map { "\($0)" } ?? ""]
         }
-        csv.stream.close()
-        return stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        return Data(CSVText.text(header: seriesColumns + ["n", "rmse_ms", "range_ms", "nrmse"], rows: rows).utf8)
     }
+
 }

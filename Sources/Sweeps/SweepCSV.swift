@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 
 /// The CSV form of a sweep's configurations, as `convsweep sweeps expand --csv` prints it.
@@ -32,16 +33,8 @@ public enum SweepCSV {
         return layer ? base + shape.geometryFields : base
     }
 
-    /// One CSV line (without the line break) of `fields`.
+    /// One CSV line (without the line break) of `fields` (``Basics/CSVText``).
     public static func line(_ fields: [String]) -> String {
-        fields.map(quoted).joined(separator: ",")
-    }
-
-    /// `field` as one CSV field: quoted when it holds a comma, a double quote or a line break.
-    public static func quoted(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        var result = "\""
-        for character in field { result += character == "\"" ? "\"\"" : String(character) }
-        return result + "\""
+        String(CSVText.line(fields).dropLast())
     }
 }

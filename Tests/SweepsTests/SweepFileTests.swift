@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 import Foundation
 import TestSupport
@@ -218,7 +219,7 @@ struct SweepCSVTests {
         #expect(
             SweepCSV.line(SweepCSV.fields(sweep.configurations[0]))
                 == "B,\"H=1, \"\"W\"\"\",1,2,3200,3200,13,14,1,7454720000,dropped: 7.5 GFLOP > max_gflop 1")
-        #expect(SweepCSV.quoted("plain") == "plain")
-        #expect(SweepCSV.quoted("a\nb") == "\"a\nb\"")
+        #expect(CSVText.field("plain") == "plain")
+        #expect(CSVText.field("a\nb") == "\"a\nb\"")
     }
 }
