@@ -229,7 +229,7 @@ public struct PackageBuilder {
             do { manifest = try RunManifest.read(path: manifestPath) } catch {
                 throw PackageError("\(directory): not a run directory (\(error))")
             }
-            guard manifest.status == "complete" else {
+            guard manifest.status == .complete else {
                 throw PackageError(
                     "\(directory): the run is \(manifest.status), not complete; resume it to completion first"
                 )

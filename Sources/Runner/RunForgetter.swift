@@ -86,7 +86,7 @@ public enum RunForgetter {
             removedKeys.contains("\(id)#\(round)") || (selectionRemovesAll(selection) && removedIDs.contains(id))
         }
         manifest.forgotten = (manifest.forgotten ?? []) + [record]
-        if !removed.isEmpty { manifest.status = "interrupted" }
+        if !removed.isEmpty { manifest.status = .interrupted }
         try directory.writeAtomically(try manifest.encoded(), to: directory.manifestPath)
         return record
     }

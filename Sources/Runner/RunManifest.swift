@@ -2,6 +2,21 @@ import ConvKernels
 import Foundation
 import Measurement
 
+/// The state of a run directory, as its manifest says (`status`).
+public enum RunStatus: String, Codable, Hashable, Sendable, CustomStringConvertible {
+    /// A session is measuring (or was killed while measuring: the next session resumes).
+    case running
+    /// Every configuration has a row.
+    case complete
+    /// A session ended with configurations left, or `forget` removed rows.
+    case interrupted
+    /// A merge of shards that lacks rows.
+    case partial
+
+    /// The status as the manifest writes it.
+    public var description: String { rawValue }
+}
+
 /// manifest.json: everything a replicator needs to interpret and repeat a run directory.
 ///
 /// Written when the run starts (`status` `running`), rewritten atomically when each session
@@ -9,8 +24,8 @@ import Measurement
 public struct RunManifest: Codable, Hashable, Sendable {
     /// The manifest format; bumped on incompatible change.
     public var formatVersion: Int = 1
-    /// `running`, `complete` (every configuration has a row) or `interrupted`.
-    public var status: String
+    /// Whether the run is being measured, complete or interrupted.
+    public var status: RunStatus
     /// The convsweep that created the run.
     public var tool: ToolInfo
     /// The sweep files, with SHA-256 of their bytes.

@@ -52,7 +52,7 @@ public enum RunMerger {
             sources, manifests, rowsBySource, accepted: accepted, commandLine: commandLine)
         // What a second run should differ by, from every source's rounds together.
         manifest.repeatability =
-            manifest.status == "complete"
+            manifest.status == .complete
             ? Repeatability(rounds: rounds, separateProcesses: manifest.settings.roundProcesses != nil) : nil
         try target.writeAtomically(try manifest.encoded(), to: target.manifestPath)
         return manifest
@@ -201,7 +201,7 @@ public enum RunMerger {
             RunManifest.Session(
                 commandLine: commandLine, startedAt: Timestamp.now(), endedAt: Timestamp.now(),
                 loadAverage: [], hostName: first.machine.hostName, rowsWritten: rows, tornLinesDropped: 0))
-        manifest.status = rows == first.configurationCount ? "complete" : "partial"
+        manifest.status = rows == first.configurationCount ? .complete : .partial
         return manifest
     }
 }

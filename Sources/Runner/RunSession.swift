@@ -58,6 +58,11 @@ final class RunSession {
     var probeScaleAfterCalibration: Double?
     /// 1-based index of this session in the manifest.
     private var sessionNumber: Int { manifest.sessions.count }
+    /// This session's entry in the manifest (its last).
+    private var thisSession: RunManifest.Session {
+        get { manifest.sessions[manifest.sessions.count - 1] }
+        set { manifest.sessions[manifest.sessions.count - 1] = newValue }
+    }
 
     /// Prepare: checks everything that can be checked before touching the directory, then
     /// refuses a directory of another kind and locks it.
@@ -147,7 +152,7 @@ final class RunSession {
         let settings = RunManifest.Settings(
             options: options, cpuset: cpuset, evictionBytes: evictor?.bytes, openBLASThreads: OpenBLAS.threadCount)
         manifest = RunManifest(
-            status: "running", tool: .init(version: toolVersion, gitCommit: commit), sweeps: sweepFiles,
+            status: .running, tool: .init(version: toolVersion, gitCommit: commit), sweeps: sweepFiles,
             configurationCount: configurations.count, shardConfigurationCount: shardConfigurations.count,
             settings: settings, machine: environment, binding: binding, timer: timer, sessions: [session],
             warnings: [], mergedFrom: nil)
@@ -178,7 +183,7 @@ final class RunSession {
             }
             // Keep the first session's facts; add this session.
             var resumed = previous
-            resumed.status = "running"
+            resumed.status = .running
             resumed.sessions.append(session)
             resumed.binding = binding
             manifest = resumed
@@ -279,7 +284,7 @@ final class RunSession {
             samples = try AppendOnlyFile(path: directory.samplesPath, header: SamplesFile.header)
         }
         if torn > 0 { warnings.append("dropped \(torn) torn last line(s) left by an interrupted session") }
-        manifest.sessions[manifest.sessions.count - 1].tornLinesDropped = torn
+        thisSession.tornLinesDropped = torn
         if !FileManager.default.fileExists(atPath: directory.topologyPath) {
             do {
                 try directory.writeAtomically(Data(try topology.exportXML().utf8), to: directory.topologyPath)
@@ -489,11 +494,11 @@ final class RunSession {
         var probeSummary = ProbeSummary(
             probe: probe, startReference: startReference, slow: slowReadings, disturbedRounds: disturbedRounds)
         if let rate = options.referenceRateOverride { probeSummary.endReferenceGflops = rate * options.probeRateScale }
-        manifest.sessions[manifest.sessions.count - 1].probe = probeSummary
-        manifest.sessions[manifest.sessions.count - 1].endedAt = Timestamp.now()
+        thisSession.probe = probeSummary
+        thisSession.endedAt = Timestamp.now()
         let threads = ProcessBinding.currentThreads()
-        manifest.sessions[manifest.sessions.count - 1].threadsAtEnd = threads
-        manifest.sessions[manifest.sessions.count - 1].workerThreadsAtEnd = workerThreadsAtEnd
+        thisSession.threadsAtEnd = threads
+        thisSession.workerThreadsAtEnd = workerThreadsAtEnd
         for (whose, threads) in [("", threads), (" (its last worker process)", workerThreadsAtEnd ?? [])] {
             let unbound = threads.filter { $0.allowed != cpuset }
             if !unbound.isEmpty {
@@ -504,19 +509,19 @@ final class RunSession {
             }
         }
         if options.algorithms.contains(where: { $0.backend == .onednn }) {
-            manifest.sessions[manifest.sessions.count - 1].oneDNN =
+            thisSession.oneDNN =
                 "oneDNN \(OneDNN.version ?? "missing"), ISA \(OneDNN.isa ?? "none"), OpenMP team \(OneDNN.threadCount ?? 0)"
         }
-        manifest.sessions[manifest.sessions.count - 1].rowsWritten = summary.written
+        thisSession.rowsWritten = summary.written
         if options.workerLaunch != nil {
-            manifest.sessions[manifest.sessions.count - 1].workerProcesses = workerProcesses
+            thisSession.workerProcesses = workerProcesses
         }
         if options.slowPhaseWait > 0 {
-            manifest.sessions[manifest.sessions.count - 1].slowPhaseWaits = slowPhaseWait.summary
+            thisSession.slowPhaseWaits = slowPhaseWait.summary
         }
         manifest.warnings = RunDriver.unique(manifest.warnings + warnings)
-        manifest.status = done.count == shardConfigurations.count ? "complete" : "interrupted"
-        if manifest.status == "complete", FileManager.default.fileExists(atPath: directory.roundsPath) {
+        manifest.status = done.count == shardConfigurations.count ? .complete : .interrupted
+        if manifest.status == .complete, FileManager.default.fileExists(atPath: directory.roundsPath) {
             manifest.repeatability = Repeatability(
                 rounds: try MeasurementsFile.read(path: directory.roundsPath),
                 separateProcesses: manifest.settings.roundProcesses != nil)

@@ -226,7 +226,7 @@ import Testing
         #expect(forgotten.status == 0, "\(forgotten.standardError)")
         #expect(try MeasurementsFile.read(path: measurements).count == rows.count - 1)
         let manifest = try RunManifest.read(path: run + "/manifest.json")
-        #expect(manifest.status == "interrupted" && manifest.forgotten?.first?.configurations == [victim])
+        #expect(manifest.status == .interrupted && manifest.forgotten?.first?.configurations == [victim])
     }
 
     @Test func ranksPrintsTheFlopsRankingOfAPackageAndRefusesOtherInput() throws {

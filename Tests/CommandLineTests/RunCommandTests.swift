@@ -159,7 +159,7 @@ let killSweep = """
         #expect(Set(rounds.map { "\($0.configID)#\($0.round!)" }).count == rounds.count)
         #expect(rounds.count == rows.compactMap(\.rounds).reduce(0, +))
         let manifest = try RunManifest.read(path: out + "/manifest.json")
-        #expect(manifest.status == "complete" && manifest.sessions.count == 2)
+        #expect(manifest.status == .complete && manifest.sessions.count == 2)
         #expect(manifest.sessions[0].endedAt == nil && manifest.sessions[1].endedAt != nil)
     }
 

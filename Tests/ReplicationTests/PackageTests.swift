@@ -150,7 +150,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     // A run that is not complete: refused.
     let manifestURL = URL(fileURLWithPath: run).appendingPathComponent("manifest.json")
     var manifest = try RunManifest.read(path: manifestURL.path)
-    manifest.status = "interrupted"
+    manifest.status = .interrupted
     try manifest.encoded().write(to: manifestURL)
     let fresh = dir.appendingPathComponent("fresh")
     #expect(throws: PackageError.self) { try builder(run, fresh).build() }

@@ -35,7 +35,7 @@ import Testing
 
         let merged = directory + "/merged"
         let manifest = try RunMerger.merge(directories: shards, into: merged)
-        #expect(manifest.status == "complete" && manifest.mergedFrom?.count == 2 && manifest.settings.shard == nil)
+        #expect(manifest.status == .complete && manifest.mergedFrom?.count == 2 && manifest.settings.shard == nil)
         #expect(manifest.warnings.contains { $0.contains("reference sgemm rates differ") && $0.contains("+30%") })
         let rows = try MeasurementsFile.read(path: RunDirectory(path: merged).measurementsPath)
         #expect(rows.map(\.configID).sorted() == sweep.configurations.map(\.id).sorted())

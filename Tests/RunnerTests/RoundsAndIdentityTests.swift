@@ -125,7 +125,7 @@ private func snapshot(_ path: String) -> [String: Data] {
         let record = try RunForgetter.forget(.configurations([victim]), in: out, reason: "a build shared the core")
         #expect(record.configurations == [victim])
         var manifest = try RunManifest.read(path: run.manifestPath)
-        #expect(manifest.status == "interrupted")
+        #expect(manifest.status == .interrupted)
         #expect(manifest.forgotten?.last?.reason == "a build shared the core")
         #expect(try MeasurementsFile.read(path: run.measurementsPath).count == rows.count - 1)
         #expect(try MeasurementsFile.read(path: run.roundsPath).allSatisfy { $0.configID != victim })
@@ -138,7 +138,7 @@ private func snapshot(_ path: String) -> [String: Data] {
         let again = try MeasurementsFile.read(path: run.measurementsPath)
         #expect(again.count == rows.count && again.last?.configID == victim && again.last?.session == 2)
         manifest = try RunManifest.read(path: run.manifestPath)
-        #expect(manifest.status == "complete")
+        #expect(manifest.status == .complete)
 
         // Forgetting session 2 removes exactly what it measured.
         try RunForgetter.forget(.session(2), in: out, reason: "measured during a backup")

@@ -64,7 +64,7 @@ import Testing
 
         let run = RunDirectory(path: out)
         let manifest = try RunManifest.read(path: run.manifestPath)
-        #expect(manifest.status == "complete")
+        #expect(manifest.status == .complete)
         #expect(manifest.sweeps.count == 1 && manifest.sweeps[0].sha256.count == 64)
         #expect(manifest.configurationCount == 6)
         #expect(manifest.binding.held && manifest.binding.cpuset.count == 1)
@@ -165,7 +165,7 @@ import Testing
         #expect(rows.map(\.configID).sorted() == sweep.configurations.map(\.id).sorted())
         #expect(Set(rows.suffix(2).map(\.configID)) == Set(lost.map(String.init)))
         let manifest = try RunManifest.read(path: run.manifestPath)
-        #expect(manifest.sessions.count == 2 && manifest.status == "complete")
+        #expect(manifest.sessions.count == 2 && manifest.status == .complete)
         #expect(manifest.warnings.contains { $0.contains("torn") })
     }
 

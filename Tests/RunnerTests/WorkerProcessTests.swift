@@ -25,7 +25,7 @@ import Testing
         let out = directory + "/run"
         let summary = try RunDriver.run(
             sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
-        #expect(summary.manifest.status == "complete")
+        #expect(summary.manifest.status == .complete)
         let rows = try MeasurementsFile.read(path: out + "/measurements.csv")
         #expect(rows.count == 6)
         // Measured (verified against the reference in the worker) or dropped, as in one process.
@@ -101,7 +101,7 @@ import Testing
         options.resume = true
         let summary = try RunDriver.run(
             sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
-        #expect(summary.manifest.status == "complete")
+        #expect(summary.manifest.status == .complete)
         #expect(try MeasurementsFile.read(path: out + "/measurements.csv").count == 6)
     }
 
