@@ -110,6 +110,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// The defaults (see each property).
     public init() {}
 
+    /// The defaults, for a front end's declarations (one place for each default value).
+    public static let defaults = RunOptions()
+
     /// The stop rule these options describe, for a whole configuration.
     public var stopRule: StopRule {
         StopRule(target: target, minRuns: minRuns, maxRuns: maxRuns, maxSeconds: maxSeconds, fixedRuns: fixedRuns)

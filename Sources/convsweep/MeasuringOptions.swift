@@ -12,16 +12,16 @@ struct MeasuringOptions: ParsableArguments {
     var cpuset: String?
 
     @Option(help: "Threads of OpenBLAS and of oneDNN's OpenMP team; at most the PUs of the cpuset.")
-    var threads: Int = 1
+    var threads: Int = RunOptions.defaults.threads
 
     @Option(help: "Stop when the 95% CI of the median is within this fraction of it.")
-    var target: Double = 0.01
+    var target: Double = RunOptions.defaults.target
 
     @Option(name: .customLong("min-runs"), help: "Fewest timed runs per configuration (adaptive rule).")
-    var minRuns: Int = 5
+    var minRuns: Int = RunOptions.defaults.minRuns
 
     @Option(name: .customLong("max-runs"), help: "Most timed runs per configuration (adaptive rule).")
-    var maxRuns: Int = 2000
+    var maxRuns: Int = RunOptions.defaults.maxRuns
 
     @Option(
         name: .customLong("max-seconds"),
@@ -36,25 +36,25 @@ struct MeasuringOptions: ParsableArguments {
     var fixedRuns: Int?
 
     @Option(help: "Configuration order: random (seeded) or given (file order).")
-    var order: RunOptions.Order = .random
+    var order: RunOptions.Order = RunOptions.defaults.order
 
     @Option(help: "Seed of the random order and of the tensors' values.")
-    var seed: UInt64 = RunOptions().seed
+    var seed: UInt64 = RunOptions.defaults.seed
 
     @Option(help: "warm, or cold: evict the last-level cache between runs (outside the timed region).")
-    var cache: RunOptions.CacheState = .warm
+    var cache: RunOptions.CacheState = RunOptions.defaults.cache
 
     @Flag(name: .customLong("keep-samples"), help: "Also write every timed run to samples.csv.")
     var keepSamples = false
 
     @Option(name: .customLong("workspace-limit"), help: "Largest im2col buffer, in MiB.")
-    var workspaceLimitMiB: Int = 256
+    var workspaceLimitMiB: Int = RunOptions.defaults.workspaceLimit >> 20
 
     @Option(
         help: ArgumentHelp(
             "Rounds per configuration: passes over the sweep in their own seeded orders, each with 1/N of the stop rule's budget (1 = a single window, as before rounds).",
             valueName: "N"))
-    var rounds: Int = 3
+    var rounds: Int = RunOptions.defaults.rounds
 
     @Option(
         name: .customLong("max-rounds"),
@@ -66,21 +66,21 @@ struct MeasuringOptions: ParsableArguments {
     @Option(
         name: .customLong("round-tolerance"),
         help: "A configuration whose two fastest clean rounds differ by more than this share gets another round.")
-    var roundTolerance: Double = 0.02
+    var roundTolerance: Double = RunOptions.defaults.roundTolerance
 
     @Option(
         name: .customLong("probe-slowdown"),
         help:
             "A round is disturbed, and measured again, when the drift probe next to it reads this share below the session's reference rate."
     )
-    var probeSlowdown: Double = 0.10
+    var probeSlowdown: Double = RunOptions.defaults.probeSlowdown
 
     @Option(
         name: .customLong("slow-phase-wait"),
         help: ArgumentHelp(
             "After a round the drift probe read slow, wait at most this many seconds for the machine's fast state before measuring on (0: never). A wait that runs out is not repeated until the probe reads fast again; waiting at most doubles a session.",
             valueName: "seconds"))
-    var slowPhaseWait: Double = 15
+    var slowPhaseWait: Double = RunOptions.defaults.slowPhaseWait
 
     @Flag(
         name: .customLong("accept-machine-change"),
