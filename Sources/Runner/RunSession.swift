@@ -433,31 +433,9 @@ final class RunSession {
         return last
     }
 
-    /// The row of `configuration` when its rounds have settled, else nil (it needs another round).
-    /// It has settled with ``RunOptions/rounds`` clean rounds the two fastest of which agree within
-    /// the round tolerance, or at the round limit.
-    ///
-    /// The row's figures are those of its fastest clean round (of its fastest round when none was
-    /// clean): interference only ever slows a kernel down, so the fastest of several windows, each
-    /// with a precise median, is the least disturbed one; the spread of the rounds' medians is
-    /// recorded beside it.
+    /// The row of `configuration` when its rounds have settled (``RoundPolicy``), else nil.
     func settledRow(_ configuration: SweepConfiguration) -> MeasurementRow? {
-        let rounds = roundsSoFar[configuration.id] ?? []
-        let clean = rounds.filter { $0.window == .clean }
-        let chosenFrom = clean.isEmpty ? rounds : clean
-        let medians = chosenFrom.compactMap(\.medianMs).sorted()
-        guard let fastest = medians.first, let slowest = medians.last else { return nil }
-        // The fastest round needs a second witness: the next fastest within the tolerance.
-        let agree = medians.count >= 2 && medians[1] / fastest - 1 <= options.roundTolerance
-        let settled = clean.count >= options.rounds && agree
-        guard settled || rounds.count >= options.effectiveMaxRounds else { return nil }
-        var row = chosenFrom.min { ($0.medianMs ?? .infinity) < ($1.medianMs ?? .infinity) }!
-        row.rounds = rounds.count
-        row.cleanRounds = clean.count
-        row.roundMinMs = fastest
-        row.roundMaxMs = slowest
-        row.window = clean.isEmpty ? .disturbed : (agree ? .clean : .unsettled)
-        return row
+        RoundPolicy(options).row(from: roundsSoFar[configuration.id] ?? [])
     }
 
     /// Appends the row of a configuration that is done, with its place under the session's roofs.

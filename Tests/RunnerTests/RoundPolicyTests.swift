@@ -1,0 +1,56 @@
+import ConvKernels
+import Rows
+import Sweeps
+import Testing
+
+@testable import Runner
+
+/// The settling rule alone, on rounds made up here: no kernel runs.
+@Suite struct RoundPolicyTests {
+    private let configuration = SweepConfiguration(
+        id: "p", experiment: "E", series: "s",
+        shape: ConvShape(height: 8, width: 8, inputChannels: 4, outputChannels: 4, kernel: 3))
+
+    private func round(_ number: Int, _ medianMs: Double, _ window: MeasurementWindow = .clean) -> MeasurementRow {
+        var row = MeasurementRow(configuration: configuration, algorithm: .auto, threads: 1, status: .ok)
+        (row.round, row.medianMs, row.window, row.runs) = (number, medianMs, window, 5)
+        return row
+    }
+
+    private let policy = RoundPolicy(rounds: 3, maxRounds: 5, tolerance: 0.02)
+
+    @Test func threeCleanRoundsWhoseTwoFastestAgreeSettleOnTheFastest() throws {
+        #expect(policy.row(from: [round(1, 1.00), round(2, 1.01)]) == nil)  // two clean rounds: one more
+        let row = try #require(policy.row(from: [round(1, 1.00), round(2, 1.01), round(3, 1.30)]))
+        #expect(row.medianMs == 1.00 && row.round == 1 && row.window == .clean)
+        #expect(row.rounds == 3 && row.cleanRounds == 3 && row.roundMinMs == 1.00 && row.roundMaxMs == 1.30)
+    }
+
+    @Test func aFastestRoundWithoutASecondWitnessGetsAnotherRound() throws {
+        // 1.00 and 1.05 disagree by 5% > 2%: not settled until a witness or the limit.
+        let rounds = [round(1, 1.00), round(2, 1.05), round(3, 1.06)]
+        #expect(policy.row(from: rounds) == nil)
+        let witnessed = try #require(policy.row(from: rounds + [round(4, 1.01)]))
+        #expect(witnessed.medianMs == 1.00 && witnessed.window == .clean && witnessed.rounds == 4)
+        let atLimit = try #require(policy.row(from: rounds + [round(4, 1.07), round(5, 1.08)]))
+        #expect(atLimit.medianMs == 1.00 && atLimit.window == .unsettled && atLimit.rounds == 5)
+    }
+
+    @Test func disturbedRoundsDoNotCountButFillTheLimit() throws {
+        // A disturbed round faster than any clean one is never chosen while a clean one exists.
+        let rounds = [round(1, 0.90, .disturbed), round(2, 1.00), round(3, 1.01)]
+        #expect(policy.row(from: rounds) == nil)
+        let row = try #require(policy.row(from: rounds + [round(4, 0.95, .disturbed), round(5, 1.02)]))
+        #expect(row.medianMs == 1.00 && row.cleanRounds == 3 && row.rounds == 5 && row.window == .clean)
+        // No clean round at the limit: the fastest round, said to be disturbed.
+        let never = try #require(policy.row(from: (1...5).map { round($0, Double($0), .disturbed) }))
+        #expect(never.medianMs == 1 && never.window == .disturbed && never.cleanRounds == 0)
+    }
+
+    @Test func theOptionsGiveThePolicy() {
+        var options = RunOptions()
+        options.rounds = 4
+        options.roundTolerance = 0.05
+        #expect(RoundPolicy(options) == RoundPolicy(rounds: 4, maxRounds: 8, tolerance: 0.05))
+    }
+}
