@@ -26,7 +26,10 @@ final class RunSession {
     /// The configurations of this directory (after sharding), in measuring order.
     private(set) var shardConfigurations: [SweepConfiguration] = []
     private(set) var manifest: RunManifest!
-    private var evictor: CacheEvictor?
+    /// Bytes of a cold-cache eviction (nil with warm caches).
+    private var evictionBytes: Int?
+    /// The evictor of rounds measured in this process (a worker process makes its own).
+    private lazy var evictor: CacheEvictor? = evictionBytes.map { CacheEvictor(bytes: $0) }
     private var warnings: [String] = []
     private var measurements: AppendOnlyFile!
     /// Whether the run's files carry the layer columns (a layer other than the grid's is in its sweeps).
@@ -139,7 +142,8 @@ final class RunSession {
         var identity = MachineIdentity.capture(cpuModel: environment.cpuModel, referenceGflops: startReference)
         if let boot = options.bootIDOverride { identity.bootID = boot }
         machineKind = MachineReferenceCache.Kind(identity, threads: options.threads)
-        evictor = options.cache == .cold ? CacheEvictor(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil
+        evictionBytes =
+            options.cache == .cold ? CacheEvictor.bytes(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil
         warnings = environment.warnings(busyThreshold: Double(environment.processingUnits))
         shardConfigurations = ConfigurationOrder.arrange(
             configurations, order: options.order, seed: options.seed, shard: options.shard)
@@ -150,7 +154,7 @@ final class RunSession {
             executableSHA256: BuildInfo.executableSHA256(), identity: identity, roofs: roofs)
         session.machineReference = judgeAgainstMachineReference()
         let settings = RunManifest.Settings(
-            options: options, cpuset: cpuset, evictionBytes: evictor?.bytes, openBLASThreads: OpenBLAS.threadCount)
+            options: options, cpuset: cpuset, evictionBytes: evictionBytes, openBLASThreads: OpenBLAS.threadCount)
         manifest = RunManifest(
             status: .running, tool: .init(version: toolVersion, gitCommit: commit), sweeps: sweepFiles,
             configurationCount: configurations.count, shardConfigurationCount: shardConfigurations.count,
@@ -347,7 +351,7 @@ final class RunSession {
                 if let launch = options.workerLaunch, configuration.isMeasured {
                     if worker == nil {
                         worker = try WorkerProcess(
-                            launch, setup: .init(options: options, evictionBytes: evictor?.bytes, cpuset: cpuset))
+                            launch, setup: .init(options: options, evictionBytes: evictionBytes, cpuset: cpuset))
                         workerProcesses += 1
                     }
                     (round, timings) = try worker!.measure(configuration)
