@@ -2,7 +2,7 @@ import Basics
 import Rows
 
 /// The times of one configuration: warm-up, then timed runs until the stop rule says stop.
-public struct Samples: Sendable {
+public struct Samples: Codable, Sendable {
     /// Wall times of the timed runs, seconds, in run order.
     public var times: [Double]
     /// Lowering (im2col) seconds of each timed run.

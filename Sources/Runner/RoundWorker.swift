@@ -45,26 +45,9 @@ struct WorkerSetup: Codable {
 /// input, its last line: every thread with its allowed CPUs and CPU time.
 struct WorkerReply: Codable {
     var row: String?
-    var samples: WorkerSamples?
+    var samples: Samples?
     var error: String?
     var threadsAtEnd: [ThreadAffinity]?
-}
-
-/// ``Samples`` on the wire.
-struct WorkerSamples: Codable {
-    var times: [Double]
-    var lowering: [Double]
-    var gemm: [Double]
-    var warmUpRuns: Int
-    var stopReason: StopReason
-
-    init(_ s: Samples) {
-        (times, lowering, gemm, warmUpRuns, stopReason) = (s.times, s.lowering, s.gemm, s.warmUpRuns, s.stopReason)
-    }
-
-    var samples: Samples {
-        Samples(times: times, lowering: lowering, gemm: gemm, warmUpRuns: warmUpRuns, stopReason: stopReason)
-    }
 }
 
 /// The worker side: reads a ``WorkerSetup`` line, then one configuration (JSON) per line, and
@@ -102,7 +85,7 @@ public enum RoundWorker {
             let (row, samples) = RunDriver.measure(configuration, options: options, rule: rule, evictor: evictor)
             let reply = WorkerReply(
                 row: row.csvLine(layerColumns: true),
-                samples: options.keepSamples ? samples.map(WorkerSamples.init) : nil)
+                samples: options.keepSamples ? samples : nil)
             output.write(try encoder.encode(reply) + Data("\n".utf8))
         }
         let last = WorkerReply(threadsAtEnd: ProcessBinding.currentThreads())
@@ -157,7 +140,7 @@ final class WorkerProcess {
             let row = try MeasurementsFile.parse(MeasurementsFile.header + text, source: "the worker process's reply")
                 .first
         else { throw RunError.format("the worker process answered \(configuration.id) without a row") }
-        return (row, reply.samples?.samples)
+        return (row, reply.samples)
     }
 
     /// Ends the worker: closes its input and waits for it to exit. Returns its threads at the

@@ -401,7 +401,7 @@ final class RunSession {
                     readsSlow: probe.ratio(after) < 1 - options.probeSlowdown,
                     measuringSeconds: MonotonicClock.now() - measuringStart - slowPhaseWait.summary.seconds)
                 {
-                    before = waitForFastState(progress)
+                    before = try waitForFastState(progress)
                 }
             }
             left = left.filter { !done.contains($0.id) }
@@ -418,7 +418,7 @@ final class RunSession {
     /// Reads the probe until it reads the machine fast or the wait's limit passes (a reading
     /// every 0.2 s, each written to probes.csv), showing the wait on the progress line; returns
     /// the last reading.
-    private func waitForFastState(_ progress: ProgressReporter) -> DriftProbe.Reading {
+    private func waitForFastState(_ progress: ProgressReporter) throws -> DriftProbe.Reading {
         let started = MonotonicClock.now()
         var last = probe.readings.last!
         var fast = false
@@ -429,7 +429,7 @@ final class RunSession {
             progress.starting("waiting")
             usleep(200_000)
             last = probe.read()
-            try? record(last)
+            try record(last)
             fast = probe.ratio(last) >= 1 - options.probeSlowdown
         }
         progress.note = nil
