@@ -136,6 +136,9 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// The longest wait for the machine's fast state after a round the probe read slow,
         /// seconds (``SlowPhaseWait``; 0 never; absent before waiting existed).
         public var slowPhaseWait: Double?
+        /// The most a session waited in all, as a share of its measuring time (absent before it
+        /// was recorded).
+        public var slowPhaseBudget: Double?
 
         /// ``roundProcesses`` of a run that measures each pass in a fresh worker process.
         public static let workerPerPass = "a fresh worker process per pass (convsweep measure-worker)"

@@ -75,6 +75,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// After a round the probe read slow, the most seconds to wait for the machine's fast state
     /// before measuring on (``SlowPhaseWait``); 0 never waits.
     public var slowPhaseWait: Double = 15
+    /// The most a session waits out slow phases, as a share of its measuring time (1: waiting at
+    /// most doubles a session).
+    public var slowPhaseBudget: Double = 1
     /// When a resume's calibration reads a reference rate more than 10% from the run's first
     /// session, the probe reads on for up to this many seconds before the rate counts as
     /// different (0: never).
@@ -145,6 +148,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
         }
         guard probeSlowdown > 0 && probeSlowdown < 1 else {
             throw RunError.badSetting(.probeSlowdown, "must be in (0, 1), got \(probeSlowdown)")
+        }
+        guard slowPhaseBudget >= 0 && slowPhaseBudget <= 100 else {
+            throw RunError.badSetting(.slowPhaseBudget, "must be from 0 to 100, got \(slowPhaseBudget)")
         }
         guard slowPhaseWait >= 0 && slowPhaseWait <= 3600 else {
             throw RunError.badSetting(.slowPhaseWait, "must be from 0 to 3600 seconds, got \(slowPhaseWait)")
@@ -221,6 +227,8 @@ public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
     case probeSlowdown
     /// ``RunOptions/slowPhaseWait``.
     case slowPhaseWait
+    /// ``RunOptions/slowPhaseBudget``.
+    case slowPhaseBudget
     /// The configurations named to `forget`.
     case configurations
     /// The session named to `forget`.
@@ -244,6 +252,7 @@ public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
         case .roundTolerance: return "roundTolerance"
         case .probeSlowdown: return "probeSlowdown"
         case .slowPhaseWait: return "slowPhaseWait"
+        case .slowPhaseBudget: return "slowPhaseBudget"
         case .configurations: return "configurations"
         case .session: return "session"
         case .reason: return "reason"

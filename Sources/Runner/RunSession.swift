@@ -52,7 +52,7 @@ final class RunSession {
     /// Worker processes this session started (one per pass, with ``RunOptions/workerLaunch``).
     private var workerProcesses = 0
     /// When to wait for the machine's fast state, and the waits so far.
-    private lazy var slowPhaseWait = SlowPhaseWait(limit: options.slowPhaseWait)
+    private lazy var slowPhaseWait = SlowPhaseWait(limit: options.slowPhaseWait, budget: options.slowPhaseBudget)
     /// The threads of the last worker process at its end, as it stated them.
     private var workerThreadsAtEnd: [ThreadAffinity]?
     /// The shortest time between two probe readings while measuring, seconds.
@@ -549,6 +549,6 @@ extension RunManifest.Settings {
             roundStopRuleDescription: options.roundStopRule.summary,
             algorithms: options.algorithms == [.auto] ? nil : options.algorithms,
             roundProcesses: options.workerLaunch == nil ? nil : RunManifest.Settings.workerPerPass,
-            slowPhaseWait: options.slowPhaseWait)
+            slowPhaseWait: options.slowPhaseWait, slowPhaseBudget: options.slowPhaseBudget)
     }
 }

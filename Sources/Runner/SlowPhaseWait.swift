@@ -10,11 +10,13 @@
 /// The rules, in order: no wait while the probe reads fast (and a fast reading ends any
 /// suspension); no wait when waiting is off (``limit`` 0) or suspended — a wait that ran to its
 /// limit suspends waiting until the probe next reads fast, so a machine that stays slow costs
-/// one wait, not one per round; and no wait once the session has waited as long as it has
-/// measured (waiting at most doubles a session).
+/// one wait, not one per round; and no wait once the session has waited ``budget`` times as
+/// long as it has measured (1, the default: waiting at most doubles a session).
 public struct SlowPhaseWait: Hashable, Sendable {
     /// The longest single wait, seconds (0: never wait).
     public var limit: Double
+    /// The most a session waits in all, as a share of its measuring time.
+    public var budget: Double
     /// What the session's waits came to so far.
     public private(set) var summary = Summary()
     /// Set by a wait that ran to its limit; cleared by a fast reading.
@@ -35,8 +37,11 @@ public struct SlowPhaseWait: Hashable, Sendable {
         }
     }
 
-    /// Waits of at most `limit` seconds each.
-    public init(limit: Double) { self.limit = limit }
+    /// Waits of at most `limit` seconds each, in all at most `budget` times the measuring time.
+    public init(limit: Double, budget: Double = 1) {
+        self.limit = limit
+        self.budget = budget
+    }
 
     /// Whether to wait now, after a reading that was slow or not, `measuringSeconds` into the
     /// session's measuring.
@@ -45,7 +50,7 @@ public struct SlowPhaseWait: Hashable, Sendable {
             suspended = false
             return false
         }
-        return limit > 0 && !suspended && summary.seconds < measuringSeconds
+        return limit > 0 && !suspended && summary.seconds < budget * measuringSeconds
     }
 
     /// Records a wait of `seconds` that ended with the machine reading fast, or not (at its limit).

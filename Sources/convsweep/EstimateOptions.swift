@@ -13,6 +13,11 @@ extension ShippedSweeps.Profile {
     /// disturbed or disagreeing configuration gets one more round, not up to twice its rounds, to
     /// keep it a matter of minutes); nil (the runner's 2 × --rounds) otherwise.
     func defaultMaxRounds(rounds: Int) -> Int? { self == .quick && rounds > 1 ? rounds + 1 : nil }
+
+    /// The share of its measuring time a session may spend waiting out slow phases where
+    /// --slow-phase-budget is not given: a quarter for quick (minutes, not the last round), else
+    /// the runner's (as long as it measures).
+    var defaultSlowPhaseBudget: Double { self == .quick ? 0.25 : RunOptions.defaults.slowPhaseBudget }
 }
 
 /// The machine rates of a measuring-time estimate: given, measured now, or assumed.

@@ -33,6 +33,7 @@ func flag(_ setting: RunSetting) -> String {
     case .roundTolerance: return "--round-tolerance"
     case .probeSlowdown: return "--probe-slowdown"
     case .slowPhaseWait: return "--slow-phase-wait"
+    case .slowPhaseBudget: return "--slow-phase-budget"
     case .configurations: return "--config"
     case .session: return "--session"
     case .reason: return "--reason"

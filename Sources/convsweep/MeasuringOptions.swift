@@ -82,6 +82,13 @@ struct MeasuringOptions: ParsableArguments {
             valueName: "seconds"))
     var slowPhaseWait: Double = RunOptions.defaults.slowPhaseWait
 
+    @Option(
+        name: .customLong("slow-phase-budget"),
+        help: ArgumentHelp(
+            "The most a session waits out slow phases, as a share of its measuring time (default 1: waiting at most doubles it; 0.25 for replicate --profile quick).",
+            valueName: "share"))
+    var slowPhaseBudget: Double?
+
     @Flag(
         name: .customLong("accept-machine-change"),
         help: "Resume a run started on another machine, boot or speed (refused otherwise); recorded in the manifest.")
@@ -108,18 +115,30 @@ struct MeasuringOptions: ParsableArguments {
 
     /// These settings as `convsweep run` arguments, for the jobs of a Slurm submission (the
     /// cpuset left out: each task binds inside the CPUs Slurm gives it).
-    func runArguments(defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil) -> [String] {
-        settingArguments(defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds).flatMap { $0 }
+    func runArguments(
+        defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil,
+        defaultSlowPhaseBudget: Double = RunOptions.defaults.slowPhaseBudget
+    ) -> [String] {
+        settingArguments(
+            defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds,
+            defaultSlowPhaseBudget: defaultSlowPhaseBudget
+        ).flatMap { $0 }
     }
 
     /// The arguments that make a rerun measure with exactly these settings, for a package's
     /// rebuild command: every setting that differs from its default, the cpuset included when given.
-    func rebuildArguments(defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil) -> [String] {
+    func rebuildArguments(
+        defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil,
+        defaultSlowPhaseBudget: Double = RunOptions.defaults.slowPhaseBudget
+    ) -> [String] {
         let defaults = Set(
             (try! MeasuringOptions.parse([])).settingArguments(
-                defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds))
+                defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds,
+                defaultSlowPhaseBudget: defaultSlowPhaseBudget))
         var arguments = cpuset.map { ["--cpuset", $0] } ?? []
-        for setting in settingArguments(defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds)
+        for setting in settingArguments(
+            defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds,
+            defaultSlowPhaseBudget: defaultSlowPhaseBudget)
         where !defaults.contains(setting) || setting.first == "--algorithm" {
             arguments += setting
         }
@@ -128,7 +147,9 @@ struct MeasuringOptions: ParsableArguments {
 
     /// Each setting of the run as its flag and value (a lone flag for a switch); the cpuset and
     /// what records nothing in the manifest (--quiet, --wait, --accept-machine-change) left out.
-    private func settingArguments(defaultMaxSeconds: Double, defaultMaxRounds: Int?) -> [[String]] {
+    private func settingArguments(
+        defaultMaxSeconds: Double, defaultMaxRounds: Int?, defaultSlowPhaseBudget: Double
+    ) -> [[String]] {
         var settings: [[String]] = [
             ["--threads", "\(threads)"], ["--target", "\(target)"], ["--min-runs", "\(minRuns)"],
             ["--max-runs", "\(maxRuns)"], ["--max-seconds", "\(maxSeconds ?? defaultMaxSeconds)"],
@@ -136,6 +157,7 @@ struct MeasuringOptions: ParsableArguments {
             ["--workspace-limit", "\(workspaceLimitMiB)"], ["--rounds", "\(rounds)"],
             ["--round-tolerance", "\(roundTolerance)"], ["--probe-slowdown", "\(probeSlowdown)"],
             ["--slow-phase-wait", "\(slowPhaseWait)"],
+            ["--slow-phase-budget", "\(slowPhaseBudget ?? defaultSlowPhaseBudget)"],
         ]
         if let fixedRuns { settings.append(["--runs", "\(fixedRuns)"]) }
         if let maxRounds = maxRounds ?? defaultMaxRounds { settings.append(["--max-rounds", "\(maxRounds)"]) }
@@ -147,7 +169,10 @@ struct MeasuringOptions: ParsableArguments {
 
     /// The runner's options, with `defaultMaxSeconds` where --max-seconds is not given and
     /// `defaultMaxRounds` (nil: the runner's own default) where --max-rounds is not.
-    func runOptions(defaultMaxSeconds: Double = 2, defaultMaxRounds: Int? = nil) throws -> RunOptions {
+    func runOptions(
+        defaultMaxSeconds: Double = 2, defaultMaxRounds: Int? = nil,
+        defaultSlowPhaseBudget: Double = RunOptions.defaults.slowPhaseBudget
+    ) throws -> RunOptions {
         var options = RunOptions()
         do {
             if let cpuset { options.cpuset = try CPUSet.parse(cpuset) }
@@ -172,6 +197,7 @@ struct MeasuringOptions: ParsableArguments {
         options.roundTolerance = roundTolerance
         options.probeSlowdown = probeSlowdown
         options.slowPhaseWait = slowPhaseWait
+        options.slowPhaseBudget = slowPhaseBudget ?? defaultSlowPhaseBudget
         options.acceptMachineChange = acceptMachineChange
         options.waitForProcessingUnits = processingUnits.wait
         if !oneProcess { options.workerLaunch = MeasureWorker.launch }

@@ -84,7 +84,9 @@ struct Replicate: ParsableCommand {
     func run() throws {
         let shipped = try sweepsDirectory.shippedFiles()
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
-        let options = try measuring.runOptions(defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds)
+        let options = try measuring.runOptions(
+            defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds,
+            defaultSlowPhaseBudget: profile.defaultSlowPhaseBudget)
         var replicator = Replicator(
             profile: profile, shippedFiles: shipped, outputDirectory: "", runOptions: options,
             rebuildCommand: "", toolVersion: BuildInfo.version)
@@ -137,7 +139,9 @@ struct Replicate: ParsableCommand {
         var words = ["scripts/replicate", "--profile", profile.rawValue]
         if out != nil { words += ["--out", output] }
         if let directory = sweepsDirectory.path { words += ["--sweeps-dir", directory] }
-        words += measuring.rebuildArguments(defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds)
+        words += measuring.rebuildArguments(
+            defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds,
+            defaultSlowPhaseBudget: profile.defaultSlowPhaseBudget)
         if let compareWith { words += ["--compare-with", compareWith] }
         if loss != .relative { words += ["--loss", loss.rawValue] }
         return words.map(ShellWord.quoted).joined(separator: " ")
@@ -169,7 +173,8 @@ struct Replicate: ParsableCommand {
             shards: shards, profile: profile, sweepFiles: files, outputDirectory: absolute,
             executable: BuildInfo.executablePath(),
             runArguments: measuring.runArguments(
-                defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds),
+                defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds,
+                defaultSlowPhaseBudget: profile.defaultSlowPhaseBudget),
             sbatchArguments: slurmOptions, packageArguments: loss == .relative ? [] : ["--loss", loss.rawValue])
         // Each shard's measuring time from the one model, its time limit from the largest.
         let model = options.measuringTimeModel(rates: machine.rates())

@@ -212,6 +212,12 @@ private func snapshot(_ path: String) -> [String: Data] {
         #expect(!ask(true, 18))
         #expect(ask(true, 20))
         #expect(wait.summary == .init(waits: 2, seconds: 19, timedOut: 1))
+        // A budget of a quarter: 5 s of waiting needs 20 s of measuring.
+        var quarter = SlowPhaseWait(limit: 15, budget: 0.25)
+        quarter.waited(5, endedFast: true)
+        let before20 = quarter.shouldWait(readsSlow: true, measuringSeconds: 19)
+        let after20 = quarter.shouldWait(readsSlow: true, measuringSeconds: 21)
+        #expect(!before20 && after20)
         // Off: never.
         var off = SlowPhaseWait(limit: 0)
         let waitsWhenOff = off.shouldWait(readsSlow: true, measuringSeconds: 100)
