@@ -142,6 +142,9 @@ public struct RunManifest: Codable, Hashable, Sendable {
 
         /// ``roundProcesses`` of a run that measures each pass in a fresh worker process.
         public static let workerPerPass = "a fresh worker process per pass (convsweep measure-worker)"
+
+        /// Whether the rounds were measured in worker processes (``roundProcesses`` is set).
+        public var roundsInWorkerProcesses: Bool { roundProcesses != nil }
     }
 
     /// One invocation.

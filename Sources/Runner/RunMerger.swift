@@ -53,7 +53,7 @@ public enum RunMerger {
         // What a second run should differ by, from every source's rounds together.
         manifest.repeatability =
             manifest.status == .complete
-            ? Repeatability(rounds: rounds, separateProcesses: manifest.settings.roundProcesses != nil) : nil
+            ? Repeatability(rounds: rounds, separateProcesses: manifest.settings.roundsInWorkerProcesses) : nil
         try target.writeAtomically(try manifest.encoded(), to: target.manifestPath)
         return manifest
     }

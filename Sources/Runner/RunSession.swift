@@ -506,7 +506,7 @@ final class RunSession {
         if manifest.status == .complete, FileManager.default.fileExists(atPath: directory.roundsPath) {
             manifest.repeatability = Repeatability(
                 rounds: try MeasurementsFile.read(path: directory.roundsPath),
-                separateProcesses: manifest.settings.roundProcesses != nil)
+                separateProcesses: manifest.settings.roundsInWorkerProcesses)
         }
         try directory.writeAtomically(try manifest.encoded(), to: directory.manifestPath)
         summary.warnings = warnings
