@@ -36,9 +36,22 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
     /// listed under `/proc/self/task` is bound again with `hwloc_set_proc_cpubind(…, THREAD)`, so
     /// that a thread hwloc missed is caught. Threads created later inherit the binding.
     ///
-    /// - Throws: ``TopologyError`` when the binding fails or does not hold on some thread.
-    public static func bind(_ topology: Topology, to cpuset: [Int]) throws -> ProcessBinding {
+    /// The binding is process-wide, so it is made only under a `lease` on the PUs
+    /// (``ProcessingUnitLocks``): the lease keeps other processes off them and, inside this
+    /// process, keeps a second binder (a parallel test, a second run) waiting until this one ends,
+    /// instead of rebinding these threads to its own PUs under it.
+    ///
+    /// - Throws: ``TopologyError`` when the lease does not cover `cpuset`, or the binding fails or
+    ///   does not hold on some thread.
+    public static func bind(_ topology: Topology, to cpuset: [Int], under lease: ProcessingUnitLease) throws
+        -> ProcessBinding
+    {
         guard !cpuset.isEmpty else { throw TopologyError("cannot bind to an empty cpuset") }
+        guard Set(cpuset).isSubset(of: lease.units) else {
+            throw TopologyError(
+                "cannot bind to cpuset \(CPUSet.format(cpuset)): the lease holds PU(s) \(CPUSet.format(lease.units)) only"
+            )
+        }
         _ = givenAffinity  // read before the first binding changes it
 
         let bitmap = CPUSet.bitmap(cpuset)

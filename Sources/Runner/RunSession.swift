@@ -132,7 +132,9 @@ final class RunSession {
     func identify() throws {
         RunDriver.setThreadCounts(options.threads)
         let binding: ProcessBinding
-        do { binding = try ProcessBinding.bind(topology, to: cpuset) } catch { throw RunError.machine("\(error)") }
+        do { binding = try ProcessBinding.bind(topology, to: cpuset, under: processingUnits) } catch {
+            throw RunError.machine("\(error)")
+        }
         let timer = TimerCalibration.measure()
         let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: cpuset)
         probe.rateScale = options.probeRateScale

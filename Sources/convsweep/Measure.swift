@@ -133,7 +133,7 @@ struct Measure: ParsableCommand {
         } catch { throw fail("--cpuset: \(error)", code: ExitStatus.usage) }
         let lease = try processingUnits.lock(units, purpose: "convsweep measure \(shape.description)")
         defer { lease.release() }
-        do { _ = try ProcessBinding.bind(topology, to: units) } catch {
+        do { _ = try ProcessBinding.bind(topology, to: units, under: lease) } catch {
             throw fail("\(error)", code: ExitStatus.failure)
         }
         let timing: ConfigurationTiming

@@ -49,12 +49,20 @@ import Testing
         }
         thread.start()
         started.wait()
+        // The whole process is bound, so under a lease on every PU (a run of a parallel test
+        // waits for it instead of finding its threads rebound).
+        let lease = try ProcessingUnitLocks.acquire(original, for: .this(purpose: "binding test"), wait: true)
         defer {
             release.signal()
-            _ = try? ProcessBinding.bind(topology, to: original)
+            _ = try? ProcessBinding.bind(topology, to: original, under: lease)
+            lease.release()
         }
         let core = topology.lastCore
-        let binding = try ProcessBinding.bind(topology, to: core)
+        #expect(throws: TopologyError.self, "a cpuset beyond the lease is refused") {
+            try ProcessBinding.bind(
+                topology, to: core, under: ProcessingUnitLease(units: [], descriptors: [], environmentValue: nil))
+        }
+        let binding = try ProcessBinding.bind(topology, to: core, under: lease)
         #expect(binding.held)
         let threads = ProcessBinding.currentThreads()
         #expect(threads.count >= 2)
