@@ -36,7 +36,7 @@ public enum RunDirectoryClaim: Equatable, Sendable {
             return .foreign("its manifest records no machine identity")
         }
         var now = MachineIdentity.capture(cpuModel: environment.cpuModel, referenceGflops: first.referenceGflops)
-        if let boot = options.bootIDOverride { now.bootID = boot }
+        if let boot = options.standIns.bootID { now.bootID = boot }
         let machine = first.differences(from: now)
         if !machine.isEmpty {
             return .foreign("another machine or boot measured it: " + machine.joined(separator: "; "))

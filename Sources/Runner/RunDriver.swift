@@ -84,10 +84,9 @@ public enum RunDriver {
             configurations: SweepConfiguration.expand(configurations, algorithms: options.algorithms), options: options,
             outputDirectory: outputDirectory, commandLine: commandLine, toolVersion: toolVersion)
         defer { session.release() }
-        try session.identify()
-        try session.resume()
-        try session.measure()
-        return try session.close()
+        var opened = try session.resume(try session.identify())
+        try session.measure(&opened)
+        return try session.close(opened)
     }
 
     /// Sets the threads of OpenBLAS and of oneDNN's OpenMP team.

@@ -93,19 +93,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// sweep (``WorkerLaunch``); nil measures every round in this process. `convsweep run` and
     /// `replicate` start `convsweep measure-worker` unless given `--one-process`.
     public var workerLaunch: WorkerLaunch?
-    /// Tests only: a factor applied to the probe's rates, to impersonate a faster or slower machine.
-    var probeRateScale: Double = 1
-    /// Tests only: the boot id to record instead of this boot's.
-    var bootIDOverride: String?
-    /// Tests only: the session's start reference rate to record (identity and probe summary)
-    /// instead of the one the probe measured (times `probeRateScale`), so that a test of resuming or merging does not
-    /// depend on how fast a shared machine ran during a 50 ms calibration.
-    var referenceRateOverride: Double?
-    /// Tests only: the reference rate a resume's re-reading of the probe finds, instead of
-    /// reading it.
-    var referenceRecheckOverride: Double?
-    /// Tests only: smaller roof measurements (a 256³ sgemm, 4 MiB arrays).
-    var quickRoofs = false
+    /// Tests only: what a session reads of the machine, stood in for (``MachineStandIns``);
+    /// empty in every real run.
+    var standIns = MachineStandIns()
 
     /// The round limit in effect.
     public var effectiveMaxRounds: Int { maxRounds ?? (rounds == 1 ? 1 : 2 * rounds) }
@@ -288,4 +278,26 @@ public enum RunError: Error, CustomStringConvertible, Equatable, Sendable {
             return m
         }
     }
+}
+
+/// Tests only: what a session would read of the machine, stood in for, so that a test of resuming,
+/// merging or the round policy does not depend on how fast a shared machine ran during a 50-ms
+/// calibration. One value, internal to the module, empty in every real run (``none``).
+struct MachineStandIns: Codable, Hashable, Sendable {
+    /// A factor applied to the probe's rates, to impersonate a faster or slower machine.
+    var probeRateScale: Double = 1
+    /// The probe's rate factor from the start of measuring on (a machine that turns slow).
+    var probeRateScaleWhileMeasuring: Double?
+    /// The boot id to record instead of this boot's.
+    var bootID: String?
+    /// The session's start reference rate to record (identity and probe summary) instead of the
+    /// one the probe measured (times ``probeRateScale``).
+    var referenceRate: Double?
+    /// The reference rate a resume's re-reading of the probe finds, instead of reading it.
+    var referenceRecheck: Double?
+    /// Smaller roof measurements (a 256³ sgemm, 4 MiB arrays).
+    var quickRoofs = false
+
+    /// Nothing stood in for: the machine as read.
+    static let none = MachineStandIns()
 }

@@ -8,8 +8,11 @@ import Sweeps
 /// One invocation on a run directory (one entry of the manifest's `sessions`), in the steps
 /// ``RunDriver/run(sweepFiles:configurations:options:outputDirectory:commandLine:toolVersion:)``
 /// takes them: prepare (``init(sweepFiles:configurations:options:outputDirectory:commandLine:toolVersion:)``:
-/// check, lock), ``identify()`` (bind, capture the machine, the manifest), ``resume()`` (rows
-/// already present), ``measure()`` and ``close()``.
+/// check, lock), ``identify()`` (bind, capture the machine, the manifest), ``resume(_:)`` (rows
+/// already present), ``measure(_:)`` and ``close(_:)``.
+///
+/// Each step takes what the one before established and returns what it establishes
+/// (``Identified``, then ``Opened``), so the steps cannot run out of order or twice.
 final class RunSession {
     let options: RunOptions
     let configurations: [SweepConfiguration]
@@ -23,28 +26,10 @@ final class RunSession {
     private let lock: RunLock
     private let processingUnits: ProcessingUnitLease
 
-    /// The configurations of this directory (after sharding), in measuring order.
-    private(set) var shardConfigurations: [SweepConfiguration] = []
-    private(set) var manifest: RunManifest!
-    /// Bytes of a cold-cache eviction (nil with warm caches).
-    private var evictionBytes: Int?
-    /// The evictor of rounds measured in this process (a worker process makes its own).
-    private lazy var evictor: CacheEvictor? = evictionBytes.map { CacheEvictor(bytes: $0) }
     private var warnings: [String] = []
-    private var measurements: AppendOnlyFile!
-    /// Whether the run's files carry the layer columns (a layer other than the grid's is in its sweeps).
-    private var layerColumns = false
-    private var roundsFile: AppendOnlyFile!
-    private var probesFile: AppendOnlyFile!
-    private var samples: AppendOnlyFile?
-    private var done = Set<String>()
-    /// Rounds already measured of the configurations without a row (from rounds.csv).
-    private var roundsSoFar: [String: [MeasurementRow]] = [:]
-    private var summary: RunSummary!
     private let probe = DriftProbe()
     private lazy var machineReferences = MachineReferenceCache(directory: options.machineReferenceCacheDirectory)
     private var machineKind: MachineReferenceCache.Kind?
-    private var roofs: Roofs!
     private var startReference = Double.nan
     private var probesWritten = 0
     private var slowReadings = 0
@@ -57,14 +42,40 @@ final class RunSession {
     private var workerThreadsAtEnd: [ThreadAffinity]?
     /// The shortest time between two probe readings while measuring, seconds.
     static let probeInterval = 0.1
-    /// Tests only: the probe's rate factor from the start of measuring on (a machine that turns slow).
-    var probeScaleAfterCalibration: Double?
-    /// 1-based index of this session in the manifest.
-    private var sessionNumber: Int { manifest.sessions.count }
-    /// This session's entry in the manifest (its last).
-    private var thisSession: RunManifest.Session {
-        get { manifest.sessions[manifest.sessions.count - 1] }
-        set { manifest.sessions[manifest.sessions.count - 1] = newValue }
+    /// What ``RunSession/identify()`` established: the machine bound and captured, and the run's
+    /// manifest with this session as its last entry.
+    struct Identified {
+        /// The run's manifest: the first session's facts, this session last.
+        var manifest: RunManifest
+        /// This session's roofs, measured once the process was bound.
+        let roofs: Roofs
+        /// Bytes of a cold-cache eviction (nil with warm caches).
+        let evictionBytes: Int?
+        /// The configurations of this directory (after sharding), in measuring order.
+        let shardConfigurations: [SweepConfiguration]
+        /// 1-based index of this session in the manifest.
+        var sessionNumber: Int { manifest.sessions.count }
+        /// This session's entry in the manifest (its last).
+        var thisSession: RunManifest.Session {
+            get { manifest.sessions[manifest.sessions.count - 1] }
+            set { manifest.sessions[manifest.sessions.count - 1] = newValue }
+        }
+    }
+
+    /// What ``RunSession/resume(_:)`` opened: the run's files, the rows and rounds they hold.
+    struct Opened {
+        /// What identifying established.
+        var run: Identified
+        /// measurements.csv, rounds.csv, probes.csv and (with samples kept) samples.csv, open for appending.
+        let measurements: AppendOnlyFile, rounds: AppendOnlyFile, probes: AppendOnlyFile, samples: AppendOnlyFile?
+        /// Whether the run's files carry the layer columns (a layer other than the grid's is in its sweeps).
+        let layerColumns: Bool
+        /// The configurations with a row.
+        var done: Set<String>
+        /// Rounds already measured of the configurations without a row (from rounds.csv).
+        var roundsSoFar: [String: [MeasurementRow]]
+        /// What this session did so far.
+        var summary: RunSummary
     }
 
     /// Prepare: checks everything that can be checked before touching the directory, then
@@ -129,7 +140,7 @@ final class RunSession {
 
     /// Identify: binds the process, measures the timer, captures the machine, and builds this
     /// session's manifest, refusing a directory that holds a different run.
-    func identify() throws {
+    func identify() throws -> Identified {
         RunDriver.setThreadCounts(options.threads)
         let binding: ProcessBinding
         do { binding = try ProcessBinding.bind(topology, to: cpuset, under: processingUnits) } catch {
@@ -137,17 +148,18 @@ final class RunSession {
         }
         let timer = TimerCalibration.measure()
         let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: cpuset)
-        probe.rateScale = options.probeRateScale
+        probe.rateScale = options.standIns.probeRateScale
         startReference = probe.calibrate(seconds: options.probeCalibrationSeconds)
-        if let rate = options.referenceRateOverride { startReference = rate * options.probeRateScale }
-        roofs = options.quickRoofs ? Roofs.measure(sgemmSize: 256, streamElements: 1 << 20) : Roofs.measure()
+        if let rate = options.standIns.referenceRate { startReference = rate * options.standIns.probeRateScale }
+        let roofs =
+            options.standIns.quickRoofs ? Roofs.measure(sgemmSize: 256, streamElements: 1 << 20) : Roofs.measure()
         var identity = MachineIdentity.capture(cpuModel: environment.cpuModel, referenceGflops: startReference)
-        if let boot = options.bootIDOverride { identity.bootID = boot }
+        if let boot = options.standIns.bootID { identity.bootID = boot }
         machineKind = MachineReferenceCache.Kind(identity, threads: options.threads)
-        evictionBytes =
+        let evictionBytes =
             options.cache == .cold ? CacheEvictor.bytes(lastLevelCacheBytes: topology.lastLevelCacheBytes) : nil
         warnings = environment.warnings(busyThreshold: Double(environment.processingUnits))
-        shardConfigurations = ConfigurationOrder.arrange(
+        let shardConfigurations = ConfigurationOrder.arrange(
             configurations, order: options.order, seed: options.seed, shard: options.shard)
         let commit = BuildInfo.gitCommit()
         var session = RunManifest.Session(
@@ -157,7 +169,7 @@ final class RunSession {
         session.machineReference = judgeAgainstMachineReference()
         let settings = RunManifest.Settings(
             options: options, cpuset: cpuset, evictionBytes: evictionBytes, openBLASThreads: OpenBLAS.threadCount)
-        manifest = RunManifest(
+        var manifest = RunManifest(
             status: .running, tool: .init(version: toolVersion, gitCommit: commit), sweeps: sweepFiles,
             configurationCount: configurations.count, shardConfigurationCount: shardConfigurations.count,
             settings: settings, machine: environment, binding: binding, timer: timer, sessions: [session],
@@ -194,13 +206,15 @@ final class RunSession {
             resumed.binding = binding
             manifest = resumed
         }
+        return Identified(
+            manifest: manifest, roofs: roofs, evictionBytes: evictionBytes, shardConfigurations: shardConfigurations)
     }
 
     /// Looks up this kind of machine's reference in the cache and has the probe judge rounds
     /// against it too; says so when the session starts in a slow phase. Not with a test's fixed
     /// reference rate.
     private func judgeAgainstMachineReference() -> MachineReferenceCache.Reference? {
-        guard options.referenceRateOverride == nil, let machineKind,
+        guard options.standIns.referenceRate == nil, let machineKind,
             let reference = machineReferences.reference(for: machineKind, warn: { warnings.append($0) })
         else { return nil }
         probe.machineReferenceGflops = reference.gflops
@@ -218,7 +232,7 @@ final class RunSession {
     /// Records this session's fast-state rate in the machine reference cache, when the session
     /// read the probe long enough (a session of a few readings says little) and with its real rate.
     private func recordMachineReference() {
-        guard options.referenceRateOverride == nil, options.probeRateScale == 1, let machineKind,
+        guard options.standIns.referenceRate == nil, options.standIns.probeRateScale == 1, let machineKind,
             probe.readings.count >= RunSession.readingsToRecord
         else { return }
         machineReferences.record(probe.referenceGflops, for: machineKind, warn: { warnings.append($0) })
@@ -238,7 +252,7 @@ final class RunSession {
         let calibrated = identity.referenceGflops
         let started = MonotonicClock.now()
         var rechecked = identity
-        if let rate = options.referenceRecheckOverride {
+        if let rate = options.standIns.referenceRecheck {
             rechecked.referenceGflops = rate
         } else {
             rechecked.referenceGflops = probe.recalibrate(
@@ -259,11 +273,14 @@ final class RunSession {
 
     /// Resume: reads the rows already present (dropping a torn last line), checks they belong to
     /// this run, writes the topology once and the manifest of the running session.
-    func resume() throws {
+    func resume(_ identified: Identified) throws -> Opened {
+        var run = identified
         let header = MeasurementsFile.header(for: configurations.map(\.shape))
-        layerColumns = header == MeasurementsFile.header
-        measurements = try AppendOnlyFile(path: directory.measurementsPath, header: header)
-        let known = Set(shardConfigurations.map(\.id))
+        let layerColumns = header == MeasurementsFile.header
+        let measurements = try AppendOnlyFile(path: directory.measurementsPath, header: header)
+        let known = Set(run.shardConfigurations.map(\.id))
+        var done = Set<String>()
+        var roundsSoFar: [String: [MeasurementRow]] = [:]
         for row in try MeasurementsFile.read(path: directory.measurementsPath) {
             guard known.contains(row.configID) else {
                 throw RunError.format(
@@ -273,8 +290,8 @@ final class RunSession {
                 throw RunError.format("\(directory.measurementsPath) has configuration \(row.configID) twice")
             }
         }
-        roundsFile = try AppendOnlyFile(path: directory.roundsPath, header: header)
-        probesFile = try AppendOnlyFile(path: directory.probesPath, header: ProbesFile.header)
+        let roundsFile = try AppendOnlyFile(path: directory.roundsPath, header: header)
+        let probesFile = try AppendOnlyFile(path: directory.probesPath, header: ProbesFile.header)
         var roundKeys = Set<String>()
         for round in try MeasurementsFile.read(path: directory.roundsPath) {
             guard known.contains(round.configID) else {
@@ -285,22 +302,26 @@ final class RunSession {
             if !done.contains(round.configID) { roundsSoFar[round.configID, default: []].append(round) }
         }
         var torn = measurements.droppedTornLines + roundsFile.droppedTornLines + probesFile.droppedTornLines
+        var samples: AppendOnlyFile?
         if options.keepSamples {
             torn += try SamplesFile.keepOnly(roundKeys, path: directory.samplesPath, directory: directory)
             samples = try AppendOnlyFile(path: directory.samplesPath, header: SamplesFile.header)
         }
         if torn > 0 { warnings.append("dropped \(torn) torn last line(s) left by an interrupted session") }
-        thisSession.tornLinesDropped = torn
+        run.thisSession.tornLinesDropped = torn
         if !FileManager.default.fileExists(atPath: directory.topologyPath) {
             do {
                 try directory.writeAtomically(Data(try topology.exportXML().utf8), to: directory.topologyPath)
             } catch let error as TopologyError { throw RunError.machine(error.description) }
         }
-        manifest.warnings = RunDriver.unique(manifest.warnings + warnings)
-        try directory.writeAtomically(try manifest.encoded(), to: directory.manifestPath)
-        summary = RunSummary(
-            directory: directory.path, total: shardConfigurations.count, alreadyPresent: done.count, written: 0,
-            measured: 0, notMeasured: 0, tornLinesDropped: torn, warnings: warnings, manifest: manifest)
+        run.manifest.warnings = RunDriver.unique(run.manifest.warnings + warnings)
+        try directory.writeAtomically(try run.manifest.encoded(), to: directory.manifestPath)
+        let summary = RunSummary(
+            directory: directory.path, total: run.shardConfigurations.count, alreadyPresent: done.count, written: 0,
+            measured: 0, notMeasured: 0, tornLinesDropped: torn, warnings: warnings, manifest: run.manifest)
+        return Opened(
+            run: run, measurements: measurements, rounds: roundsFile, probes: probesFile, samples: samples,
+            layerColumns: layerColumns, done: done, roundsSoFar: roundsSoFar, summary: summary)
     }
 
     /// Measure: every configuration without a row, in rounds. Each pass measures one round of
@@ -310,8 +331,9 @@ final class RunSession {
     /// has ``RunOptions/rounds`` clean rounds the two fastest of which agree within the round
     /// tolerance, or when it reaches the round limit. Every round is appended to rounds.csv as it ends, every
     /// row to measurements.csv as its configuration is done: a kill loses at most one round.
-    func measure() throws {
-        let pending = shardConfigurations.filter { !done.contains($0.id) }
+    func measure(_ opened: inout Opened) throws {
+        let pending = opened.run.shardConfigurations.filter { !opened.done.contains($0.id) }
+        let roofs = opened.run.roofs
         // The remaining time: the measuring-time model at this session's roofs, each configuration's
         // estimate credited a round at a time (the rest when its row is written, none past it).
         let timeModel = options.measuringTimeModel(
@@ -333,11 +355,13 @@ final class RunSession {
         var noisy: [String] = []
         var left = pending
         var before = probe.readings.last!
-        if let scale = probeScaleAfterCalibration {
+        if let scale = options.standIns.probeRateScaleWhileMeasuring {
             probe.rateScale = scale
             before = probe.read()
         }
         let measuringStart = MonotonicClock.now()
+        // The evictor of rounds measured in this process (a worker process makes its own).
+        lazy var evictor = opened.run.evictionBytes.map { CacheEvictor(bytes: $0) }
         var pass = 0
         while !left.isEmpty {
             pass += 1
@@ -348,12 +372,13 @@ final class RunSession {
             defer { if let worker { workerThreadsAtEnd = worker.finish() } }
             for configuration in order {
                 progress.starting(configuration.id)
-                let number = (roundsSoFar[configuration.id]?.compactMap(\.round).max() ?? 0) + 1
+                let number = (opened.roundsSoFar[configuration.id]?.compactMap(\.round).max() ?? 0) + 1
                 var (round, timings): (MeasurementRow, Samples?)
                 if let launch = options.workerLaunch, configuration.isMeasured {
                     if worker == nil {
                         worker = try WorkerProcess(
-                            launch, setup: .init(options: options, evictionBytes: evictionBytes, cpuset: cpuset))
+                            launch,
+                            setup: .init(options: options, evictionBytes: opened.run.evictionBytes, cpuset: cpuset))
                         workerProcesses += 1
                     }
                     (round, timings) = try worker!.measure(configuration)
@@ -361,8 +386,8 @@ final class RunSession {
                     (round, timings) = RunDriver.measure(configuration, options: options, rule: rule, evictor: evictor)
                 }
                 guard round.status.isOK else {
-                    round.session = sessionNumber
-                    try finish(configuration, with: round)
+                    round.session = opened.run.sessionNumber
+                    try finish(configuration, with: round, in: &opened)
                     progress.finished(configuration.id, work: credit(configuration, finished: true))
                     continue
                 }
@@ -370,7 +395,7 @@ final class RunSession {
                 // the reading after the previous one.
                 let after = probe.secondsSinceLastReading >= RunSession.probeInterval ? probe.read() : before
                 if after != before {
-                    try record(after)
+                    try record(after, in: opened)
                     let now = probe.ratio(after)
                     progress.note =
                         now < 1 - options.probeSlowdown
@@ -378,20 +403,20 @@ final class RunSession {
                 }
                 let ratio = min(probe.ratio(before), probe.ratio(after))
                 before = after
-                round.session = sessionNumber
+                round.session = opened.run.sessionNumber
                 round.round = number
                 round.probeRatio = ratio
                 round.window = ratio < 1 - options.probeSlowdown ? .disturbed : .clean
                 if round.window == .disturbed { disturbedRounds += 1 }
-                try roundsFile.append(round.csvLine(layerColumns: layerColumns))
-                if let timings, let samples {
+                try opened.rounds.append(round.csvLine(layerColumns: opened.layerColumns))
+                if let timings, let samples = opened.samples {
                     try samples.append(SamplesFile.lines(configuration.id, round: number, timings))
                 }
-                roundsSoFar[configuration.id, default: []].append(round)
-                let row = settledRow(configuration)
+                opened.roundsSoFar[configuration.id, default: []].append(round)
+                let row = RoundPolicy(options).row(from: opened.roundsSoFar[configuration.id] ?? [])
                 progress.finished(configuration.id, work: credit(configuration, finished: row != nil))
                 if let row {
-                    try finish(configuration, with: row)
+                    try finish(configuration, with: row, in: &opened)
                     if let p25 = row.p25Ms, let p75 = row.p75Ms, let median = row.medianMs,
                         (p75 - p25) / median > RunDriver.spreadWarningThreshold
                     {
@@ -403,10 +428,10 @@ final class RunSession {
                     readsSlow: probe.ratio(after) < 1 - options.probeSlowdown,
                     measuringSeconds: MonotonicClock.now() - measuringStart - slowPhaseWait.summary.seconds)
                 {
-                    before = try waitForFastState(progress)
+                    before = try waitForFastState(progress, in: opened)
                 }
             }
-            left = left.filter { !done.contains($0.id) }
+            left = left.filter { !opened.done.contains($0.id) }
         }
         progress.close()
         if !noisy.isEmpty {
@@ -420,7 +445,7 @@ final class RunSession {
     /// Reads the probe until it reads the machine fast or the wait's limit passes (a reading
     /// every 0.2 s, each written to probes.csv), showing the wait on the progress line; returns
     /// the last reading.
-    private func waitForFastState(_ progress: ProgressReporter) throws -> DriftProbe.Reading {
+    private func waitForFastState(_ progress: ProgressReporter, in opened: Opened) throws -> DriftProbe.Reading {
         let started = MonotonicClock.now()
         var last = probe.readings.last!
         var fast = false
@@ -431,7 +456,7 @@ final class RunSession {
             progress.starting("waiting")
             usleep(200_000)
             last = probe.read()
-            try record(last)
+            try record(last, in: opened)
             fast = probe.ratio(last) >= 1 - options.probeSlowdown
         }
         progress.note = nil
@@ -439,80 +464,80 @@ final class RunSession {
         return last
     }
 
-    /// The row of `configuration` when its rounds have settled (``RoundPolicy``), else nil.
-    func settledRow(_ configuration: SweepConfiguration) -> MeasurementRow? {
-        RoundPolicy(options).row(from: roundsSoFar[configuration.id] ?? [])
-    }
-
     /// Appends the row of a configuration that is done, with its place under the session's roofs.
-    private func finish(_ configuration: SweepConfiguration, with row: MeasurementRow) throws {
+    private func finish(_ configuration: SweepConfiguration, with row: MeasurementRow, in opened: inout Opened) throws {
         var row = row
+        let roofs = opened.run.roofs
         if row.status.isOK, let gflops = row.gflops {
             let intensity = Accounting(shape: row.shape).arithmeticIntensity
             row.arithmeticIntensity = intensity
             row.attainedShare = gflops / roofs.attainable(intensity: intensity)
             row.bound = roofs.bound(intensity: intensity)
         }
-        try measurements.append(row.csvLine(layerColumns: layerColumns))
-        done.insert(configuration.id)
-        roundsSoFar[configuration.id] = nil
-        summary.written += 1
-        if row.status.isOK { summary.measured += 1 } else { summary.notMeasured += 1 }
+        try opened.measurements.append(row.csvLine(layerColumns: opened.layerColumns))
+        opened.done.insert(configuration.id)
+        opened.roundsSoFar[configuration.id] = nil
+        opened.summary.written += 1
+        if row.status.isOK { opened.summary.measured += 1 } else { opened.summary.notMeasured += 1 }
     }
 
     /// Appends probe readings not yet written (the calibration's, then each new one).
-    private func record(_ reading: DriftProbe.Reading) throws {
+    private func record(_ reading: DriftProbe.Reading, in opened: Opened) throws {
         var text = ""
         for reading in probe.readings[probesWritten...] {
             if probe.ratio(reading) < 1 - options.probeSlowdown { slowReadings += 1 }
-            text += ProbesFile.line(session: sessionNumber, reading, reference: probe.referenceGflops)
+            text += ProbesFile.line(session: opened.run.sessionNumber, reading, reference: probe.referenceGflops)
         }
         probesWritten = probe.readings.count
-        try probesFile.append(text)
+        try opened.probes.append(text)
     }
 
     /// Close: ends the session in the manifest, with the run's status.
-    func close() throws -> RunSummary {
-        if probesWritten < probe.readings.count, let last = probe.readings.last { try record(last) }
+    func close(_ opened: Opened) throws -> RunSummary {
+        var run = opened.run
+        if probesWritten < probe.readings.count, let last = probe.readings.last { try record(last, in: opened) }
         recordMachineReference()
         var probeSummary = ProbeSummary(
             probe: probe, startReference: startReference, slow: slowReadings, disturbedRounds: disturbedRounds)
-        if let rate = options.referenceRateOverride { probeSummary.endReferenceGflops = rate * options.probeRateScale }
-        thisSession.probe = probeSummary
-        thisSession.endedAt = Timestamp.now()
+        if let rate = options.standIns.referenceRate {
+            probeSummary.endReferenceGflops = rate * options.standIns.probeRateScale
+        }
+        run.thisSession.probe = probeSummary
+        run.thisSession.endedAt = Timestamp.now()
         let threads = ProcessBinding.currentThreads()
-        thisSession.threadsAtEnd = threads
-        thisSession.workerThreadsAtEnd = workerThreadsAtEnd
+        run.thisSession.threadsAtEnd = threads
+        run.thisSession.workerThreadsAtEnd = workerThreadsAtEnd
         for (whose, threads) in [("", threads), (" (its last worker process)", workerThreadsAtEnd ?? [])] {
             let unbound = threads.filter { $0.allowed != cpuset }
             if !unbound.isEmpty {
                 warnings.append(
-                    "session \(manifest.sessions.count)\(whose): thread(s) not bound to cpuset \(CPUSet.format(cpuset)) at its end: "
+                    "session \(run.sessionNumber)\(whose): thread(s) not bound to cpuset \(CPUSet.format(cpuset)) at its end: "
                         + unbound.map { "\($0.tid) (\($0.name)) on \(CPUSet.format($0.allowed))" }.joined(
                             separator: ", "))
             }
         }
         if options.algorithms.contains(where: { $0.backend == .onednn }) {
-            thisSession.oneDNN =
+            run.thisSession.oneDNN =
                 "oneDNN \(OneDNN.version ?? "missing"), ISA \(OneDNN.isa ?? "none"), OpenMP team \(OneDNN.threadCount ?? 0)"
         }
-        thisSession.rowsWritten = summary.written
+        run.thisSession.rowsWritten = opened.summary.written
         if options.workerLaunch != nil {
-            thisSession.workerProcesses = workerProcesses
+            run.thisSession.workerProcesses = workerProcesses
         }
         if options.slowPhaseWait > 0 {
-            thisSession.slowPhaseWaits = slowPhaseWait.summary
+            run.thisSession.slowPhaseWaits = slowPhaseWait.summary
         }
-        manifest.warnings = RunDriver.unique(manifest.warnings + warnings)
-        manifest.status = done.count == shardConfigurations.count ? .complete : .interrupted
-        if manifest.status == .complete, FileManager.default.fileExists(atPath: directory.roundsPath) {
-            manifest.repeatability = Repeatability(
+        run.manifest.warnings = RunDriver.unique(run.manifest.warnings + warnings)
+        run.manifest.status = opened.done.count == run.shardConfigurations.count ? .complete : .interrupted
+        if run.manifest.status == .complete, FileManager.default.fileExists(atPath: directory.roundsPath) {
+            run.manifest.repeatability = Repeatability(
                 rounds: try MeasurementsFile.read(path: directory.roundsPath),
-                separateProcesses: manifest.settings.roundsInWorkerProcesses)
+                separateProcesses: run.manifest.settings.roundsInWorkerProcesses)
         }
-        try directory.writeAtomically(try manifest.encoded(), to: directory.manifestPath)
+        try directory.writeAtomically(try run.manifest.encoded(), to: directory.manifestPath)
+        var summary = opened.summary
         summary.warnings = warnings
-        summary.manifest = manifest
+        summary.manifest = run.manifest
         return summary
     }
 }

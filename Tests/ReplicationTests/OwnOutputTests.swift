@@ -24,8 +24,8 @@ private func tinySweep(in directory: String) throws -> (path: String, options: R
     options.fixedRuns = 3
     options.showProgress = false
     options.probeCalibrationSeconds = 0.05
-    options.quickRoofs = true
-    options.referenceRateOverride = 50
+    options.standIns.quickRoofs = true
+    options.standIns.referenceRate = 50
     return (path, options)
 }
 
@@ -57,7 +57,7 @@ private func measure(_ sweep: String, _ options: RunOptions, into directory: Str
 
     // Another boot's run of the same sweeps and settings (as after a reboot, or another VM).
     var otherBoot = options
-    otherBoot.bootIDOverride = "another-boot"
+    otherBoot.standIns.bootID = "another-boot"
     try measure(sweep, otherBoot, into: base + "-2")
     #expect(try choose() == base + "-3")
     #expect(notes.last?.contains("boot") == true, "\(notes)")

@@ -17,7 +17,7 @@ import Testing
         for i in 1...2 {
             var options = quickOptions()
             options.shard = try Shard(index: i, count: 2)
-            if i == 2 { options.probeRateScale = secondRateScale }
+            if i == 2 { options.standIns.probeRateScale = secondRateScale }
             shards.append(directory + "/shard\(i)")
             _ = try RunDriver.run(
                 sweepPaths: [sweep.path], configurations: sweep.configurations, options: options,

@@ -42,12 +42,12 @@ func quickOptions() -> RunOptions {
     options.maxRuns = 50
     options.maxSeconds = 0.05
     options.probeCalibrationSeconds = 0.05
-    options.quickRoofs = true
+    options.standIns.quickRoofs = true
     options.showProgress = false
     // Every session of a test records the same reference rate: a 50 ms calibration on a shared
     // machine running other suites in parallel moves by more than the 10% the identity check
     // allows. Tests of the rate check scale it with `probeRateScale`.
-    options.referenceRateOverride = 50
+    options.standIns.referenceRate = 50
     // A resume does not read the probe on when its rate differs (tests of that set it back).
     options.probeRecheckSeconds = 0
     // No waiting for a fast state (tests of waiting set it).
