@@ -26,6 +26,9 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
     /// Every thread of the process after binding, with its allowed CPUs.
     public var threads: [ThreadAffinity]
 
+    /// How often ``bind(_:to:under:)`` lists the threads and binds those not yet bound.
+    static let passes = 10
+
     /// Whether every thread may run only on ``cpuset``.
     public var held: Bool { !threads.isEmpty && threads.allSatisfy { $0.allowed == cpuset } }
 
@@ -33,8 +36,10 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
     /// from `/proc/self/task/*/status` that each thread's allowed CPUs are exactly `cpuset`.
     ///
     /// The process is bound with `hwloc_set_cpubind(HWLOC_CPUBIND_PROCESS)`, then each thread
-    /// listed under `/proc/self/task` is bound again with `hwloc_set_proc_cpubind(…, THREAD)`, so
-    /// that a thread hwloc missed is caught. Threads created later inherit the binding.
+    /// listed under `/proc/self/task` with other allowed CPUs is bound with
+    /// `hwloc_set_proc_cpubind(…, THREAD)`, listing again until none is left (at most ``passes``
+    /// times), so that a thread hwloc missed, or one started meanwhile by a thread not yet bound,
+    /// is caught. Threads created later inherit the binding.
     ///
     /// The binding is process-wide, so it is made only under a `lease` on the PUs
     /// (``ProcessingUnitLocks``): the lease keeps other processes off them and, inside this
@@ -61,20 +66,27 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
         else {
             throw TopologyError("hwloc could not bind the process to cpuset \(list): \(errnoText())")
         }
-        for tid in taskIDs() {
-            if hwloc_set_proc_cpubind(
-                topology.handle, pid_t(tid), bitmap, Int32(HWLOC_CPUBIND_THREAD.rawValue)) != 0
-            {
-                // A thread may have exited since the listing; only a live thread is an error.
-                if errno != ESRCH {
-                    throw TopologyError("hwloc could not bind thread \(tid) to cpuset \(list): \(errnoText())")
+        // Bind every listed thread; then list again, since a thread may have started a new one
+        // from its old binding while the first pass ran (a thread pool of the caller's, a parallel
+        // test's): repeat until every thread holds the binding, a few passes at most.
+        for _ in 0..<passes {
+            let stray = currentThreads().filter { $0.allowed != cpuset }.map(\.tid)
+            if stray.isEmpty { break }
+            for tid in stray {
+                if hwloc_set_proc_cpubind(
+                    topology.handle, pid_t(tid), bitmap, Int32(HWLOC_CPUBIND_THREAD.rawValue)) != 0
+                {
+                    // A thread may have exited since the listing; only a live thread is an error.
+                    if errno != ESRCH {
+                        throw TopologyError("hwloc could not bind thread \(tid) to cpuset \(list): \(errnoText())")
+                    }
                 }
             }
         }
         let binding = ProcessBinding(
             cpuset: cpuset,
             method:
-                "hwloc_set_cpubind(HWLOC_CPUBIND_PROCESS), then hwloc_set_proc_cpubind(HWLOC_CPUBIND_THREAD) on every /proc/self/task entry",
+                "hwloc_set_cpubind(HWLOC_CPUBIND_PROCESS), then hwloc_set_proc_cpubind(HWLOC_CPUBIND_THREAD) on every /proc/self/task entry not yet bound, until none is left",
             threads: currentThreads())
         guard binding.held else {
             let offenders = binding.threads.filter { $0.allowed != cpuset }
