@@ -12,12 +12,9 @@ import Sweeps
 public struct PackageStatement: Codable, Equatable, Sendable {
     /// Format of this file; bumped on incompatible change.
     public var formatVersion = 1
-    /// `quick`, `paper`, `full`, or ``customProfile`` for a package built from arbitrary runs.
-    public var profile: String
-    /// The profile of a package whose runs measured other sweeps than a shipped profile's.
-    public static let customProfile = "custom"
-    /// Every profile a package may state: the shipped ones and ``customProfile``.
-    public static let profiles = ShippedSweeps.Profile.allCases.map(\.rawValue) + [customProfile]
+    /// A shipped profile (`quick`, `paper`, `full`, `networks`), or `custom` for a package built
+    /// from arbitrary runs.
+    public var profile: PackageProfile
     /// The machine the data were measured on, e.g. `amd-epyc-2pu`.
     public var machineLabel: String
     /// The command that rebuilds the package (run from the repository root).
@@ -78,8 +75,8 @@ public struct PackageBuilder {
     public var packageDirectory: String
     /// Where the figure script and its Python are.
     public var shippedFiles: ShippedFiles
-    /// The profile name recorded in the package.
-    public var profile: String
+    /// The profile recorded in the package.
+    public var profile: PackageProfile
     /// The command that rebuilds the package, recorded in its README.
     public var rebuildCommand: String
     /// A fit to use instead of fitting the regression sample (`convsweep package --fit`).
@@ -94,7 +91,7 @@ public struct PackageBuilder {
 
     /// A builder of the package at `packageDirectory` from `runDirectories`.
     public init(
-        runDirectories: [String], packageDirectory: String, shippedFiles: ShippedFiles, profile: String,
+        runDirectories: [String], packageDirectory: String, shippedFiles: ShippedFiles, profile: PackageProfile,
         rebuildCommand: String, givenFit: FitReport? = nil
     ) {
         self.runDirectories = runDirectories

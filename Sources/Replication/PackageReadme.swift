@@ -205,7 +205,8 @@ struct PackageReadme {
             warnings.append("… and \(manifest.warnings.count - 30) more in `manifest.json`")
         }
         return Model(
-            machineLabel: statement.machineLabel, profile: statement.profile, workspaceMiB: s.workspaceLimit >> 20,
+            machineLabel: statement.machineLabel, profile: statement.profile.description,
+            workspaceMiB: s.workspaceLimit >> 20,
             cpuset: s.cpuset, cpusetChosenBy: s.cpusetChosenBy, bindingMethod: manifest.binding.method,
             threads: s.threads, stopRule: s.stopRuleDescription, order: s.order.rawValue, seed: "\(s.seed)",
             rounds: Self.roundsSummary(manifest, rows: measurements),

@@ -152,7 +152,7 @@ public struct Replicator {
             toolVersion: toolVersion)
         var builder = PackageBuilder(
             runDirectories: [runDirectory], packageDirectory: outputDirectory, shippedFiles: shippedFiles,
-            profile: profile.rawValue, rebuildCommand: rebuildCommand)
+            profile: .shipped(profile), rebuildCommand: rebuildCommand)
         builder.comparedWith = comparedWith
         builder.fitOptions.loss = fitLoss
         return (summary, try builder.build())

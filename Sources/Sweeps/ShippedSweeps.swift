@@ -16,7 +16,7 @@ import Foundation
 /// measured after it, so that the package predicts them from a fit that never saw their layers.
 public enum ShippedSweeps {
     /// A set of shipped sweeps that a replication runs together.
-    public enum Profile: String, CaseIterable, Sendable, CustomStringConvertible {
+    public enum Profile: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
         /// A small regression sample and every series of A–G with fewer points: minutes on a laptop.
         case quick
         /// The regression sample and A–G at the original study's sampling.

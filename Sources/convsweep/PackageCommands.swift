@@ -28,26 +28,19 @@ struct Package: ParsableCommand {
     var compareWith: String?
     @Option(
         help: ArgumentHelp(
-            "The profile of shipped sweeps the runs measured (quick, paper, full), stated in the package's README and package.json; custom for any other sweeps.",
-            valueName: "name"))
-    var profile: String = PackageStatement.customProfile
+            "The profile of shipped sweeps the runs measured, stated in the package's README and package.json; custom for any other sweeps."
+        ))
+    var profile: PackageProfile = .custom
     @Option(
         help: "The fit's and the model table's loss: relative (default) or absolute (as the replication's curve_fit).")
     var loss: FitLoss = .relative
-
-    func validate() throws {
-        guard PackageStatement.profiles.contains(profile) else {
-            throw ValidationError(
-                "--profile \(profile) is not a profile; accepted: \(PackageStatement.profiles.joined(separator: ", "))")
-        }
-    }
 
     func run() throws {
         let given = try reportingErrors { try fit.map { try FitReport.load(path: $0) } }
         var command = "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "")
         command += compareWith.map { " --compare-with \($0)" } ?? ""
         command += loss == .relative ? "" : " --loss \(loss.rawValue)"
-        command += profile == PackageStatement.customProfile ? "" : " --profile \(profile)"
+        command += profile == .custom ? "" : " --profile \(profile)"
         command += " --out \(out)"
         var builder = PackageBuilder(
             runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: profile,
@@ -100,4 +93,9 @@ struct VerifyPackage: ParsableCommand {
             throw ExitCode(ExitStatus.failure)
         }
     }
+}
+
+extension PackageProfile: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { all.map(\.description) }
 }

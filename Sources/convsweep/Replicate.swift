@@ -157,7 +157,7 @@ struct Replicate: ParsableCommand {
             throw fail("--cpuset cannot be used by this process", code: ExitStatus.usage)
         }
         let plan = ReplicationPlan(
-            packageDirectory: output, profile: profile.rawValue, settings: settings,
+            packageDirectory: output, profile: profile, settings: settings,
             rebuildCommand: rebuild)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -229,7 +229,7 @@ struct ReplicationPlan: Codable {
     /// The package directory chosen (or given).
     var packageDirectory: String
     /// The profile.
-    var profile: String
+    var profile: ShippedSweeps.Profile
     /// The settings the run's manifest would record.
     var settings: RunManifest.Settings
     /// The command that the package's README would name to rebuild it.

@@ -25,22 +25,16 @@ struct SweepsList: ParsableCommand {
 
     @OptionGroup var sweepsDirectory: SweepsDirectoryOption
 
-    @Option(help: ArgumentHelp("Only this profile.", valueName: "quick|paper|full"))
-    var profile: String?
+    @Option(help: ArgumentHelp("Only this profile."))
+    var profile: ShippedSweeps.Profile?
 
     @OptionGroup var machine: MachineRateOptions
     @OptionGroup var measuring: MeasuringOptions
 
-    func validate() throws {
-        if let profile, ShippedSweeps.Profile(rawValue: profile) == nil {
-            throw ValidationError("unknown profile '\(profile)' (known: quick, paper, full)")
-        }
-    }
-
     func run() throws {
         let rates = machine.rates()
         let root = ShippedFiles.displayPath(try sweepsDirectory.shippedFiles().sweepsDirectory)
-        let profiles = profile.map { [ShippedSweeps.Profile(rawValue: $0)!] } ?? ShippedSweeps.Profile.allCases
+        let profiles = profile.map { [$0] } ?? ShippedSweeps.Profile.allCases
         // Load everything first: a bad file stops the command before anything is printed.
         var sweeps: [String: Sweep] = [:]
         var filesByProfile: [(ShippedSweeps.Profile, [String], MeasuringTimeModel)] = []

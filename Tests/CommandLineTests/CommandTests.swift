@@ -43,7 +43,7 @@ import Testing
         #expect(outcome.status == 64, "\(outcome.standardError)")
         #expect(
             outcome.standardError.contains("papr")
-                && outcome.standardError.contains("quick, paper, full, networks, custom"))
+                && outcome.standardError.contains("'quick', 'paper', 'full', 'networks' or 'custom'"))
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 

@@ -70,7 +70,7 @@ private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws 
 
 private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     PackageBuilder(
-        runDirectories: [run], packageDirectory: out.path, shippedFiles: sourceTree, profile: "custom",
+        runDirectories: [run], packageDirectory: out.path, shippedFiles: sourceTree, profile: .custom,
         rebuildCommand: "convsweep package \(run) --out \(out.path)")
 }
 
@@ -133,7 +133,8 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     let other = dir.appendingPathComponent("other")
     try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
     let foreign = PackageStatement(
-        profile: "quick", machineLabel: "some-other-cpu-64pu", rebuildCommand: "", data: [], parameters: [:], errors: []
+        profile: .shipped(.quick), machineLabel: "some-other-cpu-64pu", rebuildCommand: "", data: [], parameters: [:],
+        errors: []
     )
     let foreignData = try JSONEncoder().encode(foreign)
     try foreignData.write(to: other.appendingPathComponent("package.json"))
