@@ -219,6 +219,18 @@ public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
     case slowPhaseWait
     /// ``RunOptions/slowPhaseBudget``.
     case slowPhaseBudget
+    /// ``RunOptions/order``.
+    case order
+    /// ``RunOptions/seed``.
+    case seed
+    /// ``RunOptions/cache``.
+    case cache
+    /// ``RunOptions/keepSamples``.
+    case keepSamples
+    /// Whether rounds are measured in worker processes (``RunOptions/workerLaunch``).
+    case roundProcesses
+    /// ``RunOptions/algorithms``.
+    case algorithms
     /// The configurations named to `forget`.
     case configurations
     /// The session named to `forget`.
@@ -243,6 +255,12 @@ public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
         case .probeSlowdown: return "probeSlowdown"
         case .slowPhaseWait: return "slowPhaseWait"
         case .slowPhaseBudget: return "slowPhaseBudget"
+        case .order: return "order"
+        case .seed: return "seed"
+        case .cache: return "cache"
+        case .keepSamples: return "keepSamples"
+        case .roundProcesses: return "roundProcesses"
+        case .algorithms: return "algorithms"
         case .configurations: return "configurations"
         case .session: return "session"
         case .reason: return "reason"

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConvKernels
 import Measurement
 import Runner
+import Sweeps
 
 /// The runner's settings, shared by `run` and `replicate`.
 struct MeasuringOptions: ParsableArguments {
@@ -113,66 +114,51 @@ struct MeasuringOptions: ParsableArguments {
             valueName: "algorithm"))
     var algorithms: [ConvAlgorithm] = []
 
-    /// These settings as `convsweep run` arguments, for the jobs of a Slurm submission (the
-    /// cpuset left out: each task binds inside the CPUs Slurm gives it).
-    func runArguments(
-        defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil,
-        defaultSlowPhaseBudget: Double = RunOptions.defaults.slowPhaseBudget
-    ) -> [String] {
-        settingArguments(
-            defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds,
-            defaultSlowPhaseBudget: defaultSlowPhaseBudget
-        ).flatMap { $0 }
-    }
+    /// The `convsweep run` arguments that measure with `options`, for the jobs of a Slurm
+    /// submission (the cpuset left out: each task binds inside the CPUs Slurm gives it).
+    static func runArguments(_ options: RunOptions) -> [String] { settingArguments(options).flatMap { $0 } }
 
-    /// The arguments that make a rerun measure with exactly these settings, for a package's
-    /// rebuild command: every setting that differs from its default, the cpuset included when given.
-    func rebuildArguments(
-        defaultMaxSeconds: Double, defaultMaxRounds: Int? = nil,
-        defaultSlowPhaseBudget: Double = RunOptions.defaults.slowPhaseBudget
-    ) -> [String] {
-        let defaults = Set(
-            (try! MeasuringOptions.parse([])).settingArguments(
-                defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds,
-                defaultSlowPhaseBudget: defaultSlowPhaseBudget))
-        var arguments = cpuset.map { ["--cpuset", $0] } ?? []
-        for setting in settingArguments(
-            defaultMaxSeconds: defaultMaxSeconds, defaultMaxRounds: defaultMaxRounds,
-            defaultSlowPhaseBudget: defaultSlowPhaseBudget)
-        where !defaults.contains(setting) || setting.first == "--algorithm" {
+    /// The arguments that make a rerun measure with exactly `options`, made from these options
+    /// under `defaults`, for a package's rebuild command: every setting that differs from its
+    /// default (an algorithm always), the cpuset included when given.
+    func rebuildArguments(_ options: RunOptions, defaults: MeasuringDefaults) -> [String] {
+        let unchanged = Set(Self.settingArguments(try! MeasuringOptions.parse([]).runOptions(defaults)))
+        var arguments = cpuset.map { [flag(.cpuset), $0] } ?? []
+        for setting in Self.settingArguments(options)
+        where !unchanged.contains(setting) || setting.first == flag(.algorithms) {
             arguments += setting
         }
         return arguments
     }
 
-    /// Each setting of the run as its flag and value (a lone flag for a switch); the cpuset and
-    /// what records nothing in the manifest (--quiet, --wait, --accept-machine-change) left out.
-    private func settingArguments(
-        defaultMaxSeconds: Double, defaultMaxRounds: Int?, defaultSlowPhaseBudget: Double
-    ) -> [[String]] {
+    /// Each setting of `options` that the manifest records, as its flag (``flag(_:)``, the one
+    /// table of names) and value, a lone flag for a switch; the cpuset left out. Read back from
+    /// the options, not from the arguments given, so a setting is mapped once: in
+    /// ``runOptions(_:)``.
+    private static func settingArguments(_ options: RunOptions) -> [[String]] {
+        let rule = options.stopRule
         var settings: [[String]] = [
-            ["--threads", "\(threads)"], ["--target", "\(target)"], ["--min-runs", "\(minRuns)"],
-            ["--max-runs", "\(maxRuns)"], ["--max-seconds", "\(maxSeconds ?? defaultMaxSeconds)"],
-            ["--order", order.rawValue], ["--seed", "\(seed)"], ["--cache", cache.rawValue],
-            ["--workspace-limit", "\(workspaceLimitMiB)"], ["--rounds", "\(rounds)"],
-            ["--round-tolerance", "\(roundTolerance)"], ["--probe-slowdown", "\(probeSlowdown)"],
-            ["--slow-phase-wait", "\(slowPhaseWait)"],
-            ["--slow-phase-budget", "\(slowPhaseBudget ?? defaultSlowPhaseBudget)"],
+            [flag(.threads), "\(options.threads)"], [flag(.stopRule(.target)), "\(rule.target)"],
+            [flag(.stopRule(.minRuns)), "\(rule.minRuns)"], [flag(.stopRule(.maxRuns)), "\(rule.maxRuns)"],
+            [flag(.stopRule(.maxSeconds)), "\(rule.maxSeconds)"], [flag(.order), options.order.rawValue],
+            [flag(.seed), "\(options.seed)"], [flag(.cache), options.cache.rawValue],
+            [flag(.workspaceLimit), "\(options.workspaceLimit >> 20)"], [flag(.rounds), "\(options.rounds)"],
+            [flag(.roundTolerance), "\(options.roundTolerance)"], [flag(.probeSlowdown), "\(options.probeSlowdown)"],
+            [flag(.slowPhaseWait), "\(options.slowPhaseWait)"], [flag(.slowPhaseBudget), "\(options.slowPhaseBudget)"],
         ]
-        if let fixedRuns { settings.append(["--runs", "\(fixedRuns)"]) }
-        if let maxRounds = maxRounds ?? defaultMaxRounds { settings.append(["--max-rounds", "\(maxRounds)"]) }
-        if keepSamples { settings.append(["--keep-samples"]) }
-        if oneProcess { settings.append(["--one-process"]) }
-        for algorithm in algorithms { settings.append(["--algorithm", algorithm.rawValue]) }
+        if let fixedRuns = rule.fixedRuns { settings.append([flag(.stopRule(.fixedRuns)), "\(fixedRuns)"]) }
+        if let maxRounds = options.maxRounds { settings.append([flag(.maxRounds), "\(maxRounds)"]) }
+        if options.keepSamples { settings.append([flag(.keepSamples)]) }
+        if options.workerLaunch == nil { settings.append([flag(.roundProcesses)]) }
+        for algorithm in options.algorithms where options.algorithms != [.auto] {
+            settings.append([flag(.algorithms), algorithm.rawValue])
+        }
         return settings
     }
 
-    /// The runner's options, with `defaultMaxSeconds` where --max-seconds is not given and
-    /// `defaultMaxRounds` (nil: the runner's own default) where --max-rounds is not.
-    func runOptions(
-        defaultMaxSeconds: Double = 2, defaultMaxRounds: Int? = nil,
-        defaultSlowPhaseBudget: Double = RunOptions.defaults.slowPhaseBudget
-    ) throws -> RunOptions {
+    /// The runner's options: each setting given, else its value under `defaults` (the runner's,
+    /// or a profile's).
+    func runOptions(_ defaults: MeasuringDefaults = .runner) throws -> RunOptions {
         var options = RunOptions()
         do {
             if let cpuset { options.cpuset = try CPUSet.parse(cpuset) }
@@ -184,7 +170,7 @@ struct MeasuringOptions: ParsableArguments {
         options.target = target
         options.minRuns = minRuns
         options.maxRuns = maxRuns
-        options.maxSeconds = maxSeconds ?? defaultMaxSeconds
+        options.maxSeconds = maxSeconds ?? defaults.maxSeconds
         options.fixedRuns = fixedRuns
         options.order = order
         options.seed = seed
@@ -193,11 +179,11 @@ struct MeasuringOptions: ParsableArguments {
         options.workspaceLimit = workspaceLimitMiB << 20
         options.showProgress = !quiet
         options.rounds = rounds
-        options.maxRounds = maxRounds ?? defaultMaxRounds
+        options.maxRounds = maxRounds ?? defaults.maxRounds
         options.roundTolerance = roundTolerance
         options.probeSlowdown = probeSlowdown
         options.slowPhaseWait = slowPhaseWait
-        options.slowPhaseBudget = slowPhaseBudget ?? defaultSlowPhaseBudget
+        options.slowPhaseBudget = slowPhaseBudget ?? defaults.slowPhaseBudget
         options.acceptMachineChange = acceptMachineChange
         options.waitForProcessingUnits = processingUnits.wait
         if !oneProcess { options.workerLaunch = MeasureWorker.launch }
@@ -222,3 +208,34 @@ struct MeasuringOptions: ParsableArguments {
     }
 }
 extension ConvAlgorithm: ExpressibleByArgument {}
+
+/// The values a measuring command uses where the user gives none: the runner's for `run`, a
+/// profile's for `replicate`, `sweeps list` and a Slurm submission.
+struct MeasuringDefaults {
+    /// The per-configuration time limit where --max-seconds is not given.
+    var maxSeconds: Double
+    /// The round limit where --max-rounds is not given (nil: the runner's, 2 × --rounds).
+    var maxRounds: Int?
+    /// The share of its measuring time a session may wait out slow phases where
+    /// --slow-phase-budget is not given.
+    var slowPhaseBudget: Double
+
+    /// The runner's defaults (`convsweep run`).
+    static let runner = MeasuringDefaults(
+        maxSeconds: RunOptions.defaults.maxSeconds, maxRounds: nil,
+        slowPhaseBudget: RunOptions.defaults.slowPhaseBudget)
+
+    /// `profile`'s defaults, for a run of `rounds` rounds.
+    init(_ profile: ShippedSweeps.Profile, rounds: Int) {
+        self.init(
+            maxSeconds: profile.defaultMaxSeconds, maxRounds: profile.defaultMaxRounds(rounds: rounds),
+            slowPhaseBudget: profile.defaultSlowPhaseBudget)
+    }
+
+    /// Defaults as given.
+    init(maxSeconds: Double, maxRounds: Int?, slowPhaseBudget: Double) {
+        self.maxSeconds = maxSeconds
+        self.maxRounds = maxRounds
+        self.slowPhaseBudget = slowPhaseBudget
+    }
+}

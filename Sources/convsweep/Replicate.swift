@@ -70,11 +70,8 @@ struct Replicate: ParsableCommand {
     )
     var dryRun = false
 
-    /// The quick profile's round limit where --max-rounds is not given.
-    private var quickMaxRounds: Int? { profile.defaultMaxRounds(rounds: measuring.rounds) }
-
-    /// The profile's per-configuration time limit where --max-seconds is not given.
-    private var profileMaxSeconds: Double { profile.defaultMaxSeconds }
+    /// The profile's values where the user gives none.
+    private var profileDefaults: MeasuringDefaults { MeasuringDefaults(profile, rounds: measuring.rounds) }
 
     func validate() throws {
         if let slurm, slurm < 1 { throw ValidationError("--slurm must be at least 1 shard, got \(slurm)") }
@@ -84,9 +81,7 @@ struct Replicate: ParsableCommand {
     func run() throws {
         let shipped = try sweepsDirectory.shippedFiles()
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
-        let options = try measuring.runOptions(
-            defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds,
-            defaultSlowPhaseBudget: profile.defaultSlowPhaseBudget)
+        let options = try measuring.runOptions(profileDefaults)
         var replicator = Replicator(
             profile: profile, shippedFiles: shipped, outputDirectory: "", runOptions: options,
             rebuildCommand: "", toolVersion: BuildInfo.version)
@@ -99,7 +94,7 @@ struct Replicate: ParsableCommand {
         }
         try reportingErrors { try Replicator.checkPrerequisites(shippedFiles: shipped, output: output) }
         replicator.outputDirectory = output
-        replicator.rebuildCommand = rebuildCommand(output: output)
+        replicator.rebuildCommand = rebuildCommand(output: output, options: options)
         replicator.comparedWith = compareWith
         replicator.fitLoss = loss
         if dryRun {
@@ -135,13 +130,11 @@ struct Replicate: ParsableCommand {
 
     /// The command that rebuilds the package with exactly this run's settings: every option given
     /// that the run records, from the same settings the run measures with.
-    func rebuildCommand(output: String) -> String {
+    func rebuildCommand(output: String, options: RunOptions) -> String {
         var words = ["scripts/replicate", "--profile", profile.rawValue]
         if out != nil { words += ["--out", output] }
         if let directory = sweepsDirectory.path { words += ["--sweeps-dir", directory] }
-        words += measuring.rebuildArguments(
-            defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds,
-            defaultSlowPhaseBudget: profile.defaultSlowPhaseBudget)
+        words += measuring.rebuildArguments(options, defaults: profileDefaults)
         if let compareWith { words += ["--compare-with", compareWith] }
         if loss != .relative { words += ["--loss", loss.rawValue] }
         return words.map(ShellWord.quoted).joined(separator: " ")
@@ -172,9 +165,7 @@ struct Replicate: ParsableCommand {
         var submission = SlurmSubmission(
             shards: shards, profile: profile, sweepFiles: files, outputDirectory: absolute,
             executable: BuildInfo.executablePath(),
-            runArguments: measuring.runArguments(
-                defaultMaxSeconds: profileMaxSeconds, defaultMaxRounds: quickMaxRounds,
-                defaultSlowPhaseBudget: profile.defaultSlowPhaseBudget),
+            runArguments: MeasuringOptions.runArguments(options),
             sbatchArguments: slurmOptions, packageArguments: loss == .relative ? [] : ["--loss", loss.rawValue])
         // Each shard's measuring time from the one model, its time limit from the largest.
         let model = options.measuringTimeModel(rates: machine.rates())

@@ -69,6 +69,22 @@ private func plan(_ arguments: [String], in directory: String? = nil) throws -> 
         #expect(again.packageDirectory == first.packageDirectory)
         #expect(again.rebuildCommand == first.rebuildCommand)
 
+        // Every other setting, each named in the rebuild command by its one flag, and read back.
+        let others = [
+            "--profile", "quick", "--out", out, "--runs", "5", "--order", "given", "--workspace-limit", "64",
+            "--probe-slowdown", "0.2", "--slow-phase-wait", "3", "--slow-phase-budget", "0.5", "--one-process",
+            "--max-rounds", "5", "--max-runs", "50", "--target", "0.02",
+        ]
+        let second = try plan(others)
+        let secondWords = second.rebuildCommand.split(separator: " ").map(String.init)
+        for flag in [
+            "--runs", "--order", "--workspace-limit", "--probe-slowdown", "--slow-phase-wait", "--slow-phase-budget",
+            "--one-process", "--max-rounds", "--max-runs", "--target",
+        ] {
+            #expect(secondWords.contains(flag), "\(flag) missing from \(second.rebuildCommand)")
+        }
+        #expect(try plan(Array(secondWords.dropFirst())).settings == second.settings)
+
         // Defaults name nothing but the profile (and the output, when given).
         let plain = try plan(["--profile", "paper", "--out", out])
         #expect(plain.rebuildCommand == "scripts/replicate --profile paper --out \(out)")
