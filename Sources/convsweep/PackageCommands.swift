@@ -96,6 +96,8 @@ struct VerifyPackage: ParsableCommand {
 }
 
 extension PackageProfile: ExpressibleByArgument {
+    /// The profile named on the command line.
     public init?(argument: String) { self.init(name: argument) }
+    /// The names `--profile` accepts, for help and errors.
     public static var allValueStrings: [String] { all.map(\.description) }
 }
