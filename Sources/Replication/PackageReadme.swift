@@ -64,16 +64,31 @@ struct PackageReadme {
             var experiment, n, spearman, kendall, topK: String
         }
         struct Comparison {
-            var other, summary: String
+            var other, configurations, onlyHere, onlyThere, noiseFloorPercent: String
             var groups: [ComparisonGroup]
             var ranks: [ComparisonRank]
         }
         struct ModelRow {
             var model, group, parameters, n, rmse, nrmse, mape, rmspe, within5, within10, within25: String
         }
+        struct NoiseFloor {
+            var rowsWithRounds, rows, median, mape, rmspe, within5, within10, within25: String
+        }
+        struct Coverage {
+            var flopsLow, flopsHigh, spatialLow, spatialHigh, channelsLow, channelsHigh, tapsLow, tapsHigh: String
+            var kernelOneRows, largerKernelRows: String
+        }
         struct Models {
-            var folds, loss, noiseFloor, ceiling, coverage: String
+            var folds, loss: String
+            /// nil when the rows state no between-round spread.
+            var noiseFloor: NoiseFloor?
+            var hasCeiling: Bool
+            var ceiling: String
+            var coverage: Coverage
             var rows: [ModelRow]
+        }
+        struct Unfitted {
+            var model, reason: String
         }
         struct NetworkRow {
             var network, gmacs, parameters, measured, interval, throughput: String
@@ -84,9 +99,26 @@ struct PackageReadme {
             var indicator, n, within10, mape, spearman, kendall, pairs, displaced: String
         }
         struct Networks {
-            var count, models, ceiling: String
+            var count: String
+            var unfitted: [Unfitted]
+            var hasTrees: Bool
+            var ceiling: String
             var rows: [NetworkRow]
             var ranks: [NetworkRank]
+        }
+        struct Rounds {
+            var rounds, maxRounds, roundStopRule, probePercent, tolerancePercent: String
+            var clean, unsettled, withoutClean, sentBack: String
+            /// The slowest probe reading, percent of the reference; nil without readings.
+            var slowestPercent: String?
+            /// The run's repeatability statement, when it has one.
+            var repeatability: String?
+        }
+        struct Diagnostic {
+            var group, sse, rmse, rSquared, mape, iterations, stopReason, startsReaching, startsTried: String
+            /// The fit's warnings, joined; nil without any (not `warnings`, which a nil value
+            /// would let the template find in the run's).
+            var fitWarnings: String?
         }
         struct Figure {
             var png: String
@@ -99,8 +131,8 @@ struct PackageReadme {
         var cpuset, cpusetChosenBy, bindingMethod: String
         var threads: Int
         var stopRule, order, seed: String
-        /// Rounds and probe, in words; nil for a run measured before rounds.
-        var rounds: String?
+        /// Rounds and probe; nil for a run measured before rounds.
+        var rounds: Rounds?
         var cache: String
         var timer, timerResolutionNs, timerOverheadNs: String
         var verificationSamples: Int
@@ -110,7 +142,7 @@ struct PackageReadme {
         var machine: [Row]
         var model, grouping, flopsConvention, formula, loss: String
         var parameters: [Parameter]
-        var diagnostics: [String]
+        var diagnostics: [Diagnostic]
         var errors: [SeriesError]
         var ranks: [Rank]
         var comparison: Comparison?
@@ -179,14 +211,14 @@ struct PackageReadme {
                         interval: ci.map { "[\(sig($0[0])), \(sig($0[1]))]" } ?? "n/a"))
             }
         }
-        let diagnostics = fit.fits.compactMap { group -> String? in
+        let diagnostics = fit.fits.compactMap { group -> Model.Diagnostic? in
             guard let d = group.diagnostics else { return nil }
-            var line =
-                "\(group.group): SSE \(sig(d.sse)), RMSE \(sig(d.rmseMs)) ms, R² \(String(format: "%.4f", d.rSquared)), "
-                + "MAPE \(String(format: "%.1f", d.mapePercent))%, \(d.iterations) iterations (\(d.stopReason)), "
-                + "\(d.startsReachingBest) of \(d.startsTried) starts reached the best SSE."
-            if !d.warnings.isEmpty { line += " Warnings: " + d.warnings.joined(separator: "; ") }
-            return line
+            return Model.Diagnostic(
+                group: group.group, sse: sig(d.sse), rmse: sig(d.rmseMs), rSquared: String(format: "%.4f", d.rSquared),
+                mape: String(format: "%.1f", d.mapePercent), iterations: "\(d.iterations)",
+                stopReason: "\(d.stopReason)",
+                startsReaching: "\(d.startsReachingBest)", startsTried: "\(d.startsTried)",
+                fitWarnings: d.warnings.isEmpty ? nil : d.warnings.joined(separator: "; "))
         }
         let seriesErrors = errors.records.map { row in
             Model.SeriesError(
@@ -240,31 +272,23 @@ struct PackageReadme {
             rebuildCommand: statement.rebuildCommand)
     }
 
-    /// How the run measured in rounds, and what the probe saw, in words; nil before rounds.
-    static func roundsSummary(_ manifest: RunManifest, rows: [MeasurementRow]) -> String? {
+    /// How the run measured in rounds, and what the probe saw; nil before rounds.
+    static func roundsSummary(_ manifest: RunManifest, rows: [MeasurementRow]) -> Model.Rounds? {
         let s = manifest.settings
         guard let rounds = s.rounds, let maxRounds = s.maxRounds else { return nil }
         let measured = rows.filter { $0.status.isOK }
         let windows = Dictionary(grouping: measured, by: { $0.window?.rawValue ?? "unknown" }).mapValues(\.count)
         let sent = manifest.sessions.compactMap(\.probe).map(\.disturbedRounds).reduce(0, +)
         let slowest = manifest.sessions.compactMap(\.probe).map(\.minimumRatio).min()
-        var text =
-            "each configuration measured in \(rounds) round(s) (at most \(maxRounds)), each round a pass over the "
-            + "sweeps in its own seeded order with \(s.roundStopRuleDescription ?? "a share of the stop rule's budget"); "
-            + "a round next to a drift-probe reading \(Int(((s.probeSlowdown ?? 0) * 100).rounded()))% or more below the "
-            + "session's reference sgemm rate is measured again; a row takes its fastest clean round, "
-            + "the two fastest clean rounds agreeing within \(((s.roundTolerance ?? 0) * 100).formatted())%. "
-        text +=
-            "Rows: \(windows["clean"] ?? 0) clean, \(windows["unsettled"] ?? 0) unsettled, "
-            + "\(windows["disturbed"] ?? 0) without a clean round; \(sent) round(s) sent back by the probe"
-        if let slowest {
-            text += String(format: ", which read the machine as slow as %.0f%% of its reference", 100 * slowest)
-        }
-        text += " (the run directory's rounds.csv and probes.csv)."
-        if let repeatability = manifest.repeatability {
-            text += " The " + repeatability.statement + "."
-        }
-        return text
+        return Model.Rounds(
+            rounds: "\(rounds)", maxRounds: "\(maxRounds)",
+            roundStopRule: s.roundStopRuleDescription ?? "a share of the stop rule's budget",
+            probePercent: "\(Int(((s.probeSlowdown ?? 0) * 100).rounded()))",
+            tolerancePercent: ((s.roundTolerance ?? 0) * 100).formatted(), clean: "\(windows["clean"] ?? 0)",
+            unsettled: "\(windows["unsettled"] ?? 0)", withoutClean: "\(windows["disturbed"] ?? 0)",
+            sentBack: "\(sent)",
+            slowestPercent: slowest.map { String(format: "%.0f", 100 * $0) },
+            repeatability: manifest.repeatability?.statement)
     }
 
     /// Each backend's fit as rows of (algorithm and group, n, parameter, value, error, R² and MAPE).
@@ -311,13 +335,10 @@ struct PackageReadme {
         let ranks =
             (t.rows.count >= 3 ? t.onPaper.map { rank($0, within: nil, mape: nil) } : [])
             + t.accuracy.map { rank($0.ranking!, within: $0.withinTenPercent, mape: $0.mapePercent) }
-        let unfitted = t.notFitted.keys.sorted().map { "`\($0)` could not be fitted (\(t.notFitted[$0]!))" }
         return Model.Networks(
-            count: "\(t.rows.count)", models: unfitted.isEmpty ? "" : unfitted.joined(separator: "; ") + ".",
-            ceiling: t.models.contains(TreeCeiling.name)
-                ? "`trees`: \(t.ceiling), trained on every row of the sample."
-                : "The trees did not predict: \(t.ceiling).",
-            rows: rows, ranks: ranks)
+            count: "\(t.rows.count)",
+            unfitted: t.notFitted.keys.sorted().map { Model.Unfitted(model: $0, reason: t.notFitted[$0]!) },
+            hasTrees: t.models.contains(TreeCeiling.name), ceiling: t.ceiling, rows: rows, ranks: ranks)
     }
 
     /// The model table, as text.
@@ -337,31 +358,22 @@ struct PackageReadme {
                         within10: percent(m.within10Percent), within25: percent(m.within25Percent)))
             }
         }
-        let floor =
-            t.noiseFloor.map { f in
-                "A perfect model, one that predicts every row's true time, would still miss the measurements by their "
-                    + "own run-to-run noise: from the between-round spread of \(f.rowsWithRounds) of \(f.rows) rows "
-                    + String(
-                        format:
-                            "(median noise %.2f%%) it would reach MAPE %.1f%%, RMSPE %.1f%%, ±5%% %.1f%%, ±10%% %.1f%%, ±25%% %.1f%%: the noise floor.",
-                        f.medianNoisePercent, f.mapePercent, f.rmspePercent, f.within5Percent, f.within10Percent,
-                        f.within25Percent)
-            }
-            ?? "No noise floor: the rows were measured in one round each, so they state no between-round spread (the spread of runs within one window is not the run-to-run noise on a shared machine)."
-        let ceiling =
-            t.hasCeiling
-            ? "`trees`, the ceiling: \(t.ceiling), trained on the same folds on log H, log W, log Cin, log Cout, K1·K2, log batch, log FLOPs and log bytes (`scripts/ceiling.py`): what a model with no physics reaches on these data."
-            : "The non-parametric ceiling (gradient-boosted trees) is \(t.ceiling)."
         let c = t.coverage
-        let coverage =
-            "These errors are held out within the sample's own range: FLOPs "
-            + String(format: "%.3g – %.3g", c.flops[0], c.flops[1])
-            + ", H·W \(c.spatial[0]) – \(c.spatial[1]), channels \(c.channels[0]) – \(c.channels[1]), K1·K2 \(c.taps[0]) – \(c.taps[1]) "
-            + "(\(c.kernelOneRows) rows with K = 1, \(c.largerKernelRows) with K > 1). A layer inside that range, drawn from the same grid, "
-            + "should be predicted about as well; a layer outside it is an extrapolation these numbers do not cover, and a group with few rows "
-            + "(or flagged weakly identifiable above) transfers worst."
         return Model.Models(
-            folds: "\(t.folds)", loss: t.loss.rawValue, noiseFloor: floor, ceiling: ceiling, coverage: coverage,
+            folds: "\(t.folds)", loss: t.loss.rawValue,
+            noiseFloor: t.noiseFloor.map { f in
+                Model.NoiseFloor(
+                    rowsWithRounds: "\(f.rowsWithRounds)", rows: "\(f.rows)",
+                    median: String(format: "%.2f", f.medianNoisePercent), mape: String(format: "%.1f", f.mapePercent),
+                    rmspe: String(format: "%.1f", f.rmspePercent), within5: String(format: "%.1f", f.within5Percent),
+                    within10: String(format: "%.1f", f.within10Percent),
+                    within25: String(format: "%.1f", f.within25Percent))
+            }, hasCeiling: t.hasCeiling, ceiling: t.ceiling,
+            coverage: Model.Coverage(
+                flopsLow: String(format: "%.3g", c.flops[0]), flopsHigh: String(format: "%.3g", c.flops[1]),
+                spatialLow: "\(c.spatial[0])", spatialHigh: "\(c.spatial[1])", channelsLow: "\(c.channels[0])",
+                channelsHigh: "\(c.channels[1])", tapsLow: "\(c.taps[0])", tapsHigh: "\(c.taps[1])",
+                kernelOneRows: "\(c.kernelOneRows)", largerKernelRows: "\(c.largerKernelRows)"),
             rows: rows)
     }
 
@@ -379,10 +391,10 @@ struct PackageReadme {
                 experiment: r.experiment, n: "\(r.n)", spearman: f(r.spearman), kendall: f(r.kendall),
                 topK: r.topKAgreement.isNaN ? "–" : String(format: "%.0f%% (k = %d)", 100 * r.topKAgreement, r.k))
         }
-        let summary =
-            "\(c.configurations.count) configurations measured in both (\(c.onlyInA) only here, \(c.onlyInB) only there); "
-            + "ratio = time there / time here, 95% intervals with a \(String(format: "%.1f", 100 * c.noiseFloor))% run-to-run noise floor"
-        return Model.Comparison(other: other, summary: summary, groups: groups, ranks: ranks)
+        return Model.Comparison(
+            other: other, configurations: "\(c.configurations.count)", onlyHere: "\(c.onlyInA)",
+            onlyThere: "\(c.onlyInB)", noiseFloorPercent: String(format: "%.1f", 100 * c.noiseFloor), groups: groups,
+            ranks: ranks)
     }
 
     /// The FLOPs ranking of every series and of the regression sample, as text.
