@@ -187,7 +187,7 @@ public struct PackageBuilder {
         let statement = PackageStatement(
             profile: profile, machineLabel: runs.machineLabel, rebuildCommand: rebuildCommand, data: data.files,
             parameters: Dictionary(uniqueKeysWithValues: fits.main.fits.map { ($0.group, $0.parameters) }),
-            errors: PackageBuilder.errorStatements(fits.errors),
+            errors: fits.predictions.errorStatements,
             writtenBy: RunManifest.ToolInfo(version: BuildInfo.version, gitCommit: BuildInfo.gitCommit()))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -196,7 +196,7 @@ public struct PackageBuilder {
         let comparison = try comparedWith.map { try compare(root: root, with: $0, rows: runs.measurements) }
         let readme = PackageReadme(
             statement: statement, manifest: runs.manifests[0], runCount: runs.manifests.count, fit: fits.main,
-            errors: fits.errors,
+            errors: fits.predictions.errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
             backendFits: fits.backends, networks: networkTable)
@@ -306,13 +306,13 @@ public struct PackageBuilder {
     }
 
     /// The fits of a package: the main fit, each oneDNN algorithm's, the rows the main fit left
-    /// out, the regression sample it read (nil without one) and the per-series errors.
+    /// out, the regression sample it read (nil without one) and the predictions and errors.
     struct Fits {
         var main: FitReport
         var backends: [BackendFit]
         var exclusions: [RowFilter]
         var regression: FitDataset?
-        var errors: Table
+        var predictions: PackagePredictions
     }
 
     /// `fit/`: fits the regression sample (or takes the given fit) and each oneDNN algorithm's
@@ -348,10 +348,10 @@ public struct PackageBuilder {
                 to: root.appendingPathComponent(PackageBuilder.backendFitsFile), options: .atomic)
         }
         try fit.jsonData().write(to: root.appendingPathComponent(PackageLayout.fit), options: .atomic)
-        let (predictions, errors) = try PackageBuilder.predict(fit: fit, root: root, dataFiles: data.files.map(\.path))
-        try predictions.write(to: root.appendingPathComponent(PackageLayout.predictions))
-        try errors.write(to: root.appendingPathComponent(PackageLayout.errors))
-        return Fits(main: fit, backends: backendFits, exclusions: exclusions, regression: regression, errors: errors)
+        let predictions = try PackagePredictions(fit: fit, package: root, dataFiles: data.files.map(\.path))
+        try predictions.write(package: root)
+        return Fits(
+            main: fit, backends: backendFits, exclusions: exclusions, regression: regression, predictions: predictions)
     }
 
     /// `fit/models.json` and `fit/cv-predictions.csv`: every model held out on the same folds of
@@ -428,65 +428,6 @@ public struct PackageBuilder {
     static func backendFitExclusions(_ algorithm: ConvAlgorithm, among algorithms: [ConvAlgorithm]) -> [RowFilter] {
         [ConvBackend.openblas, .direct].map { RowFilter(column: "backend", value: $0.rawValue) }
             + algorithms.filter { $0 != algorithm }.map { RowFilter(column: "algorithm", value: $0.rawValue) }
-    }
-
-    /// fit/predictions.csv and fit/errors.csv of `fit` on the package's data files.
-    ///
-    /// predictions.csv: config_id, experiment, series, H, W, Cin, Cout, K1, K2, batch, flops,
-    /// measured_ms, predicted_ms, residual_ms (measured rows only), then the layer columns of
-    /// measurements.csv when a layer is not the grid's. errors.csv: experiment, series, n, rmse_ms,
-    /// range_ms, nrmse.
-    public static func predict(fit: FitReport, root: URL, dataFiles: [String]) throws -> (Table, Table) {
-        var predictions = Table(header: [
-            "config_id", "experiment", "series", "H", "W", "Cin", "Cout", "K1", "K2", "batch", "flops",
-            "measured_ms", "predicted_ms", "residual_ms",
-        ])
-        var shapes: [ConvShape] = []
-        var errors = Table(header: ["experiment", "series", "n", "rmse_ms", "range_ms", "nrmse"])
-        let fitted = Set(fit.fits.map(\.group))
-        for relative in dataFiles {
-            var dataset = try FitDataset.load(paths: [root.appendingPathComponent(relative).path])
-            // Layers of a kind the fit has no group for (grouped, fully connected) are not predicted.
-            dataset.rows.removeAll { !fitted.contains(fit.grouping.groupName(for: $0.shape)) }
-            let rows = try fit.predictions(for: dataset)
-            for p in rows {
-                let s = p.row.shape
-                shapes.append(s)
-                predictions.rows.append(
-                    [
-                        p.row.carried["config_id"] ?? "", p.row.carried["experiment"] ?? "",
-                        p.row.carried["series"] ?? "",
-                    ]
-                        + [
-                            s.height, s.width, s.inputChannels, s.outputChannels, s.kernelHeight, s.kernelWidth,
-                            s.batch,
-                        ].map(String.init)
-                        + [
-                            p.row.carried["flops"] ?? "", format(p.row.timeMs), format(p.predictedMs),
-                            format(p.residualMs),
-                        ])
-            }
-            for e in PredictionTable.seriesErrors(rows, seriesColumns: ["experiment", "series"]) {
-                errors.rows.append(
-                    e.key + [String(e.n), format(e.rmseMs), format(e.rangeMs), e.nrmse.map(format) ?? ""])
-            }
-        }
-        if MeasurementRow.needsLayerColumns(shapes) {
-            predictions.header += MeasurementRow.layerColumns
-            for (index, s) in shapes.enumerated() { predictions.rows[index] += s.geometryFields }
-        }
-        return (predictions, errors)
-    }
-
-    /// A number written with every digit a double needs to read back equal.
-    static func format(_ value: Double) -> String { "\(value)" }
-
-    static func errorStatements(_ errors: Table) -> [PackageStatement.SeriesErrorStatement] {
-        errors.records.map { row in
-            .init(
-                experiment: row["experiment"] ?? "", series: row["series"] ?? "", n: Int(row["n"] ?? "") ?? 0,
-                rmseMs: Double(row["rmse_ms"] ?? "") ?? .nan, nrmse: Double(row["nrmse"] ?? ""))
-        }
     }
 
     /// Compares `rows` (with the rounds of the run directories) with `other`, and writes

@@ -14,7 +14,7 @@ struct PackageReadme {
     var manifest: RunManifest
     var runCount: Int
     var fit: FitReport
-    var errors: Table
+    var errors: [PackagePredictions.SeriesError]
     var figureIndex: Data
     var measurements: [MeasurementRow] = []
     var comparison: RunComparison?
@@ -220,11 +220,10 @@ struct PackageReadme {
                 startsReaching: "\(d.startsReachingBest)", startsTried: "\(d.startsTried)",
                 fitWarnings: d.warnings.isEmpty ? nil : d.warnings.joined(separator: "; "))
         }
-        let seriesErrors = errors.records.map { row in
+        let seriesErrors = errors.map { e in
             Model.SeriesError(
-                experiment: row["experiment"] ?? "", series: row["series"] ?? "", n: row["n"] ?? "",
-                rmse: sig(Double(row["rmse_ms"] ?? "") ?? .nan),
-                nrmse: Double(row["nrmse"] ?? "").map { String(format: "%.1f%%", $0 * 100) } ?? "n/a")
+                experiment: e.experiment, series: e.series, n: "\(e.n)", rmse: sig(e.rmseMs),
+                nrmse: e.nrmse.map { String(format: "%.1f%%", $0 * 100) } ?? "n/a")
         }
         struct Entry: Decodable {
             var files: [String]

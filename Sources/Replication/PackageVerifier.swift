@@ -13,17 +13,6 @@ import Foundation
 /// parameters may move, its predictions may not; a parameter without a standard error is judged
 /// through the predictions alone).
 public enum PackageVerifier {
-    /// The fit group of a row of predictions.csv: its kernel (K1, K2) and, where the file has
-    /// them, its groups and layer kind.
-    static func group(of row: [String], in table: Table, k1: Int, k2: Int, grouping: FitGrouping) -> String {
-        var shape = ConvShape(
-            height: 1, width: 1, inputChannels: 1, outputChannels: 1, kernelHeight: Int(row[k1]) ?? 0,
-            kernelWidth: Int(row[k2]) ?? 0)
-        if let column = table.column("groups") { shape.groups = Int(row[column]) ?? 1 }
-        if let column = table.column("layer"), let kind = LayerKind(rawValue: row[column]) { shape.kind = kind }
-        return grouping.groupName(for: shape)
-    }
-
     /// The outcome of a check: the problems found (none means the package holds).
     public struct Report: Sendable {
         /// What does not hold, one line each, naming the file.
@@ -169,69 +158,51 @@ public enum PackageVerifier {
                 refittedGroups.append(group.group)
             }
         }
-        // Recompute predictions and errors with the (re)fitted parameters.
-        let (predictions, errors) = try PackageBuilder.predict(
-            fit: refit, root: root, dataFiles: statement.data.map(\.path))
-        let statedPredictions = try Table(contentsOf: root.appendingPathComponent(PackageLayout.predictions))
+        // Recompute predictions and errors with the (re)fitted parameters, and compare them with
+        // the stated ones as values.
+        let again = try PackagePredictions(fit: refit, package: root, dataFiles: statement.data.map(\.path))
+        let written: PackagePredictions
+        do { written = try PackagePredictions.read(package: root) } catch {
+            return (problems + ["\(error)"], refittedGroups)
+        }
         // A prediction may move by a relative tolerance of itself or of its group's RMSE (a tiny
         // time in an ill-conditioned group moves with the parameters, far below the noise).
         let rmse = Dictionary(uniqueKeysWithValues: stated.fits.map { ($0.group, $0.diagnostics?.rmseMs ?? 0) })
-        if let column = statedPredictions.column("predicted_ms"), let again = predictions.column("predicted_ms"),
-            let k1 = statedPredictions.column("K1"), let k2 = statedPredictions.column("K2"),
-            statedPredictions.rows.count == predictions.rows.count
-        {
-            let worst = zip(statedPredictions.rows, predictions.rows).first { a, b in
-                let group = PackageVerifier.group(
-                    of: a, in: statedPredictions, k1: k1, k2: k2, grouping: stated.grouping)
-                return !close(
-                    Double(a[column]) ?? .nan, Double(b[again]) ?? .nan, slack: tolerance * (rmse[group] ?? 0))
-            }
-            if let (a, b) = worst {
-                problems.append(
-                    "\(PackageLayout.predictions): \(a[statedPredictions.column("config_id") ?? 0]) is predicted \(a[column]) ms, the refit predicts \(b[again]) ms"
-                )
-            }
-        } else {
+        func groupRMSE(_ row: PackagePredictions.Row) -> Double { rmse[stated.grouping.groupName(for: row.shape)] ?? 0 }
+        if written.rows.count != again.rows.count {
             problems.append(
-                "\(PackageLayout.predictions): \(statedPredictions.rows.count) rows, recomputing gives \(predictions.rows.count)"
-            )
+                "\(PackageLayout.predictions): \(written.rows.count) rows, recomputing gives \(again.rows.count)")
+        } else if let (a, b) = zip(written.rows, again.rows).first(where: { a, b in
+            a.configID != b.configID || !close(a.predictedMs, b.predictedMs, slack: tolerance * groupRMSE(a))
+        }) {
+            problems.append(
+                "\(PackageLayout.predictions): \(a.configID) is predicted \(a.predictedMs) ms, the refit predicts \(b.predictedMs) ms"
+                    + (a.configID == b.configID ? "" : " for \(b.configID)"))
         }
-        let written = try Table(contentsOf: root.appendingPathComponent(PackageLayout.errors))
         // A series' RMSE moves by at most the root mean square of its predictions' moves (the
         // triangle inequality), so it may move as far as its predictions may: the tolerance of its
         // largest prediction or of its groups' RMSE. An ill-conditioned fit (parameters at a bound,
         // standard errors larger than the values) moves its errors as its predictions, no further.
-        var seriesSlack: [String: Double] = [:]
-        if let experiment = statedPredictions.column("experiment"), let series = statedPredictions.column("series"),
-            let column = statedPredictions.column("predicted_ms"), let k1 = statedPredictions.column("K1"),
-            let k2 = statedPredictions.column("K2")
-        {
-            for row in statedPredictions.rows {
-                let group = PackageVerifier.group(
-                    of: row, in: statedPredictions, k1: k1, k2: k2, grouping: stated.grouping)
-                let allowed = tolerance * max(abs(Double(row[column]) ?? 0), rmse[group] ?? 0)
-                seriesSlack[row[experiment] + "\t" + row[series]] = max(
-                    seriesSlack[row[experiment] + "\t" + row[series]] ?? 0, allowed)
-            }
+        var seriesSlack: [[String]: Double] = [:]
+        for row in written.rows {
+            seriesSlack[[row.experiment, row.series], default: 0] = max(
+                seriesSlack[[row.experiment, row.series], default: 0],
+                tolerance * max(abs(row.predictedMs), groupRMSE(row)))
         }
-        if written.rows.count != errors.rows.count {
+        if written.errors.count != again.errors.count {
             problems.append(
-                "\(PackageLayout.errors): \(written.rows.count) series, recomputing gives \(errors.rows.count)")
+                "\(PackageLayout.errors): \(written.errors.count) series, recomputing gives \(again.errors.count)")
         } else {
-            for (a, b) in zip(written.records, errors.records) {
-                let (experiment, series) = (a["experiment"] ?? "", a["series"] ?? "")
-                let (stated, again) = (a["rmse_ms"] ?? "", b["rmse_ms"] ?? "")
-                let slack = seriesSlack[experiment + "\t" + series] ?? 0
-                if experiment != b["experiment"] || series != b["series"]
-                    || !close(Double(stated) ?? .nan, Double(again) ?? .nan, slack: slack)
-                {
-                    problems.append(
-                        "\(PackageLayout.errors): \(experiment) \(series) states RMSE \(stated) ms, recomputing gives \(again) ms"
-                    )
-                }
+            for (a, b) in zip(written.errors, again.errors)
+            where a.experiment != b.experiment || a.series != b.series
+                || !close(a.rmseMs, b.rmseMs, slack: seriesSlack[[a.experiment, a.series]] ?? 0)
+            {
+                problems.append(
+                    "\(PackageLayout.errors): \(a.experiment) \(a.series) states RMSE \(a.rmseMs) ms, recomputing gives \(b.rmseMs) ms"
+                )
             }
         }
-        if PackageBuilder.errorStatements(written) != statement.errors {
+        if written.errorStatements != statement.errors {
             problems.append("\(PackageLayout.statement): its errors differ from fit/errors.csv")
         }
         return (problems, refittedGroups)

@@ -156,6 +156,31 @@ import Testing
         #expect(outcome.standardOutput.contains("fit/errors.csv: \(fields[0]) \(fields[1]) states RMSE"))
     }
 
+    @Test func aMovedOrUnreadablePredictionIsNamedWithItsConfigurationOrLineEvenWithFreshSums() throws {
+        // predictions.csv read back as values: a prediction moved beyond its tolerance names its
+        // configuration; a field that is not a number names file, line and column.
+        for (replacement, expected) in [
+            ({ (value: String) in "\((Double(value) ?? 1) * 1.01)" }, "is predicted"),
+            ({ (_: String) in "fast" }, "fit/predictions.csv:3: predicted_ms: expected a number, got 'fast'"),
+        ] {
+            let copy = temporaryDirectory() + "/package"
+            try FileManager.default.copyItem(
+                atPath: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path, toPath: copy)
+            let predictions = copy + "/fit/predictions.csv"
+            var lines = try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n").map(String.init)
+            let column = try #require(lines[0].split(separator: ",").firstIndex(of: "predicted_ms"))
+            var fields = lines[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[column] = replacement(fields[column])
+            lines[2] = fields.joined(separator: ",")
+            try (lines.joined(separator: "\n") + "\n").write(toFile: predictions, atomically: true, encoding: .utf8)
+            try Checksums.write(directory: URL(fileURLWithPath: copy))
+            let outcome = try convsweep(["verify-package", copy])
+            #expect(outcome.status == 1)
+            #expect(outcome.standardOutput.contains(expected), "\(outcome.standardOutput)")
+            if expected == "is predicted" { #expect(outcome.standardOutput.contains(fields[0])) }
+        }
+    }
+
     @Test func aParameterMovedBeyondItsConditioningFailsEvenWithFreshSums() throws {
         let copy = temporaryDirectory() + "/package"
         try FileManager.default.copyItem(
