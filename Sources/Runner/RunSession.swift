@@ -334,23 +334,15 @@ final class RunSession {
     func measure(_ opened: inout Opened) throws {
         let pending = opened.run.shardConfigurations.filter { !opened.done.contains($0.id) }
         let roofs = opened.run.roofs
-        // The remaining time: the measuring-time model at this session's roofs, each configuration's
-        // estimate credited a round at a time (the rest when its row is written, none past it).
-        let timeModel = options.measuringTimeModel(
-            rates: .init(
-                gflops: roofs.computeGflops, gigabytesPerSecond: roofs.bandwidthGBps, source: "this session's roofs"))
+        var work = WorkCredit(
+            model: options.measuringTimeModel(
+                rates: .init(
+                    gflops: roofs.computeGflops, gigabytesPerSecond: roofs.bandwidthGBps,
+                    source: "this session's roofs")))
         let rule = options.roundStopRule
-        var credited: [String: Double] = [:]
-        func credit(_ configuration: SweepConfiguration, finished: Bool) -> Double {
-            let whole = timeModel.seconds(configuration)
-            let before = credited[configuration.id, default: 0]
-            let now = finished ? whole : min(whole, before + whole / timeModel.expectedRounds)
-            credited[configuration.id] = finished ? nil : now
-            return now - before
-        }
         let steps = pending.map { $0.isMeasured ? options.rounds : 1 }.reduce(0, +)
         let progress = ProgressReporter(
-            total: steps, totalWork: pending.map(timeModel.seconds).reduce(0, +), enabled: options.showProgress)
+            total: steps, totalWork: pending.map(work.model.seconds).reduce(0, +), enabled: options.showProgress)
         for warning in warnings { progress.message("warning: " + warning) }
         var noisy: [String] = []
         var left = pending
@@ -385,36 +377,18 @@ final class RunSession {
                 } else {
                     (round, timings) = RunDriver.measure(configuration, options: options, rule: rule, evictor: evictor)
                 }
+                round.session = opened.run.sessionNumber
                 guard round.status.isOK else {
-                    round.session = opened.run.sessionNumber
                     try finish(configuration, with: round, in: &opened)
-                    progress.finished(configuration.id, work: credit(configuration, finished: true))
+                    progress.finished(configuration.id, work: work.credit(configuration, finished: true))
                     continue
                 }
-                // A reading at most every `probeInterval` seconds: a round shorter than that shares
-                // the reading after the previous one.
-                let after = probe.secondsSinceLastReading >= RunSession.probeInterval ? probe.read() : before
-                if after != before {
-                    try record(after, in: opened)
-                    let now = probe.ratio(after)
-                    progress.note =
-                        now < 1 - options.probeSlowdown
-                        ? String(format: "machine reads slow: %.2f of its reference", now) : nil
-                }
-                let ratio = min(probe.ratio(before), probe.ratio(after))
-                before = after
-                round.session = opened.run.sessionNumber
                 round.round = number
-                round.probeRatio = ratio
-                round.window = ratio < 1 - options.probeSlowdown ? .disturbed : .clean
-                if round.window == .disturbed { disturbedRounds += 1 }
-                try opened.rounds.append(round.csvLine(layerColumns: opened.layerColumns))
-                if let timings, let samples = opened.samples {
-                    try samples.append(SamplesFile.lines(configuration.id, round: number, timings))
-                }
-                opened.roundsSoFar[configuration.id, default: []].append(round)
+                let after = try judge(&round, since: before, in: opened, progress: progress)
+                before = after
+                try keep(round, timings, of: configuration, in: &opened)
                 let row = RoundPolicy(options).row(from: opened.roundsSoFar[configuration.id] ?? [])
-                progress.finished(configuration.id, work: credit(configuration, finished: row != nil))
+                progress.finished(configuration.id, work: work.credit(configuration, finished: row != nil))
                 if let row {
                     try finish(configuration, with: row, in: &opened)
                     if let p25 = row.p25Ms, let p75 = row.p75Ms, let median = row.medianMs,
@@ -440,6 +414,39 @@ final class RunSession {
                     + noisy.prefix(10).joined(separator: ", ") + (noisy.count > 10 ? ", …" : ""))
             progress.message("warning: " + warnings.last!)
         }
+    }
+
+    /// Judges a round by the drift probe: reads it (at most every ``probeInterval`` seconds; a
+    /// round shorter than that shares the reading after the previous one), writes the reading,
+    /// and marks the round disturbed when the slower of the readings around it (`before` and the
+    /// one returned) is below the slowdown threshold.
+    private func judge(
+        _ round: inout MeasurementRow, since before: DriftProbe.Reading, in opened: Opened, progress: ProgressReporter
+    ) throws -> DriftProbe.Reading {
+        let after = probe.secondsSinceLastReading >= RunSession.probeInterval ? probe.read() : before
+        if after != before {
+            try record(after, in: opened)
+            let now = probe.ratio(after)
+            progress.note =
+                now < 1 - options.probeSlowdown ? String(format: "machine reads slow: %.2f of its reference", now) : nil
+        }
+        let ratio = min(probe.ratio(before), probe.ratio(after))
+        round.probeRatio = ratio
+        round.window = ratio < 1 - options.probeSlowdown ? .disturbed : .clean
+        if round.window == .disturbed { disturbedRounds += 1 }
+        return after
+    }
+
+    /// Appends a judged round to rounds.csv (and its timed runs to samples.csv, when kept) and
+    /// adds it to its configuration's rounds so far.
+    private func keep(
+        _ round: MeasurementRow, _ timings: Samples?, of configuration: SweepConfiguration, in opened: inout Opened
+    ) throws {
+        try opened.rounds.append(round.csvLine(layerColumns: opened.layerColumns))
+        if let timings, let samples = opened.samples, let number = round.round {
+            try samples.append(SamplesFile.lines(configuration.id, round: number, timings))
+        }
+        opened.roundsSoFar[configuration.id, default: []].append(round)
     }
 
     /// Reads the probe until it reads the machine fast or the wait's limit passes (a reading
@@ -577,5 +584,27 @@ extension RunManifest.Settings {
             algorithms: options.algorithms == [.auto] ? nil : options.algorithms,
             roundProcesses: options.workerLaunch == nil ? nil : RunManifest.Settings.workerPerPass,
             slowPhaseWait: options.slowPhaseWait, slowPhaseBudget: options.slowPhaseBudget)
+    }
+}
+
+/// The progress line's measure of work done: the measuring-time model at the session's roofs,
+/// each configuration's estimate credited a round at a time, the rest when its row is written
+/// (none past it).
+struct WorkCredit {
+    /// The measuring-time model.
+    let model: MeasuringTimeModel
+    /// Seconds credited so far to each configuration without a row.
+    private var credited: [String: Double] = [:]
+
+    init(model: MeasuringTimeModel) { self.model = model }
+
+    /// The seconds of work to credit for a round of `configuration`; all that is left of its
+    /// estimate when it is `finished`.
+    mutating func credit(_ configuration: SweepConfiguration, finished: Bool) -> Double {
+        let whole = model.seconds(configuration)
+        let before = credited[configuration.id, default: 0]
+        let now = finished ? whole : min(whole, before + whole / model.expectedRounds)
+        credited[configuration.id] = finished ? nil : now
+        return now - before
     }
 }
