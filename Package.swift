@@ -24,7 +24,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.0"),
@@ -37,6 +36,10 @@ let package = Package(
         .systemLibrary(
             name: "CHwloc", path: "Sources/CHwloc", pkgConfig: "hwloc",
             providers: [.apt(["libhwloc-dev"])]),
+        // SHA-256 (sweep hashes, checksums, the executable's digest) from OpenSSL's libcrypto.
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
 
         // The inner loops of convsweep's own kernels, one clone per instruction set.
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
@@ -46,7 +49,7 @@ let package = Package(
 
         // Shared helpers, one place each: clock, random generator, hashing, CSV writing, system
         // files and memory, the build's version and commit.
-        .target(name: "Basics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Basics", dependencies: ["COpenSSL"]),
         // conv2d on OpenBLAS and on oneDNN, and the accounting of a configuration.
         .target(
             name: "ConvKernels",
@@ -77,7 +80,7 @@ let package = Package(
             name: "AlphaFit",
             dependencies: [
                 "Basics", "COpenBLAS", "ConvKernels", "Rows", "Sweeps",
-                .product(name: "CSV", package: "CSV.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CSV", package: "CSV.swift"),
             ]),
         // Analyses of measured runs: how FLOPs rank configurations, what a network costs.
         .target(name: "Analysis", dependencies: ["Basics", "ConvKernels", "Measurement", "Rows", "Runner", "Sweeps"]),
@@ -88,7 +91,6 @@ let package = Package(
                 "Analysis", "Basics", "ConvKernels", "Measurement", "Rows", "Sweeps", "Runner", "AlphaFit",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // The thin command-line front end.
         .executableTarget(

@@ -1,7 +1,6 @@
 import Basics
 import CSV
 import ConvKernels
-import Crypto
 import Foundation
 import Rows
 import Sweeps

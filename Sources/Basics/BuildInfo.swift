@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// What build of convsweep is running: its version and the git commit it was built from.
@@ -39,8 +38,8 @@ public enum BuildInfo {
     public static func executableSHA256(path: String = BuildInfo.executablePath()) -> String? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        let hasher = SHA256Hasher()
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
         return SHA256Hex.hex(hasher.finalize())
     }
 

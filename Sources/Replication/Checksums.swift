@@ -1,5 +1,4 @@
 import Basics
-import Crypto
 import Foundation
 
 /// SHA-256 sums of the files of a directory, in the format of GNU `sha256sum`.
@@ -15,9 +14,9 @@ public enum Checksums {
     public static func sha256(of url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
-        var hasher = SHA256()
+        let hasher = SHA256Hasher()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
+            hasher.update(chunk)
         }
         return SHA256Hex.hex(hasher.finalize())
     }

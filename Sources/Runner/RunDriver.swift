@@ -1,6 +1,5 @@
 import Basics
 import ConvKernels
-import Crypto
 import Foundation
 import Measurement
 import Rows

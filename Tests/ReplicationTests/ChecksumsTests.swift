@@ -17,6 +17,19 @@ private func temporaryPackage() throws -> URL {
     #expect(
         SHA256Hex.of(Data("abc".utf8))
             == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    // FIPS 180-2's million 'a', fed in uneven chunks as the checksums and the executable's digest
+    // read files: the streaming hasher gives the known digest.
+    let hasher = SHA256Hasher()
+    var left = 1_000_000
+    var chunk = 1
+    while left > 0 {
+        let n = min(chunk, left)
+        hasher.update(Data(repeating: UInt8(ascii: "a"), count: n))
+        left -= n
+        chunk = chunk * 7 % 65_521 + 1
+    }
+    #expect(
+        SHA256Hex.hex(hasher.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     let dir = try temporaryPackage()
     defer { try? FileManager.default.removeItem(at: dir) }
     let sums = try Checksums.write(directory: dir)

@@ -13,7 +13,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
             atPath: prefix + "/share/convsweep/sweeps/quick", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: prefix + "/bin/convsweep", contents: Data())
+        _ = FileManager.default.createFile(atPath: prefix + "/bin/convsweep", contents: Data())
         return prefix
     }
 
