@@ -300,7 +300,7 @@ public enum RunError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// Tests only: what a session would read of the machine, stood in for, so that a test of resuming,
 /// merging or the round policy does not depend on how fast a shared machine ran during a 50-ms
-/// calibration. One value, internal to the module, empty in every real run (``none``).
+/// calibration. One value, internal to the module, empty (its defaults) in every real run.
 struct MachineStandIns: Codable, Hashable, Sendable {
     /// A factor applied to the probe's rates, to impersonate a faster or slower machine.
     var probeRateScale: Double = 1
@@ -315,7 +315,4 @@ struct MachineStandIns: Codable, Hashable, Sendable {
     var referenceRecheck: Double?
     /// Smaller roof measurements (a 256³ sgemm, 4 MiB arrays).
     var quickRoofs = false
-
-    /// Nothing stood in for: the machine as read.
-    static let none = MachineStandIns()
 }
