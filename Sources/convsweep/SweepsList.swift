@@ -9,7 +9,7 @@ struct SweepsList: ParsableCommand {
         commandName: "list",
         abstract: "List the shipped sweeps with their size, FLOPs, memory and estimated measuring time.",
         discussion: """
-            For each profile (quick, paper, full) and each of its files: configurations measured and \
+            For each profile (quick, paper, full, networks) and each of its files: configurations measured and \
             dropped by the file's limits, the FLOPs of the smallest and largest measured configuration, \
             their total, the memory of the most demanding one (tensors + im2col workspace), and the \
             time `replicate --profile P` with the same options would take to measure it on one core, \
