@@ -120,6 +120,18 @@ struct PackageReadme {
             /// would let the template find in the run's).
             var fitWarnings: String?
         }
+        struct StartAndBounds {
+            /// Whether they are the replication's (the alpha model's defaults).
+            var replications: Bool
+            var start, bounds: String
+        }
+        struct Sessions {
+            var count, started: String
+            var lastEnded, interrupted: String?
+            /// Commits later sessions recorded other than the first's.
+            var laterCommits: String?
+            var executables, sessionsWithExecutable: String?
+        }
         struct Figure {
             var png: String
             var svg: String
@@ -151,7 +163,12 @@ struct PackageReadme {
         var backends: [Parameter]
         var hasBackends: Bool
         var figures: [Figure]
-        var starts, startAndBounds: String
+        var starts: String
+        /// nil when the fit records no options (a given fit).
+        var startAndBounds: StartAndBounds?
+        var sessions: Sessions
+        /// The convsweep that wrote the package, when recorded.
+        var writtenBy: String?
         var hasWarnings: Bool
         var warnings: [String]
         var commit, rebuildCommand: String
@@ -193,12 +210,7 @@ struct PackageReadme {
             ),
             ("load average at start", m.loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ")),
             ("convsweep", "\(manifest.tool.version), commit \(manifest.tool.gitCommit ?? "unknown")"),
-            ("sessions", Self.sessionsSummary(manifest)),
         ]
-        if let writer = statement.writtenBy {
-            machineRows.append(
-                ("package written by", "convsweep \(writer.version), commit \(writer.gitCommit ?? "unknown")"))
-        }
         var parameters: [Model.Parameter] = []
         for group in fit.fits {
             for name in fit.model.parameterNames {
@@ -265,7 +277,9 @@ struct PackageReadme {
                     original: $0.original_figure)
             },
             starts: fit.options.map { "\($0.starts)" } ?? "the",
-            startAndBounds: Self.startAndBounds(fit.options, model: fit.model), hasWarnings: !warnings.isEmpty,
+            startAndBounds: Self.startAndBounds(fit.options, model: fit.model), sessions: Self.sessions(manifest),
+            writtenBy: statement.writtenBy.map { "\($0.version), commit \($0.gitCommit ?? "unknown")" },
+            hasWarnings: !warnings.isEmpty,
             warnings: warnings,
             commit: (statement.writtenBy ?? manifest.tool).gitCommit ?? "unknown",
             rebuildCommand: statement.rebuildCommand)
@@ -414,20 +428,24 @@ struct PackageReadme {
         model == .alpha || model == .alphaChannels ? "\(model.formula), \(FitModel.definitions)" : model.formula
     }
 
-    /// The deterministic start and the bounds the fit used, named as the replication's when they
-    /// are its (the alpha model's defaults).
-    static func startAndBounds(_ options: FitOptions?, model: FitModel) -> String {
-        guard let options else { return "the start and bounds of `fit/alpha.json`" }
+    /// The deterministic start and the bounds the fit used, marked as the replication's when they
+    /// are its (the alpha model's defaults); nil for a fit that records no options.
+    static func startAndBounds(_ options: FitOptions?, model: FitModel) -> Model.StartAndBounds? {
+        guard let options else { return nil }
         let names = model.parameterNames
         let start = options.effectiveStart
         let bounds = options.effectiveBounds
-        if model == .alpha && start == FitModel.alpha.defaultStart && bounds == FitModel.alpha.defaultBounds {
-            return "the replication's start (beta 0.01, gamma 0.8, final 0.3), bounds [0, 2]"
-        }
         let startText = zip(names, start).map { "\($0) \(number($1))" }.joined(separator: ", ")
+        if model == .alpha && start == FitModel.alpha.defaultStart && bounds == FitModel.alpha.defaultBounds,
+            Set(bounds).count == 1, let only = bounds.first
+        {
+            return .init(
+                replications: true, start: startText, bounds: "[\(number(only.lowerBound)), \(number(only.upperBound))]"
+            )
+        }
         let boundsText = zip(names, bounds).map { "\($0) [\(number($1.lowerBound)), \(number($1.upperBound))]" }
             .joined(separator: ", ")
-        return "the start \(startText), bounds \(boundsText)"
+        return .init(replications: false, start: startText, bounds: boundsText)
     }
 
     private static func number(_ value: Double) -> String { String(format: "%g", value) }
@@ -439,33 +457,25 @@ struct PackageReadme {
         return String(format: "%.6g", value)
     }
 
-    /// `N session(s), STARTED to ENDED`; when later sessions recorded other commits than the
-    /// first, those commits (read from the source tree when each session started, so a kept
-    /// executable whose tree moved on records the tree's); and, over the sessions that recorded
-    /// it, how many different executables (by SHA-256) ran: a run resumed across days or builds
-    /// says so.
-    static func sessionsSummary(_ manifest: RunManifest) -> String {
+    /// The sessions that measured the run: how many, when; how many were interrupted and resumed;
+    /// when later sessions recorded other commits than the first, those commits (read from the
+    /// source tree when each session started, so a kept executable whose tree moved on records the
+    /// tree's); and, over the sessions that recorded it, how many different executables (by
+    /// SHA-256) ran: a run resumed across days or builds says so.
+    static func sessions(_ manifest: RunManifest) -> Model.Sessions {
         let sessions = manifest.sessions
-        guard let first = sessions.first else { return "none recorded" }
-        var text = "\(sessions.count), started \(first.startedAt)"
-        if let ended = sessions.last?.endedAt { text += ", last ended \(ended)" }
         let killed = sessions.filter { $0.endedAt == nil }.count
-        if killed > 0 { text += "; \(killed) interrupted and resumed" }
         var commits: [String] = []
         for commit in sessions.compactMap(\.gitCommit)
         where commit != manifest.tool.gitCommit && !commits.contains(commit) {
             commits.append(commit)
         }
-        if !commits.isEmpty {
-            text +=
-                "; later sessions recorded commit(s) " + commits.joined(separator: ", ")
-                + " (the source tree's when each started)"
-        }
         let hashes = sessions.compactMap(\.executableSHA256)
-        if !hashes.isEmpty {
-            let distinct = Set(hashes).count
-            text += "; \(distinct) executable(s) by SHA-256 over the \(hashes.count) session(s) that recorded it"
-        }
-        return text
+        return Model.Sessions(
+            count: "\(sessions.count)", started: sessions.first.map { "\($0.startedAt)" } ?? "never",
+            lastEnded: sessions.last?.endedAt.map { "\($0)" }, interrupted: killed > 0 ? "\(killed)" : nil,
+            laterCommits: commits.isEmpty ? nil : commits.joined(separator: ", "),
+            executables: hashes.isEmpty ? nil : "\(Set(hashes).count)",
+            sessionsWithExecutable: hashes.isEmpty ? nil : "\(hashes.count)")
     }
 }

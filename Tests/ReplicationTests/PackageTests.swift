@@ -158,17 +158,22 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(!FileManager.default.fileExists(atPath: fresh.appendingPathComponent("README.md").path))
 }
 
-@Test func theReadmeStatesTheStartBoundsAndFormulaTheFitUsed() {
+@Test func theReadmeStatesTheStartBoundsAndFormulaTheFitUsed() throws {
     // The alpha model with the replication's set-up is named as such …
+    let replications = try #require(PackageReadme.startAndBounds(FitOptions(), model: .alpha))
     #expect(
-        PackageReadme.startAndBounds(FitOptions(), model: .alpha)
-            == "the replication's start (beta 0.01, gamma 0.8, final 0.3), bounds [0, 2]")
+        replications.replications && replications.start == "beta 0.01, gamma 0.8, final 0.3"
+            && replications.bounds == "[0, 2]")
     // … any other start, bounds or model is stated as it was used.
-    let channels = PackageReadme.startAndBounds(FitOptions(model: .alphaChannels), model: .alphaChannels)
-    #expect(channels.contains("delta 0") && channels.contains("eta [0, 1000]") && !channels.contains("replication"))
-    let custom = PackageReadme.startAndBounds(
-        FitOptions(bounds: [[0, 1], [0, 3], [0, 2]], start: [0.1, 1, 0.5]), model: .alpha)
-    #expect(custom == "the start beta 0.1, gamma 1, final 0.5, bounds beta [0, 1], gamma [0, 3], final [0, 2]")
+    let channels = try #require(
+        PackageReadme.startAndBounds(FitOptions(model: .alphaChannels), model: .alphaChannels))
+    #expect(channels.start.contains("delta 0") && channels.bounds.contains("eta [0, 1000]") && !channels.replications)
+    let custom = try #require(
+        PackageReadme.startAndBounds(
+            FitOptions(bounds: [[0, 1], [0, 3], [0, 2]], start: [0.1, 1, 0.5]), model: .alpha))
+    #expect(!custom.replications && custom.start == "beta 0.1, gamma 1, final 0.5")
+    #expect(custom.bounds == "beta [0, 1], gamma [0, 3], final [0, 2]")
+    #expect(PackageReadme.startAndBounds(nil, model: .alpha) == nil)
     #expect(PackageReadme.formula(.alphaChannels).contains("(1 + delta / Cout + eta / (K·Cin))"))
     #expect(!PackageReadme.formula(.alpha).contains("delta"))
 }
