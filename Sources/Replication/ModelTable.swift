@@ -140,12 +140,11 @@ public struct ModelTable: Codable, Equatable, Sendable {
     public static let defaultFolds = 5
 
     /// Cross-validates every parametric model with `options` (its loss and grouping) on
-    /// `dataset`, and the trees when the virtualenv allows; returns the table and the
-    /// `cv-predictions.csv` contents (config_id, experiment, series, group, K1, K2, flops, fold,
-    /// measured_ms, then one `<model>_ms` column per entry).
+    /// `dataset`, and the trees when the virtualenv allows; returns the table and every row's
+    /// held-out predictions (`cv-predictions.csv`).
     public static func build(
         dataset: FitDataset, options: FitOptions, folds: Int = defaultFolds, shippedFiles: ShippedFiles?
-    ) throws -> (table: ModelTable, predictions: Table, report: CrossValidationReport) {
+    ) throws -> (table: ModelTable, predictions: HeldOutPredictions, report: CrossValidationReport) {
         let fitter = AlphaFitter(options: options)
         let run = try fitter.crossValidate(dataset, folds: folds)
         var entries = run.report.results.map { result in
@@ -173,18 +172,15 @@ public struct ModelTable: Codable, Equatable, Sendable {
                 ceiling = "unavailable: \(reason)"
             }
         }
-        var predictions = Table(
-            header: ["config_id", "experiment", "series", "group", "K1", "K2", "flops", "fold", "measured_ms"]
-                + entries.map { "\($0.model)_ms" })
-        for (i, row) in dataset.rows.enumerated() {
-            predictions.rows.append(
-                [
-                    row.carried["config_id"] ?? "", row.carried["experiment"] ?? "", row.carried["series"] ?? "",
-                    options.grouping.groupName(for: row.shape), String(row.shape.kernelHeight),
-                    String(row.shape.kernelWidth), "\(Accounting(shape: row.shape).flops)", String(run.folds[i]),
-                    "\(row.timeMs)",
-                ] + columns.map { "\($0[i])" })
-        }
+        let predictions = HeldOutPredictions(
+            models: entries.map(\.model),
+            rows: dataset.rows.enumerated().map { i, row in
+                HeldOutPredictions.Row(
+                    configID: row.carried["config_id"] ?? "", experiment: row.carried["experiment"] ?? "",
+                    series: row.carried["series"] ?? "", group: options.grouping.groupName(for: row.shape),
+                    k1: row.shape.kernelHeight, k2: row.shape.kernelWidth, flops: Accounting(shape: row.shape).flops,
+                    fold: run.folds[i], measuredMs: row.timeMs, predictedMs: columns.map { $0[i] })
+            })
         let table = ModelTable(
             folds: folds, seed: run.report.seed, options: options, entries: entries,
             noiseFloor: run.report.noiseFloor, coverage: Coverage(rows: dataset.rows), ceiling: ceiling)
@@ -256,11 +252,15 @@ public struct ModelTable: Codable, Equatable, Sendable {
     }
 
     /// The model table of the package at `root`, with its predictions file, or nil when it has none.
-    public static func load(package root: URL) throws -> (table: ModelTable, predictions: Table)? {
+    public static func load(package root: URL) throws -> (table: ModelTable, predictions: HeldOutPredictions)? {
         let path = root.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: path.path) else { return nil }
         let table = try JSONDecoder().decode(ModelTable.self, from: Data(contentsOf: path))
-        return (table, try Table(contentsOf: root.appendingPathComponent(predictionsFileName)))
+        return (
+            table,
+            try HeldOutPredictions.read(
+                from: root.appendingPathComponent(predictionsFileName), name: predictionsFileName)
+        )
     }
 
     /// Where a package keeps the table, and the held-out predictions.

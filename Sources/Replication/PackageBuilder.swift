@@ -364,7 +364,7 @@ public struct PackageBuilder {
         var built = try ModelTable.build(dataset: sample, options: fitOptions, shippedFiles: shippedFiles)
         built.table.excluded = excluded.isEmpty ? nil : excluded
         try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
-        try built.predictions.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
+        try built.predictions.table.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
         return built.table
     }
 

@@ -96,7 +96,14 @@ public enum PackageVerifier {
             refittedGroups += backend.fit.fits.map { "\($0.group) (\(backend.algorithm))" }
         }
         var modelsConfirmed: [String] = []
-        if let (table, heldOut) = try ModelTable.load(package: root) {
+        // A model table or held-out predictions file that does not read is a problem of the
+        // package (named with file, line and column), not a failure to check it.
+        let modelTable: (table: ModelTable, predictions: HeldOutPredictions)?
+        do { modelTable = try ModelTable.load(package: root) } catch {
+            problems.append("\(error)")
+            modelTable = nil
+        }
+        if let (table, heldOut) = modelTable {
             let sample = Result {
                 try FitDataset.load(
                     paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
@@ -214,13 +221,12 @@ public enum PackageVerifier {
     /// The trees are checked through their predictions alone: another scikit-learn may grow
     /// other trees.
     static func verifyModels(
-        _ table: ModelTable, _ heldOut: Table, regression: Result<FitDataset, any Error>, confirmed: inout [String]
+        _ table: ModelTable, _ heldOut: HeldOutPredictions, regression: Result<FitDataset, any Error>,
+        confirmed: inout [String]
     ) -> [String] {
         let file = ModelTable.predictionsFileName
-        guard let measuredColumn = heldOut.column("measured_ms"), let foldColumn = heldOut.column("fold"),
-            let groupColumn = heldOut.column("group")
-        else { return ["\(file): lacks its measured_ms, fold or group column"] }
-        let measured = heldOut.rows.map { Double($0[measuredColumn]) ?? .nan }
+        let measured = heldOut.measuredMs
+        let groupOfRow = heldOut.rows.map(\.group)
         var problems: [String] = []
         func same(_ a: Double, _ b: Double) -> Bool { a == b || abs(a - b) <= 1e-9 * max(abs(a), abs(b)) }
         func agree(_ a: PredictionMetrics, _ b: PredictionMetrics) -> Bool {
@@ -229,19 +235,15 @@ public enum PackageVerifier {
                 && same(a.rmspePercent, b.rmspePercent) && same(a.within5Percent, b.within5Percent)
                 && same(a.within10Percent, b.within10Percent) && same(a.within25Percent, b.within25Percent)
         }
-        var columns: [String: [Double]] = [:]
         for entry in table.entries {
-            guard let column = heldOut.column("\(entry.model)_ms") else {
+            guard let predicted = heldOut.predictedMs(by: entry.model) else {
                 problems.append("\(file): no column \(entry.model)_ms for the model table's \(entry.model)")
                 continue
             }
-            let predicted = heldOut.rows.map { Double($0[column]) ?? .nan }
-            columns[entry.model] = predicted
-            guard !measured.isEmpty, predicted.allSatisfy(\.isFinite) else {
-                problems.append("\(file): \(entry.model)_ms holds a value that is not a number")
+            guard !measured.isEmpty else {
+                problems.append("\(file): holds no rows")
                 continue
             }
-            let groupOfRow = heldOut.rows.map { $0[groupColumn] }
             if let missing = entry.groups.first(where: { !groupOfRow.contains($0.group) }) {
                 problems.append(
                     "\(ModelTable.fileName): \(entry.model) states group \(missing.group), which \(file) lacks")
@@ -261,23 +263,19 @@ public enum PackageVerifier {
         do {
             let again = try ModelTable.build(
                 dataset: try regression.get(), options: table.options, folds: table.folds, shippedFiles: nil)
-            guard again.predictions.rows.count == heldOut.rows.count,
-                again.predictions.rows.map({ $0[foldColumn] }) == heldOut.rows.map({ $0[foldColumn] })
-            else {
+            guard again.predictions.rows.map(\.fold) == heldOut.rows.map(\.fold) else {
                 return problems + ["\(file): its rows or folds differ from a cross-validation of data/regression.csv"]
             }
             for entry in again.table.entries {
-                guard let stated = columns[entry.model], let column = again.predictions.column("\(entry.model)_ms")
+                guard let stated = heldOut.predictedMs(by: entry.model),
+                    let recomputed = again.predictions.predictedMs(by: entry.model)
                 else { continue }
                 let rmse = Dictionary(uniqueKeysWithValues: entry.groups.map { ($0.group, $0.metrics.rmseMs) })
-                let moved = heldOut.rows.indices.first { i in
-                    !close(
-                        stated[i], Double(again.predictions.rows[i][column]) ?? .nan,
-                        slack: tolerance * (rmse[heldOut.rows[i][groupColumn]] ?? 0))
-                }
-                if let i = moved {
+                if let i = heldOut.rows.indices.first(where: { i in
+                    !close(stated[i], recomputed[i], slack: tolerance * (rmse[groupOfRow[i]] ?? 0))
+                }) {
                     problems.append(
-                        "\(file): \(heldOut.rows[i][0]) is predicted \(stated[i]) ms by \(entry.model) held out, a new cross-validation gives \(again.predictions.rows[i][column]) ms"
+                        "\(file): \(heldOut.rows[i].configID) is predicted \(stated[i]) ms by \(entry.model) held out, a new cross-validation gives \(recomputed[i]) ms"
                     )
                 } else {
                     confirmed.append(entry.model)
@@ -286,7 +284,7 @@ public enum PackageVerifier {
         } catch {
             problems.append("\(ModelTable.fileName): cannot cross-validate data/regression.csv again (\(error))")
         }
-        if table.hasCeiling && columns[TreeCeiling.name] != nil {
+        if table.hasCeiling && heldOut.predictedMs(by: TreeCeiling.name) != nil {
             confirmed.append(TreeCeiling.name + " (from its predictions)")
         }
         return problems

@@ -135,7 +135,7 @@ struct Fit: ParsableCommand {
                 }
                 report.crossValidation = built.report
                 table = built.table
-                cvTable = built.predictions
+                cvTable = built.predictions.table
                 timing += String(format: ", cross-validated in %.3f s", Date().timeIntervalSince(cvStart))
             }
             return report

@@ -181,6 +181,25 @@ import Testing
         }
     }
 
+    @Test func anUnreadableHeldOutPredictionIsNamedWithFileLineAndColumnEvenWithFreshSums() throws {
+        let copy = temporaryDirectory() + "/package"
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path, toPath: copy)
+        let file = copy + "/fit/cv-predictions.csv"
+        var lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        let column = try #require(lines[0].split(separator: ",").firstIndex(of: "fold"))
+        var fields = lines[3].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[column] = "x"
+        lines[3] = fields.joined(separator: ",")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try Checksums.write(directory: URL(fileURLWithPath: copy))
+        let outcome = try convsweep(["verify-package", copy])
+        #expect(outcome.status == 1)
+        #expect(
+            outcome.standardOutput.contains("fit/cv-predictions.csv:4: fold: expected an integer, got 'x'"),
+            "\(outcome.standardOutput)")
+    }
+
     @Test func aParameterMovedBeyondItsConditioningFailsEvenWithFreshSums() throws {
         let copy = temporaryDirectory() + "/package"
         try FileManager.default.copyItem(

@@ -62,8 +62,15 @@ struct PackageModelTableTests {
         #expect(!built.table.hasCeiling && built.table.ceiling.hasPrefix("unavailable: "))
         #expect(built.table.text.contains("ceiling: unavailable"))
         #expect(
-            built.predictions.header.suffix(4) == ["alpha_ms", "alpha-channels_ms", "data-movement_ms", "flops_ms"])
+            built.predictions.table.header.suffix(4) == [
+                "alpha_ms", "alpha-channels_ms", "data-movement_ms", "flops_ms",
+            ])
         #expect(built.predictions.rows.count == 60)
+        // cv-predictions.csv reads back as the values it was written from.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cv-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try built.predictions.table.write(to: file)
+        #expect(try HeldOutPredictions.read(from: file, name: "cv-predictions.csv") == built.predictions)
     }
 
     @Test func theTreesLearnTheTimesWhenScikitLearnIsThere() throws {
