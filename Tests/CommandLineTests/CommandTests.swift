@@ -140,17 +140,30 @@ import Testing
         }
     }
 
-    @Test func aSeriesErrorMovedBeyondItsPredictionsToleranceFailsEvenWithFreshSums() throws {
+    /// A copy of the committed quick package whose CSV `file` has the field of `column` on data
+    /// row `row` (1 = the first after the header) replaced by `replace` of it, with fresh sums;
+    /// returns the copy and the edited row's fields.
+    private func editedPackage(_ file: String, row: Int, column: String, _ replace: (String) -> String) throws
+        -> (copy: String, fields: [String])
+    {
         let copy = temporaryDirectory() + "/package"
         try FileManager.default.copyItem(
             atPath: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path, toPath: copy)
-        let errors = copy + "/fit/errors.csv"
-        var lines = try String(contentsOfFile: errors, encoding: .utf8).split(separator: "\n").map(String.init)
-        var fields = lines[1].split(separator: ",").map(String.init)
-        fields[3] = "\((Double(fields[3]) ?? 1) * 1.001)"
-        lines[1] = fields.joined(separator: ",")
-        try (lines.joined(separator: "\n") + "\n").write(toFile: errors, atomically: true, encoding: .utf8)
+        let path = copy + "/" + file
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        let index = try #require(lines[0].split(separator: ",").firstIndex(of: Substring(column)))
+        var fields = lines[row].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[index] = replace(fields[index])
+        lines[row] = fields.joined(separator: ",")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         try Checksums.write(directory: URL(fileURLWithPath: copy))
+        return (copy, fields)
+    }
+
+    @Test func aSeriesErrorMovedBeyondItsPredictionsToleranceFailsEvenWithFreshSums() throws {
+        let (copy, fields) = try editedPackage("fit/errors.csv", row: 1, column: "rmse_ms") {
+            "\((Double($0) ?? 1) * 1.001)"
+        }
         let outcome = try convsweep(["verify-package", copy])
         #expect(outcome.status == 1)
         #expect(outcome.standardOutput.contains("fit/errors.csv: \(fields[0]) \(fields[1]) states RMSE"))
@@ -163,17 +176,7 @@ import Testing
             ({ (value: String) in "\((Double(value) ?? 1) * 1.01)" }, "is predicted"),
             ({ (_: String) in "fast" }, "fit/predictions.csv:3: predicted_ms: expected a number, got 'fast'"),
         ] {
-            let copy = temporaryDirectory() + "/package"
-            try FileManager.default.copyItem(
-                atPath: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path, toPath: copy)
-            let predictions = copy + "/fit/predictions.csv"
-            var lines = try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n").map(String.init)
-            let column = try #require(lines[0].split(separator: ",").firstIndex(of: "predicted_ms"))
-            var fields = lines[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            fields[column] = replacement(fields[column])
-            lines[2] = fields.joined(separator: ",")
-            try (lines.joined(separator: "\n") + "\n").write(toFile: predictions, atomically: true, encoding: .utf8)
-            try Checksums.write(directory: URL(fileURLWithPath: copy))
+            let (copy, fields) = try editedPackage("fit/predictions.csv", row: 2, column: "predicted_ms", replacement)
             let outcome = try convsweep(["verify-package", copy])
             #expect(outcome.status == 1)
             #expect(outcome.standardOutput.contains(expected), "\(outcome.standardOutput)")
@@ -182,17 +185,7 @@ import Testing
     }
 
     @Test func anUnreadableHeldOutPredictionIsNamedWithFileLineAndColumnEvenWithFreshSums() throws {
-        let copy = temporaryDirectory() + "/package"
-        try FileManager.default.copyItem(
-            atPath: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path, toPath: copy)
-        let file = copy + "/fit/cv-predictions.csv"
-        var lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
-        let column = try #require(lines[0].split(separator: ",").firstIndex(of: "fold"))
-        var fields = lines[3].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        fields[column] = "x"
-        lines[3] = fields.joined(separator: ",")
-        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        try Checksums.write(directory: URL(fileURLWithPath: copy))
+        let (copy, _) = try editedPackage("fit/cv-predictions.csv", row: 3, column: "fold") { _ in "x" }
         let outcome = try convsweep(["verify-package", copy])
         #expect(outcome.status == 1)
         #expect(
