@@ -68,9 +68,11 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
         }
         // Bind every listed thread; then list again, since a thread may have started a new one
         // from its old binding while the first pass ran (a thread pool of the caller's, a parallel
-        // test's): repeat until every thread holds the binding, a few passes at most.
+        // test's): repeat until every thread holds the binding, a few passes at most. A pass reads
+        // each thread's allowed CPUs only (a thread gone meanwhile counts as bound); the record
+        // of every thread (name, CPU time) is read once, after.
         for _ in 0..<passes {
-            let stray = currentThreads().filter { $0.allowed != cpuset }.map(\.tid)
+            let stray = taskIDs().filter { allowedCPUs(statusFile: "/proc/self/task/\($0)/status") ?? cpuset != cpuset }
             if stray.isEmpty { break }
             for tid in stray {
                 if hwloc_set_proc_cpubind(
