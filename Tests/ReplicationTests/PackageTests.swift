@@ -160,22 +160,38 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
 
 @Test func theReadmeStatesTheStartBoundsAndFormulaTheFitUsed() throws {
     // The alpha model with the replication's set-up is named as such …
-    let replications = try #require(PackageReadme.startAndBounds(FitOptions(), model: .alpha))
+    let replications = try #require(PackageReadme.Model.StartAndBounds(FitOptions(), model: .alpha))
     #expect(
         replications.replications && replications.start == "beta 0.01, gamma 0.8, final 0.3"
             && replications.bounds == "[0, 2]")
     // … any other start, bounds or model is stated as it was used.
     let channels = try #require(
-        PackageReadme.startAndBounds(FitOptions(model: .alphaChannels), model: .alphaChannels))
+        PackageReadme.Model.StartAndBounds(FitOptions(model: .alphaChannels), model: .alphaChannels))
     #expect(channels.start.contains("delta 0") && channels.bounds.contains("eta [0, 1000]") && !channels.replications)
     let custom = try #require(
-        PackageReadme.startAndBounds(
+        PackageReadme.Model.StartAndBounds(
             FitOptions(bounds: [[0, 1], [0, 3], [0, 2]], start: [0.1, 1, 0.5]), model: .alpha))
     #expect(!custom.replications && custom.start == "beta 0.1, gamma 1, final 0.5")
     #expect(custom.bounds == "beta [0, 1], gamma [0, 3], final [0, 2]")
-    #expect(PackageReadme.startAndBounds(nil, model: .alpha) == nil)
+    #expect(PackageReadme.Model.StartAndBounds(nil, model: .alpha) == nil)
     #expect(PackageReadme.formula(.alphaChannels).contains("(1 + delta / Cout + eta / (K·Cin))"))
     #expect(!PackageReadme.formula(.alpha).contains("delta"))
+}
+
+@Test func theReadmeTemplateFormatsNumbersAsTheTablesState() {
+    // The template's number formats: significant digits, decimals, shares as percentages, and
+    // a dash (or n/a) where a figure is not a number, never "nan".
+    #expect(ReadmeNumber.format(7.213334353502523, "sig") as? String == "7.21333")
+    #expect(ReadmeNumber.format(.infinity, "sig") as? String == "n/a")
+    #expect(ReadmeNumber.format(0.058041663449451955, "percent1") as? String == "5.8%")
+    #expect(ReadmeNumber.format(.nan, "percent1") as? String == "–")
+    #expect(ReadmeNumber.format(.nan, "f3") as? String == "–")
+    #expect(ReadmeNumber.format(0.123456, "f3") as? String == "0.123")
+    #expect(ReadmeNumber.format(123456, "g3") as? String == "1.23e+05")
+    #expect(ReadmeNumber.format(-12.4, "signed0") as? String == "-12")
+    #expect(ReadmeNumber.format(0.25, "times100") as? Double == 25)
+    #expect(ReadmeNumber.format(.nan, "finite") as? Bool == false)
+    #expect(ReadmeNumber.format(1, "bold") == nil)
 }
 
 @Test func aPackageComparedWithAnotherRunHoldsTheComparisonAndVerifies() throws {

@@ -1,0 +1,283 @@
+import AlphaFit
+import Analysis
+import Foundation
+import Measurement
+import Rows
+import Runner
+
+extension PackageReadme {
+    /// The values `templates/package-readme.mustache` names: numbers, flags and names, most of
+    /// them the package's own typed values; the template formats every number.
+    struct Model {
+        var machineLabel, profile: String
+        var workspaceMiB: Int
+        var cpuset, cpusetChosenBy, bindingMethod: String
+        var threads: Int
+        var stopRule, order: String
+        var seed: UInt64
+        /// Rounds and probe; nil for a run measured before rounds.
+        var rounds: Rounds?
+        var cache: String
+        var timer: TimerCalibration
+        var verificationSamples: Int
+        var verificationSeed, dataSeed: UInt64
+        var runCount: Int
+        var oneRun: Bool
+        var sweeps: [Sweep]
+        var dataFiles: [PackageStatement.DataFile]
+        var machine: [Row]
+        var model, grouping, flopsConvention, formula, loss: String
+        var parameters: [Parameter]
+        var diagnostics: [Diagnostic]
+        var errors: [PackagePredictions.SeriesError]
+        var ranks: [FlopsRanking]
+        var comparison: Comparison?
+        var models: Models?
+        var networks: Networks?
+        var backends: [Parameter]
+        var hasBackends: Bool
+        var figures: [Figure]
+        var starts: String
+        /// nil when the fit records no options (a given fit).
+        var startAndBounds: StartAndBounds?
+        var sessions: Sessions
+        /// The convsweep that wrote the package, when recorded.
+        var writtenBy: String?
+        var hasWarnings: Bool
+        var warnings: [String]
+        var commit, rebuildCommand: String
+
+        struct Sweep {
+            var path, shortHash: String
+        }
+
+        struct Figure {
+            var png, svg, replication, original: String
+        }
+
+        /// A line of the machine table.
+        struct Row {
+            var what, value: String
+        }
+
+        /// The machine and its software, as the table states them.
+        static func machineRows(_ manifest: RunManifest) -> [Row] {
+            let m = manifest.machine
+            let caches = m.caches.map { "L\($0.level) \($0.kind) \($0.sizeBytes >> 10) KiB" }.joined(separator: ", ")
+            let governors =
+                m.governors.isEmpty
+                ? "not readable (virtual machine)" : Set(m.governors).sorted().joined(separator: ", ")
+            let rows = [
+                ("CPU", "\(m.cpuModel): \(m.packages) package(s), \(m.cores) core(s), \(m.processingUnits) PU(s)"),
+                ("caches (hwloc)", caches.isEmpty ? "not reported" : caches), ("OS kernel", m.kernel),
+                ("operating system", m.operatingSystem ?? "unknown"), ("Swift", m.swiftCompiler),
+                ("build", m.buildConfiguration),
+                (
+                    "OpenBLAS",
+                    "\(m.openBLASVersion), core \(m.openBLASCore), \(m.openBLASParallelism); config `\(m.openBLASConfig)`"
+                ),
+                ("hwloc", m.hwlocVersion), ("frequency governor", governors),
+                ("load average at start", m.loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ")),
+                ("convsweep", "\(manifest.tool.version), commit \(manifest.tool.gitCommit ?? "unknown")"),
+            ]
+            return rows.map { Row(what: $0.0, value: $0.1.replacingOccurrences(of: "|", with: "\\|")) }
+        }
+
+        /// How the run measured in rounds, and what the probe saw.
+        struct Rounds {
+            var rounds, maxRounds: Int
+            var roundStopRule: String
+            var probePercent: Int
+            var tolerancePercent: Double
+            var clean, unsettled, withoutClean, sentBack: Int
+            /// The slowest probe reading, a share of the reference; nil without readings.
+            var slowest: Double?
+            /// The run's repeatability statement, when it has one.
+            var repeatability: String?
+
+            /// nil for a run measured before rounds.
+            init?(_ manifest: RunManifest, rows: [MeasurementRow]) {
+                let s = manifest.settings
+                guard let rounds = s.rounds, let maxRounds = s.maxRounds else { return nil }
+                let measured = rows.filter { $0.status.isOK }
+                let windows = Dictionary(grouping: measured, by: { $0.window?.rawValue ?? "unknown" }).mapValues(
+                    \.count)
+                let probes = manifest.sessions.compactMap(\.probe)
+                (self.rounds, self.maxRounds) = (rounds, maxRounds)
+                roundStopRule = s.roundStopRuleDescription ?? "a share of the stop rule's budget"
+                probePercent = Int(((s.probeSlowdown ?? 0) * 100).rounded())
+                tolerancePercent = (s.roundTolerance ?? 0) * 100
+                clean = windows["clean"] ?? 0
+                unsettled = windows["unsettled"] ?? 0
+                withoutClean = windows["disturbed"] ?? 0
+                sentBack = probes.map(\.disturbedRounds).reduce(0, +)
+                slowest = probes.map(\.minimumRatio).min()
+                repeatability = manifest.repeatability?.statement
+            }
+        }
+
+        /// A fitted parameter: of the main fit, with its 95% interval, or of a backend's, with
+        /// the fit's R² and MAPE.
+        struct Parameter {
+            var group: String
+            var n: Int?
+            var name: String
+            var value: Double
+            var standardError: Double?
+            var ciLow, ciHigh: Double?
+            var backendRSquared, backendMape: Double?
+
+            /// Every parameter of every group of `fit`; with `algorithm`, a backend's.
+            static func rows(of fit: FitReport, algorithm: String? = nil) -> [Parameter] {
+                fit.fits.flatMap { group in
+                    fit.model.parameterNames.map { name in
+                        let d = group.diagnostics
+                        let ci = algorithm == nil ? d?.confidence95?[name] : nil
+                        return Parameter(
+                            group: algorithm.map { "`\($0)` \(group.group)" } ?? group.group, n: group.n, name: name,
+                            value: group.parameters[name] ?? .nan, standardError: d?.standardErrors?[name],
+                            ciLow: ci?[0], ciHigh: ci?[1], backendRSquared: algorithm == nil ? nil : d?.rSquared,
+                            backendMape: algorithm == nil ? nil : d?.mapePercent)
+                    }
+                }
+            }
+        }
+
+        struct Diagnostic {
+            var group: String
+            var fit: FitDiagnostics
+            /// The fit's warnings, joined; nil without any (not `warnings`, which a nil value
+            /// would let the template find in the run's).
+            var fitWarnings: String?
+        }
+
+        /// The deterministic start and the bounds the fit used, marked as the replication's
+        /// when they are its (the alpha model's defaults).
+        struct StartAndBounds {
+            var replications: Bool
+            var start, bounds: String
+
+            /// nil for a fit that records no options.
+            init?(_ options: FitOptions?, model: FitModel) {
+                guard let options else { return nil }
+                func number(_ value: Double) -> String { String(format: "%g", value) }
+                let (names, start, bounds) = (model.parameterNames, options.effectiveStart, options.effectiveBounds)
+                self.start = zip(names, start).map { "\($0) \(number($1))" }.joined(separator: ", ")
+                if model == .alpha && start == FitModel.alpha.defaultStart && bounds == FitModel.alpha.defaultBounds,
+                    Set(bounds).count == 1, let only = bounds.first
+                {
+                    replications = true
+                    self.bounds = "[\(number(only.lowerBound)), \(number(only.upperBound))]"
+                } else {
+                    replications = false
+                    self.bounds = zip(names, bounds).map {
+                        "\($0) [\(number($1.lowerBound)), \(number($1.upperBound))]"
+                    }.joined(separator: ", ")
+                }
+            }
+        }
+
+        /// The sessions that measured the run: how many, when; how many were interrupted and
+        /// resumed; the commits later sessions recorded other than the first's (read from the
+        /// source tree when each started); and how many different executables (by SHA-256) ran
+        /// over the sessions that recorded it: a run resumed across days or builds says so.
+        struct Sessions {
+            var count: Int
+            var started: String
+            var lastEnded: String?
+            var interrupted: Int?
+            var laterCommits: String?
+            var executables, sessionsWithExecutable: Int?
+
+            init(_ manifest: RunManifest) {
+                let sessions = manifest.sessions
+                let killed = sessions.filter { $0.endedAt == nil }.count
+                var commits: [String] = []
+                for commit in sessions.compactMap(\.gitCommit)
+                where commit != manifest.tool.gitCommit && !commits.contains(commit) {
+                    commits.append(commit)
+                }
+                let hashes = sessions.compactMap(\.executableSHA256)
+                count = sessions.count
+                started = sessions.first.map { "\($0.startedAt)" } ?? "never"
+                lastEnded = sessions.last?.endedAt.map { "\($0)" }
+                interrupted = killed > 0 ? killed : nil
+                laterCommits = commits.isEmpty ? nil : commits.joined(separator: ", ")
+                executables = hashes.isEmpty ? nil : Set(hashes).count
+                sessionsWithExecutable = hashes.isEmpty ? nil : hashes.count
+            }
+        }
+
+        /// The comparison with another run: its groups over all series, and its rankings.
+        struct Comparison {
+            var other: String
+            var run: RunComparison
+            var groups: [RunComparison.Group]
+
+            init(_ comparison: RunComparison, other: String) {
+                (self.other, run) = (other, comparison)
+                groups = comparison.groups.filter { $0.series == "all" }
+            }
+        }
+
+        /// The model table and what the template asks of it.
+        struct Models {
+            var table: ModelTable
+            var loss: String
+            var hasCeiling: Bool
+
+            init(_ table: ModelTable) {
+                (self.table, loss, hasCeiling) = (table, table.loss.rawValue, table.hasCeiling)
+            }
+        }
+
+        /// The networks section: each network's measured and predicted time, and how each
+        /// indicator and model orders the networks.
+        struct Networks {
+            struct Cell {
+                /// nil where the model cannot predict the network.
+                var predictedMs: Double?
+                var errorPercent: Double
+            }
+            struct Network {
+                var row: NetworkTable.Row
+                var parametersMillions: Double
+                var predicted: [Cell]
+            }
+            struct Rank {
+                var ranking: NetworkRanking
+                var withinTen: Int?
+                var mapePercent: Double?
+            }
+            struct Unfitted {
+                var model, reason: String
+            }
+            var count: Int
+            var unfitted: [Unfitted]
+            var hasTrees: Bool
+            var ceiling: String
+            var rows: [Network]
+            var ranks: [Rank]
+
+            init(_ t: NetworkTable) {
+                let columns = NetworkTable.parametricModels.map(\.rawValue) + [TreeCeiling.name]
+                rows = t.rows.map { row in
+                    let cells = columns.map { model -> Cell in
+                        let value = t.models.firstIndex(of: model).flatMap { row.predictedMs[$0] }
+                        return Cell(predictedMs: value, errorPercent: 100 * ((value ?? .nan) / row.measuredMs - 1))
+                    }
+                    return Network(row: row, parametersMillions: Double(row.parameters) / 1e6, predicted: cells)
+                }
+                ranks =
+                    (t.rows.count >= 3 ? t.onPaper.map { Rank(ranking: $0) } : [])
+                    + t.accuracy.map {
+                        Rank(ranking: $0.ranking!, withinTen: $0.withinTenPercent, mapePercent: $0.mapePercent)
+                    }
+                count = t.rows.count
+                unfitted = t.notFitted.keys.sorted().map { Unfitted(model: $0, reason: t.notFitted[$0]!) }
+                hasTrees = t.models.contains(TreeCeiling.name)
+                ceiling = t.ceiling
+            }
+        }
+    }
+}
