@@ -176,60 +176,81 @@ public struct FitDataset: Codable, Sendable {
             throw FitInputError(input: file, row: 1, "not a CSV file with a header row (\(error))")
         }
         let header = (reader.headerRow ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
-        var index: [String: Int] = [:]
-        for (i, name) in header.enumerated() where index[name] == nil { index[name] = i }
-        func require(_ name: String) throws -> Int {
-            guard let i = index[name] else {
-                throw FitInputError(
-                    input: file, row: 1, column: name, "missing column (header: \(header.joined(separator: ",")))")
-            }
-            return i
-        }
         // A run directory's measurements.csv, or a CSV in its format (a replication package's data/):
         // time = median_ms of the rows whose status is ok.
-        if MeasurementsFile.isMeasurementsHeader(header) && index["time_ms"] == nil {
+        if MeasurementsFile.isMeasurementsHeader(header) && !header.contains("time_ms") {
             return try measurementRows(text, file: file, header: header, inputIndex: inputIndex, filters: filters)
         }
-        let measurementsFormat =
-            runDirectory
-            || (index["time_ms"] == nil && index["median_ms"] != nil && index["status"] != nil)
-        let timeColumn = measurementsFormat ? "median_ms" : "time_ms"
-        let h = try require("H")
-        let w = try require("W")
-        let cin = try require("Cin")
-        let cout = try require("Cout")
-        let time = try require(timeColumn)
-        let kernel: (Int, Int)
-        if let k1 = index["K1"], let k2 = index["K2"] {
-            kernel = (k1, k2)
-        } else if let k = index["K"] {
-            kernel = (k, k)
-        } else {
-            throw FitInputError(
-                input: file, row: 1, column: index["K1"] == nil ? "K1" : "K2",
-                "missing column: give K (a square K×K kernel) or both K1 and K2")
-        }
-        let batch = index["batch"]
-        let status = measurementsFormat ? try require("status") : nil
-        let activeFilters = filters.compactMap { f in index[f.column].map { ($0, f.value) } }
-
+        let columns = try PlainColumns(header: header, file: file, runDirectory: runDirectory, filters: filters)
         var rows: [FitRow] = []
         var excluded = 0
         var line = 1
         while let fields = reader.next() {
             line += 1
             if fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            if let row = try columns.row(fields, line: line, input: inputIndex) {
+                rows.append(row)
+            } else {
+                excluded += 1
+            }
+        }
+        if let error = reader.error {
+            throw FitInputError(input: file, row: line + 1, "malformed CSV (\(error))")
+        }
+        return (rows, header, excluded)
+    }
+
+    /// Where a plain CSV (or one in the measurements format without its full header) keeps
+    /// what the fit reads, and how one of its rows becomes a ``FitRow``.
+    private struct PlainColumns {
+        var file: String
+        var header: [String]
+        var index: [String: Int] = [:]
+        var h, w, cin, cout, time: Int
+        /// `time_ms`, or `median_ms` in the measurements format.
+        var timeColumn: String
+        var kernel: (Int, Int)
+        var batch, status: Int?
+        /// The filters' columns present, with the value each excludes.
+        var filters: [(Int, String)]
+
+        init(header: [String], file: String, runDirectory: Bool, filters: [RowFilter]) throws {
+            var index: [String: Int] = [:]
+            for (i, name) in header.enumerated() where index[name] == nil { index[name] = i }
+            func require(_ name: String) throws -> Int {
+                guard let i = index[name] else {
+                    throw FitInputError(
+                        input: file, row: 1, column: name, "missing column (header: \(header.joined(separator: ",")))")
+                }
+                return i
+            }
+            let measurementsFormat =
+                runDirectory || (index["time_ms"] == nil && index["median_ms"] != nil && index["status"] != nil)
+            timeColumn = measurementsFormat ? "median_ms" : "time_ms"
+            (h, w, cin, cout) = (try require("H"), try require("W"), try require("Cin"), try require("Cout"))
+            time = try require(timeColumn)
+            if let k1 = index["K1"], let k2 = index["K2"] {
+                kernel = (k1, k2)
+            } else if let k = index["K"] {
+                kernel = (k, k)
+            } else {
+                throw FitInputError(
+                    input: file, row: 1, column: index["K1"] == nil ? "K1" : "K2",
+                    "missing column: give K (a square K×K kernel) or both K1 and K2")
+            }
+            batch = index["batch"]
+            status = measurementsFormat ? try require("status") : nil
+            self.filters = filters.compactMap { f in index[f.column].map { ($0, f.value) } }
+            (self.file, self.header, self.index) = (file, header, index)
+        }
+
+        /// The row at `line`, or nil when its status is not ok or a filter excludes it.
+        func row(_ fields: [String], line: Int, input: Int) throws -> FitRow? {
             func field(_ i: Int) -> String {
                 i < fields.count ? fields[i].trimmingCharacters(in: .whitespaces) : ""
             }
-            if let status, ConfigurationStatus(text: field(status)) != .ok {
-                excluded += 1
-                continue
-            }
-            if activeFilters.contains(where: { field($0.0) == $0.1 }) {
-                excluded += 1
-                continue
-            }
+            if let status, ConfigurationStatus(text: field(status)) != .ok { return nil }
+            if filters.contains(where: { field($0.0) == $0.1 }) { return nil }
             func size(_ i: Int) throws -> Int {
                 let text = field(i)
                 guard
@@ -262,11 +283,7 @@ public struct FitDataset: Codable, Sendable {
             for (i, name) in header.enumerated() where !modelColumns.contains(name) && carried[name] == nil {
                 carried[name] = field(i)
             }
-            rows.append(FitRow(shape: shape, timeMs: ms, carried: carried, input: inputIndex, row: line))
+            return FitRow(shape: shape, timeMs: ms, carried: carried, input: input, row: line)
         }
-        if let error = reader.error {
-            throw FitInputError(input: file, row: line + 1, "malformed CSV (\(error))")
-        }
-        return (rows, header, excluded)
     }
 }
