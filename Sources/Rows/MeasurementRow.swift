@@ -174,96 +174,109 @@ public struct MeasurementRow: Hashable, Sendable {
 
     /// Reads a row from `record` (fields keyed by column name), line `line` of `source`.
     init(record: [String: String], source: String, line: Int) throws(RowFormatError) {
-        func bad(_ column: String, _ problem: String) -> RowFormatError {
-            RowFormatError("\(source) line \(line), column \(column): \(problem)")
-        }
-        func text(_ key: String) throws(RowFormatError) -> String {
-            guard let value = record[key] else { throw bad(key, "missing") }
-            return value
-        }
-        func integer(_ key: String) throws(RowFormatError) -> Int {
-            let value = try text(key)
-            guard let number = Int(value) else { throw bad(key, "'\(value)' is not an integer") }
-            return number
-        }
-        func optional(_ key: String) throws(RowFormatError) -> Double? {
-            let value = try text(key)
-            if value.isEmpty { return nil }
-            guard let number = Double(value) else { throw bad(key, "'\(value)' is not a number") }
-            return number
-        }
-        configID = try text("config_id")
-        experiment = try text("experiment")
-        series = try text("series")
+        let r = RecordFields(record: record, source: source, line: line)
+        configID = try r.text("config_id")
+        experiment = try r.text("experiment")
+        series = try r.text("series")
         shape = ConvShape(
-            batch: try integer("batch"), height: try integer("H"), width: try integer("W"),
-            inputChannels: try integer("Cin"), outputChannels: try integer("Cout"), kernelHeight: try integer("K1"),
-            kernelWidth: try integer("K2"))
+            batch: try r.integer("batch"), height: try r.integer("H"), width: try r.integer("W"),
+            inputChannels: try r.integer("Cin"), outputChannels: try r.integer("Cout"),
+            kernelHeight: try r.integer("K1"), kernelWidth: try r.integer("K2"))
         if record["layer"] != nil {
-            do { try shape.readGeometry { record[$0] } } catch { throw bad(error.column, error.problem) }
-            do { try shape.validate() } catch { throw bad("layer", "\(shape): \(error.description)") }
+            do { try shape.readGeometry { record[$0] } } catch { throw r.bad(error.column, error.problem) }
+            do { try shape.validate() } catch { throw r.bad("layer", "\(shape): \(error.description)") }
         }
-        let algorithmText = try text("algorithm")
-        guard let algorithm = ConvAlgorithm(rawValue: algorithmText) else {
-            throw bad("algorithm", "unknown algorithm '\(algorithmText)'")
+        guard let algorithm = try r.known("algorithm", ConvAlgorithm.init(rawValue:), "unknown algorithm") else {
+            throw r.bad("algorithm", "unknown algorithm ''")
         }
         self.algorithm = algorithm
-        threads = try integer("threads")
-        guard let flops = try optional("flops") else { throw bad("flops", "empty") }
+        threads = try r.integer("threads")
+        guard let flops = try r.number("flops") else { throw r.bad("flops", "empty") }
         self.flops = flops
-        runs = try integer("runs")
-        warmUpRuns = try integer("warmup_runs")
-        medianMs = try optional("median_ms")
-        meanMs = try optional("mean_ms")
-        minMs = try optional("min_ms")
-        p25Ms = try optional("p25_ms")
-        p75Ms = try optional("p75_ms")
-        stddevMs = try optional("stddev_ms")
-        ci95LowMs = try optional("ci95_low_ms")
-        ci95HighMs = try optional("ci95_high_ms")
-        loweringMs = try optional("lowering_ms")
-        gemmMs = try optional("gemm_ms")
-        gflops = try optional("gflops")
-        let reason = try text("stop_reason")
-        if reason.isEmpty {
-            stopReason = nil
-        } else {
-            guard let known = StopReason(rawValue: reason) else { throw bad("stop_reason", "unknown '\(reason)'") }
-            stopReason = known
-        }
-        let statusText = try text("status")
+        runs = try r.integer("runs")
+        warmUpRuns = try r.integer("warmup_runs")
+        (medianMs, meanMs, minMs) = (try r.number("median_ms"), try r.number("mean_ms"), try r.number("min_ms"))
+        (p25Ms, p75Ms, stddevMs) = (try r.number("p25_ms"), try r.number("p75_ms"), try r.number("stddev_ms"))
+        (ci95LowMs, ci95HighMs) = (try r.number("ci95_low_ms"), try r.number("ci95_high_ms"))
+        (loweringMs, gemmMs, gflops) = (try r.number("lowering_ms"), try r.number("gemm_ms"), try r.number("gflops"))
+        stopReason = try r.known("stop_reason", StopReason.init(rawValue:), "unknown")
+        let statusText = try r.text("status")
         guard let status = ConfigurationStatus(text: statusText) else {
-            throw bad("status", "'\(statusText)' is neither ok nor a known reason")
+            throw r.bad("status", "'\(statusText)' is neither ok nor a known reason")
         }
         self.status = status
         // The round columns: absent in files written before rounds, empty where they do not apply.
-        func optionalInteger(_ key: String) throws(RowFormatError) -> Int? {
-            guard let value = record[key], !value.isEmpty else { return nil }
-            guard let number = Int(value) else { throw bad(key, "'\(value)' is not an integer") }
-            return number
-        }
-        func optionalNumber(_ key: String) throws(RowFormatError) -> Double? {
-            guard record[key] != nil else { return nil }
-            return try optional(key)
-        }
-        session = try optionalInteger("session")
-        round = try optionalInteger("round")
-        rounds = try optionalInteger("rounds")
-        cleanRounds = try optionalInteger("clean_rounds")
-        roundMinMs = try optionalNumber("round_min_ms")
-        roundMaxMs = try optionalNumber("round_max_ms")
-        probeRatio = try optionalNumber("probe_ratio")
-        arithmeticIntensity = try optionalNumber("arithmetic_intensity")
-        attainedShare = try optionalNumber("attained_share")
-        bound = record["bound"].flatMap { $0.isEmpty ? nil : $0 }
-        implementation = record["implementation"].flatMap { $0.isEmpty ? nil : $0 }
-        layouts = record["layouts"].flatMap { $0.isEmpty ? nil : $0 }
-        if let text = record["window"], !text.isEmpty {
-            guard let window = MeasurementWindow(rawValue: text) else { throw bad("window", "unknown '\(text)'") }
-            self.window = window
-        } else {
-            window = nil
-        }
+        session = try r.optionalInteger("session")
+        round = try r.optionalInteger("round")
+        rounds = try r.optionalInteger("rounds")
+        cleanRounds = try r.optionalInteger("clean_rounds")
+        roundMinMs = try r.optionalNumber("round_min_ms")
+        roundMaxMs = try r.optionalNumber("round_max_ms")
+        probeRatio = try r.optionalNumber("probe_ratio")
+        arithmeticIntensity = try r.optionalNumber("arithmetic_intensity")
+        attainedShare = try r.optionalNumber("attained_share")
+        bound = r.nonEmpty("bound")
+        implementation = r.nonEmpty("implementation")
+        layouts = r.nonEmpty("layouts")
+        window = r.nonEmpty("window") == nil ? nil : try r.known("window", MeasurementWindow.init(rawValue:), "unknown")
+    }
+}
+
+/// The fields of one measurements.csv record, read with the errors that name its file, line and
+/// column.
+private struct RecordFields {
+    var record: [String: String]
+    var source: String
+    var line: Int
+
+    func bad(_ column: String, _ problem: String) -> RowFormatError {
+        RowFormatError("\(source) line \(line), column \(column): \(problem)")
+    }
+
+    /// A column every row has.
+    func text(_ key: String) throws(RowFormatError) -> String {
+        guard let value = record[key] else { throw bad(key, "missing") }
+        return value
+    }
+
+    func integer(_ key: String) throws(RowFormatError) -> Int {
+        let value = try text(key)
+        guard let number = Int(value) else { throw bad(key, "'\(value)' is not an integer") }
+        return number
+    }
+
+    /// A number of a column every row has; nil when empty.
+    func number(_ key: String) throws(RowFormatError) -> Double? {
+        let value = try text(key)
+        if value.isEmpty { return nil }
+        guard let number = Double(value) else { throw bad(key, "'\(value)' is not a number") }
+        return number
+    }
+
+    /// A value of a column every row has, one of `make`'s; nil when empty.
+    func known<T>(_ key: String, _ make: (String) -> T?, _ problem: String) throws(RowFormatError) -> T? {
+        let value = try text(key)
+        if value.isEmpty { return nil }
+        guard let known = make(value) else { throw bad(key, "\(problem) '\(value)'") }
+        return known
+    }
+
+    /// An integer of a column files written before rounds lack; nil when absent or empty.
+    func optionalInteger(_ key: String) throws(RowFormatError) -> Int? {
+        guard let value = record[key], !value.isEmpty else { return nil }
+        guard let number = Int(value) else { throw bad(key, "'\(value)' is not an integer") }
+        return number
+    }
+
+    /// A number of a column files written before rounds lack; nil when absent or empty.
+    func optionalNumber(_ key: String) throws(RowFormatError) -> Double? {
+        guard record[key] != nil else { return nil }
+        return try number(key)
+    }
+
+    /// The text of a column, nil when absent or empty.
+    func nonEmpty(_ key: String) -> String? {
+        record[key].flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
