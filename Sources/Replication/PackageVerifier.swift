@@ -44,18 +44,8 @@ public enum PackageVerifier {
                 problems: ["\(directory): no \(Checksums.fileName); not a convsweep package"], checkedFiles: 0,
                 refittedGroups: [])
         }
-        problems += try Checksums.verify(directory: root).map(\.description)
+        problems += try Checksums.verify(directory: root).map(\.description) + readmeLinks(root: root)
         let files = try Checksums.files(in: root)
-
-        // Every file the README links to exists.
-        if let readme = try? String(contentsOf: root.appendingPathComponent(PackageLayout.readme), encoding: .utf8) {
-            for target in linkedFiles(readme)
-            where !FileManager.default.fileExists(atPath: root.appendingPathComponent(target).path) {
-                problems.append("README.md names \(target), which is missing")
-            }
-        } else {
-            problems.append("\(PackageLayout.readme): missing")
-        }
         guard problems.isEmpty else { return Report(problems: problems, checkedFiles: files.count, refittedGroups: []) }
 
         // Refit from the package's own data with the recorded settings.
@@ -80,21 +70,9 @@ public enum PackageVerifier {
         let main = try verifyMainFit(root: root, statement: statement, regression: { try regression(excluding: $0) })
         problems += main.problems
         var refittedGroups = main.refitted
-        // Each backend's own fit, refitted from its rows.
-        for backend in try PackageBuilder.backendFits(package: root) {
-            guard let options = backend.fit.options else { continue }
-            let again = try AlphaFitter(options: options).fit(
-                try regression(excluding: backend.fit.excluded), excluded: backend.fit.excluded)
-            for (group, other) in zip(backend.fit.fits, again.fits) {
-                let sse = group.diagnostics?.sse ?? .nan
-                if group.group != other.group || !close(sse, other.diagnostics?.sse ?? .nan) {
-                    problems.append(
-                        "\(PackageBuilder.backendFitsFile): \(backend.algorithm) \(group.group) SSE = \(sse), a refit of its rows reaches \(other.diagnostics?.sse ?? .nan)"
-                    )
-                }
-            }
-            refittedGroups += backend.fit.fits.map { "\($0.group) (\(backend.algorithm))" }
-        }
+        let backends = try verifyBackends(root: root, regression: { try regression(excluding: $0) })
+        problems += backends.problems
+        refittedGroups += backends.refitted
         var modelsConfirmed: [String] = []
         // A model table or held-out predictions file that does not read is a problem of the
         // package (named with file, line and column), not a failure to check it.
@@ -116,6 +94,39 @@ public enum PackageVerifier {
         return Report(
             problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups,
             modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
+    }
+
+    /// Every file the README links to exists.
+    static func readmeLinks(root: URL) -> [String] {
+        guard let readme = try? String(contentsOf: root.appendingPathComponent(PackageLayout.readme), encoding: .utf8)
+        else { return ["\(PackageLayout.readme): missing"] }
+        return linkedFiles(readme).filter {
+            !FileManager.default.fileExists(atPath: root.appendingPathComponent($0).path)
+        }
+        .map { "README.md names \($0), which is missing" }
+    }
+
+    /// Each backend's own fit, refitted from its rows: its groups' sums of squares.
+    static func verifyBackends(
+        root: URL, regression: ([RowFilter]?) throws -> FitDataset
+    ) throws -> (problems: [String], refitted: [String]) {
+        var problems: [String] = []
+        var refitted: [String] = []
+        for backend in try PackageBuilder.backendFits(package: root) {
+            guard let options = backend.fit.options else { continue }
+            let again = try AlphaFitter(options: options).fit(
+                try regression(backend.fit.excluded), excluded: backend.fit.excluded)
+            for (group, other) in zip(backend.fit.fits, again.fits) {
+                let sse = group.diagnostics?.sse ?? .nan
+                if group.group != other.group || !close(sse, other.diagnostics?.sse ?? .nan) {
+                    problems.append(
+                        "\(PackageBuilder.backendFitsFile): \(backend.algorithm) \(group.group) SSE = \(sse), a refit of its rows reaches \(other.diagnostics?.sse ?? .nan)"
+                    )
+                }
+            }
+            refitted += backend.fit.fits.map { "\($0.group) (\(backend.algorithm))" }
+        }
+        return (problems, refitted)
     }
 
     /// Refits the main fit from `data/regression.csv` with its recorded settings (`regression`
@@ -140,28 +151,7 @@ public enum PackageVerifier {
                     )
                     continue
                 }
-                if let sse = group.diagnostics?.sse, let refitSSE = again.diagnostics?.sse, !close(sse, refitSSE) {
-                    problems.append(
-                        "\(PackageLayout.fit): \(group.group) SSE = \(sse), a refit of \(PackageLayout.regressionData) reaches \(refitSSE)"
-                    )
-                }
-                for (name, value) in group.parameters {
-                    let other = again.parameters[name] ?? .nan
-                    // Without a standard error (a singular covariance) the parameter is judged
-                    // through the predictions alone.
-                    let error = group.diagnostics?.standardErrors?[name]
-                    let judged = error != nil || group.diagnostics?.standardErrors == nil && group.diagnostics == nil
-                    if judged, !close(value, other, slack: standardErrorShare * (error ?? 0)) {
-                        problems.append(
-                            "\(PackageLayout.fit): \(group.group) \(name) = \(value), a refit of \(PackageLayout.regressionData) gives \(other)"
-                                + (error.map { " (standard error \($0))" } ?? ""))
-                    }
-                    if let claimed = statement.parameters[group.group]?[name], claimed != value {
-                        problems.append(
-                            "\(PackageLayout.statement): \(group.group) \(name) = \(claimed) differs from fit/alpha.json (\(value))"
-                        )
-                    }
-                }
+                problems += compareGroup(group, refit: again, statement: statement)
                 refittedGroups.append(group.group)
             }
         }
@@ -172,6 +162,47 @@ public enum PackageVerifier {
         do { written = try PackagePredictions.read(package: root) } catch {
             return (problems + ["\(error)"], refittedGroups)
         }
+        problems += comparePredictions(written, again, fit: stated)
+        if written.errorStatements != statement.errors {
+            problems.append("\(PackageLayout.statement): its errors differ from fit/errors.csv")
+        }
+        return (problems, refittedGroups)
+    }
+
+    /// What a group of the stated fit claims against its refit: the sum of squares, and each
+    /// parameter within its standard errors (and as package.json states it).
+    static func compareGroup(_ group: GroupFit, refit again: GroupFit, statement: PackageStatement) -> [String] {
+        var problems: [String] = []
+        if let sse = group.diagnostics?.sse, let refitSSE = again.diagnostics?.sse, !close(sse, refitSSE) {
+            problems.append(
+                "\(PackageLayout.fit): \(group.group) SSE = \(sse), a refit of \(PackageLayout.regressionData) reaches \(refitSSE)"
+            )
+        }
+        for (name, value) in group.parameters {
+            let other = again.parameters[name] ?? .nan
+            // Without a standard error (a singular covariance) the parameter is judged
+            // through the predictions alone.
+            let error = group.diagnostics?.standardErrors?[name]
+            let judged = error != nil || group.diagnostics?.standardErrors == nil && group.diagnostics == nil
+            if judged, !close(value, other, slack: standardErrorShare * (error ?? 0)) {
+                problems.append(
+                    "\(PackageLayout.fit): \(group.group) \(name) = \(value), a refit of \(PackageLayout.regressionData) gives \(other)"
+                        + (error.map { " (standard error \($0))" } ?? ""))
+            }
+            if let claimed = statement.parameters[group.group]?[name], claimed != value {
+                problems.append(
+                    "\(PackageLayout.statement): \(group.group) \(name) = \(claimed) differs from fit/alpha.json (\(value))"
+                )
+            }
+        }
+        return problems
+    }
+
+    /// The written predictions and errors against those recomputed with the refit's parameters.
+    static func comparePredictions(
+        _ written: PackagePredictions, _ again: PackagePredictions, fit stated: FitReport
+    ) -> [String] {
+        var problems: [String] = []
         // A prediction may move by a relative tolerance of itself or of its group's RMSE (a tiny
         // time in an ill-conditioned group moves with the parameters, far below the noise).
         let rmse = Dictionary(uniqueKeysWithValues: stated.fits.map { ($0.group, $0.diagnostics?.rmseMs ?? 0) })
@@ -209,10 +240,7 @@ public enum PackageVerifier {
                 )
             }
         }
-        if written.errorStatements != statement.errors {
-            problems.append("\(PackageLayout.statement): its errors differ from fit/errors.csv")
-        }
-        return (problems, refittedGroups)
+        return problems
     }
 
     /// Checks the model table: every stated metric is what its held-out predictions give (to
