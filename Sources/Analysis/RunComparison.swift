@@ -156,50 +156,49 @@ public struct RunComparison: Codable, Sendable {
         onlyInA = measuredA.count - common.count
         onlyInB = measuredB.count - common.count
 
-        var groups: [Group] = []
-        var bySeries: [String: [Configuration]] = [:]
-        var seriesOrder: [String] = []
-        var experimentOrder: [String] = []
-        for c in configurations {
-            let key = "\(c.experiment)\u{0}\(c.series)"
-            if bySeries[key] == nil { seriesOrder.append(key) }
-            if !experimentOrder.contains(c.experiment) { experimentOrder.append(c.experiment) }
-            bySeries[key, default: []].append(c)
+        let experiments = Array(Set(configurations.map(\.experiment))).sorted()
+        groups = RunComparison.groups(configurations, experiments: experiments, floor: floor)
+        let compared = configurations
+        rankings = (experiments + ["all"]).map { experiment in
+            RunComparison.ranking(
+                experiment, compared.filter { experiment == "all" || $0.experiment == experiment }, topK: topK)
         }
-        for experiment in experimentOrder.sorted() {
-            for key in seriesOrder.sorted() where key.hasPrefix(experiment + "\u{0}") {
-                groups.append(
-                    RunComparison.summary(
-                        experiment, String(key.dropFirst(experiment.count + 1)), bySeries[key]!, floor: floor))
+    }
+
+    /// The summaries of every series of each experiment, of the experiment, and of all.
+    static func groups(_ configurations: [Configuration], experiments: [String], floor: Double) -> [Group] {
+        var groups: [Group] = []
+        let bySeries = Dictionary(grouping: configurations, by: { [$0.experiment, $0.series] })
+        for experiment in experiments {
+            for series in bySeries.keys.filter({ $0[0] == experiment }).map({ $0[1] }).sorted() {
+                groups.append(summary(experiment, series, bySeries[[experiment, series]]!, floor: floor))
             }
             groups.append(
-                RunComparison.summary(
-                    experiment, "all", configurations.filter { $0.experiment == experiment }, floor: floor))
+                summary(experiment, "all", configurations.filter { $0.experiment == experiment }, floor: floor))
         }
-        groups.append(RunComparison.summary("all", "all", configurations, floor: floor))
-        self.groups = groups
+        groups.append(summary("all", "all", configurations, floor: floor))
+        return groups
+    }
 
-        var rankings: [Ranking] = []
-        for experiment in experimentOrder.sorted() + ["all"] {
-            let members = configurations.filter { experiment == "all" || $0.experiment == experiment }
-            let series = Dictionary(grouping: members, by: { "\($0.experiment)\u{0}\($0.series)" }).values
-            var agreeing = 0
-            var considered = 0
-            for line in series {
-                let k = min(topK, line.count)
-                let fastestA = Set(line.sorted { $0.timeAMs < $1.timeAMs }.prefix(k).map(\.configID))
-                let fastestB = Set(line.sorted { $0.timeBMs < $1.timeBMs }.prefix(k).map(\.configID))
-                agreeing += fastestA.intersection(fastestB).count
-                considered += k
-            }
-            rankings.append(
-                Ranking(
-                    experiment: experiment, n: members.count,
-                    spearman: RankStatistics.spearman(members.map(\.timeAMs), members.map(\.timeBMs)),
-                    kendall: RankStatistics.kendallTauB(members.map(\.timeAMs), members.map(\.timeBMs)),
-                    topKAgreement: considered == 0 ? .nan : Double(agreeing) / Double(considered), k: topK))
+    /// How `members` (one experiment's configurations, or all) rank in the two runs: Spearman,
+    /// Kendall, and how many of each series' `topK` fastest configurations in A are among its
+    /// fastest in B.
+    static func ranking(_ experiment: String, _ members: [Configuration], topK: Int) -> Ranking {
+        let series = Dictionary(grouping: members, by: { [$0.experiment, $0.series] }).values
+        var agreeing = 0
+        var considered = 0
+        for line in series {
+            let k = min(topK, line.count)
+            let fastestA = Set(line.sorted { $0.timeAMs < $1.timeAMs }.prefix(k).map(\.configID))
+            let fastestB = Set(line.sorted { $0.timeBMs < $1.timeBMs }.prefix(k).map(\.configID))
+            agreeing += fastestA.intersection(fastestB).count
+            considered += k
         }
-        self.rankings = rankings
+        return Ranking(
+            experiment: experiment, n: members.count,
+            spearman: RankStatistics.spearman(members.map(\.timeAMs), members.map(\.timeBMs)),
+            kendall: RankStatistics.kendallTauB(members.map(\.timeAMs), members.map(\.timeBMs)),
+            topKAgreement: considered == 0 ? .nan : Double(agreeing) / Double(considered), k: topK)
     }
 
     /// The per-run noise two runs show beyond their rounds, from `(log ratio, variance of it from
