@@ -251,51 +251,10 @@ public struct AlphaFitter: Sendable {
             sst += (measured[i] - mean) * (measured[i] - mean)
             ape += abs(e) / measured[i]
         }
-        var warnings: [String] = []
-        var standardErrors: [String: Double]?
-        var intervals: [String: [Double]]?
         let gram = LinearAlgebra.normalEquations(jac, rows: m, columns: p, r).gram
-        let d = (0..<p).map { gram[$0 * p + $0].squareRoot() }
-        if n <= p {
-            warnings.append("not identifiable: \(n) rows for \(p) parameters, no degrees of freedom for the covariance")
-        } else if d.contains(where: { !($0 > 0) }) {
-            let flat = (0..<p).filter { !(d[$0] > 0) }.map { names[$0] }
-            warnings.append(
-                "singular covariance: the data do not depend on \(flat.joined(separator: ", ")) at the optimum (not identifiable)"
-            )
-        } else {
-            // Correlation-scaled JᵀJ: its condition number says how well the data identify the model.
-            var scaled = gram
-            for i in 0..<p { for j in 0..<p { scaled[i + j * p] /= d[i] * d[j] } }
-            let eigen = LinearAlgebra.symmetricEigenvalues(scaled, order: p) ?? [0]
-            let condition = eigen.last! / max(eigen.first!, 0)
-            if !(eigen.first! > 1e-13 * eigen.last!) {
-                warnings.append(
-                    "singular covariance: JᵀJ is singular at the optimum (condition number \(condition)); the data cannot identify the model"
-                )
-            } else if let inverse = LinearAlgebra.invertPositiveDefinite(scaled, order: p) {
-                if condition > 1e8 {
-                    warnings.append(
-                        String(
-                            format:
-                                "weakly identifiable: condition number of the scaled JᵀJ is %.3g, parameters are strongly correlated",
-                            condition))
-                }
-                let s2 = sse / Double(n - p)
-                let t = Statistics.studentT975(degreesOfFreedom: n - p)
-                var se: [String: Double] = [:]
-                var ci: [String: [Double]] = [:]
-                for j in 0..<p {
-                    let e = (s2 * inverse[j * p + j]).squareRoot() / d[j]
-                    se[names[j]] = e
-                    ci[names[j]] = [best.parameters[j] - t * e, best.parameters[j] + t * e]
-                }
-                standardErrors = se
-                intervals = ci
-            } else {
-                warnings.append("singular covariance: Cholesky factorisation of JᵀJ failed")
-            }
-        }
+        let uncertainty = Self.uncertainty(
+            gram: gram, rows: n, sse: sse, parameters: best.parameters, names: names)
+        var warnings = uncertainty.warnings
         let bounds = free.map { options.effectiveBounds[$0] }
         for j in 0..<p where best.parameters[j] == bounds[j].lowerBound || best.parameters[j] == bounds[j].upperBound {
             warnings.append(
@@ -306,10 +265,68 @@ public struct AlphaFitter: Sendable {
             warnings.append("the best start hit the iteration limit")
         }
         return FitDiagnostics(
-            standardErrors: standardErrors, confidence95: intervals, sse: sse,
+            standardErrors: uncertainty.standardErrors, confidence95: uncertainty.intervals, sse: sse,
             rmseMs: (sseAbs / Double(n)).squareRoot(), rSquared: sst > 0 ? 1 - sseAbs / sst : .nan,
             mapePercent: 100 * ape / Double(n), iterations: best.iterations,
             stopReason: best.stopReason, startsTried: 0, startsReachingBest: 0, warnings: warnings)
+    }
+
+    /// The standard errors and 95% intervals of `parameters` (named `names`) from the Gram
+    /// matrix JᵀJ at the optimum of `rows` residuals summing to `sse`, with the warnings of a
+    /// fit the data identify weakly or not at all.
+    static func uncertainty(
+        gram: [Double], rows n: Int, sse: Double, parameters: [Double], names: [String]
+    ) -> (standardErrors: [String: Double]?, intervals: [String: [Double]]?, warnings: [String]) {
+        let p = parameters.count
+        let d = (0..<p).map { gram[$0 * p + $0].squareRoot() }
+        if n <= p {
+            return (
+                nil, nil, ["not identifiable: \(n) rows for \(p) parameters, no degrees of freedom for the covariance"]
+            )
+        }
+        if d.contains(where: { !($0 > 0) }) {
+            let flat = (0..<p).filter { !(d[$0] > 0) }.map { names[$0] }
+            return (
+                nil, nil,
+                [
+                    "singular covariance: the data do not depend on \(flat.joined(separator: ", ")) at the optimum (not identifiable)"
+                ]
+            )
+        }
+        // Correlation-scaled JᵀJ: its condition number says how well the data identify the model.
+        var scaled = gram
+        for i in 0..<p { for j in 0..<p { scaled[i + j * p] /= d[i] * d[j] } }
+        let eigen = LinearAlgebra.symmetricEigenvalues(scaled, order: p) ?? [0]
+        let condition = eigen.last! / max(eigen.first!, 0)
+        if !(eigen.first! > 1e-13 * eigen.last!) {
+            return (
+                nil, nil,
+                [
+                    "singular covariance: JᵀJ is singular at the optimum (condition number \(condition)); the data cannot identify the model"
+                ]
+            )
+        }
+        guard let inverse = LinearAlgebra.invertPositiveDefinite(scaled, order: p) else {
+            return (nil, nil, ["singular covariance: Cholesky factorisation of JᵀJ failed"])
+        }
+        var warnings: [String] = []
+        if condition > 1e8 {
+            warnings.append(
+                String(
+                    format:
+                        "weakly identifiable: condition number of the scaled JᵀJ is %.3g, parameters are strongly correlated",
+                    condition))
+        }
+        let s2 = sse / Double(n - p)
+        let t = Statistics.studentT975(degreesOfFreedom: n - p)
+        var se: [String: Double] = [:]
+        var ci: [String: [Double]] = [:]
+        for j in 0..<p {
+            let e = (s2 * inverse[j * p + j]).squareRoot() / d[j]
+            se[names[j]] = e
+            ci[names[j]] = [parameters[j] - t * e, parameters[j] + t * e]
+        }
+        return (se, ci, warnings)
     }
 }
 
