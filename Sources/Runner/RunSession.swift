@@ -365,18 +365,9 @@ final class RunSession {
             for configuration in order {
                 progress.starting(configuration.id)
                 let number = (opened.roundsSoFar[configuration.id]?.compactMap(\.round).max() ?? 0) + 1
-                var (round, timings): (MeasurementRow, Samples?)
-                if let launch = options.workerLaunch, configuration.isMeasured {
-                    if worker == nil {
-                        worker = try WorkerProcess(
-                            launch,
-                            setup: .init(options: options, evictionBytes: opened.run.evictionBytes, cpuset: cpuset))
-                        workerProcesses += 1
-                    }
-                    (round, timings) = try worker!.measure(configuration)
-                } else {
-                    (round, timings) = RunDriver.measure(configuration, options: options, rule: rule, evictor: evictor)
-                }
+                var (round, timings) = try measureRound(
+                    configuration, worker: &worker, evictionBytes: opened.run.evictionBytes, rule: rule,
+                    evictor: evictor)
                 round.session = opened.run.sessionNumber
                 guard round.status.isOK else {
                     try finish(configuration, with: round, in: &opened)
@@ -414,6 +405,23 @@ final class RunSession {
                     + noisy.prefix(10).joined(separator: ", ") + (noisy.count > 10 ? ", …" : ""))
             progress.message("warning: " + warnings.last!)
         }
+    }
+
+    /// One round of `configuration`: in the pass's worker process when the run starts them
+    /// (starting it at the pass's first measured configuration), else in this process.
+    private func measureRound(
+        _ configuration: SweepConfiguration, worker: inout WorkerProcess?, evictionBytes: Int?, rule: StopRule,
+        evictor: @autoclosure () -> CacheEvictor?
+    ) throws -> (MeasurementRow, Samples?) {
+        guard let launch = options.workerLaunch, configuration.isMeasured else {
+            return RunDriver.measure(configuration, options: options, rule: rule, evictor: evictor())
+        }
+        if worker == nil {
+            worker = try WorkerProcess(
+                launch, setup: .init(options: options, evictionBytes: evictionBytes, cpuset: cpuset))
+            workerProcesses += 1
+        }
+        return try worker!.measure(configuration)
     }
 
     /// Judges a round by the drift probe: reads it (at most every ``probeInterval`` seconds; a
