@@ -3,7 +3,7 @@ import ConvKernels
 import Foundation
 
 /// convsweep's conv2d against one plain sgemm on an already lowered input, on shapes drawn from
-/// the replication's experiments (`convsweep bench-kernels`, run by `scripts/bench-kernels`).
+/// the replication's experiments (`convsweep bench-kernels`, run by `benchmarks/kernels`).
 ///
 /// Per shape, the contenders (the conv2d variants, then the sgemm) are timed in turn, one
 /// repetition of each before the next, so that a slow phase of a shared machine falls on all of

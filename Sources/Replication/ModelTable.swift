@@ -7,7 +7,7 @@ import Runner
 import Sweeps
 
 /// The non-parametric ceiling of the model table: gradient-boosted trees trained on the same
-/// folds as the parametric models (`scripts/ceiling.py`, scikit-learn in the figure script's
+/// folds as the parametric models (`python/ceiling.py`, scikit-learn in the figure script's
 /// virtualenv). It shows how much structure of the times the parametric models leave unexplained.
 public enum TreeCeiling {
     /// The model's name in tables and files.

@@ -6,12 +6,13 @@ import Foundation
 ///
 /// convsweep runs from two layouts:
 ///
-/// | layout | root | sweeps | figure script | Python |
-/// |---|---|---|---|---|
-/// | ``Layout/sourceTree`` | the clone | `sweeps/` | `scripts/plot_figures.py` | `.venv/bin/python` |
-/// | ``Layout/installed`` | `PREFIX/share/convsweep` | `sweeps/` | `plot_figures.py` | `venv/bin/python` |
+/// | layout | root | sweeps | Python |
+/// |---|---|---|---|
+/// | ``Layout/sourceTree`` | the clone | `sweeps/` | `.venv/bin/python` |
+/// | ``Layout/installed`` | `PREFIX/share/convsweep` | `sweeps/` | `venv/bin/python` |
 ///
-/// The package README's template is `templates/package-readme.mustache` in both.
+/// The Python convsweep runs (the figure scripts and the trees) is in `python/` and the package
+/// README's template is `templates/package-readme.mustache`, in both.
 ///
 /// ``locate(sweepsDirectory:environment:executable:sourceFile:)`` finds them wherever convsweep
 /// runs from: a directory the user names (`--sweeps-dir`, or the environment variable
@@ -38,17 +39,17 @@ public struct ShippedFiles: Hashable, Sendable {
 
     /// The figure script, `plot_figures.py`.
     public var figureScript: String {
-        join(root, layout == .sourceTree ? "scripts/plot_figures.py" : "plot_figures.py")
+        join(root, "python/plot_figures.py")
     }
 
     /// The figure script of `convsweep compare`, `plot_compare.py`.
     public var compareFigureScript: String {
-        join(root, layout == .sourceTree ? "scripts/plot_compare.py" : "plot_compare.py")
+        join(root, "python/plot_compare.py")
     }
 
     /// The model table's non-parametric ceiling, `ceiling.py` (gradient-boosted trees).
     public var ceilingScript: String {
-        join(root, layout == .sourceTree ? "scripts/ceiling.py" : "ceiling.py")
+        join(root, "python/ceiling.py")
     }
 
     /// The Mustache template of a replication package's README.

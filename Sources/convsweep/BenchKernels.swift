@@ -5,12 +5,12 @@ import Foundation
 import Measurement
 
 /// `convsweep bench-kernels` (hidden): convsweep's conv2d against one plain sgemm on an already
-/// lowered input, on shapes drawn from the replication's experiments. `scripts/bench-kernels`
+/// lowered input, on shapes drawn from the replication's experiments. `benchmarks/kernels`
 /// runs it pinned to one core and adds ONNX Runtime's Conv.
 struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-kernels",
-        abstract: "Benchmark the conv2d kernels against a plain sgemm (used by scripts/bench-kernels).",
+        abstract: "Benchmark the conv2d kernels against a plain sgemm (used by benchmarks/kernels).",
         discussion: """
             Per shape, interleaves --reps timed runs of convsweep's conv2d and of ONE plain sgemm \
             with M = Cout, N = H·W, K = Cin·K1·K2 on an already lowered input, and prints their \

@@ -89,7 +89,7 @@ struct Fit: ParsableCommand {
             valueName: "N"))
     var crossValidate: Int?
 
-    @Flag(help: "With --cross-validate: add gradient-boosted trees (scripts/ceiling.py, scikit-learn) as the ceiling.")
+    @Flag(help: "With --cross-validate: add gradient-boosted trees (python/ceiling.py, scikit-learn) as the ceiling.")
     var ceiling = false
 
     @Option(

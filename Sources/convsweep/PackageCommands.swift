@@ -10,7 +10,7 @@ struct Package: ParsableCommand {
         discussion: """
             Splits the runs' measurements by experiment into data/, fits alpha-FLOPs on the \
             regression sample (or uses --fit), predicts every configuration, draws the figures \
-            (scripts/plot_figures.py, in the .venv that scripts/ensure-deps --python creates), \
+            (python/plot_figures.py, in the .venv that scripts/ensure-deps --python creates), \
             writes README.md, package.json and SHA256SUMS. See docs/replication-package.md. \
             Refuses an incomplete run, runs of different machines, and an --out holding another \
             machine's package or other files.

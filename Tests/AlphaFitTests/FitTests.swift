@@ -139,7 +139,7 @@ import Testing
 
 @Suite struct OriginalDataTests {
     /// SciPy 1.17.1 curve_fit (method 'trf', p0 = (0.01, 0.8, 0.3), bounds [0, 2]) on the same
-    /// rows, measured with scripts/compare-scipy (asperti convention; docs/fit-format.md).
+    /// rows, measured with benchmarks/compare-scipy (asperti convention; docs/fit-format.md).
     static let scipySSE = ["K=1": 6.393129619196287, "K>1": 148.42123784492043]
 
     @Test func noWorseThanCurveFit() throws {

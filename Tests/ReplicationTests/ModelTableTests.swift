@@ -11,10 +11,10 @@ import Testing
 /// Shipped files whose "virtualenv" is a Python without site-packages: no numpy, no scikit-learn.
 private func filesWithoutScikitLearn() throws -> ShippedFiles {
     let root = temporaryDirectory("noSklearn")
-    try FileManager.default.createDirectory(atPath: root + "/scripts", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: root + "/python", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: root + "/.venv/bin", withIntermediateDirectories: true)
     try FileManager.default.copyItem(
-        atPath: repositoryRoot.appendingPathComponent("scripts/ceiling.py").path, toPath: root + "/scripts/ceiling.py")
+        atPath: repositoryRoot.appendingPathComponent("python/ceiling.py").path, toPath: root + "/python/ceiling.py")
     let python = root + "/.venv/bin/python"
     try "#!/bin/sh\nexec /usr/bin/env python3 -S \"$@\"\n".write(toFile: python, atomically: true, encoding: .utf8)
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: python)

@@ -23,7 +23,7 @@ import Testing
             environment: [:], executable: prefix + "/bin/convsweep", sourceFile: "/nowhere/Sources/Sweeps/F.swift")
         #expect(files.layout == .installed)
         #expect(files.sweepsDirectory == prefix + "/share/convsweep/sweeps")
-        #expect(files.figureScript == prefix + "/share/convsweep/plot_figures.py")
+        #expect(files.figureScript == prefix + "/share/convsweep/python/plot_figures.py")
         #expect(files.python == prefix + "/share/convsweep/venv/bin/python")
     }
 
@@ -36,7 +36,7 @@ import Testing
             sourceFile: "/nowhere/Sources/Sweeps/F.swift")
         #expect(fromExecutable.layout == .sourceTree)
         #expect(fromExecutable.sweepsDirectory == clone + "/sweeps")
-        #expect(fromExecutable.figureScript == clone + "/scripts/plot_figures.py")
+        #expect(fromExecutable.figureScript == clone + "/python/plot_figures.py")
         // … and from the source tree it was compiled in, with the executable copied elsewhere.
         let fromSource = try ShippedFiles.locate(
             environment: [:], executable: "/nowhere/bin/convsweep",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Kernel benchmark driver for scripts/bench-kernels.
+"""Kernel benchmark driver for benchmarks/kernels.
 
 Alternates rounds of `convsweep bench-kernels --json` (convsweep's conv2d and one plain
 cblas_sgemm on an already lowered input, interleaved inside the process) with rounds of

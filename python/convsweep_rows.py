@@ -1,6 +1,6 @@
 """Reading convsweep's rows from Python: the one reader the repository's scripts share.
 
-    import sys; sys.path.insert(0, "scripts")   # from the repository root
+    import sys; sys.path.insert(0, "python")   # from the repository root
     import convsweep_rows
 
     rows = convsweep_rows.read(PATH)            # every row, as dicts of strings

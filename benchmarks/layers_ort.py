@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Layer benchmark driver for scripts/bench-kernels --layers.
+"""Layer benchmark driver for benchmarks/kernels --layers.
 
 The distinct convolution and fully-connected layers of ResNet-50 and MobileNetV2 at 224x224,
 batch 1 (torchvision's definitions: ResNet-50 v1.5 with the stride on the 3x3, MobileNetV2 1.0),
