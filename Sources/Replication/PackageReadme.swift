@@ -72,7 +72,6 @@ struct PackageReadme {
             comparison: comparison.map { Model.Comparison($0, other: comparedWith ?? "the other run") },
             models: models.map(Model.Models.init), networks: networks.map(Model.Networks.init),
             backends: backendFits.flatMap { Model.Parameter.rows(of: $0.fit, algorithm: $0.algorithm) },
-            hasBackends: !backendFits.isEmpty,
             figures: entries.map {
                 Model.Figure(
                     png: $0.files.first ?? "", svg: $0.files.last ?? "", replication: $0.replication_figure,
@@ -81,7 +80,7 @@ struct PackageReadme {
             starts: fit.options.map { "\($0.starts)" } ?? "the",
             startAndBounds: Model.StartAndBounds(fit.options, model: fit.model), sessions: Model.Sessions(manifest),
             writtenBy: statement.writtenBy.map { "\($0.version), commit \($0.gitCommit ?? "unknown")" },
-            hasWarnings: !warnings.isEmpty, warnings: warnings,
+            warnings: warnings,
             commit: (statement.writtenBy ?? manifest.tool).gitCommit ?? "unknown",
             rebuildCommand: statement.rebuildCommand)
     }

@@ -35,7 +35,6 @@ extension PackageReadme {
         var models: Models?
         var networks: Networks?
         var backends: [Parameter]
-        var hasBackends: Bool
         var figures: [Figure]
         var starts: String
         /// nil when the fit records no options (a given fit).
@@ -43,7 +42,6 @@ extension PackageReadme {
         var sessions: Sessions
         /// The convsweep that wrote the package, when recorded.
         var writtenBy: String?
-        var hasWarnings: Bool
         var warnings: [String]
         var commit, rebuildCommand: String
 
@@ -220,7 +218,8 @@ extension PackageReadme {
             }
         }
 
-        /// The model table and what the template asks of it.
+        /// The model table and what the template asks of it that the table computes (the template
+        /// reads stored properties only).
         struct Models {
             var table: ModelTable
             var loss: String
@@ -252,7 +251,6 @@ extension PackageReadme {
             struct Unfitted {
                 var model, reason: String
             }
-            var count: Int
             var unfitted: [Unfitted]
             var hasTrees: Bool
             var ceiling: String
@@ -273,7 +271,6 @@ extension PackageReadme {
                     + t.accuracy.map {
                         Rank(ranking: $0.ranking!, withinTen: $0.withinTenPercent, mapePercent: $0.mapePercent)
                     }
-                count = t.rows.count
                 unfitted = t.notFitted.keys.sorted().map { Unfitted(model: $0, reason: t.notFitted[$0]!) }
                 hasTrees = t.models.contains(TreeCeiling.name)
                 ceiling = t.ceiling
