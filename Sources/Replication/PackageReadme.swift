@@ -94,18 +94,16 @@ extension PackageReadme {
 }
 
 /// The number formats the package README's template names, as transforms of a `Double`:
-/// `sig` (six significant digits, `n/a` when not finite), `g`, `g3` and `g4` (that many
-/// significant digits), `f0` … `f4` (that many decimals), `percent0` … `percent2` (a share as a
-/// percentage with its sign, `–` when not a number), `times100`, `signed0` (`%+.0f`), `short`
-/// (the shortest text of the value) and `finite` (a flag, for a section).
+/// `sig` (six significant digits, `n/a` when not finite), `g3` and `g4` (that many significant
+/// digits), `f0` … `f4` (that many decimals), `percent0` … `percent2` (a share as a percentage,
+/// `%` included; `–` when not a number), `signed0` (`%+.0f`), `short` (the shortest text of the
+/// value) and `finite` (a flag, for a section).
 enum ReadmeNumber {
     static func format(_ x: Double, _ name: String) -> Any? {
         switch name {
         case "sig": return x.isFinite ? String(format: "%.6g", x) : "n/a"
-        case "g": return String(format: "%g", x)
         case "g3": return String(format: "%.3g", x)
         case "g4": return String(format: "%.4g", x)
-        case "times100": return 100 * x
         case "signed0": return String(format: "%+.0f", x)
         case "short": return x.formatted()
         case "finite": return x.isFinite

@@ -189,7 +189,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(ReadmeNumber.format(0.123456, "f3") as? String == "0.123")
     #expect(ReadmeNumber.format(123456, "g3") as? String == "1.23e+05")
     #expect(ReadmeNumber.format(-12.4, "signed0") as? String == "-12")
-    #expect(ReadmeNumber.format(0.25, "times100") as? Double == 25)
+    #expect(ReadmeNumber.format(0.4011655926, "percent0") as? String == "40%")
     #expect(ReadmeNumber.format(.nan, "finite") as? Bool == false)
     #expect(ReadmeNumber.format(1, "bold") == nil)
 }
