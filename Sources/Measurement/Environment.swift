@@ -183,6 +183,23 @@ extension EnvironmentSnapshot {
     }
 }
 
+extension EnvironmentSnapshot {
+    /// The environment variables that choose which kernels run (OpenBLAS's kernel set, oneDNN's
+    /// instruction set): a run measured under one of them measures other software than a run
+    /// without it, so a rebuild command must set it again.
+    public static let kernelSelectionVariables = ["DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE"]
+
+    /// The kernel-selecting variables set (and not empty) in `environment`, by name, as
+    /// `NAME=value` words in the order of ``kernelSelectionVariables``.
+    public static func kernelSelection(
+        in environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [(name: String, value: String)] {
+        kernelSelectionVariables.compactMap { name in
+            environment[name].flatMap { $0.isEmpty ? nil : (name, $0) }
+        }
+    }
+}
+
 extension String {
     fileprivate func replacingQuotes() -> String {
         var s = Substring(self)

@@ -129,15 +129,17 @@ struct Replicate: ParsableCommand {
     }
 
     /// The command that rebuilds the package with exactly this run's settings: every option given
-    /// that the run records, from the same settings the run measures with.
+    /// that the run records, from the same settings the run measures with, after the environment
+    /// variables that chose its kernels (`OPENBLAS_CORETYPE=SkylakeX …`).
     func rebuildCommand(output: String, options: RunOptions) -> String {
+        let kernels = EnvironmentSnapshot.kernelSelection().map { "\($0.name)=\(ShellWord.quoted($0.value))" }
         var words = ["scripts/replicate", "--profile", profile.rawValue]
         if out != nil { words += ["--out", output] }
         if let directory = sweepsDirectory.path { words += ["--sweeps-dir", directory] }
         words += measuring.rebuildArguments(options, defaults: profileDefaults)
         if let compareWith { words += ["--compare-with", compareWith] }
         if loss != .relative { words += ["--loss", loss.rawValue] }
-        return words.map(ShellWord.quoted).joined(separator: " ")
+        return (kernels + words.map(ShellWord.quoted)).joined(separator: " ")
     }
 
     /// `--dry-run`: the package directory, the settings the run's manifest would record, and the

@@ -37,8 +37,14 @@ private enum JSONValue: Decodable, Equatable {
     }
 }
 
-private func plan(_ arguments: [String], in directory: String? = nil) throws -> Plan {
-    let outcome = try convsweep(["replicate", "--dry-run"] + arguments, in: directory)
+/// The plan of `replicate --dry-run arguments`, with no kernel-selecting variable set unless
+/// `environment` sets one (whatever the suite's own environment holds).
+private func plan(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws
+    -> Plan
+{
+    let cleared = Dictionary(uniqueKeysWithValues: ["DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE"].map { ($0, "") })
+    let outcome = try convsweep(
+        ["replicate", "--dry-run"] + arguments, in: directory, environment: cleared.merging(environment) { $1 })
     try #require(outcome.status == 0, "\(outcome.standardError)")
     return try JSONDecoder().decode(Plan.self, from: Data(outcome.standardOutput.utf8))
 }
@@ -88,6 +94,18 @@ private func plan(_ arguments: [String], in directory: String? = nil) throws -> 
         // Defaults name nothing but the profile (and the output, when given).
         let plain = try plan(["--profile", "paper", "--out", out])
         #expect(plain.rebuildCommand == "scripts/replicate --profile paper --out \(out)")
+    }
+
+    @Test func theRebuildCommandSetsTheKernelsTheRunWasToldToUse() throws {
+        // OPENBLAS_CORETYPE chooses other software to measure: a rebuild without it measures
+        // something else (on this project's Intel VMs, Prescott kernels instead of SkylakeX).
+        let out = temporaryDirectory() + "/package"
+        let told = try plan(["--profile", "quick", "--out", out], environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(told.rebuildCommand == "OPENBLAS_CORETYPE=Haswell scripts/replicate --profile quick --out \(out)")
+        let both = try plan(
+            ["--profile", "quick", "--out", out],
+            environment: ["OPENBLAS_CORETYPE": "Haswell", "ONEDNN_MAX_CPU_ISA": "AVX2"])
+        #expect(both.rebuildCommand.hasPrefix("ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell scripts/replicate "))
     }
 
     @Test func anInstallationWithoutItsPythonIsRefusedBeforeAnythingIsMeasured() throws {
