@@ -341,8 +341,9 @@ final class RunSession {
                     source: "this session's roofs")))
         let rule = options.roundStopRule
         let steps = pending.map { $0.isMeasured ? options.rounds : 1 }.reduce(0, +)
-        let progress = ProgressReporter(
-            total: steps, totalWork: pending.map(work.model.seconds).reduce(0, +), enabled: options.showProgress)
+        let expected = pending.map(work.model.seconds).reduce(0, +)
+        slowPhaseWait.expectedMeasuringSeconds = expected
+        let progress = ProgressReporter(total: steps, totalWork: expected, enabled: options.showProgress)
         for warning in warnings { progress.message("warning: " + warning) }
         var noisy: [String] = []
         var left = pending
@@ -389,11 +390,12 @@ final class RunSession {
                     }
                 }
                 // The round is written: wait out a slow phase before the next one, if the policy says so.
+                let measuringSeconds = MonotonicClock.now() - measuringStart - slowPhaseWait.summary.seconds
                 if slowPhaseWait.shouldWait(
-                    readsSlow: probe.ratio(after) < 1 - options.probeSlowdown,
-                    measuringSeconds: MonotonicClock.now() - measuringStart - slowPhaseWait.summary.seconds)
+                    readsSlow: probe.ratio(after) < 1 - options.probeSlowdown, measuringSeconds: measuringSeconds)
                 {
-                    before = try waitForFastState(progress, in: opened)
+                    before = try waitForFastState(
+                        progress, atMost: slowPhaseWait.longestWait(measuringSeconds: measuringSeconds), in: opened)
                 }
             }
             left = left.filter { !opened.done.contains($0.id) }
@@ -457,19 +459,22 @@ final class RunSession {
         opened.roundsSoFar[configuration.id, default: []].append(round)
     }
 
-    /// Reads the probe until it reads the machine fast or the wait's limit passes (a reading
-    /// every 0.2 s, each written to probes.csv), showing the wait on the progress line; returns
-    /// the last reading.
-    private func waitForFastState(_ progress: ProgressReporter, in opened: Opened) throws -> DriftProbe.Reading {
+    /// Reads the probe until it reads the machine fast or `seconds` pass (a reading every 0.2 s
+    /// or at the wait's end, each written to probes.csv), showing the wait on the progress line; returns the last
+    /// reading.
+    private func waitForFastState(
+        _ progress: ProgressReporter, atMost seconds: Double, in opened: Opened
+    ) throws -> DriftProbe.Reading {
         let started = MonotonicClock.now()
         var last = probe.readings.last!
         var fast = false
-        while !fast && MonotonicClock.now() - started < slowPhaseWait.limit {
+        while !fast && MonotonicClock.now() - started < seconds {
             progress.note = String(
                 format: "machine reads slow: %.2f of its reference; waiting for its fast state, %.0f s",
                 probe.ratio(last), MonotonicClock.now() - started)
             progress.starting("waiting")
-            usleep(200_000)
+            let left = seconds - (MonotonicClock.now() - started)
+            usleep(UInt32(min(0.2, max(0.01, left)) * 1e6))
             last = probe.read()
             try record(last, in: opened)
             fast = probe.ratio(last) >= 1 - options.probeSlowdown

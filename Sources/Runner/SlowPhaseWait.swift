@@ -11,12 +11,20 @@
 /// suspension); no wait when waiting is off (``limit`` 0) or suspended — a wait that ran to its
 /// limit suspends waiting until the probe next reads fast, so a machine that stays slow costs
 /// one wait, not one per round; and no wait once the session has waited ``budget`` times as
-/// long as it has measured (1, the default: waiting at most doubles a session).
+/// long as it has measured, or as the session's measuring was estimated to last when that is
+/// longer (1, the default: waiting at most doubles a session). A wait lasts at most ``limit`` and
+/// at most what the budget has left (``longestWait(measuringSeconds:)``). The estimate lets a
+/// session wait out a slow phase it starts in: against the measuring so far alone, the first
+/// waits could last only milliseconds, and a short run on a busy host spent its round limit in
+/// the phase (on the developers' Intel VM, 3 of 10 repeatability pairs failed that way).
 public struct SlowPhaseWait: Hashable, Sendable {
     /// The longest single wait, seconds (0: never wait).
     public var limit: Double
     /// The most a session waits in all, as a share of its measuring time.
     public var budget: Double
+    /// The session's measuring time as estimated before it began (``MeasuringTimeModel``),
+    /// seconds: the budget's base until the session has measured for longer.
+    public var expectedMeasuringSeconds: Double = 0
     /// What the session's waits came to so far.
     public private(set) var summary = Summary()
     /// Set by a wait that ran to its limit; cleared by a fast reading.
@@ -28,7 +36,7 @@ public struct SlowPhaseWait: Hashable, Sendable {
         public var waits = 0
         /// Their total, seconds.
         public var seconds = 0.0
-        /// Waits that ran to the limit with the machine still slow.
+        /// Waits that ran to their limit (or the budget's end) with the machine still slow.
         public var timedOut = 0
 
         /// `waits` waits of `seconds` in all, `timedOut` of which ran to the limit.
@@ -50,10 +58,23 @@ public struct SlowPhaseWait: Hashable, Sendable {
             suspended = false
             return false
         }
-        return limit > 0 && !suspended && summary.seconds < budget * measuringSeconds
+        return limit > 0 && !suspended && summary.seconds < allowance(measuringSeconds: measuringSeconds)
     }
 
-    /// Records a wait of `seconds` that ended with the machine reading fast, or not (at its limit).
+    /// The most the session may have waited in all, `measuringSeconds` into its measuring.
+    private func allowance(measuringSeconds: Double) -> Double {
+        budget * max(measuringSeconds, expectedMeasuringSeconds)
+    }
+
+    /// The longest the wait that begins now may last, `measuringSeconds` into the session's
+    /// measuring: ``limit``, or less when the budget has less left, so that a session never waits
+    /// more than ``budget`` times as long as it measures (or was expected to).
+    public func longestWait(measuringSeconds: Double) -> Double {
+        min(limit, max(0, allowance(measuringSeconds: measuringSeconds) - summary.seconds))
+    }
+
+    /// Records a wait of `seconds` that ended with the machine reading fast, or not (at its limit
+    /// or the budget's).
     public mutating func waited(_ seconds: Double, endedFast: Bool) {
         summary.waits += 1
         summary.seconds += seconds

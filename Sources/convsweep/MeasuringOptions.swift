@@ -86,7 +86,7 @@ struct MeasuringOptions: ParsableArguments {
     @Option(
         name: .customLong("slow-phase-budget"),
         help: ArgumentHelp(
-            "The most a session waits out slow phases, as a share of its measuring time (default 1: waiting at most doubles it; 0.25 for replicate --profile quick).",
+            "The most a session waits out slow phases, as a share of its measuring time, or of the estimate of it while that is longer (default 1: waiting at most doubles it; 0.25 for replicate --profile quick).",
             valueName: "share"))
     var slowPhaseBudget: Double?
 
