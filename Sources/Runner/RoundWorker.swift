@@ -60,6 +60,9 @@ public enum RoundWorker {
     ///   ``RunError/machine(_:)`` when this process is not bound to the parent's PUs.
     public static func serve(input: FileHandle = .standardInput, output: FileHandle = .standardOutput) throws {
         var lines = LineReader(input)
+        // A write to a parent that has gone must fail (and end the worker), not kill it unseen
+        // or, ignored by the parent that started it, crash a non-throwing write.
+        signal(SIGPIPE, SIG_IGN)
         guard let first = lines.next() else { return }
         let setup: WorkerSetup
         do { setup = try JSONDecoder().decode(WorkerSetup.self, from: Data(first.utf8)) } catch {
@@ -86,10 +89,18 @@ public enum RoundWorker {
             let reply = WorkerReply(
                 row: row.csvLine(layerColumns: true),
                 samples: options.keepSamples ? samples : nil)
-            output.write(try encoder.encode(reply) + Data("\n".utf8))
+            guard answer(try encoder.encode(reply), to: output) else { return }
         }
         let last = WorkerReply(threadsAtEnd: ProcessBinding.currentThreads())
-        output.write(try encoder.encode(last) + Data("\n".utf8))
+        _ = answer(try encoder.encode(last), to: output)
+    }
+
+    /// Writes `reply` as a line to the parent; false when the parent has gone (a run stopped with
+    /// SIGTERM closes its end of the pipe while its worker measures): the worker then ends
+    /// quietly, its round lost with the run's round in flight.
+    private static func answer(_ reply: Data, to output: FileHandle) -> Bool {
+        do { try output.write(contentsOf: reply + Data("\n".utf8)) } catch { return false }
+        return true
     }
 }
 

@@ -51,6 +51,36 @@ import Testing
         #expect(samples.split(separator: "\n").count > rows.count)
     }
 
+    @Test func aWorkerWhoseRunHasGoneEndsQuietly() throws {
+        // A run stopped with SIGTERM closes its end of the replies while its worker measures: the
+        // worker's answer then fails, and it must end with status 0 and nothing on standard error
+        // (it crashed with a backtrace before).
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let allowed = try #require(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
+        let pu = try #require(
+            Int(allowed.split(separator: "\t").last!.split(separator: ",").last!.split(separator: "-").last!))
+        let directory = temporaryDirectory()
+        let configuration = try #require(try smallSweep(in: directory).configurations.first { $0.isMeasured })
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+        process.arguments = ["-c", "\(pu)", try convsweepExecutable(), "measure-worker"]
+        let (requests, replies, errors) = (Pipe(), Pipe(), Pipe())
+        process.standardInput = requests
+        process.standardOutput = replies
+        process.standardError = errors
+        try process.run()
+        let setup = WorkerSetup(options: quickOptions(), evictionBytes: nil, cpuset: [pu])
+        replies.fileHandleForReading.closeFile()
+        try requests.fileHandleForWriting.write(
+            contentsOf: try JSONEncoder().encode(setup) + Data("\n".utf8) + JSONEncoder().encode(configuration)
+                + Data("\n".utf8))
+        try requests.fileHandleForWriting.close()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(message)")
+        #expect(message.isEmpty, "\(message)")
+    }
+
     @Test func aRunInOneProcessSaysSoAndCannotBeResumedWithWorkers() throws {
         let directory = temporaryDirectory()
         let sweep = try smallSweep(in: directory)
