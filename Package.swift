@@ -130,7 +130,9 @@ let package = Package(
             dependencies: ["Analysis", "Basics", "Measurement", "Rows", "Runner", "Sweeps", "TestSupport"]),
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["AlphaFit", "Basics", "ConvKernels", "Replication", "Rows", "Runner", "TestSupport"]),
+            dependencies: [
+                "AlphaFit", "Basics", "ConvKernels", "Measurement", "Replication", "Rows", "Runner", "TestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v5]
 )

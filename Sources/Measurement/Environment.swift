@@ -189,8 +189,8 @@ extension EnvironmentSnapshot {
     /// without it, so a rebuild command must set it again.
     public static let kernelSelectionVariables = ["DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE"]
 
-    /// The kernel-selecting variables set (and not empty) in `environment`, by name, as
-    /// `NAME=value` words in the order of ``kernelSelectionVariables``.
+    /// The kernel-selecting variables set (and not empty) in `environment`, with their values, in
+    /// the order of ``kernelSelectionVariables``.
     public static func kernelSelection(
         in environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> [(name: String, value: String)] {

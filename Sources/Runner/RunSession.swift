@@ -460,8 +460,8 @@ final class RunSession {
     }
 
     /// Reads the probe until it reads the machine fast or `seconds` pass (a reading every 0.2 s
-    /// or at the wait's end, each written to probes.csv), showing the wait on the progress line; returns the last
-    /// reading.
+    /// or at the wait's end, each written to probes.csv), showing the wait on the progress line;
+    /// returns the last reading.
     private func waitForFastState(
         _ progress: ProgressReporter, atMost seconds: Double, in opened: Opened
     ) throws -> DriftProbe.Reading {

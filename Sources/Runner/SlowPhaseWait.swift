@@ -14,9 +14,8 @@
 /// long as it has measured, or as the session's measuring was estimated to last when that is
 /// longer (1, the default: waiting at most doubles a session). A wait lasts at most ``limit`` and
 /// at most what the budget has left (``longestWait(measuringSeconds:)``). The estimate lets a
-/// session wait out a slow phase it starts in: against the measuring so far alone, the first
-/// waits could last only milliseconds, and a short run on a busy host spent its round limit in
-/// the phase (on the developers' Intel VM, 3 of 10 repeatability pairs failed that way).
+/// session wait out a slow phase it starts in: against the measuring so far alone, its first
+/// waits could last only milliseconds, and it would measure on inside the phase.
 public struct SlowPhaseWait: Hashable, Sendable {
     /// The longest single wait, seconds (0: never wait).
     public var limit: Double

@@ -1,4 +1,5 @@
 import Foundation
+import Measurement
 import TestSupport
 import Testing
 
@@ -42,8 +43,7 @@ private enum JSONValue: Decodable, Equatable {
 private func plan(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws
     -> Plan
 {
-    let cleared = Dictionary(
-        uniqueKeysWithValues: ["DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE"].map { ($0, "") })
+    let cleared = Dictionary(uniqueKeysWithValues: EnvironmentSnapshot.kernelSelectionVariables.map { ($0, "") })
     let outcome = try convsweep(
         ["replicate", "--dry-run"] + arguments, in: directory, environment: cleared.merging(environment) { $1 })
     try #require(outcome.status == 0, "\(outcome.standardError)")
