@@ -390,12 +390,11 @@ final class RunSession {
                     }
                 }
                 // The round is written: wait out a slow phase before the next one, if the policy says so.
-                let measuringSeconds = MonotonicClock.now() - measuringStart - slowPhaseWait.summary.seconds
-                if slowPhaseWait.shouldWait(
-                    readsSlow: probe.ratio(after) < 1 - options.probeSlowdown, measuringSeconds: measuringSeconds)
+                if let seconds = slowPhaseWait.wait(
+                    readsSlow: probe.ratio(after) < 1 - options.probeSlowdown,
+                    measuringSeconds: MonotonicClock.now() - measuringStart - slowPhaseWait.summary.seconds)
                 {
-                    before = try waitForFastState(
-                        progress, atMost: slowPhaseWait.longestWait(measuringSeconds: measuringSeconds), in: opened)
+                    before = try waitForFastState(progress, atMost: seconds, in: opened)
                 }
             }
             left = left.filter { !opened.done.contains($0.id) }

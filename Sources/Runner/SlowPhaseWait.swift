@@ -13,7 +13,7 @@
 /// one wait, not one per round; and no wait once the session has waited ``budget`` times as
 /// long as it has measured, or as the session's measuring was estimated to last when that is
 /// longer (1, the default: waiting at most doubles a session). A wait lasts at most ``limit`` and
-/// at most what the budget has left (``longestWait(measuringSeconds:)``). The estimate lets a
+/// at most what the budget has left (``wait(readsSlow:measuringSeconds:)``). The estimate lets a
 /// session wait out a slow phase it starts in: against the measuring so far alone, its first
 /// waits could last only milliseconds, and it would measure on inside the phase.
 public struct SlowPhaseWait: Hashable, Sendable {
@@ -50,26 +50,18 @@ public struct SlowPhaseWait: Hashable, Sendable {
         self.budget = budget
     }
 
-    /// Whether to wait now, after a reading that was slow or not, `measuringSeconds` into the
-    /// session's measuring.
-    public mutating func shouldWait(readsSlow: Bool, measuringSeconds: Double) -> Bool {
+    /// How long to wait now, after a reading that was slow or not, `measuringSeconds` into the
+    /// session's measuring; nil for no wait. A wait lasts at most ``limit``, and less when the
+    /// budget has less left, so that a session never waits more than ``budget`` times as long as
+    /// it measures (or was expected to).
+    public mutating func wait(readsSlow: Bool, measuringSeconds: Double) -> Double? {
         guard readsSlow else {
             suspended = false
-            return false
+            return nil
         }
-        return limit > 0 && !suspended && summary.seconds < allowance(measuringSeconds: measuringSeconds)
-    }
-
-    /// The most the session may have waited in all, `measuringSeconds` into its measuring.
-    private func allowance(measuringSeconds: Double) -> Double {
-        budget * max(measuringSeconds, expectedMeasuringSeconds)
-    }
-
-    /// The longest the wait that begins now may last, `measuringSeconds` into the session's
-    /// measuring: ``limit``, or less when the budget has less left, so that a session never waits
-    /// more than ``budget`` times as long as it measures (or was expected to).
-    public func longestWait(measuringSeconds: Double) -> Double {
-        min(limit, max(0, allowance(measuringSeconds: measuringSeconds) - summary.seconds))
+        let left = budget * max(measuringSeconds, expectedMeasuringSeconds) - summary.seconds
+        guard limit > 0 && !suspended && left > 0 else { return nil }
+        return min(limit, left)
     }
 
     /// Records a wait of `seconds` that ended with the machine reading fast, or not (at its limit

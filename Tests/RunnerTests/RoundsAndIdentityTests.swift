@@ -196,7 +196,7 @@ private func snapshot(_ path: String) -> [String: Data] {
     @Test func aSlowReadingWaitsUntilAFastOneUnlessWaitingRanOutOrWouldMoreThanDoubleTheSession() {
         var wait = SlowPhaseWait(limit: 15)
         func ask(_ readsSlow: Bool, _ measuringSeconds: Double) -> Bool {
-            wait.shouldWait(readsSlow: readsSlow, measuringSeconds: measuringSeconds)
+            wait.wait(readsSlow: readsSlow, measuringSeconds: measuringSeconds) != nil
         }
         #expect(!ask(false, 10))
         #expect(ask(true, 10))
@@ -216,28 +216,30 @@ private func snapshot(_ path: String) -> [String: Data] {
         #expect(wait.summary == .init(waits: 2, seconds: 19, timedOut: 1))
         // A wait lasts at most what the budget has left, so waiting never more than doubles the
         // session: 1 s after 20 s of measuring, the full limit after 40.
-        #expect(wait.longestWait(measuringSeconds: 20) == 1)
-        #expect(wait.longestWait(measuringSeconds: 40) == 15)
-        #expect(wait.longestWait(measuringSeconds: 10) == 0)
+        let (at20, at40, at10) = (
+            wait.wait(readsSlow: true, measuringSeconds: 20), wait.wait(readsSlow: true, measuringSeconds: 40),
+            wait.wait(readsSlow: true, measuringSeconds: 10)
+        )
+        #expect(at20 == 1 && at40 == 15 && at10 == nil)
         // A budget of a quarter: 5 s of waiting needs 20 s of measuring.
         var quarter = SlowPhaseWait(limit: 15, budget: 0.25)
         quarter.waited(5, endedFast: true)
-        let before20 = quarter.shouldWait(readsSlow: true, measuringSeconds: 19)
-        let after20 = quarter.shouldWait(readsSlow: true, measuringSeconds: 21)
+        let before20 = quarter.wait(readsSlow: true, measuringSeconds: 19) != nil
+        let after20 = quarter.wait(readsSlow: true, measuringSeconds: 21) != nil
         #expect(!before20 && after20)
         // Against the session's estimated measuring time until it has measured longer: a run
         // expected to measure 10 s may wait out a slow phase it starts in, 10 s in all.
         var early = SlowPhaseWait(limit: 15)
         early.expectedMeasuringSeconds = 10
-        let waitsEarly = early.shouldWait(readsSlow: true, measuringSeconds: 0.5)
-        #expect(waitsEarly && early.longestWait(measuringSeconds: 0.5) == 10)
+        let waitEarly = early.wait(readsSlow: true, measuringSeconds: 0.5)
+        #expect(waitEarly == 10)
         early.waited(10, endedFast: true)
-        let waitsAgainAt5 = early.shouldWait(readsSlow: true, measuringSeconds: 5)
-        let waitsAgainAt12 = early.shouldWait(readsSlow: true, measuringSeconds: 12)
-        #expect(!waitsAgainAt5 && waitsAgainAt12 && early.longestWait(measuringSeconds: 12) == 2)
+        let waitAgainAt5 = early.wait(readsSlow: true, measuringSeconds: 5)
+        let waitAgainAt12 = early.wait(readsSlow: true, measuringSeconds: 12)
+        #expect(waitAgainAt5 == nil && waitAgainAt12 == 2)
         // Off: never.
         var off = SlowPhaseWait(limit: 0)
-        let waitsWhenOff = off.shouldWait(readsSlow: true, measuringSeconds: 100)
+        let waitsWhenOff = off.wait(readsSlow: true, measuringSeconds: 100) != nil
         #expect(!waitsWhenOff)
     }
 }
