@@ -34,6 +34,10 @@ public struct NetworkCost: Sendable {
     public var lowMilliseconds: Double
     /// See ``lowMilliseconds``.
     public var highMilliseconds: Double
+    /// ``lowMilliseconds`` to ``highMilliseconds``.
+    public var interval: ClosedRange<Double> {
+        min(lowMilliseconds, highMilliseconds)...max(lowMilliseconds, highMilliseconds)
+    }
     /// Multiply–accumulates of one pass, in GMACs.
     public var gmacs: Double
     /// Layers run, repeats counted.

@@ -38,6 +38,9 @@ public struct NetworkTable: Sendable {
         /// Each model's prediction (``NetworkTable/models`` order), milliseconds; nil where the
         /// model cannot predict one of its layers (no fit of the layer's group).
         public var predictedMs: [Double?]
+
+        /// The measured interval, ``lowMs`` to ``highMs``.
+        public var measuredInterval: ClosedRange<Double> { min(lowMs, highMs)...max(lowMs, highMs) }
     }
 
     /// The models, in the order of the prediction columns: the parametric ones, then the trees
@@ -133,7 +136,7 @@ public struct NetworkTable: Sendable {
             guard predicted.count >= 3 else { return nil }
             return NetworkPredictionAccuracy(
                 model: models[m], names: predicted.map(\.0.network), predicted: predicted.map(\.1),
-                measured: predicted.map(\.0.measuredMs))
+                measured: predicted.map(\.0.measuredMs), intervals: predicted.map(\.0.measuredInterval))
         }
     }
 
@@ -147,7 +150,7 @@ public struct NetworkTable: Sendable {
             rankings.append(
                 NetworkRanking(
                     indicator: "time per image at batch \(batch)", names: rows.map(\.network), values: perImage,
-                    measured: rows.map(\.measuredMs)))
+                    measured: rows.map(\.measuredMs), intervals: rows.map(\.measuredInterval)))
         }
         return rankings
     }
@@ -205,19 +208,26 @@ public struct NetworkTable: Sendable {
         return table
     }
 
+    /// Columns added to the section's files after its first version (`ranking.csv`'s resolved
+    /// pairs, 2026-12-04): a package without them still verifies, on the columns it has.
+    public static let addedColumns: Set<String> = ["resolved_discordant_pairs", "resolved_pairs"]
+
     /// `ranking.csv`: indicator, networks, within_10_percent, mape_percent, spearman, kendall,
-    /// discordant_pairs, pairs, displaced (networks displaced by two places or more, `;`-separated);
-    /// the indicators on paper first (no accuracy), then each model.
+    /// discordant_pairs, pairs, resolved_discordant_pairs, resolved_pairs (the pairs whose
+    /// measured intervals do not overlap, and those of them ordered the other way), displaced
+    /// (networks displaced by two places or more, `;`-separated); the indicators on paper first
+    /// (no accuracy), then each model.
     public var rankingTable: Table {
         var table = Table(header: [
             "indicator", "networks", "within_10_percent", "mape_percent", "spearman", "kendall", "discordant_pairs",
-            "pairs", "displaced",
+            "pairs", "resolved_discordant_pairs", "resolved_pairs", "displaced",
         ])
         func line(_ r: NetworkRanking, within: Int?, mape: Double?) -> [String] {
             [
                 r.indicator, String(r.n), within.map(String.init) ?? "", mape.map(NetworkTable.number) ?? "",
                 NetworkTable.number(r.spearman), NetworkTable.number(r.kendall), String(r.discordantPairs),
-                String(r.pairs), r.displaced.joined(separator: ";"),
+                String(r.pairs), r.resolvedDiscordantPairs.map(String.init) ?? "",
+                r.resolvedPairs.map(String.init) ?? "", r.displaced.joined(separator: ";"),
             ]
         }
         if rows.count >= 3 { for r in onPaper { table.rows.append(line(r, within: nil, mape: nil)) } }

@@ -247,6 +247,17 @@ extension PackageReadme {
                 var ranking: NetworkRanking
                 var withinTen: Int?
                 var mapePercent: Double?
+                /// "inverted of separated": the pairs whose rounds' intervals do not overlap, and
+                /// those of them ordered the other way; "–" without intervals.
+                var resolved: String
+
+                init(ranking: NetworkRanking, withinTen: Int? = nil, mapePercent: Double? = nil) {
+                    self.ranking = ranking
+                    self.withinTen = withinTen
+                    self.mapePercent = mapePercent
+                    resolved =
+                        ranking.resolvedPairs.map { "\(ranking.resolvedDiscordantPairs ?? 0) of \($0)" } ?? "–"
+                }
             }
             struct Unfitted {
                 var model, reason: String

@@ -70,8 +70,9 @@ struct NetworksCost: ParsableCommand {
             against share of MACs, and its throughput where SOURCE holds the network at a larger \
             batch (a network-batch sweep, sweeps/networks-batch8.yaml). With three networks or more it ranks them: how parameters, MACs \
             and bytes moved (and, with --compare-with, another run's times) order the networks \
-            against their measured times (Spearman, Kendall, pairs ordered the other way, networks \
-            displaced by two places or more). Normalisation, activations, pooling, additions and \
+            against their measured times (Spearman, Kendall, pairs ordered the other way — of all \
+            pairs and of those whose rounds' intervals do not overlap —, networks displaced by two \
+            places or more). Normalisation, activations, pooling, additions and \
             concatenations are not measured and not summed. A network whose layers the rows lack \
             is skipped with a note, or is an error when named.
             """)
@@ -97,7 +98,7 @@ struct NetworksCost: ParsableCommand {
         let rows = try reportingErrors { try MeasurementSource.rows(at: source) }
         let otherRows = try other.map { path in try reportingErrors { try MeasurementSource.rows(at: path) } }
         let report = try fit.map { path in try reportingErrors { try FitReport.load(path: path) } }
-        var predictions: [(name: String, predicted: Double, measured: Double)] = []
+        var predictions: [(name: String, predicted: Double, measured: Double, interval: ClosedRange<Double>)] = []
         var costed = 0
         var ranked: [(network: Network, cost: NetworkCost, other: NetworkCost?)] = []
         for network in try shippedNetworks(sweepsDirectory) {
@@ -131,7 +132,7 @@ struct NetworksCost: ParsableCommand {
                 do {
                     let predicted = try network.layers.map { try report.predict($0.shape) * Double($0.count) }
                         .reduce(0, +)
-                    predictions.append((network.name, predicted, cost.milliseconds))
+                    predictions.append((network.name, predicted, cost.milliseconds, cost.interval))
                     print(
                         String(
                             format: "  predicted by the fit's %@: %.3f ms (%+.1f%%)", report.model.rawValue, predicted,
@@ -168,7 +169,8 @@ struct NetworksCost: ParsableCommand {
             rankings.append(
                 NetworkRanking(
                     indicator: "time in \(other)", names: compared.map(\.network.name),
-                    values: compared.map { $0.other!.milliseconds }, measured: compared.map(\.cost.milliseconds)))
+                    values: compared.map { $0.other!.milliseconds }, measured: compared.map(\.cost.milliseconds),
+                    intervals: compared.map(\.cost.interval)))
         }
         print("\nhow each indicator orders the \(ranked.count) networks against their measured times:")
         let width = rankings.map(\.indicator.count).max()! + 2
@@ -176,8 +178,10 @@ struct NetworksCost: ParsableCommand {
             print(
                 "  " + r.indicator.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(
-                        format: "Spearman %.3f  Kendall %.3f  %d of %d pairs the other way", r.spearman, r.kendall,
-                        r.discordantPairs, r.pairs)
+                        format:
+                            "Spearman %.3f  Kendall %.3f  %d of %d pairs the other way (%d of the %d the rounds separate)",
+                        r.spearman, r.kendall, r.discordantPairs, r.pairs, r.resolvedDiscordantPairs ?? 0,
+                        r.resolvedPairs ?? 0)
                     + "  displaced by 2 or more: "
                     + (r.displaced.isEmpty ? "none" : r.displaced.joined(separator: ", ")))
         }
@@ -186,18 +190,20 @@ struct NetworksCost: ParsableCommand {
     /// How well the fit predicts the networks it could predict: within ±10%, MAPE, and whether it
     /// orders them as measured.
     private func printPredictionSummary(
-        _ predictions: [(name: String, predicted: Double, measured: Double)], fit: String
+        _ predictions: [(name: String, predicted: Double, measured: Double, interval: ClosedRange<Double>)], fit: String
     ) {
         let accuracy = NetworkPredictionAccuracy(
             model: fit, names: predictions.map(\.name), predicted: predictions.map(\.predicted),
-            measured: predictions.map(\.measured))
+            measured: predictions.map(\.measured), intervals: predictions.map(\.interval))
         var line = String(
             format: "\n%@ predicts %d network(s): %d within ±10%%, MAPE %.1f%%", fit, accuracy.networks,
             accuracy.withinTenPercent, accuracy.mapePercent)
         if let ranking = accuracy.ranking {
             line += String(
-                format: "; order against measured: Spearman %.3f, Kendall %.3f, %d of %d pairs the other way",
-                ranking.spearman, ranking.kendall, ranking.discordantPairs, ranking.pairs)
+                format:
+                    "; order against measured: Spearman %.3f, Kendall %.3f, %d of %d pairs the other way (%d of the %d the rounds separate)",
+                ranking.spearman, ranking.kendall, ranking.discordantPairs, ranking.pairs,
+                ranking.resolvedDiscordantPairs ?? 0, ranking.resolvedPairs ?? 0)
         }
         print(line)
     }

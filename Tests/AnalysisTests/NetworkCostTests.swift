@@ -80,5 +80,28 @@ struct NetworkCostTests {
             indicator: "x", names: ["a", "b", "c"], values: [1, 2, 3], measured: [10, 20, 30])
         #expect(
             perfect.spearman == 1 && perfect.kendall == 1 && perfect.discordantPairs == 0 && perfect.displaced.isEmpty)
+        #expect(perfect.resolvedPairs == nil && perfect.resolvedDiscordantPairs == nil)
+    }
+
+    @Test("an inversion within the rounds' spread is told apart from one the measurement resolves")
+    func resolvedPairs() {
+        // a and b overlap (2.0–2.2 and 2.1–2.3), c is apart from both; the indicator inverts a and
+        // b (within the spread) and then a and c (beyond it).
+        let intervals: [ClosedRange<Double>] = [2.0...2.2, 2.1...2.3, 5.0...5.5]
+        let inWithin = NetworkRanking(
+            indicator: "MACs", names: ["a", "b", "c"], values: [2, 1, 3], measured: [2.0, 2.1, 5.0],
+            intervals: intervals)
+        #expect(inWithin.discordantPairs == 1 && inWithin.pairs == 3)
+        #expect(inWithin.resolvedPairs == 2 && inWithin.resolvedDiscordantPairs == 0)
+        let beyond = NetworkRanking(
+            indicator: "MACs", names: ["a", "b", "c"], values: [3, 1, 2], measured: [2.0, 2.1, 5.0],
+            intervals: intervals)
+        #expect(beyond.discordantPairs == 2)  // (a, b) and (a, c)
+        #expect(beyond.resolvedPairs == 2 && beyond.resolvedDiscordantPairs == 1)  // (a, c) only
+        // A model's accuracy carries the intervals to its ranking.
+        let accuracy = NetworkPredictionAccuracy(
+            model: "alpha", names: ["a", "b", "c"], predicted: [2.2, 2.0, 5.1], measured: [2.0, 2.1, 5.0],
+            intervals: intervals)
+        #expect(accuracy.ranking?.discordantPairs == 1 && accuracy.ranking?.resolvedDiscordantPairs == 0)
     }
 }

@@ -356,3 +356,21 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     let problems = try PackageVerifier.verify(directory: out.path).problems
     #expect(problems.contains { $0.hasPrefix("networks/networks.csv: line 2, alpha_ms states") }, "\(problems)")
 }
+
+@Test func aRankingWrittenBeforeTheResolvedPairsStillVerifiesOnItsOwnColumns() {
+    let recomputed = Table(
+        header: ["indicator", "discordant_pairs", "pairs", "resolved_discordant_pairs", "resolved_pairs", "displaced"],
+        rows: [["MACs", "1", "55", "0", "54", ""]])
+    let older = Table(
+        header: ["indicator", "discordant_pairs", "pairs", "displaced"], rows: [["MACs", "1", "55", ""]])
+    #expect(PackageVerifier.compare(older, recomputed, file: "networks/ranking.csv") == nil)
+    // An edited value is still found, and a column missing that no version lacked is named.
+    let edited = Table(header: older.header, rows: [["MACs", "0", "55", ""]])
+    #expect(
+        PackageVerifier.compare(edited, recomputed, file: "networks/ranking.csv")
+            == "networks/ranking.csv: line 2, discordant_pairs states 0, recomputing gives 1")
+    let lacking = Table(header: ["indicator", "pairs", "displaced"], rows: [["MACs", "55", ""]])
+    #expect(
+        PackageVerifier.compare(lacking, recomputed, file: "networks/ranking.csv")?.hasPrefix(
+            "networks/ranking.csv: columns indicator,pairs,displaced") == true)
+}
