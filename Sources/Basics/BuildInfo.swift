@@ -6,7 +6,9 @@ import Foundation
 /// beside an installed executable, else from the source tree the executable was built in
 /// (`git rev-parse HEAD`, with `-dirty` when a tracked file outside `results/` is modified: runs
 /// write their output under `results/` by default, so a run in progress does not make its own tree
-/// dirty).
+/// dirty), and with `-stale` when the executable is older than a file of the tree's `Sources/` or
+/// its `Package.swift`: it was built before the tree last changed (a `git pull` without a
+/// rebuild), so the commit read from the tree may not be the one it was built from.
 public enum BuildInfo {
     /// The version of convsweep: the one place it is written.
     public static let version = "0.1.0"
@@ -28,7 +30,26 @@ public enum BuildInfo {
         guard let commit = git(["rev-parse", "HEAD"], in: directory), !commit.isEmpty else { return nil }
         let status = git(
             ["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"], in: directory)
-        return (status ?? "").isEmpty ? commit : commit + "-dirty"
+        let root = ((directory as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        return commit + ((status ?? "").isEmpty ? "" : "-dirty")
+            + (isBuiltBeforeItsSources(executable: executable, root: root) ? "-stale" : "")
+    }
+
+    /// Whether `executable` is older than a file under `root/Sources` or `root/Package.swift`
+    /// (false when it cannot be read).
+    static func isBuiltBeforeItsSources(executable: String, root: String) -> Bool {
+        let manager = FileManager.default
+        func modified(_ path: String) -> Date? {
+            (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        }
+        guard let built = modified(executable) else { return false }
+        let sources = (root as NSString).appendingPathComponent("Sources")
+        let files =
+            [(root as NSString).appendingPathComponent("Package.swift")]
+            + (manager.enumerator(atPath: sources)?.compactMap { $0 as? String }.map {
+                (sources as NSString).appendingPathComponent($0)
+            } ?? [])
+        return files.contains { path in modified(path).map { $0 > built } ?? false }
     }
 
     /// The hex SHA-256 of the executable at `path` (default: the running one), or nil when it

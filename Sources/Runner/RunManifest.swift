@@ -60,7 +60,9 @@ public struct RunManifest: Codable, Hashable, Sendable {
         public var name: String
         /// The version (``BuildInfo/version``).
         public var version: String
-        /// `git rev-parse HEAD` of the source tree, with `-dirty` when it had changes; nil if unknown.
+        /// `git rev-parse HEAD` of the source tree, with `-dirty` when it had changes and `-stale`
+        /// when the executable is older than its sources (``BuildInfo/gitCommit(executable:sourceFile:)``);
+        /// nil if unknown.
         public var gitCommit: String?
         /// The tool `name` at `version`, built from `gitCommit`.
         public init(name: String = "convsweep", version: String, gitCommit: String?) {

@@ -41,6 +41,17 @@ import Testing
         // A changed source file makes it dirty.
         try "// b".write(toFile: source, atomically: true, encoding: .utf8)
         #expect(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source) == clean + "-dirty")
+        // An executable built before a source file last changed is stale: the tree's commit may
+        // not be the one it was built from.
+        try git("commit", "-qam", "y")
+        let head = try #require(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source))
+        let executable = repo + "/convsweep"
+        try Data("binary".utf8).write(to: URL(fileURLWithPath: executable))
+        try manager.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: executable)
+        #expect(BuildInfo.gitCommit(executable: executable, sourceFile: source) == head + "-stale")
+        // Built after it: not stale.
+        try manager.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: executable)
+        #expect(BuildInfo.gitCommit(executable: executable, sourceFile: source) == head)
     }
 
     @Test func theExecutableHashIsTheSHA256OfTheFile() throws {
