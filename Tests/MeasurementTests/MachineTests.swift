@@ -1,6 +1,7 @@
 import Basics
 import ConvKernels
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Measurement
@@ -142,7 +143,7 @@ import Testing
 /// The machine reference outlives a session: per kind, a high percentile of recent sessions, never
 /// another kind's, never a corrupt file's.
 @Test func theMachineReferenceCacheKeepsAHighPercentileOfRecentSessionsPerKind() throws {
-    let directory = FileManager.default.temporaryDirectory.path + "/convsweep-cache-\(UUID().uuidString.prefix(8))"
+    let directory = temporaryDirectory() + "/cache"
     let cache = MachineReferenceCache(directory: directory)
     let identity = MachineIdentity.capture(cpuModel: "Test CPU", referenceGflops: 0)
     let kind = MachineReferenceCache.Kind(identity, threads: 1)

@@ -6,7 +6,7 @@ import Testing
 @testable import Replication
 
 private func temporaryPackage() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convsweep-sums-\(UUID().uuidString)")
+    let dir = temporaryDirectoryURL("sums")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
     try Data("a,b\n1,2\n".utf8).write(to: dir.appendingPathComponent("data/exp-a.csv"))
     try Data("{}".utf8).write(to: dir.appendingPathComponent("manifest.json"))

@@ -11,7 +11,7 @@ let sourceTree = ShippedFiles(root: repositoryRoot.path, layout: .sourceTree)
 private let header = "config_id,experiment,series,H,W,Cin,Cout,K1,K2,batch,flops,median_ms,status"
 
 @Test func everyFigureExistsAndIsDrawnFromTheCSVItNames() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convsweep-fig-\(UUID().uuidString)")
+    let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
     for sub in ["data", "fit"] {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)

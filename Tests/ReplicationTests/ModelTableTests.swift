@@ -67,7 +67,7 @@ struct PackageModelTableTests {
             ])
         #expect(built.predictions.rows.count == 60)
         // cv-predictions.csv reads back as the values it was written from.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cv-\(UUID().uuidString).csv")
+        let file = temporaryDirectoryURL().appendingPathComponent("cv-predictions.csv")
         defer { try? FileManager.default.removeItem(at: file) }
         try built.predictions.table.write(to: file)
         #expect(try HeldOutPredictions.read(from: file, name: "cv-predictions.csv") == built.predictions)

@@ -20,8 +20,7 @@ private let networks = repositoryRoot.appendingPathComponent("sweeps/networks")
 
 /// A fresh directory holding `nets/tiny.yaml`: a 3×3 layer run twice and a fully-connected layer.
 private func directoryWithTinyNetwork() throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "convsweep-nets-\(UInt64.random(in: 0...UInt64.max))")
+    let directory = temporaryDirectoryURL("nets")
     try FileManager.default.createDirectory(
         at: directory.appendingPathComponent("nets"), withIntermediateDirectories: true)
     try """

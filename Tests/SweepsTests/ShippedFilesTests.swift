@@ -9,7 +9,7 @@ import Testing
 @Suite struct ShippedFilesTests {
     /// A fresh directory with `PREFIX/bin/convsweep` and `PREFIX/share/convsweep/sweeps/quick`.
     private func installedPrefix() throws -> String {
-        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("shipped-\(UUID().uuidString)").path
+        let prefix = temporaryDirectory("shipped")
         try FileManager.default.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
             atPath: prefix + "/share/convsweep/sweeps/quick", withIntermediateDirectories: true)
@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func whenNothingIsFoundTheErrorNamesEveryPlaceLookedIn() throws {
-        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("shipped-\(UUID().uuidString)").path
+        let empty = temporaryDirectory("shipped")
         #expect {
             try ShippedFiles.locate(
                 environment: [:], executable: empty + "/bin/convsweep",

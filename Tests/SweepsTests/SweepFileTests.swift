@@ -157,7 +157,7 @@ struct SweepFileTests {
 
     @Test("load(path:) reads the file and keeps its bytes; a missing file is one clear error")
     func loadFromPath() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sweeps-\(UUID().uuidString)")
+        let directory = temporaryDirectoryURL()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("one.yaml").path

@@ -7,10 +7,22 @@ public let repositoryRoot = URL(fileURLWithPath: #filePath)
 /// The original study's published measurements, shipped in the repository at data/asperti2021.
 public let originalDataPath = repositoryRoot.appendingPathComponent("data/asperti2021/measurements.csv").path
 
-/// A fresh, empty temporary directory for one test, named after it.
+/// The directory of this test process's temporary directories, removed when the process exits:
+/// a test run leaves nothing behind in the temporary directory (unless it crashes).
+public let testProcessDirectory: String = {
+    let path =
+        FileManager.default.temporaryDirectory.path
+        + "/convsweep-tests/process-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: testProcessDirectory) }
+    return path
+}()
+
+/// A fresh, empty temporary directory for one test, named after it (inside
+/// ``testProcessDirectory``).
 public func temporaryDirectory(_ name: String = #function) -> String {
     let safe = name.filter { $0.isLetter || $0.isNumber }
-    let path = FileManager.default.temporaryDirectory.path + "/convsweep-tests/\(safe)-\(UUID().uuidString.prefix(8))"
+    let path = testProcessDirectory + "/\(safe)-\(UUID().uuidString.prefix(8))"
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
