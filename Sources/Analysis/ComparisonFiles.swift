@@ -26,4 +26,22 @@ public enum ComparisonFiles {
         try Data(CSVText.text(header: columns, rows: rows).utf8).write(
             to: directory.appendingPathComponent("compare.csv"), options: .atomic)
     }
+
+    /// The columns of compare-networks.csv.
+    public static let networkColumns = [
+        "network", "time_a_ms", "a_low_ms", "a_high_ms", "time_b_ms", "b_low_ms", "b_high_ms", "ratio",
+    ]
+
+    /// Writes compare-networks.csv into `directory`: one row a network both runs hold.
+    public static func write(_ transfer: NetworkTransfer, to directory: URL) throws {
+        let rows = transfer.rows.map { r in
+            [r.network]
+                + [
+                    r.a.milliseconds, r.a.lowMilliseconds, r.a.highMilliseconds, r.b.milliseconds, r.b.lowMilliseconds,
+                    r.b.highMilliseconds, r.ratio,
+                ].map { "\($0)" }
+        }
+        try Data(CSVText.text(header: networkColumns, rows: rows).utf8).write(
+            to: directory.appendingPathComponent("compare-networks.csv"), options: .atomic)
+    }
 }

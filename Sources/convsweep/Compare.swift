@@ -26,7 +26,12 @@ struct Compare: ParsableCommand {
             95% interval (the spread of the log ratios, plus the noise floor of both runs, which a \
             shift of a whole run shares with every configuration) and the counts. Per experiment and overall: Spearman's rho and Kendall's \
             tau-b of the two runs' times, and the share of each series' k fastest configurations in \
-            A that are among its k fastest in B. Writes compare.csv and compare.json with --out. \
+            A that are among its k fastest in B. Networks: for every network of the sweeps directory whose \
+            layers both hold (a networks run or package), its time in A and in B (the sum over its \
+            layers of count × time, with the rounds' interval), B/A, and how B's network times order \
+            the networks against A's (rank transfer: Spearman, Kendall, pairs the other way — of all \
+            and of those A's rounds separate —, networks displaced by two places or more). Writes \
+            compare.csv, compare.json (and compare-networks.csv) with --out. \
             Exit status: 0, 64 bad options, 65 an input that does not read, 1 no configuration in \
             common.
             """)
@@ -44,6 +49,7 @@ struct Compare: ParsableCommand {
     var noiseFloor: Double?
     @Option(help: ArgumentHelp("The k of the top-k agreement.", valueName: "k"))
     var topK: Int = 5
+    @OptionGroup var sweepsDirectory: SweepsDirectoryOption
 
     func validate() throws {
         if let noiseFloor, !(noiseFloor >= 0 && noiseFloor < 1) {
@@ -65,6 +71,12 @@ struct Compare: ParsableCommand {
                 topK: topK)
         }
         print(comparisonText(comparison))
+        // Networks where the sweeps directory holds them (none where it cannot be found).
+        let networks = (try? sweepsDirectory.shippedFiles()).flatMap {
+            try? Network.loadAll(directory: ($0.sweepsDirectory as NSString).appendingPathComponent("networks"))
+        }
+        let transfer = NetworkTransfer(networks: networks ?? [], a: rowsA, b: rowsB)
+        if !transfer.rows.isEmpty { print("\n" + networkTransferText(transfer)) }
         if let out {
             do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
                 throw fail("cannot create \(out): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
@@ -73,6 +85,12 @@ struct Compare: ParsableCommand {
                 throw fail("cannot write into \(out): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
             }
             print("wrote \(out)/compare.csv and \(out)/compare.json")
+            if !transfer.rows.isEmpty {
+                do { try ComparisonFiles.write(transfer, to: URL(fileURLWithPath: out)) } catch {
+                    throw fail("cannot write into \(out): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
+                }
+                print("wrote \(out)/compare-networks.csv")
+            }
             do {
                 try FigureScript.drawComparison(URL(fileURLWithPath: out), shippedFiles: ShippedFiles.forFigures())
                 print("wrote \(out)/ratio-vs-flops.png and .svg")
@@ -134,6 +152,29 @@ func comparisonText(_ c: RunComparison) -> String {
         lines.append(
             pad(r.experiment, 11) + pad("", 16) + pad("\(r.n)", 5, right: true) + pad(f(r.spearman), 13, right: true)
                 + pad(f(r.kendall), 18, right: true) + pad(f(100 * r.topKAgreement, "%.0f%%"), 8, right: true))
+    }
+    return lines.joined(separator: "\n")
+}
+
+/// The networks part of `convsweep compare`: each network's time in A and B, and rank transfer.
+func networkTransferText(_ t: NetworkTransfer) -> String {
+    let width = max(12, (t.rows.map(\.network.count).max() ?? 0) + 2)
+    var lines = ["networks in both (\(t.rows.count)): time in ms with the rounds' interval, B/A"]
+    for r in t.rows {
+        lines.append(
+            "  " + r.network.padding(toLength: width, withPad: " ", startingAt: 0)
+                + String(
+                    format: "A %10.3f [%.3f–%.3f]   B %10.3f [%.3f–%.3f]   %.3f", r.a.milliseconds,
+                    r.a.lowMilliseconds, r.a.highMilliseconds, r.b.milliseconds, r.b.lowMilliseconds,
+                    r.b.highMilliseconds, r.ratio))
+    }
+    if let r = t.ranking {
+        lines.append(
+            String(
+                format:
+                    "how B's times order the networks against A's: Spearman %.3f  Kendall %.3f  %d of %d pairs the other way (%d of the %d that A's rounds separate)",
+                r.spearman, r.kendall, r.discordantPairs, r.pairs, r.resolvedDiscordantPairs ?? 0, r.resolvedPairs ?? 0)
+                + "  displaced by 2 or more: " + (r.displaced.isEmpty ? "none" : r.displaced.joined(separator: ", ")))
     }
     return lines.joined(separator: "\n")
 }

@@ -104,4 +104,37 @@ struct NetworkCostTests {
             intervals: intervals)
         #expect(accuracy.ranking?.discordantPairs == 1 && accuracy.ranking?.resolvedDiscordantPairs == 0)
     }
+
+    @Test("two runs of the same networks: each network's time in both, B/A, and B's order against A's")
+    func transfer() throws {
+        let shapes = (1...4).map {
+            ConvShape(height: 8 * $0, width: 8 * $0, inputChannels: 4, outputChannels: 4, kernel: 3)
+        }
+        let networks = shapes.enumerated().map { i, shape in
+            Network(
+                name: "n\(i)", source: "test", publishedGMACs: 0, layers: [.init(name: "l", shape: shape, count: 2)])
+        }
+        // A: n0 < n1 < n2 (n3 measured); B: n1 and n2 swapped, both within A's rounds; B lacks n3.
+        let a = [
+            row(shapes[0], median: 1, low: 1, high: 1.1, experiment: "n0"),
+            row(shapes[1], median: 2, low: 2, high: 2.2, experiment: "n1"),
+            row(shapes[2], median: 2.1, low: 2.1, high: 2.3, experiment: "n2"),
+            row(shapes[3], median: 9, low: 9, high: 9, experiment: "n3"),
+        ]
+        let b = [
+            row(shapes[0], median: 0.5, low: 0.5, high: 0.5, experiment: "n0"),
+            row(shapes[1], median: 1.2, low: 1.2, high: 1.2, experiment: "n1"),
+            row(shapes[2], median: 1.1, low: 1.1, high: 1.1, experiment: "n2"),
+        ]
+        let transfer = NetworkTransfer(networks: networks, a: a, b: b)
+        #expect(transfer.rows.map(\.network) == ["n0", "n1", "n2"])
+        #expect(transfer.rows[0].a.milliseconds == 2 && transfer.rows[0].b.milliseconds == 1)
+        #expect(abs(transfer.rows[1].ratio - 0.6) < 1e-12)
+        let ranking = try #require(transfer.ranking)
+        #expect(ranking.discordantPairs == 1 && ranking.pairs == 3)
+        // A's rounds separate n0 from n1 and n2 (2–2.2 and 4–4.4 against 4.2–4.6 overlap), and B keeps those.
+        #expect(ranking.resolvedPairs == 2 && ranking.resolvedDiscordantPairs == 0)
+        // Fewer than three networks in both: no ranking.
+        #expect(NetworkTransfer(networks: networks, a: a, b: Array(b.prefix(2))).ranking == nil)
+    }
 }

@@ -298,6 +298,16 @@ import Testing
         let disjoint = try convsweep(["compare", package, other + "/run", "--out", other + "/cmp"])
         #expect(disjoint.status == 1 && disjoint.standardError.contains("no measured configuration in common"))
         #expect(!FileManager.default.fileExists(atPath: other + "/cmp"))
+        // Two packages of the networks: each network's time in both, and rank transfer.
+        let networks = repositoryRoot.appendingPathComponent("results/intel-r-xeon-r-processor-2pu/networks").path
+        let zoo = try convsweep(["compare", networks, networks, "--out", other + "/zoo"])
+        #expect(zoo.status == 0, "\(zoo.standardError)")
+        #expect(zoo.standardOutput.contains("networks in both (11)"))
+        #expect(zoo.standardOutput.contains("Spearman 1.000  Kendall 1.000  0 of 55 pairs the other way"))
+        let zooRows = try String(contentsOfFile: other + "/zoo/compare-networks.csv", encoding: .utf8)
+            .split(separator: "\n")
+        #expect(zooRows.count == 12 && zooRows.dropFirst().allSatisfy { $0.hasSuffix(",1.0") })
+        #expect(!same.standardOutput.contains("networks in both"), "a package without networks has no such section")
         let unreadable = try convsweep(["compare", package, temporaryDirectory()])
         #expect(unreadable.status == 65)
 
