@@ -61,6 +61,16 @@ struct Compare: ParsableCommand {
     func run() throws {
         try requireIntactPackage(a)
         try requireIntactPackage(b)
+        // Networks where the sweeps directory holds them (none where no sweeps directory is found,
+        // unless --sweeps-dir named one).
+        let shipped =
+            sweepsDirectory.path == nil ? try? sweepsDirectory.shippedFiles() : try sweepsDirectory.shippedFiles()
+        var networks: [Network] = []
+        if let directory = shipped.map({ ($0.sweepsDirectory as NSString).appendingPathComponent("networks") }),
+            FileManager.default.fileExists(atPath: directory)
+        {
+            networks = try reportingErrors { try Network.loadAll(directory: directory) }
+        }
         let (rowsA, roundsA) = try reportingErrors { try read(a) }
         let (rowsB, roundsB) = try reportingErrors { try read(b) }
         let comparison = try reportingErrors {
@@ -71,11 +81,7 @@ struct Compare: ParsableCommand {
                 topK: topK)
         }
         print(comparisonText(comparison))
-        // Networks where the sweeps directory holds them (none where it cannot be found).
-        let networks = (try? sweepsDirectory.shippedFiles()).flatMap {
-            try? Network.loadAll(directory: ($0.sweepsDirectory as NSString).appendingPathComponent("networks"))
-        }
-        let transfer = NetworkTransfer(networks: networks ?? [], a: rowsA, b: rowsB)
+        let transfer = NetworkTransfer(networks: networks, a: rowsA, b: rowsB)
         if !transfer.rows.isEmpty { print("\n" + networkTransferText(transfer)) }
         if let out {
             do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {

@@ -308,6 +308,10 @@ import Testing
             .split(separator: "\n")
         #expect(zooRows.count == 12 && zooRows.dropFirst().allSatisfy { $0.hasSuffix(",1.0") })
         #expect(!same.standardOutput.contains("networks in both"), "a package without networks has no such section")
+        // A --sweeps-dir that holds no sweeps is refused before anything is compared.
+        let noSweeps = try convsweep(["compare", networks, networks, "--sweeps-dir", temporaryDirectory()])
+        #expect(noSweeps.status == 64 && noSweeps.standardError.contains("holds no sweeps"))
+        #expect(noSweeps.standardOutput.isEmpty)
         let unreadable = try convsweep(["compare", package, temporaryDirectory()])
         #expect(unreadable.status == 65)
 
