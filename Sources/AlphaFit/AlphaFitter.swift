@@ -45,7 +45,9 @@ public struct AlphaFitter: Sendable {
             }
         }
         for (name, members) in byName {
-            let points = members.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
+            let points = members.map {
+                ModelPoint(shape: $0.shape, convention: options.flopsConvention, bytes: options.bytesConvention)
+            }
             let p = options.model.parameterCount - options.model.heldFixed(over: points).count
             guard members.count < p else { continue }
             throw FitInputError(
@@ -87,7 +89,8 @@ public struct AlphaFitter: Sendable {
         var result = Classes()
         var c: [Double] = []
         for row in rows {
-            var point = ModelPoint(shape: row.shape, convention: options.flopsConvention)
+            var point = ModelPoint(
+                shape: row.shape, convention: options.flopsConvention, bytes: options.bytesConvention)
             let flops = point.flops
             point.flops = 1
             let key: Key
@@ -234,7 +237,9 @@ public struct AlphaFitter: Sendable {
         var r = [Double](repeating: 0, count: m)
         var jac = [Double](repeating: 0, count: m * p)
         _ = problem.jacobian(best.parameters, &r, &jac)
-        let points = rows.map { ModelPoint(shape: $0.shape, convention: options.flopsConvention) }
+        let points = rows.map {
+            ModelPoint(shape: $0.shape, convention: options.flopsConvention, bytes: options.bytesConvention)
+        }
         let parameters = LeastSquaresProblem.expand(best.parameters, holding: fixed, count: all.count)
         let predicted = points.map { options.model.predict($0, parameters) }
         let measured = rows.map(\.timeMs)

@@ -233,7 +233,8 @@ extension AlphaFitter {
                             (fit.group, model.parameterNames.map { fit.parameters[$0]! })
                         }))
                 let report = FitReport(
-                    model: model, grouping: options.grouping, flopsConvention: options.flopsConvention, fits: fits)
+                    model: model, grouping: options.grouping, flopsConvention: options.flopsConvention, fits: fits,
+                    options: warm)
                 var squares = 0.0
                 for i in heldOut {
                     predicted[i] = try report.predict(dataset.rows[i].shape)

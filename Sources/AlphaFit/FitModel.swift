@@ -144,9 +144,9 @@ struct ModelPoint: Sendable {
     var bytesPerFlop: Double
     var perFlop: Double
 
-    init(shape: ConvShape, convention: FlopsConvention) {
+    init(shape: ConvShape, convention: FlopsConvention, bytes: BytesConvention = .algorithm) {
         flops = convention.flops(of: shape)
-        bytesPerFlop = Double(Accounting(shape: shape).movedBytes) / flops
+        bytesPerFlop = Double(Accounting(shape: shape, bytes: bytes).movedBytes) / flops
         perFlop = 1 / flops
         s = Double(shape.spatialSize)
         sk = log(Double(shape.kernelSize)) + 1

@@ -52,6 +52,8 @@ public struct FitOptions: Codable, Hashable, Sendable {
     public var loss: FitLoss
     /// How FLOPs are counted.
     public var flopsConvention: FlopsConvention
+    /// How the bytes a layer moves are counted (the data-movement model's memory term).
+    public var bytesConvention: BytesConvention
     /// Box bounds, one `[lower, upper]` per parameter; nil = [0, 2] for all.
     public var bounds: [[Double]]?
     /// The deterministic start (always tried); nil = the model's default start.
@@ -64,17 +66,33 @@ public struct FitOptions: Codable, Hashable, Sendable {
     /// Options with the replication's defaults unless given.
     public init(
         model: FitModel = .alpha, grouping: FitGrouping = .k1Rest, loss: FitLoss = .absolute,
-        flopsConvention: FlopsConvention = .standard, bounds: [[Double]]? = nil,
-        start: [Double]? = nil, starts: Int = 16, seed: UInt64 = 1
+        flopsConvention: FlopsConvention = .standard, bytesConvention: BytesConvention = .algorithm,
+        bounds: [[Double]]? = nil, start: [Double]? = nil, starts: Int = 16, seed: UInt64 = 1
     ) {
         self.model = model
         self.grouping = grouping
         self.loss = loss
         self.flopsConvention = flopsConvention
+        self.bytesConvention = bytesConvention
         self.bounds = bounds
         self.start = start
         self.starts = starts
         self.seed = seed
+    }
+
+    /// Reads options as fit.json holds them; options written before the bytes convention was
+    /// recorded were fitted under ``BytesConvention/everyKxK``.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(FitModel.self, forKey: .model)
+        grouping = try container.decode(FitGrouping.self, forKey: .grouping)
+        loss = try container.decode(FitLoss.self, forKey: .loss)
+        flopsConvention = try container.decode(FlopsConvention.self, forKey: .flopsConvention)
+        bytesConvention = try container.decodeIfPresent(BytesConvention.self, forKey: .bytesConvention) ?? .everyKxK
+        bounds = try container.decodeIfPresent([[Double]].self, forKey: .bounds)
+        start = try container.decodeIfPresent([Double].self, forKey: .start)
+        starts = try container.decode(Int.self, forKey: .starts)
+        seed = try container.decode(UInt64.self, forKey: .seed)
     }
 
     /// The bounds in effect.

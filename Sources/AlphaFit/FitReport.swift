@@ -99,6 +99,10 @@ public struct FitReport: Codable, Hashable, Sendable {
     public var flopsConvention: FlopsConvention
     /// The options of the fit (nil when written by hand).
     public var options: FitOptions?
+
+    /// How the fit counted the bytes a layer moves: its options' convention, or (a fit written by
+    /// hand) ``BytesConvention/everyKxK``, as every fit before the convention was recorded.
+    public var bytesConvention: BytesConvention { options?.bytesConvention ?? .everyKxK }
     /// The inputs, with their SHA-256 (nil when written by hand).
     public var inputs: [FitInput]?
     /// The row filters applied.
@@ -183,7 +187,8 @@ public struct FitReport: Codable, Hashable, Sendable {
     /// The predicted time in milliseconds of one layer:
     /// final · ((S_K + beta·(S − S_K)) / S)^gamma [· channel term] · FLOPs, under the fit's convention.
     public func predict(_ shape: ConvShape) throws -> Double {
-        let value = model.predict(ModelPoint(shape: shape, convention: flopsConvention), try parameters(for: shape))
+        let value = model.predict(
+            ModelPoint(shape: shape, convention: flopsConvention, bytes: bytesConvention), try parameters(for: shape))
         guard value.isFinite else {
             throw FitInputError(input: "fit", "the model is undefined for \(shape) (non-positive ratio)")
         }

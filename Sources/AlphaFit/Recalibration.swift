@@ -81,7 +81,8 @@ public enum Recalibration {
             var numerator = 0.0
             var denominator = 0.0
             for row in members {
-                let x = base.model.predict(ModelPoint(shape: row.shape, convention: base.flopsConvention), p)
+                let x = base.model.predict(
+                    ModelPoint(shape: row.shape, convention: base.flopsConvention, bytes: base.bytesConvention), p)
                 switch loss {
                 case .absolute:
                     numerator += row.timeMs * x
@@ -117,6 +118,7 @@ public enum Recalibration {
         guard free != ["final"] else { return result }
         var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
         options.flopsConvention = base.flopsConvention
+        options.bytesConvention = base.bytesConvention
         for (index, group) in result.fits.enumerated() {
             let members = rows.filter { base.grouping.groupName(for: $0.shape) == group.group }
             guard members.count > free.count else { continue }
@@ -180,6 +182,7 @@ public enum Recalibration {
     ) throws -> [Evaluation] {
         var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
         options.flopsConvention = base.flopsConvention
+        options.bytesConvention = base.bytesConvention
         let full = try AlphaFitter(options: options).fit(data)
         return try counts.map { count in
             guard count < data.rows.count else {

@@ -60,9 +60,12 @@ public struct NetworkRanking: Sendable {
     }
 
     /// The indicators of `networks` on paper — parameters (the weights of their convolution and
-    /// fully-connected layers), MACs and the bytes those layers move (`Accounting.movedBytes`) —
+    /// fully-connected layers), MACs and the bytes those layers move (`Accounting.movedBytes`, under
+    /// `bytes`) —
     /// each ranked against `costs` (the same networks, in the same order).
-    public static func onPaper(_ networks: [Network], costs: [NetworkCost]) -> [NetworkRanking] {
+    public static func onPaper(
+        _ networks: [Network], costs: [NetworkCost], bytes: BytesConvention = .algorithm
+    ) -> [NetworkRanking] {
         let names = networks.map(\.name)
         let measured = costs.map(\.milliseconds)
         let intervals = costs.map(\.interval)
@@ -74,7 +77,8 @@ public struct NetworkRanking: Sendable {
                 indicator: "MACs", names: names, values: networks.map(\.macs), measured: measured,
                 intervals: intervals),
             NetworkRanking(
-                indicator: "bytes moved", names: names, values: networks.map(\.movedBytes), measured: measured,
+                indicator: "bytes moved", names: names, values: networks.map { $0.movedBytes(bytes) },
+                measured: measured,
                 intervals: intervals),
         ]
     }

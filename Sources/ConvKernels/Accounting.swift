@@ -29,15 +29,18 @@ public struct Accounting: Hashable, Codable, Sendable {
 
     /// Bytes of the lowered (im2col) matrix of an im2col convolution, K1·K2·Cin × Hₒ·Wₒ·N float32
     /// values written by the lowering and read by the GEMM; 0 for a pointwise layer (1×1 kernel,
-    /// stride 1, no padding: a plain GEMM on the input) and a fully-connected one.
+    /// stride 1, no padding: a plain GEMM on the input), a fully-connected one and (under
+    /// ``BytesConvention/algorithm``) a depthwise one, which `depthwise-direct` computes without
+    /// lowering.
     public var loweredBytes: Int
 
     /// The bytes a forward pass moves at the least: input, weights and output once each, and the
     /// lowered matrix (the data-movement model's memory term).
     public var movedBytes: Int { inputBytes + weightBytes + outputBytes + loweredBytes }
 
-    /// The accounting of `shape`, with `workspaceBytes` of scratch memory.
-    public init(shape: ConvShape, workspaceBytes: Int = 0) {
+    /// The accounting of `shape`, with `workspaceBytes` of scratch memory, its lowered bytes
+    /// counted under `bytes`.
+    public init(shape: ConvShape, workspaceBytes: Int = 0, bytes: BytesConvention = .algorithm) {
         let macs =
             Double(shape.kernelHeight) * Double(shape.kernelWidth) * Double(shape.inputChannelsPerGroup)
             * Double(shape.outputChannels) * Double(shape.outputHeight) * Double(shape.outputWidth)
@@ -49,8 +52,20 @@ public struct Accounting: Hashable, Codable, Sendable {
         self.weightBytes = shape.weightCount * MemoryLayout<Float>.stride
         self.outputBytes = shape.outputCount * MemoryLayout<Float>.stride
         self.workspaceBytes = workspaceBytes
+        let lowers = !(shape.isPointwise || shape.kind == .fullyConnected || (bytes == .algorithm && shape.isDepthwise))
         self.loweredBytes =
-            shape.isPointwise || shape.kind == .fullyConnected
-            ? 0 : shape.kernelSize * shape.inputChannels * shape.spatialSize * shape.batch * MemoryLayout<Float>.stride
+            lowers
+            ? shape.kernelSize * shape.inputChannels * shape.spatialSize * shape.batch * MemoryLayout<Float>.stride : 0
     }
+}
+
+/// Which layers' moved bytes include a lowered (im2col) matrix: recorded with every fit, because a
+/// data-movement fit's bandwidth is only meaningful together with the bytes it was fitted on.
+public enum BytesConvention: String, Codable, CaseIterable, Sendable {
+    /// Where the layer's default algorithm lowers: every convolution but pointwise and depthwise
+    /// ones (`depthwise-direct` reads the input in place). The default since 2026-12-04.
+    case algorithm
+    /// Every convolution but a pointwise one, depthwise included: convsweep before 2026-12-04
+    /// (night), and what a fit or package that names no convention was made with.
+    case everyKxK = "every-kxk"
 }

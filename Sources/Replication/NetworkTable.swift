@@ -59,6 +59,9 @@ public struct NetworkTable: Sendable {
     public var notFitted: [String: String]
     /// The trees' model and library, or why they did not predict.
     public var ceiling: String
+    /// How the bytes moved (networks.csv's `mb_moved`, the ranking's "bytes moved") and the
+    /// data-movement model's bytes were counted: the fits' convention.
+    public var bytesConvention: BytesConvention = .algorithm
 
     /// The parametric models, in the order of the columns: the proxy first.
     public static let parametricModels: [FitModel] = [.flops, .alpha, .alphaChannels, .dataMovement]
@@ -119,13 +122,13 @@ public struct NetworkTable: Sendable {
             rows.append(
                 Row(
                     network: network.name, layers: network.layerCount, parameters: network.parameters,
-                    gmacs: network.macs / 1e9, megabytesMoved: network.movedBytes / 1e6,
+                    gmacs: network.macs / 1e9, megabytesMoved: network.movedBytes(options.bytesConvention) / 1e6,
                     measuredMs: cost.milliseconds, lowMs: cost.lowMilliseconds, highMs: cost.highMilliseconds,
                     throughputBatch: batch, throughputPerSecond: throughput, predictedMs: predicted))
         }
         return NetworkTable(
             models: models, rows: rows, costs: costs, networks: networks, fits: fits, notFitted: notFitted,
-            ceiling: ceiling)
+            ceiling: ceiling, bytesConvention: options.bytesConvention)
     }
 
     /// How each model predicts the networks it can predict (models that predict fewer than
@@ -144,7 +147,7 @@ public struct NetworkTable: Sendable {
     /// (where every network has it) their time per image at the throughput batch: whether latency
     /// and throughput order them alike.
     public var onPaper: [NetworkRanking] {
-        var rankings = NetworkRanking.onPaper(networks, costs: costs)
+        var rankings = NetworkRanking.onPaper(networks, costs: costs, bytes: bytesConvention)
         let perImage = rows.compactMap { $0.throughputPerSecond.map { 1000 / $0 } }
         if perImage.count == rows.count, let batch = rows.first?.throughputBatch {
             rankings.append(

@@ -56,8 +56,11 @@ public struct Network: Sendable {
     public var macs: Double { total { Accounting(shape: $0).macs } }
     /// The weights of its convolution and fully-connected layers (biases not counted).
     public var parameters: Int { Int(total { Double($0.weightCount) }) }
-    /// The bytes its convolution and fully-connected layers move (``Accounting/movedBytes``).
-    public var movedBytes: Double { total { Double(Accounting(shape: $0).movedBytes) } }
+    /// The bytes its convolution and fully-connected layers move (``Accounting/movedBytes``),
+    /// counted under `convention`.
+    public func movedBytes(_ convention: BytesConvention = .algorithm) -> Double {
+        total { Double(Accounting(shape: $0, bytes: convention).movedBytes) }
+    }
     /// Σ count × `value` over the layers.
     public func total(_ value: (ConvShape) -> Double) -> Double {
         layers.map { value($0.shape) * Double($0.count) }.reduce(0, +)

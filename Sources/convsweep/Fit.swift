@@ -1,5 +1,6 @@
 import AlphaFit
 import ArgumentParser
+import ConvKernels
 import Foundation
 import Replication
 import Sweeps
@@ -8,6 +9,7 @@ extension FitModel: ExpressibleByArgument {}
 extension FitGrouping: ExpressibleByArgument {}
 extension FitLoss: ExpressibleByArgument {}
 extension FlopsConvention: ExpressibleByArgument {}
+extension BytesConvention: ExpressibleByArgument {}
 
 /// Writes `data` to `path` (only called once everything has been computed).
 func write(_ data: Data, to path: String) throws {
@@ -58,6 +60,12 @@ struct Fit: ParsableCommand {
 
     @Option(help: "standard: FLOPs = 2·K·Cin·Cout·H·W·batch; asperti: K·Cin·Cout·H·W / 10⁶ (the authors' code).")
     var flopsConvention: FlopsConvention = .standard
+
+    @Option(
+        help:
+            "How the data-movement model counts bytes moved: algorithm (an im2col matrix only where the layer's algorithm lowers; depthwise layers none) or every-kxk (every K×K layer, depthwise included: convsweep before 2026-12-04 night)."
+    )
+    var bytesConvention: BytesConvention = .algorithm
 
     @Option(
         help:
@@ -114,6 +122,7 @@ struct Fit: ParsableCommand {
             let filters = try filtering.filters()
             var options = FitOptions(
                 model: model, grouping: groups, loss: loss, flopsConvention: flopsConvention,
+                bytesConvention: bytesConvention,
                 starts: starts, seed: seed)
             if !bound.isEmpty { options.bounds = try bound.map { try numbers($0, option: "--bound") } }
             if let start { options.start = try numbers(start, option: "--start") }

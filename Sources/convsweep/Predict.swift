@@ -44,6 +44,9 @@ struct Predict: ParsableCommand {
     @Option(help: "With --parameters: the FLOPs convention (standard or asperti).")
     var flopsConvention: FlopsConvention = .standard
 
+    @Option(help: "With --parameters: how the data-movement model counts bytes (algorithm or every-kxk).")
+    var bytesConvention: BytesConvention = .algorithm
+
     @Option(help: "With --parameters: the grouping (k1-rest or per-k).")
     var groups: FitGrouping = .k1Rest
 
@@ -196,7 +199,10 @@ struct Predict: ParsableCommand {
             }
             fits.append(GroupFit(group: String(text[..<colon]), parameters: values))
         }
-        let report = FitReport(model: model, grouping: groups, flopsConvention: flopsConvention, fits: fits)
+        let report = FitReport(
+            model: model, grouping: groups, flopsConvention: flopsConvention, fits: fits,
+            options: FitOptions(
+                model: model, grouping: groups, flopsConvention: flopsConvention, bytesConvention: bytesConvention))
         try report.validate(source: "--parameters")
         return report
     }

@@ -24,6 +24,58 @@ struct ModelTableTests {
         }
     }
 
+    @Test func depthwiseLayersMoveNoLoweredMatrixAndHeldOutPredictionsCountBytesAsTheFit() throws {
+        // depthwise-direct reads its input in place: no im2col bytes (before: 2 × FLOPs of them).
+        let depthwise = ConvShape(
+            height: 56, width: 56, inputChannels: 96, outputChannels: 96, kernel: 3, stride: 2,
+            padding: .uniform(1), groups: 96)
+        let tensors = { (a: Accounting) in a.inputBytes + a.weightBytes + a.outputBytes }
+        #expect(Accounting(shape: depthwise).movedBytes == tensors(Accounting(shape: depthwise)))
+        let old = Accounting(shape: depthwise, bytes: .everyKxK)
+        #expect(Double(old.movedBytes - tensors(old)) == 2 * old.flops)
+        let dense = ConvShape(height: 28, width: 28, inputChannels: 32, outputChannels: 64, kernel: 3)
+        #expect(Accounting(shape: dense).movedBytes == Accounting(shape: dense, bytes: .everyKxK).movedBytes)
+        // Depthwise layers timed exactly by the data-movement model under the new count: the fit
+        // recovers it, and every held-out prediction of the cross-validation lands on the truth.
+        let truth = [1000 / 20.0, 1000 / 10.0, 0.005]
+        var shapes: [ConvShape] = []
+        for size in [14, 28, 56, 112] {
+            for channels in [16, 32, 96, 144, 576] {
+                for stride in [1, 2] {
+                    shapes.append(
+                        ConvShape(
+                            height: size, width: size, inputChannels: channels, outputChannels: channels, kernel: 3,
+                            stride: stride, padding: .uniform(1), groups: channels))
+                }
+            }
+        }
+        let rows = syntheticRows(
+            shapes, model: .dataMovement, parameters: truth, convention: .standard, noise: 0, seed: 1)
+        let options = FitOptions(model: .dataMovement, loss: .relative, starts: 2)
+        let report = try AlphaFitter(options: options).fit(dataset(rows))
+        #expect(report.fits.map(\.group) == ["grouped"])
+        for (name, value) in zip(FitModel.dataMovement.parameterNames, truth) {
+            #expect(abs(report.fits[0].parameters[name]! / value - 1) < 1e-6, "\(name)")
+        }
+        let run = try AlphaFitter(options: options).crossValidate(dataset(rows), folds: 5, models: [.dataMovement])
+        for (predicted, row) in zip(run.predictions[0], rows) {
+            #expect(abs(predicted / row.timeMs - 1) < 1e-6, "\(row.shape)")
+        }
+    }
+
+    @Test func optionsWrittenBeforeTheBytesConventionReadAsTheOldCount() throws {
+        let written = try JSONEncoder().encode(FitOptions(model: .dataMovement))
+        var object = try #require(try JSONSerialization.jsonObject(with: written) as? [String: Any])
+        #expect(object["bytesConvention"] as? String == "algorithm")
+        object["bytesConvention"] = nil
+        let older = try JSONDecoder().decode(
+            FitOptions.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(older.bytesConvention == .everyKxK)
+        var same = FitOptions(model: .dataMovement)
+        same.bytesConvention = .everyKxK
+        #expect(older == same)
+    }
+
     @Test func aGroupWhoseFeaturesAreConstantCannotBeFitted() throws {
         // Ten measurements of one layer: one point of every model's features, fewer than 3 parameters
         // (the FLOPs model has one: a rate, which one layer determines).
