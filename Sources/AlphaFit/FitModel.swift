@@ -144,7 +144,7 @@ struct ModelPoint: Sendable {
     var bytesPerFlop: Double
     var perFlop: Double
 
-    init(shape: ConvShape, convention: FlopsConvention, bytes: BytesConvention = .algorithm) {
+    init(shape: ConvShape, convention: FlopsConvention, bytes: BytesConvention) {
         flops = convention.flops(of: shape)
         bytesPerFlop = Double(Accounting(shape: shape, bytes: bytes).movedBytes) / flops
         perFlop = 1 / flops

@@ -205,7 +205,8 @@ import Testing
             var r = [Double](repeating: 0, count: problem.residualCount)
             let reduced = problem.residuals(x, &r) + problem.offset
             let direct = rows.map { row -> Double in
-                let e = model.predict(ModelPoint(shape: row.shape, convention: .asperti), x) - row.timeMs
+                let e =
+                    model.predict(ModelPoint(shape: row.shape, convention: .asperti, bytes: .algorithm), x) - row.timeMs
                 let weighted = loss == .relative ? e / row.timeMs : e
                 return weighted * weighted
             }.reduce(0, +)

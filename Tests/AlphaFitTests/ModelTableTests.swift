@@ -132,7 +132,7 @@ struct ModelTableTests {
             Accounting(shape: ConvShape(height: 10, width: 20, inputChannels: 3, outputChannels: 5, kernel: 1))
                 .loweredBytes == 0)
         // 1 ms per GFLOP, 2 ms per GB, 0.5 ms fixed.
-        let point = ModelPoint(shape: shape, convention: .standard)
+        let point = ModelPoint(shape: shape, convention: .standard, bytes: .algorithm)
         let expected = a.flops / 1e9 + 2 * Double(a.movedBytes) / 1e9 + 0.5
         #expect(abs(FitModel.dataMovement.predict(point, [1, 2, 0.5]) / expected - 1) < 1e-12)
     }

@@ -18,7 +18,7 @@ import Testing
     @Test func alphaFormulaAtKnownPoint() {
         // K = 1: S_K = 1, ratio (1 + beta (S − 1)) / S.
         let shape = ConvShape(height: 2, width: 2, inputChannels: 1, outputChannels: 1, kernelHeight: 1, kernelWidth: 1)
-        let point = ModelPoint(shape: shape, convention: .asperti)
+        let point = ModelPoint(shape: shape, convention: .asperti, bytes: .algorithm)
         let t = FitModel.alpha.predict(point, [0.5, 2, 3])
         let expected = 3 * pow((1 + 0.5 * 3) / 4, 2) * 4e-6
         #expect(abs(t - expected) <= 1e-15 * expected)
@@ -28,7 +28,7 @@ import Testing
         let point = ModelPoint(
             shape: ConvShape(
                 height: 7, width: 9, inputChannels: 30, outputChannels: 40, kernelHeight: 3, kernelWidth: 3),
-            convention: .standard)
+            convention: .standard, bytes: .algorithm)
         let alpha = FitModel.alpha.predict(point, [0.1, 0.9, 0.01])
         #expect(FitModel.alphaChannels.predict(point, [0.1, 0.9, 0.01, 0, 0]) == alpha)
         let channels = FitModel.alphaChannels.predict(point, [0.1, 0.9, 0.01, 8, 27])
@@ -44,7 +44,7 @@ import Testing
             let point = ModelPoint(
                 shape: ConvShape(
                     height: s, width: 3, inputChannels: 17, outputChannels: 29, kernelHeight: k, kernelWidth: 1),
-                convention: .asperti)
+                convention: .asperti, bytes: .algorithm)
             for model in FitModel.allCases {
                 let p = Array([beta, gamma, 0.7, 300 * eta, 40 * eta].prefix(model.parameterCount))
                 var gradient = [Double](repeating: 0, count: p.count)

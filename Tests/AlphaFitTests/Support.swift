@@ -27,7 +27,7 @@ func syntheticRows(
 ) -> [FitRow] {
     var generator = SeededGenerator(seed: seed)
     return shapes.enumerated().map { i, shape in
-        let exact = model.predict(ModelPoint(shape: shape, convention: convention), parameters)
+        let exact = model.predict(ModelPoint(shape: shape, convention: convention, bytes: .algorithm), parameters)
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &generator)
         let u2 = Double.random(in: 0..<1, using: &generator)
         let z = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
