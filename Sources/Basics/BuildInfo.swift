@@ -36,11 +36,16 @@ public enum BuildInfo {
     }
 
     /// Whether `executable` is older than a file under `root/Sources` or `root/Package.swift`
-    /// (false when it cannot be read).
+    /// (false when it cannot be read). A rebuild whose executable comes out the same (a comment
+    /// edited) leaves it unlinked, and so still older: the marker then persists until a change
+    /// relinks it; the executable's SHA-256, recorded beside the commit, tells builds apart.
     static func isBuiltBeforeItsSources(executable: String, root: String) -> Bool {
         let manager = FileManager.default
         func modified(_ path: String) -> Date? {
-            (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            guard let attributes = try? manager.attributesOfItem(atPath: path),
+                attributes[.type] as? FileAttributeType == .typeRegular
+            else { return nil }
+            return attributes[.modificationDate] as? Date
         }
         guard let built = modified(executable) else { return false }
         let sources = (root as NSString).appendingPathComponent("Sources")
