@@ -38,9 +38,6 @@ public struct NetworkTable: Sendable {
         /// Each model's prediction (``NetworkTable/models`` order), milliseconds; nil where the
         /// model cannot predict one of its layers (no fit of the layer's group).
         public var predictedMs: [Double?]
-
-        /// The measured interval, ``lowMs`` to ``highMs``.
-        public var measuredInterval: ClosedRange<Double> { min(lowMs, highMs)...max(lowMs, highMs) }
     }
 
     /// The models, in the order of the prediction columns: the parametric ones, then the trees
@@ -135,11 +132,11 @@ public struct NetworkTable: Sendable {
     /// three networks are not ranked, and left out).
     public var accuracy: [NetworkPredictionAccuracy] {
         models.indices.compactMap { m in
-            let predicted = rows.compactMap { row in row.predictedMs[m].map { (row, $0) } }
+            let predicted = zip(rows, costs).compactMap { row, cost in row.predictedMs[m].map { (cost, $0) } }
             guard predicted.count >= 3 else { return nil }
             return NetworkPredictionAccuracy(
                 model: models[m], names: predicted.map(\.0.network), predicted: predicted.map(\.1),
-                measured: predicted.map(\.0.measuredMs), intervals: predicted.map(\.0.measuredInterval))
+                measured: predicted.map(\.0.milliseconds), intervals: predicted.map(\.0.interval))
         }
     }
 
@@ -153,7 +150,7 @@ public struct NetworkTable: Sendable {
             rankings.append(
                 NetworkRanking(
                     indicator: "time per image at batch \(batch)", names: rows.map(\.network), values: perImage,
-                    measured: rows.map(\.measuredMs), intervals: rows.map(\.measuredInterval)))
+                    measured: rows.map(\.measuredMs), intervals: costs.map(\.interval)))
         }
         return rankings
     }

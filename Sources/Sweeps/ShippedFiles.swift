@@ -33,6 +33,8 @@ public struct ShippedFiles: Hashable, Sendable {
     public var layout: Layout
     /// The sweeps directory (`quick/`, `paper/`, `full/`, `regression.yaml`).
     public var sweepsDirectory: String
+    /// The network files of the sweeps directory (`networks/`).
+    public var networksDirectory: String { (sweepsDirectory as NSString).appendingPathComponent("networks") }
 
     /// The environment variable that names a sweeps directory when `--sweeps-dir` is not given.
     public static let sweepsEnvironmentVariable = "CONVSWEEP_SWEEPS_DIR"

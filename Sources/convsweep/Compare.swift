@@ -66,7 +66,7 @@ struct Compare: ParsableCommand {
         let shipped =
             sweepsDirectory.path == nil ? try? sweepsDirectory.shippedFiles() : try sweepsDirectory.shippedFiles()
         var networks: [Network] = []
-        if let directory = shipped.map({ ($0.sweepsDirectory as NSString).appendingPathComponent("networks") }),
+        if let directory = shipped?.networksDirectory,
             FileManager.default.fileExists(atPath: directory)
         {
             networks = try reportingErrors { try Network.loadAll(directory: directory) }

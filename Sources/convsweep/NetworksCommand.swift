@@ -22,7 +22,7 @@ struct NetworksCommand: ParsableCommand {
 
 /// The networks of the sweeps directory (`networks/`), each read once.
 private func shippedNetworks(_ directory: SweepsDirectoryOption) throws -> [Network] {
-    let root = (try directory.shippedFiles().sweepsDirectory as NSString).appendingPathComponent("networks")
+    let root = try directory.shippedFiles().networksDirectory
     return try reportingErrors { try Network.loadAll(directory: root) }
 }
 
