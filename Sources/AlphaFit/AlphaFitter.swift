@@ -69,7 +69,8 @@ public struct AlphaFitter: Sendable {
     /// The rows of one group reduced to sufficient statistics.
     ///
     /// Every model is T = c(x; point) · FLOPs, where c depends on a point only through S, S_K,
-    /// (alpha-channels) 1/Cout and 1/(K·Cin), or (data-movement) bytes/FLOPs and 1/FLOPs. Rows sharing those ("a class" j) share c_j, so with
+    /// (alpha-channels) 1/Cout and 1/(K·Cin), (data-movement) bytes/FLOPs and 1/FLOPs, or
+    /// (tensor-bytes) each tensor's bytes/FLOPs and 1/FLOPs. Rows sharing those ("a class" j) share c_j, so with
     /// weights w (1, or 1/measured for the relative loss)
     ///   Σ_class wᵢ²(c_j·Fᵢ − yᵢ)² = A_j·(c_j − B_j/A_j)² + (C_j − B_j²/A_j),
     ///   A_j = Σwᵢ²Fᵢ², B_j = Σwᵢ²Fᵢyᵢ, C_j = Σwᵢ²yᵢ².
@@ -84,7 +85,7 @@ public struct AlphaFitter: Sendable {
     }
 
     func classes(_ rows: [FitRow]) -> Classes {
-        struct Key: Hashable { var s, sk, out, tap: Double }
+        struct Key: Hashable { var s, sk, out, tap, extra: Double }
         var index: [Key: Int] = [:]
         var result = Classes()
         var c: [Double] = []
@@ -95,11 +96,15 @@ public struct AlphaFitter: Sendable {
             point.flops = 1
             let key: Key
             switch options.model {
-            case .alpha: key = Key(s: point.s, sk: point.sk, out: 0, tap: 0)
+            case .alpha: key = Key(s: point.s, sk: point.sk, out: 0, tap: 0, extra: 0)
             case .alphaChannels:
-                key = Key(s: point.s, sk: point.sk, out: point.perOutputChannel, tap: point.perInputTap)
-            case .dataMovement: key = Key(s: point.bytesPerFlop, sk: point.perFlop, out: 0, tap: 0)
-            case .flops: key = Key(s: 0, sk: 0, out: 0, tap: 0)
+                key = Key(s: point.s, sk: point.sk, out: point.perOutputChannel, tap: point.perInputTap, extra: 0)
+            case .dataMovement: key = Key(s: point.bytesPerFlop, sk: point.perFlop, out: 0, tap: 0, extra: 0)
+            case .tensorBytes:
+                key = Key(
+                    s: point.inputBytesPerFlop, sk: point.weightBytesPerFlop, out: point.outputBytesPerFlop,
+                    tap: point.loweredBytesPerFlop, extra: point.perFlop)
+            case .flops: key = Key(s: 0, sk: 0, out: 0, tap: 0, extra: 0)
             }
             let j: Int
             if let existing = index[key] {

@@ -47,6 +47,18 @@ public enum FlopsConvention: String, Codable, CaseIterable, Sendable {
 /// and read, 0 for K = 1) and a fixed cost per call. It is linear in its three parameters, so the
 /// bounded Levenberg–Marquardt solves it in a step or two and its optimum is unique.
 ///
+/// `tensorBytes` charges each tensor's bytes at a rate of its own, because the tensors are not
+/// moved alike: the weights are packed and re-read for every tile of the output, the input is read
+/// through the lowering (or with a stride), the output is written, and the lowered matrix is
+/// written and read:
+///
+///     T = msPerGflop · FLOPs / 10⁹ + (msPerGBInput · input + msPerGBWeights · weights
+///         + msPerGBOutput · output + msPerGBLowered · lowered) / 10⁹ + fixedMs
+///
+/// (each tensor in bytes). It is the data-movement model with its one bandwidth split four ways
+/// (equal rates give it back), and linear in its six parameters too. Where no layer of a group is
+/// lowered (pointwise, depthwise and fully-connected groups) the lowered rate is held at 0.
+///
 /// `flops` is the proxy alpha-FLOPs corrects, FLOPs at the machine's fitted rate:
 ///
 ///     T = msPerGflop · FLOPs / 10⁹
@@ -60,6 +72,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     case alpha
     case alphaChannels = "alpha-channels"
     case dataMovement = "data-movement"
+    case tensorBytes = "tensor-bytes"
     case flops
 
     /// The model's formula, the one text of it that `fit --help` and the package README print:
@@ -72,6 +85,10 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         case .dataMovement:
             return "msPerGflop · FLOPs / 10⁹ + msPerGB · bytes / 10⁹ + fixedMs, "
                 + "bytes = 4 · (input + weights + output + the lowered K·Cin × Hₒ·Wₒ matrix; none when pointwise)"
+        case .tensorBytes:
+            return "msPerGflop · FLOPs / 10⁹ + (msPerGBInput · input + msPerGBWeights · weights "
+                + "+ msPerGBOutput · output + msPerGBLowered · lowered) / 10⁹ + fixedMs, each tensor in bytes "
+                + "(lowered: the K·Cin × Hₒ·Wₒ matrix; none when pointwise or depthwise)"
         case .flops: return "msPerGflop · FLOPs / 10⁹ (FLOPs at a fitted rate)"
         }
     }
@@ -85,6 +102,8 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         case .alpha: return ["beta", "gamma", "final"]
         case .alphaChannels: return ["beta", "gamma", "final", "delta", "eta"]
         case .dataMovement: return ["msPerGflop", "msPerGB", "fixedMs"]
+        case .tensorBytes:
+            return ["msPerGflop", "msPerGBInput", "msPerGBWeights", "msPerGBOutput", "msPerGBLowered", "fixedMs"]
         case .flops: return ["msPerGflop"]
         }
     }
@@ -95,8 +114,12 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
 
     /// The parameters (index → value) the model holds fixed over `points`: beta = gamma = 1 for
     /// the alpha models where every point has S = S_K, which makes the spatial term 1 whatever
-    /// they are (the data cannot tell them); none otherwise.
+    /// they are (the data cannot tell them); the lowered rate = 0 for the tensor-bytes model where
+    /// no point is lowered; none otherwise.
     func heldFixed(over points: [ModelPoint]) -> [Int: Double] {
+        if self == .tensorBytes {
+            return points.allSatisfy({ $0.loweredBytesPerFlop == 0 }) ? [4: 0] : [:]
+        }
         guard self == .alpha || self == .alphaChannels, points.allSatisfy({ $0.s == $0.sk }) else { return [:] }
         return [0: 1, 1: 1]
     }
@@ -111,19 +134,21 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         case .alpha: return [0.01, 0.8, 0.3]
         case .alphaChannels: return [0.01, 0.8, 0.3, 0, 0]
         case .dataMovement: return [20, 50, 0]
+        case .tensorBytes: return [20, 50, 50, 50, 50, 0]
         case .flops: return [20]
         }
     }
 
     /// The default box: [0, 2] for beta, gamma and final, as the replication; [0, 1000]
     /// FLOP-equivalents per value for delta and eta; for the data-movement model [0, 10⁵] ms per
-    /// GFLOP and per GB (rates down to 0.01 GFLOP/s and GB/s) and [0, 1000] ms of fixed cost; for
-    /// the FLOPs model [0, 10⁵] ms per GFLOP.
+    /// GFLOP and per GB (rates down to 0.01 GFLOP/s and GB/s) and [0, 1000] ms of fixed cost, and
+    /// the same for each rate of the tensor-bytes model; for the FLOPs model [0, 10⁵] ms per GFLOP.
     public var defaultBounds: [ClosedRange<Double>] {
         switch self {
         case .alpha: return [0...2, 0...2, 0...2]
         case .alphaChannels: return [0...2, 0...2, 0...2, 0...1000, 0...1000]
         case .dataMovement: return [0...1e5, 0...1e5, 0...1000]
+        case .tensorBytes: return [0...1e5, 0...1e5, 0...1e5, 0...1e5, 0...1e5, 0...1000]
         case .flops: return [0...1e5]
         }
     }
@@ -143,10 +168,21 @@ struct ModelPoint: Sendable {
     /// Bytes moved per FLOP and 1 / FLOPs, the data-movement model's shares.
     var bytesPerFlop: Double
     var perFlop: Double
+    /// Each tensor's bytes per FLOP, the tensor-bytes model's shares: input, weights, output and
+    /// the lowered matrix (0 where the layer is not lowered).
+    var inputBytesPerFlop: Double
+    var weightBytesPerFlop: Double
+    var outputBytesPerFlop: Double
+    var loweredBytesPerFlop: Double
 
     init(shape: ConvShape, convention: FlopsConvention, bytes: BytesConvention) {
         flops = convention.flops(of: shape)
-        bytesPerFlop = Double(Accounting(shape: shape, bytes: bytes).movedBytes) / flops
+        let accounting = Accounting(shape: shape, bytes: bytes)
+        bytesPerFlop = Double(accounting.movedBytes) / flops
+        inputBytesPerFlop = Double(accounting.inputBytes) / flops
+        weightBytesPerFlop = Double(accounting.weightBytes) / flops
+        outputBytesPerFlop = Double(accounting.outputBytes) / flops
+        loweredBytesPerFlop = Double(accounting.loweredBytes) / flops
         perFlop = 1 / flops
         s = Double(shape.spatialSize)
         sk = log(Double(shape.kernelSize)) + 1
@@ -161,6 +197,7 @@ extension FitModel {
     /// NaN where the formula is undefined (a non-positive ratio raised to a power).
     func predict(_ point: ModelPoint, _ p: [Double]) -> Double {
         if self == .dataMovement { return dataMovementCost(point, p) * point.flops }
+        if self == .tensorBytes { return tensorBytesCost(point, p) * point.flops }
         if self == .flops { return p[0] * 1e-9 * point.flops }
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
@@ -181,6 +218,15 @@ extension FitModel {
             gradient[1] = 1e-9 * point.bytesPerFlop * point.flops
             gradient[2] = point.perFlop * point.flops
             return dataMovementCost(point, p) * point.flops
+        }
+        if self == .tensorBytes {
+            gradient[0] = 1e-9 * point.flops
+            gradient[1] = 1e-9 * point.inputBytesPerFlop * point.flops
+            gradient[2] = 1e-9 * point.weightBytesPerFlop * point.flops
+            gradient[3] = 1e-9 * point.outputBytesPerFlop * point.flops
+            gradient[4] = 1e-9 * point.loweredBytesPerFlop * point.flops
+            gradient[5] = point.perFlop * point.flops
+            return tensorBytesCost(point, p) * point.flops
         }
         if self == .flops {
             gradient[0] = 1e-9 * point.flops
@@ -211,5 +257,13 @@ extension FitModel {
     /// The data-movement model's time per FLOP of `point`.
     private func dataMovementCost(_ point: ModelPoint, _ p: [Double]) -> Double {
         (p[0] + p[1] * point.bytesPerFlop) * 1e-9 + p[2] * point.perFlop
+    }
+
+    /// The tensor-bytes model's time per FLOP of `point`.
+    private func tensorBytesCost(_ point: ModelPoint, _ p: [Double]) -> Double {
+        let bytes =
+            p[1] * point.inputBytesPerFlop + p[2] * point.weightBytesPerFlop + p[3] * point.outputBytesPerFlop
+            + p[4] * point.loweredBytesPerFlop
+        return (p[0] + bytes) * 1e-9 + p[5] * point.perFlop
     }
 }

@@ -61,18 +61,19 @@ public struct NetworkTable: Sendable {
     public var bytesConvention: BytesConvention = .algorithm
 
     /// The parametric models, in the order of the columns: the proxy first.
-    public static let parametricModels: [FitModel] = [.flops, .alpha, .alphaChannels, .dataMovement]
+    public static let parametricModels: [FitModel] = [.flops, .alpha, .alphaChannels, .dataMovement, .tensorBytes]
 
     /// The table of `networks` measured in `measurements` (each network's rows are those of its
-    /// experiment), predicted by every model fitted with `options` on `sample`; by the trees too
-    /// when `shippedFiles` is given.
+    /// experiment), predicted by each of `models` fitted with `options` on `sample`; by the trees
+    /// too when `shippedFiles` is given. A package's table is recomputed with the models it states
+    /// (one written before a model was added lacks it).
     public static func build(
         networks: [Network], measurements: [MeasurementRow], sample: FitDataset, options: FitOptions,
-        shippedFiles: ShippedFiles?
+        models parametric: [FitModel] = parametricModels, shippedFiles: ShippedFiles?
     ) throws -> NetworkTable {
         var fits: [FitReport] = []
         var notFitted: [String: String] = [:]
-        for model in parametricModels {
+        for model in parametric {
             var modelOptions = options
             modelOptions.model = model
             modelOptions.start = nil

@@ -49,6 +49,7 @@ extension PackageVerifier {
             var again = try NetworkTable.build(
                 networks: networks, measurements: measurements,
                 sample: try PackageBuilder.networkSample(root: root, excluded: excluded), options: options,
+                models: NetworkTable.parametricModels.filter { model in fits.contains { $0.model == model } },
                 shippedFiles: nil)
             // The trees' network times as stated.
             if let trees = stated.column("\(TreeCeiling.name)_ms") {

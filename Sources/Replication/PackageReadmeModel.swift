@@ -267,9 +267,12 @@ extension PackageReadme {
             var ceiling: String
             var rows: [Network]
             var ranks: [Rank]
+            /// The prediction columns: the parametric models, then the trees.
+            var columns: [String]
 
             init(_ t: NetworkTable) {
                 let columns = NetworkTable.parametricModels.map(\.rawValue) + [TreeCeiling.name]
+                self.columns = columns
                 rows = t.rows.map { row in
                     let cells = columns.map { model -> Cell in
                         let value = t.models.firstIndex(of: model).flatMap { row.predictedMs[$0] }

@@ -40,7 +40,10 @@ struct Compare: ParsableCommand {
     var a: String
     @Argument(help: ArgumentHelp("The one compared with it.", valueName: "B"))
     var b: String
-    @Option(help: ArgumentHelp("Where to write compare.csv and compare.json.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to write compare.csv, compare.json and, when both hold networks, compare-networks.csv.",
+            valueName: "dir"))
     var out: String?
     @Option(
         help:

@@ -24,6 +24,48 @@ struct ModelTableTests {
         }
     }
 
+    @Test func tensorBytesRecoversEachTensorsRateAndHoldsTheLoweredRateWhereNothingIsLowered() throws {
+        // 60 GFLOP/s; input at 30 GB/s, weights at 80, output at 20, the lowered matrix at 40; 20 µs a
+        // call, exactly. Pointwise layers lower nothing: their group holds the lowered rate at 0 and
+        // fits the other five; the K > 1 group fits all six.
+        let shapes = gridShapes(count: 200, seed: 11, kernels: [1]) + gridShapes(count: 400, seed: 12, kernels: [3, 7])
+        let truth = [1000 / 60.0, 1000 / 30.0, 1000 / 80.0, 1000 / 20.0, 1000 / 40.0, 0.02]
+        let rows = syntheticRows(
+            shapes, model: .tensorBytes, parameters: truth, convention: .standard, noise: 0, seed: 1)
+        for loss in FitLoss.allCases {
+            let report = try AlphaFitter(options: FitOptions(model: .tensorBytes, loss: loss, starts: 2)).fit(
+                dataset(rows))
+            #expect(report.fits.map(\.group) == ["K=1", "K>1"])
+            for fit in report.fits {
+                let lowered = fit.group == "K=1"
+                #expect(fit.fixed == (lowered ? ["msPerGBLowered"] : nil), "\(fit.group)")
+                for (name, value) in zip(FitModel.tensorBytes.parameterNames, truth) {
+                    let expected = lowered && name == "msPerGBLowered" ? 0 : value
+                    #expect(abs(fit.parameters[name]! - expected) <= 1e-6 * value, "\(fit.group) \(name) \(loss)")
+                }
+            }
+        }
+    }
+
+    @Test func tensorBytesWithEqualRatesIsTheDataMovementModel() {
+        for shape in [
+            ConvShape(height: 10, width: 20, inputChannels: 3, outputChannels: 5, kernel: 3),
+            ConvShape(height: 56, width: 56, inputChannels: 64, outputChannels: 256, kernel: 1),
+            ConvShape(
+                height: 56, width: 56, inputChannels: 96, outputChannels: 96, kernel: 3, stride: 2,
+                padding: .uniform(1), groups: 96),
+            ConvShape.fullyConnected(rows: 1, inputs: 1280, outputs: 1000),
+        ] {
+            let point = ModelPoint(shape: shape, convention: .standard, bytes: .algorithm)
+            let movement = FitModel.dataMovement.predict(point, [7, 30, 0.01])
+            #expect(abs(FitModel.tensorBytes.predict(point, [7, 30, 30, 30, 30, 0.01]) / movement - 1) < 1e-12)
+            // Each tensor's rate charges that tensor's bytes alone.
+            let a = Accounting(shape: shape)
+            let weightsOnly = FitModel.tensorBytes.predict(point, [0, 0, 1, 0, 0, 0])
+            #expect(abs(weightsOnly - Double(a.weightBytes) / 1e9) <= 1e-12 * max(1, weightsOnly))
+        }
+    }
+
     @Test func depthwiseLayersMoveNoLoweredMatrixAndHeldOutPredictionsCountBytesAsTheFit() throws {
         // depthwise-direct reads its input in place: no im2col bytes (before: 2 × FLOPs of them).
         let depthwise = ConvShape(

@@ -46,7 +46,7 @@ import Testing
                     height: s, width: 3, inputChannels: 17, outputChannels: 29, kernelHeight: k, kernelWidth: 1),
                 convention: .asperti, bytes: .algorithm)
             for model in FitModel.allCases {
-                let p = Array([beta, gamma, 0.7, 300 * eta, 40 * eta].prefix(model.parameterCount))
+                let p = Array([beta, gamma, 0.7, 300 * eta, 40 * eta, 0.3 * eta].prefix(model.parameterCount))
                 var gradient = [Double](repeating: 0, count: p.count)
                 let t = gradient.withUnsafeMutableBufferPointer { model.predict(point, p, gradient: $0.baseAddress!) }
                 #expect(t == model.predict(point, p))

@@ -70,7 +70,7 @@ import Testing
             convention: .asperti, noise: 0.01, seed: 6)
         let cv = try AlphaFitter(options: FitOptions(loss: .relative, flopsConvention: .asperti, starts: 2))
             .crossValidate(dataset(rows), folds: 5).report
-        #expect(cv.results.map(\.model) == [.alpha, .alphaChannels, .dataMovement, .flops])
+        #expect(cv.results.map(\.model) == [.alpha, .alphaChannels, .dataMovement, .tensorBytes, .flops])
         #expect(cv.results.allSatisfy { $0.foldRmseMs.count == 5 && $0.rmseMs.isFinite })
         #expect(cv.results[1].rmseMs < cv.results[0].rmseMs)
         #expect(cv.results[1].mapePercent < 2)

@@ -58,12 +58,13 @@ struct PackageModelTableTests {
         // The table still holds every parametric model and states the ceiling as unavailable.
         let built = try ModelTable.build(
             dataset: dataset(rows), options: FitOptions(loss: .relative), shippedFiles: try filesWithoutScikitLearn())
-        #expect(built.table.entries.map(\.model) == ["alpha", "alpha-channels", "data-movement", "flops"])
+        #expect(
+            built.table.entries.map(\.model) == ["alpha", "alpha-channels", "data-movement", "tensor-bytes", "flops"])
         #expect(!built.table.hasCeiling && built.table.ceiling.hasPrefix("unavailable: "))
         #expect(built.table.text.contains("ceiling: unavailable"))
         #expect(
-            built.predictions.table.header.suffix(4) == [
-                "alpha_ms", "alpha-channels_ms", "data-movement_ms", "flops_ms",
+            built.predictions.table.header.suffix(5) == [
+                "alpha_ms", "alpha-channels_ms", "data-movement_ms", "tensor-bytes_ms", "flops_ms",
             ])
         #expect(built.predictions.rows.count == 60)
         // cv-predictions.csv reads back as the values it was written from.
