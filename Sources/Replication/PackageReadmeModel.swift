@@ -65,6 +65,10 @@ extension PackageReadme {
             let governors =
                 m.governors.isEmpty
                 ? "not readable (virtual machine)" : Set(m.governors).sorted().joined(separator: ", ")
+            // The kernel-selecting variables any session ran under (a replicator must set them too).
+            let selected = Set(
+                manifest.sessions.flatMap { ($0.kernelSelection ?? [:]).map { "\($0.key)=\($0.value)" } })
+            let chosen = selected.isEmpty ? "" : "; kernels chosen with " + selected.sorted().joined(separator: ", ")
             let rows = [
                 ("CPU", "\(m.cpuModel): \(m.packages) package(s), \(m.cores) core(s), \(m.processingUnits) PU(s)"),
                 ("caches (hwloc)", caches.isEmpty ? "not reported" : caches), ("OS kernel", m.kernel),
@@ -73,6 +77,7 @@ extension PackageReadme {
                 (
                     "OpenBLAS",
                     "\(m.openBLASVersion), core \(m.openBLASCore), \(m.openBLASParallelism); config `\(m.openBLASConfig)`"
+                        + chosen
                 ),
                 ("hwloc", m.hwlocVersion), ("frequency governor", governors),
                 ("load average at start", m.loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ")),

@@ -201,6 +201,11 @@ public struct RunManifest: Codable, Hashable, Sendable {
         public var workerThreadsAtEnd: [ThreadAffinity]?
         /// The session's waits for the machine's fast state (absent when it could not wait).
         public var slowPhaseWaits: SlowPhaseWait.Summary?
+        /// The environment variables that chose the kernels it ran, as the session saw them
+        /// (``EnvironmentSnapshot/kernelSelectionVariables``: `OPENBLAS_CORETYPE=SkylakeX` makes
+        /// OpenBLAS run other code than its default on the same CPU); empty when none was set,
+        /// absent in manifests written before it was recorded.
+        public var kernelSelection: [String: String]?
     }
 
     /// Rows removed from the run by `convsweep forget`.

@@ -167,6 +167,8 @@ final class RunSession {
             hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit,
             executableSHA256: BuildInfo.executableSHA256(), identity: identity, roofs: roofs)
         session.machineReference = judgeAgainstMachineReference()
+        session.kernelSelection = Dictionary(
+            EnvironmentSnapshot.kernelSelection().map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         let settings = RunManifest.Settings(
             options: options, cpuset: cpuset, evictionBytes: evictionBytes, openBLASThreads: OpenBLAS.threadCount)
         var manifest = RunManifest(

@@ -1,5 +1,6 @@
 import ConvKernels
 import Foundation
+import Measurement
 import Rows
 import Runner
 import TestSupport
@@ -19,6 +20,27 @@ let killSweep = """
     """
 
 @Suite(.serialized) struct RunCommandTests {
+    @Test func aRunRecordsTheVariablesThatChoseItsKernels() throws {
+        // OPENBLAS_CORETYPE makes OpenBLAS run other code on the same CPU: a replicator must know.
+        let directory = temporaryDirectory()
+        try "name: x\nseries:\n  - label: s\n    H: 4\n    W: 4\n    K: 1\n    Cin: 2\n    Cout: 2\n".write(
+            toFile: directory + "/x.yaml", atomically: true, encoding: .utf8)
+        for (name, environment) in [("chosen", ["OPENBLAS_CORETYPE": "Nehalem"]), ("default", [:])] {
+            let out = directory + "/" + name
+            let ran = try convsweep(
+                ["run", directory + "/x.yaml", "--out", out, "--quiet", "--max-seconds", "0.05"],
+                environment: environment)
+            #expect(ran.status == 0, "\(ran.standardError)")
+            let manifest = try RunManifest.read(path: out + "/manifest.json")
+            // The variables this process runs under, as the child inherits them, with the test's own.
+            let inherited = ProcessInfo.processInfo.environment.filter {
+                EnvironmentSnapshot.kernelSelectionVariables.contains($0.key) && !$0.value.isEmpty
+            }
+            #expect(manifest.sessions.map(\.kernelSelection) == [inherited.merging(environment) { $1 }], "\(name)")
+            if name == "chosen" { #expect(manifest.machine.openBLASCore == "Nehalem") }
+        }
+    }
+
     @Test func aOneDNNRunIsBoundToItsPUWithOneComputeThreadAndRecordsWhatRan() throws {
         let directory = temporaryDirectory()
         let sweep = directory + "/dnnl.yaml"

@@ -377,3 +377,14 @@ private func makeNetworkRun(in dir: URL) throws -> String {
         PackageVerifier.compare(lacking, recomputed, file: "networks/ranking.csv")?.hasPrefix(
             "networks/ranking.csv: columns indicator,pairs,displaced") == true)
 }
+
+@Test func theReadmeSaysWhichVariablesChoseTheKernels() throws {
+    // A run measured before sessions recorded the variables names none; a session that ran under
+    // OPENBLAS_CORETYPE has its package's README say so.
+    let run = repositoryRoot.appendingPathComponent("results/intel-r-xeon-r-processor-2pu/networks/run")
+    var manifest = try RunManifest.read(path: run.appendingPathComponent("manifest.json").path)
+    let openBLAS = { (m: RunManifest) in PackageReadme.Model.machineRows(m).first { $0.what == "OpenBLAS" }?.value }
+    #expect(try #require(openBLAS(manifest)).contains("kernels chosen with") == false)
+    manifest.sessions[0].kernelSelection = ["OPENBLAS_CORETYPE": "SkylakeX"]
+    #expect(try #require(openBLAS(manifest)).hasSuffix("; kernels chosen with OPENBLAS_CORETYPE=SkylakeX"))
+}
