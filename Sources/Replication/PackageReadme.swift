@@ -51,7 +51,9 @@ struct PackageReadme {
         }
         return Model(
             machineLabel: statement.machineLabel, profile: statement.profile.description,
-            workspaceMiB: s.workspaceLimit >> 20, cpuset: s.cpuset, cpusetChosenBy: s.cpusetChosenBy,
+            workspaceMiB: s.workspaceLimit >> 20,
+            kernels: Self.kernelDescription(of: measurements, workspaceMiB: s.workspaceLimit >> 20), cpuset: s.cpuset,
+            cpusetChosenBy: s.cpusetChosenBy,
             bindingMethod: manifest.binding.method, threads: s.threads, stopRule: s.stopRuleDescription,
             order: s.order.rawValue, seed: s.seed, rounds: Model.Rounds(manifest, rows: measurements),
             cache: s.cache.rawValue, timer: manifest.timer, verificationSamples: s.verificationSamples,
@@ -122,4 +124,47 @@ enum ReadmeNumber {
 extension Double: @retroactive MustacheTransformable {
     /// The package README's number formats (``ReadmeNumber``).
     public func transform(_ name: String) -> Any? { ReadmeNumber.format(self, name) }
+}
+
+extension PackageReadme {
+    /// What the package's rows computed, from the rows themselves: their batches, whether every
+    /// layer is the alpha-FLOPs grid's (stride 1, 'same', dense) or layers of any stride, padding
+    /// and groups, and each algorithm the rows name, with what it does.
+    static func kernelDescription(of rows: [MeasurementRow], workspaceMiB: Int) -> String {
+        let measured = rows.filter { $0.status == .ok }
+        let batches = Set(measured.map(\.shape.batch)).sorted().map(String.init)
+        let batch = batches.isEmpty ? "" : ", batch \(batches.joined(separator: ", ")) (as each row states)"
+        let gridOnly = measured.allSatisfy {
+            $0.shape.kind == .convolution && $0.shape.groups == 1 && $0.shape.padding == .same
+                && $0.shape.strideHeight == 1 && $0.shape.strideWidth == 1
+        }
+        let layers =
+            gridOnly
+            ? "stride 1, 'same' output size (padding (K−1)/2 before and K/2 after, as PyTorch's padding='same')"
+            : "each row's stride, padding, dilation and groups as its columns of `data/` state them "
+                + "(the regression grid's layers at stride 1 with 'same' output size, as PyTorch's padding='same'; "
+                + "fully-connected layers as M rows times an in × out matrix)"
+        let algorithms = Set(measured.map(\.algorithm)).sorted { $0.rawValue < $1.rawValue }.map {
+            algorithm -> String in
+            switch algorithm {
+            case .gemm1x1: return "`gemm-1x1` (one OpenBLAS `cblas_sgemm` on the input as it is) for pointwise layers"
+            case .im2colGemm:
+                return "`im2col-gemm` (im2col lowering, then `cblas_sgemm`, lowering tiled under a "
+                    + "\(workspaceMiB) MiB workspace) for the other dense layers"
+            case .depthwiseDirect:
+                return "`depthwise-direct` (each output row accumulated tap by tap from the input in place, "
+                    + "no lowering) for depthwise layers"
+            case .fullyConnectedGemm:
+                return "`fc-gemm` (one `cblas_sgemm`, `cblas_sgemv` when M = 1) for fully-connected layers"
+            case .dnnlDirect: return "`dnnl-direct` (oneDNN's direct convolution in the layouts it prefers)"
+            case .dnnlDirectNCHW: return "`dnnl-direct-nchw` (oneDNN's convolution on NCHW and OIHW as they are)"
+            case .dnnlWinograd: return "`dnnl-winograd` (oneDNN's Winograd convolution)"
+            case .reference: return "`reference` (a direct loop with double accumulation)"
+            case .auto: return "`auto`"
+            }
+        }
+        return "conv2d forward, float32, NCHW\(batch); \(layers); "
+            + (algorithms.isEmpty ? "no row measured" : algorithms.joined(separator: "; "))
+            + ". The `algorithm` column of `data/` names the one used."
+    }
 }

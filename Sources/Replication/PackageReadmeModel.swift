@@ -11,6 +11,8 @@ extension PackageReadme {
     struct Model {
         var machineLabel, profile: String
         var workspaceMiB: Int
+        /// What the rows computed: batches, layers and algorithms (``PackageReadme/kernelDescription(of:workspaceMiB:)``).
+        var kernels: String
         var cpuset, cpusetChosenBy, bindingMethod: String
         var threads: Int
         var stopRule, order: String

@@ -339,7 +339,7 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     let atBatch2 = network.atBatch(2).layers.map { median2[$0.shape]! * Double($0.count) }.reduce(0, +)
     #expect(row["throughput_batch"] == "2")
     #expect(abs(Double(row["throughput_per_s"]!)! / (2000 / atBatch2) - 1) < 1e-12)
-    for model in ["flops", "alpha", "alpha-channels", "data-movement"] {
+    for model in ["flops", "alpha", "alpha-channels", "data-movement", "tensor-bytes"] {
         let predicted = try #require(Double(row["\(model)_ms"] ?? ""), "\(model) did not predict the network")
         #expect(predicted > 0)
     }
@@ -349,6 +349,34 @@ private func makeNetworkRun(in dir: URL) throws -> String {
 
     let report = try PackageVerifier.verify(directory: out.path)
     #expect(report.ok, "\(report.problems)")
+
+    // A package written before tensor-bytes existed: its networks are recomputed with the models
+    // its fits.json states, and it verifies; the same files with a prediction edited do not.
+    let older = dir.appendingPathComponent("older")
+    try FileManager.default.copyItem(at: out, to: older)
+    let fitsURL = older.appendingPathComponent(NetworkTable.fitsFile)
+    let fits = try JSONDecoder().decode([FitReport].self, from: Data(contentsOf: fitsURL))
+    try JSONEncoder().encode(fits.filter { $0.model != .tensorBytes }).write(to: fitsURL)
+    var withoutModel = table
+    let dropped = try #require(table.column("tensor-bytes_ms"))
+    withoutModel.header.remove(at: dropped)
+    withoutModel.rows = withoutModel.rows.map {
+        var r = $0
+        r.remove(at: dropped)
+        return r
+    }
+    try withoutModel.write(to: older.appendingPathComponent(NetworkTable.networksFile))
+    let rankingURL = older.appendingPathComponent(NetworkTable.rankingFile)
+    var ranking = try Table(contentsOf: rankingURL)
+    ranking.rows.removeAll { $0.first == "tensor-bytes" }
+    try ranking.write(to: rankingURL)
+    _ = try Checksums.write(directory: older)
+    let olderReport = try PackageVerifier.verify(directory: older.path)
+    #expect(olderReport.ok, "\(olderReport.problems)")
+    withoutModel.rows[0][withoutModel.column("data-movement_ms")!] = "\(Double(row["data-movement_ms"]!)! * 1.01)"
+    try withoutModel.write(to: older.appendingPathComponent(NetworkTable.networksFile))
+    _ = try Checksums.write(directory: older)
+    #expect(!(try PackageVerifier.verify(directory: older.path).ok))
 
     // networks.csv edited (and its sum rewritten): the recomputation names file, line and column.
     let path = out.appendingPathComponent(NetworkTable.networksFile)
@@ -387,4 +415,36 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     #expect(try #require(openBLAS(manifest)).contains("kernels chosen with") == false)
     manifest.sessions[0].kernelSelection = ["OPENBLAS_CORETYPE": "SkylakeX"]
     #expect(try #require(openBLAS(manifest)).hasSuffix("; kernels chosen with OPENBLAS_CORETYPE=SkylakeX"))
+}
+
+@Test func theReadmeDescribesTheKernelsTheRowsRan() {
+    func row(_ shape: ConvShape, _ algorithm: ConvAlgorithm, status: ConfigurationStatus = .ok) -> MeasurementRow {
+        MeasurementRow(
+            configuration: SweepConfiguration(id: "\(shape)", experiment: "x", series: "s", shape: shape),
+            algorithm: algorithm, threads: 1, status: status)
+    }
+    // The alpha-FLOPs grid alone: stride 1, 'same', the two GEMM algorithms.
+    let grid = [
+        row(ConvShape(height: 8, width: 8, inputChannels: 4, outputChannels: 4, kernel: 1), .gemm1x1),
+        row(ConvShape(height: 8, width: 8, inputChannels: 4, outputChannels: 4, kernel: 3), .im2colGemm),
+        // A row not measured names no algorithm.
+        row(ConvShape.fullyConnected(rows: 1, inputs: 8, outputs: 8), .fullyConnectedGemm, status: .dropped("x")),
+    ]
+    let text = PackageReadme.kernelDescription(of: grid, workspaceMiB: 256)
+    #expect(text.contains("batch 1 (as each row states); stride 1, 'same' output size"))
+    #expect(text.contains("`gemm-1x1`") && text.contains("256 MiB workspace") && !text.contains("fc-gemm"))
+    // General layers: each row's geometry, and every algorithm that ran, named.
+    let general =
+        grid + [
+            row(
+                ConvShape(
+                    height: 8, width: 8, inputChannels: 4, outputChannels: 4, kernel: 3, stride: 2,
+                    padding: .uniform(1), groups: 4), .depthwiseDirect),
+            row(ConvShape.fullyConnected(rows: 1, inputs: 8, outputs: 8), .fullyConnectedGemm),
+        ]
+    let mixed = PackageReadme.kernelDescription(of: general, workspaceMiB: 256)
+    #expect(mixed.contains("each row's stride, padding, dilation and groups"))
+    #expect(
+        mixed.contains("`depthwise-direct`") && mixed.contains("`fc-gemm`")
+            && !mixed.contains("stride 1, 'same' output size ("))
 }
