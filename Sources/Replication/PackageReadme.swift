@@ -132,7 +132,9 @@ extension PackageReadme {
     /// and groups, and each algorithm the rows name, with what it does.
     static func kernelDescription(of rows: [MeasurementRow], workspaceMiB: Int) -> String {
         let measured = rows.filter { $0.status == .ok }
-        let batches = Set(measured.map(\.shape.batch)).sorted().map(String.init)
+        // A fully-connected layer's batch is its M rows, stated with the layers below.
+        let batches = Set(measured.filter { $0.shape.kind == .convolution }.map(\.shape.batch)).sorted().map(
+            String.init)
         let batch = batches.isEmpty ? "" : ", batch \(batches.joined(separator: ", ")) (as each row states)"
         let gridOnly = measured.allSatisfy {
             $0.shape.kind == .convolution && $0.shape.groups == 1 && $0.shape.padding == .same

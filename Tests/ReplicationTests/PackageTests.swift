@@ -440,9 +440,10 @@ private func makeNetworkRun(in dir: URL) throws -> String {
                 ConvShape(
                     height: 8, width: 8, inputChannels: 4, outputChannels: 4, kernel: 3, stride: 2,
                     padding: .uniform(1), groups: 4), .depthwiseDirect),
-            row(ConvShape.fullyConnected(rows: 1, inputs: 8, outputs: 8), .fullyConnectedGemm),
+            row(ConvShape.fullyConnected(rows: 49, inputs: 8, outputs: 8), .fullyConnectedGemm),
         ]
     let mixed = PackageReadme.kernelDescription(of: general, workspaceMiB: 256)
+    #expect(mixed.contains("batch 1 (as each row states)"), "a fully-connected layer's M rows are no batch")
     #expect(mixed.contains("each row's stride, padding, dilation and groups"))
     #expect(
         mixed.contains("`depthwise-direct`") && mixed.contains("`fc-gemm`")
