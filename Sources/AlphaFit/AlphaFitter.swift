@@ -85,8 +85,7 @@ public struct AlphaFitter: Sendable {
     }
 
     func classes(_ rows: [FitRow]) -> Classes {
-        struct Key: Hashable { var s, sk, out, tap, extra: Double }
-        var index: [Key: Int] = [:]
+        var index: [[Double]: Int] = [:]
         var result = Classes()
         var c: [Double] = []
         for row in rows {
@@ -94,18 +93,7 @@ public struct AlphaFitter: Sendable {
                 shape: row.shape, convention: options.flopsConvention, bytes: options.bytesConvention)
             let flops = point.flops
             point.flops = 1
-            let key: Key
-            switch options.model {
-            case .alpha: key = Key(s: point.s, sk: point.sk, out: 0, tap: 0, extra: 0)
-            case .alphaChannels:
-                key = Key(s: point.s, sk: point.sk, out: point.perOutputChannel, tap: point.perInputTap, extra: 0)
-            case .dataMovement: key = Key(s: point.bytesPerFlop, sk: point.perFlop, out: 0, tap: 0, extra: 0)
-            case .tensorBytes:
-                key = Key(
-                    s: point.inputBytesPerFlop, sk: point.weightBytesPerFlop, out: point.outputBytesPerFlop,
-                    tap: point.loweredBytesPerFlop, extra: point.perFlop)
-            case .flops: key = Key(s: 0, sk: 0, out: 0, tap: 0, extra: 0)
-            }
+            let key = options.model.classFeatures(of: point)
             let j: Int
             if let existing = index[key] {
                 j = existing

@@ -259,6 +259,22 @@ extension FitModel {
         (p[0] + p[1] * point.bytesPerFlop) * 1e-9 + p[2] * point.perFlop
     }
 
+    /// What the model's time per FLOP depends on at `point`: points with equal features share it,
+    /// which is what lets a fit reduce its rows to classes (``AlphaFitter/classes(_:)``).
+    func classFeatures(of point: ModelPoint) -> [Double] {
+        switch self {
+        case .alpha: return [point.s, point.sk]
+        case .alphaChannels: return [point.s, point.sk, point.perOutputChannel, point.perInputTap]
+        case .dataMovement: return [point.bytesPerFlop, point.perFlop]
+        case .tensorBytes:
+            return [
+                point.inputBytesPerFlop, point.weightBytesPerFlop, point.outputBytesPerFlop, point.loweredBytesPerFlop,
+                point.perFlop,
+            ]
+        case .flops: return []
+        }
+    }
+
     /// The tensor-bytes model's time per FLOP of `point`.
     private func tensorBytesCost(_ point: ModelPoint, _ p: [Double]) -> Double {
         let bytes =

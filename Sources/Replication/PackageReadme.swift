@@ -51,7 +51,6 @@ struct PackageReadme {
         }
         return Model(
             machineLabel: statement.machineLabel, profile: statement.profile.description,
-            workspaceMiB: s.workspaceLimit >> 20,
             kernels: Self.kernelDescription(of: measurements, workspaceMiB: s.workspaceLimit >> 20), cpuset: s.cpuset,
             cpusetChosenBy: s.cpusetChosenBy,
             bindingMethod: manifest.binding.method, threads: s.threads, stopRule: s.stopRuleDescription,

@@ -10,7 +10,6 @@ extension PackageReadme {
     /// them the package's own typed values; the template formats every number.
     struct Model {
         var machineLabel, profile: String
-        var workspaceMiB: Int
         /// What the rows computed: batches, layers and algorithms (``PackageReadme/kernelDescription(of:workspaceMiB:)``).
         var kernels: String
         var cpuset, cpusetChosenBy, bindingMethod: String
