@@ -69,7 +69,7 @@ struct Fit: ParsableCommand {
 
     @Option(
         help:
-            "alpha (beta, gamma, final), alpha-channels (adds delta, eta: a channel term) or data-movement (msPerGflop, msPerGB, fixedMs)."
+            "alpha (beta, gamma, final), alpha-channels (adds delta, eta: a channel term), data-movement (msPerGflop, msPerGB, fixedMs), tensor-bytes (a rate per tensor: msPerGBInput, msPerGBWeights, msPerGBOutput, msPerGBLowered) or flops (msPerGflop)."
     )
     var model: FitModel = .alpha
 
