@@ -168,7 +168,7 @@ final class RunSession {
             executableSHA256: BuildInfo.executableSHA256(), identity: identity, roofs: roofs)
         session.machineReference = judgeAgainstMachineReference()
         session.kernelSelection = Dictionary(
-            EnvironmentSnapshot.kernelSelection().map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+            uniqueKeysWithValues: EnvironmentSnapshot.kernelSelection().map { ($0.name, $0.value) })
         let settings = RunManifest.Settings(
             options: options, cpuset: cpuset, evictionBytes: evictionBytes, openBLASThreads: OpenBLAS.threadCount)
         var manifest = RunManifest(

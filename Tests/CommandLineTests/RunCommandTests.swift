@@ -33,9 +33,8 @@ let killSweep = """
             #expect(ran.status == 0, "\(ran.standardError)")
             let manifest = try RunManifest.read(path: out + "/manifest.json")
             // The variables this process runs under, as the child inherits them, with the test's own.
-            let inherited = ProcessInfo.processInfo.environment.filter {
-                EnvironmentSnapshot.kernelSelectionVariables.contains($0.key) && !$0.value.isEmpty
-            }
+            let inherited = Dictionary(
+                uniqueKeysWithValues: EnvironmentSnapshot.kernelSelection().map { ($0.name, $0.value) })
             #expect(manifest.sessions.map(\.kernelSelection) == [inherited.merging(environment) { $1 }], "\(name)")
             if name == "chosen" { #expect(manifest.machine.openBLASCore == "Nehalem") }
         }
