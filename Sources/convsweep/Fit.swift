@@ -21,7 +21,7 @@ func write(_ data: Data, to path: String) throws {
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Fit alpha-FLOPs (or alpha-channels, data-movement, flops) per group to measured times; judge the models held out.",
+            "Fit alpha-FLOPs (or alpha-channels, data-movement, tensor-bytes, flops) per group to measured times; judge the models held out.",
         discussion: """
             Each INPUT is a run directory (its measurements.csv: rows with status ok, time = median_ms) \
             or a CSV with columns H, W, Cin, Cout, K (a square K×K kernel) or K1 and K2, time_ms and \
@@ -31,7 +31,7 @@ struct Fit: ParsableCommand {
             \(FitModel.allCases.map { "  \($0.rawValue): T = \($0.formula)" }.joined(separator: "\n"))
             Solver: Levenberg–Marquardt with box bounds (default [0, 2]; [0, 1000] for delta, eta), \
             from the paper's start (beta 0.01, gamma 0.8, final 0.3; delta = eta = 0) plus --starts \
-            seeded starts, keeping the lowest sum of squares (data-movement: [0, 10⁵] ms per GFLOP and \
+            seeded starts, keeping the lowest sum of squares (data-movement and tensor-bytes: [0, 10⁵] ms per GFLOP and \
             per GB, [0, 1000] ms). --cross-validate N fits every model on the same N folds \
             (stratified by K; each fold's fit starts from the fit to all rows) and prints their \
             held-out RMSE, nRMSE, MAPE, RMSPE and ±5/10/25% accuracy per group, and the noise floor \
@@ -63,7 +63,7 @@ struct Fit: ParsableCommand {
 
     @Option(
         help:
-            "How the data-movement model counts bytes moved: algorithm (an im2col matrix only where the layer's algorithm lowers; depthwise layers none) or every-kxk (every K×K layer, depthwise included: convsweep before 2026-12-04 night)."
+            "How the data-movement and tensor-bytes models count bytes moved: algorithm (an im2col matrix only where the layer's algorithm lowers; depthwise layers none) or every-kxk (every K×K layer, depthwise included: convsweep before 2026-12-04 night)."
     )
     var bytesConvention: BytesConvention = .algorithm
 

@@ -44,7 +44,8 @@ struct Predict: ParsableCommand {
     @Option(help: "With --parameters: the FLOPs convention (standard or asperti).")
     var flopsConvention: FlopsConvention = .standard
 
-    @Option(help: "With --parameters: how the data-movement model counts bytes (algorithm or every-kxk).")
+    @Option(
+        help: "With --parameters: how the data-movement and tensor-bytes models count bytes (algorithm or every-kxk).")
     var bytesConvention: BytesConvention = .algorithm
 
     @Option(help: "With --parameters: the grouping (k1-rest or per-k).")
