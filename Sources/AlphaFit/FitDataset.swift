@@ -171,11 +171,15 @@ public struct FitDataset: Codable, Sendable {
         _ text: String, file: String, runDirectory: Bool, inputIndex: Int,
         filters: [RowFilter]
     ) throws -> ([FitRow], [String], Int) {
+        if let problem = CSVLimits.problem(in: text) { throw FitInputError(input: file, row: 1, problem) }
         let reader: CSVReader
         do { reader = try CSVReader(string: text, hasHeaderRow: true) } catch {
             throw FitInputError(input: file, row: 1, "not a CSV file with a header row (\(error))")
         }
         let header = (reader.headerRow ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
+        if let (name, column) = CSVLimits.duplicateColumn(header) {
+            throw FitInputError(input: file, row: 1, "column \(column): the header names '\(name)' a second time")
+        }
         // A run directory's measurements.csv, or a CSV in its format (a replication package's data/):
         // time = median_ms of the rows whose status is ok.
         if MeasurementsFile.isMeasurementsHeader(header) && !header.contains("time_ms") {

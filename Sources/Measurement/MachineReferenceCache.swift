@@ -6,8 +6,11 @@ import Foundation
 /// would otherwise take that phase for the machine's speed, and judge nothing slow.
 ///
 /// - **Where.** `machine-references.json` in `$CONVSWEEP_CACHE_DIR`, else
-///   `$XDG_CACHE_HOME/convsweep`, else `~/.cache/convsweep` (per user; tests point it at a
-///   temporary directory).
+///   `$XDG_CACHE_HOME/convsweep`, else `$HOME/.cache/convsweep` (per user, root included; tests
+///   point it at a temporary directory).
+/// - **Trust.** The file and every directory on its path must be controlled by this user and
+///   root alone (``PathTrust``): an untrusted cache is neither read nor written (one warning
+///   says why), and it is replaced through a temporary file of a name nobody can guess.
 /// - **What.** Per machine kind (``Kind``: CPU model, flags, microcode, OpenBLAS kernel set,
 ///   threads) the fast-state rate of its last ``keptSessions`` sessions: each session's probe
 ///   reference (the 90th percentile of its readings' fastest calls).
@@ -29,6 +32,15 @@ public struct MachineReferenceCache: Sendable {
         public var openBLASCore: String
         /// Threads of the run (OpenBLAS's and oneDNN's).
         public var threads: Int
+
+        /// A kind of these fields.
+        public init(cpuModel: String, cpuFlagsSHA256: String, microcode: String?, openBLASCore: String, threads: Int) {
+            self.cpuModel = cpuModel
+            self.cpuFlagsSHA256 = cpuFlagsSHA256
+            self.microcode = microcode
+            self.openBLASCore = openBLASCore
+            self.threads = threads
+        }
 
         /// The kind of `identity`, measuring with `threads` threads.
         public init(_ identity: MachineIdentity, threads: Int) {
@@ -78,13 +90,15 @@ public struct MachineReferenceCache: Sendable {
     /// The cache file.
     public let path: String
 
-    /// The cache in `directory`, or the user's (see the type's documentation).
-    public init(directory: String? = nil) {
-        let environment = ProcessInfo.processInfo.environment
+    /// The cache in `directory`, or the user's (see the type's documentation): `$HOME` is
+    /// followed for root as for anyone.
+    public init(directory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        func named(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let home = named("HOME") ?? NSHomeDirectory()
         let folder =
-            directory ?? environment[MachineReferenceCache.directoryVariable].flatMap { $0.isEmpty ? nil : $0 }
-            ?? environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 + "/convsweep" }
-            ?? (NSHomeDirectory() + "/.cache/convsweep")
+            directory ?? named(MachineReferenceCache.directoryVariable)
+            ?? named("XDG_CACHE_HOME").map { $0 + "/convsweep" }
+            ?? (home + "/.cache/convsweep")
         path = folder + "/machine-references.json"
     }
 
@@ -111,22 +125,35 @@ public struct MachineReferenceCache: Sendable {
         } else {
             entries.append(Entry(kind: kind, samples: [sample]))
         }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: folder) {
+            if let problem = PathTrust.problem(creating: folder) {
+                return warn("did not create the machine reference cache \(folder): \(problem)")
+            }
+            try? FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if let problem = PathTrust.problem(at: folder) {
+            return warn("did not write the machine reference cache \(path): \(problem)")
+        }
         do {
-            let folder = (path as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let data = try encoder.encode(File(format: MachineReferenceCache.format, machines: entries))
-            let temporary = path + ".\(getpid()).tmp"
-            try data.write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            try SafeFile.writeAtomically(data, to: path)
         } catch {
-            warn("could not write the machine reference cache \(path): \(error.localizedDescription)")
+            warn("could not write the machine reference cache \(path): \(error)")
         }
     }
 
     /// The entries, [] for a missing file, nil (with a warning) for one that does not read.
     private func read(warn: (String) -> Void) -> [Entry]? {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        // A cache another user could have written is not this user's record of the machine.
+        if let problem = PathTrust.problem(at: path) {
+            warn("ignored the machine reference cache \(path): \(problem)")
+            return nil
+        }
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         guard let file = try? JSONDecoder().decode(File.self, from: data), file.format == MachineReferenceCache.format
         else {

@@ -7,21 +7,31 @@ import Foundation
 
 /// One measuring process per PU, machine-wide: two runs timing on the same PU at once ruin each
 /// other's numbers, so a run takes a lock per PU it binds before it binds it, and a second run
-/// asking for a held PU is refused (or waits, when asked to).
+/// asking for a held PU is refused (or waits, when asked to, up to a limit).
 ///
 /// - **Where.** One file per PU, `pu-N.lock`, in ``directory``: `$CONVSWEEP_LOCK_DIR`, else
-///   `/run/lock/convsweep` (shared by every user of the machine; created with the sticky,
-///   world-writable mode of `/run/lock`), else `/tmp/convsweep-locks` where `/run/lock` is missing.
-/// - **How.** `flock(LOCK_EX)` on each file, in PU order (so two waiting runs cannot deadlock).
-///   The kernel drops a `flock` when its process ends, however it ends (a SIGKILL included): a
-///   lock is never left behind. While held the file names the holder (pid, what it measures, the
-///   command, since when); a clean release empties it, so a file that still names a holder whose
-///   process is gone was left by a kill, and is taken over with one note.
+///   `/run/lock/convsweep` (shared by every user of the machine), else `/tmp/convsweep-locks`
+///   where `/run/lock` is missing.
+/// - **Trust.** The directory must be one that only root and this user control
+///   (``PathTrust``, rule ``PathTrust/Rule/shared``): every entry on its path owned by root or
+///   this user, a directory others can write only if sticky, no symbolic link another user
+///   owns. A missing default directory is created (sticky and writable by all, as `/run/lock`,
+///   when it is the shared default; `0700` when named by `$CONVSWEEP_LOCK_DIR`); `scripts/install`
+///   run as root creates the shared one owned by root at every boot, so that every user trusts
+///   it (docs/security.md).
+/// - **Lock files** are opened relative to the directory's descriptor with `O_NOFOLLOW` (a
+///   symbolic link is refused, never followed), created with `O_EXCL` (mode 0644, so that any
+///   user can open them to lock), checked with `fstat` (a regular file with one link), and never
+///   written, truncated or re-moded: `flock(LOCK_EX)` works on a read-only descriptor. Nothing a
+///   file holds is trusted.
+/// - **Holders** are named from the kernel (`/proc/locks` and `/proc/PID/cmdline`), which no
+///   user can fake: the kernel drops a `flock` when its process ends, however it ends (a SIGKILL
+///   included), so a lock is never left behind. `--wait` waits at most its limit.
 /// - **Child processes.** A holder that starts a measuring child (a worker, a convsweep it runs)
 ///   passes it ``ProcessingUnitLease/childEnvironment`` (``inheritedVariable`` = `pid:cpulist`); a
-///   child asking for PUs of that list, held by that live pid, shares the parent's locks instead of
-///   being refused. Any other process (a script's next convsweep call, a Slurm task, another
-///   user's run) takes its own locks.
+///   child asking for PUs of that list, whose locks the kernel shows held by that live pid,
+///   shares the parent's locks instead of being refused. Any other process (a script's next
+///   convsweep call, a Slurm task, another user's run) takes its own locks.
 /// - **Inside one process** the binding is process-wide, so two runs in one process (tests run in
 ///   parallel) would rebind each other's threads whatever PUs they name: a second lease in the
 ///   same process waits for the first to end, for any PUs.
@@ -30,60 +40,49 @@ public enum ProcessingUnitLocks {
     public static let directoryVariable = "CONVSWEEP_LOCK_DIR"
     /// The environment variable through which a holder's child processes share its PUs.
     public static let inheritedVariable = "CONVSWEEP_HELD_PUS"
+    /// The shared default directory.
+    public static let sharedDirectory = "/run/lock/convsweep"
+    /// The default directory where `/run/lock` is missing.
+    public static let fallbackDirectory = "/tmp/convsweep-locks"
 
     /// The directory of the lock files (see the type's documentation).
     public static var directory: String {
         if let chosen = ProcessInfo.processInfo.environment[directoryVariable], !chosen.isEmpty { return chosen }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: "/run/lock", isDirectory: &isDirectory), isDirectory.boolValue {
-            return "/run/lock/convsweep"
+            return sharedDirectory
         }
-        return "/tmp/convsweep-locks"
+        return fallbackDirectory
     }
 
-    /// Who holds (or asks for) a PU: written into its lock file.
-    public struct Holder: Sendable, Equatable {
+    /// A process that holds a PU's lock, as the kernel names it.
+    public struct Holder: Sendable, Equatable, CustomStringConvertible {
         /// The process id.
         public var pid: Int32
-        /// What it measures: a run directory, or the command for `measure` and the benchmarks.
-        public var purpose: String
-        /// The command line.
+        /// Its command line (`/proc/PID/cmdline`), `?` where it cannot be read.
         public var command: String
-        /// When it took the lock (ISO 8601, UTC).
-        public var since: String
 
-        /// This process, measuring `purpose`.
-        public static func this(purpose: String) -> Holder {
-            Holder(
-                pid: getpid(), purpose: purpose, command: CommandLine.arguments.joined(separator: " "),
-                since: Timestamp.now())
-        }
+        /// `pid 123 (convsweep run … --out DIR)`, for messages.
+        public var description: String { "pid \(pid) (\(command))" }
 
-        /// The lock file's text.
-        var text: String { "pid: \(pid)\npurpose: \(purpose)\ncommand: \(command)\nsince: \(since)\n" }
-
-        /// Reads a lock file's text; nil for an empty or foreign one.
-        static func parse(_ text: String) -> Holder? {
-            var fields: [String: String] = [:]
-            for line in text.split(separator: "\n") {
-                let parts = line.split(separator: ":", maxSplits: 1)
-                if parts.count == 2 { fields[String(parts[0])] = parts[1].trimmed }
+        /// The holder with pid `pid`, its command line read from `/proc`.
+        static func process(_ pid: Int32) -> Holder {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
+                return Holder(pid: pid, command: "?")
             }
-            guard let pidText = fields["pid"], let pid = Int32(pidText) else { return nil }
-            return Holder(
-                pid: pid, purpose: fields["purpose"] ?? "?", command: fields["command"] ?? "?",
-                since: fields["since"] ?? "?")
+            var command = String(decoding: data, as: UTF8.self).split(separator: "\0").joined(separator: " ")
+            if command.count > 400 { command = String(command.prefix(400)) + "…" }
+            return Holder(pid: pid, command: command)
         }
-
-        /// `pid 123 (measuring DIR since …)`, for messages.
-        public var description: String { "pid \(pid), measuring \(purpose), since \(since)" }
     }
 
     /// Why PUs could not be locked.
     public enum LockError: Error, CustomStringConvertible, Equatable {
         /// Another process holds the PU.
         case held(processingUnit: Int, by: Holder?, lockFile: String)
-        /// The lock directory or a lock file cannot be created or opened.
+        /// Another process held the PU for the whole wait.
+        case waitedTooLong(processingUnit: Int, by: Holder?, seconds: Double)
+        /// The lock directory or a lock file cannot be created, opened or trusted.
         case unusable(path: String, reason: String)
 
         /// One line naming the PU, the holder and what to do.
@@ -93,18 +92,22 @@ public enum ProcessingUnitLocks {
                 let who = holder.map { " by \($0.description)" } ?? " by another process"
                 return
                     "PU \(pu) is in use\(who) (lock \(file)); wait for it with --wait, or choose another PU with --cpuset"
+            case let .waitedTooLong(pu, holder, seconds):
+                let who = holder.map { " by \($0.description)" } ?? " by another process"
+                return
+                    "PU \(pu) was still in use\(who) after waiting \(Int(seconds)) s (--wait-limit); choose another PU with --cpuset"
             case let .unusable(path, reason):
                 return
-                    "cannot use the PU lock \(path): \(reason) (set \(ProcessingUnitLocks.directoryVariable) to a writable directory shared by every user of this machine)"
+                    "cannot use the PU lock \(path): \(reason) (run scripts/install as root to create \(ProcessingUnitLocks.sharedDirectory) owned by root, or set \(ProcessingUnitLocks.directoryVariable) to a directory of your own)"
             }
         }
     }
 
-    /// Locks `processingUnits` for `holder`: refused at once when another process holds one of
-    /// them, unless `wait`, when it blocks until they are free (telling `note` once per held PU).
-    /// `note` also hears of a lock taken over from a dead process, and of PUs shared with a parent.
+    /// Locks `processingUnits`: refused at once when another process holds one of them, unless
+    /// `waitLimit` is given, when it waits until they are free, at most that many seconds
+    /// (telling `note` once per held PU). `note` also hears of PUs shared with a parent.
     public static func acquire(
-        _ processingUnits: [Int], for holder: Holder, wait: Bool, note: (String) -> Void = { _ in }
+        _ processingUnits: [Int], waitLimit: Double?, note: (String) -> Void = { _ in }
     ) throws(LockError) -> ProcessingUnitLease {
         let units = Array(Set(processingUnits)).sorted()
         if let parent = sharedParent(units) {
@@ -114,58 +117,75 @@ public enum ProcessingUnitLocks {
         ProcessGate.shared.enter()
         var descriptors: [Int32] = []
         func giveUp() {
-            for fd in descriptors { unlockAndClose(fd) }
+            for fd in descriptors { close(fd) }
             ProcessGate.shared.leave()
         }
         let folder = directory
-        do { try prepareDirectory(folder) } catch {
+        let directoryDescriptor: Int32
+        do { directoryDescriptor = try openDirectory(folder) } catch {
             giveUp()
             throw error
         }
+        defer { close(directoryDescriptor) }
+        let deadline = waitLimit.map { Date().addingTimeInterval($0) }
         for unit in units {
             let path = "\(folder)/pu-\(unit).lock"
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-            guard fd >= 0 else {
-                let reason = String(cString: strerror(errno))
+            let fd: Int32
+            do { fd = try openLockFile(directoryDescriptor, name: "pu-\(unit).lock", path: path) } catch {
                 giveUp()
-                throw .unusable(path: path, reason: reason)
+                throw error
             }
-            _ = fchmod(fd, 0o666)  // another user's later run must open it too (fails harmlessly if not ours)
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                let holding = Holder.parse(readAll(fd))
-                guard wait else {
-                    close(fd)
-                    giveUp()
-                    throw .held(processingUnit: unit, by: holding, lockFile: path)
-                }
-                note("waiting for PU \(unit), in use by \(holding?.description ?? "another process")")
-                while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
-            }
-            if let left = Holder.parse(readAll(fd)), left.pid != getpid() {
-                note(
-                    "took over the lock of PU \(unit) left by pid \(left.pid) (\(left.purpose)), which no longer holds it"
-                )
-            }
-            _ = ftruncate(fd, 0)
-            let text = holder.text
-            _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
             descriptors.append(fd)
+            guard flock(fd, LOCK_EX | LOCK_NB) != 0 else { continue }
+            guard let deadline, let waitLimit else {
+                let holding = kernelHolder(of: fd)
+                giveUp()
+                throw .held(processingUnit: unit, by: holding, lockFile: path)
+            }
+            note("waiting for PU \(unit), in use by \(kernelHolder(of: fd)?.description ?? "another process")")
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                if Date() >= deadline {
+                    let holding = kernelHolder(of: fd)
+                    giveUp()
+                    throw .waitedTooLong(processingUnit: unit, by: holding, seconds: waitLimit)
+                }
+                usleep(50_000)
+            }
         }
         return ProcessingUnitLease(
             units: units, descriptors: descriptors, environmentValue: "\(getpid()):\(CPUSet.format(units))")
     }
 
-    /// The holder a lock file names now, nil when it is free (for status messages and tests).
-    public static func holder(of processingUnit: Int) -> Holder? {
-        let path = "\(directory)/pu-\(processingUnit).lock"
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+    /// The process holding the lock of `processingUnit` in `folder` (default ``directory``) now,
+    /// nil when it is free or has no lock file (for status messages and tests).
+    public static func holder(of processingUnit: Int, in folder: String = directory) -> Holder? {
+        let fd = open("\(folder)/pu-\(processingUnit).lock", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
+        return kernelHolder(of: fd)
+    }
+
+    /// The process the kernel says holds a `flock` on the file of `fd` (`/proc/locks`), nil when
+    /// none does or `/proc` cannot tell.
+    static func kernelHolder(of fd: Int32) -> Holder? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else {
             return nil
         }
-        return Holder.parse(readAll(fd))
+        let device = UInt64(info.st_dev)
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))
+        let minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
+        for line in table.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            // `1: FLOCK  ADVISORY  WRITE 4676 fe:00:16222649 0 EOF`; a waiter's line has `->` second.
+            guard fields.count >= 6, fields[1] == "FLOCK", let pid = Int32(fields[4]) else { continue }
+            let place = fields[5].split(separator: ":")
+            guard place.count == 3, UInt64(place[0], radix: 16) == major, UInt64(place[1], radix: 16) == minor,
+                UInt64(place[2]) == UInt64(info.st_ino)
+            else { continue }
+            return .process(pid)
+        }
+        return nil
     }
 
     /// The parent pid whose inherited locks cover `units`, if this process was started under one.
@@ -175,36 +195,66 @@ public enum ProcessingUnitLocks {
             let held = try? CPUSet.parse(String(value[value.index(after: colon)...])),
             Set(units).isSubset(of: held), kill(pid, 0) == 0 || errno == EPERM
         else { return nil }
-        // The parent must still hold each lock: the file names it and is locked.
+        // The parent must still hold each lock, as the kernel says.
         for unit in units where holder(of: unit)?.pid != pid { return nil }
         return pid
     }
 
-    private static func prepareDirectory(_ folder: String) throws(LockError) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw .unusable(path: folder, reason: "not a directory") }
-        } else {
-            guard mkdir(folder, 0o777) == 0 || errno == EEXIST else {
+    /// A descriptor of the lock directory, created when missing, refused when another user could
+    /// control it.
+    private static func openDirectory(_ folder: String) throws(LockError) -> Int32 {
+        var info = stat()
+        if lstat(folder, &info) != 0 && errno == ENOENT {
+            if let problem = PathTrust.problem(creating: folder, rule: .shared) {
+                throw .unusable(path: folder, reason: problem)
+            }
+            guard mkdir(folder, 0o700) == 0 || errno == EEXIST else {
                 throw .unusable(path: folder, reason: String(cString: strerror(errno)))
             }
-            _ = chmod(folder, 0o1777)  // every user's runs share it, as /tmp
         }
-        guard access(folder, W_OK | X_OK) == 0 else {
-            throw .unusable(path: folder, reason: "not writable by this user")
+        if let problem = PathTrust.problem(at: folder, rule: .shared) {
+            throw .unusable(path: folder, reason: problem)
         }
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw .unusable(path: folder, reason: String(cString: strerror(errno))) }
+        // The shared default is for every user: sticky and writable by all, as /run/lock, when
+        // this process owns it (it just made it, or an earlier run of this user did).
+        if folder == sharedDirectory || folder == fallbackDirectory, fstat(fd, &info) == 0,
+            info.st_uid == geteuid(), info.st_mode & 0o7777 == 0o700
+        {
+            _ = fchmod(fd, 0o1777)
+        }
+        return fd
     }
 
-    private static func readAll(_ fd: Int32) -> String {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = pread(fd, &buffer, buffer.count, 0)
-        return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : ""
-    }
-
-    fileprivate static func unlockAndClose(_ fd: Int32) {
-        _ = ftruncate(fd, 0)
-        _ = flock(fd, LOCK_UN)
-        close(fd)
+    /// A read-only descriptor of the lock file `name` in the directory `directory`, created when
+    /// missing; a symbolic link, a file with other links or anything but a regular file is refused.
+    private static func openLockFile(_ directory: Int32, name: String, path: String) throws(LockError) -> Int32 {
+        for _ in 0..<5 {
+            var fd = openat(directory, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            if fd < 0 && errno == EEXIST {
+                fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                if fd < 0 && errno == ENOENT { continue }  // removed in between: create it again
+            }
+            guard fd >= 0 else {
+                let reason =
+                    errno == ELOOP
+                    ? "a symbolic link, not a lock file (never followed; remove it)"
+                    : String(cString: strerror(errno))
+                throw .unusable(path: path, reason: reason)
+            }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1 else {
+                let links = info.st_nlink
+                close(fd)
+                let reason =
+                    info.st_mode & S_IFMT != S_IFREG
+                    ? "not a regular file (remove it)" : "a file with \(links) hard links, not a lock file (remove it)"
+                throw .unusable(path: path, reason: reason)
+            }
+            return fd
+        }
+        throw .unusable(path: path, reason: "it disappears as it is opened")
     }
 }
 
@@ -232,11 +282,14 @@ public final class ProcessingUnitLease: @unchecked Sendable {
         environmentValue.map { [ProcessingUnitLocks.inheritedVariable: $0] } ?? [:]
     }
 
-    /// Releases the locks (the files emptied first); safe to call more than once.
+    /// Releases the locks; safe to call more than once.
     public func release() {
         guard !released else { return }
         released = true
-        for fd in descriptors { ProcessingUnitLocks.unlockAndClose(fd) }
+        for fd in descriptors {
+            _ = flock(fd, LOCK_UN)
+            close(fd)
+        }
         descriptors = []
         if environmentValue != nil { ProcessGate.shared.leave() }
     }

@@ -55,6 +55,7 @@ public enum TreeCeiling {
             return .unavailable("no \(python): run \(shippedFiles.pythonSetUpCommand)")
         }
         guard FileManager.default.fileExists(atPath: script) else { return .unavailable("no \(script)") }
+        if let refusal = shippedFiles.refusalToRun([python, script]) { return .unavailable(refusal) }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "convsweep-ceiling-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))")
         defer { try? FileManager.default.removeItem(at: directory) }

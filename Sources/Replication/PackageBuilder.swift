@@ -478,6 +478,7 @@ public enum FigureScript {
         guard FileManager.default.fileExists(atPath: script) else {
             throw PackageError("no figure script at \(script)")
         }
+        if let refusal = shippedFiles.refusalToRun([python, script]) { throw PackageError(refusal) }
         let (status, output) = try Subprocess.run(python, [script, directory.path])
         guard status == 0 else { throw PackageError("\(script) failed:\n\(output)") }
     }

@@ -114,6 +114,7 @@ public struct Replicator {
         guard manager.isExecutableFile(atPath: python) else {
             throw PackageError("no \(python), which draws the figures and the model table's ceiling: run \(fix)")
         }
+        if let refusal = shippedFiles.refusalToRun([python]) { throw PackageError(refusal) }
         let (status, text) = try Subprocess.run(python, ["-c", "import matplotlib, sklearn"])
         guard status == 0 else {
             let reason = text.split(separator: "\n").last.map(String.init) ?? "exit \(status)"

@@ -159,19 +159,19 @@ public struct SlurmSubmission {
         let array = try sbatch(
             [
                 "--job-name=convsweep-shard", "--array=1-\(shards)", "--ntasks=1", "--cpus-per-task=1", "--requeue",
-                "--output=\(logs)/shard-%a.out",
+                "--output=\(SlurmSubmission.filenamePattern(logs))/shard-%a.out",
             ] + (arrayTimeLimitMinutes.map { ["--time=\($0)"] } ?? []), command: shardCommand)
         do {
             let merge = try sbatch(
                 [
                     "--job-name=convsweep-merge", "--dependency=afterok:\(array)", "--kill-on-invalid-dep=yes",
-                    "--output=\(logs)/merge.out",
+                    "--output=\(SlurmSubmission.filenamePattern(logs))/merge.out",
                 ] + ownTime(SlurmSubmission.mergeMinutes), command: mergeCommand)
             do {
                 let package = try sbatch(
                     [
                         "--job-name=convsweep-package", "--dependency=afterok:\(merge)", "--kill-on-invalid-dep=yes",
-                        "--output=\(logs)/package.out",
+                        "--output=\(SlurmSubmission.filenamePattern(logs))/package.out",
                     ] + ownTime(SlurmSubmission.packageMinutes), command: packageCommand)
                 return Jobs(shards: array, merge: merge, package: package)
             } catch {
@@ -183,6 +183,10 @@ public struct SlurmSubmission {
             throw error
         }
     }
+
+    /// `path` as a literal part of an sbatch filename pattern (`--output`): sbatch replaces `%j`,
+    /// `%a`, … and reads `%%` as one `%`, so every `%` of the path is doubled.
+    static func filenamePattern(_ path: String) -> String { path.replacingOccurrences(of: "%", with: "%%") }
 
     /// `--time=minutes` unless the user gave every job a time limit.
     private func ownTime(_ minutes: Int) -> [String] { givenTimeLimit == nil ? ["--time=\(minutes)"] : [] }

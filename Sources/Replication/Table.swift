@@ -17,9 +17,14 @@ public struct Table: Equatable, Sendable {
 
     /// Reads a CSV file with a header row.
     public init(contentsOf url: URL) throws {
-        guard let stream = InputStream(url: url) else { throw TableError.unreadable(url.path) }
-        let reader = try CSVReader(stream: stream, hasHeaderRow: true)
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw TableError.unreadable(url.path) }
+        let text = String(decoding: data, as: UTF8.self)
+        if let problem = CSVLimits.problem(in: text) { throw TableError.shape(url.path, problem) }
+        let reader = try CSVReader(string: text, hasHeaderRow: true)
         header = reader.headerRow ?? []
+        if let (name, column) = CSVLimits.duplicateColumn(header) {
+            throw TableError.shape(url.path, "line 1, column \(column): the header names '\(name)' a second time")
+        }
         rows = []
         var line = 1
         while let row = reader.next() {
@@ -59,6 +64,8 @@ public enum TableError: Error, CustomStringConvertible {
     case unreadable(String)
     case ragged(String, line: Int, fields: Int, expected: Int)
     case missingColumn(String, column: String)
+    /// Beyond ``CSVLimits``, or a header naming a column twice.
+    case shape(String, String)
 
     /// The message, naming the file.
     public var description: String {
@@ -67,6 +74,7 @@ public enum TableError: Error, CustomStringConvertible {
         case let .ragged(path, line, fields, expected):
             return "\(path):\(line): \(fields) fields where the header has \(expected)"
         case let .missingColumn(path, column): return "\(path): no column '\(column)'"
+        case let .shape(path, problem): return "\(path) \(problem)"
         }
     }
 }

@@ -184,17 +184,24 @@ public struct MeasurementRow: Hashable, Sendable {
             kernelHeight: try r.integer("K1"), kernelWidth: try r.integer("K2"))
         if record["layer"] != nil {
             do { try shape.readGeometry { record[$0] } } catch { throw r.bad(error.column, error.problem) }
-            do { try shape.validate() } catch { throw r.bad("layer", "\(shape): \(error.description)") }
+        }
+        // Every row's layer, a grid row's too: a hostile file's negative or overflowing
+        // dimensions stop here, not in the accounting.
+        do { try shape.validate() } catch {
+            throw r.bad(record["layer"] != nil ? "layer" : "H", "\(shape): \(error.description)")
         }
         guard let algorithm = try r.known("algorithm", ConvAlgorithm.init(rawValue:), "unknown algorithm") else {
             throw r.bad("algorithm", "unknown algorithm ''")
         }
         self.algorithm = algorithm
         threads = try r.integer("threads")
+        guard threads >= 1 else { throw r.bad("threads", "'\(threads)' is not a positive integer") }
         guard let flops = try r.number("flops") else { throw r.bad("flops", "empty") }
         self.flops = flops
         runs = try r.integer("runs")
         warmUpRuns = try r.integer("warmup_runs")
+        guard runs >= 0 else { throw r.bad("runs", "'\(runs)' is negative") }
+        guard warmUpRuns >= 0 else { throw r.bad("warmup_runs", "'\(warmUpRuns)' is negative") }
         (medianMs, meanMs, minMs) = (try r.number("median_ms"), try r.number("mean_ms"), try r.number("min_ms"))
         (p25Ms, p75Ms, stddevMs) = (try r.number("p25_ms"), try r.number("p75_ms"), try r.number("stddev_ms"))
         (ci95LowMs, ci95HighMs) = (try r.number("ci95_low_ms"), try r.number("ci95_high_ms"))
@@ -245,13 +252,32 @@ private struct RecordFields {
         return number
     }
 
-    /// A number of a column every row has; nil when empty.
+    /// A number of a column every row has; nil when empty. Only a finite number reads (`nan` and
+    /// `inf` are refused), and the time, rate and count columns hold none below their minimum:
+    /// a time measured is positive, a spread or a share is not negative.
     func number(_ key: String) throws(RowFormatError) -> Double? {
         let value = try text(key)
         if value.isEmpty { return nil }
         guard let number = Double(value) else { throw bad(key, "'\(value)' is not a number") }
+        guard number.isFinite else { throw bad(key, "'\(value)' is not a finite number") }
+        if RecordFields.positiveColumns.contains(key), number <= 0 {
+            throw bad(key, "'\(value)' is not a positive number (a time or a count of operations)")
+        }
+        if RecordFields.nonNegativeColumns.contains(key), number < 0 {
+            throw bad(key, "'\(value)' is negative")
+        }
         return number
     }
+
+    /// Columns whose value, where present, is positive.
+    static let positiveColumns: Set<String> = [
+        "flops", "median_ms", "mean_ms", "min_ms", "p25_ms", "p75_ms", "ci95_low_ms", "ci95_high_ms",
+        "round_min_ms", "round_max_ms",
+    ]
+    /// Columns whose value, where present, is not negative.
+    static let nonNegativeColumns: Set<String> = [
+        "stddev_ms", "lowering_ms", "gemm_ms", "gflops", "probe_ratio", "arithmetic_intensity", "attained_share",
+    ]
 
     /// A value of a column every row has, one of `make`'s; nil when empty.
     func known<T>(_ key: String, _ make: (String) -> T?, _ problem: String) throws(RowFormatError) -> T? {
@@ -329,12 +355,16 @@ public enum MeasurementsFile {
 
     /// Every row of measurements.csv `text`.
     public static func parse(_ text: String, source: String = "measurements.csv") throws -> [MeasurementRow] {
+        if let problem = CSVLimits.problem(in: text) { throw RowFormatError("\(source) \(problem)") }
         let reader: CSVReader
         do { reader = try CSVReader(string: text, hasHeaderRow: true) } catch {
             throw RowFormatError("\(source): not CSV (\(error))")
         }
         guard let header = reader.headerRow, isMeasurementsHeader(header) else {
             throw RowFormatError("\(source): the header lacks columns of measurements.csv")
+        }
+        if let (name, column) = CSVLimits.duplicateColumn(header) {
+            throw RowFormatError("\(source) line 1, column \(column): the header names '\(name)' a second time")
         }
         var rows: [MeasurementRow] = []
         var line = 1

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 #if canImport(Glibc)
@@ -52,8 +53,10 @@ public struct RunDirectory: Sendable {
     ///
     /// - Throws: ``RunError/directory(_:)`` when another process holds it.
     public func lock() throws -> RunLock {
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunError.directory("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        let fd: Int32
+        do { fd = try SafeFile.openRegular(lockPath, flags: O_RDWR | O_CREAT) } catch {
+            throw RunError.directory(error.description)
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder =
                 (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(
@@ -68,28 +71,10 @@ public struct RunDirectory: Sendable {
         return RunLock(descriptor: fd)
     }
 
-    /// Writes `data` to `path` atomically (temporary file, fsync, rename, fsync of the directory).
+    /// Writes `data` to `path` atomically (``SafeFile/writeAtomically(_:to:mode:)``: a temporary
+    /// file nobody can guess, fsync, rename, fsync of the directory).
     public func writeAtomically(_ data: Data, to file: String) throws {
-        let temporary = file + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw RunError.directory("cannot write \(temporary): \(String(cString: strerror(errno)))")
-        }
-        let ok = data.withUnsafeBytes { writeAll(fd, $0) }
-        fsync(fd)
-        close(fd)
-        guard ok, rename(temporary, file) == 0 else {
-            throw RunError.directory("cannot write \(file): \(String(cString: strerror(errno)))")
-        }
-        syncDirectory()
-    }
-
-    func syncDirectory() {
-        let fd = open(path, O_RDONLY | O_DIRECTORY)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
+        do { try SafeFile.writeAtomically(data, to: file) } catch { throw RunError.directory(error.description) }
     }
 }
 
@@ -122,8 +107,10 @@ public final class AppendOnlyFile {
     /// reported in ``droppedTornLines``.
     public init(path: String, header: String) throws {
         self.path = path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunError.directory("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let fd: Int32
+        do { fd = try SafeFile.openRegular(path, flags: O_RDWR | O_CREAT) } catch {
+            throw RunError.directory(error.description)
+        }
         descriptor = fd
         let size = lseek(fd, 0, SEEK_END)
         droppedTornLines = 0
@@ -176,22 +163,10 @@ public final class AppendOnlyFile {
     /// Appends `text` (one or more complete lines) and flushes it to disk.
     public func append(_ text: String) throws {
         let bytes = Array(text.utf8)
-        let ok = bytes.withUnsafeBytes { writeAll(descriptor, $0) }
+        let ok = bytes.withUnsafeBytes { SafeFile.writeAll(descriptor, $0) }
         guard ok, fsync(descriptor) == 0 else {
             throw RunError.directory("cannot append to \(path): \(String(cString: strerror(errno)))")
         }
     }
 }
 
-func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Bool {
-    var offset = 0
-    while offset < buffer.count {
-        let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return false
-        }
-        offset += n
-    }
-    return true
-}

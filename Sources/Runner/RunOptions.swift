@@ -84,8 +84,9 @@ public struct RunOptions: Codable, Hashable, Sendable {
     public var probeRecheckSeconds: Double = 10
     /// Add to a run measured on another machine, boot or speed (recorded in the manifest).
     public var acceptMachineChange: Bool = false
-    /// Wait for PUs another process holds (``ProcessingUnitLocks``) instead of refusing at once.
-    public var waitForProcessingUnits: Bool = false
+    /// Wait at most this many seconds for PUs another process holds (``ProcessingUnitLocks``);
+    /// nil refuses a held PU at once.
+    public var processingUnitWait: Double?
     /// The directory of the machine reference cache (``MachineReferenceCache``); nil for the
     /// user's (`$CONVSWEEP_CACHE_DIR`, `$XDG_CACHE_HOME/convsweep`, `~/.cache/convsweep`).
     public var machineReferenceCacheDirectory: String?

@@ -117,8 +117,7 @@ final class RunSession {
         // One measuring process per PU, taken before the directory is touched or anything bound.
         do {
             processingUnits = try ProcessingUnitLocks.acquire(
-                cpuset, for: .this(purpose: URL(fileURLWithPath: outputDirectory).standardizedFileURL.path),
-                wait: options.waitForProcessingUnits,
+                cpuset, waitLimit: options.processingUnitWait,
                 note: { FileHandle.standardError.write(Data("convsweep: \($0)\n".utf8)) })
         } catch {
             throw RunError.processingUnitBusy(error.description)

@@ -60,6 +60,16 @@ public struct ShippedFiles: Hashable, Sendable {
     /// The Python interpreter of the virtualenv that holds matplotlib for the figure script.
     public var python: String { join(root, layout == .sourceTree ? ".venv/bin/python" : "venv/bin/python") }
 
+    /// Why convsweep will not run `files` (``python`` and a script of its), nil when it will:
+    /// code is run only from a path that root and this user alone control (``PathTrust``), so
+    /// that another user's planted interpreter or script never runs as this user.
+    public func refusalToRun(_ files: [String]) -> String? {
+        for file in files {
+            if let problem = PathTrust.problem(at: file) { return "refusing to run \(file): \(problem)" }
+        }
+        return nil
+    }
+
     /// The command that creates ``python`` when it is missing.
     public var pythonSetUpCommand: String {
         let prefix = ((root as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
@@ -92,7 +102,8 @@ public struct ShippedFiles: Hashable, Sendable {
         sweepsDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
         executable: String = BuildInfo.executablePath(), sourceFile: String = #filePath
     ) throws(ShippedFilesError) -> ShippedFiles {
-        let found = candidates(executable: executable, sourceFile: sourceFile)
+        let all = candidates(executable: executable, sourceFile: sourceFile)
+        let found = usable(all)
         let home = found.first { holdsSweeps($0.sweepsDirectory) } ?? found.first
         if let named = sweepsDirectory ?? environment[sweepsEnvironmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard holdsSweeps(named) else {
@@ -102,7 +113,11 @@ public struct ShippedFiles: Hashable, Sendable {
             return ShippedFiles(root: base.root, layout: base.layout, sweepsDirectory: named)
         }
         if let match = found.first(where: { holdsSweeps($0.sweepsDirectory) }) { return match }
-        throw .notFound(looked: found.map { "\($0.sweepsDirectory) (\($0.layout.rawValue))" })
+        throw .notFound(
+            looked: all.map { files in
+                "\(files.sweepsDirectory) (\(files.layout.rawValue)"
+                    + (files.trustProblem.map { "; not used: \($0)" } ?? "") + ")"
+            })
     }
 
     /// The installation or source tree that holds the figure script (for commands that draw
@@ -111,12 +126,14 @@ public struct ShippedFiles: Hashable, Sendable {
     public static func forFigures(
         executable: String = BuildInfo.executablePath(), sourceFile: String = #filePath
     ) -> ShippedFiles {
-        let found = candidates(executable: executable, sourceFile: sourceFile)
-        return found.first { FileManager.default.fileExists(atPath: $0.figureScript) } ?? found[0]
+        let all = candidates(executable: executable, sourceFile: sourceFile)
+        return usable(all).first { FileManager.default.fileExists(atPath: $0.figureScript) } ?? all[0]
     }
 
     /// The places shipped files may be, in the order they are tried: beside the executable
     /// (installed), source trees above the executable, and the source tree of `sourceFile`.
+    /// ``locate(sweepsDirectory:environment:executable:sourceFile:)`` uses only those that root
+    /// and this user alone control (``trustProblem``).
     public static func candidates(executable: String, sourceFile: String) -> [ShippedFiles] {
         var result: [ShippedFiles] = []
         func add(_ files: ShippedFiles) {
@@ -139,6 +156,20 @@ public struct ShippedFiles: Hashable, Sendable {
         for _ in 0..<3 { tree = (tree as NSString).deletingLastPathComponent }
         add(ShippedFiles(root: tree, layout: .sourceTree))
         return result
+    }
+
+    /// Why these shipped files are not used, nil when they may be: their Python and scripts are
+    /// run and their sweeps measured, so the tree must be one that only root and this user
+    /// control (``PathTrust``; docs/security.md). A tree that does not exist has no problem to
+    /// state here (it holds nothing).
+    public var trustProblem: String? {
+        guard FileManager.default.fileExists(atPath: root) else { return nil }
+        return PathTrust.problem(at: root)
+    }
+
+    /// The candidates that may be used.
+    static func usable(_ candidates: [ShippedFiles]) -> [ShippedFiles] {
+        candidates.filter { $0.trustProblem == nil && FileManager.default.fileExists(atPath: $0.root) }
     }
 
     /// Whether `directory` holds sweeps: a profile directory or the regression sweep.

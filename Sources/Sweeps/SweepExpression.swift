@@ -13,6 +13,10 @@ import Foundation
 /// Functions: `round` (half away from zero), `floor`, `ceil` (one argument each), `min` and `max`
 /// (two or more). Names are axis names (`H`, `W`, `Cin`, `Cout`, `K`, `K1`, `K2`, `batch`) or
 /// series constants. Arithmetic is in `Double`; division by zero is an error, never infinity.
+///
+/// Limits: at most ``maximumDepth`` nested parentheses, signs or calls and ``maximumOperations``
+/// operations and values in one expression (a hostile file cannot exhaust the stack), and a value
+/// beyond ±1e300 is an error, never infinity.
 public indirect enum SweepExpression: Hashable, Sendable, CustomStringConvertible {
     /// A literal number: `300`, `2.5`, `1e3`.
     case number(Double)
@@ -49,6 +53,11 @@ public indirect enum SweepExpression: Hashable, Sendable, CustomStringConvertibl
         /// What is wrong, in words.
         public var message: String
     }
+
+    /// The deepest nesting of parentheses, signs and calls an expression may have.
+    public static let maximumDepth = 64
+    /// The most operators, values and calls one expression may hold.
+    public static let maximumOperations = 1000
 
     /// Parses `text`.
     ///
@@ -89,14 +98,19 @@ public indirect enum SweepExpression: Hashable, Sendable, CustomStringConvertibl
         case let .binary(op, lhs, rhs):
             let left = try lhs.evaluate(value)
             let right = try rhs.evaluate(value)
+            let result: Double
             switch op {
-            case .add: return left + right
-            case .subtract: return left - right
-            case .multiply: return left * right
+            case .add: result = left + right
+            case .subtract: result = left - right
+            case .multiply: result = left * right
             case .divide:
                 guard right != 0 else { throw Error(offset: 0, message: "division by zero: \(rhs) = 0") }
-                return left / right
+                result = left / right
             }
+            guard result.isFinite, abs(result) <= 1e300 else {
+                throw Error(offset: 0, message: "\(self) overflows (beyond ±1e300)")
+            }
+            return result
         case let .call(function, arguments):
             let values = try arguments.map { try $0.evaluate(value) }
             switch function {
@@ -127,6 +141,10 @@ public indirect enum SweepExpression: Hashable, Sendable, CustomStringConvertibl
 private struct Parser {
     let scalars: [Unicode.Scalar]
     var position = 0
+    /// Nesting entered so far (parentheses, signs, calls).
+    var depth = 0
+    /// Operators, values and calls read so far.
+    var operations = 0
 
     init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
@@ -140,7 +158,29 @@ private struct Parser {
         return position < scalars.count ? scalars[position] : nil
     }
 
+    /// Counts one more operation, refusing an expression over the limit.
+    mutating func count() throws {
+        operations += 1
+        guard operations <= SweepExpression.maximumOperations else {
+            throw SweepExpression.Error(
+                offset: position,
+                message: "the expression is too long (more than \(SweepExpression.maximumOperations) operations)")
+        }
+    }
+
+    /// Enters one level of nesting, refusing an expression nested deeper than the limit.
+    mutating func enter() throws {
+        depth += 1
+        guard depth <= SweepExpression.maximumDepth else {
+            throw SweepExpression.Error(
+                offset: position,
+                message: "the expression is nested too deeply (more than \(SweepExpression.maximumDepth) levels)")
+        }
+    }
+
     mutating func parseExpression() throws -> SweepExpression {
+        try enter()
+        defer { depth -= 1 }
         var result = try parseTerm()
         while let next = peek() {
             let op: SweepExpression.BinaryOperator
@@ -150,6 +190,7 @@ private struct Parser {
             default: return result
             }
             position += 1
+            try count()
             result = .binary(op, result, try parseTerm())
         }
         return result
@@ -165,12 +206,15 @@ private struct Parser {
             default: return result
             }
             position += 1
+            try count()
             result = .binary(op, result, try parseUnary())
         }
         return result
     }
 
     mutating func parseUnary() throws -> SweepExpression {
+        try enter()
+        defer { depth -= 1 }
         switch peek() {
         case "-", "\u{2212}":
             position += 1
@@ -188,6 +232,7 @@ private struct Parser {
             throw SweepExpression.Error(offset: position, message: "the expression ends where a value is expected")
         }
         let start = position
+        try count()
         if next == "(" {
             position += 1
             let inner = try parseExpression()

@@ -221,7 +221,8 @@ public struct SweepSeries: Sendable {
         }
         guard result == result.rounded(), result >= Double(axis.minimum), result <= Double(ConvShape.maximumDimension)
         else {
-            let shown = result == result.rounded() ? String(Int(result)) : String(result)
+            // Int(result) only where it fits: a hostile file's 2 * 9223372036854775807 is shown, not a crash.
+            let shown = result == result.rounded() && abs(result) < 1e15 ? String(Int(result)) : String(result)
             let reason =
                 result != result.rounded()
                 ? "which is not an integer (use round, floor or ceil)"

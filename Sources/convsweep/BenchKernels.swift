@@ -65,8 +65,7 @@ struct BenchKernels: ParsableCommand {
     func run() throws {
         // It binds nothing itself: it locks the PUs it was given (a taskset's), one measuring
         // process per PU as for run and measure.
-        let lease = try processingUnits.lock(
-            ProcessBinding.givenAffinity, purpose: "convsweep bench-kernels")
+        let lease = try processingUnits.lock(ProcessBinding.givenAffinity)
         defer { lease.release() }
         OpenBLAS.setThreadCount(1)
         OneDNN.setThreadCount(1)

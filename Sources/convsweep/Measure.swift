@@ -131,7 +131,7 @@ struct Measure: ParsableCommand {
                 try cpuset.map { try topology.cpuset(parsing: $0) }
                 ?? (threads > 1 && given.count >= threads ? Array(given.suffix(threads)) : topology.lastCore)
         } catch { throw fail("--cpuset: \(error)", code: ExitStatus.usage) }
-        let lease = try processingUnits.lock(units, purpose: "convsweep measure \(shape.description)")
+        let lease = try processingUnits.lock(units)
         defer { lease.release() }
         do { _ = try ProcessBinding.bind(topology, to: units, under: lease) } catch {
             throw fail("\(error)", code: ExitStatus.failure)

@@ -185,7 +185,7 @@ struct MeasuringOptions: ParsableArguments {
         options.slowPhaseWait = slowPhaseWait
         options.slowPhaseBudget = slowPhaseBudget ?? defaults.slowPhaseBudget
         options.acceptMachineChange = acceptMachineChange
-        options.waitForProcessingUnits = processingUnits.wait
+        options.processingUnitWait = processingUnits.waitLimit
         if !oneProcess { options.workerLaunch = MeasureWorker.launch }
         if !algorithms.isEmpty {
             guard Set(algorithms).count == algorithms.count else {

@@ -1,15 +1,13 @@
 import Foundation
+import Measurement
 import Rows
 import Runner
 import TestSupport
 import Testing
 
-/// The lock file of `pu` in `directory` names a live holder: its pid.
+/// The pid the kernel says holds the lock of `pu` in `directory`.
 private func holderPID(_ directory: String, pu: Int) -> Int32? {
-    guard let text = try? String(contentsOfFile: "\(directory)/pu-\(pu).lock", encoding: .utf8),
-        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("pid: ") })
-    else { return nil }
-    return Int32(line.dropFirst("pid: ".count))
+    ProcessingUnitLocks.holder(of: pu, in: directory)?.pid
 }
 
 /// Waits (up to two minutes) until `pid` holds the lock of `pu` in `directory`.
@@ -45,7 +43,7 @@ private func startHolder(runs: Int, out: String) throws -> (
         let refused = try convsweep(
             ["run", sweep, "--out", second, "--cpuset", "\(pu)", "--quiet"], environment: environment)
         #expect(refused.status == 1, "\(refused.standardError)")
-        #expect(refused.standardError.contains("PU \(pu) is in use by pid \(process.processIdentifier)"))
+        #expect(refused.standardError.contains("PU \(pu) is in use by pid \(process.processIdentifier) ("))
         #expect(refused.standardError.contains(first), "\(refused.standardError)")
         // Refused before anything was touched: no run directory, nothing bound or timed.
         #expect(!FileManager.default.fileExists(atPath: second))
@@ -66,24 +64,47 @@ private func startHolder(runs: Int, out: String) throws -> (
         let firstEnded = try #require(try RunManifest.read(path: first + "/manifest.json").sessions[0].endedAt)
         let secondStarted = try RunManifest.read(path: second + "/manifest.json").sessions[0].startedAt
         #expect(secondStarted >= firstEnded, "\(secondStarted) before \(firstEnded)")
-        // Released: the file is empty and the next run takes it without a word.
+        // Released: nobody holds it, and the file was never written.
         #expect(holderPID(locks, pu: pu) == nil)
+        #expect(try FileManager.default.attributesOfItem(atPath: "\(locks)/pu-\(pu).lock")[.size] as? Int == 0)
     }
 
-    @Test func aRunKilledWithSIGKILLLeavesNoLockAndTheNextTakesItOverSayingSoOnce() throws {
+    @Test func aRunKilledWithSIGKILLLeavesNoLockAndTheNextTakesItWithoutAWord() throws {
         let (_, locks, _, pu, process) = try startHolder(runs: 2000, out: "run")
         let environment = ["CONVSWEEP_LOCK_DIR": locks]
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(holderPID(locks, pu: pu) == process.processIdentifier)  // the file still names it
+        #expect(holderPID(locks, pu: pu) == nil)  // the kernel dropped it with the process
 
         let next = try convsweep(
             ["measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3", "--cpuset", "\(pu)"],
             environment: environment)
         #expect(next.status == 0, "\(next.standardError)")
-        let notes = next.standardError.split(separator: "\n").filter { $0.contains("took over the lock of PU \(pu)") }
-        #expect(notes.count == 1 && notes[0].contains("pid \(process.processIdentifier)"), "\(next.standardError)")
-        #expect(holderPID(locks, pu: pu) == nil)
+        #expect(!next.standardError.contains("lock"), "\(next.standardError)")
+    }
+
+    @Test func aWaitForAPUHeldThroughoutEndsAtItsLimitNamingTheKernelsHolder() throws {
+        let locks = temporaryDirectory("locks")
+        let pu = ProcessInfo.processInfo.activeProcessorCount - 1
+        let lockFile = "\(locks)/pu-\(pu).lock"
+        FileManager.default.createFile(atPath: lockFile, contents: nil)
+        // Another process holds the lock and writes a fake holder into nothing: the file is empty.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [lockFile, "sleep", "30"]
+        try holder.run()
+        defer { holder.terminate() }
+        let deadline = Date().addingTimeInterval(30)
+        while holderPID(locks, pu: pu) != holder.processIdentifier && Date() < deadline { usleep(20_000) }
+        try #require(holderPID(locks, pu: pu) == holder.processIdentifier)
+        let outcome = try convsweep(
+            ["measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3", "--cpuset", "\(pu)", "--wait",
+             "--wait-limit", "0.3"], environment: ["CONVSWEEP_LOCK_DIR": locks])
+        #expect(outcome.status == 1)
+        #expect(
+            outcome.standardError.contains(
+                "PU \(pu) was still in use by pid \(holder.processIdentifier) (/usr/bin/flock \(lockFile) sleep 30)"),
+            "\(outcome.standardError)")
     }
 
     @Test func anUnusableLockDirectoryIsOneClearErrorNamingIt() throws {

@@ -52,7 +52,7 @@ import Testing
         started.wait()
         // The whole process is bound, so under a lease on every PU (a run of a parallel test
         // waits for it instead of finding its threads rebound).
-        let lease = try ProcessingUnitLocks.acquire(original, for: .this(purpose: "binding test"), wait: true)
+        let lease = try ProcessingUnitLocks.acquire(original, waitLimit: 600)
         defer {
             release.signal()
             _ = try? ProcessBinding.bind(topology, to: original, under: lease)
