@@ -112,7 +112,8 @@ public enum PathTrust {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let count = readlink(entry, &buffer, buffer.count - 1)
             guard count >= 0 else { return Verdict(problem: "\(entry): \(String(cString: strerror(errno)))") }
-            return Verdict(linkTarget: String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            return Verdict(
+                linkTarget: String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         let othersWrite = info.st_mode & (S_IWGRP | S_IWOTH) != 0
         let sticky = info.st_mode & S_ISVTX != 0

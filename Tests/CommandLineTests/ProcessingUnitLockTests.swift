@@ -98,8 +98,11 @@ private func startHolder(runs: Int, out: String) throws -> (
         while holderPID(locks, pu: pu) != holder.processIdentifier && Date() < deadline { usleep(20_000) }
         try #require(holderPID(locks, pu: pu) == holder.processIdentifier)
         let outcome = try convsweep(
-            ["measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3", "--cpuset", "\(pu)", "--wait",
-             "--wait-limit", "0.3"], environment: ["CONVSWEEP_LOCK_DIR": locks])
+            [
+                "measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3", "--cpuset", "\(pu)",
+                "--wait",
+                "--wait-limit", "0.3",
+            ], environment: ["CONVSWEEP_LOCK_DIR": locks])
         #expect(outcome.status == 1)
         #expect(
             outcome.standardError.contains(
