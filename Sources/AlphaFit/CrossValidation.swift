@@ -164,7 +164,9 @@ extension AlphaFitter {
     ///   (a training set would lose it).
     public func foldAssignment(_ dataset: FitDataset, folds: Int, seed: UInt64) throws -> [Int] {
         let inputName = dataset.inputs.map(\.path).joined(separator: ", ")
-        guard folds >= 2 else { throw FitInputError(input: "cross-validate", "needs at least 2 folds, got \(folds)") }
+        guard folds >= 2, folds <= 100 else {
+            throw FitInputError(input: "cross-validate", "needs from 2 to 100 folds, got \(folds)")
+        }
         var generator = SeededGenerator(seed: seed)
         var byGroup: [String: [Int: [Int]]] = [:]
         var groupOrder: [String] = []

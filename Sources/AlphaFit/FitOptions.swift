@@ -58,8 +58,11 @@ public struct FitOptions: Codable, Hashable, Sendable {
     public var bounds: [[Double]]?
     /// The deterministic start (always tried); nil = the model's default start.
     public var start: [Double]?
-    /// Additional starts drawn uniformly inside the bounds.
+    /// Additional starts drawn uniformly inside the bounds (at most ``maximumStarts``).
     public var starts: Int
+    /// The most additional starts a fit may ask for: a fit's cost grows with them, and a hostile
+    /// fit.json's `1e9` must be refused, not run for days.
+    public static let maximumStarts = 256
     /// Seed of those draws.
     public var seed: UInt64
 
@@ -132,8 +135,9 @@ public struct FitOptions: Codable, Hashable, Sendable {
                 input: "start", column: names[i],
                 "the start \(start[i]) lies outside the bounds [\(range.lowerBound), \(range.upperBound)]")
         }
-        guard starts >= 0 else {
-            throw FitInputError(input: "starts", "the number of starts must be ≥ 0, got \(starts)")
+        guard starts >= 0, starts <= FitOptions.maximumStarts else {
+            throw FitInputError(
+                input: "starts", "the number of starts must be from 0 to \(FitOptions.maximumStarts), got \(starts)")
         }
     }
 }

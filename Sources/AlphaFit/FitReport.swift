@@ -150,7 +150,24 @@ public struct FitReport: Codable, Hashable, Sendable {
     /// Checks that every group names every parameter of the model with a finite value.
     public func validate(source: String = "fit") throws {
         guard !fits.isEmpty else { throw FitInputError(input: source, column: "fits", "no group fits") }
+        // The options a verifier refits with: their limits hold wherever they are read.
+        do { try options?.validate() } catch let error as FitInputError {
+            throw FitInputError(
+                input: source, column: "options.\(error.column.map { "\(error.input).\($0)" } ?? error.input)",
+                error.message)
+        }
+        var groups = Set<String>()
+        let known = Set(model.parameterNames)
         for fit in fits {
+            guard groups.insert(fit.group).inserted else {
+                throw FitInputError(
+                    input: source, column: "fits[\(fit.group)]", "the group \(fit.group) is fitted twice")
+            }
+            if let unknown = fit.parameters.keys.sorted().first(where: { !known.contains($0) }) {
+                throw FitInputError(
+                    input: source, column: "fits[\(fit.group)].parameters.\(unknown)",
+                    "not a parameter of the \(model.rawValue) model (\(model.parameterNames.joined(separator: ", ")))")
+            }
             for name in model.parameterNames {
                 guard let value = fit.parameters[name], value.isFinite else {
                     throw FitInputError(

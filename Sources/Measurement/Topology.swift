@@ -65,6 +65,28 @@ public final class Topology {
 
     deinit { hwloc_topology_destroy(handle) }
 
+    /// Checks that `xml` is a topology hwloc reads (its own XML export of a machine with at least
+    /// one PU), as a package's or run's `topology.xml` must be; the number of PUs it holds.
+    ///
+    /// - Throws: ``TopologyError`` saying why hwloc refuses it.
+    public static func checkXML(_ xml: String) throws(TopologyError) -> Int {
+        var topology: hwloc_topology_t?
+        guard hwloc_topology_init(&topology) == 0, let topology else {
+            throw TopologyError("hwloc could not initialise a topology")
+        }
+        defer { hwloc_topology_destroy(topology) }
+        let bytes = Array(xml.utf8CString)
+        let accepted = bytes.withUnsafeBufferPointer {
+            hwloc_topology_set_xmlbuffer(topology, $0.baseAddress, Int32(bytes.count)) == 0
+        }
+        guard accepted, hwloc_topology_load(topology) == 0 else {
+            throw TopologyError("not a topology hwloc can read (hwloc's XML export)")
+        }
+        let units = Int(hwloc_get_nbobjs_by_type(topology, HWLOC_OBJ_PU))
+        guard units > 0 else { throw TopologyError("a topology without processing units") }
+        return units
+    }
+
     /// hwloc's version, from the library loaded at run time (e.g. `2.9.0`).
     public static var hwlocVersion: String {
         let v = hwloc_get_api_version()

@@ -16,18 +16,21 @@ extension PackageVerifier {
     /// recomputed (the trees from their stated network times: another scikit-learn may grow other
     /// trees). Returns the problems, each naming its file (none for a package without the section),
     /// and the networks recomputed.
-    static func verifyNetworks(root: URL) -> (problems: [String], networks: Int) {
+    static func verifyNetworks(root: URL) -> (problems: [String], networks: Int, table: NetworkTable?) {
         let manager = FileManager.default
         let hasSection = manager.fileExists(atPath: root.appendingPathComponent(NetworkTable.directory).path)
-        guard hasSection else { return ([], 0) }
+        guard hasSection else { return ([], 0, nil) }
         do {
             let networks = try NetworkTable.definitions(package: root)
-            guard !networks.isEmpty else { return (["\(NetworkTable.definitionsDirectory): no network files"], 0) }
+            guard !networks.isEmpty else {
+                return (["\(NetworkTable.definitionsDirectory): no network files"], 0, nil)
+            }
             let stated = try Table(contentsOf: root.appendingPathComponent(NetworkTable.networksFile))
             let fits = try JSONDecoder().decode(
                 [FitReport].self, from: Data(contentsOf: root.appendingPathComponent(NetworkTable.fitsFile)))
+            for fit in fits { try fit.validate(source: NetworkTable.fitsFile) }
             guard let options = fits.first?.options else {
-                return (["\(NetworkTable.fitsFile): no fit with its options"], networks.count)
+                return (["\(NetworkTable.fitsFile): no fit with its options"], networks.count, nil)
             }
             var measurements: [MeasurementRow] = []
             let dataFiles = try manager.contentsOfDirectory(atPath: root.appendingPathComponent("data").path)
@@ -69,9 +72,9 @@ extension PackageVerifier {
                     ? stated : try Table(contentsOf: root.appendingPathComponent(file))
                 if let problem = compare(written, recomputed, file: file) { problems.append(problem) }
             }
-            return (problems, networks.count)
+            return (problems, networks.count, again)
         } catch {
-            return (["\(NetworkTable.directory): cannot be recomputed (\(error))"], 0)
+            return (["\(NetworkTable.directory): cannot be recomputed (\(error))"], 0, nil)
         }
     }
 

@@ -29,6 +29,9 @@ public struct PackageStatement: Codable, Equatable, Sendable {
     /// the one that measured the runs (the manifest's `tool`). Absent in packages written
     /// before it was recorded.
     public var writtenBy: RunManifest.ToolInfo?
+    /// The run or package the package's `compare/` compares with, as given; absent without a
+    /// comparison, and in packages written before it was recorded.
+    public var comparedWith: String?
 
     /// One data file.
     public struct DataFile: Codable, Equatable, Sendable {
@@ -188,7 +191,8 @@ public struct PackageBuilder {
             profile: profile, machineLabel: runs.machineLabel, rebuildCommand: rebuildCommand, data: data.files,
             parameters: Dictionary(uniqueKeysWithValues: fits.main.fits.map { ($0.group, $0.parameters) }),
             errors: fits.predictions.errorStatements,
-            writtenBy: RunManifest.ToolInfo(version: BuildInfo.version, gitCommit: BuildInfo.gitCommit()))
+            writtenBy: RunManifest.ToolInfo(version: BuildInfo.version, gitCommit: BuildInfo.gitCommit()),
+            comparedWith: comparedWith)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(statement).write(to: root.appendingPathComponent(PackageLayout.statement), options: .atomic)
@@ -259,6 +263,20 @@ public struct PackageBuilder {
         for sub in [PackageLayout.dataDirectory, PackageLayout.fitDirectory, PackageLayout.figuresDirectory] {
             try manager.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
+        // The run the package is built from, as `run/` (a package built in place already has it):
+        // what verify-package checks data/ against. A package of several runs has none.
+        let ownRun = root.appendingPathComponent("run")
+        if runDirectories.count == 1, !manager.fileExists(atPath: ownRun.path),
+            URL(fileURLWithPath: runDirectories[0]).standardizedFileURL.path != ownRun.standardizedFileURL.path
+        {
+            try manager.createDirectory(at: ownRun, withIntermediateDirectories: false)
+            let run = RunDirectory(path: runDirectories[0])
+            for file in [run.manifestPath, run.measurementsPath, run.roundsPath, run.probesPath, run.topologyPath]
+            where manager.fileExists(atPath: file) {
+                try manager.copyItem(
+                    atPath: file, toPath: ownRun.appendingPathComponent((file as NSString).lastPathComponent).path)
+            }
+        }
         try manager.copyItem(
             atPath: (runDirectories[0] as NSString).appendingPathComponent(PackageLayout.manifest),
             toPath: root.appendingPathComponent(PackageLayout.manifest).path)
@@ -273,36 +291,49 @@ public struct PackageBuilder {
         var experiments: [String]
         var byExperiment: [String: [MeasurementRow]]
         var files: [PackageStatement.DataFile]
+        /// Each file's text, in the order of ``files``.
+        var texts: [String]
     }
 
     /// `data/`: the rows split by experiment, in run order (the regression sample first).
     func writeData(_ runs: Runs, root: URL) throws -> DataFiles {
-        let measured = Set(runs.networks.map(\.network.name))
+        let data = PackageBuilder.dataFiles(
+            of: runs.measurements, networks: Set(runs.networks.map(\.network.name)))
+        for (file, text) in zip(data.files, data.texts) {
+            try Data(text.utf8).write(to: root.appendingPathComponent(file.path), options: .atomic)
+        }
+        return data
+    }
+
+    /// What `data/` holds for `rows` of runs that measured the networks named `measured`: the
+    /// rows split by experiment, in run order (the regression sample first), each file's text.
+    /// The builder writes it; the verifier compares a package's `data/` with it.
+    static func dataFiles(of rows: [MeasurementRow], networks measured: Set<String>) -> DataFiles {
         // The networks' experiments: each network's, and its layers at a larger batch (NAME-batchB).
         let networkNames = measured.union(
-            runs.measurements.map(\.experiment).filter {
+            rows.map(\.experiment).filter {
                 Network.batchOf(experiment: $0).map { measured.contains($0.network) } ?? false
             })
         var experiments: [String] = []
         var byExperiment: [String: [MeasurementRow]] = [:]
-        for row in runs.measurements {
+        for row in rows {
             let name = row.experiment
             if byExperiment[name] == nil { experiments.append(name) }
             byExperiment[name, default: []].append(row)
         }
         experiments.sort { a, b in a == "regression" ? b != "regression" : (b == "regression" ? false : a < b) }
         var files: [PackageStatement.DataFile] = []
+        var texts: [String] = []
         for name in experiments {
-            let rows = byExperiment[name]!
+            let rows = byExperiment[name, default: []]
             let relative = "data/" + PackageBuilder.dataFileName(experiment: name, networks: networkNames)
-            try Data(MeasurementsFile.text(rows).utf8).write(
-                to: root.appendingPathComponent(relative), options: .atomic)
+            texts.append(MeasurementsFile.text(rows))
             files.append(
                 .init(
                     path: relative, experiment: name, configurations: rows.count,
                     measured: rows.filter(\.status.isOK).count))
         }
-        return DataFiles(experiments: experiments, byExperiment: byExperiment, files: files)
+        return DataFiles(experiments: experiments, byExperiment: byExperiment, files: files, texts: texts)
     }
 
     /// The fits of a package: the main fit, each oneDNN algorithm's, the rows the main fit left
@@ -404,7 +435,9 @@ public struct PackageBuilder {
     public static func backendFits(package root: URL) throws -> [BackendFit] {
         let path = root.appendingPathComponent(backendFitsFile)
         guard FileManager.default.fileExists(atPath: path.path) else { return [] }
-        return try JSONDecoder().decode([BackendFit].self, from: Data(contentsOf: path))
+        let fits = try JSONDecoder().decode([BackendFit].self, from: Data(contentsOf: path))
+        for backend in fits { try backend.fit.validate(source: "\(backendFitsFile) (\(backend.algorithm))") }
+        return fits
     }
 
     /// Where a package with several backends keeps each oneDNN algorithm's own fit.

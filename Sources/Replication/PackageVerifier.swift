@@ -1,6 +1,7 @@
 import AlphaFit
 import ConvKernels
 import Foundation
+import Sweeps
 
 /// Checks a replication package: its files against SHA256SUMS, the files its README names,
 /// and its stated fit, predictions and errors against a refit from its own data.
@@ -28,6 +29,9 @@ public enum PackageVerifier {
         public var networksRecomputed = 0
         /// Whether the package holds.
         public var ok: Bool { problems.isEmpty }
+        /// Whether the package states a format version this convsweep does not read (nothing
+        /// else was checked).
+        public var unknownFormat = false
     }
 
     /// Relative tolerance for a refitted sum of squares, prediction, error or parameter.
@@ -35,8 +39,11 @@ public enum PackageVerifier {
     /// The share of a parameter's standard error it may move by in a refit.
     public static let standardErrorShare = 1e-3
 
-    /// Checks the package at `directory`; throws only when it cannot be read at all.
-    public static func verify(directory: String) throws -> Report {
+    /// Checks the package at `directory`, its README against `readmeTemplate` (default: the
+    /// shipped template of this convsweep); throws only when it cannot be read at all.
+    public static func verify(
+        directory: String, readmeTemplate: String? = nil, checkingReadme: Bool = true
+    ) throws -> Report {
         let root = URL(fileURLWithPath: directory)
         var problems: [String] = []
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent(Checksums.fileName).path) else {
@@ -48,16 +55,30 @@ public enum PackageVerifier {
         let files = try Checksums.files(in: root)
         guard problems.isEmpty else { return Report(problems: problems, checkedFiles: files.count, refittedGroups: []) }
 
-        // Refit from the package's own data with the recorded settings.
+        // The statement, of a format version this convsweep knows.
+        struct Version: Decodable { var formatVersion: Int? }
         let statement: PackageStatement
         do {
-            statement = try JSONDecoder().decode(
-                PackageStatement.self, from: Data(contentsOf: root.appendingPathComponent(PackageLayout.statement)))
+            let data = try Data(contentsOf: root.appendingPathComponent(PackageLayout.statement))
+            let version = try JSONDecoder().decode(Version.self, from: data).formatVersion
+            guard let version, knownFormatVersions.contains(version) else {
+                var report = Report(
+                    problems: [
+                        "\(PackageLayout.statement): format version \(version.map(String.init) ?? "(none)"); this convsweep reads version \(knownFormatVersions.map(String.init).joined(separator: ", ")): nothing else was checked; check it with the convsweep that wrote it"
+                    ], checkedFiles: files.count, refittedGroups: [])
+                report.unknownFormat = true
+                return report
+            }
+            statement = try JSONDecoder().decode(PackageStatement.self, from: data)
         } catch {
             return Report(
                 problems: ["\(PackageLayout.statement): unreadable (\(error))"], checkedFiles: files.count,
                 refittedGroups: [])
         }
+        problems += verifyStatement(statement, root: root, files: Set(files))
+        guard problems.isEmpty else { return Report(problems: problems, checkedFiles: files.count, refittedGroups: []) }
+
+        // Refit from the package's own data with the recorded settings.
         // data/regression.csv read once per set of left-out rows (the main fit and the model table share one).
         var regressionByFilters: [[RowFilter]: FitDataset] = [:]
         func regression(excluding filters: [RowFilter]?) throws -> FitDataset {
@@ -67,12 +88,20 @@ public enum PackageVerifier {
             regressionByFilters[filters ?? []] = dataset
             return dataset
         }
-        let main = try verifyMainFit(root: root, statement: statement, regression: { try regression(excluding: $0) })
-        problems += main.problems
-        var refittedGroups = main.refitted
-        let backends = try verifyBackends(root: root, regression: { try regression(excluding: $0) })
-        problems += backends.problems
-        refittedGroups += backends.refitted
+        // A stated fit that does not read (a group twice, absurd options) is a problem of the
+        // package, named with its file, not a failure to check it.
+        var refittedGroups: [String] = []
+        do {
+            let main = try verifyMainFit(
+                root: root, statement: statement, regression: { try regression(excluding: $0) })
+            problems += main.problems
+            refittedGroups += main.refitted
+            let backends = try verifyBackends(root: root, regression: { try regression(excluding: $0) })
+            problems += backends.problems
+            refittedGroups += backends.refitted
+        } catch {
+            problems.append("\(error)")
+        }
         var modelsConfirmed: [String] = []
         // A model table or held-out predictions file that does not read is a problem of the
         // package (named with file, line and column), not a failure to check it.
@@ -91,6 +120,11 @@ public enum PackageVerifier {
         }
         let networks = verifyNetworks(root: root)
         problems += networks.problems
+        if problems.isEmpty && checkingReadme {
+            problems += verifyReadme(
+                root: root, statement: statement, models: modelTable?.table, networks: networks.table,
+                template: readmeTemplate ?? ShippedFiles.forFigures().readmeTemplate)
+        }
         return Report(
             problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups,
             modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
@@ -123,6 +157,10 @@ public enum PackageVerifier {
                         "\(PackageBuilder.backendFitsFile): \(backend.algorithm) \(group.group) SSE = \(sse), a refit of its rows reaches \(other.diagnostics?.sse ?? .nan)"
                     )
                 }
+            }
+            for (group, other) in zip(backend.fit.fits, again.fits) where group.group == other.group {
+                problems += compareFiguresOfMerit(
+                    group, refit: other, file: "\(PackageBuilder.backendFitsFile) (\(backend.algorithm))")
             }
             refitted += backend.fit.fits.map { "\($0.group) (\(backend.algorithm))" }
         }
@@ -178,6 +216,7 @@ public enum PackageVerifier {
                 "\(PackageLayout.fit): \(group.group) SSE = \(sse), a refit of \(PackageLayout.regressionData) reaches \(refitSSE)"
             )
         }
+        problems += compareFiguresOfMerit(group, refit: again, file: PackageLayout.fit)
         for (name, value) in group.parameters {
             let other = again.parameters[name] ?? .nan
             // Without a standard error (a singular covariance) the parameter is judged
@@ -198,6 +237,24 @@ public enum PackageVerifier {
         return problems
     }
 
+    /// Every figure of merit a group states, as its refit gives it: the rows fitted exactly; R²,
+    /// RMSE and MAPE, which move with the predictions, within ``networkTolerance``.
+    static func compareFiguresOfMerit(_ group: GroupFit, refit again: GroupFit, file: String) -> [String] {
+        var problems: [String] = []
+        if let n = group.n, n != again.n {
+            problems.append(
+                "\(file): \(group.group) states n = \(n), a refit fits \(again.n.map(String.init) ?? "none")")
+        }
+        guard let stated = group.diagnostics, let refit = again.diagnostics else { return problems }
+        for (name, a, b) in [
+            ("rSquared", stated.rSquared, refit.rSquared), ("rmseMs", stated.rmseMs, refit.rmseMs),
+            ("mapePercent", stated.mapePercent, refit.mapePercent),
+        ] where !(a == b || (a.isFinite && b.isFinite && abs(a - b) <= networkTolerance * max(abs(a), abs(b), 1e-9))) {
+            problems.append("\(file): \(group.group) states \(name) = \(a), a refit gives \(b)")
+        }
+        return problems
+    }
+
     /// The written predictions and errors against those recomputed with the refit's parameters.
     static func comparePredictions(
         _ written: PackagePredictions, _ again: PackagePredictions, fit stated: FitReport
@@ -205,7 +262,7 @@ public enum PackageVerifier {
         var problems: [String] = []
         // A prediction may move by a relative tolerance of itself or of its group's RMSE (a tiny
         // time in an ill-conditioned group moves with the parameters, far below the noise).
-        let rmse = Dictionary(uniqueKeysWithValues: stated.fits.map { ($0.group, $0.diagnostics?.rmseMs ?? 0) })
+        let rmse = Dictionary(stated.fits.map { ($0.group, $0.diagnostics?.rmseMs ?? 0) }) { first, _ in first }
         func groupRMSE(_ row: PackagePredictions.Row) -> Double { rmse[stated.grouping.groupName(for: row.shape)] ?? 0 }
         if written.rows.count != again.rows.count {
             problems.append(
@@ -298,7 +355,7 @@ public enum PackageVerifier {
                 guard let stated = heldOut.predictedMs(by: entry.model),
                     let recomputed = again.predictions.predictedMs(by: entry.model)
                 else { continue }
-                let rmse = Dictionary(uniqueKeysWithValues: entry.groups.map { ($0.group, $0.metrics.rmseMs) })
+                let rmse = Dictionary(entry.groups.map { ($0.group, $0.metrics.rmseMs) }) { first, _ in first }
                 if let i = heldOut.rows.indices.first(where: { i in
                     !close(stated[i], recomputed[i], slack: tolerance * (rmse[groupOfRow[i]] ?? 0))
                 }) {

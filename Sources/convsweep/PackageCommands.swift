@@ -75,9 +75,21 @@ struct VerifyPackage: ParsableCommand {
     @Argument(help: "The package directory.")
     var directory: String
 
+    @Flag(
+        help: ArgumentHelp(
+            "Rewrite README.md (and its line of SHA256SUMS) from the package's own files with this convsweep's template, for a package an older convsweep wrote; only after every other check passed."
+        ))
+    var regenerateReadme = false
+
     func run() throws {
         let report: PackageVerifier.Report
-        do { report = try PackageVerifier.verify(directory: directory) } catch {
+        do {
+            report =
+                regenerateReadme
+                ? try PackageVerifier.regenerateReadme(
+                    directory: directory, template: ShippedFiles.forFigures().readmeTemplate)
+                : try PackageVerifier.verify(directory: directory)
+        } catch {
             throw fail("\(directory): \(error)", code: ExitStatus.failure)
         }
         for problem in report.problems { print("FAIL \(problem)") }
@@ -90,7 +102,7 @@ struct VerifyPackage: ParsableCommand {
                         ? "" : "; \(report.networksRecomputed) networks' costs and predictions recomputed")
             )
         } else {
-            throw ExitCode(ExitStatus.failure)
+            throw ExitCode(report.unknownFormat ? ExitStatus.dataError : ExitStatus.failure)
         }
     }
 }

@@ -196,7 +196,9 @@ struct Predict: ParsableCommand {
                 guard parts.count == 2, let value = Double(parts[1]) else {
                     throw FitInputError(input: "--parameters", "expected name=value, got '\(pair)'")
                 }
-                values[parts[0]] = value
+                guard values.updateValue(value, forKey: parts[0]) == nil else {
+                    throw FitInputError(input: "--parameters", "\(parts[0]) is given twice in '\(text)'")
+                }
             }
             fits.append(GroupFit(group: String(text[..<colon]), parameters: values))
         }

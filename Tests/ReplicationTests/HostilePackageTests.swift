@@ -1,0 +1,161 @@
+import Basics
+import Foundation
+import Replication
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A committed package, copied: the edits below are an attacker's, each followed by fresh sums
+/// (as anyone editing a package would), and none may pass as verified.
+private func copiedPackage(_ name: String = #function) throws -> URL {
+    let copy = temporaryDirectoryURL(name).appendingPathComponent("package")
+    try FileManager.default.copyItem(
+        at: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick"), to: copy)
+    return copy
+}
+
+/// Replaces `old` by `new` in the package's `file` (once; the text must hold it) and rewrites the sums.
+private func edit(_ package: URL, _ file: String, _ old: String, _ new: String) throws {
+    let url = package.appendingPathComponent(file)
+    let text = try String(contentsOf: url, encoding: .utf8)
+    let range = try #require(text.range(of: old), "\(file) holds no '\(old)'")
+    try text.replacingCharacters(in: range, with: new).write(to: url, atomically: true, encoding: .utf8)
+    _ = try Checksums.write(directory: package)
+}
+
+/// The problems of a check of `package`, which must fail.
+private func problems(_ package: URL) throws -> String {
+    let report = try PackageVerifier.verify(directory: package.path)
+    #expect(!report.ok, "an edited package passed as verified")
+    return report.problems.joined(separator: "\n")
+}
+
+/// Every figure a package states is checked against its own files: no edit passes.
+@Suite struct HostilePackageTests {
+    @Test func theCommittedPackageVerifiesAsItIs() throws {
+        let report = try PackageVerifier.verify(directory: try copiedPackage().path)
+        #expect(report.ok, "\(report.problems)")
+    }
+
+    @Test func measurementsOfTheRunMultipliedByTenFail() throws {
+        let package = try copiedPackage()
+        let url = package.appendingPathComponent("run/measurements.csv")
+        let rows = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = rows[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let median = try #require(header.firstIndex(of: "median_ms"))
+        var edited = [rows[0]]
+        for row in rows.dropFirst() {
+            var fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if let value = Double(fields[median]) { fields[median] = "\(value * 10)" }
+            edited.append(fields.joined(separator: ","))
+        }
+        try (edited.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        _ = try Checksums.write(directory: package)
+        #expect(try problems(package).contains("differs from the rows run/measurements.csv gives it"))
+    }
+
+    @Test func aFakedRSquaredOrMAPEOfTheFitFails() throws {
+        for (field, fake) in [("rSquared", "0.999999"), ("mapePercent", "0.5")] {
+            let package = try copiedPackage("fake\(field)")
+            let text = try String(contentsOf: package.appendingPathComponent("fit/alpha.json"), encoding: .utf8)
+            let line = try #require(text.split(separator: "\n").first { $0.contains("\"\(field)\"") })
+            let value = try #require(line.split(separator: ":").last?.trimmingCharacters(in: .init(charactersIn: " ,")))
+            try edit(package, "fit/alpha.json", "\"\(field)\" : \(value)", "\"\(field)\" : \(fake)")
+            #expect(try problems(package).contains("states \(field) ="), "\(field)")
+        }
+    }
+
+    @Test func anRSquaredEditedInTheREADMEFails() throws {
+        let package = try copiedPackage()
+        let text = try String(contentsOf: package.appendingPathComponent("README.md"), encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.contains("R²") && $0.contains("0.9") })
+        let edited = line.replacingOccurrences(of: "0.9", with: "0.8")
+        try edit(package, "README.md", String(line), edited)
+        #expect(try problems(package).contains("README.md line"))
+    }
+
+    @Test func aGarbageManifestTopologyOrRunManifestFails() throws {
+        for file in ["manifest.json", "topology.xml", "run/manifest.json", "run/topology.xml"] {
+            let package = try copiedPackage("garbage\(file.filter(\.isLetter))")
+            try "garbage\n".write(to: package.appendingPathComponent(file), atomically: true, encoding: .utf8)
+            _ = try Checksums.write(directory: package)
+            #expect(try problems(package).contains(file.hasPrefix("run/") ? file : file), "\(file)")
+        }
+        // Both copies replaced alike: hwloc's reader still refuses the topology.
+        let package = try copiedPackage("bothTopologies")
+        for file in ["topology.xml", "run/topology.xml"] {
+            try "<topology/>".write(to: package.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        }
+        _ = try Checksums.write(directory: package)
+        #expect(try problems(package).contains("topology.xml: "))
+    }
+
+    @Test func aNegativeCountOrADataFileOutsideThePackageFails() throws {
+        let package = try copiedPackage()
+        try edit(package, "package.json", "\"configurations\" : 160", "\"configurations\" : -5")
+        #expect(try problems(package).contains("states -5 configurations"))
+
+        let outside = try copiedPackage("outside")
+        try edit(outside, "package.json", "\"path\" : \"data\\/exp-a.csv\"", "\"path\" : \"..\\/outside\\/exp-a.csv\"")
+        #expect(try problems(outside).contains("../outside/exp-a.csv is not a file of data/"))
+    }
+
+    @Test func aLinkOrAFIFOInThePackageOrAPathOutsideItInTheSumsFailsWithoutBeingRead() throws {
+        let package = try copiedPackage()
+        let secret = package.deletingLastPathComponent().appendingPathComponent("secret.txt")
+        try "secret".write(to: secret, atomically: true, encoding: .utf8)
+        // A data file replaced by a link out of the package.
+        let data = package.appendingPathComponent("data/exp-a.csv")
+        try FileManager.default.removeItem(at: data)
+        symlink(secret.path, data.path)
+        #expect(try problems(package).contains("data/exp-a.csv: not a regular file"))
+        // Lines naming files outside, /dev/zero through `..`, and a FIFO: none is opened.
+        let sums = package.appendingPathComponent("SHA256SUMS")
+        mkfifo(package.appendingPathComponent("fifo").path, 0o644)
+        let zeros = String(repeating: "0", count: 64)
+        try
+            (try String(contentsOf: sums, encoding: .utf8)
+            + "\(zeros)  ../secret.txt\n\(zeros)  ../../../../../../../../dev/zero\n\(zeros)  fifo\n")
+            .write(to: sums, atomically: true, encoding: .utf8)
+        let all = try problems(package)
+        #expect(all.contains("../secret.txt: not a path inside the package"))
+        #expect(all.contains("dev/zero: not a path inside the package"))
+        #expect(all.contains("fifo: not a regular file"))
+    }
+
+    @Test func aFitStatedTwiceOrWithAbsurdStartsIsAProblemNotACrashOrAHang() throws {
+        let package = try copiedPackage()
+        try edit(package, "fit/alpha.json", "\"group\" : \"K>1\"", "\"group\" : \"K=1\"")
+        #expect(try problems(package).contains("the group K=1 is fitted twice"))
+
+        let starts = try copiedPackage("starts")
+        try edit(starts, "fit/alpha.json", "\"starts\" : 16", "\"starts\" : 1000000000")
+        #expect(try problems(starts).contains("the number of starts must be from 0 to 256"))
+    }
+
+    @Test func aDuplicatedColumnOrAnAbsurdWidthIsAProblemNamingFileAndColumn() throws {
+        let package = try copiedPackage()
+        try edit(package, "data/regression.csv", "config_id,", "config_id,config_id,")
+        #expect(
+            try problems(package).contains(
+                "data/regression.csv line 1, column 2: the header names 'config_id' a second time"))
+
+        let wide = try copiedPackage("wide")
+        try edit(wide, "data/exp-a.csv", "config_id,", "config_id," + String(repeating: ",", count: 1_000_000))
+        #expect(try problems(wide).contains("has more than 512 columns"))
+    }
+
+    @Test func aPackageOfANewerFormatSaysWhichVersionItReadAndChecksNothingElse() throws {
+        let package = try copiedPackage()
+        try edit(package, "package.json", "\"formatVersion\" : 1", "\"formatVersion\" : 7")
+        let report = try PackageVerifier.verify(directory: package.path)
+        #expect(!report.ok && report.unknownFormat)
+        #expect(
+            report.problems == [
+                "package.json: format version 7; this convsweep reads version 1: nothing else was checked; check it with the convsweep that wrote it"
+            ])
+    }
+}
