@@ -100,6 +100,7 @@ public struct FitDataset: Codable, Sendable {
         guard !paths.isEmpty else { throw FitInputError(input: "inputs", "no input given") }
         var dataset = FitDataset(inputs: [], rows: [], carriedColumns: [])
         var filterColumnsSeen = Set<String>()
+        var firstRowOf: [String: String] = [:]
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -119,6 +120,16 @@ public struct FitDataset: Codable, Sendable {
             let (rows, header, excluded) = try parse(
                 text, file: file, runDirectory: runDirectory,
                 inputIndex: dataset.inputs.count, filters: filters)
+            // A configuration is measured once: merge refuses a second row of it, and so does a fit.
+            for row in rows {
+                guard let id = row.carried["config_id"], !id.isEmpty else { continue }
+                if let first = firstRowOf[id] {
+                    throw FitInputError(
+                        input: file, row: row.row, column: "config_id",
+                        "configuration \(id) is also \(first) (a configuration has one row; merge refuses the same)")
+                }
+                firstRowOf[id] = "\(file) row \(row.row)"
+            }
             filterColumnsSeen.formUnion(filters.map(\.column).filter(header.contains))
             for column in header where !modelColumns.contains(column) && !dataset.carriedColumns.contains(column) {
                 dataset.carriedColumns.append(column)

@@ -46,6 +46,40 @@ extension ConvShape {
         if total > ConvShape.maximumTotalElements { throw .overflow }
     }
 
+    /// Checks what a layer read from a file (a row of measurements.csv, a package's data) must
+    /// hold for its accounting to compute without overflow: every dimension positive and within
+    /// ``ConvShape/maximumDimension``, the geometry's rules, and element counts that fit an `Int`.
+    /// Unlike ``validate()`` it accepts a layer too large to compute here; with `refused`, a layer
+    /// a run refused (an impossible configuration may have a zero dimension or a geometry without
+    /// output), whose dimensions need only be 0 or more, within the limit, with products that fit.
+    public func validateReadable(refused: Bool = false) throws(ConvShapeError) {
+        let fields: [(String, Int)] = [
+            ("batch", batch), ("height", height), ("width", width), ("inputChannels", inputChannels),
+            ("outputChannels", outputChannels), ("kernelHeight", kernelHeight), ("kernelWidth", kernelWidth),
+            ("strideHeight", strideHeight), ("strideWidth", strideWidth), ("dilationHeight", dilationHeight),
+            ("dilationWidth", dilationWidth), ("groups", groups),
+        ]
+        for (name, value) in fields where value < (refused ? 0 : 1) {
+            throw .nonPositive(field: name, value: value)
+        }
+        for (name, value) in fields where value > ConvShape.maximumDimension {
+            throw .tooLarge(field: name, value: value, limit: ConvShape.maximumDimension)
+        }
+        if !refused { try validateLayer() }
+        for count in [
+            [batch, inputChannels, height, width, kernelHeight, kernelWidth],
+            [outputChannels, inputChannels, kernelHeight, kernelWidth],
+            [batch, outputChannels, height, width, inputChannels, kernelHeight, kernelWidth],
+        ] {
+            var product = 1
+            for factor in count {
+                let (p, overflow) = product.multipliedReportingOverflow(by: factor)
+                if overflow { throw .overflow }
+                product = p
+            }
+        }
+    }
+
     /// Checks the rules of the layer's geometry only: padding, output size, groups, 'same' with
     /// stride 1, the fully-connected kind (not the sizes' limits, which a sweep's limits judge).
     public func validateGeometry() throws(ConvShapeError) { try validateLayer() }

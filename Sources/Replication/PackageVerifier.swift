@@ -351,6 +351,16 @@ public enum PackageVerifier {
             guard again.predictions.rows.map(\.fold) == heldOut.rows.map(\.fold) else {
                 return problems + ["\(file): its rows or folds differ from a cross-validation of data/regression.csv"]
             }
+            // Every row as the sample holds it: its configuration, group, shape and measured time.
+            for (stated, recomputed) in zip(heldOut.rows, again.predictions.rows) {
+                var differs = stated
+                differs.predictedMs = recomputed.predictedMs
+                if differs != recomputed {
+                    return problems + [
+                        "\(file): row \(stated.configID) differs from the sample's row \(recomputed.configID) (its configuration, shape, group or measured time)"
+                    ]
+                }
+            }
             for entry in again.table.entries {
                 guard let stated = heldOut.predictedMs(by: entry.model),
                     let recomputed = again.predictions.predictedMs(by: entry.model)

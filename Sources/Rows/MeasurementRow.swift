@@ -185,11 +185,6 @@ public struct MeasurementRow: Hashable, Sendable {
         if record["layer"] != nil {
             do { try shape.readGeometry { record[$0] } } catch { throw r.bad(error.column, error.problem) }
         }
-        // Every row's layer, a grid row's too: a hostile file's negative or overflowing
-        // dimensions stop here, not in the accounting.
-        do { try shape.validate() } catch {
-            throw r.bad(record["layer"] != nil ? "layer" : "H", "\(shape): \(error.description)")
-        }
         guard let algorithm = try r.known("algorithm", ConvAlgorithm.init(rawValue:), "unknown algorithm") else {
             throw r.bad("algorithm", "unknown algorithm ''")
         }
@@ -212,6 +207,11 @@ public struct MeasurementRow: Hashable, Sendable {
             throw r.bad("status", "'\(statusText)' is neither ok nor a known reason")
         }
         self.status = status
+        // Every row's layer, a grid row's too: a hostile file's negative or overflowing
+        // dimensions stop here, not in the accounting.
+        do { try shape.validateReadable(refused: !status.isOK) } catch {
+            throw r.bad(record["layer"] != nil ? "layer" : "H", "\(shape): \(error.description)")
+        }
         // The round columns: absent in files written before rounds, empty where they do not apply.
         session = try r.optionalInteger("session")
         round = try r.optionalInteger("round")
@@ -263,20 +263,27 @@ private struct RecordFields {
         if RecordFields.positiveColumns.contains(key), number <= 0 {
             throw bad(key, "'\(value)' is not a positive number (a time or a count of operations)")
         }
+        if key.hasSuffix("_ms"), number > RecordFields.maximumMilliseconds {
+            throw bad(
+                key, "'\(value)' ms is more than a measurement can take (\(Int(RecordFields.maximumMilliseconds)) ms)")
+        }
         if RecordFields.nonNegativeColumns.contains(key), number < 0 {
             throw bad(key, "'\(value)' is negative")
         }
         return number
     }
 
+    /// The longest time a row may state: about eleven days, far beyond any layer's.
+    static let maximumMilliseconds = 1e9
     /// Columns whose value, where present, is positive.
     static let positiveColumns: Set<String> = [
-        "flops", "median_ms", "mean_ms", "min_ms", "p25_ms", "p75_ms", "ci95_low_ms", "ci95_high_ms",
+        "median_ms", "mean_ms", "min_ms", "p25_ms", "p75_ms", "ci95_low_ms", "ci95_high_ms",
         "round_min_ms", "round_max_ms",
     ]
     /// Columns whose value, where present, is not negative.
     static let nonNegativeColumns: Set<String> = [
-        "stddev_ms", "lowering_ms", "gemm_ms", "gflops", "probe_ratio", "arithmetic_intensity", "attained_share",
+        "flops", "stddev_ms", "lowering_ms", "gemm_ms", "gflops", "probe_ratio", "arithmetic_intensity",
+        "attained_share",
     ]
 
     /// A value of a column every row has, one of `make`'s; nil when empty.

@@ -21,10 +21,36 @@ struct SweepFileReader {
     // MARK: - The document
 
     /// The node tree of `yaml`; `empty` says what the file needs when it has none.
+    /// The largest sweep or network file read, in bytes (the shipped ones are at most a few KiB).
+    static let maximumBytes = 1 << 20
+    /// The longest line of one, in bytes.
+    static let maximumLineBytes = 4096
+    /// The most values (scalars, lists, mappings, aliases counted again) one may hold.
+    static let maximumNodes = 200_000
+
     func compose(_ yaml: String, empty: String) throws(SweepError) -> Node {
+        // A hostile file cannot make the reader run for minutes: its size, its lines and the
+        // values its aliases expand to are bounded before anything else reads it.
+        guard yaml.utf8.count <= SweepFileReader.maximumBytes else {
+            throw SweepError(file: file, message: "larger than \(SweepFileReader.maximumBytes) bytes: not a sweep file")
+        }
+        for (index, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where line.utf8.count > SweepFileReader.maximumLineBytes {
+            throw SweepError(
+                file: file, line: index + 1, column: 1,
+                message: "the line is longer than \(SweepFileReader.maximumLineBytes) bytes")
+        }
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
                 throw SweepError(file: file, message: "the file is empty; \(empty)")
+            }
+            var budget = SweepFileReader.maximumNodes
+            guard SweepFileReader.fits(node, budget: &budget) else {
+                throw SweepError(
+                    file: file,
+                    message:
+                        "holds more than \(SweepFileReader.maximumNodes) values (aliases counted again): not a sweep file"
+                )
             }
             return node
         } catch let error as SweepError {
@@ -33,6 +59,19 @@ struct SweepFileReader {
             throw convert(error)
         } catch {
             throw SweepError(file: file, message: "cannot read the YAML: \(error)")
+        }
+    }
+
+    /// Whether `node` holds at most `budget` values, counting down (stops as soon as it does not).
+    static func fits(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar: return true
+        case let .sequence(sequence): return sequence.allSatisfy { fits($0, budget: &budget) }
+        case let .mapping(mapping):
+            return mapping.allSatisfy { fits($0.key, budget: &budget) && fits($0.value, budget: &budget) }
+        case .alias: return true  // kept as a reference by compose, never expanded
         }
     }
 

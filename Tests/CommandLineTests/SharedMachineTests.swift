@@ -25,7 +25,11 @@ private func state(of path: String) throws -> (String, Int) {
     return (text, mode)
 }
 
-private let measureArguments = ["measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3"]
+/// `measure` of a small layer on the last PU (the one every test process may use), and that PU.
+private let lastPU = ProcessInfo.processInfo.activeProcessorCount - 1
+private let measureArguments = [
+    "measure", "--h", "8", "--w", "8", "--cin", "4", "--cout", "4", "-k", "3", "--cpuset", "\(lastPU)",
+]
 
 /// A root run on a machine where another user planted files (docs/security.md): it neither
 /// follows their links, nor trusts their directories, nor runs their code.
@@ -36,10 +40,10 @@ private let measureArguments = ["measure", "--h", "8", "--w", "8", "--cin", "4",
         let target = try victim(in: base)
         let locks = base + "/locks"
         mkdir(locks, 0o755)
-        symlink(target, locks + "/pu-0.lock")
-        lchown(locks + "/pu-0.lock", otherUser, otherUser)
+        symlink(target, locks + "/pu-\(lastPU).lock")
+        lchown(locks + "/pu-\(lastPU).lock", otherUser, otherUser)
         chown(locks, otherUser, otherUser)
-        let outcome = try convsweep(measureArguments + ["--cpuset", "0"], environment: ["CONVSWEEP_LOCK_DIR": locks])
+        let outcome = try convsweep(measureArguments, environment: ["CONVSWEEP_LOCK_DIR": locks])
         #expect(outcome.status == 1)
         #expect(outcome.standardError.contains("cannot use the PU lock \(locks)"), "\(outcome.standardError)")
         #expect(outcome.standardError.contains("neither root nor this user"))
@@ -53,17 +57,17 @@ private let measureArguments = ["measure", "--h", "8", "--w", "8", "--cin", "4",
         let locks = base + "/locks"
         mkdir(locks, 0o755)
         chmod(locks, 0o1777)  // like /run/lock/convsweep: every user may create lock files
-        symlink(target, locks + "/pu-0.lock")
-        lchown(locks + "/pu-0.lock", otherUser, otherUser)
-        let outcome = try convsweep(measureArguments + ["--cpuset", "0"], environment: ["CONVSWEEP_LOCK_DIR": locks])
+        symlink(target, locks + "/pu-\(lastPU).lock")
+        lchown(locks + "/pu-\(lastPU).lock", otherUser, otherUser)
+        let outcome = try convsweep(measureArguments, environment: ["CONVSWEEP_LOCK_DIR": locks])
         #expect(outcome.status == 1)
         #expect(outcome.standardError.contains("a symbolic link, not a lock file"), "\(outcome.standardError)")
         #expect(try state(of: target) == ("secret\n", 0o600))
         // A hard link to the victim (where the kernel allows one) is refused the same way.
-        unlink(locks + "/pu-0.lock")
-        if link(target, locks + "/pu-0.lock") == 0 {
+        unlink(locks + "/pu-\(lastPU).lock")
+        if link(target, locks + "/pu-\(lastPU).lock") == 0 {
             let linked = try convsweep(
-                measureArguments + ["--cpuset", "0"], environment: ["CONVSWEEP_LOCK_DIR": locks])
+                measureArguments, environment: ["CONVSWEEP_LOCK_DIR": locks])
             #expect(linked.status == 1 && linked.standardError.contains("2 hard links"), "\(linked.standardError)")
             #expect(try state(of: target) == ("secret\n", 0o600))
         }
@@ -77,7 +81,7 @@ private let measureArguments = ["measure", "--h", "8", "--w", "8", "--cin", "4",
         let locks = base + "/locks"
         symlink(elsewhere, locks)
         lchown(locks, otherUser, otherUser)
-        let outcome = try convsweep(measureArguments + ["--cpuset", "0"], environment: ["CONVSWEEP_LOCK_DIR": locks])
+        let outcome = try convsweep(measureArguments, environment: ["CONVSWEEP_LOCK_DIR": locks])
         #expect(outcome.status == 1)
         #expect(outcome.standardError.contains("\(locks) is owned by"), "\(outcome.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
@@ -87,7 +91,7 @@ private let measureArguments = ["measure", "--h", "8", "--w", "8", "--cin", "4",
         let locks = temporaryDirectory() + "/locks"
         mkdir(locks, 0o755)
         chmod(locks, 0o777)
-        let outcome = try convsweep(measureArguments + ["--cpuset", "0"], environment: ["CONVSWEEP_LOCK_DIR": locks])
+        let outcome = try convsweep(measureArguments, environment: ["CONVSWEEP_LOCK_DIR": locks])
         #expect(outcome.status == 1)
         #expect(outcome.standardError.contains("writable by other users (mode 777)"), "\(outcome.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: locks).isEmpty)
