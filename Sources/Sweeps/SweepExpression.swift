@@ -179,8 +179,6 @@ private struct Parser {
     }
 
     mutating func parseExpression() throws -> SweepExpression {
-        try enter()
-        defer { depth -= 1 }
         var result = try parseTerm()
         while let next = peek() {
             let op: SweepExpression.BinaryOperator
@@ -213,14 +211,16 @@ private struct Parser {
     }
 
     mutating func parseUnary() throws -> SweepExpression {
-        try enter()
-        defer { depth -= 1 }
         switch peek() {
         case "-", "\u{2212}":
             position += 1
+            try enter()
+            defer { depth -= 1 }
             return .negate(try parseUnary())
         case "+":
             position += 1
+            try enter()
+            defer { depth -= 1 }
             return try parseUnary()
         default:
             return try parsePrimary()
@@ -235,6 +235,8 @@ private struct Parser {
         try count()
         if next == "(" {
             position += 1
+            try enter()
+            defer { depth -= 1 }
             let inner = try parseExpression()
             try expect(")", opening: start)
             return inner
@@ -281,6 +283,8 @@ private struct Parser {
             }
             let opening = position
             position += 1
+            try enter()
+            defer { depth -= 1 }
             var arguments = [try parseExpression()]
             while peek() == "," {
                 position += 1

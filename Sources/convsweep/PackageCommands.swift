@@ -57,10 +57,14 @@ struct Package: ParsableCommand {
 struct VerifyPackage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-package",
-        abstract: "Check a replication package: sums, named files, and a refit of its own data.",
+        abstract: "Check a replication package: every figure it states, from its own files.",
         discussion: """
-            Fails, naming the file, when a file differs from SHA256SUMS, is missing or unlisted, or \
-            when README.md links a file that is not there; then refits alpha-FLOPs from \
+            Fails, naming the file, when a file differs from SHA256SUMS, is missing or unlisted, is \
+            not a regular file inside the package (a link, FIFO or device, or a path with '..' in \
+            SHA256SUMS: never opened), or when README.md links a file that is not there; when \
+            package.json's counts or data files are not the package's, data/ is not exactly what \
+            run/measurements.csv gives (a package without run/ fails), or manifest.json and \
+            topology.xml are not the run's and readable. Then it refits alpha-FLOPs from \
             data/regression.csv with the settings in fit/alpha.json and fails when the refit does not \
             reach the stated sums of squares, predictions (fit/predictions.csv) and errors \
             (fit/errors.csv) within a relative 1e-6 (a prediction: of itself or of its group's \
@@ -69,7 +73,11 @@ struct VerifyPackage: ParsableCommand {
             edited file still fails. The model table (fit/models.json) must state what its held-out \
             predictions (fit/cv-predictions.csv) give, to 1e-9, and a new cross-validation of the \
             parametric models must give the same folds and predictions within the same tolerance; \
-            the trees are judged by their predictions alone. Exit 0 when the package holds, 1 otherwise.
+            the trees are judged by their predictions alone. Every fit's stated n, R², RMSE and MAPE \
+            must be what the refit gives, and README.md what the template renders from the package's \
+            files (--regenerate-readme rewrites it for a package an older convsweep wrote, after every \
+            other check passed). Exit 0 when the package holds, 65 for a package.json of a format \
+            version this convsweep does not read, 1 otherwise (docs/security.md).
             """)
 
     @Argument(help: "The package directory.")

@@ -90,4 +90,24 @@ struct SweepExpressionTests {
             #expect(try SweepExpression(parsing: parsed.description).evaluate { _ in nil } == expected)
         }
     }
+
+    @Test("a hostile expression is an error within its limits, never a stack overflow or infinity")
+    func limits() throws {
+        let nested = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
+        #expect(throws: SweepExpression.Error.self) { try SweepExpression(parsing: nested) }
+        let signs = String(repeating: "-", count: 10_000) + "1"
+        #expect(throws: SweepExpression.Error.self) { try SweepExpression(parsing: signs) }
+        let sum = "1" + String(repeating: "+1", count: 50_000)
+        #expect {
+            try SweepExpression(parsing: sum)
+        } throws: { error in
+            (error as? SweepExpression.Error)?.message.contains("more than 1000 operations") == true
+        }
+        // Within the limits: 64 levels and 1,000 operations read.
+        let deep = String(repeating: "(", count: 60) + "2" + String(repeating: ")", count: 60)
+        #expect(try value(deep) == 2)
+        #expect(try value("1" + String(repeating: "+1", count: 499)) == 500)
+        #expect(throws: SweepExpression.Error.self) { try value("1e300 * 1e300") }
+        #expect(throws: SweepExpression.Error.self) { try value("1e200 * 1e200 * 1e200") }
+    }
 }
