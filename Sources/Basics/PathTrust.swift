@@ -11,9 +11,9 @@ import Foundation
 /// A path is trusted when every entry on the way to it, `/` included and every symbolic link
 /// followed, is
 /// - owned by root or by the effective user, and
-/// - a directory writable by its group or by others only if it is sticky (`/tmp`,
-///   `/run/lock`): there nobody else can rename or delete an entry this user or root owns, so
-///   the next entry, itself owned by root or this user, cannot be swapped.
+/// - a directory writable by others, or by a group other than root's (gid 0), only if it is
+///   sticky (`/tmp`, `/run/lock`): there nobody else can rename or delete an entry this user or
+///   root owns, so the next entry, itself owned by root or this user, cannot be swapped.
 ///
 /// The last entry is held to ``Rule``: ``Rule/private`` (the source tree, the cache, the
 /// Python convsweep runs) may not be writable by group or others even when sticky;
@@ -115,7 +115,8 @@ public enum PathTrust {
             return Verdict(
                 linkTarget: String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        let othersWrite = info.st_mode & (S_IWGRP | S_IWOTH) != 0
+        // Group write is others' write unless the group is root's (gid 0, root alone by convention).
+        let othersWrite = info.st_mode & S_IWOTH != 0 || (info.st_mode & S_IWGRP != 0 && info.st_gid != 0)
         let sticky = info.st_mode & S_ISVTX != 0
         if othersWrite && (!sticky || kind != S_IFDIR || (last && rule == .private)) {
             let mode = String(info.st_mode & 0o7777, radix: 8)

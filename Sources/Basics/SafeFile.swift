@@ -46,6 +46,17 @@ public enum SafeFile {
         }
     }
 
+    /// A new directory of this user's alone (mode 0700, `mkdtemp`: a name nobody can guess, made
+    /// atomically) in the temporary directory, named `prefix` and six random characters.
+    public static func makeTemporaryDirectory(prefix: String) throws(WriteError) -> URL {
+        let base = FileManager.default.temporaryDirectory.path
+        var template = Array((base + "/\(prefix)XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw WriteError(path: base + "/\(prefix)XXXXXX", reason: String(cString: strerror(errno)))
+        }
+        return URL(fileURLWithPath: String(cString: template), isDirectory: true)
+    }
+
     /// Opens `path` with `flags` plus `O_NOFOLLOW | O_CLOEXEC` (creating it with `mode` when
     /// `flags` has `O_CREAT`), and refuses anything but a regular file with one link: a symbolic
     /// link, a FIFO, a device or a hard link to another file.

@@ -56,11 +56,12 @@ public enum TreeCeiling {
         }
         guard FileManager.default.fileExists(atPath: script) else { return .unavailable("no \(script)") }
         if let refusal = shippedFiles.refusalToRun([python, script]) { return .unavailable(refusal) }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "convsweep-ceiling-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))")
+        let directory: URL
+        do { directory = try SafeFile.makeTemporaryDirectory(prefix: "convsweep-ceiling-") } catch {
+            return .unavailable("\(error)")
+        }
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             // The layer columns only when a layer needs them: the trees of grid data are unchanged.
             let layer = MeasurementRow.needsLayerColumns(rows.map(\.shape))
             var lines = [
