@@ -182,6 +182,14 @@ public enum PackageVerifier {
         if let options = stated.options, statement.data.contains(where: { $0.experiment == "regression" }) {
             let dataset = try regression(stated.excluded)
             refit = try AlphaFitter(options: options).fit(dataset, excluded: stated.excluded)
+            // The inputs it states: the data file's SHA-256 and the rows used and left out.
+            if (stated.inputs ?? []).map({ [$0.sha256, "\($0.rowsUsed)", "\($0.rowsExcluded)"] })
+                != (refit.inputs ?? []).map({ [$0.sha256, "\($0.rowsUsed)", "\($0.rowsExcluded)"] })
+            {
+                problems.append(
+                    "\(PackageLayout.fit): its inputs (SHA-256, rows used and left out) are not \(PackageLayout.regressionData)'s"
+                )
+            }
             for group in stated.fits {
                 guard let again = refit.fits.first(where: { $0.group == group.group }) else {
                     problems.append(
@@ -268,7 +276,15 @@ public enum PackageVerifier {
             problems.append(
                 "\(PackageLayout.predictions): \(written.rows.count) rows, recomputing gives \(again.rows.count)")
         } else if let (a, b) = zip(written.rows, again.rows).first(where: { a, b in
-            a.configID != b.configID || !close(a.predictedMs, b.predictedMs, slack: tolerance * groupRMSE(a))
+            (a.configID, a.experiment, a.series, a.flops) != (b.configID, b.experiment, b.series, b.flops)
+                || a.shape != b.shape || a.measuredMs != b.measuredMs
+        }) {
+            problems.append(
+                "\(PackageLayout.predictions): row \(a.configID) is not the data's row \(b.configID) (its configuration, layer, FLOPs or measured time differ)"
+            )
+        } else if let (a, b) = zip(written.rows, again.rows).first(where: { a, b in
+            !close(a.predictedMs, b.predictedMs, slack: tolerance * groupRMSE(a))
+                || !close(a.residualMs, b.residualMs, slack: tolerance * max(groupRMSE(a), abs(a.predictedMs)))
         }) {
             problems.append(
                 "\(PackageLayout.predictions): \(a.configID) is predicted \(a.predictedMs) ms, the refit predicts \(b.predictedMs) ms"
@@ -289,11 +305,15 @@ public enum PackageVerifier {
                 "\(PackageLayout.errors): \(written.errors.count) series, recomputing gives \(again.errors.count)")
         } else {
             for (a, b) in zip(written.errors, again.errors)
-            where a.experiment != b.experiment || a.series != b.series
+            where a.experiment != b.experiment || a.series != b.series || a.n != b.n || a.rangeMs != b.rangeMs
+                || (a.nrmse == nil) != (b.nrmse == nil)
                 || !close(a.rmseMs, b.rmseMs, slack: seriesSlack[[a.experiment, a.series]] ?? 0)
+                || !close(
+                    a.nrmse ?? 0, b.nrmse ?? 0,
+                    slack: (seriesSlack[[a.experiment, a.series]] ?? 0) / max(b.rangeMs, 1e-12))
             {
                 problems.append(
-                    "\(PackageLayout.errors): \(a.experiment) \(a.series) states RMSE \(a.rmseMs) ms, recomputing gives \(b.rmseMs) ms"
+                    "\(PackageLayout.errors): \(a.experiment) \(a.series) states n \(a.n), RMSE \(a.rmseMs) ms, range \(a.rangeMs) ms, nRMSE \(a.nrmse.map { "\($0)" } ?? "none"); recomputing gives n \(b.n), \(b.rmseMs) ms, \(b.rangeMs) ms, \(b.nrmse.map { "\($0)" } ?? "none")"
                 )
             }
         }
@@ -348,6 +368,18 @@ public enum PackageVerifier {
         do {
             let again = try ModelTable.build(
                 dataset: try regression.get(), options: table.options, folds: table.folds, shippedFiles: nil)
+            if again.table.noiseFloor != table.noiseFloor || again.table.coverage != table.coverage {
+                problems.append(
+                    "\(ModelTable.fileName): its noise floor or coverage differs from what data/regression.csv gives")
+            }
+            for entry in table.entries {
+                guard let other = again.table.entries.first(where: { $0.model == entry.model }) else { continue }
+                if other.parametersPerGroup != entry.parametersPerGroup {
+                    problems.append(
+                        "\(ModelTable.fileName): \(entry.model) states \(entry.parametersPerGroup.map(String.init) ?? "no") parameters per group, the model has \(other.parametersPerGroup.map(String.init) ?? "none")"
+                    )
+                }
+            }
             guard again.predictions.rows.map(\.fold) == heldOut.rows.map(\.fold) else {
                 return problems + ["\(file): its rows or folds differ from a cross-validation of data/regression.csv"]
             }
