@@ -196,6 +196,8 @@ def main():
     counts = {kind: collections.Counter() for kind in ("sweeps", "runs", "packages")}
     bad = []  # (kind, outcome, what, message)
     slowest = {kind: 0.0 for kind in counts}
+    by_command = collections.Counter()  # runs: "command: outcome"
+    exit1_examples = []
 
     def keep(path):
         if options.keep:
@@ -247,6 +249,9 @@ def main():
             os.makedirs(os.path.join(work, f"out-{i}"))
             outcome, seconds, message = run(options.binary, command, work, options.timeout, env)
             record("runs", outcome, seconds, f"{name} mutant {i}: {command[0]}", message, directory)
+            by_command[f"{command[0]}: {outcome}"] += 1
+            if outcome == "exit 1" and len(exit1_examples) < 5:
+                exit1_examples.append(f"{name} mutant {i}: {command[0]}: {message.strip()[-200:]}")
             shutil.rmtree(directory)
             shutil.rmtree(os.path.join(work, f"out-{i}"))
 
@@ -282,6 +287,7 @@ def main():
         "seed": options.seed, "binary": options.binary,
         "counts": {kind: dict(counter) for kind, counter in counts.items()},
         "slowest_seconds": {kind: round(seconds, 2) for kind, seconds in slowest.items()},
+        "runs_by_command": dict(by_command), "exit1_examples": exit1_examples,
         "failures": [{"kind": k, "outcome": o, "what": w, "stderr": m} for k, o, w, m in bad],
     }
     if options.json:
@@ -291,6 +297,9 @@ def main():
             total = sum(v for k, v in counter.items() if k != "verified though edited")
             shown = ", ".join(f"{k}: {v}" for k, v in sorted(counter.items()))
             print(f"{kind}: {total} mutants; {shown}; slowest {slowest[kind]:.2f} s")
+        print("runs by command: " + ", ".join(f"{k}: {v}" for k, v in sorted(by_command.items())))
+        for example in exit1_examples:
+            print(f"exit 1, e.g. {example}")
         for k, o, w, m in bad[:40]:
             print(f"FAIL {k}: {o}: {w}: {m.strip()[-300:]}")
         print(f"fuzz: {len(bad)} failure(s) (signals, timeouts, other exits, edited packages that verified)")

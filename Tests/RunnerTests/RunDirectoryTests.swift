@@ -47,10 +47,10 @@ import Testing
         let head = try #require(BuildInfo.gitCommit(executable: "/nonexistent/bin/convsweep", sourceFile: source))
         let executable = repo + "/convsweep"
         try Data("binary".utf8).write(to: URL(fileURLWithPath: executable))
-        try manager.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: executable)
+        try setModificationTime(of: executable, secondsFromNow: -3600)
         #expect(BuildInfo.gitCommit(executable: executable, sourceFile: source) == head + "-stale")
         // Built after it: not stale.
-        try manager.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: executable)
+        try setModificationTime(of: executable, secondsFromNow: 60)
         #expect(BuildInfo.gitCommit(executable: executable, sourceFile: source) == head)
     }
 
@@ -274,5 +274,18 @@ import Testing
         }
         #expect(rows[1].status.text.hasPrefix("impossible: "))
         #expect(rows[2].status == .ok)
+    }
+}
+
+/// Sets the modification time of `path` to now plus `seconds`, in whole seconds, with
+/// `utimensat`: Foundation's `setAttributes` converts a `Date` to a `timeval` whose microseconds
+/// can round to 1,000,000, which the kernel refuses with EINVAL (a failure now and then).
+private func setModificationTime(of path: String, secondsFromNow seconds: Int) throws {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    // UTIME_OMIT ((1 << 30) - 2): the access time is left as it is.
+    let times = [timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2), timespec(tv_sec: now.tv_sec + seconds, tv_nsec: 0)]
+    guard utimensat(AT_FDCWD, path, times, 0) == 0 else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, "errno": errno])
     }
 }
