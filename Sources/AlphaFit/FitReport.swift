@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 import Foundation
 import Rows
@@ -141,7 +142,7 @@ public struct FitReport: Codable, Hashable, Sendable {
                 input: path, column: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."),
                 "missing key")
         } catch {
-            throw FitInputError(input: path, "not a valid fit.json (\(error))")
+            throw FitInputError(input: path, "not a valid fit.json (\(DecodingProblem.describe(error)))")
         }
         try report.validate(source: path)
         return report

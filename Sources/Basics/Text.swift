@@ -14,3 +14,33 @@ public enum Timestamp {
         return formatter.string(from: Date())
     }
 }
+
+/// A JSON file's decoding error in words: the field's path and what is wrong with it (`sweeps[3].
+/// sha256: missing`, `machine.caches[0].count: expected a number`), or that the file is not JSON.
+public enum DecodingProblem {
+    /// `error` (a `DecodingError`, or another error as it describes itself) in words.
+    public static func describe(_ error: any Error) -> String {
+        func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
+            let keys = codingPath + (key.map { [$0] } ?? [])
+            var text = ""
+            for key in keys {
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += (text.isEmpty ? "" : ".") + key.stringValue
+                }
+            }
+            return text.isEmpty ? "the top level" : text
+        }
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        switch decoding {
+        case let .keyNotFound(key, context): return "\(path(context.codingPath, key)): missing"
+        case let .typeMismatch(type, context): return "\(path(context.codingPath)): expected \(type)"
+        case let .valueNotFound(type, context): return "\(path(context.codingPath)): expected \(type), found null"
+        case let .dataCorrupted(context):
+            return context.codingPath.isEmpty
+                ? "not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import AlphaFit
+import Basics
 import ConvKernels
 import Foundation
 import Sweeps
@@ -72,7 +73,8 @@ public enum PackageVerifier {
             statement = try JSONDecoder().decode(PackageStatement.self, from: data)
         } catch {
             return Report(
-                problems: ["\(PackageLayout.statement): unreadable (\(error))"], checkedFiles: files.count,
+                problems: ["\(PackageLayout.statement): unreadable (\(DecodingProblem.describe(error)))"],
+                checkedFiles: files.count,
                 refittedGroups: [])
         }
         problems += verifyStatement(statement, root: root, files: Set(files))

@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 import Foundation
 import Measurement
@@ -259,7 +260,7 @@ public struct RunManifest: Codable, Hashable, Sendable {
             throw RunError.format("cannot read \(path)")
         }
         do { return try JSONDecoder().decode(RunManifest.self, from: data) } catch {
-            throw RunError.format("\(path) is not a convsweep manifest (\(error))")
+            throw RunError.format("\(path) is not a convsweep manifest (\(DecodingProblem.describe(error)))")
         }
     }
 

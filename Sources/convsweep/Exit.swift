@@ -70,6 +70,7 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         if case let .badSetting(setting, problem) = error {
             throw fail("\(flag(setting)) \(problem)", code: ExitStatus.usage)
         }
+        if case .format = error { throw fail(error.description, code: ExitStatus.dataError) }
         if case .machineChanged = error {
             throw fail(
                 "\(error); resume with --accept-machine-change to add to this run anyway (recorded in its manifest), or measure into a new directory",
