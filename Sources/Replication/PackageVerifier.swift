@@ -315,7 +315,7 @@ public enum PackageVerifier {
                     slack: (seriesSlack[[a.experiment, a.series]] ?? 0) / max(b.rangeMs, 1e-12))
             {
                 problems.append(
-                    "\(PackageLayout.errors): \(a.experiment) \(a.series) states n \(a.n), RMSE \(a.rmseMs) ms, range \(a.rangeMs) ms, nRMSE \(a.nrmse.map { "\($0)" } ?? "none"); recomputing gives n \(b.n), \(b.rmseMs) ms, \(b.rangeMs) ms, \(b.nrmse.map { "\($0)" } ?? "none")"
+                    "\(PackageLayout.errors): \(a.experiment) \(a.series) states RMSE \(a.rmseMs) ms (n \(a.n), range \(a.rangeMs) ms, nRMSE \(a.nrmse.map { "\($0)" } ?? "none")), recomputing gives \(b.rmseMs) ms (n \(b.n), range \(b.rangeMs) ms, nRMSE \(b.nrmse.map { "\($0)" } ?? "none"))"
                 )
             }
         }

@@ -135,14 +135,15 @@ private let measureArguments = [
         let marker = base + "/python-ran"
         try manager.createDirectory(atPath: shared + "/sweeps/quick", withIntermediateDirectories: true)
         try manager.createDirectory(atPath: shared + "/.venv/bin", withIntermediateDirectories: true)
-        manager.createFile(atPath: shared + "/Package.swift", contents: Data())
+        #expect(manager.createFile(atPath: shared + "/Package.swift", contents: Data()))
         for name in try manager.contentsOfDirectory(atPath: repositoryRoot.path + "/sweeps/quick") {
             try manager.copyItem(
                 atPath: repositoryRoot.path + "/sweeps/quick/" + name, toPath: shared + "/sweeps/quick/" + name)
         }
-        manager.createFile(
-            atPath: shared + "/.venv/bin/python", contents: Data("#!/bin/sh\nid > '\(marker)'\n".utf8),
-            attributes: [.posixPermissions: 0o755])
+        #expect(
+            manager.createFile(
+                atPath: shared + "/.venv/bin/python", contents: Data("#!/bin/sh\nid > '\(marker)'\n".utf8),
+                attributes: [.posixPermissions: 0o755]))
         // A build copied below it.
         try manager.createDirectory(atPath: shared + "/build/release", withIntermediateDirectories: true)
         try manager.copyItem(atPath: try convsweepExecutable(), toPath: shared + "/build/release/convsweep")
