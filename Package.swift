@@ -83,7 +83,7 @@ let package = Package(
                 .product(name: "CSV", package: "CSV.swift"),
             ]),
         // Analyses of measured runs: how FLOPs rank configurations, what a network costs.
-        .target(name: "Analysis", dependencies: ["Basics", "ConvKernels", "Measurement", "Rows", "Runner", "Sweeps"]),
+        .target(name: "Analysis", dependencies: ["Basics", "ConvKernels", "Rows", "Sweeps"]),
         // The replication package.
         .target(
             name: "Replication",

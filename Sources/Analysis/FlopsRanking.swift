@@ -1,7 +1,6 @@
 import Basics
 import Foundation
 import Rows
-import Runner
 
 /// How well FLOPs rank a set of measured configurations by time: the papers' misranking, at the
 /// level of single layers.

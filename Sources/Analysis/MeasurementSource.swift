@@ -1,18 +1,17 @@
 import Foundation
 import Rows
-import Runner
 
 /// The measurement rows of a run directory (its measurements.csv), a replication package (every
 /// `data/*.csv`) or a measurements-format CSV file, read by ``MeasurementsFile``.
 public enum MeasurementSource {
     /// Every row at `path`.
     ///
-    /// - Throws: ``RunError`` naming the path when it is none of the three, or a file does not parse.
+    /// - Throws: ``RowFormatError`` naming the path when it is none of the three, or a file does not parse.
     public static func rows(at path: String) throws -> [MeasurementRow] {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw RunError.format("\(path): no such file or directory")
+            throw RowFormatError("\(path): no such file or directory")
         }
         guard isDirectory.boolValue else { return try MeasurementsFile.read(path: path) }
         let measurements = (path as NSString).appendingPathComponent("measurements.csv")
@@ -20,7 +19,7 @@ public enum MeasurementSource {
         let data = (path as NSString).appendingPathComponent("data")
         let files = ((try? manager.contentsOfDirectory(atPath: data)) ?? []).filter { $0.hasSuffix(".csv") }.sorted()
         guard !files.isEmpty else {
-            throw RunError.format(
+            throw RowFormatError(
                 "\(path): neither a run directory (measurements.csv) nor a replication package (data/*.csv)")
         }
         return try files.flatMap { try MeasurementsFile.read(path: (data as NSString).appendingPathComponent($0)) }
@@ -39,7 +38,7 @@ public enum MeasurementSource {
     /// The drift probe's mean rates (GFLOP/s) of every reading behind the rows at `path`: a run
     /// directory's probes.csv, or a package's run/probes.csv; none when there is no such file.
     ///
-    /// - Throws: ``RunError`` naming the file and line when a reading does not parse.
+    /// - Throws: ``RowFormatError`` naming the file and line when a reading does not parse.
     public static func probeRates(at path: String) throws -> [Double] {
         for candidate in ["probes.csv", "run/probes.csv"] {
             let file = (path as NSString).appendingPathComponent(candidate)
@@ -47,11 +46,11 @@ public enum MeasurementSource {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
             guard let header = lines.first?.split(separator: ",").map(String.init),
                 let column = header.firstIndex(of: "mean_gflops")
-            else { throw RunError.format("\(file): line 1: no mean_gflops column") }
+            else { throw RowFormatError("\(file): line 1: no mean_gflops column") }
             return try lines.dropFirst().enumerated().map { index, line in
                 let fields = line.split(separator: ",", omittingEmptySubsequences: false)
                 guard column < fields.count, let rate = Double(fields[column]) else {
-                    throw RunError.format("\(file): line \(index + 2): mean_gflops is not a number")
+                    throw RowFormatError("\(file): line \(index + 2): mean_gflops is not a number")
                 }
                 return rate
             }

@@ -1,6 +1,5 @@
 import ConvKernels
 import Rows
-import Runner
 import Sweeps
 
 /// What a network costs on the machine that measured its layers: the sum over its layers of
@@ -52,7 +51,7 @@ public struct NetworkCost: Sendable {
     /// measured row of the same layer computed by `algorithm` (auto resolved: any when nil), the
     /// network's own (its experiment's) where another network's row has the same layer.
     ///
-    /// - Throws: ``RunError`` naming the first layer the rows lack.
+    /// - Throws: ``RowFormatError`` naming the first layer the rows lack.
     public init(network: Network, rows: [MeasurementRow], algorithm: ConvAlgorithm? = nil) throws {
         var byShape: [ConvShape: MeasurementRow] = [:]
         let own = rows.filter { $0.experiment == network.name }
@@ -64,7 +63,7 @@ public struct NetworkCost: Sendable {
         var byKind: [String: (layers: Int, ms: Double, macs: Double)] = [:]
         for layer in network.layers {
             guard let row = byShape[layer.shape] else {
-                throw RunError.format(
+                throw RowFormatError(
                     "\(network.name): layer \(layer.name) (\(layer.shape)) has no measured row; measure the network with `convsweep run` of its file"
                 )
             }
@@ -108,7 +107,7 @@ extension NetworkCost {
     /// Images per second of `network` at `batch`: the batch over the cost of its layers at that
     /// batch, from `rows`.
     ///
-    /// - Throws: ``RunError`` naming the first layer at that batch the rows lack.
+    /// - Throws: ``RowFormatError`` naming the first layer at that batch the rows lack.
     public static func throughput(
         of network: Network, atBatch batch: Int, rows: [MeasurementRow], algorithm: ConvAlgorithm? = nil
     ) throws -> (imagesPerSecond: Double, cost: NetworkCost) {

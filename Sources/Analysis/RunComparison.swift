@@ -1,8 +1,6 @@
 import Basics
 import Foundation
-import Measurement
 import Rows
-import Runner
 
 /// Two runs (or packages) compared configuration by configuration (`convsweep compare A B`):
 /// the ratio of B's time to A's with an interval that includes run-to-run noise, a verdict at
@@ -105,7 +103,7 @@ public struct RunComparison: Codable, Sendable {
 
     /// Compares the measured rows of `a` and `b` (with the rounds they were chosen from).
     ///
-    /// - Throws: ``RunError`` when the two have no measured configuration in common.
+    /// - Throws: ``ComparisonError`` when the two have no measured configuration in common.
     ///
     /// - Parameters:
     ///   - noiseFloor: the per-run noise to add; nil estimates it from the two runs (at least
@@ -121,7 +119,7 @@ public struct RunComparison: Codable, Sendable {
             uniquingKeysWith: { x, _ in x })
         let common = measuredA.filter { measuredB[$0.configID] != nil }
         guard !common.isEmpty else {
-            throw RunError.mismatch(
+            throw ComparisonError(
                 "the two runs have no measured configuration in common (configurations match by id)")
         }
         let cleanA = RunComparison.cleanRoundLogs(roundsA)
@@ -302,4 +300,12 @@ public struct RunComparison: Codable, Sendable {
             slower: members.filter { $0.verdict == .slower }.count,
             unchanged: members.filter { $0.verdict == .unchanged }.count)
     }
+}
+
+/// Why two runs cannot be compared: they have nothing in common to compare.
+public struct ComparisonError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What is wrong, naming both.
+    public var description: String
+    /// An error saying `description`.
+    public init(_ description: String) { self.description = description }
 }

@@ -78,7 +78,7 @@ import Testing
         let regression = try #require(rankings.first { $0.experiment == "regression" })
         #expect(regression.n == rows.filter { $0.experiment == "regression" && $0.status.isOK }.count)
         #expect(regression.spearman > 0.5)
-        #expect(throws: RunError.self) { try MeasurementSource.rows(at: temporaryDirectory()) }
+        #expect(throws: RowFormatError.self) { try MeasurementSource.rows(at: temporaryDirectory()) }
     }
 }
 
@@ -132,7 +132,7 @@ import Testing
         let (a, ra) = run(1, jitter: [[1, 1, 1]])
         var b = a
         b[0].configID = "other"
-        #expect(throws: RunError.self) { try RunComparison(a: a, roundsA: ra, b: b, roundsB: []) }
+        #expect(throws: ComparisonError.self) { try RunComparison(a: a, roundsA: ra, b: b, roundsB: []) }
     }
 
     @Test func aRunWithoutRoundsIsJudgedFromItsRowsInterval() throws {

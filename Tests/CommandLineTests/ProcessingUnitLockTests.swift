@@ -30,6 +30,8 @@ private func startHolder(runs: Int, out: String) throws -> (
         ["run", sweep, "--out", directory + "/" + out, "--cpuset", "\(pu)", "--runs", "\(runs)", "--quiet"],
         environment: ["CONVSWEEP_LOCK_DIR": locks])
     waitForLock(locks, pu: pu, pid: process.processIdentifier)
+    // A holder that never took its lock is a failure here, not a test that goes on without one.
+    try #require(holderPID(locks, pu: pu) == process.processIdentifier, "the first run never held PU \(pu)")
     return (directory, locks, sweep, pu, process)
 }
 
