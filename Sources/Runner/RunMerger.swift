@@ -100,7 +100,14 @@ public enum RunMerger {
         var owner: [String: String] = [:]
         for source in sources {
             let rows = try MeasurementsFile.read(path: source.measurementsPath)
-            for row in rows {
+            var lineOf: [String: Int] = [:]
+            for (index, row) in rows.enumerated() {
+                // A configuration twice in one run is a malformed file, not two runs that overlap.
+                if let first = lineOf.updateValue(index + 2, forKey: row.configID) {
+                    throw RowFormatError(
+                        "\(source.measurementsPath) line \(index + 2), column config_id: configuration \(row.configID) is also on line \(first)"
+                    )
+                }
                 if let other = owner[row.configID] {
                     throw RunError.mismatch("configuration \(row.configID) is in both \(other) and \(source.path)")
                 }
