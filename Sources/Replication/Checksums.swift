@@ -187,7 +187,7 @@ public enum Checksums {
             if try packageFileSHA256(path, in: directory) != parts[0] { problems.append(.modified(path)) }
         }
         let (files, irregular) = try contents(of: directory)
-        for path in irregular {
+        for path in irregular where !listed.contains(path) {
             problems.append(.notAPackageFile("\(path): not a regular file (a package holds regular files only)"))
         }
         for path in files where !listed.contains(path) {
