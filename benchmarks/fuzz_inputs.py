@@ -164,6 +164,22 @@ def changes_content(name, original, text):
     return original != text
 
 
+def mutated_copy(base, directory, names, rng):
+    """Copies the directory `base` to `directory` and mutates one of its files, drawn from `names`,
+    once or twice; (the file's name, its original text, its mutated text)."""
+    shutil.copytree(base, directory)
+    name = rng.choice(names)
+    path = os.path.join(directory, name)
+    with open(path) as f:
+        original = f.read()
+    text = original
+    for _ in range(rng.choice([1, 1, 2])):
+        text = mutate_csv(text, rng) if name.endswith(".csv") else mutate_text(text, rng)
+    with open(path, "w", encoding="utf-8", errors="surrogatepass") as f:
+        f.write(text)
+    return name, original, text
+
+
 def write_sums(package):
     lines = []
     for folder, _, names in os.walk(package):
@@ -236,15 +252,7 @@ def main():
                     ["merge", "{run}", "--out", "{out}/merged"]]
         for i in range(options.runs):
             directory = os.path.join(work, f"run-{i}")
-            shutil.copytree(base_run, directory)
-            name = rng.choice(files)
-            path = os.path.join(directory, name)
-            with open(path) as f:
-                text = f.read()
-            for _ in range(rng.choice([1, 1, 2])):
-                text = mutate_csv(text, rng) if name.endswith(".csv") else mutate_text(text, rng)
-            with open(path, "w", encoding="utf-8", errors="surrogatepass") as f:
-                f.write(text)
+            name, _, _ = mutated_copy(base_run, directory, files, rng)
             command = [a.format(run=directory, out=os.path.join(work, f"out-{i}"), base=base_run) for a in rng.choice(commands)]
             os.makedirs(os.path.join(work, f"out-{i}"))
             outcome, seconds, message = run(options.binary, command, work, options.timeout, env)
@@ -261,16 +269,7 @@ def main():
                    "run/measurements.csv", "run/manifest.json"]
         for i in range(options.packages):
             directory = os.path.join(work, f"package-{i}")
-            shutil.copytree(base_package, directory)
-            name = rng.choice(targets)
-            path = os.path.join(directory, name)
-            with open(path) as f:
-                original = f.read()
-            text = original
-            for _ in range(rng.choice([1, 1, 2])):
-                text = mutate_csv(text, rng) if name.endswith(".csv") else mutate_text(text, rng)
-            with open(path, "w", encoding="utf-8", errors="surrogatepass") as f:
-                f.write(text)
+            name, original, text = mutated_copy(base_package, directory, targets, rng)
             write_sums(directory)
             outcome, seconds, message = run(options.binary, ["verify-package", directory], work, options.timeout, env)
             changed = changes_content(name, original, text)

@@ -161,20 +161,21 @@ private struct Parser {
     /// Counts one more operation, refusing an expression over the limit.
     mutating func count() throws {
         operations += 1
-        guard operations <= SweepExpression.maximumOperations else {
-            throw SweepExpression.Error(
-                offset: position,
-                message: "the expression is too long (more than \(SweepExpression.maximumOperations) operations)")
-        }
+        try within(operations, SweepExpression.maximumOperations, "is too long", "operations")
     }
 
     /// Enters one level of nesting, refusing an expression nested deeper than the limit.
     mutating func enter() throws {
         depth += 1
-        guard depth <= SweepExpression.maximumDepth else {
+        try within(depth, SweepExpression.maximumDepth, "is nested too deeply", "levels")
+    }
+
+    /// Refuses, at the current position, a `count` over `limit`: "the expression `what` (more than
+    /// `limit` `units`)".
+    func within(_ count: Int, _ limit: Int, _ what: String, _ units: String) throws {
+        guard count <= limit else {
             throw SweepExpression.Error(
-                offset: position,
-                message: "the expression is nested too deeply (more than \(SweepExpression.maximumDepth) levels)")
+                offset: position, message: "the expression \(what) (more than \(limit) \(units))")
         }
     }
 
