@@ -351,7 +351,38 @@ extension RunManifest.Settings {
         compare(
             "algorithms", (a.algorithms ?? [.auto]).map(\.rawValue).joined(separator: ","),
             (b.algorithms ?? [.auto]).map(\.rawValue).joined(separator: ","))
+        // Every other recorded field by its manifest name and both values, so that no refusal
+        // says only "settings differ".
+        differences += recordedDifferences(a, b, except: namedFields)
         if differences.isEmpty { differences.append("settings differ") }
         return differences
+    }
+
+    /// The manifest fields ``differences(_:_:ignoringShard:)`` compares under a name of its own.
+    static let namedFields: Set<String> = [
+        "cpuset", "threads", "stopRule", "stopRuleDescription", "order", "seed", "cache", "workspaceLimit", "shard",
+        "keepSamples", "rounds", "maxRounds", "roundTolerance", "probeSlowdown", "roundProcesses", "algorithms",
+    ]
+
+    /// The fields of `a` and `b` as manifest.json records them that differ, but for `except`:
+    /// `name a vs b` (`absent` for a field one of them lacks).
+    static func recordedDifferences(_ a: Self, _ b: Self, except: Set<String>) -> [String] {
+        func fields(_ settings: Self) -> [String: String] {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            guard let data = try? encoder.encode(settings),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { return [:] }
+            return object.mapValues { value in
+                guard JSONSerialization.isValidJSONObject(value),
+                    let text = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
+                else { return "\(value)" }
+                return String(decoding: text, as: UTF8.self)
+            }
+        }
+        let (x, y) = (fields(a), fields(b))
+        return Set(x.keys).union(y.keys).subtracting(except).sorted().compactMap { key in
+            x[key] == y[key] ? nil : "\(key) \(x[key] ?? "absent") vs \(y[key] ?? "absent")"
+        }
     }
 }
