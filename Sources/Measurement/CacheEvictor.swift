@@ -30,13 +30,20 @@ public final class CacheEvictor {
         lastLevelCacheBytes > 0 ? 2 * lastLevelCacheBytes : 64 << 20
     }
 
-    /// Writes one byte of every 64-byte line of the buffer.
-    public func evict() {
+    /// Writes one byte of every 64-byte line of the buffer; the lines written.
+    @discardableResult
+    public func evict() -> Int {
         round &+= 1
         var i = 0
+        var lines = 0
         while i < bytes {
             buffer[i] = round
             i += 64
+            lines += 1
         }
+        return lines
     }
+
+    /// The eviction whose store the line `line` holds (tests: every line is written each time).
+    func lastEviction(ofLine line: Int) -> UInt8 { buffer[line * 64] }
 }

@@ -499,6 +499,7 @@ final class RunSession {
         opened.roundsSoFar[configuration.id] = nil
         opened.summary.written += 1
         if row.status.isOK { opened.summary.measured += 1 } else { opened.summary.notMeasured += 1 }
+        if opened.summary.written == FailPoint.stopAfterRows { raise(SIGSTOP) }
     }
 
     /// Appends probe readings not yet written (the calibration's, then each new one).

@@ -148,23 +148,17 @@ let killSweep = """
         let measurements = out + "/measurements.csv"
         let arguments = ["run", sweep, "--out", out, "--runs", "2000", "--quiet"]
 
-        let (process, _) = try launchConvsweep(arguments)
-        // Wait for at least two rows, then kill without warning.
-        var rowsAtKill = 0
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            let text = (try? String(contentsOfFile: measurements, encoding: .utf8)) ?? ""
-            rowsAtKill = max(0, text.split(separator: "\n").count - 1)
-            if rowsAtKill >= 2 { break }
-            usleep(10_000)  // 10 ms: often enough, without competing with the run for the CPU
-        }
+        // The run stops itself right after its third row is on disk (a fail point, unset in real
+        // runs); the kill comes when it has stopped: exactly three rows, whatever the machine's speed.
+        let (process, _) = try launchConvsweep(arguments, environment: ["CONVSWEEP_FAILPOINT_STOP_AFTER_ROWS": "3"])
+        try #require(waitUntilStopped(process.processIdentifier), "the run never reached its third row")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
         let killed = try MeasurementsFile.parse(
             String(decoding: FileManager.default.contents(atPath: measurements) ?? Data(), as: UTF8.self)
                 .split(separator: "\n", omittingEmptySubsequences: false).dropLast().joined(separator: "\n") + "\n")
-        #expect(killed.count >= 2 && killed.count < 12, "the kill came after \(killed.count) of 12 rows")
+        #expect(killed.count == 3, "the kill came after \(killed.count) of 12 rows")
 
         // The resume is on the same boot; its drift probe's reference rate is real, and on a machine
         // running other suites in parallel it may lie more than 10% from the first session's: the
@@ -212,4 +206,20 @@ let killSweep = """
         #expect(other.standardError.split(separator: "\n").count == 1)
         #expect(FileManager.default.contents(atPath: out + "/measurements.csv") == before)
     }
+}
+
+/// Waits (at most ten minutes, polling /proc) until process `pid` is stopped by a signal; false
+/// when it ended or never stopped.
+private func waitUntilStopped(_ pid: Int32) -> Bool {
+    let deadline = Date().addingTimeInterval(600)
+    while Date() < deadline {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        if state == "T" { return true }
+        if state == "Z" || state == "X" { return false }
+        usleep(20_000)
+    }
+    return false
 }

@@ -121,7 +121,11 @@ import Testing
     @Test func evictionBufferIsTwiceTheLastLevelCache() {
         let evictor = CacheEvictor(lastLevelCacheBytes: 1 << 20)
         #expect(evictor.bytes == 2 << 20)
-        evictor.evict()
+        // Each eviction stores into every 64-byte line of the buffer, the last line included.
+        #expect(evictor.evict() == (2 << 20) / 64)
+        #expect(evictor.evict() == (2 << 20) / 64)
+        let lines = (2 << 20) / 64
+        #expect((0..<lines).allSatisfy { evictor.lastEviction(ofLine: $0) == 2 })
         #expect(CacheEvictor(lastLevelCacheBytes: 0).bytes == 64 << 20)
     }
 }

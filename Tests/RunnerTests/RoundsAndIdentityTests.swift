@@ -189,7 +189,9 @@ private func snapshot(_ path: String) -> [String: Data] {
         }
         #expect(summary.manifest.sessions[0].probe!.disturbedRounds == 15)
         let waits = try #require(summary.manifest.sessions[0].slowPhaseWaits)
-        #expect(waits.waits == 1 && waits.timedOut == 1 && waits.seconds > 0 && waits.seconds < 0.3 + 0.25, "\(waits)")
+        // One wait that ran out; how long it took on the wall clock is the machine's business (the
+        // budget's arithmetic has its own test, aSlowReadingWaits…, with no clock).
+        #expect(waits.waits == 1 && waits.timedOut == 1 && waits.seconds > 0, "\(waits)")
         #expect(summary.manifest.settings.slowPhaseWait == 0.3)
     }
 
