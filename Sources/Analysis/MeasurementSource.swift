@@ -42,18 +42,8 @@ public enum MeasurementSource {
     public static func probeRates(at path: String) throws -> [Double] {
         for candidate in ["probes.csv", "run/probes.csv"] {
             let file = (path as NSString).appendingPathComponent(candidate)
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-            guard let header = lines.first?.split(separator: ",").map(String.init),
-                let column = header.firstIndex(of: "mean_gflops")
-            else { throw RowFormatError("\(file): line 1: no mean_gflops column") }
-            return try lines.dropFirst().enumerated().map { index, line in
-                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-                guard column < fields.count, let rate = Double(fields[column]) else {
-                    throw RowFormatError("\(file): line \(index + 2): mean_gflops is not a number")
-                }
-                return rate
-            }
+            guard FileManager.default.fileExists(atPath: file) else { continue }
+            return try ProbesFile.read(path: file).map(\.meanGflops)
         }
         return []
     }

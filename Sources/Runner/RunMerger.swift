@@ -141,22 +141,23 @@ public enum RunMerger {
         }
         var merged: [MeasurementRow] = []
         var rounds: [MeasurementRow] = []
-        var probes = ProbesFile.header
+        var probes: [ProbeRow] = []
         for (index, source) in sources.enumerated() {
             merged += renumbered(rowsBySource[index], by: offsets[index])
             if FileManager.default.fileExists(atPath: source.roundsPath) {
                 rounds += renumbered(try MeasurementsFile.read(path: source.roundsPath), by: offsets[index])
             }
-            let body = (try? String(contentsOfFile: source.probesPath, encoding: .utf8)) ?? ""
-            for line in body.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: ",", maxSplits: 1)
-                guard fields.count == 2, let session = Int(fields[0]) else { continue }
-                probes += "\(session + offsets[index]),\(fields[1])\n"
+            if FileManager.default.fileExists(atPath: source.probesPath) {
+                probes += try ProbesFile.read(path: source.probesPath).map { reading in
+                    var renumbered = reading
+                    renumbered.session += offsets[index]
+                    return renumbered
+                }
             }
         }
         try target.writeAtomically(Data(MeasurementsFile.text(merged).utf8), to: target.measurementsPath)
         try target.writeAtomically(Data(MeasurementsFile.text(rounds).utf8), to: target.roundsPath)
-        try target.writeAtomically(Data(probes.utf8), to: target.probesPath)
+        try target.writeAtomically(Data(ProbesFile.text(probes).utf8), to: target.probesPath)
         if manifests.allSatisfy(\.settings.keepSamples) {
             var samples = SamplesFile.header
             for source in sources {

@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import Measurement
+import Rows
 
 /// samples.csv: one line per timed run, with the round it belongs to.
 public enum SamplesFile {
@@ -64,17 +65,12 @@ extension SamplesFile {
     }
 }
 
-/// probes.csv: every reading of the drift probe, one line each.
-public enum ProbesFile {
-    /// The columns of probes.csv, in order.
-    public static let columns = ["session", "seconds", "mean_gflops", "best_gflops", "reference_gflops"]
-    /// The header line of probes.csv.
-    public static var header: String { CSVText.line(columns) }
-
+extension ProbesFile {
+    /// The line of probes.csv of `reading`, read in `session` under the reference `reference`.
     static func line(session: Int, _ reading: DriftProbe.Reading, reference: Double) -> String {
-        CSVText.line([
-            "\(session)", String(format: "%.4f", reading.seconds), String(format: "%.4g", reading.meanGflops),
-            String(format: "%.4g", reading.bestGflops), String(format: "%.4g", reference),
-        ])
+        ProbeRow(
+            session: session, seconds: reading.seconds, meanGflops: reading.meanGflops,
+            bestGflops: reading.bestGflops, referenceGflops: reference
+        ).csvLine
     }
 }

@@ -1,0 +1,89 @@
+import Basics
+import Foundation
+
+/// One reading of the drift probe, as probes.csv holds it.
+public struct ProbeRow: Equatable, Sendable {
+    /// The session that read it (1 for the first).
+    public var session: Int
+    /// Seconds since the session's calibration began.
+    public var seconds: Double
+    /// The reading's mean and best rates, GFLOP/s.
+    public var meanGflops, bestGflops: Double
+    /// The session's reference rate when it was read, GFLOP/s.
+    public var referenceGflops: Double
+
+    /// A reading of `session`.
+    public init(session: Int, seconds: Double, meanGflops: Double, bestGflops: Double, referenceGflops: Double) {
+        self.session = session
+        self.seconds = seconds
+        self.meanGflops = meanGflops
+        self.bestGflops = bestGflops
+        self.referenceGflops = referenceGflops
+    }
+
+    /// The reading as one line of probes.csv, newline included.
+    public var csvLine: String {
+        CSVText.line([
+            "\(session)", String(format: "%.4f", seconds), String(format: "%.4g", meanGflops),
+            String(format: "%.4g", bestGflops), String(format: "%.4g", referenceGflops),
+        ])
+    }
+}
+
+/// probes.csv: every reading of the drift probe, one line each; its one reader and writer.
+public enum ProbesFile {
+    /// The columns of probes.csv, in order.
+    public static let columns = ["session", "seconds", "mean_gflops", "best_gflops", "reference_gflops"]
+    /// The header line of probes.csv.
+    public static var header: String { CSVText.line(columns) }
+
+    /// `rows` as the text of a probes.csv, header first.
+    public static func text(_ rows: [ProbeRow]) -> String { header + rows.map(\.csvLine).joined() }
+
+    /// Every reading of the probes.csv at `path`.
+    ///
+    /// - Throws: ``RowFormatError`` naming the file, line and column of a field that does not read
+    ///   (a session that is not a positive integer, a rate that is not a finite number ≥ 0).
+    public static func read(path: String) throws(RowFormatError) -> [ProbeRow] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RowFormatError("cannot read \(path)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        if let problem = CSVLimits.problem(in: text) { throw RowFormatError("\(path) \(problem)") }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let header =
+            lines.first.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
+        var index: [String: Int] = [:]
+        for name in columns {
+            guard let column = header.firstIndex(of: name) else {
+                throw RowFormatError("\(path) line 1: no \(name) column")
+            }
+            index[name] = column
+        }
+        return try lines.dropFirst().enumerated().map { (offset, line) throws(RowFormatError) -> ProbeRow in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            func field(_ name: String) throws(RowFormatError) -> Substring {
+                guard let column = index[name], column < fields.count else {
+                    throw RowFormatError("\(path) line \(offset + 2), column \(name): missing")
+                }
+                return fields[column]
+            }
+            func number(_ name: String) throws(RowFormatError) -> Double {
+                let text = try field(name)
+                guard let value = Double(text), value.isFinite, value >= 0 else {
+                    throw RowFormatError(
+                        "\(path) line \(offset + 2), column \(name): '\(text)' is not a finite number ≥ 0")
+                }
+                return value
+            }
+            let sessionText = try field("session")
+            guard let session = Int(sessionText), session >= 1 else {
+                throw RowFormatError(
+                    "\(path) line \(offset + 2), column session: '\(sessionText)' is not a positive integer")
+            }
+            return ProbeRow(
+                session: session, seconds: try number("seconds"), meanGflops: try number("mean_gflops"),
+                bestGflops: try number("best_gflops"), referenceGflops: try number("reference_gflops"))
+        }
+    }
+}
