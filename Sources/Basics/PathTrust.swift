@@ -46,9 +46,9 @@ public enum PathTrust {
     /// shared or private directory, or `path` exists and is not trusted), nil when it may.
     public static func problem(creating path: String, rule: Rule = .private, uid: uid_t = geteuid()) -> String? {
         let outcome = walk(path, rule: rule, uid: uid)
-        if outcome.missing == nil { return outcome.problem }
+        guard let missing = outcome.missing else { return outcome.problem }
         // Missing: the directory it would be created in must be trusted (shared or private).
-        let parent = (outcome.missing! as NSString).deletingLastPathComponent
+        let parent = (missing as NSString).deletingLastPathComponent
         return walk(parent.isEmpty ? "/" : parent, rule: .shared, uid: uid).problem
     }
 

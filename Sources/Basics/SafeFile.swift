@@ -57,8 +57,8 @@ public enum SafeFile {
         return URL(fileURLWithPath: String(cString: template), isDirectory: true)
     }
 
-    /// Opens `path` with `flags` plus `O_NOFOLLOW | O_CLOEXEC` (creating it with `mode` when
-    /// `flags` has `O_CREAT`), and refuses anything but a regular file with one link: a symbolic
+    /// Opens `path` with `flags` plus `O_NOFOLLOW | O_CLOEXEC` (creating it with `mode` when the
+    /// flags ask to create it), and refuses anything but a regular file with one link: a symbolic
     /// link, a FIFO, a device or a hard link to another file.
     public static func openRegular(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(WriteError) -> Int32 {
         let fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode)

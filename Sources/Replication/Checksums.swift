@@ -18,10 +18,13 @@ public enum Checksums {
     public static func sha256(of url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
+        return try sha256(of: handle)
+    }
+
+    /// The SHA-256 of what `handle` reads to its end, as lowercase hex.
+    static func sha256(of handle: FileHandle) throws -> String {
         let hasher = SHA256Hasher()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(chunk)
-        }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
         return SHA256Hex.hex(hasher.finalize())
     }
 
@@ -106,9 +109,7 @@ public enum Checksums {
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: full])
         }
-        let hasher = SHA256Hasher()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
-        return SHA256Hex.hex(hasher.finalize())
+        return try sha256(of: handle)
     }
 
     /// Writes `SHA256SUMS` covering every file below `directory`.

@@ -259,7 +259,7 @@ public enum PackageVerifier {
         for (name, a, b) in [
             ("rSquared", stated.rSquared, refit.rSquared), ("rmseMs", stated.rmseMs, refit.rmseMs),
             ("mapePercent", stated.mapePercent, refit.mapePercent),
-        ] where !(a == b || (a.isFinite && b.isFinite && abs(a - b) <= networkTolerance * max(abs(a), abs(b), 1e-9))) {
+        ] where !close(a, b, relative: networkTolerance) {
             problems.append("\(file): \(group.group) states \(name) = \(a), a refit gives \(b)")
         }
         return problems
@@ -419,10 +419,10 @@ public enum PackageVerifier {
         return problems
     }
 
-    static func close(_ a: Double, _ b: Double, slack: Double = 0) -> Bool {
+    static func close(_ a: Double, _ b: Double, slack: Double = 0, relative: Double = tolerance) -> Bool {
         if a == b { return true }
         guard a.isFinite, b.isFinite else { return false }
-        return abs(a - b) <= max(tolerance * max(abs(a), abs(b), 1e-12), slack)
+        return abs(a - b) <= max(relative * max(abs(a), abs(b), 1e-12), slack)
     }
 
     /// Relative links of a Markdown text: `](path)` targets that are not URLs or anchors.

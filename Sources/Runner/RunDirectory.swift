@@ -54,7 +54,7 @@ public struct RunDirectory: Sendable {
     /// - Throws: ``RunError/directory(_:)`` when another process holds it.
     public func lock() throws -> RunLock {
         let fd: Int32
-        do { fd = try SafeFile.openRegular(lockPath, flags: O_RDWR | O_CREAT) } catch {
+        do { fd = try SafeFile.openRegular(lockPath, flags: O_RDWR | O_CREAT | O_NOFOLLOW) } catch {
             throw RunError.directory(error.description)
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -108,7 +108,7 @@ public final class AppendOnlyFile {
     public init(path: String, header: String) throws {
         self.path = path
         let fd: Int32
-        do { fd = try SafeFile.openRegular(path, flags: O_RDWR | O_CREAT) } catch {
+        do { fd = try SafeFile.openRegular(path, flags: O_RDWR | O_CREAT | O_NOFOLLOW) } catch {
             throw RunError.directory(error.description)
         }
         descriptor = fd
