@@ -134,5 +134,5 @@ let package = Package(
                 "AlphaFit", "Basics", "ConvKernels", "Measurement", "Replication", "Rows", "Runner", "TestSupport",
             ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

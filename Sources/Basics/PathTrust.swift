@@ -102,7 +102,7 @@ public enum PathTrust {
         var info = stat()
         guard lstat(entry, &info) == 0 else {
             let missing = errno == ENOENT
-            return Verdict(problem: "\(entry): \(String(cString: strerror(errno)))", missing: missing)
+            return Verdict(problem: "\(entry): \(errorText(errno))", missing: missing)
         }
         if info.st_uid != 0 && info.st_uid != uid {
             return Verdict(problem: "\(entry) is owned by \(userName(info.st_uid)), neither root nor this user")
@@ -111,7 +111,7 @@ public enum PathTrust {
         if kind == S_IFLNK {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let count = readlink(entry, &buffer, buffer.count - 1)
-            guard count >= 0 else { return Verdict(problem: "\(entry): \(String(cString: strerror(errno)))") }
+            guard count >= 0 else { return Verdict(problem: "\(entry): \(errorText(errno))") }
             return Verdict(
                 linkTarget: String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }

@@ -27,15 +27,15 @@ public enum SafeFile {
         let name = (path as NSString).lastPathComponent
         var template = Array(((directory.isEmpty ? "." : directory) + "/.\(name).XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw WriteError(path: path, reason: errorText(errno)) }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        let temporary = String(cString: template)
+        let temporary = String(nulTerminated: template)
         let written = data.withUnsafeBytes { writeAll(fd, $0) }
         let flushed = written && fchmod(fd, mode) == 0 && fsync(fd) == 0
-        let reason = String(cString: strerror(errno))
+        let reason = errorText(errno)
         close(fd)
         guard flushed, rename(temporary, path) == 0 else {
-            let why = flushed ? String(cString: strerror(errno)) : reason
+            let why = flushed ? errorText(errno) : reason
             unlink(temporary)
             throw WriteError(path: path, reason: why)
         }
@@ -52,9 +52,9 @@ public enum SafeFile {
         let base = FileManager.default.temporaryDirectory.path
         var template = Array((base + "/\(prefix)XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw WriteError(path: base + "/\(prefix)XXXXXX", reason: String(cString: strerror(errno)))
+            throw WriteError(path: base + "/\(prefix)XXXXXX", reason: errorText(errno))
         }
-        return URL(fileURLWithPath: String(cString: template), isDirectory: true)
+        return URL(fileURLWithPath: String(nulTerminated: template), isDirectory: true)
     }
 
     /// Opens `path` with `flags` plus `O_NOFOLLOW | O_CLOEXEC` (creating it with `mode` when the
@@ -63,7 +63,7 @@ public enum SafeFile {
     public static func openRegular(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(WriteError) -> Int32 {
         let fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode)
         guard fd >= 0 else {
-            let reason = errno == ELOOP ? "a symbolic link (never followed)" : String(cString: strerror(errno))
+            let reason = errno == ELOOP ? "a symbolic link (never followed)" : errorText(errno)
             throw WriteError(path: path, reason: reason)
         }
         var info = stat()

@@ -44,3 +44,16 @@ public enum DecodingProblem {
         }
     }
 }
+
+/// The C library's words for error number `code` (`strerror`), for messages.
+public func errorText(_ code: Int32 = errno) -> String {
+    String(validatingCString: strerror(code)) ?? "error \(code)"
+}
+
+extension String {
+    /// The text of a NUL-terminated C buffer (up to its first NUL), invalid UTF-8 repaired.
+    public init(nulTerminated buffer: [CChar]) {
+        let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+        self.init(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -149,4 +149,4 @@ private func cpuSeconds(tid: Int) -> Double? {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-func errnoText() -> String { String(cString: strerror(errno)) }
+func errnoText() -> String { errorText(errno) }

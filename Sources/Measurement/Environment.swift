@@ -92,7 +92,7 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
     public static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-        return String(cString: buffer)
+        return String(nulTerminated: buffer)
     }
 
     /// `sysname release version machine` from `uname`.

@@ -209,14 +209,14 @@ public enum ProcessingUnitLocks {
                 throw .unusable(path: folder, reason: problem)
             }
             guard mkdir(folder, 0o700) == 0 || errno == EEXIST else {
-                throw .unusable(path: folder, reason: String(cString: strerror(errno)))
+                throw .unusable(path: folder, reason: errorText(errno))
             }
         }
         if let problem = PathTrust.problem(at: folder, rule: .shared) {
             throw .unusable(path: folder, reason: problem)
         }
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw .unusable(path: folder, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .unusable(path: folder, reason: errorText(errno)) }
         // The shared default is for every user: sticky and writable by all, as /run/lock, when
         // this process owns it (it just made it, or an earlier run of this user did).
         if folder == sharedDirectory || folder == fallbackDirectory, fstat(fd, &info) == 0,
@@ -240,7 +240,7 @@ public enum ProcessingUnitLocks {
                 let reason =
                     errno == ELOOP
                     ? "a symbolic link, not a lock file (never followed; remove it)"
-                    : String(cString: strerror(errno))
+                    : errorText(errno)
                 throw .unusable(path: path, reason: reason)
             }
             var info = stat()

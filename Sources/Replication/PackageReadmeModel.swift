@@ -102,15 +102,16 @@ extension PackageReadme {
             /// nil for a run measured before rounds.
             init?(_ manifest: RunManifest, rows: [MeasurementRow]) {
                 let s = manifest.settings
-                guard let rounds = s.rounds, let maxRounds = s.maxRounds else { return nil }
+                guard s.declared["rounds"] != nil, let maxRounds = s.maxRounds else { return nil }
+                let rounds = s.rounds
                 let measured = rows.filter { $0.status.isOK }
                 let windows = Dictionary(grouping: measured, by: { $0.window?.rawValue ?? "unknown" }).mapValues(
                     \.count)
                 let probes = manifest.sessions.compactMap(\.probe)
                 (self.rounds, self.maxRounds) = (rounds, maxRounds)
                 roundStopRule = s.roundStopRuleDescription ?? "a share of the stop rule's budget"
-                probePercent = Int(((s.probeSlowdown ?? 0) * 100).rounded())
-                tolerancePercent = (s.roundTolerance ?? 0) * 100
+                probePercent = Int(((s.value("probeSlowdown", as: Double.self) ?? 0) * 100).rounded())
+                tolerancePercent = (s.value("roundTolerance", as: Double.self) ?? 0) * 100
                 clean = windows["clean"] ?? 0
                 unsettled = windows["unsettled"] ?? 0
                 withoutClean = windows["disturbed"] ?? 0

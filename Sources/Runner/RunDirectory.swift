@@ -165,7 +165,7 @@ public final class AppendOnlyFile {
         let bytes = Array(text.utf8)
         let ok = bytes.withUnsafeBytes { SafeFile.writeAll(descriptor, $0) }
         guard ok, fsync(descriptor) == 0 else {
-            throw RunError.directory("cannot append to \(path): \(String(cString: strerror(errno)))")
+            throw RunError.directory("cannot append to \(path): \(errorText(errno))")
         }
     }
 }

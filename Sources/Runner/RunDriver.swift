@@ -78,6 +78,10 @@ public enum RunDriver {
         outputDirectory: String, commandLine: [String] = CommandLine.arguments,
         toolVersion: String = BuildInfo.version
     ) throws -> RunSummary {
+        // A session binds the whole process: two at once in one process would move each other's
+        // threads, so the second waits for the first.
+        sessionLock.lock()
+        defer { sessionLock.unlock() }
         let session = try RunSession(
             sweepFiles: sweepFiles,
             configurations: SweepConfiguration.expand(configurations, algorithms: options.algorithms), options: options,
@@ -87,6 +91,9 @@ public enum RunDriver {
         try session.measure(&opened)
         return try session.close(opened)
     }
+
+    /// Held by the session of this process that is running (``run(sweepFiles:configurations:options:outputDirectory:commandLine:toolVersion:)``).
+    private static let sessionLock = NSLock()
 
     /// Sets the threads of OpenBLAS and of oneDNN's OpenMP team.
     static func setThreadCounts(_ threads: Int) {

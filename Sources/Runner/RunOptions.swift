@@ -126,28 +126,6 @@ public struct RunOptions: Codable, Hashable, Sendable {
             fixedRuns: fixedRuns.map { ($0 + rounds - 1) / rounds }, warmUpSeconds: 0, targetFromRuns: 3)
     }
 
-    /// Checks the round and probe settings.
-    public func validateRounds() throws(RunError) {
-        guard (1...100).contains(rounds) else {
-            throw RunError.badSetting(.rounds, "must be from 1 to 100, got \(rounds)")
-        }
-        if let maxRounds, !(rounds...1000).contains(maxRounds) {
-            throw RunError.badSetting(.maxRounds, "must be from the rounds (\(rounds)) to 1000, got \(maxRounds)")
-        }
-        guard roundTolerance > 0 && roundTolerance < 1 else {
-            throw RunError.badSetting(.roundTolerance, "must be in (0, 1), got \(roundTolerance)")
-        }
-        guard probeSlowdown > 0 && probeSlowdown < 1 else {
-            throw RunError.badSetting(.probeSlowdown, "must be in (0, 1), got \(probeSlowdown)")
-        }
-        guard slowPhaseBudget >= 0 && slowPhaseBudget <= 100 else {
-            throw RunError.badSetting(.slowPhaseBudget, "must be from 0 to 100, got \(slowPhaseBudget)")
-        }
-        guard slowPhaseWait >= 0 && slowPhaseWait <= 3600 else {
-            throw RunError.badSetting(.slowPhaseWait, "must be from 0 to 3600 seconds, got \(slowPhaseWait)")
-        }
-    }
-
     /// The measuring-time model of these options' round rule on a machine of `rates` (see
     /// ``MeasuringTimeModel``): for the progress line, `sweeps estimate` and Slurm time limits.
     public func measuringTimeModel(rates: MeasuringTimeModel.MachineRates = .assumed) -> MeasuringTimeModel {
@@ -191,82 +169,6 @@ public struct Shard: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Whether configuration `id` belongs to this shard.
     public func contains(_ id: String) -> Bool {
         Int(StableHash.of(id) % UInt64(count)) == index - 1
-    }
-}
-
-/// A setting of a run, as errors name it (the command line turns it into its flag).
-public enum RunSetting: Hashable, Sendable, CustomStringConvertible {
-    /// ``RunOptions/threads``.
-    case threads
-    /// ``RunOptions/workspaceLimit``.
-    case workspaceLimit
-    /// ``RunOptions/cpuset``.
-    case cpuset
-    /// ``RunOptions/shard``.
-    case shard
-    /// ``RunOptions/resume``.
-    case resume
-    /// The sweeps given to the run.
-    case sweeps
-    /// ``RunOptions/rounds``.
-    case rounds
-    /// ``RunOptions/maxRounds``.
-    case maxRounds
-    /// ``RunOptions/roundTolerance``.
-    case roundTolerance
-    /// ``RunOptions/probeSlowdown``.
-    case probeSlowdown
-    /// ``RunOptions/slowPhaseWait``.
-    case slowPhaseWait
-    /// ``RunOptions/slowPhaseBudget``.
-    case slowPhaseBudget
-    /// ``RunOptions/order``.
-    case order
-    /// ``RunOptions/seed``.
-    case seed
-    /// ``RunOptions/cache``.
-    case cache
-    /// ``RunOptions/keepSamples``.
-    case keepSamples
-    /// Whether rounds are measured in worker processes (``RunOptions/workerLaunch``).
-    case roundProcesses
-    /// ``RunOptions/algorithms``.
-    case algorithms
-    /// The configurations named to `forget`.
-    case configurations
-    /// The session named to `forget`.
-    case session
-    /// The reason given to `forget`.
-    case reason
-    /// A setting of the stop rule.
-    case stopRule(StopRule.Setting)
-
-    /// The setting's name in manifests.
-    public var description: String {
-        switch self {
-        case .threads: return "threads"
-        case .workspaceLimit: return "workspaceLimit"
-        case .cpuset: return "cpuset"
-        case .shard: return "shard"
-        case .resume: return "resume"
-        case .sweeps: return "sweeps"
-        case .rounds: return "rounds"
-        case .maxRounds: return "maxRounds"
-        case .roundTolerance: return "roundTolerance"
-        case .probeSlowdown: return "probeSlowdown"
-        case .slowPhaseWait: return "slowPhaseWait"
-        case .slowPhaseBudget: return "slowPhaseBudget"
-        case .order: return "order"
-        case .seed: return "seed"
-        case .cache: return "cache"
-        case .keepSamples: return "keepSamples"
-        case .roundProcesses: return "roundProcesses"
-        case .algorithms: return "algorithms"
-        case .configurations: return "configurations"
-        case .session: return "session"
-        case .reason: return "reason"
-        case .stopRule(let setting): return setting.rawValue
-        }
     }
 }
 

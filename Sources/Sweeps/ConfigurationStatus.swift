@@ -16,7 +16,7 @@ public enum ConfigurationStatus: Hashable, Sendable, CustomStringConvertible {
     case failedVerification(String)
 
     private static let okText = "ok"
-    private static let kinds: [(String, (String) -> ConfigurationStatus)] = [
+    private static let kinds: [(String, @Sendable (String) -> ConfigurationStatus)] = [
         ("dropped", { .dropped($0) }), ("impossible", { .impossible($0) }), ("out of memory", { .outOfMemory($0) }),
         ("failed verification", { .failedVerification($0) }),
     ]

@@ -3,23 +3,6 @@ import Measurement
 import Runner
 import Sweeps
 
-/// The settings each profile's `replicate` uses where the user gives none: one place for
-/// `replicate`, `sweeps list` and the Slurm estimate.
-extension ShippedSweeps.Profile {
-    /// The per-configuration time limit where --max-seconds is not given (0.5 s for quick, else 2 s).
-    var defaultMaxSeconds: Double { self == .quick ? 0.5 : 2 }
-
-    /// The round limit where --max-rounds is not given: one round more than --rounds for quick (a
-    /// disturbed or disagreeing configuration gets one more round, not up to twice its rounds, to
-    /// keep it a matter of minutes); nil (the runner's 2 × --rounds) otherwise.
-    func defaultMaxRounds(rounds: Int) -> Int? { self == .quick && rounds > 1 ? rounds + 1 : nil }
-
-    /// The share of its measuring time a session may spend waiting out slow phases where
-    /// --slow-phase-budget is not given: a quarter for quick (minutes, not the last round), else
-    /// the runner's (as long as it measures).
-    var defaultSlowPhaseBudget: Double { self == .quick ? 0.25 : RunOptions.defaults.slowPhaseBudget }
-}
-
 /// The machine rates of a measuring-time estimate: given, measured now, or assumed.
 struct MachineRateOptions: ParsableArguments {
     @Option(

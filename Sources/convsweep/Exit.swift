@@ -19,35 +19,18 @@ enum ExitStatus {
     static let cannotCreate: Int32 = 73
 }
 
-/// The flag of each run setting, for messages.
+/// The flag of each run setting, for messages: a declared setting's own (``RunSettings``), else
+/// the option of the command that takes it.
 func flag(_ setting: RunSetting) -> String {
+    if let declaration = RunSettings.declaration(setting) { return declaration.flag }
     switch setting {
-    case .threads: return "--threads"
-    case .workspaceLimit: return "--workspace-limit"
-    case .cpuset: return "--cpuset"
     case .shard: return "--shard"
     case .resume: return "--resume"
     case .sweeps: return "the sweep files"
-    case .rounds: return "--rounds"
-    case .maxRounds: return "--max-rounds"
-    case .roundTolerance: return "--round-tolerance"
-    case .probeSlowdown: return "--probe-slowdown"
-    case .slowPhaseWait: return "--slow-phase-wait"
-    case .slowPhaseBudget: return "--slow-phase-budget"
-    case .order: return "--order"
-    case .seed: return "--seed"
-    case .cache: return "--cache"
-    case .keepSamples: return "--keep-samples"
-    case .roundProcesses: return "--one-process"
-    case .algorithms: return "--algorithm"
     case .configurations: return "--config"
     case .session: return "--session"
     case .reason: return "--reason"
-    case .stopRule(.target): return "--target"
-    case .stopRule(.minRuns): return "--min-runs"
-    case .stopRule(.maxRuns): return "--max-runs"
-    case .stopRule(.maxSeconds): return "--max-seconds"
-    case .stopRule(.fixedRuns): return "--runs"
+    default: return setting.name
     }
 }
 

@@ -71,7 +71,7 @@ struct Replicate: ParsableCommand {
     var dryRun = false
 
     /// The profile's values where the user gives none.
-    private var profileDefaults: MeasuringDefaults { MeasuringDefaults(profile, rounds: measuring.rounds) }
+    private var profileDefaults: RunDefaults { RunDefaults.profile(profile) }
 
     func validate() throws {
         if let slurm, slurm < 1 { throw ValidationError("--slurm must be at least 1 shard, got \(slurm)") }
@@ -81,7 +81,7 @@ struct Replicate: ParsableCommand {
     func run() throws {
         let shipped = try sweepsDirectory.shippedFiles()
         let root = shipped.layout == .sourceTree ? shipped.root : FileManager.default.currentDirectoryPath
-        let options = try measuring.runOptions(profileDefaults)
+        let options = try reportingErrors { try measuring.runOptions(profileDefaults) }
         var replicator = Replicator(
             profile: profile, shippedFiles: shipped, outputDirectory: "", runOptions: options,
             rebuildCommand: "", toolVersion: BuildInfo.version)
@@ -136,7 +136,7 @@ struct Replicate: ParsableCommand {
         var words = ["scripts/replicate", "--profile", profile.rawValue]
         if out != nil { words += ["--out", output] }
         if let directory = sweepsDirectory.path { words += ["--sweeps-dir", directory] }
-        words += measuring.rebuildArguments(options, defaults: profileDefaults)
+        words += (try? measuring.rebuildArguments(options, defaults: profileDefaults)) ?? []
         if let compareWith { words += ["--compare-with", compareWith] }
         if loss != .relative { words += ["--loss", loss.rawValue] }
         return (kernels + words.map(ShellWord.quoted)).joined(separator: " ")

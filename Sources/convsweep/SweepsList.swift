@@ -39,7 +39,7 @@ struct SweepsList: ParsableCommand {
         var sweeps: [String: Sweep] = [:]
         var filesByProfile: [(ShippedSweeps.Profile, [String], MeasuringTimeModel)] = []
         for profile in profiles {
-            let options = try measuring.runOptions(MeasuringDefaults(profile, rounds: measuring.rounds))
+            let options = try measuring.runOptions(RunDefaults.profile(profile))
             let files = try reportingErrors { try ShippedSweeps.files(profile: profile, root: root) }
             for file in files where sweeps[file] == nil {
                 sweeps[file] = try reportingErrors { try Sweep.load(path: file) }

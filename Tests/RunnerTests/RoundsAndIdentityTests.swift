@@ -158,7 +158,7 @@ private func snapshot(_ path: String) -> [String: Data] {
         options.rounds = 1
         #expect(options.roundStopRule == options.stopRule && options.effectiveMaxRounds == 1)
         options.rounds = 0
-        #expect(throws: RunError.self) { try options.validateRounds() }
+        #expect(throws: RunError.self) { try RunSettings.validate(options) }
     }
 
     @Test func aRowComesFromItsFastestCleanRoundAndDisturbedRoundsAreMeasuredAgain() throws {
@@ -192,7 +192,7 @@ private func snapshot(_ path: String) -> [String: Data] {
         // One wait that ran out; how long it took on the wall clock is the machine's business (the
         // budget's arithmetic has its own test, aSlowReadingWaits…, with no clock).
         #expect(waits.waits == 1 && waits.timedOut == 1 && waits.seconds > 0, "\(waits)")
-        #expect(summary.manifest.settings.slowPhaseWait == 0.3)
+        #expect(summary.manifest.settings.value("slowPhaseWait", as: Double.self) == 0.3)
     }
 
     @Test func aSlowReadingWaitsUntilAFastOneUnlessWaitingRanOutOrWouldMoreThanDoubleTheSession() {

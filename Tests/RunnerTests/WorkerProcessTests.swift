@@ -97,7 +97,7 @@ import Testing
             try RunDriver.run(
                 sweepPaths: [sweep.path], configurations: sweep.configurations, options: options, outputDirectory: out)
         } throws: { error in
-            "\(error)".contains("round processes this process vs a fresh worker process per pass")
+            "\(error)".contains("roundProcesses absent vs \"a fresh worker process per pass")
         }
     }
 
