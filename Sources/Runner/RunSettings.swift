@@ -137,6 +137,15 @@ public enum RunSettings {
         all.first { $0.setting == setting }
     }
 
+    /// The declaration called `name`, for a front end that names it in its code: a name declared
+    /// nowhere is a mistake of that code, and stops it at its first use.
+    public static func declaration(named name: String) -> RunSettingDeclaration {
+        guard let declaration = declaration(RunSetting(name)) else {
+            preconditionFailure("no run setting is declared as \(name) (RunSettings.all)")
+        }
+        return declaration
+    }
+
     /// The first setting of `options` that cannot be run, with its reason, the stop rule's
     /// settings included.
     public static func validate(_ options: RunOptions) throws(RunError) {

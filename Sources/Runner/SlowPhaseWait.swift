@@ -3,7 +3,7 @@
 ///
 /// A shared host has slow phases (on the developers' Intel VM, in a 17-minute run: 244 phases,
 /// median 0.8 s, 90th percentile 3.8 s, the longest 13 s, the probe at 0.59 of the reference in
-/// those of 2 s or more; docs/benchmarks.md). A round measured inside one is disturbed and is
+/// those of 2 s or more; docs/benchmarks-history.md). A round measured inside one is disturbed and is
 /// measured again, but it counts towards the round limit, so a phase longer than a few passes
 /// leaves rows with no clean round. Waiting costs the phase's length once instead of rounds.
 ///

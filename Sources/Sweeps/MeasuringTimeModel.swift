@@ -19,7 +19,7 @@ import ConvKernels
 ///   disagreeing rounds ask for on a shared host.
 /// - **A session** adds ``sessionSeconds`` (timer, probe calibration, roofs, topology).
 ///
-/// The constants are calibrated on the committed runs (docs/benchmarks.md, "Measuring-time
+/// The constants are calibrated on the committed runs (docs/benchmarks-history.md, "Measuring-time
 /// estimates"); a running session corrects the remaining time by what it has measured.
 public struct MeasuringTimeModel: Hashable, Sendable {
     /// A machine's single-core rates, and where they come from.

@@ -91,7 +91,7 @@ struct MeasuringOptions: ParsableArguments {
 extension Option where Value == String? {
     /// The option of the recorded setting `name` (``RunSettings``): its flag, help and default.
     init(setting name: String) {
-        let declaration = RunSettings.declaration(RunSetting(name))!
+        let declaration = RunSettings.declaration(named: name)
         var valueName: String?
         if case .value(let value) = declaration.form { valueName = value }
         self.init(
@@ -103,7 +103,7 @@ extension Option where Value == String? {
 extension Option where Value == [String] {
     /// The repeatable option of the recorded setting `name` (``RunSettings``).
     init(setting name: String) {
-        let declaration = RunSettings.declaration(RunSetting(name))!
+        let declaration = RunSettings.declaration(named: name)
         var valueName: String?
         if case .repeated(let value) = declaration.form { valueName = value }
         self.init(
@@ -115,7 +115,7 @@ extension Option where Value == [String] {
 extension Flag where Value == Bool {
     /// The switch of the recorded setting `name` (``RunSettings``), off unless given.
     init(setting name: String) {
-        let declaration = RunSettings.declaration(RunSetting(name))!
+        let declaration = RunSettings.declaration(named: name)
         self.init(
             wrappedValue: false, name: .customLong(String(declaration.flag.dropFirst(2))),
             help: ArgumentHelp(declaration.help))

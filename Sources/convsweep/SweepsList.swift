@@ -16,7 +16,7 @@ struct SweepsList: ParsableCommand {
             then the profile's totals.
 
             The estimate is the measuring-time model that the progress line and Slurm's time limits \
-            use (docs/benchmarks.md, "Measuring-time estimates"): the round rule in force (each \
+            use (docs/benchmarks-history.md, "Measuring-time estimates"): the round rule in force (each \
             profile's defaults, or the options given), each layer's roofline time on this machine, \
             and per-round and per-session costs calibrated on measured runs. Give this machine's \
             rates with --measure-machine (about 2 s) or --gflops and --bandwidth; otherwise it says \
