@@ -6,7 +6,8 @@ import PackageDescription
 /// Stages run in one direction, each its own module (docs/architecture.md):
 ///
 ///     Basics → ConvKernels → Sweeps → Rows → Measurement → Runner → Analysis ─┐
-///                                      └──────────→ AlphaFit ─────────────────┴→ Replication → convsweep
+///                                      └──────────→ AlphaFit ─────────────────┴→ Replication
+///                                                                   → Orchestration → convsweep
 ///
 /// Basics (clock, random generator, hashing, CSV writing) is imported by every module.
 ///
@@ -92,12 +93,17 @@ let package = Package(
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
+        // Orchestration: the end-to-end `replicate` (measure, package) and its Slurm submission,
+        // apart from what a package is.
+        .target(
+            name: "Orchestration",
+            dependencies: ["AlphaFit", "Basics", "Measurement", "Replication", "Runner", "Sweeps"]),
         // The thin command-line front end.
         .executableTarget(
             name: "convsweep",
             dependencies: [
                 "Basics", "ConvKernels", "Measurement", "Rows", "Sweeps", "Runner", "AlphaFit", "Replication",
-                "Analysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Orchestration", "Analysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // What the tests share: temporary directories, the repository's files, the built executable.
@@ -124,7 +130,9 @@ let package = Package(
             ]),
         .testTarget(
             name: "ReplicationTests",
-            dependencies: ["AlphaFit", "Basics", "Replication", "Rows", "Runner", "Sweeps", "TestSupport"]),
+            dependencies: [
+                "AlphaFit", "Basics", "Orchestration", "Replication", "Rows", "Runner", "Sweeps", "TestSupport",
+            ]),
         .testTarget(
             name: "AnalysisTests",
             dependencies: ["Analysis", "Basics", "Measurement", "Rows", "Runner", "Sweeps", "TestSupport"]),

@@ -336,26 +336,9 @@ public final class Conv2D {
                                 channels: channels, into: piece)
                         }
                         let t1 = MonotonicClock.now()
-                        switch tiling.orientation {
-                        case .rowMajor:
-                            cblas_sgemm(
-                                CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                Int32(groupOutputs), Int32(positions), Int32(chunkDepth),
-                                1, weightChunk, Int32(depth), piece, Int32(positions),
-                                beta, out + y0 * outputWidth, Int32(outputHW))
-                        case .columnMajor:
-                            cblas_sgemm(
-                                CblasColMajor, CblasNoTrans, CblasNoTrans,
-                                Int32(positions), Int32(groupOutputs), Int32(chunkDepth),
-                                1, piece, Int32(positions), weightChunk, Int32(depth),
-                                beta, out + y0 * outputWidth, Int32(outputHW))
-                        case .patchMajor:
-                            cblas_sgemm(
-                                CblasRowMajor, CblasNoTrans, CblasTrans,
-                                Int32(groupOutputs), Int32(positions), Int32(chunkDepth),
-                                1, weightChunk, Int32(depth), piece, Int32(chunkDepth),
-                                beta, out + y0 * outputWidth, Int32(outputHW))
-                        }
+                        multiply(
+                            weightChunk, piece, into: out + y0 * outputWidth,
+                            sizes: (groupOutputs, positions, chunkDepth), depth: depth, outputHW: outputHW, beta: beta)
                         let t2 = MonotonicClock.now()
                         times.lowering += t1 - t0
                         times.gemm += t2 - t1
@@ -367,5 +350,29 @@ public final class Conv2D {
             }
         }
         return times
+    }
+
+    /// One piece's product, in the tiling's orientation: `outputs` × `positions` of the output
+    /// (rows `outputHW` apart) from the weights' chunk (rows `depth` apart) and the lowered piece,
+    /// added to the output when `beta` is 1.
+    private func multiply(
+        _ weightChunk: UnsafePointer<Float>, _ piece: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+        sizes: (outputs: Int, positions: Int, chunkDepth: Int), depth: Int, outputHW: Int, beta: Float
+    ) {
+        let (outputs, positions, chunkDepth) = (Int32(sizes.outputs), Int32(sizes.positions), Int32(sizes.chunkDepth))
+        switch tiling.orientation {
+        case .rowMajor:
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, outputs, positions, chunkDepth, 1, weightChunk,
+                Int32(depth), piece, positions, beta, out, Int32(outputHW))
+        case .columnMajor:
+            cblas_sgemm(
+                CblasColMajor, CblasNoTrans, CblasNoTrans, positions, outputs, chunkDepth, 1, piece, positions,
+                weightChunk, Int32(depth), beta, out, Int32(outputHW))
+        case .patchMajor:
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, outputs, positions, chunkDepth, 1, weightChunk,
+                Int32(depth), piece, chunkDepth, beta, out, Int32(outputHW))
+        }
     }
 }

@@ -149,17 +149,7 @@ public struct KernelBenchmark: Sendable {
         }
         let sgemm = PlainSgemm(loweredConvolutionOf: s)
         sgemm.run()
-        var others: [(algorithm: ConvAlgorithm, conv: Conv2D?, refused: String?)] = []
-        for algorithm in algorithms {
-            do {
-                let conv = try Conv2D(shape: s, algorithm: algorithm)
-                conv.fillRandom(seed: 1)
-                conv.run()
-                others.append((algorithm, conv, nil))
-            } catch {
-                others.append((algorithm, nil, "\(error)"))
-            }
-        }
+        let others = preparedAlgorithms(s)
         var otherTimes = [[Double]](repeating: [], count: others.count)
         var otherPrimitive = [[Double]](repeating: [], count: others.count)
         var otherBare = [[Double]](repeating: [], count: others.count)
@@ -199,6 +189,22 @@ public struct KernelBenchmark: Sendable {
             sgemmMs: summary(sgemmTimes) * 1e3, loweringMs: summary(loweringTimes) * 1e3, pieces: pieces,
             variants: variants.map(\.description), variantMs: convTimes.map { summary($0) * 1e3 }, reps: repetitions,
             backends: backends)
+    }
+
+    /// Each of ``algorithms`` on `shape`, filled and run once, or why it is refused.
+    private func preparedAlgorithms(
+        _ shape: ConvShape
+    ) -> [(algorithm: ConvAlgorithm, conv: Conv2D?, refused: String?)] {
+        algorithms.map { algorithm in
+            do {
+                let conv = try Conv2D(shape: shape, algorithm: algorithm)
+                conv.fillRandom(seed: 1)
+                conv.run()
+                return (algorithm, conv, nil)
+            } catch {
+                return (algorithm, nil, "\(error)")
+            }
+        }
     }
 
     private func summary(_ times: [Double]) -> Double {

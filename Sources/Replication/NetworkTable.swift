@@ -71,17 +71,7 @@ public struct NetworkTable: Sendable {
         networks: [Network], measurements: [MeasurementRow], sample: FitDataset, options: FitOptions,
         models parametric: [FitModel] = parametricModels, shippedFiles: ShippedFiles?
     ) throws -> NetworkTable {
-        var fits: [FitReport] = []
-        var notFitted: [String: String] = [:]
-        for model in parametric {
-            var modelOptions = options
-            modelOptions.model = model
-            modelOptions.start = nil
-            modelOptions.bounds = nil
-            do { fits.append(try AlphaFitter(options: modelOptions).fit(sample)) } catch {
-                notFitted[model.rawValue] = "\(error)"
-            }
-        }
+        let (fits, notFitted) = fitting(parametric, on: sample, options: options)
         let shapes = Array(Set(networks.flatMap(\.distinctShapes))).sorted { "\($0)" < "\($1)" }
         var treeOf: [ConvShape: Double] = [:]
         var ceiling = "not asked for"
@@ -127,6 +117,25 @@ public struct NetworkTable: Sendable {
         return NetworkTable(
             models: models, rows: rows, costs: costs, networks: networks, fits: fits, notFitted: notFitted,
             ceiling: ceiling, bytesConvention: options.bytesConvention)
+    }
+
+    /// Each of `models` fitted on `sample` with `options` (its own start and bounds), and why
+    /// those that could not be fitted were not.
+    static func fitting(
+        _ models: [FitModel], on sample: FitDataset, options: FitOptions
+    ) -> (fits: [FitReport], notFitted: [String: String]) {
+        var fits: [FitReport] = []
+        var notFitted: [String: String] = [:]
+        for model in models {
+            var modelOptions = options
+            modelOptions.model = model
+            modelOptions.start = nil
+            modelOptions.bounds = nil
+            do { fits.append(try AlphaFitter(options: modelOptions).fit(sample)) } catch {
+                notFitted[model.rawValue] = "\(error)"
+            }
+        }
+        return (fits, notFitted)
     }
 
     /// How each model predicts the networks it can predict (models that predict fewer than

@@ -16,10 +16,10 @@ extension PackageVerifier {
     /// recomputed (the trees from their stated network times: another scikit-learn may grow other
     /// trees). Returns the problems, each naming its file (none for a package without the section),
     /// and the networks recomputed.
-    static func verifyNetworks(root: URL) -> (problems: [String], networks: Int, table: NetworkTable?) {
-        let manager = FileManager.default
-        let hasSection = manager.fileExists(atPath: root.appendingPathComponent(NetworkTable.directory).path)
-        guard hasSection else { return ([], 0, nil) }
+    static func verifyNetworks(
+        root: URL, contents: PackageContents, data: [PackageStatement.DataFile]
+    ) -> (problems: [String], networks: Int, table: NetworkTable?) {
+        guard contents.holds(.networkTable) || contents.holds(.networkDefinition) else { return ([], 0, nil) }
         do {
             let networks = try NetworkTable.definitions(package: root)
             guard !networks.isEmpty else {
@@ -32,20 +32,7 @@ extension PackageVerifier {
             guard let options = fits.first?.options else {
                 return (["\(NetworkTable.fitsFile): no fit with its options"], networks.count, nil)
             }
-            var measurements: [MeasurementRow] = []
-            let dataFiles = try manager.contentsOfDirectory(atPath: root.appendingPathComponent("data").path)
-            for network in networks {
-                // The network's data file, and those of its layers at a larger batch.
-                let own = PackageBuilder.dataFileName(experiment: network.name, networks: [network.name])
-                let atBatch = dataFiles.filter {
-                    $0.hasPrefix("network-\(network.name)-batch") && $0.hasSuffix(".csv")
-                        && Network.batchOf(experiment: String($0.dropFirst("network-".count).dropLast(4)))?.network
-                            == network.name
-                }
-                for file in [own] + atBatch.sorted() {
-                    measurements += try MeasurementsFile.read(path: root.appendingPathComponent("data/" + file).path)
-                }
-            }
+            let measurements = try networkRows(networks, data: data, root: root)
             let regression = try MeasurementsFile.read(
                 path: root.appendingPathComponent(PackageLayout.regressionData).path)
             let excluded = PackageBuilder.mainFitExclusions(PackageBuilder.oneDNNAlgorithms(in: regression))
@@ -113,5 +100,22 @@ extension PackageVerifier {
             }
         }
         return nil
+    }
+
+    /// The rows of `networks` in the package's `data` files: each network's own file, and those
+    /// of its layers at a larger batch, found by the experiment the statement gives each file.
+    static func networkRows(
+        _ networks: [Network], data: [PackageStatement.DataFile], root: URL
+    ) throws -> [MeasurementRow] {
+        var rows: [MeasurementRow] = []
+        for network in networks {
+            let files = data.filter {
+                $0.experiment == network.name || Network.batchOf(experiment: $0.experiment)?.network == network.name
+            }
+            for file in files.sorted(by: { $0.path < $1.path }) {
+                rows += try MeasurementsFile.read(path: root.appendingPathComponent(file.path).path)
+            }
+        }
+        return rows
     }
 }

@@ -10,8 +10,10 @@ import Sweeps
 
 /// What a replication package states about itself: `package.json` (see docs/replication-package.md).
 public struct PackageStatement: Codable, Equatable, Sendable {
-    /// Format of this file; bumped on incompatible change.
-    public var formatVersion = 1
+    /// Format of this file; bumped on incompatible change: 2 lists the ``contents``, 1 did not.
+    public var formatVersion = PackageStatement.currentFormatVersion
+    /// The format this convsweep writes.
+    public static let currentFormatVersion = 2
     /// A shipped profile (`quick`, `paper`, `full`, `networks`), or `custom` for a package built
     /// from arbitrary runs.
     public var profile: PackageProfile
@@ -32,6 +34,8 @@ public struct PackageStatement: Codable, Equatable, Sendable {
     /// The run or package the package's `compare/` compares with, as given; absent without a
     /// comparison, and in packages written before it was recorded.
     public var comparedWith: String?
+    /// Every file of the package by its role (absent in format 1).
+    public var contents: PackageContents?
 
     /// One data file.
     public struct DataFile: Codable, Equatable, Sendable {
@@ -206,8 +210,17 @@ public struct PackageBuilder {
             backendFits: fits.backends, networks: networkTable)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent(PackageLayout.readme), options: .atomic)
+        // Last, the list of what the package holds (package.json itself included), then the sums.
+        let (contents, strangers) = PackageContents.classifying(try Checksums.files(in: root))
+        guard strangers.isEmpty else {
+            throw PackageError(
+                "\(packageDirectory) holds files a package does not: \(strangers.joined(separator: ", "))")
+        }
+        var stated = statement
+        stated.contents = contents
+        try encoder.encode(stated).write(to: root.appendingPathComponent(PackageLayout.statement), options: .atomic)
         try Checksums.write(directory: root)
-        return statement
+        return stated
     }
 
     /// The runs a package is built from: their manifests, their rows, the machine, and the

@@ -33,6 +33,8 @@ public enum PackageVerifier {
         /// Whether the package states a format version this convsweep does not read (nothing
         /// else was checked).
         public var unknownFormat = false
+        /// The networks section as recomputed (nil without one), for the README's check.
+        var networkTable: NetworkTable?
     }
 
     /// Relative tolerance for a refitted sum of squares, prediction, error or parameter.
@@ -46,19 +48,45 @@ public enum PackageVerifier {
         directory: String, readmeTemplate: String? = nil, checkingReadme: Bool = true
     ) throws -> Report {
         let root = URL(fileURLWithPath: directory)
-        var problems: [String] = []
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent(Checksums.fileName).path) else {
             return Report(
                 problems: ["\(directory): no \(Checksums.fileName); not a convsweep package"], checkedFiles: 0,
                 refittedGroups: [])
         }
-        problems += try Checksums.verify(directory: root).map(\.description) + readmeLinks(root: root)
+        var problems = try Checksums.verify(directory: root).map(\.description) + readmeLinks(root: root)
         let files = try Checksums.files(in: root)
         guard problems.isEmpty else { return Report(problems: problems, checkedFiles: files.count, refittedGroups: []) }
-
-        // The statement, of a format version this convsweep knows.
-        struct Version: Decodable { var formatVersion: Int? }
         let statement: PackageStatement
+        switch readStatement(root: root, files: files) {
+        case .failure(let report): return report
+        case .success(let read): statement = read
+        }
+        let contents = self.contents(of: statement, files: files, problems: &problems)
+        problems += verifyStatement(statement, root: root, files: Set(files))
+        guard problems.isEmpty else { return Report(problems: problems, checkedFiles: files.count, refittedGroups: []) }
+        var report = try verifyData(root: root, statement: statement, contents: contents)
+        report.checkedFiles = files.count
+        if report.problems.isEmpty && checkingReadme {
+            report.problems += verifyReadme(
+                root: root, statement: statement,
+                models: contents.holds(.modelTable) ? try? ModelTable.load(package: root)?.table : nil,
+                networks: report.networkTable,
+                template: readmeTemplate ?? ShippedFiles.forFigures().readmeTemplate)
+        }
+        return report
+    }
+
+    /// The package's statement, of a format version this convsweep reads; else the report that
+    /// says why it cannot be checked.
+    private enum StatementRead {
+        /// The statement, of a format version this convsweep reads.
+        case success(PackageStatement)
+        /// Why it cannot be checked.
+        case failure(Report)
+    }
+
+    private static func readStatement(root: URL, files: [String]) -> StatementRead {
+        struct Version: Decodable { var formatVersion: Int? }
         do {
             let data = try Data(contentsOf: root.appendingPathComponent(PackageLayout.statement))
             let version = try JSONDecoder().decode(Version.self, from: data).formatVersion
@@ -68,19 +96,39 @@ public enum PackageVerifier {
                         "\(PackageLayout.statement): format version \(version.map(String.init) ?? "(none)"); this convsweep reads version \(knownFormatVersions.map(String.init).joined(separator: ", ")): nothing else was checked; check it with the convsweep that wrote it"
                     ], checkedFiles: files.count, refittedGroups: [])
                 report.unknownFormat = true
-                return report
+                return .failure(report)
             }
-            statement = try JSONDecoder().decode(PackageStatement.self, from: data)
+            return .success(try JSONDecoder().decode(PackageStatement.self, from: data))
         } catch {
-            return Report(
-                problems: ["\(PackageLayout.statement): unreadable (\(DecodingProblem.describe(error)))"],
-                checkedFiles: files.count,
-                refittedGroups: [])
+            return .failure(
+                Report(
+                    problems: ["\(PackageLayout.statement): unreadable (\(DecodingProblem.describe(error)))"],
+                    checkedFiles: files.count, refittedGroups: []))
         }
-        problems += verifyStatement(statement, root: root, files: Set(files))
-        guard problems.isEmpty else { return Report(problems: problems, checkedFiles: files.count, refittedGroups: []) }
+    }
 
-        // Refit from the package's own data with the recorded settings.
+    /// What the package holds: its stated list (format 2), checked against its `files`, or the
+    /// one policy's reading of them (format 1); what does not hold is added to `problems`.
+    static func contents(of statement: PackageStatement, files: [String], problems: inout [String]) -> PackageContents {
+        let (classified, strangers) = PackageContents.classifying(files)
+        if let stated = statement.contents {
+            problems += stated.problems(against: files)
+            return stated
+        }
+        if statement.formatVersion >= 2 {
+            problems.append(
+                "\(PackageLayout.statement): format version \(statement.formatVersion) without its contents")
+        }
+        problems += strangers.map { "\($0): a file that belongs in no package (docs/replication-package.md)" }
+        return classified
+    }
+
+    /// Refits and recomputes what the package states from its own data with the recorded
+    /// settings: the main fit and each backend's, the model table, the networks section.
+    private static func verifyData(
+        root: URL, statement: PackageStatement, contents: PackageContents
+    ) throws -> Report {
+        var problems: [String] = []
         // data/regression.csv read once per set of left-out rows (the main fit and the model table share one).
         var regressionByFilters: [[RowFilter]: FitDataset] = [:]
         func regression(excluding filters: [RowFilter]?) throws -> FitDataset {
@@ -96,40 +144,36 @@ public enum PackageVerifier {
         do {
             let main = try verifyMainFit(
                 root: root, statement: statement, regression: { try regression(excluding: $0) })
-            problems += main.problems
-            refittedGroups += main.refitted
-            let backends = try verifyBackends(root: root, regression: { try regression(excluding: $0) })
-            problems += backends.problems
-            refittedGroups += backends.refitted
+            let backends =
+                contents.holds(.backendFits)
+                ? try verifyBackends(root: root, regression: { try regression(excluding: $0) })
+                : (problems: [], refitted: [])
+            problems += main.problems + backends.problems
+            refittedGroups += main.refitted + backends.refitted
         } catch {
             problems.append("\(error)")
         }
         var modelsConfirmed: [String] = []
         // A model table or held-out predictions file that does not read is a problem of the
         // package (named with file, line and column), not a failure to check it.
-        let modelTable: (table: ModelTable, predictions: HeldOutPredictions)?
-        do { modelTable = try ModelTable.load(package: root) } catch {
-            problems.append("\(error)")
-            modelTable = nil
-        }
-        if let (table, heldOut) = modelTable {
-            let sample = Result {
-                try FitDataset.load(
-                    paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
-                    excluding: table.excluded ?? [])
+        do {
+            if contents.holds(.modelTable), let (table, heldOut) = try ModelTable.load(package: root) {
+                let sample = Result {
+                    try FitDataset.load(
+                        paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
+                        excluding: table.excluded ?? [])
+                }
+                problems += verifyModels(table, heldOut, regression: sample, confirmed: &modelsConfirmed)
             }
-            problems += verifyModels(table, heldOut, regression: sample, confirmed: &modelsConfirmed)
+        } catch {
+            problems.append("\(error)")
         }
-        let networks = verifyNetworks(root: root)
-        problems += networks.problems
-        if problems.isEmpty && checkingReadme {
-            problems += verifyReadme(
-                root: root, statement: statement, models: modelTable?.table, networks: networks.table,
-                template: readmeTemplate ?? ShippedFiles.forFigures().readmeTemplate)
-        }
-        return Report(
-            problems: problems, checkedFiles: files.count, refittedGroups: refittedGroups,
+        let networks = verifyNetworks(root: root, contents: contents, data: statement.data)
+        var report = Report(
+            problems: problems + networks.problems, checkedFiles: 0, refittedGroups: refittedGroups,
             modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
+        report.networkTable = networks.table
+        return report
     }
 
     /// Every file the README links to exists.
@@ -331,6 +375,24 @@ public enum PackageVerifier {
         _ table: ModelTable, _ heldOut: HeldOutPredictions, regression: Result<FitDataset, any Error>,
         confirmed: inout [String]
     ) -> [String] {
+        var problems = statedModelMetrics(table, heldOut)
+        // The parametric models again, from the package's own data.
+        do {
+            let again = try ModelTable.build(
+                dataset: try regression.get(), options: table.options, folds: table.folds, shippedFiles: nil)
+            problems += crossValidatedAgain(
+                table, heldOut, again: (again.table, again.predictions), confirmed: &confirmed)
+        } catch {
+            problems.append("\(ModelTable.fileName): cannot cross-validate data/regression.csv again (\(error))")
+        }
+        if table.hasCeiling && heldOut.predictedMs(by: TreeCeiling.name) != nil {
+            confirmed.append(TreeCeiling.name + " (from its predictions)")
+        }
+        return problems
+    }
+
+    /// Whether the metrics each entry of `table` states are those its held-out predictions give.
+    private static func statedModelMetrics(_ table: ModelTable, _ heldOut: HeldOutPredictions) -> [String] {
         let file = ModelTable.predictionsFileName
         let measured = heldOut.measuredMs
         let groupOfRow = heldOut.rows.map(\.group)
@@ -366,55 +428,57 @@ public enum PackageVerifier {
                     "\(ModelTable.fileName): \(entry.model) \(a.group) states metrics that \(file) does not give")
             }
         }
-        // The parametric models again, from the package's own data.
-        do {
-            let again = try ModelTable.build(
-                dataset: try regression.get(), options: table.options, folds: table.folds, shippedFiles: nil)
-            if again.table.noiseFloor != table.noiseFloor || again.table.coverage != table.coverage {
-                problems.append(
-                    "\(ModelTable.fileName): its noise floor or coverage differs from what data/regression.csv gives")
-            }
-            for entry in table.entries {
-                guard let other = again.table.entries.first(where: { $0.model == entry.model }) else { continue }
-                if other.parametersPerGroup != entry.parametersPerGroup {
-                    problems.append(
-                        "\(ModelTable.fileName): \(entry.model) states \(entry.parametersPerGroup.map(String.init) ?? "no") parameters per group, the model has \(other.parametersPerGroup.map(String.init) ?? "none")"
-                    )
-                }
-            }
-            guard again.predictions.rows.map(\.fold) == heldOut.rows.map(\.fold) else {
-                return problems + ["\(file): its rows or folds differ from a cross-validation of data/regression.csv"]
-            }
-            // Every row as the sample holds it: its configuration, group, shape and measured time.
-            for (stated, recomputed) in zip(heldOut.rows, again.predictions.rows) {
-                var differs = stated
-                differs.predictedMs = recomputed.predictedMs
-                if differs != recomputed {
-                    return problems + [
-                        "\(file): row \(stated.configID) differs from the sample's row \(recomputed.configID) (its configuration, shape, group or measured time)"
-                    ]
-                }
-            }
-            for entry in again.table.entries {
-                guard let stated = heldOut.predictedMs(by: entry.model),
-                    let recomputed = again.predictions.predictedMs(by: entry.model)
-                else { continue }
-                let rmse = Dictionary(entry.groups.map { ($0.group, $0.metrics.rmseMs) }) { first, _ in first }
-                if let i = heldOut.rows.indices.first(where: { i in
-                    !close(stated[i], recomputed[i], slack: tolerance * (rmse[groupOfRow[i]] ?? 0))
-                }) {
-                    problems.append(
-                        "\(file): \(heldOut.rows[i].configID) is predicted \(stated[i]) ms by \(entry.model) held out, a new cross-validation gives \(recomputed[i]) ms"
-                    )
-                } else {
-                    confirmed.append(entry.model)
-                }
-            }
-        } catch {
-            problems.append("\(ModelTable.fileName): cannot cross-validate data/regression.csv again (\(error))")
+        return problems
+    }
+
+    /// Whether a new cross-validation (`again`) gives the table's noise floor, parameter counts,
+    /// rows, folds and every held-out prediction; the models it confirms are added to `confirmed`.
+    private static func crossValidatedAgain(
+        _ table: ModelTable, _ heldOut: HeldOutPredictions,
+        again: (table: ModelTable, predictions: HeldOutPredictions), confirmed: inout [String]
+    ) -> [String] {
+        let file = ModelTable.predictionsFileName
+        var problems: [String] = []
+        if again.table.noiseFloor != table.noiseFloor || again.table.coverage != table.coverage {
+            problems.append(
+                "\(ModelTable.fileName): its noise floor or coverage differs from what data/regression.csv gives")
         }
-        if table.hasCeiling && heldOut.predictedMs(by: TreeCeiling.name) != nil {
-            confirmed.append(TreeCeiling.name + " (from its predictions)")
+        for entry in table.entries {
+            guard let other = again.table.entries.first(where: { $0.model == entry.model }),
+                other.parametersPerGroup != entry.parametersPerGroup
+            else { continue }
+            problems.append(
+                "\(ModelTable.fileName): \(entry.model) states \(entry.parametersPerGroup.map(String.init) ?? "no") parameters per group, the model has \(other.parametersPerGroup.map(String.init) ?? "none")"
+            )
+        }
+        guard again.predictions.rows.map(\.fold) == heldOut.rows.map(\.fold) else {
+            return problems + ["\(file): its rows or folds differ from a cross-validation of data/regression.csv"]
+        }
+        // Every row as the sample holds it: its configuration, group, shape and measured time.
+        for (stated, recomputed) in zip(heldOut.rows, again.predictions.rows) {
+            var differs = stated
+            differs.predictedMs = recomputed.predictedMs
+            if differs != recomputed {
+                return problems + [
+                    "\(file): row \(stated.configID) differs from the sample's row \(recomputed.configID) (its configuration, shape, group or measured time)"
+                ]
+            }
+        }
+        let groupOfRow = heldOut.rows.map(\.group)
+        for entry in again.table.entries {
+            guard let stated = heldOut.predictedMs(by: entry.model),
+                let recomputed = again.predictions.predictedMs(by: entry.model)
+            else { continue }
+            let rmse = Dictionary(entry.groups.map { ($0.group, $0.metrics.rmseMs) }) { first, _ in first }
+            if let i = heldOut.rows.indices.first(where: { i in
+                !close(stated[i], recomputed[i], slack: tolerance * (rmse[groupOfRow[i]] ?? 0))
+            }) {
+                problems.append(
+                    "\(file): \(heldOut.rows[i].configID) is predicted \(stated[i]) ms by \(entry.model) held out, a new cross-validation gives \(recomputed[i]) ms"
+                )
+            } else {
+                confirmed.append(entry.model)
+            }
         }
         return problems
     }

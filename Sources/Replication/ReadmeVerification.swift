@@ -76,7 +76,11 @@ extension PackageVerifier {
             PackageStatement.self, from: Data(contentsOf: root.appendingPathComponent(PackageLayout.statement)))
         let readme = try regeneratedReadme(
             root: root, statement: statement, models: try ModelTable.load(package: root)?.table,
-            networks: verifyNetworks(root: root).table, template: template)
+            networks: verifyNetworks(
+                root: root,
+                contents: statement.contents ?? PackageContents.classifying(try Checksums.files(in: root)).contents,
+                data: statement.data
+            ).table, template: template)
         let readmeData = Data(readme.utf8)
         try SafeFile.writeAtomically(readmeData, to: root.appendingPathComponent(PackageLayout.readme).path)
         let sumsPath = root.appendingPathComponent(Checksums.fileName).path

@@ -5,7 +5,7 @@ import Runner
 
 extension PackageVerifier {
     /// The `package.json` format versions this convsweep reads.
-    public static let knownFormatVersions = 1...1
+    public static let knownFormatVersions = 1...PackageStatement.currentFormatVersion
 
     /// The largest `topology.xml` a check reads (hwloc's export of a machine with thousands of PUs
     /// is a few MiB).
@@ -84,17 +84,7 @@ extension PackageVerifier {
         }
         // The topology: hwloc's own reader, and the same file as the run's.
         if files.contains("run/topology.xml") || files.contains(PackageLayout.topology) {
-            if bytes(root.appendingPathComponent(PackageLayout.topology).path) != bytes(run.topologyPath) {
-                problems.append("\(PackageLayout.topology): differs from run/topology.xml, which it copies")
-            } else if let xml = bytes(run.topologyPath) {
-                if xml.count > maximumTopologyBytes {
-                    problems.append("\(PackageLayout.topology): larger than \(maximumTopologyBytes) bytes")
-                } else {
-                    do { _ = try Topology.checkXML(String(decoding: xml, as: UTF8.self)) } catch {
-                        problems.append("\(PackageLayout.topology): \(error)")
-                    }
-                }
-            }
+            problems += verifyTopology(root: root, run: run)
         }
         // data/: exactly what the run's rows give.
         do {
@@ -115,5 +105,22 @@ extension PackageVerifier {
             problems.append("\(error)")
         }
         return problems
+    }
+
+    /// Whether the package's topology.xml is the run's, and hwloc reads it.
+    private static func verifyTopology(root: URL, run: RunDirectory) -> [String] {
+        let copy = FileManager.default.contents(atPath: root.appendingPathComponent(PackageLayout.topology).path)
+        let original = FileManager.default.contents(atPath: run.topologyPath)
+        guard copy == original else {
+            return ["\(PackageLayout.topology): differs from run/topology.xml, which it copies"]
+        }
+        guard let xml = original else { return [] }
+        guard xml.count <= maximumTopologyBytes else {
+            return ["\(PackageLayout.topology): larger than \(maximumTopologyBytes) bytes"]
+        }
+        do { _ = try Topology.checkXML(String(decoding: xml, as: UTF8.self)) } catch {
+            return ["\(PackageLayout.topology): \(error)"]
+        }
+        return []
     }
 }

@@ -35,38 +35,8 @@ public enum RunForgetter {
             FileManager.default.fileExists(atPath: directory.roundsPath)
             ? try MeasurementsFile.read(path: directory.roundsPath) : []
 
-        var forgottenRows: (MeasurementRow) -> Bool
-        var forgottenRounds: (MeasurementRow) -> Bool
-        var session: Int?
-        switch selection {
-        case .configurations(let ids):
-            guard !ids.isEmpty else { throw RunError.badSetting(.configurations, "name at least one configuration") }
-            let known = Set(rows.map(\.configID) + rounds.map(\.configID))
-            if let unknown = ids.first(where: { !known.contains($0) }) {
-                throw RunError.badSetting(
-                    .configurations,
-                    "\(unknown) is not a configuration measured in \(path) (its ids are the config_id column of measurements.csv)"
-                )
-            }
-            let chosen = Set(ids)
-            forgottenRows = { chosen.contains($0.configID) }
-            forgottenRounds = forgottenRows
-        case .session(let number):
-            guard (1...manifest.sessions.count).contains(number) else {
-                throw RunError.badSetting(
-                    .session,
-                    "\(number) is not a session of \(path), which has sessions 1 to \(manifest.sessions.count)")
-            }
-            if rows.contains(where: { $0.session == nil && $0.status.isOK }) {
-                throw RunError.badSetting(
-                    .session,
-                    "cannot tell which rows session \(number) measured: \(path) was written before rows recorded their session; forget configurations by id instead"
-                )
-            }
-            session = number
-            forgottenRows = { $0.session == number }
-            forgottenRounds = { $0.session == number }
-        }
+        let (forgottenRows, session) = try chosen(selection, rows: rows, rounds: rounds, manifest: manifest, path: path)
+        let forgottenRounds = forgottenRows
         let removed = rows.filter(forgottenRows)
         let removedRounds = rounds.filter(forgottenRounds)
         let record = RunManifest.Forgetting(
@@ -89,6 +59,40 @@ public enum RunForgetter {
         if !removed.isEmpty { manifest.status = .interrupted }
         try directory.writeAtomically(try manifest.encoded(), to: directory.manifestPath)
         return record
+    }
+
+    /// Which rows and rounds `selection` names in the run at `path` (and the session it names),
+    /// refusing a configuration it never measured, a session it does not have, or a session
+    /// whose rows do not record it.
+    private static func chosen(
+        _ selection: Selection, rows: [MeasurementRow], rounds: [MeasurementRow], manifest: RunManifest, path: String
+    ) throws(RunError) -> (rows: (MeasurementRow) -> Bool, session: Int?) {
+        switch selection {
+        case .configurations(let ids):
+            guard !ids.isEmpty else { throw RunError.badSetting(.configurations, "name at least one configuration") }
+            let known = Set(rows.map(\.configID) + rounds.map(\.configID))
+            if let unknown = ids.first(where: { !known.contains($0) }) {
+                throw RunError.badSetting(
+                    .configurations,
+                    "\(unknown) is not a configuration measured in \(path) (its ids are the config_id column of measurements.csv)"
+                )
+            }
+            let chosen = Set(ids)
+            return ({ chosen.contains($0.configID) }, nil)
+        case .session(let number):
+            guard (1...manifest.sessions.count).contains(number) else {
+                throw RunError.badSetting(
+                    .session,
+                    "\(number) is not a session of \(path), which has sessions 1 to \(manifest.sessions.count)")
+            }
+            if rows.contains(where: { $0.session == nil && $0.status.isOK }) {
+                throw RunError.badSetting(
+                    .session,
+                    "cannot tell which rows session \(number) measured: \(path) was written before rows recorded their session; forget configurations by id instead"
+                )
+            }
+            return ({ $0.session == number }, number)
+        }
     }
 
     private static func selectionRemovesAll(_ selection: Selection) -> Bool {

@@ -39,43 +39,6 @@ public struct ShippedFiles: Hashable, Sendable {
     /// The environment variable that names a sweeps directory when `--sweeps-dir` is not given.
     public static let sweepsEnvironmentVariable = "CONVSWEEP_SWEEPS_DIR"
 
-    /// The figure script, `plot_figures.py`.
-    public var figureScript: String {
-        join(root, "python/plot_figures.py")
-    }
-
-    /// The figure script of `convsweep compare`, `plot_compare.py`.
-    public var compareFigureScript: String {
-        join(root, "python/plot_compare.py")
-    }
-
-    /// The model table's non-parametric ceiling, `ceiling.py` (gradient-boosted trees).
-    public var ceilingScript: String {
-        join(root, "python/ceiling.py")
-    }
-
-    /// The Mustache template of a replication package's README.
-    public var readmeTemplate: String { join(root, "templates/package-readme.mustache") }
-
-    /// The Python interpreter of the virtualenv that holds matplotlib for the figure script.
-    public var python: String { join(root, layout == .sourceTree ? ".venv/bin/python" : "venv/bin/python") }
-
-    /// Why convsweep will not run `files` (``python`` and a script of its), nil when it will:
-    /// code is run only from a path that root and this user alone control (``PathTrust``), so
-    /// that another user's planted interpreter or script never runs as this user.
-    public func refusalToRun(_ files: [String]) -> String? {
-        for file in files {
-            if let problem = PathTrust.problem(at: file) { return "refusing to run \(file): \(problem)" }
-        }
-        return nil
-    }
-
-    /// The command that creates ``python`` when it is missing.
-    public var pythonSetUpCommand: String {
-        let prefix = ((root as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
-        return layout == .sourceTree ? "scripts/ensure-deps --python" : "scripts/install \(prefix)"
-    }
-
     /// Shipped files at `root` laid out as `layout`, with the sweeps in `root/sweeps` unless given.
     public init(root: String, layout: Layout, sweepsDirectory: String? = nil) {
         self.root = root
@@ -120,16 +83,6 @@ public struct ShippedFiles: Hashable, Sendable {
             })
     }
 
-    /// The installation or source tree that holds the figure script (for commands that draw
-    /// figures but read no sweeps); the first candidate when none does, so that the error of a
-    /// later step names where the script was expected.
-    public static func forFigures(
-        executable: String = BuildInfo.executablePath(), sourceFile: String = #filePath
-    ) -> ShippedFiles {
-        let all = candidates(executable: executable, sourceFile: sourceFile)
-        return usable(all).first { FileManager.default.fileExists(atPath: $0.figureScript) } ?? all[0]
-    }
-
     /// The places shipped files may be, in the order they are tried: beside the executable
     /// (installed), source trees above the executable, and the source tree of `sourceFile`.
     /// ``locate(sweepsDirectory:environment:executable:sourceFile:)`` uses only those that root
@@ -168,7 +121,7 @@ public struct ShippedFiles: Hashable, Sendable {
     }
 
     /// The candidates that may be used.
-    static func usable(_ candidates: [ShippedFiles]) -> [ShippedFiles] {
+    public static func usable(_ candidates: [ShippedFiles]) -> [ShippedFiles] {
         candidates.filter { $0.trustProblem == nil && FileManager.default.fileExists(atPath: $0.root) }
     }
 

@@ -70,19 +70,33 @@ public struct Sweep: Sendable {
         self.sample = file.sample
         self.limits = file.limits
 
+        expansionCount = try Sweep.countExpansion(of: file, path: path)
+        configurations = try Sweep.expand(file, total: expansionCount, path: path)
+    }
+
+    /// How many configurations the series of `file` expand to, refused above
+    /// ``maximumUnsampledCount`` for a file that draws no sample.
+    private static func countExpansion(of file: SweepFileReader.Contents, path: String) throws(SweepError) -> Int {
         var total = 0
         for series in file.series {
             let (sum, overflow) = total.addingReportingOverflow(series.count)
             guard !overflow else { throw SweepError(file: path, field: "series", message: "too many configurations") }
             total = sum
         }
-        self.expansionCount = total
         if file.sample == nil, total > Sweep.maximumUnsampledCount {
             throw SweepError(
                 file: path, field: "series",
                 message: "the series expand to \(total) configurations, more than \(Sweep.maximumUnsampledCount); "
                     + "add sample: {count, seed} to draw from them")
         }
+        return total
+    }
+
+    /// The configurations of `file`, whose series expand to `total`: all of them, or the sample
+    /// it draws (stratified when it says so), each with its status under the file's limits.
+    private static func expand(
+        _ file: SweepFileReader.Contents, total: Int, path: String
+    ) throws(SweepError) -> [SweepConfiguration] {
         let indices: [Int]
         if let sample = file.sample {
             indices = SweepSample(count: sample.stratified?.pool ?? sample.count, seed: sample.seed).indices(
@@ -90,7 +104,6 @@ public struct Sweep: Sendable {
         } else {
             indices = Array(0..<total)
         }
-
         let excluded = try Sweep.networkLayers(file.excludedNetworks, sweepPath: path)
         // Walk the ascending global indices through the series they fall in.
         var configurations: [SweepConfiguration] = []
@@ -111,16 +124,12 @@ public struct Sweep: Sendable {
                     experiment: file.name, series: series.label, shape: shape,
                     status: Sweep.status(of: shape, limits: file.limits, excluded: excluded)))
         }
-        if let sample = file.sample, let design = sample.stratified {
-            let candidates = configurations.filter(\.status.isOK)
-            let chosen = design.select(
-                count: sample.count, flops: candidates.map(\.flops),
-                kernelOne: candidates.map { $0.shape.kernelSize == 1 },
-                seed: sample.seed)
-            self.configurations = chosen.map { candidates[$0] }
-        } else {
-            self.configurations = configurations
-        }
+        guard let sample = file.sample, let design = sample.stratified else { return configurations }
+        let candidates = configurations.filter(\.status.isOK)
+        let chosen = design.select(
+            count: sample.count, flops: candidates.map(\.flops),
+            kernelOne: candidates.map { $0.shape.kernelSize == 1 }, seed: sample.seed)
+        return chosen.map { candidates[$0] }
     }
 }
 

@@ -242,67 +242,67 @@ private struct Parser {
             try expect(")", opening: start)
             return inner
         }
-        if next.properties.numericType != nil && next.isASCII || next == "." {
-            while position < scalars.count, scalars[position].isASCII,
-                scalars[position].properties.numericType != nil || scalars[position] == "."
-            {
-                position += 1
-            }
-            // An exponent: 1e3, 2.5E-2.
-            if position < scalars.count, scalars[position] == "e" || scalars[position] == "E" {
-                var end = position + 1
-                if end < scalars.count, scalars[end] == "+" || scalars[end] == "-" { end += 1 }
-                if end < scalars.count, scalars[end].isASCII, scalars[end].properties.numericType != nil {
-                    position = end
-                    while position < scalars.count, scalars[position].isASCII,
-                        scalars[position].properties.numericType != nil
-                    {
-                        position += 1
-                    }
-                }
-            }
-            let text = String(String.UnicodeScalarView(scalars[start..<position]))
-            guard let number = Double(text), number.isFinite else {
-                throw SweepExpression.Error(offset: start, message: "'\(text)' is not a number")
-            }
-            return .number(number)
-        }
-        if next.properties.isAlphabetic || next == "_" {
-            while position < scalars.count,
-                scalars[position].properties.isAlphabetic || scalars[position] == "_"
-                    || (scalars[position].isASCII && scalars[position].properties.numericType != nil)
-            {
-                position += 1
-            }
-            let name = String(String.UnicodeScalarView(scalars[start..<position]))
-            guard peek() == "(" else { return .name(name) }
-            guard let function = SweepExpression.Function(rawValue: name) else {
-                throw SweepExpression.Error(
-                    offset: start,
-                    message: "unknown function '\(name)' (known: "
-                        + SweepExpression.Function.allCases.map(\.rawValue).joined(separator: ", ") + ")")
-            }
-            let opening = position
-            position += 1
-            try enter()
-            defer { depth -= 1 }
-            var arguments = [try parseExpression()]
-            while peek() == "," {
-                position += 1
-                arguments.append(try parseExpression())
-            }
-            try expect(")", opening: opening)
-            let oneArgument = [.round, .floor, .ceil].contains(function)
-            if oneArgument, arguments.count != 1 {
-                throw SweepExpression.Error(
-                    offset: start, message: "\(name) takes one argument (got \(arguments.count))")
-            }
-            if !oneArgument, arguments.count < 2 {
-                throw SweepExpression.Error(offset: start, message: "\(name) takes two or more arguments")
-            }
-            return .call(function, arguments)
-        }
+        if next.properties.numericType != nil && next.isASCII || next == "." { return try parseNumber(from: start) }
+        if next.properties.isAlphabetic || next == "_" { return try parseName(from: start) }
         throw SweepExpression.Error(offset: start, message: "unexpected '\(next)'")
+    }
+
+    /// Whether the scalar at `index` is an ASCII digit.
+    private func isDigit(at index: Int) -> Bool {
+        index < scalars.count && scalars[index].isASCII && scalars[index].properties.numericType != nil
+    }
+
+    /// A number starting at `start`: digits and points, and an exponent (1e3, 2.5E-2).
+    mutating func parseNumber(from start: Int) throws -> SweepExpression {
+        while isDigit(at: position) || position < scalars.count && scalars[position] == "." { position += 1 }
+        if position < scalars.count, scalars[position] == "e" || scalars[position] == "E" {
+            var end = position + 1
+            if end < scalars.count, scalars[end] == "+" || scalars[end] == "-" { end += 1 }
+            if isDigit(at: end) {
+                position = end
+                while isDigit(at: position) { position += 1 }
+            }
+        }
+        let text = String(String.UnicodeScalarView(scalars[start..<position]))
+        guard let number = Double(text), number.isFinite else {
+            throw SweepExpression.Error(offset: start, message: "'\(text)' is not a number")
+        }
+        return .number(number)
+    }
+
+    /// A name starting at `start`, or a call of the function it names.
+    mutating func parseName(from start: Int) throws -> SweepExpression {
+        while position < scalars.count,
+            scalars[position].properties.isAlphabetic || scalars[position] == "_" || isDigit(at: position)
+        {
+            position += 1
+        }
+        let name = String(String.UnicodeScalarView(scalars[start..<position]))
+        guard peek() == "(" else { return .name(name) }
+        guard let function = SweepExpression.Function(rawValue: name) else {
+            throw SweepExpression.Error(
+                offset: start,
+                message: "unknown function '\(name)' (known: "
+                    + SweepExpression.Function.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        let opening = position
+        position += 1
+        try enter()
+        defer { depth -= 1 }
+        var arguments = [try parseExpression()]
+        while peek() == "," {
+            position += 1
+            arguments.append(try parseExpression())
+        }
+        try expect(")", opening: opening)
+        let oneArgument = [.round, .floor, .ceil].contains(function)
+        if oneArgument, arguments.count != 1 {
+            throw SweepExpression.Error(offset: start, message: "\(name) takes one argument (got \(arguments.count))")
+        }
+        if !oneArgument, arguments.count < 2 {
+            throw SweepExpression.Error(offset: start, message: "\(name) takes two or more arguments")
+        }
+        return .call(function, arguments)
     }
 
     mutating func expect(_ closing: Unicode.Scalar, opening: Int) throws {

@@ -138,21 +138,8 @@ struct SweepFileReader {
         guard !label.isEmpty else { throw location(labelNode, field + ".label").error(file, "must not be empty") }
         var zip = false
         if let node = entries["zip"] { zip = try bool(node, field: field + ".zip") }
-        var constants: [String: Double] = [:]
-        if let node = entries["constants"] {
-            for (key, value) in try mapping(node, field: field + ".constants", allowed: nil) {
-                let place = field + ".constants." + key
-                let keyNode = node.mapping!.first { $0.key.string == key }!.key
-                guard SweepFileReader.isName(key), SweepAxis(rawValue: key) == nil, key != "K1", key != "K2",
-                    SweepExpression.Function(rawValue: key) == nil
-                else {
-                    throw location(keyNode, place).error(
-                        file, "'\(key)' cannot name a constant: use letters, digits and _, not an axis or function name"
-                    )
-                }
-                constants[key] = try number(value, field: place)
-            }
-        }
+        let constants =
+            try entries["constants"].map { node throws(SweepError) in try readConstants(node, field: field) } ?? [:]
         var kind = LayerKind.convolution
         if let node = entries["layer"] {
             let text = try string(node, field: field + ".layer")
@@ -186,6 +173,35 @@ struct SweepFileReader {
                 label: label, key: SweepFileReader.idSafe(label), axes: axes, constants: constants, zip: zip,
                 location: seriesPlace, axisLocations: locations, file: file, kind: kind)
         }
+        try checkConvolutionAxes(axes, locations: locations, at: seriesPlace)
+        return try SweepSeries(
+            label: label, key: SweepFileReader.idSafe(label), axes: axes, constants: constants, zip: zip,
+            location: seriesPlace, axisLocations: locations, file: file, paddingMode: paddingMode)
+    }
+
+    /// The named constants of a series' `constants` mapping, each a number and a name that is
+    /// not an axis's or a function's.
+    private func readConstants(_ node: Node, field: String) throws(SweepError) -> [String: Double] {
+        var constants: [String: Double] = [:]
+        for (key, value) in try mapping(node, field: field + ".constants", allowed: nil) {
+            let place = field + ".constants." + key
+            let keyNode = node.mapping?.first { $0.key.string == key }?.key ?? node
+            guard SweepFileReader.isName(key), SweepAxis(rawValue: key) == nil, key != "K1", key != "K2",
+                SweepExpression.Function(rawValue: key) == nil
+            else {
+                throw location(keyNode, place).error(
+                    file, "'\(key)' cannot name a constant: use letters, digits and _, not an axis or function name")
+            }
+            constants[key] = try number(value, field: place)
+        }
+        return constants
+    }
+
+    /// A convolution series gives H, W, Cin and Cout, and its kernel as K or as both K1 and K2,
+    /// its shorthands apart from their parts.
+    private func checkConvolutionAxes(
+        _ axes: [SweepAxis: SweepAxisValue], locations: [SweepAxis: FileLocation], at seriesPlace: FileLocation
+    ) throws(SweepError) {
         for axis in [SweepAxis.height, .width, .inputChannels, .outputChannels] where axes[axis] == nil {
             throw seriesPlace.error(file, "missing axis \(axis)")
         }
@@ -194,14 +210,11 @@ struct SweepFileReader {
         case (true, false, false), (false, true, true): break
         case (false, false, false): throw seriesPlace.error(file, "missing axis K (or both K1 and K2)")
         case (true, _, _):
-            throw locations[axes[.kernelHeight] != nil ? .kernelHeight : .kernelWidth]!.error(
-                file, "give either K, or both K1 and K2, not both forms")
+            let place = locations[axes[.kernelHeight] != nil ? .kernelHeight : .kernelWidth] ?? seriesPlace
+            throw place.error(file, "give either K, or both K1 and K2, not both forms")
         case (false, true, false): throw seriesPlace.error(file, "K1 is given without K2")
         case (false, false, true): throw seriesPlace.error(file, "K2 is given without K1")
         }
-        return try SweepSeries(
-            label: label, key: SweepFileReader.idSafe(label), axes: axes, constants: constants, zip: zip,
-            location: seriesPlace, axisLocations: locations, file: file, paddingMode: paddingMode)
     }
 
     /// A shorthand (stride, dilation, padding) and its parts are not given together, and parts
@@ -269,48 +282,59 @@ struct SweepFileReader {
                 values.append(value)
             }
             return .list(values)
-        case .mapping:
-            let keys = Set(node.mapping!.keys.compactMap(\.string))
-            if keys.contains("factor") || keys.contains("count") {
-                let entries = try mapping(node, field: place.field, allowed: ["from", "factor", "count"])
-                for key in ["from", "factor", "count"] where entries[key] == nil {
-                    throw place.error(file, "a geometric sequence needs from, factor and count (\(key) is missing)")
-                }
-                let from = try positiveInteger(entries["from"]!, field: place.field + ".from")
-                let factor = try number(entries["factor"]!, field: place.field + ".factor")
-                let count = try positiveInteger(entries["count"]!, field: place.field + ".count")
-                guard factor > 0, factor != 1 else {
-                    throw location(entries["factor"]!, place.field + ".factor").error(
-                        file, "must be positive and not 1 (got \(formatted(factor)))")
-                }
-                for index in 0..<count {
-                    let value = Double(from) * pow(factor, Double(index))
-                    guard value == value.rounded(), value >= 1, value <= Double(ConvShape.maximumDimension) else {
-                        throw place.error(
-                            file,
-                            "term \(index) is \(formatted(value)), not a positive integer no larger than \(ConvShape.maximumDimension)"
-                        )
-                    }
-                }
-                return .geometric(from: from, factor: factor, count: count)
-            }
-            let entries = try mapping(node, field: place.field, allowed: ["from", "to", "step"])
-            for key in ["from", "to"] where entries[key] == nil {
-                throw place.error(
-                    file,
-                    "a range needs from and to (\(key) is missing); a geometric sequence needs from, factor, count")
-            }
-            let from = try positiveInteger(entries["from"]!, field: place.field + ".from", minimum: minimum)
-            let to = try positiveInteger(entries["to"]!, field: place.field + ".to", minimum: minimum)
-            var step = 1
-            if let node = entries["step"] { step = try positiveInteger(node, field: place.field + ".step") }
-            guard to >= from else {
-                throw location(entries["to"]!, place.field + ".to").error(file, "\(to) is below from (\(from))")
-            }
-            return .range(from: from, to: to, step: step)
+        case let .mapping(mapping):
+            let keys = Set(mapping.keys.compactMap(\.string))
+            if keys.contains("factor") || keys.contains("count") { return try geometric(node, at: place) }
+            return try range(node, at: place, minimum: minimum)
         case .alias:
             throw place.error(file, "aliases are not supported")
         }
+    }
+
+    /// A geometric sequence, `{from, factor, count}`, every term a dimension.
+    private func geometric(_ node: Node, at place: FileLocation) throws(SweepError) -> SweepAxisValue {
+        let entries = try mapping(node, field: place.field, allowed: ["from", "factor", "count"])
+        guard let fromNode = entries["from"], let factorNode = entries["factor"], let countNode = entries["count"]
+        else {
+            let missing = ["from", "factor", "count"].first { entries[$0] == nil } ?? "from"
+            throw place.error(file, "a geometric sequence needs from, factor and count (\(missing) is missing)")
+        }
+        let from = try positiveInteger(fromNode, field: place.field + ".from")
+        let factor = try number(factorNode, field: place.field + ".factor")
+        let count = try positiveInteger(countNode, field: place.field + ".count")
+        guard factor > 0, factor != 1 else {
+            throw location(factorNode, place.field + ".factor").error(
+                file, "must be positive and not 1 (got \(formatted(factor)))")
+        }
+        for index in 0..<count {
+            let value = Double(from) * pow(factor, Double(index))
+            guard value == value.rounded(), value >= 1, value <= Double(ConvShape.maximumDimension) else {
+                throw place.error(
+                    file,
+                    "term \(index) is \(formatted(value)), not a positive integer no larger than \(ConvShape.maximumDimension)"
+                )
+            }
+        }
+        return .geometric(from: from, factor: factor, count: count)
+    }
+
+    /// A range, `{from, to, step}` (step 1 when not given).
+    private func range(_ node: Node, at place: FileLocation, minimum: Int) throws(SweepError) -> SweepAxisValue {
+        let entries = try mapping(node, field: place.field, allowed: ["from", "to", "step"])
+        guard let fromNode = entries["from"], let toNode = entries["to"] else {
+            throw place.error(
+                file,
+                "a range needs from and to (\(entries["from"] == nil ? "from" : "to") is missing); a geometric sequence needs from, factor, count"
+            )
+        }
+        let from = try positiveInteger(fromNode, field: place.field + ".from", minimum: minimum)
+        let to = try positiveInteger(toNode, field: place.field + ".to", minimum: minimum)
+        var step = 1
+        if let node = entries["step"] { step = try positiveInteger(node, field: place.field + ".step") }
+        guard to >= from else {
+            throw location(toNode, place.field + ".to").error(file, "\(to) is below from (\(from))")
+        }
+        return .range(from: from, to: to, step: step)
     }
 
     func readSample(_ node: Node) throws(SweepError) -> SweepSample {

@@ -106,70 +106,91 @@ struct Check: ParsableCommand {
     func run() throws {
         OpenBLAS.setThreadCount(1)
         OneDNN.setThreadCount(1)
-        var worst: [String: (error: Double, ratio: Double, shapes: Int)] = [:]
-        var order: [String] = []
-        var failures: [String] = []
-        var notProvided: [String: Int] = [:]
-        var implementations: [String: Set<String>] = [:]
-        for shape in Check.shapes {
-            let reference = try Conv2D(shape: shape, algorithm: .reference)
-            reference.fillRandom(seed: seed)
-            reference.run()
-            let tolerance = Verification.tolerance(for: shape)
-            for variant in Check.variants(for: shape) {
-                let conv: Conv2D
-                do {
-                    conv = try Conv2D(
-                        shape: shape, algorithm: variant.algorithm,
-                        workspaceLimit: variant.workspaceLimit ?? Conv2D.defaultWorkspaceLimit,
-                        tiling: variant.tiling)
-                } catch {
-                    // oneDNN has no such implementation here (Winograd off AVX-512, say): not a mismatch.
-                    guard case .notProvided = error else { throw error }
-                    notProvided[variant.name, default: 0] += 1
-                    continue
-                }
-                if let choice = conv.dnnlChoice {
-                    implementations[variant.name, default: []].insert(choice.implementation)
-                }
-                conv.fillRandom(seed: seed)
-                let phases = conv.run()
-                let error = Verification.relativeError(
-                    UnsafeBufferPointer(conv.output), reference: UnsafeBufferPointer(reference.output))
-                if worst[variant.name] == nil { order.append(variant.name) }
-                let previous = worst[variant.name] ?? (0, 0, 0)
-                worst[variant.name] = (
-                    max(previous.error, error), max(previous.ratio, error / tolerance),
-                    previous.shapes + 1
-                )
-                if !(error <= tolerance) {
-                    failures.append(
-                        "MISMATCH \(variant.name) on \(shape): relative error \(String(format: "%.3g", error)) > tolerance \(String(format: "%.3g", tolerance)) (\(phases.tiles) pieces)"
-                    )
-                }
-            }
-        }
-        print(
-            "convsweep check: \(Check.shapes.count) shapes against the reference, error ‖y − r‖₂/‖r‖₂, tolerance 4·√((Cin/groups)·K1·K2)·ε"
-        )
-        for name in order {
-            let w = worst[name]!
-            print(
-                "  \(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%3d", w.shapes)) shapes  worst error \(String(format: "%.2e", w.error))  (\(String(format: "%.3f", w.ratio)) of its tolerance)"
-                    + (implementations[name].map { "  oneDNN ran " + $0.sorted().joined(separator: ", ") } ?? "")
-            )
-        }
-        for (name, count) in notProvided.sorted(by: { $0.key < $1.key }) {
-            print(
-                "  \(name.padding(toLength: 52, withPad: " ", startingAt: 0)) not provided by oneDNN for \(count) of \(Check.shapes.count) shapes on this CPU"
-            )
-        }
-        if !OneDNN.isAvailable { print("  (this build has no oneDNN backend: the dnnl-* algorithms were not checked)") }
-        for failure in failures { print(failure) }
-        if !failures.isEmpty {
-            print("convsweep check: \(failures.count) mismatch\(failures.count == 1 ? "" : "es")")
+        var tally = Tally()
+        for shape in Check.shapes { try check(shape, into: &tally) }
+        tally.print(shapes: Check.shapes.count)
+        if !tally.failures.isEmpty {
+            Swift.print("convsweep check: \(tally.failures.count) mismatch\(tally.failures.count == 1 ? "" : "es")")
             throw ExitCode(ExitStatus.failure)
         }
-        print("convsweep check: all algorithms agree with the reference")
+        Swift.print("convsweep check: all algorithms agree with the reference")
+    }
+
+    /// Checks every variant of `shape` against the reference, into `tally`.
+    private func check(_ shape: ConvShape, into tally: inout Tally) throws {
+        let reference = try Conv2D(shape: shape, algorithm: .reference)
+        reference.fillRandom(seed: seed)
+        reference.run()
+        let tolerance = Verification.tolerance(for: shape)
+        for variant in Check.variants(for: shape) {
+            let conv: Conv2D
+            do {
+                conv = try Conv2D(
+                    shape: shape, algorithm: variant.algorithm,
+                    workspaceLimit: variant.workspaceLimit ?? Conv2D.defaultWorkspaceLimit, tiling: variant.tiling)
+            } catch {
+                // oneDNN has no such implementation here (Winograd off AVX-512, say): not a mismatch.
+                guard case .notProvided = error else { throw error }
+                tally.notProvided[variant.name, default: 0] += 1
+                continue
+            }
+            if let choice = conv.dnnlChoice {
+                tally.implementations[variant.name, default: []].insert(choice.implementation)
+            }
+            conv.fillRandom(seed: seed)
+            let phases = conv.run()
+            let error = Verification.relativeError(
+                UnsafeBufferPointer(conv.output), reference: UnsafeBufferPointer(reference.output))
+            tally.record(variant.name, error: error, tolerance: tolerance)
+            if !(error <= tolerance) {
+                tally.failures.append(
+                    "MISMATCH \(variant.name) on \(shape): relative error \(String(format: "%.3g", error)) > tolerance \(String(format: "%.3g", tolerance)) (\(phases.tiles) pieces)"
+                )
+            }
+        }
+    }
+
+    /// What the check found of each variant, in the order first checked.
+    private struct Tally {
+        /// Worst error, worst share of the tolerance, and shapes checked, by variant.
+        var worst: [String: (error: Double, ratio: Double, shapes: Int)] = [:]
+        /// The variants in the order first checked.
+        var order: [String] = []
+        /// One line per mismatch.
+        var failures: [String] = []
+        /// Shapes oneDNN provides no implementation for, by variant.
+        var notProvided: [String: Int] = [:]
+        /// The oneDNN implementations each variant ran.
+        var implementations: [String: Set<String>] = [:]
+
+        /// Counts a check of `name` with `error` against `tolerance`.
+        mutating func record(_ name: String, error: Double, tolerance: Double) {
+            if worst[name] == nil { order.append(name) }
+            let previous = worst[name] ?? (0, 0, 0)
+            worst[name] = (max(previous.error, error), max(previous.ratio, error / tolerance), previous.shapes + 1)
+        }
+
+        /// Prints a line per variant, then the mismatches.
+        func print(shapes: Int) {
+            Swift.print(
+                "convsweep check: \(shapes) shapes against the reference, error ‖y − r‖₂/‖r‖₂, tolerance 4·√((Cin/groups)·K1·K2)·ε"
+            )
+            for name in order {
+                guard let w = worst[name] else { continue }
+                Swift.print(
+                    "  \(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%3d", w.shapes)) shapes  worst error \(String(format: "%.2e", w.error))  (\(String(format: "%.3f", w.ratio)) of its tolerance)"
+                        + (implementations[name].map { "  oneDNN ran " + $0.sorted().joined(separator: ", ") } ?? "")
+                )
+            }
+            for (name, count) in notProvided.sorted(by: { $0.key < $1.key }) {
+                Swift.print(
+                    "  \(name.padding(toLength: 52, withPad: " ", startingAt: 0)) not provided by oneDNN for \(count) of \(shapes) shapes on this CPU"
+                )
+            }
+            if !OneDNN.isAvailable {
+                Swift.print("  (this build has no oneDNN backend: the dnnl-* algorithms were not checked)")
+            }
+            for failure in failures { Swift.print(failure) }
+        }
     }
 }

@@ -3,6 +3,7 @@ import Analysis
 import ArgumentParser
 import ConvKernels
 import Foundation
+import Rows
 import Sweeps
 
 /// `convsweep networks`: the zoo of networks as data, and what a measured network costs.
@@ -113,40 +114,8 @@ struct NetworksCost: ParsableCommand {
             }
             costed += 1
             ranked.append((network, cost, otherRows.flatMap { try? NetworkCost(network: network, rows: $0) }))
-            print(
-                String(
-                    format: "%@: %.3f ms (rounds %.3f–%.3f), %d layers, %.3f GMACs", network.name, cost.milliseconds,
-                    cost.lowMilliseconds, cost.highMilliseconds, cost.layers, cost.gmacs))
-            // Throughput, where the rows hold the network at a larger batch (a network-batch sweep).
-            for batch in NetworkCost.throughputBatches(of: network, in: rows) {
-                if let (perSecond, atBatch) = try? NetworkCost.throughput(
-                    of: network, atBatch: batch, rows: rows, algorithm: algorithm)
-                {
-                    print(
-                        String(
-                            format: "  throughput at batch %d: %.2f images/s (%.3f ms a batch)", batch, perSecond,
-                            atBatch.milliseconds))
-                }
-            }
-            if let report {
-                do {
-                    let predicted = try network.layers.map { try report.predict($0.shape) * Double($0.count) }
-                        .reduce(0, +)
-                    predictions.append((network.name, predicted, cost.milliseconds, cost.interval))
-                    print(
-                        String(
-                            format: "  predicted by the fit's %@: %.3f ms (%+.1f%%)", report.model.rawValue, predicted,
-                            100 * (predicted / cost.milliseconds - 1)))
-                } catch {
-                    print("  not predicted: \(error)")
-                }
-            }
-            for kind in cost.kinds {
-                print(
-                    "  " + kind.kind.padding(toLength: 16, withPad: " ", startingAt: 0)
-                        + String(
-                            format: "%4d layers %9.3f ms  %5.1f%% of time  %5.1f%% of MACs", kind.layers,
-                            kind.milliseconds, 100 * kind.timeShare, 100 * kind.macShare))
+            if let predicted = printCost(cost, of: network, rows: rows, report: report) {
+                predictions.append((network.name, predicted, cost.milliseconds, cost.interval))
             }
         }
         for name in networks where !rows.isEmpty && costed == 0 {
@@ -158,6 +127,49 @@ struct NetworksCost: ParsableCommand {
         )
         if ranked.count >= 3 { printRankings(ranked) }
         if let fit, !predictions.isEmpty { printPredictionSummary(predictions, fit: fit) }
+    }
+
+    /// Prints what `network` costs: its time, throughput at larger batches, the fit's prediction
+    /// and its layers by kind; returns the prediction, when the fit made one.
+    private func printCost(_ cost: NetworkCost, of network: Network, rows: [MeasurementRow], report: FitReport?)
+        -> Double?
+    {
+        print(
+            String(
+                format: "%@: %.3f ms (rounds %.3f–%.3f), %d layers, %.3f GMACs", network.name, cost.milliseconds,
+                cost.lowMilliseconds, cost.highMilliseconds, cost.layers, cost.gmacs))
+        // Throughput, where the rows hold the network at a larger batch (a network-batch sweep).
+        for batch in NetworkCost.throughputBatches(of: network, in: rows) {
+            if let (perSecond, atBatch) = try? NetworkCost.throughput(
+                of: network, atBatch: batch, rows: rows, algorithm: algorithm)
+            {
+                print(
+                    String(
+                        format: "  throughput at batch %d: %.2f images/s (%.3f ms a batch)", batch, perSecond,
+                        atBatch.milliseconds))
+            }
+        }
+        var predicted: Double?
+        if let report {
+            do {
+                let sum = try network.layers.map { try report.predict($0.shape) * Double($0.count) }.reduce(0, +)
+                predicted = sum
+                print(
+                    String(
+                        format: "  predicted by the fit's %@: %.3f ms (%+.1f%%)", report.model.rawValue, sum,
+                        100 * (sum / cost.milliseconds - 1)))
+            } catch {
+                print("  not predicted: \(error)")
+            }
+        }
+        for kind in cost.kinds {
+            print(
+                "  " + kind.kind.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "%4d layers %9.3f ms  %5.1f%% of time  %5.1f%% of MACs", kind.layers,
+                        kind.milliseconds, 100 * kind.timeShare, 100 * kind.macShare))
+        }
+        return predicted
     }
 
     /// How parameters, MACs, bytes moved (and another run's times) order the networks against

@@ -3,6 +3,7 @@ import ArgumentParser
 import Basics
 import Foundation
 import Measurement
+import Orchestration
 import Replication
 import Runner
 import Sweeps

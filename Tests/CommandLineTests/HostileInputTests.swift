@@ -111,7 +111,7 @@ private func replace(_ old: String, _ new: String, in path: String) throws {
         let package = temporaryDirectory() + "/package"
         try FileManager.default.copyItem(
             atPath: repositoryRoot.path + "/results/amd-epyc-2pu/quick", toPath: package)
-        try replace("\"formatVersion\" : 1", "\"formatVersion\" : 2", in: package + "/package.json")
+        try replace("\"formatVersion\" : 1", "\"formatVersion\" : 3", in: package + "/package.json")
         let sums = package + "/SHA256SUMS"
         let text = try String(contentsOfFile: sums, encoding: .utf8)
         let digest = try #require(
@@ -122,7 +122,7 @@ private func replace(_ old: String, _ new: String, in path: String) throws {
         try (edited.joined(separator: "\n") + "\n").write(toFile: sums, atomically: true, encoding: .utf8)
         let outcome = try convsweep(["verify-package", package])
         #expect(outcome.status == 65, "\(outcome.standardOutput) \(outcome.standardError)")
-        #expect(outcome.standardOutput.contains("format version 2; this convsweep reads version 1"))
+        #expect(outcome.standardOutput.contains("format version 3; this convsweep reads version 1, 2"))
     }
 
     @Test func aSeededFuzzCampaignEndsEveryProcessWithAnExitStatusAndVerifiesNoEditedPackage() throws {

@@ -155,7 +155,50 @@ private func problems(_ package: URL) throws -> String {
         #expect(!report.ok && report.unknownFormat)
         #expect(
             report.problems == [
-                "package.json: format version 7; this convsweep reads version 1: nothing else was checked; check it with the convsweep that wrote it"
+                "package.json: format version 7; this convsweep reads version 1, 2: nothing else was checked; check it with the convsweep that wrote it"
             ])
+    }
+}
+
+/// `package.json`'s contents (format 2): the verifier reads the list and holds it to the files.
+@Suite struct PackageContentsTests {
+    /// The committed package (format 1) rewritten as format 2: its contents listed by the policy,
+    /// `edit` applied to that list, the sums rewritten.
+    private func formatTwo(_ name: String = #function, edit: (inout [[String: Any]]) -> Void = { _ in }) throws -> URL {
+        let package = try copiedPackage(name)
+        let url = package.appendingPathComponent("package.json")
+        var statement = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let (contents, strangers) = PackageContents.classifying(try Checksums.files(in: package))
+        #expect(strangers.isEmpty)
+        var files = contents.files.map { ["path": $0.path, "role": $0.role.rawValue] as [String: Any] }
+        edit(&files)
+        statement["formatVersion"] = 2
+        statement["contents"] = ["files": files]
+        try JSONSerialization.data(withJSONObject: statement, options: [.prettyPrinted, .sortedKeys]).write(to: url)
+        _ = try Checksums.write(directory: package)
+        return package
+    }
+
+    @Test func aPackageOfFormatTwoVerifiesFromItsList() throws {
+        let report = try PackageVerifier.verify(directory: try formatTwo().path)
+        #expect(report.ok, "\(report.problems)")
+    }
+
+    @Test func aFileTheListLacksOrAWrongRoleOrAListedFileMissingFails() throws {
+        let unlisted = try formatTwo("unlisted") { $0.removeAll { $0["path"] as? String == "fit/errors.csv" } }
+        #expect(try problems(unlisted).contains("fit/errors.csv is a file of the package its contents do not list"))
+        let misplaced = try formatTwo("misplaced") { files in
+            for i in files.indices where files[i]["path"] as? String == "fit/models.json" { files[i]["role"] = "data" }
+        }
+        #expect(try problems(misplaced).contains("contents say fit/models.json is data"))
+        let ghost = try formatTwo("ghost") { $0.append(["path": "data/ghost.csv", "role": "data"]) }
+        #expect(try problems(ghost).contains("contents list data/ghost.csv, which is not a file of the package"))
+    }
+
+    @Test func aFileThatBelongsInNoPackageFailsAFormatOnePackage() throws {
+        let package = try copiedPackage()
+        try Data("x".utf8).write(to: package.appendingPathComponent("stray.sh"))
+        _ = try Checksums.write(directory: package)
+        #expect(try problems(package).contains("stray.sh: a file that belongs in no package"))
     }
 }

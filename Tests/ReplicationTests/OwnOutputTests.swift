@@ -3,6 +3,7 @@ import Sweeps
 import TestSupport
 import Testing
 
+@testable import Orchestration
 @testable import Replication
 @testable import Runner
 

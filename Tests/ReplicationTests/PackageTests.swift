@@ -8,6 +8,7 @@ import Sweeps
 import TestSupport
 import Testing
 
+@testable import Orchestration
 @testable import Replication
 
 /// A tiny regression sweep of 48 small grid layers, written as `sweeps/regression.yaml`.

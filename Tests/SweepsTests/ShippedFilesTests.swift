@@ -23,8 +23,7 @@ import Testing
             environment: [:], executable: prefix + "/bin/convsweep", sourceFile: "/nowhere/Sources/Sweeps/F.swift")
         #expect(files.layout == .installed)
         #expect(files.sweepsDirectory == prefix + "/share/convsweep/sweeps")
-        #expect(files.figureScript == prefix + "/share/convsweep/python/plot_figures.py")
-        #expect(files.python == prefix + "/share/convsweep/venv/bin/python")
+        #expect(files.root == prefix + "/share/convsweep")
     }
 
     @Test func anExecutableBuiltInACloneFindsTheClonesSweeps() throws {
@@ -36,7 +35,7 @@ import Testing
             sourceFile: "/nowhere/Sources/Sweeps/F.swift")
         #expect(fromExecutable.layout == .sourceTree)
         #expect(fromExecutable.sweepsDirectory == clone + "/sweeps")
-        #expect(fromExecutable.figureScript == clone + "/python/plot_figures.py")
+        #expect(fromExecutable.root == clone)
         // … and from the source tree it was compiled in, with the executable copied elsewhere.
         let fromSource = try ShippedFiles.locate(
             environment: [:], executable: "/nowhere/bin/convsweep",

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Replication
 import Sweeps
 
 /// `convsweep replicate --slurm N`: a profile's sweeps submitted to a Slurm cluster as an N-task

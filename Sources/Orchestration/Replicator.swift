@@ -2,6 +2,7 @@ import AlphaFit
 import Basics
 import Foundation
 import Measurement
+import Replication
 import Runner
 import Sweeps
 
