@@ -120,7 +120,7 @@ let package = Package(
             dependencies: [
                 "Basics", "Sweeps", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "RowsTests", dependencies: ["ConvKernels", "Rows", "Sweeps"]),
+        .testTarget(name: "RowsTests", dependencies: ["ConvKernels", "Rows", "Sweeps", "TestSupport"]),
         .testTarget(name: "RunnerTests", dependencies: ["Basics", "Rows", "Runner", "TestSupport"]),
         .testTarget(
             name: "AlphaFitTests",

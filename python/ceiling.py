@@ -19,7 +19,11 @@ Exit status 3 (and one line on stderr) when scikit-learn cannot be imported, 2 f
 """
 import csv
 import math
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import convsweep_rows  # noqa: E402  (the one reader of runs, packages and their CSVs)
 
 
 def main(argv):
@@ -33,8 +37,7 @@ def main(argv):
     except ImportError as error:
         print(f"ceiling.py: scikit-learn is not installed in {sys.executable} ({error})", file=sys.stderr)
         return 3
-    with open(argv[1], newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = convsweep_rows.table(argv[1])
     if not rows:
         print(f"ceiling.py: {argv[1]}: no rows", file=sys.stderr)
         return 2

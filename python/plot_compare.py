@@ -8,9 +8,11 @@ Writes  OUT_DIR/ratio-vs-flops.png and .svg: each configuration's ratio B/A (log
         FLOPs (log), with its 95% interval; slower in red, faster in blue, no significant change in
         grey.
 """
-import csv
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import convsweep_rows  # noqa: E402  (the one reader of runs, packages and their CSVs)
 
 import matplotlib
 
@@ -27,7 +29,7 @@ def main(argv):
         return 0 if len(argv) == 2 else 64
     out = argv[1]
     try:
-        rows = list(csv.DictReader(open(os.path.join(out, "compare.csv"), newline="")))
+        rows = convsweep_rows.table(os.path.join(out, "compare.csv"))
     except OSError as error:
         print(f"plot_compare: cannot read {out}/compare.csv: {error}", file=sys.stderr)
         return 65

@@ -25,7 +25,6 @@ between-round range of a row (round_min_ms, round_max_ms: runs measured in round
 point carries it as an error bar, so that a spike can be told from noise; a row whose rounds
 never had a clean window (window = disturbed) or never settled (unsettled) is drawn hollow.
 """
-import csv
 import hashlib
 import json
 import math
@@ -68,9 +67,13 @@ def natural_key(text):
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import convsweep_rows  # noqa: E402  (the one reader of runs, packages and their CSVs)
+
+
 def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    """A package's CSV file, through the one reader."""
+    return convsweep_rows.table(path)
 
 
 def round_range(row):
@@ -110,7 +113,7 @@ def save(fig, package, name):
 
 def plot_experiment(package, letter, csv_name, predictions):
     axis, xlabel, what, replication_fig, original_fig = EXPERIMENTS[letter]
-    rows = [r for r in read_csv(os.path.join(package, "data", csv_name)) if r["status"] == "ok"]
+    rows = list(convsweep_rows.measured(os.path.join(package, "data", csv_name)).values())
     series = sorted({r["series"] for r in rows}, key=natural_key)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -192,7 +195,7 @@ def scatter_by_kernel(ax, rows, point):
 
 
 def plot_regression(package, predictions):
-    rows = [r for r in read_csv(os.path.join(package, "data", "regression.csv")) if r["status"] == "ok"]
+    rows = list(convsweep_rows.measured(os.path.join(package, "data", "regression.csv")).values())
     fig, ax = plt.subplots(figsize=(5.5, 5.2))
     used = 0
     lo, hi = math.inf, 0.0
@@ -240,7 +243,7 @@ def layer_kind(row):
 def plot_layers(package):
     """The layer sample: measured time against FLOPs, one colour per kind of layer (log-log): the
     question alpha-FLOPs exists for, on the layers real networks use."""
-    rows = [r for r in read_csv(os.path.join(package, "data", "layers.csv")) if r["status"] == "ok"]
+    rows = list(convsweep_rows.measured(os.path.join(package, "data", "layers.csv")).values())
     kinds = ["dense 1x1", "dense KxK", "dense, stride > 1", "depthwise / grouped", "fully connected"]
     fig, ax = plt.subplots(figsize=(6.2, 4.6))
     for kind, colour in zip(kinds, ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]):

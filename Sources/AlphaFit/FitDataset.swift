@@ -35,7 +35,7 @@ public struct FitInput: Codable, Hashable, Sendable {
     public var path: String
     /// The CSV actually read (the path itself, or DIR/measurements.csv).
     public var file: String
-    /// `csv` or `run-directory`.
+    /// `csv`, `run-directory` or `package` (one input per data file).
     public var kind: String
     /// Hex SHA-256 of the bytes of `file`.
     public var sha256: String
@@ -101,17 +101,10 @@ public struct FitDataset: Codable, Sendable {
         var dataset = FitDataset(inputs: [], rows: [], carriedColumns: [])
         var filterColumnsSeen = Set<String>()
         var firstRowOf: [String: String] = [:]
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw FitInputError(input: path, "no such file or directory")
-            }
-            let runDirectory = isDirectory.boolValue
-            let file = runDirectory ? (path as NSString).appendingPathComponent("measurements.csv") : path
+        for (path, file, kind) in try inputFiles(paths) {
+            let runDirectory = kind != "csv"
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw FitInputError(
-                    input: file,
-                    runDirectory ? "a run directory needs a readable measurements.csv" : "cannot read the file")
+                throw FitInputError(input: file, "cannot read the file")
             }
             guard let text = String(data: data, encoding: .utf8) else {
                 throw FitInputError(input: file, "not UTF-8 text")
@@ -136,7 +129,7 @@ public struct FitDataset: Codable, Sendable {
             }
             dataset.inputs.append(
                 FitInput(
-                    path: path, file: file, kind: runDirectory ? "run-directory" : "csv",
+                    path: path, file: file, kind: kind,
                     sha256: digest, rowsUsed: rows.count, rowsExcluded: excluded))
             dataset.rows += rows
         }
@@ -146,6 +139,30 @@ public struct FitDataset: Codable, Sendable {
                 "the filter \(unused.column)=\(unused.value) names a column no input has")
         }
         return dataset
+    }
+
+    /// The files of `paths`, each with the path given and its kind, found by ``RowSource``: a
+    /// run directory's measurements.csv, each of a package's data/*.csv, or the CSV file.
+    static func inputFiles(_ paths: [String]) throws -> [(path: String, file: String, kind: String)] {
+        var files: [(path: String, file: String, kind: String)] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw FitInputError(input: path, "no such file or directory")
+            }
+            switch try? RowSource(path: path) {
+            case .run(let directory)?:
+                files.append((path, RowSource.run(directory).measurementFiles[0], "run-directory"))
+            case .package(let directory)?:
+                files += RowSource.package(directory).measurementFiles.map { (path, $0, "package") }
+            case .file?: files.append((path, path, "csv"))
+            case nil:
+                throw FitInputError(
+                    input: (path as NSString).appendingPathComponent(RowSource.measurementsFile),
+                    "a run directory needs a readable measurements.csv (or a package its data/*.csv)")
+            }
+        }
+        return files
     }
 
     /// The measured rows of a file in the format of measurements.csv, read by the one reader of

@@ -238,7 +238,11 @@ public struct PackageBuilder {
         var manifests: [RunManifest] = []
         var measurements: [MeasurementRow] = []
         for directory in runDirectories {
-            let manifestPath = (directory as NSString).appendingPathComponent(PackageLayout.manifest)
+            let source: RowSource
+            do { source = try RowSource(path: directory) } catch { throw PackageError("\(directory): \(error)") }
+            guard case .run = source, let manifestPath = source.manifestFile else {
+                throw PackageError("\(directory): not a run directory (no measurements.csv and manifest.json)")
+            }
             let manifest: RunManifest
             do { manifest = try RunManifest.read(path: manifestPath) } catch {
                 throw PackageError("\(directory): not a run directory (\(error))")
@@ -256,8 +260,7 @@ public struct PackageBuilder {
                 )
             }
             manifests.append(manifest)
-            measurements += try MeasurementsFile.read(
-                path: (directory as NSString).appendingPathComponent("measurements.csv"))
+            measurements += try source.rows()
         }
         return Runs(
             manifests: manifests, measurements: measurements,

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Rows
 
 #if canImport(Glibc)
     import Glibc
@@ -14,17 +15,17 @@ public struct RunDirectory: Sendable {
     public init(path: String) { self.path = path }
 
     /// manifest.json.
-    public var manifestPath: String { path + "/manifest.json" }
+    public var manifestPath: String { path + "/" + RowSource.manifestFile }
     /// topology.xml (hwloc's export of the machine).
     public var topologyPath: String { path + "/topology.xml" }
     /// measurements.csv.
-    public var measurementsPath: String { path + "/measurements.csv" }
+    public var measurementsPath: String { path + "/" + RowSource.measurementsFile }
     /// samples.csv (with `keepSamples`).
     public var samplesPath: String { path + "/samples.csv" }
     /// rounds.csv: one row per round of a configuration, in the columns of measurements.csv.
-    public var roundsPath: String { path + "/rounds.csv" }
+    public var roundsPath: String { path + "/" + RowSource.roundsFile }
     /// probes.csv: every reading of the drift probe.
-    public var probesPath: String { path + "/probes.csv" }
+    public var probesPath: String { path + "/" + RowSource.probesFile }
     /// The lock file of a session in progress.
     public var lockPath: String { path + "/.lock" }
 

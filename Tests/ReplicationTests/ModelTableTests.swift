@@ -13,8 +13,11 @@ private func filesWithoutScikitLearn() throws -> ShippedFiles {
     let root = temporaryDirectory("noSklearn")
     try FileManager.default.createDirectory(atPath: root + "/python", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: root + "/.venv/bin", withIntermediateDirectories: true)
-    try FileManager.default.copyItem(
-        atPath: repositoryRoot.appendingPathComponent("python/ceiling.py").path, toPath: root + "/python/ceiling.py")
+    // The script and the reader it imports, as an installation ships them.
+    for script in ["ceiling.py", "convsweep_rows.py"] {
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot.appendingPathComponent("python/" + script).path, toPath: root + "/python/" + script)
+    }
     let python = root + "/.venv/bin/python"
     try "#!/bin/sh\nexec /usr/bin/env python3 -S \"$@\"\n".write(toFile: python, atomically: true, encoding: .utf8)
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: python)
