@@ -50,6 +50,7 @@ public final class Topology {
             throw TopologyError("hwloc could not load the machine's topology")
         }
         handle = topology
+        isThisMachine = true
         // The CPUs the process may run on when it starts: a `taskset`, or a Slurm task's affinity
         // (task/affinity sets it without cgroups, which hwloc's allowed set would show) — as given
         // to the process, not as an earlier run in it bound it.
@@ -61,6 +62,53 @@ public final class Topology {
             }
             hwloc_bitmap_free(set)
         }
+    }
+
+    /// A topology described rather than read off this machine: hwloc's synthetic description
+    /// (`pack:2 numa:4 l3:2 core:8 pu:2`) or its XML export of another machine. Every PU of it is
+    /// usable; nothing can be bound to it.
+    public enum Description: Sendable, Equatable {
+        /// hwloc's synthetic syntax.
+        case synthetic(String)
+        /// hwloc's XML export (the text).
+        case xml(String)
+    }
+
+    /// Whether this is the topology of the machine this process runs on (not a ``Description``).
+    public let isThisMachine: Bool
+
+    /// Loads the topology `description` describes.
+    ///
+    /// - Throws: ``TopologyError`` saying why hwloc refuses the description.
+    public init(_ description: Description) throws(TopologyError) {
+        var topology: hwloc_topology_t?
+        guard hwloc_topology_init(&topology) == 0, let topology else {
+            throw TopologyError("hwloc could not initialise a topology")
+        }
+        let accepted: Bool
+        switch description {
+        case .synthetic(let text):
+            accepted = hwloc_topology_set_synthetic(topology, text) == 0
+        case .xml(let text):
+            let bytes = Array(text.utf8CString)
+            accepted = bytes.withUnsafeBufferPointer {
+                hwloc_topology_set_xmlbuffer(topology, $0.baseAddress, Int32(bytes.count)) == 0
+            }
+        }
+        guard accepted, hwloc_topology_load(topology) == 0,
+            hwloc_get_nbobjs_by_type(topology, HWLOC_OBJ_PU) > 0
+        else {
+            hwloc_topology_destroy(topology)
+            switch description {
+            case .synthetic(let text):
+                throw TopologyError(
+                    "\"\(text)\" is not a topology in hwloc's synthetic syntax (for example \"pack:2 numa:4 l3:2 core:8 pu:2\")"
+                )
+            case .xml: throw TopologyError("not a topology hwloc can read (hwloc's XML export)")
+            }
+        }
+        handle = topology
+        isThisMachine = false
     }
 
     deinit { hwloc_topology_destroy(handle) }
@@ -101,6 +149,8 @@ public final class Topology {
     public var packageCount: Int { count(HWLOC_OBJ_PACKAGE) }
     /// Physical cores.
     public var coreCount: Int { count(HWLOC_OBJ_CORE) }
+    /// NUMA nodes.
+    public var numaNodeCount: Int { count(HWLOC_OBJ_NUMANODE) }
     /// Processing units (hardware threads).
     public var processingUnitCount: Int { count(HWLOC_OBJ_PU) }
 
@@ -116,6 +166,7 @@ public final class Topology {
     /// Operating-system indexes of the PUs this process may use: those its cgroups allow (hwloc),
     /// within the affinity it started with (`taskset`, a Slurm task's CPUs).
     public var allowedProcessingUnits: [Int] {
+        guard isThisMachine else { return allProcessingUnits }
         let allowed = CPUSet.indexes(of: hwloc_topology_get_allowed_cpuset(handle))
         let affinity = Set(startingAffinity)
         let both = allowed.filter(affinity.contains)

@@ -88,7 +88,11 @@ extension RunManifest {
         public init(options: RunOptions, cpuset: [Int], evictionBytes: Int?, openBLASThreads: Int) {
             facts = Facts(
                 cpuset: CPUSet.format(cpuset),
-                cpusetChosenBy: options.cpuset == nil ? "default: first PU of the last core (hwloc)" : "--cpuset",
+                cpusetChosenBy: options.cpuset != nil
+                    ? "--cpuset"
+                    : options.threads == 1
+                        ? "default: first PU of the last core (hwloc)"
+                        : "default: placement \(options.threadPlacement) (hwloc)",
                 stopRule: options.stopRule, stopRuleDescription: options.stopRule.summary,
                 dataSeed: RunDriver.dataSeedBase(options.seed),
                 verificationSeed: RunDriver.verificationSeedBase(options.seed),
@@ -150,10 +154,20 @@ extension RunManifest {
 }
 
 extension RunOptions {
+    /// Where threads go when no cpuset is named: ``placement`` over ``places``, the fastest kind
+    /// of core.
+    public var threadPlacement: ThreadPlacement { ThreadPlacement(policy: placement, places: places) }
+
     /// The PUs a session with these options binds to on `topology`: the cpuset given, else the
-    /// first PU of the last core this process may use. The one place the default is chosen.
+    /// first PU of the last core this process may use for one thread, the PUs ``threadPlacement``
+    /// gives for more (``Topology/defaultProcessingUnits(threads:_:)``). The one place the
+    /// default is chosen.
     public func chosenCPUSet(on topology: Topology) throws(RunError) -> [Int] {
-        guard let requested = cpuset else { return topology.lastCore }
+        guard let requested = cpuset else {
+            do { return try topology.defaultProcessingUnits(threads: threads, threadPlacement) } catch {
+                throw RunError.badSetting(.threads, "cannot be placed: \(error)")
+            }
+        }
         do { return try topology.cpuset(parsing: CPUSet.format(requested)) } catch {
             throw RunError.badSetting(.cpuset, "\(error)")
         }

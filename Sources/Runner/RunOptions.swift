@@ -27,6 +27,10 @@ public struct RunOptions: Codable, Hashable, Sendable {
     public var cpuset: [Int]?
     /// OpenBLAS threads.
     public var threads: Int = 1
+    /// Where the threads go when no cpuset is named (``ThreadPlacement``).
+    public var placement: ThreadPlacement.Policy = .close
+    /// What a thread may be placed on when no cpuset is named.
+    public var places: ThreadPlacement.Places = .cores
     /// Relative half-width of the median's 95% CI to reach.
     public var target: Double = 0.01
     /// Fewest timed runs (adaptive rule).

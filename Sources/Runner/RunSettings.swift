@@ -25,6 +25,16 @@ public enum RunSettings {
             expected: "a whole number", parse: SettingText.integer, show: { "\($0)" },
             check: { (1...4096).contains($0) ? nil : "must be from 1 to 4096, got \($0)" }),
         .value(
+            "placement", flag: "--placement", valueName: "policy",
+            "With --threads N > 1 and no --cpuset, where the threads go: close (compact: a core after the next, an L3 domain, a NUMA node and a package filled before the next) or spread (scatter: dealt over the packages, their NUMA nodes and L3 domains); convsweep topology shows the PUs.",
+            at: \.placement, expected: "close (compact) or spread (scatter)",
+            parse: { ThreadPlacement.Policy(word: $0) }, show: \.rawValue, whenAbsent: .string("close")),
+        .value(
+            "places", flag: "--places", valueName: "places",
+            "With --threads N > 1 and no --cpuset, what a thread may take: cores (a core each; more threads than cores refused) or threads (SMT siblings once every core has one).",
+            at: \.places, expected: "cores or threads", parse: { ThreadPlacement.Places(rawValue: $0) },
+            show: \.rawValue, whenAbsent: .string("cores")),
+        .value(
             "target", flag: "--target", valueName: "share",
             "Stop when the 95% CI of the median is within this fraction of it.", at: \.target,
             expected: "a number", parse: SettingText.number, show: SettingText.show, recorded: false),

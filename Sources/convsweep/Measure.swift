@@ -68,7 +68,7 @@ struct Measure: ParsableCommand {
     var json = false
     @Option(
         help: ArgumentHelp(
-            "PUs to bind to while timing, as a CPU list (default: the first PU of the last core this process may use, as run; with --threads N > 1, the last N PUs it may use).",
+            "PUs to bind to while timing, as a CPU list (default: the first PU of the last core this process may use, as run; with --threads N > 1, N cores placed close, as run places them: convsweep topology --threads N shows which).",
             valueName: "list"))
     var cpuset: String?
     @OptionGroup var processingUnits: ProcessingUnitOptions
@@ -125,11 +125,12 @@ struct Measure: ParsableCommand {
         let units: [Int]
         do {
             topology = try Topology()
-            // Default: the last core's first PU, or the last --threads PUs this process may use.
-            let given = ProcessBinding.givenAffinity
+            // Default: the last core's first PU, or --threads cores placed close (as run places them).
             units =
                 try cpuset.map { try topology.cpuset(parsing: $0) }
-                ?? (threads > 1 && given.count >= threads ? Array(given.suffix(threads)) : topology.lastCore)
+                ?? topology.defaultProcessingUnits(threads: threads, ThreadPlacement())
+        } catch let error as PlacementError {
+            throw fail("--threads \(threads): \(error)", code: ExitStatus.usage)
         } catch { throw fail("--cpuset: \(error)", code: ExitStatus.usage) }
         let lease = try processingUnits.lock(units)
         defer { lease.release() }

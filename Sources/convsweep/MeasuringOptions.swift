@@ -12,6 +12,8 @@ import Sweeps
 struct MeasuringOptions: ParsableArguments {
     @Option(setting: "cpuset") var cpuset: String?
     @Option(setting: "threads") var threads: String?
+    @Option(setting: "placement") var placement: String?
+    @Option(setting: "places") var places: String?
     @Option(setting: "target") var target: String?
     @Option(setting: "minRuns") var minRuns: String?
     @Option(setting: "maxRuns") var maxRuns: String?

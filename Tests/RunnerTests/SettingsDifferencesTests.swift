@@ -24,7 +24,8 @@ import Testing
     /// A value other than the default of every setting recorded by name. A setting declared
     /// without one here fails ``everyRecordedSettingHasACase()``.
     static let otherValues: [String: [String]] = [
-        "threads": ["2"], "order": ["given"], "seed": ["7"], "cache": ["cold"], "keepSamples": ["true"],
+        "threads": ["2"], "placement": ["spread"], "places": ["threads"], "order": ["given"], "seed": ["7"],
+        "cache": ["cold"], "keepSamples": ["true"],
         "workspaceLimit": ["64"], "rounds": ["5"], "roundTolerance": ["0.05"], "probeSlowdown": ["0.2"],
         "slowPhaseWait": ["30"], "slowPhaseBudget": ["2"], "algorithms": ["im2col-gemm"],
     ]

@@ -1,0 +1,45 @@
+import Foundation
+import Measurement
+import TestSupport
+import Testing
+
+/// `convsweep topology`: the PUs a run's threads would take, on this machine or a described one.
+@Suite struct TopologyCommandTests {
+    static let server = ["topology", "--synthetic", "pack:2 numa:4 l3:2 core:8 pu:2"]
+
+    @Test func aServersThreadsCloseOnOnePackageOrSpreadOverBoth() throws {
+        let close = try convsweep(Self.server + ["--threads", "64"])
+        #expect(close.status == 0, "\(close.standardError)")
+        #expect(
+            close.standardOutput.contains("64 thread(s)")
+                && close.standardOutput.contains("64 distinct core(s); per package: 0: 64"))
+        let spread = try convsweep(Self.server + ["--threads", "64", "--placement", "spread"])
+        #expect(spread.standardOutput.contains("per package: 0: 32, 1: 32"), "\(spread.standardOutput)")
+        let json = try convsweep(Self.server + ["--threads", "4", "--placement", "scatter", "--json"])
+        let placed = try JSONDecoder().decode([PlacedThread].self, from: Data(json.standardOutput.utf8))
+        #expect(placed.count == 4 && Set(placed.map(\.package)) == [0, 1])
+    }
+
+    @Test func whatTheMachineCannotGiveExitsWith64AndTheReason() throws {
+        let smt = try convsweep(Self.server + ["--threads", "129"])
+        #expect(smt.status == 64 && smt.standardError.contains("--places threads"), "\(smt.standardError)")
+        #expect(try convsweep(Self.server + ["--threads", "129", "--places", "threads"]).status == 0)
+        for bad in [["--threads", "0"], ["--placement", "diagonal"], ["--cpu-kind", "3"], ["--places", "sockets"]] {
+            let outcome = try convsweep(Self.server + bad)
+            #expect(outcome.status == 64, "\(bad): \(outcome.standardError)")
+        }
+        let unreadable = try convsweep(["topology", "--synthetic", "pack:two"])
+        #expect(unreadable.status == 64 && unreadable.standardError.contains("synthetic syntax"))
+    }
+
+    @Test func anExportedTopologyIsReadFromItsFileAndThisMachineByDefault() throws {
+        let file = temporaryDirectory() + "/server.xml"
+        try Topology(.synthetic("pack:2 core:4 pu:2")).exportXML().write(
+            toFile: file, atomically: true, encoding: .utf8)
+        let fromFile = try convsweep(["topology", "--xml", file, "--threads", "all"])
+        #expect(fromFile.status == 0 && fromFile.standardOutput.contains("8 thread(s)"), "\(fromFile.standardError)")
+        let here = try convsweep(["topology"])
+        #expect(here.status == 0 && here.standardOutput.contains("1 thread(s)"), "\(here.standardError)")
+        #expect(try convsweep(["topology", "--xml", file + ".missing"]).status == 64)
+    }
+}
