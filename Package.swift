@@ -70,12 +70,7 @@ let package = Package(
         // hwloc binding, clock, stop rule, environment.
         .target(name: "Measurement", dependencies: ["Basics", "ConvKernels", "CHwloc", "Rows"]),
         // Run directories: manifest.json, topology.xml, measurements.csv; append-only, resumable.
-        .target(
-            name: "Runner",
-            dependencies: [
-                "Basics", "ConvKernels", "Measurement", "Rows", "Sweeps",
-                .product(name: "CSV", package: "CSV.swift"),
-            ]),
+        .target(name: "Runner", dependencies: ["Basics", "ConvKernels", "Measurement", "Rows", "Sweeps"]),
         // The alpha-FLOPs model, bounded Levenberg–Marquardt, diagnostics.
         .target(
             name: "AlphaFit",

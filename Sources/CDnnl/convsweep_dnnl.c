@@ -1,3 +1,5 @@
+#define _GNU_SOURCE
+#include <sched.h>
 #include "convsweep_dnnl.h"
 
 #include <dlfcn.h>
@@ -303,6 +305,35 @@ const char *convsweep_dnnl_isa(void) {
     case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
     default: return "unknown";
     }
+}
+
+static const int *pin_units;
+static int pin_count;
+static int pin_failures;
+
+/// Run by each thread of an OpenMP team: binds itself to the PU of its thread number.
+static void pin_this_thread(void *unused) {
+    (void)unused;
+    int (*number)(void) = (int (*)(void))openmp("omp_get_thread_num");
+    int thread = number ? number() : 0;
+    if (thread >= pin_count) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(pin_units[thread], &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) __atomic_add_fetch(&pin_failures, 1, __ATOMIC_SEQ_CST);
+}
+
+int convsweep_dnnl_pin_team(const int *units, int count) {
+    // GOMP_parallel is what `#pragma omp parallel` compiles to with libgomp, oneDNN's runtime: a
+    // team of `count` threads, each binding itself; libgomp keeps the team for later regions.
+    void (*parallel)(void (*)(void *), void *, unsigned, unsigned) =
+        (void (*)(void (*)(void *), void *, unsigned, unsigned))openmp("GOMP_parallel");
+    if (!parallel) return -1;
+    pin_units = units;
+    pin_count = count;
+    pin_failures = 0;
+    parallel(pin_this_thread, NULL, (unsigned)count, 0);
+    return pin_failures;
 }
 
 void convsweep_dnnl_set_threads(int threads) {

@@ -1,7 +1,20 @@
 #ifndef CONVSWEEP_COPENBLAS_SHIM_H
 #define CONVSWEEP_COPENBLAS_SHIM_H
 // OpenBLAS's CBLAS interface plus the few OpenBLAS extensions convsweep records.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sched.h>
 #include <cblas.h>
+
+/// Binds OpenBLAS's thread `thread_idx` to PU `pu` (operating-system index): 0 … n-2 are its
+/// workers, n-1 the calling thread (OpenBLAS 0.3.21 on Linux). 0 on success.
+static inline int convsweep_openblas_pin(int thread_idx, int pu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(pu, &set);
+    return openblas_setaffinity(thread_idx, sizeof set, &set);
+}
 
 // OpenBLAS extensions (declared in cblas.h of 0.3.21, repeated here for clarity):
 //   void  openblas_set_num_threads(int);

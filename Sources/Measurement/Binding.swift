@@ -15,6 +15,14 @@ public struct ThreadAffinity: Codable, Hashable, Sendable {
     public var allowed: [Int]
     /// User and system CPU seconds the thread has used (`/proc/self/task/TID/stat`, utime + stime).
     public var cpuSeconds: Double?
+
+    /// Thread `tid` called `name`, allowed on `allowed`, having used `cpuSeconds`.
+    public init(tid: Int, name: String, allowed: [Int], cpuSeconds: Double?) {
+        self.tid = tid
+        self.name = name
+        self.allowed = allowed
+        self.cpuSeconds = cpuSeconds
+    }
 }
 
 /// The binding of the whole process to a cpuset, and the evidence that it held.
@@ -31,6 +39,12 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
 
     /// Whether every thread may run only on ``cpuset``.
     public var held: Bool { !threads.isEmpty && threads.allSatisfy { $0.allowed == cpuset } }
+
+    /// Whether the threads stay inside `cpuset`: bound to it, or a compute thread to a PU of it
+    /// (``ComputeThreadCheck``).
+    public static func inside(_ thread: ThreadAffinity, _ cpuset: [Int]) -> Bool {
+        !thread.allowed.isEmpty && Set(thread.allowed).isSubset(of: cpuset)
+    }
 
     /// Binds every thread of this process (OpenBLAS's workers included) to `cpuset`, then checks
     /// from `/proc/self/task/*/status` that each thread's allowed CPUs are exactly `cpuset`.
@@ -150,3 +164,28 @@ private func cpuSeconds(tid: Int) -> Double? {
 }
 
 func errnoText() -> String { errorText(errno) }
+
+/// Which threads computed, and whether each computed on a PU of its own: the check of
+/// ``ComputeThreads`` (in ConvKernels) that a run records per session.
+public enum ComputeThreadCheck {
+    /// The threads that computed: those with at least a tenth of the busiest thread's CPU time,
+    /// the busiest first.
+    public static func computing(_ threads: [ThreadAffinity]) -> [ThreadAffinity] {
+        let busiest = threads.compactMap(\.cpuSeconds).max() ?? 0
+        guard busiest > 0 else { return [] }
+        return threads.filter { ($0.cpuSeconds ?? 0) >= busiest / 10 }
+            .sorted { ($0.cpuSeconds ?? 0) > ($1.cpuSeconds ?? 0) }
+    }
+
+    /// What is wrong with `threads` of a process whose compute threads were bound one to each of
+    /// `units`: a computing thread allowed more than one PU, or one outside `units`, in words
+    /// naming the thread (empty when each is on its own PU of `units`).
+    public static func problems(_ threads: [ThreadAffinity], pinnedTo units: [Int]) -> [String] {
+        let allowed = Set(units)
+        return computing(threads).compactMap { thread in
+            guard thread.allowed.count != 1 || !allowed.contains(thread.allowed[0]) else { return nil }
+            return
+                "compute thread \(thread.tid) (\(thread.name), \(String(format: "%.2f", thread.cpuSeconds ?? 0)) CPU s) ran on \(CPUSet.format(thread.allowed)), not on a PU of its own among \(CPUSet.format(units))"
+        }
+    }
+}

@@ -187,7 +187,9 @@ extension EnvironmentSnapshot {
     /// The environment variables that choose which kernels run (OpenBLAS's kernel set, oneDNN's
     /// instruction set): a run measured under one of them measures other software than a run
     /// without it, so a rebuild command must set it again.
-    public static let kernelSelectionVariables = ["DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE"]
+    public static let kernelSelectionVariables = [
+        "DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY",
+    ]
 
     /// The kernel-selecting variables set (and not empty) in `environment`, with their values, in
     /// the order of ``kernelSelectionVariables``.

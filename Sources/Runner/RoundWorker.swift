@@ -1,4 +1,5 @@
 import Basics
+import ConvKernels
 import Foundation
 import Measurement
 import Rows
@@ -77,6 +78,10 @@ public enum RoundWorker {
         }
         let options = setup.options
         RunDriver.setThreadCounts(options.threads)
+        let pinning = ComputeThreads.pin(options.computeThreadUnits(in: setup.cpuset))
+        guard pinning.isEmpty else {
+            throw RunError.machine("measure-worker: " + pinning.joined(separator: "; "))
+        }
         let evictor = setup.evictionBytes.map { CacheEvictor(bytes: $0) }
         let rule = options.roundStopRule
         let encoder = JSONEncoder()
@@ -118,6 +123,11 @@ final class WorkerProcess {
         self.launch = launch
         process.executableURL = URL(fileURLWithPath: launch.executable)
         process.arguments = launch.arguments
+        // Threads of two libraries share the PUs: oneDNN's OpenMP team must not spin on them
+        // between its regions while OpenBLAS's threads compute (ComputeThreads.quietEnvironment).
+        if setup.options.threads > 1 {
+            process.environment = ComputeThreads.quietEnvironment(ProcessInfo.processInfo.environment)
+        }
         process.standardInput = requests
         process.standardOutput = replies
         lines = LineReader(replies.fileHandleForReading)

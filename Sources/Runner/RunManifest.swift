@@ -136,6 +136,13 @@ public struct RunManifest: Codable, Hashable, Sendable {
         /// The threads of the session's last worker process at its end, as ``threadsAtEnd`` (the
         /// kernels computed there).
         public var workerThreadsAtEnd: [ThreadAffinity]?
+        /// With more than one thread: the PU each compute thread was bound to, thread 0 (the
+        /// measuring thread) first (``ComputeThreads``); absent for one thread, and before it was
+        /// recorded.
+        public var computeThreadUnits: [Int]?
+        /// With more than one thread: the threads that computed (a tenth of the busiest's CPU
+        /// time or more) in the process that measured, each with its PU and CPU seconds.
+        public var computeThreads: [ThreadAffinity]?
         /// The session's waits for the machine's fast state (absent when it could not wait).
         public var slowPhaseWaits: SlowPhaseWait.Summary?
         /// The environment variables that chose the kernels it ran, as the session saw them

@@ -102,6 +102,10 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// empty in every real run.
     var standIns = MachineStandIns()
 
+    /// The PUs the compute threads are bound to, one each, thread 0 first, from `cpuset` (the
+    /// session's): its first ``threads`` PUs; empty for one thread (the process binding is it).
+    public func computeThreadUnits(in cpuset: [Int]) -> [Int] { threads > 1 ? Array(cpuset.prefix(threads)) : [] }
+
     /// The round limit in effect.
     public var effectiveMaxRounds: Int { maxRounds ?? (rounds == 1 ? 1 : 2 * rounds) }
 

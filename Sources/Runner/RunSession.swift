@@ -123,6 +123,10 @@ final class RunSession {
         do { binding = try ProcessBinding.bind(topology, to: cpuset, under: processingUnits) } catch {
             throw RunError.machine("\(error)")
         }
+        // Rounds measured here: each compute thread on its own PU (a worker process pins its own).
+        if options.workerLaunch == nil {
+            warnings += ComputeThreads.pin(options.computeThreadUnits(in: cpuset))
+        }
         let timer = TimerCalibration.measure()
         let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: cpuset)
         let journal = ProbeJournal(options: options)
@@ -142,8 +146,13 @@ final class RunSession {
             hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit,
             executableSHA256: BuildInfo.executableSHA256(), identity: identity, roofs: roofs)
         session.machineReference = reference.judge(journal, warn: { warnings.append($0) })
+        // What the measuring process sees: a worker on several threads gets GOMP_SPINCOUNT=0 from us.
+        let measuring =
+            options.threads > 1
+            ? ComputeThreads.quietEnvironment(ProcessInfo.processInfo.environment)
+            : ProcessInfo.processInfo.environment
         session.kernelSelection = Dictionary(
-            uniqueKeysWithValues: EnvironmentSnapshot.kernelSelection().map { ($0.name, $0.value) })
+            uniqueKeysWithValues: EnvironmentSnapshot.kernelSelection(in: measuring).map { ($0.name, $0.value) })
         let settings = RunManifest.Settings(
             options: options, cpuset: cpuset, evictionBytes: evictionBytes, openBLASThreads: OpenBLAS.threadCount)
         var manifest = RunManifest(
@@ -234,7 +243,7 @@ final class RunSession {
         run.thisSession.threadsAtEnd = threads
         run.thisSession.workerThreadsAtEnd = rounds.workerThreadsAtEnd
         for (whose, threads) in [("", threads), (" (its last worker process)", rounds.workerThreadsAtEnd ?? [])] {
-            let unbound = threads.filter { $0.allowed != cpuset }
+            let unbound = threads.filter { !ProcessBinding.inside($0, cpuset) }
             if !unbound.isEmpty {
                 warnings.append(
                     "session \(run.sessionNumber)\(whose): thread(s) not bound to cpuset \(CPUSet.format(cpuset)) at its end: "
@@ -245,6 +254,15 @@ final class RunSession {
         if options.algorithms.contains(where: { $0.backend == .onednn }) {
             run.thisSession.oneDNN =
                 "oneDNN \(OneDNN.version ?? "missing"), ISA \(OneDNN.isa ?? "none"), OpenMP team \(OneDNN.threadCount ?? 0)"
+        }
+        let units = options.computeThreadUnits(in: cpuset)
+        if !units.isEmpty {
+            let measuring = options.workerLaunch == nil ? threads : rounds.workerThreadsAtEnd ?? []
+            run.thisSession.computeThreadUnits = units
+            run.thisSession.computeThreads = ComputeThreadCheck.computing(measuring)
+            warnings += ComputeThreadCheck.problems(measuring, pinnedTo: units).map {
+                "session \(run.sessionNumber): \($0)"
+            }
         }
         run.thisSession.rowsWritten = opened.summary.written
         if options.workerLaunch != nil { run.thisSession.workerProcesses = rounds.workerProcesses }

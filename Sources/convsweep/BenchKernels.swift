@@ -15,7 +15,7 @@ struct BenchKernels: ParsableCommand {
             Per shape, interleaves --reps timed runs of convsweep's conv2d and of ONE plain sgemm \
             with M = Cout, N = H·W, K = Cin·K1·K2 on an already lowered input, and prints their \
             medians, the ratio, GFLOP/s and the fraction of this machine's large-sgemm rate \
-            (a 2048³ sgemm measured in the same run). One OpenBLAS thread; pin the process yourself.
+            (a 2048³ sgemm measured in the same run). One thread, or --threads N each on its own PU; pin the process yourself.
             """,
         shouldDisplay: false)
 
@@ -40,6 +40,11 @@ struct BenchKernels: ParsableCommand {
         name: .customLong("onednn"),
         help: "Also time oneDNN's algorithms (dnnl-direct, dnnl-direct-nchw, dnnl-winograd) in the same interleaving.")
     var oneDNN = false
+    @Option(
+        help: ArgumentHelp(
+            "Threads of every contender, the plain sgemm's too, each compute thread bound to its own PU among those the process was started on (taskset -c with N PUs).",
+            valueName: "n"))
+    var threads = 1
     @OptionGroup var processingUnits: ProcessingUnitOptions
 
     func validate() throws {
@@ -52,6 +57,9 @@ struct BenchKernels: ParsableCommand {
         if oneDNN && !OneDNN.isAvailable {
             throw ValidationError("--onednn needs the oneDNN backend, which this build lacks")
         }
+        guard (1...1024).contains(threads) else {
+            throw ValidationError("--threads must be an integer from 1 to 1024 (got \(threads))")
+        }
         guard (64...8192).contains(large) else {
             throw ValidationError("--large must be an integer from 64 to 8192 (got \(large))")
         }
@@ -63,12 +71,22 @@ struct BenchKernels: ParsableCommand {
     }
 
     func run() throws {
+        ComputeThreads.startQuietIfNeeded(threads: threads, executable: BuildInfo.executablePath())
         // It binds nothing itself: it locks the PUs it was given (a taskset's), one measuring
         // process per PU as for run and measure.
-        let lease = try processingUnits.lock(ProcessBinding.givenAffinity)
+        let given = ProcessBinding.givenAffinity
+        guard threads <= max(1, given.count) else {
+            throw fail(
+                "--threads \(threads) needs \(threads) PUs; this process was started on \(CPUSet.format(given)) (start it under taskset -c with \(threads) PUs)",
+                code: ExitStatus.usage)
+        }
+        let lease = try processingUnits.lock(given)
         defer { lease.release() }
-        OpenBLAS.setThreadCount(1)
-        OneDNN.setThreadCount(1)
+        OpenBLAS.setThreadCount(threads)
+        OneDNN.setThreadCount(threads)
+        for problem in ComputeThreads.pin(threads > 1 ? Array(given.prefix(threads)) : []) {
+            FileHandle.standardError.write(Data("bench-kernels: warning: \(problem)\n".utf8))
+        }
         var benchmark = KernelBenchmark(
             repetitions: reps, statistic: KernelBenchmark.Statistic(rawValue: statistic)!,
             variants: variants.split(separator: ",").map { TilingVariant(String($0))! })

@@ -121,6 +121,7 @@ struct Measure: ParsableCommand {
     }
 
     func run() throws {
+        ComputeThreads.startQuietIfNeeded(threads: threads, executable: BuildInfo.executablePath())
         let topology: Topology
         let units: [Int]
         do {
@@ -137,6 +138,11 @@ struct Measure: ParsableCommand {
         do { _ = try ProcessBinding.bind(topology, to: units, under: lease) } catch {
             throw fail("\(error)", code: ExitStatus.failure)
         }
+        // Each compute thread on a PU of its own, as a run binds them.
+        OpenBLAS.setThreadCount(threads)
+        OneDNN.setThreadCount(threads)
+        let pinning = ComputeThreads.pin(threads > 1 ? Array(units.prefix(threads)) : [])
+        for problem in pinning { FileHandle.standardError.write(Data("convsweep: warning: \(problem)\n".utf8)) }
         let timing: ConfigurationTiming
         do {
             timing = try ConfigurationTiming.measure(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Basics
+import ConvKernels
 import Foundation
 import Measurement
 import Runner
@@ -69,6 +70,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let options = try options()
+        // Rounds measured in this process on several threads: no OpenMP spinning (a worker gets it from us).
+        if options.workerLaunch == nil {
+            ComputeThreads.startQuietIfNeeded(threads: options.threads, executable: BuildInfo.executablePath())
+        }
         let summary = try reportingErrors {
             let loaded = try sweeps.map { try Sweep.load(path: $0) }
             return try RunDriver.run(

@@ -89,7 +89,7 @@ private func startHolder(runs: Int, out: String) throws -> (
         let locks = temporaryDirectory("locks")
         let pu = ProcessInfo.processInfo.activeProcessorCount - 1
         let lockFile = "\(locks)/pu-\(pu).lock"
-        FileManager.default.createFile(atPath: lockFile, contents: nil)
+        #expect(FileManager.default.createFile(atPath: lockFile, contents: nil))
         // Another process holds the lock and writes a fake holder into nothing: the file is empty.
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")

@@ -1,5 +1,6 @@
 import Foundation
 import Measurement
+import Runner
 import TestSupport
 import Testing
 
@@ -41,5 +42,55 @@ import Testing
         let here = try convsweep(["topology"])
         #expect(here.status == 0 && here.standardOutput.contains("1 thread(s)"), "\(here.standardError)")
         #expect(try convsweep(["topology", "--xml", file + ".missing"]).status == 64)
+    }
+}
+
+/// `run --threads 2`: the threads placed on two cores, each compute thread bound to its own PU,
+/// in the run's own process and in its worker processes.
+@Suite struct ComputeThreadTests {
+    @Test(arguments: [[], ["--one-process"]])
+    func eachComputeThreadRunsOnAPUOfItsOwn(mode: [String]) throws {
+        guard ProcessInfo.processInfo.activeProcessorCount >= 2,
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
+        else { return }
+        let directory = temporaryDirectory()
+        let sweep = """
+            name: threads
+            series:
+              - label: B
+                H: 100
+                W: 100
+                Cin: 150
+                Cout: 150
+                K: 3
+            """
+        try sweep.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
+        // Through taskset on every PU: a test process that an in-process run bound to one PU
+        // would hand its child that one PU, and the run would rightly refuse two threads.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+        process.arguments =
+            ["-c", "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)", try convsweepExecutable()]
+            + ["run", directory + "/s.yaml", "--out", directory + "/run", "--threads", "2", "--runs", "6"]
+            + ["--rounds", "1", "--quiet"] + mode
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "CONVSWEEP_LOCK_DIR": temporaryDirectory("locks"), "CONVSWEEP_CACHE_DIR": temporaryDirectory("cache"),
+        ]) { $1 }
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let error = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(error)")
+        let manifest = try RunManifest.read(path: directory + "/run/manifest.json")
+        #expect(manifest.settings.cpusetChosenBy.hasPrefix("default: placement close"))
+        let session = try #require(manifest.sessions.first)
+        let units = try #require(session.computeThreadUnits)
+        #expect(units.count == 2 && Set(units).count == 2 && manifest.settings.cpuset == CPUSet.format(units.sorted()))
+        let computing = try #require(session.computeThreads)
+        #expect(!computing.isEmpty && computing.allSatisfy { $0.allowed.count == 1 && units.contains($0.allowed[0]) })
+        #expect(Set(computing.flatMap(\.allowed)) == Set(units), "\(computing)")
+        #expect(!manifest.warnings.contains { $0.contains("not on a PU of its own") }, "\(manifest.warnings)")
     }
 }

@@ -72,3 +72,20 @@ import Testing
         #expect(throws: TopologyError.self) { try Topology(.xml("<topology>")) }
     }
 }
+
+/// Which threads computed, and whether each did on a PU of its own.
+@Suite struct ComputeThreadCheckTests {
+    @Test func aComputeThreadOffItsPUIsNamedAndIdleThreadsAreNot() {
+        let threads = [
+            ThreadAffinity(tid: 10, name: "convsweep", allowed: [2], cpuSeconds: 4.0),
+            ThreadAffinity(tid: 11, name: "convsweep", allowed: [2, 3], cpuSeconds: 3.5),
+            ThreadAffinity(tid: 12, name: "idle", allowed: [0, 1, 2, 3], cpuSeconds: 0.01),
+        ]
+        #expect(ComputeThreadCheck.computing(threads).map(\.tid) == [10, 11])
+        let problems = ComputeThreadCheck.problems(threads, pinnedTo: [2, 3])
+        #expect(problems.count == 1 && problems[0].contains("compute thread 11") && problems[0].contains("2-3"))
+        let pinned = [threads[0], ThreadAffinity(tid: 11, name: "convsweep", allowed: [3], cpuSeconds: 3.5)]
+        #expect(ComputeThreadCheck.problems(pinned, pinnedTo: [2, 3]).isEmpty)
+        #expect(!ComputeThreadCheck.problems(pinned, pinnedTo: [2]).isEmpty)
+    }
+}

@@ -78,6 +78,10 @@ const char *convsweep_dnnl_isa(void);
 /// The OpenMP team size every later primitive runs with (omp_set_num_threads): set before the
 /// first primitive, so that --threads holds whatever OMP_NUM_THREADS said when the library loaded.
 void convsweep_dnnl_set_threads(int threads);
+
+/// Binds thread t of oneDNN's OpenMP team of `count` threads to PU `units[t]` (the calling thread
+/// is thread 0); the number of threads that could not be bound, -1 without libgomp.
+int convsweep_dnnl_pin_team(const int *units, int count);
 /// omp_get_max_threads().
 int convsweep_dnnl_max_threads(void);
 

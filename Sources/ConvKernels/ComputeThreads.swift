@@ -1,0 +1,65 @@
+import COpenBLAS
+import Foundation
+
+#if ONEDNN
+    import CDnnl
+#endif
+
+/// The threads that compute a kernel, each bound to a PU of its own: OpenBLAS's workers, oneDNN's
+/// OpenMP team and the calling thread (which both libraries count as their thread 0). Binding the
+/// process to a set of PUs lets the kernel's threads wander inside it; this gives thread t the PU
+/// `units[t]`, as `OMP_PROC_BIND=close` with `OMP_PLACES` would, for both libraries at once.
+public enum ComputeThreads {
+    /// `environment` with oneDNN's OpenMP runtime told not to spin between parallel regions
+    /// (`GOMP_SPINCOUNT=0`) unless the user set it: its spinning threads take the PUs OpenBLAS's
+    /// threads and the lowering need (experiment B's 3×3 layer on 2 threads: 46.7 ms with the
+    /// default spin against 29.8 ms without, oneDNN's own time unchanged; docs/benchmarks.md).
+    /// libgomp reads it when it loads, so a process gets it from its parent (a worker process) or
+    /// by starting itself again (``startQuietIfNeeded(threads:)``).
+    public static func quietEnvironment(_ environment: [String: String]) -> [String: String] {
+        var environment = environment
+        if environment[spinVariable] == nil { environment[spinVariable] = "0" }
+        return environment
+    }
+
+    /// The variable libgomp reads its spin count from.
+    public static let spinVariable = "GOMP_SPINCOUNT"
+
+    /// For `threads` > 1 in a process whose OpenMP runtime spins (``spinVariable`` unset): starts
+    /// this executable again, with the same arguments and ``quietEnvironment(_:)`` (`execv`: the
+    /// same process id, nothing locked or written yet). Returns only when there is nothing to do
+    /// or the exec failed.
+    public static func startQuietIfNeeded(threads: Int, executable: String) {
+        guard threads > 1, getenv(spinVariable) == nil else { return }
+        setenv(spinVariable, "0", 1)
+        execv(executable, CommandLine.unsafeArgv)
+    }
+
+    /// Binds the calling thread to `units[0]`, OpenBLAS's workers and oneDNN's team's threads
+    /// 1 … n-1 to `units[1]` … `units[n-1]`, for the `units.count` threads set last
+    /// (``OpenBLAS/setThreadCount(_:)``, ``OneDNN/setThreadCount(_:)``). Returns what could not
+    /// be bound, in words (empty when every thread was).
+    public static func pin(_ units: [Int]) -> [String] {
+        guard units.count > 1 else { return [] }
+        var problems: [String] = []
+        let count = units.count
+        // OpenBLAS: thread indexes 0 … n-2 are its workers, n-1 the calling thread.
+        for worker in 0..<(count - 1) where convsweep_openblas_pin(Int32(worker), Int32(units[worker + 1])) != 0 {
+            problems.append("OpenBLAS worker \(worker) could not be bound to PU \(units[worker + 1])")
+        }
+        if convsweep_openblas_pin(Int32(count - 1), Int32(units[0])) != 0 {
+            problems.append("the measuring thread could not be bound to PU \(units[0])")
+        }
+        #if ONEDNN
+            let failed = units.map(Int32.init).withUnsafeBufferPointer {
+                convsweep_dnnl_pin_team($0.baseAddress, Int32(count))
+            }
+            if failed < 0 {
+                problems.append("oneDNN's OpenMP team could not be bound: libgomp's GOMP_parallel is not loaded")
+            } else if failed > 0 {
+                problems.append("\(failed) thread(s) of oneDNN's OpenMP team could not be bound")
+            }
+        #endif
+        return problems
+    }
+}
