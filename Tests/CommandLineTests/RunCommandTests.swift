@@ -93,23 +93,9 @@ let killSweep = """
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else { return }
         let directory = temporaryDirectory()
         try killSweep.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
-        // Started through taskset with the tests' own lock and cache directories, its error kept
-        // for the message: a PU another test holds, or the user's cache, must not decide it.
-        let environment = [
-            "CONVSWEEP_LOCK_DIR": temporaryDirectory("locks"), "CONVSWEEP_CACHE_DIR": temporaryDirectory("cache"),
-        ]
+        // Started through taskset, its error kept for the message (TestSupport).
         func underTaskset(_ arguments: [String]) throws -> (status: Int32, error: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-            process.arguments = ["-c", "0", try convsweepExecutable()] + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            let errors = Pipe()
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = errors
-            try process.run()
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+            try convsweepUnderTaskset("0", arguments)
         }
         let run = directory + "/run"
         let first = try underTaskset(["run", directory + "/s.yaml", "--out", run, "--quiet", "--max-seconds", "0.05"])

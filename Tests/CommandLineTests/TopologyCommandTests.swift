@@ -67,22 +67,11 @@ import Testing
         try sweep.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
         // Through taskset on every PU: a test process that an in-process run bound to one PU
         // would hand its child that one PU, and the run would rightly refuse two threads.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-        process.arguments =
-            ["-c", "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)", try convsweepExecutable()]
-            + ["run", directory + "/s.yaml", "--out", directory + "/run", "--threads", "2", "--runs", "6"]
-            + ["--rounds", "1", "--quiet"] + mode
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "CONVSWEEP_LOCK_DIR": temporaryDirectory("locks"), "CONVSWEEP_CACHE_DIR": temporaryDirectory("cache"),
-        ]) { $1 }
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let error = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(error)")
+        let outcome = try convsweepUnderTaskset(
+            "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)",
+            ["run", directory + "/s.yaml", "--out", directory + "/run", "--threads", "2", "--runs", "6"]
+                + ["--rounds", "1", "--quiet"] + mode)
+        #expect(outcome.status == 0, "\(outcome.error)")
         let manifest = try RunManifest.read(path: directory + "/run/manifest.json")
         #expect(manifest.settings.cpusetChosenBy.hasPrefix("default: placement close"))
         let session = try #require(manifest.sessions.first)

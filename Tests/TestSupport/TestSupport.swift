@@ -107,3 +107,22 @@ public func convsweep(
         status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
         standardError: String(decoding: data, as: UTF8.self), standardOutput: String(decoding: printed, as: UTF8.self))
 }
+
+/// Runs `convsweep arguments` under `taskset -c cpus` (the CPUs a Slurm task or a user's taskset
+/// would give it), with the tests' own lock and cache directories, to its end: its exit status
+/// and standard error.
+public func convsweepUnderTaskset(_ cpus: String, _ arguments: [String]) throws -> (status: Int32, error: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+    process.arguments = ["-c", cpus, try convsweepExecutable()] + arguments
+    process.environment = ProcessInfo.processInfo.environment.merging([
+        "CONVSWEEP_LOCK_DIR": temporaryDirectory("locks"), "CONVSWEEP_CACHE_DIR": temporaryDirectory("cache"),
+    ]) { $1 }
+    let errors = Pipe()
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = errors
+    try process.run()
+    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+}
