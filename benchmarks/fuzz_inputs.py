@@ -202,6 +202,8 @@ def main():
     parser.add_argument("--packages", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--package", default=os.path.join(ROOT, "results/amd-epyc-2pu/quick"),
+                        help="the package whose mutants (and whose run/) are checked (default: the committed quick package, format 1; give a package `scripts/replicate` wrote for format 2)")
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     parser.add_argument("--keep", help="copy each failing mutant (file or directory) into this directory")
     options = parser.parse_args()
@@ -246,7 +248,7 @@ def main():
             record("sweeps", outcome, seconds, f"{origin} mutant {i}", message, path)
             os.remove(path)
 
-        base_run = os.path.join(ROOT, "results/amd-epyc-2pu/quick/run")
+        base_run = os.path.join(options.package, "run")
         files = ["measurements.csv", "measurements.csv", "measurements.csv", "manifest.json", "rounds.csv", "probes.csv"]
         commands = [["fit", "{run}", "--out", "{out}/fit.json"], ["ranks", "{run}"], ["compare", "{base}", "{run}"],
                     ["merge", "{run}", "--out", "{out}/merged"]]
@@ -263,7 +265,7 @@ def main():
             shutil.rmtree(directory)
             shutil.rmtree(os.path.join(work, f"out-{i}"))
 
-        base_package = os.path.join(ROOT, "results/amd-epyc-2pu/quick")
+        base_package = options.package
         targets = ["package.json", "fit/alpha.json", "fit/predictions.csv", "fit/errors.csv", "fit/models.json",
                    "fit/cv-predictions.csv", "data/regression.csv", "data/exp-a.csv", "README.md", "manifest.json",
                    "run/measurements.csv", "run/manifest.json"]
