@@ -35,6 +35,19 @@ public enum ComputeThreads {
         execv(executable, CommandLine.unsafeArgv)
     }
 
+    /// Sets the threads of OpenBLAS and of oneDNN's OpenMP team to `count`.
+    public static func setCount(_ count: Int) {
+        OpenBLAS.setThreadCount(count)
+        OneDNN.setThreadCount(count)
+    }
+
+    /// Sets `count` threads (``setCount(_:)``) and binds them to the first `count` of `units`
+    /// (``pin(_:)``; one thread is left to the process's binding). Returns what could not be bound.
+    public static func start(_ count: Int, on units: [Int]) -> [String] {
+        setCount(count)
+        return pin(count > 1 ? Array(units.prefix(count)) : [])
+    }
+
     /// Binds the calling thread to `units[0]`, OpenBLAS's workers and oneDNN's team's threads
     /// 1 … n-1 to `units[1]` … `units[n-1]`, for the `units.count` threads set last
     /// (``OpenBLAS/setThreadCount(_:)``, ``OneDNN/setThreadCount(_:)``). Returns what could not

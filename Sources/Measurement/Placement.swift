@@ -128,8 +128,7 @@ extension Topology {
     ///   threads, a kind of core it does not have.
     public func place(threads: Int, _ placement: ThreadPlacement) throws(PlacementError) -> [PlacedThread] {
         guard threads >= 1 else { throw PlacementError("the thread count must be at least 1, got \(threads)") }
-        let cores = try candidateCores(placement)
-        let kinds = Set(placementCores().map(\.kindRank)).count
+        let (cores, kinds) = try candidateCores(placement)
         let ordered = placement.policy == .close ? cores : spread(cores)
         let kindWords = kinds > 1 && placement.coreKind != .all ? " of kind \(placement.coreKind)" : ""
         var chosen: [(PlacementCore, Int)] = ordered.prefix(threads).map { ($0, $0.processingUnits[0]) }
@@ -177,24 +176,24 @@ extension Topology {
     /// The most threads `placement` can place here: the usable cores of its kind, or their PUs
     /// with places threads (0 for a kind the machine does not have).
     public func placeableThreads(_ placement: ThreadPlacement) -> Int {
-        guard let cores = try? candidateCores(placement) else { return 0 }
+        guard let cores = try? candidateCores(placement).cores else { return 0 }
         return placement.places == .cores ? cores.count : cores.map(\.processingUnits.count).reduce(0, +)
     }
 
     /// The usable cores of the kind `placement` asks for, in the topology's order (every kind:
-    /// the fastest first).
-    func candidateCores(_ placement: ThreadPlacement) throws(PlacementError) -> [PlacementCore] {
+    /// the fastest first), and how many kinds the machine has.
+    func candidateCores(_ placement: ThreadPlacement) throws(PlacementError) -> (cores: [PlacementCore], kinds: Int) {
         let all = placementCores()
         let kinds = Set(all.map(\.kindRank)).count
         switch placement.coreKind {
-        case .all: return all.sorted { ($0.kindRank, $0.index) < ($1.kindRank, $1.index) }
-        case .fastest: return all.filter { $0.kindRank == 0 }
+        case .all: return (all.sorted { ($0.kindRank, $0.index) < ($1.kindRank, $1.index) }, kinds)
+        case .fastest: return (all.filter { $0.kindRank == 0 }, kinds)
         case .rank(let rank):
             guard rank < kinds else {
                 throw PlacementError(
                     "core kind \(rank) does not exist: this machine has \(kinds) kind(s) of core (0 the fastest)")
             }
-            return all.filter { $0.kindRank == rank }
+            return (all.filter { $0.kindRank == rank }, kinds)
         }
     }
 

@@ -35,6 +35,8 @@ public enum PackageVerifier {
         public var unknownFormat = false
         /// The networks section as recomputed (nil without one), for the README's check.
         var networkTable: NetworkTable?
+        /// The model table as read (nil without one), for the README's check.
+        var modelTable: ModelTable?
     }
 
     /// Relative tolerance for a refitted sum of squares, prediction, error or parameter.
@@ -69,7 +71,7 @@ public enum PackageVerifier {
         if report.problems.isEmpty && checkingReadme {
             report.problems += verifyReadme(
                 root: root, statement: statement,
-                models: contents.holds(.modelTable) ? try? ModelTable.load(package: root)?.table : nil,
+                models: report.modelTable,
                 networks: report.networkTable,
                 template: readmeTemplate ?? ShippedFiles.forFigures().readmeTemplate)
         }
@@ -154,10 +156,12 @@ public enum PackageVerifier {
             problems.append("\(error)")
         }
         var modelsConfirmed: [String] = []
+        var modelTable: ModelTable?
         // A model table or held-out predictions file that does not read is a problem of the
         // package (named with file, line and column), not a failure to check it.
         do {
             if contents.holds(.modelTable), let (table, heldOut) = try ModelTable.load(package: root) {
+                modelTable = table
                 let sample = Result {
                     try FitDataset.load(
                         paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
@@ -173,6 +177,7 @@ public enum PackageVerifier {
             problems: problems + networks.problems, checkedFiles: 0, refittedGroups: refittedGroups,
             modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
         report.networkTable = networks.table
+        report.modelTable = modelTable
         return report
     }
 

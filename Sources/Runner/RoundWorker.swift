@@ -77,8 +77,7 @@ public enum RoundWorker {
                     + unbound.map { "thread \($0.tid) on \(CPUSet.format($0.allowed))" }.joined(separator: ", "))
         }
         let options = setup.options
-        RunDriver.setThreadCounts(options.threads)
-        let pinning = ComputeThreads.pin(options.computeThreadUnits(in: setup.cpuset))
+        let pinning = ComputeThreads.start(options.threads, on: setup.cpuset)
         guard pinning.isEmpty else {
             throw RunError.machine("measure-worker: " + pinning.joined(separator: "; "))
         }

@@ -95,12 +95,6 @@ public enum RunDriver {
     /// Held by the session of this process that is running (``run(sweepFiles:configurations:options:outputDirectory:commandLine:toolVersion:)``).
     private static let sessionLock = NSLock()
 
-    /// Sets the threads of OpenBLAS and of oneDNN's OpenMP team.
-    static func setThreadCounts(_ threads: Int) {
-        OpenBLAS.setThreadCount(threads)
-        OneDNN.setThreadCount(threads)
-    }
-
     /// The seed of a configuration's tensor values: `seed + 1` xor the stable hash of its id.
     public static func dataSeed(_ seed: UInt64, id: String) -> UInt64 { dataSeedBase(seed) ^ StableHash.of(id) }
     static func dataSeedBase(_ seed: UInt64) -> UInt64 { seed &+ 1 }

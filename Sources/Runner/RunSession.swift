@@ -118,7 +118,7 @@ final class RunSession {
     /// Identify: binds the process, measures the timer, calibrates the probe, captures the
     /// machine, and builds this session's manifest, refusing a directory that holds a different run.
     func identify() throws -> Identified {
-        RunDriver.setThreadCounts(options.threads)
+        ComputeThreads.setCount(options.threads)
         let binding: ProcessBinding
         do { binding = try ProcessBinding.bind(topology, to: cpuset, under: processingUnits) } catch {
             throw RunError.machine("\(error)")

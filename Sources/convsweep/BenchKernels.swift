@@ -82,9 +82,7 @@ struct BenchKernels: ParsableCommand {
         }
         let lease = try processingUnits.lock(given)
         defer { lease.release() }
-        OpenBLAS.setThreadCount(threads)
-        OneDNN.setThreadCount(threads)
-        for problem in ComputeThreads.pin(threads > 1 ? Array(given.prefix(threads)) : []) {
+        for problem in ComputeThreads.start(threads, on: given) {
             FileHandle.standardError.write(Data("bench-kernels: warning: \(problem)\n".utf8))
         }
         var benchmark = KernelBenchmark(

@@ -104,8 +104,7 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        OpenBLAS.setThreadCount(1)
-        OneDNN.setThreadCount(1)
+        ComputeThreads.setCount(1)
         var tally = Tally()
         for shape in Check.shapes { try check(shape, into: &tally) }
         tally.print(shapes: Check.shapes.count)

@@ -139,10 +139,9 @@ struct Measure: ParsableCommand {
             throw fail("\(error)", code: ExitStatus.failure)
         }
         // Each compute thread on a PU of its own, as a run binds them.
-        OpenBLAS.setThreadCount(threads)
-        OneDNN.setThreadCount(threads)
-        let pinning = ComputeThreads.pin(threads > 1 ? Array(units.prefix(threads)) : [])
-        for problem in pinning { FileHandle.standardError.write(Data("convsweep: warning: \(problem)\n".utf8)) }
+        for problem in ComputeThreads.start(threads, on: units) {
+            FileHandle.standardError.write(Data("convsweep: warning: \(problem)\n".utf8))
+        }
         let timing: ConfigurationTiming
         do {
             timing = try ConfigurationTiming.measure(
