@@ -430,6 +430,59 @@ def plot_model_errors(package):
     }
 
 
+def plot_threads(package):
+    """How the configurations scale with threads (a package of several thread counts): the median
+    speedup T(1)/T(p) of each series against p beside the ideal, and each configuration's parallel
+    efficiency at the largest count against its output's H*W, one colour per kernel size."""
+    series_path = os.path.join("threads", "series.csv")
+    points_path = os.path.join("threads", "speedup.csv")
+    series = read_csv(os.path.join(package, series_path))
+    points = read_csv(os.path.join(package, points_path))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
+    counts = sorted({int(r["threads"]) for r in series})
+    names = sorted({(r["experiment"], r["series"]) for r in series}, key=lambda k: natural_key(" ".join(k)))
+    for experiment, name in names:
+        rows = sorted((int(r["threads"]), float(r["median_speedup"])) for r in series
+                      if (r["experiment"], r["series"]) == (experiment, name))
+        left.plot([1] + [p for p, _ in rows], [1] + [v for _, v in rows], marker="o", ms=3, lw=1,
+                  label=f"{experiment} {name}")
+    most = max(counts)
+    left.plot([1, most], [1, most], color="black", ls="--", lw=1, label="ideal")
+    left.set_xlabel("threads p")
+    left.set_ylabel("median speedup T(1)/T(p)")
+    left.set_title("Speedup per series")
+    left.grid(True, alpha=0.3)
+    if len(names) <= 12:
+        left.legend(fontsize=7)
+    at_most = [r for r in points if int(r["threads"]) == most]
+    kernels = sorted({int(r["K1"]) * int(r["K2"]) for r in at_most})
+    for taps in kernels:
+        pts = [(int(r["H"]) * int(r["W"]), float(r["efficiency"])) for r in at_most
+               if int(r["K1"]) * int(r["K2"]) == taps]
+        right.scatter([x for x, _ in pts], [y for _, y in pts], s=12, alpha=0.7, label=f"K1*K2={taps}")
+    right.set_xscale("log")
+    right.set_xlabel("input H*W")
+    right.set_ylabel(f"parallel efficiency at {most} threads")
+    right.set_title("Efficiency against the spatial size")
+    right.axhline(1, color="black", ls="--", lw=1)
+    right.grid(True, alpha=0.3, which="both")
+    if len(kernels) <= 12:
+        right.legend(fontsize=7)
+    fig.tight_layout()
+    files = save(fig, package, "threads-speedup")
+    return {
+        "experiment": "threads",
+        "files": files,
+        "x_axis": "threads",
+        "series": [f"{e} {n}" for e, n in names],
+        "measured_points": len(points),
+        "predicted_points": 0,
+        "replication_figure": "none (the replication measures one GPU, not thread counts)",
+        "original_figure": "none",
+        "sources": [source(package, series_path, len(series)), source(package, points_path, len(points))],
+    }
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
@@ -459,6 +512,8 @@ def main(argv):
         index.append(plot_layers(package))
     if os.path.exists(os.path.join(package, "networks", "networks.csv")):
         index += plot_networks(package)
+    if os.path.exists(os.path.join(package, "threads", "speedup.csv")):
+        index.append(plot_threads(package))
     with open(os.path.join(package, "figures", "index.json"), "w") as f:
         json.dump(index, f, indent=2, sort_keys=True)
         f.write("\n")

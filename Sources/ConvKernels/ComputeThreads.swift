@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import Synchronization
 
 #if ONEDNN
     import CDnnl
@@ -16,11 +17,19 @@ public enum ComputeThreads {
     /// default spin against 29.8 ms without, oneDNN's own time unchanged; docs/benchmarks.md).
     /// libgomp reads it when it loads, so a process gets it from its parent (a worker process) or
     /// by starting itself again (``startQuietIfNeeded(threads:)``).
+    /// OpenBLAS's workers are told to sleep 2^20 cycles (about 0.4 ms) after their last call
+    /// (`OPENBLAS_THREAD_TIMEOUT=20`, unless the user set it) instead of spinning 2^28 (about
+    /// 0.1 s): back-to-back timed calls still find them awake, but the drift probe read after a
+    /// round does not share a PU with a spinning worker.
     public static func quietEnvironment(_ environment: [String: String]) -> [String: String] {
         var environment = environment
         if environment[spinVariable] == nil { environment[spinVariable] = "0" }
+        if environment[openBLASTimeoutVariable] == nil { environment[openBLASTimeoutVariable] = "20" }
         return environment
     }
+
+    /// The variable OpenBLAS reads how long its idle workers spin from (log2 of cycles, 4 … 30).
+    public static let openBLASTimeoutVariable = "OPENBLAS_THREAD_TIMEOUT"
 
     /// The variable libgomp reads its spin count from.
     public static let spinVariable = "GOMP_SPINCOUNT"
@@ -30,8 +39,8 @@ public enum ComputeThreads {
     /// same process id, nothing locked or written yet). Returns only when there is nothing to do
     /// or the exec failed.
     public static func startQuietIfNeeded(threads: Int, executable: String) {
-        guard threads > 1, getenv(spinVariable) == nil else { return }
-        setenv(spinVariable, "0", 1)
+        guard threads > 1, getenv(spinVariable) == nil || getenv(openBLASTimeoutVariable) == nil else { return }
+        for (name, value) in quietEnvironment([:]) where getenv(name) == nil { setenv(name, value, 1) }
         execv(executable, CommandLine.unsafeArgv)
     }
 
@@ -48,12 +57,29 @@ public enum ComputeThreads {
         return pin(count > 1 ? Array(units.prefix(count)) : [])
     }
 
+    /// Sets `count` threads, as ``start(_:on:)`` does, on the first `count` PUs of those pinned
+    /// last (a run of several counts pins the most once, then measures each count on the first of
+    /// them). libgomp ends the threads of a team that shrinks and starts new ones when it grows
+    /// again, so the team is bound anew. Returns what could not be bound.
+    public static func recount(_ count: Int) -> [String] {
+        let units = pinned.withLock { $0 }
+        guard count <= units.count else {
+            setCount(count)
+            return ["\(count) threads but \(units.count) PU(s) pinned"]
+        }
+        return start(count, on: units)
+    }
+
+    /// The PUs of the last ``pin(_:)`` of more than one thread.
+    private static let pinned = Mutex<[Int]>([])
+
     /// Binds the calling thread to `units[0]`, OpenBLAS's workers and oneDNN's team's threads
     /// 1 … n-1 to `units[1]` … `units[n-1]`, for the `units.count` threads set last
     /// (``OpenBLAS/setThreadCount(_:)``, ``OneDNN/setThreadCount(_:)``). Returns what could not
     /// be bound, in words (empty when every thread was).
     public static func pin(_ units: [Int]) -> [String] {
         guard units.count > 1 else { return [] }
+        pinned.withLock { if units.count >= $0.count { $0 = units } }
         var problems: [String] = []
         let count = units.count
         // OpenBLAS: thread indexes 0 … n-2 are its workers, n-1 the calling thread.

@@ -5,8 +5,8 @@ import ConvKernels
 /// slow phase of a shared machine (another job on the core or its SMT sibling, a throttled host)
 /// can be told from a slow configuration.
 ///
-/// One reading times ``callsPerReading`` back-to-back 384³ `sgemm` calls (about 5 ms in all) and
-/// reports two rates:
+/// One reading times ``callsPerReading`` back-to-back 384³ `sgemm` calls (about 5 ms in all), on
+/// one thread whatever the kernels' count, and reports two rates:
 /// - ``Reading/meanGflops``, over the whole reading: what the machine gave during those
 ///   milliseconds; a slow phase lowers it.
 /// - ``Reading/bestGflops``, of the fastest single call: what the machine can give; single calls
@@ -26,6 +26,9 @@ public final class DriftProbe {
         /// GFLOP/s of its fastest call.
         public var bestGflops: Double
     }
+
+    /// The threads the probe computes on, whatever the kernels' count (``onOneThread(_:)``).
+    public static let threads = 1
 
     /// The matrix size of one call.
     public static let size = 384
@@ -57,13 +60,29 @@ public final class DriftProbe {
     /// returns the reference rate.
     @discardableResult
     public func calibrate(seconds: Double = 0.5) -> Double {
+        DriftProbe.onOneThread { calibrateOnThisThread(seconds: seconds) }
+    }
+
+    /// Runs `body` with OpenBLAS on one thread, whatever count the kernels use: a parallel
+    /// sgemm's barriers and the other PUs' threads (another process's OpenBLAS workers spinning
+    /// after a round) made a 2-thread probe read 0.6–0.8 of its reference between undisturbed
+    /// rounds on a 2-vCPU VM, every round disturbed; one thread read 0.95.
+    static func onOneThread<T>(_ body: () -> T) -> T {
+        let count = OpenBLAS.threadCount
+        guard count > 1 else { return body() }
+        OpenBLAS.setThreadCount(1)
+        defer { OpenBLAS.setThreadCount(count) }
+        return body()
+    }
+
+    private func calibrateOnThisThread(seconds: Double) -> Double {
         sgemm.run()
         let t0 = MonotonicClock.now()
         sgemm.run()
         let call = max(MonotonicClock.now() - t0, 1e-5)
         callsPerReading = max(2, min(64, Int((0.005 / call).rounded())))
         let end = MonotonicClock.now() + seconds
-        repeat { read() } while MonotonicClock.now() < end
+        repeat { _ = readOnThisThread() } while MonotonicClock.now() < end
         return referenceGflops
     }
 
@@ -74,10 +93,16 @@ public final class DriftProbe {
     /// percentile of every reading's best call.
     @discardableResult
     public func recalibrate(forUpTo seconds: Double, window: Double = 0.5, until accept: (Double) -> Bool) -> Double {
+        DriftProbe.onOneThread { recalibrateOnThisThread(forUpTo: seconds, window: window, until: accept) }
+    }
+
+    private func recalibrateOnThisThread(forUpTo seconds: Double, window: Double, until accept: (Double) -> Bool)
+        -> Double
+    {
         let end = MonotonicClock.now() + seconds
         while !accept(referenceGflops) && MonotonicClock.now() < end {
             let windowEnd = min(end, MonotonicClock.now() + window)
-            repeat { read() } while MonotonicClock.now() < windowEnd
+            repeat { _ = readOnThisThread() } while MonotonicClock.now() < windowEnd
         }
         return referenceGflops
     }
@@ -85,6 +110,10 @@ public final class DriftProbe {
     /// Takes one reading, records it and updates the reference.
     @discardableResult
     public func read() -> Reading {
+        DriftProbe.onOneThread { readOnThisThread() }
+    }
+
+    private func readOnThisThread() -> Reading {
         var best = Double.infinity
         let t0 = MonotonicClock.now()
         for _ in 0..<callsPerReading {

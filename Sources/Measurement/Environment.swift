@@ -189,6 +189,7 @@ extension EnvironmentSnapshot {
     /// without it, so a rebuild command must set it again.
     public static let kernelSelectionVariables = [
         "DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY",
+        "OPENBLAS_THREAD_TIMEOUT",
     ]
 
     /// The kernel-selecting variables set (and not empty) in `environment`, with their values, in

@@ -30,7 +30,8 @@ public struct MachineReferenceCache: Sendable {
         public var microcode: String?
         /// OpenBLAS's kernel set.
         public var openBLASCore: String
-        /// Threads of the run (OpenBLAS's and oneDNN's).
+        /// Threads of the drift probe (``DriftProbe/threads``; a cache written before the probe
+        /// kept to one thread recorded the run's threads, and so a parallel probe's rate).
         public var threads: Int
 
         /// A kind of these fields.

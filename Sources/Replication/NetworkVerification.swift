@@ -35,7 +35,7 @@ extension PackageVerifier {
             let measurements = try networkRows(networks, data: data, root: root)
             let regression = try MeasurementsFile.read(
                 path: root.appendingPathComponent(PackageLayout.regressionData).path)
-            let excluded = PackageBuilder.mainFitExclusions(PackageBuilder.oneDNNAlgorithms(in: regression))
+            let excluded = PackageBuilder.mainFitExclusions(of: regression)
             var again = try NetworkTable.build(
                 networks: networks, measurements: measurements,
                 sample: try PackageBuilder.networkSample(root: root, excluded: excluded), options: options,

@@ -185,6 +185,7 @@ public struct PackageBuilder {
         let root = URL(fileURLWithPath: packageDirectory)
         try layOut(root)
         let data = try writeData(runs, root: root)
+        try writeThreadScaling(runs.measurements, root: root)
         let fits = try writeFits(data, root: root)
         let modelTable = fits.regression == nil ? nil : try writeModelTable(root: root, excluded: fits.exclusions)
         var networkTable: NetworkTable?
@@ -302,6 +303,17 @@ public struct PackageBuilder {
         }
     }
 
+    /// `threads/`: how each configuration scales with threads, for runs of several counts.
+    func writeThreadScaling(_ rows: [MeasurementRow], root: URL) throws {
+        let files = ThreadScaling(rows: rows).packageFiles
+        guard !files.isEmpty else { return }
+        let directory = root.appendingPathComponent(PackageLayout.threadsDirectory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, text) in files {
+            try Data(text.utf8).write(to: directory.appendingPathComponent(name), options: .atomic)
+        }
+    }
+
     /// The rows by experiment and the data files written.
     struct DataFiles {
         var experiments: [String]
@@ -365,8 +377,9 @@ public struct PackageBuilder {
     /// `fit/`: fits the regression sample (or takes the given fit) and each oneDNN algorithm's
     /// rows, and predicts every row of `data/`.
     func writeFits(_ data: DataFiles, root: URL) throws -> Fits {
-        let algorithms = PackageBuilder.oneDNNAlgorithms(in: data.byExperiment["regression"] ?? [])
-        let exclusions = PackageBuilder.mainFitExclusions(algorithms)
+        let regressionRows = data.byExperiment["regression"] ?? []
+        let algorithms = PackageBuilder.oneDNNAlgorithms(in: regressionRows)
+        let exclusions = PackageBuilder.mainFitExclusions(of: regressionRows)
         // The OpenBLAS rows of the regression sample, read once: the main fit's and the model table's.
         let regression =
             try data.experiments.contains("regression") ? regressionSample(root: root, excluded: exclusions) : nil
@@ -381,7 +394,9 @@ public struct PackageBuilder {
         var backendFits: [BackendFit] = []
         if givenFit == nil {
             for algorithm in algorithms {
-                let excluded = PackageBuilder.backendFitExclusions(algorithm, among: algorithms)
+                let excluded =
+                    PackageBuilder.backendFitExclusions(algorithm, among: algorithms)
+                    + PackageBuilder.otherThreadCounts(than: 1, in: regressionRows)
                 backendFits.append(
                     BackendFit(
                         algorithm: algorithm.rawValue,
@@ -468,9 +483,20 @@ public struct PackageBuilder {
         return seen
     }
 
-    /// The main fit is of the OpenBLAS rows: the oneDNN rows (when there are any) are left out.
-    static func mainFitExclusions(_ algorithms: [ConvAlgorithm]) -> [RowFilter] {
-        algorithms.isEmpty ? [] : [RowFilter(column: "backend", value: ConvBackend.onednn.rawValue)]
+    /// The main fit is of the OpenBLAS rows at one thread: the oneDNN rows (when there are any)
+    /// and, in a run of several thread counts, the rows at the others are left out.
+    static func mainFitExclusions(of regression: [MeasurementRow]) -> [RowFilter] {
+        let algorithms = oneDNNAlgorithms(in: regression)
+        return (algorithms.isEmpty ? [] : [RowFilter(column: "backend", value: ConvBackend.onednn.rawValue)])
+            + otherThreadCounts(than: 1, in: regression)
+    }
+
+    /// Filters that leave out the rows of `regression` at every thread count but `count`, when it
+    /// holds several (none for rows of one count).
+    static func otherThreadCounts(than count: Int, in regression: [MeasurementRow]) -> [RowFilter] {
+        let counts = Set(regression.map(\.threads))
+        guard counts.count > 1 else { return [] }
+        return counts.subtracting([count]).sorted().map { RowFilter(column: "threads", value: "\($0)") }
     }
 
     /// One oneDNN algorithm's fit: every other backend and algorithm left out.

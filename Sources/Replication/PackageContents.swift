@@ -39,6 +39,8 @@ public struct PackageContents: Codable, Equatable, Sendable {
         case comparison
         /// A file of the measuring run, `run/`.
         case run
+        /// A table of how the configurations scale with threads, `threads/`.
+        case threadScaling
     }
 
     /// One file and its role.
@@ -69,6 +71,7 @@ public struct PackageContents: Codable, Equatable, Sendable {
         case PackageLayout.figuresDirectory: return .figure
         case PackageLayout.compareDirectory: return .comparison
         case "run": return parts.count == 2 ? .run : nil
+        case PackageLayout.threadsDirectory: return parts.count == 2 ? .threadScaling : nil
         case NetworkTable.directory:
             if path.hasPrefix(NetworkTable.definitionsDirectory + "/") {
                 return parts.count == 3 ? .networkDefinition : nil

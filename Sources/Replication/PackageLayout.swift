@@ -27,13 +27,17 @@ public enum PackageLayout {
     public static let errors = "fit/errors.csv"
     /// Each oneDNN algorithm's own fit, in a package of several backends.
     public static let backendFits = "fit/backends.json"
+    /// How each configuration's time scales with threads, in a package of several thread counts
+    /// (``ThreadScaling/packageFiles``).
+    public static let threadsDirectory = "threads"
     /// The figures' index: each figure's files and the CSVs it was drawn from.
     public static let figureIndex = "figures/index.json"
 
     /// What a build writes at the top of the package (and so removes before it writes again);
     /// `run/` is kept.
     public static let written = [
-        dataDirectory, fitDirectory, figuresDirectory, compareDirectory, NetworkTable.directory, readme, statement,
+        dataDirectory, fitDirectory, figuresDirectory, compareDirectory, NetworkTable.directory, threadsDirectory,
+        readme, statement,
         manifest, topology, Checksums.fileName,
     ]
 }

@@ -172,6 +172,7 @@ public enum PackageVerifier {
         } catch {
             problems.append("\(error)")
         }
+        problems += verifyThreadScaling(root: root, contents: contents, data: statement.data)
         let networks = verifyNetworks(root: root, contents: contents, data: statement.data)
         var report = Report(
             problems: problems + networks.problems, checkedFiles: 0, refittedGroups: refittedGroups,

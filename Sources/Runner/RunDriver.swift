@@ -84,7 +84,7 @@ public enum RunDriver {
         defer { sessionLock.unlock() }
         let session = try RunSession(
             sweepFiles: sweepFiles,
-            configurations: SweepConfiguration.expand(configurations, algorithms: options.algorithms), options: options,
+            configurations: configurations, options: options,
             outputDirectory: outputDirectory, commandLine: commandLine, toolVersion: toolVersion)
         defer { session.release() }
         var opened = try session.resume(try session.identify())
@@ -108,10 +108,15 @@ public enum RunDriver {
     ) -> (MeasurementRow, Samples?) {
         let shape = configuration.shape
         let algorithm = configuration.algorithm.resolved(for: shape)
+        let threads = configuration.threads ?? options.threads
         func row(_ status: ConfigurationStatus) -> MeasurementRow {
-            MeasurementRow(configuration: configuration, algorithm: algorithm, threads: options.threads, status: status)
+            MeasurementRow(configuration: configuration, algorithm: algorithm, threads: threads, status: status)
         }
         guard configuration.isMeasured else { return (row(configuration.status), nil) }
+        // A run of several counts pinned the most threads once; this one computes on the first p.
+        if configuration.threads != nil, case let problems = ComputeThreads.recount(threads), !problems.isEmpty {
+            return (row(.impossible("compute threads not bound: " + problems.joined(separator: "; "))), nil)
+        }
         do { try shape.validate() } catch { return (row(.impossible("\(error)")), nil) }
         let plan = Conv2D.plan(shape: shape, algorithm: algorithm, workspaceLimit: options.workspaceLimit)
         let needed = Accounting(shape: shape, workspaceBytes: plan.workspaceElements * 4).totalBytes

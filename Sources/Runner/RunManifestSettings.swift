@@ -67,8 +67,10 @@ extension RunManifest {
             (declared[setting.name] ?? RunSettings.declaration(setting)?.whenAbsent)?.decoded(as: T.self)
         }
 
-        /// The kernels' threads.
-        public var threads: Int { value(.threads) ?? 1 }
+        /// The thread counts the configurations were measured at.
+        public var threadCounts: ThreadCounts { value(.threads) ?? ThreadCounts(1) }
+        /// The largest thread count: the PUs bound and the compute threads pinned.
+        public var threads: Int { threadCounts.most }
         /// Rounds per configuration.
         public var rounds: Int { value("rounds") ?? 1 }
         /// Whether samples.csv holds every timed run.
@@ -163,6 +165,7 @@ extension RunOptions {
     /// gives for more (``Topology/defaultProcessingUnits(threads:_:)``). The one place the
     /// default is chosen.
     public func chosenCPUSet(on topology: Topology) throws(RunError) -> [Int] {
+        guard !threadCounts.includesAll else { return try resolvingAllThreads(on: topology).chosenCPUSet(on: topology) }
         guard let requested = cpuset else {
             do { return try topology.defaultProcessingUnits(threads: threads, threadPlacement) } catch {
                 throw RunError.badSetting(.threads, "cannot be placed: \(error)")
@@ -171,6 +174,31 @@ extension RunOptions {
         do { return try topology.cpuset(parsing: CPUSet.format(requested)) } catch {
             throw RunError.badSetting(.cpuset, "\(error)")
         }
+    }
+}
+
+extension RunOptions {
+    /// These options with the thread count `all` resolved on `topology`: the PUs of the cpuset
+    /// named, else as many threads as ``threadPlacement`` can place on the PUs this process may use.
+    public func resolvingAllThreads(on topology: Topology) throws(RunError) -> RunOptions {
+        guard threadCounts.includesAll else { return self }
+        var resolved = self
+        if let requested = cpuset {
+            do {
+                resolved.threadCounts = threadCounts.resolved(
+                    all: try topology.cpuset(parsing: CPUSet.format(requested)).count)
+            } catch {
+                throw RunError.badSetting(.cpuset, "\(error)")
+            }
+        } else {
+            let all = topology.placeableThreads(threadPlacement)
+            guard all >= 1 else {
+                throw RunError.badSetting(
+                    .threads, "all: placement \(threadPlacement) finds no PU to place a thread on")
+            }
+            resolved.threadCounts = threadCounts.resolved(all: all)
+        }
+        return resolved
     }
 }
 

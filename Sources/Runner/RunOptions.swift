@@ -25,8 +25,15 @@ public struct RunOptions: Codable, Hashable, Sendable {
 
     /// The PUs to bind to (operating-system indexes); `nil` picks the last core of the machine.
     public var cpuset: [Int]?
-    /// OpenBLAS threads.
-    public var threads: Int = 1
+    /// The thread counts every configuration is measured at (``ThreadCounts``): OpenBLAS's
+    /// threads and oneDNN's OpenMP team; one by default.
+    public var threadCounts = ThreadCounts(1)
+    /// The largest thread count: the PUs a run binds and the compute threads it pins. Setting it
+    /// measures at that one count.
+    public var threads: Int {
+        get { threadCounts.most }
+        set { threadCounts = ThreadCounts(newValue) }
+    }
     /// Where the threads go when no cpuset is named (``ThreadPlacement``).
     public var placement: ThreadPlacement.Policy = .close
     /// What a thread may be placed on when no cpuset is named.
@@ -104,7 +111,16 @@ public struct RunOptions: Codable, Hashable, Sendable {
 
     /// The PUs the compute threads are bound to, one each, thread 0 first, from `cpuset` (the
     /// session's): its first ``threads`` PUs; empty for one thread (the process binding is it).
+    /// A run of several counts pins the most once: a count p computes on the first p of them.
     public func computeThreadUnits(in cpuset: [Int]) -> [Int] { threads > 1 ? Array(cpuset.prefix(threads)) : [] }
+
+    /// `configurations` as a run with these options measures them: each with every algorithm
+    /// (``SweepConfiguration/expand(_:algorithms:)``), each of those at every thread count
+    /// (``SweepConfiguration/expand(_:threads:)``; `all` resolved first, ``resolvingAllThreads(on:)``).
+    public func expanded(_ configurations: [SweepConfiguration]) -> [SweepConfiguration] {
+        SweepConfiguration.expand(
+            SweepConfiguration.expand(configurations, algorithms: algorithms), threads: threadCounts.counts)
+    }
 
     /// The round limit in effect.
     public var effectiveMaxRounds: Int { maxRounds ?? (rounds == 1 ? 1 : 2 * rounds) }

@@ -80,6 +80,7 @@ final class RunSession {
             throw RunError.badSetting(.sweeps, "name configuration id \(c.id) more than once")
         }
         do { topology = try Topology() } catch { throw RunError.machine("\(error)") }
+        let options = try options.resolvingAllThreads(on: topology)
         cpuset = try options.chosenCPUSet(on: topology)
         guard options.threads <= cpuset.count else {
             throw RunError.badSetting(
@@ -102,7 +103,8 @@ final class RunSession {
         try directory.prepare()
         lock = try directory.lock()
         self.options = options
-        self.configurations = configurations
+        // Each configuration with each algorithm at each thread count, a configuration of its own.
+        self.configurations = options.expanded(configurations)
         self.sweepFiles = sweepFiles
         self.commandLine = commandLine
         self.toolVersion = toolVersion

@@ -20,10 +20,14 @@ public enum RunSettings {
             defaultText: "the first PU of the last core this process may use (hwloc, within its affinity)",
             recorded: false, passedToSlurm: false),
         .value(
-            "threads", flag: "--threads", valueName: "n",
-            "Threads of OpenBLAS and of oneDNN's OpenMP team; at most the PUs of the cpuset.", at: \.threads,
-            expected: "a whole number", parse: SettingText.integer, show: { "\($0)" },
-            check: { (1...4096).contains($0) ? nil : "must be from 1 to 4096, got \($0)" }),
+            "threads", flag: "--threads", valueName: "counts",
+            "Threads of OpenBLAS and of oneDNN's OpenMP team: a count, or several (1,2,4,all), every configuration measured at each as a row of its own, in the same rounds; all is every PU the run may place a thread on. At most the PUs of the cpuset.",
+            at: \.threadCounts, expected: "a count or a list of counts (1,2,4,all)",
+            parse: { ThreadCounts(parsing: $0) }, show: \.description,
+            check: { $0.problem(limit: 4096) },
+            defaultText:
+                "1; \(RunDefaults.profile(.threads).threadCounts) (doubling, capped by all) for replicate --profile threads",
+            whenAbsent: .int(1)),
         .value(
             "placement", flag: "--placement", valueName: "policy",
             "With --threads N > 1 and no --cpuset, where the threads go: close (compact: a core after the next, an L3 domain, a NUMA node and a package filled before the next) or spread (scatter: dealt over the packages, their NUMA nodes and L3 domains); convsweep topology shows the PUs.",
@@ -211,6 +215,8 @@ public struct RunDefaults: Hashable, Sendable {
     /// configuration gets one more round, to keep a quick package a matter of minutes) rather
     /// than the runner's twice the rounds.
     public var oneExtraRound: Bool
+    /// The thread counts.
+    public var threadCounts = RunOptions.defaults.threadCounts
 
     /// The runner's defaults.
     public static let runner = RunDefaults(
@@ -218,10 +224,19 @@ public struct RunDefaults: Hashable, Sendable {
         oneExtraRound: false)
 
     /// `profile`'s defaults: for quick, 0.5 s per configuration, a quarter of the measuring time
-    /// to wait and one extra round; the runner's for the others.
+    /// to wait and one extra round; for threads, the same at 1, 2, 4, … threads up to all PUs
+    /// (``doublingToAll``); the runner's for the others.
     public static func profile(_ profile: ShippedSweeps.Profile) -> RunDefaults {
-        profile == .quick ? RunDefaults(maxSeconds: 0.5, slowPhaseBudget: 0.25, oneExtraRound: true) : .runner
+        switch profile {
+        case .quick: RunDefaults(maxSeconds: 0.5, slowPhaseBudget: 0.25, oneExtraRound: true)
+        case .threads:
+            RunDefaults(maxSeconds: 0.5, slowPhaseBudget: 0.25, oneExtraRound: true, threadCounts: doublingToAll)
+        case .paper, .full, .networks: .runner
+        }
     }
+
+    /// 1, 2, 4, … 4096 and all: with all, the counts above it are dropped (``ThreadCounts/resolved(all:)``).
+    public static let doublingToAll = ThreadCounts((0...12).map { 1 << $0 }, includesAll: true)!
 
     /// The round limit where none is given, for `rounds` rounds (nil: the runner's rule).
     public func maxRounds(rounds: Int) -> Int? { oneExtraRound && rounds > 1 ? rounds + 1 : nil }
@@ -236,6 +251,7 @@ extension RunOptions {
         self.init()
         maxSeconds = defaults.maxSeconds
         slowPhaseBudget = defaults.slowPhaseBudget
+        threadCounts = defaults.threadCounts
         self.workerLaunch = workerLaunch
         for declaration in RunSettings.all {
             if let texts = given[declaration.name], !texts.isEmpty { try declaration.apply(texts, to: &self) }
@@ -250,6 +266,7 @@ extension RunOptions {
         let defaults = RunDefaults.profile(profile)
         maxSeconds = defaults.maxSeconds
         slowPhaseBudget = defaults.slowPhaseBudget
+        threadCounts = defaults.threadCounts
         maxRounds = defaults.maxRounds(rounds: rounds)
     }
 }

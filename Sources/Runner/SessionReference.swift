@@ -20,7 +20,9 @@ struct SessionReference {
     /// The reference of the machine `identity` names, in the cache under `options`.
     init(options: RunOptions, identity: MachineIdentity) {
         self.options = options
-        kind = MachineReferenceCache.Kind(identity, threads: options.threads)
+        // The probe computes on one thread whatever the kernels' count (DriftProbe): its rate is
+        // that of one thread (a kind recorded with more threads was of a parallel probe).
+        kind = MachineReferenceCache.Kind(identity, threads: DriftProbe.threads)
         cache = MachineReferenceCache(directory: options.machineReferenceCacheDirectory)
     }
 

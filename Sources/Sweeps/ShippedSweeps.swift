@@ -5,6 +5,7 @@ import Foundation
 /// | profile | files |
 /// |---|---|
 /// | `quick` | `quick/regression.yaml`, `quick/layers.yaml`, `quick/exp-*.yaml`, then four small networks |
+/// | `threads` | the quick profile's files, every configuration at 1, 2, 4, … threads up to every PU |
 /// | `networks` | `quick/regression.yaml`, `quick/layers.yaml`, every network of `networks/`, `networks-batch8.yaml` |
 /// | `paper` | `regression.yaml`, `layers.yaml`, `paper/exp-*.yaml` (the original study's sampling), every network, `networks-batch8.yaml` |
 /// | `full`  | `regression.yaml`, `layers.yaml`, `full/exp-*.yaml` (every integer of the varying axis), every network, `networks-batch8.yaml` |
@@ -26,6 +27,9 @@ public enum ShippedSweeps {
         /// The quick regression and layer samples and every network of the zoo: what each network
         /// costs here, and how well each model fitted on the samples predicts it.
         case networks
+        /// The quick profile's sweeps at every thread count from one to all PUs, doubling: how
+        /// each configuration scales with threads.
+        case threads
 
         /// The profile's name.
         public var description: String { rawValue }
@@ -36,8 +40,9 @@ public enum ShippedSweeps {
     ///
     /// - Throws: ``SweepError`` when the regression file or the profile's directory is missing.
     public static func files(profile: Profile, root: String) throws(SweepError) -> [String] {
-        let small = profile == .quick || profile == .networks
+        let small = profile == .quick || profile == .networks || profile == .threads
         let directory = (root as NSString).appendingPathComponent(small ? "quick" : profile.rawValue)
+        let quickNetworksOnly = profile == .quick || profile == .threads
         let regression =
             small
             ? (directory as NSString).appendingPathComponent("regression.yaml")
@@ -56,10 +61,10 @@ public enum ShippedSweeps {
         let layers = ((small ? directory : root) as NSString).appendingPathComponent("layers.yaml")
         let zoo = (root as NSString).appendingPathComponent("networks")
         let networks = ((try? FileManager.default.contentsOfDirectory(atPath: zoo)) ?? [])
-            .filter { $0.hasSuffix(".yaml") && (profile != .quick || quickNetworks.contains($0)) }.sorted()
+            .filter { $0.hasSuffix(".yaml") && (!quickNetworksOnly || quickNetworks.contains($0)) }.sorted()
         // Throughput: every network at batch 8, where the profile measures every network.
         let throughput = (root as NSString).appendingPathComponent("networks-batch8.yaml")
-        let atBatch = profile != .quick && FileManager.default.fileExists(atPath: throughput) ? [throughput] : []
+        let atBatch = !quickNetworksOnly && FileManager.default.fileExists(atPath: throughput) ? [throughput] : []
         return [regression] + (FileManager.default.fileExists(atPath: layers) ? [layers] : [])
             + experiments.map { (directory as NSString).appendingPathComponent($0) }
             + networks.map { (zoo as NSString).appendingPathComponent($0) } + atBatch

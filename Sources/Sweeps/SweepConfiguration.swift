@@ -1,4 +1,5 @@
 import ConvKernels
+import Foundation
 
 /// One configuration of a sweep: a conv2d shape, where it comes from, and whether to measure it.
 ///
@@ -20,6 +21,9 @@ public struct SweepConfiguration: Hashable, Codable, Sendable {
     /// The algorithm to measure it with: `auto` (OpenBLAS) unless a run names others
     /// (``measured(with:)``).
     public var algorithm: ConvAlgorithm = .auto
+    /// The thread count to measure it at, in a run of several (``measured(threads:)``); nil: the
+    /// run's one count.
+    public var threads: Int?
 
     /// A configuration `id` of `experiment` and `series`, measured unless `status` says why not.
     public init(
@@ -52,6 +56,35 @@ public struct SweepConfiguration: Hashable, Codable, Sendable {
     {
         guard algorithms != [.auto] else { return configurations }
         return configurations.flatMap { c in algorithms.map { c.measured(with: $0) } }
+    }
+
+    /// This configuration measured on `threads` threads, in a run of several counts: a
+    /// configuration of its own, its id suffixed `@threads=<p>` and its series `<series> [p threads]`.
+    public func measured(threads: Int) -> SweepConfiguration {
+        var copy = self
+        copy.id = "\(id)\(Self.threadsMark)\(threads)"
+        copy.series = "\(series) [\(threads) thread\(threads == 1 ? "" : "s")]"
+        copy.threads = threads
+        return copy
+    }
+
+    /// What precedes the count in the id of a configuration measured at one of several counts.
+    public static let threadsMark = "@threads="
+
+    /// The id of the configuration a count's id was made from (``measured(threads:)``), and the
+    /// count; the id itself and nil for an id that names no count.
+    public static func splitThreads(_ id: String) -> (base: String, threads: Int?) {
+        guard let range = id.range(of: threadsMark, options: .backwards),
+            let count = Int(id[range.upperBound...]), count >= 1
+        else { return (id, nil) }
+        return (String(id[..<range.lowerBound]), count)
+    }
+
+    /// Every configuration of `configurations` at every count of `threads`, configuration by
+    /// configuration; the configurations themselves for one count.
+    public static func expand(_ configurations: [SweepConfiguration], threads: [Int]) -> [SweepConfiguration] {
+        guard threads.count > 1 else { return configurations }
+        return configurations.flatMap { c in threads.map { c.measured(threads: $0) } }
     }
 
     /// Whether the runner should measure this configuration.

@@ -15,9 +15,15 @@ public struct SweepSummary: Sendable {
 
     /// Summarises the configurations of `sweep` with `model` for the time estimate.
     public init(_ sweep: Sweep, model: MeasuringTimeModel = MeasuringTimeModel()) {
-        let measured = sweep.configurations.filter(\.isMeasured)
+        self.init(sweep.configurations, model: model)
+    }
+
+    /// Summarises `configurations` (a sweep's as a run measures them: with each algorithm, at
+    /// each thread count) with `model` for the time estimate.
+    public init(_ configurations: [SweepConfiguration], model: MeasuringTimeModel = MeasuringTimeModel()) {
+        let measured = configurations.filter(\.isMeasured)
         self.measured = measured.count
-        self.dropped = sweep.configurations.count - measured.count
+        self.dropped = configurations.count - measured.count
         let flops = measured.map(\.flops)
         flopsRange = flops.min().map { $0...flops.max()! }
         totalFLOPs = flops.reduce(0, +)

@@ -174,7 +174,7 @@ struct Replicate: ParsableCommand {
         let model = options.measuringTimeModel(rates: machine.rates())
         var configurations: [SweepConfiguration] = []
         for file in files { configurations += try reportingErrors { try Sweep.load(path: file) }.configurations }
-        configurations = SweepConfiguration.expand(configurations, algorithms: options.algorithms)
+        configurations = options.expanded(configurations)
         submission.shardSeconds = try (1...shards).map { index in
             let shard = try Shard(index: index, count: shards)
             return model.sessionSeconds(

@@ -72,7 +72,8 @@ struct Run: ParsableCommand {
         let options = try options()
         // Rounds measured in this process on several threads: no OpenMP spinning (a worker gets it from us).
         if options.workerLaunch == nil {
-            ComputeThreads.startQuietIfNeeded(threads: options.threads, executable: BuildInfo.executablePath())
+            ComputeThreads.startQuietIfNeeded(
+                threads: options.threadCounts.includesAll ? 2 : options.threads, executable: BuildInfo.executablePath())
         }
         let summary = try reportingErrors {
             let loaded = try sweeps.map { try Sweep.load(path: $0) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Measurement
 import Runner
 import Sweeps
 
@@ -33,13 +34,17 @@ struct SweepsEstimate: ParsableCommand {
     }
 
     func run() throws {
-        let options = try measuring.runOptions()
+        var options = try measuring.runOptions()
+        // `--threads all` as a run here would take it.
+        if options.threadCounts.includesAll {
+            options = try reportingErrors { try options.resolvingAllThreads(on: try Topology()) }
+        }
         let model = options.measuringTimeModel(rates: machine.rates())
         var rows: [[String]] = []
         var total = Estimate(seconds: model.sessionSeconds, configurations: 0, measured: 0, model: model.summary)
         for path in sweepFiles {
             let sweep = try reportingErrors { try Sweep.load(path: path) }
-            let configurations = SweepConfiguration.expand(sweep.configurations, algorithms: options.algorithms)
+            let configurations = options.expanded(sweep.configurations)
             let seconds = configurations.reduce(0) { $0 + model.seconds($1) }
             let measured = configurations.filter(\.isMeasured).count
             rows.append([path, String(configurations.count), String(measured), duration(seconds)])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Measurement
 import Runner
 import Sweeps
 
@@ -38,8 +39,13 @@ struct SweepsList: ParsableCommand {
         // Load everything first: a bad file stops the command before anything is printed.
         var sweeps: [String: Sweep] = [:]
         var filesByProfile: [(ShippedSweeps.Profile, [String], MeasuringTimeModel)] = []
+        var optionsByProfile: [ShippedSweeps.Profile: RunOptions] = [:]
+        let topology = try? Topology()
         for profile in profiles {
-            let options = try measuring.runOptions(RunDefaults.profile(profile))
+            var options = try measuring.runOptions(RunDefaults.profile(profile))
+            // `all` as a run here would take it.
+            if let topology { options = try reportingErrors { try options.resolvingAllThreads(on: topology) } }
+            optionsByProfile[profile] = options
             let files = try reportingErrors { try ShippedSweeps.files(profile: profile, root: root) }
             for file in files where sweeps[file] == nil {
                 sweeps[file] = try reportingErrors { try Sweep.load(path: file) }
@@ -53,14 +59,15 @@ struct SweepsList: ParsableCommand {
             )
             for file in files {
                 let sweep = sweeps[file]!
-                let summary = SweepSummary(sweep, model: model)
+                let configurations = optionsByProfile[profile]!.expanded(sweep.configurations)
+                let summary = SweepSummary(configurations, model: model)
                 rows.append([
-                    file, sweep.name, String(sweep.configurations.count), String(summary.measured),
+                    file, sweep.name, String(configurations.count), String(summary.measured),
                     String(summary.dropped),
                     summary.flopsRange.map { "\(gflop($0.lowerBound))..\(gflop($0.upperBound))" } ?? "-",
                     gflop(summary.totalFLOPs), mib(summary.largestMemoryBytes), duration(summary.estimatedSeconds),
                 ])
-                totals.configurations += sweep.configurations.count
+                totals.configurations += configurations.count
                 totals.measured += summary.measured
                 totals.dropped += summary.dropped
                 totals.flops += summary.totalFLOPs

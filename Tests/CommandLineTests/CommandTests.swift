@@ -43,7 +43,9 @@ import Testing
         #expect(outcome.status == 64, "\(outcome.standardError)")
         #expect(
             outcome.standardError.contains("papr")
-                && outcome.standardError.contains("'quick', 'paper', 'full', 'networks' or 'custom'"))
+                && ["quick", "paper", "full", "networks", "threads", "custom"].allSatisfy {
+                    outcome.standardError.contains("- \($0)\n")
+                })
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 

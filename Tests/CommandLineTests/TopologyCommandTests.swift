@@ -1,5 +1,6 @@
 import Foundation
 import Measurement
+import Rows
 import Runner
 import TestSupport
 import Testing
@@ -85,5 +86,55 @@ import Testing
             #expect(measuring.contains { $0.allowed == [unit] }, "no thread bound to PU \(unit) alone: \(measuring)")
         }
         #expect(!manifest.warnings.contains { $0.contains("not on a PU of its own") }, "\(manifest.warnings)")
+    }
+
+    @Test func severalCountsMeasureEachConfigurationAtEachInTheSameRun() throws {
+        guard ProcessInfo.processInfo.activeProcessorCount >= 2,
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
+        else { return }
+        let directory = temporaryDirectory()
+        let sweep = """
+            name: threads
+            series:
+              - label: wide
+                H: 64
+                W: 64
+                Cin: 32
+                Cout: 32
+                K: 3
+              - label: deep
+                H: 8
+                W: 8
+                Cin: 256
+                Cout: 256
+                K: 3
+            """
+        try sweep.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
+        let outcome = try convsweepUnderTaskset(
+            "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)",
+            ["run", directory + "/s.yaml", "--out", directory + "/run", "--threads", "1,all", "--runs", "6"]
+                + ["--rounds", "1", "--quiet"])
+        #expect(outcome.status == 0, "\(outcome.error)")
+        let manifest = try RunManifest.read(path: directory + "/run/manifest.json")
+        let all = ProcessInfo.processInfo.activeProcessorCount
+        #expect(manifest.settings.threadCounts.counts == [1, all])
+        let units = try #require(manifest.sessions.first?.computeThreadUnits)
+        #expect(units.count == all && Set(units).count == all)
+        let rows = try MeasurementsFile.read(path: directory + "/run/measurements.csv")
+        #expect(rows.count == 4 && rows.allSatisfy { $0.status.isOK })
+        #expect(Set(rows.map(\.threads)) == [1, all])
+        for row in rows { #expect(row.configID.hasSuffix("@threads=\(row.threads)"), "\(row.configID)") }
+        let speedup = try convsweep(["speedup", directory + "/run", "--csv", directory + "/speedup.csv"])
+        #expect(speedup.status == 0 && speedup.standardOutput.contains("wide"), "\(speedup.standardError)")
+        let table = try String(contentsOfFile: directory + "/speedup.csv", encoding: .utf8)
+        #expect(table.split(separator: "\n").count == 3)
+        // A resume that asks for other counts is refused with both values.
+        let other = try convsweep([
+            "run", directory + "/s.yaml", "--out", directory + "/run", "--threads", "1", "--quiet",
+        ])
+        #expect(other.status != 0 && other.standardError.contains("threads (--threads)"), "\(other.standardError)")
+        // One count: nothing to compare, exit 65 with the reason.
+        let single = try convsweep(["speedup", directory + "/speedup.csv.missing"])
+        #expect(single.status == 65)
     }
 }

@@ -28,9 +28,10 @@ private func writeRegressionSweep(_ sweeps: URL) throws {
 
 /// Measures the sweep files `names` of `sweeps` into `dir/run` (3 runs a configuration, on every
 /// PU); returns the run directory.
-private func measure(_ names: [String], of sweeps: URL, in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws
-    -> String
-{
+private func measure(
+    _ names: [String], of sweeps: URL, in dir: URL, algorithms: [ConvAlgorithm] = [.auto],
+    threads: ThreadCounts = ThreadCounts(1)
+) throws -> String {
     let paths = names.map { sweeps.appendingPathComponent($0).path }
     var configurations: [SweepConfiguration] = []
     for path in paths { configurations += try Sweep.load(path: path).configurations }
@@ -39,13 +40,16 @@ private func measure(_ names: [String], of sweeps: URL, in dir: URL, algorithms:
     options.showProgress = false
     options.cpuset = Array(0..<ProcessInfo.processInfo.activeProcessorCount)
     options.algorithms = algorithms
+    options.threadCounts = threads
     let run = dir.appendingPathComponent("run").path
     _ = try RunDriver.run(sweepPaths: paths, configurations: configurations, options: options, outputDirectory: run)
     return run
 }
 
 /// A real, tiny measuring run: a regression sweep and an experiment B sweep of small layers.
-private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws -> String {
+private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto], threads: ThreadCounts = ThreadCounts(1))
+    throws -> String
+{
     let sweeps = dir.appendingPathComponent("sweeps")
     try FileManager.default.createDirectory(at: sweeps, withIntermediateDirectories: true)
     try writeRegressionSweep(sweeps)
@@ -66,7 +70,8 @@ private func makeRun(in dir: URL, algorithms: [ConvAlgorithm] = [.auto]) throws 
         Cin: 16
         Cout: Cin
     """.write(to: sweeps.appendingPathComponent("exp-b.yaml"), atomically: true, encoding: .utf8)
-    return try measure(["regression.yaml", "exp-b.yaml"], of: sweeps, in: dir, algorithms: algorithms)
+    return try measure(
+        ["regression.yaml", "exp-b.yaml"], of: sweeps, in: dir, algorithms: algorithms, threads: threads)
 }
 
 private func builder(_ run: String, _ out: URL) -> PackageBuilder {
@@ -123,6 +128,33 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     try FileManager.default.removeItem(at: out.appendingPathComponent("figures/exp-b.svg"))
     let removed = try PackageVerifier.verify(directory: out.path)
     #expect(removed.problems.contains { $0.contains("figures/exp-b.svg") })
+}
+
+@Test func aPackageOfSeveralThreadCountsHasItsSpeedupsFittedAtOneThreadAndVerified() throws {
+    guard ProcessInfo.processInfo.activeProcessorCount >= 2 else { return }
+    let dir = temporaryDirectoryURL()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try makeRun(in: dir, threads: try #require(ThreadCounts([1, 2])))
+    let out = dir.appendingPathComponent("package")
+    let statement = try builder(run, out).build()
+    #expect(statement.data.map(\.configurations) == [96, 16])
+    let tables = ["threads/speedup.csv", "threads/series.csv", "threads/dependence.csv"]
+    #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("figures/threads-speedup.png").path))
+    #expect(tables.allSatisfy { statement.contents?.paths(.threadScaling).contains($0) == true })
+    let speedups = try String(contentsOf: out.appendingPathComponent(tables[0]), encoding: .utf8)
+    #expect(speedups.split(separator: "\n").count == 1 + 48 + 8)
+    // The main fit is of the one-thread rows.
+    let fit = try FitReport.load(path: out.appendingPathComponent("fit/alpha.json").path)
+    #expect(fit.excluded == [RowFilter(column: "threads", value: "2")])
+    #expect(fit.fits.compactMap(\.n).reduce(0, +) == 48)
+    let report = try PackageVerifier.verify(directory: out.path)
+    #expect(report.ok, "\(report.problems)")
+    // A speedup edited, the sums written again: the recomputation names the table.
+    let edited = speedups.replacingOccurrences(of: ",2,", with: ",3,")
+    try edited.write(to: out.appendingPathComponent(tables[0]), atomically: true, encoding: .utf8)
+    try Checksums.write(directory: out)
+    let problems = try PackageVerifier.verify(directory: out.path).problems
+    #expect(problems.contains { $0.hasPrefix("threads/speedup.csv: differs") }, "\(problems)")
 }
 
 @Test func refusesAnotherMachinesPackageAndAnIncompleteRun() throws {

@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func aBadTextNamesTheSettingAndWhatItTakes() {
-        #expect(throws: RunError.badSetting(.threads, "must be a whole number, got \"two\"")) {
+        #expect(throws: RunError.badSetting(.threads, "must be a count or a list of counts (1,2,4,all), got \"two\"")) {
             try RunOptions(given: ["threads": ["two"]])
         }
         #expect(throws: RunError.badSetting("rounds", "must be from 1 to 100, got 0")) {
