@@ -336,6 +336,32 @@ int convsweep_dnnl_pin_team(const int *units, int count) {
     return pin_failures;
 }
 
+struct parallel_call {
+    convsweep_dnnl_task task;
+    void *context;
+};
+
+static int (*thread_number)(void);
+static int (*team_size)(void);
+static void (*gomp_parallel)(void (*)(void *), void *, unsigned, unsigned);
+
+static void run_part(void *data) {
+    struct parallel_call *call = data;
+    call->task(call->context, thread_number(), team_size());
+}
+
+int convsweep_dnnl_parallel(convsweep_dnnl_task task, void *context, int threads) {
+    if (!gomp_parallel) {
+        thread_number = (int (*)(void))openmp("omp_get_thread_num");
+        team_size = (int (*)(void))openmp("omp_get_num_threads");
+        gomp_parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned))openmp("GOMP_parallel");
+    }
+    if (!gomp_parallel || !thread_number || !team_size) return -1;
+    struct parallel_call call = {task, context};
+    gomp_parallel(run_part, &call, (unsigned)threads, 0);
+    return 0;
+}
+
 void convsweep_dnnl_set_threads(int threads) {
     void (*set)(int) = (void (*)(int))openmp("omp_set_num_threads");
     if (set) set(threads);

@@ -11,19 +11,19 @@ import Synchronization
 /// process to a set of PUs lets the kernel's threads wander inside it; this gives thread t the PU
 /// `units[t]`, as `OMP_PROC_BIND=close` with `OMP_PLACES` would, for both libraries at once.
 public enum ComputeThreads {
-    /// `environment` with oneDNN's OpenMP runtime told not to spin between parallel regions
-    /// (`GOMP_SPINCOUNT=0`) unless the user set it: its spinning threads take the PUs OpenBLAS's
-    /// threads and the lowering need (experiment B's 3×3 layer on 2 threads: 46.7 ms with the
-    /// default spin against 29.8 ms without, oneDNN's own time unchanged; docs/benchmarks.md).
+    /// `environment` with the idle threads of both libraries told to spin briefly, unless the
+    /// user set it: oneDNN's OpenMP team (the lowering's and the depthwise kernel's team too)
+    /// spins 20,000 rounds (`GOMP_SPINCOUNT=20000`, tens of microseconds, instead of libgomp's
+    /// 300,000): back-to-back timed runs find it awake (with 0, sub-millisecond depthwise layers
+    /// paid a wake-up a run: 2-thread speedups of 0.7–1.4 against 1.4–2.1), while the threads of
+    /// OpenBLAS and the drift probe read after a round do not share a PU with a spinning thread
+    /// (libgomp's default spin made experiment B's 3×3 layer 46.7 ms against 29.8 ms on 2 threads).
     /// libgomp reads it when it loads, so a process gets it from its parent (a worker process) or
-    /// by starting itself again (``startQuietIfNeeded(threads:)``).
-    /// OpenBLAS's workers are told to sleep 2^20 cycles (about 0.4 ms) after their last call
-    /// (`OPENBLAS_THREAD_TIMEOUT=20`, unless the user set it) instead of spinning 2^28 (about
-    /// 0.1 s): back-to-back timed calls still find them awake, but the drift probe read after a
-    /// round does not share a PU with a spinning worker.
+    /// by starting itself again (``startQuietIfNeeded(threads:executable:)``). OpenBLAS's idle
+    /// workers sleep after 2^20 cycles, about 0.4 ms (`OPENBLAS_THREAD_TIMEOUT=20`), not 2^28.
     public static func quietEnvironment(_ environment: [String: String]) -> [String: String] {
         var environment = environment
-        if environment[spinVariable] == nil { environment[spinVariable] = "0" }
+        if environment[spinVariable] == nil { environment[spinVariable] = "20000" }
         if environment[openBLASTimeoutVariable] == nil { environment[openBLASTimeoutVariable] = "20" }
         return environment
     }
@@ -42,6 +42,48 @@ public enum ComputeThreads {
         guard threads > 1, getenv(spinVariable) == nil || getenv(openBLASTimeoutVariable) == nil else { return }
         for (name, value) in quietEnvironment([:]) where getenv(name) == nil { setenv(name, value, 1) }
         execv(executable, CommandLine.unsafeArgv)
+    }
+
+    /// Splits `0 ..< count` into one contiguous range per thread of oneDNN's OpenMP team (the
+    /// threads set last, bound by ``pin(_:)``; the calling thread takes the first) and runs `body`
+    /// on each, returning when all have; at most `count / minimumPerThread` threads. One thread,
+    /// or a build without oneDNN's runtime, runs `body(0 ..< count)` here.
+    public static func split(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+        split(count, minimumPerThread: minimumPerThread) { range, _ in body(range) }
+    }
+
+    /// The threads of oneDNN's OpenMP team a ``split(_:minimumPerThread:_:)`` runs on: the count
+    /// set last; 1 without oneDNN's runtime.
+    public static var teamSize: Int { OneDNN.isAvailable ? OneDNN.threadCount ?? 1 : 1 }
+
+    /// As ``split(_:minimumPerThread:_:)``, `body` also given its thread's number (0 for the
+    /// calling thread; below ``teamSize``).
+    public static func split(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>, Int) -> Void) {
+        #if ONEDNN
+            let threads = min(OneDNN.threadCount ?? 1, count / max(1, minimumPerThread))
+            if threads > 1 {
+                let started = withoutActuallyEscaping(body) { part -> Bool in
+                    var call = SplitCall(count: count, body: part)
+                    return withUnsafeMutablePointer(to: &call) { pointer in
+                        convsweep_dnnl_parallel(
+                            { context, thread, threads in
+                                let call = context!.assumingMemoryBound(to: SplitCall.self).pointee
+                                let (t, n) = (Int(thread), Int(threads))
+                                let range = (call.count * t / n)..<(call.count * (t + 1) / n)
+                                if !range.isEmpty { call.body(range, t) }
+                            }, pointer, Int32(threads)) == 0
+                    }
+                }
+                if started { return }
+            }
+        #endif
+        body(0..<count, 0)
+    }
+
+    /// What each thread of a ``split(_:minimumPerThread:_:)`` reads.
+    private struct SplitCall {
+        let count: Int
+        let body: (Range<Int>, Int) -> Void
     }
 
     /// Sets the threads of OpenBLAS and of oneDNN's OpenMP team to `count`.

@@ -1,5 +1,6 @@
 import Basics
 import COpenBLAS
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -87,6 +88,8 @@ public final class Conv2D {
     let depthwisePlan: DepthwisePlan?
     /// The im2col lowering of `im2col-gemm`.
     private let lowering: Lowering?
+    /// How many threads' workspaces ``workspace`` holds (the team's size when it was made).
+    let workspaceCopies: Int
     /// The oneDNN primitive of a `dnnl-*` algorithm.
     private let dnnl: DnnlConvolution?
     /// What oneDNN chose for a `dnnl-*` algorithm (implementation, layouts); nil otherwise.
@@ -124,10 +127,13 @@ public final class Conv2D {
         self.input = Conv2D.allocate(shape.inputCount)
         self.weights = Conv2D.allocate(shape.weightCount)
         self.output = Conv2D.allocate(shape.outputCount)
+        // im2col-gemm and depthwise-direct on a team of threads work in a workspace per thread.
+        workspaceCopies =
+            algorithm == .im2colGemm || algorithm == .depthwiseDirect ? max(1, ComputeThreads.teamSize) : 1
         self.workspace = Conv2D.allocate(
             algorithm == .im2colGemm
-                ? tiling.workspaceElements(for: shape)
-                : depthwisePlan?.workspaceElements ?? 0)
+                ? tiling.workspaceElements(for: shape) * workspaceCopies
+                : (depthwisePlan?.workspaceElements ?? 0) * workspaceCopies)
         if algorithm.backend == .onednn {
             do {
                 dnnl = try DnnlConvolution(
@@ -162,9 +168,9 @@ public final class Conv2D {
         return (tiling.rowsPerTile, tiling.workspaceElements(for: shape))
     }
 
-    /// The accounting of this configuration, workspace included.
+    /// The accounting of this configuration, workspace included (one thread's).
     public var accounting: Accounting {
-        Accounting(shape: shape, workspaceBytes: workspace.count * MemoryLayout<Float>.stride)
+        Accounting(shape: shape, workspaceBytes: workspace.count / workspaceCopies * MemoryLayout<Float>.stride)
     }
 
     private static func allocate(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
@@ -300,56 +306,96 @@ public final class Conv2D {
         return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: 1)
     }
 
+    /// One tile of im2col-gemm: output rows `y0 ..< y0 + rows` of image `n` and group `g`, every
+    /// output channel of the group, computed chunk of input channels by chunk.
+    private struct Tile {
+        let n: Int, g: Int, y0: Int, rows: Int
+    }
+
+    /// Every tile of the layer, image by image, group by group, top to bottom.
+    private var tiles: [Tile] {
+        let s = shape
+        var tiles: [Tile] = []
+        for n in 0..<s.batch {
+            for g in 0..<s.groups {
+                var y0 = 0
+                while y0 < s.outputHeight {
+                    let rows = min(tiling.rowsPerTile, s.outputHeight - y0)
+                    tiles.append(Tile(n: n, g: g, y0: y0, rows: rows))
+                    y0 += rows
+                }
+            }
+        }
+        return tiles
+    }
+
+    /// im2col + sgemm. On one thread, tile by tile. On a team of p > 1 threads with at least p
+    /// tiles, each thread takes the next tile not taken, lowering into a workspace of its own and
+    /// multiplying with a one-thread sgemm (as frameworks parallelise a lowered convolution): no
+    /// lowered piece moves between cores, and no sgemm waits for the others' threads. With fewer
+    /// tiles, each tile's lowering is split among the threads and its sgemm runs on OpenBLAS's.
+    /// The phase times are those of the measuring thread (thread 0).
     private func runIm2colGemm() -> PhaseTimes {
+        let tiles = self.tiles
+        let team = min(ComputeThreads.teamSize, workspaceCopies)
+        guard team > 1, tiles.count >= team else {
+            var times = PhaseTimes()
+            for tile in tiles { run(tile, piece: workspace.baseAddress!, splitting: true, times: &times) }
+            return times
+        }
+        let openBLASThreads = OpenBLAS.threadCount
+        OpenBLAS.setThreadCount(1)
+        defer { OpenBLAS.setThreadCount(openBLASThreads) }
+        let copy = workspace.count / workspaceCopies
+        var times = [PhaseTimes](repeating: PhaseTimes(), count: team)
+        // Each thread takes the next tile not taken: a thread on a busier PU (the first carries
+        // the system's work) takes fewer.
+        let next = Atomic<Int>(0)
+        times.withUnsafeMutableBufferPointer { perThread in
+            ComputeThreads.split(team) { _, thread in
+                var own = PhaseTimes()
+                while case let i = next.add(1, ordering: .relaxed).oldValue, i < tiles.count {
+                    run(tiles[i], piece: workspace.baseAddress! + thread * copy, splitting: false, times: &own)
+                }
+                perThread[thread] = own
+            }
+        }
+        var result = times[0]
+        result.tiles = times.map(\.tiles).reduce(0, +)
+        return result
+    }
+
+    /// Lowers and multiplies `tile` through `piece`, chunk of input channels by chunk, adding the
+    /// phases' times to `times`; the lowering split among the team when `splitting`.
+    private func run(_ tile: Tile, piece: UnsafeMutablePointer<Float>, splitting: Bool, times: inout PhaseTimes) {
         let s = shape
         let lowering = lowering!
         let (hw, outputHW, outputWidth) = (s.inputSpatialSize, s.spatialSize, s.outputWidth)
         let k = s.kernelSize
         let (groupChannels, groupOutputs) = (s.inputChannelsPerGroup, s.outputChannelsPerGroup)
         let depth = groupChannels * k
-        let piece = workspace.baseAddress!
-        var times = PhaseTimes()
-        for n in 0..<s.batch {
-            let image = UnsafePointer(input.baseAddress! + n * s.inputChannels * hw)
-            for g in 0..<s.groups {
-                let out = output.baseAddress! + (n * s.outputChannels + g * groupOutputs) * outputHW
-                let groupWeights = weights.baseAddress! + g * groupOutputs * depth
-                var y0 = 0
-                while y0 < s.outputHeight {
-                    let rows = min(tiling.rowsPerTile, s.outputHeight - y0)
-                    let positions = rows * outputWidth
-                    var c0 = 0
-                    while c0 < groupChannels {
-                        let channels = min(tiling.channelsPerChunk, groupChannels - c0)
-                        let chunkDepth = channels * k
-                        let beta: Float = c0 == 0 ? 0 : 1
-                        let weightChunk = groupWeights + c0 * k
-                        let t0 = MonotonicClock.now()
-                        switch tiling.orientation {
-                        case .rowMajor, .columnMajor:
-                            lowering.lowerRowMajor(
-                                image: image, firstRow: y0, rows: rows, firstChannel: g * groupChannels + c0,
-                                channels: channels, into: piece)
-                        case .patchMajor:
-                            lowering.lowerPatchMajor(
-                                image: image, firstRow: y0, rows: rows, firstChannel: g * groupChannels + c0,
-                                channels: channels, into: piece)
-                        }
-                        let t1 = MonotonicClock.now()
-                        multiply(
-                            weightChunk, piece, into: out + y0 * outputWidth,
-                            sizes: (groupOutputs, positions, chunkDepth), depth: depth, outputHW: outputHW, beta: beta)
-                        let t2 = MonotonicClock.now()
-                        times.lowering += t1 - t0
-                        times.gemm += t2 - t1
-                        times.tiles += 1
-                        c0 += channels
-                    }
-                    y0 += rows
-                }
-            }
+        let image = UnsafePointer(input.baseAddress! + tile.n * s.inputChannels * hw)
+        let out = output.baseAddress! + (tile.n * s.outputChannels + tile.g * groupOutputs) * outputHW
+        let groupWeights = weights.baseAddress! + tile.g * groupOutputs * depth
+        let positions = tile.rows * outputWidth
+        var c0 = 0
+        while c0 < groupChannels {
+            let channels = min(tiling.channelsPerChunk, groupChannels - c0)
+            let beta: Float = c0 == 0 ? 0 : 1
+            let t0 = MonotonicClock.now()
+            lowering.lower(
+                image: image, firstRow: tile.y0, rows: tile.rows, firstChannel: tile.g * groupChannels + c0,
+                channels: channels, orientation: tiling.orientation, splitting: splitting, into: piece)
+            let t1 = MonotonicClock.now()
+            multiply(
+                groupWeights + c0 * k, piece, into: out + tile.y0 * outputWidth,
+                sizes: (groupOutputs, positions, channels * k), depth: depth, outputHW: outputHW, beta: beta)
+            let t2 = MonotonicClock.now()
+            times.lowering += t1 - t0
+            times.gemm += t2 - t1
+            times.tiles += 1
+            c0 += channels
         }
-        return times
     }
 
     /// One piece's product, in the tiling's orientation: `outputs` × `positions` of the output

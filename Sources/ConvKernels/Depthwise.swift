@@ -1,5 +1,6 @@
 import Basics
 import CKernels
+import Synchronization
 
 /// How the direct depthwise kernel lays out one input channel: its padded input split into
 /// `stride²` phase planes, so that every kernel tap reads one plane with unit stride.
@@ -129,25 +130,46 @@ extension Conv2D {
     /// channel `co / m` only (m = Cout / Cin), so there is nothing for a GEMM to share. Each input
     /// channel is split into its phase planes once, then each of its m output channels is one
     /// contiguous multiply–add per group of three taps.
+    ///
+    /// On a team of p > 1 threads (``ComputeThreads/teamSize``), with at least
+    /// ``parallelOutputs`` outputs a thread, each thread takes the next (image, channel) not taken,
+    /// with phase planes and an accumulator of its own.
     func runDepthwise() -> PhaseTimes {
         let s = shape
         let start = MonotonicClock.now()
-        let plan = depthwisePlan!
-        let planes = workspace.baseAddress!
-        let accumulator = planes + s.strideHeight * s.strideWidth * plan.planeStride
-        let multiplier = s.depthwiseMultiplier
-        for n in 0..<s.batch {
-            for c in 0..<s.inputChannels {
-                plan.split(
-                    UnsafePointer(input.baseAddress! + (n * s.inputChannels + c) * s.inputSpatialSize), into: planes)
-                for co in (c * multiplier)..<((c + 1) * multiplier) {
-                    plan.convolve(
-                        planes: planes, weights: weights.baseAddress! + co * s.kernelSize, accumulator: accumulator,
-                        into: output.baseAddress! + (n * s.outputChannels + co) * s.spatialSize)
+        let channels = s.batch * s.inputChannels
+        let team = min(ComputeThreads.teamSize, workspaceCopies, channels, s.outputCount / Conv2D.parallelOutputs)
+        if team > 1 {
+            let next = Atomic<Int>(0)
+            let copy = workspace.count / workspaceCopies
+            ComputeThreads.split(team) { _, thread in
+                while case let item = next.add(1, ordering: .relaxed).oldValue, item < channels {
+                    depthwiseChannel(item, scratch: workspace.baseAddress! + thread * copy)
                 }
             }
+        } else {
+            for item in 0..<channels { depthwiseChannel(item, scratch: workspace.baseAddress!) }
         }
         // One phase: reading the clock per channel would cost more than a small layer's channel.
         return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: 0)
+    }
+
+    /// The fewest outputs per thread for a depthwise layer to be shared among threads.
+    static let parallelOutputs = 1 << 14
+
+    /// Input channel `item % Cin` of image `item / Cin`: its phase planes into `scratch`, then each
+    /// of its output channels.
+    private func depthwiseChannel(_ item: Int, scratch planes: UnsafeMutablePointer<Float>) {
+        let s = shape
+        let plan = depthwisePlan!
+        let accumulator = planes + s.strideHeight * s.strideWidth * plan.planeStride
+        let multiplier = s.depthwiseMultiplier
+        let (n, c) = item.quotientAndRemainder(dividingBy: s.inputChannels)
+        plan.split(UnsafePointer(input.baseAddress! + (n * s.inputChannels + c) * s.inputSpatialSize), into: planes)
+        for co in (c * multiplier)..<((c + 1) * multiplier) {
+            plan.convolve(
+                planes: planes, weights: weights.baseAddress! + co * s.kernelSize, accumulator: accumulator,
+                into: output.baseAddress! + (n * s.outputChannels + co) * s.spatialSize)
+        }
     }
 }

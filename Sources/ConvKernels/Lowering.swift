@@ -23,6 +23,52 @@ struct Lowering {
             }
     }
 
+    /// Lowers the piece in `orientation` on the compute threads (``ComputeThreads/split(_:minimumPerThread:_:)``):
+    /// depth × positions split by input channels, positions × depth by output rows, each thread
+    /// writing its own contiguous part of `destination`. A piece under ``parallelElements`` values
+    /// is lowered on this thread alone (waking the team would cost more than it saves), as is every
+    /// piece when not `splitting` (a thread of a team that already shares the work).
+    func lower(
+        image: UnsafePointer<Float>, firstRow: Int, rows: Int, firstChannel: Int, channels: Int,
+        orientation: GemmOrientation, splitting: Bool = true, into destination: UnsafeMutablePointer<Float>
+    ) {
+        let s = shape
+        guard splitting else {
+            switch orientation {
+            case .rowMajor, .columnMajor:
+                lowerRowMajor(
+                    image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel, channels: channels,
+                    into: destination)
+            case .patchMajor:
+                lowerPatchMajor(
+                    image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel, channels: channels,
+                    into: destination)
+            }
+            return
+        }
+        let positions = rows * s.outputWidth
+        let perChannel = s.kernelSize * positions
+        let elements = channels * perChannel
+        switch orientation {
+        case .rowMajor, .columnMajor:
+            ComputeThreads.split(channels, minimumPerThread: max(1, Lowering.parallelElements / perChannel)) { part in
+                lowerRowMajor(
+                    image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel + part.lowerBound,
+                    channels: part.count, into: destination + part.lowerBound * perChannel)
+            }
+        case .patchMajor:
+            let perRow = elements / max(1, rows)
+            ComputeThreads.split(rows, minimumPerThread: max(1, Lowering.parallelElements / max(1, perRow))) { part in
+                lowerPatchMajor(
+                    image: image, firstRow: firstRow + part.lowerBound, rows: part.count, firstChannel: firstChannel,
+                    channels: channels, into: destination + part.lowerBound * perRow)
+            }
+        }
+    }
+
+    /// The fewest values of a piece per thread for its lowering to be split (256 KiB of floats).
+    static let parallelElements = 1 << 16
+
     /// The outputs `x` in `0 ..< outputs` whose input `x·stride + shift` lies in `0 ..< input`.
     static func validRange(outputs: Int, stride: Int, shift: Int, input: Int) -> Range<Int> {
         // x·stride + shift ≥ 0  ⇔  x ≥ ⌈−shift / stride⌉;  x·stride + shift ≤ input − 1.

@@ -148,7 +148,7 @@ final class RunSession {
             hostName: environment.hostName, rowsWritten: 0, tornLinesDropped: 0, gitCommit: commit,
             executableSHA256: BuildInfo.executableSHA256(), identity: identity, roofs: roofs)
         session.machineReference = reference.judge(journal, warn: { warnings.append($0) })
-        // What the measuring process sees: a worker on several threads gets GOMP_SPINCOUNT=0 from us.
+        // What the measuring process sees: a worker on several threads gets the quiet environment from us.
         let measuring =
             options.threads > 1
             ? ComputeThreads.quietEnvironment(ProcessInfo.processInfo.environment)

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Basics
 import ConvKernels
 import Foundation
+import Measurement
 
 /// `convsweep check`: every algorithm against `reference` on a fixed set of shapes.
 struct Check: ParsableCommand {
@@ -10,7 +12,9 @@ struct Check: ParsableCommand {
             Shapes cover K = 1…7 (even K included), K1 ≠ K2, sizes 1 and odd, H ≠ W, Cin ≠ Cout, \
             batch 2 and channel chunking, and the layers of real networks: stride 2 and 3 (also \
             per axis), asymmetric and 'valid' padding, dilation 2 and 3, groups 2 and 3, depthwise \
-            (multiplier 1 and 2, stride 1 and 2), and fully-connected layers of 1 and 5 rows. Every \
+            (multiplier 1 and 2, stride 1 and 2), fully-connected layers of 1 and 5 rows, and one layer \
+            large enough that --threads N splits its lowering among the threads, and a depthwise one whose\
+            channels it shares among them. Every \
             algorithm that computes a shape runs on it (depthwise-direct on the depthwise ones, \
             fc-gemm on the fully-connected ones, gemm-1x1 on the pointwise ones); each also runs with tiling forced on (a tiny \
             workspace limit: one output row of one channel per piece, and a few rows) and in each \
@@ -24,6 +28,18 @@ struct Check: ParsableCommand {
     @Option(help: "Seed of the random inputs and weights.")
     var seed: UInt64 = 1
 
+    @Option(
+        help:
+            "Compute on N threads (OpenBLAS's, oneDNN's team, the lowering), each bound to its own PU among those this process was started on (1…1024)."
+    )
+    var threads = 1
+
+    func validate() throws {
+        guard (1...1024).contains(threads) else {
+            throw ValidationError("--threads must be an integer from 1 to 1024 (got \(threads))")
+        }
+    }
+
     /// The fixed shapes: (N, H, W, Cin, Cout, K1, K2).
     static let shapes: [ConvShape] =
         [
@@ -31,6 +47,8 @@ struct Check: ParsableCommand {
             (1, 7, 5, 3, 6, 3, 3), (2, 9, 11, 8, 5, 3, 3), (1, 4, 6, 2, 3, 4, 4), (2, 3, 3, 4, 7, 5, 5),
             (1, 13, 8, 3, 2, 5, 5), (1, 8, 9, 6, 4, 6, 6), (2, 11, 1, 2, 3, 7, 7), (1, 10, 10, 7, 9, 7, 7),
             (1, 2, 2, 3, 2, 7, 7), (1, 6, 7, 3, 4, 3, 5), (2, 5, 8, 2, 3, 4, 1), (1, 12, 10, 300, 8, 3, 3),
+            // Large enough that --threads N splits its lowering among the threads.
+            (1, 64, 64, 32, 8, 3, 3),
         ].map {
             ConvShape(
                 batch: $0.0, height: $0.1, width: $0.2, inputChannels: $0.3, outputChannels: $0.4,
@@ -58,6 +76,10 @@ struct Check: ParsableCommand {
             padding: .uniform(1), groups: 3),
         ConvShape(height: 7, width: 7, inputChannels: 8, outputChannels: 4, kernel: 1, groups: 4),
         ConvShape(height: 10, width: 9, inputChannels: 6, outputChannels: 6, kernel: 3, groups: 6),
+        // Large enough that --threads N shares its channels among the threads.
+        ConvShape(
+            height: 64, width: 64, inputChannels: 16, outputChannels: 16, kernel: 3, stride: 2, padding: .uniform(1),
+            groups: 16),
         ConvShape(
             batch: 2, height: 11, width: 12, inputChannels: 5, outputChannels: 5, kernel: 3, stride: 2,
             padding: .uniform(1), groups: 5),
@@ -104,7 +126,17 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        ComputeThreads.setCount(1)
+        ComputeThreads.startQuietIfNeeded(threads: threads, executable: BuildInfo.executablePath())
+        let given = ProcessBinding.givenAffinity
+        guard threads <= max(1, given.count) else {
+            throw fail(
+                "--threads \(threads) needs \(threads) PUs; this process was started on \(CPUSet.format(given))",
+                code: ExitStatus.usage)
+        }
+        for problem in ComputeThreads.start(threads, on: given) {
+            FileHandle.standardError.write(Data("check: warning: \(problem)\n".utf8))
+        }
+        if threads > 1 { Swift.print("on \(threads) threads, PUs \(CPUSet.format(Array(given.prefix(threads))))") }
         var tally = Tally()
         for shape in Check.shapes { try check(shape, into: &tally) }
         tally.print(shapes: Check.shapes.count)

@@ -1,5 +1,7 @@
 import Basics
+import Foundation
 import PropertyBased
+import Synchronization
 import Testing
 
 @testable import ConvKernels
@@ -63,5 +65,72 @@ struct OneDNNTests {
         plain.fillRandom(seed: 3)
         #expect(plain.run().lowering == 0)
         #expect(OneDNN.version?.hasPrefix("2.") == true && !(OneDNN.isa ?? "").isEmpty)
+    }
+}
+
+/// The lowering on several threads: the parts of a split run on distinct threads of the team,
+/// cover the work once, and a layer lowered on two threads gives the one-thread result.
+@Suite(.enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"), .serialized)
+struct SplitLoweringTests {
+    @Test func aSplitRunsEachPartOnceOnThreadsOfTheTeam() {
+        ComputeThreads.setCount(2)
+        defer { ComputeThreads.setCount(1) }
+        let parts = Mutex<[(range: Range<Int>, thread: pthread_t)]>([])
+        ComputeThreads.split(1000, minimumPerThread: 10) { range in
+            parts.withLock { $0.append((range, pthread_self())) }
+        }
+        let seen = parts.withLock { $0 }.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        #expect(seen.map(\.range) == [0..<500, 500..<1000])
+        #expect(Set(seen.map(\.thread)).count == 2)
+        // Too little work for two: one part, on this thread.
+        let small = Mutex<[Range<Int>]>([])
+        ComputeThreads.split(15, minimumPerThread: 10) { range in small.withLock { $0.append(range) } }
+        #expect(small.withLock { $0 } == [0..<15])
+    }
+
+    @Test(arguments: [GemmOrientation.rowMajor, .patchMajor])
+    func aLayerLoweredOnTwoThreadsIsTheOneThreadResult(orientation: GemmOrientation) throws {
+        let shape = ConvShape(height: 48, width: 40, inputChannels: 40, outputChannels: 8, kernel: 3)
+        // The team's size alone: OpenBLAS on one thread sums in the same order, so the outputs are
+        // equal bit for bit exactly when the lowered matrices are.
+        func output(threads: Int) throws -> [Float] {
+            OneDNN.setThreadCount(threads)
+            defer { OneDNN.setThreadCount(1) }
+            let conv = try Conv2D(
+                shape: shape, algorithm: .im2colGemm,
+                tiling: ConvTiling(rowsPerTile: shape.outputHeight, channelsPerChunk: 40, orientation: orientation))
+            conv.fillRandom(seed: 7)
+            conv.run()
+            return Array(conv.output)
+        }
+        #expect(try output(threads: 2) == output(threads: 1))
+    }
+
+    @Test(arguments: [
+        (ConvAlgorithm.im2colGemm, ConvShape(height: 40, width: 36, inputChannels: 24, outputChannels: 16, kernel: 3)),
+        (
+            .depthwiseDirect,
+            ConvShape(height: 64, width: 60, inputChannels: 12, outputChannels: 24, kernel: 3, groups: 12)
+        ),
+        (
+            .depthwiseDirect,
+            ConvShape(
+                batch: 2, height: 64, width: 64, inputChannels: 16, outputChannels: 16, kernel: 3, stride: 2,
+                padding: .uniform(1), groups: 16)
+        ),
+    ])
+    func aLayerSharedAmongTwoThreadsIsTheOneThreadResult(algorithm: ConvAlgorithm, shape: ConvShape) throws {
+        // Each thread computes whole tiles or channels with one-thread kernels: the same sums in
+        // the same order, so the outputs are equal bit for bit.
+        func output(threads: Int) throws -> [Float] {
+            ComputeThreads.setCount(threads)
+            defer { ComputeThreads.setCount(1) }
+            let conv = try Conv2D(shape: shape, algorithm: algorithm, workspaceLimit: 64 << 10)
+            conv.fillRandom(seed: 11)
+            conv.run()
+            #expect(conv.workspaceCopies == threads)
+            return Array(conv.output)
+        }
+        #expect(try output(threads: 2) == output(threads: 1))
     }
 }

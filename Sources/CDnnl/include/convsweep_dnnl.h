@@ -84,6 +84,12 @@ void convsweep_dnnl_set_threads(int threads);
 int convsweep_dnnl_pin_team(const int *units, int count);
 /// omp_get_max_threads().
 int convsweep_dnnl_max_threads(void);
+/// A part of a parallel task: `context` as given, this thread's number and the team's size.
+typedef void (*convsweep_dnnl_task)(void *context, int thread, int threads);
+/// Runs `task` on each thread of an OpenMP team of `threads` (libgomp's, oneDNN's runtime: the
+/// team convsweep_dnnl_pin_team bound), the calling thread as thread 0, and returns when every
+/// part has. -1 when libgomp is not loaded (nothing run).
+int convsweep_dnnl_parallel(convsweep_dnnl_task task, void *context, int threads);
 
 #ifdef __cplusplus
 }
