@@ -111,11 +111,16 @@ public struct MeasuringTimeModel: Hashable, Sendable {
         expectedRounds * roundSeconds(run: secondsPerRun(flops: flops, intensity: intensity))
     }
 
-    /// Seconds to measure `configuration`, all rounds (0 for one that is not measured).
+    /// Seconds to measure `configuration`, all rounds (0 for one that is not measured); at p
+    /// threads (``SweepConfiguration/threads``) a run takes 1/p of its one-thread time (the
+    /// ideal: an estimate that errs short for the layers that scale worse).
     public func seconds(_ configuration: SweepConfiguration) -> Double {
         guard configuration.isMeasured else { return 0 }
         let accounting = Accounting(shape: configuration.shape)
-        return seconds(flops: accounting.flops, intensity: accounting.arithmeticIntensity)
+        let run =
+            secondsPerRun(flops: accounting.flops, intensity: accounting.arithmeticIntensity)
+            / Double(max(1, configuration.threads ?? 1))
+        return expectedRounds * roundSeconds(run: run)
     }
 
     /// Seconds of a session that measures `configurations`, the session's fixed cost included.

@@ -54,13 +54,13 @@ struct Speedup: ParsableCommand {
             return right ? pad + clipped : clipped + pad
         }
         var lines = [
-            column("experiment", 12) + column("series", 22) + column("p", 4, right: true) + column("n", 6, right: true)
+            column("experiment", 20) + column("series", 24) + column("p", 4, right: true) + column("n", 6, right: true)
                 + column("median", 8, right: true) + column("min", 7, right: true) + column("max", 7, right: true)
                 + column("efficiency", 12, right: true)
         ]
         for s in scaling.seriesSummaries {
             lines.append(
-                column(s.experiment, 12) + column(s.series, 22) + column("\(s.threads)", 4, right: true)
+                column(s.experiment, 20) + column(s.series, 24) + column("\(s.threads)", 4, right: true)
                     + column("\(s.configurations)", 6, right: true) + column(number(s.medianSpeedup), 8, right: true)
                     + column(number(s.minSpeedup), 7, right: true) + column(number(s.maxSpeedup), 7, right: true)
                     + column(number(s.medianEfficiency), 12, right: true))

@@ -78,7 +78,13 @@ struct SweepsList: ParsableCommand {
                 "total", "", String(totals.configurations), String(totals.measured), String(totals.dropped), "",
                 gflop(totals.flops), mib(totals.memory), duration(totals.seconds),
             ])
-            print("\nProfile \(profile): estimate for one core: \(model.summary).")
+            let counts = optionsByProfile[profile]!.threadCounts.counts
+            let on =
+                counts.count > 1
+                ? "at \(counts.map(String.init).joined(separator: ", ")) threads (a run at p threads taking 1/p of its one-thread time)"
+                : counts == [1]
+                    ? "for one core" : "at \(counts[0]) threads (a run taking 1/\(counts[0]) of its one-thread time)"
+            print("\nProfile \(profile): estimate \(on): \(model.summary).")
             printTable(
                 header: [
                     "file", "exp", "configs", "measured", "dropped", "GFLOP min..max", "total GFLOP",

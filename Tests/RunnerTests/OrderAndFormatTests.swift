@@ -125,4 +125,18 @@ import Testing
         #expect(fixed.fixedRunsPerRound == 10)
         #expect(fixed.seconds(flops: 1e10, intensity: 1000) > 50 * fixed.seconds(flops: 1e8, intensity: 1000))
     }
+
+    @Test func aConfigurationAtPThreadsIsEstimatedAtAPthOfItsRunTime() throws {
+        var options = RunOptions()
+        options.fixedRuns = 30
+        let model = options.measuringTimeModel(
+            rates: MeasuringTimeModel.MachineRates(gflops: 1, gigabytesPerSecond: 1000, source: "test"))
+        let shape = ConvShape(height: 64, width: 64, inputChannels: 64, outputChannels: 64, kernel: 3)
+        let one = SweepConfiguration(id: "B/s/x", experiment: "B", series: "s", shape: shape)
+        options.threadCounts = try #require(ThreadCounts([1, 4]))
+        let expanded = options.expanded([one])
+        let run = model.secondsPerRun(flops: one.flops, intensity: Accounting(shape: shape).arithmeticIntensity)
+        #expect(abs(model.seconds(expanded[0]) - model.expectedRounds * model.roundSeconds(run: run)) < 1e-9)
+        #expect(abs(model.seconds(expanded[1]) - model.expectedRounds * model.roundSeconds(run: run / 4)) < 1e-9)
+    }
 }
