@@ -39,6 +39,8 @@ struct WorkerSetup: Codable {
     var evictionBytes: Int?
     /// The PUs the parent is bound to; the worker refuses to measure elsewhere.
     var cpuset: [Int]
+    /// The same PUs in the order the compute threads take them, thread 0 first.
+    var threadOrder: [Int]
 }
 
 /// A worker's answer to one round: the row as measurements.csv's line (layer columns included),
@@ -77,7 +79,7 @@ public enum RoundWorker {
                     + unbound.map { "thread \($0.tid) on \(CPUSet.format($0.allowed))" }.joined(separator: ", "))
         }
         let options = setup.options
-        let pinning = ComputeThreads.start(options.threads, on: setup.cpuset)
+        let pinning = ComputeThreads.start(options.threads, on: setup.threadOrder)
         guard pinning.isEmpty else {
             throw RunError.machine("measure-worker: " + pinning.joined(separator: "; "))
         }

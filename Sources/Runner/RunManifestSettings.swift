@@ -178,6 +178,18 @@ extension RunOptions {
 }
 
 extension RunOptions {
+    /// The PUs of `cpuset` (the session's, ascending) in the order the compute threads take them,
+    /// thread 0 first: the placement's order when the run placed its threads (`spread` deals them
+    /// over the packages first, so a count p of several takes the first p of that order, not the
+    /// lowest-numbered PUs), else the cpuset's.
+    public func threadOrder(of cpuset: [Int], on topology: Topology) -> [Int] {
+        guard self.cpuset == nil, threads > 1,
+            let placed = try? topology.place(threads: threads, threadPlacement).map(\.processingUnit),
+            Set(placed) == Set(cpuset)
+        else { return cpuset }
+        return placed
+    }
+
     /// These options with the thread count `all` resolved on `topology`: the PUs of the cpuset
     /// named, else as many threads as ``threadPlacement`` can place on the PUs this process may use.
     public func resolvingAllThreads(on topology: Topology) throws(RunError) -> RunOptions {

@@ -22,6 +22,8 @@ final class RunSession {
     let toolVersion: String
     let topology: Topology
     let cpuset: [Int]
+    /// The PUs of ``cpuset`` in the order the compute threads take them (``RunOptions/threadOrder(of:on:)``).
+    let threadOrder: [Int]
     private let previous: RunManifest?
     private let lock: RunLock
     private let processingUnits: ProcessingUnitLease
@@ -82,6 +84,7 @@ final class RunSession {
         do { topology = try Topology() } catch { throw RunError.machine("\(error)") }
         let options = try options.resolvingAllThreads(on: topology)
         cpuset = try options.chosenCPUSet(on: topology)
+        threadOrder = options.threadOrder(of: cpuset, on: topology)
         guard options.threads <= cpuset.count else {
             throw RunError.badSetting(
                 .threads,
@@ -108,7 +111,7 @@ final class RunSession {
         self.sweepFiles = sweepFiles
         self.commandLine = commandLine
         self.toolVersion = toolVersion
-        rounds = SessionRounds(options: options, cpuset: cpuset)
+        rounds = SessionRounds(options: options, cpuset: cpuset, threadOrder: threadOrder)
     }
 
     /// Releases the directory's lock and the PUs' locks.
@@ -127,7 +130,7 @@ final class RunSession {
         }
         // Rounds measured here: each compute thread on its own PU (a worker process pins its own).
         if options.workerLaunch == nil {
-            warnings += ComputeThreads.pin(options.computeThreadUnits(in: cpuset))
+            warnings += ComputeThreads.pin(options.computeThreadUnits(in: threadOrder))
         }
         let timer = TimerCalibration.measure()
         let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: cpuset)
@@ -257,7 +260,7 @@ final class RunSession {
             run.thisSession.oneDNN =
                 "oneDNN \(OneDNN.version ?? "missing"), ISA \(OneDNN.isa ?? "none"), OpenMP team \(OneDNN.threadCount ?? 0)"
         }
-        let units = options.computeThreadUnits(in: cpuset)
+        let units = options.computeThreadUnits(in: threadOrder)
         if !units.isEmpty {
             let measuring = options.workerLaunch == nil ? threads : rounds.workerThreadsAtEnd ?? []
             run.thisSession.computeThreadUnits = units

@@ -12,6 +12,8 @@ final class SessionRounds {
     let options: RunOptions
     /// The PUs the session is bound to.
     let cpuset: [Int]
+    /// The PUs of ``cpuset`` in the order the compute threads take them.
+    let threadOrder: [Int]
     /// Worker processes started (one per pass, with ``RunOptions/workerLaunch``).
     private(set) var workerProcesses = 0
     /// When to wait for the machine's fast state, and the waits so far.
@@ -22,10 +24,12 @@ final class SessionRounds {
     /// the first round that needs it.
     private var inProcessEvictor: CacheEvictor?
 
-    /// The stage of a session with `options`, bound to `cpuset`.
-    init(options: RunOptions, cpuset: [Int]) {
+    /// The stage of a session with `options`, bound to `cpuset`, its compute threads taking
+    /// `threadOrder`.
+    init(options: RunOptions, cpuset: [Int], threadOrder: [Int]) {
         self.options = options
         self.cpuset = cpuset
+        self.threadOrder = threadOrder
         slowPhaseWait = SlowPhaseWait(limit: options.slowPhaseWait, budget: options.slowPhaseBudget)
     }
 
@@ -154,7 +158,9 @@ final class SessionRounds {
         }
         let running =
             try worker
-            ?? WorkerProcess(launch, setup: .init(options: options, evictionBytes: evictionBytes, cpuset: cpuset))
+            ?? WorkerProcess(
+                launch,
+                setup: .init(options: options, evictionBytes: evictionBytes, cpuset: cpuset, threadOrder: threadOrder))
         if worker == nil { workerProcesses += 1 }
         worker = running
         return try running.measure(configuration)

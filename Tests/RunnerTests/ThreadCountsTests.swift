@@ -1,5 +1,6 @@
 import ConvKernels
 import Foundation
+import Measurement
 import Sweeps
 import Testing
 
@@ -66,5 +67,23 @@ struct ThreadCountsTests {
         #expect(throws: RunError.self) { try declaration.apply(["1,0"], to: &options) }
         options.threadCounts = try #require(ThreadCounts([1, 5000]))
         #expect(declaration.problem(options) != nil)
+    }
+
+    @Test("spread over two packages: a count p of several takes the first p of the placement's order, one per package")
+    func threadOrderFollowsThePlacement() throws {
+        let topology = try Topology(.synthetic("pack:2 core:4 pu:1"))
+        var options = RunOptions()
+        options.threadCounts = try #require(ThreadCounts([1, 2, 4]))
+        options.placement = .spread
+        let cpuset = try options.chosenCPUSet(on: topology)
+        #expect(cpuset == cpuset.sorted() && cpuset.count == 4)
+        let order = options.threadOrder(of: cpuset, on: topology)
+        #expect(Set(order) == Set(cpuset))
+        let packages = try topology.place(threads: 4, ThreadPlacement(policy: .spread, places: .cores))
+        let packageOf = Dictionary(uniqueKeysWithValues: packages.map { ($0.processingUnit, $0.package) })
+        #expect(Set(order.prefix(2).map { packageOf[$0]! }) == [0, 1])
+        // A cpuset the user named keeps its own order.
+        options.cpuset = cpuset
+        #expect(options.threadOrder(of: cpuset, on: topology) == cpuset)
     }
 }

@@ -69,7 +69,7 @@ import Testing
         process.standardOutput = replies
         process.standardError = errors
         try process.run()
-        let setup = WorkerSetup(options: quickOptions(), evictionBytes: nil, cpuset: [pu])
+        let setup = WorkerSetup(options: quickOptions(), evictionBytes: nil, cpuset: [pu], threadOrder: [pu])
         replies.fileHandleForReading.closeFile()
         try requests.fileHandleForWriting.write(
             contentsOf: try JSONEncoder().encode(setup) + Data("\n".utf8) + JSONEncoder().encode(configuration)
