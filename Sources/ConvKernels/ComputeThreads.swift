@@ -53,14 +53,18 @@ public enum ComputeThreads {
     }
 
     /// The threads of oneDNN's OpenMP team a ``split(_:minimumPerThread:_:)`` runs on: the count
-    /// set last; 1 without oneDNN's runtime.
-    public static var teamSize: Int { OneDNN.isAvailable ? OneDNN.threadCount ?? 1 : 1 }
+    /// ``setCount(_:)`` set last (1 until it is called: libgomp's own default, every PU, is not a
+    /// count convsweep chose); 1 without oneDNN's runtime.
+    public static var teamSize: Int { OneDNN.isAvailable ? count.withLock { $0 } : 1 }
+
+    /// The count ``setCount(_:)`` set last.
+    private static let count = Mutex(1)
 
     /// As ``split(_:minimumPerThread:_:)``, `body` also given its thread's number (0 for the
     /// calling thread; below ``teamSize``).
     public static func split(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>, Int) -> Void) {
         #if ONEDNN
-            let threads = min(OneDNN.threadCount ?? 1, count / max(1, minimumPerThread))
+            let threads = min(teamSize, count / max(1, minimumPerThread))
             if threads > 1 {
                 let started = withoutActuallyEscaping(body) { part -> Bool in
                     var call = SplitCall(count: count, body: part)
@@ -90,6 +94,7 @@ public enum ComputeThreads {
     public static func setCount(_ count: Int) {
         OpenBLAS.setThreadCount(count)
         OneDNN.setThreadCount(count)
+        self.count.withLock { $0 = count }
     }
 
     /// Sets `count` threads (``setCount(_:)``) and binds them to the first `count` of `units`

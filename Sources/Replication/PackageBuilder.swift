@@ -403,6 +403,7 @@ public struct PackageBuilder {
                         fit: try fitRegression(regressionSample(root: root, excluded: excluded), excluded: excluded)))
             }
         }
+        if givenFit == nil { try writeThreadCountFits(regressionRows, root: root) }
         if !backendFits.isEmpty {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -460,6 +461,34 @@ public struct PackageBuilder {
     /// Fits alpha-FLOPs on `dataset`, recording the rows `excluded` left out of it.
     func fitRegression(_ dataset: FitDataset, excluded: [RowFilter]) throws -> FitReport {
         try AlphaFitter(options: fitOptions).fit(dataset, excluded: excluded.isEmpty ? nil : excluded)
+    }
+
+    /// `threads/fits.json`: in a package of several thread counts, alpha-FLOPs fitted on the
+    /// regression sample's (OpenBLAS) rows of each count.
+    func writeThreadCountFits(_ regression: [MeasurementRow], root: URL) throws {
+        let counts = Set(regression.map(\.threads)).sorted()
+        guard counts.count > 1 else { return }
+        let backends = PackageBuilder.mainFitExclusions(of: regression).filter { $0.column != "threads" }
+        var fits: [ThreadCountFit] = []
+        for p in counts {
+            let excluded = backends + PackageBuilder.otherThreadCounts(than: p, in: regression)
+            fits.append(
+                ThreadCountFit(
+                    threads: p,
+                    fit: try fitRegression(regressionSample(root: root, excluded: excluded), excluded: excluded)))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(fits).write(to: root.appendingPathComponent(PackageLayout.threadFits), options: .atomic)
+    }
+
+    /// Reads `threads/fits.json` of the package at `root`; empty when it has none.
+    public static func threadCountFits(package root: URL) throws -> [ThreadCountFit] {
+        let path = root.appendingPathComponent(PackageLayout.threadFits)
+        guard FileManager.default.fileExists(atPath: path.path) else { return [] }
+        let fits = try JSONDecoder().decode([ThreadCountFit].self, from: Data(contentsOf: path))
+        for count in fits { try count.fit.validate(source: "\(PackageLayout.threadFits) (\(count.threads) threads)") }
+        return fits
     }
 
     /// Reads `fit/backends.json` of the package at `root`; empty when it has none.
@@ -557,6 +586,15 @@ public enum FigureScript {
         let (status, output) = try Subprocess.run(python, [script, directory.path])
         guard status == 0 else { throw PackageError("\(script) failed:\n\(output)") }
     }
+}
+
+/// The fit of one thread count, in a package of several (`threads/fits.json`): alpha-FLOPs on
+/// the regression sample's rows at that count, so that beta, gamma and final can be read against p.
+public struct ThreadCountFit: Codable, Equatable, Sendable {
+    /// The thread count p.
+    public var threads: Int
+    /// Its fit (its `excluded` filters name the rows left out: the other counts, oneDNN's rows).
+    public var fit: FitReport
 }
 
 /// One oneDNN algorithm's own alpha-FLOPs fit in a package of several backends

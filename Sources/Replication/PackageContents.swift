@@ -41,6 +41,8 @@ public struct PackageContents: Codable, Equatable, Sendable {
         case run
         /// A table of how the configurations scale with threads, `threads/`.
         case threadScaling
+        /// `threads/fits.json`, alpha-FLOPs at each thread count.
+        case threadFits
     }
 
     /// One file and its role.
@@ -61,7 +63,7 @@ public struct PackageContents: Codable, Equatable, Sendable {
             PackageLayout.statement: .statement, PackageLayout.readme: .readme, PackageLayout.manifest: .manifest,
             PackageLayout.topology: .topology, PackageLayout.fit: .fit, PackageLayout.predictions: .predictions,
             PackageLayout.errors: .errors, PackageLayout.backendFits: .backendFits, ModelTable.fileName: .modelTable,
-            ModelTable.predictionsFileName: .heldOutPredictions,
+            ModelTable.predictionsFileName: .heldOutPredictions, PackageLayout.threadFits: .threadFits,
         ]
         if let role = fixed[path] { return role }
         let parts = path.split(separator: "/").map(String.init)

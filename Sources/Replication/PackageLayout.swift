@@ -30,6 +30,8 @@ public enum PackageLayout {
     /// How each configuration's time scales with threads, in a package of several thread counts
     /// (``ThreadScaling/packageFiles``).
     public static let threadsDirectory = "threads"
+    /// Alpha-FLOPs fitted at each thread count (``ThreadCountFit``), in a package of several.
+    public static let threadFits = "threads/fits.json"
     /// The figures' index: each figure's files and the CSVs it was drawn from.
     public static let figureIndex = "figures/index.json"
 

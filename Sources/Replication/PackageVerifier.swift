@@ -150,8 +150,12 @@ public enum PackageVerifier {
                 contents.holds(.backendFits)
                 ? try verifyBackends(root: root, regression: { try regression(excluding: $0) })
                 : (problems: [], refitted: [])
-            problems += main.problems + backends.problems
-            refittedGroups += main.refitted + backends.refitted
+            let counts =
+                contents.holds(.threadFits)
+                ? try verifyThreadCountFits(root: root, regression: { try regression(excluding: $0) })
+                : (problems: [], refitted: [])
+            problems += main.problems + backends.problems + counts.problems
+            refittedGroups += main.refitted + backends.refitted + counts.refitted
         } catch {
             problems.append("\(error)")
         }
@@ -199,24 +203,51 @@ public enum PackageVerifier {
         var problems: [String] = []
         var refitted: [String] = []
         for backend in try PackageBuilder.backendFits(package: root) {
-            guard let options = backend.fit.options else { continue }
-            let again = try AlphaFitter(options: options).fit(
-                try regression(backend.fit.excluded), excluded: backend.fit.excluded)
-            for (group, other) in zip(backend.fit.fits, again.fits) {
-                let sse = group.diagnostics?.sse ?? .nan
-                if group.group != other.group || !close(sse, other.diagnostics?.sse ?? .nan) {
-                    problems.append(
-                        "\(PackageBuilder.backendFitsFile): \(backend.algorithm) \(group.group) SSE = \(sse), a refit of its rows reaches \(other.diagnostics?.sse ?? .nan)"
-                    )
-                }
-            }
-            for (group, other) in zip(backend.fit.fits, again.fits) where group.group == other.group {
-                problems += compareFiguresOfMerit(
-                    group, refit: other, file: "\(PackageBuilder.backendFitsFile) (\(backend.algorithm))")
-            }
-            refitted += backend.fit.fits.map { "\($0.group) (\(backend.algorithm))" }
+            let checked = try refit(
+                backend.fit, named: backend.algorithm, file: PackageBuilder.backendFitsFile, regression: regression)
+            problems += checked.problems
+            refitted += checked.refitted
         }
         return (problems, refitted)
+    }
+
+    /// Each thread count's own fit (`threads/fits.json`), refitted from its rows.
+    static func verifyThreadCountFits(
+        root: URL, regression: ([RowFilter]?) throws -> FitDataset
+    ) throws -> (problems: [String], refitted: [String]) {
+        var problems: [String] = []
+        var refitted: [String] = []
+        for count in try PackageBuilder.threadCountFits(package: root) {
+            let checked = try refit(
+                count.fit, named: "\(count.threads) thread\(count.threads == 1 ? "" : "s")",
+                file: PackageLayout.threadFits,
+                regression: regression)
+            problems += checked.problems
+            refitted += checked.refitted
+        }
+        return (problems, refitted)
+    }
+
+    /// A stated fit of `file` (`named` in messages) refitted from the regression rows its
+    /// `excluded` leaves: each group's sum of squares and figures of merit.
+    static func refit(
+        _ fit: FitReport, named name: String, file: String, regression: ([RowFilter]?) throws -> FitDataset
+    ) throws -> (problems: [String], refitted: [String]) {
+        guard let options = fit.options else { return ([], []) }
+        var problems: [String] = []
+        let again = try AlphaFitter(options: options).fit(try regression(fit.excluded), excluded: fit.excluded)
+        for (group, other) in zip(fit.fits, again.fits) {
+            let sse = group.diagnostics?.sse ?? .nan
+            if group.group != other.group || !close(sse, other.diagnostics?.sse ?? .nan) {
+                problems.append(
+                    "\(file): \(name) \(group.group) SSE = \(sse), a refit of its rows reaches \(other.diagnostics?.sse ?? .nan)"
+                )
+            }
+        }
+        for (group, other) in zip(fit.fits, again.fits) where group.group == other.group {
+            problems += compareFiguresOfMerit(group, refit: other, file: "\(file) (\(name))")
+        }
+        return (problems, fit.fits.map { "\($0.group) (\(name))" })
     }
 
     /// Refits the main fit from `data/regression.csv` with its recorded settings (`regression`

@@ -20,6 +20,7 @@ extension PackageVerifier {
             })
         var problems: [String] = []
         let listed = contents.paths(.threadScaling)
+
         for path in listed {
             guard let text = expected[path] else {
                 problems.append(

@@ -94,8 +94,9 @@ struct SplitLoweringTests {
         // The team's size alone: OpenBLAS on one thread sums in the same order, so the outputs are
         // equal bit for bit exactly when the lowered matrices are.
         func output(threads: Int) throws -> [Float] {
-            OneDNN.setThreadCount(threads)
-            defer { OneDNN.setThreadCount(1) }
+            ComputeThreads.setCount(threads)
+            OpenBLAS.setThreadCount(1)
+            defer { ComputeThreads.setCount(1) }
             let conv = try Conv2D(
                 shape: shape, algorithm: .im2colGemm,
                 tiling: ConvTiling(rowsPerTile: shape.outputHeight, channelsPerChunk: 40, orientation: orientation))

@@ -147,8 +147,14 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     let fit = try FitReport.load(path: out.appendingPathComponent("fit/alpha.json").path)
     #expect(fit.excluded == [RowFilter(column: "threads", value: "2")])
     #expect(fit.fits.compactMap(\.n).reduce(0, +) == 48)
+    // Alpha-FLOPs at each count, each refitted by verify-package.
+    let counts = try PackageBuilder.threadCountFits(package: out)
+    #expect(counts.map(\.threads) == [1, 2])
+    #expect(counts.map { $0.fit.fits.compactMap(\.n).reduce(0, +) } == [48, 48])
+    #expect(counts[0].fit.fits.map(\.parameters) == fit.fits.map(\.parameters))
     let report = try PackageVerifier.verify(directory: out.path)
     #expect(report.ok, "\(report.problems)")
+    #expect(report.refittedGroups.contains("K>1 (2 threads)"))
     // A speedup edited, the sums written again: the recomputation names the table.
     let edited = speedups.replacingOccurrences(of: ",2,", with: ",3,")
     try edited.write(to: out.appendingPathComponent(tables[0]), atomically: true, encoding: .utf8)
