@@ -71,20 +71,10 @@ struct BenchKernels: ParsableCommand {
     }
 
     func run() throws {
-        ComputeThreads.startQuietIfNeeded(threads: threads, executable: BuildInfo.executablePath())
         // It binds nothing itself: it locks the PUs it was given (a taskset's), one measuring
         // process per PU as for run and measure.
-        let given = ProcessBinding.givenAffinity
-        guard threads <= max(1, given.count) else {
-            throw fail(
-                "--threads \(threads) needs \(threads) PUs; this process was started on \(CPUSet.format(given)) (start it under taskset -c with \(threads) PUs)",
-                code: ExitStatus.usage)
-        }
-        let lease = try processingUnits.lock(given)
-        defer { lease.release() }
-        for problem in ComputeThreads.start(threads, on: given) {
-            FileHandle.standardError.write(Data("bench-kernels: warning: \(problem)\n".utf8))
-        }
+        let given = try startComputeThreads(threads, command: "bench-kernels") { try processingUnits.lock($0) }
+        defer { given.lease?.release() }
         var benchmark = KernelBenchmark(
             repetitions: reps, statistic: KernelBenchmark.Statistic(rawValue: statistic)!,
             variants: variants.split(separator: ",").map { TilingVariant(String($0))! })

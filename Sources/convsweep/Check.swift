@@ -126,17 +126,10 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        ComputeThreads.startQuietIfNeeded(threads: threads, executable: BuildInfo.executablePath())
-        let given = ProcessBinding.givenAffinity
-        guard threads <= max(1, given.count) else {
-            throw fail(
-                "--threads \(threads) needs \(threads) PUs; this process was started on \(CPUSet.format(given))",
-                code: ExitStatus.usage)
+        let given = try startComputeThreads(threads, command: "check")
+        if threads > 1 {
+            Swift.print("on \(threads) threads, PUs \(CPUSet.format(Array(given.units.prefix(threads))))")
         }
-        for problem in ComputeThreads.start(threads, on: given) {
-            FileHandle.standardError.write(Data("check: warning: \(problem)\n".utf8))
-        }
-        if threads > 1 { Swift.print("on \(threads) threads, PUs \(CPUSet.format(Array(given.prefix(threads))))") }
         var tally = Tally()
         for shape in Check.shapes { try check(shape, into: &tally) }
         tally.print(shapes: Check.shapes.count)

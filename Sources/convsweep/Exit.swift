@@ -1,5 +1,7 @@
 import AlphaFit
 import ArgumentParser
+import Basics
+import ConvKernels
 import Foundation
 import Measurement
 import Replication
@@ -91,4 +93,25 @@ func requireIntactPackage(_ path: String) throws {
             "\(path): the package does not match its \(Checksums.fileName) (\(first)\(problems.count > 1 ? ", and \(problems.count - 1) more" : "")); refusing edited data",
             code: ExitStatus.dataError)
     }
+}
+
+/// For a command that computes on `threads` threads among the PUs this process was started on (a
+/// taskset's): restarts it with the quiet environment when it needs one, refuses more threads than
+/// those PUs (exit 64), takes `lock` of them when given, then sets the threads and binds each to
+/// its own PU (a warning per thread that could not be). Returns the PUs and the lock.
+func startComputeThreads(
+    _ threads: Int, command: String, lock: (([Int]) throws -> ProcessingUnitLease)? = nil
+) throws -> (units: [Int], lease: ProcessingUnitLease?) {
+    ComputeThreads.startQuietIfNeeded(threads: threads, executable: BuildInfo.executablePath())
+    let given = ProcessBinding.givenAffinity
+    guard threads <= max(1, given.count) else {
+        throw fail(
+            "--threads \(threads) needs \(threads) PUs; this process was started on \(CPUSet.format(given)) (start it under taskset -c with \(threads) PUs)",
+            code: ExitStatus.usage)
+    }
+    let lease = try lock?(given)
+    for problem in ComputeThreads.start(threads, on: given) {
+        FileHandle.standardError.write(Data("\(command): warning: \(problem)\n".utf8))
+    }
+    return (given, lease)
 }

@@ -65,14 +65,7 @@ import Testing
                 Cout: 150
                 K: 3
             """
-        try sweep.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
-        // Through taskset on every PU: a test process that an in-process run bound to one PU
-        // would hand its child that one PU, and the run would rightly refuse two threads.
-        let outcome = try convsweepUnderTaskset(
-            "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)",
-            ["run", directory + "/s.yaml", "--out", directory + "/run", "--threads", "2", "--runs", "6"]
-                + ["--rounds", "1", "--quiet"] + mode)
-        #expect(outcome.status == 0, "\(outcome.error)")
+        try run(sweep, in: directory, threads: "2", mode)
         let manifest = try RunManifest.read(path: directory + "/run/manifest.json")
         #expect(manifest.settings.cpusetChosenBy.hasPrefix("default: placement close"))
         let session = try #require(manifest.sessions.first)
@@ -109,12 +102,7 @@ import Testing
                 Cout: 256
                 K: 3
             """
-        try sweep.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
-        let outcome = try convsweepUnderTaskset(
-            "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)",
-            ["run", directory + "/s.yaml", "--out", directory + "/run", "--threads", "1,all", "--runs", "6"]
-                + ["--rounds", "1", "--quiet"])
-        #expect(outcome.status == 0, "\(outcome.error)")
+        try run(sweep, in: directory, threads: "1,all")
         let manifest = try RunManifest.read(path: directory + "/run/manifest.json")
         let all = ProcessInfo.processInfo.activeProcessorCount
         #expect(manifest.settings.threadCounts.counts == [1, all])
@@ -136,5 +124,18 @@ import Testing
         // One count: nothing to compare, exit 65 with the reason.
         let single = try convsweep(["speedup", directory + "/speedup.csv.missing"])
         #expect(single.status == 65)
+    }
+
+    /// Writes `sweep` to `directory`/s.yaml and runs it into `directory`/run at `threads`, 6 runs
+    /// of one round a configuration. Through taskset on every PU: a test process that an
+    /// in-process run bound to one PU would hand its child that one PU, and the run would rightly
+    /// refuse two threads.
+    private func run(_ sweep: String, in directory: String, threads: String, _ mode: [String] = []) throws {
+        try sweep.write(toFile: directory + "/s.yaml", atomically: true, encoding: .utf8)
+        let outcome = try convsweepUnderTaskset(
+            "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)",
+            ["run", directory + "/s.yaml", "--out", directory + "/run", "--threads", threads, "--runs", "6"]
+                + ["--rounds", "1", "--quiet"] + mode)
+        #expect(outcome.status == 0, "\(outcome.error)")
     }
 }
