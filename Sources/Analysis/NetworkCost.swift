@@ -51,9 +51,17 @@ public struct NetworkCost: Sendable {
     /// measured row of the same layer computed by `algorithm` (auto resolved: any when nil), the
     /// network's own (its experiment's) where another network's row has the same layer.
     ///
+    /// Rows of several thread counts (a run with `--threads 1,2`) give the cost at `threads`,
+    /// the smallest count when nil; rows of one count are taken whatever it is.
+    ///
     /// - Throws: ``RowFormatError`` naming the first layer the rows lack.
-    public init(network: Network, rows: [MeasurementRow], algorithm: ConvAlgorithm? = nil) throws {
+    public init(
+        network: Network, rows: [MeasurementRow], algorithm: ConvAlgorithm? = nil, threads: Int? = nil
+    ) throws {
         var byShape: [ConvShape: MeasurementRow] = [:]
+        let counts = Set(rows.map(\.threads))
+        let count = threads ?? counts.min() ?? 1
+        let rows = counts.count > 1 ? rows.filter { $0.threads == count } : rows
         let own = rows.filter { $0.experiment == network.name }
         for row in own + rows where row.status.isOK && row.medianMs != nil {
             let wanted = algorithm.map { $0.resolved(for: row.shape) == row.algorithm } ?? true
@@ -109,9 +117,10 @@ extension NetworkCost {
     ///
     /// - Throws: ``RowFormatError`` naming the first layer at that batch the rows lack.
     public static func throughput(
-        of network: Network, atBatch batch: Int, rows: [MeasurementRow], algorithm: ConvAlgorithm? = nil
+        of network: Network, atBatch batch: Int, rows: [MeasurementRow], algorithm: ConvAlgorithm? = nil,
+        threads: Int? = nil
     ) throws -> (imagesPerSecond: Double, cost: NetworkCost) {
-        let cost = try NetworkCost(network: network.atBatch(batch), rows: rows, algorithm: algorithm)
+        let cost = try NetworkCost(network: network.atBatch(batch), rows: rows, algorithm: algorithm, threads: threads)
         return (Double(batch) * 1000 / cost.milliseconds, cost)
     }
 }

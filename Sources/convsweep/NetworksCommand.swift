@@ -85,6 +85,11 @@ struct NetworksCost: ParsableCommand {
     @Option(help: "The algorithm whose rows to sum (default: any, the first row of each layer).")
     var algorithm: ConvAlgorithm?
     @Option(
+        help:
+            "The thread count whose rows to sum, in a run of several (--threads 1,2): each network's cost at that count (default: the smallest)."
+    )
+    var threads: Int?
+    @Option(
         help: ArgumentHelp(
             "A fit (fit.json) to predict each network with: the sum over its layers of count × the fit's prediction, against the measured sum.",
             valueName: "fit.json"))
@@ -105,7 +110,7 @@ struct NetworksCost: ParsableCommand {
         for network in try shippedNetworks(sweepsDirectory) {
             guard networks.isEmpty || networks.contains(network.name) else { continue }
             let cost: NetworkCost
-            do { cost = try NetworkCost(network: network, rows: rows, algorithm: algorithm) } catch {
+            do { cost = try NetworkCost(network: network, rows: rows, algorithm: algorithm, threads: threads) } catch {
                 if networks.isEmpty {
                     FileHandle.standardError.write(Data("networks cost: skipped \(error)\n".utf8))
                     continue
@@ -113,7 +118,8 @@ struct NetworksCost: ParsableCommand {
                 throw fail("\(error)", code: ExitStatus.dataError)
             }
             costed += 1
-            ranked.append((network, cost, otherRows.flatMap { try? NetworkCost(network: network, rows: $0) }))
+            ranked.append(
+                (network, cost, otherRows.flatMap { try? NetworkCost(network: network, rows: $0, threads: threads) }))
             if let predicted = printCost(cost, of: network, rows: rows, report: report) {
                 predictions.append((network.name, predicted, cost.milliseconds, cost.interval))
             }
@@ -141,7 +147,7 @@ struct NetworksCost: ParsableCommand {
         // Throughput, where the rows hold the network at a larger batch (a network-batch sweep).
         for batch in NetworkCost.throughputBatches(of: network, in: rows) {
             if let (perSecond, atBatch) = try? NetworkCost.throughput(
-                of: network, atBatch: batch, rows: rows, algorithm: algorithm)
+                of: network, atBatch: batch, rows: rows, algorithm: algorithm, threads: threads)
             {
                 print(
                     String(

@@ -58,6 +58,15 @@ struct NetworkCostTests {
         // Another network's row of the same layer, listed first, does not replace the network's own.
         let shared = [row(dense, median: 9, low: 9, high: 9, experiment: "other")] + rows
         #expect(try NetworkCost(network: network, rows: shared).milliseconds == total)
+        // Rows of two thread counts, the 2-thread ones first: the smallest count unless asked.
+        let twoThreads = rows.map { row -> MeasurementRow in
+            var faster = row
+            faster.threads = 2
+            faster.medianMs = row.medianMs! / 2
+            return faster
+        }
+        #expect(try NetworkCost(network: network, rows: twoThreads + rows).milliseconds == total)
+        #expect(try NetworkCost(network: network, rows: twoThreads + rows, threads: 2).milliseconds == total / 2)
         // A layer the rows lack is named.
         #expect {
             try NetworkCost(network: network, rows: Array(rows.dropLast()))
