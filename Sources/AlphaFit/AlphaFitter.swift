@@ -16,6 +16,7 @@ public struct AlphaFitter: Sendable {
     ///   an empty K = 1 or K > 1 group under `k1-rest`, a group with fewer rows than parameters,
     ///   or a group where no start gives a finite sum of squares.
     public func fit(_ dataset: FitDataset, excluded: [RowFilter]? = nil) throws -> FitReport {
+        if let problem = dataset.threadCountProblem { throw problem }
         let inputName = dataset.inputs.map(\.path).joined(separator: ", ")
         let fits = try fitGroups(dataset.rows, inputName: inputName.isEmpty ? "data" : inputName)
         return FitReport(

@@ -141,6 +141,17 @@ public struct FitDataset: Codable, Sendable {
         return dataset
     }
 
+    /// Why these rows cannot be fitted as one machine's times of one kind: rows at several thread
+    /// counts (a run with `--threads 1,2`); nil when they are of one count. Predicting them is fine.
+    public var threadCountProblem: FitInputError? {
+        let counts = Set(rows.compactMap { $0.carried["threads"] }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+        guard counts.count > 1 else { return nil }
+        return FitInputError(
+            input: inputs.map(\.path).joined(separator: ", "), column: "threads",
+            "rows at \(counts.joined(separator: ", ")) threads: a model is fitted on one count's rows; leave the others out (--exclude threads=\(counts[1]))"
+        )
+    }
+
     /// The files of `paths`, each with the path given and its kind, found by ``RowSource``: a
     /// run directory's measurements.csv, each of a package's data/*.csv, or the CSV file.
     static func inputFiles(_ paths: [String]) throws -> [(path: String, file: String, kind: String)] {
