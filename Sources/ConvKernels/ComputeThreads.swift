@@ -107,9 +107,12 @@ public enum ComputeThreads {
     /// Sets `count` threads, as ``start(_:on:)`` does, on the first `count` PUs of those pinned
     /// last (a run of several counts pins the most once, then measures each count on the first of
     /// them). libgomp ends the threads of a team that shrinks and starts new ones when it grows
-    /// again, so the team is bound anew. Returns what could not be bound.
+    /// again, so the team is bound anew (not when the count is the one set last). Returns what
+    /// could not be bound.
     public static func recount(_ count: Int) -> [String] {
         let units = pinned.withLock { $0 }
+        // The same count as the last: its threads are set and still bound.
+        if count == self.count.withLock({ $0 }) && count <= units.count { return [] }
         guard count <= units.count else {
             setCount(count)
             return ["\(count) threads but \(units.count) PU(s) pinned"]

@@ -33,32 +33,21 @@ struct Lowering {
         orientation: GemmOrientation, splitting: Bool = true, into destination: UnsafeMutablePointer<Float>
     ) {
         let s = shape
-        guard splitting else {
-            switch orientation {
-            case .rowMajor, .columnMajor:
-                lowerRowMajor(
-                    image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel, channels: channels,
-                    into: destination)
-            case .patchMajor:
-                lowerPatchMajor(
-                    image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel, channels: channels,
-                    into: destination)
-            }
-            return
-        }
         let positions = rows * s.outputWidth
         let perChannel = s.kernelSize * positions
         let elements = channels * perChannel
         switch orientation {
         case .rowMajor, .columnMajor:
-            ComputeThreads.split(channels, minimumPerThread: max(1, Lowering.parallelElements / perChannel)) { part in
+            let minimum = splitting ? max(1, Lowering.parallelElements / perChannel) : Int.max
+            ComputeThreads.split(channels, minimumPerThread: minimum) { part in
                 lowerRowMajor(
                     image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel + part.lowerBound,
                     channels: part.count, into: destination + part.lowerBound * perChannel)
             }
         case .patchMajor:
             let perRow = elements / max(1, rows)
-            ComputeThreads.split(rows, minimumPerThread: max(1, Lowering.parallelElements / max(1, perRow))) { part in
+            let minimum = splitting ? max(1, Lowering.parallelElements / max(1, perRow)) : Int.max
+            ComputeThreads.split(rows, minimumPerThread: minimum) { part in
                 lowerPatchMajor(
                     image: image, firstRow: firstRow + part.lowerBound, rows: part.count, firstChannel: firstChannel,
                     channels: channels, into: destination + part.lowerBound * perRow)

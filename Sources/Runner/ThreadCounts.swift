@@ -55,8 +55,9 @@ public struct ThreadCounts: Codable, Hashable, Sendable, CustomStringConvertible
     /// The largest count (the PUs a run binds and pins); `all` must be resolved first.
     public var most: Int { counts.last ?? 1 }
 
-    /// Whether there are several counts: each configuration's id then names its count.
-    public var isSeveral: Bool { counts.count > 1 || (includesAll && !counts.isEmpty) }
+    /// Whether a count above one may be measured (`all` included, before it is resolved): the
+    /// process then needs the quiet environment of ``ComputeThreads``.
+    public var mayUseSeveralThreads: Bool { includesAll || most > 1 }
 
     /// `1,2,all` as given.
     public var description: String { (counts.map(String.init) + (includesAll ? ["all"] : [])).joined(separator: ",") }

@@ -73,7 +73,7 @@ struct Run: ParsableCommand {
         // Rounds measured in this process on several threads: no OpenMP spinning (a worker gets it from us).
         if options.workerLaunch == nil {
             ComputeThreads.startQuietIfNeeded(
-                threads: options.threadCounts.includesAll ? 2 : options.threads, executable: BuildInfo.executablePath())
+                threads: options.threadCounts.mayUseSeveralThreads ? 2 : 1, executable: BuildInfo.executablePath())
         }
         let summary = try reportingErrors {
             let loaded = try sweeps.map { try Sweep.load(path: $0) }
