@@ -53,7 +53,7 @@ public enum RunSettings {
             "Most seconds of timed runs per configuration (adaptive rule).", at: \.maxSeconds, expected: "a number",
             parse: SettingText.number, show: SettingText.show,
             defaultText: "\(SettingText.show(RunOptions.defaults.maxSeconds)); "
-                + "\(SettingText.show(RunDefaults.profile(.quick).maxSeconds)) for replicate --profile quick",
+                + "\(SettingText.show(RunDefaults.profile(.quick).maxSeconds)) for replicate --profile quick or threads",
             recorded: false),
         .optional(
             "fixedRuns", flag: "--runs", valueName: "n",
@@ -89,7 +89,7 @@ public enum RunSettings {
                 (options.rounds...1000).contains(value)
                     ? nil : "must be from the rounds (\(options.rounds)) to 1000, got \(value)"
             },
-            defaultText: "2 × --rounds; --rounds + 1 for replicate --profile quick; 1 with --rounds 1",
+            defaultText: "2 × --rounds; --rounds + 1 for replicate --profile quick or threads; 1 with --rounds 1",
             recorded: false),
         .value(
             "roundTolerance", flag: "--round-tolerance", valueName: "share",
@@ -112,7 +112,8 @@ public enum RunSettings {
             at: \.slowPhaseBudget, expected: "a number", parse: SettingText.number, show: SettingText.show,
             check: { (0...100).contains($0) ? nil : "must be from 0 to 100, got \($0)" },
             defaultText: "\(SettingText.show(RunOptions.defaults.slowPhaseBudget)); "
-                + "\(SettingText.show(RunDefaults.profile(.quick).slowPhaseBudget)) for replicate --profile quick"),
+                + "\(SettingText.show(RunDefaults.profile(.quick).slowPhaseBudget)) for replicate --profile quick or threads"
+        ),
         RunSettingDeclaration(
             setting: "roundProcesses", flag: "--one-process", form: .toggle,
             summary:

@@ -13,7 +13,7 @@ struct Check: ParsableCommand {
             batch 2 and channel chunking, and the layers of real networks: stride 2 and 3 (also \
             per axis), asymmetric and 'valid' padding, dilation 2 and 3, groups 2 and 3, depthwise \
             (multiplier 1 and 2, stride 1 and 2), fully-connected layers of 1 and 5 rows, and one layer \
-            large enough that --threads N splits its lowering among the threads, and a depthwise one whose\
+            large enough that --threads N splits its lowering among the threads, and a depthwise one whose \
             channels it shares among them. Every \
             algorithm that computes a shape runs on it (depthwise-direct on the depthwise ones, \
             fc-gemm on the fully-connected ones, gemm-1x1 on the pointwise ones); each also runs with tiling forced on (a tiny \

@@ -32,12 +32,13 @@ struct Replicate: ParsableCommand {
             checks that the figures' Python (matplotlib, scikit-learn) and a writable OUT are there. \
             The shipped sweeps \
             are found from --sweeps-dir, \(ShippedFiles.sweepsEnvironmentVariable), PREFIX/share/convsweep \
-            beside an installed executable, or the source tree. With --profile quick the \
-            per-configuration time limit defaults to 0.5 s instead of 2 s, and its round \
-            limit to --rounds + 1 instead of 2 × --rounds.
+            beside an installed executable, or the source tree. With --profile quick or threads \
+            the per-configuration time limit defaults to 0.5 s instead of 2 s, and its round \
+            limit to --rounds + 1 instead of 2 × --rounds; threads measures every configuration \
+            at 1, 2, 4, … threads up to every PU (--threads).
             """)
 
-    @Option(help: "quick, networks, paper or full.")
+    @Option(help: "quick, networks, threads (the quick sweeps at 1, 2, 4, … threads up to every PU), paper or full.")
     var profile: ShippedSweeps.Profile = .quick
     @Option(help: "The package directory (default: out/MACHINE/PROFILE, this machine's own; see above).")
     var out: String?
