@@ -24,6 +24,9 @@ public struct Replicator {
     public var comparedWith: String?
     /// The loss of the package's fit and model table.
     public var fitLoss: FitLoss = .relative
+    /// The user's own networks measured beside the profile's (`--networks`): network files
+    /// (`.yaml`) and ONNX models (`.onnx`), or directories of them.
+    public var ownNetworks: [String] = []
 
     /// A replicator of `profile` into `outputDirectory`.
     public init(
@@ -102,7 +105,33 @@ public struct Replicator {
     public var sweepPaths: [String] {
         get throws {
             try ShippedSweeps.files(profile: profile, root: ShippedFiles.displayPath(shippedFiles.sweepsDirectory))
+                + Replicator.networkFiles(ownNetworks)
         }
+    }
+
+    /// The network files and ONNX models that `paths` name: a file as it is, a directory's
+    /// `*.yaml` and `*.onnx` in name order.
+    ///
+    /// - Throws: ``PackageError`` for a path that is neither, or a directory without networks.
+    public static func networkFiles(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw PackageError("--networks \(path): no such file or directory")
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+                .filter { $0.hasSuffix(".yaml") || ONNXImport.isModel($0) }.sorted()
+            guard !names.isEmpty else {
+                throw PackageError("--networks \(path): the directory holds no .yaml or .onnx")
+            }
+            files += names.map { (path as NSString).appendingPathComponent($0) }
+        }
+        return files
     }
 
     /// Checks, before anything is measured or submitted, what the last step needs: the figure

@@ -276,6 +276,21 @@ public struct NetworkTable: Sendable {
     )] {
         var found: [String: (network: Network, contents: Data)] = [:]
         for sweep in manifests.flatMap(\.sweeps) {
+            if ONNXImport.isModel(sweep.path) {
+                // An ONNX model the run measured: imported again, the same model by its digest.
+                guard FileManager.default.fileExists(atPath: sweep.path) else {
+                    throw PackageError("the run measured \(sweep.path), which is missing: the package needs it")
+                }
+                let network: Network
+                do { network = try Network.load(path: sweep.path) } catch { throw PackageError("\(error)") }
+                guard network.model?.sha256 == sweep.sha256 else {
+                    throw PackageError(
+                        "\(sweep.path) changed since the run measured it (SHA-256 differs): the package needs the network as measured"
+                    )
+                }
+                found[network.name] = (network, Data(network.fileText().utf8))
+                continue
+            }
             let fallback = (shipped as NSString).appendingPathComponent((sweep.path as NSString).lastPathComponent)
             let candidates = [sweep.path, fallback].compactMap { FileManager.default.contents(atPath: $0) }
             guard let contents = candidates.first(where: { SHA256Hex.of($0) == sweep.sha256 }) ?? candidates.first,

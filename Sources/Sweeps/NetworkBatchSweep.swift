@@ -70,7 +70,7 @@ extension Network {
     public func atBatch(_ batch: Int) -> Network {
         Network(
             name: "\(name)-batch\(batch)", source: "\(source), at batch \(batch)",
-            publishedGMACs: publishedGMACs * Double(batch),
+            publishedGMACs: publishedGMACs.map { $0 * Double(batch) }, model: model, uncounted: uncounted,
             layers: layers.map { layer in
                 var shape = layer.shape
                 shape.batch *= batch

@@ -41,10 +41,50 @@ public struct Network: Sendable {
     public var name: String
     /// Where the definition comes from.
     public var source: String
-    /// The published multiply-accumulate total, in GMACs.
-    public var publishedGMACs: Double
+    /// The multiply-accumulate total its authors published, in GMACs (nil for an imported model).
+    public var publishedGMACs: Double?
+    /// The ONNX model the network was imported from (`convsweep networks import`), if any.
+    public var model: ImportedModel?
+    /// The operators of the model that are not counted (not convolutions or fully-connected
+    /// layers), by type, the most frequent first; empty for a network written by hand.
+    public var uncounted: [UncountedOperator]
     /// The layers, in execution order.
     public var layers: [Layer]
+
+    /// Where an imported network comes from: the file's digest, its opset and the input shape
+    /// the shapes were inferred at.
+    public struct ImportedModel: Hashable, Sendable {
+        /// Hex SHA-256 of the ONNX file's bytes.
+        public var sha256: String
+        /// The model's opset (default ONNX domain).
+        public var opset: Int
+        /// The input shape the layers' shapes were inferred at (N, C, H, W).
+        public var input: [Int]
+        /// The program that wrote the model, as the model names it (may be empty).
+        public var producer: String
+
+        /// A model of digest `sha256` and `opset`, inferred at `input`, written by `producer`.
+        public init(sha256: String, opset: Int, input: [Int], producer: String) {
+            self.sha256 = sha256
+            self.opset = opset
+            self.input = input
+            self.producer = producer
+        }
+    }
+
+    /// An operator type the network runs that is not counted, and how many times it runs.
+    public struct UncountedOperator: Hashable, Sendable {
+        /// The operator's type (`Relu`, `MatMul (between activations)`, `com.microsoft.Gelu`).
+        public var op: String
+        /// How many nodes of the type the model has.
+        public var count: Int
+
+        /// `count` nodes of type `op`.
+        public init(op: String, count: Int) {
+            self.op = op
+            self.count = count
+        }
+    }
 
     /// Layers run, repeats counted.
     public var layerCount: Int { layers.map(\.count).reduce(0, +) }
@@ -72,21 +112,29 @@ public struct Network: Sendable {
     }
 
     /// A network of `layers`.
-    public init(name: String, source: String, publishedGMACs: Double, layers: [Layer]) {
+    public init(
+        name: String, source: String, publishedGMACs: Double?, model: ImportedModel? = nil,
+        uncounted: [UncountedOperator] = [], layers: [Layer]
+    ) {
         self.name = name
         self.source = source
         self.publishedGMACs = publishedGMACs
+        self.model = model
+        self.uncounted = uncounted
         self.layers = layers
     }
 
-    /// Reads the network file at `path`.
+    /// Reads the network file at `path`, or imports the ONNX model at `path` (`.onnx`, with
+    /// ``ONNXImport``: its own input shape, its file name as the network's name).
     ///
-    /// - Throws: ``SweepError`` naming the file, line, column and field of the first problem.
+    /// - Throws: ``SweepError`` naming the file, line, column and field of the first problem (the
+    ///   node, for a model).
     public static func load(path: String) throws(SweepError) -> Network {
-        try Network(contents: try SweepFileReader.contents(of: path), path: path)
+        if ONNXImport.isModel(path) { return try ONNXImport.network(at: path) }
+        return try Network(contents: try SweepFileReader.contents(of: path), path: path)
     }
 
-    /// Reads every network file (`*.yaml`) of `directory`, in name order.
+    /// Reads every network file (`*.yaml`) and ONNX model (`*.onnx`) of `directory`, in name order.
     ///
     /// - Throws: ``SweepError`` for a directory without network files (`field` names what
     ///   pointed to it, with `source` the file it is in) or a network file that does not read.
@@ -94,12 +142,20 @@ public struct Network: Sendable {
         throws(SweepError) -> [Network]
     {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasSuffix(".yaml") }.sorted()
+            .filter { $0.hasSuffix(".yaml") || ONNXImport.isModel($0) }.sorted()
         guard !names.isEmpty else {
             throw SweepError(file: source ?? directory, field: field, message: "\(directory) holds no network files")
         }
         var networks: [Network] = []
-        for name in names { networks.append(try load(path: (directory as NSString).appendingPathComponent(name))) }
+        var files: [String: String] = [:]
+        for name in names {
+            let path = (directory as NSString).appendingPathComponent(name)
+            let network = try load(path: path)
+            if let other = files.updateValue(path, forKey: network.name) {
+                throw SweepError(file: path, field: "network", message: "\(other) is network \(network.name) too")
+            }
+            networks.append(network)
+        }
         return networks
     }
 
@@ -144,9 +200,10 @@ struct NetworkFileReader {
 
     func read(yaml: String) throws(SweepError) -> Network {
         let file = reader.file
-        let root = try reader.compose(yaml, empty: "a network needs network, source, published_gmacs and layers")
-        let top = try reader.mapping(root, field: "", allowed: ["network", "source", "published_gmacs", "layers"])
-        for key in ["network", "source", "published_gmacs", "layers"] where top[key] == nil {
+        let root = try reader.compose(yaml, empty: "a network needs network, source and layers")
+        let top = try reader.mapping(
+            root, field: "", allowed: ["network", "source", "published_gmacs", "onnx", "uncounted", "layers"])
+        for key in ["network", "source", "layers"] where top[key] == nil {
             throw reader.location(root, key).error(file, "missing")
         }
         let name = try reader.string(top["network"]!, field: "network")
@@ -155,7 +212,8 @@ struct NetworkFileReader {
             throw reader.location(top["network"]!, "network").error(
                 file, "'\(name)' must be letters, digits and . _ : = + -")
         }
-        let published = try reader.number(top["published_gmacs"]!, field: "published_gmacs")
+        var published: Double?
+        if let node = top["published_gmacs"] { published = try reader.number(node, field: "published_gmacs") }
         guard case let .sequence(entries) = top["layers"]!, !entries.isEmpty else {
             throw reader.location(top["layers"]!, "layers").error(file, "must be a non-empty list of layers")
         }
@@ -165,7 +223,52 @@ struct NetworkFileReader {
         }
         return Network(
             name: name, source: try reader.string(top["source"]!, field: "source"), publishedGMACs: published,
+            model: try top["onnx"].map { node throws(SweepError) in try model(node) },
+            uncounted: try top["uncounted"].map { node throws(SweepError) in try uncounted(node) } ?? [],
             layers: layers)
+    }
+
+    /// `onnx: {sha256: HEX, opset: 17, input: 1x3x224x224, producer: TEXT}`.
+    private func model(_ node: Node) throws(SweepError) -> Network.ImportedModel {
+        let fields = try reader.mapping(node, field: "onnx", allowed: ["sha256", "opset", "input", "producer"])
+        for key in ["sha256", "opset", "input"] where fields[key] == nil {
+            throw reader.location(node, "onnx.\(key)").error(reader.file, "missing")
+        }
+        let sha256 = try reader.string(fields["sha256"]!, field: "onnx.sha256")
+        guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else {
+            throw reader.location(fields["sha256"]!, "onnx.sha256").error(reader.file, "must be 64 hex digits")
+        }
+        let text = try reader.string(fields["input"]!, field: "onnx.input")
+        let input = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+        guard input.count >= 1, input.allSatisfy({ $0 > 0 }) else {
+            throw reader.location(fields["input"]!, "onnx.input").error(
+                reader.file, "'\(text)' must be positive sizes joined by x (1x3x224x224)")
+        }
+        return Network.ImportedModel(
+            sha256: sha256, opset: try reader.positiveInteger(fields["opset"]!, field: "onnx.opset"), input: input,
+            producer: try fields["producer"].map { node throws(SweepError) in
+                try reader.string(node, field: "onnx.producer")
+            } ?? "")
+    }
+
+    /// `uncounted: [{op: Relu, count: 17}, …]`.
+    private func uncounted(_ node: Node) throws(SweepError) -> [Network.UncountedOperator] {
+        guard case let .sequence(entries) = node else {
+            throw reader.location(node, "uncounted").error(reader.file, "must be a list of {op, count}")
+        }
+        var operators: [Network.UncountedOperator] = []
+        for (index, entry) in entries.enumerated() {
+            let field = "uncounted[\(index)]"
+            let fields = try reader.mapping(entry, field: field, allowed: ["op", "count"])
+            guard let op = fields["op"], let count = fields["count"] else {
+                throw reader.location(entry, field).error(reader.file, "needs op and count")
+            }
+            operators.append(
+                Network.UncountedOperator(
+                    op: try reader.string(op, field: field + ".op"),
+                    count: try reader.positiveInteger(count, field: field + ".count")))
+        }
+        return operators
     }
 
     /// One layer: `name` and `count` here, the rest read as a one-point sweep series.

@@ -1,3 +1,4 @@
+import Basics
 import ConvKernels
 import Foundation
 
@@ -40,8 +41,19 @@ public struct Sweep: Sendable {
     /// - Throws: ``SweepError`` naming the file, line, column and field of the first problem:
     ///   malformed YAML, an unknown or missing field, a wrong type, a zero or negative value, an
     ///   expression with an unknown name, a cycle, a division by zero or a non-integer result.
+    ///
+    /// An ONNX model (`.onnx`) is imported (``ONNXImport``) and read as its network's sweep; its
+    /// ``contents`` are the model's bytes, so a run records the model's digest.
     public static func load(path: String) throws(SweepError) -> Sweep {
-        try Sweep(contents: try SweepFileReader.contents(of: path), path: path)
+        if ONNXImport.isModel(path) {
+            let network = try ONNXImport.network(at: path)
+            let contents = try SweepFileReader.contents(of: path)
+            guard SHA256Hex.of(contents) == network.model?.sha256 else {
+                throw SweepError(file: path, message: "the model changed while it was read")
+            }
+            return Sweep(network: network, contents: contents, path: path)
+        }
+        return try Sweep(contents: try SweepFileReader.contents(of: path), path: path)
     }
 
     /// Expands the sweep file held in `contents`; `path` names it in errors and in ``path``. A

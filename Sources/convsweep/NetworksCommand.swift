@@ -1,6 +1,7 @@
 import AlphaFit
 import Analysis
 import ArgumentParser
+import Basics
 import ConvKernels
 import Foundation
 import Rows
@@ -18,7 +19,7 @@ struct NetworksCommand: ParsableCommand {
             once (rounds, drift probe, resumable, shards); `convsweep networks cost DIR` then sums \
             them per network.
             """,
-        subcommands: [NetworksList.self, NetworksCost.self])
+        subcommands: [NetworksList.self, NetworksImport.self, NetworksCost.self])
 }
 
 /// The networks of the sweeps directory (`networks/`), each read once.
@@ -27,13 +28,50 @@ private func shippedNetworks(_ directory: SweepsDirectoryOption) throws -> [Netw
     return try reportingErrors { try Network.loadAll(directory: root) }
 }
 
+/// Whether a `--network` value names a file (a network file or an ONNX model) rather than a
+/// shipped network's name.
+private func namesFile(_ value: String) -> Bool {
+    value.contains("/") || value.hasSuffix(".yaml") || ONNXImport.isModel(value)
+}
+
+/// The networks that `values` name: each a file (`.yaml`, `.onnx`), a directory of them, or the
+/// name of a shipped network; every shipped network when `values` is empty.
+private func resolveNetworks(_ values: [String], _ directory: SweepsDirectoryOption) throws -> [Network] {
+    if values.isEmpty { return try shippedNetworks(directory) }
+    var shipped: [Network]?
+    var result: [Network] = []
+    for value in values {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory), isDirectory.boolValue {
+            result += try reportingErrors { try Network.loadAll(directory: value) }
+        } else if namesFile(value) {
+            result.append(try reportingErrors { try Network.load(path: value) })
+        } else {
+            if shipped == nil { shipped = try shippedNetworks(directory) }
+            guard let network = shipped!.first(where: { $0.name == value }) else {
+                throw fail(
+                    "no network named \(value) in the sweeps directory (a network file or model is a path: ./\(value).yaml)",
+                    code: ExitStatus.usage)
+            }
+            result.append(network)
+        }
+    }
+    return result
+}
+
 /// `convsweep networks list`.
 struct NetworksList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract:
-            "The shipped networks: layers, distinct layers, GMACs against the published figure, a measuring estimate.")
+            "Networks: layers, distinct layers, GMACs against the published figure, a measuring estimate.",
+        discussion: """
+            Lists the shipped networks (sweeps/networks/), or the networks named: network files, \
+            ONNX models (imported on the fly, as `networks import` does) or directories of them.
+            """)
 
+    @Argument(help: "Network files (.yaml), ONNX models (.onnx) or directories of them (default: the shipped ones).")
+    var networks: [String] = []
     @OptionGroup var sweepsDirectory: SweepsDirectoryOption
 
     func run() throws {
@@ -42,19 +80,138 @@ struct NetworksList: ParsableCommand {
             "network               convs  fc  distinct   GMACs  published  estimate (one core, \(model.rounds) rounds)"
         )
         var total = 0.0
-        for network in try shippedNetworks(sweepsDirectory) {
+        for network in try resolveNetworks(networks, sweepsDirectory) {
             let seconds = network.configurations.map { model.seconds($0) }.reduce(0, +)
             total += seconds
             print(
                 network.name.padding(toLength: 21, withPad: " ", startingAt: 0)
                     + String(
-                        format: " %5d %3d  %8d  %6.3f  %9.3f  %.0f s", network.convolutionCount,
-                        network.fullyConnectedCount, network.distinctShapes.count, network.macs / 1e9,
-                        network.publishedGMACs, seconds))
+                        format: " %5d %3d  %8d  %6.3f  ", network.convolutionCount,
+                        network.fullyConnectedCount, network.distinctShapes.count, network.macs / 1e9)
+                    + (network.publishedGMACs.map { String(format: "%9.3f", $0) } ?? "        -")
+                    + String(format: "  %.0f s", seconds))
         }
         print(
             String(format: "all networks: about %.1f min with the assumed rates", total / 60)
-                + " (`convsweep sweeps estimate sweeps/networks/*.yaml --measure-machine` for this machine's)")
+                + " (`convsweep sweeps estimate NETWORK.yaml --measure-machine` for this machine's)")
+    }
+}
+
+/// `convsweep networks import`.
+struct NetworksImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import an ONNX model: its convolution and fully-connected layers as a network file.",
+        discussion: """
+            Reads MODEL.onnx with the onnx package of convsweep's virtualenv (scripts/ensure-deps \
+            --python) and ONNX's own shape inference, and writes a network file \
+            (sweeps/networks/README.md): every 2-D Conv with its strides, pads (auto_pad resolved), \
+            dilations and groups, every Gemm and MatMul with constant weights as a fully-connected \
+            layer with its rows, in the graph's order, consecutive repeats counted. The file \
+            records the model's SHA-256, opset and input shape, and lists the operators it does \
+            not count by type (normalisation, activations, pooling, additions, MatMuls between \
+            activations …), which this command also prints. A model with a dynamic input \
+            dimension needs --input-shape. Without --out the file goes to standard output and the \
+            summary to standard error. A model that cannot be imported (not ONNX, truncated, an \
+            opset the onnx package does not know, computed weights, shapes that depend on the \
+            data) exits 65 naming the file and the node, and nothing is written. A network file \
+            or an .onnx model can then be given wherever a network goes: `networks list`, `run`, \
+            `networks cost --network`, `predict --network`, `replicate --networks`.
+            """)
+
+    @Argument(help: "The ONNX model.")
+    var model: String
+    @Option(
+        name: .customLong("input-shape"),
+        help: ArgumentHelp("The model's input shape (needed for a dynamic dimension).", valueName: "N,C,H,W"))
+    var inputShape: String?
+    @Option(help: "The network's name (default: the model's file name without .onnx).")
+    var name: String?
+    @Option(help: ArgumentHelp("Where to write the network file (default: standard output).", valueName: "FILE"))
+    var out: String?
+    @Option(help: "Where the model comes from, in words (default: the model's file name, producer and input shape).")
+    var source: String?
+    @Option(
+        name: .customLong("published-gmacs"),
+        help: "The multiply-accumulate total the network's authors published, in GMACs (recorded in the file).")
+    var publishedGMACs: Double?
+    @Option(
+        help: ArgumentHelp(
+            "A network file to hold the import against: same layers in the same order, counts and MACs, or exit 1 naming the first difference.",
+            valueName: "FILE"))
+    var compare: String?
+
+    func validate() throws {
+        if let inputShape {
+            let parts = inputShape.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 4, parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw ValidationError("--input-shape '\(inputShape)' is not N,C,H,W in positive integers (1,3,224,224)")
+            }
+        }
+        if let name,
+            name.isEmpty
+                || !name.unicodeScalars.allSatisfy({
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._:=+-".unicodeScalars.contains($0))
+                })
+        {
+            throw ValidationError("--name '\(name)' must be letters, digits and . _ : = + -")
+        }
+    }
+
+    func run() throws {
+        let shape = inputShape.map { $0.split(separator: ",").map { Int($0)! } }
+        var network = try reportingErrors { try ONNXImport.network(at: model, inputShape: shape, name: name) }
+        network.publishedGMACs = publishedGMACs
+        if let source { network.source = source }
+        let text = network.fileText()
+        // What is written is read back first: a file this command writes is one `Network.load` reads.
+        _ = try reportingErrors { try Network(contents: Data(text.utf8), path: out ?? "(standard output)") }
+        var comparison: String?
+        if let compare {
+            let other = try reportingErrors { try Network.load(path: compare) }
+            if let difference = Self.difference(network, other) {
+                throw fail("\(model) differs from \(compare): \(difference); nothing written", code: ExitStatus.failure)
+            }
+            let names = zip(Self.run(network), Self.run(other)).filter { $0.0.name != $0.1.name }.count
+            comparison =
+                "same layers, counts and MACs as \(compare) (\(network.layerCount) layers run, "
+                + (names == 0 ? "same names)" : "\(names) named otherwise)")
+        }
+        if let out {
+            try reportingErrors { try SafeFile.writeAtomically(Data(text.utf8), to: out) }
+        } else {
+            print(text, terminator: "")
+        }
+        var summary = String(
+            format: "%@: %d convolutions, %d fully connected (%d distinct layers), %.4f GMACs, from %@ (opset %d)",
+            network.name, network.convolutionCount, network.fullyConnectedCount, network.distinctShapes.count,
+            network.macs / 1e9, model, network.model?.opset ?? 0)
+        if let out { summary += "; written to \(out)" }
+        summary += "\nnot counted (not measured, not summed): "
+        summary +=
+            network.uncounted.isEmpty
+            ? "nothing" : network.uncounted.map { "\($0.op) × \($0.count)" }.joined(separator: ", ")
+        if let comparison { summary += "\n" + comparison }
+        let line = Data((summary + "\n").utf8)
+        if out == nil { FileHandle.standardError.write(line) } else { FileHandle.standardOutput.write(line) }
+    }
+
+    /// The first difference between two networks' layers as run (repeats unrolled: a layer of
+    /// count 2 equals the same layer twice), or of their MAC totals; nil when they are the same
+    /// computation.
+    static func difference(_ a: Network, _ b: Network) -> String? {
+        let (x, y) = (run(a), run(b))
+        for (index, (p, q)) in zip(x, y).enumerated() where p.shape != q.shape {
+            return "layer \(index + 1) run: \(p.name) \(p.shape) against \(q.name) \(q.shape)"
+        }
+        if x.count != y.count { return "\(x.count) layers run against \(y.count)" }
+        if a.macs != b.macs { return "\(a.macs) MACs against \(b.macs)" }
+        return nil
+    }
+
+    /// The layers as the network runs them, repeats unrolled (each repeat named as its run's first).
+    static func run(_ network: Network) -> [(name: String, shape: ConvShape)] {
+        network.layers.flatMap { layer in Array(repeating: (layer.name, layer.shape), count: layer.count) }
     }
 }
 
@@ -80,7 +237,11 @@ struct NetworksCost: ParsableCommand {
 
     @Argument(help: "A run directory, a package or a measurements CSV holding the networks' layers.")
     var source: String
-    @Option(name: .customLong("network"), help: "A network to cost (repeatable; default: every one measured).")
+    @Option(
+        name: .customLong("network"),
+        help:
+            "A network to cost: a shipped network's name, a network file, an ONNX model or a directory of them (repeatable; default: every shipped one measured)."
+    )
     var networks: [String] = []
     @Option(help: "The algorithm whose rows to sum (default: any, the first row of each layer).")
     var algorithm: ConvAlgorithm?
@@ -107,8 +268,7 @@ struct NetworksCost: ParsableCommand {
         var predictions: [(name: String, predicted: Double, measured: Double, interval: ClosedRange<Double>)] = []
         var costed = 0
         var ranked: [(network: Network, cost: NetworkCost, other: NetworkCost?)] = []
-        for network in try shippedNetworks(sweepsDirectory) {
-            guard networks.isEmpty || networks.contains(network.name) else { continue }
+        for network in try resolveNetworks(networks, sweepsDirectory) {
             let cost: NetworkCost
             do { cost = try NetworkCost(network: network, rows: rows, algorithm: algorithm, threads: threads) } catch {
                 if networks.isEmpty {
@@ -123,9 +283,6 @@ struct NetworksCost: ParsableCommand {
             if let predicted = printCost(cost, of: network, rows: rows, report: report) {
                 predictions.append((network.name, predicted, cost.milliseconds, cost.interval))
             }
-        }
-        for name in networks where !rows.isEmpty && costed == 0 {
-            throw fail("no network named \(name) in the sweeps directory", code: ExitStatus.usage)
         }
         if costed == 0 { throw fail("\(source) holds the layers of no network", code: ExitStatus.dataError) }
         print(

@@ -61,6 +61,12 @@ struct Replicate: ParsableCommand {
             valueName: "option"))
     var slurmOptions: [String] = []
     @Option(
+        name: .customLong("networks"),
+        help: ArgumentHelp(
+            "Your own networks to measure beside the profile's and cost in the package: a network file, an ONNX model, or a directory of them (repeatable).",
+            valueName: "path"))
+    var ownNetworks: [String] = []
+    @Option(
         help: "The fit's and the model table's loss: relative (default) or absolute (as the replication's curve_fit).")
     var loss: FitLoss = .relative
     @OptionGroup var measuring: MeasuringOptions
@@ -87,6 +93,7 @@ struct Replicate: ParsableCommand {
         var replicator = Replicator(
             profile: profile, shippedFiles: shipped, outputDirectory: "", runOptions: options,
             rebuildCommand: "", toolVersion: BuildInfo.version)
+        replicator.ownNetworks = ownNetworks
         let sweepPaths = try reportingErrors { try replicator.sweepPaths }
         let output = try reportingErrors {
             try out
@@ -139,6 +146,7 @@ struct Replicate: ParsableCommand {
         if out != nil { words += ["--out", output] }
         if let directory = sweepsDirectory.path { words += ["--sweeps-dir", directory] }
         words += (try? measuring.rebuildArguments(options, defaults: profileDefaults)) ?? []
+        for path in ownNetworks { words += ["--networks", path] }
         if let compareWith { words += ["--compare-with", compareWith] }
         if loss != .relative { words += ["--loss", loss.rawValue] }
         return (kernels + words.map(ShellWord.quoted)).joined(separator: " ")
@@ -164,8 +172,11 @@ struct Replicate: ParsableCommand {
     /// `--slurm N`: the profile as an array job, a merge job and a package job.
     private func submit(shards: Int, shipped: ShippedFiles, output: String, options: RunOptions) throws {
         let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
-        let files = try reportingErrors { try ShippedSweeps.files(profile: profile, root: shipped.sweepsDirectory) }
-            .map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let files = try reportingErrors {
+            try ShippedSweeps.files(profile: profile, root: shipped.sweepsDirectory)
+                + Replicator.networkFiles(ownNetworks)
+        }
+        .map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         var submission = SlurmSubmission(
             shards: shards, profile: profile, sweepFiles: files, outputDirectory: absolute,
             executable: BuildInfo.executablePath(),

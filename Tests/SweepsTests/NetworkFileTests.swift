@@ -64,7 +64,7 @@ struct NetworkFileTests {
     }
 
     @Test("a bad network file is refused with file, line and field")
-    func badFiles() {
+    func badFiles() throws {
         let head = "network: n\nsource: s\npublished_gmacs: 1\nlayers:\n"
         for (body, line, field, text) in [
             ("  - {name: a, H: 8, W: 8, Cin: 4, Cout: 6, K: 3, groups: 4}\n", 5, "layers[0].groups", "must divide"),
@@ -81,9 +81,25 @@ struct NetworkFileTests {
                 "\(String(describing: error))")
         }
         let missing = #expect(throws: SweepError.self) {
-            try Network(contents: Data("network: n\nsource: s\nlayers: []\n".utf8), path: "n.yaml")
+            try Network(contents: Data("network: n\npublished_gmacs: 1\nlayers: []\n".utf8), path: "n.yaml")
         }
-        #expect(missing?.field == "published_gmacs")
+        #expect(missing?.field == "source")
+        // published_gmacs is optional (an imported model has none); onnx and uncounted are checked.
+        let body = "  - {name: a, H: 8, W: 8, Cin: 4, Cout: 4, K: 3}\n"
+        #expect(
+            try Network(contents: Data(("network: n\nsource: s\nlayers:\n" + body).utf8), path: "n.yaml").publishedGMACs
+                == nil)
+        for (extra, field) in [
+            ("onnx: {sha256: abc, opset: 17, input: 1x3x8x8}\n", "onnx.sha256"),
+            ("onnx: {sha256: \"\(String(repeating: "a", count: 64))\", opset: 17, input: 1x3x0x8}\n", "onnx.input"),
+            ("uncounted:\n  - {op: Relu, count: 0}\n", "uncounted[0].count"),
+        ] {
+            let error = #expect(throws: SweepError.self) {
+                try Network(
+                    contents: Data(("network: n\nsource: s\n" + extra + "layers:\n" + body).utf8), path: "n.yaml")
+            }
+            #expect(error?.field == field, "\(String(describing: error))")
+        }
     }
 
     @Test("a network-batch sweep measures every network of its directory at a batch; bad ones name the field")

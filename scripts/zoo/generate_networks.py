@@ -1,19 +1,31 @@
 #!/usr/bin/env python3
-"""Writes sweeps/networks/*.yaml from torchvision's model definitions (no weights).
+"""Writes sweeps/networks/*.yaml from torchvision's model definitions (no weights), through the
+door a user's own model takes: each network is exported to ONNX and imported by
+`convsweep networks import`.
 
-    python generate_networks.py OUT_DIR
+    python generate_networks.py OUT_DIR CONVSWEEP [NAME ...]
 
-Needs torch and torchvision (scripts/zoo/requirements.txt), which the tests and the main job do
-not: the network files are committed data, this script is how they were made. Each network is
-built as torchvision defines it (weights=None, eval mode), a 1x3x224x224 input is run through it,
-and a forward hook on every nn.Conv2d and nn.Linear records the layer in execution order: a
-convolution's input size, channels, kernel, stride, padding, dilation and groups; a linear
-layer's rows (the product of its input's leading dimensions: 1 for a classifier, H*W for a layer
-applied at every position) and features. Consecutive identical layers are written once with their
-count. The published multiply-accumulate total is torchvision's (the weights' meta `_ops`, in
-GMACs), with the torchvision version that gave it.
+Needs torch, torchvision and onnx (scripts/zoo/requirements.txt), which the tests and the main
+job do not: the network files are committed data, this script is how they were made. For each
+network (torchvision's definition, weights=None, eval mode, seed 0):
+
+1. export_onnx.py exports it with a 1x3x224x224 input at opset 17;
+2. a forward hook on every nn.Conv2d and nn.Linear records the layers in execution order, as
+   PyTorch runs them (a convolution's input size, channels, kernel, stride, padding, dilation and
+   groups; a linear layer's rows, the product of its input's leading dimensions, and features),
+   written as a network file of its own: the cross-check;
+3. `CONVSWEEP networks import` writes OUT_DIR/NAME.yaml from the ONNX file, with torchvision's
+   published multiply-accumulate total (the weights' meta `_ops`, in GMACs), and `--compare`
+   holds it against the hooks' file: same layers in the same order, counts and MACs, or the
+   script stops (exit 1).
+
+benchmarks/onnx-import runs it into a temporary directory and holds the result against the
+committed files.
 """
+import os
+import subprocess
 import sys
+import tempfile
 
 import torch
 import torchvision
@@ -35,6 +47,7 @@ NETWORKS = [
 
 
 def layers_of(model):
+    """Every nn.Conv2d and nn.Linear as PyTorch runs them on a 1x3x224x224 input."""
     recorded = []
 
     def conv_hook(module, inputs, output):
@@ -46,12 +59,11 @@ def layers_of(model):
             "kind": "conv", "H": x.shape[2], "W": x.shape[3], "Cin": module.in_channels,
             "Cout": module.out_channels, "K1": module.kernel_size[0], "K2": module.kernel_size[1],
             "stride": list(module.stride), "padding": list(pad), "dilation": list(module.dilation),
-            "groups": module.groups, "Ho": output.shape[2], "Wo": output.shape[3]})
+            "groups": module.groups})
 
     def linear_hook(module, inputs, output):
-        x = inputs[0]
         rows = 1
-        for d in x.shape[:-1]:
+        for d in inputs[0].shape[:-1]:
             rows *= d
         recorded.append({"kind": "fc", "M": rows, "Cin": module.in_features, "Cout": module.out_features})
 
@@ -66,74 +78,48 @@ def layers_of(model):
             module.register_forward_hook(named(conv_hook, name))
         elif isinstance(module, torch.nn.Linear):
             module.register_forward_hook(named(linear_hook, name))
-    model.eval()
     with torch.no_grad():
         model(torch.zeros(1, 3, 224, 224))
     return recorded
 
 
-def macs(layer):
+def line(layer):
     if layer["kind"] == "fc":
-        return layer["M"] * layer["Cin"] * layer["Cout"]
-    return layer["Ho"] * layer["Wo"] * layer["Cout"] * (layer["Cin"] // layer["groups"]) * layer["K1"] * layer["K2"]
-
-
-def shape_key(layer):
-    return tuple((k, str(v)) for k, v in sorted(layer.items()) if k != "name")
-
-
-def line(layer, count):
-    if layer["kind"] == "fc":
-        fields = [f"layer: fc", f"batch: {layer['M']}", f"Cin: {layer['Cin']}", f"Cout: {layer['Cout']}"]
+        fields = ["layer: fc", f"batch: {layer['M']}", f"Cin: {layer['Cin']}", f"Cout: {layer['Cout']}"]
     else:
-        fields = [f"H: {layer['H']}", f"W: {layer['W']}", f"Cin: {layer['Cin']}", f"Cout: {layer['Cout']}"]
-        k1, k2 = layer["K1"], layer["K2"]
-        fields += [f"K: {k1}"] if k1 == k2 else [f"K1: {k1}", f"K2: {k2}"]
-        sh, sw = layer["stride"]
-        if (sh, sw) != (1, 1):
-            fields += [f"stride: {sh}"] if sh == sw else [f"stride_h: {sh}", f"stride_w: {sw}"]
-        ph, pw = layer["padding"]
-        fields += [f"padding: {ph}"] if ph == pw else [f"pad_top: {ph}", f"pad_left: {pw}", f"pad_bottom: {ph}",
-                                                          f"pad_right: {pw}"]
-        dh, dw = layer["dilation"]
-        if (dh, dw) != (1, 1):
-            fields += [f"dilation: {dh}"] if dh == dw else [f"dilation_h: {dh}", f"dilation_w: {dw}"]
-        if layer["groups"] != 1:
-            fields.append(f"groups: {layer['groups']}")
-    if count > 1:
-        fields.append(f"count: {count}")
+        (sh, sw), (ph, pw), (dh, dw) = layer["stride"], layer["padding"], layer["dilation"]
+        fields = [f"H: {layer['H']}", f"W: {layer['W']}", f"Cin: {layer['Cin']}", f"Cout: {layer['Cout']}",
+                  f"K1: {layer['K1']}", f"K2: {layer['K2']}", f"stride_h: {sh}", f"stride_w: {sw}",
+                  f"pad_top: {ph}", f"pad_left: {pw}", f"pad_bottom: {ph}", f"pad_right: {pw}",
+                  f"dilation_h: {dh}", f"dilation_w: {dw}", f"groups: {layer['groups']}"]
     return "  - {name: " + layer["name"] + ", " + ", ".join(fields) + "}"
 
 
 def main(argv):
-    if len(argv) != 2:
+    if len(argv) < 3:
         print(__doc__.strip(), file=sys.stderr)
         return 64
-    for name, build, weights in NETWORKS:
-        layers = layers_of(build(weights=None))
-        total = sum(macs(l) for l in layers)
-        published = weights.meta["_ops"]
-        groups = []
-        for layer in layers:
-            if groups and shape_key(groups[-1][0]) == shape_key(layer):
-                groups[-1][1] += 1
-            else:
-                groups.append([layer, 1])
-        convs = sum(1 for l in layers if l["kind"] == "conv")
-        fcs = len(layers) - convs
-        with open(f"{argv[1]}/{name}.yaml", "w") as out:
-            out.write(f"# {name} at 224x224, batch 1: every nn.Conv2d and nn.Linear in execution order ({convs}\n"
-                      f"# convolutions, {fcs} fully connected), consecutive repeats written once with their count.\n"
-                      f"# Generated by scripts/zoo/generate_networks.py from torchvision {torchvision.__version__}'s\n"
-                      f"# definition (weights=None); do not edit by hand.\n")
-            out.write(f"network: {name}\n")
-            out.write(f"source: torchvision {torchvision.__version__} models.{build.__name__}(weights=None), "
-                      f"input 1x3x224x224\n")
-            out.write(f"published_gmacs: {published}  # torchvision's {weights} meta _ops\n")
-            out.write(f"layers:\n")
-            for layer, count in groups:
-                out.write(line(layer, count) + "\n")
-        print(f"{name}: {convs} conv + {fcs} fc, {total / 1e9:.4f} GMACs (published {published})")
+    out, convsweep, wanted = argv[1], argv[2], set(argv[3:])
+    with tempfile.TemporaryDirectory() as work:
+        for name, build, weights in NETWORKS:
+            if wanted and name not in wanted:
+                continue
+            torch.manual_seed(0)
+            model = build(weights=None).eval()
+            onnx_file = os.path.join(work, f"{name}.onnx")
+            with torch.no_grad():
+                torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), onnx_file, opset_version=17, dynamo=False,
+                                  input_names=["input"], output_names=["output"])
+            hooks = os.path.join(work, f"{name}-hooks.yaml")
+            with open(hooks, "w") as handle:
+                handle.write(f"network: {name}\nsource: forward hooks\nlayers:\n")
+                handle.writelines(line(layer) + "\n" for layer in layers_of(model))
+            published = weights.meta["_ops"]
+            source = (f"torchvision {torchvision.__version__} models.{build.__name__}(weights=None), exported by torch "
+                      f"{torch.__version__.split('+')[0]} to ONNX opset 17, input 1x3x224x224")
+            subprocess.run([convsweep, "networks", "import", onnx_file, "--name", name, "--source", source,
+                            "--published-gmacs", str(published), "--out", os.path.join(out, f"{name}.yaml"),
+                            "--compare", hooks], check=True)
     return 0
 
 
