@@ -13,6 +13,12 @@ import PackageDescription
 ///
 /// The trait `OneDNN` (on by default) builds the second backend, oneDNN's convolutions (Debian's
 /// libdnnl-dev 2.6); `swift build --disable-default-traits` builds convsweep without it.
+/// The reading, fitting and verifying stages are compiled optimised in debug builds too: reading
+/// a package's rows, refitting it and recomputing its tables (`verify-package`, the model table's
+/// folds) ran four times slower unoptimised, and the test suite, built for debug, does them
+/// dozens of times. Breakpoints in these modules want `swift build -c release -Xswiftc -g`.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "convsweep",
     products: [
@@ -66,7 +72,8 @@ let package = Package(
         // rounds.csv, a package's data): what every later stage reads, with no hwloc below it.
         .target(
             name: "Rows",
-            dependencies: ["Basics", "ConvKernels", "Sweeps", .product(name: "CSV", package: "CSV.swift")]),
+            dependencies: ["Basics", "ConvKernels", "Sweeps", .product(name: "CSV", package: "CSV.swift")],
+            swiftSettings: optimisedInDebug),
         // hwloc binding, clock, stop rule, environment.
         .target(name: "Measurement", dependencies: ["Basics", "ConvKernels", "CHwloc", "Rows"]),
         // Run directories: manifest.json, topology.xml, measurements.csv; append-only, resumable.
@@ -77,9 +84,12 @@ let package = Package(
             dependencies: [
                 "Basics", "COpenBLAS", "ConvKernels", "Rows", "Sweeps",
                 .product(name: "CSV", package: "CSV.swift"),
-            ]),
+            ],
+            swiftSettings: optimisedInDebug),
         // Analyses of measured runs: how FLOPs rank configurations, what a network costs.
-        .target(name: "Analysis", dependencies: ["Basics", "ConvKernels", "Rows", "Sweeps"]),
+        .target(
+            name: "Analysis", dependencies: ["Basics", "ConvKernels", "Rows", "Sweeps"], swiftSettings: optimisedInDebug
+        ),
         // The replication package.
         .target(
             name: "Replication",
@@ -87,7 +97,8 @@ let package = Package(
                 "Analysis", "Basics", "ConvKernels", "Measurement", "Rows", "Sweeps", "Runner", "AlphaFit",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
-            ]),
+            ],
+            swiftSettings: optimisedInDebug),
         // Orchestration: the end-to-end `replicate` (measure, package) and its Slurm submission,
         // apart from what a package is.
         .target(

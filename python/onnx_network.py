@@ -45,8 +45,14 @@ def fail(message, node=None):
     raise ModelError(message, node)
 
 
+def printable(text, limit=200):
+    """A name from the file as it may be printed: no control characters, at most `limit` long."""
+    clean = "".join(c if c.isprintable() else "?" for c in text)
+    return clean if len(clean) <= limit else clean[:limit] + "…"
+
+
 def node_name(node, index):
-    return node.name or (node.output[0] if node.output else f"node {index}")
+    return printable(node.name or (node.output[0] if node.output else f"node {index}"))
 
 
 def layer_name(node, index):
@@ -63,7 +69,7 @@ def layer_name(node, index):
     for part in parts:
         path.append(part[len(parent) + 1:] if parent and part.startswith(parent + ".") else part)
         parent = part
-    return ".".join(path) or name
+    return printable(".".join(path)) or name
 
 
 def load(path):
@@ -127,20 +133,20 @@ def read(path, input_shape):
     described = []
     for value in inputs:
         if not value.type.HasField("tensor_type"):
-            fail(f"graph input '{value.name}' is not a tensor")
+            fail(f"graph input '{printable(value.name)}' is not a tensor")
         dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
                 for d in value.type.tensor_type.shape.dim]
         if not value.type.tensor_type.HasField("shape") or None in dims:
             shown = "x".join("?" if d is None else str(d) for d in dims) or "unknown"
             hint = "give --input-shape N,C,H,W" if value is inputs[0] else "only the first input takes --input-shape"
-            fail(f"graph input '{value.name}' has a dynamic shape ({shown}): {hint}")
-        described.append({"name": value.name, "shape": dims})
+            fail(f"graph input '{printable(value.name)}' has a dynamic shape ({shown}): {hint}")
+        described.append({"name": printable(value.name), "shape": dims})
     inferred = fold_shape_arithmetic(onnx, shape_inference, model)
     shapes = shapes_of(inferred.graph, initializers)
     layers, uncounted = walk(inferred.graph, shapes, initializers)
     return {
         "sha256": digest, "opset": opset, "ir_version": model.ir_version,
-        "producer": " ".join(p for p in (model.producer_name, model.producer_version) if p),
+        "producer": printable(" ".join(p for p in (model.producer_name, model.producer_version) if p), 80),
         "inputs": described, "layers": layers, "uncounted": uncounted,
     }
 
@@ -149,7 +155,7 @@ def infer(shape_inference, model):
     try:
         return shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as error:  # onnx.shape_inference.InferenceError and checker errors
-        fail(f"ONNX shape inference failed: {first_line(error)}")
+        fail(f"ONNX shape inference failed: {printable(first_line(error), 400)}")
 
 
 SMALL = 65536  # elements: shape arithmetic is folded, weights are not computed
@@ -230,7 +236,7 @@ def set_shape(value, text):
         fail(f"--input-shape '{text}' is not N,C,H,W in positive integers")
     shape = value.type.tensor_type.shape
     if len(shape.dim) != len(dims):
-        fail(f"--input-shape '{text}' has {len(dims)} dimensions; graph input '{value.name}' has {len(shape.dim)}")
+        fail(f"--input-shape '{text}' has {len(dims)} dimensions; graph input '{printable(value.name)}' has {len(shape.dim)}")
     for dim, size in zip(shape.dim, dims):
         dim.Clear()
         dim.dim_value = size
@@ -254,10 +260,10 @@ def known(shapes, name, node, index, what, rank=None):
     shape = shapes.get(name)
     if shape is None or None in shape:
         shown = "unknown" if shape is None else "x".join("?" if d is None else str(d) for d in shape)
-        fail(f"{node.op_type} node '{node_name(node, index)}': the shape of its {what} '{name}' depends on the data "
+        fail(f"{printable(node.op_type)} node '{node_name(node, index)}': the shape of its {what} '{printable(name)}' depends on the data "
              f"({shown}); convsweep needs every layer's shape before it runs", node_name(node, index))
     if rank is not None and len(shape) != rank:
-        fail(f"{node.op_type} node '{node_name(node, index)}': its {what} '{name}' has rank {len(shape)}, not {rank}",
+        fail(f"{node.op_type} node '{node_name(node, index)}': its {what} '{printable(name)}' has rank {len(shape)}, not {rank}",
              node_name(node, index))
     return shape
 
@@ -283,7 +289,7 @@ def walk(graph, shapes, initializers):
                 hidden = sum(1 for g in subgraphs for n in g.node if n.op_type in ("Conv", "Gemm", "MatMul"))
                 if hidden:
                     count(f"Conv/Gemm/MatMul inside {node.op_type} (not read)")
-        kind = f"{domain}.{node.op_type}" if domain else node.op_type
+        kind = printable(f"{domain}.{node.op_type}" if domain else node.op_type, 80)
         if kind == "Conv":
             layer = conv(node, index, shapes, constant)
         elif kind == "Gemm":
@@ -306,7 +312,7 @@ def conv(node, index, shapes, constant):
     if len(x) != 4:
         return f"Conv ({len(x) - 2}-D)"
     if len(node.input) < 2 or node.input[1] not in constant:
-        fail(f"Conv node '{name}': its weights '{node.input[1] if len(node.input) > 1 else ''}' are not constant "
+        fail(f"Conv node '{name}': its weights '{printable(node.input[1]) if len(node.input) > 1 else ''}' are not constant "
              "(computed by the graph): convsweep measures a convolution by its weights' shape", name)
     w = known(shapes, node.input[1], node, index, "weights", rank=4)
     a = attributes(node)

@@ -1,4 +1,5 @@
 import AlphaFit
+import Analysis
 import ArgumentParser
 import Basics
 import ConvKernels
@@ -67,6 +68,8 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as SweepError {
         throw fail(error.description, code: ExitStatus.dataError)
     } catch let error as RowFormatError {
+        throw fail(error.description, code: ExitStatus.dataError)
+    } catch let error as FrameworkReferenceError {
         throw fail(error.description, code: ExitStatus.dataError)
     } catch let error as FitInputError {
         throw fail(error.description, code: ExitStatus.dataError)

@@ -4,6 +4,7 @@ import ArgumentParser
 import Basics
 import ConvKernels
 import Foundation
+import Measurement
 import Rows
 import Sweeps
 
@@ -19,7 +20,7 @@ struct NetworksCommand: ParsableCommand {
             once (rounds, drift probe, resumable, shards); `convsweep networks cost DIR` then sums \
             them per network.
             """,
-        subcommands: [NetworksList.self, NetworksImport.self, NetworksCost.self])
+        subcommands: [NetworksList.self, NetworksImport.self, NetworksReference.self, NetworksCost.self])
 }
 
 /// The networks of the sweeps directory (`networks/`), each read once.
@@ -141,12 +142,15 @@ struct NetworksImport: ParsableCommand {
             valueName: "FILE"))
     var compare: String?
 
+    /// `N,C,H,W` as four positive numbers; nil when it is not.
+    static func shape(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).compactMap { Int($0) }
+        return parts.count == 4 && parts.allSatisfy({ $0 > 0 }) ? parts : nil
+    }
+
     func validate() throws {
-        if let inputShape {
-            let parts = inputShape.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
-            guard parts.count == 4, parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-                throw ValidationError("--input-shape '\(inputShape)' is not N,C,H,W in positive integers (1,3,224,224)")
-            }
+        if let inputShape, Self.shape(inputShape) == nil {
+            throw ValidationError("--input-shape '\(inputShape)' is not N,C,H,W in positive integers (1,3,224,224)")
         }
         if let name,
             name.isEmpty
@@ -159,7 +163,7 @@ struct NetworksImport: ParsableCommand {
     }
 
     func run() throws {
-        let shape = inputShape.map { $0.split(separator: ",").map { Int($0)! } }
+        let shape = inputShape.flatMap(Self.shape)
         var network = try reportingErrors { try ONNXImport.network(at: model, inputShape: shape, name: name) }
         network.publishedGMACs = publishedGMACs
         if let source { network.source = source }
@@ -215,6 +219,132 @@ struct NetworksImport: ParsableCommand {
     }
 }
 
+/// `convsweep networks reference`.
+struct NetworksReference: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reference",
+        abstract: "Time whole ONNX models in ONNX Runtime on one pinned core: the framework's end-to-end time.",
+        discussion: """
+            Runs each model in ONNX Runtime (python/ort_reference.py, the onnxruntime of convsweep's \
+            virtualenv) as a deployment on one core would: the CPU execution provider, one \
+            intra-op thread, sequential, every graph optimisation. The PU is locked as every \
+            measuring command locks it and the framework's thread is pinned to it; after 3 \
+            warm-up runs, each of --rounds rounds runs the model at least 5 times and 0.2 s, its \
+            time the median of its runs. DIR/reference.json (docs/analysis.md) gets, per network \
+            (named as `networks import` names it), every round's median, the model's SHA-256, \
+            the framework's version, the PU, the CPU and the host; a network measured again \
+            replaces its entry, and the file is written after each network. `networks cost \
+            SOURCE --reference DIR` then shows the framework's time beside convsweep's sum of \
+            the network's convolution and fully-connected layers, the share of it they account \
+            for, and how the sums and a fit's predictions order the networks against it.
+            """)
+
+    @Argument(help: "ONNX models, or directories of them.")
+    var models: [String]
+    @Option(help: ArgumentHelp("The directory of reference.json.", valueName: "DIR"))
+    var out: String
+    @Option(help: "Rounds per network.")
+    var rounds: Int = 5
+    @Option(help: "The PU to run on (default: the last core's first PU, as measuring commands choose it).")
+    var cpuset: String?
+    @Option(
+        name: .customLong("input-shape"),
+        help: ArgumentHelp("Every model's input shape (needed for a dynamic dimension).", valueName: "N,C,H,W"))
+    var inputShape: String?
+    @OptionGroup var processingUnits: ProcessingUnitOptions
+
+    func validate() throws {
+        guard rounds >= 1 && rounds <= 1000 else { throw ValidationError("--rounds must be 1 to 1000, got \(rounds)") }
+        if let inputShape, NetworksImport.shape(inputShape) == nil {
+            throw ValidationError("--input-shape '\(inputShape)' is not N,C,H,W in positive integers (1,3,224,224)")
+        }
+    }
+
+    func run() throws {
+        var files: [String] = []
+        for path in models {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+                    .filter(ONNXImport.isModel).sorted()
+                guard !names.isEmpty else { throw fail("\(path) holds no .onnx model", code: ExitStatus.usage) }
+                files += names.map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(path)
+            }
+        }
+        let topology: Topology
+        let units: [Int]
+        do {
+            topology = try Topology()
+            units = try cpuset.map { try topology.cpuset(parsing: $0) } ?? topology.lastCore
+        } catch { throw fail("--cpuset: \(error)", code: ExitStatus.usage) }
+        guard units.count == 1 else {
+            throw fail("--cpuset names \(units.count) PUs: the reference runs on one", code: ExitStatus.usage)
+        }
+        let shipped = ShippedFiles.holding(\.onnxScript)
+        let script = (shipped.root as NSString).appendingPathComponent("python/ort_reference.py")
+        if let refusal = shipped.refusalToRun([shipped.python, script]) {
+            throw fail(refusal, code: ExitStatus.failure)
+        }
+        let path = (out as NSString).appendingPathComponent(FrameworkReference.fileName)
+        var reference =
+            FileManager.default.fileExists(atPath: path)
+            ? try reportingErrors { try FrameworkReference.load(path: path) }
+            : FrameworkReference(
+                convsweep: BuildInfo.version, cpuModel: topology.cpuModel, host: EnvironmentSnapshot.hostName(),
+                date: "", networks: [])
+        guard reference.cpuModel == topology.cpuModel && reference.host == EnvironmentSnapshot.hostName() else {
+            throw fail(
+                "\(path) was measured on \(reference.host) (\(reference.cpuModel)): give another --out",
+                code: ExitStatus.usage
+            )
+        }
+        let lease = try processingUnits.lock(units)
+        defer { lease.release() }
+        try reportingErrors { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+        for file in files {
+            let network = try reportingErrors {
+                try ONNXImport.network(at: file, inputShape: inputShape.flatMap(NetworksImport.shape))
+            }
+            guard let model = network.model else { continue }
+            let arguments = [
+                script, file, model.input.map(String.init).joined(separator: ","), "\(rounds)", "\(units[0])",
+            ]
+            let (status, output) = try Subprocess.run(shipped.python, arguments, discardingErrors: true)
+            let reply = try? JSONDecoder().decode(Reply.self, from: Data(output.utf8))
+            guard status == 0, let reply, let medians = reply.round_medians_ms, let runs = reply.runs_per_round else {
+                let reason = reply?.error ?? "exit \(status): \(output.prefix(300))"
+                throw fail("\(file): \(reason)", code: status == 65 ? ExitStatus.dataError : ExitStatus.failure)
+            }
+            let entry = FrameworkReference.Entry(
+                network: network.name, modelSHA256: model.sha256, framework: reply.framework ?? "onnxruntime",
+                frameworkVersion: reply.version ?? "", threads: 1, pu: units[0],
+                optimization: reply.optimization ?? "", roundMediansMs: medians, runsPerRound: runs)
+            reference.networks.removeAll { $0.network == entry.network }
+            reference.networks.append(entry)
+            reference.date = ISO8601DateFormatter().string(from: Date())
+            reference.convsweep = BuildInfo.version
+            try reportingErrors { try SafeFile.writeAtomically(try reference.encoded(), to: path) }
+            print(
+                String(
+                    format: "%@: %.3f ms (rounds %.3f–%.3f), %@, PU %d", entry.network, entry.milliseconds,
+                    entry.interval.lowerBound, entry.interval.upperBound, entry.label, entry.pu))
+        }
+        print("reference: \(path)")
+    }
+
+    /// What `ort_reference.py` prints.
+    private struct Reply: Decodable {
+        var error: String?
+        var framework: String?
+        var version: String?
+        var optimization: String?
+        var round_medians_ms: [Double]?
+        var runs_per_round: [Int]?
+    }
+}
+
 /// `convsweep networks cost`.
 struct NetworksCost: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -259,12 +389,19 @@ struct NetworksCost: ParsableCommand {
         name: .customLong("compare-with"),
         help: "Another run or package of the same networks: how its network times order them (rank transfer).")
     var other: String?
+    @Option(
+        help: ArgumentHelp(
+            "A framework reference (networks reference --out DIR): each network's end-to-end time beside the sum, the share the sum accounts for, and how the sums, MACs and the fit's predictions order the networks against it.",
+            valueName: "DIR"))
+    var reference: String?
     @OptionGroup var sweepsDirectory: SweepsDirectoryOption
 
     func run() throws {
         let rows = try reportingErrors { try MeasurementSource.rows(at: source) }
         let otherRows = try other.map { path in try reportingErrors { try MeasurementSource.rows(at: path) } }
         let report = try fit.map { path in try reportingErrors { try FitReport.load(path: path) } }
+        let framework = try reference.map { path in try reportingErrors { try FrameworkReference.load(path: path) } }
+        var referenced: [(network: Network, sum: Double, predicted: Double?, entry: FrameworkReference.Entry)] = []
         var predictions: [(name: String, predicted: Double, measured: Double, interval: ClosedRange<Double>)] = []
         var costed = 0
         var ranked: [(network: Network, cost: NetworkCost, other: NetworkCost?)] = []
@@ -280,8 +417,16 @@ struct NetworksCost: ParsableCommand {
             costed += 1
             ranked.append(
                 (network, cost, otherRows.flatMap { try? NetworkCost(network: network, rows: $0, threads: threads) }))
-            if let predicted = printCost(cost, of: network, rows: rows, report: report) {
-                predictions.append((network.name, predicted, cost.milliseconds, cost.interval))
+            let predicted = printCost(cost, of: network, rows: rows, report: report)
+            if let predicted { predictions.append((network.name, predicted, cost.milliseconds, cost.interval)) }
+            if let entry = framework?.entry(network.name) {
+                print(
+                    String(
+                        format:
+                            "  framework (%@): %.3f ms end to end (rounds %.3f–%.3f); the layers' sum is %.1f%% of it",
+                        entry.label, entry.milliseconds, entry.interval.lowerBound, entry.interval.upperBound,
+                        100 * cost.milliseconds / entry.milliseconds))
+                referenced.append((network, cost.milliseconds, predicted, entry))
             }
         }
         if costed == 0 { throw fail("\(source) holds the layers of no network", code: ExitStatus.dataError) }
@@ -289,6 +434,7 @@ struct NetworksCost: ParsableCommand {
             "(convolution and fully-connected layers only: normalisation, activations, pooling, additions and concatenations are not measured)"
         )
         if ranked.count >= 3 { printRankings(ranked) }
+        if referenced.count >= 3 { printFrameworkRankings(referenced) }
         if let fit, !predictions.isEmpty { printPredictionSummary(predictions, fit: fit) }
     }
 
@@ -348,6 +494,47 @@ struct NetworksCost: ParsableCommand {
                     intervals: compared.map(\.cost.interval)))
         }
         print("\nhow each indicator orders the \(ranked.count) networks against their measured times:")
+        let width = rankings.map(\.indicator.count).max()! + 2
+        for r in rankings {
+            print(
+                "  " + r.indicator.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + String(
+                        format:
+                            "Spearman %.3f  Kendall %.3f  %d of %d pairs the other way (%d of the %d the rounds separate)",
+                        r.spearman, r.kendall, r.discordantPairs, r.pairs, r.resolvedDiscordantPairs ?? 0,
+                        r.resolvedPairs ?? 0)
+                    + "  displaced by 2 or more: "
+                    + (r.displaced.isEmpty ? "none" : r.displaced.joined(separator: ", ")))
+        }
+    }
+
+    /// How the layers' sums, the on-paper indicators and the fit's predictions order the networks
+    /// against the framework's end-to-end times.
+    private func printFrameworkRankings(
+        _ referenced: [(network: Network, sum: Double, predicted: Double?, entry: FrameworkReference.Entry)]
+    ) {
+        let names = referenced.map(\.network.name)
+        let times = referenced.map(\.entry.milliseconds)
+        let intervals = referenced.map(\.entry.interval)
+        var rankings = [
+            NetworkRanking(
+                indicator: "measured layer sum", names: names, values: referenced.map(\.sum), measured: times,
+                intervals: intervals),
+            NetworkRanking(
+                indicator: "MACs", names: names, values: referenced.map(\.network.macs), measured: times,
+                intervals: intervals),
+            NetworkRanking(
+                indicator: "parameters", names: names, values: referenced.map { Double($0.network.parameters) },
+                measured: times, intervals: intervals),
+        ]
+        if let fit, referenced.allSatisfy({ $0.predicted != nil }) {
+            rankings.append(
+                NetworkRanking(
+                    indicator: "\(fit) prediction", names: names, values: referenced.map { $0.predicted! },
+                    measured: times, intervals: intervals))
+        }
+        let label = referenced[0].entry.label
+        print("\nhow each orders the \(referenced.count) networks against \(label) end to end:")
         let width = rankings.map(\.indicator.count).max()! + 2
         for r in rankings {
             print(

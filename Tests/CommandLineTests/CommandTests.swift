@@ -113,35 +113,6 @@ import Testing
         #expect(nothing.status == 1)
     }
 
-    @Test func everyCommittedPackageVerifiesWithEveryOpenBLASKernelSetThisCPUAllows() throws {
-        // Other kernels round differently: the refit lands elsewhere in the flat valley of an
-        // ill-conditioned group, and the package must still verify, its errors included (the
-        // oneDNN package's dnnl-direct fit sits at a bound: its errors moved 1.4e-6 with SkylakeX).
-        let manager = FileManager.default
-        let results = repositoryRoot.appendingPathComponent("results")
-        var packages: [String] = []
-        for machine in try manager.contentsOfDirectory(atPath: results.path).sorted() {
-            let folder = results.appendingPathComponent(machine)
-            for name in (try? manager.contentsOfDirectory(atPath: folder.path).sorted()) ?? []
-            where manager.fileExists(atPath: folder.appendingPathComponent("\(name)/package.json").path) {
-                packages.append(folder.appendingPathComponent(name).path)
-            }
-        }
-        #expect(packages.count >= 4, "\(packages)")
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        var cores = ["", "Haswell", "Nehalem"]
-        if flags.contains(" avx512f ") && flags.contains(" avx512bw ") { cores.append("SkylakeX") }
-        for path in packages {
-            for core in cores {
-                let outcome = try convsweep(
-                    ["verify-package", path], environment: core.isEmpty ? [:] : ["OPENBLAS_CORETYPE": core])
-                #expect(
-                    outcome.status == 0,
-                    "\(path) with \(core.isEmpty ? "the default kernels" : core): \(outcome.standardOutput)")
-            }
-        }
-    }
-
     /// A copy of the committed quick package whose CSV `file` has the field of `column` on data
     /// row `row` (1 = the first after the header) replaced by `replace` of it, with fresh sums;
     /// returns the copy and the edited row's fields.

@@ -62,4 +62,34 @@ struct NetworkImportCommandTests {
         #expect(differs.status == 1 && differs.standardError.contains("differs from"))
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    @Test("a model is run, timed in ONNX Runtime and costed: the framework's time beside the layers' sum")
+    func runReferenceAndCost() throws {
+        let directory = temporaryDirectory()
+        let model = fixture("layers.onnx")
+        let ran = try convsweep(["run", model, "--out", directory + "/run", "--quiet", "--max-seconds", "0.05"])
+        #expect(ran.status == 0, "\(ran.standardError)")
+        let referenced = try convsweep(["networks", "reference", model, "--out", directory + "/ref", "--rounds", "2"])
+        #expect(referenced.status == 0, "\(referenced.standardError)")
+        #expect(referenced.standardOutput.contains("layers: ") && referenced.standardOutput.contains("onnxruntime"))
+        let json = try String(contentsOfFile: directory + "/ref/reference.json", encoding: .utf8)
+        #expect(
+            json.contains("\"format\" : \"convsweep-framework-reference\"") && json.contains("\"network\" : \"layers\"")
+        )
+        let cost = try convsweep([
+            "networks", "cost", directory + "/run", "--network", model, "--reference", directory + "/ref",
+        ])
+        #expect(cost.status == 0, "\(cost.standardError)")
+        #expect(cost.standardOutput.contains("layers: ") && cost.standardOutput.contains("framework (onnxruntime"))
+        #expect(cost.standardOutput.contains("the layers' sum is"))
+        // A reference that is not one is refused with the file and the field (exit 65).
+        try "{\"format\": \"convsweep-framework-reference\", \"version\": 1}".write(
+            toFile: directory + "/ref/reference.json", atomically: true, encoding: .utf8)
+        let bad = try convsweep([
+            "networks", "cost", directory + "/run", "--network", model, "--reference", directory + "/ref",
+        ])
+        #expect(
+            bad.status == 65 && bad.standardError.contains("reference.json: convsweep: missing"), "\(bad.standardError)"
+        )
+    }
 }

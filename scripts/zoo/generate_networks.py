@@ -3,13 +3,14 @@
 door a user's own model takes: each network is exported to ONNX and imported by
 `convsweep networks import`.
 
-    python generate_networks.py OUT_DIR CONVSWEEP [NAME ...]
+    python generate_networks.py OUT_DIR CONVSWEEP [--keep-onnx DIR] [NAME ...]
 
 Needs torch, torchvision and onnx (scripts/zoo/requirements.txt), which the tests and the main
 job do not: the network files are committed data, this script is how they were made. For each
 network (torchvision's definition, weights=None, eval mode, seed 0):
 
-1. export_onnx.py exports it with a 1x3x224x224 input at opset 17;
+1. torch's TorchScript exporter (dynamo=False: it keeps the module names in the node names)
+   exports it with a 1x3x224x224 input at opset 17, into DIR when --keep-onnx is given;
 2. a forward hook on every nn.Conv2d and nn.Linear records the layers in execution order, as
    PyTorch runs them (a convolution's input size, channels, kernel, stride, padding, dilation and
    groups; a linear layer's rows, the product of its input's leading dimensions, and features),
@@ -99,14 +100,18 @@ def main(argv):
     if len(argv) < 3:
         print(__doc__.strip(), file=sys.stderr)
         return 64
-    out, convsweep, wanted = argv[1], argv[2], set(argv[3:])
+    out, convsweep, rest = argv[1], argv[2], argv[3:]
+    keep = None
+    if rest[:1] == ["--keep-onnx"]:
+        keep, rest = rest[1], rest[2:]
+    wanted = set(rest)
     with tempfile.TemporaryDirectory() as work:
         for name, build, weights in NETWORKS:
             if wanted and name not in wanted:
                 continue
             torch.manual_seed(0)
             model = build(weights=None).eval()
-            onnx_file = os.path.join(work, f"{name}.onnx")
+            onnx_file = os.path.join(keep or work, f"{name}.onnx")
             with torch.no_grad():
                 torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), onnx_file, opset_version=17, dynamo=False,
                                   input_names=["input"], output_names=["output"])
