@@ -12,6 +12,7 @@ struct ConvSweep: ParsableCommand {
         subcommands: [
             Measure.self, Check.self, SweepsCommand.self, Run.self, Merge.self, Fit.self, Predict.self,
             Replicate.self, Package.self, VerifyPackage.self, Forget.self, Ranks.self, Compare.self, Calibrate.self,
-            BenchKernels.self, NetworksCommand.self, TopologyCommand.self, Speedup.self, MeasureWorker.self,
+            BenchKernels.self, NetworksCommand.self, TopologyCommand.self, Speedup.self, Misses.self,
+            MeasureWorker.self,
         ])
 }

@@ -40,4 +40,23 @@ struct CommittedPackagesTests {
         }
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
     }
+
+    @Test func missesGroupsACommittedPackagesHeldOutErrorsAndRefusesAModelItLacks() throws {
+        let package = repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick").path
+        let csv = temporaryDirectory() + "/misses.csv"
+        let shown = try convsweep(["misses", package, "--model", "alpha", "--csv", csv])
+        #expect(shown.status == 0, "\(shown.standardError)")
+        #expect(shown.standardOutput.hasPrefix("alpha held out: "))
+        for feature in [
+            "Cout mod 8", "Ho·Wo mod 16", "Cin·K² mod 32", "working set", "arithmetic intensity", "algorithm",
+        ] {
+            #expect(shown.standardOutput.contains("\n\(feature)"), "\(feature)")
+        }
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "model,feature,spread,bucket,rows,median_error,within_10pct" && lines.count > 20)
+        let unknown = try convsweep(["misses", package, "--model", "nope"])
+        #expect(unknown.status == 64 && unknown.standardError.contains("no held-out predictions of nope"))
+        let notAPackage = try convsweep(["misses", temporaryDirectory()])
+        #expect(notAPackage.status == 65)
+    }
 }

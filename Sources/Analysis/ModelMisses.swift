@@ -1,0 +1,180 @@
+import Basics
+import ConvKernels
+import Foundation
+
+/// Where a model misses: its held-out errors grouped by what a CPU kernel cares about, so that
+/// the structure behind a MAPE shows (issue 40's first step). `convsweep misses PACKAGE`.
+///
+/// Each row's signed error is predicted ÷ measured − 1 (held out: the prediction of a fit that
+/// did not see the row). For every feature the rows are split into buckets — a size a multiple of
+/// the register tile or not (4, 8, 16, 32; output channels, output positions Hₒ·Wₒ, the GEMM's
+/// depth Cin/groups·K1·K2), the working set (input, weights and output bytes) against each cache
+/// level's size, the arithmetic intensity's quartiles, the kernel, the algorithm, the model's
+/// group — and each bucket gets its count, median signed error and share within ±10%. A
+/// feature's **spread** is the largest difference between two of its buckets' median errors
+/// (buckets of at least ``minimumBucket`` rows): the features where the model's error moves most
+/// with the bucket come first (equal spreads: the larger difference of shares within ±10%).
+public struct ModelMisses: Sendable {
+    /// One bucket of one feature.
+    public struct Bucket: Sendable, Equatable {
+        /// The bucket, in words (`multiple of 8`, `≤ L2 (512 KiB)`, `3x3`).
+        public var value: String
+        /// Rows in it.
+        public var count: Int
+        /// The median of predicted ÷ measured − 1.
+        public var medianError: Double
+        /// The share of its rows predicted within ±10%.
+        public var withinTenPercent: Double
+    }
+
+    /// One feature: its buckets and how far apart their median errors are.
+    public struct Feature: Sendable, Equatable {
+        /// The feature (`Cout mod 8`, `working set`).
+        public var name: String
+        /// Its buckets, in their natural order.
+        public var buckets: [Bucket]
+        /// The largest difference of two median errors among buckets of ``minimumBucket`` rows or
+        /// more; 0 when fewer than two such buckets.
+        public var spread: Double
+        /// The same of the shares within ±10%: which of two features of equal ``spread`` sorts
+        /// the model's hits from its misses better.
+        public var shareSpread: Double
+    }
+
+    /// One row's description: the layer, how it ran, and the two times.
+    public struct Row: Sendable {
+        /// The layer.
+        public var shape: ConvShape
+        /// The algorithm that measured it (`im2col-gemm`, `dnnl-direct` …).
+        public var algorithm: String
+        /// The model's group for it (`K=1`, `K>1`, `grouped`, `FC`).
+        public var group: String
+        /// Its measured time, ms.
+        public var measuredMs: Double
+        /// The model's held-out prediction, ms.
+        public var predictedMs: Double
+
+        /// A row; see the properties.
+        public init(shape: ConvShape, algorithm: String, group: String, measuredMs: Double, predictedMs: Double) {
+            self.shape = shape
+            self.algorithm = algorithm
+            self.group = group
+            self.measuredMs = measuredMs
+            self.predictedMs = predictedMs
+        }
+    }
+
+    /// Buckets with fewer rows do not count towards a feature's spread.
+    public static let minimumBucket = 5
+    /// The register tiles the divisibility features test.
+    public static let tiles = [4, 8, 16, 32]
+
+    /// The model.
+    public var model: String
+    /// Rows analysed.
+    public var count: Int
+    /// The share of all rows within ±10%.
+    public var withinTenPercent: Double
+    /// The features, largest spread first.
+    public var features: [Feature]
+
+    /// The misses of `model` over `rows`; `caches` are the data cache levels (name and size in
+    /// bytes, smallest first) the working set is held against.
+    public init(model: String, rows: [Row], caches: [(name: String, bytes: Int)]) {
+        self.model = model
+        count = rows.count
+        let errors = rows.map { $0.predictedMs / $0.measuredMs - 1 }
+        withinTenPercent = Self.share(errors)
+        var features: [(String, [String], (Row) -> String)] = []
+        for tile in Self.tiles {
+            func divisible(_ n: Int) -> String { n % tile == 0 ? "multiple of \(tile)" : "not a multiple" }
+            features.append(
+                ("Cout mod \(tile)", ["multiple of \(tile)", "not a multiple"], { divisible($0.shape.outputChannels) }))
+            features.append(
+                (
+                    "Ho·Wo mod \(tile)", ["multiple of \(tile)", "not a multiple"],
+                    { divisible($0.shape.spatialSize * $0.shape.batch) }
+                ))
+            features.append(
+                ("Cin·K² mod \(tile)", ["multiple of \(tile)", "not a multiple"], { divisible($0.shape.depth) }))
+        }
+        let levels =
+            caches.map { "≤ \($0.name) (\(Self.bytes($0.bytes)))" } + ["beyond \(caches.last?.name ?? "the caches")"]
+        features.append(
+            (
+                "working set", levels,
+                { row in
+                    let a = Accounting(shape: row.shape)
+                    let set = a.inputBytes + a.weightBytes + a.outputBytes
+                    return caches.firstIndex { set <= $0.bytes }.map { levels[$0] } ?? levels.last!
+                }
+            ))
+        let intensities = rows.map { Accounting(shape: $0.shape).arithmeticIntensity }.sorted()
+        if !intensities.isEmpty {
+            let cuts = [0.25, 0.5, 0.75].map { Statistics.quantile(intensities, $0) }
+            let names = [
+                "Q1 (≤ \(Self.number(cuts[0])))", "Q2 (≤ \(Self.number(cuts[1])))", "Q3 (≤ \(Self.number(cuts[2])))",
+                "Q4",
+            ]
+            features.append(
+                (
+                    "arithmetic intensity (FLOP/byte)", names,
+                    { row in
+                        let value = Accounting(shape: row.shape).arithmeticIntensity
+                        return names[cuts.firstIndex { value <= $0 } ?? 3]
+                    }
+                ))
+        }
+        let kernels = Set(rows.map { [$0.shape.kernelHeight, $0.shape.kernelWidth] }).sorted {
+            $0.lexicographicallyPrecedes($1)
+        }
+        features.append(
+            ("kernel", kernels.map { "\($0[0])x\($0[1])" }, { "\($0.shape.kernelHeight)x\($0.shape.kernelWidth)" }))
+        features.append(("algorithm", [], { $0.algorithm }))
+        features.append(("group", [], { $0.group }))
+        self.features = features.map { name, order, bucket in
+            var members: [String: [Double]] = [:]
+            for (row, error) in zip(rows, errors) { members[bucket(row), default: []].append(error) }
+            let keys = order.filter { members[$0] != nil } + members.keys.filter { !order.contains($0) }.sorted()
+            let buckets = keys.map { key in
+                Bucket(
+                    value: key, count: members[key]!.count, medianError: Statistics.median(members[key]!),
+                    withinTenPercent: Self.share(members[key]!))
+            }
+            let counted = buckets.filter { $0.count >= Self.minimumBucket }
+            func range(_ values: [Double]) -> Double { values.count >= 2 ? values.max()! - values.min()! : 0 }
+            return Feature(
+                name: name, buckets: buckets, spread: range(counted.map(\.medianError)),
+                shareSpread: range(counted.map(\.withinTenPercent)))
+        }
+        .sorted {
+            if $0.spread != $1.spread { return $0.spread > $1.spread }
+            return $0.shareSpread != $1.shareSpread ? $0.shareSpread > $1.shareSpread : $0.name < $1.name
+        }
+    }
+
+    /// The table as CSV: `model,feature,spread,bucket,rows,median_error,within_10pct`.
+    public var csv: String {
+        CSVText.text(
+            header: ["model", "feature", "spread", "bucket", "rows", "median_error", "within_10pct"],
+            rows: features.flatMap { feature in
+                feature.buckets.map { bucket in
+                    [
+                        model, feature.name, "\(feature.spread)", bucket.value, "\(bucket.count)",
+                        "\(bucket.medianError)",
+                        "\(bucket.withinTenPercent)",
+                    ]
+                }
+            })
+    }
+
+    private static func share(_ errors: [Double]) -> Double {
+        errors.isEmpty ? 0 : Double(errors.filter { abs($0) <= 0.10 }.count) / Double(errors.count)
+    }
+
+    private static func bytes(_ value: Int) -> String {
+        value >= 1 << 20 ? "\(value >> 20) MiB" : "\(value >> 10) KiB"
+    }
+
+    private static func number(_ value: Double) -> String { String(format: value < 10 ? "%.2g" : "%.0f", value) }
+}
