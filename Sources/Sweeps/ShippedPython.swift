@@ -38,6 +38,9 @@ extension ShippedFiles {
     /// The ONNX importer, `onnx_network.py` (the onnx package in ``python``'s virtualenv).
     public var onnxScript: String { path("python/onnx_network.py") }
 
+    /// The framework reference, `ort_reference.py` (onnxruntime in ``python``'s virtualenv).
+    public var frameworkReferenceScript: String { path("python/ort_reference.py") }
+
     /// `name` inside ``root``.
     private func path(_ name: String) -> String { (root as NSString).appendingPathComponent(name) }
 }

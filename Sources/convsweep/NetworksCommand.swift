@@ -282,8 +282,8 @@ struct NetworksReference: ParsableCommand {
         guard units.count == 1 else {
             throw fail("--cpuset names \(units.count) PUs: the reference runs on one", code: ExitStatus.usage)
         }
-        let shipped = ShippedFiles.holding(\.onnxScript)
-        let script = (shipped.root as NSString).appendingPathComponent("python/ort_reference.py")
+        let shipped = ShippedFiles.holding(\.frameworkReferenceScript)
+        let script = shipped.frameworkReferenceScript
         if let refusal = shipped.refusalToRun([shipped.python, script]) {
             throw fail(refusal, code: ExitStatus.failure)
         }
@@ -494,6 +494,11 @@ struct NetworksCost: ParsableCommand {
                     intervals: compared.map(\.cost.interval)))
         }
         print("\nhow each indicator orders the \(ranked.count) networks against their measured times:")
+        printRankingLines(rankings)
+    }
+
+    /// One line per ranking: Spearman, Kendall, pairs the other way, networks displaced.
+    private func printRankingLines(_ rankings: [NetworkRanking]) {
         let width = rankings.map(\.indicator.count).max()! + 2
         for r in rankings {
             print(
@@ -535,18 +540,7 @@ struct NetworksCost: ParsableCommand {
         }
         let label = referenced[0].entry.label
         print("\nhow each orders the \(referenced.count) networks against \(label) end to end:")
-        let width = rankings.map(\.indicator.count).max()! + 2
-        for r in rankings {
-            print(
-                "  " + r.indicator.padding(toLength: width, withPad: " ", startingAt: 0)
-                    + String(
-                        format:
-                            "Spearman %.3f  Kendall %.3f  %d of %d pairs the other way (%d of the %d the rounds separate)",
-                        r.spearman, r.kendall, r.discordantPairs, r.pairs, r.resolvedDiscordantPairs ?? 0,
-                        r.resolvedPairs ?? 0)
-                    + "  displaced by 2 or more: "
-                    + (r.displaced.isEmpty ? "none" : r.displaced.joined(separator: ", ")))
-        }
+        printRankingLines(rankings)
     }
 
     /// How well the fit predicts the networks it could predict: within ±10%, MAPE, and whether it
