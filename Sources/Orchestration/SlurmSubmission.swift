@@ -35,6 +35,15 @@ public struct SlurmSubmission {
     public var runArguments: [String]
     /// Options given to every `sbatch` (a partition, an account, a time limit).
     public var sbatchArguments: [String]
+    /// Whether each shard takes a whole node (`--exclusive`): a run on several threads needs every
+    /// PU its placement names, and no other job's threads beside its own. A one-thread run's
+    /// shards take one CPU each, so that a node's cores measure several shards side by side.
+    public var wholeNodes = false
+
+    /// The resources each shard asks for: a whole node, or one task of one CPU.
+    public var shardResources: [String] {
+        wholeNodes ? ["--nodes=1", "--ntasks=1", "--exclusive"] : ["--ntasks=1", "--cpus-per-task=1"]
+    }
     /// Options of the package job's `convsweep package` (the fit's loss).
     public var packageArguments: [String]
     /// Each shard's estimated measuring seconds (``Sweeps/MeasuringTimeModel``), shard 1 first;
@@ -159,9 +168,9 @@ public struct SlurmSubmission {
         try FileManager.default.createDirectory(atPath: workDirectory + "/shards", withIntermediateDirectories: true)
         let array = try sbatch(
             [
-                "--job-name=convsweep-shard", "--array=1-\(shards)", "--ntasks=1", "--cpus-per-task=1", "--requeue",
+                "--job-name=convsweep-shard", "--array=1-\(shards)", "--requeue",
                 "--output=\(SlurmSubmission.filenamePattern(logs))/shard-%a.out",
-            ] + (arrayTimeLimitMinutes.map { ["--time=\($0)"] } ?? []), command: shardCommand)
+            ] + shardResources + (arrayTimeLimitMinutes.map { ["--time=\($0)"] } ?? []), command: shardCommand)
         do {
             let merge = try sbatch(
                 [

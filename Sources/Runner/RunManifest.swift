@@ -248,6 +248,14 @@ public struct RunManifest: Codable, Hashable, Sendable {
         if machine.buildConfiguration != other.machine.buildConfiguration {
             differences.append("build \(machine.buildConfiguration) vs \(other.machine.buildConfiguration)")
         }
+        // Nodes of one CPU model with other core counts (or a cgroup's share of them): a count
+        // like `all` or a placement means other PUs there.
+        func topology(_ m: EnvironmentSnapshot) -> String {
+            "\(m.packages) package(s), \(m.cores) cores, \(m.processingUnits) PUs"
+        }
+        if topology(machine) != topology(other.machine) {
+            differences.append("topology \(topology(machine)) vs \(topology(other.machine))")
+        }
         return differences
     }
 

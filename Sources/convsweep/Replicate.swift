@@ -182,6 +182,7 @@ struct Replicate: ParsableCommand {
             executable: BuildInfo.executablePath(),
             runArguments: MeasuringOptions.runArguments(options),
             sbatchArguments: slurmOptions, packageArguments: loss == .relative ? [] : ["--loss", loss.rawValue])
+        submission.wholeNodes = options.threadCounts.mayUseSeveralThreads
         // Each shard's measuring time from the one model, its time limit from the largest.
         let model = options.measuringTimeModel(rates: machine.rates())
         var configurations: [SweepConfiguration] = []

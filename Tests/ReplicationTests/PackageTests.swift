@@ -261,6 +261,11 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
         submission.mergeCommand.contains("merge '/out/it'\\''s.slurm/shards'/shard-* --out '/out/it'\\''s'/run.merging")
     )
     #expect(submission.packageCommand.hasSuffix("--profile quick --out '/out/it'\\''s'"))
+    // One thread: a CPU per shard; several threads: a whole node per shard.
+    #expect(submission.shardResources == ["--ntasks=1", "--cpus-per-task=1"])
+    var threaded = submission
+    threaded.wholeNodes = true
+    #expect(threaded.shardResources.contains("--exclusive") && !threaded.shardResources.contains("--cpus-per-task=1"))
 }
 
 @Test(.enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"))

@@ -97,4 +97,25 @@ import Testing
         let slow = try RunMerger.merge(directories: shards, into: directory + "/merged-slow")
         #expect(slow.warnings.contains { $0.contains("reference sgemm rates differ") && $0.contains("-40%") })
     }
+
+    @Test func shardsOfNodesWithOtherCoreCountsAreRefusedNamingBoth() throws {
+        let directory = temporaryDirectory()
+        let (_, shards) = try twoShards(in: directory)
+        let path = shards[1] + "/manifest.json"
+        var manifest = try RunManifest.read(path: path)
+        let cores = manifest.machine.cores
+        manifest.machine.cores = 2 * cores
+        manifest.machine.processingUnits *= 2
+        try manifest.encoded().write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: RunError.self) {
+            try RunMerger.merge(directories: shards, into: directory + "/merged")
+        }
+        #expect(
+            "\(error!)".contains("topology") && "\(error!)".contains("\(cores) cores")
+                && "\(error!)".contains("\(2 * cores) cores"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/merged/manifest.json"))
+        // Accepted by the user, it is merged and recorded.
+        let merged = try RunMerger.merge(directories: shards, into: directory + "/accepted", acceptMachineChange: true)
+        #expect(merged.warnings.contains { $0.contains("topology") })
+    }
 }
