@@ -3,13 +3,13 @@ import Basics
 import ConvKernels
 import Foundation
 import Rows
-import Runner
 import Sweeps
 import TestSupport
 import Testing
 
 @testable import Orchestration
 @testable import Replication
+@testable import Runner
 
 /// A tiny regression sweep of 48 small grid layers, written as `sweeps/regression.yaml`.
 private func writeRegressionSweep(_ sweeps: URL) throws {
@@ -38,6 +38,14 @@ private func measure(
     var options = RunOptions()
     options.fixedRuns = 3
     options.showProgress = false
+    // A package's tests are of the package, not of the drift probe: a short calibration, small
+    // roofs, one recorded reference rate, and no waiting out a slow phase (the suites running
+    // beside this one in parallel would send it waiting for seconds each pass).
+    options.probeCalibrationSeconds = 0.05
+    options.standIns.quickRoofs = true
+    options.standIns.referenceRate = 50
+    options.probeRecheckSeconds = 0
+    options.slowPhaseWait = 0
     options.cpuset = Array(0..<ProcessInfo.processInfo.activeProcessorCount)
     options.algorithms = algorithms
     options.threadCounts = threads
