@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Sweeps
 
 /// A framework's end-to-end time of whole networks (`convsweep networks reference … --out DIR`,
 /// `DIR/reference.json`): what a deployment on one core takes, beside which convsweep's sum of a
@@ -157,6 +158,63 @@ public struct FrameworkReference: Codable, Equatable, Sendable {
     }
 }
 
+extension FrameworkReference {
+    /// `entry` in place of its network's earlier one (or after the others), the file dated now and
+    /// stamped with the `convsweep` that measured it.
+    public mutating func record(_ entry: Entry, convsweep: String) {
+        networks.removeAll { $0.network == entry.network }
+        networks.append(entry)
+        date = Timestamp.now()
+        self.convsweep = convsweep
+    }
+}
+
+extension FrameworkReference.Entry {
+    /// Times the ONNX model at `path` (imported as `network`) in ONNX Runtime on PU `pu`, `rounds`
+    /// rounds (`python/ort_reference.py` in `shippedFiles`' virtualenv, which pins itself to `pu`;
+    /// the caller holds the PU's lock).
+    ///
+    /// - Throws: ``FrameworkReferenceError`` naming the model: one ONNX Runtime refuses
+    ///   (``FrameworkReferenceError/isInputProblem``), or a framework that cannot be run.
+    public static func measure(
+        model path: String, network: Network, rounds: Int, pu: Int, shippedFiles: ShippedFiles
+    ) throws(FrameworkReferenceError) -> FrameworkReference.Entry {
+        guard let model = network.model else {
+            throw FrameworkReferenceError(file: path, field: nil, message: "not an imported ONNX model")
+        }
+        let arguments = [
+            shippedFiles.frameworkReferenceScript, path, model.input.map(String.init).joined(separator: ","),
+            "\(rounds)", "\(pu)",
+        ]
+        let status: Int32
+        let output: String
+        do { (status, output) = try Subprocess.run(shippedFiles.python, arguments, discardingErrors: true) } catch {
+            throw FrameworkReferenceError(
+                file: path, field: nil, message: "cannot run \(shippedFiles.python): \(error)", isInputProblem: false)
+        }
+        let reply = try? JSONDecoder().decode(Reply.self, from: Data(output.utf8))
+        guard status == 0, let reply, let medians = reply.round_medians_ms, let runs = reply.runs_per_round else {
+            throw FrameworkReferenceError(
+                file: path, field: nil, message: reply?.error ?? "exit \(status): \(output.prefix(300))",
+                isInputProblem: status == 65)
+        }
+        return FrameworkReference.Entry(
+            network: network.name, modelSHA256: model.sha256, framework: reply.framework ?? "onnxruntime",
+            frameworkVersion: reply.version ?? "", threads: 1, pu: pu, optimization: reply.optimization ?? "",
+            roundMediansMs: medians, runsPerRound: runs)
+    }
+
+    /// What `ort_reference.py` prints.
+    private struct Reply: Decodable {
+        var error: String?
+        var framework: String?
+        var version: String?
+        var optimization: String?
+        var round_medians_ms: [Double]?
+        var runs_per_round: [Int]?
+    }
+}
+
 /// Why a framework reference cannot be read: the file, the field and what is wrong.
 public struct FrameworkReferenceError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file.
@@ -165,27 +223,22 @@ public struct FrameworkReferenceError: Error, CustomStringConvertible, Equatable
     public var field: String?
     /// What is wrong.
     public var message: String
+    /// Whether the file is at fault (a reference that does not read, a model the framework
+    /// refuses), not the set-up (a framework that cannot be started).
+    public var isInputProblem: Bool
 
     /// An error in `file` at `field`.
-    public init(file: String, field: String?, message: String) {
+    public init(file: String, field: String?, message: String, isInputProblem: Bool = true) {
         self.file = file
         self.field = field
         self.message = message
+        self.isInputProblem = isInputProblem
     }
 
-    /// The error a decoder gave, with its coding path as the field.
+    /// The error a decoder gave, with its coding path as the field (``DecodingProblem``).
     init(file: String, decoding error: DecodingError) {
-        let (path, text): ([CodingKey], String)
-        switch error {
-        case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
-            (path, text) = (context.codingPath, context.debugDescription)
-        case let .keyNotFound(key, context):
-            (path, text) = (context.codingPath + [key], "missing")
-        @unknown default:
-            (path, text) = ([], "\(error)")
-        }
-        let field = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        self.init(file: file, field: field.isEmpty ? nil : String(field.drop { $0 == "." }), message: text)
+        let (field, message) = DecodingProblem.parts(error)
+        self.init(file: file, field: field, message: message)
     }
 
     /// `FILE: FIELD: MESSAGE`.

@@ -84,32 +84,36 @@ public struct ModelMisses: Sendable {
         self.model = model
         count = rows.count
         let errors = rows.map { $0.predictedMs / $0.measuredMs - 1 }
+        // Each row's bytes and intensity, once.
+        let accounting = rows.map { Accounting(shape: $0.shape) }
+        let workingSets = accounting.map { $0.inputBytes + $0.weightBytes + $0.outputBytes }
+        let intensity = accounting.map(\.arithmeticIntensity)
         withinTenPercent = Self.share(errors)
-        var features: [(String, [String], (Row) -> String)] = []
+        // Each feature: its name, its buckets' order, and the bucket of row i.
+        var features: [(String, [String], (Int) -> String)] = []
         for tile in Self.tiles {
             func divisible(_ n: Int) -> String { n % tile == 0 ? "multiple of \(tile)" : "not a multiple" }
             features.append(
-                ("Cout mod \(tile)", ["multiple of \(tile)", "not a multiple"], { divisible($0.shape.outputChannels) }))
+                (
+                    "Cout mod \(tile)", ["multiple of \(tile)", "not a multiple"],
+                    { divisible(rows[$0].shape.outputChannels) }
+                ))
             features.append(
                 (
                     "Ho·Wo mod \(tile)", ["multiple of \(tile)", "not a multiple"],
-                    { divisible($0.shape.spatialSize * $0.shape.batch) }
+                    { divisible(rows[$0].shape.spatialSize * rows[$0].shape.batch) }
                 ))
             features.append(
-                ("Cin·K² mod \(tile)", ["multiple of \(tile)", "not a multiple"], { divisible($0.shape.depth) }))
+                ("Cin·K² mod \(tile)", ["multiple of \(tile)", "not a multiple"], { divisible(rows[$0].shape.depth) }))
         }
         let levels =
             caches.map { "≤ \($0.name) (\(Self.bytes($0.bytes)))" } + ["beyond \(caches.last?.name ?? "the caches")"]
         features.append(
             (
                 "working set", levels,
-                { row in
-                    let a = Accounting(shape: row.shape)
-                    let set = a.inputBytes + a.weightBytes + a.outputBytes
-                    return caches.firstIndex { set <= $0.bytes }.map { levels[$0] } ?? levels.last!
-                }
+                { i in caches.firstIndex { workingSets[i] <= $0.bytes }.map { levels[$0] } ?? levels.last! }
             ))
-        let intensities = rows.map { Accounting(shape: $0.shape).arithmeticIntensity }.sorted()
+        let intensities = intensity.sorted()
         if !intensities.isEmpty {
             let cuts = [0.25, 0.5, 0.75].map { Statistics.quantile(intensities, $0) }
             let names = [
@@ -119,22 +123,22 @@ public struct ModelMisses: Sendable {
             features.append(
                 (
                     "arithmetic intensity (FLOP/byte)", names,
-                    { row in
-                        let value = Accounting(shape: row.shape).arithmeticIntensity
-                        return names[cuts.firstIndex { value <= $0 } ?? 3]
-                    }
+                    { i in names[cuts.firstIndex { intensity[i] <= $0 } ?? 3] }
                 ))
         }
         let kernels = Set(rows.map { [$0.shape.kernelHeight, $0.shape.kernelWidth] }).sorted {
             $0.lexicographicallyPrecedes($1)
         }
         features.append(
-            ("kernel", kernels.map { "\($0[0])x\($0[1])" }, { "\($0.shape.kernelHeight)x\($0.shape.kernelWidth)" }))
-        features.append(("algorithm", [], { $0.algorithm }))
-        features.append(("group", [], { $0.group }))
+            (
+                "kernel", kernels.map { "\($0[0])x\($0[1])" },
+                { "\(rows[$0].shape.kernelHeight)x\(rows[$0].shape.kernelWidth)" }
+            ))
+        features.append(("algorithm", [], { rows[$0].algorithm }))
+        features.append(("group", [], { rows[$0].group }))
         self.features = features.map { name, order, bucket in
             var members: [String: [Double]] = [:]
-            for (row, error) in zip(rows, errors) { members[bucket(row), default: []].append(error) }
+            for (i, error) in errors.enumerated() { members[bucket(i), default: []].append(error) }
             let keys = order.filter { members[$0] != nil } + members.keys.filter { !order.contains($0) }.sorted()
             let buckets = keys.map { key in
                 Bucket(

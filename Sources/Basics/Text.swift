@@ -20,7 +20,16 @@ public enum Timestamp {
 public enum DecodingProblem {
     /// `error` (a `DecodingError`, or another error as it describes itself) in words.
     public static func describe(_ error: any Error) -> String {
-        func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        if case let .dataCorrupted(context) = decoding, context.codingPath.isEmpty { return "not valid JSON" }
+        let (field, message) = parts(decoding)
+        return "\(field ?? "the top level"): \(message)"
+    }
+
+    /// `error` as the field's path (nil at the top level, or for a file that is not JSON) and what
+    /// is wrong with it.
+    public static func parts(_ error: any Error) -> (field: String?, message: String) {
+        func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String? {
             let keys = codingPath + (key.map { [$0] } ?? [])
             var text = ""
             for key in keys {
@@ -30,17 +39,17 @@ public enum DecodingProblem {
                     text += (text.isEmpty ? "" : ".") + key.stringValue
                 }
             }
-            return text.isEmpty ? "the top level" : text
+            return text.isEmpty ? nil : text
         }
-        guard let decoding = error as? DecodingError else { return "\(error)" }
+        guard let decoding = error as? DecodingError else { return (nil, "\(error)") }
         switch decoding {
-        case let .keyNotFound(key, context): return "\(path(context.codingPath, key)): missing"
-        case let .typeMismatch(type, context): return "\(path(context.codingPath)): expected \(type)"
-        case let .valueNotFound(type, context): return "\(path(context.codingPath)): expected \(type), found null"
+        case let .keyNotFound(key, context): return (path(context.codingPath, key), "missing")
+        case let .typeMismatch(type, context): return (path(context.codingPath), "expected \(type)")
+        case let .valueNotFound(type, context): return (path(context.codingPath), "expected \(type), found null")
         case let .dataCorrupted(context):
             return context.codingPath.isEmpty
-                ? "not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
+                ? (nil, "not valid JSON") : (path(context.codingPath), context.debugDescription)
+        @unknown default: return (nil, "\(error)")
         }
     }
 }

@@ -124,12 +124,11 @@ public struct Replicator {
                 files.append(path)
                 continue
             }
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
-                .filter { $0.hasSuffix(".yaml") || ONNXImport.isModel($0) }.sorted()
-            guard !names.isEmpty else {
+            let found = Network.files(in: path)
+            guard !found.isEmpty else {
                 throw PackageError("--networks \(path): the directory holds no .yaml or .onnx")
             }
-            files += names.map { (path as NSString).appendingPathComponent($0) }
+            files += found
         }
         return files
     }

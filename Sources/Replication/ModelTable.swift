@@ -51,11 +51,7 @@ public enum TreeCeiling {
     static func run(rows: [FitRow], folds: [Int], shippedFiles: ShippedFiles) -> Outcome {
         let python = shippedFiles.python
         let script = shippedFiles.ceilingScript
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            return .unavailable("no \(python): run \(shippedFiles.pythonSetUpCommand)")
-        }
-        guard FileManager.default.fileExists(atPath: script) else { return .unavailable("no \(script)") }
-        if let refusal = shippedFiles.refusalToRun([python, script]) { return .unavailable(refusal) }
+        if let problem = shippedFiles.problemRunning(script) { return .unavailable(problem) }
         let directory: URL
         do { directory = try SafeFile.makeTemporaryDirectory(prefix: "convsweep-ceiling-") } catch {
             return .unavailable("\(error)")

@@ -405,10 +405,7 @@ public struct PackageBuilder {
         }
         if givenFit == nil { try writeThreadCountFits(regressionRows, root: root) }
         if !backendFits.isEmpty {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(backendFits).write(
-                to: root.appendingPathComponent(PackageBuilder.backendFitsFile), options: .atomic)
+            try PackageBuilder.writeFits(backendFits, to: root, file: PackageBuilder.backendFitsFile)
         }
         try fit.jsonData().write(to: root.appendingPathComponent(PackageLayout.fit), options: .atomic)
         let predictions = try PackagePredictions(fit: fit, package: root, dataFiles: data.files.map(\.path))
@@ -477,27 +474,36 @@ public struct PackageBuilder {
                     threads: p,
                     fit: try fitRegression(regressionSample(root: root, excluded: excluded), excluded: excluded)))
         }
+        try PackageBuilder.writeFits(fits, to: root, file: PackageLayout.threadFits)
+    }
+
+    /// Writes a list of fits (`fit/backends.json`, `threads/fits.json`) as the package writes JSON.
+    static func writeFits<T: Encodable>(_ fits: [T], to root: URL, file: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(fits).write(to: root.appendingPathComponent(PackageLayout.threadFits), options: .atomic)
+        try encoder.encode(fits).write(to: root.appendingPathComponent(file), options: .atomic)
+    }
+
+    /// Reads a list of fits of the package at `root` (empty when it has no `file`), each fit
+    /// validated and named in errors by `name`.
+    static func readFits<T: Decodable>(
+        package root: URL, file: String, fit: (T) -> FitReport, name: (T) -> String
+    ) throws -> [T] {
+        let path = root.appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: path.path) else { return [] }
+        let fits = try JSONDecoder().decode([T].self, from: Data(contentsOf: path))
+        for each in fits { try fit(each).validate(source: "\(file) (\(name(each)))") }
+        return fits
     }
 
     /// Reads `threads/fits.json` of the package at `root`; empty when it has none.
     public static func threadCountFits(package root: URL) throws -> [ThreadCountFit] {
-        let path = root.appendingPathComponent(PackageLayout.threadFits)
-        guard FileManager.default.fileExists(atPath: path.path) else { return [] }
-        let fits = try JSONDecoder().decode([ThreadCountFit].self, from: Data(contentsOf: path))
-        for count in fits { try count.fit.validate(source: "\(PackageLayout.threadFits) (\(count.threads) threads)") }
-        return fits
+        try readFits(package: root, file: PackageLayout.threadFits, fit: \.fit, name: { "\($0.threads) threads" })
     }
 
     /// Reads `fit/backends.json` of the package at `root`; empty when it has none.
     public static func backendFits(package root: URL) throws -> [BackendFit] {
-        let path = root.appendingPathComponent(backendFitsFile)
-        guard FileManager.default.fileExists(atPath: path.path) else { return [] }
-        let fits = try JSONDecoder().decode([BackendFit].self, from: Data(contentsOf: path))
-        for backend in fits { try backend.fit.validate(source: "\(backendFitsFile) (\(backend.algorithm))") }
-        return fits
+        try readFits(package: root, file: backendFitsFile, fit: \.fit, name: \.algorithm)
     }
 
     /// Where a package with several backends keeps each oneDNN algorithm's own fit.

@@ -200,28 +200,30 @@ public enum PackageVerifier {
     static func verifyBackends(
         root: URL, regression: ([RowFilter]?) throws -> FitDataset
     ) throws -> (problems: [String], refitted: [String]) {
-        var problems: [String] = []
-        var refitted: [String] = []
-        for backend in try PackageBuilder.backendFits(package: root) {
-            let checked = try refit(
-                backend.fit, named: backend.algorithm, file: PackageBuilder.backendFitsFile, regression: regression)
-            problems += checked.problems
-            refitted += checked.refitted
-        }
-        return (problems, refitted)
+        try refitEach(
+            PackageBuilder.backendFits(package: root).map { ($0.algorithm, $0.fit) },
+            file: PackageBuilder.backendFitsFile,
+            regression: regression)
     }
 
     /// Each thread count's own fit (`threads/fits.json`), refitted from its rows.
     static func verifyThreadCountFits(
         root: URL, regression: ([RowFilter]?) throws -> FitDataset
     ) throws -> (problems: [String], refitted: [String]) {
+        try refitEach(
+            PackageBuilder.threadCountFits(package: root).map {
+                ("\($0.threads) thread\($0.threads == 1 ? "" : "s")", $0.fit)
+            }, file: PackageLayout.threadFits, regression: regression)
+    }
+
+    /// Each named fit of `file` refitted (``refit(_:named:file:regression:)``).
+    static func refitEach(
+        _ fits: [(name: String, fit: FitReport)], file: String, regression: ([RowFilter]?) throws -> FitDataset
+    ) throws -> (problems: [String], refitted: [String]) {
         var problems: [String] = []
         var refitted: [String] = []
-        for count in try PackageBuilder.threadCountFits(package: root) {
-            let checked = try refit(
-                count.fit, named: "\(count.threads) thread\(count.threads == 1 ? "" : "s")",
-                file: PackageLayout.threadFits,
-                regression: regression)
+        for (name, fit) in fits {
+            let checked = try refit(fit, named: name, file: file, regression: regression)
             problems += checked.problems
             refitted += checked.refitted
         }

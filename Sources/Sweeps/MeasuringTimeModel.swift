@@ -106,21 +106,20 @@ public struct MeasuringTimeModel: Hashable, Sendable {
         return roundWarmUpSeconds + run + timed + roundOverheadSeconds
     }
 
-    /// Seconds to measure one layer of `flops` FLOPs at `intensity` FLOPs per byte, all rounds.
-    public func seconds(flops: Double, intensity: Double) -> Double {
-        expectedRounds * roundSeconds(run: secondsPerRun(flops: flops, intensity: intensity))
+    /// Seconds to measure one layer of `flops` FLOPs at `intensity` FLOPs per byte, all rounds; on
+    /// `threads` threads a run takes 1/`threads` of its one-thread time (the ideal: an estimate
+    /// that errs short for the layers that scale worse).
+    public func seconds(flops: Double, intensity: Double, threads: Int = 1) -> Double {
+        expectedRounds * roundSeconds(run: secondsPerRun(flops: flops, intensity: intensity) / Double(max(1, threads)))
     }
 
-    /// Seconds to measure `configuration`, all rounds (0 for one that is not measured); at p
-    /// threads (``SweepConfiguration/threads``) a run takes 1/p of its one-thread time (the
-    /// ideal: an estimate that errs short for the layers that scale worse).
+    /// Seconds to measure `configuration`, all rounds, at its thread count
+    /// (``SweepConfiguration/threads``); 0 for one that is not measured.
     public func seconds(_ configuration: SweepConfiguration) -> Double {
         guard configuration.isMeasured else { return 0 }
         let accounting = Accounting(shape: configuration.shape)
-        let run =
-            secondsPerRun(flops: accounting.flops, intensity: accounting.arithmeticIntensity)
-            / Double(max(1, configuration.threads ?? 1))
-        return expectedRounds * roundSeconds(run: run)
+        return seconds(
+            flops: accounting.flops, intensity: accounting.arithmeticIntensity, threads: configuration.threads ?? 1)
     }
 
     /// Seconds of a session that measures `configurations`, the session's fixed cost included.

@@ -134,6 +134,14 @@ public struct Network: Sendable {
         return try Network(contents: try SweepFileReader.contents(of: path), path: path)
     }
 
+    /// The network files (`*.yaml`) and ONNX models (`*.onnx`) of `directory`, in name order, as
+    /// paths in it; empty when it holds none or cannot be read.
+    public static func files(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || ONNXImport.isModel($0) }.sorted()
+            .map { (directory as NSString).appendingPathComponent($0) }
+    }
+
     /// Reads every network file (`*.yaml`) and ONNX model (`*.onnx`) of `directory`, in name order.
     ///
     /// - Throws: ``SweepError`` for a directory without network files (`field` names what
@@ -141,15 +149,13 @@ public struct Network: Sendable {
     public static func loadAll(directory: String, namedBy source: String? = nil, field: String? = nil)
         throws(SweepError) -> [Network]
     {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasSuffix(".yaml") || ONNXImport.isModel($0) }.sorted()
-        guard !names.isEmpty else {
+        let paths = files(in: directory)
+        guard !paths.isEmpty else {
             throw SweepError(file: source ?? directory, field: field, message: "\(directory) holds no network files")
         }
         var networks: [Network] = []
         var files: [String: String] = [:]
-        for name in names {
-            let path = (directory as NSString).appendingPathComponent(name)
+        for path in paths {
             let network = try load(path: path)
             if let other = files.updateValue(path, forKey: network.name) {
                 throw SweepError(file: path, field: "network", message: "\(other) is network \(network.name) too")
@@ -177,6 +183,12 @@ public struct Network: Sendable {
                     experiment: name, seriesKey: SweepFileReader.idSafe(kind), shape: shape),
                 experiment: name, series: kind, shape: shape)
         }
+    }
+
+    /// Whether `name` can name a network (it starts every configuration id of its sweep): letters,
+    /// digits and `. _ : = + -`, not empty.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy(SweepFileReader.isIdentifierSafe)
     }
 
     /// Whether `yaml` is a network file rather than a sweep (its top level has `network:`).
@@ -207,8 +219,7 @@ struct NetworkFileReader {
             throw reader.location(root, key).error(file, "missing")
         }
         let name = try reader.string(top["network"]!, field: "network")
-        guard !name.isEmpty, name.unicodeScalars.allSatisfy(SweepFileReader.isIdentifierSafe), !name.contains("/")
-        else {
+        guard Network.isValidName(name) else {
             throw reader.location(top["network"]!, "network").error(
                 file, "'\(name)' must be letters, digits and . _ : = + -")
         }

@@ -74,7 +74,7 @@ public enum ONNXImport {
                 network.layers.append(Network.Layer(name: layer.name, shape: shape, count: 1))
             }
         }
-        guard network.name.unicodeScalars.allSatisfy(SweepFileReader.isIdentifierSafe), !network.name.isEmpty else {
+        guard Network.isValidName(network.name) else {
             throw SweepError(
                 file: path, field: "name", message: "'\(network.name)' must be letters, digits and . _ : = + -")
         }
@@ -93,13 +93,9 @@ public enum ONNXImport {
     private static func run(path: String, inputShape: [Int]?, files: ShippedFiles) throws(SweepError) -> String {
         let python = files.python
         let script = files.onnxScript
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw SweepError(file: path, message: "importing ONNX needs \(python): run \(files.pythonSetUpCommand)")
+        if let problem = files.problemRunning(script) {
+            throw SweepError(file: path, message: "cannot import ONNX: \(problem)")
         }
-        guard FileManager.default.fileExists(atPath: script) else {
-            throw SweepError(file: path, message: "no importer at \(script)")
-        }
-        if let refusal = files.refusalToRun([python, script]) { throw SweepError(file: path, message: refusal) }
         if let shape = inputShape, shape.count != 4 || shape.contains(where: { $0 <= 0 }) {
             throw SweepError(
                 file: path, field: "--input-shape",

@@ -18,6 +18,16 @@ extension ShippedFiles {
         return nil
     }
 
+    /// Why `script` cannot be run with ``python``, nil when it can: no interpreter (with the
+    /// command that makes it), no script, or a path that another user controls (``refusalToRun(_:)``).
+    public func problemRunning(_ script: String) -> String? {
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            return "no \(python): run \(pythonSetUpCommand)"
+        }
+        guard FileManager.default.fileExists(atPath: script) else { return "no \(script)" }
+        return refusalToRun([python, script])
+    }
+
     /// The command that creates ``python`` when it is missing.
     public var pythonSetUpCommand: String {
         let prefix = ((root as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent

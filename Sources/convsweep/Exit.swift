@@ -70,7 +70,7 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as RowFormatError {
         throw fail(error.description, code: ExitStatus.dataError)
     } catch let error as FrameworkReferenceError {
-        throw fail(error.description, code: ExitStatus.dataError)
+        throw fail(error.description, code: error.isInputProblem ? ExitStatus.dataError : ExitStatus.failure)
     } catch let error as FitInputError {
         throw fail(error.description, code: ExitStatus.dataError)
     } catch let error as InputError {

@@ -122,10 +122,7 @@ struct NetworksImport: ParsableCommand {
 
     @Argument(help: "The ONNX model.")
     var model: String
-    @Option(
-        name: .customLong("input-shape"),
-        help: ArgumentHelp("The model's input shape (needed for a dynamic dimension).", valueName: "N,C,H,W"))
-    var inputShape: String?
+    @OptionGroup var inputShape: InputShapeOption
     @Option(help: "The network's name (default: the model's file name without .onnx).")
     var name: String?
     @Option(help: ArgumentHelp("Where to write the network file (default: standard output).", valueName: "FILE"))
@@ -142,29 +139,16 @@ struct NetworksImport: ParsableCommand {
             valueName: "FILE"))
     var compare: String?
 
-    /// `N,C,H,W` as four positive numbers; nil when it is not.
-    static func shape(_ text: String) -> [Int]? {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).compactMap { Int($0) }
-        return parts.count == 4 && parts.allSatisfy({ $0 > 0 }) ? parts : nil
-    }
-
     func validate() throws {
-        if let inputShape, Self.shape(inputShape) == nil {
-            throw ValidationError("--input-shape '\(inputShape)' is not N,C,H,W in positive integers (1,3,224,224)")
-        }
-        if let name,
-            name.isEmpty
-                || !name.unicodeScalars.allSatisfy({
-                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._:=+-".unicodeScalars.contains($0))
-                })
-        {
+        if let name, !Network.isValidName(name) {
             throw ValidationError("--name '\(name)' must be letters, digits and . _ : = + -")
         }
     }
 
     func run() throws {
-        let shape = inputShape.flatMap(Self.shape)
-        var network = try reportingErrors { try ONNXImport.network(at: model, inputShape: shape, name: name) }
+        var network = try reportingErrors {
+            try ONNXImport.network(at: model, inputShape: inputShape.shape, name: name)
+        }
         network.publishedGMACs = publishedGMACs
         if let source { network.source = source }
         let text = network.fileText()
@@ -247,17 +231,11 @@ struct NetworksReference: ParsableCommand {
     var rounds: Int = 5
     @Option(help: "The PU to run on (default: the last core's first PU, as measuring commands choose it).")
     var cpuset: String?
-    @Option(
-        name: .customLong("input-shape"),
-        help: ArgumentHelp("Every model's input shape (needed for a dynamic dimension).", valueName: "N,C,H,W"))
-    var inputShape: String?
+    @OptionGroup var inputShape: InputShapeOption
     @OptionGroup var processingUnits: ProcessingUnitOptions
 
     func validate() throws {
         guard rounds >= 1 && rounds <= 1000 else { throw ValidationError("--rounds must be 1 to 1000, got \(rounds)") }
-        if let inputShape, NetworksImport.shape(inputShape) == nil {
-            throw ValidationError("--input-shape '\(inputShape)' is not N,C,H,W in positive integers (1,3,224,224)")
-        }
     }
 
     func run() throws {
@@ -265,10 +243,9 @@ struct NetworksReference: ParsableCommand {
         for path in models {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
-                    .filter(ONNXImport.isModel).sorted()
-                guard !names.isEmpty else { throw fail("\(path) holds no .onnx model", code: ExitStatus.usage) }
-                files += names.map { (path as NSString).appendingPathComponent($0) }
+                let models = Network.files(in: path).filter(ONNXImport.isModel)
+                guard !models.isEmpty else { throw fail("\(path) holds no .onnx model", code: ExitStatus.usage) }
+                files += models
             } else {
                 files.append(path)
             }
@@ -283,9 +260,8 @@ struct NetworksReference: ParsableCommand {
             throw fail("--cpuset names \(units.count) PUs: the reference runs on one", code: ExitStatus.usage)
         }
         let shipped = ShippedFiles.holding(\.frameworkReferenceScript)
-        let script = shipped.frameworkReferenceScript
-        if let refusal = shipped.refusalToRun([shipped.python, script]) {
-            throw fail(refusal, code: ExitStatus.failure)
+        if let problem = shipped.problemRunning(shipped.frameworkReferenceScript) {
+            throw fail(problem, code: ExitStatus.failure)
         }
         let path = (out as NSString).appendingPathComponent(FrameworkReference.fileName)
         var reference =
@@ -305,26 +281,13 @@ struct NetworksReference: ParsableCommand {
         try reportingErrors { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
         for file in files {
             let network = try reportingErrors {
-                try ONNXImport.network(at: file, inputShape: inputShape.flatMap(NetworksImport.shape))
+                try ONNXImport.network(at: file, inputShape: inputShape.shape)
             }
-            guard let model = network.model else { continue }
-            let arguments = [
-                script, file, model.input.map(String.init).joined(separator: ","), "\(rounds)", "\(units[0])",
-            ]
-            let (status, output) = try Subprocess.run(shipped.python, arguments, discardingErrors: true)
-            let reply = try? JSONDecoder().decode(Reply.self, from: Data(output.utf8))
-            guard status == 0, let reply, let medians = reply.round_medians_ms, let runs = reply.runs_per_round else {
-                let reason = reply?.error ?? "exit \(status): \(output.prefix(300))"
-                throw fail("\(file): \(reason)", code: status == 65 ? ExitStatus.dataError : ExitStatus.failure)
+            let entry = try reportingErrors {
+                try FrameworkReference.Entry.measure(
+                    model: file, network: network, rounds: rounds, pu: units[0], shippedFiles: shipped)
             }
-            let entry = FrameworkReference.Entry(
-                network: network.name, modelSHA256: model.sha256, framework: reply.framework ?? "onnxruntime",
-                frameworkVersion: reply.version ?? "", threads: 1, pu: units[0],
-                optimization: reply.optimization ?? "", roundMediansMs: medians, runsPerRound: runs)
-            reference.networks.removeAll { $0.network == entry.network }
-            reference.networks.append(entry)
-            reference.date = ISO8601DateFormatter().string(from: Date())
-            reference.convsweep = BuildInfo.version
+            reference.record(entry, convsweep: BuildInfo.version)
             try reportingErrors { try SafeFile.writeAtomically(try reference.encoded(), to: path) }
             print(
                 String(
@@ -332,16 +295,6 @@ struct NetworksReference: ParsableCommand {
                     entry.interval.lowerBound, entry.interval.upperBound, entry.label, entry.pu))
         }
         print("reference: \(path)")
-    }
-
-    /// What `ort_reference.py` prints.
-    private struct Reply: Decodable {
-        var error: String?
-        var framework: String?
-        var version: String?
-        var optimization: String?
-        var round_medians_ms: [Double]?
-        var runs_per_round: [Int]?
     }
 }
 
@@ -562,5 +515,31 @@ struct NetworksCost: ParsableCommand {
                 ranking.resolvedDiscordantPairs ?? 0, ranking.resolvedPairs ?? 0)
         }
         print(line)
+    }
+}
+
+/// `--input-shape N,C,H,W`: an ONNX model's input shape, for `networks import` and `networks
+/// reference` (needed when the model's input has a dynamic dimension).
+struct InputShapeOption: ParsableArguments {
+    @Option(
+        name: .customLong("input-shape"),
+        help: ArgumentHelp(
+            "The model's input shape (needed for a dynamic dimension; with several models, each one's).",
+            valueName: "N,C,H,W"))
+    var text: String?
+
+    /// The shape given, four positive numbers; nil when none was given.
+    var shape: [Int]? { text.flatMap(Self.parse) }
+
+    func validate() throws {
+        if let text, Self.parse(text) == nil {
+            throw ValidationError("--input-shape '\(text)' is not N,C,H,W in positive integers (1,3,224,224)")
+        }
+    }
+
+    /// `N,C,H,W` as four positive numbers; nil when it is not.
+    static func parse(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).compactMap { Int($0) }
+        return parts.count == 4 && parts.allSatisfy({ $0 > 0 }) ? parts : nil
     }
 }
