@@ -524,7 +524,7 @@ struct InputShapeOption: ParsableArguments {
     @Option(
         name: .customLong("input-shape"),
         help: ArgumentHelp(
-            "The model's input shape (needed for a dynamic dimension; with several models, each one's).",
+            "The input shape of the model (of every model named), needed when it has a dynamic dimension.",
             valueName: "N,C,H,W"))
     var text: String?
 
