@@ -46,9 +46,7 @@ public struct AlphaFitter: Sendable {
             }
         }
         for (name, members) in byName {
-            let points = members.map {
-                ModelPoint(shape: $0.shape, convention: options.flopsConvention, bytes: options.bytesConvention)
-            }
+            let points = members.map { options.point($0.shape) }
             let p = options.model.parameterCount - options.model.heldFixed(over: points).count
             guard members.count < p else { continue }
             throw FitInputError(
@@ -90,8 +88,7 @@ public struct AlphaFitter: Sendable {
         var result = Classes()
         var c: [Double] = []
         for row in rows {
-            var point = ModelPoint(
-                shape: row.shape, convention: options.flopsConvention, bytes: options.bytesConvention)
+            var point = options.point(row.shape)
             let flops = point.flops
             point.flops = 1
             let key = options.model.classFeatures(of: point)
@@ -186,7 +183,19 @@ public struct AlphaFitter: Sendable {
 
     func fitGroup(name: String, rows: [FitRow], inputName: String, start: [Double]? = nil) throws -> GroupFit {
         let classes = classes(rows)
-        let fixed = options.model.heldFixed(over: classes.points)
+        var fixed = options.model.heldFixed(over: classes.points)
+        var notes: [String] = []
+        var chosen: Set<String> = []
+        if options.model == .gemmWork {
+            let held = GemmWorkModel.heldFixed(over: classes.points)
+            notes = held.keys.sorted().compactMap { held[$0]!.reason }
+            let search = try chooseTiles(classes, fixed: fixed, start: start, group: name, inputName: inputName)
+            for (index, tile) in search.tiles { fixed[index] = tile }
+            notes += search.notes
+            chosen = Set(search.chosen.map { options.model.parameterNames[$0] })
+            // Three cache levels are the model as written, not a value held for want of data.
+            if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
+        }
         let free = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
         guard classes.points.count >= free.count else {
             throw FitInputError(
@@ -196,7 +205,10 @@ public struct AlphaFitter: Sendable {
         }
         let problem = problem(classes).holding(fixed)
         let solver = LevenbergMarquardt()
-        let solutions = (start.map { [$0] } ?? startingPoints(classes)).compactMap { full in
+        // gemm-work is linear in its free parameters: one start reaches its unique optimum.
+        let starts =
+            start.map { [$0] } ?? (options.model == .gemmWork ? [options.effectiveStart] : startingPoints(classes))
+        let solutions = starts.compactMap { full in
             solver.minimize(problem, from: free.map { full[$0] })
         }
         guard let best = solutions.min(by: { $0.sumOfSquares < $1.sumOfSquares }) else {
@@ -209,12 +221,77 @@ public struct AlphaFitter: Sendable {
         var diagnostics = diagnose(problem, rows: rows, best: best, fixed: fixed)
         diagnostics.startsTried = solutions.count
         diagnostics.startsReachingBest = reaching
+        diagnostics.warnings += notes
         let names = options.model.parameterNames
         let parameters = LeastSquaresProblem.expand(best.parameters, holding: fixed, count: names.count)
+        let held = fixed.keys.sorted().map { names[$0] }.filter { !chosen.contains($0) }
         return GroupFit(
             group: name, parameters: Dictionary(uniqueKeysWithValues: zip(names, parameters)),
-            n: rows.count, diagnostics: diagnostics,
-            fixed: fixed.isEmpty ? nil : fixed.keys.sorted().map { names[$0] })
+            n: rows.count, diagnostics: diagnostics, fixed: held.isEmpty ? nil : held)
+    }
+
+    /// The gemm-work model's tiles for one group: each discrete parameter in turn set to the
+    /// candidate whose fit (the rates solved from the deterministic start, or `start`) has the
+    /// lowest sum of squares, the other held, until neither changes (at most three rounds). A tile
+    /// every candidate of which fits alike cannot be told from the data: it is held at 1 and a
+    /// note says so. Returns the tiles (parameter index → value), the indices the data chose and
+    /// the notes.
+    func chooseTiles(
+        _ classes: Classes, fixed: [Int: Double], start: [Double]?, group: String, inputName: String
+    ) throws -> (tiles: [Int: Double], chosen: [Int], notes: [String]) {
+        var held = fixed
+        let solver = LevenbergMarquardt()
+        let from = start ?? options.effectiveStart
+        func sse(_ tiles: [Int: Double]) -> Double {
+            var trial = held
+            for (k, v) in tiles { trial[k] = v }
+            let free = (0..<options.model.parameterCount).filter { trial[$0] == nil }
+            let problem = self.problem(classes).holding(trial)
+            return solver.minimize(problem, from: free.map { from[$0] })?.sumOfSquares ?? .infinity
+        }
+        let order = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile]
+        var undetermined: Set<Int> = []
+        var pinned: Set<Int> = []
+        for _ in 0..<3 {
+            var changed = false
+            for index in order where !undetermined.contains(index) {
+                // A tile pinned by its bounds (a recalibration that keeps it) is not searched.
+                let bounds = options.effectiveBounds[index]
+                guard bounds.lowerBound < bounds.upperBound else {
+                    held[index] = bounds.lowerBound
+                    pinned.insert(index)
+                    continue
+                }
+                let candidates = GemmWorkModel.candidates[index]!
+                let sums = candidates.map { sse([index: Double($0)]) }
+                guard let best = sums.indices.min(by: { sums[$0] < sums[$1] }), sums[best].isFinite else {
+                    throw FitInputError(
+                        input: inputName, column: "K1,K2", "group \(group): the model is undefined at every tile")
+                }
+                let spread = sums.max()! - sums.min()!
+                if spread <= 1e-12 * max(sums[best], .leastNormalMagnitude) {
+                    undetermined.insert(index)
+                    held[index] = 1
+                    continue
+                }
+                if held[index] != Double(candidates[best]) {
+                    held[index] = Double(candidates[best])
+                    changed = true
+                }
+            }
+            if !changed { break }
+        }
+        let names = options.model.parameterNames
+        let notes = order.filter(undetermined.contains).map { index in
+            let dimension = index == GemmWorkModel.positionsTile ? "output positions (m)" : "output channels (n)"
+            let list = GemmWorkModel.candidates[index]!.map(String.init).joined(separator: ", ")
+            return
+                "\(names[index]) could not be determined and is held at 1: every candidate (\(list)) fits the group's layers alike (their \(dimension) pad alike, e.g. all multiples of the largest)"
+        }
+        return (
+            Dictionary(uniqueKeysWithValues: order.map { ($0, held[$0]!) }),
+            order.filter { !undetermined.contains($0) && !pinned.contains($0) }, notes
+        )
     }
 
     /// The diagnostics of `best`, a solution of `problem` (whose parameters are the model's
@@ -231,9 +308,7 @@ public struct AlphaFitter: Sendable {
         var r = [Double](repeating: 0, count: m)
         var jac = [Double](repeating: 0, count: m * p)
         _ = problem.jacobian(best.parameters, &r, &jac)
-        let points = rows.map {
-            ModelPoint(shape: $0.shape, convention: options.flopsConvention, bytes: options.bytesConvention)
-        }
+        let points = rows.map { options.point($0.shape) }
         let parameters = LeastSquaresProblem.expand(best.parameters, holding: fixed, count: all.count)
         let predicted = points.map { options.model.predict($0, parameters) }
         let measured = rows.map(\.timeMs)

@@ -194,8 +194,9 @@ extension AlphaFitter {
         return fold
     }
 
-    /// Fits each of `models` on k − 1 folds with these options and predicts the held-out fold,
-    /// on the folds of ``foldAssignment(_:folds:seed:)``.
+    /// Fits each of `models` (default: every model these options can fit; gemm-work needs their
+    /// work setting) on k − 1 folds with these options and predicts the held-out fold, on the
+    /// folds of ``foldAssignment(_:folds:seed:)``.
     ///
     /// Each model is first fitted to all rows from every start; each fold's fit then starts from
     /// that optimum alone (a warm start: the training objective is the fold's own, only the
@@ -204,8 +205,9 @@ extension AlphaFitter {
     ///
     /// - Throws: `FitInputError` for too few rows or folds, or anything a fit throws.
     public func crossValidate(
-        _ dataset: FitDataset, folds: Int, models: [FitModel] = FitModel.allCases, seed: UInt64? = nil
+        _ dataset: FitDataset, folds: Int, models: [FitModel]? = nil, seed: UInt64? = nil
     ) throws -> CrossValidationRun {
+        let models = models ?? FitModel.allCases.filter(options.canFit)
         let inputName = dataset.inputs.map(\.path).joined(separator: ", ")
         let seed = seed ?? options.seed
         let fold = try foldAssignment(dataset, folds: folds, seed: seed)

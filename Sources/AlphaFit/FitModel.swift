@@ -59,6 +59,13 @@ public enum FlopsConvention: String, Codable, CaseIterable, Sendable {
 /// (equal rates give it back), and linear in its six parameters too. Where no layer of a group is
 /// lowered (pointwise, depthwise and fully-connected groups) the lowered rate is held at 0.
 ///
+/// `gemmWork` charges the work of the layer as convsweep's kernels do it (``KernelWork``), each
+/// part at a rate a performance engineer reads directly: FLOPs padded to the GEMM micro-kernel's
+/// register tile, each GEMM operand's bytes at the rate of the cache level its working set fits,
+/// the lowering's row and block operations, a cost per `cblas_sgemm` call and per layer (see
+/// docs/fit-format.md and `GemmWorkModel.swift`). The tile sizes are discrete parameters chosen
+/// by the fit; it needs the measuring machine's cache sizes (``FitOptions/workSetting``).
+///
 /// `flops` is the proxy alpha-FLOPs corrects, FLOPs at the machine's fitted rate:
 ///
 ///     T = msPerGflop · FLOPs / 10⁹
@@ -73,6 +80,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     case alphaChannels = "alpha-channels"
     case dataMovement = "data-movement"
     case tensorBytes = "tensor-bytes"
+    case gemmWork = "gemm-work"
     case flops
 
     /// The model's formula, the one text of it that `fit --help` and the package README print:
@@ -89,6 +97,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
             return "msPerGflop · FLOPs / 10⁹ + (msPerGBInput · input + msPerGBWeights · weights "
                 + "+ msPerGBOutput · output + msPerGBLowered · lowered) / 10⁹ + fixedMs, each tensor in bytes "
                 + "(lowered: the K·Cin × Hₒ·Wₒ matrix; none when pointwise or depthwise)"
+        case .gemmWork: return GemmWorkModel.formula
         case .flops: return "msPerGflop · FLOPs / 10⁹ (FLOPs at a fitted rate)"
         }
     }
@@ -104,6 +113,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         case .dataMovement: return ["msPerGflop", "msPerGB", "fixedMs"]
         case .tensorBytes:
             return ["msPerGflop", "msPerGBInput", "msPerGBWeights", "msPerGBOutput", "msPerGBLowered", "fixedMs"]
+        case .gemmWork: return GemmWorkModel.parameterNames
         case .flops: return ["msPerGflop"]
         }
     }
@@ -117,6 +127,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     /// they are (the data cannot tell them); the lowered rate = 0 for the tensor-bytes model where
     /// no point is lowered; none otherwise.
     func heldFixed(over points: [ModelPoint]) -> [Int: Double] {
+        if self == .gemmWork { return GemmWorkModel.heldFixed(over: points).mapValues(\.value) }
         if self == .tensorBytes {
             return points.allSatisfy({ $0.loweredBytesPerFlop == 0 }) ? [4: 0] : [:]
         }
@@ -135,6 +146,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         case .alphaChannels: return [0.01, 0.8, 0.3, 0, 0]
         case .dataMovement: return [20, 50, 0]
         case .tensorBytes: return [20, 50, 50, 50, 50, 0]
+        case .gemmWork: return GemmWorkModel.defaultStart
         case .flops: return [20]
         }
     }
@@ -149,6 +161,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         case .alphaChannels: return [0...2, 0...2, 0...2, 0...1000, 0...1000]
         case .dataMovement: return [0...1e5, 0...1e5, 0...1000]
         case .tensorBytes: return [0...1e5, 0...1e5, 0...1e5, 0...1e5, 0...1e5, 0...1000]
+        case .gemmWork: return GemmWorkModel.defaultBounds
         case .flops: return [0...1e5]
         }
     }
@@ -174,9 +187,15 @@ struct ModelPoint: Sendable {
     var weightBytesPerFlop: Double
     var outputBytesPerFlop: Double
     var loweredBytesPerFlop: Double
+    /// The gemm-work model's view of the layer and the FLOPs (under the fit's convention) its
+    /// times are divided by; nil unless the point was made for that model.
+    var work: KernelWork?
+    var workFlops: Double
 
-    init(shape: ConvShape, convention: FlopsConvention, bytes: BytesConvention) {
+    init(shape: ConvShape, convention: FlopsConvention, bytes: BytesConvention, setting: WorkSetting? = nil) {
         flops = convention.flops(of: shape)
+        workFlops = flops
+        work = setting.map { KernelWork(shape: shape, setting: $0) }
         let accounting = Accounting(shape: shape, bytes: bytes)
         bytesPerFlop = Double(accounting.movedBytes) / flops
         inputBytesPerFlop = Double(accounting.inputBytes) / flops
@@ -199,6 +218,7 @@ extension FitModel {
         if self == .dataMovement { return dataMovementCost(point, p) * point.flops }
         if self == .tensorBytes { return tensorBytesCost(point, p) * point.flops }
         if self == .flops { return p[0] * 1e-9 * point.flops }
+        if self == .gemmWork { return GemmWorkModel.timeMs(point, p) / point.workFlops * point.flops }
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
         var alpha = p[2] * pow(u, p[1])
@@ -231,6 +251,12 @@ extension FitModel {
         if self == .flops {
             gradient[0] = 1e-9 * point.flops
             return p[0] * 1e-9 * point.flops
+        }
+        if self == .gemmWork {
+            let scale = point.flops / point.workFlops
+            let t = GemmWorkModel.timeMs(point, p, gradient: gradient)
+            for k in 0..<parameterCount { gradient[k] *= scale }
+            return t * scale
         }
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
@@ -271,6 +297,7 @@ extension FitModel {
                 point.inputBytesPerFlop, point.weightBytesPerFlop, point.outputBytesPerFlop, point.loweredBytesPerFlop,
                 point.perFlop,
             ]
+        case .gemmWork: return GemmWorkModel.classFeatures(of: point)
         case .flops: return []
         }
     }

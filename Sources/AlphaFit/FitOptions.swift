@@ -65,13 +65,18 @@ public struct FitOptions: Codable, Hashable, Sendable {
     public static let maximumStarts = 256
     /// Seed of those draws.
     public var seed: UInt64
+    /// The measuring machine's cache sizes and the run's workspace limit, which the gemm-work
+    /// model's work depends on; nil for the other models (and gemm-work cannot be fitted without).
+    public var workSetting: WorkSetting?
 
     /// Options with the replication's defaults unless given.
     public init(
         model: FitModel = .alpha, grouping: FitGrouping = .k1Rest, loss: FitLoss = .absolute,
         flopsConvention: FlopsConvention = .standard, bytesConvention: BytesConvention = .algorithm,
-        bounds: [[Double]]? = nil, start: [Double]? = nil, starts: Int = 16, seed: UInt64 = 1
+        bounds: [[Double]]? = nil, start: [Double]? = nil, starts: Int = 16, seed: UInt64 = 1,
+        workSetting: WorkSetting? = nil
     ) {
+        self.workSetting = workSetting
         self.model = model
         self.grouping = grouping
         self.loss = loss
@@ -96,7 +101,22 @@ public struct FitOptions: Codable, Hashable, Sendable {
         start = try container.decodeIfPresent([Double].self, forKey: .start)
         starts = try container.decode(Int.self, forKey: .starts)
         seed = try container.decode(UInt64.self, forKey: .seed)
+        workSetting = try container.decodeIfPresent(WorkSetting.self, forKey: .workSetting)
     }
+
+    /// `shape` as the model evaluates it under these options (its work computed for gemm-work).
+    func point(_ shape: ConvShape) -> ModelPoint {
+        ModelPoint(
+            shape: shape, convention: flopsConvention, bytes: bytesConvention,
+            setting: model == .gemmWork ? workSetting : nil)
+    }
+
+    /// Whether `model` can be fitted under these options: gemm-work needs ``workSetting``.
+    public func canFit(_ model: FitModel) -> Bool { model != .gemmWork || workSetting != nil }
+
+    /// Why gemm-work cannot be fitted without a setting, as the error and the notes say it.
+    public static let missingWorkSetting =
+        "the gemm-work model needs the measuring machine's cache sizes: fit a run directory or package (its manifest records them) or give --caches L2,LLC"
 
     /// The bounds in effect.
     public var effectiveBounds: [ClosedRange<Double>] {
@@ -109,6 +129,10 @@ public struct FitOptions: Codable, Hashable, Sendable {
     /// Checks sizes, bounds and start; throws a `FitInputError` naming the parameter.
     public func validate() throws {
         let names = model.parameterNames
+        if model == .gemmWork {
+            guard let workSetting else { throw FitInputError(input: "caches", Self.missingWorkSetting) }
+            if let problem = workSetting.problem { throw FitInputError(input: "caches", problem) }
+        }
         if let bounds {
             guard bounds.count == names.count else {
                 throw FitInputError(

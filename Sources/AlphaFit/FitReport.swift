@@ -206,7 +206,9 @@ public struct FitReport: Codable, Hashable, Sendable {
     /// final · ((S_K + beta·(S − S_K)) / S)^gamma [· channel term] · FLOPs, under the fit's convention.
     public func predict(_ shape: ConvShape) throws -> Double {
         let value = model.predict(
-            ModelPoint(shape: shape, convention: flopsConvention, bytes: bytesConvention), try parameters(for: shape))
+            ModelPoint(
+                shape: shape, convention: flopsConvention, bytes: bytesConvention,
+                setting: model == .gemmWork ? options?.workSetting : nil), try parameters(for: shape))
         guard value.isFinite else {
             throw FitInputError(input: "fit", "the model is undefined for \(shape) (non-positive ratio)")
         }

@@ -62,27 +62,38 @@ public enum Recalibration {
         }
     }
 
-    /// `base` with `final` of every group refitted to `rows` (the shape parameters kept), under
+    /// `base` with its scale refitted per group to `rows` (the shape parameters kept), under
     /// the base fit's loss: Σ(t − f·x)² gives f = Σtx / Σx², Σ((f·x − t)/t)² gives
-    /// f = Σ(x/t) / Σ(x/t)², x the base model's prediction with final = 1.
+    /// f = Σ(x/t) / Σ(x/t)², x the base model's prediction with final = 1. The scale is `final`
+    /// for the alpha models; the models that charge rates (data-movement, tensor-bytes,
+    /// gemm-work, flops) have every rate multiplied by f (their tiles kept).
     ///
+    /// - Parameter setting: for gemm-work, the new machine's caches and workspace limit (the fit
+    ///   then charges bytes against them); nil keeps the base fit's.
     /// - Throws: ``FitInputError`` when a group of the base fit has no row.
-    public static func refitFinal(_ base: FitReport, to rows: [FitRow]) throws -> FitReport {
+    public static func refitFinal(_ base: FitReport, to rows: [FitRow], setting: WorkSetting? = nil) throws
+        -> FitReport
+    {
+        var base = base
+        if base.model == .gemmWork, let setting { base.options?.workSetting = setting }
         var result = base
         let loss = base.options?.loss ?? .absolute
+        let hasFinal = base.model.scaleIndex != nil
         for (index, group) in base.fits.enumerated() {
             let members = rows.filter { base.grouping.groupName(for: $0.shape) == group.group }
             guard !members.isEmpty else {
                 throw FitInputError(input: "calibration", "group \(group.group) has no calibration row")
             }
             var unit = group.parameters
-            unit["final"] = 1
+            if hasFinal { unit["final"] = 1 }
             let p = base.model.parameterNames.map { unit[$0] ?? .nan }
             var numerator = 0.0
             var denominator = 0.0
             for row in members {
                 let x = base.model.predict(
-                    ModelPoint(shape: row.shape, convention: base.flopsConvention, bytes: base.bytesConvention), p)
+                    ModelPoint(
+                        shape: row.shape, convention: base.flopsConvention, bytes: base.bytesConvention,
+                        setting: base.model == .gemmWork ? base.options?.workSetting : nil), p)
                 switch loss {
                 case .absolute:
                     numerator += row.timeMs * x
@@ -92,7 +103,14 @@ public enum Recalibration {
                     denominator += (x / row.timeMs) * (x / row.timeMs)
                 }
             }
-            result.fits[index].parameters["final"] = numerator / denominator
+            let f = numerator / denominator
+            if hasFinal {
+                result.fits[index].parameters["final"] = f
+            } else {
+                for name in base.model.parameterNames where !name.hasSuffix("Tile") {
+                    result.fits[index].parameters[name]! *= f
+                }
+            }
             result.fits[index].n = members.count
             result.fits[index].diagnostics = nil
         }
@@ -102,21 +120,25 @@ public enum Recalibration {
 
     /// `base` with the parameters named in `free` refitted per group to `rows` (the others kept)
     /// by the bounded Levenberg–Marquardt from the base fit's values (and 4 seeded starts), under
-    /// the base fit's loss and bounds; `final` alone is refitted in closed form
-    /// (``refitFinal(_:to:)``). A group with fewer rows than free parameters keeps all but
-    /// `final`.
+    /// the base fit's loss and bounds; `final` alone (for the rate models: their common scale) is
+    /// refitted in closed form (``refitFinal(_:to:setting:)``). A group with fewer rows than free
+    /// parameters keeps all but the scale.
     ///
     /// - Throws: ``FitInputError`` for an unknown parameter name or a group without rows.
-    public static func refit(_ base: FitReport, parameters free: Set<String>, to rows: [FitRow]) throws -> FitReport {
+    public static func refit(
+        _ base: FitReport, parameters free: Set<String>, to rows: [FitRow], setting: WorkSetting? = nil
+    ) throws -> FitReport {
         let names = base.model.parameterNames
-        if let unknown = free.first(where: { !names.contains($0) }) {
+        if let unknown = free.first(where: { !names.contains($0) && $0 != "final" }) {
             throw FitInputError(
                 input: "calibration",
                 "\(unknown) is not a parameter of the \(base.model.rawValue) model (\(names.joined(separator: ", ")))")
         }
-        var result = try refitFinal(base, to: rows)
-        guard free != ["final"] else { return result }
-        var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
+        var result = try refitFinal(base, to: rows, setting: setting)
+        // For the rate models "final" names the scale, refitted above in closed form.
+        let free = names.contains("final") ? free : free.subtracting(["final"])
+        guard !free.isEmpty, free != ["final"] else { return result }
+        var options = result.options ?? FitOptions(model: base.model, grouping: base.grouping)
         options.flopsConvention = base.flopsConvention
         options.bytesConvention = base.bytesConvention
         for (index, group) in result.fits.enumerated() {
@@ -178,9 +200,11 @@ public enum Recalibration {
     /// recalibrated on it (the parameters in `free` refitted), and its errors on the other rows against a full refit (with the base
     /// fit's options) on all of them.
     public static func evaluate(
-        base: FitReport, data: FitDataset, counts: [Int], parameters free: Set<String> = ["final"]
+        base: FitReport, data: FitDataset, counts: [Int], parameters free: Set<String> = ["final"],
+        setting: WorkSetting? = nil
     ) throws -> [Evaluation] {
         var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
+        if base.model == .gemmWork, let setting { options.workSetting = setting }
         options.flopsConvention = base.flopsConvention
         options.bytesConvention = base.bytesConvention
         let full = try AlphaFitter(options: options).fit(data)
@@ -194,7 +218,7 @@ public enum Recalibration {
             let chosen = Set(Design.choose(count, from: data.rows.map(\.shape), grouping: base.grouping))
             let calibration = data.rows.indices.filter { chosen.contains($0) }.map { data.rows[$0] }
             let heldOut = data.rows.indices.filter { !chosen.contains($0) }.map { data.rows[$0] }
-            let recalibrated = try refit(base, parameters: free, to: calibration)
+            let recalibrated = try refit(base, parameters: free, to: calibration, setting: setting)
             let mine = try errors(recalibrated, on: heldOut)
             let theirs = try errors(full, on: heldOut)
             return Evaluation(

@@ -61,7 +61,9 @@ public struct NetworkTable: Sendable {
     public var bytesConvention: BytesConvention = .algorithm
 
     /// The parametric models, in the order of the columns: the proxy first.
-    public static let parametricModels: [FitModel] = [.flops, .alpha, .alphaChannels, .dataMovement, .tensorBytes]
+    public static let parametricModels: [FitModel] = [
+        .flops, .alpha, .alphaChannels, .dataMovement, .tensorBytes, .gemmWork,
+    ]
 
     /// The table of `networks` measured in `measurements` (each network's rows are those of its
     /// experiment), predicted by each of `models` fitted with `options` on `sample`; by the trees

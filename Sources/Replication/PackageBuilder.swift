@@ -181,6 +181,14 @@ public struct PackageBuilder {
     @discardableResult
     public func build() throws -> PackageStatement {
         let runs = try readRuns()
+        // The gemm-work model charges bytes against the caches the runs measured under.
+        var builder = self
+        if builder.fitOptions.workSetting == nil { builder.fitOptions.workSetting = runs.manifests[0].workSetting }
+        return try builder.build(runs)
+    }
+
+    /// Builds the package of `runs` with this builder's options.
+    private func build(_ runs: Runs) throws -> PackageStatement {
         try PackageBuilder.checkOutputDirectory(packageDirectory, machineLabel: runs.machineLabel)
         let root = URL(fileURLWithPath: packageDirectory)
         try layOut(root)

@@ -88,22 +88,26 @@ struct CalibrateFit: ParsableCommand {
     var out: String
     @Option(
         help: ArgumentHelp(
-            "The parameters to refit, comma separated (final; gamma,final when the new machine's kernels differ).",
+            "The parameters to refit, comma separated (final: the alpha models' scale, every rate of the rate models; gamma,final when the new machine's kernels differ).",
             valueName: "names"))
     var refit: String = "final"
+    @OptionGroup var caches: CachesOption
 
     func run() throws {
         let free = parameterNames(refit)
         for input in inputs { try requireIntactPackage(input) }
         let recalibrated = try reportingErrors { () -> FitReport in
             let base = try FitReport.load(path: from)
-            return try Recalibration.refit(base, parameters: free, to: try FitDataset.load(paths: inputs).rows)
+            return try Recalibration.refit(
+                base, parameters: free, to: try FitDataset.load(paths: inputs).rows,
+                setting: try caches.setting(inputs: inputs))
         }
         try write(try recalibrated.jsonData(), to: out)
         for group in recalibrated.fits {
-            print(
-                "\(group.group): final = \(String(format: "%.6g", group.parameters["final"] ?? .nan)) from \(group.n ?? 0) rows"
-            )
+            let scale =
+                group.parameters["final"].map { "final = " + String(format: "%.6g", $0) }
+                ?? "msPerGflop = " + String(format: "%.6g", group.parameters["msPerGflop"] ?? .nan)
+            print("\(group.group): \(scale) from \(group.n ?? 0) rows")
         }
         print("wrote \(out)")
     }
@@ -122,6 +126,7 @@ struct CalibrateEvaluate: ParsableCommand {
     var counts: String = "10,30,100"
     @Option(help: ArgumentHelp("The parameters to refit, comma separated.", valueName: "names"))
     var refit: String = "final"
+    @OptionGroup var caches: CachesOption
 
     func run() throws {
         let sizes = counts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -134,7 +139,8 @@ struct CalibrateEvaluate: ParsableCommand {
             let base = try FitReport.load(path: from)
             let free = parameterNames(refit)
             return try Recalibration.evaluate(
-                base: base, data: try FitDataset.load(paths: inputs), counts: sizes, parameters: free)
+                base: base, data: try FitDataset.load(paths: inputs), counts: sizes, parameters: free,
+                setting: try caches.setting(inputs: inputs))
         }
         print(
             "    N  held out  base RMSE ms  recalibrated RMSE ms  full refit RMSE ms  ratio  recalibrated MAPE  full MAPE"

@@ -76,6 +76,8 @@ struct Fit: ParsableCommand {
     @Option(help: "Seeded random starts inside the bounds, besides the paper's start.")
     var starts: Int = 16
 
+    @OptionGroup var caches: CachesOption
+
     @Option(help: "Seed of the random starts and of the cross-validation folds.")
     var seed: UInt64 = 1
 
@@ -126,6 +128,7 @@ struct Fit: ParsableCommand {
                 starts: starts, seed: seed)
             if !bound.isEmpty { options.bounds = try bound.map { try numbers($0, option: "--bound") } }
             if let start { options.start = try numbers(start, option: "--start") }
+            options.workSetting = try caches.setting(inputs: inputs)
             let loadStart = Date()
             let dataset = try FitDataset.load(paths: inputs, excluding: filters)
             let fitStart = Date()
@@ -183,6 +186,7 @@ struct FitSummary {
         lines.append(
             "model \(report.model.rawValue), groups \(report.grouping.rawValue), loss \(options?.loss.rawValue ?? "?"), FLOPs \(report.flopsConvention.rawValue)"
         )
+        if report.model == .gemmWork, let setting = options?.workSetting { lines.append("work setting: \(setting)") }
         for input in report.inputs ?? [] {
             lines.append(
                 "input \(input.path): \(input.rowsUsed) rows used, \(input.rowsExcluded) left out, sha256 \(input.sha256.prefix(16))…"
@@ -199,8 +203,15 @@ struct FitSummary {
                 if let se = fit.diagnostics?.standardErrors?[name], let ci = fit.diagnostics?.confidence95?[name] {
                     line += String(format: "  ± %.3g (se)  95%% [%.6g, %.6g]", se, ci[0], ci[1])
                 } else if fit.fixed?.contains(name) == true {
-                    line +=
-                        "  held fixed: every layer of the group has S = S_K, where the spatial term is 1 whatever it is"
+                    switch report.model {
+                    case .alpha, .alphaChannels:
+                        line +=
+                            "  held fixed: every layer of the group has S = S_K, where the spatial term is 1 whatever it is"
+                    case .tensorBytes: line += "  held at 0: no layer of the group is lowered"
+                    default: line += "  held: see the warning below"
+                    }
+                } else if report.model == .gemmWork, name.hasSuffix("Tile") {
+                    line += "  chosen: the candidate tile with the lowest sum of squares"
                 }
                 lines.append(line)
             }

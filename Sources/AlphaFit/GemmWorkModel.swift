@@ -1,0 +1,177 @@
+import ConvKernels
+import Foundation
+
+/// The gemm-work model (``FitModel/gemmWork``): a layer's time as the sum of the work convsweep's
+/// kernels do for it (``KernelWork``), each part at a rate of its own:
+///
+///     T = msPerGflop · paddedFLOPs / 10⁹
+///       + Σ_level (msPerGBWeights_level · weights_level + msPerGBActivations_level · activations_level
+///                  + msPerGBOutput_level · output_level) / 10⁹
+///       + msPerGBLoweringInput · loweringInput / 10⁹
+///       + (nsPerLoweringRow · loweringRows + nsPerLoweringBlock · loweringBlocks) / 10⁶
+///       + usPerCall · calls / 10³ + fixedMs
+///
+/// - paddedFLOPs: the FLOPs of every `cblas_sgemm` call with its m (output positions) padded to
+///   a multiple of `positionsTile` and its n (output channels) to a multiple of `channelsTile`,
+///   the micro-kernel's register tile, so a partial tile costs a whole one; depthwise-direct's
+///   rows padded to `positionsTile`. The tiles are discrete parameters: the fit tries each
+///   candidate and keeps the lowest sum of squares.
+/// - weights, activations, output: the bytes each call reads or writes of each GEMM operand, at
+///   the rate of the level its working set fits (L2, the last-level cache, memory: the weights by
+///   the whole weight tensor, which every piece of output rows re-reads; the activation operand
+///   and the output by one call's share).
+/// - loweringInput, loweringRows, loweringBlocks: the input the im2col lowering reads, the rows it
+///   treats one by one (the wrapped positions it zeroes, or rows it gathers), the blocks (one per
+///   input channel and tap of a piece).
+/// - calls: the number of `cblas_sgemm` calls (the pieces); fixedMs: a cost per layer.
+///
+/// Every rate is ≥ 0 and the model is linear in them once the tiles are chosen, so the bounded
+/// solver's optimum is unique. A rate whose work no layer of the group does (no weights beyond
+/// the last-level cache, no lowering in a pointwise group) is held at 0, and a tile the data
+/// cannot tell (every layer's positions a multiple of every candidate) is held at 1; the fit says
+/// which and why.
+enum GemmWorkModel {
+    /// The parameter names, in vector order.
+    static let parameterNames = [
+        "msPerGflop",
+        "msPerGBWeightsL2", "msPerGBWeightsLLC", "msPerGBWeightsMemory",
+        "msPerGBActivationsL2", "msPerGBActivationsLLC", "msPerGBActivationsMemory",
+        "msPerGBOutputL2", "msPerGBOutputLLC", "msPerGBOutputMemory",
+        "msPerGBLoweringInput", "nsPerLoweringRow", "nsPerLoweringBlock", "usPerCall", "fixedMs",
+        "positionsTile", "channelsTile", "cacheLevels",
+    ]
+
+    /// Index of the first of the three weight rates (then activations, then output).
+    static let weights = 1
+    static let activations = 4
+    static let output = 7
+    static let loweringInput = 10
+    static let loweringRow = 11
+    static let loweringBlock = 12
+    static let call = 13
+    static let fixed = 14
+    /// The two discrete parameters.
+    static let positionsTile = 15
+    static let channelsTile = 16
+    /// 3: each operand's bytes at a rate per level; 1: at one rate (the L2 one), for a group with
+    /// too few layers to tell levels apart.
+    static let cacheLevels = 17
+    /// The fewest distinct layers a group needs for three rates per operand (4 per rate).
+    static let layersForLevels = 60
+
+    /// The tiles the fit tries, for m (output positions) and n (output channels): the register
+    /// tiles of OpenBLAS's x86 SGEMM kernels are among them (8×4 and 16×4 on AVX2, 16×2 … 32×2
+    /// with AVX-512).
+    static let candidates: [Int: [Int]] = [positionsTile: [1, 2, 4, 8, 16, 32], channelsTile: [1, 2, 4, 6, 8, 16]]
+
+    /// The formula, as `fit --help` and the package README print it.
+    static let formula =
+        "msPerGflop · paddedFLOPs / 10⁹ + Σ over L2, LLC, memory of (msPerGBWeights · weights + msPerGBActivations · activations "
+        + "+ msPerGBOutput · output) / 10⁹ + msPerGBLoweringInput · loweringInput / 10⁹ + (nsPerLoweringRow · loweringRows "
+        + "+ nsPerLoweringBlock · loweringBlocks) / 10⁶ + usPerCall · calls / 10³ + fixedMs, the work of the layer's "
+        + "default algorithm: FLOPs of each sgemm call with m padded to positionsTile and n to channelsTile (discrete), "
+        + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
+
+    /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels.
+    static let defaultStart = [Double](repeating: 0, count: 15) + [1, 1, 3]
+
+    /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
+    /// for the levels.
+    static let defaultBounds: [ClosedRange<Double>] =
+        [ClosedRange<Double>](repeating: 0...1e5, count: 14) + [0...1000, 1...64, 1...64, 1...3]
+
+    /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
+    static func timeMs(_ point: ModelPoint, _ p: [Double]) -> Double {
+        guard let work = point.work else { return .nan }
+        return features(work, p).enumerated().reduce(0) { $0 + $1.element * p[$1.offset] }
+    }
+
+    /// The same, with the gradient (the features: the model is linear in its rates; 0 for the
+    /// tiles, which the solver never moves).
+    static func timeMs(_ point: ModelPoint, _ p: [Double], gradient: UnsafeMutablePointer<Double>) -> Double {
+        guard let work = point.work else { return .nan }
+        let x = features(work, p)
+        var t = 0.0
+        for k in x.indices {
+            gradient[k] = x[k]
+            t += x[k] * p[k]
+        }
+        for k in x.count..<parameterNames.count { gradient[k] = 0 }
+        return t
+    }
+
+    /// What each rate multiplies, in its unit (GFLOP, GB, millions of operations, thousands of
+    /// calls, one layer), for the tiles of `p`.
+    static func features(_ work: KernelWork, _ p: [Double]) -> [Double] {
+        var x = [work.paddedFlops(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) * 1e-9]
+        let levels = p[cacheLevels] < 2 ? 1 : 3
+        for bytes in [work.weightBytes, work.activationBytes, work.outputBytes] {
+            x += levels == 3 ? bytes.map { $0 * 1e-9 } : [bytes.reduce(0, +) * 1e-9, 0, 0]
+        }
+        x += [
+            work.loweringInputBytes * 1e-9, work.loweringRows * 1e-6, work.loweringBlocks * 1e-6,
+            Double(work.calls.reduce(0) { $0 + $1.count }) * 1e-3, 1,
+        ]
+        return x
+    }
+
+    /// A tile parameter as a tile: rounded, at least 1.
+    static func tile(_ value: Double) -> Int { value.isFinite ? max(1, Int(value.rounded())) : 1 }
+
+    /// The rates no point gives work to, held at 0, with the reason; and the tiles at 1 (the fit
+    /// replaces them by its choice, see ``AlphaFitter``).
+    static func heldFixed(over points: [ModelPoint]) -> [Int: (value: Double, reason: String?)] {
+        let levels = points.count >= layersForLevels ? 3.0 : 1
+        var held: [Int: (value: Double, reason: String?)] = [
+            positionsTile: (1, nil), channelsTile: (1, nil),
+            cacheLevels: (
+                levels,
+                levels == 3
+                    ? nil
+                    : "cacheLevels held at 1: the group has \(points.count) distinct layers, fewer than the \(layersForLevels) that tell three cache levels apart; each operand's bytes have one rate (the L2 one)"
+            ),
+        ]
+        let works = points.compactMap(\.work)
+        guard works.count == points.count else { return held }
+        var unit = defaultStart
+        unit[cacheLevels] = levels
+        let columns = works.map { features($0, unit) }
+        for k in 0..<fixed where columns.allSatisfy({ $0[k] == 0 }) {
+            held[k] = (
+                0,
+                levels == 1 && (k - weights) % 3 != 0 && k < loweringInput
+                    ? nil : "\(parameterNames[k]) held at 0: \(absence(k))"
+            )
+        }
+        // Calls that are the same in number for every layer cost what the fixed cost does.
+        if held[call] == nil, let first = columns.first?[call], columns.allSatisfy({ $0[call] == first }) {
+            held[call] = (
+                0,
+                "\(parameterNames[call]) held at 0: every layer makes the same number of calls, whose cost fixedMs carries"
+            )
+        }
+        return held
+    }
+
+    /// Why a rate's work is absent from a group.
+    private static func absence(_ k: Int) -> String {
+        let levels = ["the level-2 cache", "the last-level cache but not L2", "beyond the last-level cache"]
+        switch k {
+        case weights..<activations: return "no layer's weights fit \(levels[k - weights])"
+        case activations..<output: return "no call's activation operand fits \(levels[k - activations])"
+        case output..<loweringInput: return "no call's output fits \(levels[k - output])"
+        case loweringInput, loweringRow, loweringBlock: return "no layer is lowered (im2col) in this group"
+        case call: return "no layer runs an sgemm in this group"
+        default: return "no layer does this work"
+        }
+    }
+
+    /// What the model's time depends on at `point`: its work, whole.
+    static func classFeatures(of point: ModelPoint) -> [Double] {
+        guard let work = point.work else { return [point.workFlops] }
+        return [point.workFlops, Double(work.directRows), Double(work.directRowWidth), Double(work.directTaps)]
+            + work.calls.flatMap { [Double($0.m), Double($0.n), Double($0.k), Double($0.count)] }
+            + work.weightBytes + work.activationBytes + work.outputBytes
+            + [work.loweringInputBytes, work.loweringRows, work.loweringBlocks]
+    }
+}

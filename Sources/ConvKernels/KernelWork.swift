@@ -1,0 +1,209 @@
+/// What the work of a layer depends on besides its shape: the measuring machine's cache sizes and
+/// the run's workspace limit (which sets the im2col pieces). Runs record both (the manifest's
+/// `machine.caches` and `settings.workspaceLimit`), and a gemm-work fit records the setting it was
+/// fitted under, because its rates are only meaningful together with it.
+public struct WorkSetting: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// The level-2 cache of one core, in bytes (the cache a GEMM's packed blocks live in).
+    public var level2Bytes: Int
+    /// The last-level cache, in bytes (the largest data or unified cache; the level-2 size on a
+    /// machine with no level 3).
+    public var lastLevelBytes: Int
+    /// The largest im2col buffer of the run, in bytes (``Conv2D/defaultWorkspaceLimit`` unless
+    /// the run set `--workspace-limit`).
+    public var workspaceLimitBytes: Int
+
+    /// A setting of these sizes.
+    public init(level2Bytes: Int, lastLevelBytes: Int, workspaceLimitBytes: Int = Conv2D.defaultWorkspaceLimit) {
+        self.level2Bytes = level2Bytes
+        self.lastLevelBytes = lastLevelBytes
+        self.workspaceLimitBytes = workspaceLimitBytes
+    }
+
+    /// The setting of a machine whose data caches are `caches` (level and size in bytes, as hwloc
+    /// reports them); nil when it reports no level-2 cache.
+    public init?(caches: [(level: Int, bytes: Int)], workspaceLimitBytes: Int = Conv2D.defaultWorkspaceLimit) {
+        guard let level2 = caches.filter({ $0.level == 2 }).map(\.bytes).max(), level2 > 0 else { return nil }
+        let last = caches.filter { $0.level >= 2 }.max { ($0.level, $0.bytes) < ($1.level, $1.bytes) }!.bytes
+        self.init(level2Bytes: level2, lastLevelBytes: max(level2, last), workspaceLimitBytes: workspaceLimitBytes)
+    }
+
+    /// Why the sizes cannot be used, or nil: every size positive, the last level at least the
+    /// second.
+    public var problem: String? {
+        guard level2Bytes > 0, lastLevelBytes > 0, workspaceLimitBytes > 0 else {
+            return "cache sizes and the workspace limit must be positive"
+        }
+        return lastLevelBytes >= level2Bytes ? nil : "the last-level cache is smaller than the level-2 cache"
+    }
+
+    /// `L2 512 KiB, LLC 32 MiB, workspace 256 MiB`.
+    public var description: String {
+        "L2 \(Self.text(level2Bytes)), LLC \(Self.text(lastLevelBytes)), workspace \(Self.text(workspaceLimitBytes))"
+    }
+
+    /// A byte count in KiB, MiB or GiB (whichever divides it, the largest first).
+    public static func text(_ bytes: Int) -> String {
+        for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)]
+        where bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return "\(bytes >> shift) \(unit)"
+        }
+        return "\(bytes) B"
+    }
+
+    /// Where a working set of `bytes` fits: 0 within the level-2 cache, 1 within the last level,
+    /// 2 beyond (memory).
+    public func reach(_ bytes: Int) -> Int {
+        bytes <= level2Bytes ? 0 : (bytes <= lastLevelBytes ? 1 : 2)
+    }
+}
+
+/// One `cblas_sgemm` shape of a layer's forward pass, in the column-major terms OpenBLAS works in:
+/// C (m × n) = A (m × k) · B (k × n), made `count` times. OpenBLAS's micro-kernel tiles m and n.
+public struct GemmCall: Hashable, Sendable {
+    /// Rows of C: the output positions of the piece (im2col, 1×1), the output features (FC).
+    public var m: Int
+    /// Columns of C: the output channels of a group (im2col, 1×1), the rows of an FC layer.
+    public var n: Int
+    /// The inner dimension: the piece's depth (input channels × taps), the inputs of an FC layer.
+    public var k: Int
+    /// How many calls of this shape a forward pass makes.
+    public var count: Int
+}
+
+/// The work of one forward pass as convsweep's default algorithm for the layer does it
+/// (``ConvAlgorithm/auto``): the `cblas_sgemm` calls of im2col-gemm's planned pieces, of gemm-1x1
+/// or of fc-gemm, or depthwise-direct's row loops; each operand's bytes by the cache level its
+/// working set fits; and the lowering's own operations. The gemm-work model charges each at a
+/// rate of its own (see `FitModel.gemmWork`).
+public struct KernelWork: Hashable, Sendable {
+    /// The GEMM calls (none for depthwise-direct).
+    public var calls: [GemmCall]
+    /// Depthwise-direct: output rows computed (batch · Cout · Hₒ), each of ``directRowWidth``
+    /// positions, tap by tap (``directTaps``); 0 otherwise.
+    public var directRows: Int
+    /// The width of one such row, Wₒ.
+    public var directRowWidth: Int
+    /// The taps per output value, K1·K2.
+    public var directTaps: Int
+    /// Bytes of weights the calls read (each call its chunk of the weights), by where the whole
+    /// weight tensor fits (index ``WorkSetting/reach(_:)``): the weights are re-read for every
+    /// piece of output rows, from the level that holds all of them.
+    public var weightBytes: [Double]
+    /// Bytes of the activation operand (the lowered piece, the input of a 1×1 or FC layer), by
+    /// where one call's operand fits.
+    public var activationBytes: [Double]
+    /// Bytes of output each call writes (and, after the first channel chunk, re-reads), by where
+    /// one call's output fits.
+    public var outputBytes: [Double]
+    /// Bytes of input the im2col lowering reads (0 where nothing is lowered).
+    public var loweringInputBytes: Double
+    /// Row operations of the lowering: rows whose wrapped positions are zeroed one by one (layers
+    /// that keep their size), or rows copied or gathered one by one (other layers).
+    public var loweringRows: Double
+    /// Blocks the lowering writes: one per input channel and tap of every piece.
+    public var loweringBlocks: Double
+
+    /// The work of `shape` under `setting`.
+    public init(shape s: ConvShape, setting: WorkSetting) {
+        let size = MemoryLayout<Float>.stride
+        let float = Double(size)
+        calls = []
+        directRows = 0
+        directRowWidth = 0
+        directTaps = 0
+        weightBytes = [0, 0, 0]
+        activationBytes = [0, 0, 0]
+        outputBytes = [0, 0, 0]
+        loweringInputBytes = 0
+        loweringRows = 0
+        loweringBlocks = 0
+        let weightReach = setting.reach(s.weightCount * size)
+        switch ConvAlgorithm.auto.resolved(for: s) {
+        case .fullyConnectedGemm:
+            // C = W · Xᵀ: the weights are the m × k operand, the input the k × n one.
+            calls = [GemmCall(m: s.outputChannels, n: s.batch, k: s.inputChannels, count: 1)]
+            weightBytes[weightReach] = Double(s.weightCount) * float
+            activationBytes[setting.reach(s.inputCount * size)] = Double(s.inputCount) * float
+            outputBytes[setting.reach(s.outputCount * size)] = Double(s.outputCount) * float
+            return
+        case .gemm1x1:
+            calls = [
+                GemmCall(
+                    m: s.inputSpatialSize, n: s.outputChannelsPerGroup, k: s.inputChannelsPerGroup,
+                    count: s.batch * s.groups)
+            ]
+        case .depthwiseDirect:
+            directRows = s.batch * s.outputChannels * s.outputHeight
+            directRowWidth = s.outputWidth
+            directTaps = s.kernelSize
+            weightBytes[weightReach] = Double(s.weightCount) * float
+            activationBytes[setting.reach(s.inputCount * size)] = Double(s.inputCount) * float
+            outputBytes[setting.reach(s.outputCount * size)] = Double(s.outputCount) * float
+            return
+        default:
+            let tiling = ConvTiling.planned(for: s, workspaceLimit: setting.workspaceLimitBytes)
+            calls = Self.pieces(of: s, tiling: tiling)
+            let tiles = (s.outputHeight + tiling.rowsPerTile - 1) / tiling.rowsPerTile
+            let channelTaps = Double(s.batch) * Double(s.inputChannels) * Double(s.kernelSize)
+            loweringInputBytes = Double(s.inputCount) * float
+            loweringBlocks = channelTaps * Double(tiles)
+            loweringRows = s.keepsSpatialSize ? Self.wrappedRows(of: s) : channelTaps * Double(s.outputHeight)
+        }
+        for call in calls {
+            let count = Double(call.count)
+            weightBytes[weightReach] += count * Double(call.n * call.k) * float
+            activationBytes[setting.reach(call.m * call.k * size)] += count * Double(call.m * call.k) * float
+            outputBytes[setting.reach(call.m * call.n * size)] += count * Double(call.m * call.n) * float
+        }
+    }
+
+    /// The FLOPs of the calls with m padded to a multiple of `positionsTile` and n to a multiple
+    /// of `channelsTile` (the register tile of the GEMM's micro-kernel), and of depthwise-direct's
+    /// rows padded to a multiple of `positionsTile`: the multiply–adds the hardware issues when
+    /// every partial tile costs a whole one. Tiles of 1 give the layer's FLOPs.
+    public func paddedFlops(positionsTile: Int, channelsTile: Int) -> Double {
+        func padded(_ value: Int, _ tile: Int) -> Double { Double((value + tile - 1) / tile * tile) }
+        var flops = 2 * Double(directRows) * padded(directRowWidth, positionsTile) * Double(directTaps)
+        for call in calls {
+            flops +=
+                2 * Double(call.count) * padded(call.m, positionsTile) * padded(call.n, channelsTile) * Double(call.k)
+        }
+        return flops
+    }
+
+    /// The calls of im2col-gemm's pieces of `shape` under `tiling`: per image and group, whole
+    /// tiles of `rowsPerTile` output rows and a last shorter one, each in whole chunks of
+    /// `channelsPerChunk` input channels and a last smaller one (as `Conv2D` runs them).
+    static func pieces(of s: ConvShape, tiling: ConvTiling) -> [GemmCall] {
+        let rows = tiling.rowsPerTile
+        let channels = tiling.channelsPerChunk
+        let (wholeTiles, lastRows) = s.outputHeight.quotientAndRemainder(dividingBy: rows)
+        let (wholeChunks, lastChannels) = s.inputChannelsPerGroup.quotientAndRemainder(dividingBy: channels)
+        var calls: [GemmCall] = []
+        for (tileRows, tileCount) in [(rows, wholeTiles), (lastRows, 1)] where tileRows > 0 && tileCount > 0 {
+            for (chunk, chunkCount) in [(channels, wholeChunks), (lastChannels, 1)] where chunk > 0 && chunkCount > 0 {
+                calls.append(
+                    GemmCall(
+                        m: tileRows * s.outputWidth, n: s.outputChannelsPerGroup, k: chunk * s.kernelSize,
+                        count: s.batch * s.groups * tileCount * chunkCount))
+            }
+        }
+        return calls
+    }
+
+    /// The rows whose wrapped positions the lowering of a size-keeping layer zeroes one by one:
+    /// for every input channel and tap (i, j) whose column shift j − padLeft is neither 0 nor a
+    /// whole row, the output rows that read inside the input (how many depends on i alone).
+    static func wrappedRows(of s: ConvShape) -> Double {
+        var validRows = 0
+        for i in 0..<s.kernelHeight {
+            let offset = i - s.padTop
+            validRows += max(0, min(s.outputHeight, s.height - offset) - max(0, -offset))
+        }
+        let shifted = (0..<s.kernelWidth).filter { j in
+            let shift = abs(j - s.padLeft)
+            return shift > 0 && shift < s.width
+        }.count
+        return Double(s.batch) * Double(s.inputChannels) * Double(validRows) * Double(shifted)
+    }
+}

@@ -1,0 +1,101 @@
+import ConvKernels
+import Foundation
+import Testing
+
+@testable import AlphaFit
+
+/// The gemm-work model: its rates and tiles come back from times it made, what the data cannot
+/// tell is held and said, and it refuses to fit without the caches.
+struct GemmWorkTests {
+    let setting = WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20)
+
+    /// Rates a performance engineer would believe: 90 GFLOP/s, operands at 25–100 GB/s by level,
+    /// 4 ns a wrapped row, 5 ns a block, 0.4 µs a call, 2 µs a layer; tiles 8 × 4; three levels.
+    var truth: [Double] {
+        [11, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0.002, 8, 4, 3]
+    }
+
+    func rows(_ shapes: [ConvShape], _ p: [Double]) -> [FitRow] {
+        shapes.enumerated().map { i, shape in
+            let point = ModelPoint(shape: shape, convention: .standard, bytes: .algorithm, setting: setting)
+            return FitRow(shape: shape, timeMs: FitModel.gemmWork.predict(point, p), input: 0, row: i + 2)
+        }
+    }
+
+    @Test func theRatesAndTilesComeBackFromTimesTheModelMade() throws {
+        let shapes =
+            gridShapes(count: 300, seed: 21, kernels: [1]) + gridShapes(count: 500, seed: 22, kernels: [3, 5, 7])
+        let report = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
+            dataset(rows(shapes, truth)))
+        #expect(report.fits.map(\.group) == ["K=1", "K>1"])
+        for fit in report.fits {
+            #expect(fit.parameters["positionsTile"] == 8 && fit.parameters["channelsTile"] == 4, "\(fit.group)")
+            #expect((fit.diagnostics?.sse ?? 1) < 1e-12, "\(fit.group)")
+        }
+        // Every layer predicted as the model made it.
+        for row in rows(shapes, truth).prefix(50) {
+            #expect(abs(try report.predict(row.shape) / row.timeMs - 1) < 1e-6)
+        }
+        // The fit records its setting, and predicts the same once read back.
+        let again = try JSONDecoder().decode(FitReport.self, from: try report.jsonData())
+        #expect(again.options?.workSetting == setting)
+        #expect(try again.predict(shapes[7]) == report.predict(shapes[7]))
+    }
+
+    @Test func whatTheDataCannotTellIsHeldAndSaid() throws {
+        // Positions all multiples of 32 and output channels of 48: no candidate tile pads differently.
+        // Weights within the last level and the output within L2: the memory rates have no work.
+        var shapes: [ConvShape] = []
+        for (h, w) in [(32, 32), (64, 32), (16, 64), (32, 96), (8, 128), (64, 64), (1, 256), (4, 96)] {
+            for (cin, cout) in [(16, 48), (64, 96), (32, 48), (96, 144), (8, 96), (128, 48), (48, 192), (24, 240)] {
+                for k in [1, 3] {
+                    shapes.append(
+                        ConvShape(height: h, width: w, inputChannels: cin, outputChannels: cout, kernel: k))
+                }
+            }
+        }
+        let report = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
+            dataset(rows(shapes, truth)))
+        for fit in report.fits {
+            let held = Set(fit.fixed ?? [])
+            #expect(held.isSuperset(of: ["positionsTile", "channelsTile", "msPerGBWeightsMemory"]), "\(fit.group)")
+            // The 1×1 layers of equal positions do the same work: too few distinct ones for levels.
+            guard fit.group == "K>1" else {
+                #expect(fit.diagnostics?.warnings.contains { $0.hasPrefix("cacheLevels held at 1") } == true)
+                continue
+            }
+            #expect(fit.parameters["positionsTile"] == 1 && fit.parameters["channelsTile"] == 1)
+            let warnings = fit.diagnostics?.warnings ?? []
+            #expect(warnings.contains { $0.hasPrefix("positionsTile could not be determined and is held at 1") })
+            #expect(
+                warnings.contains { $0.hasPrefix("msPerGBWeightsMemory held at 0: no layer's weights fit beyond") },
+                "\(fit.group): \(warnings)")
+        }
+        // A small group charges each operand at one rate, and says why.
+        let small = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
+            dataset(rows(Array(shapes.prefix(40)), truth)))
+        #expect(small.fits[0].parameters["cacheLevels"] == 1)
+        #expect(small.fits[0].diagnostics?.warnings.contains { $0.hasPrefix("cacheLevels held at 1") } == true)
+        // Pointwise layers are not lowered: their group says so.
+        let pointwise = report.fits.first { $0.group == "K=1" }!
+        #expect(pointwise.fixed?.contains("nsPerLoweringRow") == true)
+    }
+
+    @Test func withoutTheCachesItRefusesAndTheTableLeavesItOut() throws {
+        let rows = rows(gridShapes(count: 120, seed: 3, kernels: [1, 3]), truth)
+        #expect(throws: FitInputError.self) {
+            try AlphaFitter(options: FitOptions(model: .gemmWork)).fit(dataset(rows))
+        }
+        do {
+            _ = try AlphaFitter(options: FitOptions(model: .gemmWork)).fit(dataset(rows))
+        } catch let error as FitInputError {
+            #expect("\(error)".contains("--caches"))
+        }
+        let without = try AlphaFitter(options: FitOptions(loss: .relative, starts: 0)).crossValidate(
+            dataset(rows), folds: 2)
+        #expect(!without.report.results.map(\.model).contains(.gemmWork))
+        let with = try AlphaFitter(options: FitOptions(loss: .relative, starts: 0, workSetting: setting)).crossValidate(
+            dataset(rows), folds: 2)
+        #expect(with.report.results.map(\.model).contains(.gemmWork))
+    }
+}

@@ -1,0 +1,100 @@
+import Testing
+
+@testable import ConvKernels
+
+/// The work convsweep's kernels do for a layer (the gemm-work model's features) against what
+/// `Conv2D` plans and what the layer's FLOPs are.
+struct KernelWorkTests {
+    let setting = WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20)
+
+    @Test(arguments: [
+        ConvShape(height: 56, width: 56, inputChannels: 64, outputChannels: 128, kernel: 3),
+        // Channels chunked (depth 600·9 > 1024) and rows tiled, with last partial ones.
+        ConvShape(height: 97, width: 33, inputChannels: 600, outputChannels: 70, kernel: 3),
+        ConvShape(height: 256, width: 2, inputChannels: 100, outputChannels: 10, kernel: 7),
+        ConvShape(
+            height: 28, width: 28, inputChannels: 64, outputChannels: 64, kernel: 3, stride: 2, padding: .uniform(1),
+            groups: 4),
+        ConvShape(batch: 3, height: 14, width: 14, inputChannels: 96, outputChannels: 24, kernel: 1),
+        ConvShape.fullyConnected(rows: 8, inputs: 1280, outputs: 1000),
+    ])
+    func theCallsDoTheLayersFlopsInThePiecesConv2DPlans(shape: ConvShape) {
+        let work = KernelWork(shape: shape, setting: setting)
+        let flops = work.calls.reduce(0.0) { $0 + 2 * Double($1.m) * Double($1.n) * Double($1.k) * Double($1.count) }
+        #expect(flops == Accounting(shape: shape).flops)
+        #expect(work.paddedFlops(positionsTile: 1, channelsTile: 1) == flops)
+        if ConvAlgorithm.auto.resolved(for: shape) == .im2colGemm {
+            let tiling = ConvTiling.planned(for: shape, workspaceLimit: setting.workspaceLimitBytes)
+            #expect(work.calls.reduce(0) { $0 + $1.count } == tiling.pieceCount(for: shape))
+            // The lowering reads the input once and writes every lowered value once.
+            let lowered = work.activationBytes.reduce(0, +)
+            #expect(lowered == Double(Accounting(shape: shape).loweredBytes))
+            #expect(work.loweringInputBytes == Double(Accounting(shape: shape).inputBytes))
+        } else {
+            #expect(work.loweringInputBytes == 0 && work.loweringRows == 0 && work.loweringBlocks == 0)
+        }
+    }
+
+    @Test func aPartialTileCostsAWholeOne() {
+        // One call of m = 10 positions, n = 6 channels: 16 × 8 with 8 × 4 tiles.
+        let shape = ConvShape(height: 2, width: 5, inputChannels: 3, outputChannels: 6, kernel: 1)
+        let work = KernelWork(shape: shape, setting: setting)
+        #expect(work.calls == [GemmCall(m: 10, n: 6, k: 3, count: 1)])
+        #expect(work.paddedFlops(positionsTile: 8, channelsTile: 4) == 2 * 16 * 8 * 3)
+        // depthwise-direct pads its rows of Wₒ positions.
+        let depthwise = ConvShape(height: 10, width: 5, inputChannels: 4, outputChannels: 4, kernel: 3, groups: 4)
+        let direct = KernelWork(shape: depthwise, setting: setting)
+        #expect(direct.calls.isEmpty && direct.directRows == 40 && direct.directTaps == 9)
+        #expect(direct.paddedFlops(positionsTile: 8, channelsTile: 4) == 2 * 40 * 8 * 9)
+    }
+
+    @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {
+        // Counted the lowering's way, output row by output row, for every channel and tap.
+        for shape in [
+            ConvShape(height: 5, width: 3, inputChannels: 2, outputChannels: 1, kernel: 5),
+            ConvShape(height: 8, width: 1, inputChannels: 3, outputChannels: 1, kernel: 3),
+            ConvShape(height: 4, width: 8, inputChannels: 1, outputChannels: 1, kernelHeight: 2, kernelWidth: 4),
+            ConvShape(height: 2, width: 2, inputChannels: 1, outputChannels: 1, kernel: 14),
+        ] {
+            var rows = 0
+            for _ in 0..<shape.inputChannels {
+                for i in 0..<shape.kernelHeight {
+                    for j in 0..<shape.kernelWidth {
+                        let shift = j - shape.padLeft
+                        guard shift != 0, abs(shift) < shape.width else { continue }
+                        for y in 0..<shape.outputHeight where (0..<shape.height).contains(y + i - shape.padTop) {
+                            rows += 1
+                        }
+                    }
+                }
+            }
+            #expect(KernelWork.wrappedRows(of: shape) == Double(rows), "\(shape)")
+            #expect(KernelWork(shape: shape, setting: setting).loweringRows == Double(rows))
+        }
+    }
+
+    @Test func eachOperandIsChargedAtTheLevelItsWorkingSetFits() {
+        // Weights of 3200 × 3200 × 9 floats (369 MB) live beyond the last level: every piece
+        // re-reads them from memory; the lowered piece (about 1 MiB) is in the last level.
+        let big = ConvShape(height: 16, width: 16, inputChannels: 3200, outputChannels: 3200, kernel: 3)
+        let work = KernelWork(shape: big, setting: setting)
+        #expect(work.weightBytes[0] == 0 && work.weightBytes[1] == 0 && work.weightBytes[2] > 0)
+        #expect(work.activationBytes[2] == 0)
+        let small = KernelWork(
+            shape: ConvShape(height: 8, width: 8, inputChannels: 16, outputChannels: 16, kernel: 3), setting: setting)
+        #expect(small.weightBytes[1] == 0 && small.weightBytes[2] == 0 && small.weightBytes[0] > 0)
+        #expect(setting.reach(512 << 10) == 0 && setting.reach((512 << 10) + 1) == 1 && setting.reach(33 << 20) == 2)
+    }
+
+    @Test func aSettingIsReadFromTheCachesHwlocReports() {
+        let caches = [(level: 1, bytes: 32 << 10), (level: 2, bytes: 1 << 20), (level: 3, bytes: 32 << 20)]
+        #expect(WorkSetting(caches: caches) == WorkSetting(level2Bytes: 1 << 20, lastLevelBytes: 32 << 20))
+        // No level 3: the last level is L2.
+        #expect(WorkSetting(caches: Array(caches.prefix(2)))?.lastLevelBytes == 1 << 20)
+        #expect(WorkSetting(caches: [(level: 1, bytes: 32 << 10)]) == nil)
+        #expect(WorkSetting(level2Bytes: 2 << 20, lastLevelBytes: 1 << 20).problem != nil)
+        #expect(
+            WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20).description
+                == "L2 512 KiB, LLC 32 MiB, workspace 256 MiB")
+    }
+}
