@@ -24,6 +24,8 @@ import Foundation
 ///   treats one by one (the wrapped positions it zeroes, or rows it gathers), the blocks (one per
 ///   input channel and tap of a piece).
 /// - calls: the number of `cblas_sgemm` calls (the pieces); fixedMs: a cost per layer.
+/// - cacheLevels: 3, or 1 in a group of fewer than ``layersForLevels`` distinct layers (each
+///   operand's bytes then at one rate): held from the group's size, never fitted.
 ///
 /// Every rate is ≥ 0 and the model is linear in them once the tiles are chosen, so the bounded
 /// solver's optimum is unique. A rate whose work no layer of the group does (no weights beyond

@@ -157,19 +157,22 @@ public struct ModelMisses: Sendable {
         }
     }
 
+    /// The columns of ``csv``.
+    public static let csvHeader = ["model", "feature", "spread", "bucket", "rows", "median_error", "within_10pct"]
+
     /// The table as CSV: `model,feature,spread,bucket,rows,median_error,within_10pct`.
-    public var csv: String {
-        CSVText.text(
-            header: ["model", "feature", "spread", "bucket", "rows", "median_error", "within_10pct"],
-            rows: features.flatMap { feature in
-                feature.buckets.map { bucket in
-                    [
-                        model, feature.name, "\(feature.spread)", bucket.value, "\(bucket.count)",
-                        "\(bucket.medianError)",
-                        "\(bucket.withinTenPercent)",
-                    ]
-                }
-            })
+    public var csv: String { CSVText.text(header: Self.csvHeader, rows: csvRows) }
+
+    /// The rows of ``csv``: one per bucket of every feature, largest spread first.
+    public var csvRows: [[String]] {
+        features.flatMap { feature in
+            feature.buckets.map { bucket in
+                [
+                    model, feature.name, "\(feature.spread)", bucket.value, "\(bucket.count)", "\(bucket.medianError)",
+                    "\(bucket.withinTenPercent)",
+                ]
+            }
+        }
     }
 
     private static func share(_ errors: [Double]) -> Double {

@@ -216,7 +216,8 @@ public struct PackageBuilder {
             errors: fits.predictions.errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
-            backendFits: fits.backends, networks: networkTable)
+            backendFits: fits.backends, networks: networkTable,
+            misses: modelTable == nil ? nil : try PackageMisses.of(package: root))
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent(PackageLayout.readme), options: .atomic)
         // Last, the list of what the package holds (package.json itself included), then the sums.
@@ -433,6 +434,7 @@ public struct PackageBuilder {
         built.table.excluded = excluded.isEmpty ? nil : excluded
         try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
         try built.predictions.table.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
+        try PackageMisses.of(package: root).write(package: root)
         return built.table
     }
 

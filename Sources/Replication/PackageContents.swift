@@ -29,6 +29,8 @@ public struct PackageContents: Codable, Equatable, Sendable {
         case modelTable
         /// `fit/cv-predictions.csv`, the model table's held-out predictions.
         case heldOutPredictions
+        /// `fit/misses.csv`, where each model of the table misses.
+        case misses
         /// A file of the networks section, `networks/` (its tables and fits).
         case networkTable
         /// A network's definition, `networks/definitions/`.
@@ -63,7 +65,8 @@ public struct PackageContents: Codable, Equatable, Sendable {
             PackageLayout.statement: .statement, PackageLayout.readme: .readme, PackageLayout.manifest: .manifest,
             PackageLayout.topology: .topology, PackageLayout.fit: .fit, PackageLayout.predictions: .predictions,
             PackageLayout.errors: .errors, PackageLayout.backendFits: .backendFits, ModelTable.fileName: .modelTable,
-            ModelTable.predictionsFileName: .heldOutPredictions, PackageLayout.threadFits: .threadFits,
+            ModelTable.predictionsFileName: .heldOutPredictions, PackageMisses.fileName: .misses,
+            PackageLayout.threadFits: .threadFits,
         ]
         if let role = fixed[path] { return role }
         let parts = path.split(separator: "/").map(String.init)

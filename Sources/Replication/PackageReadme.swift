@@ -23,6 +23,8 @@ struct PackageReadme {
     var models: ModelTable?
     var backendFits: [BackendFit] = []
     var networks: NetworkTable?
+    /// Where each model of the table misses (`fit/misses.csv`); nil in a package without it.
+    var misses: PackageMisses?
 
     /// Renders the template at `templatePath`.
     func render(templatePath: String) throws -> String {
@@ -71,7 +73,7 @@ struct PackageReadme {
             },
             errors: errors, ranks: FlopsRanking.rankings(of: measurements),
             comparison: comparison.map { Model.Comparison($0, other: comparedWith ?? "the other run") },
-            models: models.map(Model.Models.init), networks: networks.map(Model.Networks.init),
+            models: models.map { Model.Models($0, misses: misses) }, networks: networks.map(Model.Networks.init),
             backends: backendFits.flatMap { Model.Parameter.rows(of: $0.fit, algorithm: $0.algorithm) },
             figures: entries.map {
                 Model.Figure(

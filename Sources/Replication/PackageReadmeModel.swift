@@ -1,5 +1,6 @@
 import AlphaFit
 import Analysis
+import ConvKernels
 import Foundation
 import Measurement
 import Rows
@@ -231,9 +232,46 @@ extension PackageReadme {
             var table: ModelTable
             var loss: String
             var hasCeiling: Bool
+            var hasGemmWork: Bool
+            var misses: Misses?
 
-            init(_ table: ModelTable) {
+            init(_ table: ModelTable, misses: PackageMisses?) {
                 (self.table, loss, hasCeiling) = (table, table.loss.rawValue, table.hasCeiling)
+                hasGemmWork = table.entries.contains { $0.model == FitModel.gemmWork.rawValue }
+                self.misses = misses.map(Misses.init)
+            }
+        }
+
+        /// The section "Where the models miss": for each model, the three features along which
+        /// its held-out median error moves most, each with its two buckets furthest apart.
+        struct Misses {
+            struct Line {
+                var model: String
+                var within: String
+                var features: String
+            }
+            var caches: String
+            var lines: [Line]
+
+            init(_ misses: PackageMisses) {
+                caches = misses.caches.map { "\($0.name) \(WorkSetting.text($0.bytes))" }.joined(separator: ", ")
+                lines = misses.models.map { model in
+                    let features = model.features.prefix(3).map { feature -> String in
+                        let counted = feature.buckets.filter { $0.count >= ModelMisses.minimumBucket }
+                        guard let low = counted.min(by: { $0.medianError < $1.medianError }),
+                            let high = counted.max(by: { $0.medianError < $1.medianError }), counted.count >= 2
+                        else { return "\(feature.name) (no two buckets of \(ModelMisses.minimumBucket) rows)" }
+                        func text(_ b: ModelMisses.Bucket) -> String {
+                            String(
+                                format: "%@: %+.1f%%, %d rows, %.0f%% within ±10%%", b.value, 100 * b.medianError,
+                                b.count, 100 * b.withinTenPercent)
+                        }
+                        return "\(feature.name) (\(text(low)); \(text(high)))"
+                    }
+                    return Line(
+                        model: model.model, within: String(format: "%.1f%%", 100 * model.withinTenPercent),
+                        features: features.joined(separator: "; "))
+                }
             }
         }
 

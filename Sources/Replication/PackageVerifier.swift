@@ -172,6 +172,7 @@ public enum PackageVerifier {
                         excluding: table.excluded ?? [])
                 }
                 problems += verifyModels(table, heldOut, regression: sample, confirmed: &modelsConfirmed)
+                if contents.holds(.misses) { problems += PackageMisses.verify(package: root) }
             }
         } catch {
             problems.append("\(error)")

@@ -60,7 +60,9 @@ extension PackageVerifier {
             statement: statement, manifest: manifest, runCount: 1, fit: fit, errors: predictions.errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: rows, comparison: comparison, comparedWith: statement.comparedWith, models: models,
-            backendFits: try PackageBuilder.backendFits(package: root), networks: networks)
+            backendFits: try PackageBuilder.backendFits(package: root), networks: networks,
+            misses: FileManager.default.fileExists(atPath: root.appendingPathComponent(PackageMisses.fileName).path)
+                ? try PackageMisses.of(package: root) : nil)
         return try readme.render(templatePath: template)
     }
 

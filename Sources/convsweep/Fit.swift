@@ -21,7 +21,7 @@ func write(_ data: Data, to path: String) throws {
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Fit alpha-FLOPs (or alpha-channels, data-movement, tensor-bytes, flops) per group to measured times; judge the models held out.",
+            "Fit alpha-FLOPs (or alpha-channels, data-movement, tensor-bytes, gemm-work, flops) per group to measured times; judge the models held out.",
         discussion: """
             Each INPUT is a run directory (its measurements.csv: rows with status ok, time = median_ms) \
             or a CSV with columns H, W, Cin, Cout, K (a square K×K kernel) or K1 and K2, time_ms and \
@@ -32,7 +32,9 @@ struct Fit: ParsableCommand {
             Solver: Levenberg–Marquardt with box bounds (default [0, 2]; [0, 1000] for delta, eta), \
             from the paper's start (beta 0.01, gamma 0.8, final 0.3; delta = eta = 0) plus --starts \
             seeded starts, keeping the lowest sum of squares (data-movement and tensor-bytes: [0, 10⁵] ms per GFLOP and \
-            per GB, [0, 1000] ms). --cross-validate N fits every model on the same N folds \
+            per GB, [0, 1000] ms; gemm-work: one start, its register tiles and cache levels chosen, \
+            what no layer tells held at 0 with the reason, the cache sizes from the inputs' manifests \
+            or --caches). --cross-validate N fits every model on the same N folds \
             (stratified by K; each fold's fit starts from the fit to all rows) and prints their \
             held-out RMSE, nRMSE, MAPE, RMSPE and ±5/10/25% accuracy per group, and the noise floor \
             (what a perfect model reaches given the rows' between-round spread); --ceiling adds \
@@ -69,7 +71,7 @@ struct Fit: ParsableCommand {
 
     @Option(
         help:
-            "alpha (beta, gamma, final), alpha-channels (adds delta, eta: a channel term), data-movement (msPerGflop, msPerGB, fixedMs), tensor-bytes (a rate per tensor: msPerGBInput, msPerGBWeights, msPerGBOutput, msPerGBLowered) or flops (msPerGflop)."
+            "alpha (beta, gamma, final), alpha-channels (adds delta, eta: a channel term), data-movement (msPerGflop, msPerGB, fixedMs), tensor-bytes (a rate per tensor: msPerGBInput, msPerGBWeights, msPerGBOutput, msPerGBLowered), gemm-work (the kernels' work: padded FLOPs, each GEMM operand's bytes by cache level, the lowering, calls; needs the cache sizes) or flops (msPerGflop)."
     )
     var model: FitModel = .alpha
 

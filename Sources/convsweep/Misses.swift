@@ -29,7 +29,8 @@ struct Misses: ParsableCommand {
     @Argument(help: ArgumentHelp("A replication package.", valueName: "package"))
     var package: String
     @Option(
-        help: "The model (a column of fit/cv-predictions.csv: alpha, tensor-bytes …; default: tensor-bytes when there)."
+        help:
+            "The model (a column of fit/cv-predictions.csv: alpha, tensor-bytes, gemm-work …; default: gemm-work, else tensor-bytes, when there)."
     )
     var model: String?
     @Option(help: "How many features to print, largest spread first (default: all).")
@@ -43,38 +44,24 @@ struct Misses: ParsableCommand {
         let predictions = try reportingErrors {
             do {
                 return try HeldOutPredictions.read(
-                    from: root.appendingPathComponent("fit/cv-predictions.csv"), name: "fit/cv-predictions.csv")
+                    from: root.appendingPathComponent(ModelTable.predictionsFileName),
+                    name: ModelTable.predictionsFileName)
             } catch { throw InputError(description: "\(package): \(error)") }
         }
-        let name = model ?? (predictions.models.contains("tensor-bytes") ? "tensor-bytes" : predictions.models[0])
-        guard let predicted = predictions.predictedMs(by: name) else {
+        let name =
+            model ?? ["gemm-work", "tensor-bytes"].first(where: predictions.models.contains) ?? predictions.models[0]
+        guard predictions.predictedMs(by: name) != nil else {
             throw fail(
                 "\(package) has no held-out predictions of \(name) (it has: \(predictions.models.joined(separator: ", ")))",
                 code: ExitStatus.usage)
         }
-        let rows = try reportingErrors {
-            do { return try MeasurementSource.rows(at: package) } catch { throw InputError(description: "\(error)") }
-        }
-        let byID = Dictionary(rows.map { ($0.configID, $0) }, uniquingKeysWith: { first, _ in first })
-        let manifest = try reportingErrors {
-            do { return try RunManifest.read(path: root.appendingPathComponent("run/manifest.json").path) } catch {
-                throw InputError(description: "\(package)/run/manifest.json: \(error)")
+        let analysis = try reportingErrors {
+            do { return try PackageMisses.of(package: root, models: [name]) } catch {
+                throw InputError(description: "\(package): \(error)")
             }
         }
-        let caches = manifest.machine.caches.filter { $0.kind != "instruction" }.sorted { $0.level < $1.level }
-            .map { (name: "L\($0.level)\($0.kind == "data" ? "d" : "")", bytes: $0.sizeBytes) }
-        var analysed: [ModelMisses.Row] = []
-        for (row, prediction) in zip(predictions.rows, predicted) where prediction.isFinite && prediction > 0 {
-            guard let measured = byID[row.configID] else { continue }
-            analysed.append(
-                ModelMisses.Row(
-                    shape: measured.shape, algorithm: measured.algorithm.rawValue, group: row.group,
-                    measuredMs: row.measuredMs, predictedMs: prediction))
-        }
-        guard !analysed.isEmpty else {
-            throw fail("\(package): no held-out prediction matches a row", code: ExitStatus.dataError)
-        }
-        let misses = ModelMisses(model: name, rows: analysed, caches: caches)
+        let caches = analysis.caches
+        let misses = analysis.models[0]
         print(
             String(
                 format: "%@ held out: %d rows, %.1f%% within ±10%%; caches %@", name, misses.count,
