@@ -48,6 +48,7 @@ struct Predict: ParsableCommand {
         help: "With --parameters: how the data-movement and tensor-bytes models count bytes (algorithm or every-kxk).")
     var bytesConvention: BytesConvention = .algorithm
 
+    @OptionGroup(title: "With --parameters and gemm-work") var caches: CachesOption
     @Option(help: "With --parameters: the grouping (k1-rest or per-k).")
     var groups: FitGrouping = .k1Rest
 
@@ -205,7 +206,8 @@ struct Predict: ParsableCommand {
         let report = FitReport(
             model: model, grouping: groups, flopsConvention: flopsConvention, fits: fits,
             options: FitOptions(
-                model: model, grouping: groups, flopsConvention: flopsConvention, bytesConvention: bytesConvention))
+                model: model, grouping: groups, flopsConvention: flopsConvention, bytesConvention: bytesConvention,
+                workSetting: try caches.setting(inputs: inputs)))
         try report.validate(source: "--parameters")
         return report
     }
