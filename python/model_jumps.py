@@ -17,17 +17,19 @@ Cout.
 """
 
 import argparse
-import csv
 import math
+import os
 import sys
 from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import convsweep_rows  # noqa: E402  (the one reader of runs, packages and their CSVs)
 
 WINDOW = 33
 
 
 def read(path):
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = convsweep_rows.table(path)
     missing = {"series", "Cout", "flops", "measured_ms", "predicted_ms"} - set(rows[0] if rows else {})
     if missing:
         sys.exit(f"{path}: no column {', '.join(sorted(missing))}")

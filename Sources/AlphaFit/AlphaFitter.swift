@@ -184,6 +184,13 @@ public struct AlphaFitter: Sendable {
     func fitGroup(name: String, rows: [FitRow], inputName: String, start: [Double]? = nil) throws -> GroupFit {
         let classes = classes(rows)
         var fixed = options.model.heldFixed(over: classes.points)
+        let fitted = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
+        guard classes.points.count >= fitted.count else {
+            throw FitInputError(
+                input: inputName, row: rows[0].row, column: "K1,K2",
+                "the group \(name) has \(classes.points.count) distinct point(s) of the \(options.model.rawValue) model's features, fewer than its \(fitted.count) parameters: a feature is constant over the group, so the model cannot be fitted there"
+            )
+        }
         var notes: [String] = []
         var chosen: Set<String> = []
         if options.model == .gemmWork {
@@ -197,12 +204,6 @@ public struct AlphaFitter: Sendable {
             if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
         }
         let free = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
-        guard classes.points.count >= free.count else {
-            throw FitInputError(
-                input: inputName, row: rows[0].row, column: "K1,K2",
-                "the group \(name) has \(classes.points.count) distinct point(s) of the \(options.model.rawValue) model's features, fewer than its \(free.count) parameters: a feature is constant over the group, so the model cannot be fitted there"
-            )
-        }
         let problem = problem(classes).holding(fixed)
         let solver = LevenbergMarquardt()
         // gemm-work is linear in its free parameters: one start reaches its unique optimum.

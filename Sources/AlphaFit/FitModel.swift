@@ -218,7 +218,7 @@ extension FitModel {
         if self == .dataMovement { return dataMovementCost(point, p) * point.flops }
         if self == .tensorBytes { return tensorBytesCost(point, p) * point.flops }
         if self == .flops { return p[0] * 1e-9 * point.flops }
-        if self == .gemmWork { return GemmWorkModel.timeMs(point, p) / point.workFlops * point.flops }
+        if self == .gemmWork { return GemmWorkModel.timeMs(point, p) * (point.flops / point.workFlops) }
         let u = (point.sk + p[0] * (point.s - point.sk)) / point.s
         guard u > 0 else { return .nan }
         var alpha = p[2] * pow(u, p[1])

@@ -316,7 +316,10 @@ extension PackageReadme {
             var columns: [String]
 
             init(_ t: NetworkTable) {
-                let columns = NetworkTable.parametricModels.map(\.rawValue) + [TreeCeiling.name]
+                // gemm-work's column only where the table has it (a package before it has none).
+                let columns =
+                    NetworkTable.parametricModels.filter { $0 != .gemmWork || t.models.contains($0.rawValue) }.map(
+                        \.rawValue) + [TreeCeiling.name]
                 self.columns = columns
                 rows = t.rows.map { row in
                     let cells = columns.map { model -> Cell in

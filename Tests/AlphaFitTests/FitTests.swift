@@ -193,7 +193,9 @@ import Testing
         let data = try FitDataset.load(
             paths: [originalDataPath], excluding: [RowFilter(column: "plot", value: "increasing_batch")])
         let rows = data.rows.filter { $0.shape.kernelSize > 1 }
-        let fitter = AlphaFitter(options: FitOptions(model: model, loss: loss, flopsConvention: .asperti))
+        let setting = WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20)
+        let fitter = AlphaFitter(
+            options: FitOptions(model: model, loss: loss, flopsConvention: .asperti, workSetting: setting))
         let classes = fitter.classes(rows)
         #expect(classes.points.count < rows.count)
         let problem = fitter.problem(classes)
@@ -206,7 +208,7 @@ import Testing
             let reduced = problem.residuals(x, &r) + problem.offset
             let direct = rows.map { row -> Double in
                 let e =
-                    model.predict(ModelPoint(shape: row.shape, convention: .asperti, bytes: .algorithm), x) - row.timeMs
+                    model.predict(fitter.options.point(row.shape), x) - row.timeMs
                 let weighted = loss == .relative ? e / row.timeMs : e
                 return weighted * weighted
             }.reduce(0, +)

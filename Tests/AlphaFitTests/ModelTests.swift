@@ -41,12 +41,19 @@ import Testing
             count: 200, input: Gen.double(in: 0.001...1.9), Gen.double(in: 0.05...1.9),
             Gen.double(in: 0.01...1.9), Gen.int(in: 1...7), Gen.int(in: 1...300)
         ) { beta, gamma, eta, k, s in
-            let point = ModelPoint(
-                shape: ConvShape(
-                    height: s, width: 3, inputChannels: 17, outputChannels: 29, kernelHeight: k, kernelWidth: 1),
-                convention: .asperti, bytes: .algorithm)
+            let shape = ConvShape(
+                height: s, width: 3, inputChannels: 17, outputChannels: 29, kernelHeight: k, kernelWidth: 1)
+            let point = ModelPoint(shape: shape, convention: .asperti, bytes: .algorithm)
+            // gemm-work's point knows its work; its rates, then tiles 8 × 4 and three levels.
+            let work = ModelPoint(
+                shape: shape, convention: .asperti, bytes: .algorithm,
+                setting: WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20))
             for model in FitModel.allCases {
-                let p = Array([beta, gamma, 0.7, 300 * eta, 40 * eta, 0.3 * eta].prefix(model.parameterCount))
+                let point = model == .gemmWork ? work : point
+                let p =
+                    model == .gemmWork
+                    ? (0..<15).map { Double($0 + 1) * eta } + [8, 4, 3]
+                    : Array([beta, gamma, 0.7, 300 * eta, 40 * eta, 0.3 * eta].prefix(model.parameterCount))
                 var gradient = [Double](repeating: 0, count: p.count)
                 let t = gradient.withUnsafeMutableBufferPointer { model.predict(point, p, gradient: $0.baseAddress!) }
                 #expect(t == model.predict(point, p))
