@@ -8,12 +8,15 @@ Cout, flops, measured_ms, predicted_ms). Per series and model it prints:
 - MAPE: the mean absolute relative error of the predictions as they are;
 - scaled MAPE: the same after one common scale (the least-squares factor of the relative errors):
   a fit made on another machine runs at another speed, the question here is the series' shape;
-- jumps r: the Pearson correlation between the measured and the predicted time, each divided by
-  its own running median over 33 neighbouring Cout (what is left: the steps and bands the
-  running median smooths away). 1: the model has every step where the measurement has it; 0: none.
+- jumps r: the Pearson correlation between the measured and the predicted time per FLOP, each
+  divided by its own running median over 33 neighbouring Cout (what is left: the steps and bands the
+  running median smooths away), where the window is whole and Cout ≥ 32 (past the steep start).
+  1: the model has every step where the measurement has it; 0: none.
+- band: how much faster (negative) per FLOP a Cout that is a multiple of 4 runs than the others,
+  there, measured and predicted.
 
 The figure overlays, per series, the measured and each model's predicted time per GFLOP against
-Cout.
+Cout from 32.
 """
 
 import argparse
@@ -66,9 +69,26 @@ def judge(points):
     ratios = [p / m for m, p in zip(measured, predicted)]
     scale = sum(ratios) / sum(r * r for r in ratios)
     scaled = 100 * sum(abs(scale * r - 1) for r in ratios) / len(points)
-    detrended_m = [m / s for m, s in zip(measured, running_median(measured))]
-    detrended_p = [p / s for p, s in zip(predicted, running_median(predicted))]
-    return mape, scaled, pearson(detrended_m, detrended_p)
+    # Only where the window is whole (an edge's window is one-sided) and the series is past its
+    # steep start (Cout ≥ 32, where the running median follows the trend): what is left there is
+    # the steps and bands.
+    half = WINDOW // 2
+    keep = [i for i in range(half, len(points) - half) if points[i][0] >= 32]
+    # Time per FLOP: its trend is nearly flat past the start, so a running median follows it
+    # (a staircase of times, which a padded model predicts, is its own running median).
+    per_m = [m / p[1] for m, p in zip(measured, points)]
+    per_p = [q / p[1] for q, p in zip(predicted, points)]
+    detrended_m = [m / s for m, s in zip(per_m, running_median(per_m))]
+    detrended_p = [q / s for q, s in zip(per_p, running_median(per_p))]
+    r = pearson([detrended_m[i] for i in keep], [detrended_p[i] for i in keep]) if len(keep) > 2 else float("nan")
+    # The bands: how much faster per FLOP a Cout that is a multiple of 4 runs than its neighbours.
+    def band(detrended):
+        multiple = [detrended[i] for i in keep if points[i][0] % 4 == 0]
+        other = [detrended[i] for i in keep if points[i][0] % 4 != 0]
+        if not multiple or not other:
+            return float("nan")
+        return 100 * (sum(multiple) / len(multiple) / (sum(other) / len(other)) - 1)
+    return mape, scaled, r, band(detrended_m), band(detrended_p)
 
 
 def main():
@@ -84,14 +104,16 @@ def main():
         models[name] = read(path)
     names = list(models)
     series = sorted(models[names[0]])
-    print(f"{'series':14s} {'model':13s} {'rows':>5s} {'MAPE':>7s} {'scaled MAPE':>12s} {'jumps r':>8s}")
+    print(f"{'series':14s} {'model':13s} {'rows':>5s} {'MAPE':>7s} {'scaled MAPE':>12s} {'jumps r':>8s}"
+          f" {'band measured':>14s} {'band predicted':>15s}")
     for s in series:
         for name in names:
             points = models[name].get(s)
             if not points:
                 continue
-            mape, scaled, r = judge(points)
-            print(f"{s:14s} {name:13s} {len(points):5d} {mape:6.1f}% {scaled:11.1f}% {r:8.3f}")
+            mape, scaled, r, measured_band, predicted_band = judge(points)
+            print(f"{s:14s} {name:13s} {len(points):5d} {mape:6.1f}% {scaled:11.1f}% {r:8.3f}"
+                  f" {measured_band:+13.1f}% {predicted_band:+14.1f}%")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -109,7 +131,9 @@ def main():
         axis.set_title(s)
         axis.set_xlabel("Cout")
         axis.set_ylabel("ms per GFLOP")
-        axis.set_ylim(bottom=0)
+        steady = [p[2] / p[1] * 1e9 for p in base if p[0] >= 32]
+        axis.set_xlim(32, base[-1][0])
+        axis.set_ylim(0.8 * min(steady), 1.25 * sorted(steady)[len(steady) * 19 // 20])
         axis.legend(loc="upper right")
     figure.tight_layout()
     figure.savefig(args.out, dpi=110)

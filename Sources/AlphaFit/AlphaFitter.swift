@@ -199,6 +199,14 @@ public struct AlphaFitter: Sendable {
             let search = try chooseTiles(classes, fixed: fixed, start: start, group: name, inputName: inputName)
             for (index, tile) in search.tiles { fixed[index] = tile }
             notes += search.notes
+            var chosenTiles = options.effectiveStart
+            for (index, tile) in search.tiles { chosenTiles[index] = tile }
+            if fixed[GemmWorkModel.edge] == nil, !GemmWorkModel.hasEdges(classes.points, chosenTiles) {
+                fixed[GemmWorkModel.edge] = 0
+                notes.append(
+                    "msPerGflopEdge held at 0: under the chosen tiles no layer's sizes leave a remainder (no edge pass)"
+                )
+            }
             chosen = Set(search.chosen.map { options.model.parameterNames[$0] })
             // Three cache levels are the model as written, not a value held for want of data.
             if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
@@ -246,6 +254,9 @@ public struct AlphaFitter: Sendable {
         func sse(_ tiles: [Int: Double]) -> Double {
             var trial = held
             for (k, v) in tiles { trial[k] = v }
+            var p = from
+            for (k, v) in trial { p[k] = v }
+            if !GemmWorkModel.hasEdges(classes.points, p) { trial[GemmWorkModel.edge] = 0 }
             let free = (0..<options.model.parameterCount).filter { trial[$0] == nil }
             let problem = self.problem(classes).holding(trial)
             return solver.minimize(problem, from: free.map { from[$0] })?.sumOfSquares ?? .infinity

@@ -60,8 +60,8 @@ public enum FlopsConvention: String, Codable, CaseIterable, Sendable {
 /// lowered (pointwise, depthwise and fully-connected groups) the lowered rate is held at 0.
 ///
 /// `gemmWork` charges the work of the layer as convsweep's kernels do it (``KernelWork``), each
-/// part at a rate a performance engineer reads directly: FLOPs padded to the GEMM micro-kernel's
-/// register tile, each GEMM operand's bytes at the rate of the cache level its working set fits,
+/// part at a rate a performance engineer reads directly: FLOPs, the GEMM micro-kernel's edge passes
+/// over the remainders below its register tile, each GEMM operand's bytes at the rate of the cache level its working set fits,
 /// the lowering's row and block operations, a cost per `cblas_sgemm` call and per layer (see
 /// docs/fit-format.md and `GemmWorkModel.swift`). The tile sizes are discrete parameters chosen
 /// by the fit; it needs the measuring machine's cache sizes (``FitOptions/workSetting``).

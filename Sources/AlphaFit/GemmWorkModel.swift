@@ -4,18 +4,17 @@ import Foundation
 /// The gemm-work model (``FitModel/gemmWork``): a layer's time as the sum of the work convsweep's
 /// kernels do for it (``KernelWork``), each part at a rate of its own:
 ///
-///     T = msPerGflop · paddedFLOPs / 10⁹
+///     T = (msPerGflop · FLOPs + msPerGflopEdge · edgePasses) / 10⁹
 ///       + Σ_level (msPerGBWeights_level · weights_level + msPerGBActivations_level · activations_level
 ///                  + msPerGBOutput_level · output_level) / 10⁹
 ///       + msPerGBLoweringInput · loweringInput / 10⁹
 ///       + (nsPerLoweringRow · loweringRows + nsPerLoweringBlock · loweringBlocks) / 10⁶
 ///       + usPerCall · calls / 10³ + fixedMs
 ///
-/// - paddedFLOPs: the FLOPs of every `cblas_sgemm` call with its m (output positions) padded to
-///   a multiple of `positionsTile` and its n (output channels) to a multiple of `channelsTile`,
-///   the micro-kernel's register tile, so a partial tile costs a whole one; depthwise-direct's
-///   rows padded to `positionsTile`. The tiles are discrete parameters: the fit tries each
-///   candidate and keeps the lowest sum of squares.
+/// - FLOPs at the GEMM's rate, and the micro-kernel's edge passes (``KernelWork/edgePasses(positionsTile:channelsTile:)``:
+///   the remainders of m and n below the register tile `positionsTile` × `channelsTile` computed
+///   in passes of halving widths) at a rate of their own. The tiles are discrete parameters: the
+///   fit tries each candidate and keeps the lowest sum of squares.
 /// - weights, activations, output: the bytes each call reads or writes of each GEMM operand, at
 ///   the rate of the level its working set fits (L2, the last-level cache, memory: the weights by
 ///   the whole weight tensor, which every piece of output rows re-reads; the activation operand
@@ -35,7 +34,7 @@ import Foundation
 enum GemmWorkModel {
     /// The parameter names, in vector order.
     static let parameterNames = [
-        "msPerGflop",
+        "msPerGflop", "msPerGflopEdge",
         "msPerGBWeightsL2", "msPerGBWeightsLLC", "msPerGBWeightsMemory",
         "msPerGBActivationsL2", "msPerGBActivationsLLC", "msPerGBActivationsMemory",
         "msPerGBOutputL2", "msPerGBOutputLLC", "msPerGBOutputMemory",
@@ -43,21 +42,23 @@ enum GemmWorkModel {
         "positionsTile", "channelsTile", "cacheLevels",
     ]
 
+    /// The edge passes' rate.
+    static let edge = 1
     /// Index of the first of the three weight rates (then activations, then output).
-    static let weights = 1
-    static let activations = 4
-    static let output = 7
-    static let loweringInput = 10
-    static let loweringRow = 11
-    static let loweringBlock = 12
-    static let call = 13
-    static let fixed = 14
+    static let weights = 2
+    static let activations = 5
+    static let output = 8
+    static let loweringInput = 11
+    static let loweringRow = 12
+    static let loweringBlock = 13
+    static let call = 14
+    static let fixed = 15
     /// The two discrete parameters.
-    static let positionsTile = 15
-    static let channelsTile = 16
+    static let positionsTile = 16
+    static let channelsTile = 17
     /// 3: each operand's bytes at a rate per level; 1: at one rate (the L2 one), for a group with
     /// too few layers to tell levels apart.
-    static let cacheLevels = 17
+    static let cacheLevels = 18
     /// The fewest distinct layers a group needs for three rates per operand (4 per rate).
     static let layersForLevels = 60
 
@@ -68,19 +69,20 @@ enum GemmWorkModel {
 
     /// The formula, as `fit --help` and the package README print it.
     static let formula =
-        "msPerGflop · paddedFLOPs / 10⁹ + Σ over L2, LLC, memory of (msPerGBWeights · weights + msPerGBActivations · activations "
+        "(msPerGflop · FLOPs + msPerGflopEdge · edgePasses) / 10⁹ + Σ over L2, LLC, memory of (msPerGBWeights · weights + msPerGBActivations · activations "
         + "+ msPerGBOutput · output) / 10⁹ + msPerGBLoweringInput · loweringInput / 10⁹ + (nsPerLoweringRow · loweringRows "
         + "+ nsPerLoweringBlock · loweringBlocks) / 10⁶ + usPerCall · calls / 10³ + fixedMs, the work of the layer's "
-        + "default algorithm: FLOPs of each sgemm call with m padded to positionsTile and n to channelsTile (discrete), "
+        + "default algorithm: edgePasses, the sgemm micro-kernel's passes over the remainders of m and n below its "
+        + "register tile positionsTile × channelsTile (discrete), halving widths each costing a column; "
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
 
     /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels.
-    static let defaultStart = [Double](repeating: 0, count: 15) + [1, 1, 3]
+    static let defaultStart = [Double](repeating: 0, count: 16) + [1, 1, 3]
 
     /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
     /// for the levels.
     static let defaultBounds: [ClosedRange<Double>] =
-        [ClosedRange<Double>](repeating: 0...1e5, count: 14) + [0...1000, 1...64, 1...64, 1...3]
+        [ClosedRange<Double>](repeating: 0...1e5, count: 15) + [0...1000, 1...64, 1...64, 1...3]
 
     /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
     static func timeMs(_ point: ModelPoint, _ p: [Double]) -> Double {
@@ -105,7 +107,10 @@ enum GemmWorkModel {
     /// What each rate multiplies, in its unit (GFLOP, GB, millions of operations, thousands of
     /// calls, one layer), for the tiles of `p`.
     static func features(_ work: KernelWork, _ p: [Double]) -> [Double] {
-        var x = [work.paddedFlops(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) * 1e-9]
+        var x = [
+            work.flops * 1e-9,
+            work.edgePasses(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) * 1e-9,
+        ]
         let levels = p[cacheLevels] < 2 ? 1 : 3
         for bytes in [work.weightBytes, work.activationBytes, work.outputBytes] {
             x += levels == 3 ? bytes.map { $0 * 1e-9 } : [bytes.reduce(0, +) * 1e-9, 0, 0]
@@ -138,10 +143,15 @@ enum GemmWorkModel {
         var unit = defaultStart
         unit[cacheLevels] = levels
         let columns = works.map { features($0, unit) }
-        for k in 0..<fixed where columns.allSatisfy({ $0[k] == 0 }) {
+        // The edge passes depend on the tiles the fit chooses: held when no candidate has any.
+        var largest = unit
+        largest[positionsTile] = Double(candidates[positionsTile]!.max()!)
+        largest[channelsTile] = Double(candidates[channelsTile]!.max()!)
+        let edges = works.map { features($0, largest)[edge] }
+        for k in 0..<fixed where k == edge ? edges.allSatisfy({ $0 == 0 }) : columns.allSatisfy({ $0[k] == 0 }) {
             held[k] = (
                 0,
-                levels == 1 && (k - weights) % 3 != 0 && k < loweringInput
+                levels == 1 && k >= weights && (k - weights) % 3 != 0 && k < loweringInput
                     ? nil : "\(parameterNames[k]) held at 0: \(absence(k))"
             )
         }
@@ -155,10 +165,22 @@ enum GemmWorkModel {
         return held
     }
 
+    /// Whether any of `points` has an edge pass under the tiles of `p` (the edge rate is held at
+    /// 0 where none has: its work is absent).
+    static func hasEdges(_ points: [ModelPoint], _ p: [Double]) -> Bool {
+        points.contains { point in
+            point.work.map {
+                $0.edgePasses(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) > 0
+            }
+                ?? false
+        }
+    }
+
     /// Why a rate's work is absent from a group.
     private static func absence(_ k: Int) -> String {
         let levels = ["the level-2 cache", "the last-level cache but not L2", "beyond the last-level cache"]
         switch k {
+        case edge: return "no layer's sizes leave a remainder below any candidate tile"
         case weights..<activations: return "no layer's weights fit \(levels[k - weights])"
         case activations..<output: return "no call's activation operand fits \(levels[k - activations])"
         case output..<loweringInput: return "no call's output fits \(levels[k - output])"

@@ -157,18 +157,29 @@ public struct KernelWork: Hashable, Sendable {
         }
     }
 
-    /// The FLOPs of the calls with m padded to a multiple of `positionsTile` and n to a multiple
-    /// of `channelsTile` (the register tile of the GEMM's micro-kernel), and of depthwise-direct's
-    /// rows padded to a multiple of `positionsTile`: the multiply–adds the hardware issues when
-    /// every partial tile costs a whole one. Tiles of 1 give the layer's FLOPs.
-    public func paddedFlops(positionsTile: Int, channelsTile: Int) -> Double {
-        func padded(_ value: Int, _ tile: Int) -> Double { Double((value + tile - 1) / tile * tile) }
-        var flops = 2 * Double(directRows) * padded(directRowWidth, positionsTile) * Double(directTaps)
-        for call in calls {
-            flops +=
-                2 * Double(call.count) * padded(call.m, positionsTile) * padded(call.n, channelsTile) * Double(call.k)
-        }
+    /// The layer's FLOPs, as its calls (and depthwise-direct's rows) do them.
+    public var flops: Double {
+        var flops = 2 * Double(directRows) * Double(directRowWidth) * Double(directTaps)
+        for call in calls { flops += 2 * Double(call.count) * Double(call.m) * Double(call.n) * Double(call.k) }
         return flops
+    }
+
+    /// The edge passes of a GEMM micro-kernel of register tile `positionsTile` × `channelsTile`,
+    /// in FLOP-equivalents of one m × k column (or one n × k row) each: OpenBLAS computes the
+    /// columns of n beyond the last whole tile in passes of halving widths (for a tile of 4: a
+    /// remainder of 3 is a pass of 2 and one of 1, a remainder of 2 or 1 one pass), and the rows
+    /// of m alike, each pass costing about what a whole tile's pass over the same m × k (or n × k)
+    /// costs. Per call 2·k·(m·passes(n mod channelsTile) + n·passes(m mod positionsTile)),
+    /// passes(r) the set bits of r; depthwise-direct's rows of Wₒ positions alike with its
+    /// vector width `positionsTile`. 0 with tiles of 1, and for sizes that are multiples of them.
+    public func edgePasses(positionsTile: Int, channelsTile: Int) -> Double {
+        func passes(_ value: Int, _ tile: Int) -> Double { Double((value % max(1, tile)).nonzeroBitCount) }
+        var total = 2 * Double(directRows) * Double(directTaps) * passes(directRowWidth, positionsTile)
+        for call in calls {
+            let columns = Double(call.m) * passes(call.n, channelsTile) + Double(call.n) * passes(call.m, positionsTile)
+            total += 2 * Double(call.count) * Double(call.k) * columns
+        }
+        return total
     }
 
     /// The calls of im2col-gemm's pieces of `shape` under `tiling`: per image and group, whole

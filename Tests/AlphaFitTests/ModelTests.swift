@@ -52,7 +52,7 @@ import Testing
                 let point = model == .gemmWork ? work : point
                 let p =
                     model == .gemmWork
-                    ? (0..<15).map { Double($0 + 1) * eta } + [8, 4, 3]
+                    ? (0..<16).map { Double($0 + 1) * eta } + [8, 4, 3]
                     : Array([beta, gamma, 0.7, 300 * eta, 40 * eta, 0.3 * eta].prefix(model.parameterCount))
                 var gradient = [Double](repeating: 0, count: p.count)
                 let t = gradient.withUnsafeMutableBufferPointer { model.predict(point, p, gradient: $0.baseAddress!) }

@@ -21,8 +21,8 @@ struct KernelWorkTests {
     func theCallsDoTheLayersFlopsInThePiecesConv2DPlans(shape: ConvShape) {
         let work = KernelWork(shape: shape, setting: setting)
         let flops = work.calls.reduce(0.0) { $0 + 2 * Double($1.m) * Double($1.n) * Double($1.k) * Double($1.count) }
-        #expect(flops == Accounting(shape: shape).flops)
-        #expect(work.paddedFlops(positionsTile: 1, channelsTile: 1) == flops)
+        #expect(flops == Accounting(shape: shape).flops && work.flops == flops)
+        #expect(work.edgePasses(positionsTile: 1, channelsTile: 1) == 0)
         if ConvAlgorithm.auto.resolved(for: shape) == .im2colGemm {
             let tiling = ConvTiling.planned(for: shape, workspaceLimit: setting.workspaceLimitBytes)
             #expect(work.calls.reduce(0) { $0 + $1.count } == tiling.pieceCount(for: shape))
@@ -35,17 +35,28 @@ struct KernelWorkTests {
         }
     }
 
-    @Test func aPartialTileCostsAWholeOne() {
-        // One call of m = 10 positions, n = 6 channels: 16 × 8 with 8 × 4 tiles.
-        let shape = ConvShape(height: 2, width: 5, inputChannels: 3, outputChannels: 6, kernel: 1)
+    @Test func theEdgesOfTheTileArePassesOfHalvingWidths() {
+        // m = 10 positions, n = 7 channels, k = 3, tiles 8 × 4: n leaves 3 (a pass of 2, one of 1),
+        // m leaves 2 (one pass): 2·k·(m·2 + n·1) FLOP-equivalents.
+        let shape = ConvShape(height: 2, width: 5, inputChannels: 3, outputChannels: 7, kernel: 1)
         let work = KernelWork(shape: shape, setting: setting)
-        #expect(work.calls == [GemmCall(m: 10, n: 6, k: 3, count: 1)])
-        #expect(work.paddedFlops(positionsTile: 8, channelsTile: 4) == 2 * 16 * 8 * 3)
-        // depthwise-direct pads its rows of Wₒ positions.
+        #expect(work.calls == [GemmCall(m: 10, n: 7, k: 3, count: 1)])
+        #expect(work.edgePasses(positionsTile: 8, channelsTile: 4) == 2 * 3 * (10 * 2 + 7 * 1))
+        // A remainder of 1 or 2 is one pass, of 3 two: Cout ≡ 3 (mod 4) costs most.
+        let passes = (4...8).map { cout in
+            KernelWork(
+                shape: ConvShape(height: 4, width: 4, inputChannels: 3, outputChannels: cout, kernel: 1),
+                setting: setting
+            ).edgePasses(positionsTile: 8, channelsTile: 4)
+        }
+        let column = 2.0 * 3 * 16
+        #expect(passes == [0, column, column, 2 * column, 0])
+        // depthwise-direct's rows of Wₒ = 5 positions with a vector of 4: one pass of 1.
         let depthwise = ConvShape(height: 10, width: 5, inputChannels: 4, outputChannels: 4, kernel: 3, groups: 4)
         let direct = KernelWork(shape: depthwise, setting: setting)
         #expect(direct.calls.isEmpty && direct.directRows == 40 && direct.directTaps == 9)
-        #expect(direct.paddedFlops(positionsTile: 8, channelsTile: 4) == 2 * 40 * 8 * 9)
+        #expect(direct.edgePasses(positionsTile: 4, channelsTile: 4) == 2 * 40 * 9)
+        #expect(direct.flops == Accounting(shape: depthwise).flops)
     }
 
     @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {
