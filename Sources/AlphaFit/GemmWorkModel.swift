@@ -86,40 +86,53 @@ enum GemmWorkModel {
 
     /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
     static func timeMs(_ point: ModelPoint, _ p: [Double]) -> Double {
-        guard let work = point.work else { return .nan }
-        return features(work, p).enumerated().reduce(0) { $0 + $1.element * p[$1.offset] }
+        guard point.work != nil else { return .nan }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: parameterNames.count) { gradient in
+            timeMs(point, p, gradient: gradient.baseAddress!)
+        }
     }
 
     /// The same, with the gradient (the features: the model is linear in its rates; 0 for the
-    /// tiles, which the solver never moves).
+    /// tiles and the levels, which the solver never moves). Allocates nothing: the solver calls
+    /// it for every layer at every step.
     static func timeMs(_ point: ModelPoint, _ p: [Double], gradient: UnsafeMutablePointer<Double>) -> Double {
         guard let work = point.work else { return .nan }
-        let x = features(work, p)
-        var t = 0.0
-        for k in x.indices {
-            gradient[k] = x[k]
-            t += x[k] * p[k]
+        let base = point.workFeatures
+        for k in 0..<parameterNames.count { gradient[k] = k < base.count ? base[k] : 0 }
+        gradient[edge] =
+            work.edgePasses(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) * 1e-9
+        if p[cacheLevels] < 2 {
+            // One level: each operand's bytes at its L2 rate.
+            for first in [weights, activations, output] {
+                gradient[first] += gradient[first + 1] + gradient[first + 2]
+                gradient[first + 1] = 0
+                gradient[first + 2] = 0
+            }
         }
-        for k in x.count..<parameterNames.count { gradient[k] = 0 }
+        var t = 0.0
+        for k in 0..<positionsTile { t += gradient[k] * p[k] }
         return t
     }
 
     /// What each rate multiplies, in its unit (GFLOP, GB, millions of operations, thousands of
-    /// calls, one layer), for the tiles of `p`.
+    /// calls, one layer), for the tiles and levels of `p`.
     static func features(_ work: KernelWork, _ p: [Double]) -> [Double] {
-        var x = [
-            work.flops * 1e-9,
-            work.edgePasses(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) * 1e-9,
-        ]
-        let levels = p[cacheLevels] < 2 ? 1 : 3
-        for bytes in [work.weightBytes, work.activationBytes, work.outputBytes] {
-            x += levels == 3 ? bytes.map { $0 * 1e-9 } : [bytes.reduce(0, +) * 1e-9, 0, 0]
-        }
-        x += [
-            work.loweringInputBytes * 1e-9, work.loweringRows * 1e-6, work.loweringBlocks * 1e-6,
-            Double(work.calls.reduce(0) { $0 + $1.count }) * 1e-3, 1,
-        ]
-        return x
+        var point = ModelPoint(workFlops: work.flops)
+        point.work = work
+        point.workFeatures = baseFeatures(work)
+        var x = [Double](repeating: 0, count: parameterNames.count)
+        _ = x.withUnsafeMutableBufferPointer { timeMs(point, p, gradient: $0.baseAddress!) }
+        return Array(x[0..<positionsTile])
+    }
+
+    /// The features that do not depend on the tiles, at three levels (the edge passes 0): what a
+    /// point computes once.
+    static func baseFeatures(_ work: KernelWork) -> [Double] {
+        [work.flops * 1e-9, 0] + (work.weightBytes + work.activationBytes + work.outputBytes).map { $0 * 1e-9 }
+            + [
+                work.loweringInputBytes * 1e-9, work.loweringRows * 1e-6, work.loweringBlocks * 1e-6,
+                Double(work.calls.reduce(0) { $0 + $1.count }) * 1e-3, 1,
+            ]
     }
 
     /// A tile parameter as a tile: rounded, at least 1.
