@@ -84,6 +84,26 @@ struct GemmWorkTests {
         #expect(pointwise.fixed?.contains("nsPerLoweringRow") == true)
     }
 
+    @Test func aFitFileWhoseSettingIsMissingOrImpossibleIsRefusedByName() throws {
+        let shapes = gridShapes(count: 80, seed: 5, kernels: [1]) + gridShapes(count: 80, seed: 6, kernels: [3])
+        let report = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
+            dataset(rows(shapes, truth)))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, edit) in [
+            ("missing", { (o: inout FitOptions) in o.workSetting = nil }),
+            ("impossible", { (o: inout FitOptions) in o.workSetting?.lastLevelBytes = 1024 }),
+        ] {
+            var hostile = report
+            edit(&hostile.options!)
+            let path = directory.appendingPathComponent("\(name).json").path
+            try hostile.jsonData().write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: FitInputError.self) { try FitReport.load(path: path) }
+            #expect(error?.description.contains("options.caches") == true, "\(name): \(String(describing: error))")
+        }
+    }
+
     @Test func withoutTheCachesItRefusesAndTheTableLeavesItOut() throws {
         let rows = rows(gridShapes(count: 120, seed: 3, kernels: [1, 3]), truth)
         #expect(throws: FitInputError.self) {
