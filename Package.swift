@@ -16,7 +16,8 @@ import PackageDescription
 /// The reading, fitting and verifying stages are compiled optimised in debug builds too: reading
 /// a package's rows, refitting it and recomputing its tables (`verify-package`, the model table's
 /// folds) ran four times slower unoptimised, and the test suite, built for debug, does them
-/// dozens of times. Breakpoints in these modules want `swift build -c release -Xswiftc -g`.
+/// dozens of times; ConvKernels too, whose `KernelWork` the gemm-work model evaluates at every
+/// step of every fit. Breakpoints in these modules want `swift build -c release -Xswiftc -g`.
 let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
@@ -63,7 +64,7 @@ let package = Package(
             dependencies: [
                 "Basics", "COpenBLAS", "CKernels", .target(name: "CDnnl", condition: .when(traits: ["OneDNN"])),
             ],
-            swiftSettings: [.define("ONEDNN", .when(traits: ["OneDNN"]))]),
+            swiftSettings: [.define("ONEDNN", .when(traits: ["OneDNN"]))] + optimisedInDebug),
         // Sweep files → configurations.
         .target(
             name: "Sweeps",
