@@ -7,6 +7,8 @@ Reads   PACKAGE_DIR/data/exp-*.csv         measured configurations of experiment
         PACKAGE_DIR/data/regression.csv    measured regression sample
         PACKAGE_DIR/data/layers.csv        measured layer sample (stride, depthwise, FC), if any
         PACKAGE_DIR/fit/predictions.csv    alpha-FLOPs predictions, joined on config_id
+        PACKAGE_DIR/fit/model-predictions.csv  each model's predictions, if any: gemm-work's are
+                                           drawn dotted in the experiment figures
         PACKAGE_DIR/networks/networks.csv  measured and predicted network times, if any
         PACKAGE_DIR/networks/kinds.csv     network time and MACs by kind of layer, if any
 Writes  PACKAGE_DIR/figures/<name>.png and .svg, one per experiment plus
@@ -111,13 +113,16 @@ def save(fig, package, name):
     return [f"figures/{name}.png", f"figures/{name}.svg"]
 
 
-def plot_experiment(package, letter, csv_name, predictions):
+def plot_experiment(package, letter, csv_name, predictions, overlay=None):
+    """One experiment's figure: measured times per series with their round ranges, alpha-FLOPs'
+    prediction dashed, and where the package has fit/model-predictions.csv the model of the
+    overlay (name, predictions by config_id) dotted: the model that draws the steps."""
     axis, xlabel, what, replication_fig, original_fig = EXPERIMENTS[letter]
     rows = list(convsweep_rows.measured(os.path.join(package, "data", csv_name)).values())
     series = sorted({r["series"] for r in rows}, key=natural_key)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    measured_points = predicted_points = ranges_drawn = 0
+    measured_points = predicted_points = ranges_drawn = overlay_points = 0
     for i, label in enumerate(series):
         colour = colours[i % len(colours)]
         line = sorted((r for r in rows if r["series"] == label), key=lambda r: float(r[axis]))
@@ -140,6 +145,11 @@ def plot_experiment(package, letter, csv_name, predictions):
         if pairs:
             ax.plot([p[0] for p in pairs], [p[1] for p in pairs], "--", color=colour, linewidth=1.2)
             predicted_points += len(pairs)
+        if overlay:
+            extra = [(float(r[axis]), overlay[1][r["config_id"]]) for r in line if r["config_id"] in overlay[1]]
+            if extra:
+                ax.plot([p[0] for p in extra], [p[1] for p in extra], ":", color=colour, linewidth=1.4)
+                overlay_points += len(extra)
         if letter in ("B", "C") and line:
             flops = float(line[0]["flops"])
             ax.annotate(f"{flops / 1e9:.3g} GFLOP", (xs[-1], ys[-1]), textcoords="offset points",
@@ -153,6 +163,8 @@ def plot_experiment(package, letter, csv_name, predictions):
         ax.text(0.01, 0.99, "every point of a line has the same FLOPs", transform=ax.transAxes,
                 fontsize=8, va="top", color="0.3")
     ax.plot([], [], "--", color="0.4", label="alpha-FLOPs prediction")
+    if overlay_points:
+        ax.plot([], [], ":", color="0.4", label=f"{overlay[0]} prediction")
     if ranges_drawn:
         ax.errorbar([], [], yerr=[], fmt="none", ecolor="0.4", label="between-round range")
     ax.set_xlabel(xlabel)
@@ -173,7 +185,8 @@ def plot_experiment(package, letter, csv_name, predictions):
         "replication_figure": replication_fig,
         "original_figure": original_fig,
         "sources": [source(package, f"data/{csv_name}", len(rows)),
-                    source(package, "fit/predictions.csv", predicted_points)],
+                    source(package, "fit/predictions.csv", predicted_points)]
+        + ([source(package, "fit/model-predictions.csv", overlay_points)] if overlay_points else []),
     }
 
 
@@ -494,12 +507,18 @@ def main(argv):
     except (OSError, KeyError) as error:
         print(f"plot_figures: cannot read {predictions_path}: {error}", file=sys.stderr)
         return 65
+    overlay = None
+    models_path = os.path.join(package, "fit", "model-predictions.csv")
+    if os.path.exists(models_path):
+        rows = read_csv(models_path)
+        if rows and "gemm-work_ms" in rows[0]:
+            overlay = ("gemm-work", {r["config_id"]: float(r["gemm-work_ms"]) for r in rows if r["gemm-work_ms"]})
     index = []
     data_dir = os.path.join(package, "data")
     for letter in EXPERIMENTS:
         name = f"exp-{letter.lower()}.csv"
         if os.path.exists(os.path.join(data_dir, name)):
-            index.append(plot_experiment(package, letter, name, predictions))
+            index.append(plot_experiment(package, letter, name, predictions, overlay))
     if os.path.exists(os.path.join(data_dir, "regression.csv")):
         index.append(plot_regression(package, predictions))
         roofline = plot_roofline(package)

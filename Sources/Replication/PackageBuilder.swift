@@ -435,6 +435,9 @@ public struct PackageBuilder {
         try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
         try built.predictions.table.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
         try PackageMisses.of(package: root).write(package: root)
+        try ModelPredictions.write(
+            root: root, sample: sample, options: fitOptions,
+            models: built.table.entries.compactMap { FitModel(rawValue: $0.model) }, excluded: mainExclusions)
         return built.table
     }
 

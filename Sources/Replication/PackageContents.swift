@@ -31,6 +31,8 @@ public struct PackageContents: Codable, Equatable, Sendable {
         case heldOutPredictions
         /// `fit/misses.csv`, where each model of the table misses.
         case misses
+        /// `fit/model-predictions.csv`, every row predicted by each model of the table.
+        case modelPredictions
         /// A file of the networks section, `networks/` (its tables and fits).
         case networkTable
         /// A network's definition, `networks/definitions/`.
@@ -66,6 +68,7 @@ public struct PackageContents: Codable, Equatable, Sendable {
             PackageLayout.topology: .topology, PackageLayout.fit: .fit, PackageLayout.predictions: .predictions,
             PackageLayout.errors: .errors, PackageLayout.backendFits: .backendFits, ModelTable.fileName: .modelTable,
             ModelTable.predictionsFileName: .heldOutPredictions, PackageMisses.fileName: .misses,
+            ModelPredictions.fileName: .modelPredictions,
             PackageLayout.threadFits: .threadFits,
         ]
         if let role = fixed[path] { return role }

@@ -2,6 +2,7 @@ import AlphaFit
 import Basics
 import ConvKernels
 import Foundation
+import Rows
 import Sweeps
 
 /// Checks a replication package: its files against SHA256SUMS, the files its README names,
@@ -173,6 +174,17 @@ public enum PackageVerifier {
                 }
                 problems += verifyModels(table, heldOut, regression: sample, confirmed: &modelsConfirmed)
                 if contents.holds(.misses) { problems += PackageMisses.verify(package: root) }
+                if contents.holds(.modelPredictions) {
+                    do {
+                        let regression = try MeasurementsFile.read(
+                            path: root.appendingPathComponent(PackageLayout.regressionData).path)
+                        problems += ModelPredictions.verify(
+                            root: root, table: table, sample: try sample.get(),
+                            excluded: PackageBuilder.mainFitExclusions(of: regression))
+                    } catch {
+                        problems.append("\(ModelPredictions.fileName): cannot be recomputed (\(error))")
+                    }
+                }
             }
         } catch {
             problems.append("\(error)")

@@ -133,6 +133,26 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(!edited.ok)
     #expect(edited.problems.contains { $0.hasPrefix("data/exp-b.csv") })
     try original.write(to: data)
+
+    // Every model's predictions and where each misses are in the package, the figures draw
+    // gemm-work's; an edited prediction or bucket, its sums rewritten, is named by the refit.
+    for (file, column) in [(ModelPredictions.fileName, "gemm-work_ms"), (PackageMisses.fileName, "median_error")] {
+        let url = out.appendingPathComponent(file)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var table = try Table(contentsOf: url)
+        let index = try #require(table.column(column), "\(file) has no \(column)")
+        let value = try #require(Double(table.rows[0][index]))
+        table.rows[0][index] = "\(value * 1.5 + 1)"
+        try table.write(to: url)
+        _ = try Checksums.write(directory: out)
+        let changed = try PackageVerifier.verify(directory: out.path)
+        #expect(changed.problems.contains { $0.hasPrefix(file) }, "\(file): \(changed.problems)")
+        try Data(text.utf8).write(to: url)
+        _ = try Checksums.write(directory: out)
+    }
+    let index = try String(contentsOf: out.appendingPathComponent("figures/index.json"), encoding: .utf8)
+    #expect(index.contains(ModelPredictions.fileName))
+
     try FileManager.default.removeItem(at: out.appendingPathComponent("figures/exp-b.svg"))
     let removed = try PackageVerifier.verify(directory: out.path)
     #expect(removed.problems.contains { $0.contains("figures/exp-b.svg") })
