@@ -183,7 +183,9 @@ public struct AlphaFitter: Sendable {
 
     func fitGroup(name: String, rows: [FitRow], inputName: String, start: [Double]? = nil) throws -> GroupFit {
         let classes = classes(rows)
-        var fixed = options.model.heldFixed(over: classes.points)
+        // gemm-work's held rates come with their reasons, which the notes carry.
+        let held = options.model == .gemmWork ? GemmWorkModel.heldFixed(over: classes.points) : nil
+        var fixed = held?.mapValues(\.value) ?? options.model.heldFixed(over: classes.points)
         let fitted = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
         guard classes.points.count >= fitted.count else {
             throw FitInputError(
@@ -193,8 +195,7 @@ public struct AlphaFitter: Sendable {
         }
         var notes: [String] = []
         var chosen: Set<String> = []
-        if options.model == .gemmWork {
-            let held = GemmWorkModel.heldFixed(over: classes.points)
+        if let held {
             notes = held.keys.sorted().compactMap { held[$0]!.reason }
             let search = try chooseTiles(classes, fixed: fixed, start: start, group: name, inputName: inputName)
             for (index, tile) in search.tiles { fixed[index] = tile }
@@ -233,10 +234,10 @@ public struct AlphaFitter: Sendable {
         diagnostics.warnings += notes
         let names = options.model.parameterNames
         let parameters = LeastSquaresProblem.expand(best.parameters, holding: fixed, count: names.count)
-        let held = fixed.keys.sorted().map { names[$0] }.filter { !chosen.contains($0) }
+        let heldNames = fixed.keys.sorted().map { names[$0] }.filter { !chosen.contains($0) }
         return GroupFit(
             group: name, parameters: Dictionary(uniqueKeysWithValues: zip(names, parameters)),
-            n: rows.count, diagnostics: diagnostics, fixed: held.isEmpty ? nil : held)
+            n: rows.count, diagnostics: diagnostics, fixed: heldNames.isEmpty ? nil : heldNames)
     }
 
     /// The gemm-work model's tiles for one group: each discrete parameter in turn set to the
@@ -251,6 +252,7 @@ public struct AlphaFitter: Sendable {
         var held = fixed
         let solver = LevenbergMarquardt()
         let from = start ?? options.effectiveStart
+        let whole = problem(classes)  // every candidate holds other parameters of the same problem
         func sse(_ tiles: [Int: Double]) -> Double {
             var trial = held
             for (k, v) in tiles { trial[k] = v }
@@ -258,8 +260,7 @@ public struct AlphaFitter: Sendable {
             for (k, v) in trial { p[k] = v }
             if !GemmWorkModel.hasEdges(classes.points, p) { trial[GemmWorkModel.edge] = 0 }
             let free = (0..<options.model.parameterCount).filter { trial[$0] == nil }
-            let problem = self.problem(classes).holding(trial)
-            return solver.minimize(problem, from: free.map { from[$0] })?.sumOfSquares ?? .infinity
+            return solver.minimize(whole.holding(trial), from: free.map { from[$0] })?.sumOfSquares ?? .infinity
         }
         let order = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile]
         var undetermined: Set<Int> = []

@@ -151,6 +151,8 @@ public struct CrossValidationRun: Sendable {
     public var folds: [Int]
     /// Per model, in `report.results` order, the held-out prediction of each row (ms).
     public var predictions: [[Double]]
+    /// Per model, in the same order, its fit to every row (the start of the folds' fits).
+    public var fits: [FitReport]
 }
 
 /// k-fold cross-validation of models on the same folds.
@@ -215,6 +217,7 @@ extension AlphaFitter {
         let groupNames = dataset.rows.map { options.grouping.groupName(for: $0.shape) }
         var results: [CrossValidationResult] = []
         var allPredictions: [[Double]] = []
+        var wholeFits: [FitReport] = []
         for model in models {
             var options = self.options
             options.model = model
@@ -223,6 +226,10 @@ extension AlphaFitter {
                 options.bounds = nil
             }
             let whole = try AlphaFitter(options: options).fitGroups(dataset.rows, inputName: inputName)
+            wholeFits.append(
+                FitReport(
+                    model: model, grouping: options.grouping, flopsConvention: options.flopsConvention, fits: whole,
+                    options: options))
             var warm = options
             warm.starts = 0
             var predicted = [Double](repeating: .nan, count: dataset.rows.count)
@@ -258,6 +265,6 @@ extension AlphaFitter {
         }
         let report = CrossValidationReport(
             folds: folds, seed: seed, loss: options.loss, results: results, noiseFloor: NoiseFloor(rows: dataset.rows))
-        return CrossValidationRun(report: report, folds: fold, predictions: allPredictions)
+        return CrossValidationRun(report: report, folds: fold, predictions: allPredictions, fits: wholeFits)
     }
 }

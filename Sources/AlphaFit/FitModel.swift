@@ -194,22 +194,6 @@ struct ModelPoint: Sendable {
     /// gemm-work's features of ``work`` that the tiles do not change (empty without it).
     var workFeatures: [Double] = []
 
-    /// A point that carries only gemm-work's view of a layer (its other features 0).
-    init(workFlops: Double) {
-        flops = workFlops
-        self.workFlops = workFlops
-        s = 1
-        sk = 1
-        perOutputChannel = 0
-        perInputTap = 0
-        bytesPerFlop = 0
-        perFlop = 0
-        inputBytesPerFlop = 0
-        weightBytesPerFlop = 0
-        outputBytesPerFlop = 0
-        loweredBytesPerFlop = 0
-    }
-
     init(shape: ConvShape, convention: FlopsConvention, bytes: BytesConvention, setting: WorkSetting? = nil) {
         flops = convention.flops(of: shape)
         workFlops = flops

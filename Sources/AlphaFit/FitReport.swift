@@ -202,13 +202,18 @@ public struct FitReport: Codable, Hashable, Sendable {
         }
     }
 
+    /// `shape` as this fit's model evaluates it: under its FLOPs and bytes conventions, its work
+    /// under the fit's work setting (gemm-work).
+    func point(_ shape: ConvShape) -> ModelPoint {
+        ModelPoint(
+            shape: shape, convention: flopsConvention, bytes: bytesConvention,
+            setting: model == .gemmWork ? options?.workSetting : nil)
+    }
+
     /// The predicted time in milliseconds of one layer:
     /// final · ((S_K + beta·(S − S_K)) / S)^gamma [· channel term] · FLOPs, under the fit's convention.
     public func predict(_ shape: ConvShape) throws -> Double {
-        let value = model.predict(
-            ModelPoint(
-                shape: shape, convention: flopsConvention, bytes: bytesConvention,
-                setting: model == .gemmWork ? options?.workSetting : nil), try parameters(for: shape))
+        let value = model.predict(point(shape), try parameters(for: shape))
         guard value.isFinite else {
             throw FitInputError(input: "fit", "the model is undefined for \(shape) (non-positive ratio)")
         }

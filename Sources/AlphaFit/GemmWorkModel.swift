@@ -42,23 +42,26 @@ enum GemmWorkModel {
         "positionsTile", "channelsTile", "cacheLevels",
     ]
 
+    /// Where a parameter sits in ``parameterNames``: the one place the order is written.
+    private static func index(_ name: String) -> Int { parameterNames.firstIndex(of: name)! }
     /// The edge passes' rate.
-    static let edge = 1
-    /// Index of the first of the three weight rates (then activations, then output).
-    static let weights = 2
-    static let activations = 5
-    static let output = 8
-    static let loweringInput = 11
-    static let loweringRow = 12
-    static let loweringBlock = 13
-    static let call = 14
-    static let fixed = 15
-    /// The two discrete parameters.
-    static let positionsTile = 16
-    static let channelsTile = 17
+    static let edge = index("msPerGflopEdge")
+    /// The first of the three weight rates (L2, LLC, memory), then activations, then output.
+    static let weights = index("msPerGBWeightsL2")
+    static let activations = index("msPerGBActivationsL2")
+    static let output = index("msPerGBOutputL2")
+    /// The lowering's rates, the call's, the fixed cost.
+    static let loweringInput = index("msPerGBLoweringInput")
+    static let loweringRow = index("nsPerLoweringRow")
+    static let loweringBlock = index("nsPerLoweringBlock")
+    static let call = index("usPerCall")
+    static let fixed = index("fixedMs")
+    /// The two discrete parameters: every parameter before the first is a rate.
+    static let positionsTile = index("positionsTile")
+    static let channelsTile = index("channelsTile")
     /// 3: each operand's bytes at a rate per level; 1: at one rate (the L2 one), for a group with
     /// too few layers to tell levels apart.
-    static let cacheLevels = 18
+    static let cacheLevels = index("cacheLevels")
     /// The fewest distinct layers a group needs for three rates per operand (4 per rate).
     static let layersForLevels = 60
 
@@ -77,12 +80,12 @@ enum GemmWorkModel {
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
 
     /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels.
-    static let defaultStart = [Double](repeating: 0, count: 16) + [1, 1, 3]
+    static let defaultStart = [Double](repeating: 0, count: positionsTile) + [1, 1, 3]
 
     /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
     /// for the levels.
     static let defaultBounds: [ClosedRange<Double>] =
-        [ClosedRange<Double>](repeating: 0...1e5, count: 15) + [0...1000, 1...64, 1...64, 1...3]
+        [ClosedRange<Double>](repeating: 0...1e5, count: fixed) + [0...1000, 1...64, 1...64, 1...3]
 
     /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
     static func timeMs(_ point: ModelPoint, _ p: [Double]) -> Double {
@@ -97,7 +100,14 @@ enum GemmWorkModel {
     /// it for every layer at every step.
     static func timeMs(_ point: ModelPoint, _ p: [Double], gradient: UnsafeMutablePointer<Double>) -> Double {
         guard let work = point.work else { return .nan }
-        let base = point.workFeatures
+        return timeMs(work, base: point.workFeatures, p, gradient: gradient)
+    }
+
+    /// The time of `work`, whose tile-free features are `base` (``baseFeatures(_:)``), with its
+    /// features for the tiles and levels of `p` written into `gradient`.
+    private static func timeMs(
+        _ work: KernelWork, base: [Double], _ p: [Double], gradient: UnsafeMutablePointer<Double>
+    ) -> Double {
         for k in 0..<parameterNames.count { gradient[k] = k < base.count ? base[k] : 0 }
         gradient[edge] =
             work.edgePasses(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) * 1e-9
@@ -117,11 +127,8 @@ enum GemmWorkModel {
     /// What each rate multiplies, in its unit (GFLOP, GB, millions of operations, thousands of
     /// calls, one layer), for the tiles and levels of `p`.
     static func features(_ work: KernelWork, _ p: [Double]) -> [Double] {
-        var point = ModelPoint(workFlops: work.flops)
-        point.work = work
-        point.workFeatures = baseFeatures(work)
         var x = [Double](repeating: 0, count: parameterNames.count)
-        _ = x.withUnsafeMutableBufferPointer { timeMs(point, p, gradient: $0.baseAddress!) }
+        _ = x.withUnsafeMutableBufferPointer { timeMs(work, base: baseFeatures(work), p, gradient: $0.baseAddress!) }
         return Array(x[0..<positionsTile])
     }
 

@@ -90,10 +90,7 @@ public enum Recalibration {
             var numerator = 0.0
             var denominator = 0.0
             for row in members {
-                let x = base.model.predict(
-                    ModelPoint(
-                        shape: row.shape, convention: base.flopsConvention, bytes: base.bytesConvention,
-                        setting: base.model == .gemmWork ? base.options?.workSetting : nil), p)
+                let x = base.model.predict(base.point(row.shape), p)
                 switch loss {
                 case .absolute:
                     numerator += row.timeMs * x

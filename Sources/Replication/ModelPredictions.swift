@@ -15,24 +15,13 @@ public enum ModelPredictions {
     public static let fileName = "fit/model-predictions.csv"
 
     /// The table of the package at `root`: its data rows (without those `excluded` names: other
-    /// backends and thread counts than the main fit's), each predicted by `models` fitted on
-    /// `sample` with `options`.
-    static func table(root: URL, sample: FitDataset, options: FitOptions, models: [FitModel], excluded: [RowFilter])
-        throws -> Table
-    {
-        let files = try FileManager.default.contentsOfDirectory(
-            atPath: root.appendingPathComponent(PackageLayout.dataDirectory).path
-        ).filter { $0.hasSuffix(".csv") }.sorted().map {
-            root.appendingPathComponent(PackageLayout.dataDirectory).appendingPathComponent($0).path
-        }
+    /// backends and thread counts than the main fit's), each predicted by each of `fits` (the
+    /// model table's fits of its whole sample, ``ModelTable/build(dataset:options:folds:shippedFiles:)``).
+    static func table(root: URL, fits: [FitReport], excluded: [RowFilter]) throws -> Table {
+        let directory = root.appendingPathComponent(PackageLayout.dataDirectory)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".csv") }.sorted().map { directory.appendingPathComponent($0).path }
         let rows = try FitDataset.load(paths: files, excluding: excluded).rows
-        let fits = try models.filter(options.canFit).map { model -> FitReport in
-            var modelOptions = options
-            modelOptions.model = model
-            modelOptions.start = nil
-            modelOptions.bounds = nil
-            return try AlphaFitter(options: modelOptions).fit(sample)
-        }
         func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
         return Table(
             header: ["config_id", "experiment", "series", "measured_ms"] + fits.map { "\($0.model.rawValue)_ms" },
@@ -45,29 +34,26 @@ public enum ModelPredictions {
             })
     }
 
-    /// Writes the table of the package at `root` (see ``table(root:sample:options:models:excluded:)``).
-    static func write(root: URL, sample: FitDataset, options: FitOptions, models: [FitModel], excluded: [RowFilter])
-        throws
-    {
-        try table(root: root, sample: sample, options: options, models: models, excluded: excluded).write(
-            to: root.appendingPathComponent(fileName))
+    /// Writes the table of the package at `root` (see ``table(root:fits:excluded:)``).
+    static func write(root: URL, fits: [FitReport], excluded: [RowFilter]) throws {
+        try table(root: root, fits: fits, excluded: excluded).write(to: root.appendingPathComponent(fileName))
     }
 
-    /// Whether the package's file is what refitting the table's models gives again: the same rows
-    /// and columns, every prediction within ``PackageVerifier/tolerance`` of itself or of that
-    /// model's held-out RMSE (another machine's kernels round a refit differently).
-    static func verify(root: URL, table: ModelTable, sample: FitDataset, excluded: [RowFilter]) -> [String] {
+    /// Whether the package's file is what `refits` (the verifier's refit of the table's models on
+    /// its sample) give again: the same rows and columns, every prediction within
+    /// ``PackageVerifier/tolerance`` of itself or of that model's held-out RMSE (another machine's
+    /// kernels round a refit differently).
+    static func verify(root: URL, table: ModelTable, refits: [FitReport], excluded: [RowFilter]) -> [String] {
         do {
             let stated = try Table(contentsOf: root.appendingPathComponent(fileName))
             let models = stated.header.dropFirst(4).map { String($0.dropLast(3)) }
-            let parametric = try models.map { name -> FitModel in
-                guard let model = FitModel(rawValue: name) else {
-                    throw PackageError("\(fileName): \(name)_ms is not a model's column")
+            let fits = try models.map { name -> FitReport in
+                guard let fit = refits.first(where: { $0.model.rawValue == name }) else {
+                    throw PackageError("\(fileName): \(name)_ms is not a model of the table")
                 }
-                return model
+                return fit
             }
-            let again = try Self.table(
-                root: root, sample: sample, options: table.options, models: parametric, excluded: excluded)
+            let again = try Self.table(root: root, fits: fits, excluded: excluded)
             guard again.header == stated.header, again.rows.map({ $0.prefix(4) }) == stated.rows.map({ $0.prefix(4) })
             else { return ["\(fileName): its rows or columns differ from the package's data and model table"] }
             for (column, name) in models.enumerated() {

@@ -138,11 +138,14 @@ public struct ModelTable: Codable, Equatable, Sendable {
     public static let defaultFolds = 5
 
     /// Cross-validates every parametric model with `options` (its loss and grouping) on
-    /// `dataset`, and the trees when the virtualenv allows; returns the table and every row's
-    /// held-out predictions (`cv-predictions.csv`).
+    /// `dataset`, and the trees when the virtualenv allows; returns the table, every row's
+    /// held-out predictions (`cv-predictions.csv`), the report and each parametric model's fit to
+    /// the whole dataset (what `fit/model-predictions.csv` predicts with).
     public static func build(
         dataset: FitDataset, options: FitOptions, folds: Int = defaultFolds, shippedFiles: ShippedFiles?
-    ) throws -> (table: ModelTable, predictions: HeldOutPredictions, report: CrossValidationReport) {
+    ) throws -> (
+        table: ModelTable, predictions: HeldOutPredictions, report: CrossValidationReport, fits: [FitReport]
+    ) {
         let fitter = AlphaFitter(options: options)
         let run = try fitter.crossValidate(dataset, folds: folds)
         var entries = run.report.results.map { result in
@@ -182,7 +185,7 @@ public struct ModelTable: Codable, Equatable, Sendable {
         let table = ModelTable(
             folds: folds, seed: run.report.seed, options: options, entries: entries,
             noiseFloor: run.report.noiseFloor, coverage: Coverage(rows: dataset.rows), ceiling: ceiling)
-        return (table, predictions, run.report)
+        return (table, predictions, run.report, run.fits)
     }
 
     /// The range of the regression sample, which bounds what the table says: a layer beyond it is

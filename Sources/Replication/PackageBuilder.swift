@@ -195,7 +195,8 @@ public struct PackageBuilder {
         let data = try writeData(runs, root: root)
         try writeThreadScaling(runs.measurements, root: root)
         let fits = try writeFits(data, root: root)
-        let modelTable = fits.regression == nil ? nil : try writeModelTable(root: root, excluded: fits.exclusions)
+        let models = fits.regression == nil ? nil : try writeModelTable(root: root, excluded: fits.exclusions)
+        let modelTable = models?.table
         var networkTable: NetworkTable?
         if fits.regression != nil, !runs.networks.isEmpty {
             networkTable = try writeNetworks(runs, root: root, excluded: fits.exclusions)
@@ -217,7 +218,7 @@ public struct PackageBuilder {
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
             backendFits: fits.backends, networks: networkTable,
-            misses: modelTable == nil ? nil : try PackageMisses.of(package: root))
+            misses: models?.misses)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent(PackageLayout.readme), options: .atomic)
         // Last, the list of what the package holds (package.json itself included), then the sums.
@@ -424,8 +425,11 @@ public struct PackageBuilder {
     }
 
     /// `fit/models.json` and `fit/cv-predictions.csv`: every model held out on the same folds of
-    /// the regression and layer samples, without the rows `excluded` names.
-    func writeModelTable(root: URL, excluded mainExclusions: [RowFilter]) throws -> ModelTable {
+    /// the regression and layer samples, without the rows `excluded` names; `fit/misses.csv`
+    /// (returned for the README) and `fit/model-predictions.csv` from them.
+    func writeModelTable(root: URL, excluded mainExclusions: [RowFilter]) throws -> (
+        table: ModelTable, misses: PackageMisses
+    ) {
         let excluded = mainExclusions + PackageBuilder.modelTableExclusions(root: root)
         let sample = try FitDataset.load(
             paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
@@ -434,11 +438,10 @@ public struct PackageBuilder {
         built.table.excluded = excluded.isEmpty ? nil : excluded
         try built.table.jsonData().write(to: root.appendingPathComponent(ModelTable.fileName), options: .atomic)
         try built.predictions.table.write(to: root.appendingPathComponent(ModelTable.predictionsFileName))
-        try PackageMisses.of(package: root).write(package: root)
-        try ModelPredictions.write(
-            root: root, sample: sample, options: fitOptions,
-            models: built.table.entries.compactMap { FitModel(rawValue: $0.model) }, excluded: mainExclusions)
-        return built.table
+        let misses = try PackageMisses.of(package: root)
+        try misses.write(package: root)
+        try ModelPredictions.write(root: root, fits: built.fits, excluded: mainExclusions)
+        return (built.table, misses)
     }
 
     /// `networks/`: what each measured network costs, and what every model predicts.

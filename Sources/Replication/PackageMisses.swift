@@ -19,13 +19,15 @@ public struct PackageMisses: Sendable {
     public var caches: [(name: String, bytes: Int)]
 
     /// The analyses of `models` (default: every parametric model of the held-out predictions)
-    /// of the package at `root`: its held-out predictions, its rows (data/) and its run's caches.
+    /// of the package at `root`: its held-out predictions (``heldOutPredictions(of:)``, or
+    /// `predictions` as already read), its rows (data/) and its run's caches.
     ///
     /// - Throws: `PackageError` naming the file that does not read, a model the predictions do
     ///   not have, or predictions none of which matches a row.
-    public static func of(package root: URL, models: [String]? = nil) throws -> PackageMisses {
-        let predictions = try HeldOutPredictions.read(
-            from: root.appendingPathComponent(ModelTable.predictionsFileName), name: ModelTable.predictionsFileName)
+    public static func of(
+        package root: URL, predictions: HeldOutPredictions? = nil, models: [String]? = nil
+    ) throws -> PackageMisses {
+        let predictions = try predictions ?? heldOutPredictions(of: root)
         let rows: [MeasurementRow]
         do { rows = try MeasurementSource.rows(at: root.path) } catch { throw PackageError("\(error)") }
         let manifest: RunManifest
@@ -58,6 +60,12 @@ public struct PackageMisses: Sendable {
         return PackageMisses(models: analyses, caches: caches)
     }
 
+    /// The held-out predictions of the package at `root` (`fit/cv-predictions.csv`).
+    public static func heldOutPredictions(of root: URL) throws -> HeldOutPredictions {
+        try HeldOutPredictions.read(
+            from: root.appendingPathComponent(ModelTable.predictionsFileName), name: ModelTable.predictionsFileName)
+    }
+
     /// `fit/misses.csv`: every model's table, one header.
     public var csv: String {
         CSVText.text(header: ModelMisses.csvHeader, rows: models.flatMap(\.csvRows))
@@ -68,17 +76,20 @@ public struct PackageMisses: Sendable {
         try Data(csv.utf8).write(to: root.appendingPathComponent(Self.fileName), options: .atomic)
     }
 
-    /// Whether the package's `fit/misses.csv` is what its files give again; the problems, or none
-    /// (a package without the file, written before it existed, has none to check).
-    static func verify(package root: URL) -> [String] {
+    /// Whether the package's `fit/misses.csv` is what its files give again: the problems (none
+    /// for a package without the file, written before it existed) and the analyses recomputed
+    /// (for the README's check).
+    static func verify(package root: URL) -> (problems: [String], misses: PackageMisses?) {
         let url = root.appendingPathComponent(fileName)
-        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        guard FileManager.default.fileExists(atPath: url.path) else { return ([], nil) }
         do {
             let stated = try String(contentsOf: url, encoding: .utf8)
-            return stated == (try of(package: root)).csv
-                ? [] : ["\(fileName): differs from what fit/cv-predictions.csv, data/ and run/manifest.json give"]
+            let again = try of(package: root)
+            return stated == again.csv
+                ? ([], again)
+                : (["\(fileName): differs from what fit/cv-predictions.csv, data/ and run/manifest.json give"], again)
         } catch {
-            return ["\(fileName): cannot be recomputed (\(error))"]
+            return (["\(fileName): cannot be recomputed (\(error))"], nil)
         }
     }
 }

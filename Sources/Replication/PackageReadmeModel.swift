@@ -316,10 +316,12 @@ extension PackageReadme {
             var columns: [String]
 
             init(_ t: NetworkTable) {
-                // gemm-work's column only where the table has it (a package before it has none).
+                // A column per model the table fitted or tried to (a package written before a
+                // model existed has neither, and no column for it).
                 let columns =
-                    NetworkTable.parametricModels.filter { $0 != .gemmWork || t.models.contains($0.rawValue) }.map(
-                        \.rawValue) + [TreeCeiling.name]
+                    NetworkTable.parametricModels.map(\.rawValue).filter {
+                        t.models.contains($0) || t.notFitted[$0] != nil
+                    } + [TreeCeiling.name]
                 self.columns = columns
                 rows = t.rows.map { row in
                     let cells = columns.map { model -> Cell in

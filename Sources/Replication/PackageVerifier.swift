@@ -38,6 +38,8 @@ public enum PackageVerifier {
         var networkTable: NetworkTable?
         /// The model table as read (nil without one), for the README's check.
         var modelTable: ModelTable?
+        /// Where the models miss as recomputed (nil without `fit/misses.csv`), for the README's check.
+        var misses: PackageMisses?
     }
 
     /// Relative tolerance for a refitted sum of squares, prediction, error or parameter.
@@ -73,7 +75,7 @@ public enum PackageVerifier {
             report.problems += verifyReadme(
                 root: root, statement: statement,
                 models: report.modelTable,
-                networks: report.networkTable,
+                networks: report.networkTable, misses: report.misses,
                 template: readmeTemplate ?? ShippedFiles.forFigures().readmeTemplate)
         }
         return report
@@ -162,6 +164,7 @@ public enum PackageVerifier {
         }
         var modelsConfirmed: [String] = []
         var modelTable: ModelTable?
+        var misses: PackageMisses?
         // A model table or held-out predictions file that does not read is a problem of the
         // package (named with file, line and column), not a failure to check it.
         do {
@@ -172,14 +175,20 @@ public enum PackageVerifier {
                         paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
                         excluding: table.excluded ?? [])
                 }
-                problems += verifyModels(table, heldOut, regression: sample, confirmed: &modelsConfirmed)
-                if contents.holds(.misses) { problems += PackageMisses.verify(package: root) }
+                var refits: [FitReport] = []
+                problems += verifyModels(
+                    table, heldOut, regression: sample, confirmed: &modelsConfirmed, refits: &refits)
+                if contents.holds(.misses) {
+                    let checked = PackageMisses.verify(package: root)
+                    problems += checked.problems
+                    misses = checked.misses
+                }
                 if contents.holds(.modelPredictions) {
                     do {
                         let regression = try MeasurementsFile.read(
                             path: root.appendingPathComponent(PackageLayout.regressionData).path)
                         problems += ModelPredictions.verify(
-                            root: root, table: table, sample: try sample.get(),
+                            root: root, table: table, refits: refits,
                             excluded: PackageBuilder.mainFitExclusions(of: regression))
                     } catch {
                         problems.append("\(ModelPredictions.fileName): cannot be recomputed (\(error))")
@@ -196,6 +205,7 @@ public enum PackageVerifier {
             modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
         report.networkTable = networks.table
         report.modelTable = modelTable
+        report.misses = misses
         return report
     }
 
@@ -422,16 +432,18 @@ public enum PackageVerifier {
     /// 1e-9), and a cross-validation of the parametric models from `data/regression.csv` with the
     /// stated options gives the same folds and predictions (within the tolerance of predictions).
     /// The trees are checked through their predictions alone: another scikit-learn may grow
-    /// other trees.
+    /// other trees. The new cross-validation's fits to the whole sample go to `refits` (what
+    /// `fit/model-predictions.csv` is checked against).
     static func verifyModels(
         _ table: ModelTable, _ heldOut: HeldOutPredictions, regression: Result<FitDataset, any Error>,
-        confirmed: inout [String]
+        confirmed: inout [String], refits: inout [FitReport]
     ) -> [String] {
         var problems = statedModelMetrics(table, heldOut)
         // The parametric models again, from the package's own data.
         do {
             let again = try ModelTable.build(
                 dataset: try regression.get(), options: table.options, folds: table.folds, shippedFiles: nil)
+            refits = again.fits
             problems += crossValidatedAgain(
                 table, heldOut, again: (again.table, again.predictions), confirmed: &confirmed)
         } catch {

@@ -7,16 +7,19 @@ import Runner
 
 extension PackageVerifier {
     /// The README regenerated from what the package states (its statement, manifest, fit,
-    /// errors, figure index, run, model table, backend fits, recomputed networks and comparison)
+    /// errors, figure index, run, model table, backend fits, recomputed networks and misses, and
+    /// comparison)
     /// with `template`, and compared with `README.md` as text: an edited figure in the README is a
     /// difference, named by its first differing line.
     static func verifyReadme(
-        root: URL, statement: PackageStatement, models: ModelTable?, networks: NetworkTable?, template: String
+        root: URL, statement: PackageStatement, models: ModelTable?, networks: NetworkTable?, misses: PackageMisses?,
+        template: String
     ) -> [String] {
         let file = PackageLayout.readme
         do {
             let expected = try regeneratedReadme(
-                root: root, statement: statement, models: models, networks: networks, template: template)
+                root: root, statement: statement, models: models, networks: networks, misses: misses,
+                template: template)
             let written = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
             guard written != expected else { return [] }
             let a = written.split(separator: "\n", omittingEmptySubsequences: false)
@@ -36,7 +39,8 @@ extension PackageVerifier {
 
     /// The README of the package at `root` as `template` renders what the package states.
     static func regeneratedReadme(
-        root: URL, statement: PackageStatement, models: ModelTable?, networks: NetworkTable?, template: String
+        root: URL, statement: PackageStatement, models: ModelTable?, networks: NetworkTable?, misses: PackageMisses?,
+        template: String
     ) throws -> String {
         let manifest = try RunManifest.read(path: root.appendingPathComponent(PackageLayout.manifest).path)
         let fit = try FitReport.load(path: root.appendingPathComponent(PackageLayout.fit).path)
@@ -60,9 +64,7 @@ extension PackageVerifier {
             statement: statement, manifest: manifest, runCount: 1, fit: fit, errors: predictions.errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: rows, comparison: comparison, comparedWith: statement.comparedWith, models: models,
-            backendFits: try PackageBuilder.backendFits(package: root), networks: networks,
-            misses: FileManager.default.fileExists(atPath: root.appendingPathComponent(PackageMisses.fileName).path)
-                ? try PackageMisses.of(package: root) : nil)
+            backendFits: try PackageBuilder.backendFits(package: root), networks: networks, misses: misses)
         return try readme.render(templatePath: template)
     }
 
@@ -82,7 +84,7 @@ extension PackageVerifier {
                 root: root,
                 contents: statement.contents ?? PackageContents.classifying(try Checksums.files(in: root)).contents,
                 data: statement.data
-            ).table, template: template)
+            ).table, misses: first.misses, template: template)
         let readmeData = Data(readme.utf8)
         try SafeFile.writeAtomically(readmeData, to: root.appendingPathComponent(PackageLayout.readme).path)
         let sumsPath = root.appendingPathComponent(Checksums.fileName).path

@@ -42,11 +42,9 @@ struct Misses: ParsableCommand {
         try requireIntactPackage(package)
         let root = URL(fileURLWithPath: package)
         let predictions = try reportingErrors {
-            do {
-                return try HeldOutPredictions.read(
-                    from: root.appendingPathComponent(ModelTable.predictionsFileName),
-                    name: ModelTable.predictionsFileName)
-            } catch { throw InputError(description: "\(package): \(error)") }
+            do { return try PackageMisses.heldOutPredictions(of: root) } catch {
+                throw InputError(description: "\(package): \(error)")
+            }
         }
         let name =
             model ?? ["gemm-work", "tensor-bytes"].first(where: predictions.models.contains) ?? predictions.models[0]
@@ -56,7 +54,7 @@ struct Misses: ParsableCommand {
                 code: ExitStatus.usage)
         }
         let analysis = try reportingErrors {
-            do { return try PackageMisses.of(package: root, models: [name]) } catch {
+            do { return try PackageMisses.of(package: root, predictions: predictions, models: [name]) } catch {
                 throw InputError(description: "\(package): \(error)")
             }
         }
