@@ -15,7 +15,8 @@ struct Calibrate: ParsableCommand {
             and kernel sizes in every group of the fit. 2. Run it on the new machine with \
             `convsweep run calibration.yaml --out B`. 3. `calibrate fit --from A/fit.json B --out \
             B-fit.json` keeps the fit's shape parameters (beta, gamma; delta, eta) and refits \
-            `final` of every group. `calibrate evaluate --from A/fit.json DATA --counts 10,30,100` \
+            `final` of every group (a rate model's fit, as gemm-work's: one factor on all its rates, \
+            its bytes charged against the new machine's caches). `calibrate evaluate --from A/fit.json DATA --counts 10,30,100` \
             judges the method on a new machine's full regression data: the design's choice of it \
             as the calibration, errors on the rest against a full refit. See docs/fit-format.md.
             """,
@@ -78,7 +79,10 @@ struct CalibrateDesign: ParsableCommand {
 
 struct CalibrateFit: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fit", abstract: "Refit `final` of every group of a fit to rows measured on the new machine.")
+        commandName: "fit",
+        abstract:
+            "Refit `final` (a rate model: the scale of its rates) of every group of a fit to rows measured on the new machine."
+    )
 
     @Option(help: ArgumentHelp("The fit made on the other machine.", valueName: "fit.json"))
     var from: String

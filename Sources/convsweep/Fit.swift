@@ -86,7 +86,7 @@ struct Fit: ParsableCommand {
     @Option(
         parsing: .singleValue,
         help: ArgumentHelp(
-            "Lower and upper bound of one parameter, in order (beta, gamma, final[, delta, eta]); repeat for each, e.g. --bound 0,2.",
+            "Lower and upper bound of one parameter, in the model's parameter order (alpha: beta, gamma, final[, delta, eta]; the others as --model lists them); repeat for each, e.g. --bound 0,2.",
             valueName: "LOW,HIGH"))
     var bound: [String] = []
 
@@ -97,7 +97,7 @@ struct Fit: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Also report every model's held-out RMSE, nRMSE, MAPE, RMSPE and ±5/10/25% accuracy on the same N folds, with the noise floor.",
+            "Also report every model's held-out RMSE, nRMSE, MAPE, RMSPE and ±5/10/25% accuracy on the same N folds, with the noise floor (gemm-work where the cache sizes are known).",
             valueName: "N"))
     var crossValidate: Int?
 

@@ -23,7 +23,8 @@ struct Misses: ParsableCommand {
             model's group. Per bucket: rows, median error and the share within ±10%. Features come \
             largest spread first (the widest gap between two buckets' median errors, buckets of \
             \(ModelMisses.minimumBucket) rows or more): where the model's error follows something \
-            the model does not know. Exit status 65 for a package that does not read.
+            the model does not know. A package built by convsweep 0.10 or later holds every \
+            model's table in fit/misses.csv. Exit status 65 for a package that does not read.
             """)
 
     @Argument(help: ArgumentHelp("A replication package.", valueName: "package"))

@@ -9,7 +9,9 @@ struct Package: ParsableCommand {
         abstract: "Build a replication package from existing run directories, without measuring.",
         discussion: """
             Splits the runs' measurements by experiment into data/, fits alpha-FLOPs on the \
-            regression sample (or uses --fit), predicts every configuration, draws the figures \
+            regression sample (or uses --fit), predicts every configuration, judges every model held \
+            out (fit/models.json; where each misses, fit/misses.csv; each model's predictions, \
+            fit/model-predictions.csv, gemm-work's drawn dotted in the figures), draws the figures \
             (python/plot_figures.py, in the .venv that scripts/ensure-deps --python creates), \
             writes README.md, package.json and SHA256SUMS. See docs/replication-package.md. \
             Refuses an incomplete run, runs of different machines, and an --out holding another \
