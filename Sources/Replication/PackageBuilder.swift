@@ -218,7 +218,7 @@ public struct PackageBuilder {
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
             backendFits: fits.backends, networks: networkTable,
-            misses: models?.misses)
+            misses: models?.misses, acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root))
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent(PackageLayout.readme), options: .atomic)
         // Last, the list of what the package holds (package.json itself included), then the sums.
@@ -491,6 +491,48 @@ public struct PackageBuilder {
                     fit: try fitRegression(regressionSample(root: root, excluded: excluded), excluded: excluded)))
         }
         try PackageBuilder.writeFits(fits, to: root, file: PackageLayout.threadFits)
+        let judgements = try PackageBuilder.acrossCounts(
+            regressionSample(root: root, excluded: backends), options: fitOptions, excluded: backends)
+        try PackageBuilder.writeFits(judgements, to: root, file: PackageLayout.acrossCounts)
+    }
+
+    /// The models `threads/across-counts.json` fits across thread counts: alpha-FLOPs (the
+    /// papers') and the best rate model these options can fit (gemm-work where the cache sizes
+    /// are known, else tensor-bytes).
+    static func acrossCountsModels(_ options: FitOptions) -> [FitModel] {
+        [.alpha, options.canFit(.gemmWork) ? .gemmWork : .tensorBytes]
+    }
+
+    /// `threads/across-counts.json`: each of ``acrossCountsModels(_:)`` fitted across thread
+    /// counts (the serial-share model) and judged held out against each count's own fit, on 5
+    /// folds of configurations with the options' seed.
+    static func acrossCounts(
+        _ sample: FitDataset, options: FitOptions, excluded: [RowFilter]
+    ) throws -> [ThreadCountJudgement] {
+        try acrossCountsModels(options).compactMap { model in
+            var each = options
+            each.model = model
+            // A model these rows cannot fit (a group too small for its parameters) is left out;
+            // the README says so and verify-package checks that it still cannot be fitted.
+            do {
+                var judgement = try SerialShareFitter(options: each).judge(
+                    sample, folds: acrossCountsFolds, seed: options.seed)
+                judgement.excluded = excluded.isEmpty ? nil : excluded
+                return judgement
+            } catch is FitInputError {
+                return nil
+            }
+        }
+    }
+
+    /// The folds of `threads/across-counts.json`.
+    static let acrossCountsFolds = 5
+
+    /// Reads `threads/across-counts.json` of the package at `root`; empty when it has none.
+    public static func acrossCountsJudgements(package root: URL) throws -> [ThreadCountJudgement] {
+        try readFits(
+            package: root, file: PackageLayout.acrossCounts, validate: { try $0.fit.validate(source: $1) },
+            name: { $0.model.rawValue })
     }
 
     /// Writes a list of fits (`fit/backends.json`, `threads/fits.json`) as the package writes JSON.
@@ -505,10 +547,21 @@ public struct PackageBuilder {
     static func readFits<T: Decodable>(
         package root: URL, file: String, fit: (T) -> FitReport, name: (T) -> String
     ) throws -> [T] {
+        try readFits(package: root, file: file, validate: { try fit($0).validate(source: $1) }, name: name)
+    }
+
+    /// Reads a list of fits of the package at `root` (empty when it has no `file`), each checked
+    /// by `validate` with its name in errors.
+    static func readFits<T: Decodable>(
+        package root: URL, file: String, validate: (T, String) throws -> Void, name: (T) -> String
+    ) throws -> [T] {
         let path = root.appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: path.path) else { return [] }
-        let fits = try JSONDecoder().decode([T].self, from: Data(contentsOf: path))
-        for each in fits { try fit(each).validate(source: "\(file) (\(name(each)))") }
+        let fits: [T]
+        do { fits = try JSONDecoder().decode([T].self, from: Data(contentsOf: path)) } catch {
+            throw FitInputError(input: file, "does not read (\(DecodingProblem.describe(error)))")
+        }
+        for each in fits { try validate(each, "\(file) (\(name(each)))") }
         return fits
     }
 

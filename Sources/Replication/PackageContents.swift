@@ -47,6 +47,8 @@ public struct PackageContents: Codable, Equatable, Sendable {
         case threadScaling
         /// `threads/fits.json`, alpha-FLOPs at each thread count.
         case threadFits
+        /// `threads/across-counts.json`, models fitted across thread counts and judged held out.
+        case acrossCounts
     }
 
     /// One file and its role.
@@ -69,7 +71,7 @@ public struct PackageContents: Codable, Equatable, Sendable {
             PackageLayout.errors: .errors, PackageLayout.backendFits: .backendFits, ModelTable.fileName: .modelTable,
             ModelTable.predictionsFileName: .heldOutPredictions, PackageMisses.fileName: .misses,
             ModelPredictions.fileName: .modelPredictions,
-            PackageLayout.threadFits: .threadFits,
+            PackageLayout.threadFits: .threadFits, PackageLayout.acrossCounts: .acrossCounts,
         ]
         if let role = fixed[path] { return role }
         let parts = path.split(separator: "/").map(String.init)

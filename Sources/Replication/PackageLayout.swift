@@ -32,6 +32,8 @@ public enum PackageLayout {
     public static let threadsDirectory = "threads"
     /// Alpha-FLOPs fitted at each thread count (``ThreadCountFit``), in a package of several.
     public static let threadFits = "threads/fits.json"
+    /// The models fitted across thread counts, judged held out against each count's own fit.
+    public static let acrossCounts = "threads/across-counts.json"
     /// The figures' index: each figure's files and the CSVs it was drawn from.
     public static let figureIndex = "figures/index.json"
 

@@ -25,6 +25,8 @@ struct PackageReadme {
     var networks: NetworkTable?
     /// Where each model of the table misses (`fit/misses.csv`); nil in a package without it.
     var misses: PackageMisses?
+    /// The models fitted across thread counts (`threads/across-counts.json`); empty for one count.
+    var acrossCounts: [ThreadCountJudgement] = []
 
     /// Renders the template at `templatePath`.
     func render(templatePath: String) throws -> String {
@@ -74,6 +76,9 @@ struct PackageReadme {
             errors: errors, ranks: FlopsRanking.rankings(of: measurements),
             comparison: comparison.map { Model.Comparison($0, other: comparedWith ?? "the other run") },
             models: models.map { Model.Models($0, misses: misses) }, networks: networks.map(Model.Networks.init),
+            scaling: Model.Scaling(
+                rows: measurements, judgements: acrossCounts,
+                expected: fit.options.map(PackageBuilder.acrossCountsModels) ?? []),
             backends: backendFits.flatMap { Model.Parameter.rows(of: $0.fit, algorithm: $0.algorithm) },
             figures: entries.map {
                 Model.Figure(

@@ -36,6 +36,8 @@ extension PackageReadme {
         var comparison: Comparison?
         var models: Models?
         var networks: Networks?
+        /// How the layers scale with threads; nil for a run of one count.
+        var scaling: Scaling?
         var backends: [Parameter]
         var figures: [Figure]
         var starts: String
@@ -49,6 +51,92 @@ extension PackageReadme {
 
         struct Sweep {
             var path, shortHash: String
+        }
+
+        /// The threads section: Spearman's ρ of the speedup per count, and the models fitted
+        /// across counts against each count's own fit.
+        struct Scaling {
+            struct Dependence {
+                var threads: Int
+                var positions, channels, taps, flops: Double
+            }
+            struct Judged {
+                var model: String
+                var threads, n: Int
+                var ownMape, ownWithin, acrossMape, acrossWithin, floorWithin: Double
+                var better: String
+            }
+            struct LeftOut {
+                var model: String
+                var threads: Int
+                var fittedOn: String
+                var mape, within: Double
+            }
+            struct Share {
+                var model, group: String
+                var sigma, positions, taps, channels: Double
+            }
+            struct WorkShare {
+                var model, group, shares: String
+            }
+            var counts: String
+            var dependence: [Dependence]
+            var judged: [Judged]
+            var leftOut: [LeftOut]
+            var shares: [Share]
+            var workShares: [WorkShare]
+            var hasJudgements: Bool
+            /// The models a package fits across counts that these rows could not be fitted with.
+            var unfitted: [String]
+
+            /// The section for `rows` (nil when no configuration is measured at one thread and at
+            /// more) with the judgements of `threads/across-counts.json`.
+            init?(rows: [MeasurementRow], judgements: [ThreadCountJudgement], expected: [FitModel]) {
+                let scaling = ThreadScaling(rows: rows)
+                guard !scaling.points.isEmpty else { return nil }
+                counts = ([1] + scaling.counts).map(String.init).joined(separator: ", ")
+                let rho = Dictionary(
+                    scaling.dependence().map { ("\($0.threads) \($0.dimension)", $0.rho) },
+                    uniquingKeysWith: { a, _ in a })
+                dependence = scaling.counts.map { p in
+                    Dependence(
+                        threads: p, positions: rho["\(p) H·W"] ?? .nan, channels: rho["\(p) Cin·Cout"] ?? .nan,
+                        taps: rho["\(p) K1·K2"] ?? .nan, flops: rho["\(p) FLOPs"] ?? .nan)
+                }
+                judged = judgements.flatMap { j in
+                    j.heldOut.map {
+                        Judged(
+                            model: j.model.rawValue, threads: $0.threads, n: $0.perCount.n,
+                            ownMape: $0.perCount.mapePercent, ownWithin: $0.perCount.within10Percent,
+                            acrossMape: $0.acrossCounts.mapePercent, acrossWithin: $0.acrossCounts.within10Percent,
+                            floorWithin: $0.noiseFloor?.within10Percent ?? .nan, better: $0.better)
+                    }
+                }
+                leftOut = judgements.flatMap { j in
+                    j.countLeftOut.map {
+                        LeftOut(
+                            model: j.model.rawValue, threads: $0.threads,
+                            fittedOn: $0.fittedOn.map(String.init).joined(separator: ", "),
+                            mape: $0.acrossCounts.mapePercent, within: $0.acrossCounts.within10Percent)
+                    }
+                }
+                shares = judgements.filter { $0.fit.form == .dimensions }.flatMap { j in
+                    j.fit.groups.map {
+                        Share(
+                            model: j.model.rawValue, group: $0.group, sigma: 1 / (1 + exp(-($0.share["logOdds"] ?? 0))),
+                            positions: $0.share["perLnPositions"] ?? 0, taps: $0.share["perLnTaps"] ?? 0,
+                            channels: $0.share["perLnChannels"] ?? 0)
+                    }
+                }
+                workShares = judgements.filter { $0.fit.form == .work }.flatMap { j in
+                    j.fit.groups.map {
+                        WorkShare(
+                            model: j.model.rawValue, group: $0.group, shares: $0.workShares(of: j.model))
+                    }
+                }
+                unfitted = expected.filter { model in !judgements.contains { $0.model == model } }.map(\.rawValue)
+                hasJudgements = !judgements.isEmpty || !unfitted.isEmpty
+            }
         }
 
         struct Figure {

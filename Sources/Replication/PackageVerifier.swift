@@ -157,8 +157,12 @@ public enum PackageVerifier {
                 contents.holds(.threadFits)
                 ? try verifyThreadCountFits(root: root, regression: { try regression(excluding: $0) })
                 : (problems: [], refitted: [])
-            problems += main.problems + backends.problems + counts.problems
-            refittedGroups += main.refitted + backends.refitted + counts.refitted
+            let across =
+                contents.holds(.acrossCounts)
+                ? try verifyAcrossCounts(root: root, regression: { try regression(excluding: $0) })
+                : (problems: [], refitted: [])
+            problems += main.problems + backends.problems + counts.problems + across.problems
+            refittedGroups += main.refitted + backends.refitted + counts.refitted + across.refitted
         } catch {
             problems.append("\(error)")
         }

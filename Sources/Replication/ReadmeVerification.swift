@@ -64,7 +64,8 @@ extension PackageVerifier {
             statement: statement, manifest: manifest, runCount: 1, fit: fit, errors: predictions.errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: rows, comparison: comparison, comparedWith: statement.comparedWith, models: models,
-            backendFits: try PackageBuilder.backendFits(package: root), networks: networks, misses: misses)
+            backendFits: try PackageBuilder.backendFits(package: root), networks: networks, misses: misses,
+            acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root))
         return try readme.render(templatePath: template)
     }
 

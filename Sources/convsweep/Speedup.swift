@@ -1,3 +1,4 @@
+import AlphaFit
 import Analysis
 import ArgumentParser
 import Basics
@@ -16,8 +17,13 @@ struct Speedup: ParsableCommand {
             (speedup/p); then, per count, Spearman's rho of the speedup against the output's H·W, \
             Cin·Cout, K1·K2 and the FLOPs: where a layer's FLOPs sit and how it scales. Each \
             configuration's speedup has an interval from the two rows' 95% intervals of the median \
-            (--csv). Exit status: 0; 65 for an input that does not read or holds no configuration \
-            measured at one thread and at more.
+            (--csv). With --model M: M fitted across the thread counts (the serial-share model, \
+            T(p) = M(layer) · (σ + (1 − σ)/p), the serial share σ a logistic function of ln H·W, \
+            ln K1·K2 and ln Cin/groups·Cout, fitted with M's own parameters on every row) and \
+            judged held out against each count's own fit of M, on --folds folds of configurations \
+            (every count of a configuration in the same fold); with three counts or more, also on \
+            each count left out. Exit status: 0; 65 for an input that does not read or holds no \
+            configuration measured at one thread and at more, or rows a model cannot be fitted to.
             """)
 
     @Argument(help: ArgumentHelp("A run directory, a replication package or a measurements CSV.", valueName: "run"))
@@ -26,6 +32,22 @@ struct Speedup: ParsableCommand {
     var csv: String?
     @Option(help: ArgumentHelp("Write the per-series summary as CSV.", valueName: "file"))
     var seriesCSV: String?
+    @Option(
+        name: .customLong("model"),
+        help: ArgumentHelp(
+            "Also fit this model across the thread counts and judge it held out against each count's own fit (alpha, alpha-channels, data-movement, tensor-bytes, gemm-work, flops); repeat for several.",
+            valueName: "model"))
+    var models: [FitModel] = []
+    @Option(help: "With --model: folds of configurations.")
+    var folds: Int = 5
+    @Option(help: "With --model: the seed of the folds.")
+    var seed: UInt64 = 1
+    @OptionGroup var caches: CachesOption
+    @OptionGroup var filtering: RowFilterOptions
+
+    func validate() throws {
+        guard folds >= 2 else { throw ValidationError("--folds needs at least 2, got \(folds)") }
+    }
 
     func run() throws {
         try requireIntactPackage(input)
@@ -41,8 +63,73 @@ struct Speedup: ParsableCommand {
             return scaling
         }
         print(Self.report(scaling))
+        if !models.isEmpty {
+            let judgements = try reportingErrors { () -> [ThreadCountJudgement] in
+                let dataset = try FitDataset.load(paths: [input], excluding: try filtering.filters())
+                let setting = try caches.setting(inputs: [input])
+                return try models.map { model in
+                    var options = FitOptions(model: model, loss: .relative, seed: seed)
+                    options.workSetting = setting
+                    return try SerialShareFitter(options: options).judge(dataset, folds: folds, seed: seed)
+                }
+            }
+            for judgement in judgements { print("\n" + Self.report(judgement)) }
+        }
         if let csv { try write(Data(scaling.csv.utf8), to: csv) }
         if let seriesCSV { try write(Data(scaling.seriesCSV.utf8), to: seriesCSV) }
+    }
+
+    /// A model fitted across counts against each count's own fit, and its serial shares, as text.
+    static func report(_ judgement: ThreadCountJudgement) -> String {
+        func number(_ x: Double) -> String { String(format: "%.1f", x) }
+        func right(_ text: String, _ width: Int) -> String {
+            String(repeating: " ", count: max(0, width - text.count)) + text
+        }
+        var lines = [
+            "\(judgement.model.rawValue) across thread counts (serial share by \(judgement.fit.form.rawValue)), \(judgement.configurations) configurations, \(judgement.folds) folds of configurations:",
+            right("p", 5) + right("n", 7) + right("own fit: MAPE", 16) + right("±10%", 7)
+                + right("across counts: MAPE", 22)
+                + right("±10%", 7) + right("floor ±10%", 12) + "   better",
+        ]
+        for count in judgement.heldOut {
+            lines.append(
+                right("\(count.threads)", 5) + right("\(count.perCount.n)", 7)
+                    + right(number(count.perCount.mapePercent), 16) + right(number(count.perCount.within10Percent), 7)
+                    + right(number(count.acrossCounts.mapePercent), 22)
+                    + right(number(count.acrossCounts.within10Percent), 7)
+                    + right(count.noiseFloor.map { number($0.within10Percent) } ?? "–", 12) + "   \(count.better)")
+        }
+        for left in judgement.countLeftOut {
+            lines.append(
+                "  \(left.threads) threads left out (fitted on \(left.fittedOn.map(String.init).joined(separator: ", "))): MAPE \(number(left.acrossCounts.mapePercent))%, \(number(left.acrossCounts.within10Percent))% within ±10%"
+            )
+        }
+        if judgement.countLeftOut.isEmpty {
+            lines.append("  (no count left out: that needs three counts or more)")
+        }
+        lines.append(
+            "  (floor: what a perfect model reaches given the rows' between-round spread at that count)")
+        for group in judgement.fit.groups {
+            switch judgement.fit.form {
+            case .dimensions:
+                let logOdds = group.share["logOdds"] ?? 0
+                let sigma = 1 / (1 + exp(-logOdds))
+                let slopes = SerialShareFit.shareNames.dropFirst().map {
+                    "\($0) \(String(format: "%+.3f", group.share[$0] ?? 0))"
+                }
+                lines.append(
+                    "  \(group.group): serial share of the geometric-mean layer \(String(format: "%.3f", sigma)); \(slopes.joined(separator: ", "))"
+                )
+            case .work:
+                lines.append(
+                    "  \(group.group): serial share of each kind of work (rates above 0): \(group.workShares(of: judgement.model))"
+                )
+            }
+            for note in group.notes {
+                lines.append("    \(note)")
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// The summary and dependence tables as text.

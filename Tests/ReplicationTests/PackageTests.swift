@@ -180,9 +180,36 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(counts.map(\.threads) == [1, 2])
     #expect(counts.map { $0.fit.fits.compactMap(\.n).reduce(0, +) } == [48, 48])
     #expect(counts[0].fit.fits.map(\.parameters) == fit.fits.map(\.parameters))
+    // Alpha-FLOPs and the best rate model fitted across the counts, judged on folds of
+    // configurations against each count's own fit.
+    let across = try PackageBuilder.acrossCountsJudgements(package: out)
+    #expect(across.map(\.model) == [.alpha, .gemmWork])
+    #expect(across.map(\.fit.form) == [.dimensions, .work])
+    #expect(across.allSatisfy { $0.configurations == 48 && $0.heldOut.map(\.threads) == [1, 2] })
+    #expect(across.allSatisfy { $0.countLeftOut.isEmpty })
+    let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains("## Threads: where the FLOPs sit") && readme.contains("| `gemm-work` | 2 | 48 |"))
     let report = try PackageVerifier.verify(directory: out.path)
     #expect(report.ok, "\(report.problems)")
     #expect(report.refittedGroups.contains("K>1 (2 threads)"))
+    #expect(report.refittedGroups.contains("K>1 (gemm-work across counts)"))
+    // A judgement edited, the sums written again: judged again, the figure is named.
+    let acrossPath = out.appendingPathComponent("threads/across-counts.json")
+    let original = try Data(contentsOf: acrossPath)
+    var stated = try JSONDecoder().decode([ThreadCountJudgement].self, from: Data(contentsOf: acrossPath))
+    stated[1].heldOut[1].acrossCounts.within10Percent += 20
+    try JSONEncoder().encode(stated).write(to: acrossPath)
+    try Checksums.write(directory: out)
+    let judged = try PackageVerifier.verify(directory: out.path).problems
+    #expect(
+        judged.contains { $0.hasPrefix("threads/across-counts.json: gemm-work at 2 threads, the fit across counts") },
+        "\(judged)")
+    // A file that does not read is named, not a crash.
+    try Data("[{\"model\": 3}]".utf8).write(to: acrossPath)
+    try Checksums.write(directory: out)
+    let unreadable = try PackageVerifier.verify(directory: out.path).problems
+    #expect(unreadable.contains { $0.contains("threads/across-counts.json") }, "\(unreadable)")
+    try original.write(to: acrossPath)
     // A speedup edited, the sums written again: the recomputation names the table.
     let edited = speedups.replacingOccurrences(of: ",2,", with: ",3,")
     try edited.write(to: out.appendingPathComponent(tables[0]), atomically: true, encoding: .utf8)
