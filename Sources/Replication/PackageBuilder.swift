@@ -201,6 +201,12 @@ public struct PackageBuilder {
         if fits.regression != nil, !runs.networks.isEmpty {
             networkTable = try writeNetworks(runs, root: root, excluded: fits.exclusions)
         }
+        let networkScaling = try NetworkScaling(
+            networks: runs.networks.map(\.network), measurements: runs.measurements)
+        if !networkScaling.rows.isEmpty {
+            try Data(networkScaling.csv.utf8).write(
+                to: root.appendingPathComponent(PackageLayout.threadNetworks), options: .atomic)
+        }
         let statement = PackageStatement(
             profile: profile, machineLabel: runs.machineLabel, rebuildCommand: rebuildCommand, data: data.files,
             parameters: Dictionary(uniqueKeysWithValues: fits.main.fits.map { ($0.group, $0.parameters) }),
@@ -218,7 +224,8 @@ public struct PackageBuilder {
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
             backendFits: fits.backends, networks: networkTable,
-            misses: models?.misses, acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root))
+            misses: models?.misses, acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root),
+            networkScaling: networkScaling.rows)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent(PackageLayout.readme), options: .atomic)
         // Last, the list of what the package holds (package.json itself included), then the sums.

@@ -49,6 +49,8 @@ public struct PackageContents: Codable, Equatable, Sendable {
         case threadFits
         /// `threads/across-counts.json`, models fitted across thread counts and judged held out.
         case acrossCounts
+        /// `threads/networks.csv`, each network at every thread count.
+        case networkScaling
     }
 
     /// One file and its role.
@@ -72,6 +74,7 @@ public struct PackageContents: Codable, Equatable, Sendable {
             ModelTable.predictionsFileName: .heldOutPredictions, PackageMisses.fileName: .misses,
             ModelPredictions.fileName: .modelPredictions,
             PackageLayout.threadFits: .threadFits, PackageLayout.acrossCounts: .acrossCounts,
+            PackageLayout.threadNetworks: .networkScaling,
         ]
         if let role = fixed[path] { return role }
         let parts = path.split(separator: "/").map(String.init)

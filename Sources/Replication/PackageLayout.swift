@@ -34,6 +34,8 @@ public enum PackageLayout {
     public static let threadFits = "threads/fits.json"
     /// The models fitted across thread counts, judged held out against each count's own fit.
     public static let acrossCounts = "threads/across-counts.json"
+    /// Each network's latency and throughput at every thread count (``NetworkScaling``).
+    public static let threadNetworks = "threads/networks.csv"
     /// The figures' index: each figure's files and the CSVs it was drawn from.
     public static let figureIndex = "figures/index.json"
 

@@ -27,6 +27,8 @@ struct PackageReadme {
     var misses: PackageMisses?
     /// The models fitted across thread counts (`threads/across-counts.json`); empty for one count.
     var acrossCounts: [ThreadCountJudgement] = []
+    /// Each network at every thread count (`threads/networks.csv`); empty for one count.
+    var networkScaling: [NetworkScaling.Row] = []
 
     /// Renders the template at `templatePath`.
     func render(templatePath: String) throws -> String {
@@ -77,7 +79,7 @@ struct PackageReadme {
             comparison: comparison.map { Model.Comparison($0, other: comparedWith ?? "the other run") },
             models: models.map { Model.Models($0, misses: misses) }, networks: networks.map(Model.Networks.init),
             scaling: Model.Scaling(
-                rows: measurements, judgements: acrossCounts,
+                rows: measurements, judgements: acrossCounts, networks: networkScaling,
                 expected: fit.options.map(PackageBuilder.acrossCountsModels) ?? []),
             backends: backendFits.flatMap { Model.Parameter.rows(of: $0.fit, algorithm: $0.algorithm) },
             figures: entries.map {

@@ -81,6 +81,7 @@ extension PackageReadme {
             }
             var counts: String
             var dependence: [Dependence]
+            var networks: [NetworkScaling.Row]
             var judged: [Judged]
             var leftOut: [LeftOut]
             var shares: [Share]
@@ -91,10 +92,14 @@ extension PackageReadme {
 
             /// The section for `rows` (nil when no configuration is measured at one thread and at
             /// more) with the judgements of `threads/across-counts.json`.
-            init?(rows: [MeasurementRow], judgements: [ThreadCountJudgement], expected: [FitModel]) {
+            init?(
+                rows: [MeasurementRow], judgements: [ThreadCountJudgement], networks: [NetworkScaling.Row],
+                expected: [FitModel]
+            ) {
                 let scaling = ThreadScaling(rows: rows)
                 guard !scaling.points.isEmpty else { return nil }
                 counts = ([1] + scaling.counts).map(String.init).joined(separator: ", ")
+                self.networks = networks
                 let rho = Dictionary(
                     scaling.dependence().map { ("\($0.threads) \($0.dimension)", $0.rho) },
                     uniquingKeysWith: { a, _ in a })

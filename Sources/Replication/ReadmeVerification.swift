@@ -65,7 +65,10 @@ extension PackageVerifier {
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
             measurements: rows, comparison: comparison, comparedWith: statement.comparedWith, models: models,
             backendFits: try PackageBuilder.backendFits(package: root), networks: networks, misses: misses,
-            acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root))
+            acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root),
+            networkScaling: try NetworkScaling(
+                networks: try NetworkTable.definitions(package: root), measurements: rows
+            ).rows)
         return try readme.render(templatePath: template)
     }
 

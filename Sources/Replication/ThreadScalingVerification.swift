@@ -35,6 +35,23 @@ extension PackageVerifier {
         for path in expected.keys.sorted() where !listed.contains(path) {
             problems.append("\(path): missing; the rows of data/ hold configurations at several thread counts")
         }
+        // Each network at every count, from its definition and the rows.
+        let file = PackageLayout.threadNetworks
+        do {
+            let scaling = try NetworkScaling(networks: try NetworkTable.definitions(package: root), measurements: rows)
+            if contents.holds(.networkScaling) {
+                let stated = (try? String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)) ?? ""
+                if scaling.rows.isEmpty {
+                    problems.append("\(file): the package has no network measured at one thread and at more")
+                } else if stated != scaling.csv {
+                    problems.append("\(file): differs from the networks' costs the rows of data/ give at each count")
+                }
+            } else if !scaling.rows.isEmpty {
+                problems.append("\(file): missing; the networks were measured at several thread counts")
+            }
+        } catch {
+            problems.append("\(file): cannot be recomputed (\(error))")
+        }
         return problems
     }
 }

@@ -147,3 +147,54 @@ struct NetworkCostTests {
         #expect(NetworkTransfer(networks: networks, a: a, b: Array(b.prefix(2))).ranking == nil)
     }
 }
+
+@Suite("A network at every thread count")
+struct NetworkScalingTests {
+    private func row(_ shape: ConvShape, threads: Int, median: Double, batch: Int = 1) -> MeasurementRow {
+        let experiment = batch == 1 ? "n" : "n-batch\(batch)"
+        var configuration = SweepConfiguration(
+            id: SweepConfiguration.identifier(experiment: experiment, seriesKey: "s", shape: shape),
+            experiment: experiment, series: "s", shape: shape)
+        configuration = configuration.measured(threads: threads)
+        var row = MeasurementRow(configuration: configuration, algorithm: .auto, threads: threads, status: .ok)
+        row.record(
+            Samples(
+                times: [median / 1e3], lowering: [0], gemm: [median / 1e3], warmUpRuns: 1, stopReason: .maxRuns))
+        (row.roundMinMs, row.roundMaxMs) = (median * 0.9, median * 1.2)
+        return row
+    }
+
+    @Test("each count's sum, its speedup with the rounds' interval, the throughput at the larger batch")
+    func latencyAndThroughputPerCount() throws {
+        let dense = ConvShape(height: 16, width: 16, inputChannels: 8, outputChannels: 8, kernel: 3)
+        let fc = ConvShape.fullyConnected(rows: 1, inputs: 8, outputs: 10)
+        let network = Network(
+            name: "n", source: "test", publishedGMACs: 0,
+            layers: [.init(name: "block", shape: dense, count: 2), .init(name: "fc", shape: fc, count: 1)])
+        let eight = network.atBatch(8)
+        var rows: [MeasurementRow] = []
+        for (p, factor) in [(1, 1.0), (2, 0.6)] {
+            rows += [row(dense, threads: p, median: 2 * factor), row(fc, threads: p, median: 0.5 * factor)]
+            rows += [
+                row(eight.layers[0].shape, threads: p, median: 12 * factor, batch: 8),
+                row(eight.layers[1].shape, threads: p, median: 1 * factor, batch: 8),
+            ]
+        }
+        let scaling = try NetworkScaling(networks: [network], measurements: rows)
+        #expect(scaling.rows.map(\.threads) == [1, 2])
+        let (one, two) = (scaling.rows[0], scaling.rows[1])
+        #expect(abs(one.milliseconds - 4.5) < 1e-12 && abs(two.milliseconds - 2.7) < 1e-12)
+        #expect(abs(two.speedup - 4.5 / 2.7) < 1e-12 && abs(two.efficiency - 4.5 / 2.7 / 2) < 1e-12)
+        // The interval: the fastest one-thread sum over the slowest two-thread one, and back.
+        #expect(abs(two.speedupLow - 4.5 * 0.9 / (2.7 * 1.2)) < 1e-12)
+        #expect(abs(two.speedupHigh - 4.5 * 1.2 / (2.7 * 0.9)) < 1e-12)
+        #expect(two.throughputBatch == 8 && abs(two.imagesPerSecond! - 8 * 1000 / (25 * 0.6)) < 1e-9)
+        #expect(scaling.csv.hasPrefix(NetworkScaling.columns.joined(separator: ",") + "\n"))
+        // Rows of one count: nothing to scale.
+        #expect(try NetworkScaling(networks: [network], measurements: rows.filter { $0.threads == 1 }).rows.isEmpty)
+        // A layer a count lacks is named.
+        #expect(throws: (any Error).self) {
+            try NetworkScaling(networks: [network], measurements: rows.filter { !($0.threads == 2 && $0.shape == fc) })
+        }
+    }
+}
