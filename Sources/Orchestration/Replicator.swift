@@ -22,6 +22,8 @@ public struct Replicator {
     public var toolVersion: String
     /// Another run directory or package to compare the package with; nil for none.
     public var comparedWith: String?
+    /// A framework reference of this machine to hold in the package's networks section.
+    public var frameworkReference: String?
     /// The loss of the package's fit and model table.
     public var fitLoss: FitLoss = .relative
     /// The user's own networks measured beside the profile's (`--networks`): network files
@@ -184,6 +186,7 @@ public struct Replicator {
             runDirectories: [runDirectory], packageDirectory: outputDirectory, shippedFiles: shippedFiles,
             profile: .shipped(profile), rebuildCommand: rebuildCommand)
         builder.comparedWith = comparedWith
+        builder.frameworkReference = frameworkReference
         builder.fitOptions.loss = fitLoss
         return (summary, try builder.build())
     }

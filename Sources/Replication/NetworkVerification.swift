@@ -59,9 +59,31 @@ extension PackageVerifier {
                     ? stated : try Table(contentsOf: root.appendingPathComponent(file))
                 if let problem = compare(written, recomputed, file: file) { problems.append(problem) }
             }
+            problems += verifyFramework(root: root, table: again)
             return (problems, networks.count, again)
         } catch {
             return (["\(NetworkTable.directory): cannot be recomputed (\(error))"], 0, nil)
+        }
+    }
+
+    /// `networks/framework.csv` against the reference the package holds and the networks' sums:
+    /// the reference must be of the package's machine, and the table what they give.
+    static func verifyFramework(root: URL, table: NetworkTable) -> [String] {
+        let file = FrameworkSection.tableFile
+        let stated = root.appendingPathComponent(file)
+        do {
+            let manifest = try RunManifest.read(path: root.appendingPathComponent(PackageLayout.manifest).path)
+            guard let reference = try FrameworkSection.reference(package: root, manifest: manifest) else {
+                return FileManager.default.fileExists(atPath: stated.path)
+                    ? ["\(file): the package holds no \(FrameworkSection.referenceFile) it could come from"] : []
+            }
+            let section = try FrameworkSection(reference: reference, table: table)
+            guard FileManager.default.fileExists(atPath: stated.path) else {
+                return ["\(file): missing; the package holds \(FrameworkSection.referenceFile)"]
+            }
+            return compare(try Table(contentsOf: stated), section.table, file: file).map { [$0] } ?? []
+        } catch {
+            return ["\(FrameworkSection.referenceFile): \(error)"]
         }
     }
 

@@ -91,6 +91,9 @@ public struct PackageBuilder {
     /// Another run directory or package to compare this package's measurements with (the package
     /// then holds `compare/` and a comparison section); nil for none.
     public var comparedWith: String?
+    /// A framework reference of the same machine (`convsweep networks reference --out DIR`: the
+    /// directory or its `reference.json`) to hold beside the networks' sums; nil for none.
+    public var frameworkReference: String?
     /// Options of the fit made when no fit is given, and of the model table: the relative loss
     /// by default (times span five orders of magnitude; an absolute loss is ruled by the few
     /// largest layers, so a small sample's fit would depend on which large layers it drew).
@@ -201,6 +204,18 @@ public struct PackageBuilder {
         if fits.regression != nil, !runs.networks.isEmpty {
             networkTable = try writeNetworks(runs, root: root, excluded: fits.exclusions)
         }
+        var framework: FrameworkSection?
+        if let path = frameworkReference {
+            guard let networkTable else {
+                throw PackageError(
+                    "\(path): a framework reference needs networks in the package; the runs measured none")
+            }
+            let reference = try FrameworkSection.checked(path: path, manifest: runs.manifests[0])
+            try reference.encoded().write(
+                to: root.appendingPathComponent(FrameworkSection.referenceFile), options: .atomic)
+            framework = try FrameworkSection(reference: reference, table: networkTable)
+            try framework!.table.write(to: root.appendingPathComponent(FrameworkSection.tableFile))
+        }
         let networkScaling = try NetworkScaling(
             networks: runs.networks.map(\.network), measurements: runs.measurements)
         if !networkScaling.rows.isEmpty {
@@ -225,7 +240,7 @@ public struct PackageBuilder {
             measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
             backendFits: fits.backends, networks: networkTable,
             misses: models?.misses, acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root),
-            networkScaling: networkScaling.rows)
+            networkScaling: networkScaling.rows, framework: framework)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(
             to: root.appendingPathComponent(PackageLayout.readme), options: .atomic)
         // Last, the list of what the package holds (package.json itself included), then the sums.

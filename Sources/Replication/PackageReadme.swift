@@ -29,6 +29,9 @@ struct PackageReadme {
     var acrossCounts: [ThreadCountJudgement] = []
     /// Each network at every thread count (`threads/networks.csv`); empty for one count.
     var networkScaling: [NetworkScaling.Row] = []
+    /// A framework's end-to-end times beside the networks' sums (`networks/framework.csv`); nil
+    /// without a reference.
+    var framework: FrameworkSection?
 
     /// Renders the template at `templatePath`.
     func render(templatePath: String) throws -> String {
@@ -78,6 +81,7 @@ struct PackageReadme {
             errors: errors, ranks: FlopsRanking.rankings(of: measurements),
             comparison: comparison.map { Model.Comparison($0, other: comparedWith ?? "the other run") },
             models: models.map { Model.Models($0, misses: misses) }, networks: networks.map(Model.Networks.init),
+            framework: framework.map(Model.Framework.init),
             scaling: Model.Scaling(
                 rows: measurements, judgements: acrossCounts, networks: networkScaling,
                 expected: fit.options.map(PackageBuilder.acrossCountsModels) ?? []),

@@ -36,6 +36,8 @@ extension PackageReadme {
         var comparison: Comparison?
         var models: Models?
         var networks: Networks?
+        /// A framework's end-to-end times beside the networks' sums; nil without a reference.
+        var framework: Framework?
         /// How the layers scale with threads; nil for a run of one count.
         var scaling: Scaling?
         var backends: [Parameter]
@@ -51,6 +53,20 @@ extension PackageReadme {
 
         struct Sweep {
             var path, shortHash: String
+        }
+
+        /// The framework reference's section: each network's end-to-end time beside its layer sum,
+        /// and how each indicator orders the networks against the framework.
+        struct Framework {
+            var label: String
+            var rows: [FrameworkSection.Row]
+            var ranks: [Networks.Rank]
+
+            init(_ section: FrameworkSection) {
+                label = section.label
+                rows = section.rows
+                ranks = section.rankings.map { Networks.Rank(ranking: $0) }
+            }
         }
 
         /// The threads section: Spearman's ρ of the speedup per count, and the models fitted

@@ -68,7 +68,12 @@ extension PackageVerifier {
             acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root),
             networkScaling: try NetworkScaling(
                 networks: try NetworkTable.definitions(package: root), measurements: rows
-            ).rows)
+            ).rows,
+            framework: try networks.flatMap { table in
+                try FrameworkSection.reference(package: root, manifest: manifest).map {
+                    try FrameworkSection(reference: $0, table: table)
+                }
+            })
         return try readme.render(templatePath: template)
     }
 

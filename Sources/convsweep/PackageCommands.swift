@@ -30,6 +30,11 @@ struct Package: ParsableCommand {
     var compareWith: String?
     @Option(
         help: ArgumentHelp(
+            "A framework reference of this machine (convsweep networks reference --out DIR) to hold beside the networks' layer sums: networks/reference.json, networks/framework.csv and a README section.",
+            valueName: "dir"))
+    var reference: String?
+    @Option(
+        help: ArgumentHelp(
             "The profile of shipped sweeps the runs measured, stated in the package's README and package.json; custom for any other sweeps."
         ))
     var profile: PackageProfile = .custom
@@ -40,7 +45,8 @@ struct Package: ParsableCommand {
     func run() throws {
         let given = try reportingErrors { try fit.map { try FitReport.load(path: $0) } }
         var command = "convsweep package " + runs.joined(separator: " ") + (fit.map { " --fit \($0)" } ?? "")
-        command += compareWith.map { " --compare-with \($0)" } ?? ""
+        command += compareWith.map { " --compare-with \(ShellWord.quoted($0))" } ?? ""
+        command += reference.map { " --reference \(ShellWord.quoted($0))" } ?? ""
         command += loss == .relative ? "" : " --loss \(loss.rawValue)"
         command += profile == .custom ? "" : " --profile \(profile)"
         command += " --out \(out)"
@@ -48,6 +54,7 @@ struct Package: ParsableCommand {
             runDirectories: runs, packageDirectory: out, shippedFiles: ShippedFiles.forFigures(), profile: profile,
             rebuildCommand: command, givenFit: given)
         builder.comparedWith = compareWith
+        builder.frameworkReference = reference
         builder.fitOptions.loss = loss
         let statement = try reportingErrors { try builder.build() }
         print(

@@ -1,4 +1,5 @@
 import AlphaFit
+import Analysis
 import ArgumentParser
 import Basics
 import Foundation
@@ -49,6 +50,11 @@ struct Replicate: ParsableCommand {
         help: ArgumentHelp(
             "Another run directory or package (another machine's, say) to compare the package with.", valueName: "dir"))
     var compareWith: String?
+    @Option(
+        help: ArgumentHelp(
+            "A framework reference of this machine (convsweep networks reference --out DIR, of networks the profile or --networks measures) to hold beside the networks' layer sums: networks/reference.json, networks/framework.csv and a README section.",
+            valueName: "dir"))
+    var reference: String?
     @Option(
         help: ArgumentHelp(
             "Submit to a Slurm cluster as N shards (array job), a merge job and a package job, print their ids, each shard's estimated time and the time limits (the largest estimate × 1.5 + 10 min unless --slurm-option=--time=… is given), and return.",
@@ -102,9 +108,20 @@ struct Replicate: ParsableCommand {
                     note: { FileHandle.standardError.write(Data("replicate: \($0)\n".utf8)) })
         }
         try reportingErrors { try Replicator.checkPrerequisites(shippedFiles: shipped, output: output) }
+        // A framework reference is read before anything is measured: one of another machine, or
+        // one that does not read, would only be refused by the package build at the end.
+        if let reference {
+            let framework = try reportingErrors { try FrameworkReference.load(path: reference) }
+            guard framework.host == EnvironmentSnapshot.hostName() else {
+                throw fail(
+                    "\(reference): measured on \(framework.host) (\(framework.cpuModel)), not on this machine",
+                    code: ExitStatus.dataError)
+            }
+        }
         replicator.outputDirectory = output
         replicator.rebuildCommand = rebuildCommand(output: output, options: options)
         replicator.comparedWith = compareWith
+        replicator.frameworkReference = reference
         replicator.fitLoss = loss
         if dryRun {
             try printPlan(output: output, options: options, rebuild: replicator.rebuildCommand)
@@ -148,6 +165,7 @@ struct Replicate: ParsableCommand {
         words += (try? measuring.rebuildArguments(options, defaults: profileDefaults)) ?? []
         for path in ownNetworks { words += ["--networks", path] }
         if let compareWith { words += ["--compare-with", compareWith] }
+        if let reference { words += ["--reference", reference] }
         if loss != .relative { words += ["--loss", loss.rawValue] }
         return (kernels + words.map(ShellWord.quoted)).joined(separator: " ")
     }
