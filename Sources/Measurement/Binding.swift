@@ -33,6 +33,23 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
     public var method: String
     /// Every thread of the process after binding, with its allowed CPUs.
     public var threads: [ThreadAffinity]
+    /// Where the binding thread's memory (and its later threads') is allocated: the NUMA nodes of
+    /// the cpuset; nil on a topology hwloc reports no NUMA node of, and in manifests written
+    /// before memory was bound.
+    public var memory: MemoryBinding?
+
+    /// The NUMA binding of a process's memory, as read back from the operating system.
+    public struct MemoryBinding: Codable, Hashable, Sendable {
+        /// The NUMA nodes of the cpuset (operating-system indexes): memory is allocated there.
+        public var nodes: [Int]
+        /// hwloc's policy read back (`bind`), or `not bound` when the call failed.
+        public var policy: String
+        /// How it was made.
+        public var method: String
+        /// Why it could not be made, when it could not (the run goes on with the OS's default
+        /// first-touch placement, and says so).
+        public var problem: String?
+    }
 
     /// How often ``bind(_:to:under:)`` lists the threads and binds those not yet bound.
     static let passes = 10
@@ -103,7 +120,7 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
             cpuset: cpuset,
             method:
                 "hwloc_set_cpubind(HWLOC_CPUBIND_PROCESS), then hwloc_set_proc_cpubind(HWLOC_CPUBIND_THREAD) on every /proc/self/task entry not yet bound, until none is left",
-            threads: currentThreads())
+            threads: currentThreads(), memory: bindMemory(topology, near: cpuset))
         guard binding.held else {
             let offenders = binding.threads.filter { $0.allowed != cpuset }
                 .map { "\($0.tid) (\($0.name)): \(CPUSet.format($0.allowed))" }
@@ -111,6 +128,48 @@ public struct ProcessBinding: Codable, Hashable, Sendable {
                 "the binding to cpuset \(list) did not hold on thread(s) " + offenders.joined(separator: ", "))
         }
         return binding
+    }
+
+    /// The NUMA nodes whose PUs meet `cpuset` (operating-system indexes, ascending).
+    public static func numaNodes(_ topology: Topology, of cpuset: [Int]) -> [Int] {
+        let wanted = Set(cpuset)
+        let count = Int(max(0, hwloc_get_nbobjs_by_type(topology.handle, HWLOC_OBJ_NUMANODE)))
+        return (0..<count).compactMap { index -> Int? in
+            guard let node = hwloc_get_obj_by_type(topology.handle, HWLOC_OBJ_NUMANODE, UInt32(index)) else {
+                return nil
+            }
+            return wanted.isDisjoint(with: CPUSet.indexes(of: node.pointee.cpuset)) ? nil : Int(node.pointee.os_index)
+        }.sorted()
+    }
+
+    /// Binds the calling thread's memory, and that of the threads it starts later, to the NUMA
+    /// nodes of `cpuset` (`hwloc_set_membind`, `HWLOC_MEMBIND_BIND`: the tensors, workspaces and
+    /// the OpenMP team's stacks are allocated there, not wherever a page was first touched), and
+    /// reads the binding back. nil on a topology without NUMA nodes.
+    static func bindMemory(_ topology: Topology, near cpuset: [Int]) -> MemoryBinding? {
+        let nodes = numaNodes(topology, of: cpuset)
+        guard !nodes.isEmpty, let nodeset = hwloc_bitmap_alloc() else { return nil }
+        defer { hwloc_bitmap_free(nodeset) }
+        for node in nodes { hwloc_bitmap_set(nodeset, UInt32(node)) }
+        let method =
+            "hwloc_set_membind(HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_BYNODESET) on the binding thread (its later threads inherit it), read back with hwloc_get_membind"
+        let flags = Int32(HWLOC_MEMBIND_BYNODESET.rawValue)
+        guard hwloc_set_membind(topology.handle, nodeset, HWLOC_MEMBIND_BIND, flags) == 0 else {
+            return MemoryBinding(nodes: nodes, policy: "not bound", method: method, problem: errnoText())
+        }
+        guard let read = hwloc_bitmap_alloc() else { return nil }
+        defer { hwloc_bitmap_free(read) }
+        var policy = HWLOC_MEMBIND_DEFAULT
+        guard hwloc_get_membind(topology.handle, read, &policy, flags) == 0 else {
+            return MemoryBinding(
+                nodes: nodes, policy: "unknown", method: method, problem: "hwloc_get_membind: \(errnoText())")
+        }
+        let readNodes = CPUSet.indexes(of: read).sorted()
+        let name = policy == HWLOC_MEMBIND_BIND ? "bind" : "policy \(policy.rawValue)"
+        return MemoryBinding(
+            nodes: nodes, policy: name, method: method,
+            problem: readNodes == nodes && policy == HWLOC_MEMBIND_BIND
+                ? nil : "read back as \(name) on node(s) \(readNodes.map(String.init).joined(separator: ","))")
     }
 
     /// The kernel thread ids of this process, from `/proc/self/task`.

@@ -62,7 +62,10 @@ struct PackageReadme {
             machineLabel: statement.machineLabel, profile: statement.profile.description,
             kernels: Self.kernelDescription(of: measurements, workspaceMiB: s.workspaceLimit >> 20), cpuset: s.cpuset,
             cpusetChosenBy: s.cpusetChosenBy,
-            bindingMethod: manifest.binding.method, threads: s.threads, stopRule: s.stopRuleDescription,
+            bindingMethod: manifest.binding.method,
+            memoryBinding: manifest.binding.memory.map { memory in
+                CPUSet.format(memory.nodes) + " (\(memory.policy)" + (memory.problem.map { ": \($0)" } ?? "") + ")"
+            }, threads: s.threads, stopRule: s.stopRuleDescription,
             order: s.order.rawValue, seed: s.seed, rounds: Model.Rounds(manifest, rows: measurements),
             cache: s.cache.rawValue, timer: manifest.timer, verificationSamples: s.verificationSamples,
             verificationSeed: s.verificationSeed, dataSeed: s.dataSeed, runCount: runCount, oneRun: runCount == 1,

@@ -14,6 +14,9 @@ extension PackageReadme {
         /// What the rows computed: batches, layers and algorithms (``PackageReadme/kernelDescription(of:workspaceMiB:)``).
         var kernels: String
         var cpuset, cpusetChosenBy, bindingMethod: String
+        /// The NUMA nodes memory was bound to, with the policy read back (nil in a manifest
+        /// written before memory was bound).
+        var memoryBinding: String?
         var threads: Int
         var stopRule, order: String
         var seed: UInt64

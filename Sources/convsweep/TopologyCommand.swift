@@ -124,6 +124,12 @@ struct TopologyCommand: ParsableCommand {
             "placement \(placement): \(placed.count) thread(s) on PUs \(CPUSet.format(placed.map(\.processingUnit).sorted())), "
                 + "\(Set(placed.map(\.core)).count) distinct core(s); per package: "
                 + packages.map { "\($0.key): \($0.value.count)" }.joined(separator: ", "))
+        let nodes = ProcessBinding.numaNodes(topology, of: placed.map(\.processingUnit))
+        if !nodes.isEmpty {
+            print(
+                "memory: bound to NUMA node(s) \(CPUSet.format(nodes)) (operating-system indexes), the nodes of these PUs"
+            )
+        }
         print("thread     PU   core  package   numa     l3   kind")
         func column(_ value: Int?, _ width: Int) -> String {
             let text = value.map(String.init) ?? "-"

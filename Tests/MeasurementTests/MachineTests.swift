@@ -68,6 +68,12 @@ import Testing
         }
         let binding = try ProcessBinding.bind(topology, to: core, under: lease)
         #expect(binding.held)
+        // Memory bound to the core's NUMA node, read back from the operating system.
+        if topology.numaNodeCount > 0 {
+            let memory = try #require(binding.memory)
+            #expect(memory.nodes == ProcessBinding.numaNodes(topology, of: core) && !memory.nodes.isEmpty)
+            #expect(memory.policy == "bind" && memory.problem == nil, "\(memory)")
+        }
         // Every thread the binding listed holds it: the record is of the whole process at that
         // moment (threads other tests start or pin later, in this shared test process, are not
         // the binding's to answer for; a run's process holds only its own).

@@ -21,6 +21,12 @@ import Testing
         // Eight spread threads: one per NUMA node.
         let eight = try topology.place(threads: 8, ThreadPlacement(policy: .spread))
         #expect(Set(eight.map(\.numaNode)).count == 8)
+        // Memory goes to the NUMA nodes of the placed PUs: one node for sixteen close threads,
+        // every node for eight spread ones, the second package's for its PUs alone.
+        #expect(ProcessBinding.numaNodes(topology, of: close.prefix(16).map(\.processingUnit)) == [0])
+        #expect(ProcessBinding.numaNodes(topology, of: close.map(\.processingUnit)) == [0, 1, 2, 3])
+        #expect(ProcessBinding.numaNodes(topology, of: eight.map(\.processingUnit)) == Array(0..<8))
+        #expect(ProcessBinding.numaNodes(topology, of: [255]) == [7])
     }
 
     @Test func moreThreadsThanCoresNeedSMTAskedFor() throws {
