@@ -247,6 +247,12 @@ public struct SerialShareFitter: Sendable {
     /// - Throws: `FitInputError` when the rows have no one-thread row, or anything the base
     ///   model's fit throws.
     public func fit(_ rows: [FitRow], inputName: String) throws -> SerialShareFit {
+        if form == .work, options.model.scaleIndex != nil {
+            throw FitInputError(
+                input: inputName, column: "model",
+                "the work form gives each rate a serial share; \(options.model.rawValue) is not a rate model (use the dimensions form)"
+            )
+        }
         let one = rows.filter { SerialShareFitter.threads(of: $0) == 1 }
         guard !one.isEmpty else {
             throw FitInputError(
@@ -257,12 +263,6 @@ public struct SerialShareFitter: Sendable {
         var byGroup: [String: [FitRow]] = [:]
         for row in rows { byGroup[options.grouping.groupName(for: row.shape), default: []].append(row) }
         var groups: [SerialShareFit.Group] = []
-        if form == .work, options.model.scaleIndex != nil {
-            throw FitInputError(
-                input: inputName, column: "model",
-                "the work form gives each rate a serial share; \(options.model.rawValue) is not a rate model (use the dimensions form)"
-            )
-        }
         for base in baseFits {
             let members = byGroup[base.group] ?? []
             groups.append(try form == .work ? fitGroupWork(base, rows: members) : fitGroup(base, rows: members))
@@ -371,16 +371,7 @@ public struct SerialShareFitter: Sendable {
                 }
                 return sse
             })
-        let free = (0..<total).filter { fixed[$0] == nil }
-        let full = start + shareStart
-        guard
-            let solution = LevenbergMarquardt().minimize(problem.holding(fixed), from: free.map { full[$0] }),
-            solution.sumOfSquares.isFinite
-        else {
-            throw FitInputError(
-                input: "serial-share", column: "K1,K2", "group \(base.group): the model is undefined at its start")
-        }
-        let x = LeastSquaresProblem.expand(solution.parameters, holding: fixed, count: total)
+        let (x, sse) = try solve(problem, from: start + shareStart, holding: fixed, group: base.group)
         let allNames = names + SerialShareFit.shareNames
         // An optimum on a bound is the box's, not the data's: said, never silent.
         for index in baseCount..<total where fixed[index] == nil {
@@ -396,7 +387,7 @@ public struct SerialShareFitter: Sendable {
             share: Dictionary(uniqueKeysWithValues: zip(SerialShareFit.shareNames, x[baseCount...])),
             centres: Dictionary(uniqueKeysWithValues: zip(SerialShareFit.centreNames, centres)),
             fixed: fixed.keys.sorted().map { allNames[$0] }, notes: notes,
-            n: m, nParallel: parallel.count, sse: solution.sumOfSquares)
+            n: m, nParallel: parallel.count, sse: sse)
     }
 
     /// One group under the `work` form: each free rate split into a serial part a and a part b
@@ -461,16 +452,9 @@ public struct SerialShareFitter: Sendable {
                 }
                 return sse
             })
-        let full = rates.map { 0.3 * start[$0] } + rates.map { 0.7 * start[$0] }
-        let free = (0..<(2 * q)).filter { fixed[$0] == nil }
-        guard
-            let solution = LevenbergMarquardt().minimize(problem.holding(fixed), from: free.map { full[$0] }),
-            solution.sumOfSquares.isFinite
-        else {
-            throw FitInputError(
-                input: "serial-share", column: "K1,K2", "group \(base.group): the model is undefined at its start")
-        }
-        let x = LeastSquaresProblem.expand(solution.parameters, holding: fixed, count: 2 * q)
+        let (x, sse) = try solve(
+            problem, from: rates.map { 0.3 * start[$0] } + rates.map { 0.7 * start[$0] }, holding: fixed,
+            group: base.group)
         var parameters = Dictionary(uniqueKeysWithValues: zip(names, start))
         var share: [String: Double] = [:]
         for (k, index) in rates.enumerated() {
@@ -488,6 +472,24 @@ public struct SerialShareFitter: Sendable {
         return SerialShareFit.Group(
             group: base.group, parameters: parameters, share: share, centres: [:],
             fixed: names.indices.filter { !rates.contains($0) }.map { names[$0] }, notes: notes, n: m,
-            nParallel: parallel.count, sse: solution.sumOfSquares)
+            nParallel: parallel.count, sse: sse)
+    }
+
+    /// Minimises `problem` from `start` with the parameters `fixed` holds, bounded
+    /// Levenberg–Marquardt; returns every parameter and the sum of squares.
+    private func solve(
+        _ problem: LeastSquaresProblem, from start: [Double], holding fixed: [Int: Double], group: String
+    ) throws -> (x: [Double], sse: Double) {
+        let free = start.indices.filter { fixed[$0] == nil }
+        guard
+            let solution = LevenbergMarquardt().minimize(problem.holding(fixed), from: free.map { start[$0] }),
+            solution.sumOfSquares.isFinite
+        else {
+            throw FitInputError(
+                input: "serial-share", column: "K1,K2", "group \(group): the model is undefined at its start")
+        }
+        return (
+            LeastSquaresProblem.expand(solution.parameters, holding: fixed, count: start.count), solution.sumOfSquares
+        )
     }
 }
