@@ -193,6 +193,15 @@ public struct PackageBuilder {
     /// Builds the package of `runs` with this builder's options.
     private func build(_ runs: Runs) throws -> PackageStatement {
         try PackageBuilder.checkOutputDirectory(packageDirectory, machineLabel: runs.machineLabel)
+        // A framework reference of another machine, or without a network to hold it beside, is
+        // refused before anything is written.
+        let reference = try frameworkReference.map { path in
+            guard !runs.networks.isEmpty else {
+                throw PackageError(
+                    "\(path): a framework reference needs networks in the package; the runs measured none")
+            }
+            return try FrameworkSection.checked(path: path, manifest: runs.manifests[0])
+        }
         let root = URL(fileURLWithPath: packageDirectory)
         try layOut(root)
         let data = try writeData(runs, root: root)
@@ -205,12 +214,7 @@ public struct PackageBuilder {
             networkTable = try writeNetworks(runs, root: root, excluded: fits.exclusions)
         }
         var framework: FrameworkSection?
-        if let path = frameworkReference {
-            guard let networkTable else {
-                throw PackageError(
-                    "\(path): a framework reference needs networks in the package; the runs measured none")
-            }
-            let reference = try FrameworkSection.checked(path: path, manifest: runs.manifests[0])
+        if let reference, let networkTable {
             try reference.encoded().write(
                 to: root.appendingPathComponent(FrameworkSection.referenceFile), options: .atomic)
             framework = try FrameworkSection(reference: reference, table: networkTable)

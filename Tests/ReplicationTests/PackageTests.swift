@@ -402,7 +402,28 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try makeNetworkRun(in: dir)
     let out = dir.appendingPathComponent("package")
-    let statement = try builder(run, out).build()
+    // With a framework reference of this machine: the framework's end-to-end time beside the sum.
+    let manifest = try RunManifest.read(path: (run as NSString).appendingPathComponent("manifest.json"))
+    func reference(host: String) throws -> String {
+        let entry = FrameworkReference.Entry(
+            network: "tiny", modelSHA256: String(repeating: "0", count: 64), framework: "onnxruntime",
+            frameworkVersion: "1.32.0", threads: 1, pu: 1, optimization: "ORT_ENABLE_ALL",
+            roundMediansMs: [0.5, 0.4, 0.6], runsPerRound: [5, 5, 5])
+        let file = dir.appendingPathComponent("reference-\(host).json")
+        try FrameworkReference(
+            convsweep: "test", cpuModel: manifest.machine.cpuModel, host: host, date: "2026-12-07T00:00:00Z",
+            networks: [entry]
+        ).encoded().write(to: file)
+        return file.path
+    }
+    // Another host's reference: refused before anything is written, naming both machines.
+    var foreign = builder(run, dir.appendingPathComponent("foreign"))
+    foreign.frameworkReference = try reference(host: "elsewhere")
+    #expect { try foreign.build() } throws: { "\($0)".contains("elsewhere") && "\($0)".contains("not on the machine") }
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("foreign/data").path))
+    var own = builder(run, out)
+    own.frameworkReference = try reference(host: manifest.machine.hostName)
+    let statement = try own.build()
     #expect(
         statement.data.map(\.path) == [
             "data/regression.csv", "data/layers.csv", "data/network-tiny.csv", "data/network-tiny-batch2.csv",
@@ -449,6 +470,13 @@ private func makeNetworkRun(in dir: URL) throws -> String {
 
     let report = try PackageVerifier.verify(directory: out.path)
     #expect(report.ok, "\(report.problems)")
+    let framework = try Table(contentsOf: out.appendingPathComponent(FrameworkSection.tableFile))
+    let frameworkRow = try #require(framework.records.first)
+    let sum = try #require(Double(row["measured_ms"] ?? ""))
+    #expect(frameworkRow["network"] == "tiny" && Double(frameworkRow["framework_ms"]!) == 0.5)
+    #expect(Double(frameworkRow["layer_sum_ms"]!) == sum && abs(Double(frameworkRow["share"]!)! - sum / 0.5) < 1e-12)
+    #expect(
+        readme.contains("### Against a framework's own inference") && readme.contains("onnxruntime 1.32.0, 1 thread"))
 
     // A package written before tensor-bytes existed: its networks are recomputed with the models
     // its fits.json states, and it verifies; the same files with a prediction edited do not.
@@ -488,6 +516,13 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     _ = try Checksums.write(directory: out)
     let problems = try PackageVerifier.verify(directory: out.path).problems
     #expect(problems.contains { $0.hasPrefix("networks/networks.csv: line 2, alpha_ms states") }, "\(problems)")
+    // framework.csv edited too: named.
+    var frameworkEdited = framework
+    frameworkEdited.rows[0][framework.column("framework_ms")!] = "0.25"
+    try frameworkEdited.write(to: out.appendingPathComponent(FrameworkSection.tableFile))
+    _ = try Checksums.write(directory: out)
+    let frameworkProblems = try PackageVerifier.verify(directory: out.path).problems
+    #expect(frameworkProblems.contains { $0.hasPrefix(FrameworkSection.tableFile) }, "\(frameworkProblems)")
 }
 
 @Test func aRankingWrittenBeforeTheResolvedPairsStillVerifiesOnItsOwnColumns() {
@@ -550,52 +585,4 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     #expect(
         mixed.contains("`depthwise-direct`") && mixed.contains("`fc-gemm`")
             && !mixed.contains("stride 1, 'same' output size ("))
-}
-
-/// A framework's end-to-end time beside the network's layer sum: held in the package when the
-/// reference is of the machine that measured it, refused otherwise, and recomputed by the verifier.
-@Test func aPackageHoldsAFrameworkReferenceOfItsOwnMachine() throws {
-    let dir = temporaryDirectoryURL()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let run = try makeNetworkRun(in: dir)
-    let manifest = try RunManifest.read(path: (run as NSString).appendingPathComponent("manifest.json"))
-    func reference(host: String) throws -> String {
-        let entry = FrameworkReference.Entry(
-            network: "tiny", modelSHA256: String(repeating: "0", count: 64), framework: "onnxruntime",
-            frameworkVersion: "1.32.0", threads: 1, pu: 1, optimization: "ORT_ENABLE_ALL",
-            roundMediansMs: [0.5, 0.4, 0.6], runsPerRound: [5, 5, 5])
-        let file = dir.appendingPathComponent("reference-\(host).json")
-        try FrameworkReference(
-            convsweep: "test", cpuModel: manifest.machine.cpuModel, host: host, date: "2026-12-07T00:00:00Z",
-            networks: [entry]
-        ).encoded().write(to: file)
-        return file.path
-    }
-    // Another host's reference: refused, naming both machines.
-    var foreign = builder(run, dir.appendingPathComponent("foreign"))
-    foreign.frameworkReference = try reference(host: "elsewhere")
-    #expect { try foreign.build() } throws: { "\($0)".contains("elsewhere") && "\($0)".contains("not on the machine") }
-
-    let out = dir.appendingPathComponent("package")
-    var own = builder(run, out)
-    own.frameworkReference = try reference(host: manifest.machine.hostName)
-    _ = try own.build()
-    let table = try Table(contentsOf: out.appendingPathComponent(FrameworkSection.tableFile))
-    let row = try #require(table.records.first)
-    let networks = try Table(contentsOf: out.appendingPathComponent(NetworkTable.networksFile))
-    let sum = try #require(Double(networks.records.first?["measured_ms"] ?? ""))
-    #expect(row["network"] == "tiny" && Double(row["framework_ms"]!) == 0.5 && Double(row["layer_sum_ms"]!) == sum)
-    #expect(abs(Double(row["share"]!)! - sum / 0.5) < 1e-12)
-    let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
-    #expect(
-        readme.contains("### Against a framework's own inference") && readme.contains("onnxruntime 1.32.0, 1 thread"))
-    #expect(try PackageVerifier.verify(directory: out.path).ok)
-
-    // The table edited, the sums written again: the verifier names it.
-    var edited = table
-    edited.rows[0][2] = "0.25"
-    try edited.write(to: out.appendingPathComponent(FrameworkSection.tableFile))
-    try Checksums.write(directory: out)
-    let problems = try PackageVerifier.verify(directory: out.path).problems
-    #expect(problems.contains { $0.hasPrefix(FrameworkSection.tableFile) }, "\(problems)")
 }
