@@ -18,8 +18,11 @@ struct Speedup: ParsableCommand {
             Cin·Cout, K1·K2 and the FLOPs: where a layer's FLOPs sit and how it scales. Each \
             configuration's speedup has an interval from the two rows' 95% intervals of the median \
             (--csv). With --model M: M fitted across the thread counts (the serial-share model, \
-            T(p) = M(layer) · (σ + (1 − σ)/p), the serial share σ a logistic function of ln H·W, \
-            ln K1·K2 and ln Cin/groups·Cout, fitted with M's own parameters on every row) and \
+            T(p) = M(layer) · (σ + (1 − σ)/p): for alpha and alpha-channels the serial share σ a \
+            logistic function of ln H·W, ln K1·K2 and ln Cin/groups·Cout; for a rate model a share \
+            per rate, each kind of work dividing among the threads as far as its own share says; \
+            fitted with M's own parameters on every row the filters leave, --exclude \
+            backend=onednn for OpenBLAS's alone) and \
             judged held out against each count's own fit of M, on --folds folds of configurations \
             (every count of a configuration in the same fold); with three counts or more, also on \
             each count left out. Exit status: 0; 65 for an input that does not read or holds no \
