@@ -82,6 +82,12 @@ struct NetworkImportCommandTests {
         #expect(cost.status == 0, "\(cost.standardError)")
         #expect(cost.standardOutput.contains("layers: ") && cost.standardOutput.contains("framework (onnxruntime"))
         #expect(cost.standardOutput.contains("the layers' sum is"))
+        // Two runs of the model are compared like any runs: each configuration by its id.
+        let again = try convsweep(["run", model, "--out", directory + "/again", "--quiet", "--max-seconds", "0.05"])
+        #expect(again.status == 0, "\(again.standardError)")
+        let compared = try convsweep(["compare", directory + "/run", directory + "/again"])
+        #expect(compared.status == 0, "\(compared.standardError)")
+        #expect(compared.standardOutput.contains("layers") && compared.standardOutput.contains("Spearman"))
         // A reference that is not one is refused with the file and the field (exit 65).
         try "{\"format\": \"convsweep-framework-reference\", \"version\": 1}".write(
             toFile: directory + "/ref/reference.json", atomically: true, encoding: .utf8)
