@@ -16,14 +16,6 @@ static inline int convsweep_openblas_pin(int thread_idx, int pu) {
     return openblas_setaffinity(thread_idx, sizeof set, &set);
 }
 
-/// Binds the calling thread to PU `pu` (operating-system index). 0 on success.
-static inline int convsweep_bind_this_thread(int pu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(pu, &set);
-    return sched_setaffinity(0, sizeof set, &set);
-}
-
 // OpenBLAS extensions (declared in cblas.h of 0.3.21, repeated here for clarity):
 //   void  openblas_set_num_threads(int);
 //   int   openblas_get_num_threads(void);

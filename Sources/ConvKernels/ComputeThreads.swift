@@ -28,33 +28,6 @@ public enum ComputeThreads {
         return environment
     }
 
-    /// Runs `body` on a thread of its own bound to PU `unit` and returns its result, or nil when
-    /// that thread could not be bound (`body` then does not run). The caller waits.
-    public static func onThread<T>(boundTo unit: Int, _ body: () -> T) -> T? {
-        withoutActuallyEscaping(body) { body in
-            // The caller waits for the thread: `body` and its result are never used by two
-            // threads at once.
-            let call = UnsafeTransfer(body: body)
-            let done = DispatchSemaphore(value: 0)
-            let thread = Thread {
-                if convsweep_bind_this_thread(Int32(unit)) == 0, let body = call.body { call.result = body() }
-                // Dropped before the caller goes on: `body` must not outlive its call.
-                call.body = nil
-                done.signal()
-            }
-            thread.start()
-            done.wait()
-            return call.result
-        }
-    }
-
-    /// A body and its result handed to one other thread while the caller waits for it.
-    private final class UnsafeTransfer<T>: @unchecked Sendable {
-        var body: (() -> T)?
-        var result: T?
-        init(body: @escaping () -> T) { self.body = body }
-    }
-
     /// The variable OpenBLAS reads how long its idle workers spin from (log2 of cycles, 4 … 30).
     public static let openBLASTimeoutVariable = "OPENBLAS_THREAD_TIMEOUT"
 

@@ -48,11 +48,6 @@ public final class DriftProbe {
     /// The rate a reading is judged against: the session's reference, or the machine's when higher.
     public var judgedReferenceGflops: Double { max(referenceGflops, machineReferenceGflops ?? 0) }
 
-    /// The readings taken on each PU of a parallel run (``read(onUnit:)``), by PU.
-    public private(set) var unitReadings: [Int: [Reading]] = [:]
-    /// Each PU's best rates, sorted.
-    private var unitBestRates: [Int: [Double]] = [:]
-
     private let sgemm = PlainSgemm(m: DriftProbe.size, n: DriftProbe.size, k: DriftProbe.size, seed: 3)
     private let start = MonotonicClock.now()
     private var lastReadingEnd = MonotonicClock.now()
@@ -119,16 +114,6 @@ public final class DriftProbe {
     }
 
     private func readOnThisThread() -> Reading {
-        let (reading, end) = measure()
-        lastReadingEnd = end
-        readings.append(reading)
-        DriftProbe.insert(reading.bestGflops, into: &sortedBestRates)
-        referenceGflops = Statistics.quantile(sortedBestRates, 0.9)
-        return reading
-    }
-
-    /// Times one reading on the calling thread, recording nothing; returns it and when it ended.
-    private func measure() -> (reading: Reading, end: Double) {
         var best = Double.infinity
         let t0 = MonotonicClock.now()
         for _ in 0..<callsPerReading {
@@ -137,49 +122,21 @@ public final class DriftProbe {
             best = min(best, MonotonicClock.now() - c0)
         }
         let total = MonotonicClock.now() - t0
+        lastReadingEnd = t0 + total
         let reading = Reading(
             seconds: t0 - start, meanGflops: rateScale * sgemm.flops * Double(callsPerReading) / total / 1e9,
             bestGflops: rateScale * sgemm.flops / best / 1e9)
-        return (reading, t0 + total)
-    }
-
-    /// Inserts `rate` into the ascending `sorted` (binary insertion: O(n) a reading).
-    private static func insert(_ rate: Double, into sorted: inout [Double]) {
+        readings.append(reading)
+        // Binary insertion keeps the best rates sorted at O(n) a reading.
         var low = 0
-        var high = sorted.count
+        var high = sortedBestRates.count
         while low < high {
             let middle = (low + high) / 2
-            if sorted[middle] < rate { low = middle + 1 } else { high = middle }
+            if sortedBestRates[middle] < reading.bestGflops { low = middle + 1 } else { high = middle }
         }
-        sorted.insert(rate, at: low)
-    }
-
-    /// Takes one reading on a thread of its own bound to PU `unit`, on one thread like every
-    /// reading, and records it as that PU's (nil when the thread could not be bound there). In a
-    /// parallel run every PU of the team computes: a slow phase of any of them holds up each
-    /// barrier, though the measuring thread's own PU reads fast.
-    @discardableResult
-    public func read(onUnit unit: Int) -> Reading? {
-        // A call first, untimed: a new thread's first call pays for OpenBLAS's buffers and for
-        // fetching the matrices into its core's caches (read as a slow phase otherwise).
-        let reading = DriftProbe.onOneThread {
-            ComputeThreads.onThread(boundTo: unit) {
-                self.sgemm.run()
-                return self.measure().reading
-            }
-        }
-        guard let reading else { return nil }
-        unitReadings[unit, default: []].append(reading)
-        DriftProbe.insert(reading.bestGflops, into: &unitBestRates[unit, default: []])
+        sortedBestRates.insert(reading.bestGflops, at: low)
+        referenceGflops = Statistics.quantile(sortedBestRates, 0.9)
         return reading
-    }
-
-    /// The mean rate of `reading`, taken on PU `unit`, as a share of that PU's reference: the 90th
-    /// percentile of the best rates read on it, or the machine's reference when higher.
-    public func ratio(_ reading: Reading, unit: Int) -> Double {
-        let rates = unitBestRates[unit] ?? []
-        let own = rates.isEmpty ? reading.bestGflops : Statistics.quantile(rates, 0.9)
-        return reading.meanGflops / max(own, machineReferenceGflops ?? 0)
     }
 
     /// Seconds since the last reading ended (since the probe was created when there is none).
@@ -205,13 +162,6 @@ public struct ProbeSummary: Codable, Hashable, Sendable {
     public var disturbedRounds: Int
     /// The machine reference readings were also judged against (``DriftProbe/machineReferenceGflops``).
     public var machineReferenceGflops: Double?
-    /// In a parallel run, the PUs of its compute threads, read in turn after each reading
-    /// (``DriftProbe/read(onUnit:)``); nil for a run of one thread.
-    public var units: [Int]?
-    /// The readings taken on them.
-    public var unitReadings: Int?
-    /// The share of those that read 10% (the run's slowdown) or more below their PU's reference.
-    public var unitSlowShare: Double?
 
     /// The summary of `probe`'s readings, `slow` of them slow when taken.
     public init(probe: DriftProbe, startReference: Double, slow: Int, disturbedRounds: Int) {

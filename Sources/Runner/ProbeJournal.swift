@@ -22,24 +22,13 @@ final class ProbeJournal {
     private(set) var slowReadings = 0
     /// Rounds a slow reading disturbed.
     private(set) var disturbedRounds = 0
-    /// The PUs of a parallel run's compute threads, each read in turn after a reading of the
-    /// measuring thread's (empty for a run of one thread).
-    let units: [Int]
-    /// The next of ``units`` to read.
-    private var nextUnit = 0
-    /// The latest reading on one of ``units``, as a share of that PU's reference (1 before any).
-    private(set) var lastUnitRatio = 1.0
-    /// Readings on ``units``, and those of them that read slow.
-    private(set) var unitReadings = 0
-    private(set) var slowUnitReadings = 0
     /// The shortest time between two readings while measuring, seconds.
     static let interval = 0.1
 
     /// Calibrates the probe for `options.probeCalibrationSeconds` (scaled and stood in for as the
     /// options' stand-ins say).
-    init(options: RunOptions, units: [Int] = []) {
+    init(options: RunOptions) {
         slowdown = options.probeSlowdown
-        self.units = units
         probe.rateScale = options.standIns.probeRateScale
         let calibrated = probe.calibrate(seconds: options.probeCalibrationSeconds)
         startReference = options.standIns.referenceRate.map { $0 * options.standIns.probeRateScale } ?? calibrated
@@ -74,38 +63,22 @@ final class ProbeJournal {
     /// Judges a round by the probe: reads it (at most every ``interval`` seconds; a round shorter
     /// than that shares the reading after the previous one), writes the reading, and marks the
     /// round disturbed when the slower of the readings around it (`before` and the one returned)
-    /// reads slow. In a parallel run each new reading is followed by one on the next PU of
-    /// ``units`` (in turn), judged against that PU's own reference: a round is disturbed too when
-    /// the PU reading before or after it reads slow.
+    /// reads slow.
     func judge(
         _ round: inout MeasurementRow, since before: DriftProbe.Reading, file: AppendOnlyFile, session: Int,
         progress: ProgressReporter
     ) throws -> DriftProbe.Reading {
-        let unitBefore = lastUnitRatio
         let after = probe.secondsSinceLastReading >= Self.interval ? read() : before
         if after != before {
             try write(to: file, session: session)
-            readNextUnit()
-            let now = min(probe.ratio(after), lastUnitRatio)
-            progress.note =
-                now < 1 - slowdown ? String(format: "machine reads slow: %.2f of its reference", now) : nil
+            let now = probe.ratio(after)
+            progress.note = readsSlow(after) ? String(format: "machine reads slow: %.2f of its reference", now) : nil
         }
-        let ratio = min(probe.ratio(before), probe.ratio(after), unitBefore, lastUnitRatio)
+        let ratio = min(probe.ratio(before), probe.ratio(after))
         round.probeRatio = ratio
         round.window = ratio < 1 - slowdown ? .disturbed : .clean
         if round.window == .disturbed { disturbedRounds += 1 }
         return after
-    }
-
-    /// Reads the probe on the next PU of ``units`` (nothing for a run of one thread).
-    private func readNextUnit() {
-        guard !units.isEmpty else { return }
-        let unit = units[nextUnit % units.count]
-        nextUnit += 1
-        guard let reading = probe.read(onUnit: unit) else { return }
-        lastUnitRatio = probe.ratio(reading, unit: unit)
-        unitReadings += 1
-        if lastUnitRatio < 1 - slowdown { slowUnitReadings += 1 }
     }
 
     /// Reads the probe until it reads the machine fast or `seconds` pass (a reading every 0.2 s
@@ -149,11 +122,6 @@ final class ProbeJournal {
     func summary(standIns: MachineStandIns) -> ProbeSummary {
         var summary = ProbeSummary(
             probe: probe, startReference: startReference, slow: slowReadings, disturbedRounds: disturbedRounds)
-        if !units.isEmpty {
-            summary.units = units
-            summary.unitReadings = unitReadings
-            summary.unitSlowShare = unitReadings == 0 ? 0 : Double(slowUnitReadings) / Double(unitReadings)
-        }
         if let rate = standIns.referenceRate { summary.endReferenceGflops = rate * standIns.probeRateScale }
         return summary
     }

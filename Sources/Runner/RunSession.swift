@@ -134,7 +134,7 @@ final class RunSession {
         }
         let timer = TimerCalibration.measure()
         let environment = EnvironmentSnapshot.capture(topology: topology, cpuset: cpuset)
-        let journal = ProbeJournal(options: options, units: options.computeThreadUnits(in: threadOrder))
+        let journal = ProbeJournal(options: options)
         let roofs =
             options.standIns.quickRoofs ? Roofs.measure(sgemmSize: 256, streamElements: 1 << 20) : Roofs.measure()
         var identity = MachineIdentity.capture(cpuModel: environment.cpuModel, referenceGflops: journal.startReference)

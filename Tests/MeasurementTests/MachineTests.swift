@@ -113,31 +113,6 @@ import Testing
         #expect(taken.last!.seconds - taken.first!.seconds < 0.2, "and never starts a reading past its time")
     }
 
-    @Test func theProbeReadsOnEachPUOfItsOwnAgainstThatPUsReference() throws {
-        let probe = DriftProbe()
-        probe.calibrate(seconds: 0.02)
-        let unit = try #require(try Topology().allowedProcessingUnits.last)
-        // The reading's thread binds itself: under a lease, so that no test of this process binds
-        // the whole process meanwhile and finds it.
-        let lease = try ProcessingUnitLocks.acquire([unit], waitLimit: 600)
-        defer { lease.release() }
-        let before = probe.readings.count
-        let first = try #require(probe.read(onUnit: unit))
-        let second = try #require(probe.read(onUnit: unit))
-        // A PU's readings are its own: the measuring thread's are not among them.
-        #expect(probe.readings.count == before)
-        #expect(probe.unitReadings[unit] == [first, second])
-        // Judged against the PU's own reference (the 90th percentile of its best calls): a mean
-        // rate never above the best, so a ratio of at most 1 against its own reference.
-        #expect(probe.ratio(second, unit: unit) > 0 && probe.ratio(second, unit: unit) <= 1)
-        // The machine's reference, when higher, is the one judged against.
-        probe.machineReferenceGflops = 4 * max(first.bestGflops, second.bestGflops)
-        #expect(probe.ratio(second, unit: unit) <= 0.25 + 1e-12)
-        // A PU the process may not run on: no reading, nothing recorded.
-        #expect(probe.read(onUnit: 100_000) == nil)
-        #expect(probe.unitReadings[100_000] == nil)
-    }
-
     @Test func timerCalibrationIsPlausible() {
         let calibration = TimerCalibration.measure(blocks: 21, readingsPerBlock: 200)
         #expect(calibration.reportedResolutionNs > 0)
