@@ -74,6 +74,10 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
         /// The sum of squared (relative or absolute, as the options say) residuals.
         public var sse: Double
 
+        /// Under the `dimensions` form, the serial share of the group's geometric-mean layer (the
+        /// logistic of `logOdds`: every log at its centre).
+        public var centreShare: Double { SerialShareFit.logistic(share["logOdds"] ?? 0) }
+
         /// Under the `work` form, `rate σ` for each of `model`'s rates above 0, in its order.
         public func workShares(of model: FitModel) -> String {
             model.parameterNames.compactMap { name in
@@ -177,7 +181,12 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
     static func share(_ c: [Double], logs: [Double], centres: [Double]) -> Double {
         var z = c[0]
         for k in 0..<3 { z += c[k + 1] * (logs[k] - centres[k]) }
-        return 1 / (1 + exp(-z))
+        return logistic(z)
+    }
+
+    /// 1 / (1 + e^−z).
+    static func logistic(_ z: Double) -> Double {
+        1 / (1 + exp(-z))
     }
 
     /// Checks every group: the base model's parameters and the share's, finite.

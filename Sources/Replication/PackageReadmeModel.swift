@@ -147,7 +147,7 @@ extension PackageReadme {
                 shares = judgements.filter { $0.fit.form == .dimensions }.flatMap { j in
                     j.fit.groups.map {
                         Share(
-                            model: j.model.rawValue, group: $0.group, sigma: 1 / (1 + exp(-($0.share["logOdds"] ?? 0))),
+                            model: j.model.rawValue, group: $0.group, sigma: $0.centreShare,
                             positions: $0.share["perLnPositions"] ?? 0, taps: $0.share["perLnTaps"] ?? 0,
                             channels: $0.share["perLnChannels"] ?? 0)
                     }

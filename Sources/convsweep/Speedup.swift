@@ -85,9 +85,7 @@ struct Speedup: ParsableCommand {
     /// A model fitted across counts against each count's own fit, and its serial shares, as text.
     static func report(_ judgement: ThreadCountJudgement) -> String {
         func number(_ x: Double) -> String { String(format: "%.1f", x) }
-        func right(_ text: String, _ width: Int) -> String {
-            String(repeating: " ", count: max(0, width - text.count)) + text
-        }
+        func right(_ text: String, _ width: Int) -> String { column(text, width, right: true) }
         var lines = [
             "\(judgement.model.rawValue) across thread counts (serial share by \(judgement.fit.form.rawValue)), \(judgement.configurations) configurations, \(judgement.folds) folds of configurations:",
             right("p", 5) + right("n", 7) + right("own fit: MAPE", 16) + right("±10%", 7)
@@ -115,13 +113,11 @@ struct Speedup: ParsableCommand {
         for group in judgement.fit.groups {
             switch judgement.fit.form {
             case .dimensions:
-                let logOdds = group.share["logOdds"] ?? 0
-                let sigma = 1 / (1 + exp(-logOdds))
                 let slopes = SerialShareFit.shareNames.dropFirst().map {
                     "\($0) \(String(format: "%+.3f", group.share[$0] ?? 0))"
                 }
                 lines.append(
-                    "  \(group.group): serial share of the geometric-mean layer \(String(format: "%.3f", sigma)); \(slopes.joined(separator: ", "))"
+                    "  \(group.group): serial share of the geometric-mean layer \(String(format: "%.3f", group.centreShare)); \(slopes.joined(separator: ", "))"
                 )
             case .work:
                 lines.append(
@@ -135,14 +131,16 @@ struct Speedup: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
+    /// `text` in `width` characters (clipped), padded on the left when `right`, else on the right.
+    static func column(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let clipped = String(text.prefix(width))
+        let pad = String(repeating: " ", count: max(0, width - clipped.count))
+        return right ? pad + clipped : clipped + pad
+    }
+
     /// The summary and dependence tables as text.
     static func report(_ scaling: ThreadScaling) -> String {
         func number(_ x: Double) -> String { x.isNaN ? "–" : String(format: "%.2f", x) }
-        func column(_ text: String, _ width: Int, right: Bool = false) -> String {
-            let clipped = String(text.prefix(width))
-            let pad = String(repeating: " ", count: max(0, width - clipped.count))
-            return right ? pad + clipped : clipped + pad
-        }
         var lines = [
             column("experiment", 20) + column("series", 24) + column("p", 4, right: true) + column("n", 6, right: true)
                 + column("median", 8, right: true) + column("min", 7, right: true) + column("max", 7, right: true)
