@@ -17,7 +17,8 @@ struct TopologyCommand: ParsableCommand {
             then their L3 domains. Places: cores (the default) gives each thread a core of its own \
             and refuses more threads than cores; threads uses SMT siblings once the cores are taken. \
             On a hybrid CPU (hwloc's cpukinds) --cpu-kind chooses the kind: fastest (the default), \
-            all (the fastest first), or a rank, 0 the fastest. Exit status: 0, or 64 for a placement \
+            all (the fastest first), or a rank, 0 the fastest. It also prints the NUMA nodes the \
+            run's memory would be bound to (those of the placed PUs). Exit status: 0, or 64 for a placement \
             the machine cannot give (with the reason) or a description hwloc does not read.
             """)
 
