@@ -77,9 +77,12 @@ def ort_medians(shapes, reps):
     return result
 
 
-def arguments(doc):
-    """The options both kernel benchmarks take (bench_layers_ort.py imports this)."""
+def arguments(doc, layers=False):
+    """The options both kernel benchmarks take (layers_ort.py imports this; `layers` adds its own)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if layers:
+        parser.add_argument("--only", choices=["resnet50", "depthwise"],
+                            help="time only ResNet-50's layers or only MobileNetV2's depthwise layers")
     parser.add_argument("--convsweep", required=True, help="path of the release convsweep binary")
     parser.add_argument("--core", type=int, default=1, help="the core to pin to")
     parser.add_argument("--rounds", type=int, default=3)

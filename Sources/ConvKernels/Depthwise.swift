@@ -2,8 +2,11 @@ import Basics
 import CKernels
 import Synchronization
 
-/// How the direct depthwise kernel lays out one input channel: its padded input split into
-/// `stride²` phase planes, so that every kernel tap reads one plane with unit stride.
+/// How the direct depthwise kernel computes a layer. A layer of multiplier 1 runs the
+/// channel-blocked kernel (``blocked``, `convsweep_depthwise_blocked`: blocks of 8 channels
+/// packed [row][column][channel], every position 8 channels wide; docs/kernels.md). A layer of
+/// a larger multiplier is computed channel by channel from its padded input split into
+/// `stride²` phase planes, so that every kernel tap reads one plane with unit stride:
 ///
 /// Phase `(a, b)` holds the padded input's rows `r·s + a` and columns `q·s + b` (s the stride; per
 /// axis). Tap `(i, j)` of output `(y, x)` reads padded `(y·s + i·d, x·s + j·d)`, which is phase
@@ -14,6 +17,10 @@ import Synchronization
 /// read contiguously, and the padding never reaches the inner loop.
 struct DepthwisePlan {
     let shape: ConvShape
+    /// For a layer of multiplier 1, the geometry of the channel-blocked kernel
+    /// (`convsweep_depthwise_blocked`), which computes it; nil for a multiplier above 1, computed
+    /// plane by plane.
+    let blocked: convsweep_depthwise_geometry?
     /// Rows and columns of one phase plane.
     let planeHeight: Int
     let planeWidth: Int
@@ -28,6 +35,16 @@ struct DepthwisePlan {
 
     init(shape s: ConvShape) {
         shape = s
+        blocked =
+            s.depthwiseMultiplier == 1
+            ? convsweep_depthwise_geometry(
+                height: s.height, width: s.width, out_height: s.outputHeight, out_width: s.outputWidth,
+                kernel_height: s.kernelHeight, kernel_width: s.kernelWidth, stride_height: s.strideHeight,
+                stride_width: s.strideWidth, dilation_height: s.dilationHeight, dilation_width: s.dilationWidth,
+                pad_top: s.padTop, pad_left: s.padLeft,
+                packed_height: (s.outputHeight - 1) * s.strideHeight + (s.kernelHeight - 1) * s.dilationHeight + 1,
+                packed_width: (s.outputWidth - 1) * s.strideWidth + (s.kernelWidth - 1) * s.dilationWidth + 1)
+            : nil
         planeHeight = s.outputHeight + (s.kernelHeight - 1) * s.dilationHeight / s.strideHeight
         planeWidth = s.outputWidth + (s.kernelWidth - 1) * s.dilationWidth / s.strideWidth
         planeStride = planeHeight * planeWidth + planeWidth
@@ -49,10 +66,15 @@ struct DepthwisePlan {
         }
     }
 
-    /// Scratch floats: the phase planes and the accumulator of one output plane.
+    /// Scratch floats: the channel-blocked kernel's packed block, or the phase planes and the
+    /// accumulator of one output plane.
     var workspaceElements: Int {
-        shape.strideHeight * shape.strideWidth * planeStride + shape.outputHeight * planeWidth
+        if var geometry = blocked { return convsweep_depthwise_blocked_scratch(&geometry) }
+        return shape.strideHeight * shape.strideWidth * planeStride + shape.outputHeight * planeWidth
     }
+
+    /// Channels per block of the channel-blocked kernel.
+    static let block = Int(CONVSWEEP_DEPTHWISE_BLOCK)
 
     /// Writes the phase planes of one (unpadded) input plane into `planes`: for each phase row,
     /// the input row it reads is split once into its `strideWidth` column phases (a plain copy for
@@ -127,28 +149,55 @@ struct DepthwisePlan {
 
 extension Conv2D {
     /// The direct depthwise convolution (``DepthwisePlan``): output channel `co` reads input
-    /// channel `co / m` only (m = Cout / Cin), so there is nothing for a GEMM to share. Each input
+    /// channel `co / m` only (m = Cout / Cin), so there is nothing for a GEMM to share. With
+    /// m = 1, blocks of 8 channels through the channel-blocked kernel; otherwise each input
     /// channel is split into its phase planes once, then each of its m output channels is one
     /// contiguous multiply–add per group of three taps.
     ///
     /// On a team of p > 1 threads (``ComputeThreads/teamSize``), with at least
-    /// ``parallelOutputs`` outputs a thread, each thread takes the next (image, channel) not taken,
-    /// with phase planes and an accumulator of its own.
+    /// ``parallelOutputs`` outputs a thread, each thread takes the next (image, block) or (image,
+    /// channel) not taken, with a workspace of its own.
     func runDepthwise() -> PhaseTimes {
         let s = shape
         let start = MonotonicClock.now()
-        let channels = s.batch * s.inputChannels
-        let team = min(ComputeThreads.teamSize, workspaceCopies, channels, s.outputCount / Conv2D.parallelOutputs)
-        if team > 1 {
+        let plan = depthwisePlan!
+        let blocks = (s.inputChannels + DepthwisePlan.block - 1) / DepthwisePlan.block
+        let items = plan.blocked == nil ? s.batch * s.inputChannels : s.batch * blocks
+        let team = min(ComputeThreads.teamSize, workspaceCopies, items, s.outputCount / Conv2D.parallelOutputs)
+        let copy = workspace.count / workspaceCopies
+        if var geometry = plan.blocked {
+            // The channel-blocked kernel: item b of image n is channels 8b… of that image.
+            let (input, weights, output) = (input.baseAddress!, weights.baseAddress!, output.baseAddress!)
+            let (channels, inPlane, outPlane, taps) = (s.inputChannels, s.inputSpatialSize, s.spatialSize, s.kernelSize)
+            withUnsafePointer(to: &geometry) { geometry in
+                let block: (Int, UnsafeMutablePointer<Float>) -> Void = { item, scratch in
+                    let (n, b) = item.quotientAndRemainder(dividingBy: blocks)
+                    let first = b * DepthwisePlan.block
+                    let channel = n * channels + first
+                    convsweep_depthwise_blocked(
+                        output + channel * outPlane, input + channel * inPlane, weights + first * taps,
+                        Int32(min(DepthwisePlan.block, channels - first)), geometry, scratch)
+                }
+                if team > 1 {
+                    let next = Atomic<Int>(0)
+                    ComputeThreads.split(team) { _, thread in
+                        while case let item = next.add(1, ordering: .relaxed).oldValue, item < items {
+                            block(item, workspace.baseAddress! + thread * copy)
+                        }
+                    }
+                } else {
+                    for item in 0..<items { block(item, workspace.baseAddress!) }
+                }
+            }
+        } else if team > 1 {
             let next = Atomic<Int>(0)
-            let copy = workspace.count / workspaceCopies
             ComputeThreads.split(team) { _, thread in
-                while case let item = next.add(1, ordering: .relaxed).oldValue, item < channels {
+                while case let item = next.add(1, ordering: .relaxed).oldValue, item < items {
                     depthwiseChannel(item, scratch: workspace.baseAddress! + thread * copy)
                 }
             }
         } else {
-            for item in 0..<channels { depthwiseChannel(item, scratch: workspace.baseAddress!) }
+            for item in 0..<items { depthwiseChannel(item, scratch: workspace.baseAddress!) }
         }
         // One phase: reading the clock per channel would cost more than a small layer's channel.
         return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: 0)
@@ -158,7 +207,7 @@ extension Conv2D {
     static let parallelOutputs = 1 << 14
 
     /// Input channel `item % Cin` of image `item / Cin`: its phase planes into `scratch`, then each
-    /// of its output channels.
+    /// of its output channels (a multiplier above 1).
     private func depthwiseChannel(_ item: Int, scratch planes: UnsafeMutablePointer<Float>) {
         let s = shape
         let plan = depthwisePlan!

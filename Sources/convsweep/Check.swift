@@ -12,7 +12,8 @@ struct Check: ParsableCommand {
             Shapes cover K = 1…7 (even K included), K1 ≠ K2, sizes 1 and odd, H ≠ W, Cin ≠ Cout, \
             batch 2 and channel chunking, and the layers of real networks: stride 2 and 3 (also \
             per axis), asymmetric and 'valid' padding, dilation 2 and 3, groups 2 and 3, depthwise \
-            (multiplier 1 and 2, stride 1 and 2), fully-connected layers of 1 and 5 rows, and one layer \
+            (multiplier 1 and 2, stride 1 and 2; channels in blocks of 8 and a remainder, rows of 8 \
+            positions and a remainder, padding wider than the kernel), fully-connected layers of 1 and 5 rows, and one layer \
             large enough that --threads N splits its lowering among the threads, and a depthwise one whose \
             channels it shares among them. Every \
             algorithm that computes a shape runs on it (depthwise-direct on the depthwise ones, \
@@ -78,8 +79,7 @@ struct Check: ParsableCommand {
         ConvShape(height: 10, width: 9, inputChannels: 6, outputChannels: 6, kernel: 3, groups: 6),
         // Large enough that --threads N shares its channels among the threads.
         ConvShape(
-            height: 64, width: 64, inputChannels: 16, outputChannels: 16, kernel: 3, stride: 2, padding: .uniform(1),
-            groups: 16),
+            height: 64, width: 64, inputChannels: 24, outputChannels: 24, kernel: 3, padding: .uniform(1), groups: 24),
         ConvShape(
             batch: 2, height: 11, width: 12, inputChannels: 5, outputChannels: 5, kernel: 3, stride: 2,
             padding: .uniform(1), groups: 5),
@@ -88,6 +88,17 @@ struct Check: ParsableCommand {
             height: 12, width: 13, inputChannels: 3, outputChannels: 3, kernelHeight: 5, kernelWidth: 3,
             stride: (2, 3), padding: .explicit(top: 2, left: 0, bottom: 1, right: 1), dilation: (1, 2), groups: 3),
         ConvShape(height: 4, width: 4, inputChannels: 3, outputChannels: 3, kernel: 7, padding: .uniform(3), groups: 3),
+        // The channel-blocked depthwise kernel: blocks of 8 channels and a last of 3, rows of 8
+        // columns and a remainder, padding wider than the kernel, unread last rows and columns.
+        ConvShape(
+            batch: 2, height: 21, width: 19, inputChannels: 19, outputChannels: 19, kernel: 3,
+            padding: .explicit(top: 1, left: 2, bottom: 0, right: 1), groups: 19),
+        ConvShape(
+            height: 20, width: 27, inputChannels: 17, outputChannels: 17, kernelHeight: 3, kernelWidth: 5,
+            stride: (2, 3), padding: .valid, dilation: (2, 1), groups: 17),
+        ConvShape(
+            height: 6, width: 30, inputChannels: 9, outputChannels: 9, kernel: 2, stride: 2,
+            padding: .explicit(top: 3, left: 4, bottom: 2, right: 5), groups: 9),
         .fullyConnected(rows: 1, inputs: 37, outputs: 11),
         .fullyConnected(rows: 5, inputs: 300, outputs: 7),
     ]

@@ -136,13 +136,31 @@ private func randomLayer(_ generator: inout SplitMix64) -> ConvShape? {
         }
     }
 
-    @Test("depthwise layers, multipliers 1 and 2, stride 1 and 2, go to depthwise-direct and agree")
+    @Test("depthwise layers (multipliers 1 and 2, stride 1 and 2, blocks of 8 and a rest) agree")
     func depthwise() throws {
         for (multiplier, stride, kernel) in [(1, 1, 3), (1, 2, 3), (2, 1, 5), (2, 2, 5), (1, 2, 7), (1, 1, 1)] {
             let shape = ConvShape(
                 batch: 2, height: 13, width: 17, inputChannels: 6, outputChannels: 6 * multiplier, kernel: kernel,
                 stride: stride, padding: .uniform(kernel / 2), groups: 6)
             #expect(ConvAlgorithm.auto.resolved(for: shape) == .depthwiseDirect)
+            let result = try errorAgainstReference(shape, algorithm: .depthwiseDirect)
+            #expect(result.error <= result.tolerance, "\(shape)")
+        }
+        // Multiplier 1 runs the channel-blocked kernel: whole blocks of 8 channels and a last of
+        // 3 or 1, rows transposed 8 positions at a time and a remainder (widths 19, 27, 30, 2),
+        // padding wider than the kernel, input rows and columns no tap reaches.
+        for shape in [
+            ConvShape(
+                batch: 2, height: 21, width: 19, inputChannels: 19, outputChannels: 19, kernel: 3,
+                padding: .explicit(top: 1, left: 2, bottom: 0, right: 1), groups: 19),
+            ConvShape(
+                height: 20, width: 27, inputChannels: 17, outputChannels: 17, kernelHeight: 3, kernelWidth: 5,
+                stride: (2, 3), padding: .valid, dilation: (2, 1), groups: 17),
+            ConvShape(
+                height: 6, width: 30, inputChannels: 9, outputChannels: 9, kernel: 2, stride: 2,
+                padding: .explicit(top: 3, left: 4, bottom: 2, right: 5), groups: 9),
+            ConvShape(height: 3, width: 2, inputChannels: 2, outputChannels: 2, kernel: 3, groups: 2),
+        ] {
             let result = try errorAgainstReference(shape, algorithm: .depthwiseDirect)
             #expect(result.error <= result.tolerance, "\(shape)")
         }

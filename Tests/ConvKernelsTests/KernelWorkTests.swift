@@ -52,11 +52,18 @@ struct KernelWorkTests {
         let column = 2.0 * 3 * 16
         #expect(passes == [0, column, column, 2 * column, 0])
         // depthwise-direct's rows of Wₒ = 5 positions with a vector of 4: one pass of 1.
-        let depthwise = ConvShape(height: 10, width: 5, inputChannels: 4, outputChannels: 4, kernel: 3, groups: 4)
+        let depthwise = ConvShape(height: 10, width: 5, inputChannels: 8, outputChannels: 8, kernel: 3, groups: 8)
         let direct = KernelWork(shape: depthwise, setting: setting)
-        #expect(direct.calls.isEmpty && direct.directRows == 40 && direct.directTaps == 9)
-        #expect(direct.edgePasses(positionsTile: 4, channelsTile: 4) == 2 * 40 * 9)
+        #expect(direct.calls.isEmpty && direct.directRows == 80 && direct.directTaps == 9)
+        #expect(direct.edgePasses(positionsTile: 4, channelsTile: 4) == 2 * 80 * 9)
         #expect(direct.flops == Accounting(shape: depthwise).flops)
+        // Multiplier 1 computes whole blocks of 8 channels: 4 channels cost the FLOPs of 8; a
+        // multiplier of 2 (computed plane by plane) its own.
+        var four = depthwise
+        (four.inputChannels, four.outputChannels, four.groups) = (4, 4, 4)
+        #expect(KernelWork(shape: four, setting: setting).flops == 2 * Accounting(shape: four).flops)
+        four.outputChannels = 8
+        #expect(KernelWork(shape: four, setting: setting).flops == Accounting(shape: four).flops)
     }
 
     @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {
