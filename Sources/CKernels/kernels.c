@@ -1,12 +1,10 @@
 #include "convsweep_kernels.h"
 
 #if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 14
-#define CONVSWEEP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-// With FMA: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 and FMA), baseline.
-#define CONVSWEEP_FMA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+// One clone per level: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 and FMA), baseline.
+#define CONVSWEEP_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CONVSWEEP_CLONES
-#define CONVSWEEP_FMA_CLONES
 #endif
 
 CONVSWEEP_CLONES
@@ -41,12 +39,20 @@ void convsweep_depthwise_taps(float *restrict acc, const float *restrict planes,
 #if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 14
 const char *convsweep_kernels_isa(void) {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return "avx512f";
-    if (__builtin_cpu_supports("avx2")) return "avx2";
-    return "default";
+    // As the clones' resolvers choose: x86-64-v4 needs AVX-512 F, BW, CD, DQ and VL; x86-64-v3
+    // AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE.
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+        return "x86-64-v4";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("lzcnt") &&
+        __builtin_cpu_supports("movbe"))
+        return "x86-64-v3";
+    return "baseline";
 }
 #else
-const char *convsweep_kernels_isa(void) { return "default"; }
+const char *convsweep_kernels_isa(void) { return "baseline"; }
 #endif
 
 // ---- The channel-blocked depthwise kernel -------------------------------------------------------
@@ -84,7 +90,7 @@ long convsweep_depthwise_blocked_scratch(const struct convsweep_depthwise_geomet
             convsweep_depthwise_band(g) * g->out_width) * 8;
 }
 
-CONVSWEEP_FMA_CLONES
+CONVSWEEP_CLONES
 void convsweep_depthwise_blocked(float *restrict output, const float *restrict input, const float *restrict weights,
                                  int channels, const struct convsweep_depthwise_geometry *g, float *restrict scratch) {
     const long h = g->height, w = g->width, oh = g->out_height, ow = g->out_width;

@@ -148,6 +148,11 @@ struct DepthwisePlan {
 }
 
 extension Conv2D {
+    /// The instruction set whose clone of convsweep's own depthwise kernels runs on this CPU:
+    /// `x86-64-v4` (AVX-512), `x86-64-v3` (AVX2 and FMA) or `baseline` (the loader picks it; the
+    /// manifest records it, since the same layer runs other instructions on another CPU).
+    public static let ownKernelsInstructionSet = String(cString: convsweep_kernels_isa())
+
     /// The direct depthwise convolution (``DepthwisePlan``): output channel `co` reads input
     /// channel `co / m` only (m = Cout / Cin), so there is nothing for a GEMM to share. With
     /// m = 1, blocks of 8 channels through the channel-blocked kernel; otherwise each input

@@ -46,6 +46,9 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
     public var openBLASParallelism: String
     /// Processors OpenBLAS detected.
     public var openBLASProcessors: Int
+    /// The instruction set of convsweep's own kernels' clone on this CPU
+    /// (``Conv2D/ownKernelsInstructionSet``); nil in manifests written before 0.12.0.
+    public var ownKernels: String?
 
     /// Captures the environment; `cpuset` names the CPUs whose governor is read.
     public static func capture(topology: Topology, cpuset: [Int]) -> EnvironmentSnapshot {
@@ -59,7 +62,7 @@ public struct EnvironmentSnapshot: Codable, Hashable, Sendable {
             caches: topology.caches, governors: governors(cpuset), loadAverage: loadAverage(),
             openBLASVersion: OpenBLAS.version, openBLASConfig: OpenBLAS.config,
             openBLASCore: OpenBLAS.coreName, openBLASParallelism: OpenBLAS.parallelism,
-            openBLASProcessors: OpenBLAS.processorCount)
+            openBLASProcessors: OpenBLAS.processorCount, ownKernels: Conv2D.ownKernelsInstructionSet)
     }
 
     /// `debug` or `release`, as this binary was built.

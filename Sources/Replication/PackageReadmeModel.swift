@@ -197,7 +197,9 @@ extension PackageReadme {
                 ("load average at start", m.loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ")),
                 ("convsweep", "\(manifest.tool.version), commit \(manifest.tool.gitCommit ?? "unknown")"),
             ]
-            return rows.map { Row(what: $0.0, value: $0.1.replacingOccurrences(of: "|", with: "\\|")) }
+            // Recorded since 0.12.0 (a package of an older run keeps its README as it was).
+            let own = m.ownKernels.map { [("convsweep's own kernels", "the \($0) clone (depthwise-direct)")] } ?? []
+            return (rows + own).map { Row(what: $0.0, value: $0.1.replacingOccurrences(of: "|", with: "\\|")) }
         }
 
         /// How the run measured in rounds, and what the probe saw.

@@ -245,6 +245,9 @@ public struct RunManifest: Codable, Hashable, Sendable {
                 "OpenBLAS \(machine.openBLASConfig) (\(machine.openBLASCore)) vs \(other.machine.openBLASConfig) (\(other.machine.openBLASCore))"
             )
         }
+        if let own = machine.ownKernels, let theirs = other.machine.ownKernels, own != theirs {
+            differences.append("convsweep's own kernels \(own) vs \(theirs)")
+        }
         if machine.buildConfiguration != other.machine.buildConfiguration {
             differences.append("build \(machine.buildConfiguration) vs \(other.machine.buildConfiguration)")
         }

@@ -1,6 +1,6 @@
 // Inner loops of convsweep's own kernels, in C so that the compiler can build one clone per
-// instruction set (AVX-512, AVX2, baseline) and the loader pick the CPU's at run time
-// (`target_clones`): Swift compiles for baseline x86-64 (SSE2) only.
+// instruction set (x86-64-v4 with AVX-512, x86-64-v3 with AVX2 and FMA, baseline) and the loader
+// pick the CPU's at run time (`target_clones`): Swift compiles for baseline x86-64 (SSE2) only.
 #ifndef CONVSWEEP_KERNELS_H
 #define CONVSWEEP_KERNELS_H
 
@@ -38,8 +38,8 @@ long convsweep_depthwise_blocked_scratch(const struct convsweep_depthwise_geomet
 void convsweep_depthwise_blocked(float *output, const float *input, const float *weights, int channels,
                                  const struct convsweep_depthwise_geometry *g, float *scratch);
 
-/// The instruction set the clone of convsweep_depthwise_taps that runs here was built for
-/// ("avx512f", "avx2" or "default").
+/// The instruction set whose clone of the depthwise kernels runs on this CPU: "x86-64-v4"
+/// (AVX-512), "x86-64-v3" (AVX2 and FMA) or "baseline".
 const char *convsweep_kernels_isa(void);
 
 #endif
