@@ -198,11 +198,11 @@ extension Conv2D {
             let next = Atomic<Int>(0)
             ComputeThreads.split(team) { _, thread in
                 while case let item = next.add(1, ordering: .relaxed).oldValue, item < items {
-                    depthwiseChannel(item, scratch: workspace.baseAddress! + thread * copy)
+                    depthwiseChannel(item, plan: plan, scratch: workspace.baseAddress! + thread * copy)
                 }
             }
         } else {
-            for item in 0..<items { depthwiseChannel(item, scratch: workspace.baseAddress!) }
+            for item in 0..<items { depthwiseChannel(item, plan: plan, scratch: workspace.baseAddress!) }
         }
         // One phase: reading the clock per channel would cost more than a small layer's channel.
         return PhaseTimes(lowering: 0, gemm: MonotonicClock.now() - start, tiles: 0)
@@ -212,10 +212,10 @@ extension Conv2D {
     static let parallelOutputs = 1 << 14
 
     /// Input channel `item % Cin` of image `item / Cin`: its phase planes into `scratch`, then each
-    /// of its output channels (a multiplier above 1).
-    private func depthwiseChannel(_ item: Int, scratch planes: UnsafeMutablePointer<Float>) {
+    /// of its output channels (a multiplier above 1). `plan` is passed in, not copied out of
+    /// ``depthwisePlan`` (and its arrays retained) for every channel.
+    private func depthwiseChannel(_ item: Int, plan: DepthwisePlan, scratch planes: UnsafeMutablePointer<Float>) {
         let s = shape
-        let plan = depthwisePlan!
         let accumulator = planes + s.strideHeight * s.strideWidth * plan.planeStride
         let multiplier = s.depthwiseMultiplier
         let (n, c) = item.quotientAndRemainder(dividingBy: s.inputChannels)
