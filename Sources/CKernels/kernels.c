@@ -7,35 +7,6 @@
 #define CONVSWEEP_CLONES
 #endif
 
-CONVSWEEP_CLONES
-void convsweep_depthwise_taps(float *restrict acc, const float *restrict planes, const long *restrict starts,
-                              const float *restrict weights, int taps, long count) {
-    if (taps == 9) {
-        // 3x3: all nine taps in one pass, the accumulator written once.
-        const float *p0 = planes + starts[0], *p1 = planes + starts[1], *p2 = planes + starts[2];
-        const float *p3 = planes + starts[3], *p4 = planes + starts[4], *p5 = planes + starts[5];
-        const float *p6 = planes + starts[6], *p7 = planes + starts[7], *p8 = planes + starts[8];
-        const float w0 = weights[0], w1 = weights[1], w2 = weights[2], w3 = weights[3], w4 = weights[4];
-        const float w5 = weights[5], w6 = weights[6], w7 = weights[7], w8 = weights[8];
-        for (long k = 0; k < count; k++)
-            acc[k] = (w0 * p0[k] + w1 * p1[k] + w2 * p2[k]) + (w3 * p3[k] + w4 * p4[k] + w5 * p5[k]) +
-                     (w6 * p6[k] + w7 * p7[k] + w8 * p8[k]);
-        return;
-    }
-    for (long k = 0; k < count; k++) acc[k] = 0;
-    int t = 0;
-    for (; t + 2 < taps; t += 3) {
-        const float *p0 = planes + starts[t], *p1 = planes + starts[t + 1], *p2 = planes + starts[t + 2];
-        const float w0 = weights[t], w1 = weights[t + 1], w2 = weights[t + 2];
-        for (long k = 0; k < count; k++) acc[k] += w0 * p0[k] + w1 * p1[k] + w2 * p2[k];
-    }
-    for (; t < taps; t++) {
-        const float *p0 = planes + starts[t];
-        const float w0 = weights[t];
-        for (long k = 0; k < count; k++) acc[k] += w0 * p0[k];
-    }
-}
-
 #if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 14
 const char *convsweep_kernels_isa(void) {
     __builtin_cpu_init();
@@ -92,7 +63,8 @@ long convsweep_depthwise_blocked_scratch(const struct convsweep_depthwise_geomet
 
 CONVSWEEP_CLONES
 void convsweep_depthwise_blocked(float *restrict output, const float *restrict input, const float *restrict weights,
-                                 int channels, const struct convsweep_depthwise_geometry *g, float *restrict scratch) {
+                                 int channels, long multiplier, long phase, const struct convsweep_depthwise_geometry *g,
+                                 float *restrict scratch) {
     const long h = g->height, w = g->width, oh = g->out_height, ow = g->out_width;
     const long kh = g->kernel_height, kw = g->kernel_width, sh = g->stride_height, sw = g->stride_width;
     const long dh = g->dilation_height, dw = g->dilation_width, hp = g->packed_height, wp = g->packed_width;
@@ -108,13 +80,14 @@ void convsweep_depthwise_blocked(float *restrict output, const float *restrict i
     for (long t = 0; t < taps; t++)
         for (int c = 0; c < 8; c++) packedWeights[t * 8 + c] = c < channels ? weights[c * taps + t] : 0;
 
-    // The input, [row][column][channel]. Lane c reads channel min(c, channels - 1), so that no
-    // lane reads past the block (the extra lanes' outputs are never stored). Padding first, then
+    // The input, [row][column][channel]. Lane c (output channel c of the block) reads input
+    // channel (phase + c) / multiplier from `input`; a lane past `channels` reads the last lane's,
+    // so that no lane reads past the block (its outputs are never stored). Padding first, then
     // the image's rows that the taps reach, eight positions of the flattened plane at a time (rows
     // of 7 or 14 columns are transposed whole too), each position stored where its row and column
     // go; columns the taps never reach are skipped.
     const float *source[8];
-    for (int c = 0; c < 8; c++) source[c] = input + (c < channels ? c : channels - 1) * plane;
+    for (int c = 0; c < 8; c++) source[c] = input + (phase + (c < channels ? c : channels - 1)) / multiplier * plane;
     const long columns = w < wp - left ? w : (wp - left > 0 ? wp - left : 0);  // input columns read
     const long rows = h < hp - top ? h : (hp - top > 0 ? hp - top : 0);        // input rows read
     for (long r = 0; r < hp; r++) {

@@ -79,7 +79,7 @@ public struct KernelWork: Hashable, Sendable {
     /// The GEMM calls (none for depthwise-direct).
     public var calls: [GemmCall]
     /// Depthwise-direct: output rows computed (batch · Cout · Hₒ, Cout rounded up to whole blocks
-    /// of 8 channels for a multiplier of 1, which the channel-blocked kernel computes), each of
+    /// of 8 channels, which the channel-blocked kernel computes), each of
     /// ``directRowWidth`` positions, tap by tap (``directTaps``); 0 otherwise.
     public var directRows: Int
     /// The width of one such row, Wₒ.
@@ -134,10 +134,9 @@ public struct KernelWork: Hashable, Sendable {
                     count: s.batch * s.groups)
             ]
         case .depthwiseDirect:
-            // Multiplier 1: the channel-blocked kernel computes whole blocks of channels.
+            // The channel-blocked kernel computes whole blocks of output channels.
             let block = DepthwisePlan.block
-            let lanes = s.depthwiseMultiplier == 1 ? (s.outputChannels + block - 1) / block * block : s.outputChannels
-            directRows = s.batch * lanes * s.outputHeight
+            directRows = s.batch * (s.outputChannels + block - 1) / block * block * s.outputHeight
             directRowWidth = s.outputWidth
             directTaps = s.kernelSize
             weightBytes[weightReach] = Double(s.weightCount) * float

@@ -57,13 +57,15 @@ struct KernelWorkTests {
         #expect(direct.calls.isEmpty && direct.directRows == 80 && direct.directTaps == 9)
         #expect(direct.edgePasses(positionsTile: 4, channelsTile: 4) == 2 * 80 * 9)
         #expect(direct.flops == Accounting(shape: depthwise).flops)
-        // Multiplier 1 computes whole blocks of 8 channels: 4 channels cost the FLOPs of 8; a
-        // multiplier of 2 (computed plane by plane) its own.
+        // Whole blocks of 8 output channels: 4 channels cost the FLOPs of 8; 4 × multiplier 2
+        // are one whole block; 4 × 3 = 12 cost 16.
         var four = depthwise
         (four.inputChannels, four.outputChannels, four.groups) = (4, 4, 4)
         #expect(KernelWork(shape: four, setting: setting).flops == 2 * Accounting(shape: four).flops)
         four.outputChannels = 8
         #expect(KernelWork(shape: four, setting: setting).flops == Accounting(shape: four).flops)
+        four.outputChannels = 12
+        #expect(KernelWork(shape: four, setting: setting).flops * 12 == Accounting(shape: four).flops * 16)
     }
 
     @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {

@@ -4,14 +4,9 @@
 #ifndef CONVSWEEP_KERNELS_H
 #define CONVSWEEP_KERNELS_H
 
-/// The depthwise kernel's taps over one output plane computed `count` positions wide:
-/// acc[k] = Σₜ weights[t] · planes[starts[t] + k] for k < count (acc overwritten).
-void convsweep_depthwise_taps(float *acc, const float *planes, const long *starts, const float *weights, int taps,
-                              long count);
-
-/// The geometry of a depthwise layer (multiplier 1) for the channel-blocked kernel. The packed
-/// input is the padded input rows and columns the taps reach: packed row r is input row
-/// r - pad_top, packed column q input column q - pad_left (zeros outside the image).
+/// The geometry of a depthwise layer for the channel-blocked kernel. The packed input is the
+/// padded input rows and columns the taps reach: packed row r is input row r - pad_top, packed
+/// column q input column q - pad_left (zeros outside the image).
 struct convsweep_depthwise_geometry {
     long height, width, out_height, out_width;
     long kernel_height, kernel_width, stride_height, stride_width, dilation_height, dilation_width;
@@ -24,19 +19,23 @@ struct convsweep_depthwise_geometry {
 #define CONVSWEEP_DEPTHWISE_BLOCK 8
 
 /// Floats of scratch convsweep_depthwise_blocked needs: the packed input
-/// [packed_height][packed_width][8], the packed weights [taps][8], one output row [out_width][8].
+/// [packed_height][packed_width][8], the packed weights [taps][8], a band of output rows (about
+/// 2,048 positions) [position][8].
 long convsweep_depthwise_blocked_scratch(const struct convsweep_depthwise_geometry *g);
 
-/// One block of up to 8 channels of a depthwise convolution (multiplier 1), channel-blocked as
-/// the frameworks compute it: the block's input planes packed once into [row][column][8 channels]
+/// One block of up to 8 output channels of a depthwise convolution, channel-blocked as the
+/// frameworks compute it: the block's input planes packed once into [row][column][8 channels]
 /// (8x8 transposes, zeros for the padding), every output position then 8 channels wide, four
-/// positions at a time, tap by tap; each output row transposed back into the block's NCHW planes.
-/// `input` and `output` point at the block's first channel plane (planes height*width and
-/// out_height*out_width apart), `weights` at its first channel's taps; `channels` is 1...8 (the
-/// lanes beyond it are computed with zero weights and not stored). `scratch` is
-/// convsweep_depthwise_blocked_scratch floats, 32-byte aligned.
+/// positions at a time, tap by tap; each band of output rows transposed back into the block's NCHW
+/// planes. `output` points at the block's first output channel plane (planes out_height*out_width
+/// apart), `weights` at its taps ([channel][taps]); output channel c of the block reads input
+/// channel (phase + c) / multiplier counted from `input` (planes height*width apart): for a
+/// multiplier m and a block starting at output channel o, `input` is input channel o / m and
+/// `phase` o mod m. `channels` is 1...8 (the lanes beyond it are computed with zero weights and
+/// not stored). `scratch` is convsweep_depthwise_blocked_scratch floats, 32-byte aligned.
 void convsweep_depthwise_blocked(float *output, const float *input, const float *weights, int channels,
-                                 const struct convsweep_depthwise_geometry *g, float *scratch);
+                                 long multiplier, long phase, const struct convsweep_depthwise_geometry *g,
+                                 float *scratch);
 
 /// The instruction set whose clone of the depthwise kernels runs on this CPU: "x86-64-v4"
 /// (AVX-512), "x86-64-v3" (AVX2 and FMA) or "baseline".
