@@ -129,6 +129,12 @@ import Testing
         #expect(environment.loadAverage.count == 3)
         #expect(environment.openBLASVersion != "unknown")
         #expect(environment.buildConfiguration == "debug" || environment.buildConfiguration == "release")
+        // The clone of the depthwise kernel: AVX2 with FMA or better where the CPU has them.
+        let flags = SystemFile.read("/proc/cpuinfo") ?? ""
+        let own = try #require(environment.ownKernels)
+        #expect(["x86-64-v4", "x86-64-v3", "baseline"].contains(own))
+        if flags.contains(" avx2") && flags.contains(" fma") && flags.contains(" movbe") { #expect(own != "baseline") }
+        if !flags.contains(" avx512f") { #expect(own != "x86-64-v4") }
         let warnings = environment.warnings(busyThreshold: 0)
         #expect(warnings.contains { $0.hasPrefix("busy machine") })
         let data = try JSONEncoder().encode(environment)

@@ -98,6 +98,28 @@ import Testing
         #expect(slow.warnings.contains { $0.contains("reference sgemm rates differ") && $0.contains("-40%") })
     }
 
+    @Test func shardsWhoseOwnKernelsRanAnotherCloneAreRefusedNamingBoth() throws {
+        let directory = temporaryDirectory()
+        let (_, shards) = try twoShards(in: directory)
+        let first = try RunManifest.read(path: shards[0] + "/manifest.json")
+        let own = try #require(first.machine.ownKernels)
+        #expect(["x86-64-v4", "x86-64-v3", "baseline"].contains(own))
+        let path = shards[1] + "/manifest.json"
+        var manifest = try RunManifest.read(path: path)
+        // A manifest from before 0.12.0 records none: nothing to compare, merged.
+        manifest.machine.ownKernels = nil
+        try manifest.encoded().write(to: URL(fileURLWithPath: path))
+        _ = try RunMerger.merge(directories: shards, into: directory + "/older")
+        // Another clone measured the depthwise layers with other instructions: refused.
+        let other = own == "baseline" ? "x86-64-v3" : "baseline"
+        manifest.machine.ownKernels = other
+        try manifest.encoded().write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: RunError.self) {
+            try RunMerger.merge(directories: shards, into: directory + "/merged")
+        }
+        #expect("\(error!)".contains("own kernels \(own) vs \(other)"), "\(error!)")
+    }
+
     @Test func shardsOfNodesWithOtherCoreCountsAreRefusedNamingBoth() throws {
         let directory = temporaryDirectory()
         let (_, shards) = try twoShards(in: directory)
