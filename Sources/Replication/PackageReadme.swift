@@ -60,7 +60,9 @@ struct PackageReadme {
         }
         return Model(
             machineLabel: statement.machineLabel, profile: statement.profile.description,
-            kernels: Self.kernelDescription(of: measurements, workspaceMiB: s.workspaceLimit >> 20), cpuset: s.cpuset,
+            kernels: Self.kernelDescription(
+                of: measurements, workspaceMiB: s.workspaceLimit >> 20,
+                channelBlocked: manifest.machine.ownKernels != nil), cpuset: s.cpuset,
             cpusetChosenBy: s.cpusetChosenBy,
             bindingMethod: manifest.binding.method,
             memoryBinding: manifest.binding.memory.map { memory in
@@ -144,8 +146,10 @@ extension Double: @retroactive MustacheTransformable {
 extension PackageReadme {
     /// What the package's rows computed, from the rows themselves: their batches, whether every
     /// layer is the alpha-FLOPs grid's (stride 1, 'same', dense) or layers of any stride, padding
-    /// and groups, and each algorithm the rows name, with what it does.
-    static func kernelDescription(of rows: [MeasurementRow], workspaceMiB: Int) -> String {
+    /// and groups, and each algorithm the rows name, with what it does. `channelBlocked`: the
+    /// run's depthwise-direct was the channel-blocked kernel of 0.12.0 and later (whose manifests
+    /// record `machine.ownKernels`), not the per-channel one before it.
+    static func kernelDescription(of rows: [MeasurementRow], workspaceMiB: Int, channelBlocked: Bool = true) -> String {
         let measured = rows.filter { $0.status == .ok }
         // A fully-connected layer's batch is its M rows, stated with the layers below.
         let batches = Set(measured.filter { $0.shape.kind == .convolution }.map(\.shape.batch)).sorted().map(
@@ -169,8 +173,11 @@ extension PackageReadme {
                 return "`im2col-gemm` (im2col lowering, then `cblas_sgemm`, lowering tiled under a "
                     + "\(workspaceMiB) MiB workspace) for the other dense layers"
             case .depthwiseDirect:
-                return "`depthwise-direct` (each output row accumulated tap by tap from the input in place, "
-                    + "no lowering) for depthwise layers"
+                return channelBlocked
+                    ? "`depthwise-direct` (channel-blocked: blocks of 8 output channels packed [row][column][channel], "
+                        + "no lowering) for depthwise layers"
+                    : "`depthwise-direct` (each output row accumulated tap by tap from the input in place, "
+                        + "no lowering) for depthwise layers"
             case .fullyConnectedGemm:
                 return "`fc-gemm` (one `cblas_sgemm`, `cblas_sgemv` when M = 1) for fully-connected layers"
             case .dnnlDirect: return "`dnnl-direct` (oneDNN's direct convolution in the layouts it prefers)"

@@ -11,7 +11,7 @@ extension PackageReadme {
     /// them the package's own typed values; the template formats every number.
     struct Model {
         var machineLabel, profile: String
-        /// What the rows computed: batches, layers and algorithms (``PackageReadme/kernelDescription(of:workspaceMiB:)``).
+        /// What the rows computed: batches, layers and algorithms (``PackageReadme/kernelDescription(of:workspaceMiB:channelBlocked:)``).
         var kernels: String
         var cpuset, cpusetChosenBy, bindingMethod: String
         /// The NUMA nodes memory was bound to, with the policy read back (nil in a manifest

@@ -585,4 +585,9 @@ private func makeNetworkRun(in dir: URL) throws -> String {
     #expect(
         mixed.contains("`depthwise-direct`") && mixed.contains("`fc-gemm`")
             && !mixed.contains("stride 1, 'same' output size ("))
+    // The depthwise kernel as the run's version had it: channel-blocked since 0.12.0, per channel
+    // before (a package of an older run keeps its README's words).
+    #expect(mixed.contains("channel-blocked") && !mixed.contains("each output row accumulated"))
+    let older = PackageReadme.kernelDescription(of: general, workspaceMiB: 256, channelBlocked: false)
+    #expect(older.contains("each output row accumulated") && !older.contains("channel-blocked"))
 }
