@@ -89,4 +89,20 @@ extension Conv2D {
 
     /// The fewest outputs per thread for a depthwise layer to be shared among threads.
     static let parallelOutputs = 1 << 14
+
+    /// Depthwise layers at the channel-blocked kernel's edges, for `convsweep check` and the
+    /// tests: blocks of 8 channels and a last of 3 or 1, rows transposed 8 positions at a time and
+    /// a remainder (widths 19, 27, 30), padding wider than the kernel, input rows and columns no
+    /// tap reaches.
+    public static let depthwiseKernelEdges: [ConvShape] = [
+        ConvShape(
+            batch: 2, height: 21, width: 19, inputChannels: 19, outputChannels: 19, kernel: 3,
+            padding: .explicit(top: 1, left: 2, bottom: 0, right: 1), groups: 19),
+        ConvShape(
+            height: 20, width: 27, inputChannels: 17, outputChannels: 17, kernelHeight: 3, kernelWidth: 5,
+            stride: (2, 3), padding: .valid, dilation: (2, 1), groups: 17),
+        ConvShape(
+            height: 6, width: 30, inputChannels: 9, outputChannels: 9, kernel: 2, stride: 2,
+            padding: .explicit(top: 3, left: 4, bottom: 2, right: 5), groups: 9),
+    ]
 }

@@ -57,51 +57,46 @@ struct Check: ParsableCommand {
         } + generalShapes
 
     /// The layers beyond the grid's: stride, padding, dilation, groups, depthwise, fully connected.
-    static let generalShapes: [ConvShape] = [
-        ConvShape(height: 9, width: 9, inputChannels: 3, outputChannels: 4, kernel: 3, stride: 2, padding: .uniform(1)),
-        ConvShape(
-            batch: 2, height: 11, width: 8, inputChannels: 3, outputChannels: 5, kernelHeight: 7, kernelWidth: 7,
-            stride: (2, 2), padding: .uniform(3)),
-        ConvShape(
-            height: 10, width: 7, inputChannels: 4, outputChannels: 3, kernelHeight: 2, kernelWidth: 3,
-            stride: (3, 1), padding: .explicit(top: 0, left: 2, bottom: 1, right: 0)),
-        ConvShape(height: 8, width: 8, inputChannels: 5, outputChannels: 6, kernel: 1, stride: 2, padding: .valid),
-        ConvShape(height: 9, width: 12, inputChannels: 3, outputChannels: 4, kernel: 3, padding: .valid),
-        ConvShape(height: 12, width: 10, inputChannels: 3, outputChannels: 2, kernel: 3, dilation: 2),
-        ConvShape(
-            height: 13, width: 11, inputChannels: 2, outputChannels: 3, kernelHeight: 3, kernelWidth: 2,
-            stride: (2, 1), padding: .explicit(top: 3, left: 1, bottom: 0, right: 2), dilation: (3, 2)),
-        ConvShape(height: 7, width: 9, inputChannels: 4, outputChannels: 6, kernel: 3, groups: 2),
-        ConvShape(
-            batch: 2, height: 8, width: 8, inputChannels: 6, outputChannels: 9, kernel: 3, stride: 2,
-            padding: .uniform(1), groups: 3),
-        ConvShape(height: 7, width: 7, inputChannels: 8, outputChannels: 4, kernel: 1, groups: 4),
-        ConvShape(height: 10, width: 9, inputChannels: 6, outputChannels: 6, kernel: 3, groups: 6),
-        // Large enough that --threads N shares its channels among the threads.
-        ConvShape(
-            height: 64, width: 64, inputChannels: 24, outputChannels: 24, kernel: 3, padding: .uniform(1), groups: 24),
-        ConvShape(
-            batch: 2, height: 11, width: 12, inputChannels: 5, outputChannels: 5, kernel: 3, stride: 2,
-            padding: .uniform(1), groups: 5),
-        ConvShape(height: 9, width: 9, inputChannels: 4, outputChannels: 8, kernel: 5, groups: 4),
-        ConvShape(
-            height: 12, width: 13, inputChannels: 3, outputChannels: 3, kernelHeight: 5, kernelWidth: 3,
-            stride: (2, 3), padding: .explicit(top: 2, left: 0, bottom: 1, right: 1), dilation: (1, 2), groups: 3),
-        ConvShape(height: 4, width: 4, inputChannels: 3, outputChannels: 3, kernel: 7, padding: .uniform(3), groups: 3),
-        // The channel-blocked depthwise kernel: blocks of 8 channels and a last of 3, rows of 8
-        // columns and a remainder, padding wider than the kernel, unread last rows and columns.
-        ConvShape(
-            batch: 2, height: 21, width: 19, inputChannels: 19, outputChannels: 19, kernel: 3,
-            padding: .explicit(top: 1, left: 2, bottom: 0, right: 1), groups: 19),
-        ConvShape(
-            height: 20, width: 27, inputChannels: 17, outputChannels: 17, kernelHeight: 3, kernelWidth: 5,
-            stride: (2, 3), padding: .valid, dilation: (2, 1), groups: 17),
-        ConvShape(
-            height: 6, width: 30, inputChannels: 9, outputChannels: 9, kernel: 2, stride: 2,
-            padding: .explicit(top: 3, left: 4, bottom: 2, right: 5), groups: 9),
-        .fullyConnected(rows: 1, inputs: 37, outputs: 11),
-        .fullyConnected(rows: 5, inputs: 300, outputs: 7),
-    ]
+    static let generalShapes: [ConvShape] =
+        [
+            ConvShape(
+                height: 9, width: 9, inputChannels: 3, outputChannels: 4, kernel: 3, stride: 2, padding: .uniform(1)),
+            ConvShape(
+                batch: 2, height: 11, width: 8, inputChannels: 3, outputChannels: 5, kernelHeight: 7, kernelWidth: 7,
+                stride: (2, 2), padding: .uniform(3)),
+            ConvShape(
+                height: 10, width: 7, inputChannels: 4, outputChannels: 3, kernelHeight: 2, kernelWidth: 3,
+                stride: (3, 1), padding: .explicit(top: 0, left: 2, bottom: 1, right: 0)),
+            ConvShape(height: 8, width: 8, inputChannels: 5, outputChannels: 6, kernel: 1, stride: 2, padding: .valid),
+            ConvShape(height: 9, width: 12, inputChannels: 3, outputChannels: 4, kernel: 3, padding: .valid),
+            ConvShape(height: 12, width: 10, inputChannels: 3, outputChannels: 2, kernel: 3, dilation: 2),
+            ConvShape(
+                height: 13, width: 11, inputChannels: 2, outputChannels: 3, kernelHeight: 3, kernelWidth: 2,
+                stride: (2, 1), padding: .explicit(top: 3, left: 1, bottom: 0, right: 2), dilation: (3, 2)),
+            ConvShape(height: 7, width: 9, inputChannels: 4, outputChannels: 6, kernel: 3, groups: 2),
+            ConvShape(
+                batch: 2, height: 8, width: 8, inputChannels: 6, outputChannels: 9, kernel: 3, stride: 2,
+                padding: .uniform(1), groups: 3),
+            ConvShape(height: 7, width: 7, inputChannels: 8, outputChannels: 4, kernel: 1, groups: 4),
+            ConvShape(height: 10, width: 9, inputChannels: 6, outputChannels: 6, kernel: 3, groups: 6),
+            // Large enough that --threads N shares its channels among the threads.
+            ConvShape(
+                height: 64, width: 64, inputChannels: 24, outputChannels: 24, kernel: 3, padding: .uniform(1),
+                groups: 24),
+            ConvShape(
+                batch: 2, height: 11, width: 12, inputChannels: 5, outputChannels: 5, kernel: 3, stride: 2,
+                padding: .uniform(1), groups: 5),
+            ConvShape(height: 9, width: 9, inputChannels: 4, outputChannels: 8, kernel: 5, groups: 4),
+            ConvShape(
+                height: 12, width: 13, inputChannels: 3, outputChannels: 3, kernelHeight: 5, kernelWidth: 3,
+                stride: (2, 3), padding: .explicit(top: 2, left: 0, bottom: 1, right: 1), dilation: (1, 2), groups: 3),
+            ConvShape(
+                height: 4, width: 4, inputChannels: 3, outputChannels: 3, kernel: 7, padding: .uniform(3), groups: 3),
+        ]
+        + Conv2D.depthwiseKernelEdges + [
+            .fullyConnected(rows: 1, inputs: 37, outputs: 11),
+            .fullyConnected(rows: 5, inputs: 300, outputs: 7),
+        ]
 
     /// One way of running a shape: an algorithm with a workspace limit or forced tiling.
     struct Variant {

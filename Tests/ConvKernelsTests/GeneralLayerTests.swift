@@ -146,20 +146,10 @@ private func randomLayer(_ generator: inout SplitMix64) -> ConvShape? {
             let result = try errorAgainstReference(shape, algorithm: .depthwiseDirect)
             #expect(result.error <= result.tolerance, "\(shape)")
         }
-        // Multiplier 1 runs the channel-blocked kernel: whole blocks of 8 channels and a last of
-        // 3 or 1, rows transposed 8 positions at a time and a remainder (widths 19, 27, 30, 2),
-        // padding wider than the kernel, input rows and columns no tap reaches.
-        for shape in [
-            ConvShape(
-                batch: 2, height: 21, width: 19, inputChannels: 19, outputChannels: 19, kernel: 3,
-                padding: .explicit(top: 1, left: 2, bottom: 0, right: 1), groups: 19),
-            ConvShape(
-                height: 20, width: 27, inputChannels: 17, outputChannels: 17, kernelHeight: 3, kernelWidth: 5,
-                stride: (2, 3), padding: .valid, dilation: (2, 1), groups: 17),
-            ConvShape(
-                height: 6, width: 30, inputChannels: 9, outputChannels: 9, kernel: 2, stride: 2,
-                padding: .explicit(top: 3, left: 4, bottom: 2, right: 5), groups: 9),
-            ConvShape(height: 3, width: 2, inputChannels: 2, outputChannels: 2, kernel: 3, groups: 2),
+        // The channel-blocked kernel's edges (`convsweep check` runs them too), and a 3×2 layer
+        // narrower than one transpose.
+        for shape in Conv2D.depthwiseKernelEdges + [
+            ConvShape(height: 3, width: 2, inputChannels: 2, outputChannels: 2, kernel: 3, groups: 2)
         ] {
             let result = try errorAgainstReference(shape, algorithm: .depthwiseDirect)
             #expect(result.error <= result.tolerance, "\(shape)")
