@@ -124,8 +124,9 @@ void convsweep_depthwise_blocked(float *restrict output, const float *restrict i
         }
     }
 
-    // Bands of output rows, each row four positions at a time, [position][channel]; each band
-    // then transposed back into the block's planes, eight positions at a time.
+    // Bands of output rows, each row eight positions at a time (then four, then one),
+    // [position][channel]; each band then transposed back into the block's planes, eight
+    // positions at a time.
     const convsweep_v8 *pw = (const convsweep_v8 *)packedWeights;
     convsweep_v8 *bandv = (convsweep_v8 *)bandBuffer;
     for (long first = 0; first < oh; first += band) {
@@ -133,6 +134,32 @@ void convsweep_depthwise_blocked(float *restrict output, const float *restrict i
         for (long oy = first; oy < last; oy++) {
             convsweep_v8 *rowv = bandv + (oy - first) * ow;
             long ox = 0;
+            for (; ox + 8 <= ow; ox += 8) {
+                convsweep_v8 a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+                for (long i = 0; i < kh; i++) {
+                    const convsweep_v8 *in = packedv + (oy * sh + i * dh) * wp + ox * sw;
+                    for (long j = 0; j < kw; j++) {
+                        const convsweep_v8 wv = pw[i * kw + j];
+                        const convsweep_v8 *q = in + j * dw;
+                        a0 += wv * q[0];
+                        a1 += wv * q[sw];
+                        a2 += wv * q[2 * sw];
+                        a3 += wv * q[3 * sw];
+                        a4 += wv * q[4 * sw];
+                        a5 += wv * q[5 * sw];
+                        a6 += wv * q[6 * sw];
+                        a7 += wv * q[7 * sw];
+                    }
+                }
+                rowv[ox] = a0;
+                rowv[ox + 1] = a1;
+                rowv[ox + 2] = a2;
+                rowv[ox + 3] = a3;
+                rowv[ox + 4] = a4;
+                rowv[ox + 5] = a5;
+                rowv[ox + 6] = a6;
+                rowv[ox + 7] = a7;
+            }
             for (; ox + 4 <= ow; ox += 4) {
                 convsweep_v8 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
                 for (long i = 0; i < kh; i++) {

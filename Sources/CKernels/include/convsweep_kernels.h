@@ -25,7 +25,7 @@ long convsweep_depthwise_blocked_scratch(const struct convsweep_depthwise_geomet
 
 /// One block of up to 8 output channels of a depthwise convolution, channel-blocked as the
 /// frameworks compute it: the block's input planes packed once into [row][column][8 channels]
-/// (8x8 transposes, zeros for the padding), every output position then 8 channels wide, four
+/// (8x8 transposes, zeros for the padding), every output position then 8 channels wide, eight
 /// positions at a time, tap by tap; each band of output rows transposed back into the block's NCHW
 /// planes. `output` points at the block's first output channel plane (planes out_height*out_width
 /// apart), `weights` at its taps ([channel][taps]); output channel c of the block reads input
