@@ -1,25 +1,18 @@
 #include "convsweep_kernels.h"
 
-#if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 14
+#if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 18
 // One clone per level: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 and FMA), baseline.
 #define CONVSWEEP_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CONVSWEEP_CLONES
 #endif
 
-#if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 14
+#if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 18
 const char *convsweep_kernels_isa(void) {
+    // The levels the clones' resolver tests, in its order.
     __builtin_cpu_init();
-    // As the clones' resolvers choose: x86-64-v4 needs AVX-512 F, BW, CD, DQ and VL; x86-64-v3
-    // AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE.
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl"))
-        return "x86-64-v4";
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
-        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("lzcnt") &&
-        __builtin_cpu_supports("movbe"))
-        return "x86-64-v3";
+    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4";
+    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3";
     return "baseline";
 }
 #else
@@ -126,7 +119,8 @@ void convsweep_depthwise_blocked(float *restrict output, const float *restrict i
 
     // Bands of output rows, each row eight positions at a time (then four, then one),
     // [position][channel]; each band then transposed back into the block's planes, eight
-    // positions at a time.
+    // positions at a time. The three position loops are the register blocking, written out on
+    // purpose: one inline helper taking the count as a constant measured 2–5% slower.
     const convsweep_v8 *pw = (const convsweep_v8 *)packedWeights;
     convsweep_v8 *bandv = (convsweep_v8 *)bandBuffer;
     for (long first = 0; first < oh; first += band) {
