@@ -84,7 +84,7 @@ public final class Conv2D {
     public let output: UnsafeMutableBufferPointer<Float>
     /// The im2col buffer of one piece (empty for algorithms that do not lower).
     public let workspace: UnsafeMutableBufferPointer<Float>
-    /// The depthwise kernel's plan (phase planes and taps), for `depthwise-direct`.
+    /// The depthwise kernel's plan (its geometry and workspace), for `depthwise-direct`.
     let depthwisePlan: DepthwisePlan?
     /// The im2col lowering of `im2col-gemm`.
     private let lowering: Lowering?

@@ -9,9 +9,9 @@ public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable, CustomString
     /// One `cblas_sgemm` per image and group on the input as it is; only for pointwise layers
     /// (1×1 kernel, stride 1, no padding).
     case gemm1x1 = "gemm-1x1"
-    /// A direct depthwise convolution (groups = Cin, Cout = m·Cin): each output row accumulated
-    /// tap by tap from the input row, vectorised along the row, the padding outside the inner
-    /// loop. Only for depthwise layers.
+    /// A direct depthwise convolution (groups = Cin, Cout = m·Cin), channel-blocked: blocks of 8
+    /// output channels, their input packed [row][column][channel], every output position 8
+    /// channels wide (docs/kernels.md). Only for depthwise layers.
     case depthwiseDirect = "depthwise-direct"
     /// A fully-connected layer as one `cblas_sgemm` (M × in times in × out), `cblas_sgemv` when
     /// M = 1. Only for fully-connected layers.

@@ -72,7 +72,7 @@ public struct GemmCall: Hashable, Sendable {
 
 /// The work of one forward pass as convsweep's default algorithm for the layer does it
 /// (``ConvAlgorithm/auto``): the `cblas_sgemm` calls of im2col-gemm's planned pieces, of gemm-1x1
-/// or of fc-gemm, or depthwise-direct's row loops; each operand's bytes by the cache level its
+/// or of fc-gemm, or depthwise-direct's rows of output positions; each operand's bytes by the cache level its
 /// working set fits; and the lowering's own operations. The gemm-work model charges each at a
 /// rate of its own (see `FitModel.gemmWork`).
 public struct KernelWork: Hashable, Sendable {
