@@ -24,6 +24,9 @@ public struct ConfigurationTiming: Codable, Sendable {
     public var flops: Double
     /// Timed runs.
     public var runs: Int
+    /// Each timed run's time in run order (ms): a slow stretch of the machine shows as a run of
+    /// slow times, a slow start as slow first ones.
+    public var times_ms: [Double]
     /// Median, fastest and slowest run, median lowering and GEMM phases (ms), and FLOPs / median.
     public var median_ms: Double, min_ms: Double, max_ms: Double, lowering_ms: Double, gemm_ms: Double, gflops: Double
     /// sgemm calls per pass and the piece they cover.
@@ -88,6 +91,7 @@ public struct ConfigurationTiming: Codable, Sendable {
         self.threads = threads
         flops = a.flops
         runs = samples.times.count
+        times_ms = samples.times.map { $0 * 1e3 }
         let median = Statistics.median(samples.times)
         median_ms = median * 1e3
         min_ms = samples.times.min()! * 1e3
