@@ -6,9 +6,24 @@ import Foundation
 public struct AlphaFitter: Sendable {
     /// How to fit.
     public var options: FitOptions
+    /// A pull toward another fit's values (a recalibration's base fit), or nil.
+    var anchor: Anchor?
 
     /// A fitter with `options`.
     public init(options: FitOptions = FitOptions()) { self.options = options }
+
+    /// The other fit's parameters as a prior: the fit minimises its loss plus
+    /// `strength` · E · Σₖ ((xₖ − cₖ)/cₖ)² over the parameters free to move whose center cₖ is
+    /// neither 0 nor undefined, E the loss of predicting every row as 0 (Σ wᵢ²yᵢ²: the number of
+    /// rows under the relative loss), so that the strength weighs a parameter's squared relative
+    /// move against the mean squared (relative) error of the rows, whatever the loss. Ridge
+    /// regression toward the other machine's values, in their own units.
+    struct Anchor: Sendable {
+        /// Every parameter's center, in the model's order.
+        var center: [Double]
+        /// λ ≥ 0.
+        var strength: Double
+    }
 
     /// Fits every group of `dataset`.
     ///
@@ -81,6 +96,8 @@ public struct AlphaFitter: Sendable {
         var points: [ModelPoint] = []  // flops = 1
         var a: [Double] = [], b: [Double] = []
         var offset = 0.0
+        /// Σ wᵢ²yᵢ²: the loss of predicting every row as 0 (the anchor's unit).
+        var energy = 0.0
     }
 
     func classes(_ rows: [FitRow]) -> Classes {
@@ -109,10 +126,12 @@ public struct AlphaFitter: Sendable {
             c[j] += w * w * row.timeMs * row.timeMs
         }
         for j in c.indices { result.offset += max(0, c[j] - result.b[j] * result.b[j] / result.a[j]) }
+        result.energy = c.reduce(0, +)
         return result
     }
 
-    /// The least-squares problem of one group, on its classes (see `Classes`).
+    /// The least-squares problem of one group, on its classes (see `Classes`), with one more
+    /// residual per anchored parameter (see ``Anchor``).
     func problem(_ classes: Classes) -> LeastSquaresProblem {
         let model = options.model
         let p = model.parameterCount
@@ -121,8 +140,21 @@ public struct AlphaFitter: Sendable {
         let target = zip(classes.b, root).map { $0 / $1 }
         let m = points.count
         let bounds = options.effectiveBounds
+        // The anchored parameters (index, center, weight of a relative move).
+        let anchored: [(k: Int, center: Double, weight: Double)] =
+            anchor.map { anchor in
+                let weight = (anchor.strength * classes.energy).squareRoot()
+                return (0..<p).compactMap { k in
+                    let c = anchor.center[k]
+                    guard c.isFinite, c != 0, bounds[k].lowerBound < bounds[k].upperBound, weight > 0 else {
+                        return nil
+                    }
+                    return (k, c, weight / abs(c))
+                }
+            } ?? []
+        let rows = m + anchored.count
         return LeastSquaresProblem(
-            residualCount: m, offset: classes.offset,
+            residualCount: rows, offset: classes.offset,
             lower: bounds.map(\.lowerBound), upper: bounds.map(\.upperBound),
             residuals: { x, r in
                 var sse = 0.0
@@ -130,6 +162,10 @@ public struct AlphaFitter: Sendable {
                     let rj = root[j] * model.predict(points[j], x) - target[j]
                     r[j] = rj
                     sse += rj * rj
+                }
+                for (i, a) in anchored.enumerated() {
+                    r[m + i] = a.weight * (x[a.k] - a.center)
+                    sse += r[m + i] * r[m + i]
                 }
                 return sse
             },
@@ -142,8 +178,13 @@ public struct AlphaFitter: Sendable {
                         let rj = root[j] * c - target[j]
                         r[j] = rj
                         sse += rj * rj
-                        for k in 0..<p { jac[j + k * m] = g[k] * root[j] }
+                        for k in 0..<p { jac[j + k * rows] = g[k] * root[j] }
                     }
+                }
+                for (i, a) in anchored.enumerated() {
+                    r[m + i] = a.weight * (x[a.k] - a.center)
+                    sse += r[m + i] * r[m + i]
+                    for k in 0..<p { jac[m + i + k * rows] = k == a.k ? a.weight : 0 }
                 }
                 return sse
             })
@@ -186,8 +227,17 @@ public struct AlphaFitter: Sendable {
         // gemm-work's held rates come with their reasons, which the notes carry.
         let held = options.model == .gemmWork ? GemmWorkModel.heldFixed(over: classes.points) : nil
         var fixed = held?.mapValues(\.value) ?? options.model.heldFixed(over: classes.points)
-        let fitted = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
-        guard classes.points.count >= fitted.count else {
+        // A parameter pinned by its bounds (a recalibration keeping it) keeps the caller's value,
+        // whatever the rows would hold it at (a few rows would hold gemm-work's levels at 1).
+        let bounds = options.effectiveBounds
+        for (k, range) in bounds.enumerated() where range.lowerBound == range.upperBound {
+            fixed[k] = range.lowerBound
+        }
+        // An anchor determines every parameter it pulls, whatever the rows.
+        let fitted = (0..<options.model.parameterCount).filter {
+            fixed[$0] == nil && bounds[$0].lowerBound < bounds[$0].upperBound
+        }
+        guard anchor != nil || classes.points.count >= fitted.count else {
             throw FitInputError(
                 input: inputName, row: rows[0].row, column: "K1,K2",
                 "the group \(name) has \(classes.points.count) distinct point(s) of the \(options.model.rawValue) model's features, fewer than its \(fitted.count) parameters: a feature is constant over the group, so the model cannot be fitted there"
@@ -211,6 +261,13 @@ public struct AlphaFitter: Sendable {
             chosen = Set(search.chosen.map { options.model.parameterNames[$0] })
             // Three cache levels are the model as written, not a value held for want of data.
             if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
+        }
+        // Anchored (a recalibration from few rows), what the rows cannot tell keeps the anchor's
+        // value: a rate no calibration row exercises is the other machine's, scaled, not 0.
+        if let anchor {
+            for k in fixed.keys where bounds[k].lowerBound < bounds[k].upperBound && anchor.center[k].isFinite {
+                fixed[k] = anchor.center[k]
+            }
         }
         let free = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
         let problem = problem(classes).holding(fixed)

@@ -118,6 +118,16 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         }
     }
 
+    /// The discrete parameters: gemm-work's register tiles and cache levels, which describe the
+    /// kernels and the model's form, not a rate (chosen by search, never scaled or refitted by a
+    /// recalibration); none for the other models.
+    public var discreteParameterNames: [String] {
+        self == .gemmWork
+            ? [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels].map {
+                GemmWorkModel.parameterNames[$0]
+            } : []
+    }
+
     /// The parameter the model is proportional to, whose least-squares value a drawn start
     /// profiles out (`final`); nil for a model linear in all of its parameters.
     var scaleIndex: Int? { self == .alpha || self == .alphaChannels ? 2 : nil }

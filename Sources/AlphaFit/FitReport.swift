@@ -42,6 +42,10 @@ public struct GroupFit: Codable, Hashable, Sendable {
     /// The parameters held at a value the data cannot tell instead of fitted (beta and gamma of
     /// an alpha model over layers with S = S_K, as fully-connected layers); nil for none.
     public var fixed: [String]?
+    /// For a recalibration anchored to its base fit (`calibrate fit --anchor`), the strength λ
+    /// the group's parameters were pulled toward the base fit's values with (0: not at all);
+    /// nil for a fit that was not anchored.
+    public var anchorStrength: Double?
 
     /// The parameters of group `group`, fitted on `n` rows with `diagnostics`, `fixed` held.
     public init(

@@ -66,7 +66,7 @@ public enum Recalibration {
     /// the base fit's loss: Σ(t − f·x)² gives f = Σtx / Σx², Σ((f·x − t)/t)² gives
     /// f = Σ(x/t) / Σ(x/t)², x the base model's prediction with final = 1. The scale is `final`
     /// for the alpha models; the models that charge rates (data-movement, tensor-bytes,
-    /// gemm-work, flops) have every rate multiplied by f (their tiles kept).
+    /// gemm-work, flops) have every rate multiplied by f (gemm-work's tiles and cache levels kept).
     ///
     /// - Parameter setting: for gemm-work, the new machine's caches and workspace limit (the fit
     ///   then charges bytes against them); nil keeps the base fit's.
@@ -104,7 +104,7 @@ public enum Recalibration {
             if hasFinal {
                 result.fits[index].parameters["final"] = f
             } else {
-                for name in base.model.parameterNames where !name.hasSuffix("Tile") {
+                for name in refittable(base.model) {
                     result.fits[index].parameters[name]! *= f
                 }
             }
@@ -115,21 +115,51 @@ public enum Recalibration {
         return result
     }
 
+    /// How far the parameters a recalibration refits may move from the base fit's values.
+    public enum Anchoring: Sendable, Hashable {
+        /// As far as the rows take them.
+        case free
+        /// Pulled toward the base fit's values (its scale refitted first) with this strength λ:
+        /// the refit minimises its loss plus λ·E·Σ (relative move of a parameter)², E the loss of
+        /// predicting every row as 0 (the row count under the relative loss).
+        case strength(Double)
+        /// Each group's strength chosen from ``candidateStrengths`` by leave-one-out on the
+        /// group's calibration rows: each row predicted by a refit of the others, the strength
+        /// whose predictions have the least mean loss taken (ties: the stronger).
+        case chosen
+    }
+
+    /// The strengths ``Anchoring/chosen`` chooses from: 0 (free) and 10⁻⁴ … 10², a decade apart.
+    public static let candidateStrengths: [Double] = [0, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100]
+
+    /// The parameters of `model` a recalibration can refit: all but the discrete ones
+    /// (``FitModel/discreteParameterNames``: gemm-work's tiles and cache levels).
+    public static func refittable(_ model: FitModel) -> [String] {
+        model.parameterNames.filter { !model.discreteParameterNames.contains($0) }
+    }
+
     /// `base` with the parameters named in `free` refitted per group to `rows` (the others kept)
     /// by the bounded Levenberg–Marquardt from the base fit's values (and 4 seeded starts), under
-    /// the base fit's loss and bounds; `final` alone (for the rate models: their common scale) is
-    /// refitted in closed form (``refitFinal(_:to:setting:)``). A group with fewer rows than free
-    /// parameters keeps all but the scale.
+    /// the base fit's loss and bounds, pulled toward the base fit's values as `anchoring` says;
+    /// `final` alone (for the rate models: their common scale) is refitted in closed form
+    /// (``refitFinal(_:to:setting:)``). Without an anchor, a group with no more rows than free
+    /// parameters keeps all but the scale; with one, the anchor makes every group's fit
+    /// determined. The strength used is recorded per group (``GroupFit/anchorStrength``).
     ///
-    /// - Throws: ``FitInputError`` for an unknown parameter name or a group without rows.
+    /// - Throws: ``FitInputError`` for an unknown parameter name, a negative strength or a group
+    ///   without rows.
     public static func refit(
-        _ base: FitReport, parameters free: Set<String>, to rows: [FitRow], setting: WorkSetting? = nil
+        _ base: FitReport, parameters free: Set<String>, to rows: [FitRow], setting: WorkSetting? = nil,
+        anchoring: Anchoring = .free
     ) throws -> FitReport {
         let names = base.model.parameterNames
         if let unknown = free.first(where: { !names.contains($0) && $0 != "final" }) {
             throw FitInputError(
                 input: "calibration",
                 "\(unknown) is not a parameter of the \(base.model.rawValue) model (\(names.joined(separator: ", ")))")
+        }
+        if case .strength(let strength) = anchoring, !(strength >= 0 && strength.isFinite) {
+            throw FitInputError(input: "calibration", "the anchor's strength must be 0 or more (got \(strength))")
         }
         var result = try refitFinal(base, to: rows, setting: setting)
         // For the rate models "final" names the scale, refitted above in closed form.
@@ -138,20 +168,57 @@ public enum Recalibration {
         var options = result.options ?? FitOptions(model: base.model, grouping: base.grouping)
         options.flopsConvention = base.flopsConvention
         options.bytesConvention = base.bytesConvention
+        let relative = options.loss == .relative
         for (index, group) in result.fits.enumerated() {
             let members = rows.filter { base.grouping.groupName(for: $0.shape) == group.group }
-            guard members.count > free.count else { continue }
+            if anchoring == .free || anchoring == .strength(0), members.count <= free.count { continue }
             let start = names.map { group.parameters[$0] ?? .nan }
             var groupOptions = options
             groupOptions.start = start
             groupOptions.starts = 4
+            // Anchored, a parameter the base fit holds at 0 (no layer there did that work) stays
+            // 0: there is no value to pull toward, and a few rows would set it alone.
+            let anchored = anchoring != .free
             groupOptions.bounds = zip(names, options.effectiveBounds).enumerated().map { i, pair in
-                free.contains(pair.0) ? [pair.1.lowerBound, pair.1.upperBound] : [start[i], start[i]]
+                free.contains(pair.0) && !(anchored && start[i] == 0)
+                    ? [pair.1.lowerBound, pair.1.upperBound] : [start[i], start[i]]
             }
-            let fitted = try AlphaFitter(options: groupOptions).fitGroup(
-                name: group.group, rows: members, inputName: "calibration")
-            result.fits[index].parameters = fitted.parameters
+            func fitted(_ strength: Double, _ rows: [FitRow]) throws -> GroupFit {
+                var fitter = AlphaFitter(options: groupOptions)
+                if strength > 0 { fitter.anchor = AlphaFitter.Anchor(center: start, strength: strength) }
+                return try fitter.fitGroup(name: group.group, rows: rows, inputName: "calibration")
+            }
+            let strength: Double
+            switch anchoring {
+            case .free: strength = 0
+            case .strength(let given): strength = given
+            case .chosen:
+                // Leave-one-out: each row predicted by the refit of the others.
+                var best = (strength: candidateStrengths.last!, loss: Double.infinity)
+                for candidate in candidateStrengths {
+                    if candidate == 0 && members.count - 1 <= free.count { continue }
+                    var loss = 0.0
+                    for left in members.indices {
+                        var others = members
+                        let row = others.remove(at: left)
+                        // A strength whose refit the rows left cannot determine is not chosen.
+                        guard let parameters = try? fitted(candidate, others).parameters else {
+                            loss = .infinity
+                            break
+                        }
+                        let predicted = base.model.predict(
+                            result.point(row.shape), names.map { parameters[$0] ?? .nan })
+                        let miss = relative ? (predicted - row.timeMs) / row.timeMs : predicted - row.timeMs
+                        loss += miss * miss
+                    }
+                    if loss.isFinite, loss <= best.loss { best = (candidate, loss) }
+                }
+                strength = best.strength
+            }
+            let fit = try fitted(strength, members)
+            result.fits[index].parameters = fit.parameters
             result.fits[index].n = members.count
+            result.fits[index].anchorStrength = anchored ? strength : nil
         }
         return result
     }
@@ -198,7 +265,7 @@ public enum Recalibration {
     /// fit's options) on all of them.
     public static func evaluate(
         base: FitReport, data: FitDataset, counts: [Int], parameters free: Set<String> = ["final"],
-        setting: WorkSetting? = nil
+        setting: WorkSetting? = nil, anchoring: Anchoring = .free
     ) throws -> [Evaluation] {
         var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
         if base.model == .gemmWork, let setting { options.workSetting = setting }
@@ -215,7 +282,8 @@ public enum Recalibration {
             let chosen = Set(Design.choose(count, from: data.rows.map(\.shape), grouping: base.grouping))
             let calibration = data.rows.indices.filter { chosen.contains($0) }.map { data.rows[$0] }
             let heldOut = data.rows.indices.filter { !chosen.contains($0) }.map { data.rows[$0] }
-            let recalibrated = try refit(base, parameters: free, to: calibration, setting: setting)
+            let recalibrated = try refit(
+                base, parameters: free, to: calibration, setting: setting, anchoring: anchoring)
             let mine = try errors(recalibrated, on: heldOut)
             let theirs = try errors(full, on: heldOut)
             return Evaluation(

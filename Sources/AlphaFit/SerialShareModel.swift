@@ -293,12 +293,7 @@ public struct SerialShareFitter: Sendable {
         let start = names.map { base.parameters[$0]! }
         var fixed: [Int: Double] = [:]
         var notes: [String] = []
-        var heldNames = Set(base.fixed ?? [])
-        if model == .gemmWork {
-            for index in [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels] {
-                heldNames.insert(names[index])
-            }
-        }
+        let heldNames = Set(base.fixed ?? []).union(model.discreteParameterNames)
         for (index, name) in names.enumerated() where heldNames.contains(name) { fixed[index] = start[index] }
 
         let points = rows.map { options.point($0.shape) }

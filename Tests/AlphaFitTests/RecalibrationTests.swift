@@ -92,3 +92,90 @@ import Testing
         try Recalibration.errors(both, on: rows).rmseMs < 1e-6 * (try Recalibration.errors(finalOnly, on: rows).rmseMs))
     #expect(throws: FitInputError.self) { try Recalibration.refit(base, parameters: ["zeta"], to: rows) }
 }
+
+/// Recalibrating a gemm-work fit: only its rates move, and an anchored refit of every rate from
+/// a few rows follows a machine whose rates moved unevenly.
+@Suite struct GemmWorkRecalibrationTests {
+    let setting = WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20)
+    /// Machine A's rates (as `GemmWorkTests.truth`): tiles 8 × 4, three cache levels.
+    let truthA: [Double] = [11, 6, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0.002, 8, 4, 3]
+
+    /// Machine B: 1.3 times slower all over, its arithmetic 1.6 times (other kernels move the
+    /// rates unevenly).
+    var truthB: [Double] {
+        var p = truthA
+        for k in 0..<16 { p[k] *= 1.3 }
+        p[0] *= 1.6 / 1.3
+        return p
+    }
+
+    func rows(_ shapes: [ConvShape], _ p: [Double], noise: Double = 0, seed: UInt64 = 1) -> [FitRow] {
+        var generator = SeededGenerator(seed: seed)
+        return shapes.enumerated().map { i, shape in
+            let point = ModelPoint(shape: shape, convention: .standard, bytes: .algorithm, setting: setting)
+            let time = FitModel.gemmWork.predict(point, p) * (1 + noise * Double.random(in: -1...1, using: &generator))
+            return FitRow(shape: shape, timeMs: time, input: 0, row: i + 2)
+        }
+    }
+
+    var base: FitReport {
+        let names = FitModel.gemmWork.parameterNames
+        return FitReport(
+            model: .gemmWork, grouping: .k1Rest, flopsConvention: .standard,
+            fits: ["K=1", "K>1"].map {
+                GroupFit(group: $0, parameters: Dictionary(uniqueKeysWithValues: zip(names, truthA)))
+            },
+            options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting))
+    }
+
+    @Test func theScaleMovesTheRatesAndKeepsTilesAndLevels() throws {
+        let shapes = gridShapes(count: 40, seed: 31, kernels: [1, 3, 5])
+        var slower = truthA
+        for k in 0..<16 { slower[k] *= 2 }
+        let recalibrated = try Recalibration.refitFinal(base, to: rows(shapes, slower))
+        for group in recalibrated.fits {
+            #expect(abs(group.parameters["msPerGflop"]! / 22 - 1) < 1e-9, "\(group.group)")
+            #expect(group.parameters["positionsTile"] == 8 && group.parameters["channelsTile"] == 4)
+            #expect(group.parameters["cacheLevels"] == 3, "a scale is not a number of cache levels")
+        }
+        #expect(Recalibration.refittable(.gemmWork).count == 16 && Recalibration.refittable(.alpha).count == 3)
+    }
+
+    @Test func aRefitFromAFewRowsKeepsTheBaseFitsLevelsAndTiles() throws {
+        // 30 rows are fewer than the 60 distinct layers a fit of its own needs for three levels:
+        // the refit keeps A's three levels (and tiles) instead of holding one level.
+        let shapes = gridShapes(count: 30, seed: 32, kernels: [1, 3, 5])
+        let recalibrated = try Recalibration.refit(
+            base, parameters: ["msPerGflop", "final"], to: rows(shapes, truthB), anchoring: .free)
+        let group = try #require(recalibrated.fits.first { $0.group == "K>1" })
+        #expect(group.parameters["cacheLevels"] == 3 && group.parameters["positionsTile"] == 8)
+        #expect(group.anchorStrength == nil)
+    }
+
+    @Test func anAnchoredRefitOfEveryRateFollowsAnUnevenMove() throws {
+        let calibration = rows(gridShapes(count: 30, seed: 33, kernels: [1, 3, 5, 7]), truthB, noise: 0.02, seed: 2)
+        let heldOut = rows(gridShapes(count: 300, seed: 34, kernels: [1, 3, 5, 7]), truthB)
+        let scaled = try Recalibration.refit(base, parameters: ["final"], to: calibration)
+        let anchored = try Recalibration.refit(
+            base, parameters: Set(Recalibration.refittable(.gemmWork)), to: calibration, anchoring: .chosen)
+        let scaledError = try Recalibration.errors(scaled, on: heldOut).mapePercent
+        let anchoredError = try Recalibration.errors(anchored, on: heldOut).mapePercent
+        #expect(anchoredError < 0.7 * scaledError, "anchored \(anchoredError)% against the scale's \(scaledError)%")
+        for group in anchored.fits {
+            let strength = try #require(group.anchorStrength)
+            #expect(Recalibration.candidateStrengths.contains(strength))
+            // A rate no calibration row exercises keeps A's value, scaled: never 0.
+            #expect(FitModel.gemmWork.parameterNames.prefix(16).allSatisfy { (group.parameters[$0] ?? 0) > 0 })
+            #expect(group.parameters["cacheLevels"] == 3)
+        }
+        // The strongest anchor is the scale alone; none at all, with rows enough, the free refit.
+        let strong = try Recalibration.refit(
+            base, parameters: Set(Recalibration.refittable(.gemmWork)), to: calibration, anchoring: .strength(1e9))
+        for (a, b) in zip(strong.fits, scaled.fits) {
+            for (name, value) in b.parameters { #expect(abs(a.parameters[name]! / value - 1) < 1e-4, "\(name)") }
+        }
+        #expect(throws: FitInputError.self) {
+            try Recalibration.refit(base, parameters: ["msPerGflop"], to: calibration, anchoring: .strength(-1))
+        }
+    }
+}

@@ -22,6 +22,9 @@ import Testing
         #expect(object["runs"] as? Int == 3)
         #expect((object["flops"] as? NSNumber)?.doubleValue == Double(2 * 12 * 10 * 4 * 6))
         #expect((object["median_ms"] as? Double ?? 0) > 0)
+        // Every timed run, in order: their median is the median printed.
+        let times = try #require(object["times_ms"] as? [Double])
+        #expect(times.count == 3 && times.sorted()[1] == object["median_ms"] as? Double)
     }
 
     @Test func measureRefusesBadOptionsWith64() throws {
@@ -92,6 +95,29 @@ import Testing
             "--cin", "1", "--cout", "1", "-k", "1",
         ])
         #expect(noFit.status == 65 && noFit.standardError.contains("none.json"))
+    }
+
+    @Test func calibrateFitAnchorsEveryParameterToTheOtherMachinesFit() throws {
+        // The AMD fit recalibrated for the Intel VM from its regression rows.
+        let amd = repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick/fit/alpha.json").path
+        let intel = repositoryRoot.appendingPathComponent(
+            "results/intel-r-xeon-r-processor-2pu/quick/data/regression.csv"
+        )
+        .path
+        let out = temporaryDirectory() + "/intel-fit.json"
+        let fit = try convsweep([
+            "calibrate", "fit", "--from", amd, intel, "--refit", "all", "--anchor", "auto", "--out", out,
+        ])
+        #expect(fit.status == 0, "\(fit.standardError)")
+        #expect(fit.standardOutput.contains("anchored with strength"))
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let groups = try #require(report["fits"] as? [[String: Any]])
+        #expect(!groups.isEmpty && groups.allSatisfy { $0["anchorStrength"] is Double })
+        // A strength below 0 is refused before anything is read.
+        let refused = try convsweep(["calibrate", "fit", "--from", amd, intel, "--anchor", "-1", "--out", out + "2"])
+        #expect(refused.status == 64 && refused.standardError.contains("--anchor"))
+        #expect(!FileManager.default.fileExists(atPath: out + "2"))
     }
 
     @Test func verifyPackageAcceptsTheCommittedPackageAndNamesAnEditedFile() throws {
