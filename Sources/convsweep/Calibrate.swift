@@ -19,7 +19,7 @@ struct Calibrate: ParsableCommand {
             its bytes charged against the new machine's caches). When the new machine runs other \
             kernels, `--refit all --anchor auto` refits every parameter pulled toward A's values, \
             the pull chosen by leave-one-out (from 30 Intel rows an AMD gemm-work fit's error \
-            fell from 22% to 8%). `calibrate evaluate --from A/fit.json DATA --counts 10,30,100` \
+            fell from 22% to 7.7%). `calibrate evaluate --from A/fit.json DATA --counts 10,30,100` \
             judges the method on a new machine's full regression data: the design's choice of it \
             as the calibration, errors on the rest against a full refit. See docs/fit-format.md.
             """,
