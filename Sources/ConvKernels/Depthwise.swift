@@ -28,7 +28,10 @@ struct DepthwisePlan {
     }
 
     /// Blocks of output channels per image.
-    var blocks: Int { (shape.outputChannels + Self.block - 1) / Self.block }
+    var blocks: Int { Self.blocks(outputChannels: shape.outputChannels) }
+
+    /// Blocks of ``block`` channels that `outputChannels` take (the last one possibly partial).
+    static func blocks(outputChannels: Int) -> Int { (outputChannels + block - 1) / block }
 
     /// Scratch floats of one thread: the packed input of a block, its weights, a band of output.
     var workspaceElements: Int {

@@ -135,8 +135,8 @@ public struct KernelWork: Hashable, Sendable {
             ]
         case .depthwiseDirect:
             // The channel-blocked kernel computes whole blocks of output channels.
-            let block = DepthwisePlan.block
-            directRows = s.batch * (s.outputChannels + block - 1) / block * block * s.outputHeight
+            let lanes = DepthwisePlan.blocks(outputChannels: s.outputChannels) * DepthwisePlan.block
+            directRows = s.batch * lanes * s.outputHeight
             directRowWidth = s.outputWidth
             directTaps = s.kernelSize
             weightBytes[weightReach] = Double(s.weightCount) * float

@@ -66,6 +66,12 @@ struct KernelWorkTests {
         #expect(KernelWork(shape: four, setting: setting).flops == Accounting(shape: four).flops)
         four.outputChannels = 12
         #expect(KernelWork(shape: four, setting: setting).flops * 12 == Accounting(shape: four).flops * 16)
+        // Every image its own blocks: 2 images of 13 channels are 2 × 16 lanes, not 32 rounded once.
+        four.batch = 2
+        four.outputChannels = 13
+        four.inputChannels = 13
+        four.groups = 13
+        #expect(KernelWork(shape: four, setting: setting).flops * 13 == Accounting(shape: four).flops * 16)
     }
 
     @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {
