@@ -14,7 +14,7 @@ public struct AlphaFitter: Sendable {
 
     /// The other fit's parameters as a prior: the fit minimises its loss plus
     /// `strength` · E · Σₖ ((xₖ − cₖ)/cₖ)² over the parameters free to move whose center cₖ is
-    /// neither 0 nor undefined, E the loss of predicting every row as 0 (Σ wᵢ²yᵢ²: the number of
+    /// neither 0 nor undefined, but the discrete ones (tiles the rows choose alone), E the loss of predicting every row as 0 (Σ wᵢ²yᵢ²: the number of
     /// rows under the relative loss), so that the strength weighs a parameter's squared relative
     /// move against the mean squared (relative) error of the rows, whatever the loss. Ridge
     /// regression toward the other machine's values, in their own units.
@@ -140,15 +140,17 @@ public struct AlphaFitter: Sendable {
         let target = zip(classes.b, root).map { $0 / $1 }
         let m = points.count
         let bounds = options.effectiveBounds
-        // The anchored parameters (index, center, weight of a relative move).
+        // The anchored parameters (index, center, weight of a relative move); a discrete one (a
+        // tile) is chosen by the rows alone, never pulled.
+        let discrete = Set(model.discreteParameterNames)
         let anchored: [(k: Int, center: Double, weight: Double)] =
             anchor.map { anchor in
                 let weight = (anchor.strength * classes.energy).squareRoot()
                 return (0..<p).compactMap { k in
                     let c = anchor.center[k]
-                    guard c.isFinite, c != 0, bounds[k].lowerBound < bounds[k].upperBound, weight > 0 else {
-                        return nil
-                    }
+                    guard c.isFinite, c != 0, bounds[k].lowerBound < bounds[k].upperBound, weight > 0,
+                        !discrete.contains(model.parameterNames[k])
+                    else { return nil }
                     return (k, c, weight / abs(c))
                 }
             } ?? []
@@ -263,9 +265,13 @@ public struct AlphaFitter: Sendable {
             if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
         }
         // Anchored (a recalibration from few rows), what the rows cannot tell keeps the anchor's
-        // value: a rate no calibration row exercises is the other machine's, scaled, not 0.
+        // value: a rate no calibration row exercises is the other machine's, scaled, not 0. A tile
+        // the rows chose is theirs.
         if let anchor {
-            for k in fixed.keys where bounds[k].lowerBound < bounds[k].upperBound && anchor.center[k].isFinite {
+            let names = options.model.parameterNames
+            for k in fixed.keys
+            where bounds[k].lowerBound < bounds[k].upperBound && anchor.center[k].isFinite && !chosen.contains(names[k])
+            {
                 fixed[k] = anchor.center[k]
             }
         }

@@ -173,17 +173,17 @@ public enum Recalibration {
             let members = rows.filter { base.grouping.groupName(for: $0.shape) == group.group }
             if anchoring == .free || anchoring == .strength(0), members.count <= free.count { continue }
             let start = names.map { group.parameters[$0] ?? .nan }
-            var groupOptions = options
-            groupOptions.start = start
-            groupOptions.starts = 4
-            // Anchored, a parameter the base fit holds at 0 (no layer there did that work) stays
-            // 0: there is no value to pull toward, and a few rows would set it alone.
-            let anchored = anchoring != .free
-            groupOptions.bounds = zip(names, options.effectiveBounds).enumerated().map { i, pair in
-                free.contains(pair.0) && !(anchored && start[i] == 0)
-                    ? [pair.1.lowerBound, pair.1.upperBound] : [start[i], start[i]]
-            }
+            /// The refit of `rows` anchored with `strength` (0: the free refit).
             func fitted(_ strength: Double, _ rows: [FitRow]) throws -> GroupFit {
+                var groupOptions = options
+                groupOptions.start = start
+                groupOptions.starts = 4
+                // Anchored, a parameter the base fit holds at 0 (no layer there did that work)
+                // stays 0: there is no value to pull toward, and a few rows would set it alone.
+                groupOptions.bounds = zip(names, options.effectiveBounds).enumerated().map { i, pair in
+                    free.contains(pair.0) && !(strength > 0 && start[i] == 0)
+                        ? [pair.1.lowerBound, pair.1.upperBound] : [start[i], start[i]]
+                }
                 var fitter = AlphaFitter(options: groupOptions)
                 if strength > 0 { fitter.anchor = AlphaFitter.Anchor(center: start, strength: strength) }
                 return try fitter.fitGroup(name: group.group, rows: rows, inputName: "calibration")
@@ -218,7 +218,7 @@ public enum Recalibration {
             let fit = try fitted(strength, members)
             result.fits[index].parameters = fit.parameters
             result.fits[index].n = members.count
-            result.fits[index].anchorStrength = anchored ? strength : nil
+            result.fits[index].anchorStrength = anchoring == .free ? nil : strength
         }
         return result
     }

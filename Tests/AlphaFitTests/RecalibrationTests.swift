@@ -179,3 +179,20 @@ import Testing
         }
     }
 }
+
+extension GemmWorkRecalibrationTests {
+    @Test func anAnchoredRefitThatFreesTheTilesKeepsTheTilesItsRowsChoose() throws {
+        // Machine B's kernels have a register tile of 16 positions, A's of 8.
+        var tiled = truthB
+        tiled[16] = 16
+        let calibration = rows(gridShapes(count: 200, seed: 35, kernels: [1, 3, 5]), tiled)
+        let free = Set(Recalibration.refittable(.gemmWork) + ["positionsTile"])
+        for anchoring in [Recalibration.Anchoring.strength(0), .strength(1e-4), .chosen] {
+            let refit = try Recalibration.refit(base, parameters: free, to: calibration, anchoring: anchoring)
+            for group in refit.fits {
+                #expect(group.parameters["positionsTile"] == 16, "\(group.group), \(anchoring), n \(group.n ?? 0)")
+                #expect(group.parameters["channelsTile"] == 4 && group.parameters["cacheLevels"] == 3)
+            }
+        }
+    }
+}
