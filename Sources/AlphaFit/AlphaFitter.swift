@@ -236,9 +236,7 @@ public struct AlphaFitter: Sendable {
             fixed[k] = range.lowerBound
         }
         // An anchor determines every parameter it pulls, whatever the rows.
-        let fitted = (0..<options.model.parameterCount).filter {
-            fixed[$0] == nil && bounds[$0].lowerBound < bounds[$0].upperBound
-        }
+        let fitted = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
         guard anchor != nil || classes.points.count >= fitted.count else {
             throw FitInputError(
                 input: inputName, row: rows[0].row, column: "K1,K2",
