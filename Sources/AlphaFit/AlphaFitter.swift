@@ -258,6 +258,12 @@ public struct AlphaFitter: Sendable {
                     "msPerGflopEdge held at 0: under the chosen tiles no layer's sizes leave a remainder (no edge pass)"
                 )
             }
+            if fixed[GemmWorkModel.small] == nil, !GemmWorkModel.hasSmallCalls(classes.points, chosenTiles) {
+                fixed[GemmWorkModel.small] = 0
+                notes.append(
+                    "msPerGflopSmall held at 0: under the chosen limit (\(GemmWorkModel.limit(chosenTiles[GemmWorkModel.smallCallLimit]))) no call goes to a small-matrix kernel"
+                )
+            }
             chosen = Set(search.chosen.map { options.model.parameterNames[$0] })
             // Three cache levels are the model as written, not a value held for want of data.
             if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
@@ -301,12 +307,14 @@ public struct AlphaFitter: Sendable {
             n: rows.count, diagnostics: diagnostics, fixed: heldNames.isEmpty ? nil : heldNames)
     }
 
-    /// The gemm-work model's tiles for one group: each discrete parameter in turn set to the
-    /// candidate whose fit (the rates solved from the deterministic start, or `start`) has the
-    /// lowest sum of squares, the other held, until neither changes (at most three rounds). A tile
-    /// every candidate of which fits alike cannot be told from the data: it is held at 1 and a
-    /// note says so. Returns the tiles (parameter index → value), the indices the data chose and
-    /// the notes.
+    /// The gemm-work model's discrete parameters for one group (its register tiles and the
+    /// small-matrix kernel's limit): every combination of their candidates is tried, the rates
+    /// solved for each from the deterministic start (or `start`), and the one of the lowest sum
+    /// of squares kept — an exhaustive search, so the choice does not depend on an order. A
+    /// parameter whose every candidate fits alike at that choice cannot be told from the data: it
+    /// is held at ``GemmWorkModel/undeterminedValue(_:)`` and a note says so. A parameter pinned
+    /// by its bounds (a recalibration that keeps it) is not searched. Returns the values
+    /// (parameter index → value), the indices the data chose and the notes.
     func chooseTiles(
         _ classes: Classes, fixed: [Int: Double], start: [Double]?, group: String, inputName: String
     ) throws -> (tiles: [Int: Double], chosen: [Int], notes: [String]) {
@@ -314,49 +322,57 @@ public struct AlphaFitter: Sendable {
         let solver = LevenbergMarquardt()
         let from = start ?? options.effectiveStart
         let whole = problem(classes)  // every candidate holds other parameters of the same problem
-        func sse(_ tiles: [Int: Double]) -> Double {
+        func sse(_ values: [Int: Double]) -> Double {
             var trial = held
-            for (k, v) in tiles { trial[k] = v }
+            for (k, v) in values { trial[k] = v }
             var p = from
             for (k, v) in trial { p[k] = v }
             if !GemmWorkModel.hasEdges(classes.points, p) { trial[GemmWorkModel.edge] = 0 }
+            if !GemmWorkModel.hasSmallCalls(classes.points, p) { trial[GemmWorkModel.small] = 0 }
             let free = (0..<options.model.parameterCount).filter { trial[$0] == nil }
             return solver.minimize(whole.holding(trial), from: free.map { from[$0] })?.sumOfSquares ?? .infinity
         }
-        let order = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile]
-        var undetermined: Set<Int> = []
+        let order = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.smallCallLimit]
         var pinned: Set<Int> = []
-        for _ in 0..<3 {
-            var changed = false
-            for index in order where !undetermined.contains(index) {
-                // A tile pinned by its bounds (a recalibration that keeps it) is not searched.
-                let bounds = options.effectiveBounds[index]
-                guard bounds.lowerBound < bounds.upperBound else {
-                    held[index] = bounds.lowerBound
-                    pinned.insert(index)
-                    continue
-                }
-                let candidates = GemmWorkModel.candidates[index]!
-                let sums = candidates.map { sse([index: Double($0)]) }
-                guard let best = sums.indices.min(by: { sums[$0] < sums[$1] }), sums[best].isFinite else {
-                    throw FitInputError(
-                        input: inputName, column: "K1,K2", "group \(group): the model is undefined at every tile")
-                }
-                let spread = sums.max()! - sums.min()!
-                if spread <= 1e-12 * max(sums[best], .leastNormalMagnitude) {
-                    undetermined.insert(index)
-                    held[index] = 1
-                    continue
-                }
-                if held[index] != Double(candidates[best]) {
-                    held[index] = Double(candidates[best])
-                    changed = true
-                }
+        for index in order {
+            let bounds = options.effectiveBounds[index]
+            if bounds.lowerBound == bounds.upperBound {
+                held[index] = bounds.lowerBound
+                pinned.insert(index)
             }
-            if !changed { break }
+        }
+        let searched = order.filter { !pinned.contains($0) }
+        // Every combination of the searched parameters' candidates.
+        var combinations: [[Int: Double]] = [[:]]
+        for index in searched {
+            combinations = combinations.flatMap { partial in
+                GemmWorkModel.candidates[index]!.map { partial.merging([index: Double($0)]) { $1 } }
+            }
+        }
+        let sums = combinations.map(sse)
+        guard let best = sums.indices.min(by: { sums[$0] < sums[$1] }), sums[best].isFinite else {
+            throw FitInputError(
+                input: inputName, column: "K1,K2", "group \(group): the model is undefined at every tile")
+        }
+        let choice = combinations[best]
+        for (index, value) in choice { held[index] = value }
+        // A parameter every candidate of which fits alike, the others at the choice, is undetermined.
+        var undetermined: Set<Int> = []
+        for index in searched {
+            let alike = GemmWorkModel.candidates[index]!.map { candidate in
+                sse(choice.merging([index: Double(candidate)]) { $1 })
+            }
+            if alike.max()! - alike.min()! <= 1e-12 * max(sums[best], .leastNormalMagnitude) {
+                undetermined.insert(index)
+                held[index] = GemmWorkModel.undeterminedValue(index)
+            }
         }
         let names = options.model.parameterNames
         let notes = order.filter(undetermined.contains).map { index in
+            if index == GemmWorkModel.smallCallLimit {
+                return
+                    "\(names[index]) could not be determined and is held at 0 (no small-matrix kernel): no call of the group's layers is small enough for one, or every candidate fits alike"
+            }
             let dimension = index == GemmWorkModel.positionsTile ? "output positions (m)" : "output channels (n)"
             let list = GemmWorkModel.candidates[index]!.map(String.init).joined(separator: ", ")
             return
@@ -364,7 +380,7 @@ public struct AlphaFitter: Sendable {
         }
         return (
             Dictionary(uniqueKeysWithValues: order.map { ($0, held[$0]!) }),
-            order.filter { !undetermined.contains($0) && !pinned.contains($0) }, notes
+            searched.filter { !undetermined.contains($0) }, notes
         )
     }
 

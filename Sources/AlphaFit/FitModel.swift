@@ -123,9 +123,24 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     /// recalibration); none for the other models.
     public var discreteParameterNames: [String] {
         self == .gemmWork
-            ? [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels].map {
+            ? [
+                GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels,
+                GemmWorkModel.smallCallLimit,
+            ].map {
                 GemmWorkModel.parameterNames[$0]
             } : []
+    }
+
+    /// Parameters the model gained after its first version, with the values that make it the
+    /// model it was before: gemm-work's small-matrix kernel (0.14.0), whose limit 0 and rate 0
+    /// are the model of a fit written before. A fit file lacking all of them reads as that.
+    public var parametersAddedLater: [String: Double] {
+        self == .gemmWork
+            ? [
+                GemmWorkModel.parameterNames[GemmWorkModel.small]: 0,
+                GemmWorkModel.parameterNames[GemmWorkModel.smallCallLimit]: 0,
+            ]
+            : [:]
     }
 
     /// The parameter the model is proportional to, whose least-squares value a drawn start

@@ -60,6 +60,27 @@ public struct GroupFit: Codable, Hashable, Sendable {
     }
 }
 
+extension GroupFit {
+    /// Reads a group's fit. A gemm-work fit written before the model gained parameters lacks all
+    /// of them: they read as the values that make the model what it was
+    /// (``FitModel/parametersAddedLater``); a fit naming some and not the others is read as it is
+    /// (and refused by ``FitReport/validate(source:)``).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        group = try container.decode(String.self, forKey: .group)
+        parameters = try container.decode([String: Double].self, forKey: .parameters)
+        n = try container.decodeIfPresent(Int.self, forKey: .n)
+        diagnostics = try container.decodeIfPresent(FitDiagnostics.self, forKey: .diagnostics)
+        fixed = try container.decodeIfPresent([String].self, forKey: .fixed)
+        anchorStrength = try container.decodeIfPresent(Double.self, forKey: .anchorStrength)
+        let added = FitModel.gemmWork.parametersAddedLater
+        let gemmWorkOnly = GemmWorkModel.parameterNames[GemmWorkModel.positionsTile]
+        if parameters[gemmWorkOnly] != nil, added.keys.allSatisfy({ parameters[$0] == nil }) {
+            parameters.merge(added) { old, _ in old }
+        }
+    }
+}
+
 /// Held-out errors of one model in a k-fold cross-validation.
 public struct CrossValidationResult: Codable, Hashable, Sendable {
     /// The model.

@@ -4,7 +4,7 @@ import Foundation
 /// The gemm-work model (``FitModel/gemmWork``): a layer's time as the sum of the work convsweep's
 /// kernels do for it (``KernelWork``), each part at a rate of its own:
 ///
-///     T = (msPerGflop · FLOPs + msPerGflopEdge · edgePasses) / 10⁹
+///     T = (msPerGflop · FLOPs + msPerGflopEdge · edgePasses + msPerGflopSmall · smallFLOPs) / 10⁹
 ///       + Σ_level (msPerGBWeights_level · weights_level + msPerGBActivations_level · activations_level
 ///                  + msPerGBOutput_level · output_level) / 10⁹
 ///       + msPerGBLoweringInput · loweringInput / 10⁹
@@ -15,6 +15,10 @@ import Foundation
 ///   the remainders of m and n below the register tile `positionsTile` × `channelsTile` computed
 ///   in passes of halving widths) at a rate of their own. The tiles are discrete parameters: the
 ///   fit tries each candidate and keeps the lowest sum of squares.
+/// - smallFLOPs: the FLOPs of the calls OpenBLAS's small-matrix kernel takes
+///   (``GemmCall/isSmall(limit:)``: m·n·k ≤ `smallCallLimit`, 10⁶ in the SkylakeX and Cooperlake
+///   kernel sets, none elsewhere), which packs nothing and has no edge passes. The limit is a
+///   third discrete parameter, chosen with the tiles.
 /// - weights, activations, output: the bytes each call reads or writes of each GEMM operand, at
 ///   the rate of the level its working set fits (L2, the last-level cache, memory: the weights by
 ///   the whole weight tensor, which every piece of output rows re-reads; the activation operand
@@ -34,18 +38,20 @@ import Foundation
 enum GemmWorkModel {
     /// The parameter names, in vector order.
     static let parameterNames = [
-        "msPerGflop", "msPerGflopEdge",
+        "msPerGflop", "msPerGflopEdge", "msPerGflopSmall",
         "msPerGBWeightsL2", "msPerGBWeightsLLC", "msPerGBWeightsMemory",
         "msPerGBActivationsL2", "msPerGBActivationsLLC", "msPerGBActivationsMemory",
         "msPerGBOutputL2", "msPerGBOutputLLC", "msPerGBOutputMemory",
         "msPerGBLoweringInput", "nsPerLoweringRow", "nsPerLoweringBlock", "usPerCall", "fixedMs",
-        "positionsTile", "channelsTile", "cacheLevels",
+        "positionsTile", "channelsTile", "cacheLevels", "smallCallLimit",
     ]
 
     /// Where a parameter sits in ``parameterNames``: the one place the order is written.
     private static func index(_ name: String) -> Int { parameterNames.firstIndex(of: name)! }
     /// The edge passes' rate.
     static let edge = index("msPerGflopEdge")
+    /// The rate of the FLOPs of the calls OpenBLAS's small-matrix kernel takes.
+    static let small = index("msPerGflopSmall")
     /// The first of the three weight rates (L2, LLC, memory), then activations, then output.
     static let weights = index("msPerGBWeightsL2")
     static let activations = index("msPerGBActivationsL2")
@@ -62,30 +68,42 @@ enum GemmWorkModel {
     /// 3: each operand's bytes at a rate per level; 1: at one rate (the L2 one), for a group with
     /// too few layers to tell levels apart.
     static let cacheLevels = index("cacheLevels")
+    /// The largest m·n·k OpenBLAS's small-matrix kernel takes (``GemmCall/isSmall(limit:)``): 0
+    /// for a kernel set without one, 10⁶ for OpenBLAS 0.3.21's SkylakeX and Cooperlake kernels.
+    static let smallCallLimit = index("smallCallLimit")
     /// The fewest distinct layers a group needs for three rates per operand (4 per rate).
     static let layersForLevels = 60
 
     /// The tiles the fit tries, for m (output positions) and n (output channels): the register
     /// tiles of OpenBLAS's x86 SGEMM kernels are among them (8×4 and 16×4 on AVX2, 16×2 … 32×2
-    /// with AVX-512).
-    static let candidates: [Int: [Int]] = [positionsTile: [1, 2, 4, 8, 16, 32], channelsTile: [1, 2, 4, 6, 8, 16]]
+    /// with AVX-512); and the small-matrix kernel's limit, none or OpenBLAS's 10⁶.
+    static let candidates: [Int: [Int]] = [
+        positionsTile: [1, 2, 4, 8, 16, 32], channelsTile: [1, 2, 4, 6, 8, 16], smallCallLimit: [0, 1_000_000],
+    ]
+
+    /// The value a discrete parameter the data cannot tell is held at: a tile of 1 (no edge
+    /// passes), no small-matrix kernel.
+    static func undeterminedValue(_ index: Int) -> Double { index == smallCallLimit ? 0 : 1 }
 
     /// The formula, as `fit --help` and the package README print it.
     static let formula =
-        "(msPerGflop · FLOPs + msPerGflopEdge · edgePasses) / 10⁹ + Σ over L2, LLC, memory of (msPerGBWeights · weights + msPerGBActivations · activations "
+        "(msPerGflop · FLOPs + msPerGflopEdge · edgePasses + msPerGflopSmall · smallFLOPs) / 10⁹ + Σ over L2, LLC, memory of (msPerGBWeights · weights + msPerGBActivations · activations "
         + "+ msPerGBOutput · output) / 10⁹ + msPerGBLoweringInput · loweringInput / 10⁹ + (nsPerLoweringRow · loweringRows "
         + "+ nsPerLoweringBlock · loweringBlocks) / 10⁶ + usPerCall · calls / 10³ + fixedMs, the work of the layer's "
         + "default algorithm: edgePasses, the sgemm micro-kernel's passes over the remainders of m and n below its "
         + "register tile positionsTile × channelsTile (discrete), halving widths each costing a column; "
+        + "smallFLOPs, those of the calls of m·n·k ≤ smallCallLimit (discrete: 0 or OpenBLAS's 10⁶) that an "
+        + "AVX-512 OpenBLAS gives its small-matrix kernel (no packing, no edge passes); "
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
 
-    /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels.
-    static let defaultStart = [Double](repeating: 0, count: positionsTile) + [1, 1, 3]
+    /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels,
+    /// no small-matrix kernel.
+    static let defaultStart = [Double](repeating: 0, count: positionsTile) + [1, 1, 3, 0]
 
     /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
-    /// for the levels.
+    /// for the levels, [0, 10⁷] for the small-matrix kernel's limit.
     static let defaultBounds: [ClosedRange<Double>] =
-        [ClosedRange<Double>](repeating: 0...1e5, count: fixed) + [0...1000, 1...64, 1...64, 1...3]
+        [ClosedRange<Double>](repeating: 0...1e5, count: fixed) + [0...1000, 1...64, 1...64, 1...3, 0...1e7]
 
     /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
     static func timeMs(_ point: ModelPoint, _ p: [Double]) -> Double {
@@ -109,8 +127,16 @@ enum GemmWorkModel {
         _ work: KernelWork, base: [Double], _ p: [Double], gradient: UnsafeMutablePointer<Double>
     ) -> Double {
         for k in 0..<parameterNames.count { gradient[k] = k < base.count ? base[k] : 0 }
+        let limit = Self.limit(p[smallCallLimit])
         gradient[edge] =
-            work.edgePasses(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) * 1e-9
+            work.edgePasses(
+                positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile]), smallCallLimit: limit)
+            * 1e-9
+        if limit > 0 {
+            // The small-matrix kernel's FLOPs at its own rate.
+            gradient[small] = work.smallCallFlops(limit: limit) * 1e-9
+            gradient[0] -= gradient[small]
+        }
         if p[cacheLevels] < 2 {
             // One level: each operand's bytes at its L2 rate.
             for first in [weights, activations, output] {
@@ -135,7 +161,7 @@ enum GemmWorkModel {
     /// The features that do not depend on the tiles, at three levels (the edge passes 0): what a
     /// point computes once.
     static func baseFeatures(_ work: KernelWork) -> [Double] {
-        [work.flops * 1e-9, 0] + (work.weightBytes + work.activationBytes + work.outputBytes).map { $0 * 1e-9 }
+        [work.flops * 1e-9, 0, 0] + (work.weightBytes + work.activationBytes + work.outputBytes).map { $0 * 1e-9 }
             + [
                 work.loweringInputBytes * 1e-9, work.loweringRows * 1e-6, work.loweringBlocks * 1e-6,
                 Double(work.calls.reduce(0) { $0 + $1.count }) * 1e-3, 1,
@@ -145,12 +171,15 @@ enum GemmWorkModel {
     /// A tile parameter as a tile: rounded, at least 1.
     static func tile(_ value: Double) -> Int { value.isFinite ? max(1, Int(value.rounded())) : 1 }
 
+    /// A small-matrix limit parameter as a limit: rounded, at least 0.
+    static func limit(_ value: Double) -> Int { value.isFinite ? max(0, Int(min(value, 1e12).rounded())) : 0 }
+
     /// The rates no point gives work to, held at 0, with the reason; and the tiles at 1 (the fit
     /// replaces them by its choice, see ``AlphaFitter``).
     static func heldFixed(over points: [ModelPoint]) -> [Int: (value: Double, reason: String?)] {
         let levels = points.count >= layersForLevels ? 3.0 : 1
         var held: [Int: (value: Double, reason: String?)] = [
-            positionsTile: (1, nil), channelsTile: (1, nil),
+            positionsTile: (1, nil), channelsTile: (1, nil), smallCallLimit: (0, nil),
             cacheLevels: (
                 levels,
                 levels == 3
@@ -168,7 +197,14 @@ enum GemmWorkModel {
         largest[positionsTile] = Double(candidates[positionsTile]!.max()!)
         largest[channelsTile] = Double(candidates[channelsTile]!.max()!)
         let edges = works.map { features($0, largest)[edge] }
-        for k in 0..<fixed where k == edge ? edges.allSatisfy({ $0 == 0 }) : columns.allSatisfy({ $0[k] == 0 }) {
+        // The small-matrix kernel's rate, by the largest limit.
+        largest[smallCallLimit] = Double(candidates[smallCallLimit]!.max()!)
+        let smalls = works.map { features($0, largest)[small] }
+        for k in 0..<fixed
+        where k == edge
+            ? edges.allSatisfy({ $0 == 0 })
+            : k == small ? smalls.allSatisfy({ $0 == 0 }) : columns.allSatisfy({ $0[k] == 0 })
+        {
             held[k] = (
                 0,
                 levels == 1 && k >= weights && (k - weights) % 3 != 0 && k < loweringInput
@@ -190,10 +226,19 @@ enum GemmWorkModel {
     static func hasEdges(_ points: [ModelPoint], _ p: [Double]) -> Bool {
         points.contains { point in
             point.work.map {
-                $0.edgePasses(positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile])) > 0
+                $0.edgePasses(
+                    positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile]),
+                    smallCallLimit: limit(p[smallCallLimit])) > 0
             }
                 ?? false
         }
+    }
+
+    /// Whether any of `points` has a call the small-matrix kernel takes under the limit of `p`
+    /// (its rate is held at 0 where none has).
+    static func hasSmallCalls(_ points: [ModelPoint], _ p: [Double]) -> Bool {
+        let limit = limit(p[smallCallLimit])
+        return limit > 0 && points.contains { $0.work.map { $0.smallCallFlops(limit: limit) > 0 } ?? false }
     }
 
     /// Why a rate's work is absent from a group.
@@ -201,6 +246,7 @@ enum GemmWorkModel {
         let levels = ["the level-2 cache", "the last-level cache but not L2", "beyond the last-level cache"]
         switch k {
         case edge: return "no layer's sizes leave a remainder below any candidate tile"
+        case small: return "no call is small enough for a small-matrix kernel (m·n·k ≤ 10⁶)"
         case weights..<activations: return "no layer's weights fit \(levels[k - weights])"
         case activations..<output: return "no call's activation operand fits \(levels[k - activations])"
         case output..<loweringInput: return "no call's output fits \(levels[k - output])"

@@ -60,6 +60,17 @@ public struct WorkSetting: Codable, Hashable, Sendable, CustomStringConvertible 
 /// One `cblas_sgemm` shape of a layer's forward pass, in the column-major terms OpenBLAS works in:
 /// C (m × n) = A (m × k) · B (k × n), made `count` times. OpenBLAS's micro-kernel tiles m and n.
 public struct GemmCall: Hashable, Sendable {
+    /// How the call reaches OpenBLAS, in its column-major terms after a row-major call is turned
+    /// around: which of its paths can take the call depends on it (``isSmall(limit:)``).
+    public enum Form: Hashable, Sendable {
+        /// Neither operand transposed: im2col-gemm's pieces (row-major, column-major), gemm-1x1.
+        case nn
+        /// A transposed: a fully-connected layer's `sgemm(RowMajor, N, T)` of several rows.
+        case tn
+        /// Not an sgemm: a fully-connected layer of one row, which `cblas_sgemv` computes.
+        case gemv
+    }
+
     /// Rows of C: the output positions of the piece (im2col, 1×1), the output features (FC).
     public var m: Int
     /// Columns of C: the output channels of a group (im2col, 1×1), the rows of an FC layer.
@@ -68,6 +79,22 @@ public struct GemmCall: Hashable, Sendable {
     public var k: Int
     /// How many calls of this shape a forward pass makes.
     public var count: Int
+    /// How the call reaches OpenBLAS.
+    public var form: Form = .nn
+
+    /// Whether OpenBLAS takes this call to its small-matrix kernel when that kernel's limit on
+    /// m·n·k is `limit` (0: a kernel set without one): OpenBLAS 0.3.21's SkylakeX and Cooperlake
+    /// kernels (`sgemm_small_kernel_permit_skylakex.c`) take every call of m·n·k ≤ 10⁶ with A
+    /// not transposed, and one with A transposed only when m·n ≤ 1200 and k ≥ 32; that kernel
+    /// packs neither operand and has no edge passes, so its FLOPs cost what they cost there.
+    public func isSmall(limit: Int) -> Bool {
+        guard limit > 0, Double(m) * Double(n) * Double(k) <= Double(limit) else { return false }
+        switch form {
+        case .nn: return true
+        case .tn: return m * n <= 1200 && k >= 32
+        case .gemv: return false
+        }
+    }
 }
 
 /// The work of one forward pass as convsweep's default algorithm for the layer does it
@@ -122,7 +149,10 @@ public struct KernelWork: Hashable, Sendable {
         switch ConvAlgorithm.auto.resolved(for: s) {
         case .fullyConnectedGemm:
             // C = W · Xᵀ: the weights are the m × k operand, the input the k × n one.
-            calls = [GemmCall(m: s.outputChannels, n: s.batch, k: s.inputChannels, count: 1)]
+            calls = [
+                GemmCall(
+                    m: s.outputChannels, n: s.batch, k: s.inputChannels, count: 1, form: s.batch == 1 ? .gemv : .tn)
+            ]
             weightBytes[weightReach] = Double(s.weightCount) * float
             activationBytes[setting.reach(s.inputCount * size)] = Double(s.inputCount) * float
             outputBytes[setting.reach(s.outputCount * size)] = Double(s.outputCount) * float
@@ -167,6 +197,15 @@ public struct KernelWork: Hashable, Sendable {
         return flops
     }
 
+    /// The FLOPs of the calls OpenBLAS's small-matrix kernel takes under `limit`
+    /// (``GemmCall/isSmall(limit:)``); 0 for a limit of 0.
+    public func smallCallFlops(limit: Int) -> Double {
+        calls.reduce(0) { sum, call in
+            call.isSmall(limit: limit)
+                ? sum + 2 * Double(call.count) * Double(call.m) * Double(call.n) * Double(call.k) : sum
+        }
+    }
+
     /// The edge passes of a GEMM micro-kernel of register tile `positionsTile` × `channelsTile`,
     /// in FLOP-equivalents of one m × k column (or one n × k row) each: OpenBLAS computes the
     /// columns of n beyond the last whole tile in passes of halving widths (for a tile of 4: a
@@ -175,10 +214,11 @@ public struct KernelWork: Hashable, Sendable {
     /// costs. Per call 2·k·(m·passes(n mod channelsTile) + n·passes(m mod positionsTile)),
     /// passes(r) the set bits of r; depthwise-direct's rows of Wₒ positions alike with its
     /// vector width `positionsTile`. 0 with tiles of 1, and for sizes that are multiples of them.
-    public func edgePasses(positionsTile: Int, channelsTile: Int) -> Double {
+    /// The calls the small-matrix kernel takes under `smallCallLimit` have none.
+    public func edgePasses(positionsTile: Int, channelsTile: Int, smallCallLimit: Int = 0) -> Double {
         func passes(_ value: Int, _ tile: Int) -> Double { Double((value % max(1, tile)).nonzeroBitCount) }
         var total = 2 * Double(directRows) * Double(directTaps) * passes(directRowWidth, positionsTile)
-        for call in calls {
+        for call in calls where !call.isSmall(limit: smallCallLimit) {
             let columns = Double(call.m) * passes(call.n, channelsTile) + Double(call.n) * passes(call.m, positionsTile)
             total += 2 * Double(call.count) * Double(call.k) * columns
         }

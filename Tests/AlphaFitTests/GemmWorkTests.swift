@@ -11,9 +11,10 @@ struct GemmWorkTests {
 
     /// Rates a performance engineer would believe: 90 GFLOP/s (an edge pass's column at 6 ms per
     /// GFLOP-equivalent), operands at 25–100 GB/s by level,
-    /// 4 ns a wrapped row, 5 ns a block, 0.4 µs a call, 2 µs a layer; tiles 8 × 4; three levels.
+    /// 4 ns a wrapped row, 5 ns a block, 0.4 µs a call, 2 µs a layer; tiles 8 × 4; three levels;
+    /// a small-matrix kernel (OpenBLAS's limit, m·n·k ≤ 10⁶) whose FLOPs cost 8 ms per GFLOP.
     var truth: [Double] {
-        [11, 6, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0.002, 8, 4, 3]
+        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0.002, 8, 4, 3, 1e6]
     }
 
     func rows(_ shapes: [ConvShape], _ p: [Double]) -> [FitRow] {
@@ -31,6 +32,7 @@ struct GemmWorkTests {
         #expect(report.fits.map(\.group) == ["K=1", "K>1"])
         for fit in report.fits {
             #expect(fit.parameters["positionsTile"] == 8 && fit.parameters["channelsTile"] == 4, "\(fit.group)")
+            #expect(fit.parameters["smallCallLimit"] == 1e6 && fit.parameters["msPerGflopSmall"]! > 7.99)
             #expect((fit.diagnostics?.sse ?? 1) < 1e-12, "\(fit.group)")
         }
         // Every layer predicted as the model made it.
@@ -41,6 +43,60 @@ struct GemmWorkTests {
         let again = try JSONDecoder().decode(FitReport.self, from: try report.jsonData())
         #expect(again.options?.workSetting == setting)
         #expect(try again.predict(shapes[7]) == report.predict(shapes[7]))
+    }
+
+    /// A machine whose kernels have no small-matrix path (OpenBLAS's Haswell and Zen kernels):
+    /// the fit does not invent one, and a machine whose kernels have one is told from it by the
+    /// calls around the limit alone.
+    @Test func theSmallMatrixKernelIsFoundWhereItIsAndNotWhereItIsNot() throws {
+        let shapes =
+            gridShapes(count: 150, seed: 41, kernels: [1]) + gridShapes(count: 250, seed: 42, kernels: [3, 5])
+        var without = truth
+        without[GemmWorkModel.small] = 0
+        without[GemmWorkModel.smallCallLimit] = 0
+        let options = FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)
+        for (machine, limit) in [(without, 0.0), (truth, 1e6)] {
+            let report = try AlphaFitter(options: options).fit(dataset(rows(shapes, machine)))
+            for fit in report.fits {
+                #expect(fit.parameters["smallCallLimit"] == limit, "\(fit.group), limit \(limit)")
+                #expect((fit.diagnostics?.sse ?? 1) < 1e-12, "\(fit.group), limit \(limit)")
+                if limit == 0 { #expect(fit.parameters["msPerGflopSmall"] == 0) }
+            }
+        }
+        // The shapes do have small calls, so the choice was the data's.
+        let setting = setting
+        #expect(shapes.contains { KernelWork(shape: $0, setting: setting).smallCallFlops(limit: 1_000_000) > 0 })
+    }
+
+    /// A gemm-work fit written before 0.14.0 (no small-matrix kernel's parameters) reads as the
+    /// model it was: limit 0, rate 0, the same predictions; one naming only one of them is refused.
+    @Test func aFitWrittenBeforeTheSmallMatrixKernelReadsAsItWas() throws {
+        var old = truth
+        old[GemmWorkModel.small] = 0
+        old[GemmWorkModel.smallCallLimit] = 0
+        let shapes = gridShapes(count: 60, seed: 7, kernels: [1]) + gridShapes(count: 60, seed: 8, kernels: [3])
+        let report = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
+            dataset(rows(shapes, old)))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, removed) in [("old", ["msPerGflopSmall", "smallCallLimit"]), ("half", ["smallCallLimit"])] {
+            var file = report
+            for i in file.fits.indices { for key in removed { file.fits[i].parameters[key] = nil } }
+            let path = directory.appendingPathComponent("\(name).json").path
+            try file.jsonData().write(to: URL(fileURLWithPath: path))
+            if name == "old" {
+                let read = try FitReport.load(path: path)
+                #expect(
+                    read.fits.allSatisfy {
+                        $0.parameters["smallCallLimit"] == 0 && $0.parameters["msPerGflopSmall"] == 0
+                    })
+                for shape in shapes.prefix(20) { #expect(try read.predict(shape) == report.predict(shape)) }
+            } else {
+                let error = #expect(throws: FitInputError.self) { try FitReport.load(path: path) }
+                #expect(error?.description.contains("smallCallLimit") == true, "\(String(describing: error))")
+            }
+        }
     }
 
     @Test func whatTheDataCannotTellIsHeldAndSaid() throws {

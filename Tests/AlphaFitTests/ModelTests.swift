@@ -44,7 +44,8 @@ import Testing
             let shape = ConvShape(
                 height: s, width: 3, inputChannels: 17, outputChannels: 29, kernelHeight: k, kernelWidth: 1)
             let point = ModelPoint(shape: shape, convention: .asperti, bytes: .algorithm)
-            // gemm-work's point knows its work; its rates, then tiles 8 × 4 and three levels.
+            // gemm-work's point knows its work; its rates, then tiles 8 × 4, three levels and
+            // OpenBLAS's small-matrix kernel (m·n·k ≤ 10⁶: some of these layers' calls).
             let work = ModelPoint(
                 shape: shape, convention: .asperti, bytes: .algorithm,
                 setting: WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20))
@@ -52,7 +53,7 @@ import Testing
                 let point = model == .gemmWork ? work : point
                 let p =
                     model == .gemmWork
-                    ? (0..<16).map { Double($0 + 1) * eta } + [8, 4, 3]
+                    ? (0..<GemmWorkModel.positionsTile).map { Double($0 + 1) * eta } + [8, 4, 3, 1e6]
                     : Array([beta, gamma, 0.7, 300 * eta, 40 * eta, 0.3 * eta].prefix(model.parameterCount))
                 var gradient = [Double](repeating: 0, count: p.count)
                 let t = gradient.withUnsafeMutableBufferPointer { model.predict(point, p, gradient: $0.baseAddress!) }

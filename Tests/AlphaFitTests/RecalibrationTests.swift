@@ -98,13 +98,13 @@ import Testing
 @Suite struct GemmWorkRecalibrationTests {
     let setting = WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20)
     /// Machine A's rates (as `GemmWorkTests.truth`): tiles 8 × 4, three cache levels.
-    let truthA: [Double] = [11, 6, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0.002, 8, 4, 3]
+    let truthA: [Double] = [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0.002, 8, 4, 3, 1e6]
 
     /// Machine B: 1.3 times slower all over, its arithmetic 1.6 times (other kernels move the
     /// rates unevenly).
     var truthB: [Double] {
         var p = truthA
-        for k in 0..<16 { p[k] *= 1.3 }
+        for k in 0..<GemmWorkModel.positionsTile { p[k] *= 1.3 }
         p[0] *= 1.6 / 1.3
         return p
     }
@@ -131,14 +131,16 @@ import Testing
     @Test func theScaleMovesTheRatesAndKeepsTilesAndLevels() throws {
         let shapes = gridShapes(count: 40, seed: 31, kernels: [1, 3, 5])
         var slower = truthA
-        for k in 0..<16 { slower[k] *= 2 }
+        for k in 0..<GemmWorkModel.positionsTile { slower[k] *= 2 }
         let recalibrated = try Recalibration.refitFinal(base, to: rows(shapes, slower))
         for group in recalibrated.fits {
             #expect(abs(group.parameters["msPerGflop"]! / 22 - 1) < 1e-9, "\(group.group)")
             #expect(group.parameters["positionsTile"] == 8 && group.parameters["channelsTile"] == 4)
             #expect(group.parameters["cacheLevels"] == 3, "a scale is not a number of cache levels")
         }
-        #expect(Recalibration.refittable(.gemmWork).count == 16 && Recalibration.refittable(.alpha).count == 3)
+        #expect(
+            Recalibration.refittable(.gemmWork).count == GemmWorkModel.positionsTile
+                && Recalibration.refittable(.alpha).count == 3)
     }
 
     @Test func aRefitFromAFewRowsKeepsTheBaseFitsLevelsAndTiles() throws {
@@ -165,7 +167,10 @@ import Testing
             let strength = try #require(group.anchorStrength)
             #expect(Recalibration.candidateStrengths.contains(strength))
             // A rate no calibration row exercises keeps A's value, scaled: never 0.
-            #expect(FitModel.gemmWork.parameterNames.prefix(16).allSatisfy { (group.parameters[$0] ?? 0) > 0 })
+            #expect(
+                FitModel.gemmWork.parameterNames.prefix(GemmWorkModel.positionsTile).allSatisfy {
+                    (group.parameters[$0] ?? 0) > 0
+                })
             #expect(group.parameters["cacheLevels"] == 3)
         }
         // The strongest anchor is the scale alone; none at all, with rows enough, the free refit.
@@ -184,7 +189,7 @@ extension GemmWorkRecalibrationTests {
     @Test func anAnchoredRefitThatFreesTheTilesKeepsTheTilesItsRowsChoose() throws {
         // Machine B's kernels have a register tile of 16 positions, A's of 8.
         var tiled = truthB
-        tiled[16] = 16
+        tiled[GemmWorkModel.positionsTile] = 16
         let calibration = rows(gridShapes(count: 200, seed: 35, kernels: [1, 3, 5]), tiled)
         let free = Set(Recalibration.refittable(.gemmWork) + ["positionsTile"])
         for anchoring in [Recalibration.Anchoring.strength(0), .strength(1e-4), .chosen] {

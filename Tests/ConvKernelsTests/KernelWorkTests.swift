@@ -74,6 +74,33 @@ struct KernelWorkTests {
         #expect(KernelWork(shape: four, setting: setting).flops * 13 == Accounting(shape: four).flops * 16)
     }
 
+    /// OpenBLAS 0.3.21's rule for its small-matrix kernel (SkylakeX, Cooperlake): m·n·k ≤ 10⁶,
+    /// A not transposed, or transposed with m·n ≤ 1200 and k ≥ 32; never an sgemv. Its calls
+    /// have no edge passes.
+    @Test func theSmallMatrixKernelTakesTheCallsOpenBLASGivesIt() {
+        // 8×8 positions, 16 → 64 channels: m·n·k = 64·64·16, small; 10 → 7 of 2×5: small.
+        let pointwise = KernelWork(
+            shape: ConvShape(height: 8, width: 8, inputChannels: 16, outputChannels: 64, kernel: 1), setting: setting)
+        #expect(pointwise.smallCallFlops(limit: 1_000_000) == pointwise.flops)
+        #expect(pointwise.smallCallFlops(limit: 0) == 0 && pointwise.smallCallFlops(limit: 64 * 64 * 16 - 1) == 0)
+        let edges = KernelWork(
+            shape: ConvShape(height: 2, width: 5, inputChannels: 3, outputChannels: 7, kernel: 1), setting: setting)
+        #expect(edges.edgePasses(positionsTile: 8, channelsTile: 4, smallCallLimit: 1_000_000) == 0)
+        #expect(edges.edgePasses(positionsTile: 8, channelsTile: 4, smallCallLimit: 0) > 0)
+        // 100×100 positions, 64 → 64: m·n·k = 6.6·10⁷, packed.
+        let large = KernelWork(
+            shape: ConvShape(height: 100, width: 100, inputChannels: 64, outputChannels: 64, kernel: 1),
+            setting: setting)
+        #expect(large.smallCallFlops(limit: 1_000_000) == 0)
+        // Fully connected: one row is an sgemv; 4 rows of 200 outputs (m·n = 800) small; 8 rows
+        // (1600 > 1200) not; 4 rows of 16 inputs (k < 32) not.
+        func fc(_ rows: Int, _ inputs: Int, _ outputs: Int) -> Double {
+            KernelWork(shape: .fullyConnected(rows: rows, inputs: inputs, outputs: outputs), setting: setting)
+                .smallCallFlops(limit: 1_000_000)
+        }
+        #expect(fc(1, 64, 200) == 0 && fc(4, 64, 200) == 2 * 4 * 64 * 200 && fc(8, 64, 200) == 0 && fc(4, 16, 200) == 0)
+    }
+
     @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {
         // Counted the lowering's way, output row by output row, for every channel and tap.
         for shape in [
