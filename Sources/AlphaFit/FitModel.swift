@@ -118,9 +118,9 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         }
     }
 
-    /// The discrete parameters: gemm-work's register tiles and cache levels, which describe the
-    /// kernels and the model's form, not a rate (chosen by search, never scaled or refitted by a
-    /// recalibration); none for the other models.
+    /// The discrete parameters: gemm-work's register tiles, cache levels and small-matrix limit,
+    /// which describe the kernels and the model's form, not a rate (chosen by search, never
+    /// scaled or refitted by a recalibration); none for the other models.
     public var discreteParameterNames: [String] {
         self == .gemmWork
             ? [

@@ -114,7 +114,7 @@ enum GemmWorkModel {
     }
 
     /// The same, with the gradient (the features: the model is linear in its rates; 0 for the
-    /// tiles and the levels, which the solver never moves). Allocates nothing: the solver calls
+    /// tiles, the levels and the limit, which the solver never moves). Allocates nothing: the solver calls
     /// it for every layer at every step.
     static func timeMs(_ point: ModelPoint, _ p: [Double], gradient: UnsafeMutablePointer<Double>) -> Double {
         guard let work = point.work else { return .nan }

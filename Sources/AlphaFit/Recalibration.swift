@@ -66,7 +66,7 @@ public enum Recalibration {
     /// the base fit's loss: Σ(t − f·x)² gives f = Σtx / Σx², Σ((f·x − t)/t)² gives
     /// f = Σ(x/t) / Σ(x/t)², x the base model's prediction with final = 1. The scale is `final`
     /// for the alpha models; the models that charge rates (data-movement, tensor-bytes,
-    /// gemm-work, flops) have every rate multiplied by f (gemm-work's tiles and cache levels kept).
+    /// gemm-work, flops) have every rate multiplied by f (gemm-work's discrete parameters kept).
     ///
     /// - Parameter setting: for gemm-work, the new machine's caches and workspace limit (the fit
     ///   then charges bytes against them); nil keeps the base fit's.
@@ -133,7 +133,7 @@ public enum Recalibration {
     public static let candidateStrengths: [Double] = [0, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100]
 
     /// The parameters of `model` a recalibration can refit: all but the discrete ones
-    /// (``FitModel/discreteParameterNames``: gemm-work's tiles and cache levels).
+    /// (``FitModel/discreteParameterNames``: gemm-work's tiles, cache levels and small-matrix limit).
     public static func refittable(_ model: FitModel) -> [String] {
         model.parameterNames.filter { !model.discreteParameterNames.contains($0) }
     }

@@ -163,7 +163,7 @@ struct CalibrateEvaluate: ParsableCommand {
 struct RecalibrationOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The parameters to refit, comma separated: final (an alpha model's scale; a rate model's one factor on all its rates), others by name (gamma,final when the new machine's kernels differ), or all (every parameter but gemm-work's tiles and cache levels; with --anchor).",
+            "The parameters to refit, comma separated: final (an alpha model's scale; a rate model's one factor on all its rates), others by name (gamma,final when the new machine's kernels differ), or all (every parameter but gemm-work's tiles, cache levels and small-matrix limit; with --anchor).",
             valueName: "names"))
     var refit: String = "final"
     @Option(

@@ -32,7 +32,7 @@ struct Fit: ParsableCommand {
             Solver: Levenberg–Marquardt with box bounds (default [0, 2]; [0, 1000] for delta, eta), \
             from the paper's start (beta 0.01, gamma 0.8, final 0.3; delta = eta = 0) plus --starts \
             seeded starts, keeping the lowest sum of squares (data-movement and tensor-bytes: [0, 10⁵] ms per GFLOP and \
-            per GB, [0, 1000] ms; gemm-work: one start, its register tiles and cache levels chosen, \
+            per GB, [0, 1000] ms; gemm-work: one start, its register tiles, cache levels and small-matrix limit chosen, \
             what no layer tells held at 0 with the reason, the cache sizes from the inputs' manifests \
             or --caches). --cross-validate N fits every model on the same N folds \
             (stratified by K; each fold's fit starts from the fit to all rows) and prints their \
