@@ -68,6 +68,32 @@ struct GemmWorkTests {
         #expect(shapes.contains { KernelWork(shape: $0, setting: setting).smallCallFlops(limit: 1_000_000) > 0 })
     }
 
+    /// A group none of whose calls is small enough for the small-matrix kernel cannot tell its
+    /// limit: the limit and its rate are held at 0, listed as held and said, never chosen.
+    @Test func aLimitNoCallTellsIsHeldAtZeroAndSaid() throws {
+        var shapes: [ConvShape] = []
+        for (h, w) in [(32, 32), (64, 32), (40, 48), (56, 56), (28, 36)] {
+            for (cin, cout) in [(64, 64), (96, 72), (128, 100), (80, 200)] {
+                for k in [1, 3] {
+                    shapes.append(ConvShape(height: h, width: w, inputChannels: cin, outputChannels: cout, kernel: k))
+                }
+            }
+        }
+        let setting = setting
+        // The last piece of a tiled layer may be small: those layers are left out.
+        shapes.removeAll { KernelWork(shape: $0, setting: setting).smallCallFlops(limit: 1_000_000) > 0 }
+        #expect(shapes.filter { $0.kernelSize == 1 }.count >= 15 && shapes.filter { $0.kernelSize > 1 }.count >= 10)
+        let report = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
+            dataset(rows(shapes, truth)))
+        for fit in report.fits {
+            #expect(fit.parameters["smallCallLimit"] == 0 && fit.parameters["msPerGflopSmall"] == 0, "\(fit.group)")
+            #expect(Set(fit.fixed ?? []).isSuperset(of: ["smallCallLimit", "msPerGflopSmall"]), "\(fit.group)")
+            let warnings = fit.diagnostics?.warnings ?? []
+            #expect(warnings.contains { $0.hasPrefix("msPerGflopSmall held at 0: no call is small enough") })
+            #expect(warnings.contains { $0.hasPrefix("smallCallLimit could not be determined and is held at 0") })
+        }
+    }
+
     /// A gemm-work fit written before 0.14.0 (no small-matrix kernel's parameters) reads as the
     /// model it was: limit 0, rate 0, the same predictions; one naming only one of them is refused.
     @Test func aFitWrittenBeforeTheSmallMatrixKernelReadsAsItWas() throws {
