@@ -214,6 +214,8 @@ struct FitSummary {
                     }
                 } else if report.model == .gemmWork, name.hasSuffix("Tile") {
                     line += "  chosen: the candidate tile with the lowest sum of squares"
+                } else if report.model == .gemmWork, name == "smallCallLimit" {
+                    line += "  chosen: the candidate limit (0: no small-matrix kernel) with the lowest sum of squares"
                 }
                 lines.append(line)
             }
