@@ -10,7 +10,9 @@ import Foundation
 /// the register tile or not (4, 8, 16, 32; output channels, output positions Hₒ·Wₒ, the GEMM's
 /// depth Cin/groups·K1·K2), the working set (input, weights and output bytes) against each cache
 /// level's size, the arithmetic intensity's quartiles, the kernel, the algorithm, the model's
-/// group — and each bucket gets its count, median signed error and share within ±10%. A
+/// group, and (given the run's work setting) whether the layer's sgemm calls are small enough for
+/// the small-matrix kernel of OpenBLAS's AVX-512 kernel sets (m·n·k ≤ 10⁶, ``GemmCall/isSmall(limit:)``)
+/// — and each bucket gets its count, median signed error and share within ±10%. A
 /// feature's **spread** is the largest difference between two of its buckets' median errors
 /// (buckets of at least ``minimumBucket`` rows): the features where the model's error moves most
 /// with the bucket come first (equal spreads: the larger difference of shares within ±10%).
@@ -78,9 +80,13 @@ public struct ModelMisses: Sendable {
     /// The features, largest spread first.
     public var features: [Feature]
 
+    /// OpenBLAS 0.3.21's small-matrix limit on m·n·k (SkylakeX and Cooperlake kernel sets).
+    public static let smallMatrixLimit = 1_000_000
+
     /// The misses of `model` over `rows`; `caches` are the data cache levels (name and size in
-    /// bytes, smallest first) the working set is held against.
-    public init(model: String, rows: [Row], caches: [(name: String, bytes: Int)]) {
+    /// bytes, smallest first) the working set is held against; `setting`, the run's (its
+    /// workspace limit sets the sgemm pieces), adds the small-matrix feature.
+    public init(model: String, rows: [Row], caches: [(name: String, bytes: Int)], setting: WorkSetting? = nil) {
         self.model = model
         count = rows.count
         let errors = rows.map { $0.predictedMs / $0.measuredMs - 1 }
@@ -135,6 +141,16 @@ public struct ModelMisses: Sendable {
                 { "\(rows[$0].shape.kernelHeight)x\(rows[$0].shape.kernelWidth)" }
             ))
         features.append(("algorithm", [], { rows[$0].algorithm }))
+        if let setting {
+            let names = ["every call ≤ 10⁶", "some calls ≤ 10⁶", "every call > 10⁶", "no sgemm"]
+            let buckets = rows.map { row -> String in
+                let work = KernelWork(shape: row.shape, setting: setting)
+                guard !work.calls.isEmpty else { return names[3] }
+                let small = work.smallCallFlops(limit: Self.smallMatrixLimit)
+                return small == 0 ? names[2] : small == work.flops ? names[0] : names[1]
+            }
+            features.append(("sgemm calls' m·n·k (small-matrix kernel)", names, { buckets[$0] }))
+        }
         features.append(("group", [], { rows[$0].group }))
         self.features = features.map { name, order, bucket in
             var members: [String: [Double]] = [:]

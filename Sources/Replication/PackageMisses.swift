@@ -55,7 +55,7 @@ public struct PackageMisses: Sendable {
             guard !analysed.isEmpty else {
                 throw PackageError("\(ModelTable.predictionsFileName): no held-out prediction of \(name) matches a row")
             }
-            return ModelMisses(model: name, rows: analysed, caches: caches)
+            return ModelMisses(model: name, rows: analysed, caches: caches, setting: manifest.workSetting)
         }
         return PackageMisses(models: analyses, caches: caches)
     }

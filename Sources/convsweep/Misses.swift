@@ -20,7 +20,9 @@ struct Misses: ParsableCommand {
             and the GEMM's depth Cin/groups·K1·K2 a multiple of 4, 8, 16 or 32 or not (a \
             register tile); the working set (input, weights and output bytes) against each data \
             cache's size; the arithmetic intensity's quartiles; the kernel; the algorithm; the \
-            model's group. Per bucket: rows, median error and the share within ±10%. Features come \
+            model's group; whether the layer's sgemm calls are small enough (m·n·k ≤ 10⁶) for \
+            the small-matrix kernel of OpenBLAS's AVX-512 kernel sets (every call, some, none, no \
+            sgemm; the pieces under the run's workspace limit). Per bucket: rows, median error and the share within ±10%. Features come \
             largest spread first (the widest gap between two buckets' median errors, buckets of \
             \(ModelMisses.minimumBucket) rows or more): where the model's error follows something \
             the model does not know. A package built by convsweep 0.10 or later holds every \
