@@ -252,17 +252,10 @@ public struct AlphaFitter: Sendable {
             notes += search.notes
             var chosenTiles = options.effectiveStart
             for (index, tile) in search.tiles { chosenTiles[index] = tile }
-            if fixed[GemmWorkModel.edge] == nil, !GemmWorkModel.hasEdges(classes.points, chosenTiles) {
-                fixed[GemmWorkModel.edge] = 0
-                notes.append(
-                    "msPerGflopEdge held at 0: under the chosen tiles no layer's sizes leave a remainder (no edge pass)"
-                )
-            }
-            if fixed[GemmWorkModel.small] == nil, !GemmWorkModel.hasSmallCalls(classes.points, chosenTiles) {
-                fixed[GemmWorkModel.small] = 0
-                notes.append(
-                    "msPerGflopSmall held at 0: under the chosen limit (\(GemmWorkModel.limit(chosenTiles[GemmWorkModel.smallCallLimit]))) no call goes to a small-matrix kernel"
-                )
+            for (index, reason) in GemmWorkModel.ratesWithoutWork(classes.points, chosenTiles) where fixed[index] == nil
+            {
+                fixed[index] = 0
+                notes.append(reason)
             }
             chosen = Set(search.chosen.map { options.model.parameterNames[$0] })
             // Three cache levels are the model as written, not a value held for want of data.
@@ -327,21 +320,16 @@ public struct AlphaFitter: Sendable {
             for (k, v) in values { trial[k] = v }
             var p = from
             for (k, v) in trial { p[k] = v }
-            if !GemmWorkModel.hasEdges(classes.points, p) { trial[GemmWorkModel.edge] = 0 }
-            if !GemmWorkModel.hasSmallCalls(classes.points, p) { trial[GemmWorkModel.small] = 0 }
+            for (index, _) in GemmWorkModel.ratesWithoutWork(classes.points, p) { trial[index] = 0 }
             let free = (0..<options.model.parameterCount).filter { trial[$0] == nil }
             return solver.minimize(whole.holding(trial), from: free.map { from[$0] })?.sumOfSquares ?? .infinity
         }
         let order = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.smallCallLimit]
-        var pinned: Set<Int> = []
-        for index in order {
-            let bounds = options.effectiveBounds[index]
-            if bounds.lowerBound == bounds.upperBound {
-                held[index] = bounds.lowerBound
-                pinned.insert(index)
-            }
+        // A parameter pinned by its bounds is already held at its value (see `fitGroup`).
+        let searched = order.filter {
+            let bounds = options.effectiveBounds[$0]
+            return bounds.lowerBound < bounds.upperBound
         }
-        let searched = order.filter { !pinned.contains($0) }
         // Every combination of the searched parameters' candidates.
         var combinations: [[Int: Double]] = [[:]]
         for index in searched {

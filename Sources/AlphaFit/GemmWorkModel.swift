@@ -78,7 +78,8 @@ enum GemmWorkModel {
     /// tiles of OpenBLAS's x86 SGEMM kernels are among them (8×4 and 16×4 on AVX2, 16×2 … 32×2
     /// with AVX-512); and the small-matrix kernel's limit, none or OpenBLAS's 10⁶.
     static let candidates: [Int: [Int]] = [
-        positionsTile: [1, 2, 4, 8, 16, 32], channelsTile: [1, 2, 4, 6, 8, 16], smallCallLimit: [0, 1_000_000],
+        positionsTile: [1, 2, 4, 8, 16, 32], channelsTile: [1, 2, 4, 6, 8, 16],
+        smallCallLimit: [0, GemmCall.openBLASSmallMatrixLimit],
     ]
 
     /// The value a discrete parameter the data cannot tell is held at: a tile of 1 (no edge
@@ -196,15 +197,11 @@ enum GemmWorkModel {
         var largest = unit
         largest[positionsTile] = Double(candidates[positionsTile]!.max()!)
         largest[channelsTile] = Double(candidates[channelsTile]!.max()!)
-        let edges = works.map { features($0, largest)[edge] }
+        let noEdges = !hasEdges(points, largest)
         // The small-matrix kernel's rate, by the largest limit.
         largest[smallCallLimit] = Double(candidates[smallCallLimit]!.max()!)
-        let smalls = works.map { features($0, largest)[small] }
-        for k in 0..<fixed
-        where k == edge
-            ? edges.allSatisfy({ $0 == 0 })
-            : k == small ? smalls.allSatisfy({ $0 == 0 }) : columns.allSatisfy({ $0[k] == 0 })
-        {
+        let noSmallCalls = !hasSmallCalls(points, largest)
+        for k in 0..<fixed where k == edge ? noEdges : k == small ? noSmallCalls : columns.allSatisfy({ $0[k] == 0 }) {
             held[k] = (
                 0,
                 levels == 1 && k >= weights && (k - weights) % 3 != 0 && k < loweringInput
@@ -219,6 +216,28 @@ enum GemmWorkModel {
             )
         }
         return held
+    }
+
+    /// The rates whose work the discrete parameters of `p` leave absent from every one of
+    /// `points` (no edge pass under its tiles, no call for the small-matrix kernel under its
+    /// limit), to be held at 0, each with the reason.
+    static func ratesWithoutWork(_ points: [ModelPoint], _ p: [Double]) -> [(index: Int, reason: String)] {
+        var absent: [(index: Int, reason: String)] = []
+        if !hasEdges(points, p) {
+            absent.append(
+                (
+                    edge,
+                    "msPerGflopEdge held at 0: under the chosen tiles no layer's sizes leave a remainder (no edge pass)"
+                ))
+        }
+        if !hasSmallCalls(points, p) {
+            absent.append(
+                (
+                    small,
+                    "msPerGflopSmall held at 0: under the chosen limit (\(limit(p[smallCallLimit]))) no call goes to a small-matrix kernel"
+                ))
+        }
+        return absent
     }
 
     /// Whether any of `points` has an edge pass under the tiles of `p` (the edge rate is held at

@@ -80,9 +80,6 @@ public struct ModelMisses: Sendable {
     /// The features, largest spread first.
     public var features: [Feature]
 
-    /// OpenBLAS 0.3.21's small-matrix limit on m·n·k (SkylakeX and Cooperlake kernel sets).
-    public static let smallMatrixLimit = 1_000_000
-
     /// The misses of `model` over `rows`; `caches` are the data cache levels (name and size in
     /// bytes, smallest first) the working set is held against; `setting`, the run's (its
     /// workspace limit sets the sgemm pieces), adds the small-matrix feature.
@@ -146,7 +143,7 @@ public struct ModelMisses: Sendable {
             let buckets = rows.map { row -> String in
                 let work = KernelWork(shape: row.shape, setting: setting)
                 guard !work.calls.isEmpty else { return names[3] }
-                let small = work.smallCallFlops(limit: Self.smallMatrixLimit)
+                let small = work.smallCallFlops(limit: GemmCall.openBLASSmallMatrixLimit)
                 return small == 0 ? names[2] : small == work.flops ? names[0] : names[1]
             }
             features.append(("sgemm calls' m·n·k (small-matrix kernel)", names, { buckets[$0] }))

@@ -82,6 +82,10 @@ public struct GemmCall: Hashable, Sendable {
     /// How the call reaches OpenBLAS.
     public var form: Form = .nn
 
+    /// The largest m·n·k OpenBLAS 0.3.21's SkylakeX and Cooperlake kernel sets give their
+    /// small-matrix kernel (``isSmall(limit:)``); the other kernel sets have none.
+    public static let openBLASSmallMatrixLimit = 1_000_000
+
     /// Whether OpenBLAS takes this call to its small-matrix kernel when that kernel's limit on
     /// m·n·k is `limit` (0: a kernel set without one): OpenBLAS 0.3.21's SkylakeX and Cooperlake
     /// kernels (`sgemm_small_kernel_permit_skylakex.c`) take every call of m·n·k ≤ 10⁶ with A

@@ -1,5 +1,6 @@
 import ConvKernels
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AlphaFit
@@ -103,9 +104,7 @@ struct GemmWorkTests {
         let shapes = gridShapes(count: 60, seed: 7, kernels: [1]) + gridShapes(count: 60, seed: 8, kernels: [3])
         let report = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
             dataset(rows(shapes, old)))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = temporaryDirectoryURL()
         for (name, removed) in [("old", ["msPerGflopSmall", "smallCallLimit"]), ("half", ["smallCallLimit"])] {
             var file = report
             for i in file.fits.indices { for key in removed { file.fits[i].parameters[key] = nil } }
@@ -170,9 +169,7 @@ struct GemmWorkTests {
         let shapes = gridShapes(count: 80, seed: 5, kernels: [1]) + gridShapes(count: 80, seed: 6, kernels: [3])
         let report = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
             dataset(rows(shapes, truth)))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = temporaryDirectoryURL()
         for (name, edit) in [
             ("missing", { (o: inout FitOptions) in o.workSetting = nil }),
             ("impossible", { (o: inout FitOptions) in o.workSetting?.lastLevelBytes = 1024 }),
