@@ -160,10 +160,14 @@ public struct AlphaFitter: Sendable {
             lower: bounds.map(\.lowerBound), upper: bounds.map(\.upperBound),
             residuals: { x, r in
                 var sse = 0.0
-                for j in 0..<m {
-                    let rj = root[j] * model.predict(points[j], x) - target[j]
-                    r[j] = rj
-                    sse += rj * rj
+                // Through a buffer: an array's subscript would copy each point (and retain what
+                // it holds) at every evaluation.
+                points.withUnsafeBufferPointer { points in
+                    for j in 0..<m {
+                        let rj = root[j] * model.predict(points[j], x) - target[j]
+                        r[j] = rj
+                        sse += rj * rj
+                    }
                 }
                 for (i, a) in anchored.enumerated() {
                     r[m + i] = a.weight * (x[a.k] - a.center)
@@ -175,12 +179,14 @@ public struct AlphaFitter: Sendable {
                 var sse = 0.0
                 var gradient = [Double](repeating: 0, count: p)
                 gradient.withUnsafeMutableBufferPointer { g in
-                    for j in 0..<m {
-                        let c = model.predict(points[j], x, gradient: g.baseAddress!)
-                        let rj = root[j] * c - target[j]
-                        r[j] = rj
-                        sse += rj * rj
-                        for k in 0..<p { jac[j + k * rows] = g[k] * root[j] }
+                    points.withUnsafeBufferPointer { points in
+                        for j in 0..<m {
+                            let c = model.predict(points[j], x, gradient: g.baseAddress!)
+                            let rj = root[j] * c - target[j]
+                            r[j] = rj
+                            sse += rj * rj
+                            for k in 0..<p { jac[j + k * rows] = g[k] * root[j] }
+                        }
                     }
                 }
                 for (i, a) in anchored.enumerated() {
@@ -322,7 +328,11 @@ public struct AlphaFitter: Sendable {
             for (k, v) in trial { p[k] = v }
             for (index, _) in GemmWorkModel.ratesWithoutWork(classes.points, p) { trial[index] = 0 }
             let free = (0..<options.model.parameterCount).filter { trial[$0] == nil }
-            return solver.minimize(whole.holding(trial), from: free.map { from[$0] })?.sumOfSquares ?? .infinity
+            // Linear in the rates once the discrete parameters are held: each layer's features
+            // computed once, not at every step of the solver.
+            let x0 = free.map { from[$0] }
+            guard let linear = whole.holding(trial).linearised(at: x0) else { return .infinity }
+            return solver.minimize(linear, from: x0)?.sumOfSquares ?? .infinity
         }
         let order = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.smallCallLimit]
         // A parameter pinned by its bounds is already held at its value (see `fitGroup`).

@@ -53,6 +53,37 @@ struct LeastSquaresProblem {
             })
     }
 
+    /// The problem as the affine function of its parameters it is at `x0`: residuals and Jacobian
+    /// evaluated there once, every later evaluation a product with that Jacobian. Exact (to
+    /// rounding) for a problem linear in its parameters — gemm-work once its discrete parameters
+    /// are held, whose every evaluation would otherwise compute each layer's features again (the
+    /// exhaustive search of its tiles solves 72 such problems a group). Nil where undefined at x0.
+    func linearised(at x0: [Double]) -> LeastSquaresProblem? {
+        let m = residualCount
+        let p = parameterCount
+        var r0 = [Double](repeating: 0, count: m)
+        var j0 = [Double](repeating: 0, count: m * p)
+        guard jacobian(x0, &r0, &j0).isFinite else { return nil }
+        let (base, slope) = (r0, j0)
+        let residuals: ([Double], inout [Double]) -> Double = { x, r in
+            for i in 0..<m { r[i] = base[i] }
+            for k in 0..<p {
+                let d = x[k] - x0[k]
+                guard d != 0 else { continue }
+                for i in 0..<m { r[i] += slope[i + k * m] * d }
+            }
+            var sse = 0.0
+            for i in 0..<m { sse += r[i] * r[i] }
+            return sse
+        }
+        return LeastSquaresProblem(
+            residualCount: m, offset: offset, lower: lower, upper: upper, residuals: residuals,
+            jacobian: { x, r, jac in
+                for i in 0..<(m * p) { jac[i] = slope[i] }
+                return residuals(x, &r)
+            })
+    }
+
     /// The full vector of `count` parameters: `fixed`'s values where it holds them, `x`'s in order
     /// elsewhere.
     static func expand(_ x: [Double], holding fixed: [Int: Double], count: Int) -> [Double] {

@@ -1,21 +1,35 @@
 import COpenBLAS
+import ConvKernels
 
 /// The few dense linear-algebra operations the fitter needs, all through the BLAS and LAPACK
-/// inside OpenBLAS. Matrices are column-major.
+/// inside OpenBLAS, on one thread. Matrices are column-major.
 enum LinearAlgebra {
+    /// Runs `body` with OpenBLAS on one thread, then restores its count. The fitter's matrices are
+    /// thin (a few to twenty columns; the p×p solves never thread): more threads gain nothing and
+    /// spin in `sched_yield` between calls, a core's worth of system time taken from whatever else
+    /// runs (verify-package of the paper sample: 8.4 of 24 CPU seconds).
+    private static func onOneThread<T>(_ body: () -> T) -> T {
+        let threads = OpenBLAS.threadCount
+        if threads != 1 { OpenBLAS.setThreadCount(1) }
+        defer { if threads != 1 { OpenBLAS.setThreadCount(threads) } }
+        return body()
+    }
+
     /// AᵀA (p×p, full symmetric) and Aᵀb for a column-major n×p matrix A.
     static func normalEquations(_ a: [Double], rows n: Int, columns p: Int, _ b: [Double])
         -> (gram: [Double], projection: [Double])
     {
         var gram = [Double](repeating: 0, count: p * p)
         var projection = [Double](repeating: 0, count: p)
-        cblas_dsyrk(
-            CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1, a, Int32(n),
-            0, &gram, Int32(p))
+        onOneThread {
+            cblas_dsyrk(
+                CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1, a, Int32(n),
+                0, &gram, Int32(p))
+            cblas_dgemv(
+                CblasColMajor, CblasTrans, Int32(n), Int32(p), 1, a, Int32(n), b, 1, 0,
+                &projection, 1)
+        }
         for j in 0..<p { for i in 0..<j { gram[j + i * p] = gram[i + j * p] } }
-        cblas_dgemv(
-            CblasColMajor, CblasTrans, Int32(n), Int32(p), 1, a, Int32(n), b, 1, 0,
-            &projection, 1)
         return (gram, projection)
     }
 
@@ -29,9 +43,10 @@ enum LinearAlgebra {
         var nrhs: Int32 = 1
         var info: Int32 = 0
         var uplo = Int8(UInt8(ascii: "U"))
-        dpotrf_(&uplo, &order, &factor, &lda, &info)
-        guard info == 0 else { return nil }
-        dpotrs_(&uplo, &order, &nrhs, factor, &lda, &x, &lda, &info)
+        onOneThread {
+            dpotrf_(&uplo, &order, &factor, &lda, &info)
+            if info == 0 { dpotrs_(&uplo, &order, &nrhs, factor, &lda, &x, &lda, &info) }
+        }
         return info == 0 ? x : nil
     }
 
@@ -43,9 +58,10 @@ enum LinearAlgebra {
         var lda = Int32(n)
         var info: Int32 = 0
         var uplo = Int8(UInt8(ascii: "U"))
-        dpotrf_(&uplo, &order, &a, &lda, &info)
-        guard info == 0 else { return nil }
-        dpotri_(&uplo, &order, &a, &lda, &info)
+        onOneThread {
+            dpotrf_(&uplo, &order, &a, &lda, &info)
+            if info == 0 { dpotri_(&uplo, &order, &a, &lda, &info) }
+        }
         guard info == 0 else { return nil }
         for j in 0..<n { for i in 0..<j { a[j + i * n] = a[i + j * n] } }
         return a
@@ -62,7 +78,7 @@ enum LinearAlgebra {
         var uplo = Int8(UInt8(ascii: "U"))
         var lwork = Int32(max(1, 3 * n - 1) + 64)
         var work = [Double](repeating: 0, count: Int(lwork))
-        dsyev_(&jobz, &uplo, &order, &a, &lda, &w, &work, &lwork, &info)
+        onOneThread { dsyev_(&jobz, &uplo, &order, &a, &lda, &w, &work, &lwork, &info) }
         return info == 0 ? w : nil
     }
 }

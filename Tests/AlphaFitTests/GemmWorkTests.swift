@@ -46,6 +46,34 @@ struct GemmWorkTests {
         #expect(try again.predict(shapes[7]) == report.predict(shapes[7]))
     }
 
+    /// The tile search solves each candidate's problem linearised (its features computed once):
+    /// with the discrete parameters held it is the same problem, residuals and Jacobian alike,
+    /// wherever the rates are.
+    @Test func aCandidatesLinearisedProblemIsTheProblem() throws {
+        let shapes = gridShapes(count: 120, seed: 31, kernels: [1, 3, 5])
+        let fitter = AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting))
+        let classes = fitter.classes(rows(shapes, truth))
+        let discrete = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels]
+        let held = Dictionary(uniqueKeysWithValues: (discrete + [GemmWorkModel.smallCallLimit]).map { ($0, truth[$0]) })
+        let problem = fitter.problem(classes).holding(held)
+        let p = problem.parameterCount
+        let linear = try #require(problem.linearised(at: [Double](repeating: 0, count: p)))
+        var generator = SeededGenerator(seed: 5)
+        for _ in 0..<5 {
+            let x = (0..<p).map { _ in Double.random(in: 0...60, using: &generator) }
+            var (r, rl) = (
+                [Double](repeating: 0, count: problem.residualCount),
+                [Double](repeating: 0, count: problem.residualCount)
+            )
+            var (j, jl) = ([Double](repeating: 0, count: r.count * p), [Double](repeating: 0, count: r.count * p))
+            let sse = problem.jacobian(x, &r, &j)
+            #expect(abs(linear.jacobian(x, &rl, &jl) / sse - 1) < 1e-9)
+            #expect(zip(r, rl).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($0)) })
+            #expect(j == jl)
+            #expect(abs(linear.residuals(x, &rl) / sse - 1) < 1e-9)
+        }
+    }
+
     /// A machine whose kernels have no small-matrix path (OpenBLAS's Haswell and Zen kernels):
     /// the fit does not invent one, and a machine whose kernels have one is told from it by the
     /// calls around the limit alone.
