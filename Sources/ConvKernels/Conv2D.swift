@@ -310,6 +310,20 @@ public final class Conv2D {
     /// output channel of the group, computed chunk of input channels by chunk.
     private struct Tile {
         let n: Int, g: Int, y0: Int, rows: Int
+
+        /// `tiles` with each cut by its rows into as many parts as make `count` in all (fewer
+        /// where a tile has fewer rows): the same output rows, the same chunks of input channels,
+        /// so the same sums in the same order.
+        static func cut(_ tiles: [Tile], into count: Int) -> [Tile] {
+            guard !tiles.isEmpty, tiles.count < count else { return tiles }
+            let parts = (count + tiles.count - 1) / tiles.count
+            return tiles.flatMap { tile in
+                let rows = (tile.rows + parts - 1) / parts
+                return stride(from: 0, to: tile.rows, by: rows).map { offset in
+                    Tile(n: tile.n, g: tile.g, y0: tile.y0 + offset, rows: min(rows, tile.rows - offset))
+                }
+            }
+        }
     }
 
     /// Every tile of the layer, image by image, group by group, top to bottom.
@@ -329,18 +343,22 @@ public final class Conv2D {
         return tiles
     }
 
-    /// im2col + sgemm. On one thread, tile by tile. On a team of p > 1 threads with at least p
-    /// tiles, each thread takes the next tile not taken, lowering into a workspace of its own and
-    /// multiplying with a one-thread sgemm (as frameworks parallelise a lowered convolution): no
-    /// lowered piece moves between cores, and no sgemm waits for the others' threads. With fewer
-    /// tiles, each tile's lowering is split among the threads and its sgemm runs on OpenBLAS's.
-    /// The phase times are those of the measuring thread (thread 0).
+    /// im2col + sgemm. On one thread, tile by tile. On a team of p > 1 threads, the tiles are cut
+    /// into at least p by their rows where they have the rows (``Tile/cut(_:into:)``), and each
+    /// thread takes the next tile not taken, lowering into a workspace of its own and multiplying
+    /// with a one-thread sgemm (as frameworks parallelise a lowered convolution): no lowered piece
+    /// moves between cores, and no sgemm waits for the others' threads. A layer of fewer output
+    /// rows than threads is lowered on this thread and multiplied on OpenBLAS's: the lowering
+    /// split on oneDNN's team between the calls would leave that team's threads spinning on the
+    /// PUs OpenBLAS's workers need, each call then waiting for them (a single tile of 115 calls,
+    /// 16×16×800→20 9×9: 13.2 ms on one thread, 70.6 ms on two). The phase times are those of the
+    /// measuring thread (thread 0).
     private func runIm2colGemm() -> PhaseTimes {
-        let tiles = self.tiles
         let team = min(ComputeThreads.teamSize, workspaceCopies)
+        let tiles = team > 1 ? Tile.cut(self.tiles, into: team) : self.tiles
         guard team > 1, tiles.count >= team else {
             var times = PhaseTimes()
-            for tile in tiles { run(tile, piece: workspace.baseAddress!, splitting: true, times: &times) }
+            for tile in tiles { run(tile, piece: workspace.baseAddress!, times: &times) }
             return times
         }
         let openBLASThreads = OpenBLAS.threadCount
@@ -355,7 +373,7 @@ public final class Conv2D {
             ComputeThreads.split(team) { _, thread in
                 var own = PhaseTimes()
                 while case let i = next.add(1, ordering: .relaxed).oldValue, i < tiles.count {
-                    run(tiles[i], piece: workspace.baseAddress! + thread * copy, splitting: false, times: &own)
+                    run(tiles[i], piece: workspace.baseAddress! + thread * copy, times: &own)
                 }
                 perThread[thread] = own
             }
@@ -366,8 +384,8 @@ public final class Conv2D {
     }
 
     /// Lowers and multiplies `tile` through `piece`, chunk of input channels by chunk, adding the
-    /// phases' times to `times`; the lowering split among the team when `splitting`.
-    private func run(_ tile: Tile, piece: UnsafeMutablePointer<Float>, splitting: Bool, times: inout PhaseTimes) {
+    /// phases' times to `times`.
+    private func run(_ tile: Tile, piece: UnsafeMutablePointer<Float>, times: inout PhaseTimes) {
         let s = shape
         let lowering = lowering!
         let (hw, outputHW, outputWidth) = (s.inputSpatialSize, s.spatialSize, s.outputWidth)
@@ -385,7 +403,7 @@ public final class Conv2D {
             let t0 = MonotonicClock.now()
             lowering.lower(
                 image: image, firstRow: tile.y0, rows: tile.rows, firstChannel: tile.g * groupChannels + c0,
-                channels: channels, orientation: tiling.orientation, splitting: splitting, into: piece)
+                channels: channels, orientation: tiling.orientation, into: piece)
             let t1 = MonotonicClock.now()
             multiply(
                 groupWeights + c0 * k, piece, into: out + tile.y0 * outputWidth,

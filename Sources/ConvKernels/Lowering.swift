@@ -23,40 +23,24 @@ struct Lowering {
             }
     }
 
-    /// Lowers the piece in `orientation` on the compute threads (``ComputeThreads/split(_:minimumPerThread:_:)``):
-    /// depth × positions split by input channels, positions × depth by output rows, each thread
-    /// writing its own contiguous part of `destination`. A piece under ``parallelElements`` values
-    /// is lowered on this thread alone (waking the team would cost more than it saves), as is every
-    /// piece when not `splitting` (a thread of a team that already shares the work).
+    /// Lowers the piece in `orientation` on this thread into `destination`. On a team of threads
+    /// each thread lowers pieces of its own (`Conv2D`): a lowering split among the team between
+    /// sgemm calls left the team's threads spinning on the PUs OpenBLAS's workers needed.
     func lower(
         image: UnsafePointer<Float>, firstRow: Int, rows: Int, firstChannel: Int, channels: Int,
-        orientation: GemmOrientation, splitting: Bool = true, into destination: UnsafeMutablePointer<Float>
+        orientation: GemmOrientation, into destination: UnsafeMutablePointer<Float>
     ) {
-        let s = shape
-        let positions = rows * s.outputWidth
-        let perChannel = s.kernelSize * positions
-        let elements = channels * perChannel
         switch orientation {
         case .rowMajor, .columnMajor:
-            let minimum = splitting ? max(1, Lowering.parallelElements / perChannel) : Int.max
-            ComputeThreads.split(channels, minimumPerThread: minimum) { part in
-                lowerRowMajor(
-                    image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel + part.lowerBound,
-                    channels: part.count, into: destination + part.lowerBound * perChannel)
-            }
+            lowerRowMajor(
+                image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel, channels: channels,
+                into: destination)
         case .patchMajor:
-            let perRow = elements / max(1, rows)
-            let minimum = splitting ? max(1, Lowering.parallelElements / max(1, perRow)) : Int.max
-            ComputeThreads.split(rows, minimumPerThread: minimum) { part in
-                lowerPatchMajor(
-                    image: image, firstRow: firstRow + part.lowerBound, rows: part.count, firstChannel: firstChannel,
-                    channels: channels, into: destination + part.lowerBound * perRow)
-            }
+            lowerPatchMajor(
+                image: image, firstRow: firstRow, rows: rows, firstChannel: firstChannel, channels: channels,
+                into: destination)
         }
     }
-
-    /// The fewest values of a piece per thread for its lowering to be split (256 KiB of floats).
-    static let parallelElements = 1 << 16
 
     /// The outputs `x` in `0 ..< outputs` whose input `x·stride + shift` lies in `0 ..< input`.
     static func validRange(outputs: Int, stride: Int, shift: Int, input: Int) -> Range<Int> {

@@ -14,7 +14,7 @@ struct Check: ParsableCommand {
             per axis), asymmetric and 'valid' padding, dilation 2 and 3, groups 2 and 3, depthwise \
             (multiplier 1 and 2, stride 1 and 2; channels in blocks of 8 and a remainder, rows of 8 \
             positions and a remainder, padding wider than the kernel), fully-connected layers of 1 and 5 rows, and one layer \
-            large enough that --threads N splits its lowering among the threads, and a depthwise one whose \
+            large enough that --threads N gives each thread pieces of its own, and a depthwise one whose \
             channels it shares among them. Every \
             algorithm that computes a shape runs on it (depthwise-direct on the depthwise ones, \
             fc-gemm on the fully-connected ones, gemm-1x1 on the pointwise ones); each also runs with tiling forced on (a tiny \
@@ -48,7 +48,7 @@ struct Check: ParsableCommand {
             (1, 7, 5, 3, 6, 3, 3), (2, 9, 11, 8, 5, 3, 3), (1, 4, 6, 2, 3, 4, 4), (2, 3, 3, 4, 7, 5, 5),
             (1, 13, 8, 3, 2, 5, 5), (1, 8, 9, 6, 4, 6, 6), (2, 11, 1, 2, 3, 7, 7), (1, 10, 10, 7, 9, 7, 7),
             (1, 2, 2, 3, 2, 7, 7), (1, 6, 7, 3, 4, 3, 5), (2, 5, 8, 2, 3, 4, 1), (1, 12, 10, 300, 8, 3, 3),
-            // Large enough that --threads N splits its lowering among the threads.
+            // Large enough that --threads N gives each thread pieces of its own.
             (1, 64, 64, 32, 8, 3, 3),
         ].map {
             ConvShape(

@@ -68,10 +68,10 @@ struct OneDNNTests {
     }
 }
 
-/// The lowering on several threads: the parts of a split run on distinct threads of the team,
-/// cover the work once, and a layer lowered on two threads gives the one-thread result.
+/// Layers on a team of threads: the parts of a split run on distinct threads of the team and
+/// cover the work once, and a layer shared among two threads gives the one-thread result.
 @Suite(.enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"), .serialized)
-struct SplitLoweringTests {
+struct TeamOfThreadsTests {
     @Test func aSplitRunsEachPartOnceOnThreadsOfTheTeam() {
         ComputeThreads.setCount(2)
         defer { ComputeThreads.setCount(1) }
@@ -89,22 +89,43 @@ struct SplitLoweringTests {
     }
 
     @Test(arguments: [GemmOrientation.rowMajor, .patchMajor])
-    func aLayerLoweredOnTwoThreadsIsTheOneThreadResult(orientation: GemmOrientation) throws {
+    func aSingleTileIsCutByItsRowsAmongTheThreadsAndIsTheOneThreadResult(orientation: GemmOrientation) throws {
         let shape = ConvShape(height: 48, width: 40, inputChannels: 40, outputChannels: 8, kernel: 3)
-        // The team's size alone: OpenBLAS on one thread sums in the same order, so the outputs are
-        // equal bit for bit exactly when the lowered matrices are.
-        func output(threads: Int) throws -> [Float] {
+        // One tile of 48 rows and one chunk: on two threads it is cut into two tiles of 24 rows,
+        // each lowered and multiplied by its thread with a one-thread sgemm — the same sums in the
+        // same order, so the output is equal bit for bit.
+        func run(threads: Int) throws -> (output: [Float], pieces: Int) {
             ComputeThreads.setCount(threads)
-            OpenBLAS.setThreadCount(1)
             defer { ComputeThreads.setCount(1) }
             let conv = try Conv2D(
                 shape: shape, algorithm: .im2colGemm,
                 tiling: ConvTiling(rowsPerTile: shape.outputHeight, channelsPerChunk: 40, orientation: orientation))
             conv.fillRandom(seed: 7)
-            conv.run()
-            return Array(conv.output)
+            let phases = conv.run()
+            return (Array(conv.output), phases.tiles)
         }
-        #expect(try output(threads: 2) == output(threads: 1))
+        let (one, two) = (try run(threads: 1), try run(threads: 2))
+        #expect(one.pieces == 1 && two.pieces == 2)
+        #expect(two.output == one.output)
+    }
+
+    /// A layer of one output row cannot be cut: it is lowered on the calling thread and multiplied
+    /// on OpenBLAS's threads, and still gives the one-thread result.
+    @Test func aLayerOfFewerRowsThanThreadsIsMultipliedOnOpenBLASsThreads() throws {
+        let shape = ConvShape(height: 1, width: 300, inputChannels: 64, outputChannels: 96, kernel: 3)
+        func run(threads: Int) throws -> (output: [Float], pieces: Int) {
+            ComputeThreads.setCount(threads)
+            defer { ComputeThreads.setCount(1) }
+            let conv = try Conv2D(shape: shape, algorithm: .im2colGemm)
+            conv.fillRandom(seed: 9)
+            let phases = conv.run()
+            return (Array(conv.output), phases.tiles)
+        }
+        let (one, two) = (try run(threads: 1), try run(threads: 2))
+        #expect(one.pieces == two.pieces)
+        let error = zip(one.output, two.output).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
+        let norm = one.output.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        #expect(error <= 1e-6 * norm)
     }
 
     @Test(arguments: [
