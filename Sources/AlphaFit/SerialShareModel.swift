@@ -25,9 +25,21 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
         /// (σ_k + (1 − σ_k)/p) — the FLOPs, each operand's bytes, the lowering, the calls
         /// divide among the threads each as far as its own share says.
         case work
+        /// As `work`, the part that divides divided as the kernels divide the layer: T(p) =
+        /// Σ_k rate_k · work_k · (σ_k + (1 − σ_k) · d(p)), d(p) the share of the layer's work its
+        /// busiest thread does (``ConvKernels/KernelWork/busiestShare(threads:smallCallLimit:)``:
+        /// tiles taken in turn, calls OpenBLAS runs on one thread), 1/p at best. gemm-work only
+        /// (its points know the kernels' work).
+        case team
 
-        /// The form for `model`: `work` for a model linear in its rates, `dimensions` for alpha's.
-        public static func of(_ model: FitModel) -> Form { model.scaleIndex == nil ? .work : .dimensions }
+        /// Whether the share is one per kind of work (`work`, `team`).
+        public var perWork: Bool { self != .dimensions }
+
+        /// The form for `model`: `team` for gemm-work, `work` for the other models linear in their
+        /// rates, `dimensions` for alpha's.
+        public static func of(_ model: FitModel) -> Form {
+            model == .gemmWork ? .team : model.scaleIndex == nil ? .work : .dimensions
+        }
     }
 
     /// The formula of `form`, as the package README and `docs/analysis.md` print it.
@@ -37,6 +49,9 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
         case .work:
             return
                 "T(p) = Σ over the base model's rates of rate · work · (σ_rate + (1 − σ_rate) / p): each kind of work with a serial share of its own"
+        case .team:
+            return
+                "T(p) = Σ over the base model's rates of rate · work · (σ_rate + (1 − σ_rate) · d(p)): each kind of work with a serial share of its own, d(p) the share of the layer's work its busiest thread does as the kernels share it (tiles taken in turn; a call OpenBLAS runs on one thread: 1)"
         }
     }
 
@@ -139,7 +154,7 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
             let centres = SerialShareFit.centreNames.map { group.centres[$0] ?? 0 }
             let sigma = SerialShareFit.share(c, logs: SerialShareFit.logs(shape), centres: centres)
             return one * (sigma + (1 - sigma) / p)
-        case .work:
+        case .work, .team:
             let names = base.parameterNames
             let x = try names.map { name in
                 guard let value = group.parameters[name] else {
@@ -154,13 +169,24 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
             guard one.isFinite else {
                 throw FitInputError(input: "serial-share fit", "the model is undefined for \(shape)")
             }
+            let divided = p.isInfinite ? 0 : SerialShareFit.divided(point, threads: Int(p), parameters: x, form: form)
             var time = 0.0
             for (k, name) in names.enumerated() where SerialShareFit.isRate(base, k) {
                 let sigma = group.share[name] ?? 0
-                time += x[k] * work[k] * (sigma + (1 - sigma) / p)
+                time += x[k] * work[k] * (sigma + (1 - sigma) * divided)
             }
             return time
         }
+    }
+
+    /// What the part that divides is multiplied by at `threads` threads: 1/p under the `work`
+    /// form; under `team`, the share of the layer's work its busiest thread does
+    /// (``ConvKernels/KernelWork/busiestShare(threads:smallCallLimit:)``, the small-matrix limit
+    /// from gemm-work's `parameters`).
+    static func divided(_ point: ModelPoint, threads: Int, parameters: [Double], form: Form) -> Double {
+        guard form == .team, let work = point.work else { return 1 / Double(max(1, threads)) }
+        return work.busiestShare(
+            threads: threads, smallCallLimit: GemmWorkModel.limit(parameters[GemmWorkModel.smallCallLimit]))
     }
 
     /// Whether parameter `k` of the rate model `model` is a rate (its work times it): every
@@ -192,9 +218,15 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
     /// Checks every group: the base model's parameters and the share's, finite.
     public func validate(source: String) throws {
         try baseReport.validate(source: source)
-        if form == .work, base.scaleIndex != nil {
+        if form.perWork, base.scaleIndex != nil {
             throw FitInputError(
-                input: source, column: "form", "the work form needs a rate model; \(base.rawValue) is not one")
+                input: source, column: "form",
+                "the \(form.rawValue) form needs a rate model; \(base.rawValue) is not one")
+        }
+        if form == .team, base != .gemmWork {
+            throw FitInputError(
+                input: source, column: "form",
+                "the team form needs gemm-work (the kernels' work); \(base.rawValue) has none")
         }
         for group in groups {
             let names =
@@ -256,10 +288,16 @@ public struct SerialShareFitter: Sendable {
     /// - Throws: `FitInputError` when the rows have no one-thread row, or anything the base
     ///   model's fit throws.
     public func fit(_ rows: [FitRow], inputName: String) throws -> SerialShareFit {
-        if form == .work, options.model.scaleIndex != nil {
+        if form.perWork, options.model.scaleIndex != nil {
             throw FitInputError(
                 input: inputName, column: "model",
-                "the work form gives each rate a serial share; \(options.model.rawValue) is not a rate model (use the dimensions form)"
+                "the \(form.rawValue) form gives each rate a serial share; \(options.model.rawValue) is not a rate model (use the dimensions form)"
+            )
+        }
+        if form == .team, options.model != .gemmWork {
+            throw FitInputError(
+                input: inputName, column: "model",
+                "the team form divides the kernels' work as they share it; \(options.model.rawValue) does not know it (use the work form)"
             )
         }
         let one = rows.filter { SerialShareFitter.threads(of: $0) == 1 }
@@ -274,7 +312,7 @@ public struct SerialShareFitter: Sendable {
         var groups: [SerialShareFit.Group] = []
         for base in baseFits {
             let members = byGroup[base.group] ?? []
-            groups.append(try form == .work ? fitGroupWork(base, rows: members) : fitGroup(base, rows: members))
+            groups.append(try form.perWork ? fitGroupWork(base, rows: members) : fitGroup(base, rows: members))
         }
         if let stray = byGroup.keys.sorted().first(where: { name in !baseFits.contains { $0.group == name } }) {
             throw FitInputError(
@@ -394,9 +432,10 @@ public struct SerialShareFitter: Sendable {
             n: m, nParallel: parallel.count, sse: sse)
     }
 
-    /// One group under the `work` form: each free rate split into a serial part a and a part b
-    /// that divides, T(p) = Σ work_k · (a_k + b_k / p), a, b ≥ 0 (linear: one optimum), from the
-    /// one-thread fit `base` (its tiles, levels and held rates kept) on `rows`.
+    /// One group under the `work` or `team` form: each free rate split into a serial part a and a
+    /// part b that divides, T(p) = Σ work_k · (a_k + b_k · d(p)), a, b ≥ 0 (linear: one optimum),
+    /// d(p) = 1/p or the busiest thread's share (``SerialShareFit/divided(_:threads:parameters:form:)``),
+    /// from the one-thread fit `base` (its tiles, levels and held rates kept) on `rows`.
     func fitGroupWork(_ base: GroupFit, rows: [FitRow]) throws -> SerialShareFit.Group {
         let model = options.model
         let names = model.parameterNames
@@ -404,7 +443,11 @@ public struct SerialShareFitter: Sendable {
         let held = Set(base.fixed ?? [])
         let rates = names.indices.filter { SerialShareFit.isRate(model, $0) && !held.contains(names[$0]) }
         let points = rows.map { options.point($0.shape) }
-        let counts = rows.map { Double(SerialShareFitter.threads(of: $0)) }
+        let counts = rows.map(SerialShareFitter.threads(of:))
+        // What the part that divides is multiplied by, row by row (1 at one thread).
+        let divided = rows.indices.map {
+            SerialShareFit.divided(points[$0], threads: counts[$0], parameters: start, form: form)
+        }
         let weights = rows.map { options.loss == .relative ? 1 / $0.timeMs : 1 }
         let times = rows.map(\.timeMs)
         let m = rows.count
@@ -417,7 +460,7 @@ public struct SerialShareFitter: Sendable {
             work.append(rates.map { g[$0] })
             heldTime.append(
                 names.indices.filter { SerialShareFit.isRate(model, $0) && held.contains(names[$0]) }
-                    .map { start[$0] * g[$0] }.reduce(0, +) / counts[i])
+                    .map { start[$0] * g[$0] }.reduce(0, +) * divided[i])
         }
         let parallel = rows.indices.filter { counts[$0] > 1 }
         var notes: [String] = []
@@ -436,7 +479,7 @@ public struct SerialShareFitter: Sendable {
                 var sse = 0.0
                 for i in 0..<m {
                     var t = heldTime[i]
-                    for k in 0..<q { t += work[i][k] * (x[k] + x[q + k] / counts[i]) }
+                    for k in 0..<q { t += work[i][k] * (x[k] + x[q + k] * divided[i]) }
                     r[i] = weights[i] * (t - times[i])
                     sse += r[i] * r[i]
                 }
@@ -447,9 +490,9 @@ public struct SerialShareFitter: Sendable {
                 for i in 0..<m {
                     var t = heldTime[i]
                     for k in 0..<q {
-                        t += work[i][k] * (x[k] + x[q + k] / counts[i])
+                        t += work[i][k] * (x[k] + x[q + k] * divided[i])
                         jac[i + k * m] = weights[i] * work[i][k]
-                        jac[i + (q + k) * m] = weights[i] * work[i][k] / counts[i]
+                        jac[i + (q + k) * m] = weights[i] * work[i][k] * divided[i]
                     }
                     r[i] = weights[i] * (t - times[i])
                     sse += r[i] * r[i]

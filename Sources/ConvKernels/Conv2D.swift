@@ -311,16 +311,17 @@ public final class Conv2D {
     private struct Tile {
         let n: Int, g: Int, y0: Int, rows: Int
 
-        /// `tiles` with each cut by its rows into as many parts as make `count` in all (fewer
-        /// where a tile has fewer rows): the same output rows, the same chunks of input channels,
-        /// so the same sums in the same order.
+        /// `tiles` with each cut by its rows into as many parts as make `count` in all
+        /// (``TeamShare/cut(rows:parts:)``; fewer where a tile has fewer rows): the same output
+        /// rows, the same chunks of input channels, so the same sums in the same order.
         static func cut(_ tiles: [Tile], into count: Int) -> [Tile] {
             guard !tiles.isEmpty, tiles.count < count else { return tiles }
             let parts = (count + tiles.count - 1) / tiles.count
             return tiles.flatMap { tile in
-                let rows = (tile.rows + parts - 1) / parts
-                return stride(from: 0, to: tile.rows, by: rows).map { offset in
-                    Tile(n: tile.n, g: tile.g, y0: tile.y0 + offset, rows: min(rows, tile.rows - offset))
+                var y0 = tile.y0
+                return TeamShare.cut(rows: tile.rows, parts: parts).map { rows in
+                    defer { y0 += rows }
+                    return Tile(n: tile.n, g: tile.g, y0: y0, rows: rows)
                 }
             }
         }

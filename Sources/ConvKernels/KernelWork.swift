@@ -134,6 +134,15 @@ public struct KernelWork: Hashable, Sendable {
     public var loweringRows: Double
     /// Blocks the lowering writes: one per input channel and tap of every piece.
     public var loweringBlocks: Double
+    /// im2col-gemm: the output rows of each planned tile of one image and group, top to bottom
+    /// (empty for the other algorithms); ``tileCopies`` such sets (batch · groups).
+    public var tileRows: [Int]
+    /// How many images × groups repeat ``tileRows``.
+    public var tileCopies: Int
+    /// depthwise-direct: its items, an image's block of 8 output channels each (0 otherwise).
+    public var directItems: Int
+    /// The layer's output values.
+    public var outputCount: Int
 
     /// The work of `shape` under `setting`.
     public init(shape s: ConvShape, setting: WorkSetting) {
@@ -149,6 +158,10 @@ public struct KernelWork: Hashable, Sendable {
         loweringInputBytes = 0
         loweringRows = 0
         loweringBlocks = 0
+        tileRows = []
+        tileCopies = 0
+        directItems = 0
+        outputCount = s.outputCount
         let weightReach = setting.reach(s.weightCount * size)
         switch ConvAlgorithm.auto.resolved(for: s) {
         case .fullyConnectedGemm:
@@ -173,6 +186,7 @@ public struct KernelWork: Hashable, Sendable {
             directRows = s.batch * lanes * s.outputHeight
             directRowWidth = s.outputWidth
             directTaps = s.kernelSize
+            directItems = s.batch * DepthwisePlan.blocks(outputChannels: s.outputChannels)
             weightBytes[weightReach] = Double(s.weightCount) * float
             activationBytes[setting.reach(s.inputCount * size)] = Double(s.inputCount) * float
             outputBytes[setting.reach(s.outputCount * size)] = Double(s.outputCount) * float
@@ -180,6 +194,10 @@ public struct KernelWork: Hashable, Sendable {
         default:
             let tiling = ConvTiling.planned(for: s, workspaceLimit: setting.workspaceLimitBytes)
             calls = Self.pieces(of: s, tiling: tiling)
+            tileRows = stride(from: 0, to: s.outputHeight, by: tiling.rowsPerTile).map {
+                min(tiling.rowsPerTile, s.outputHeight - $0)
+            }
+            tileCopies = s.batch * s.groups
             let tiles = (s.outputHeight + tiling.rowsPerTile - 1) / tiling.rowsPerTile
             let channelTaps = Double(s.batch) * Double(s.inputChannels) * Double(s.kernelSize)
             loweringInputBytes = Double(s.inputCount) * float

@@ -152,7 +152,7 @@ extension PackageReadme {
                             channels: $0.share["perLnChannels"] ?? 0)
                     }
                 }
-                workShares = judgements.filter { $0.fit.form == .work }.flatMap { j in
+                workShares = judgements.filter { $0.fit.form.perWork }.flatMap { j in
                     j.fit.groups.map {
                         WorkShare(
                             model: j.model.rawValue, group: $0.group, shares: $0.workShares(of: j.model))

@@ -87,7 +87,7 @@ struct Speedup: ParsableCommand {
         func number(_ x: Double) -> String { String(format: "%.1f", x) }
         func right(_ text: String, _ width: Int) -> String { column(text, width, right: true) }
         var lines = [
-            "\(judgement.model.rawValue) across thread counts (serial share by \(judgement.fit.form.rawValue)), \(judgement.configurations) configurations, \(judgement.folds) folds of configurations:",
+            "\(judgement.model.rawValue) across thread counts (\(formName(judgement.fit.form))), \(judgement.configurations) configurations, \(judgement.folds) folds of configurations:",
             right("p", 5) + right("n", 7) + right("own fit: MAPE", 16) + right("±10%", 7)
                 + right("across counts: MAPE", 22)
                 + right("±10%", 7) + right("floor ±10%", 12) + "   better",
@@ -119,7 +119,7 @@ struct Speedup: ParsableCommand {
                 lines.append(
                     "  \(group.group): serial share of the geometric-mean layer \(String(format: "%.3f", group.centreShare)); \(slopes.joined(separator: ", "))"
                 )
-            case .work:
+            case .work, .team:
                 lines.append(
                     "  \(group.group): serial share of each kind of work (rates above 0): \(group.workShares(of: judgement.model))"
                 )
@@ -167,5 +167,14 @@ struct Speedup: ParsableCommand {
             lines.append("\(scaling.unpaired) row(s) at more than one thread have no one-thread row and are left out.")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// How `speedup` names a serial-share form.
+private func formName(_ form: SerialShareFit.Form) -> String {
+    switch form {
+    case .dimensions: return "serial share by dimensions"
+    case .work: return "serial share by kind of work"
+    case .team: return "serial share by kind of work, the rest divided as the kernels share the layer"
     }
 }

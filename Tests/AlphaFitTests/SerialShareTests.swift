@@ -191,3 +191,71 @@ import Testing
         }
     }
 }
+
+/// The team form: gemm-work's rates each with a serial share, the rest divided as the kernels
+/// share the layer among the threads.
+@Suite struct SerialShareTeamTests {
+    let setting = WorkSetting(level2Bytes: 512 << 10, lastLevelBytes: 32 << 20)
+
+    /// Rows at `counts` from gemm-work's one-thread `rates` with the FLOPs' share 0.1 and every
+    /// other rate's 0.5, the part that divides divided by the layer's busiest share.
+    func rows(counts: [Int], rates: [Double]) -> [FitRow] {
+        let shapes = gridShapes(count: 200, seed: 41, kernels: [1, 3, 5])
+        var rows: [FitRow] = []
+        for (i, shape) in shapes.enumerated() {
+            let point = ModelPoint(shape: shape, convention: .standard, bytes: .algorithm, setting: setting)
+            var work = [Double](repeating: 0, count: rates.count)
+            _ = work.withUnsafeMutableBufferPointer {
+                FitModel.gemmWork.predict(point, rates, gradient: $0.baseAddress!)
+            }
+            for p in counts {
+                let divided = point.work!.busiestShare(threads: p, smallCallLimit: 0)
+                var t = 0.0
+                for k in 0..<GemmWorkModel.positionsTile {
+                    let share = k == 0 ? 0.1 : 0.5
+                    t += rates[k] * work[k] * (share + (1 - share) * divided)
+                }
+                rows.append(
+                    FitRow(
+                        shape: shape, timeMs: t, carried: ["config_id": "c\(i)@threads=\(p)", "threads": "\(p)"],
+                        row: rows.count + 2))
+            }
+        }
+        return rows
+    }
+
+    @Test func gemmWorksSharesComeBackAndAnOldWorkFormFitReadsAsItWas() throws {
+        // Tiles 1 × 1, no small-matrix kernel, three levels: the one-thread fit is exact.
+        var rates = [Double](repeating: 0, count: GemmWorkModel.parameterNames.count)
+        for k in 0..<GemmWorkModel.positionsTile {
+            rates[k] = [11, 0, 0, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0.002][k]
+        }
+        rates[GemmWorkModel.positionsTile] = 1
+        rates[GemmWorkModel.channelsTile] = 1
+        rates[GemmWorkModel.cacheLevels] = 3
+        let rows = rows(counts: [1, 2, 3], rates: rates)
+        let options = FitOptions(model: .gemmWork, grouping: .k1Rest, loss: .relative, workSetting: setting)
+        let fitter = SerialShareFitter(options: options)
+        #expect(fitter.form == .team)
+        let fit = try fitter.fit(rows, inputName: "synthetic")
+        let group = try #require(fit.groups.first { $0.group == "K>1" })
+        #expect(abs(group.share["msPerGflop"]! - 0.1) < 0.01)
+        // Every row, at every count, as it was made.
+        for row in rows.prefix(60) {
+            let p = SerialShareFitter.threads(of: row)
+            #expect(abs(try fit.predict(row.shape, threads: p) / row.timeMs - 1) < 1e-3)
+        }
+        // A fit of the work form (written by 0.14) still divides by p.
+        var old = fit
+        old.form = .work
+        let shape = rows[0].shape
+        let one = try old.predict(shape, threads: 1)
+        let serial = try old.serialShare(shape) * one
+        #expect(abs(try old.predict(shape, threads: 2) - (serial + (one - serial) / 2)) < 1e-6 * one)
+        // The team form is gemm-work's alone.
+        #expect {
+            try SerialShareFitter(options: FitOptions(model: .tensorBytes, grouping: .k1Rest), form: .team)
+                .fit(rows, inputName: "rows.csv")
+        } throws: { "\($0)".contains("team form") }
+    }
+}

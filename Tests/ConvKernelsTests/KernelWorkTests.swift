@@ -35,6 +35,46 @@ struct KernelWorkTests {
         }
     }
 
+    /// The busiest thread's share of a layer's work, as `Conv2D` shares it among a team.
+    @Test func theBusiestThreadsShareFollowsHowTheKernelsShareTheLayer() {
+        #expect(TeamShare.cut(rows: 7, parts: 2) == [4, 3] && TeamShare.cut(rows: 1, parts: 2) == [1])
+        #expect(TeamShare.cut(rows: 6, parts: 4) == [2, 2, 2])
+        #expect(
+            TeamShare.busiest([1, 1, 1], threads: 2) == 2.0 / 3 && TeamShare.busiest([4, 3], threads: 2) == 4.0 / 7)
+        #expect(TeamShare.busiest([5], threads: 1) == 1 && TeamShare.busiest([], threads: 2) == 1)
+        func share(_ shape: ConvShape, _ threads: Int, limit: Int = 0) -> Double {
+            KernelWork(shape: shape, setting: setting).busiestShare(threads: threads, smallCallLimit: limit)
+        }
+        // im2col-gemm: one tile of 16 rows cut in two of 8; 3 tiles of 10, 10 and 5 rows on two
+        // threads: 15 of 25 rows on the busiest.
+        let single = ConvShape(height: 16, width: 16, inputChannels: 800, outputChannels: 20, kernel: 9)
+        #expect(KernelWork(shape: single, setting: setting).tileRows == [16])
+        #expect(share(single, 1) == 1 && share(single, 2) == 0.5 && share(single, 3) == 6.0 / 16)
+        var three = KernelWork(shape: single, setting: setting)
+        three.tileRows = [10, 10, 5]
+        #expect(three.busiestShare(threads: 2, smallCallLimit: 0) == 15.0 / 25)
+        // A layer of one output row cannot be cut: its calls on OpenBLAS's threads, divided when
+        // large, on one thread below OpenBLAS's threading limit or under the small-matrix kernel.
+        let oneRow = ConvShape(height: 1, width: 128, inputChannels: 200, outputChannels: 300, kernel: 5)
+        #expect(share(oneRow, 2) == 0.5)
+        let tinyRow = ConvShape(height: 1, width: 16, inputChannels: 8, outputChannels: 16, kernel: 3)
+        #expect(share(tinyRow, 2) == 1)
+        // 1×1: m·n·k 12,544·64·64 is divided; 49·32·64 (100,352) runs on one thread; 196·64·64
+        // (802,816) divides unless the small-matrix kernel takes it.
+        #expect(share(ConvShape(height: 112, width: 112, inputChannels: 64, outputChannels: 64, kernel: 1), 2) == 0.5)
+        #expect(share(ConvShape(height: 7, width: 7, inputChannels: 64, outputChannels: 32, kernel: 1), 2) == 1)
+        let pointwise = ConvShape(height: 14, width: 14, inputChannels: 64, outputChannels: 64, kernel: 1)
+        #expect(share(pointwise, 2) == 0.5 && share(pointwise, 2, limit: GemmCall.openBLASSmallMatrixLimit) == 1)
+        // depthwise-direct: 32 blocks of 8 channels over 112·112 positions on two threads; a layer
+        // of fewer than 2 · 16,384 outputs on one.
+        #expect(
+            share(
+                ConvShape(height: 112, width: 112, inputChannels: 256, outputChannels: 256, kernel: 3, groups: 256), 2)
+                == 0.5)
+        #expect(
+            share(ConvShape(height: 7, width: 7, inputChannels: 96, outputChannels: 96, kernel: 3, groups: 96), 2) == 1)
+    }
+
     @Test func theEdgesOfTheTileArePassesOfHalvingWidths() {
         // m = 10 positions, n = 7 channels, k = 3, tiles 8 × 4: n leaves 3 (a pass of 2, one of 1),
         // m leaves 2 (one pass): 2·k·(m·2 + n·1) FLOP-equivalents.

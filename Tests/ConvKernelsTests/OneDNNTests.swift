@@ -109,6 +109,26 @@ struct TeamOfThreadsTests {
         #expect(two.output == one.output)
     }
 
+    /// The tiles the team takes are those the models of thread counts divide (``KernelWork``'s
+    /// `busiestShare`): as many pieces as its tiles cut for the team, times the chunks.
+    @Test(arguments: [
+        ConvShape(height: 16, width: 16, inputChannels: 100, outputChannels: 20, kernel: 3),
+        ConvShape(height: 5, width: 300, inputChannels: 40, outputChannels: 24, kernel: 3),
+        ConvShape(batch: 3, height: 9, width: 9, inputChannels: 30, outputChannels: 8, kernel: 3),
+    ])
+    func theTeamTakesTheTilesTheModelCuts(shape: ConvShape) throws {
+        ComputeThreads.setCount(2)
+        defer { ComputeThreads.setCount(1) }
+        let setting = WorkSetting(level2Bytes: 1 << 20, lastLevelBytes: 32 << 20)
+        let work = KernelWork(shape: shape, setting: setting)
+        let conv = try Conv2D(shape: shape, algorithm: .im2colGemm)
+        conv.fillRandom(seed: 3)
+        let tiles = work.tileRows.count * work.tileCopies
+        let parts = tiles < 2 ? 2 : 1
+        let cut = work.tileRows.flatMap { TeamShare.cut(rows: $0, parts: parts) }.count * work.tileCopies
+        #expect(conv.run().tiles == cut * (work.calls.reduce(0) { $0 + $1.count } / tiles))
+    }
+
     /// A layer of one output row cannot be cut: it is lowered on the calling thread and multiplied
     /// on OpenBLAS's threads, and still gives the one-thread result.
     @Test func aLayerOfFewerRowsThanThreadsIsMultipliedOnOpenBLASsThreads() throws {

@@ -185,7 +185,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     // configurations against each count's own fit.
     let across = try PackageBuilder.acrossCountsJudgements(package: out)
     #expect(across.map(\.model) == [.alpha, .gemmWork])
-    #expect(across.map(\.fit.form) == [.dimensions, .work])
+    #expect(across.map(\.fit.form) == [.dimensions, .team])
     #expect(across.allSatisfy { $0.configurations == 48 && $0.heldOut.map(\.threads) == [1, 2] })
     #expect(across.allSatisfy { $0.countLeftOut.isEmpty })
     let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
