@@ -1,35 +1,32 @@
 import COpenBLAS
-import ConvKernels
 
-/// The few dense linear-algebra operations the fitter needs, all through the BLAS and LAPACK
-/// inside OpenBLAS, on one thread. Matrices are column-major.
+/// The few dense linear-algebra operations the fitter needs, through the BLAS and LAPACK inside
+/// OpenBLAS where OpenBLAS runs them on the calling thread. Matrices are column-major.
+///
+/// The fitter's matrices are thin (a few to twenty columns): OpenBLAS gains nothing from its
+/// threads there, and where it would use them (an `dgemv` of 9,216 values or more, `dpotri`'s
+/// `dlauum` at any size) its workers then spin in `sched_yield`, a core's worth of system time
+/// taken from whatever else runs (verify-package of the paper sample: 8.4 of 24 CPU seconds).
+/// Those operations are written out here instead; the thread count, OpenBLAS's global setting,
+/// is never touched (a measurement in the same process owns it).
 enum LinearAlgebra {
-    /// Runs `body` with OpenBLAS on one thread, then restores its count. The fitter's matrices are
-    /// thin (a few to twenty columns; the p×p solves never thread): more threads gain nothing and
-    /// spin in `sched_yield` between calls, a core's worth of system time taken from whatever else
-    /// runs (verify-package of the paper sample: 8.4 of 24 CPU seconds).
-    private static func onOneThread<T>(_ body: () -> T) -> T {
-        let threads = OpenBLAS.threadCount
-        if threads != 1 { OpenBLAS.setThreadCount(1) }
-        defer { if threads != 1 { OpenBLAS.setThreadCount(threads) } }
-        return body()
-    }
-
     /// AᵀA (p×p, full symmetric) and Aᵀb for a column-major n×p matrix A.
     static func normalEquations(_ a: [Double], rows n: Int, columns p: Int, _ b: [Double])
         -> (gram: [Double], projection: [Double])
     {
         var gram = [Double](repeating: 0, count: p * p)
         var projection = [Double](repeating: 0, count: p)
-        onOneThread {
-            cblas_dsyrk(
-                CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1, a, Int32(n),
-                0, &gram, Int32(p))
-            cblas_dgemv(
-                CblasColMajor, CblasTrans, Int32(n), Int32(p), 1, a, Int32(n), b, 1, 0,
-                &projection, 1)
-        }
+        // dsyrk with k = n ≫ p runs on the calling thread; Aᵀb is p dot products.
+        cblas_dsyrk(
+            CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1, a, Int32(n), 0, &gram, Int32(p))
         for j in 0..<p { for i in 0..<j { gram[j + i * p] = gram[i + j * p] } }
+        a.withUnsafeBufferPointer { a in
+            for j in 0..<p {
+                var sum = 0.0
+                for i in 0..<n { sum += a[i + j * n] * b[i] }
+                projection[j] = sum
+            }
+        }
         return (gram, projection)
     }
 
@@ -43,28 +40,27 @@ enum LinearAlgebra {
         var nrhs: Int32 = 1
         var info: Int32 = 0
         var uplo = Int8(UInt8(ascii: "U"))
-        onOneThread {
-            dpotrf_(&uplo, &order, &factor, &lda, &info)
-            if info == 0 { dpotrs_(&uplo, &order, &nrhs, factor, &lda, &x, &lda, &info) }
-        }
+        dpotrf_(&uplo, &order, &factor, &lda, &info)
+        guard info == 0 else { return nil }
+        dpotrs_(&uplo, &order, &nrhs, factor, &lda, &x, &lda, &info)
         return info == 0 ? x : nil
     }
 
-    /// The inverse of a symmetric positive definite S (dpotrf/dpotri); nil when S is not
-    /// positive definite.
+    /// The inverse of a symmetric positive definite S: its Cholesky factor (dpotrf) solved
+    /// against the identity (dpotrs; not dpotri, whose dlauum OpenBLAS threads at any size); nil
+    /// when S is not positive definite.
     static func invertPositiveDefinite(_ s: [Double], order n: Int) -> [Double]? {
-        var a = s
+        var factor = s
+        var inverse = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { inverse[i + i * n] = 1 }
         var order = Int32(n)
         var lda = Int32(n)
         var info: Int32 = 0
         var uplo = Int8(UInt8(ascii: "U"))
-        onOneThread {
-            dpotrf_(&uplo, &order, &a, &lda, &info)
-            if info == 0 { dpotri_(&uplo, &order, &a, &lda, &info) }
-        }
+        dpotrf_(&uplo, &order, &factor, &lda, &info)
         guard info == 0 else { return nil }
-        for j in 0..<n { for i in 0..<j { a[j + i * n] = a[i + j * n] } }
-        return a
+        dpotrs_(&uplo, &order, &order, factor, &lda, &inverse, &lda, &info)
+        return info == 0 ? inverse : nil
     }
 
     /// The eigenvalues of a symmetric S, ascending (dsyev); nil if LAPACK fails.
@@ -78,7 +74,7 @@ enum LinearAlgebra {
         var uplo = Int8(UInt8(ascii: "U"))
         var lwork = Int32(max(1, 3 * n - 1) + 64)
         var work = [Double](repeating: 0, count: Int(lwork))
-        onOneThread { dsyev_(&jobz, &uplo, &order, &a, &lda, &w, &work, &lwork, &info) }
+        dsyev_(&jobz, &uplo, &order, &a, &lda, &w, &work, &lwork, &info)
         return info == 0 ? w : nil
     }
 }

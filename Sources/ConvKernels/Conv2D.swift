@@ -344,30 +344,19 @@ public final class Conv2D {
         return tiles
     }
 
-    /// im2col + sgemm. On one thread, tile by tile. On a team of p > 1 threads, fewer tiles than
-    /// threads are cut into at least p by their rows (``Tile/cut(_:into:)``) where the rows allow
-    /// it and the parts keep as many output positions as there are output channels
-    /// (``TeamShare/cutsByRows(positionsPerPart:outputChannels:)``); then each thread takes the
-    /// next tile not taken, lowering into a workspace of its own and multiplying with a one-thread
-    /// sgemm (as frameworks parallelise a lowered convolution): no lowered piece moves between
-    /// cores, and no sgemm waits for the others' threads. Otherwise the tiles are lowered on this
-    /// thread and multiplied on OpenBLAS's threads, which divide the weights rather than every
-    /// thread reading them all. The lowering is never split on oneDNN's team between OpenBLAS's
-    /// calls: that team's threads, spinning after each split, held the PUs OpenBLAS's workers
-    /// needed (a single tile of 115 calls, 16×16×800→20 9×9: 13.2 ms on one thread, 70.6 ms on
-    /// two). The phase times are those of the measuring thread (thread 0).
+    /// im2col + sgemm. On one thread, tile by tile. On a team of p > 1 threads, the tiles are cut
+    /// into at least p by their rows where they have the rows (``Tile/cut(_:into:)``), and each
+    /// thread takes the next tile not taken, lowering into a workspace of its own and multiplying
+    /// with a one-thread sgemm (as frameworks parallelise a lowered convolution): no lowered piece
+    /// moves between cores, and no sgemm waits for the others' threads. A layer of fewer output
+    /// rows than threads is lowered on this thread and multiplied on OpenBLAS's: the lowering
+    /// split on oneDNN's team between the calls would leave that team's threads spinning on the
+    /// PUs OpenBLAS's workers need, each call then waiting for them (a single tile of 115 calls,
+    /// 16×16×800→20 9×9: 13.2 ms on one thread, 70.6 ms on two). The phase times are those of the
+    /// measuring thread (thread 0).
     private func runIm2colGemm() -> PhaseTimes {
         let team = min(ComputeThreads.teamSize, workspaceCopies)
-        var tiles = self.tiles
-        if team > 1, tiles.count < team {
-            let cut = Tile.cut(tiles, into: team)
-            let positions = (cut.map(\.rows).max() ?? 0) * shape.outputWidth
-            if cut.count >= team,
-                TeamShare.cutsByRows(positionsPerPart: positions, outputChannels: shape.outputChannelsPerGroup)
-            {
-                tiles = cut
-            }
-        }
+        let tiles = team > 1 ? Tile.cut(self.tiles, into: team) : self.tiles
         guard team > 1, tiles.count >= team else {
             var times = PhaseTimes()
             for tile in tiles { run(tile, piece: workspace.baseAddress!, times: &times) }

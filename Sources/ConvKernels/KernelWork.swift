@@ -139,8 +139,6 @@ public struct KernelWork: Hashable, Sendable {
     public var tileRows: [Int]
     /// How many images × groups repeat ``tileRows``.
     public var tileCopies: Int
-    /// The output positions of one of those rows (Wₒ; 0 for the other algorithms).
-    public var tileWidth: Int
     /// depthwise-direct: its items, an image's block of 8 output channels each (0 otherwise).
     public var directItems: Int
     /// The layer's output values.
@@ -162,7 +160,6 @@ public struct KernelWork: Hashable, Sendable {
         loweringBlocks = 0
         tileRows = []
         tileCopies = 0
-        tileWidth = 0
         directItems = 0
         outputCount = s.outputCount
         let weightReach = setting.reach(s.weightCount * size)
@@ -201,7 +198,6 @@ public struct KernelWork: Hashable, Sendable {
                 min(tiling.rowsPerTile, s.outputHeight - $0)
             }
             tileCopies = s.batch * s.groups
-            tileWidth = s.outputWidth
             let tiles = (s.outputHeight + tiling.rowsPerTile - 1) / tiling.rowsPerTile
             let channelTaps = Double(s.batch) * Double(s.inputChannels) * Double(s.kernelSize)
             loweringInputBytes = Double(s.inputCount) * float

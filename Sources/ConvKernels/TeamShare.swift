@@ -20,17 +20,6 @@ public enum TeamShare {
         return stride(from: 0, to: rows, by: each).map { min(each, rows - $0) }
     }
 
-    /// Whether `Conv2D` cuts an im2col layer of fewer tiles than threads by its rows, each thread
-    /// lowering and multiplying rows of its own, rather than lowering on one thread and
-    /// multiplying on OpenBLAS's: when a part keeps at least as many output positions (the
-    /// calls' m) as the layer has output channels per group (n). Cutting divides m, so every
-    /// thread reads all the weights; OpenBLAS's threads divide n as well. On the Zen 4 VM, cut:
-    /// 16×16×800→20 9×9 1.90× on two threads (OpenBLAS's threads after a split lowering: 0.17×),
-    /// but 16×1×350→850 9×9 (8 positions a part) 1.02× where OpenBLAS's threads gave 1.48×.
-    public static func cutsByRows(positionsPerPart: Int, outputChannels: Int) -> Bool {
-        positionsPerPart >= outputChannels
-    }
-
     /// The busiest thread's share of `costs` (pieces of work, in order) when each piece is taken
     /// by the thread that is free first (ties: the lowest), as threads that take the next piece
     /// not taken do, among `threads` threads: the largest load over the total (1 for no work).
@@ -61,10 +50,9 @@ public enum TeamShare {
 
 extension KernelWork {
     /// The share of the layer's work the busiest of `threads` threads does as `Conv2D` shares it:
-    /// - `im2col-gemm`: fewer tiles than threads cut by their rows into one a thread or more
-    ///   (``TeamShare/cut(rows:parts:)``) where ``TeamShare/cutsByRows(positionsPerPart:outputChannels:)``
-    ///   says so, each thread taking the next tile not taken (a tile's work as its rows); a layer
-    ///   not cut has its calls on OpenBLAS's threads, as below;
+    /// - `im2col-gemm`: its tiles cut by their rows into at least one a thread (``TeamShare/cut(rows:parts:)``),
+    ///   each thread taking the next tile not taken (a tile's work as its rows); a layer of fewer
+    ///   output rows than threads has its calls on OpenBLAS's threads, as below;
     /// - `depthwise-direct`: its items (an image's block of 8 output channels) taken in turn, by as
     ///   many threads as have ``Conv2D/parallelOutputs`` outputs each (1 when fewer);
     /// - `gemm-1x1`, `fc-gemm`: each call on OpenBLAS's threads, divided among them unless OpenBLAS
@@ -81,10 +69,7 @@ extension KernelWork {
             let tiles = tileCopies * tileRows.count
             let parts = tiles < threads ? (threads + tiles - 1) / tiles : 1
             let cut = tileRows.flatMap { TeamShare.cut(rows: $0, parts: parts) }
-            let positions = (cut.max() ?? 0) * tileWidth
-            if cut.count * tileCopies >= threads,
-                parts == 1 || TeamShare.cutsByRows(positionsPerPart: positions, outputChannels: calls.first?.n ?? 0)
-            {
+            if cut.count * tileCopies >= threads {
                 let costs = (0..<tileCopies).flatMap { _ in cut.map(Double.init) }
                 return TeamShare.busiest(costs, threads: threads)
             }

@@ -1,5 +1,6 @@
 import Basics
 import PropertyBased
+import TestSupport
 import Testing
 
 @testable import ConvKernels
@@ -394,7 +395,7 @@ let seededShapes: [(shape: ConvShape, tiling: ConvTiling)] = {
     }
 }
 
-@Suite struct LibraryFacts {
+@Suite(.computeThreadsExclusive) struct LibraryFacts {
     @Test func openBLASFactsAndThreads() {
         #expect(!OpenBLAS.config.isEmpty && OpenBLAS.config != "unknown")
         #expect(OpenBLAS.version.first?.isNumber == true)

@@ -50,11 +50,6 @@ struct KernelWorkTests {
         let single = ConvShape(height: 16, width: 16, inputChannels: 800, outputChannels: 20, kernel: 9)
         #expect(KernelWork(shape: single, setting: setting).tileRows == [16])
         #expect(share(single, 1) == 1 && share(single, 2) == 0.5 && share(single, 3) == 6.0 / 16)
-        // A single tile of 16 one-position rows and 850 output channels is not cut (8 positions
-        // a part): its calls divide on OpenBLAS's threads.
-        let weighty = ConvShape(height: 16, width: 1, inputChannels: 350, outputChannels: 850, kernel: 9)
-        #expect(!TeamShare.cutsByRows(positionsPerPart: 8, outputChannels: 850) && share(weighty, 2) == 0.5)
-        #expect(share(ConvShape(height: 4, width: 2, inputChannels: 8, outputChannels: 200, kernel: 3), 2) == 1)
         var three = KernelWork(shape: single, setting: setting)
         three.tileRows = [10, 10, 5]
         #expect(three.busiestShare(threads: 2, smallCallLimit: 0) == 15.0 / 25)

@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import PropertyBased
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import ConvKernels
@@ -70,7 +71,7 @@ struct OneDNNTests {
 
 /// Layers on a team of threads: the parts of a split run on distinct threads of the team and
 /// cover the work once, and a layer shared among two threads gives the one-thread result.
-@Suite(.enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"), .serialized)
+@Suite(.enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"), .serialized, .computeThreadsExclusive)
 struct TeamOfThreadsTests {
     @Test func aSplitRunsEachPartOnceOnThreadsOfTheTeam() {
         ComputeThreads.setCount(2)
@@ -115,8 +116,6 @@ struct TeamOfThreadsTests {
         ConvShape(height: 16, width: 16, inputChannels: 100, outputChannels: 20, kernel: 3),
         ConvShape(height: 5, width: 300, inputChannels: 40, outputChannels: 24, kernel: 3),
         ConvShape(batch: 3, height: 9, width: 9, inputChannels: 30, outputChannels: 8, kernel: 3),
-        // 4 positions a part against 200 output channels: not cut, OpenBLAS's threads instead.
-        ConvShape(height: 4, width: 2, inputChannels: 30, outputChannels: 200, kernel: 3),
     ])
     func theTeamTakesTheTilesTheModelCuts(shape: ConvShape) throws {
         ComputeThreads.setCount(2)
@@ -127,12 +126,8 @@ struct TeamOfThreadsTests {
         conv.fillRandom(seed: 3)
         let tiles = work.tileRows.count * work.tileCopies
         let parts = tiles < 2 ? 2 : 1
-        let rows = work.tileRows.flatMap { TeamShare.cut(rows: $0, parts: parts) }
-        let cuts = TeamShare.cutsByRows(
-            positionsPerPart: rows.max()! * shape.outputWidth, outputChannels: shape.outputChannels)
-        let pieces = cuts ? rows.count * work.tileCopies : tiles
-        #expect(conv.run().tiles == pieces * (work.calls.reduce(0) { $0 + $1.count } / tiles))
-        #expect(cuts == (shape.outputChannels != 200))
+        let cut = work.tileRows.flatMap { TeamShare.cut(rows: $0, parts: parts) }.count * work.tileCopies
+        #expect(conv.run().tiles == cut * (work.calls.reduce(0) { $0 + $1.count } / tiles))
     }
 
     /// A layer of one output row cannot be cut: it is lowered on the calling thread and multiplied

@@ -6,7 +6,7 @@ import Testing
 
 @testable import Measurement
 
-@Suite(.serialized) struct MachineTests {
+@Suite(.serialized, .computeThreadsExclusive) struct MachineTests {
     @Test func cpuListsParseAndFormat() throws {
         #expect(try CPUSet.parse("3") == [3])
         #expect(try CPUSet.parse("0,2-3") == [0, 2, 3])

@@ -38,7 +38,7 @@ private func measure(_ sweep: String, _ options: RunOptions, into directory: Str
 
 /// `replicate` without --out: its own directory, never one that holds another machine's (or
 /// boot's) run, a run of other settings or a package without its run; its own run is resumed.
-@Test func theDefaultOutputIsThisMachinesOwnAndPassesOverEveryOtherRun() throws {
+@Test(.computeThreadsExclusive) func theDefaultOutputIsThisMachinesOwnAndPassesOverEveryOtherRun() throws {
     let root = temporaryDirectory()
     let (sweep, options) = try tinySweep(in: root)
     var notes: [String] = []

@@ -89,7 +89,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
         rebuildCommand: "convsweep package \(run) --out \(out.path)")
 }
 
-@Test func packageFromARealRunVerifiesAndNamesEveryEditedFile() throws {
+@Test(.computeThreadsExclusive) func packageFromARealRunVerifiesAndNamesEveryEditedFile() throws {
     let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try makeRun(in: dir)
@@ -159,7 +159,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(removed.problems.contains { $0.contains("figures/exp-b.svg") })
 }
 
-@Test func aPackageOfSeveralThreadCountsHasItsSpeedupsFittedAtOneThreadAndVerified() throws {
+@Test(.computeThreadsExclusive) func aPackageOfSeveralThreadCountsHasItsSpeedupsFittedAtOneThreadAndVerified() throws {
     guard ProcessInfo.processInfo.activeProcessorCount >= 2 else { return }
     let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -219,7 +219,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(problems.contains { $0.hasPrefix("threads/speedup.csv: differs") }, "\(problems)")
 }
 
-@Test func refusesAnotherMachinesPackageAndAnIncompleteRun() throws {
+@Test(.computeThreadsExclusive) func refusesAnotherMachinesPackageAndAnIncompleteRun() throws {
     let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try makeRun(in: dir)
@@ -289,7 +289,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(ReadmeNumber.format(1, "bold") == nil)
 }
 
-@Test func aPackageComparedWithAnotherRunHoldsTheComparisonAndVerifies() throws {
+@Test(.computeThreadsExclusive) func aPackageComparedWithAnotherRunHoldsTheComparisonAndVerifies() throws {
     let dir = temporaryDirectoryURL()
     let run = try makeRun(in: dir)
     let out = dir.appendingPathComponent("package")
@@ -324,7 +324,7 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(threaded.shardResources.contains("--exclusive") && !threaded.shardResources.contains("--cpus-per-task=1"))
 }
 
-@Test(.enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"))
+@Test(.computeThreadsExclusive, .enabled(if: OneDNN.isAvailable, "this build has no oneDNN backend"))
 func aPackageOfTwoBackendsFitsEachAndVerifies() throws {
     let dir = temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: dir) }

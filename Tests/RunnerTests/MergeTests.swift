@@ -6,7 +6,7 @@ import Testing
 
 @testable import Runner
 
-@Suite(.serialized) struct MergeTests {
+@Suite(.serialized, .computeThreadsExclusive) struct MergeTests {
     /// The two shards of the small sweep measured into `directory/shard1` and `shard2`, the
     /// second with its probe's rates scaled by `secondRateScale`.
     private func twoShards(

@@ -8,7 +8,7 @@ import Testing
 
 @testable import Runner
 
-@Suite("What a run's own rounds say about a second run")
+@Suite("What a run's own rounds say about a second run", .computeThreadsExclusive)
 struct RepeatabilityTests {
     /// A round of configuration `id`: round `round` of session 1, median `ms`, in `window`.
     private func round(_ id: Int, _ round: Int, _ ms: Double, _ window: MeasurementWindow = .clean) -> MeasurementRow {

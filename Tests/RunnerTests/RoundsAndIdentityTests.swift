@@ -17,7 +17,7 @@ private func snapshot(_ path: String) -> [String: Data] {
     return files
 }
 
-@Suite(.serialized) struct RoundsAndIdentityTests {
+@Suite(.serialized, .computeThreadsExclusive) struct RoundsAndIdentityTests {
     private func firstRun(bootID: String) throws -> (
         sweep: (path: String, configurations: [SweepConfiguration]), out: String
     ) {
@@ -248,7 +248,7 @@ private func snapshot(_ path: String) -> [String: Data] {
 
 /// A session that runs whole in a slow phase: judged against the machine's reference from the
 /// cache (here three times its own rate), it says it starts slow and sends its rounds back.
-@Test func aSessionSlowerThanTheMachinesReferenceSaysSoAndJudgesItsRoundsAgainstIt() throws {
+@Test(.computeThreadsExclusive) func aSessionSlowerThanTheMachinesReferenceSaysSoAndJudgesItsRoundsAgainstIt() throws {
     let directory = temporaryDirectory()
     let (sweep, configurations) = try smallSweep(in: directory)
     var options = quickOptions()

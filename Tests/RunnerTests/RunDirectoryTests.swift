@@ -10,7 +10,7 @@ import Testing
 
 @testable import Runner
 
-@Suite(.serialized) struct RunDirectoryTests {
+@Suite(.serialized, .computeThreadsExclusive) struct RunDirectoryTests {
     @Test func theCommitIsDirtyForChangedSourcesButNotForResults() throws {
         let repo = temporaryDirectory()
         func git(_ arguments: String...) throws {

@@ -8,7 +8,7 @@ import Testing
 @testable import Runner
 
 /// Rounds measured in worker processes (`convsweep measure-worker`, one per pass).
-@Suite(.serialized) struct WorkerProcessTests {
+@Suite(.serialized, .computeThreadsExclusive) struct WorkerProcessTests {
     private func workerLaunch() throws -> WorkerLaunch {
         WorkerLaunch(executable: try convsweepExecutable(), arguments: ["measure-worker"])
     }
