@@ -137,24 +137,13 @@ import Testing
     static let shares = [0.1, 0.9, 0.3, 0.6, 0.5, 1.0]
 
     static func rows(counts: [Int]) -> [FitRow] {
-        let shapes = gridShapes(count: 150, seed: 11, kernels: [1, 3, 5])
-        var rows: [FitRow] = []
-        for (i, shape) in shapes.enumerated() {
-            let point = ModelPoint(shape: shape, convention: .standard, bytes: .algorithm)
-            var work = [Double](repeating: 0, count: rates.count)
-            _ = work.withUnsafeMutableBufferPointer {
-                FitModel.tensorBytes.predict(point, rates, gradient: $0.baseAddress!)
-            }
-            for p in counts {
-                var t = 0.0
-                for k in rates.indices { t += rates[k] * work[k] * (shares[k] + (1 - shares[k]) / Double(p)) }
-                rows.append(
-                    FitRow(
-                        shape: shape, timeMs: t, carried: ["config_id": "c\(i)@threads=\(p)", "threads": "\(p)"],
-                        row: rows.count + 2))
-            }
+        rowsAtCounts(
+            gridShapes(count: 150, seed: 11, kernels: [1, 3, 5]), counts: counts, model: .tensorBytes, rates: rates
+        ) { work, _, p in
+            var t = 0.0
+            for k in rates.indices { t += rates[k] * work[k] * (shares[k] + (1 - shares[k]) / Double(p)) }
+            return t
         }
-        return rows
     }
 
     @Test func recoversEachKindOfWorksShare() throws {
@@ -200,28 +189,18 @@ import Testing
     /// Rows at `counts` from gemm-work's one-thread `rates` with the FLOPs' share 0.1 and every
     /// other rate's 0.5, the part that divides divided by the layer's busiest share.
     func rows(counts: [Int], rates: [Double]) -> [FitRow] {
-        let shapes = gridShapes(count: 200, seed: 41, kernels: [1, 3, 5])
-        var rows: [FitRow] = []
-        for (i, shape) in shapes.enumerated() {
-            let point = ModelPoint(shape: shape, convention: .standard, bytes: .algorithm, setting: setting)
-            var work = [Double](repeating: 0, count: rates.count)
-            _ = work.withUnsafeMutableBufferPointer {
-                FitModel.gemmWork.predict(point, rates, gradient: $0.baseAddress!)
+        rowsAtCounts(
+            gridShapes(count: 200, seed: 41, kernels: [1, 3, 5]), counts: counts, model: .gemmWork, rates: rates,
+            setting: setting
+        ) { work, point, p in
+            let divided = point.work!.busiestShare(threads: p, smallCallLimit: 0)
+            var t = 0.0
+            for k in 0..<GemmWorkModel.positionsTile {
+                let share = k == 0 ? 0.1 : 0.5
+                t += rates[k] * work[k] * (share + (1 - share) * divided)
             }
-            for p in counts {
-                let divided = point.work!.busiestShare(threads: p, smallCallLimit: 0)
-                var t = 0.0
-                for k in 0..<GemmWorkModel.positionsTile {
-                    let share = k == 0 ? 0.1 : 0.5
-                    t += rates[k] * work[k] * (share + (1 - share) * divided)
-                }
-                rows.append(
-                    FitRow(
-                        shape: shape, timeMs: t, carried: ["config_id": "c\(i)@threads=\(p)", "threads": "\(p)"],
-                        row: rows.count + 2))
-            }
+            return t
         }
-        return rows
     }
 
     @Test func gemmWorksSharesComeBackAndAnOldWorkFormFitReadsAsItWas() throws {
@@ -258,4 +237,26 @@ import Testing
                 .fit(rows, inputName: "rows.csv")
         } throws: { "\($0)".contains("team form") }
     }
+}
+
+/// Rows of `shapes` at each of `counts`, timed by `time` from each shape's features under `model`
+/// (its gradient at `rates`), its point and the count; ids and counts as a run of several
+/// counts writes them.
+func rowsAtCounts(
+    _ shapes: [ConvShape], counts: [Int], model: FitModel, rates: [Double], setting: WorkSetting? = nil,
+    time: (_ work: [Double], _ point: ModelPoint, _ threads: Int) -> Double
+) -> [FitRow] {
+    var rows: [FitRow] = []
+    for (i, shape) in shapes.enumerated() {
+        let point = ModelPoint(shape: shape, convention: .standard, bytes: .algorithm, setting: setting)
+        var work = [Double](repeating: 0, count: rates.count)
+        _ = work.withUnsafeMutableBufferPointer { model.predict(point, rates, gradient: $0.baseAddress!) }
+        for p in counts {
+            rows.append(
+                FitRow(
+                    shape: shape, timeMs: time(work, point, p),
+                    carried: ["config_id": "c\(i)@threads=\(p)", "threads": "\(p)"], row: rows.count + 2))
+        }
+    }
+    return rows
 }
