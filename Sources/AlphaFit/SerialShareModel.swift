@@ -25,11 +25,13 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
         /// (σ_k + (1 − σ_k)/p) — the FLOPs, each operand's bytes, the lowering, the calls
         /// divide among the threads each as far as its own share says.
         case work
-        /// As `work`, the part that divides divided as the kernels divide the layer: T(p) =
-        /// Σ_k rate_k · work_k · (σ_k + (1 − σ_k) · d(p)), d(p) the share of the layer's work its
-        /// busiest thread does (``ConvKernels/KernelWork/busiestShare(threads:smallCallLimit:)``:
-        /// tiles taken in turn, calls OpenBLAS runs on one thread), 1/p at best. gemm-work only
-        /// (its points know the kernels' work).
+        /// As `work`, the part that divides divided as the kernels divide the layer, and a cost per
+        /// fork and join of its threads: T(p) = Σ_k rate_k · work_k · (σ_k + (1 − σ_k) · d(p)) +
+        /// usPerForkJoin · forkJoins(p), d(p) the share of the layer's work its busiest thread does
+        /// (``ConvKernels/KernelWork/busiestShare(threads:smallCallLimit:)``: tiles taken in turn,
+        /// calls OpenBLAS runs on one thread), 1/p at best, and forkJoins(p)
+        /// (``ConvKernels/KernelWork/forkJoins(threads:smallCallLimit:)``). gemm-work only (its
+        /// points know the kernels' work).
         case team
 
         /// Whether the share is one per kind of work (`work`, `team`).
@@ -51,7 +53,7 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
                 "T(p) = Σ over the base model's rates of rate · work · (σ_rate + (1 − σ_rate) / p): each kind of work with a serial share of its own"
         case .team:
             return
-                "T(p) = Σ over the base model's rates of rate · work · (σ_rate + (1 − σ_rate) · d(p)): each kind of work with a serial share of its own, d(p) the share of the layer's work its busiest thread does as the kernels share it (tiles taken in turn; a call OpenBLAS runs on one thread: 1)"
+                "T(p) = Σ over the base model's rates of rate · work · (σ_rate + (1 − σ_rate) · d(p)) + usPerForkJoin · forkJoins(p): each kind of work with a serial share of its own, d(p) the share of the layer's work its busiest thread does as the kernels share it (tiles taken in turn; a call OpenBLAS runs on one thread: 1), forkJoins(p) how often its threads fork and join"
         }
     }
 
@@ -88,17 +90,24 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
         public var nParallel: Int
         /// The sum of squared (relative or absolute, as the options say) residuals.
         public var sse: Double
+        /// Under the `team` form, what one fork and join of the layer's threads costs, µs
+        /// (``ConvKernels/KernelWork/forkJoins(threads:smallCallLimit:)``); nil in a fit of
+        /// another form or written before 0.15.
+        public var usPerForkJoin: Double? = nil
 
         /// Under the `dimensions` form, the serial share of the group's geometric-mean layer (the
         /// logistic of `logOdds`: every log at its centre).
         public var centreShare: Double { SerialShareFit.logistic(share["logOdds"] ?? 0) }
 
-        /// Under the `work` form, `rate σ` for each of `model`'s rates above 0, in its order.
+        /// Under the `work` and `team` forms, `rate σ` for each of `model`'s rates above 0, in its
+        /// order, then the fork-join's cost where the fit has one.
         public func workShares(of model: FitModel) -> String {
-            model.parameterNames.compactMap { name in
+            let shares = model.parameterNames.compactMap { name -> String? in
                 guard let share = share[name], (parameters[name] ?? 0) > 0 else { return nil }
                 return "\(name) \(String(format: "%.2f", share))"
-            }.joined(separator: ", ")
+            }
+            return (shares + (usPerForkJoin.map { ["fork-join \(String(format: "%.1f", $0)) µs"] } ?? []))
+                .joined(separator: ", ")
         }
     }
 
@@ -175,6 +184,9 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
                 let sigma = group.share[name] ?? 0
                 time += x[k] * work[k] * (sigma + (1 - sigma) * divided)
             }
+            if let cost = group.usPerForkJoin, p.isFinite {
+                time += cost * 1e-3 * SerialShareFit.forkJoins(point, threads: Int(p), parameters: x)
+            }
             return time
         }
     }
@@ -187,6 +199,14 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
         guard form == .team, let work = point.work else { return 1 / Double(max(1, threads)) }
         return work.busiestShare(
             threads: threads, smallCallLimit: GemmWorkModel.limit(parameters[GemmWorkModel.smallCallLimit]))
+    }
+
+    /// The forks and joins of `point`'s threads at `threads` threads
+    /// (``ConvKernels/KernelWork/forkJoins(threads:smallCallLimit:)``, the small-matrix limit from
+    /// gemm-work's `parameters`); 0 for a point without the kernels' work.
+    static func forkJoins(_ point: ModelPoint, threads: Int, parameters: [Double]) -> Double {
+        point.work?.forkJoins(
+            threads: threads, smallCallLimit: GemmWorkModel.limit(parameters[GemmWorkModel.smallCallLimit])) ?? 0
     }
 
     /// Whether parameter `k` of the rate model `model` is a rate (its work times it): every
@@ -246,6 +266,10 @@ public struct SerialShareFit: Codable, Equatable, Sendable {
                     throw FitInputError(
                         input: source, column: "groups[\(group.group)].centres.\(name)", "missing or non-finite")
                 }
+            }
+            if let cost = group.usPerForkJoin, !(cost.isFinite && cost >= 0) {
+                throw FitInputError(
+                    input: source, column: "groups[\(group.group)].usPerForkJoin", "negative or non-finite (\(cost))")
             }
         }
     }
@@ -433,9 +457,10 @@ public struct SerialShareFitter: Sendable {
     }
 
     /// One group under the `work` or `team` form: each free rate split into a serial part a and a
-    /// part b that divides, T(p) = Σ work_k · (a_k + b_k · d(p)), a, b ≥ 0 (linear: one optimum),
-    /// d(p) = 1/p or the busiest thread's share (``SerialShareFit/divided(_:threads:parameters:form:)``),
-    /// from the one-thread fit `base` (its tiles, levels and held rates kept) on `rows`.
+    /// part b that divides, T(p) = Σ work_k · (a_k + b_k · d(p)) (+ c · forkJoins(p) under `team`),
+    /// a, b, c ≥ 0 (linear: one optimum), d(p) = 1/p or the busiest thread's share
+    /// (``SerialShareFit/divided(_:threads:parameters:form:)``), from the one-thread fit `base`
+    /// (its tiles, levels and held rates kept) on `rows`.
     func fitGroupWork(_ base: GroupFit, rows: [FitRow]) throws -> SerialShareFit.Group {
         let model = options.model
         let names = model.parameterNames
@@ -466,19 +491,32 @@ public struct SerialShareFitter: Sendable {
         var notes: [String] = []
         var fixed: [Int: Double] = [:]
         let q = rates.count
+        // The team form's last parameter: µs per fork and join, on each row's forks and joins (ms).
+        let joins = rows.indices.map {
+            form == .team ? 1e-3 * SerialShareFit.forkJoins(points[$0], threads: counts[$0], parameters: start) : 0
+        }
+        let extra = form == .team ? 1 : 0
         if parallel.isEmpty {
             for k in 0..<q { fixed[k] = 0 }
+            if extra > 0 { fixed[2 * q] = 0 }
             notes.append("every rate's share held at 0: the group has no rows at more than one thread")
+        } else if extra > 0, !joins.contains(where: { $0 > 0 }) {
+            fixed[2 * q] = 0
+            notes.append("usPerForkJoin held at 0: no layer of the group forks its threads")
         }
         let bounds = options.effectiveBounds
-        let lower = rates.map { bounds[$0].lowerBound } + rates.map { bounds[$0].lowerBound }
-        let upper = rates.map { bounds[$0].upperBound } + rates.map { bounds[$0].upperBound }
+        let lower =
+            rates.map { bounds[$0].lowerBound } + rates.map { bounds[$0].lowerBound }
+            + [Double](repeating: 0, count: extra)
+        let upper =
+            rates.map { bounds[$0].upperBound } + rates.map { bounds[$0].upperBound }
+            + [Double](repeating: 1e5, count: extra)
         let problem = LeastSquaresProblem(
             residualCount: m, lower: lower, upper: upper,
             residuals: { x, r in
                 var sse = 0.0
                 for i in 0..<m {
-                    var t = heldTime[i]
+                    var t = heldTime[i] + (extra > 0 ? x[2 * q] * joins[i] : 0)
                     for k in 0..<q { t += work[i][k] * (x[k] + x[q + k] * divided[i]) }
                     r[i] = weights[i] * (t - times[i])
                     sse += r[i] * r[i]
@@ -489,6 +527,10 @@ public struct SerialShareFitter: Sendable {
                 var sse = 0.0
                 for i in 0..<m {
                     var t = heldTime[i]
+                    if extra > 0 {
+                        t += x[2 * q] * joins[i]
+                        jac[i + 2 * q * m] = weights[i] * joins[i]
+                    }
                     for k in 0..<q {
                         t += work[i][k] * (x[k] + x[q + k] * divided[i])
                         jac[i + k * m] = weights[i] * work[i][k]
@@ -500,8 +542,9 @@ public struct SerialShareFitter: Sendable {
                 return sse
             })
         let (x, sse) = try solve(
-            problem, from: rates.map { 0.3 * start[$0] } + rates.map { 0.7 * start[$0] }, holding: fixed,
-            group: base.group)
+            problem,
+            from: rates.map { 0.3 * start[$0] } + rates.map { 0.7 * start[$0] } + [Double](repeating: 10, count: extra),
+            holding: fixed, group: base.group)
         var parameters = Dictionary(uniqueKeysWithValues: zip(names, start))
         var share: [String: Double] = [:]
         for (k, index) in rates.enumerated() {
@@ -519,7 +562,7 @@ public struct SerialShareFitter: Sendable {
         return SerialShareFit.Group(
             group: base.group, parameters: parameters, share: share, centres: [:],
             fixed: names.indices.filter { !rates.contains($0) }.map { names[$0] }, notes: notes, n: m,
-            nParallel: parallel.count, sse: sse)
+            nParallel: parallel.count, sse: sse, usPerForkJoin: extra > 0 ? x[2 * q] : nil)
     }
 
     /// Minimises `problem` from `start` with the parameters `fixed` holds, bounded

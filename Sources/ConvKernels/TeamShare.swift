@@ -84,4 +84,24 @@ extension KernelWork {
         }
         return total > 0 ? busiest / total : 1
     }
+
+    /// How many times the layer's threads fork and join at `threads` threads, as `Conv2D` runs
+    /// it: once for a team that shares its tiles or depthwise blocks, once per call OpenBLAS
+    /// divides among its threads otherwise (``TeamShare/runsOnOneThread(_:smallCallLimit:)``); 0
+    /// on one thread. Each costs its wake-up and join whatever the layer's size: on the Zen 4 VM
+    /// a divided 1×1 call took 9–48 µs more than half its one-thread time.
+    public func forkJoins(threads: Int, smallCallLimit: Int) -> Double {
+        guard threads > 1 else { return 0 }
+        if directRows > 0 {
+            return min(threads, directItems, outputCount / Conv2D.parallelOutputs) > 1 ? 1 : 0
+        }
+        if !tileRows.isEmpty {
+            let tiles = tileCopies * tileRows.count
+            let parts = tiles < threads ? (threads + tiles - 1) / tiles : 1
+            if tileRows.flatMap({ TeamShare.cut(rows: $0, parts: parts) }).count * tileCopies >= threads { return 1 }
+        }
+        return calls.reduce(0) { sum, call in
+            TeamShare.runsOnOneThread(call, smallCallLimit: smallCallLimit) ? sum : sum + Double(call.count)
+        }
+    }
 }

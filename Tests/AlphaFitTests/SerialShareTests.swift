@@ -194,7 +194,8 @@ import Testing
             setting: setting
         ) { work, point, p in
             let divided = point.work!.busiestShare(threads: p, smallCallLimit: 0)
-            var t = 0.0
+            // 20 µs a fork and join of the layer's threads.
+            var t = 0.02 * point.work!.forkJoins(threads: p, smallCallLimit: 0)
             for k in 0..<GemmWorkModel.positionsTile {
                 let share = k == 0 ? 0.1 : 0.5
                 t += rates[k] * work[k] * (share + (1 - share) * divided)
@@ -219,14 +220,26 @@ import Testing
         let fit = try fitter.fit(rows, inputName: "synthetic")
         let group = try #require(fit.groups.first { $0.group == "K>1" })
         #expect(abs(group.share["msPerGflop"]! - 0.1) < 0.01)
+        #expect(
+            abs((group.usPerForkJoin ?? 0) - 20) < 0.5 && group.workShares(of: .gemmWork).hasSuffix("fork-join 20.0 µs")
+        )
         // Every row, at every count, as it was made.
         for row in rows.prefix(60) {
             let p = SerialShareFitter.threads(of: row)
             #expect(abs(try fit.predict(row.shape, threads: p) / row.timeMs - 1) < 1e-3)
         }
-        // A fit of the work form (written by 0.14) still divides by p.
+        // A negative fork-join cost is refused by name.
+        var negative = fit
+        negative.groups[0].usPerForkJoin = -1
+        #expect { try negative.validate(source: "across.json") } throws: { "\($0)".contains("usPerForkJoin") }
+        // A fit of the work form (written by 0.14: no fork-join cost) still divides by p.
         var old = fit
         old.form = .work
+        old.groups = old.groups.map {
+            var group = $0
+            group.usPerForkJoin = nil
+            return group
+        }
         let shape = rows[0].shape
         let one = try old.predict(shape, threads: 1)
         let serial = try old.serialShare(shape) * one

@@ -50,6 +50,14 @@ struct KernelWorkTests {
         let single = ConvShape(height: 16, width: 16, inputChannels: 800, outputChannels: 20, kernel: 9)
         #expect(KernelWork(shape: single, setting: setting).tileRows == [16])
         #expect(share(single, 1) == 1 && share(single, 2) == 0.5 && share(single, 3) == 6.0 / 16)
+        // Forks and joins: one for a team's tiles, one per call OpenBLAS divides, none where it
+        // runs the calls on one thread, none on one thread.
+        #expect(KernelWork(shape: single, setting: setting).forkJoins(threads: 2, smallCallLimit: 0) == 1)
+        #expect(KernelWork(shape: single, setting: setting).forkJoins(threads: 1, smallCallLimit: 0) == 0)
+        let batch = ConvShape(batch: 3, height: 112, width: 112, inputChannels: 64, outputChannels: 64, kernel: 1)
+        #expect(KernelWork(shape: batch, setting: setting).forkJoins(threads: 2, smallCallLimit: 0) == 3)
+        let tiny = ConvShape(height: 7, width: 7, inputChannels: 64, outputChannels: 32, kernel: 1)
+        #expect(KernelWork(shape: tiny, setting: setting).forkJoins(threads: 2, smallCallLimit: 0) == 0)
         var three = KernelWork(shape: single, setting: setting)
         three.tileRows = [10, 10, 5]
         #expect(three.busiestShare(threads: 2, smallCallLimit: 0) == 15.0 / 25)
