@@ -10,10 +10,34 @@ private func holderPID(_ directory: String, pu: Int) -> Int32? {
     ProcessingUnitLocks.holder(of: pu, in: directory)?.pid
 }
 
-/// Waits (up to two minutes) until `pid` holds the lock of `pu` in `directory`.
-private func waitForLock(_ directory: String, pu: Int, pid: Int32) {
+/// Waits (up to two minutes, or until `process` ends) until it holds the lock of `pu` in
+/// `directory`.
+private func waitForLock(_ directory: String, pu: Int, process: Process) {
     let deadline = Date().addingTimeInterval(120)
-    while Date() < deadline && holderPID(directory, pu: pu) != pid { usleep(20_000) }
+    while Date() < deadline && process.isRunning && holderPID(directory, pu: pu) != process.processIdentifier {
+        usleep(20_000)
+    }
+}
+
+/// What a holder that never showed as holding its lock did: still running or its exit status,
+/// its standard error, and what `/proc/locks` says of the lock file (a failure here is then
+/// diagnosable, not just "never held").
+private func neverHeld(_ process: Process, errors: Pipe, locks: String, pu: Int) -> String {
+    let running = process.isRunning
+    if running { process.terminate() }
+    process.waitUntilExit()
+    let standardError = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    var inode = stat()
+    let file = "\(locks)/pu-\(pu).lock"
+    let table = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
+    let lines =
+        stat(file, &inode) == 0
+        ? table.split(separator: "\n").filter {
+            $0.hasSuffix(" \(inode.st_ino) 0 EOF") || $0.contains(":\(inode.st_ino) ")
+        }
+        : []
+    return
+        "the first run never held PU \(pu): \(running ? "still running after 2 minutes" : "exited with \(process.terminationStatus)"); /proc/locks of \(file): \(lines); its standard error: \(standardError.suffix(2000))"
 }
 
 /// A lock directory and a sweep in a fresh directory, and a run of `runs` fixed runs started on the
@@ -26,12 +50,16 @@ private func startHolder(runs: Int, out: String) throws -> (
     let sweep = directory + "/s.yaml"
     try killSweep.write(toFile: sweep, atomically: true, encoding: .utf8)
     let pu = ProcessInfo.processInfo.activeProcessorCount - 1
-    let (process, _) = try launchConvsweep(
+    let (process, errors) = try launchConvsweep(
         ["run", sweep, "--out", directory + "/" + out, "--cpuset", "\(pu)", "--runs", "\(runs)", "--quiet"],
         environment: ["CONVSWEEP_LOCK_DIR": locks])
-    waitForLock(locks, pu: pu, pid: process.processIdentifier)
+    waitForLock(locks, pu: pu, process: process)
     // A holder that never took its lock is a failure here, not a test that goes on without one.
-    try #require(holderPID(locks, pu: pu) == process.processIdentifier, "the first run never held PU \(pu)")
+    let held = holderPID(locks, pu: pu) == process.processIdentifier
+    if !held {
+        let why = neverHeld(process, errors: errors, locks: locks, pu: pu)
+        try #require(held, Comment(rawValue: why))
+    }
     return (directory, locks, sweep, pu, process)
 }
 
