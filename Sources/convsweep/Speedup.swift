@@ -21,7 +21,9 @@ struct Speedup: ParsableCommand {
             T(p) = M(layer) · (σ + (1 − σ)/p): for alpha and alpha-channels the serial share σ a \
             logistic function of ln H·W, ln K1·K2 and ln Cin/groups·Cout; for a rate model a share \
             per rate, each kind of work dividing among the threads as far as its own share says; \
-            fitted with M's own parameters on every row the filters leave, --exclude \
+            for gemm-work the part that divides divided as the kernels share the layer (tiles taken \
+            in turn, calls OpenBLAS runs on one thread) plus a cost per fork and join of its \
+            threads; fitted with M's own parameters on every row the filters leave, --exclude \
             backend=onednn for OpenBLAS's alone) and \
             judged held out against each count's own fit of M, on --folds folds of configurations \
             (every count of a configuration in the same fold); with three counts or more, also on \
