@@ -72,8 +72,19 @@ public func launchConvsweep(
     environment: [String: String] = [:]
 ) throws -> (Process, Pipe) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
-    process.arguments = arguments
+    // Through taskset on every PU: an in-process run of another test binds this whole process to
+    // its PU while it measures, and a child started meanwhile would inherit that one PU — a
+    // `--cpuset` of another then rightly refused (exit 64), which once showed as a PU-lock test's
+    // holder that "never held" its lock. taskset execs the program: the pid is the child's own.
+    let taskset = "/usr/bin/taskset"
+    if FileManager.default.isExecutableFile(atPath: taskset) {
+        process.executableURL = URL(fileURLWithPath: taskset)
+        process.arguments =
+            ["-c", "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)", try convsweepExecutable()] + arguments
+    } else {
+        process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
+        process.arguments = arguments
+    }
     // Each launch takes its PU locks in a directory of its own unless the test names one: suites
     // run in parallel, and a lock test shares a directory on purpose.
     var environment = environment
