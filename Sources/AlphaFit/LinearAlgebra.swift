@@ -4,7 +4,7 @@ import COpenBLAS
 /// OpenBLAS where OpenBLAS runs them on the calling thread. Matrices are column-major.
 ///
 /// The fitter's matrices are thin (a few to twenty columns): OpenBLAS gains nothing from its
-/// threads there, and where it would use them (an `dgemv` of 9,216 values or more, `dpotri`'s
+/// threads there, and where it would use them (a `dgemv` of 9,216 values or more, `dpotri`'s
 /// `dlauum` at any size) its workers then spin in `sched_yield`, a core's worth of system time
 /// taken from whatever else runs (verify-package of the paper sample: 8.4 of 24 CPU seconds).
 /// Those operations are written out here instead; the thread count, OpenBLAS's global setting,
