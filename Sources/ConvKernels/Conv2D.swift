@@ -88,6 +88,10 @@ public final class Conv2D {
     let depthwisePlan: DepthwisePlan?
     /// The im2col lowering of `im2col-gemm`.
     private let lowering: Lowering?
+    /// `im2col-gemm`'s tiles, and the same cut for the team its workspace was made for
+    /// (``Tile/cut(_:into:)``): made once, not in every timed run.
+    private let tiles: [Tile]
+    private let teamTiles: [Tile]
     /// How many threads' workspaces ``workspace`` holds (the team's size when it was made).
     let workspaceCopies: Int
     /// The oneDNN primitive of a `dnnl-*` algorithm.
@@ -130,6 +134,8 @@ public final class Conv2D {
         // im2col-gemm and depthwise-direct on a team of threads work in a workspace per thread.
         workspaceCopies =
             algorithm == .im2colGemm || algorithm == .depthwiseDirect ? max(1, ComputeThreads.teamSize) : 1
+        tiles = algorithm == .im2colGemm ? Tile.all(of: shape, tiling: tiling) : []
+        teamTiles = Tile.cut(tiles, into: workspaceCopies)
         self.workspace = Conv2D.allocate(
             algorithm == .im2colGemm
                 ? tiling.workspaceElements(for: shape) * workspaceCopies
@@ -315,8 +321,8 @@ public final class Conv2D {
         /// (``TeamShare/cut(rows:parts:)``; fewer where a tile has fewer rows): the same output
         /// rows, the same chunks of input channels, so the same sums in the same order.
         static func cut(_ tiles: [Tile], into count: Int) -> [Tile] {
-            guard !tiles.isEmpty, tiles.count < count else { return tiles }
-            let parts = (count + tiles.count - 1) / tiles.count
+            let parts = TeamShare.parts(tiles: tiles.count, threads: count)
+            guard parts > 1 else { return tiles }
             return tiles.flatMap { tile in
                 var y0 = tile.y0
                 return TeamShare.cut(rows: tile.rows, parts: parts).map { rows in
@@ -325,23 +331,22 @@ public final class Conv2D {
                 }
             }
         }
-    }
 
-    /// Every tile of the layer, image by image, group by group, top to bottom.
-    private var tiles: [Tile] {
-        let s = shape
-        var tiles: [Tile] = []
-        for n in 0..<s.batch {
-            for g in 0..<s.groups {
-                var y0 = 0
-                while y0 < s.outputHeight {
-                    let rows = min(tiling.rowsPerTile, s.outputHeight - y0)
-                    tiles.append(Tile(n: n, g: g, y0: y0, rows: rows))
-                    y0 += rows
+        /// Every tile of `s` under `tiling`, image by image, group by group, top to bottom.
+        static func all(of s: ConvShape, tiling: ConvTiling) -> [Tile] {
+            var tiles: [Tile] = []
+            for n in 0..<s.batch {
+                for g in 0..<s.groups {
+                    var y0 = 0
+                    while y0 < s.outputHeight {
+                        let rows = min(tiling.rowsPerTile, s.outputHeight - y0)
+                        tiles.append(Tile(n: n, g: g, y0: y0, rows: rows))
+                        y0 += rows
+                    }
                 }
             }
+            return tiles
         }
-        return tiles
     }
 
     /// im2col + sgemm. On one thread, tile by tile. On a team of p > 1 threads, the tiles are cut
@@ -356,7 +361,7 @@ public final class Conv2D {
     /// measuring thread (thread 0).
     private func runIm2colGemm() -> PhaseTimes {
         let team = min(ComputeThreads.teamSize, workspaceCopies)
-        let tiles = team > 1 ? Tile.cut(self.tiles, into: team) : self.tiles
+        let tiles = team == workspaceCopies ? teamTiles : Tile.cut(self.tiles, into: team)
         guard team > 1, tiles.count >= team else {
             var times = PhaseTimes()
             for tile in tiles { run(tile, piece: workspace.baseAddress!, times: &times) }

@@ -58,7 +58,8 @@ extension Conv2D {
         let plan = depthwisePlan!
         let blocks = plan.blocks
         let items = s.batch * blocks
-        let team = min(ComputeThreads.teamSize, workspaceCopies, items, s.outputCount / Conv2D.parallelOutputs)
+        let team = TeamShare.depthwiseTeam(
+            threads: min(ComputeThreads.teamSize, workspaceCopies), items: items, outputs: s.outputCount)
         let copy = workspace.count / workspaceCopies
         let (input, weights, output, workspace) = (
             input.baseAddress!, weights.baseAddress!, output.baseAddress!, workspace.baseAddress!

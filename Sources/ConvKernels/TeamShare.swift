@@ -12,6 +12,19 @@ public enum TeamShare {
     /// `GEMM_MULTITHREAD_THRESHOLD` (`interface/gemv.c`).
     public static let openBLASGemvThreadingLimit = 9_216
 
+    /// How many parts each of `tiles` im2col tiles is cut into for a team of `threads`: enough
+    /// that there is a tile a thread (⌈threads / tiles⌉), 1 when there already is.
+    public static func parts(tiles: Int, threads: Int) -> Int {
+        tiles > 0 && tiles < threads ? (threads + tiles - 1) / tiles : 1
+    }
+
+    /// The threads that share a depthwise-direct layer of `items` blocks and `outputs` output
+    /// values among `threads`: as many as have a block and ``Conv2D/parallelOutputs`` outputs
+    /// each (1 or fewer: the layer runs on one thread).
+    public static func depthwiseTeam(threads: Int, items: Int, outputs: Int) -> Int {
+        min(threads, items, outputs / Conv2D.parallelOutputs)
+    }
+
     /// The rows of the pieces a tile of `rows` output rows is cut into for `parts` threads: parts
     /// of ⌈rows / parts⌉ rows and a last shorter one (fewer parts where the tile has fewer rows).
     public static func cut(rows: Int, parts: Int) -> [Int] {
@@ -62,17 +75,13 @@ extension KernelWork {
     public func busiestShare(threads: Int, smallCallLimit: Int) -> Double {
         guard threads > 1 else { return 1 }
         if directRows > 0 {
-            let team = min(threads, directItems, outputCount / Conv2D.parallelOutputs)
-            return TeamShare.busiest([Double](repeating: 1, count: directItems), threads: team)
+            return TeamShare.busiest(
+                [Double](repeating: 1, count: directItems),
+                threads: TeamShare.depthwiseTeam(threads: threads, items: directItems, outputs: outputCount))
         }
-        if !tileRows.isEmpty {
-            let tiles = tileCopies * tileRows.count
-            let parts = tiles < threads ? (threads + tiles - 1) / tiles : 1
-            let cut = tileRows.flatMap { TeamShare.cut(rows: $0, parts: parts) }
-            if cut.count * tileCopies >= threads {
-                let costs = (0..<tileCopies).flatMap { _ in cut.map(Double.init) }
-                return TeamShare.busiest(costs, threads: threads)
-            }
+        if let pieces = teamPieces(threads: threads) {
+            let costs = (0..<tileCopies).flatMap { _ in pieces.map(Double.init) }
+            return TeamShare.busiest(costs, threads: threads)
         }
         var total = 0.0
         var busiest = 0.0
@@ -93,15 +102,22 @@ extension KernelWork {
     public func forkJoins(threads: Int, smallCallLimit: Int) -> Double {
         guard threads > 1 else { return 0 }
         if directRows > 0 {
-            return min(threads, directItems, outputCount / Conv2D.parallelOutputs) > 1 ? 1 : 0
+            return TeamShare.depthwiseTeam(threads: threads, items: directItems, outputs: outputCount) > 1 ? 1 : 0
         }
-        if !tileRows.isEmpty {
-            let tiles = tileCopies * tileRows.count
-            let parts = tiles < threads ? (threads + tiles - 1) / tiles : 1
-            if tileRows.flatMap({ TeamShare.cut(rows: $0, parts: parts) }).count * tileCopies >= threads { return 1 }
-        }
+        if teamPieces(threads: threads) != nil { return 1 }
         return calls.reduce(0) { sum, call in
             TeamShare.runsOnOneThread(call, smallCallLimit: smallCallLimit) ? sum : sum + Double(call.count)
         }
+    }
+
+    /// The rows of the pieces of one image and group that a team of `threads` takes in turn
+    /// (``tileCopies`` times over: the tiles cut by ``TeamShare/cut(rows:parts:)``), or nil when
+    /// the layer's calls run on OpenBLAS's threads instead: not im2col-gemm, or too few rows to
+    /// give each thread a piece.
+    private func teamPieces(threads: Int) -> [Int]? {
+        guard !tileRows.isEmpty else { return nil }
+        let parts = TeamShare.parts(tiles: tileCopies * tileRows.count, threads: threads)
+        let pieces = tileRows.flatMap { TeamShare.cut(rows: $0, parts: parts) }
+        return pieces.count * tileCopies >= threads ? pieces : nil
     }
 }

@@ -66,21 +66,23 @@ public func convsweepExecutable() throws -> String {
 }
 
 /// Starts `convsweep arguments` in `directory` with `environment` added to this process's, its
-/// standard error in the returned pipe and its standard output in `output`.
+/// standard error in the returned pipe and its standard output in `output`, on the CPUs `cpus`
+/// (a `taskset -c` list; by default every PU).
 public func launchConvsweep(
     _ arguments: [String], output: Any = FileHandle.nullDevice, in directory: String? = nil,
-    environment: [String: String] = [:]
+    environment: [String: String] = [:], cpus: String? = nil
 ) throws -> (Process, Pipe) {
     let process = Process()
-    // Through taskset on every PU: an in-process run of another test binds this whole process to
-    // its PU while it measures, and a child started meanwhile would inherit that one PU — a
-    // `--cpuset` of another then rightly refused (exit 64), which once showed as a PU-lock test's
-    // holder that "never held" its lock. taskset execs the program: the pid is the child's own.
+    // Through taskset, by default on every PU: an in-process run of another test binds this whole
+    // process to its PU while it measures, and a child started meanwhile would inherit that one
+    // PU — a `--cpuset` of another then rightly refused (exit 64), which once showed as a PU-lock
+    // test's holder that "never held" its lock. taskset execs the program: the pid is the child's.
     let taskset = "/usr/bin/taskset"
     if FileManager.default.isExecutableFile(atPath: taskset) {
         process.executableURL = URL(fileURLWithPath: taskset)
         process.arguments =
-            ["-c", "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)", try convsweepExecutable()] + arguments
+            ["-c", cpus ?? "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)", try convsweepExecutable()]
+            + arguments
     } else {
         process.executableURL = URL(fileURLWithPath: try convsweepExecutable())
         process.arguments = arguments
@@ -100,13 +102,14 @@ public func launchConvsweep(
     return (process, errors)
 }
 
-/// Runs `convsweep arguments` in `directory`, with `environment` added to this process's, to
-/// its end.
+/// Runs `convsweep arguments` in `directory`, with `environment` added to this process's, on
+/// `cpus` (``launchConvsweep(_:output:in:environment:cpus:)``), to its end.
 public func convsweep(
-    _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+    _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], cpus: String? = nil
 ) throws -> Outcome {
     let output = Pipe()
-    let (process, errors) = try launchConvsweep(arguments, output: output, in: directory, environment: environment)
+    let (process, errors) = try launchConvsweep(
+        arguments, output: output, in: directory, environment: environment, cpus: cpus)
     // Both pipes are drained at once so that neither fills while the other is read.
     let group = DispatchGroup()
     nonisolated(unsafe) var printed = Data()
@@ -123,17 +126,6 @@ public func convsweep(
 /// would give it), with the tests' own lock and cache directories, to its end: its exit status
 /// and standard error.
 public func convsweepUnderTaskset(_ cpus: String, _ arguments: [String]) throws -> (status: Int32, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-    process.arguments = ["-c", cpus, try convsweepExecutable()] + arguments
-    process.environment = ProcessInfo.processInfo.environment.merging([
-        "CONVSWEEP_LOCK_DIR": temporaryDirectory("locks"), "CONVSWEEP_CACHE_DIR": temporaryDirectory("cache"),
-    ]) { $1 }
-    let errors = Pipe()
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, text)
+    let outcome = try convsweep(arguments, cpus: cpus)
+    return (outcome.status, outcome.standardError)
 }
