@@ -233,13 +233,29 @@ public struct AlphaFitter: Sendable {
     func fitGroup(name: String, rows: [FitRow], inputName: String, start: [Double]? = nil) throws -> GroupFit {
         let classes = classes(rows)
         // gemm-work's held rates come with their reasons, which the notes carry.
-        let held = options.model == .gemmWork ? GemmWorkModel.heldFixed(over: classes.points) : nil
+        let held =
+            options.model == .gemmWork
+            ? GemmWorkModel.heldFixed(over: classes.points, form: options.gemmWorkForm) : nil
         var fixed = held?.mapValues(\.value) ?? options.model.heldFixed(over: classes.points)
         // A parameter pinned by its bounds (a recalibration keeping it) keeps the caller's value,
         // whatever the rows would hold it at (a few rows would hold gemm-work's levels at 1).
         let bounds = options.effectiveBounds
         for (k, range) in bounds.enumerated() where range.lowerBound == range.upperBound {
             fixed[k] = range.lowerBound
+        }
+        // A gemm-work group of fewer distinct layers than rates holds its second-order rates (the
+        // small-matrix kernel's dot path, the exposed output) at 0 before it is refused.
+        var tooFewNotes: [String] = []
+        if options.model == .gemmWork, anchor == nil {
+            let free = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
+            if classes.points.count < free.count {
+                for index in [GemmWorkModel.smallDot, GemmWorkModel.outputExposed] where fixed[index] == nil {
+                    fixed[index] = 0
+                    tooFewNotes.append(
+                        "\(options.model.parameterNames[index]) held at 0: the group has \(classes.points.count) distinct layers, fewer than its \(free.count) free rates"
+                    )
+                }
+            }
         }
         // An anchor determines every parameter it pulls, whatever the rows.
         let fitted = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
@@ -252,7 +268,7 @@ public struct AlphaFitter: Sendable {
         var notes: [String] = []
         var chosen: Set<String> = []
         if let held {
-            notes = held.keys.sorted().compactMap { held[$0]!.reason }
+            notes = held.keys.sorted().compactMap { held[$0]!.reason } + tooFewNotes
             let search = try chooseTiles(classes, fixed: fixed, start: start, group: name, inputName: inputName)
             for (index, tile) in search.tiles { fixed[index] = tile }
             notes += search.notes
@@ -266,6 +282,10 @@ public struct AlphaFitter: Sendable {
             chosen = Set(search.chosen.map { options.model.parameterNames[$0] })
             // Three cache levels are the model as written, not a value held for want of data.
             if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
+            // So are the form's constants.
+            for index in [GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth] {
+                chosen.insert(options.model.parameterNames[index])
+            }
         }
         // Anchored (a recalibration from few rows), what the rows cannot tell keeps the anchor's
         // value: a rate no calibration row exercises is the other machine's, scaled, not 0. A tile

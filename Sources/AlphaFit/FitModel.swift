@@ -118,29 +118,35 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         }
     }
 
-    /// The discrete parameters: gemm-work's register tiles, cache levels and small-matrix limit,
-    /// which describe the kernels and the model's form, not a rate (chosen by search, never
-    /// scaled or refitted by a recalibration); none for the other models.
+    /// The discrete parameters: gemm-work's register tiles, cache levels, small-matrix limit and
+    /// its form's constants (lanes, exposure depth), which describe the kernels and the model's
+    /// form, not a rate (chosen by search or held, never scaled or refitted by a recalibration);
+    /// none for the other models.
     public var discreteParameterNames: [String] {
         self == .gemmWork
             ? [
                 GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels,
-                GemmWorkModel.smallCallLimit,
+                GemmWorkModel.smallCallLimit, GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth,
             ].map {
                 GemmWorkModel.parameterNames[$0]
             } : []
     }
 
-    /// Parameters the model gained after its first version, with the values that make it the
-    /// model it was before: gemm-work's small-matrix kernel (0.14.0), whose limit 0 and rate 0
-    /// are the model of a fit written before. A fit file lacking all of them reads as that.
-    public var parametersAddedLater: [String: Double] {
-        self == .gemmWork
-            ? [
-                GemmWorkModel.parameterNames[GemmWorkModel.small]: 0,
-                GemmWorkModel.parameterNames[GemmWorkModel.smallCallLimit]: 0,
-            ]
-            : [:]
+    /// Parameters the model gained after its first version, by the version that added them, with
+    /// the values that make it the model it was before: gemm-work's small-matrix kernel (0.14.0),
+    /// whose limit 0 and rate 0 are the model of a fit written before; its vectors, dot path and
+    /// exposed output (0.16.0), whose lanes 1, depth 0 and rates 0 are the model of 0.14–0.15
+    /// (``GemmWorkForm/smallFlops``). A fit file lacking all of one addition reads as that.
+    public var parametersAddedLater: [[String: Double]] {
+        guard self == .gemmWork else { return [] }
+        let names = GemmWorkModel.parameterNames
+        return [
+            [names[GemmWorkModel.small]: 0, names[GemmWorkModel.smallCallLimit]: 0],
+            [
+                names[GemmWorkModel.smallDot]: 0, names[GemmWorkModel.outputExposed]: 0,
+                names[GemmWorkModel.smallKernelLanes]: 1, names[GemmWorkModel.outputExposureDepth]: 0,
+            ],
+        ]
     }
 
     /// The parameter the model is proportional to, whose least-squares value a drawn start
@@ -162,6 +168,12 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
 
     /// The number of parameters.
     public var parameterCount: Int { parameterNames.count }
+
+    /// The parameters the model has in gemm-work's `form` (the others' whatever it is): the
+    /// form of 0.14–0.15 (``GemmWorkForm/smallFlops``) lacks the four of 0.16.0, which it holds.
+    public func parameterCount(form: GemmWorkForm) -> Int {
+        self == .gemmWork && form == .smallFlops ? parameterCount - parametersAddedLater[1].count : parameterCount
+    }
 
     /// The default start: the replication's (beta 0.01, gamma 0.8, final 0.3), and for the
     /// channel term delta = eta = 0 (the alpha model).

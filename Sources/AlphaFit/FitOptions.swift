@@ -68,15 +68,19 @@ public struct FitOptions: Codable, Hashable, Sendable {
     /// The measuring machine's cache sizes and the run's workspace limit, which the gemm-work
     /// model's work depends on; nil for the other models (and gemm-work cannot be fitted without).
     public var workSetting: WorkSetting?
+    /// The gemm-work model's form (``GemmWorkForm``): ``GemmWorkForm/current`` for a new fit,
+    /// ``GemmWorkForm/smallFlops`` for options written before 0.16.0, which lack it.
+    public var gemmWorkForm: GemmWorkForm
 
     /// Options with the replication's defaults unless given.
     public init(
         model: FitModel = .alpha, grouping: FitGrouping = .k1Rest, loss: FitLoss = .absolute,
         flopsConvention: FlopsConvention = .standard, bytesConvention: BytesConvention = .algorithm,
         bounds: [[Double]]? = nil, start: [Double]? = nil, starts: Int = 16, seed: UInt64 = 1,
-        workSetting: WorkSetting? = nil
+        workSetting: WorkSetting? = nil, gemmWorkForm: GemmWorkForm = .current
     ) {
         self.workSetting = workSetting
+        self.gemmWorkForm = gemmWorkForm
         self.model = model
         self.grouping = grouping
         self.loss = loss
@@ -89,7 +93,8 @@ public struct FitOptions: Codable, Hashable, Sendable {
     }
 
     /// Reads options as fit.json holds them; options written before the bytes convention was
-    /// recorded were fitted under ``BytesConvention/everyKxK``.
+    /// recorded were fitted under ``BytesConvention/everyKxK``, those before the gemm-work form was
+    /// recorded under ``GemmWorkForm/smallFlops``.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(FitModel.self, forKey: .model)
@@ -102,6 +107,7 @@ public struct FitOptions: Codable, Hashable, Sendable {
         starts = try container.decode(Int.self, forKey: .starts)
         seed = try container.decode(UInt64.self, forKey: .seed)
         workSetting = try container.decodeIfPresent(WorkSetting.self, forKey: .workSetting)
+        gemmWorkForm = try container.decodeIfPresent(GemmWorkForm.self, forKey: .gemmWorkForm) ?? .smallFlops
     }
 
     /// `shape` as the model evaluates it under these options (its work computed for gemm-work).

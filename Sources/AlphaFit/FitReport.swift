@@ -62,7 +62,7 @@ public struct GroupFit: Codable, Hashable, Sendable {
 
 extension GroupFit {
     /// Reads a group's fit. A gemm-work fit written before the model gained parameters lacks all
-    /// of them: they read as the values that make the model what it was
+    /// of those an addition brought: they read as the values that make the model what it was
     /// (``FitModel/parametersAddedLater``); a fit naming some and not the others is read as it is
     /// (and refused by ``FitReport/validate(source:)``).
     public init(from decoder: Decoder) throws {
@@ -73,11 +73,7 @@ extension GroupFit {
         diagnostics = try container.decodeIfPresent(FitDiagnostics.self, forKey: .diagnostics)
         fixed = try container.decodeIfPresent([String].self, forKey: .fixed)
         anchorStrength = try container.decodeIfPresent(Double.self, forKey: .anchorStrength)
-        let added = FitModel.gemmWork.parametersAddedLater
-        let gemmWorkOnly = GemmWorkModel.parameterNames[GemmWorkModel.positionsTile]
-        if parameters[gemmWorkOnly] != nil, added.keys.allSatisfy({ parameters[$0] == nil }) {
-            parameters.merge(added) { old, _ in old }
-        }
+        parameters = GemmWorkModel.completed(parameters).parameters
     }
 }
 
@@ -129,6 +125,14 @@ public struct FitReport: Codable, Hashable, Sendable {
     /// How the fit counted the bytes a layer moves: its options' convention, or (a fit written by
     /// hand) ``BytesConvention/everyKxK``, as every fit before the convention was recorded.
     public var bytesConvention: BytesConvention { options?.bytesConvention ?? .everyKxK }
+
+    /// The form of gemm-work the fit used: its options', or for a fit without options (written by
+    /// hand) the one its groups' parameters hold (lanes 1: ``GemmWorkForm/smallFlops``).
+    public var gemmWorkForm: GemmWorkForm {
+        if let options { return options.gemmWorkForm }
+        let lanes = GemmWorkModel.parameterNames[GemmWorkModel.smallKernelLanes]
+        return fits.contains { $0.parameters[lanes] == 1 } ? .smallFlops : .current
+    }
     /// The inputs, with their SHA-256 (nil when written by hand).
     public var inputs: [FitInput]?
     /// The row filters applied.

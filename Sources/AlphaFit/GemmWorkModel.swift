@@ -9,7 +9,8 @@ import Foundation
 ///                  + msPerGBOutput_level · output_level) / 10⁹
 ///       + msPerGBLoweringInput · loweringInput / 10⁹
 ///       + (nsPerLoweringRow · loweringRows + nsPerLoweringBlock · loweringBlocks) / 10⁶
-///       + usPerCall · calls / 10³ + fixedMs
+///       + usPerCall · calls / 10³
+///       + (msPerGBSmallDot · smallDotBytes + msPerGBOutputExposed · exposedOutput) / 10⁹ + fixedMs
 ///
 /// - FLOPs at the GEMM's rate, and the micro-kernel's edge passes (``KernelWork/edgePasses(positionsTile:channelsTile:)``:
 ///   the remainders of m and n below the register tile `positionsTile` × `channelsTile` computed
@@ -18,7 +19,16 @@ import Foundation
 /// - smallFLOPs: the FLOPs of the calls OpenBLAS's small-matrix kernel takes
 ///   (``GemmCall/isSmall(limit:)``: m·n·k ≤ `smallCallLimit`, 10⁶ in the SkylakeX and Cooperlake
 ///   kernel sets, none elsewhere), which packs nothing and has no edge passes. The limit is a
-///   third discrete parameter, chosen with the tiles.
+///   third discrete parameter, chosen with the tiles. Since 0.16.0 (``GemmWorkForm/vectors``)
+///   they are the FLOPs of that kernel's vectors of `smallKernelLanes` (16) floats, the lanes it
+///   wastes included, and smallDotBytes the bytes its dot-product path re-reads
+///   (``ConvKernels/SmallKernelWork``).
+/// - exposedOutput: the output bytes of the calls the packed path takes, each by how little depth
+///   k there is to hide their traffic behind, max(0, 1 − k/`outputExposureDepth`) (128;
+///   ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:)``).
+/// - `smallKernelLanes` and `outputExposureDepth` are the form's constants, held (never searched),
+///   1 and 0 in the form of 0.14–0.15 (``GemmWorkForm/smallFlops``), which fits written then
+///   keep.
 /// - weights, activations, output: the bytes each call reads or writes of each GEMM operand, at
 ///   the rate of the level its working set fits (L2, the last-level cache, memory: the weights by
 ///   the whole weight tensor, which every piece of output rows re-reads; the activation operand
@@ -33,8 +43,9 @@ import Foundation
 /// Every rate is ≥ 0 and the model is linear in them once the tiles are chosen, so the bounded
 /// solver's optimum is unique. A rate whose work no layer of the group does (no weights beyond
 /// the last-level cache, no lowering in a pointwise group) is held at 0, and a tile the data
-/// cannot tell (every layer's positions a multiple of every candidate) is held at 1; the fit says
-/// which and why.
+/// cannot tell (every layer's positions a multiple of every candidate) is held at 1; a group of
+/// fewer distinct layers than free rates holds the dot path's and the exposed output's rates at 0;
+/// the fit says which and why.
 enum GemmWorkModel {
     /// The parameter names, in vector order.
     static let parameterNames = [
@@ -42,8 +53,9 @@ enum GemmWorkModel {
         "msPerGBWeightsL2", "msPerGBWeightsLLC", "msPerGBWeightsMemory",
         "msPerGBActivationsL2", "msPerGBActivationsLLC", "msPerGBActivationsMemory",
         "msPerGBOutputL2", "msPerGBOutputLLC", "msPerGBOutputMemory",
-        "msPerGBLoweringInput", "nsPerLoweringRow", "nsPerLoweringBlock", "usPerCall", "fixedMs",
-        "positionsTile", "channelsTile", "cacheLevels", "smallCallLimit",
+        "msPerGBLoweringInput", "nsPerLoweringRow", "nsPerLoweringBlock", "usPerCall",
+        "msPerGBSmallDot", "msPerGBOutputExposed", "fixedMs",
+        "positionsTile", "channelsTile", "cacheLevels", "smallCallLimit", "smallKernelLanes", "outputExposureDepth",
     ]
 
     /// Where a parameter sits in ``parameterNames``: the one place the order is written.
@@ -61,6 +73,9 @@ enum GemmWorkModel {
     static let loweringRow = index("nsPerLoweringRow")
     static let loweringBlock = index("nsPerLoweringBlock")
     static let call = index("usPerCall")
+    /// The small-matrix kernel's dot-path bytes' rate, and the exposed output's.
+    static let smallDot = index("msPerGBSmallDot")
+    static let outputExposed = index("msPerGBOutputExposed")
     static let fixed = index("fixedMs")
     /// The two discrete parameters: every parameter before the first is a rate.
     static let positionsTile = index("positionsTile")
@@ -71,6 +86,10 @@ enum GemmWorkModel {
     /// The largest m·n·k OpenBLAS's small-matrix kernel takes (``GemmCall/isSmall(limit:)``): 0
     /// for a kernel set without one, 10⁶ for OpenBLAS 0.3.21's SkylakeX and Cooperlake kernels.
     static let smallCallLimit = index("smallCallLimit")
+    /// The form's constants (``GemmWorkForm``), held, never searched: the small-matrix kernel's
+    /// vector width and the depth that hides a call's output traffic.
+    static let smallKernelLanes = index("smallKernelLanes")
+    static let outputExposureDepth = index("outputExposureDepth")
     /// The fewest distinct layers a group needs for three rates per operand (4 per rate).
     static let layersForLevels = 60
 
@@ -90,21 +109,30 @@ enum GemmWorkModel {
     static let formula =
         "(msPerGflop · FLOPs + msPerGflopEdge · edgePasses + msPerGflopSmall · smallFLOPs) / 10⁹ + Σ over L2, LLC, memory of (msPerGBWeights · weights + msPerGBActivations · activations "
         + "+ msPerGBOutput · output) / 10⁹ + msPerGBLoweringInput · loweringInput / 10⁹ + (nsPerLoweringRow · loweringRows "
-        + "+ nsPerLoweringBlock · loweringBlocks) / 10⁶ + usPerCall · calls / 10³ + fixedMs, the work of the layer's "
+        + "+ nsPerLoweringBlock · loweringBlocks) / 10⁶ + usPerCall · calls / 10³ + (msPerGBSmallDot · smallDotBytes "
+        + "+ msPerGBOutputExposed · exposedOutput) / 10⁹ + fixedMs, the work of the layer's "
         + "default algorithm: edgePasses, the sgemm micro-kernel's passes over the remainders of m and n below its "
         + "register tile positionsTile × channelsTile (discrete), halving widths each costing a column; "
         + "smallFLOPs, those of the calls of m·n·k ≤ smallCallLimit (discrete: 0 or OpenBLAS's 10⁶) that an "
-        + "AVX-512 OpenBLAS gives its small-matrix kernel (no packing, no edge passes); "
+        + "AVX-512 OpenBLAS gives its small-matrix kernel (no packing, no edge passes), over its vectors of "
+        + "smallKernelLanes (16) floats, wasted lanes included, and smallDotBytes the bytes its dot-product path "
+        + "re-reads (rows of m mod 16 ≤ 8 with k ≥ 32); exposedOutput, the output bytes of the packed calls by "
+        + "max(0, 1 − k/outputExposureDepth) (128: shallow calls wait for their output's traffic); "
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
 
     /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels,
     /// no small-matrix kernel.
-    static let defaultStart = [Double](repeating: 0, count: positionsTile) + [1, 1, 3, 0]
+    static let defaultStart =
+        [Double](repeating: 0, count: positionsTile) + [1, 1, 3, 0]
+        + [Double(GemmWorkForm.current.lanes), Double(GemmWorkForm.current.exposureDepth)]
 
     /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
-    /// for the levels, [0, 10⁷] for the small-matrix kernel's limit.
+    /// for the levels, [0, 10⁷] for the small-matrix kernel's limit, [1, 64] for its lanes, [0, 4096]
+    /// for the exposure depth.
     static let defaultBounds: [ClosedRange<Double>] =
-        [ClosedRange<Double>](repeating: 0...1e5, count: fixed) + [0...1000, 1...64, 1...64, 1...3, 0...1e7]
+        [ClosedRange<Double>](repeating: 0...1e5, count: fixed) + [
+            0...1000, 1...64, 1...64, 1...3, 0...1e7, 1...64, 0...4096,
+        ]
 
     /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
     static func timeMs(_ point: ModelPoint, _ p: [Double]) -> Double {
@@ -134,10 +162,14 @@ enum GemmWorkModel {
                 positionsTile: tile(p[positionsTile]), channelsTile: tile(p[channelsTile]), smallCallLimit: limit)
             * 1e-9
         if limit > 0 {
-            // The small-matrix kernel's FLOPs at its own rate.
-            gradient[small] = work.smallCallFlops(limit: limit) * 1e-9
-            gradient[0] -= gradient[small]
+            // The small-matrix kernel's FLOPs over its vectors at their own rate, and its dot path's bytes.
+            gradient[0] -= work.smallCallFlops(limit: limit) * 1e-9
+            let smallWork = work.smallKernelWork(limit: limit, lanes: Self.lanes(p[smallKernelLanes]))
+            gradient[small] = smallWork.vectorFlops * 1e-9
+            gradient[smallDot] = smallWork.dotBytes * 1e-9
         }
+        gradient[outputExposed] =
+            work.exposedOutputBytes(depth: Self.limit(p[outputExposureDepth]), limit: limit) * 1e-9
         if p[cacheLevels] < 2 {
             // One level: each operand's bytes at its L2 rate.
             for first in [weights, activations, output] {
@@ -165,22 +197,46 @@ enum GemmWorkModel {
         [work.flops * 1e-9, 0, 0] + (work.weightBytes + work.activationBytes + work.outputBytes).map { $0 * 1e-9 }
             + [
                 work.loweringInputBytes * 1e-9, work.loweringRows * 1e-6, work.loweringBlocks * 1e-6,
-                Double(work.calls.reduce(0) { $0 + $1.count }) * 1e-3, 1,
+                Double(work.calls.reduce(0) { $0 + $1.count }) * 1e-3,
+                0, 0,  // the dot path's bytes and the exposed output: they depend on the form
+                1,
             ]
     }
 
     /// A tile parameter as a tile: rounded, at least 1.
-    static func tile(_ value: Double) -> Int { value.isFinite ? max(1, Int(value.rounded())) : 1 }
+    static func tile(_ value: Double) -> Int { value.isFinite ? max(1, Int(min(value, 1e6).rounded())) : 1 }
 
-    /// A small-matrix limit parameter as a limit: rounded, at least 0.
+    /// A gemm-work fit's `parameters` as read from a file: those of each later addition
+    /// (``FitModel/parametersAddedLater``) the file lacks all of, at the values that make the model
+    /// what it was when it was written; with the names so added. Another model's parameters as
+    /// they are.
+    static func completed(_ parameters: [String: Double]) -> (parameters: [String: Double], added: [String]) {
+        guard parameters[parameterNames[positionsTile]] != nil else { return (parameters, []) }
+        var result = parameters
+        var names: [String] = []
+        for addition in FitModel.gemmWork.parametersAddedLater where addition.keys.allSatisfy({ parameters[$0] == nil })
+        {
+            result.merge(addition) { old, _ in old }
+            names += addition.keys
+        }
+        return (result, names)
+    }
+
+    /// A lanes parameter as a vector width: rounded, from 1 to 64.
+    static func lanes(_ value: Double) -> Int { value.isFinite ? max(1, Int(min(value, 64).rounded())) : 1 }
+
+    /// A small-matrix limit (or exposure depth) parameter as a count: rounded, at least 0.
     static func limit(_ value: Double) -> Int { value.isFinite ? max(0, Int(min(value, 1e12).rounded())) : 0 }
 
     /// The rates no point gives work to, held at 0, with the reason; and the tiles at 1 (the fit
     /// replaces them by its choice, see ``AlphaFitter``).
-    static func heldFixed(over points: [ModelPoint]) -> [Int: (value: Double, reason: String?)] {
+    static func heldFixed(over points: [ModelPoint], form: GemmWorkForm = .current) -> [Int: (
+        value: Double, reason: String?
+    )] {
         let levels = points.count >= layersForLevels ? 3.0 : 1
         var held: [Int: (value: Double, reason: String?)] = [
             positionsTile: (1, nil), channelsTile: (1, nil), smallCallLimit: (0, nil),
+            smallKernelLanes: (Double(form.lanes), nil), outputExposureDepth: (Double(form.exposureDepth), nil),
             cacheLevels: (
                 levels,
                 levels == 3
@@ -190,8 +246,15 @@ enum GemmWorkModel {
         ]
         let works = points.compactMap(\.work)
         guard works.count == points.count else { return held }
+        if form == .smallFlops {
+            // The form of 0.14–0.15: neither work exists in it.
+            held[smallDot] = (0, nil)
+            held[outputExposed] = (0, nil)
+        }
         var unit = defaultStart
         unit[cacheLevels] = levels
+        unit[smallKernelLanes] = Double(form.lanes)
+        unit[outputExposureDepth] = Double(form.exposureDepth)
         let columns = works.map { features($0, unit) }
         // The edge passes depend on the tiles the fit chooses: held when no candidate has any.
         var largest = unit
@@ -201,7 +264,12 @@ enum GemmWorkModel {
         // The small-matrix kernel's rate, by the largest limit.
         largest[smallCallLimit] = Double(candidates[smallCallLimit]!.max()!)
         let noSmallCalls = !hasSmallCalls(points, largest)
-        for k in 0..<fixed where k == edge ? noEdges : k == small ? noSmallCalls : columns.allSatisfy({ $0[k] == 0 }) {
+        let noDotPath = !hasDotPath(points, largest)
+        for k in 0..<fixed
+        where held[k] == nil
+            && (k == edge
+                ? noEdges : k == small ? noSmallCalls : k == smallDot ? noDotPath : columns.allSatisfy({ $0[k] == 0 }))
+        {
             held[k] = (
                 0,
                 levels == 1 && k >= weights && (k - weights) % 3 != 0 && k < loweringInput
@@ -228,6 +296,25 @@ enum GemmWorkModel {
                 (
                     edge,
                     "msPerGflopEdge held at 0: under the chosen tiles no layer's sizes leave a remainder (no edge pass)"
+                ))
+        }
+        if limit(p[smallCallLimit]) > 0, lanes(p[smallKernelLanes]) > 1, !hasDotPath(points, p) {
+            absent.append(
+                (
+                    smallDot,
+                    "msPerGBSmallDot held at 0: under the chosen limit no call's rows go to the small-matrix kernel's dot path (a remainder of at most 8 rows with k ≥ 32, or A transposed)"
+                ))
+        }
+        if limit(p[outputExposureDepth]) > 0,
+            !points.contains(where: {
+                ($0.work?.exposedOutputBytes(depth: limit(p[outputExposureDepth]), limit: limit(p[smallCallLimit])) ?? 0)
+                    > 0
+            })
+        {
+            absent.append(
+                (
+                    outputExposed,
+                    "msPerGBOutputExposed held at 0: every call OpenBLAS's packed path takes is at least \(limit(p[outputExposureDepth])) deep (k), which hides its output's traffic"
                 ))
         }
         if !hasSmallCalls(points, p) {
@@ -260,12 +347,23 @@ enum GemmWorkModel {
         return limit > 0 && points.contains { $0.work.map { $0.smallCallFlops(limit: limit) > 0 } ?? false }
     }
 
+    /// Whether any of `points` has rows the small-matrix kernel computes as dot products, under
+    /// the limit and lanes of `p` (that path's rate is held at 0 where none has).
+    static func hasDotPath(_ points: [ModelPoint], _ p: [Double]) -> Bool {
+        let limit = limit(p[smallCallLimit])
+        let lanes = lanes(p[smallKernelLanes])
+        return limit > 0 && lanes > 1
+            && points.contains { $0.work.map { $0.smallKernelWork(limit: limit, lanes: lanes).dotBytes > 0 } ?? false }
+    }
+
     /// Why a rate's work is absent from a group.
     private static func absence(_ k: Int) -> String {
         let levels = ["the level-2 cache", "the last-level cache but not L2", "beyond the last-level cache"]
         switch k {
         case edge: return "no layer's sizes leave a remainder below any candidate tile"
         case small: return "no call is small enough for a small-matrix kernel (m·n·k ≤ 10⁶)"
+        case smallDot: return "no call's rows go to a small-matrix kernel's dot path"
+        case outputExposed: return "no call is shallow enough (k) to leave its output's traffic exposed"
         case weights..<activations: return "no layer's weights fit \(levels[k - weights])"
         case activations..<output: return "no call's activation operand fits \(levels[k - activations])"
         case output..<loweringInput: return "no call's output fits \(levels[k - output])"

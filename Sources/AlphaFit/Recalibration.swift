@@ -165,7 +165,8 @@ public enum Recalibration {
         // For the rate models "final" names the scale, refitted above in closed form.
         let free = names.contains("final") ? free : free.subtracting(["final"])
         guard !free.isEmpty, free != ["final"] else { return result }
-        var options = result.options ?? FitOptions(model: base.model, grouping: base.grouping)
+        var options =
+            result.options ?? FitOptions(model: base.model, grouping: base.grouping, gemmWorkForm: base.gemmWorkForm)
         options.flopsConvention = base.flopsConvention
         options.bytesConvention = base.bytesConvention
         let relative = options.loss == .relative
@@ -267,7 +268,8 @@ public enum Recalibration {
         base: FitReport, data: FitDataset, counts: [Int], parameters free: Set<String> = ["final"],
         setting: WorkSetting? = nil, anchoring: Anchoring = .free
     ) throws -> [Evaluation] {
-        var options = base.options ?? FitOptions(model: base.model, grouping: base.grouping)
+        var options =
+            base.options ?? FitOptions(model: base.model, grouping: base.grouping, gemmWorkForm: base.gemmWorkForm)
         if base.model == .gemmWork, let setting { options.workSetting = setting }
         options.flopsConvention = base.flopsConvention
         options.bytesConvention = base.bytesConvention

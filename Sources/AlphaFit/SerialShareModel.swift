@@ -583,3 +583,29 @@ public struct SerialShareFitter: Sendable {
         )
     }
 }
+
+extension SerialShareFit.Group {
+    /// Reads a group as a file holds it. A gemm-work group written before the model gained
+    /// parameters reads as it was (``GemmWorkModel/completed(_:)``), each added rate with a
+    /// serial share of 0 under a per-rate form (its rate is 0).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        group = try container.decode(String.self, forKey: .group)
+        let (parameters, added) = GemmWorkModel.completed(
+            try container.decode([String: Double].self, forKey: .parameters))
+        self.parameters = parameters
+        share = try container.decode([String: Double].self, forKey: .share)
+        if share[GemmWorkModel.parameterNames[0]] != nil {
+            for name in added where GemmWorkModel.parameterNames.firstIndex(of: name)! < GemmWorkModel.fixed {
+                share[name] = share[name] ?? 0
+            }
+        }
+        centres = try container.decode([String: Double].self, forKey: .centres)
+        fixed = try container.decode([String].self, forKey: .fixed)
+        notes = try container.decode([String].self, forKey: .notes)
+        n = try container.decode(Int.self, forKey: .n)
+        nParallel = try container.decode(Int.self, forKey: .nParallel)
+        sse = try container.decode(Double.self, forKey: .sse)
+        usPerForkJoin = try container.decodeIfPresent(Double.self, forKey: .usPerForkJoin)
+    }
+}

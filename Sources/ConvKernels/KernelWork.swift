@@ -228,6 +228,32 @@ public struct KernelWork: Hashable, Sendable {
         }
     }
 
+    /// The work of the calls OpenBLAS's small-matrix kernel takes under `limit`, as that kernel
+    /// does it with vectors of `lanes` floats (``SmallKernelWork``); nothing for a limit of 0.
+    /// With `lanes` 1: the calls' FLOPs as they are, no dot-path bytes.
+    public func smallKernelWork(limit: Int, lanes: Int = SmallKernelWork.lanes) -> SmallKernelWork {
+        var work = SmallKernelWork()
+        for call in calls where call.isSmall(limit: limit) { work.add(call, lanes: lanes) }
+        return work
+    }
+
+    /// Bytes of output of the calls OpenBLAS's packed path takes (not its small-matrix kernel
+    /// under `limit`, not sgemv), each weighted by max(0, 1 − k/`depth`): the share of the output's
+    /// traffic the call's depth k leaves exposed. The packed path zeroes C, then reads and writes
+    /// it once per block of k; behind a deep call's FMAs that traffic hides, a shallow call waits
+    /// for it. Measured on Zen 4 (`cblas_sgemm`, m = 1024, n = 550, C in the last-level cache):
+    /// beyond the FLOPs' time, 0.34 ns an output value at k ≤ 10, 0.21 at k = 30, 0.15 at 64,
+    /// 0.08 at 128, none at 200. 0 for a depth of 0.
+    public func exposedOutputBytes(depth: Int, limit: Int) -> Double {
+        guard depth > 0 else { return 0 }
+        return calls.reduce(0) { sum, call in
+            call.isSmall(limit: limit) || call.form == .gemv
+                ? sum
+                : sum + Double(call.count) * Double(call.m) * Double(call.n) * Double(MemoryLayout<Float>.stride)
+                    * max(0, 1 - Double(call.k) / Double(depth))
+        }
+    }
+
     /// The edge passes of a GEMM micro-kernel of register tile `positionsTile` × `channelsTile`,
     /// in FLOP-equivalents of one m × k column (or one n × k row) each: OpenBLAS computes the
     /// columns of n beyond the last whole tile in passes of halving widths (for a tile of 4: a
@@ -281,5 +307,48 @@ public struct KernelWork: Hashable, Sendable {
             return shift > 0 && shift < s.width
         }.count
         return Double(s.batch) * Double(s.inputChannels) * Double(validRows) * Double(shifted)
+    }
+}
+
+/// What OpenBLAS 0.3.21's AVX-512 small-matrix kernels (`sgemm_small_kernel_nn_skylakex.c`,
+/// `…_tn_skylakex.c`) do for a set of calls, in the two quantities their time follows:
+///
+/// - **Vector FLOPs**: the FLOPs of their FMAs of ``lanes`` floats, the lanes they waste
+///   included. The NN kernel runs down m (C's rows, contiguous) in vectors: the rows of whole
+///   vectors cost their FLOPs, and the remainder of m mod 16 costs a whole vector per column and
+///   step of k when it is more than 8 rows or k < 32 (a masked vector); otherwise it is computed as
+///   dot products along k, 16 steps of k to a vector (k rounded up to 16). The TN kernel computes
+///   all of m so. Measured on Zen 4 (`cblas_sgemm`, n = 600, k = 20, m = 1 … 80): the time steps
+///   with ⌈m/16⌉, 0.30–0.34 ns a vector whether 1 or 16 of its lanes count.
+/// - **Dot-path bytes**: the dot products take the rows in blocks of 4, 2 and 1, and each block
+///   reads all of B (n · k floats) again (n = 400, k = 200: 3.7, 5.3 and 7.2 µs for one block of
+///   1, 2 and 4 rows, m = 3 the sum of the first two).
+public struct SmallKernelWork: Hashable, Sendable {
+    /// The floats of one AVX-512 vector.
+    public static let lanes = 16
+    /// FLOPs of the kernel's vectors, padding included (2 per lane of every FMA).
+    public var vectorFlops: Double = 0
+    /// Bytes of B the dot-product path reads, once per block of rows.
+    public var dotBytes: Double = 0
+
+    /// Nothing yet.
+    public init() {}
+
+    /// Adds what the kernel does for `call` (one it takes: ``GemmCall/isSmall(limit:)``) with
+    /// vectors of `lanes` floats; with 1, the call's FLOPs and no dot path.
+    mutating func add(_ call: GemmCall, lanes: Int) {
+        let (n, k, count) = (Double(call.n), Double(call.k), Double(call.count))
+        guard lanes > 1 else {
+            vectorFlops += 2 * count * Double(call.m) * n * k
+            return
+        }
+        // The rows computed as dot products along k, and those in (possibly masked) vectors.
+        let remainder = call.m % lanes
+        let dotRows = call.form == .tn ? call.m : (remainder <= lanes / 2 && call.k >= 32 ? remainder : 0)
+        let vectorRows = (call.m - dotRows + lanes - 1) / lanes * lanes
+        let paddedK = (call.k + lanes - 1) / lanes * lanes
+        vectorFlops += 2 * count * n * (Double(vectorRows) * k + Double(dotRows) * Double(paddedK))
+        let blocks = dotRows / 4 + dotRows % 4 / 2 + dotRows % 2
+        dotBytes += count * Double(blocks) * n * k * Double(MemoryLayout<Float>.stride)
     }
 }

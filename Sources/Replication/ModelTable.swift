@@ -150,7 +150,8 @@ public struct ModelTable: Codable, Equatable, Sendable {
         let run = try fitter.crossValidate(dataset, folds: folds)
         var entries = run.report.results.map { result in
             Entry(
-                model: result.model.rawValue, parametersPerGroup: result.model.parameterCount,
+                model: result.model.rawValue,
+                parametersPerGroup: result.model.parameterCount(form: options.gemmWorkForm),
                 metrics: result.metrics!, groups: result.groups ?? [])
         }
         var columns = run.predictions

@@ -133,7 +133,12 @@ public struct NetworkTable: Sendable {
             modelOptions.model = model
             modelOptions.start = nil
             modelOptions.bounds = nil
-            do { fits.append(try AlphaFitter(options: modelOptions).fit(sample)) } catch {
+            do { fits.append(try AlphaFitter(options: modelOptions).fit(sample)) } catch var error as FitInputError {
+                // The file's name, not where the package happened to be: the README states it.
+                error.input = error.input.components(separatedBy: ", ").map { ($0 as NSString).lastPathComponent }
+                    .joined(separator: ", ")
+                notFitted[model.rawValue] = "\(error)"
+            } catch {
                 notFitted[model.rawValue] = "\(error)"
             }
         }

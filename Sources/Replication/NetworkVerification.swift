@@ -36,10 +36,16 @@ extension PackageVerifier {
             let regression = try MeasurementsFile.read(
                 path: root.appendingPathComponent(PackageLayout.regressionData).path)
             let excluded = PackageBuilder.mainFitExclusions(of: regression)
+            let sample = try PackageBuilder.networkSample(root: root, excluded: excluded)
+            // The models the package fitted, and those its README says it could not (tried again:
+            // the README is rendered again from what they say now); a model it neither fitted nor
+            // names is one the package was written before.
+            let readme = (try? String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
             var again = try NetworkTable.build(
-                networks: networks, measurements: measurements,
-                sample: try PackageBuilder.networkSample(root: root, excluded: excluded), options: options,
-                models: NetworkTable.parametricModels.filter { model in fits.contains { $0.model == model } },
+                networks: networks, measurements: measurements, sample: sample, options: options,
+                models: NetworkTable.parametricModels.filter { model in
+                    fits.contains { $0.model == model } || readme.contains("`\(model.rawValue)` could not be fitted (")
+                },
                 shippedFiles: nil)
             // The trees' network times as stated.
             if let trees = stated.column("\(TreeCeiling.name)_ms") {

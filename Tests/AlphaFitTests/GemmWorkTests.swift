@@ -15,7 +15,7 @@ struct GemmWorkTests {
     /// 4 ns a wrapped row, 5 ns a block, 0.4 µs a call, 2 µs a layer; tiles 8 × 4; three levels;
     /// a small-matrix kernel (OpenBLAS's limit, m·n·k ≤ 10⁶) whose FLOPs cost 8 ms per GFLOP.
     var truth: [Double] {
-        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0.002, 8, 4, 3, 1e6]
+        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 30, 60, 0.002, 8, 4, 3, 1e6, 16, 128]
     }
 
     func rows(_ shapes: [ConvShape], _ p: [Double]) -> [FitRow] {
@@ -54,7 +54,10 @@ struct GemmWorkTests {
         let fitter = AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting))
         let classes = fitter.classes(rows(shapes, truth))
         let discrete = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels]
-        let held = Dictionary(uniqueKeysWithValues: (discrete + [GemmWorkModel.smallCallLimit]).map { ($0, truth[$0]) })
+        let held = Dictionary(
+            uniqueKeysWithValues: (discrete + [
+                GemmWorkModel.smallCallLimit, GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth,
+            ]).map { ($0, truth[$0]) })
         let problem = fitter.problem(classes).holding(held)
         let p = problem.parameterCount
         let linear = try #require(problem.linearised(at: [Double](repeating: 0, count: p)))
@@ -148,6 +151,65 @@ struct GemmWorkTests {
             } else {
                 let error = #expect(throws: FitInputError.self) { try FitReport.load(path: path) }
                 #expect(error?.description.contains("smallCallLimit") == true, "\(String(describing: error))")
+            }
+        }
+    }
+
+    /// Options and fits written before 0.16.0 are of the form of 0.14–0.15
+    /// (``GemmWorkForm/smallFlops``): options without a form read as it and refit it (the small
+    /// kernel's FLOPs as they are, no dot path, no exposed output: those rates held, silently, and
+    /// the table's count of parameters that form's 21); a fit lacking the four parameters of
+    /// 0.16.0 reads as it and predicts as it did; one lacking some of them is refused.
+    @Test func aFitOfTheFormBeforeVectorsReadsAndRefitsAsItWas() throws {
+        let shapes = gridShapes(count: 80, seed: 9, kernels: [1]) + gridShapes(count: 80, seed: 10, kernels: [3])
+        let options = FitOptions(model: .gemmWork, loss: .relative, workSetting: setting, gemmWorkForm: .smallFlops)
+        var encoded = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(options)) as! [String: Any]
+        #expect(encoded["gemmWorkForm"] as? Int == 1)
+        encoded["gemmWorkForm"] = nil
+        let read = try JSONDecoder().decode(FitOptions.self, from: try JSONSerialization.data(withJSONObject: encoded))
+        #expect(read.gemmWorkForm == .smallFlops && FitOptions().gemmWorkForm == .current)
+        #expect(FitModel.gemmWork.parameterCount(form: .smallFlops) == 21)
+        #expect(FitModel.gemmWork.parameterCount(form: .current) == 25)
+        var old = truth
+        old[GemmWorkModel.smallDot] = 0
+        old[GemmWorkModel.outputExposed] = 0
+        old[GemmWorkModel.smallKernelLanes] = 1
+        old[GemmWorkModel.outputExposureDepth] = 0
+        let report = try AlphaFitter(options: read).fit(dataset(rows(shapes, old)))
+        for fit in report.fits {
+            #expect(fit.parameters["smallKernelLanes"] == 1 && fit.parameters["outputExposureDepth"] == 0)
+            #expect(fit.parameters["msPerGBSmallDot"] == 0 && fit.parameters["msPerGBOutputExposed"] == 0)
+            #expect((fit.diagnostics?.sse ?? 1) < 1e-12, "\(fit.group)")
+            #expect(!(fit.diagnostics?.warnings ?? []).contains { $0.contains("SmallDot") || $0.contains("Exposed") })
+        }
+        // The same times are not the current form's: its vectors and exposure change them.
+        let current = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting))
+            .fit(dataset(rows(shapes, old)))
+        #expect(current.fits.contains { ($0.diagnostics?.sse ?? 0) > 1e-9 })
+        let directory = temporaryDirectoryURL()
+        let added = ["msPerGBSmallDot", "msPerGBOutputExposed", "smallKernelLanes", "outputExposureDepth"]
+        for (name, removed) in [("old", added), ("half", ["smallKernelLanes"])] {
+            // The file as 0.15 wrote it: options without a form, groups without the parameters.
+            var json = try JSONSerialization.jsonObject(with: try report.jsonData()) as! [String: Any]
+            var fileOptions = json["options"] as! [String: Any]
+            fileOptions["gemmWorkForm"] = nil
+            json["options"] = fileOptions
+            json["fits"] = (json["fits"] as! [[String: Any]]).map { fit in
+                var fit = fit
+                var parameters = fit["parameters"] as! [String: Any]
+                for key in removed { parameters[key] = nil }
+                fit["parameters"] = parameters
+                return fit
+            }
+            let path = directory.appendingPathComponent("\(name).json").path
+            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+            if name == "old" {
+                let again = try FitReport.load(path: path)
+                #expect(again.gemmWorkForm == .smallFlops)
+                for shape in shapes.prefix(30) { #expect(try again.predict(shape) == report.predict(shape)) }
+            } else {
+                let error = #expect(throws: FitInputError.self) { try FitReport.load(path: path) }
+                #expect(error?.description.contains("smallKernelLanes") == true, "\(String(describing: error))")
             }
         }
     }

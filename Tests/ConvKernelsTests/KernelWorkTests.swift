@@ -149,6 +149,65 @@ struct KernelWorkTests {
         #expect(fc(1, 64, 200) == 0 && fc(4, 64, 200) == 2 * 4 * 64 * 200 && fc(8, 64, 200) == 0 && fc(4, 16, 200) == 0)
     }
 
+    /// The AVX-512 small-matrix kernel's work as its loops do it: m in vectors of 16 (a
+    /// remainder above 8 rows, or any remainder when k < 32, a masked vector), a remainder of up
+    /// to 8 rows with k ≥ 32 as dot products along k (k rounded up to 16) whose blocks of 4, 2 and
+    /// 1 rows each read B again; A transposed all as dot products; with 1 lane, the FLOPs as they
+    /// are.
+    @Test func theSmallMatrixKernelsWorkIsItsVectors() {
+        func work(_ m: Int, _ n: Int, _ k: Int, form: GemmCall.Form = .nn, lanes: Int = 16) -> SmallKernelWork {
+            var work = SmallKernelWork()
+            work.add(GemmCall(m: m, n: n, k: k, count: 3, form: form), lanes: lanes)
+            return work
+        }
+        let b = 4.0  // bytes of a float
+        func product(_ factors: Double...) -> Double { factors.reduce(1, *) }
+        // 8 rows of k = 20: one masked vector of 16 a column and step; 16 and 24 rows, 1 and 2.
+        #expect(work(8, 600, 20).vectorFlops == product(3.0, 2, 600, 16, 20))
+        #expect(work(8, 600, 20).dotBytes == 0)
+        #expect(work(16, 600, 20).vectorFlops == work(8, 600, 20).vectorFlops)
+        #expect(work(24, 600, 20).vectorFlops == 2 * work(16, 600, 20).vectorFlops)
+        // 2 rows of k = 200: dot products over 208, one block reading B (850 · 200) once.
+        #expect(work(2, 850, 200).vectorFlops == product(3.0, 2, 850, 2, 208))
+        #expect(work(2, 850, 200).dotBytes == product(3.0, 850, 200, b))
+        // 7 rows: blocks of 4, 2 and 1; 18 rows: a vector of 16 and a dot block of 2; 25 rows: 2 vectors.
+        #expect(work(7, 10, 64).dotBytes == product(9.0, 10, 64, b))
+        #expect(work(18, 10, 64).vectorFlops == product(3.0, 2, 10, 18, 64))
+        #expect(work(18, 10, 64).dotBytes == product(3.0, 10, 64, b))
+        #expect(work(25, 10, 64).vectorFlops == product(3.0, 2, 10, 32, 64))
+        #expect(work(25, 10, 64).dotBytes == 0)
+        // A transposed (a fully-connected layer): every row a dot product, 5 rows in 2 blocks.
+        #expect(work(5, 4, 40, form: .tn).vectorFlops == product(3.0, 2, 4, 5, 48))
+        #expect(work(5, 4, 40, form: .tn).dotBytes == product(3.0, 2, 4, 40, b))
+        // One lane: the FLOPs, no dot path (the form of 0.14–0.15).
+        #expect(work(2, 850, 200, lanes: 1).vectorFlops == product(3.0, 2, 2, 850, 200))
+        #expect(work(2, 850, 200, lanes: 1).dotBytes == 0)
+        // Through a layer: only the calls the kernel takes under the limit.
+        let pointwise = KernelWork(
+            shape: ConvShape(height: 2, width: 4, inputChannels: 20, outputChannels: 1600, kernel: 1), setting: setting)
+        #expect(pointwise.smallKernelWork(limit: 1_000_000).vectorFlops == product(2.0, 1600, 16, 20))
+        #expect(pointwise.smallKernelWork(limit: 0) == SmallKernelWork())
+    }
+
+    /// The exposed output: each packed call's output bytes by max(0, 1 − k/depth); none for the
+    /// small-matrix kernel's calls, an sgemv, a deep call or a depth of 0.
+    @Test func theExposedOutputIsThatOfShallowPackedCalls() {
+        let shallow = KernelWork(
+            shape: ConvShape(height: 32, width: 32, inputChannels: 10, outputChannels: 550, kernel: 1), setting: setting
+        )
+        let bytes = 32.0 * 32 * 550 * 4
+        #expect(abs(shallow.exposedOutputBytes(depth: 128, limit: 1_000_000) - bytes * (1 - 10.0 / 128)) < 1e-6)
+        #expect(shallow.exposedOutputBytes(depth: 0, limit: 1_000_000) == 0)
+        #expect(shallow.exposedOutputBytes(depth: 10, limit: 1_000_000) == 0)
+        // Small enough for the small-matrix kernel under its limit, packed without one.
+        let small = KernelWork(
+            shape: ConvShape(height: 4, width: 8, inputChannels: 20, outputChannels: 700, kernel: 1), setting: setting)
+        #expect(small.exposedOutputBytes(depth: 128, limit: 1_000_000) == 0)
+        #expect(small.exposedOutputBytes(depth: 128, limit: 0) > 0)
+        let gemv = KernelWork(shape: .fullyConnected(rows: 1, inputs: 16, outputs: 100), setting: setting)
+        #expect(gemv.exposedOutputBytes(depth: 128, limit: 0) == 0)
+    }
+
     @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {
         // Counted the lowering's way, output row by output row, for every channel and tap.
         for shape in [

@@ -1,12 +1,12 @@
 import Basics
 import ConvKernels
 import Foundation
-import Replication
 import Sweeps
 import TestSupport
 import Testing
 
 @testable import AlphaFit
+@testable import Replication
 
 /// Shipped files whose "virtualenv" is a Python without site-packages: no numpy, no scikit-learn.
 private func filesWithoutScikitLearn() throws -> ShippedFiles {
@@ -49,6 +49,24 @@ private func dataset(_ rows: [FitRow]) -> FitDataset {
 }
 
 struct PackageModelTableTests {
+    /// A model the networks' sample cannot fit is said (the README states why) with the files'
+    /// names, not the directory the package was built in: a package verifies wherever it is.
+    @Test func aModelTheSampleCannotFitIsSaidWithoutWhereThePackageWas() throws {
+        // Three pointwise layers: too few for alpha-channels' five parameters in their group.
+        var rows = movementRows(count: 90).filter { $0.shape.kernelSize > 1 }
+        rows += movementRows(count: 9).filter { $0.shape.kernelSize == 1 }
+        let files = ["/built/here/package/data/regression.csv", "/built/here/package/data/layers.csv"]
+        let data = FitDataset(
+            inputs: files.map {
+                FitInput(path: $0, file: $0, kind: "csv", sha256: "", rowsUsed: rows.count, rowsExcluded: 0)
+            }, rows: rows, carriedColumns: ["config_id"])
+        let (fits, notFitted) = NetworkTable.fitting(
+            [.flops, .alphaChannels], on: data, options: FitOptions(loss: .relative))
+        #expect(fits.map(\.model) == [.flops])
+        let reason = try #require(notFitted["alpha-channels"])
+        #expect(reason.hasPrefix("regression.csv, layers.csv") && !reason.contains("/built"), "\(reason)")
+    }
+
     @Test func withoutScikitLearnTheCeilingIsUnavailableAndSaysWhy() throws {
         let rows = movementRows(count: 60)
         let outcome = TreeCeiling.predict(

@@ -1,0 +1,26 @@
+import ConvKernels
+
+/// Which form of the gemm-work model a fit uses: the constants of how it counts OpenBLAS's work,
+/// recorded in the fit's options (and, as held parameters, in every group's fit), so a fit or a
+/// package written by an earlier convsweep is refitted and predicts as it was.
+public enum GemmWorkForm: Int, Codable, CaseIterable, Sendable {
+    /// 0.14.0–0.15.0: the small-matrix kernel's FLOPs as the calls have them, no dot-path bytes,
+    /// no exposed output. What options without a form read as.
+    case smallFlops = 1
+    /// 0.16.0: the small-matrix kernel's FLOPs over its 16-lane vectors, padding included, and the
+    /// bytes its dot path re-reads (``ConvKernels/SmallKernelWork``); the output bytes of shallow
+    /// calls (k below 128) as exposed traffic
+    /// (``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:)``).
+    case vectors = 2
+
+    /// The form new fits use.
+    public static let current = GemmWorkForm.vectors
+
+    /// The small-matrix kernel's vector width in floats (1: its FLOPs as they are).
+    public var lanes: Int { self == .smallFlops ? 1 : ConvKernels.SmallKernelWork.lanes }
+
+    /// The depth k at which a call's output traffic is hidden behind its FMAs (0: never exposed).
+    /// 128, from the Zen 4 measurement ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:)``
+    /// cites (half the shallow calls' cost left at k = 64, none by 200), not from a fit's scores.
+    public var exposureDepth: Int { self == .smallFlops ? 0 : 128 }
+}
