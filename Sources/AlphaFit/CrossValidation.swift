@@ -121,7 +121,8 @@ public struct NoiseFloor: Codable, Hashable, Sendable {
                 let high = Double(row.carried["round_max_ms"] ?? ""),
                 let clean = Int(row.carried["clean_rounds"] ?? ""), let all = Int(row.carried["rounds"] ?? "")
             else { continue }
-            // The range is over the clean rounds, or over all of them when none was clean.
+            // The range is from the fastest round to the slowest clean one, or over all rounds when
+            // none was clean (counted as the clean rounds: one fewer where the fastest was not clean).
             let n = min(clean > 0 ? clean : all, 10)
             guard n >= 2, let d2 = NoiseFloor.rangeConstants[n], high >= low else { continue }
             sigmas.append((high - low) / d2 / row.timeMs)

@@ -11,7 +11,7 @@ import Rows
 /// medians (each round a separate window a pass apart), with a noise floor: each side's variance of
 /// its estimate gets `noiseFloor²` added, the relative run-to-run noise that rounds of one run do
 /// not see (two runs of one build on one machine differ by a median of about 1% here,
-/// benchmarks/repeatability). The estimate is each row's time (its fastest clean round), the
+/// benchmarks/repeatability). The estimate is each row's time (its fastest round), the
 /// interval `exp(d ± t₀.₉₇₅(ν)·s)` with Welch–Satterthwaite's ν rounded down.
 public struct RunComparison: Codable, Sendable {
     /// What a configuration's test concluded.

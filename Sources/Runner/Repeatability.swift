@@ -8,15 +8,15 @@ import Rows
 ///
 /// A configuration's rounds, in the order they were measured (passes over the sweep seconds or
 /// minutes apart, so they sample the machine's phases), are dealt alternately into two halves;
-/// each half's fastest clean round stands for the row one run would keep, and the configuration's
-/// estimate is |fastest of one half / fastest of the other − 1|. Over the configurations with a
-/// clean round in each half, the median and the 90th percentile are what two runs of these
+/// each half's fastest round (clean or disturbed, as ``RoundPolicy`` chooses a row) stands for the
+/// row one run would keep, and the configuration's estimate is |fastest of one half / fastest of
+/// the other − 1|. Over the configurations with a round in each half, the median and the 90th percentile are what two runs of these
 /// configurations should differ by. A half has about half a run's rounds, so the estimate leans
 /// high. It sees what a process fixes at its start (memory placement, the allocator's state) only
 /// when the rounds were measured in separate processes (a worker process per pass, the default
 /// of `convsweep run`); with every round in one process it cannot.
 public struct Repeatability: Codable, Hashable, Sendable {
-    /// Configurations with a clean round in each half.
+    /// Configurations with a round in each half.
     public var configurations: Int
     /// Median over them of |t₁/t₂ − 1|, percent.
     public var medianPercent: Double
@@ -30,7 +30,7 @@ public struct Repeatability: Codable, Hashable, Sendable {
 
     /// The estimate from `rounds` (rows of rounds.csv: each a round of a configuration, with its
     /// round number, median and window), measured in `separateProcesses` or one; nil when no
-    /// configuration has two clean rounds.
+    /// configuration has two rounds.
     public init?(rounds: [MeasurementRow], separateProcesses: Bool) {
         roundsFromSeparateProcesses = separateProcesses
         var byConfiguration: [String: [MeasurementRow]] = [:]
@@ -40,9 +40,8 @@ public struct Repeatability: Codable, Hashable, Sendable {
         var estimates: [Double] = []
         for (_, measured) in byConfiguration {
             let ordered = measured.sorted { ($0.session ?? 0, $0.round ?? 0) < ($1.session ?? 0, $1.round ?? 0) }
-            let clean = ordered.filter { $0.window == nil || $0.window == .clean }
             let halves = [0, 1].map { parity in
-                clean.enumerated().filter { $0.offset % 2 == parity }.compactMap(\.element.medianMs).min()
+                ordered.enumerated().filter { $0.offset % 2 == parity }.compactMap(\.element.medianMs).min()
             }
             guard let a = halves[0], let b = halves[1], a > 0, b > 0 else { continue }
             estimates.append(abs(a / b - 1) * 100)

@@ -75,8 +75,8 @@ public struct RunOptions: Codable, Hashable, Sendable {
     /// The most rounds of one configuration, its disturbed and disagreeing rounds included
     /// (nil: `2 × rounds`, or 1 with a single round).
     public var maxRounds: Int?
-    /// A configuration whose two fastest clean rounds differ by more than this share of the
-    /// fastest gets another round (the fastest needs a second witness).
+    /// A configuration with no clean round (other than its fastest) within this share of its
+    /// fastest round gets another round (the fastest needs a clean second witness).
     public var roundTolerance: Double = 0.02
     /// A round is disturbed when the drift probe next to it reads this share or more below the
     /// session's reference rate.

@@ -93,7 +93,7 @@ public enum RunSettings {
             recorded: false),
         .value(
             "roundTolerance", flag: "--round-tolerance", valueName: "share",
-            "A configuration whose two fastest clean rounds differ by more than this share gets another round.",
+            "A configuration with no clean round within this share of its fastest round gets another round.",
             at: \.roundTolerance, expected: "a number", parse: SettingText.number, show: SettingText.show,
             check: { $0 > 0 && $0 < 1 ? nil : "must be in (0, 1), got \($0)" }, whenAbsent: .int(0)),
         .value(

@@ -37,8 +37,8 @@ final class SessionRounds {
     /// every configuration that still needs one, in its own seeded order; the drift probe is read
     /// after a round (at most every 0.1 s), so that each round lies between two readings. A round
     /// next to a slow reading is disturbed and measured again in a later pass; a configuration is
-    /// done when it has ``RunOptions/rounds`` clean rounds the two fastest of which agree within
-    /// the round tolerance, or when it reaches the round limit. Every round is appended to
+    /// done when ``RoundPolicy`` says (``RunOptions/rounds`` clean rounds, one of them a witness of
+    /// its fastest round within the round tolerance), or when it reaches the round limit. Every round is appended to
     /// rounds.csv as it ends, every row to measurements.csv as its configuration is done: a kill
     /// loses at most one round.
     func measure(_ opened: inout RunSession.Opened, warnings: inout [String]) throws {

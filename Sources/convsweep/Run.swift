@@ -21,9 +21,10 @@ struct Run: ParsableCommand {
 
             A drift probe (a fixed sgemm) is read before measuring and after every round; a round \
             next to a reading --probe-slowdown below the session's reference is disturbed and \
-            measured again in a later pass. A configuration is done with --rounds clean rounds \
-            agreeing within --round-tolerance, or at --max-rounds; its row takes its fastest clean \
-            round and records the rounds' spread. --rounds 1 is one window, as a strict \
+            measured again in a later pass. A configuration is done with --rounds clean rounds, one \
+            of them within --round-tolerance of its fastest round, or at --max-rounds; its row takes \
+            its fastest round (clean or not: interference only slows a kernel) and records the \
+            rounds' spread. --rounds 1 is one window, as a strict \
             replication wants.
 
             The run directory holds manifest.json (machine and its identity, versions, settings, \

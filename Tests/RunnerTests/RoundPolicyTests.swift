@@ -37,11 +37,23 @@ import Testing
     }
 
     @Test func disturbedRoundsDoNotCountButFillTheLimit() throws {
-        // A disturbed round faster than any clean one is never chosen while a clean one exists.
+        // Disturbed rounds never settle a configuration; a disturbed round slower than the clean
+        // ones changes nothing.
+        let slower = [round(1, 1.30, .disturbed), round(2, 1.00), round(3, 1.01)]
+        #expect(policy.row(from: slower) == nil)
+        let settled = try #require(policy.row(from: slower + [round(4, 1.02)]))
+        #expect(settled.medianMs == 1.00 && settled.cleanRounds == 3 && settled.rounds == 4)
+        #expect(settled.window == .clean && settled.roundMaxMs == 1.02)
+        // A disturbed round faster than every clean one is the least disturbed window (the probe
+        // reads another kernel and missed what slowed the clean ones): it is the row, and until a
+        // clean round witnesses it the configuration is not settled.
         let rounds = [round(1, 0.90, .disturbed), round(2, 1.00), round(3, 1.01)]
-        #expect(policy.row(from: rounds) == nil)
+        #expect(policy.row(from: rounds + [round(4, 1.02)]) == nil)
         let row = try #require(policy.row(from: rounds + [round(4, 0.95, .disturbed), round(5, 1.02)]))
-        #expect(row.medianMs == 1.00 && row.cleanRounds == 3 && row.rounds == 5 && row.window == .clean)
+        #expect(row.medianMs == 0.90 && row.round == 1 && row.cleanRounds == 3 && row.rounds == 5)
+        #expect(row.window == .unsettled && row.roundMinMs == 0.90 && row.roundMaxMs == 1.02)
+        let witnessed = try #require(policy.row(from: rounds + [round(4, 0.91)]))
+        #expect(witnessed.medianMs == 0.90 && witnessed.window == .clean && witnessed.rounds == 4)
         // No clean round at the limit: the fastest round, said to be disturbed.
         let never = try #require(policy.row(from: (1...5).map { round($0, Double($0), .disturbed) }))
         #expect(never.medianMs == 1 && never.window == .disturbed && never.cleanRounds == 0)
