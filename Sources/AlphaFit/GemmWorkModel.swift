@@ -121,7 +121,7 @@ enum GemmWorkModel {
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
 
     /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels,
-    /// no small-matrix kernel.
+    /// no small-matrix kernel, the current form's lanes and exposure depth.
     static let defaultStart =
         [Double](repeating: 0, count: positionsTile) + [1, 1, 3, 0]
         + [Double(GemmWorkForm.current.lanes), Double(GemmWorkForm.current.exposureDepth)]
