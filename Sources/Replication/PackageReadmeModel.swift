@@ -208,6 +208,9 @@ extension PackageReadme {
             var roundStopRule: String
             var probePercent: Int
             var tolerancePercent: Double
+            /// Whether the rows took their fastest round, clean or not (runs since 0.16.0), or
+            /// their fastest clean round (the manifest records no rule).
+            var fastestRound: Bool
             var clean, unsettled, withoutClean, sentBack: Int
             /// The slowest probe reading, a share of the reference; nil without readings.
             var slowest: Double?
@@ -227,6 +230,7 @@ extension PackageReadme {
                 roundStopRule = s.roundStopRuleDescription ?? "a share of the stop rule's budget"
                 probePercent = Int(((s.value("probeSlowdown", as: Double.self) ?? 0) * 100).rounded())
                 tolerancePercent = (s.value("roundTolerance", as: Double.self) ?? 0) * 100
+                fastestRound = s.rowRound != nil
                 clean = windows["clean"] ?? 0
                 unsettled = windows["unsettled"] ?? 0
                 withoutClean = windows["disturbed"] ?? 0

@@ -47,6 +47,10 @@ extension RunManifest {
             /// Where the rounds were measured: ``RunManifest/Settings/workerPerPass``, or nil for
             /// every round in the run's own process (as before worker processes).
             public var roundProcesses: String?
+            /// Which of its rounds a configuration's row takes (``RoundPolicy``):
+            /// ``RunManifest/Settings/fastestRound`` since 0.16.0; nil in a run started before,
+            /// whose rows took their fastest clean round.
+            public var rowRound: String? = nil
         }
 
         /// The fact `keyPath`.
@@ -54,6 +58,9 @@ extension RunManifest {
             get { facts[keyPath: keyPath] }
             set { facts[keyPath: keyPath] = newValue }
         }
+
+        /// ``Facts/rowRound`` of a run whose rows take their fastest round, clean or disturbed.
+        public static let fastestRound = "the fastest round, clean or disturbed"
 
         /// ``roundProcesses`` of a run that measures each pass in a fresh worker process.
         public static let workerPerPass = "a fresh worker process per pass (convsweep measure-worker)"
@@ -101,7 +108,7 @@ extension RunManifest {
                 verificationSamples: options.verificationSamples, evictionBytes: evictionBytes, shard: options.shard,
                 openBLASThreads: openBLASThreads, maxRounds: options.effectiveMaxRounds,
                 roundStopRuleDescription: options.roundStopRule.summary,
-                roundProcesses: options.workerLaunch == nil ? nil : Self.workerPerPass)
+                roundProcesses: options.workerLaunch == nil ? nil : Self.workerPerPass, rowRound: Self.fastestRound)
             declared = [:]
             for declaration in RunSettings.all {
                 if let key = declaration.manifestKey, let value = declaration.recorded(options) {

@@ -113,6 +113,9 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
     #expect(readme.contains("| sessions | 1, started "))
     #expect(readme.contains("1 executable(s) by SHA-256 over the 1 session(s)"))
+    // The rule that chose each row's round, as the run records it (a run started before 0.16.0
+    // records none: its rows took their fastest clean round, and its README says so).
+    #expect(readme.contains("a row takes its fastest round, clean or not"))
     // It names the convsweep that wrote it, and the rebuild starts from that commit.
     let writer = try #require(statement.writtenBy)
     #expect(writer.version == BuildInfo.version && writer.gitCommit == BuildInfo.gitCommit())

@@ -109,8 +109,10 @@ import Testing
         let dropped = try #require(rows.first { $0.configID == "small-dropped" })
         #expect(dropped.status.text == "dropped: over the FLOPs limit" && dropped.runs == 0 && dropped.medianMs == nil)
 
-        // Every measured row comes from its fastest clean round of at least three, measured by
-        // session 1, the spread of the rounds beside it; every round is in rounds.csv.
+        // Every measured row comes from its fastest round of at least three (the manifest says
+        // which rule chose it), measured by session 1, the spread of the rounds beside it; every
+        // round is in rounds.csv.
+        #expect(manifest.settings.rowRound == RunManifest.Settings.fastestRound)
         let rounds = try MeasurementsFile.read(path: run.roundsPath)
         for row in rows where row.status == .ok {
             let mine = rounds.filter { $0.configID == row.configID }
@@ -118,6 +120,7 @@ import Testing
             #expect(Set(mine.compactMap(\.round)) == Set(1...mine.count))
             let chosen = try #require(mine.first { $0.round == row.round })
             #expect(chosen.medianMs == row.medianMs && chosen.runs == row.runs)
+            #expect(mine.allSatisfy { ($0.medianMs ?? .infinity) >= row.medianMs! })
             #expect(row.roundMinMs! <= row.medianMs! && row.medianMs! <= row.roundMaxMs!)
             #expect(row.window != nil && row.probeRatio != nil && mine.allSatisfy { $0.window != nil })
         }
