@@ -21,6 +21,11 @@ public struct RoundPolicy: Hashable, Sendable {
     public var maxRounds: Int
     /// How far the second fastest clean round may be from the fastest, as a share of it.
     public var tolerance: Double
+    /// Whether the row is the fastest round, clean or disturbed (runs started by 0.16.0 or later);
+    /// false for a run started before (its manifest records no ``RunManifest/Settings/Facts/rowRound``),
+    /// whose rows, a resume's included, take their fastest clean round, settled when the two
+    /// fastest clean rounds agree.
+    public var fastestOfAll = true
 
     /// The policy of `options`.
     public init(_ options: RunOptions) {
@@ -35,6 +40,7 @@ public struct RoundPolicy: Hashable, Sendable {
     /// The row of a configuration whose rounds so far are `measured` (rounds.csv rows, each with
     /// its median and window), or nil when it needs another round.
     public func row(from measured: [MeasurementRow]) -> MeasurementRow? {
+        guard fastestOfAll else { return fastestCleanRow(from: measured) }
         let timed = measured.filter { $0.medianMs != nil }
         guard let fastest = timed.min(by: { $0.medianMs! < $1.medianMs! }) else { return nil }
         let fastestMs = fastest.medianMs!
@@ -51,6 +57,25 @@ public struct RoundPolicy: Hashable, Sendable {
         row.roundMinMs = fastestMs
         row.roundMaxMs = max(fastestMs, (clean.isEmpty ? timed : clean).compactMap(\.medianMs).max() ?? fastestMs)
         row.window = clean.isEmpty ? .disturbed : (settled ? .clean : .unsettled)
+        return row
+    }
+
+    /// The rule of runs started before 0.16.0: the fastest clean round (the fastest round when
+    /// none was clean), settled by `rounds` clean rounds the two fastest of which agree.
+    func fastestCleanRow(from measured: [MeasurementRow]) -> MeasurementRow? {
+        let clean = measured.filter { $0.window == .clean }
+        let chosenFrom = clean.isEmpty ? measured : clean
+        let medians = chosenFrom.compactMap(\.medianMs).sorted()
+        guard let fastest = medians.first, let slowest = medians.last else { return nil }
+        let agree = medians.count >= 2 && medians[1] / fastest - 1 <= tolerance
+        let settled = clean.count >= rounds && agree
+        guard settled || measured.count >= maxRounds else { return nil }
+        var row = chosenFrom.min { ($0.medianMs ?? .infinity) < ($1.medianMs ?? .infinity) }!
+        row.rounds = measured.count
+        row.cleanRounds = clean.count
+        row.roundMinMs = fastest
+        row.roundMaxMs = slowest
+        row.window = clean.isEmpty ? .disturbed : (agree ? .clean : .unsettled)
         return row
     }
 }

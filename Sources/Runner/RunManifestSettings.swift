@@ -232,6 +232,10 @@ extension RunManifest.Settings {
             a.facts.shard = nil
             b.facts.shard = nil
         }
+        // The row rule is the run's, as its first session recorded it: a later session (a newer
+        // convsweep resuming an older run) keeps it, so it is not a difference.
+        a.facts.rowRound = nil
+        b.facts.rowRound = nil
         // A cpuset both chose by default (the last core this process was given: a Slurm task's,
         // a requeued task's) is the same choice on another core; a cpuset the user named must match.
         if a.cpusetChosenBy.hasPrefix("default") && b.cpusetChosenBy.hasPrefix("default") {

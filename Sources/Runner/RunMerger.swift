@@ -86,6 +86,12 @@ public enum RunMerger {
                 differences += machine
             }
             differences += first.settingsDifferences(with: manifest, ignoringShard: true)
+            // Runs of two row rules (a shard started before 0.16.0, another after) are not one run.
+            if first.settings.rowRound != manifest.settings.rowRound {
+                differences.append(
+                    "rowRound \(first.settings.rowRound ?? "absent (the fastest clean round)") vs \(manifest.settings.rowRound ?? "absent (the fastest clean round)")"
+                )
+            }
             if !differences.isEmpty {
                 throw RunError.mismatch(
                     "\(source.path) does not match \(sources[0].path): " + differences.joined(separator: "; "))

@@ -120,6 +120,22 @@ import Testing
         #expect("\(error!)".contains("own kernels \(own) vs \(other)"), "\(error!)")
     }
 
+    /// A shard started before 0.16.0 (no row rule recorded: its rows took their fastest clean
+    /// round) is not one run with a shard of 0.16.0's rule: refused, naming both.
+    @Test func shardsOfTwoRowRulesAreRefusedNamingBoth() throws {
+        let directory = temporaryDirectory()
+        let (_, shards) = try twoShards(in: directory)
+        let path = shards[1] + "/manifest.json"
+        var manifest = try RunManifest.read(path: path)
+        #expect(manifest.settings.rowRound == RunManifest.Settings.fastestRound)
+        manifest.settings.rowRound = nil
+        try manifest.encoded().write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: RunError.self) {
+            try RunMerger.merge(directories: shards, into: directory + "/merged")
+        }
+        #expect("\(error!)".contains("rowRound the fastest round, clean or disturbed vs absent"), "\(error!)")
+    }
+
     @Test func shardsOfNodesWithOtherCoreCountsAreRefusedNamingBoth() throws {
         let directory = temporaryDirectory()
         let (_, shards) = try twoShards(in: directory)

@@ -59,6 +59,23 @@ import Testing
         #expect(never.medianMs == 1 && never.window == .disturbed && never.cleanRounds == 0)
     }
 
+    /// A run started before 0.16.0 records no row rule: its rows, a newer convsweep's resume
+    /// included, keep taking their fastest clean round, so the run stays one rule; and that
+    /// difference of a resuming session's settings is not an incompatibility.
+    @Test func aRunStartedBeforeKeepsItsRuleWhenResumed() throws {
+        var old = policy
+        old.fastestOfAll = false
+        let rounds = [round(1, 0.90, .disturbed), round(2, 1.00), round(3, 1.01)]
+        let row = try #require(old.row(from: rounds + [round(4, 1.02)]))
+        #expect(row.medianMs == 1.00 && row.window == .clean && row.rounds == 4 && row.roundMaxMs == 1.02)
+        #expect(try #require(policy.row(from: rounds + [round(4, 0.95, .disturbed), round(5, 1.02)])).medianMs == 0.90)
+        let settings = RunManifest.Settings(options: RunOptions(), cpuset: [1], evictionBytes: nil, openBLASThreads: 1)
+        #expect(settings.rowRound == RunManifest.Settings.fastestRound)
+        var before = settings
+        before.rowRound = nil
+        #expect(RunManifest.Settings.differences(before, settings).isEmpty)
+    }
+
     @Test func theOptionsGiveThePolicy() {
         var options = RunOptions()
         options.rounds = 4
