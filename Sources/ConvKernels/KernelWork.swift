@@ -221,12 +221,7 @@ public struct KernelWork: Hashable, Sendable {
 
     /// The FLOPs of the calls OpenBLAS's small-matrix kernel takes under `limit`
     /// (``GemmCall/isSmall(limit:)``); 0 for a limit of 0.
-    public func smallCallFlops(limit: Int) -> Double {
-        calls.reduce(0) { sum, call in
-            call.isSmall(limit: limit)
-                ? sum + 2 * Double(call.count) * Double(call.m) * Double(call.n) * Double(call.k) : sum
-        }
-    }
+    public func smallCallFlops(limit: Int) -> Double { smallKernelWork(limit: limit, lanes: 1).vectorFlops }
 
     /// The work of the calls OpenBLAS's small-matrix kernel takes under `limit`, as that kernel
     /// does it with vectors of `lanes` floats (``SmallKernelWork``); nothing for a limit of 0.

@@ -32,6 +32,13 @@ public struct RoundPolicy: Hashable, Sendable {
         self.init(rounds: options.rounds, maxRounds: options.effectiveMaxRounds, tolerance: options.roundTolerance)
     }
 
+    /// The policy of `options` under the rule the run recorded in `settings` (its first
+    /// session's: a run started before 0.16.0 records none and keeps its fastest clean round).
+    init(_ options: RunOptions, run settings: RunManifest.Settings) {
+        self.init(options)
+        fastestOfAll = settings.rowRound != nil
+    }
+
     /// A policy of `rounds` clean rounds agreeing within `tolerance`, at most `maxRounds`.
     public init(rounds: Int, maxRounds: Int, tolerance: Double) {
         (self.rounds, self.maxRounds, self.tolerance) = (rounds, maxRounds, tolerance)
@@ -51,12 +58,24 @@ public struct RoundPolicy: Hashable, Sendable {
         }
         let settled = clean.count >= rounds && witnessed
         guard settled || measured.count >= maxRounds else { return nil }
-        var row = fastest
+        let slowest = max(fastestMs, (clean.isEmpty ? timed : clean).compactMap(\.medianMs).max() ?? fastestMs)
+        return Self.row(
+            fastest, of: measured, clean: clean.count, spread: fastestMs...slowest,
+            window: clean.isEmpty ? .disturbed : (settled ? .clean : .unsettled))
+    }
+
+    /// `chosen` as the row of its configuration's `measured` rounds, `clean` of them clean, the
+    /// rounds' medians spanning `spread`, in `window`.
+    private static func row(
+        _ chosen: MeasurementRow, of measured: [MeasurementRow], clean: Int, spread: ClosedRange<Double>,
+        window: MeasurementWindow
+    ) -> MeasurementRow {
+        var row = chosen
         row.rounds = measured.count
-        row.cleanRounds = clean.count
-        row.roundMinMs = fastestMs
-        row.roundMaxMs = max(fastestMs, (clean.isEmpty ? timed : clean).compactMap(\.medianMs).max() ?? fastestMs)
-        row.window = clean.isEmpty ? .disturbed : (settled ? .clean : .unsettled)
+        row.cleanRounds = clean
+        row.roundMinMs = spread.lowerBound
+        row.roundMaxMs = spread.upperBound
+        row.window = window
         return row
     }
 
@@ -70,12 +89,9 @@ public struct RoundPolicy: Hashable, Sendable {
         let agree = medians.count >= 2 && medians[1] / fastest - 1 <= tolerance
         let settled = clean.count >= rounds && agree
         guard settled || measured.count >= maxRounds else { return nil }
-        var row = chosenFrom.min { ($0.medianMs ?? .infinity) < ($1.medianMs ?? .infinity) }!
-        row.rounds = measured.count
-        row.cleanRounds = clean.count
-        row.roundMinMs = fastest
-        row.roundMaxMs = slowest
-        row.window = clean.isEmpty ? .disturbed : (agree ? .clean : .unsettled)
-        return row
+        return Self.row(
+            chosenFrom.min { ($0.medianMs ?? .infinity) < ($1.medianMs ?? .infinity) }!, of: measured,
+            clean: clean.count, spread: fastest...slowest,
+            window: clean.isEmpty ? .disturbed : (agree ? .clean : .unsettled))
     }
 }

@@ -126,10 +126,8 @@ final class SessionRounds {
             try samples.append(SamplesFile.lines(configuration.id, round: number, timings))
         }
         opened.roundsSoFar[configuration.id, default: []].append(round)
-        // The run's rule, as its first session recorded it (a resumed older run keeps its own).
-        var policy = RoundPolicy(options)
-        policy.fastestOfAll = opened.run.manifest.settings.rowRound != nil
-        let row = policy.row(from: opened.roundsSoFar[configuration.id] ?? [])
+        let row = RoundPolicy(options, run: opened.run.manifest.settings).row(
+            from: opened.roundsSoFar[configuration.id] ?? [])
         pass.progress.finished(configuration.id, work: pass.work.credit(configuration, finished: row != nil))
         if let row {
             try finish(configuration, with: row, in: &opened)
