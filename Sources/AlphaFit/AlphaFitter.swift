@@ -244,12 +244,14 @@ public struct AlphaFitter: Sendable {
             fixed[k] = range.lowerBound
         }
         // A gemm-work group of fewer distinct layers than rates holds its second-order rates (the
-        // small-matrix kernel's dot path, the exposed output) at 0 before it is refused.
+        // small-matrix kernel's dot path, the exposed output, the packed weights from memory) at 0
+        // before it is refused.
         var tooFewNotes: [String] = []
         if options.model == .gemmWork, anchor == nil {
             let free = (0..<options.model.parameterCount).filter { fixed[$0] == nil }
             if classes.points.count < free.count {
-                for index in [GemmWorkModel.smallDot, GemmWorkModel.outputExposed] where fixed[index] == nil {
+                for index in [GemmWorkModel.smallDot, GemmWorkModel.outputExposed, GemmWorkModel.packedWeightsMemory]
+                where fixed[index] == nil {
                     fixed[index] = 0
                     tooFewNotes.append(
                         "\(options.model.parameterNames[index]) held at 0: the group has \(classes.points.count) distinct layers, fewer than its \(free.count) free rates"

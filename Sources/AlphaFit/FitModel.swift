@@ -136,7 +136,9 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     /// the values that make it the model it was before: gemm-work's small-matrix kernel (0.14.0),
     /// whose limit 0 and rate 0 are the model of a fit written before; its vectors, dot path and
     /// exposed output (0.16.0), whose lanes 1, depth 0 and rates 0 are the model of 0.14–0.15
-    /// (``GemmWorkForm/smallFlops``). A fit file lacking all of one addition reads as that.
+    /// (``GemmWorkForm/smallFlops``); the packed path's weights from memory (0.17.0), whose rate 0
+    /// is the model of 0.16 (``GemmWorkForm/vectors``). A fit file lacking all of one addition
+    /// reads as that. Form f has the additions before index f.
     public var parametersAddedLater: [[String: Double]] {
         guard self == .gemmWork else { return [] }
         let names = GemmWorkModel.parameterNames
@@ -146,6 +148,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
                 names[GemmWorkModel.smallDot]: 0, names[GemmWorkModel.outputExposed]: 0,
                 names[GemmWorkModel.smallKernelLanes]: 1, names[GemmWorkModel.outputExposureDepth]: 0,
             ],
+            [names[GemmWorkModel.packedWeightsMemory]: 0],
         ]
     }
 
@@ -169,10 +172,12 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     /// The number of parameters.
     public var parameterCount: Int { parameterNames.count }
 
-    /// The parameters the model has in gemm-work's `form` (the others' whatever it is): the
-    /// form of 0.14–0.15 (``GemmWorkForm/smallFlops``) lacks the four of 0.16.0, which it holds.
+    /// The parameters the model has in gemm-work's `form` (the others' whatever it is): a form
+    /// lacks the additions of the forms after it (``parametersAddedLater``), which it holds: 0.14–0.15's
+    /// (``GemmWorkForm/smallFlops``) the four of 0.16.0 and the one of 0.17.0, 0.16's the one.
     public func parameterCount(form: GemmWorkForm) -> Int {
-        self == .gemmWork && form == .smallFlops ? parameterCount - parametersAddedLater[1].count : parameterCount
+        guard self == .gemmWork else { return parameterCount }
+        return parameterCount - parametersAddedLater.dropFirst(form.rawValue).reduce(0) { $0 + $1.count }
     }
 
     /// The default start: the replication's (beta 0.01, gamma 0.8, final 0.3), and for the

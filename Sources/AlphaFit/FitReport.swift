@@ -127,11 +127,14 @@ public struct FitReport: Codable, Hashable, Sendable {
     public var bytesConvention: BytesConvention { options?.bytesConvention ?? .everyKxK }
 
     /// The form of gemm-work the fit used: its options', or for a fit without options (written by
-    /// hand) the one its groups' parameters hold (lanes 1: ``GemmWorkForm/smallFlops``).
+    /// hand) the one its groups' parameters hold (lanes 1: ``GemmWorkForm/smallFlops``; the
+    /// packed weights' rate 0 in every group: ``GemmWorkForm/vectors``).
     public var gemmWorkForm: GemmWorkForm {
         if let options { return options.gemmWorkForm }
         let lanes = GemmWorkModel.parameterNames[GemmWorkModel.smallKernelLanes]
-        return fits.contains { $0.parameters[lanes] == 1 } ? .smallFlops : .current
+        let packed = GemmWorkModel.parameterNames[GemmWorkModel.packedWeightsMemory]
+        if fits.contains(where: { $0.parameters[lanes] == 1 }) { return .smallFlops }
+        return fits.allSatisfy { ($0.parameters[packed] ?? 0) == 0 } ? .vectors : .current
     }
     /// The inputs, with their SHA-256 (nil when written by hand).
     public var inputs: [FitInput]?

@@ -12,9 +12,12 @@ public enum GemmWorkForm: Int, Codable, CaseIterable, Sendable {
     /// calls (k below 128) as exposed traffic
     /// (``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:)``).
     case vectors = 2
+    /// 0.17.0: and the weights the packed path copies into its buffer from memory at a rate of
+    /// their own (``ConvKernels/KernelWork/packedWeightBytesFromMemory(limit:)``).
+    case packedWeights = 3
 
     /// The form new fits use.
-    public static let current = GemmWorkForm.vectors
+    public static let current = GemmWorkForm.packedWeights
 
     /// The small-matrix kernel's vector width in floats (1: its FLOPs as they are).
     public var lanes: Int { self == .smallFlops ? 1 : ConvKernels.SmallKernelWork.lanes }

@@ -10,7 +10,8 @@ import Foundation
 ///       + msPerGBLoweringInput · loweringInput / 10⁹
 ///       + (nsPerLoweringRow · loweringRows + nsPerLoweringBlock · loweringBlocks) / 10⁶
 ///       + usPerCall · calls / 10³
-///       + (msPerGBSmallDot · smallDotBytes + msPerGBOutputExposed · exposedOutput) / 10⁹ + fixedMs
+///       + (msPerGBSmallDot · smallDotBytes + msPerGBOutputExposed · exposedOutput
+///          + msPerGBPackedWeightsMemory · packedWeightsMemory) / 10⁹ + fixedMs
 ///
 /// - FLOPs at the GEMM's rate, and the micro-kernel's edge passes (``KernelWork/edgePasses(positionsTile:channelsTile:)``:
 ///   the remainders of m and n below the register tile `positionsTile` × `channelsTile` computed
@@ -26,6 +27,10 @@ import Foundation
 /// - exposedOutput: the output bytes of the calls the packed path takes, each by how little depth
 ///   k there is to hide their traffic behind, max(0, 1 − k/`outputExposureDepth`) (128;
 ///   ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:)``).
+/// - packedWeightsMemory: the weight bytes of the calls the packed path takes when the weight
+///   tensor lies beyond the last-level cache (``ConvKernels/KernelWork/packedWeightBytesFromMemory(limit:)``):
+///   that path copies them into its buffer, a copy that streams from memory at half the rate the
+///   small-matrix kernel reads the same bytes. Since 0.17.0 (``GemmWorkForm/packedWeights``).
 /// - `smallKernelLanes` and `outputExposureDepth` are the form's constants, held (never searched),
 ///   1 and 0 in the form of 0.14–0.15 (``GemmWorkForm/smallFlops``), which fits written then
 ///   keep.
@@ -44,7 +49,8 @@ import Foundation
 /// solver's optimum is unique. A rate whose work no layer of the group does (no weights beyond
 /// the last-level cache, no lowering in a pointwise group) is held at 0, and a tile the data
 /// cannot tell (every layer's positions a multiple of every candidate) is held at 1; a group of
-/// fewer distinct layers than free rates holds the dot path's and the exposed output's rates at 0;
+/// fewer distinct layers than free rates holds the dot path's, the exposed output's and the packed
+/// weights' rates at 0;
 /// the fit says which and why.
 enum GemmWorkModel {
     /// The parameter names, in vector order.
@@ -54,7 +60,7 @@ enum GemmWorkModel {
         "msPerGBActivationsL2", "msPerGBActivationsLLC", "msPerGBActivationsMemory",
         "msPerGBOutputL2", "msPerGBOutputLLC", "msPerGBOutputMemory",
         "msPerGBLoweringInput", "nsPerLoweringRow", "nsPerLoweringBlock", "usPerCall",
-        "msPerGBSmallDot", "msPerGBOutputExposed", "fixedMs",
+        "msPerGBSmallDot", "msPerGBOutputExposed", "msPerGBPackedWeightsMemory", "fixedMs",
         "positionsTile", "channelsTile", "cacheLevels", "smallCallLimit", "smallKernelLanes", "outputExposureDepth",
     ]
 
@@ -76,6 +82,8 @@ enum GemmWorkModel {
     /// The small-matrix kernel's dot-path bytes' rate, and the exposed output's.
     static let smallDot = index("msPerGBSmallDot")
     static let outputExposed = index("msPerGBOutputExposed")
+    /// The rate of the weights the packed path copies from memory.
+    static let packedWeightsMemory = index("msPerGBPackedWeightsMemory")
     static let fixed = index("fixedMs")
     /// The two discrete parameters: every parameter before the first is a rate.
     static let positionsTile = index("positionsTile")
@@ -110,7 +118,8 @@ enum GemmWorkModel {
         "(msPerGflop · FLOPs + msPerGflopEdge · edgePasses + msPerGflopSmall · smallFLOPs) / 10⁹ + Σ over L2, LLC, memory of (msPerGBWeights · weights + msPerGBActivations · activations "
         + "+ msPerGBOutput · output) / 10⁹ + msPerGBLoweringInput · loweringInput / 10⁹ + (nsPerLoweringRow · loweringRows "
         + "+ nsPerLoweringBlock · loweringBlocks) / 10⁶ + usPerCall · calls / 10³ + (msPerGBSmallDot · smallDotBytes "
-        + "+ msPerGBOutputExposed · exposedOutput) / 10⁹ + fixedMs, the work of the layer's "
+        + "+ msPerGBOutputExposed · exposedOutput + msPerGBPackedWeightsMemory · packedWeightsMemory) / 10⁹ + fixedMs, "
+        + "the work of the layer's "
         + "default algorithm: edgePasses, the sgemm micro-kernel's passes over the remainders of m and n below its "
         + "register tile positionsTile × channelsTile (discrete), halving widths each costing a column; "
         + "smallFLOPs, those of the calls of m·n·k ≤ smallCallLimit (discrete: 0 or OpenBLAS's 10⁶) that an "
@@ -118,6 +127,8 @@ enum GemmWorkModel {
         + "smallKernelLanes (16) floats, wasted lanes included, and smallDotBytes the bytes its dot-product path "
         + "re-reads (rows of m mod 16 ≤ 8 with k ≥ 32); exposedOutput, the output bytes of the packed calls by "
         + "max(0, 1 − k/outputExposureDepth) (128: shallow calls wait for their output's traffic); "
+        + "packedWeightsMemory, the weight bytes of the packed calls when the weights lie beyond the last-level cache "
+        + "(the packed path copies them into its buffer); "
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
 
     /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels,
@@ -170,6 +181,7 @@ enum GemmWorkModel {
         }
         gradient[outputExposed] =
             work.exposedOutputBytes(depth: Self.limit(p[outputExposureDepth]), limit: limit) * 1e-9
+        gradient[packedWeightsMemory] = work.packedWeightBytesFromMemory(limit: limit) * 1e-9
         if p[cacheLevels] < 2 {
             // One level: each operand's bytes at its L2 rate.
             for first in [weights, activations, output] {
@@ -198,7 +210,7 @@ enum GemmWorkModel {
             + [
                 work.loweringInputBytes * 1e-9, work.loweringRows * 1e-6, work.loweringBlocks * 1e-6,
                 Double(work.calls.reduce(0) { $0 + $1.count }) * 1e-3,
-                0, 0,  // the dot path's bytes and the exposed output: they depend on the form
+                0, 0, 0,  // the dot path's bytes, the exposed output, the packed weights: they depend on the limit
                 1,
             ]
     }
@@ -246,10 +258,9 @@ enum GemmWorkModel {
         ]
         let works = points.compactMap(\.work)
         guard works.count == points.count else { return held }
-        if form == .smallFlops {
-            // The form of 0.14–0.15: neither work exists in it.
-            held[smallDot] = (0, nil)
-            held[outputExposed] = (0, nil)
+        // The work an earlier form does not count: held at the values that make it that form.
+        for addition in FitModel.gemmWork.parametersAddedLater.dropFirst(form.rawValue) {
+            for (name, value) in addition { held[index(name)] = (value, nil) }
         }
         var unit = defaultStart
         unit[cacheLevels] = levels
@@ -317,6 +328,21 @@ enum GemmWorkModel {
                     "msPerGBOutputExposed held at 0: every call OpenBLAS's packed path takes is at least \(limit(p[outputExposureDepth])) deep (k), which hides its output's traffic"
                 ))
         }
+        let packed = points.map { $0.work?.packedWeightBytesFromMemory(limit: limit(p[smallCallLimit])) ?? 0 }
+        if !packed.contains(where: { $0 > 0 }) {
+            absent.append(
+                (
+                    packedWeightsMemory,
+                    "msPerGBPackedWeightsMemory held at 0: under the chosen limit no call of the packed path has weights beyond the last-level cache"
+                ))
+        } else if p[cacheLevels] >= 2, zip(points, packed).allSatisfy({ $1 == ($0.work?.weightBytes[2] ?? 0) }) {
+            // Every byte of weights from memory goes through the packed path: the two rates are one.
+            absent.append(
+                (
+                    packedWeightsMemory,
+                    "msPerGBPackedWeightsMemory held at 0: under the chosen limit every call with weights beyond the last-level cache goes through the packed path, so msPerGBWeightsMemory carries their copy"
+                ))
+        }
         if !hasSmallCalls(points, p) {
             absent.append(
                 (
@@ -364,6 +390,7 @@ enum GemmWorkModel {
         case small: return "no call is small enough for a small-matrix kernel (m·n·k ≤ 10⁶)"
         case smallDot: return "no call's rows go to a small-matrix kernel's dot path"
         case outputExposed: return "no call is shallow enough (k) to leave its output's traffic exposed"
+        case packedWeightsMemory: return "no call of the packed path has weights beyond the last-level cache"
         case weights..<activations: return "no layer's weights fit \(levels[k - weights])"
         case activations..<output: return "no call's activation operand fits \(levels[k - activations])"
         case output..<loweringInput: return "no call's output fits \(levels[k - output])"

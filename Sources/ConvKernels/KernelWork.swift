@@ -249,6 +249,24 @@ public struct KernelWork: Hashable, Sendable {
         }
     }
 
+    /// Bytes of weights the packed path copies from memory: the weights of the calls OpenBLAS's
+    /// packed path takes (neither operand transposed, not its small-matrix kernel under `limit`)
+    /// when the weight tensor lies beyond the last-level cache; 0 otherwise. That path copies
+    /// each call's weights (its B, k × n) into a buffer before its micro-kernel reads them; the
+    /// small-matrix kernel reads them where they are. Measured on Zen 4 (`cblas_sgemm` alone, one
+    /// thread, `benchmarks/sgemm-shapes`: n = 950, chunks of depth 540 as im2col-gemm calls them):
+    /// 205 MB of weights at 16.4 GB/s through the small-matrix kernel (m = 1) and 8.2, 7.6, 6.4 GB/s
+    /// through the packed path (m = 2, 4, 8): about 60 ms a GB more. From the last-level cache
+    /// (8.2 MB) 68 GB/s against 20 GB/s, 10 ms a GB more, which the level's weight rate and the
+    /// FLOPs' rate share well enough not to need a rate of its own.
+    public func packedWeightBytesFromMemory(limit: Int) -> Double {
+        guard weightBytes[2] > 0 else { return 0 }
+        return calls.reduce(0) { sum, call in
+            call.isSmall(limit: limit) || call.form != .nn
+                ? sum : sum + Double(call.count) * Double(call.n) * Double(call.k) * Double(MemoryLayout<Float>.stride)
+        }
+    }
+
     /// The edge passes of a GEMM micro-kernel of register tile `positionsTile` × `channelsTile`,
     /// in FLOP-equivalents of one m × k column (or one n × k row) each: OpenBLAS computes the
     /// columns of n beyond the last whole tile in passes of halving widths (for a tile of 4: a

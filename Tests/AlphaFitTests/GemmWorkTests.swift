@@ -15,7 +15,7 @@ struct GemmWorkTests {
     /// 4 ns a wrapped row, 5 ns a block, 0.4 µs a call, 2 µs a layer; tiles 8 × 4; three levels;
     /// a small-matrix kernel (OpenBLAS's limit, m·n·k ≤ 10⁶) whose FLOPs cost 8 ms per GFLOP.
     var truth: [Double] {
-        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 30, 60, 0.002, 8, 4, 3, 1e6, 16, 128]
+        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 30, 60, 70, 0.002, 8, 4, 3, 1e6, 16, 128]
     }
 
     func rows(_ shapes: [ConvShape], _ p: [Double]) -> [FitRow] {
@@ -169,8 +169,10 @@ struct GemmWorkTests {
         let read = try JSONDecoder().decode(FitOptions.self, from: try JSONSerialization.data(withJSONObject: encoded))
         #expect(read.gemmWorkForm == .smallFlops && FitOptions().gemmWorkForm == .current)
         #expect(FitModel.gemmWork.parameterCount(form: .smallFlops) == 21)
-        #expect(FitModel.gemmWork.parameterCount(form: .current) == 25)
+        #expect(FitModel.gemmWork.parameterCount(form: .vectors) == 25)
+        #expect(FitModel.gemmWork.parameterCount(form: .current) == 26)
         var old = truth
+        old[GemmWorkModel.packedWeightsMemory] = 0
         old[GemmWorkModel.smallDot] = 0
         old[GemmWorkModel.outputExposed] = 0
         old[GemmWorkModel.smallKernelLanes] = 1
@@ -187,7 +189,10 @@ struct GemmWorkTests {
             .fit(dataset(rows(shapes, old)))
         #expect(current.fits.contains { ($0.diagnostics?.sse ?? 0) > 1e-9 })
         let directory = temporaryDirectoryURL()
-        let added = ["msPerGBSmallDot", "msPerGBOutputExposed", "smallKernelLanes", "outputExposureDepth"]
+        let added = [
+            "msPerGBSmallDot", "msPerGBOutputExposed", "smallKernelLanes", "outputExposureDepth",
+            "msPerGBPackedWeightsMemory",
+        ]
         for (name, removed) in [("old", added), ("half", ["smallKernelLanes"])] {
             // The file as 0.15 wrote it: options without a form, groups without the parameters.
             var json = try JSONSerialization.jsonObject(with: try report.jsonData()) as! [String: Any]
@@ -212,6 +217,59 @@ struct GemmWorkTests {
                 #expect(error?.description.contains("smallKernelLanes") == true, "\(String(describing: error))")
             }
         }
+    }
+
+    /// The weights the packed path copies from memory (0.17.0, ``GemmWorkForm/packedWeights``):
+    /// their rate comes back from times made with it, among layers whose weights lie beyond the
+    /// cache through both paths; a fit of 0.16's form (``GemmWorkForm/vectors``) holds it at 0,
+    /// silently, and refits such times exactly when they were made without it; a fit file of 0.16
+    /// (no such parameter, options of form 2) reads as that form and predicts as it did.
+    @Test func thePackedWeightsRateComesBackAndTheFormBeforeReadsAsItWas() throws {
+        // Few output positions, weights of 10–250 MB: m = 1 through the small-matrix kernel,
+        // m ≥ 2 through the packed path (chunks of depth 540 or so).
+        var heavy: [ConvShape] = []
+        for (h, w) in [(1, 1), (2, 1), (1, 2), (2, 2), (4, 2), (4, 4), (8, 2)] {
+            for (cin, cout) in [(1600, 950), (300, 3200), (750, 550), (1000, 300), (600, 1100)] {
+                for k in [3, 6] {
+                    heavy.append(ConvShape(height: h, width: w, inputChannels: cin, outputChannels: cout, kernel: k))
+                }
+            }
+        }
+        let shapes =
+            gridShapes(count: 120, seed: 41, kernels: [1]) + gridShapes(count: 200, seed: 42, kernels: [3, 5])
+            + heavy
+        let current = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting))
+            .fit(dataset(rows(shapes, truth)))
+        let dense = try #require(current.fits.first { $0.group == "K>1" })
+        #expect(abs(dense.parameters["msPerGBPackedWeightsMemory"]! / 70 - 1) < 1e-6)
+        #expect((dense.diagnostics?.sse ?? 1) < 1e-12)
+        // 0.16's form holds it: the same times are not its model's, times made without it are.
+        let vectors = FitOptions(model: .gemmWork, loss: .relative, workSetting: setting, gemmWorkForm: .vectors)
+        let held = try AlphaFitter(options: vectors).fit(dataset(rows(shapes, truth)))
+        let heldDense = try #require(held.fits.first { $0.group == "K>1" })
+        #expect(heldDense.parameters["msPerGBPackedWeightsMemory"] == 0 && (heldDense.diagnostics?.sse ?? 0) > 1e-6)
+        var without = truth
+        without[GemmWorkModel.packedWeightsMemory] = 0
+        let old = try AlphaFitter(options: vectors).fit(dataset(rows(shapes, without)))
+        for fit in old.fits {
+            #expect(fit.parameters["msPerGBPackedWeightsMemory"] == 0 && (fit.diagnostics?.sse ?? 1) < 1e-12)
+            #expect(!(fit.diagnostics?.warnings ?? []).contains { $0.contains("PackedWeights") }, "\(fit.group)")
+        }
+        // The file as 0.16 wrote it: form 2, groups without the parameter.
+        var json = try JSONSerialization.jsonObject(with: try old.jsonData()) as! [String: Any]
+        #expect((json["options"] as! [String: Any])["gemmWorkForm"] as? Int == 2)
+        json["fits"] = (json["fits"] as! [[String: Any]]).map { fit in
+            var fit = fit
+            var parameters = fit["parameters"] as! [String: Any]
+            parameters["msPerGBPackedWeightsMemory"] = nil
+            fit["parameters"] = parameters
+            return fit
+        }
+        let path = temporaryDirectoryURL().appendingPathComponent("vectors.json").path
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        let again = try FitReport.load(path: path)
+        #expect(again.gemmWorkForm == .vectors)
+        for shape in (heavy + shapes.prefix(20)) { #expect(try again.predict(shape) == old.predict(shape)) }
     }
 
     @Test func whatTheDataCannotTellIsHeldAndSaid() throws {

@@ -208,7 +208,7 @@ import Testing
         // Tiles 1 × 1, no small-matrix kernel, three levels: the one-thread fit is exact.
         var rates = [Double](repeating: 0, count: GemmWorkModel.parameterNames.count)
         for k in 0..<GemmWorkModel.positionsTile {
-            rates[k] = [11, 0, 0, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0, 0, 0.002][k]
+            rates[k] = [11, 0, 0, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 0, 0, 0, 0.002][k]
         }
         rates[GemmWorkModel.positionsTile] = 1
         rates[GemmWorkModel.channelsTile] = 1

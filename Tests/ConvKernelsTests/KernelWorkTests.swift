@@ -208,6 +208,33 @@ struct KernelWorkTests {
         #expect(gemv.exposedOutputBytes(depth: 128, limit: 0) == 0)
     }
 
+    /// The weights the packed path copies from memory: a layer's weights beyond the last-level
+    /// cache, of the calls neither the small-matrix kernel nor sgemv takes; none in the cache.
+    @Test func thePackedPathsWeightsFromMemoryAreThoseOfItsCalls() {
+        // 1 × 1 output, 1600 → 950, 6 × 6 ('same'): 219 MB of weights in chunks of 15 channels
+        // (depth 540): calls of m·n·k = 513,000, the small-matrix kernel's under OpenBLAS's limit.
+        let one = KernelWork(
+            shape: ConvShape(height: 1, width: 1, inputChannels: 1600, outputChannels: 950, kernel: 6), setting: setting
+        )
+        let weights = 1600.0 * 950 * 36 * 4
+        #expect(one.weightBytes[2] == weights && one.calls.allSatisfy { $0.k <= 540 })
+        #expect(one.packedWeightBytesFromMemory(limit: 1_000_000) == 0)
+        #expect(one.packedWeightBytesFromMemory(limit: 0) == weights)
+        // Two output positions: m·n·k over the limit, every whole chunk through the packed path;
+        // the last one (10 channels, depth 360: 684,000) through the small-matrix kernel.
+        let two = KernelWork(
+            shape: ConvShape(height: 2, width: 1, inputChannels: 1600, outputChannels: 950, kernel: 6), setting: setting
+        )
+        #expect(two.packedWeightBytesFromMemory(limit: 1_000_000) == weights - 950 * 360 * 4)
+        // Weights within the last-level cache (8.6 MB): nothing from memory.
+        let cached = KernelWork(
+            shape: ConvShape(height: 2, width: 1, inputChannels: 250, outputChannels: 240, kernel: 6), setting: setting)
+        #expect(cached.weightBytes[2] == 0 && cached.packedWeightBytesFromMemory(limit: 0) == 0)
+        // A fully-connected layer's weights are not the packed path's B.
+        let fc = KernelWork(shape: .fullyConnected(rows: 8, inputs: 4096, outputs: 4096), setting: setting)
+        #expect(fc.weightBytes[2] > 0 && fc.packedWeightBytesFromMemory(limit: 0) == 0)
+    }
+
     @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {
         // Counted the lowering's way, output row by output row, for every channel and tap.
         for shape in [
