@@ -285,7 +285,9 @@ public struct AlphaFitter: Sendable {
             // Three cache levels are the model as written, not a value held for want of data.
             if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
             // So are the form's constants.
-            for index in [GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth] {
+            for index in [
+                GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth, GemmWorkModel.outputExposureLevel,
+            ] {
                 chosen.insert(options.model.parameterNames[index])
             }
         }

@@ -128,13 +128,13 @@ public struct FitReport: Codable, Hashable, Sendable {
 
     /// The form of gemm-work the fit used: its options', or for a fit without options (written by
     /// hand) the one its groups' parameters hold (lanes 1: ``GemmWorkForm/smallFlops``; the
-    /// packed weights' rate 0 in every group: ``GemmWorkForm/vectors``).
+    /// output exposed from level 0: ``GemmWorkForm/vectors``).
     public var gemmWorkForm: GemmWorkForm {
         if let options { return options.gemmWorkForm }
         let lanes = GemmWorkModel.parameterNames[GemmWorkModel.smallKernelLanes]
-        let packed = GemmWorkModel.parameterNames[GemmWorkModel.packedWeightsMemory]
+        let level = GemmWorkModel.parameterNames[GemmWorkModel.outputExposureLevel]
         if fits.contains(where: { $0.parameters[lanes] == 1 }) { return .smallFlops }
-        return fits.allSatisfy { ($0.parameters[packed] ?? 0) == 0 } ? .vectors : .current
+        return fits.allSatisfy { ($0.parameters[level] ?? 0) == 0 } ? .vectors : .current
     }
     /// The inputs, with their SHA-256 (nil when written by hand).
     public var inputs: [FitInput]?

@@ -10,10 +10,11 @@ public enum GemmWorkForm: Int, Codable, CaseIterable, Sendable {
     /// 0.16.0: the small-matrix kernel's FLOPs over its 16-lane vectors, padding included, and the
     /// bytes its dot path re-reads (``ConvKernels/SmallKernelWork``); the output bytes of shallow
     /// calls (k below 128) as exposed traffic
-    /// (``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:)``).
+    /// (``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:fromLevel:)``).
     case vectors = 2
     /// 0.17.0: and the weights the packed path copies into its buffer from memory at a rate of
-    /// their own (``ConvKernels/KernelWork/packedWeightBytesFromMemory(limit:)``).
+    /// their own (``ConvKernels/KernelWork/packedWeightBytesFromMemory(limit:)``); the exposed
+    /// output only of calls whose output lies beyond the level-2 cache.
     case packedWeights = 3
 
     /// The form new fits use.
@@ -23,7 +24,12 @@ public enum GemmWorkForm: Int, Codable, CaseIterable, Sendable {
     public var lanes: Int { self == .smallFlops ? 1 : ConvKernels.SmallKernelWork.lanes }
 
     /// The depth k at which a call's output traffic is hidden behind its FMAs (0: never exposed).
-    /// 128, from the Zen 4 measurement ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:)``
+    /// 128, from the Zen 4 measurement ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:fromLevel:)``
     /// cites (half the shallow calls' cost left at k = 64, none by 200), not from a fit's scores.
     public var exposureDepth: Int { self == .smallFlops ? 0 : 128 }
+
+    /// The cache level from which a call's output counts as exposed (0: every call's; 1: only
+    /// outputs beyond the level-2 cache, which holds the others' traffic: measured on Zen 4, a
+    /// quarter or less of the cost; ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:fromLevel:)``).
+    public var exposureLevel: Int { self == .packedWeights ? 1 : 0 }
 }

@@ -24,16 +24,17 @@ import Foundation
 ///   they are the FLOPs of that kernel's vectors of `smallKernelLanes` (16) floats, the lanes it
 ///   wastes included, and smallDotBytes the bytes its dot-product path re-reads
 ///   (``ConvKernels/SmallKernelWork``).
-/// - exposedOutput: the output bytes of the calls the packed path takes, each by how little depth
+/// - exposedOutput: the output bytes of the calls the packed path takes (since 0.17.0 only those
+///   whose output lies beyond the level-2 cache, `outputExposureLevel` 1), each by how little depth
 ///   k there is to hide their traffic behind, max(0, 1 − k/`outputExposureDepth`) (128;
-///   ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:)``).
+///   ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:fromLevel:)``).
 /// - packedWeightsMemory: the weight bytes of the calls the packed path takes when the weight
 ///   tensor lies beyond the last-level cache (``ConvKernels/KernelWork/packedWeightBytesFromMemory(limit:)``):
 ///   that path copies them into its buffer, a copy that streams from memory at half the rate the
 ///   small-matrix kernel reads the same bytes. Since 0.17.0 (``GemmWorkForm/packedWeights``).
-/// - `smallKernelLanes` and `outputExposureDepth` are the form's constants, held (never searched),
-///   1 and 0 in the form of 0.14–0.15 (``GemmWorkForm/smallFlops``), which fits written then
-///   keep.
+/// - `smallKernelLanes`, `outputExposureDepth` and `outputExposureLevel` are the form's
+///   constants, held (never searched): 1, 0 and 0 in the form of 0.14–0.15
+///   (``GemmWorkForm/smallFlops``), 16, 128 and 0 in that of 0.16, which fits written then keep.
 /// - weights, activations, output: the bytes each call reads or writes of each GEMM operand, at
 ///   the rate of the level its working set fits (L2, the last-level cache, memory: the weights by
 ///   the whole weight tensor, which every piece of output rows re-reads; the activation operand
@@ -62,6 +63,7 @@ enum GemmWorkModel {
         "msPerGBLoweringInput", "nsPerLoweringRow", "nsPerLoweringBlock", "usPerCall",
         "msPerGBSmallDot", "msPerGBOutputExposed", "msPerGBPackedWeightsMemory", "fixedMs",
         "positionsTile", "channelsTile", "cacheLevels", "smallCallLimit", "smallKernelLanes", "outputExposureDepth",
+        "outputExposureLevel",
     ]
 
     /// Where a parameter sits in ``parameterNames``: the one place the order is written.
@@ -98,6 +100,8 @@ enum GemmWorkModel {
     /// vector width and the depth that hides a call's output traffic.
     static let smallKernelLanes = index("smallKernelLanes")
     static let outputExposureDepth = index("outputExposureDepth")
+    /// The form's level from which a call's output counts as exposed (0 every call, 1 beyond L2).
+    static let outputExposureLevel = index("outputExposureLevel")
     /// The fewest distinct layers a group needs for three rates per operand (4 per rate).
     static let layersForLevels = 60
 
@@ -126,7 +130,8 @@ enum GemmWorkModel {
         + "AVX-512 OpenBLAS gives its small-matrix kernel (no packing, no edge passes), over its vectors of "
         + "smallKernelLanes (16) floats, wasted lanes included, and smallDotBytes the bytes its dot-product path "
         + "re-reads (rows of m mod 16 ≤ 8 with k ≥ 32); exposedOutput, the output bytes of the packed calls by "
-        + "max(0, 1 − k/outputExposureDepth) (128: shallow calls wait for their output's traffic); "
+        + "max(0, 1 − k/outputExposureDepth) (128: shallow calls wait for their output's traffic), of the calls whose "
+        + "output lies beyond the level-2 cache (outputExposureLevel 1); "
         + "packedWeightsMemory, the weight bytes of the packed calls when the weights lie beyond the last-level cache "
         + "(the packed path copies them into its buffer); "
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
@@ -135,14 +140,17 @@ enum GemmWorkModel {
     /// no small-matrix kernel, the current form's lanes and exposure depth.
     static let defaultStart =
         [Double](repeating: 0, count: positionsTile) + [1, 1, 3, 0]
-        + [Double(GemmWorkForm.current.lanes), Double(GemmWorkForm.current.exposureDepth)]
+        + [
+            Double(GemmWorkForm.current.lanes), Double(GemmWorkForm.current.exposureDepth),
+            Double(GemmWorkForm.current.exposureLevel),
+        ]
 
     /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
     /// for the levels, [0, 10⁷] for the small-matrix kernel's limit, [1, 64] for its lanes, [0, 4096]
-    /// for the exposure depth.
+    /// for the exposure depth, [0, 2] for its level.
     static let defaultBounds: [ClosedRange<Double>] =
         [ClosedRange<Double>](repeating: 0...1e5, count: fixed) + [
-            0...1000, 1...64, 1...64, 1...3, 0...1e7, 1...64, 0...4096,
+            0...1000, 1...64, 1...64, 1...3, 0...1e7, 1...64, 0...4096, 0...2,
         ]
 
     /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
@@ -180,7 +188,9 @@ enum GemmWorkModel {
             gradient[smallDot] = smallWork.dotBytes * 1e-9
         }
         gradient[outputExposed] =
-            work.exposedOutputBytes(depth: Self.limit(p[outputExposureDepth]), limit: limit) * 1e-9
+            work.exposedOutputBytes(
+                depth: Self.limit(p[outputExposureDepth]), limit: limit, fromLevel: Self.limit(p[outputExposureLevel]))
+            * 1e-9
         gradient[packedWeightsMemory] = work.packedWeightBytesFromMemory(limit: limit) * 1e-9
         if p[cacheLevels] < 2 {
             // One level: each operand's bytes at its L2 rate.
@@ -249,6 +259,7 @@ enum GemmWorkModel {
         var held: [Int: (value: Double, reason: String?)] = [
             positionsTile: (1, nil), channelsTile: (1, nil), smallCallLimit: (0, nil),
             smallKernelLanes: (Double(form.lanes), nil), outputExposureDepth: (Double(form.exposureDepth), nil),
+            outputExposureLevel: (Double(form.exposureLevel), nil),
             cacheLevels: (
                 levels,
                 levels == 3
@@ -266,6 +277,7 @@ enum GemmWorkModel {
         unit[cacheLevels] = levels
         unit[smallKernelLanes] = Double(form.lanes)
         unit[outputExposureDepth] = Double(form.exposureDepth)
+        unit[outputExposureLevel] = Double(form.exposureLevel)
         let columns = works.map { features($0, unit) }
         // The edge passes depend on the tiles the fit chooses: held when no candidate has any.
         var largest = unit
@@ -318,14 +330,16 @@ enum GemmWorkModel {
         }
         if limit(p[outputExposureDepth]) > 0,
             !points.contains(where: {
-                ($0.work?.exposedOutputBytes(depth: limit(p[outputExposureDepth]), limit: limit(p[smallCallLimit])) ?? 0)
+                ($0.work?.exposedOutputBytes(
+                    depth: limit(p[outputExposureDepth]), limit: limit(p[smallCallLimit]),
+                    fromLevel: limit(p[outputExposureLevel])) ?? 0)
                     > 0
             })
         {
             absent.append(
                 (
                     outputExposed,
-                    "msPerGBOutputExposed held at 0: every call OpenBLAS's packed path takes is at least \(limit(p[outputExposureDepth])) deep (k), which hides its output's traffic"
+                    "msPerGBOutputExposed held at 0: every call OpenBLAS's packed path takes is at least \(limit(p[outputExposureDepth])) deep (k), which hides its output's traffic, or has its output in the level-2 cache"
                 ))
         }
         let packed = points.map { $0.work?.packedWeightBytesFromMemory(limit: limit(p[smallCallLimit])) ?? 0 }

@@ -143,6 +143,9 @@ public struct KernelWork: Hashable, Sendable {
     public var directItems: Int
     /// The layer's output values.
     public var outputCount: Int
+    /// The level-2 cache of the setting the work was counted under, in bytes: which calls'
+    /// outputs lie beyond it (``exposedOutputBytes(depth:limit:fromLevel:)``).
+    public var level2Bytes: Int
 
     /// The work of `shape` under `setting`.
     public init(shape s: ConvShape, setting: WorkSetting) {
@@ -162,6 +165,7 @@ public struct KernelWork: Hashable, Sendable {
         tileCopies = 0
         directItems = 0
         outputCount = s.outputCount
+        level2Bytes = setting.level2Bytes
         let weightReach = setting.reach(s.weightCount * size)
         switch ConvAlgorithm.auto.resolved(for: s) {
         case .fullyConnectedGemm:
@@ -233,18 +237,22 @@ public struct KernelWork: Hashable, Sendable {
     }
 
     /// Bytes of output of the calls OpenBLAS's packed path takes (not its small-matrix kernel
-    /// under `limit`, not sgemv), each weighted by max(0, 1 − k/`depth`): the share of the output's
-    /// traffic the call's depth k leaves exposed. The packed path zeroes C, then reads and writes
-    /// it once per block of k; behind a deep call's FMAs that traffic hides, a shallow call waits
-    /// for it. Measured on Zen 4 (`cblas_sgemm`, m = 1024, n = 550, C in the last-level cache):
-    /// beyond the FLOPs' time, 0.34 ns an output value at k ≤ 10, 0.21 at k = 30, 0.15 at 64,
-    /// 0.08 at 128, none at 200. 0 for a depth of 0.
-    public func exposedOutputBytes(depth: Int, limit: Int) -> Double {
+    /// under `limit`, not sgemv) whose output lies at cache level `fromLevel` or beyond (0: every
+    /// call; 1: outputs beyond the level-2 cache), each weighted by max(0, 1 − k/`depth`): the
+    /// share of the output's traffic the call's depth k leaves exposed. The packed path zeroes C,
+    /// then reads and writes it once per block of k; behind a deep call's FMAs that traffic hides,
+    /// a shallow call waits for it. Measured on Zen 4 (`cblas_sgemm`, `benchmarks/sgemm-shapes`):
+    /// with C in the last-level cache (m = 1024, n = 550, 2.25 MB), beyond the FLOPs' time, 0.34 ns
+    /// an output value at k ≤ 10, 0.21 at k = 30, 0.15 at 64, 0.08 at 128, none at 200; with C
+    /// in the level-2 cache (m = 256, n = 550, 0.56 MB) 0.03–0.08 ns at k ≤ 30, a quarter of that
+    /// or less: an output the level-2 cache holds is read and written there. 0 for a depth of 0.
+    public func exposedOutputBytes(depth: Int, limit: Int, fromLevel: Int = 0) -> Double {
         guard depth > 0 else { return 0 }
+        let size = MemoryLayout<Float>.stride
         return calls.reduce(0) { sum, call in
-            call.isSmall(limit: limit) || call.form == .gemv
+            call.isSmall(limit: limit) || call.form == .gemv || (fromLevel > 0 && call.m * call.n * size <= level2Bytes)
                 ? sum
-                : sum + Double(call.count) * Double(call.m) * Double(call.n) * Double(MemoryLayout<Float>.stride)
+                : sum + Double(call.count) * Double(call.m) * Double(call.n) * Double(size)
                     * max(0, 1 - Double(call.k) / Double(depth))
         }
     }

@@ -216,7 +216,9 @@ struct FitSummary {
                     line += "  chosen: the candidate tile with the lowest sum of squares"
                 } else if report.model == .gemmWork, name == "smallCallLimit" {
                     line += "  chosen: the candidate limit (0: no small-matrix kernel) with the lowest sum of squares"
-                } else if report.model == .gemmWork, name == "smallKernelLanes" || name == "outputExposureDepth" {
+                } else if report.model == .gemmWork,
+                    ["smallKernelLanes", "outputExposureDepth", "outputExposureLevel"].contains(name)
+                {
                     line += "  the model's form (--help), held"
                 }
                 lines.append(line)

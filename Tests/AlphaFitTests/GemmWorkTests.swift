@@ -15,7 +15,7 @@ struct GemmWorkTests {
     /// 4 ns a wrapped row, 5 ns a block, 0.4 µs a call, 2 µs a layer; tiles 8 × 4; three levels;
     /// a small-matrix kernel (OpenBLAS's limit, m·n·k ≤ 10⁶) whose FLOPs cost 8 ms per GFLOP.
     var truth: [Double] {
-        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 30, 60, 70, 0.002, 8, 4, 3, 1e6, 16, 128]
+        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 30, 60, 70, 0.002, 8, 4, 3, 1e6, 16, 128, 1]
     }
 
     func rows(_ shapes: [ConvShape], _ p: [Double]) -> [FitRow] {
@@ -57,6 +57,7 @@ struct GemmWorkTests {
         let held = Dictionary(
             uniqueKeysWithValues: (discrete + [
                 GemmWorkModel.smallCallLimit, GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth,
+                GemmWorkModel.outputExposureLevel,
             ]).map { ($0, truth[$0]) })
         let problem = fitter.problem(classes).holding(held)
         let p = problem.parameterCount
@@ -170,9 +171,10 @@ struct GemmWorkTests {
         #expect(read.gemmWorkForm == .smallFlops && FitOptions().gemmWorkForm == .current)
         #expect(FitModel.gemmWork.parameterCount(form: .smallFlops) == 21)
         #expect(FitModel.gemmWork.parameterCount(form: .vectors) == 25)
-        #expect(FitModel.gemmWork.parameterCount(form: .current) == 26)
+        #expect(FitModel.gemmWork.parameterCount(form: .current) == 27)
         var old = truth
         old[GemmWorkModel.packedWeightsMemory] = 0
+        old[GemmWorkModel.outputExposureLevel] = 0
         old[GemmWorkModel.smallDot] = 0
         old[GemmWorkModel.outputExposed] = 0
         old[GemmWorkModel.smallKernelLanes] = 1
@@ -191,7 +193,7 @@ struct GemmWorkTests {
         let directory = temporaryDirectoryURL()
         let added = [
             "msPerGBSmallDot", "msPerGBOutputExposed", "smallKernelLanes", "outputExposureDepth",
-            "msPerGBPackedWeightsMemory",
+            "msPerGBPackedWeightsMemory", "outputExposureLevel",
         ]
         for (name, removed) in [("old", added), ("half", ["smallKernelLanes"])] {
             // The file as 0.15 wrote it: options without a form, groups without the parameters.
@@ -221,9 +223,10 @@ struct GemmWorkTests {
 
     /// The weights the packed path copies from memory (0.17.0, ``GemmWorkForm/packedWeights``):
     /// their rate comes back from times made with it, among layers whose weights lie beyond the
-    /// cache through both paths; a fit of 0.16's form (``GemmWorkForm/vectors``) holds it at 0,
-    /// silently, and refits such times exactly when they were made without it; a fit file of 0.16
-    /// (no such parameter, options of form 2) reads as that form and predicts as it did.
+    /// cache through both paths; a fit of 0.16's form (``GemmWorkForm/vectors``: that rate 0, the
+    /// output exposed from every level) holds them, silently, and refits such times exactly when
+    /// they were made so; a fit file of 0.16 (neither parameter, options of form 2) reads as that
+    /// form and predicts as it did, and so does one without options.
     @Test func thePackedWeightsRateComesBackAndTheFormBeforeReadsAsItWas() throws {
         // Few output positions, weights of 10–250 MB: m = 1 through the small-matrix kernel,
         // m ≥ 2 through the packed path (chunks of depth 540 or so).
@@ -250,6 +253,7 @@ struct GemmWorkTests {
         #expect(heldDense.parameters["msPerGBPackedWeightsMemory"] == 0 && (heldDense.diagnostics?.sse ?? 0) > 1e-6)
         var without = truth
         without[GemmWorkModel.packedWeightsMemory] = 0
+        without[GemmWorkModel.outputExposureLevel] = 0
         let old = try AlphaFitter(options: vectors).fit(dataset(rows(shapes, without)))
         for fit in old.fits {
             #expect(fit.parameters["msPerGBPackedWeightsMemory"] == 0 && (fit.diagnostics?.sse ?? 1) < 1e-12)
@@ -262,6 +266,7 @@ struct GemmWorkTests {
             var fit = fit
             var parameters = fit["parameters"] as! [String: Any]
             parameters["msPerGBPackedWeightsMemory"] = nil
+            parameters["outputExposureLevel"] = nil
             fit["parameters"] = parameters
             return fit
         }
@@ -270,6 +275,10 @@ struct GemmWorkTests {
         let again = try FitReport.load(path: path)
         #expect(again.gemmWorkForm == .vectors)
         for shape in (heavy + shapes.prefix(20)) { #expect(try again.predict(shape) == old.predict(shape)) }
+        json["options"] = nil
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        #expect(try FitReport.load(path: path).gemmWorkForm == .vectors)
+        #expect(current.gemmWorkForm == .current)
     }
 
     @Test func whatTheDataCannotTellIsHeldAndSaid() throws {

@@ -206,6 +206,15 @@ struct KernelWorkTests {
         #expect(small.exposedOutputBytes(depth: 128, limit: 0) > 0)
         let gemv = KernelWork(shape: .fullyConnected(rows: 1, inputs: 16, outputs: 100), setting: setting)
         #expect(gemv.exposedOutputBytes(depth: 128, limit: 0) == 0)
+        // From the level beyond L2 (0.17.0): an output the level-2 cache (512 KiB here) holds is
+        // not exposed; 32 × 32 × 550 floats (2.2 MB) are.
+        #expect(
+            shallow.exposedOutputBytes(depth: 128, limit: 1_000_000, fromLevel: 1)
+                == shallow.exposedOutputBytes(depth: 128, limit: 1_000_000))
+        let held = KernelWork(
+            shape: ConvShape(height: 8, width: 16, inputChannels: 10, outputChannels: 550, kernel: 1), setting: setting)
+        #expect(held.exposedOutputBytes(depth: 128, limit: 0) > 0)
+        #expect(held.exposedOutputBytes(depth: 128, limit: 0, fromLevel: 1) == 0)
     }
 
     /// The weights the packed path copies from memory: a layer's weights beyond the last-level
