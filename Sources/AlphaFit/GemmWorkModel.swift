@@ -137,7 +137,7 @@ enum GemmWorkModel {
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
 
     /// The start: every rate 0, the tiles 1 (the solver is linear in the rates), three levels,
-    /// no small-matrix kernel, the current form's lanes and exposure depth.
+    /// no small-matrix kernel, the current form's lanes, exposure depth and exposure level.
     static let defaultStart =
         [Double](repeating: 0, count: positionsTile) + [1, 1, 3, 0]
         + [
@@ -147,10 +147,10 @@ enum GemmWorkModel {
 
     /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
     /// for the levels, [0, 10⁷] for the small-matrix kernel's limit, [1, 64] for its lanes, [0, 4096]
-    /// for the exposure depth, [0, 2] for its level.
+    /// for the exposure depth, [0, 1] for its level.
     static let defaultBounds: [ClosedRange<Double>] =
         [ClosedRange<Double>](repeating: 0...1e5, count: fixed) + [
-            0...1000, 1...64, 1...64, 1...3, 0...1e7, 1...64, 0...4096, 0...2,
+            0...1000, 1...64, 1...64, 1...3, 0...1e7, 1...64, 0...4096, 0...1,
         ]
 
     /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
