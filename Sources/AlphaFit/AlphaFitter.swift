@@ -287,6 +287,7 @@ public struct AlphaFitter: Sendable {
             // So are the form's constants.
             for index in [
                 GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth, GemmWorkModel.outputExposureLevel,
+                GemmWorkModel.activationExposureWidth,
             ] {
                 chosen.insert(options.model.parameterNames[index])
             }

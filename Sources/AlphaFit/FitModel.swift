@@ -127,7 +127,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
             ? [
                 GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels,
                 GemmWorkModel.smallCallLimit, GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth,
-                GemmWorkModel.outputExposureLevel,
+                GemmWorkModel.outputExposureLevel, GemmWorkModel.activationExposureWidth,
             ].map {
                 GemmWorkModel.parameterNames[$0]
             } : []
@@ -138,7 +138,8 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
     /// whose limit 0 and rate 0 are the model of a fit written before; its vectors, dot path and
     /// exposed output (0.16.0), whose lanes 1, depth 0 and rates 0 are the model of 0.14–0.15
     /// (``GemmWorkForm/smallFlops``); the packed path's weights from memory (0.17.0), whose rate 0
-    /// and exposure level 0 are the model of 0.16 (``GemmWorkForm/vectors``). A fit file lacking all of one addition
+    /// and exposure level 0 are the model of 0.16 (``GemmWorkForm/vectors``); the exposed
+    /// activations (0.18.0), whose width 0 is the model of 0.17 (``GemmWorkForm/packedWeights``). A fit file lacking all of one addition
     /// reads as that. Form f has the additions before index f.
     public var parametersAddedLater: [[String: Double]] {
         guard self == .gemmWork else { return [] }
@@ -150,6 +151,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
                 names[GemmWorkModel.smallKernelLanes]: 1, names[GemmWorkModel.outputExposureDepth]: 0,
             ],
             [names[GemmWorkModel.packedWeightsMemory]: 0, names[GemmWorkModel.outputExposureLevel]: 0],
+            [names[GemmWorkModel.activationExposureWidth]: 0],
         ]
     }
 
@@ -175,7 +177,7 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
 
     /// The parameters the model has in gemm-work's `form` (the others' whatever it is): a form
     /// lacks the additions of the forms after it (``parametersAddedLater``), which it holds: 0.14–0.15's
-    /// (``GemmWorkForm/smallFlops``) the four of 0.16.0 and the two of 0.17.0, 0.16's the two.
+    /// (``GemmWorkForm/smallFlops``) the four of 0.16.0, the two of 0.17.0 and the one of 0.18.0, …
     public func parameterCount(form: GemmWorkForm) -> Int {
         guard self == .gemmWork else { return parameterCount }
         return parameterCount - parametersAddedLater.dropFirst(form.rawValue).reduce(0) { $0 + $1.count }

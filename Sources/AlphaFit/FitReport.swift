@@ -128,13 +128,16 @@ public struct FitReport: Codable, Hashable, Sendable {
 
     /// The form of gemm-work the fit used: its options', or for a fit without options (written by
     /// hand) the one its groups' parameters hold (lanes 1: ``GemmWorkForm/smallFlops``; the
-    /// output exposed from level 0: ``GemmWorkForm/vectors``).
+    /// output exposed from level 0: ``GemmWorkForm/vectors``; no activations exposed:
+    /// ``GemmWorkForm/packedWeights``).
     public var gemmWorkForm: GemmWorkForm {
         if let options { return options.gemmWorkForm }
         let lanes = GemmWorkModel.parameterNames[GemmWorkModel.smallKernelLanes]
         let level = GemmWorkModel.parameterNames[GemmWorkModel.outputExposureLevel]
+        let width = GemmWorkModel.parameterNames[GemmWorkModel.activationExposureWidth]
         if fits.contains(where: { $0.parameters[lanes] == 1 }) { return .smallFlops }
-        return fits.allSatisfy { ($0.parameters[level] ?? 0) == 0 } ? .vectors : .current
+        if fits.allSatisfy({ ($0.parameters[level] ?? 0) == 0 }) { return .vectors }
+        return fits.allSatisfy { ($0.parameters[width] ?? 0) == 0 } ? .packedWeights : .current
     }
     /// The inputs, with their SHA-256 (nil when written by hand).
     public var inputs: [FitInput]?

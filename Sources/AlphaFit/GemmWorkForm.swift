@@ -16,9 +16,12 @@ public enum GemmWorkForm: Int, Codable, CaseIterable, Sendable {
     /// their own (``ConvKernels/KernelWork/packedWeightBytesFromMemory(limit:)``); the exposed
     /// output only of calls whose output lies beyond the level-2 cache.
     case packedWeights = 3
+    /// 0.18.0: and the activation operand of narrow packed calls as exposed traffic, at the
+    /// exposed output's rate (``ConvKernels/KernelWork/exposedActivationBytes(width:limit:)``).
+    case exposedActivations = 4
 
     /// The form new fits use.
-    public static let current = GemmWorkForm.packedWeights
+    public static let current = GemmWorkForm.exposedActivations
 
     /// The small-matrix kernel's vector width in floats (1: its FLOPs as they are).
     public var lanes: Int { self == .smallFlops ? 1 : ConvKernels.SmallKernelWork.lanes }
@@ -31,5 +34,11 @@ public enum GemmWorkForm: Int, Codable, CaseIterable, Sendable {
     /// The cache level from which a call's output counts as exposed (0: every call's; 1: only
     /// outputs beyond the level-2 cache, which holds the others' traffic: measured on Zen 4, a
     /// quarter or less of the cost; ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:fromLevel:)``).
-    public var exposureLevel: Int { self == .packedWeights ? 1 : 0 }
+    public var exposureLevel: Int { rawValue >= GemmWorkForm.packedWeights.rawValue ? 1 : 0 }
+
+    /// The width n (output channels) at which a packed call's copy of its activation operand
+    /// is hidden behind its FMAs (0: never exposed). 256, from the Zen 4 measurement
+    /// ``ConvKernels/KernelWork/exposedActivationBytes(width:limit:)`` cites (a quarter of the
+    /// narrow calls' cost left at n = 300, none at 550), not from a fit's scores.
+    public var activationExposureWidth: Int { self == .exposedActivations ? 256 : 0 }
 }

@@ -28,13 +28,19 @@ import Foundation
 ///   whose output lies beyond the level-2 cache, `outputExposureLevel` 1), each by how little depth
 ///   k there is to hide their traffic behind, max(0, 1 − k/`outputExposureDepth`) (128;
 ///   ``ConvKernels/KernelWork/exposedOutputBytes(depth:limit:fromLevel:)``).
+/// - exposedOutput also holds, since 0.18.0 (``GemmWorkForm/exposedActivations``), the bytes of
+///   the activation operand of the packed calls by max(0, 1 − n/`activationExposureWidth`) (256;
+///   ``ConvKernels/KernelWork/exposedActivationBytes(width:limit:)``): a narrow call waits for its
+///   copy of A as a shallow one waits for its output, at the same rate (measured: 0.33–0.34 ns an
+///   element both).
 /// - packedWeightsMemory: the weight bytes of the calls the packed path takes when the weight
 ///   tensor lies beyond the last-level cache (``ConvKernels/KernelWork/packedWeightBytesFromMemory(limit:)``):
 ///   that path copies them into its buffer, a copy that streams from memory at half the rate the
 ///   small-matrix kernel reads the same bytes. Since 0.17.0 (``GemmWorkForm/packedWeights``).
-/// - `smallKernelLanes`, `outputExposureDepth` and `outputExposureLevel` are the form's
-///   constants, held (never searched): 1, 0 and 0 in the form of 0.14–0.15
-///   (``GemmWorkForm/smallFlops``), 16, 128 and 0 in that of 0.16, which fits written then keep.
+/// - `smallKernelLanes`, `outputExposureDepth`, `outputExposureLevel` and
+///   `activationExposureWidth` are the form's constants, held (never searched): 1, 0, 0 and 0 in
+///   the form of 0.14–0.15 (``GemmWorkForm/smallFlops``), 16, 128, 0 and 0 in that of 0.16, 16,
+///   128, 1 and 0 in that of 0.17, which fits written then keep.
 /// - weights, activations, output: the bytes each call reads or writes of each GEMM operand, at
 ///   the rate of the level its working set fits (L2, the last-level cache, memory: the weights by
 ///   the whole weight tensor, which every piece of output rows re-reads; the activation operand
@@ -63,7 +69,7 @@ enum GemmWorkModel {
         "msPerGBLoweringInput", "nsPerLoweringRow", "nsPerLoweringBlock", "usPerCall",
         "msPerGBSmallDot", "msPerGBOutputExposed", "msPerGBPackedWeightsMemory", "fixedMs",
         "positionsTile", "channelsTile", "cacheLevels", "smallCallLimit", "smallKernelLanes", "outputExposureDepth",
-        "outputExposureLevel",
+        "outputExposureLevel", "activationExposureWidth",
     ]
 
     /// Where a parameter sits in ``parameterNames``: the one place the order is written.
@@ -102,6 +108,9 @@ enum GemmWorkModel {
     static let outputExposureDepth = index("outputExposureDepth")
     /// The form's level from which a call's output counts as exposed (0 every call, 1 beyond L2).
     static let outputExposureLevel = index("outputExposureLevel")
+    /// The form's width n that hides a packed call's copy of its activation operand (0: never
+    /// exposed).
+    static let activationExposureWidth = index("activationExposureWidth")
     /// The fewest distinct layers a group needs for three rates per operand (4 per rate).
     static let layersForLevels = 60
 
@@ -131,7 +140,8 @@ enum GemmWorkModel {
         + "smallKernelLanes (16) floats, wasted lanes included, and smallDotBytes the bytes its dot-product path "
         + "re-reads (rows of m mod 16 ≤ 8 with k ≥ 32); exposedOutput, the output bytes of the packed calls by "
         + "max(0, 1 − k/outputExposureDepth) (128: shallow calls wait for their output's traffic), of the calls whose "
-        + "output lies beyond the level-2 cache (outputExposureLevel 1); "
+        + "output lies beyond the level-2 cache (outputExposureLevel 1), and the activation operand's bytes of the packed "
+        + "calls by max(0, 1 − n/activationExposureWidth) (256: narrow calls wait for their copy of it); "
         + "packedWeightsMemory, the weight bytes of the packed calls when the weights lie beyond the last-level cache "
         + "(the packed path copies them into its buffer); "
         + "each operand's bytes at the rate of the cache level its working set fits, the lowering's input, rows and blocks"
@@ -142,15 +152,15 @@ enum GemmWorkModel {
         [Double](repeating: 0, count: positionsTile) + [1, 1, 3, 0]
         + [
             Double(GemmWorkForm.current.lanes), Double(GemmWorkForm.current.exposureDepth),
-            Double(GemmWorkForm.current.exposureLevel),
+            Double(GemmWorkForm.current.exposureLevel), Double(GemmWorkForm.current.activationExposureWidth),
         ]
 
     /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
     /// for the levels, [0, 10⁷] for the small-matrix kernel's limit, [1, 64] for its lanes, [0, 4096]
-    /// for the exposure depth, [0, 1] for its level.
+    /// for the exposure depth, [0, 1] for its level, [0, 4096] for the activations' exposure width.
     static let defaultBounds: [ClosedRange<Double>] =
         [ClosedRange<Double>](repeating: 0...1e5, count: fixed) + [
-            0...1000, 1...64, 1...64, 1...3, 0...1e7, 1...64, 0...4096, 0...1,
+            0...1000, 1...64, 1...64, 1...3, 0...1e7, 1...64, 0...4096, 0...1, 0...4096,
         ]
 
     /// The predicted time of `point` in milliseconds (NaN for a point made without a setting).
@@ -191,6 +201,7 @@ enum GemmWorkModel {
             work.exposedOutputBytes(
                 depth: Self.limit(p[outputExposureDepth]), limit: limit, fromLevel: Self.limit(p[outputExposureLevel]))
             * 1e-9
+            + work.exposedActivationBytes(width: Self.limit(p[activationExposureWidth]), limit: limit) * 1e-9
         gradient[packedWeightsMemory] = work.packedWeightBytesFromMemory(limit: limit) * 1e-9
         if p[cacheLevels] < 2 {
             // One level: each operand's bytes at its L2 rate.
@@ -260,6 +271,7 @@ enum GemmWorkModel {
             positionsTile: (1, nil), channelsTile: (1, nil), smallCallLimit: (0, nil),
             smallKernelLanes: (Double(form.lanes), nil), outputExposureDepth: (Double(form.exposureDepth), nil),
             outputExposureLevel: (Double(form.exposureLevel), nil),
+            activationExposureWidth: (Double(form.activationExposureWidth), nil),
             cacheLevels: (
                 levels,
                 levels == 3
@@ -278,6 +290,7 @@ enum GemmWorkModel {
         unit[smallKernelLanes] = Double(form.lanes)
         unit[outputExposureDepth] = Double(form.exposureDepth)
         unit[outputExposureLevel] = Double(form.exposureLevel)
+        unit[activationExposureWidth] = Double(form.activationExposureWidth)
         let columns = works.map { features($0, unit) }
         // The edge passes depend on the tiles the fit chooses: held when no candidate has any.
         var largest = unit
@@ -328,18 +341,18 @@ enum GemmWorkModel {
                     "msPerGBSmallDot held at 0: under the chosen limit no call's rows go to the small-matrix kernel's dot path (a remainder of at most 8 rows with k ≥ 32, or A transposed)"
                 ))
         }
-        if limit(p[outputExposureDepth]) > 0,
-            !points.contains(where: {
-                ($0.work?.exposedOutputBytes(
-                    depth: limit(p[outputExposureDepth]), limit: limit(p[smallCallLimit]),
-                    fromLevel: limit(p[outputExposureLevel])) ?? 0)
-                    > 0
-            })
-        {
+        let exposed = points.contains { point in
+            guard let work = point.work else { return false }
+            let limit = limit(p[smallCallLimit])
+            return work.exposedOutputBytes(
+                depth: Self.limit(p[outputExposureDepth]), limit: limit, fromLevel: Self.limit(p[outputExposureLevel]))
+                + work.exposedActivationBytes(width: Self.limit(p[activationExposureWidth]), limit: limit) > 0
+        }
+        if limit(p[outputExposureDepth]) > 0 || limit(p[activationExposureWidth]) > 0, !exposed {
             absent.append(
                 (
                     outputExposed,
-                    "msPerGBOutputExposed held at 0: every call OpenBLAS's packed path takes is at least \(limit(p[outputExposureDepth])) deep (k), which hides its output's traffic, or has its output in the level-2 cache"
+                    "msPerGBOutputExposed held at 0: every call OpenBLAS's packed path takes is at least \(limit(p[outputExposureDepth])) deep (k), which hides its output's traffic, or has its output in the level-2 cache, and is at least \(limit(p[activationExposureWidth])) wide (n), which hides its copy of the activations"
                 ))
         }
         let packed = points.map { $0.work?.packedWeightBytesFromMemory(limit: limit(p[smallCallLimit])) ?? 0 }

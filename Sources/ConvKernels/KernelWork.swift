@@ -257,6 +257,26 @@ public struct KernelWork: Hashable, Sendable {
         }
     }
 
+    /// Bytes of the activation operand (A, m × k) of the calls OpenBLAS's packed path takes
+    /// (neither operand transposed, not its small-matrix kernel under `limit`), each weighted by
+    /// max(0, 1 − n/`width`): the share of the operand's packing the call's width n (output
+    /// channels) leaves exposed. The packed path copies A into its buffer once per call; behind a
+    /// wide call's FMAs (2·n per element) that copy hides, a narrow call waits for it. Measured
+    /// on Zen 4 (`cblas_sgemm`, `benchmarks/sgemm-shapes` table 4: m = 1024, k = 450, A 1.8 MB),
+    /// beyond the widest call's time per multiply-add, per element of A: 0.34 ns at n ≤ 20, 0.30
+    /// at 50, 0.23 at 100, 0.11–0.15 at 200, 0.06–0.10 at 300 — what a shallow call's output
+    /// costs (0.34 ns an output value). Widths of 128 and 512 score within 0.7 points of 256 on
+    /// the Zen 4 quick packages. 0 for a width of 0.
+    public func exposedActivationBytes(width: Int, limit: Int) -> Double {
+        guard width > 0 else { return 0 }
+        return calls.reduce(0) { sum, call in
+            call.isSmall(limit: limit) || call.form != .nn
+                ? sum
+                : sum + Double(call.count) * Double(call.m) * Double(call.k) * Double(MemoryLayout<Float>.stride)
+                    * max(0, 1 - Double(call.n) / Double(width))
+        }
+    }
+
     /// Bytes of weights the packed path copies from memory: the weights of the calls OpenBLAS's
     /// packed path takes (neither operand transposed, not its small-matrix kernel under `limit`)
     /// when the weight tensor lies beyond the last-level cache; 0 otherwise. That path copies

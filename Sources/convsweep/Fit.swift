@@ -217,7 +217,8 @@ struct FitSummary {
                 } else if report.model == .gemmWork, name == "smallCallLimit" {
                     line += "  chosen: the candidate limit (0: no small-matrix kernel) with the lowest sum of squares"
                 } else if report.model == .gemmWork,
-                    ["smallKernelLanes", "outputExposureDepth", "outputExposureLevel"].contains(name)
+                    ["smallKernelLanes", "outputExposureDepth", "outputExposureLevel", "activationExposureWidth"]
+                        .contains(name)
                 {
                     line += "  the model's form (--help), held"
                 }

@@ -15,7 +15,7 @@ struct GemmWorkTests {
     /// 4 ns a wrapped row, 5 ns a block, 0.4 µs a call, 2 µs a layer; tiles 8 × 4; three levels;
     /// a small-matrix kernel (OpenBLAS's limit, m·n·k ≤ 10⁶) whose FLOPs cost 8 ms per GFLOP.
     var truth: [Double] {
-        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 30, 60, 70, 0.002, 8, 4, 3, 1e6, 16, 128, 1]
+        [11, 6, 8, 20, 25, 40, 22, 30, 45, 25, 35, 50, 10, 4, 5, 0.4, 30, 60, 70, 0.002, 8, 4, 3, 1e6, 16, 128, 1, 256]
     }
 
     func rows(_ shapes: [ConvShape], _ p: [Double]) -> [FitRow] {
@@ -57,7 +57,7 @@ struct GemmWorkTests {
         let held = Dictionary(
             uniqueKeysWithValues: (discrete + [
                 GemmWorkModel.smallCallLimit, GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth,
-                GemmWorkModel.outputExposureLevel,
+                GemmWorkModel.outputExposureLevel, GemmWorkModel.activationExposureWidth,
             ]).map { ($0, truth[$0]) })
         let problem = fitter.problem(classes).holding(held)
         let p = problem.parameterCount
@@ -171,10 +171,12 @@ struct GemmWorkTests {
         #expect(read.gemmWorkForm == .smallFlops && FitOptions().gemmWorkForm == .current)
         #expect(FitModel.gemmWork.parameterCount(form: .smallFlops) == 21)
         #expect(FitModel.gemmWork.parameterCount(form: .vectors) == 25)
-        #expect(FitModel.gemmWork.parameterCount(form: .current) == 27)
+        #expect(FitModel.gemmWork.parameterCount(form: .packedWeights) == 27)
+        #expect(FitModel.gemmWork.parameterCount(form: .current) == 28)
         var old = truth
         old[GemmWorkModel.packedWeightsMemory] = 0
         old[GemmWorkModel.outputExposureLevel] = 0
+        old[GemmWorkModel.activationExposureWidth] = 0
         old[GemmWorkModel.smallDot] = 0
         old[GemmWorkModel.outputExposed] = 0
         old[GemmWorkModel.smallKernelLanes] = 1
@@ -193,7 +195,7 @@ struct GemmWorkTests {
         let directory = temporaryDirectoryURL()
         let added = [
             "msPerGBSmallDot", "msPerGBOutputExposed", "smallKernelLanes", "outputExposureDepth",
-            "msPerGBPackedWeightsMemory", "outputExposureLevel",
+            "msPerGBPackedWeightsMemory", "outputExposureLevel", "activationExposureWidth",
         ]
         for (name, removed) in [("old", added), ("half", ["smallKernelLanes"])] {
             // The file as 0.15 wrote it: options without a form, groups without the parameters.
@@ -254,6 +256,7 @@ struct GemmWorkTests {
         var without = truth
         without[GemmWorkModel.packedWeightsMemory] = 0
         without[GemmWorkModel.outputExposureLevel] = 0
+        without[GemmWorkModel.activationExposureWidth] = 0
         let old = try AlphaFitter(options: vectors).fit(dataset(rows(shapes, without)))
         for fit in old.fits {
             #expect(fit.parameters["msPerGBPackedWeightsMemory"] == 0 && (fit.diagnostics?.sse ?? 1) < 1e-12)
@@ -267,6 +270,7 @@ struct GemmWorkTests {
             var parameters = fit["parameters"] as! [String: Any]
             parameters["msPerGBPackedWeightsMemory"] = nil
             parameters["outputExposureLevel"] = nil
+            parameters["activationExposureWidth"] = nil
             fit["parameters"] = parameters
             return fit
         }
@@ -279,6 +283,41 @@ struct GemmWorkTests {
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         #expect(try FitReport.load(path: path).gemmWorkForm == .vectors)
         #expect(current.gemmWorkForm == .current)
+    }
+
+    /// The exposed activations (0.18.0, ``GemmWorkForm/exposedActivations``): times made with them
+    /// are not 0.17's model, which holds the width at 0 and refits times made without them
+    /// exactly; a fit file of 0.17 (no width, options of form 3) reads as that form and predicts
+    /// as it did, and so does one without options.
+    @Test func aFitOfTheFormBeforeExposedActivationsReadsAndRefitsAsItWas() throws {
+        let shapes = gridShapes(count: 100, seed: 51, kernels: [1]) + gridShapes(count: 120, seed: 52, kernels: [3])
+        let form3 = FitOptions(model: .gemmWork, loss: .relative, workSetting: setting, gemmWorkForm: .packedWeights)
+        #expect(
+            try AlphaFitter(options: form3).fit(dataset(rows(shapes, truth))).fits.contains {
+                ($0.diagnostics?.sse ?? 0) > 1e-9
+            })
+        var without = truth
+        without[GemmWorkModel.activationExposureWidth] = 0
+        let old = try AlphaFitter(options: form3).fit(dataset(rows(shapes, without)))
+        for fit in old.fits {
+            #expect(fit.parameters["activationExposureWidth"] == 0 && (fit.diagnostics?.sse ?? 1) < 1e-12)
+        }
+        var json = try JSONSerialization.jsonObject(with: try old.jsonData()) as! [String: Any]
+        #expect((json["options"] as! [String: Any])["gemmWorkForm"] as? Int == 3)
+        json["fits"] = (json["fits"] as! [[String: Any]]).map { fit in
+            var fit = fit
+            var parameters = fit["parameters"] as! [String: Any]
+            parameters["activationExposureWidth"] = nil
+            fit["parameters"] = parameters
+            return fit
+        }
+        let path = temporaryDirectoryURL().appendingPathComponent("packed.json").path
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        #expect(try FitReport.load(path: path).gemmWorkForm == .packedWeights)
+        for shape in shapes.prefix(40) { #expect(try FitReport.load(path: path).predict(shape) == old.predict(shape)) }
+        json["options"] = nil
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        #expect(try FitReport.load(path: path).gemmWorkForm == .packedWeights)
     }
 
     @Test func whatTheDataCannotTellIsHeldAndSaid() throws {

@@ -53,7 +53,7 @@ import Testing
                 let point = model == .gemmWork ? work : point
                 let p =
                     model == .gemmWork
-                    ? (0..<GemmWorkModel.positionsTile).map { Double($0 + 1) * eta } + [8, 4, 3, 1e6, 16, 128, 1]
+                    ? (0..<GemmWorkModel.positionsTile).map { Double($0 + 1) * eta } + [8, 4, 3, 1e6, 16, 128, 1, 256]
                     : Array([beta, gamma, 0.7, 300 * eta, 40 * eta, 0.3 * eta].prefix(model.parameterCount))
                 var gradient = [Double](repeating: 0, count: p.count)
                 let t = gradient.withUnsafeMutableBufferPointer { model.predict(point, p, gradient: $0.baseAddress!) }

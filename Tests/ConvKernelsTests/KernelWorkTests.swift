@@ -244,6 +244,26 @@ struct KernelWorkTests {
         #expect(fc.weightBytes[2] > 0 && fc.packedWeightBytesFromMemory(limit: 0) == 0)
     }
 
+    /// The exposed activations: each packed call's activation operand (m × k) by
+    /// max(0, 1 − n/width); none for the small-matrix kernel's calls, a fully-connected layer,
+    /// a wide call or a width of 0.
+    @Test func theExposedActivationsAreThoseOfNarrowPackedCalls() {
+        // 1 × 1, 32 × 32 positions, 450 → 20: one call of m·n·k = 9.2 · 10⁶, packed.
+        let narrow = KernelWork(
+            shape: ConvShape(height: 32, width: 32, inputChannels: 450, outputChannels: 20, kernel: 1), setting: setting
+        )
+        let bytes = 32.0 * 32 * 450 * 4
+        #expect(abs(narrow.exposedActivationBytes(width: 256, limit: 1_000_000) - bytes * (1 - 20.0 / 256)) < 1e-6)
+        #expect(narrow.exposedActivationBytes(width: 0, limit: 1_000_000) == 0)
+        #expect(narrow.exposedActivationBytes(width: 20, limit: 1_000_000) == 0)
+        let small = KernelWork(
+            shape: ConvShape(height: 4, width: 8, inputChannels: 20, outputChannels: 700, kernel: 1), setting: setting)
+        #expect(small.exposedActivationBytes(width: 4096, limit: 1_000_000) == 0)
+        #expect(small.exposedActivationBytes(width: 4096, limit: 0) > 0)
+        let fc = KernelWork(shape: .fullyConnected(rows: 8, inputs: 4096, outputs: 10), setting: setting)
+        #expect(fc.exposedActivationBytes(width: 256, limit: 0) == 0)
+    }
+
     @Test func theWrappedRowsAreThoseTheLoweringZeroesOneByOne() {
         // Counted the lowering's way, output row by output row, for every channel and tap.
         for shape in [
