@@ -25,6 +25,37 @@ struct GemmWorkTests {
         }
     }
 
+    /// What an earlier convsweep wrote of a fit's options: all of them, all but the gemm-work
+    /// form (before 0.16.0), none (a fit written by hand).
+    enum WrittenOptions { case all, withoutForm, none }
+
+    /// `report` as an earlier convsweep wrote it: every group's fit without the parameters
+    /// `removed`, with `options`; the file's path.
+    func fileWrittenBefore(
+        _ report: FitReport, removing removed: [String], options: WrittenOptions = .all, file: String = "fit",
+        test: String = #function
+    ) throws -> String {
+        var json = try JSONSerialization.jsonObject(with: try report.jsonData()) as! [String: Any]
+        switch options {
+        case .all: break
+        case .withoutForm:
+            var written = json["options"] as! [String: Any]
+            written["gemmWorkForm"] = nil
+            json["options"] = written
+        case .none: json["options"] = nil
+        }
+        json["fits"] = (json["fits"] as! [[String: Any]]).map { fit in
+            var fit = fit
+            var parameters = fit["parameters"] as! [String: Any]
+            for key in removed { parameters[key] = nil }
+            fit["parameters"] = parameters
+            return fit
+        }
+        let path = temporaryDirectoryURL(test).appendingPathComponent("\(file)-\(options).json").path
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     @Test func theRatesAndTilesComeBackFromTimesTheModelMade() throws {
         let shapes =
             gridShapes(count: 300, seed: 21, kernels: [1]) + gridShapes(count: 500, seed: 22, kernels: [3, 5, 7])
@@ -192,26 +223,13 @@ struct GemmWorkTests {
         let current = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting))
             .fit(dataset(rows(shapes, old)))
         #expect(current.fits.contains { ($0.diagnostics?.sse ?? 0) > 1e-9 })
-        let directory = temporaryDirectoryURL()
         let added = [
             "msPerGBSmallDot", "msPerGBOutputExposed", "smallKernelLanes", "outputExposureDepth",
             "msPerGBPackedWeightsMemory", "outputExposureLevel", "activationExposureWidth",
         ]
         for (name, removed) in [("old", added), ("half", ["smallKernelLanes"])] {
             // The file as 0.15 wrote it: options without a form, groups without the parameters.
-            var json = try JSONSerialization.jsonObject(with: try report.jsonData()) as! [String: Any]
-            var fileOptions = json["options"] as! [String: Any]
-            fileOptions["gemmWorkForm"] = nil
-            json["options"] = fileOptions
-            json["fits"] = (json["fits"] as! [[String: Any]]).map { fit in
-                var fit = fit
-                var parameters = fit["parameters"] as! [String: Any]
-                for key in removed { parameters[key] = nil }
-                fit["parameters"] = parameters
-                return fit
-            }
-            let path = directory.appendingPathComponent("\(name).json").path
-            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+            let path = try fileWrittenBefore(report, removing: removed, options: .withoutForm, file: name)
             if name == "old" {
                 let again = try FitReport.load(path: path)
                 #expect(again.gemmWorkForm == .smallFlops)
@@ -262,26 +280,14 @@ struct GemmWorkTests {
             #expect(fit.parameters["msPerGBPackedWeightsMemory"] == 0 && (fit.diagnostics?.sse ?? 1) < 1e-12)
             #expect(!(fit.diagnostics?.warnings ?? []).contains { $0.contains("PackedWeights") }, "\(fit.group)")
         }
-        // The file as 0.16 wrote it: form 2, groups without the parameter.
-        var json = try JSONSerialization.jsonObject(with: try old.jsonData()) as! [String: Any]
-        #expect((json["options"] as! [String: Any])["gemmWorkForm"] as? Int == 2)
-        json["fits"] = (json["fits"] as! [[String: Any]]).map { fit in
-            var fit = fit
-            var parameters = fit["parameters"] as! [String: Any]
-            parameters["msPerGBPackedWeightsMemory"] = nil
-            parameters["outputExposureLevel"] = nil
-            parameters["activationExposureWidth"] = nil
-            fit["parameters"] = parameters
-            return fit
-        }
-        let path = temporaryDirectoryURL().appendingPathComponent("vectors.json").path
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-        let again = try FitReport.load(path: path)
+        // The file as 0.16 wrote it: form 2, groups without the parameters added since.
+        #expect(old.options?.gemmWorkForm == .vectors)
+        let added = ["msPerGBPackedWeightsMemory", "outputExposureLevel", "activationExposureWidth"]
+        let again = try FitReport.load(path: try fileWrittenBefore(old, removing: added))
         #expect(again.gemmWorkForm == .vectors)
         for shape in (heavy + shapes.prefix(20)) { #expect(try again.predict(shape) == old.predict(shape)) }
-        json["options"] = nil
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-        #expect(try FitReport.load(path: path).gemmWorkForm == .vectors)
+        let byHand = try fileWrittenBefore(old, removing: added, options: .none)
+        #expect(try FitReport.load(path: byHand).gemmWorkForm == .vectors)
         #expect(current.gemmWorkForm == .current)
     }
 
@@ -302,22 +308,12 @@ struct GemmWorkTests {
         for fit in old.fits {
             #expect(fit.parameters["activationExposureWidth"] == 0 && (fit.diagnostics?.sse ?? 1) < 1e-12)
         }
-        var json = try JSONSerialization.jsonObject(with: try old.jsonData()) as! [String: Any]
-        #expect((json["options"] as! [String: Any])["gemmWorkForm"] as? Int == 3)
-        json["fits"] = (json["fits"] as! [[String: Any]]).map { fit in
-            var fit = fit
-            var parameters = fit["parameters"] as! [String: Any]
-            parameters["activationExposureWidth"] = nil
-            fit["parameters"] = parameters
-            return fit
-        }
-        let path = temporaryDirectoryURL().appendingPathComponent("packed.json").path
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-        #expect(try FitReport.load(path: path).gemmWorkForm == .packedWeights)
-        for shape in shapes.prefix(40) { #expect(try FitReport.load(path: path).predict(shape) == old.predict(shape)) }
-        json["options"] = nil
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-        #expect(try FitReport.load(path: path).gemmWorkForm == .packedWeights)
+        #expect(old.options?.gemmWorkForm == .packedWeights)
+        let again = try FitReport.load(path: try fileWrittenBefore(old, removing: ["activationExposureWidth"]))
+        #expect(again.gemmWorkForm == .packedWeights)
+        for shape in shapes.prefix(40) { #expect(try again.predict(shape) == old.predict(shape)) }
+        let byHand = try fileWrittenBefore(old, removing: ["activationExposureWidth"], options: .none)
+        #expect(try FitReport.load(path: byHand).gemmWorkForm == .packedWeights)
     }
 
     @Test func whatTheDataCannotTellIsHeldAndSaid() throws {
