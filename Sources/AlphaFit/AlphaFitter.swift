@@ -285,12 +285,7 @@ public struct AlphaFitter: Sendable {
             // Three cache levels are the model as written, not a value held for want of data.
             if fixed[GemmWorkModel.cacheLevels] == 3 { chosen.insert("cacheLevels") }
             // So are the form's constants.
-            for index in [
-                GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth, GemmWorkModel.outputExposureLevel,
-                GemmWorkModel.activationExposureWidth,
-            ] {
-                chosen.insert(options.model.parameterNames[index])
-            }
+            chosen.formUnion(options.model.formConstantNames)
         }
         // Anchored (a recalibration from few rows), what the rows cannot tell keeps the anchor's
         // value: a rate no calibration row exercises is the other machine's, scaled, not 0. A tile

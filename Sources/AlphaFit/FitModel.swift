@@ -126,11 +126,15 @@ public enum FitModel: String, Codable, CaseIterable, Sendable {
         self == .gemmWork
             ? [
                 GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels,
-                GemmWorkModel.smallCallLimit, GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth,
-                GemmWorkModel.outputExposureLevel, GemmWorkModel.activationExposureWidth,
-            ].map {
-                GemmWorkModel.parameterNames[$0]
-            } : []
+                GemmWorkModel.smallCallLimit,
+            ]
+            .map { GemmWorkModel.parameterNames[$0] } + formConstantNames : []
+    }
+
+    /// gemm-work's form constants (``GemmWorkForm``: lanes, exposure depth, level and width), held
+    /// at its form's values; none for the other models.
+    public var formConstantNames: [String] {
+        self == .gemmWork ? GemmWorkModel.formConstants.map { GemmWorkModel.parameterNames[$0] } : []
     }
 
     /// Parameters the model gained after its first version, by the version that added them, with

@@ -127,17 +127,15 @@ public struct FitReport: Codable, Hashable, Sendable {
     public var bytesConvention: BytesConvention { options?.bytesConvention ?? .everyKxK }
 
     /// The form of gemm-work the fit used: its options', or for a fit without options (written by
-    /// hand) the one its groups' parameters hold (lanes 1: ``GemmWorkForm/smallFlops``; the
-    /// output exposed from level 0: ``GemmWorkForm/vectors``; no activations exposed:
-    /// ``GemmWorkForm/packedWeights``).
+    /// hand) the first whose constants (``GemmWorkForm/constants``: lanes, exposure depth, level
+    /// and width) every group holds — a file that lacks the later ones reads with the values
+    /// that make it its form (``GroupFit``'s decoder) — or the current one.
     public var gemmWorkForm: GemmWorkForm {
         if let options { return options.gemmWorkForm }
-        let lanes = GemmWorkModel.parameterNames[GemmWorkModel.smallKernelLanes]
-        let level = GemmWorkModel.parameterNames[GemmWorkModel.outputExposureLevel]
-        let width = GemmWorkModel.parameterNames[GemmWorkModel.activationExposureWidth]
-        if fits.contains(where: { $0.parameters[lanes] == 1 }) { return .smallFlops }
-        if fits.allSatisfy({ ($0.parameters[level] ?? 0) == 0 }) { return .vectors }
-        return fits.allSatisfy { ($0.parameters[width] ?? 0) == 0 } ? .packedWeights : .current
+        let names = GemmWorkModel.parameterNames
+        return GemmWorkForm.allCases.first { form in
+            fits.allSatisfy { fit in form.constants.allSatisfy { fit.parameters[names[$0.key]] == $0.value } }
+        } ?? .current
     }
     /// The inputs, with their SHA-256 (nil when written by hand).
     public var inputs: [FitInput]?

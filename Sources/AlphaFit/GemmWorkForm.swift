@@ -42,3 +42,15 @@ public enum GemmWorkForm: Int, Codable, CaseIterable, Sendable {
     /// narrow calls' cost left at n = 300, none at 550), not from a fit's scores.
     public var activationExposureWidth: Int { self == .exposedActivations ? 256 : 0 }
 }
+
+extension GemmWorkForm {
+    /// The form's constants by their index in the gemm-work parameter vector
+    /// (``GemmWorkModel/formConstants``): what a fit of this form holds them at.
+    var constants: [Int: Double] {
+        [
+            GemmWorkModel.smallKernelLanes: Double(lanes), GemmWorkModel.outputExposureDepth: Double(exposureDepth),
+            GemmWorkModel.outputExposureLevel: Double(exposureLevel),
+            GemmWorkModel.activationExposureWidth: Double(activationExposureWidth),
+        ]
+    }
+}

@@ -111,6 +111,9 @@ enum GemmWorkModel {
     /// The form's width n that hides a packed call's copy of its activation operand (0: never
     /// exposed).
     static let activationExposureWidth = index("activationExposureWidth")
+    /// The form's constants (``GemmWorkForm/constants``): held at the form's values, never
+    /// searched or refitted.
+    static let formConstants = [smallKernelLanes, outputExposureDepth, outputExposureLevel, activationExposureWidth]
     /// The fewest distinct layers a group needs for three rates per operand (4 per rate).
     static let layersForLevels = 60
 
@@ -150,10 +153,7 @@ enum GemmWorkModel {
     /// no small-matrix kernel, the current form's lanes, exposure depth and exposure level.
     static let defaultStart =
         [Double](repeating: 0, count: positionsTile) + [1, 1, 3, 0]
-        + [
-            Double(GemmWorkForm.current.lanes), Double(GemmWorkForm.current.exposureDepth),
-            Double(GemmWorkForm.current.exposureLevel), Double(GemmWorkForm.current.activationExposureWidth),
-        ]
+        + formConstants.map { GemmWorkForm.current.constants[$0]! }
 
     /// [0, 10⁵] for every rate, [0, 1000] ms for the fixed cost, [1, 64] for the tiles, [1, 3]
     /// for the levels, [0, 10⁷] for the small-matrix kernel's limit, [1, 64] for its lanes, [0, 4096]
@@ -197,11 +197,8 @@ enum GemmWorkModel {
             gradient[small] = smallWork.vectorFlops * 1e-9
             gradient[smallDot] = smallWork.dotBytes * 1e-9
         }
-        gradient[outputExposed] =
-            work.exposedOutputBytes(
-                depth: Self.limit(p[outputExposureDepth]), limit: limit, fromLevel: Self.limit(p[outputExposureLevel]))
-            * 1e-9
-            + work.exposedActivationBytes(width: Self.limit(p[activationExposureWidth]), limit: limit) * 1e-9
+        let exposed = exposedBytes(work, p)
+        gradient[outputExposed] = exposed.output * 1e-9 + exposed.activations * 1e-9
         gradient[packedWeightsMemory] = work.packedWeightBytesFromMemory(limit: limit) * 1e-9
         if p[cacheLevels] < 2 {
             // One level: each operand's bytes at its L2 rate.
@@ -234,6 +231,17 @@ enum GemmWorkModel {
                 0, 0, 0,  // the dot path's bytes, the exposed output, the packed weights: they depend on the limit
                 1,
             ]
+    }
+
+    /// The exposed traffic of `work` under the limit and form constants of `p`, in bytes: the
+    /// output of its shallow packed calls and the activation operand of its narrow ones.
+    static func exposedBytes(_ work: KernelWork, _ p: [Double]) -> (output: Double, activations: Double) {
+        let limit = limit(p[smallCallLimit])
+        return (
+            work.exposedOutputBytes(
+                depth: Self.limit(p[outputExposureDepth]), limit: limit, fromLevel: Self.limit(p[outputExposureLevel])),
+            work.exposedActivationBytes(width: Self.limit(p[activationExposureWidth]), limit: limit)
+        )
     }
 
     /// A tile parameter as a tile: rounded, at least 1.
@@ -269,9 +277,6 @@ enum GemmWorkModel {
         let levels = points.count >= layersForLevels ? 3.0 : 1
         var held: [Int: (value: Double, reason: String?)] = [
             positionsTile: (1, nil), channelsTile: (1, nil), smallCallLimit: (0, nil),
-            smallKernelLanes: (Double(form.lanes), nil), outputExposureDepth: (Double(form.exposureDepth), nil),
-            outputExposureLevel: (Double(form.exposureLevel), nil),
-            activationExposureWidth: (Double(form.activationExposureWidth), nil),
             cacheLevels: (
                 levels,
                 levels == 3
@@ -279,6 +284,7 @@ enum GemmWorkModel {
                     : "cacheLevels held at 1: the group has \(points.count) distinct layers, fewer than the \(layersForLevels) that tell three cache levels apart; each operand's bytes have one rate (the L2 one)"
             ),
         ]
+        for (index, value) in form.constants { held[index] = (value, nil) }
         let works = points.compactMap(\.work)
         guard works.count == points.count else { return held }
         // The work an earlier form does not count: held at the values that make it that form.
@@ -287,10 +293,7 @@ enum GemmWorkModel {
         }
         var unit = defaultStart
         unit[cacheLevels] = levels
-        unit[smallKernelLanes] = Double(form.lanes)
-        unit[outputExposureDepth] = Double(form.exposureDepth)
-        unit[outputExposureLevel] = Double(form.exposureLevel)
-        unit[activationExposureWidth] = Double(form.activationExposureWidth)
+        for (index, value) in form.constants { unit[index] = value }
         let columns = works.map { features($0, unit) }
         // The edge passes depend on the tiles the fit chooses: held when no candidate has any.
         var largest = unit
@@ -342,11 +345,10 @@ enum GemmWorkModel {
                 ))
         }
         let exposed = points.contains { point in
-            guard let work = point.work else { return false }
-            let limit = limit(p[smallCallLimit])
-            return work.exposedOutputBytes(
-                depth: Self.limit(p[outputExposureDepth]), limit: limit, fromLevel: Self.limit(p[outputExposureLevel]))
-                + work.exposedActivationBytes(width: Self.limit(p[activationExposureWidth]), limit: limit) > 0
+            point.work.map { work in
+                let bytes = exposedBytes(work, p)
+                return bytes.output + bytes.activations > 0
+            } ?? false
         }
         if limit(p[outputExposureDepth]) > 0 || limit(p[activationExposureWidth]) > 0, !exposed {
             absent.append(

@@ -86,6 +86,11 @@ public struct GemmCall: Hashable, Sendable {
     /// small-matrix kernel (``isSmall(limit:)``); the other kernel sets have none.
     public static let openBLASSmallMatrixLimit = 1_000_000
 
+    /// Whether OpenBLAS's packed path takes this call with neither operand transposed (its A the
+    /// activations, its B the weights, as im2col-gemm and gemm-1x1 call it): not the small-matrix
+    /// kernel's under `limit`, not a fully-connected layer's.
+    public func isPackedNN(limit: Int) -> Bool { form == .nn && !isSmall(limit: limit) }
+
     /// Whether OpenBLAS takes this call to its small-matrix kernel when that kernel's limit on
     /// m·n·k is `limit` (0: a kernel set without one): OpenBLAS 0.3.21's SkylakeX and Cooperlake
     /// kernels (`sgemm_small_kernel_permit_skylakex.c`) take every call of m·n·k ≤ 10⁶ with A
@@ -270,10 +275,10 @@ public struct KernelWork: Hashable, Sendable {
     public func exposedActivationBytes(width: Int, limit: Int) -> Double {
         guard width > 0 else { return 0 }
         return calls.reduce(0) { sum, call in
-            call.isSmall(limit: limit) || call.form != .nn
-                ? sum
-                : sum + Double(call.count) * Double(call.m) * Double(call.k) * Double(MemoryLayout<Float>.stride)
+            call.isPackedNN(limit: limit)
+                ? sum + Double(call.count) * Double(call.m) * Double(call.k) * Double(MemoryLayout<Float>.stride)
                     * max(0, 1 - Double(call.n) / Double(width))
+                : sum
         }
     }
 
@@ -290,8 +295,8 @@ public struct KernelWork: Hashable, Sendable {
     public func packedWeightBytesFromMemory(limit: Int) -> Double {
         guard weightBytes[2] > 0 else { return 0 }
         return calls.reduce(0) { sum, call in
-            call.isSmall(limit: limit) || call.form != .nn
-                ? sum : sum + Double(call.count) * Double(call.n) * Double(call.k) * Double(MemoryLayout<Float>.stride)
+            call.isPackedNN(limit: limit)
+                ? sum + Double(call.count) * Double(call.n) * Double(call.k) * Double(MemoryLayout<Float>.stride) : sum
         }
     }
 

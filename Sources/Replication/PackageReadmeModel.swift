@@ -230,7 +230,7 @@ extension PackageReadme {
                 roundStopRule = s.roundStopRuleDescription ?? "a share of the stop rule's budget"
                 probePercent = Int(((s.value("probeSlowdown", as: Double.self) ?? 0) * 100).rounded())
                 tolerancePercent = (s.value("roundTolerance", as: Double.self) ?? 0) * 100
-                fastestRound = s.rowRound != nil
+                fastestRound = s.rowsTakeFastestRound
                 clean = windows["clean"] ?? 0
                 unsettled = windows["unsettled"] ?? 0
                 withoutClean = windows["disturbed"] ?? 0

@@ -36,7 +36,7 @@ public struct RoundPolicy: Hashable, Sendable {
     /// session's: a run started before 0.16.0 records none and keeps its fastest clean round).
     init(_ options: RunOptions, run settings: RunManifest.Settings) {
         self.init(options)
-        fastestOfAll = settings.rowRound != nil
+        fastestOfAll = settings.rowsTakeFastestRound
     }
 
     /// A policy of `rounds` clean rounds agreeing within `tolerance`, at most `maxRounds`.

@@ -62,6 +62,10 @@ extension RunManifest {
         /// ``Facts/rowRound`` of a run whose rows take their fastest round, clean or disturbed.
         public static let fastestRound = "the fastest round, clean or disturbed"
 
+        /// Whether the run's rows take their fastest round, clean or disturbed (it records a row
+        /// rule: started by 0.16.0 or later), not their fastest clean round.
+        public var rowsTakeFastestRound: Bool { facts.rowRound != nil }
+
         /// ``roundProcesses`` of a run that measures each pass in a fresh worker process.
         public static let workerPerPass = "a fresh worker process per pass (convsweep measure-worker)"
 

@@ -216,10 +216,7 @@ struct FitSummary {
                     line += "  chosen: the candidate tile with the lowest sum of squares"
                 } else if report.model == .gemmWork, name == "smallCallLimit" {
                     line += "  chosen: the candidate limit (0: no small-matrix kernel) with the lowest sum of squares"
-                } else if report.model == .gemmWork,
-                    ["smallKernelLanes", "outputExposureDepth", "outputExposureLevel", "activationExposureWidth"]
-                        .contains(name)
-                {
+                } else if report.model.formConstantNames.contains(name) {
                     line += "  the model's form (--help), held"
                 }
                 lines.append(line)
