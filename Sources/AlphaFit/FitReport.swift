@@ -192,6 +192,7 @@ public struct FitReport: Codable, Hashable, Sendable {
         }
         var groups = Set<String>()
         let known = Set(model.parameterNames)
+        let bounds = options?.effectiveBounds ?? model.defaultBounds
         for fit in fits {
             guard groups.insert(fit.group).inserted else {
                 throw FitInputError(
@@ -202,14 +203,39 @@ public struct FitReport: Codable, Hashable, Sendable {
                     input: source, column: "fits[\(fit.group)].parameters.\(unknown)",
                     "not a parameter of the \(model.rawValue) model (\(model.parameterNames.joined(separator: ", ")))")
             }
-            for name in model.parameterNames {
+            for (i, name) in model.parameterNames.enumerated() {
                 guard let value = fit.parameters[name], value.isFinite else {
                     throw FitInputError(
                         input: source, column: "fits[\(fit.group)].parameters.\(name)",
                         "missing or non-finite parameter of the \(model.rawValue) model")
                 }
+                if let problem = Self.problem(of: name, value: value, bounds: bounds[i], model: model) {
+                    throw FitInputError(input: source, column: "fits[\(fit.group)].parameters.\(name)", problem)
+                }
             }
         }
+    }
+
+    /// Why `value` cannot be the parameter `name` of `model`, or nil: a discrete parameter
+    /// (gemm-work's tiles, cache levels, small-matrix limit, form constants) is a whole number
+    /// within its bounds, and the cache levels are 1 or 3 (a hand-edited 5 would otherwise predict
+    /// as 3); a rate model's rates and fixed cost are not negative (a negative one predicts times
+    /// the model cannot make). The alpha models' shape parameters are not range-checked here: a
+    /// prediction they leave undefined is refused where it is made.
+    static func problem(of name: String, value: Double, bounds: ClosedRange<Double>, model: FitModel) -> String? {
+        func g(_ x: Double) -> String { String(format: "%g", x) }
+        if model.discreteParameterNames.contains(name) {
+            guard value == value.rounded(), bounds.contains(value) else {
+                return
+                    "a discrete parameter: a whole number from \(g(bounds.lowerBound)) to \(g(bounds.upperBound)), got \(g(value))"
+            }
+            if name == GemmWorkModel.parameterNames[GemmWorkModel.cacheLevels], value != 1, value != 3 {
+                return "the cache levels are 1 or 3, got \(g(value))"
+            }
+        } else if model.scaleIndex == nil, value < 0 {
+            return "a rate of the \(model.rawValue) model cannot be negative, got \(g(value))"
+        }
+        return nil
     }
 
     /// The JSON text of the report (sorted keys, pretty printed).

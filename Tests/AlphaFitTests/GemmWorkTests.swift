@@ -375,6 +375,33 @@ struct GemmWorkTests {
         }
     }
 
+    @Test func aFitFileWhoseParameterTheModelCannotTakeIsRefusedByName() throws {
+        let shapes = gridShapes(count: 80, seed: 5, kernels: [1]) + gridShapes(count: 80, seed: 6, kernels: [3])
+        let report = try AlphaFitter(options: FitOptions(model: .gemmWork, loss: .relative, workSetting: setting)).fit(
+            dataset(rows(shapes, truth)))
+        let directory = temporaryDirectoryURL()
+        // Each would otherwise predict silently: levels 5 and 2 as three, a tile of 2.5 as 2, a
+        // negative rate as a time the model cannot make, a level beyond the form's as 1.
+        for (name, value, says) in [
+            ("cacheLevels", 5.0, "from 1 to 3, got 5"), ("cacheLevels", 2, "1 or 3, got 2"),
+            ("positionsTile", 2.5, "whole number"), ("msPerGBWeightsLLC", -3, "cannot be negative, got -3"),
+            ("outputExposureLevel", 4, "from 0 to 1, got 4"),
+        ] {
+            var hostile = report
+            hostile.fits[1].parameters[name] = value
+            let path = directory.appendingPathComponent("\(name)-\(value).json").path
+            try hostile.jsonData().write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: FitInputError.self) { try FitReport.load(path: path) }
+            let text = error?.description ?? ""
+            #expect(
+                text.contains("fits[\(hostile.fits[1].group)].parameters.\(name)") && text.contains(says), "\(text)")
+        }
+        // The fit as written reads back.
+        let path = directory.appendingPathComponent("written.json").path
+        try report.jsonData().write(to: URL(fileURLWithPath: path))
+        #expect(try FitReport.load(path: path).fits == report.fits)
+    }
+
     @Test func withoutTheCachesItRefusesAndTheTableLeavesItOut() throws {
         let rows = rows(gridShapes(count: 120, seed: 3, kernels: [1, 3]), truth)
         #expect(throws: FitInputError.self) {
