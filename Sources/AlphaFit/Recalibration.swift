@@ -236,15 +236,19 @@ public enum Recalibration {
 
     /// The errors of `fit`'s predictions of `rows`.
     public static func errors(_ fit: FitReport, on rows: [FitRow]) throws -> Errors {
+        errors(predicted: try rows.map { try fit.predict($0.shape) }, measured: rows.map(\.timeMs))
+    }
+
+    /// The errors of `predicted` against `measured` (ms, the same order).
+    static func errors(predicted: [Double], measured: [Double]) -> Errors {
         var squares = 0.0
         var percents = 0.0
-        for row in rows {
-            let predicted = try fit.predict(row.shape)
-            squares += (predicted - row.timeMs) * (predicted - row.timeMs)
-            percents += abs(predicted - row.timeMs) / row.timeMs
+        for (p, t) in zip(predicted, measured) {
+            squares += (p - t) * (p - t)
+            percents += abs(p - t) / t
         }
-        let n = Double(max(rows.count, 1))
-        return Errors(n: rows.count, rmseMs: (squares / n).squareRoot(), mapePercent: 100 * percents / n)
+        let n = Double(max(measured.count, 1))
+        return Errors(n: measured.count, rmseMs: (squares / n).squareRoot(), mapePercent: 100 * percents / n)
     }
 
     /// One calibration size judged on a new machine's data.
@@ -255,15 +259,25 @@ public enum Recalibration {
         public var base: Errors
         /// The base fit with `final` refitted to the `count` rows, on the held-out rows.
         public var recalibrated: Errors
-        /// A full refit on every row of the new machine, on the same held-out rows.
+        /// A full refit on every row of the new machine, on the same held-out rows (rows it was
+        /// fitted on: in sample).
         public var fullRefit: Errors
+        /// A full refit judged held out: each of the same rows predicted by the fit of the
+        /// ``refitFolds`` folds of the new machine's rows that do not hold it (the folds of
+        /// `fit --cross-validate`); nil when a group has fewer rows than folds.
+        public var fullRefitHeldOut: Errors?
         /// recalibrated RMSE / full refit RMSE.
         public var rmseRatio: Double
     }
 
+    /// The folds of the held-out full refit (``Evaluation/fullRefitHeldOut``): 5, as the
+    /// packages' cross-validation.
+    public static let refitFolds = 5
+
     /// For each count: the design's choice of `data`'s rows as the calibration set, the base fit
-    /// recalibrated on it (the parameters in `free` refitted), and its errors on the other rows against a full refit (with the base
-    /// fit's options) on all of them.
+    /// recalibrated on it (the parameters in `free` refitted), and its errors on the other rows
+    /// against a full refit (with the base fit's options) on all of them, in sample and held out
+    /// (``refitFolds`` folds).
     public static func evaluate(
         base: FitReport, data: FitDataset, counts: [Int], parameters free: Set<String> = ["final"],
         setting: WorkSetting? = nil, anchoring: Anchoring = .free
@@ -274,6 +288,10 @@ public enum Recalibration {
         options.flopsConvention = base.flopsConvention
         options.bytesConvention = base.bytesConvention
         let full = try AlphaFitter(options: options).fit(data)
+        // Each row predicted by the refit of the folds without it; none if a group is too small.
+        let heldOutRefit = try? AlphaFitter(options: options).crossValidate(
+            data, folds: refitFolds, models: [base.model]
+        ).predictions[0]
         return try counts.map { count in
             guard count < data.rows.count else {
                 throw FitInputError(
@@ -288,9 +306,14 @@ public enum Recalibration {
                 base, parameters: free, to: calibration, setting: setting, anchoring: anchoring)
             let mine = try errors(recalibrated, on: heldOut)
             let theirs = try errors(full, on: heldOut)
+            let theirsHeldOut = heldOutRefit.map { predicted in
+                errors(
+                    predicted: data.rows.indices.filter { !chosen.contains($0) }.map { predicted[$0] },
+                    measured: heldOut.map(\.timeMs))
+            }
             return Evaluation(
                 count: count, base: try errors(base, on: heldOut), recalibrated: mine, fullRefit: theirs,
-                rmseRatio: mine.rmseMs / theirs.rmseMs)
+                fullRefitHeldOut: theirsHeldOut, rmseRatio: mine.rmseMs / theirs.rmseMs)
         }
     }
 }

@@ -146,16 +146,23 @@ struct CalibrateEvaluate: ParsableCommand {
                 anchoring: recalibration.anchor.anchoring)
         }
         print(
-            "    N  held out  base RMSE ms  recalibrated RMSE ms  full refit RMSE ms  ratio  recalibrated MAPE  full MAPE  ratio"
+            "    N  held out  base RMSE ms  recalibrated RMSE ms  full refit RMSE ms  ratio  recalibrated MAPE  full MAPE  ratio  full MAPE held out  ratio"
         )
         for e in evaluations {
+            let heldOut =
+                e.fullRefitHeldOut.map {
+                    String(format: "  %17.2f%%  %5.3f", $0.mapePercent, e.recalibrated.mapePercent / $0.mapePercent)
+                } ?? "                  –      –"
             print(
                 String(
                     format: "%5d  %8d  %12.4g  %20.4g  %18.4g  %5.3f  %16.2f%%  %8.2f%%  %5.3f", e.count,
                     e.recalibrated.n, e.base.rmseMs, e.recalibrated.rmseMs, e.fullRefit.rmseMs, e.rmseRatio,
                     e.recalibrated.mapePercent, e.fullRefit.mapePercent,
-                    e.recalibrated.mapePercent / e.fullRefit.mapePercent))
+                    e.recalibrated.mapePercent / e.fullRefit.mapePercent) + heldOut)
         }
+        print(
+            "full refit: fitted to every row, so it predicts the held-out rows in sample; held out: each predicted by the fit of the \(Recalibration.refitFolds) folds without it"
+        )
     }
 }
 

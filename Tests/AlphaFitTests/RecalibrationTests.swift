@@ -63,6 +63,11 @@ import Testing
             // The truth differs only in scale: recalibration nearly matches a full refit, and is
             // far better than the base fit unchanged.
             #expect(e.rmseRatio < (e.count == 10 ? 1.3 : 1.1) && e.base.rmseMs > 10 * e.recalibrated.rmseMs)
+            // The full refit judged held out predicts the same rows, none it was fitted on: worse
+            // than in sample, by little (the 2% noise, an alpha model of three parameters).
+            let heldOut = try #require(e.fullRefitHeldOut)
+            #expect(heldOut.n == e.fullRefit.n)
+            #expect(heldOut.rmseMs > e.fullRefit.rmseMs && heldOut.rmseMs < 1.5 * e.fullRefit.rmseMs)
         }
         #expect(throws: FitInputError.self) { try Recalibration.evaluate(base: base, data: data, counts: [400]) }
     }
