@@ -168,7 +168,7 @@ public struct FitReport: Codable, Hashable, Sendable {
             throw FitInputError(input: path, "cannot read the fit file")
         }
         let report: FitReport
-        do { report = try JSONDecoder().decode(FitReport.self, from: data) } catch let DecodingError.keyNotFound(
+        do { report = try StrictJSON.decode(FitReport.self, from: data) } catch let DecodingError.keyNotFound(
             key, context)
         {
             throw FitInputError(

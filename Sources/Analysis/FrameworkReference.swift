@@ -128,7 +128,7 @@ public struct FrameworkReference: Codable, Equatable, Sendable {
             throw FrameworkReferenceError(file: file, field: nil, message: "cannot read the file")
         }
         let reference: FrameworkReference
-        do { reference = try JSONDecoder().decode(FrameworkReference.self, from: data) } catch let error
+        do { reference = try StrictJSON.decode(FrameworkReference.self, from: data) } catch let error
             as DecodingError
         {
             throw FrameworkReferenceError(file: file, decoding: error)

@@ -156,7 +156,7 @@ public struct MachineReferenceCache: Sendable {
             return nil
         }
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        guard let file = try? JSONDecoder().decode(File.self, from: data), file.format == MachineReferenceCache.format
+        guard let file = try? StrictJSON.decode(File.self, from: data), file.format == MachineReferenceCache.format
         else {
             warn("ignored the machine reference cache \(path): not a \(MachineReferenceCache.format) file")
             return nil

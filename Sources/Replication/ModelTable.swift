@@ -257,7 +257,7 @@ public struct ModelTable: Codable, Equatable, Sendable {
     public static func load(package root: URL) throws -> (table: ModelTable, predictions: HeldOutPredictions)? {
         let path = root.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: path.path) else { return nil }
-        let table = try JSONDecoder().decode(ModelTable.self, from: Data(contentsOf: path))
+        let table = try StrictJSON.decode(ModelTable.self, from: Data(contentsOf: path))
         return (
             table,
             try HeldOutPredictions.read(

@@ -1,4 +1,5 @@
 import AlphaFit
+import Basics
 import Foundation
 import Rows
 import Runner
@@ -26,7 +27,7 @@ extension PackageVerifier {
                 return (["\(NetworkTable.definitionsDirectory): no network files"], 0, nil)
             }
             let stated = try Table(contentsOf: root.appendingPathComponent(NetworkTable.networksFile))
-            let fits = try JSONDecoder().decode(
+            let fits = try StrictJSON.decode(
                 [FitReport].self, from: Data(contentsOf: root.appendingPathComponent(NetworkTable.fitsFile)))
             for fit in fits { try fit.validate(source: NetworkTable.fitsFile) }
             guard let options = fits.first?.options else {

@@ -159,7 +159,7 @@ public struct PackageBuilder {
         guard manager.fileExists(atPath: path) else { return }
         let statementPath = (path as NSString).appendingPathComponent(PackageLayout.statement)
         if let data = manager.contents(atPath: statementPath) {
-            guard let statement = try? JSONDecoder().decode(PackageStatement.self, from: data) else {
+            guard let statement = try? StrictJSON.decode(PackageStatement.self, from: data) else {
                 throw PackageError(
                     "\(statementPath): not a convsweep package statement; choose another output directory")
             }
@@ -584,7 +584,7 @@ public struct PackageBuilder {
         let path = root.appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: path.path) else { return [] }
         let fits: [T]
-        do { fits = try JSONDecoder().decode([T].self, from: Data(contentsOf: path)) } catch {
+        do { fits = try StrictJSON.decode([T].self, from: Data(contentsOf: path)) } catch {
             throw FitInputError(input: file, "does not read (\(DecodingProblem.describe(error)))")
         }
         for each in fits { try validate(each, "\(file) (\(name(each)))") }

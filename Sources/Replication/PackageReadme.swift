@@ -1,5 +1,6 @@
 import AlphaFit
 import Analysis
+import Basics
 import Foundation
 import Measurement
 import Mustache
@@ -53,7 +54,7 @@ struct PackageReadme {
             var replication_figure: String
             var original_figure: String
         }
-        let entries = (try? JSONDecoder().decode([Entry].self, from: figureIndex)) ?? []
+        let entries = (try? StrictJSON.decode([Entry].self, from: figureIndex)) ?? []
         var warnings = Array(manifest.warnings.prefix(30))
         if manifest.warnings.count > 30 {
             warnings.append("… and \(manifest.warnings.count - 30) more in `manifest.json`")

@@ -94,7 +94,7 @@ public enum PackageVerifier {
         struct Version: Decodable { var formatVersion: Int? }
         do {
             let data = try Data(contentsOf: root.appendingPathComponent(PackageLayout.statement))
-            let version = try JSONDecoder().decode(Version.self, from: data).formatVersion
+            let version = try StrictJSON.decode(Version.self, from: data).formatVersion
             guard let version, knownFormatVersions.contains(version) else {
                 var report = Report(
                     problems: [
@@ -103,7 +103,7 @@ public enum PackageVerifier {
                 report.unknownFormat = true
                 return .failure(report)
             }
-            return .success(try JSONDecoder().decode(PackageStatement.self, from: data))
+            return .success(try StrictJSON.decode(PackageStatement.self, from: data))
         } catch {
             return .failure(
                 Report(
@@ -291,6 +291,14 @@ public enum PackageVerifier {
         var refit = stated
         var problems: [String] = []
         var refittedGroups: [String] = []
+        // The statement names the fit's groups and parameters, no more and no fewer (each value
+        // is compared below): a group renamed there would otherwise go unchecked.
+        let statedNames = Dictionary(uniqueKeysWithValues: stated.fits.map { ($0.group, Set($0.parameters.keys)) })
+        if statement.parameters.mapValues({ Set($0.keys) }) != statedNames {
+            problems.append(
+                "\(PackageLayout.statement): its parameters name the groups \(statement.parameters.keys.sorted().joined(separator: ", ")) with \(statement.parameters.values.map(\.count).reduce(0, +)) values; \(PackageLayout.fit) fits \(stated.fits.map(\.group).sorted().joined(separator: ", ")) with \(statedNames.values.map(\.count).reduce(0, +))"
+            )
+        }
         if let options = stated.options, statement.data.contains(where: { $0.experiment == "regression" }) {
             let dataset = try regression(stated.excluded)
             refit = try AlphaFitter(options: options).fit(dataset, excluded: stated.excluded)

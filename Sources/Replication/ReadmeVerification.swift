@@ -54,7 +54,7 @@ extension PackageVerifier {
                     "the package has compare/ but \(PackageLayout.statement) does not name what it was compared with (written before that was recorded)"
                 )
             }
-            comparison = try JSONDecoder().decode(RunComparison.self, from: Data(contentsOf: compared))
+            comparison = try StrictJSON.decode(RunComparison.self, from: Data(contentsOf: compared))
         }
         // The networks' trees were grown by the same scikit-learn as the model table's (a recomputed
         // table takes their times as stated, so it cannot know it).
@@ -85,7 +85,7 @@ extension PackageVerifier {
         let first = try verify(directory: directory, readmeTemplate: template, checkingReadme: false)
         guard first.ok else { return first }
         let root = URL(fileURLWithPath: directory)
-        let statement = try JSONDecoder().decode(
+        let statement = try StrictJSON.decode(
             PackageStatement.self, from: Data(contentsOf: root.appendingPathComponent(PackageLayout.statement)))
         let readme = try regeneratedReadme(
             root: root, statement: statement, models: try ModelTable.load(package: root)?.table,

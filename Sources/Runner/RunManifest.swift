@@ -202,7 +202,7 @@ public struct RunManifest: Codable, Hashable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RunError.format("cannot read \(path)")
         }
-        do { return try JSONDecoder().decode(RunManifest.self, from: data) } catch {
+        do { return try StrictJSON.decode(RunManifest.self, from: data) } catch {
             throw RunError.format("\(path) is not a convsweep manifest (\(DecodingProblem.describe(error)))")
         }
     }

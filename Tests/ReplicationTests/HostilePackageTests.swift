@@ -136,6 +136,21 @@ private func problems(_ package: URL) throws -> String {
         #expect(try problems(starts).contains("the number of starts must be from 0 to 256"))
     }
 
+    /// Two mutants `benchmarks/fuzz-inputs` found verifying (seed 7): a key written twice, which
+    /// Foundation's decoder read as the first value and Python's as the last, and a group renamed
+    /// in package.json's parameters, which nothing compared.
+    @Test func aKeyWrittenTwiceOrAGroupRenamedInTheStatementFails() throws {
+        let twice = try copiedPackage("twice")
+        let text = try String(contentsOf: twice.appendingPathComponent("package.json"), encoding: .utf8)
+        let nrmse = try #require(text.range(of: #""nrmse" : [0-9.e-]+,"#, options: .regularExpression))
+        try edit(twice, "package.json", String(text[nrmse]), String(text[nrmse]) + " \"nrmse\" : 172604.1,")
+        #expect(try problems(twice).contains("field nrmse: the key appears twice in one object"))
+
+        let renamed = try copiedPackage("renamed")
+        try edit(renamed, "package.json", "\"K=1\" : {\n      \"beta\"", "\"K=46341\" : {\n      \"beta\"")
+        #expect(try problems(renamed).contains("its parameters name the groups K=46341, K>1"))
+    }
+
     @Test func aDuplicatedColumnOrAnAbsurdWidthIsAProblemNamingFileAndColumn() throws {
         let package = try copiedPackage()
         try edit(package, "data/regression.csv", "config_id,", "config_id,config_id,")

@@ -1,0 +1,111 @@
+import Foundation
+
+/// JSON read as a hostile hand may have written it: an object that names a key twice is refused.
+///
+/// RFC 8259 leaves such an object's meaning to the reader: Foundation's decoder takes one of the
+/// values, Python's `json` the last, so a file can state one thing to the verifier and another to
+/// whoever reads it next (a `package.json` whose `nrmse` appears twice verified although a
+/// second reader saw the edited value). Every file convsweep reads back — manifests, fits,
+/// packages, model tables, references — goes through ``decode(_:from:)``.
+public enum StrictJSON {
+    /// A key named twice in one object.
+    public struct DuplicateKey: Error, CustomStringConvertible, Equatable, Sendable {
+        /// The key, decoded (escapes resolved).
+        public var key: String
+        /// The line (from 1) of its second appearance.
+        public var line: Int
+
+        /// "line N, field KEY: …".
+        public var description: String {
+            "line \(line), field \(key): the key appears twice in one object (readers disagree on which value counts)"
+        }
+    }
+
+    /// `T` decoded from `data`, after refusing an object with a duplicate key.
+    ///
+    /// - Throws: ``DuplicateKey``, or what `JSONDecoder` throws.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        if let duplicate = duplicateKey(in: data) { throw duplicate }
+        return try JSONDecoder().decode(type, from: data)
+    }
+
+    /// The first key that appears twice in one object of `data`, or nil. Text that is not JSON
+    /// is left to the decoder (nil here unless a duplicate came first).
+    public static func duplicateKey(in data: Data) -> DuplicateKey? {
+        /// An open container: an object's keys so far and whether a key comes next, or an array.
+        struct Container {
+            var keys: Set<String>?
+            var expectingKey = false
+        }
+        var stack: [Container] = []
+        var line = 1
+        return data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> DuplicateKey? in
+            let bytes = buffer.bindMemory(to: UInt8.self)
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                switch byte {
+                case UInt8(ascii: "\n"): line += 1
+                case UInt8(ascii: "{"): stack.append(Container(keys: [], expectingKey: true))
+                case UInt8(ascii: "["): stack.append(Container(keys: nil))
+                case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
+                case UInt8(ascii: ","):
+                    if stack.last?.keys != nil { stack[stack.count - 1].expectingKey = true }
+                case UInt8(ascii: "\""):
+                    let start = line
+                    let (text, end) = string(bytes, from: i + 1, line: &line)
+                    i = end
+                    if let top = stack.last, top.expectingKey, let keys = top.keys {
+                        if keys.contains(text) { return DuplicateKey(key: text, line: start) }
+                        stack[stack.count - 1].keys!.insert(text)
+                        stack[stack.count - 1].expectingKey = false
+                    }
+                default: break
+                }
+                i += 1
+            }
+            return nil
+        }
+    }
+
+    /// The string whose text starts at `start` (after its opening quote), escapes resolved, and
+    /// the index of its closing quote (the end of the bytes if it has none).
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, line: inout Int) -> (
+        String, Int
+    ) {
+        var units: [UInt16] = []
+        var raw: [UInt8] = []
+        /// The raw bytes so far as UTF-16 units, appended before an escape's unit.
+        func flush() {
+            units += String(decoding: raw, as: UTF8.self).utf16
+            raw.removeAll(keepingCapacity: true)
+        }
+        var i = start
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
+            if bytes[i] == UInt8(ascii: "\n") { line += 1 }
+            guard bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count else {
+                raw.append(bytes[i])
+                i += 1
+                continue
+            }
+            flush()
+            let escape = bytes[i + 1]
+            i += 2
+            switch escape {
+            case UInt8(ascii: "b"): units.append(0x08)
+            case UInt8(ascii: "f"): units.append(0x0C)
+            case UInt8(ascii: "n"): units.append(0x0A)
+            case UInt8(ascii: "r"): units.append(0x0D)
+            case UInt8(ascii: "t"): units.append(0x09)
+            case UInt8(ascii: "u"):
+                let end = min(i + 4, bytes.count)
+                let hex = String(decoding: bytes[i..<end], as: UTF8.self)
+                units.append(UInt16(hex, radix: 16) ?? 0xFFFD)
+                i = end
+            default: units.append(UInt16(escape))  // \" \\ \/ (and anything the decoder refuses)
+            }
+        }
+        flush()
+        return (String(decoding: units, as: UTF16.self), i)
+    }
+}

@@ -1,0 +1,33 @@
+import Basics
+import Foundation
+import Testing
+
+/// JSON with a key written twice is refused wherever convsweep reads a file back: readers disagree
+/// on which value such an object holds.
+@Suite struct StrictJSONTests {
+    func duplicate(_ text: String) -> StrictJSON.DuplicateKey? { StrictJSON.duplicateKey(in: Data(text.utf8)) }
+
+    @Test func aKeyTwiceInOneObjectIsFoundWithItsLine() {
+        #expect(duplicate("{\n  \"a\": 1,\n  \"b\": 2,\n  \"a\": 3\n}").map { [$0.key, "\($0.line)"] } == ["a", "4"])
+        // Spelled with an escape, it is the same key.
+        #expect(duplicate(#"{"nrmse": 1, "nrms\u0065": 2}"#)?.key == "nrmse")
+        // In a nested object, below an array.
+        #expect(duplicate(#"{"fits": [{"group": "K=1"}, {"group": "K>1", "n": 1, "n": 2}]}"#)?.key == "n")
+    }
+
+    @Test func theSameKeyInOtherObjectsOrAsAValueIsNoDuplicate() {
+        #expect(duplicate(#"{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}], "c": "a", "d": ["a", "a"]}"#) == nil)
+        // Quotes, commas and braces inside strings are text.
+        #expect(duplicate(#"{"a": "x\", \"a\": {", "b": "}", "c": "\\"}"#) == nil)
+        #expect(duplicate("not json at all") == nil)
+    }
+
+    @Test func decodingRefusesTheDuplicateAndReadsTheRest() throws {
+        struct Value: Decodable, Equatable { var a: Int }
+        #expect(try StrictJSON.decode(Value.self, from: Data(#"{"a": 1}"#.utf8)) == Value(a: 1))
+        let error = #expect(throws: StrictJSON.DuplicateKey.self) {
+            try StrictJSON.decode(Value.self, from: Data("{\"a\": 1,\n\"a\": 2}".utf8))
+        }
+        #expect(error?.description.hasPrefix("line 2, field a: the key appears twice") == true)
+    }
+}
