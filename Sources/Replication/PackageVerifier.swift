@@ -3,6 +3,7 @@ import Basics
 import ConvKernels
 import Foundation
 import Rows
+import Runner
 import Sweeps
 
 /// Checks a replication package: its files against SHA256SUMS, the files its README names,
@@ -166,6 +167,7 @@ public enum PackageVerifier {
         } catch {
             problems.append("\(error)")
         }
+        problems += statedCaches(root: root)
         var modelsConfirmed: [String] = []
         var modelTable: ModelTable?
         var misses: PackageMisses?
@@ -333,6 +335,51 @@ public enum PackageVerifier {
             problems.append("\(PackageLayout.statement): its errors differ from fit/errors.csv")
         }
         return (problems, refittedGroups)
+    }
+
+    /// The caches and workspace limit the package's fits record (`options.workSetting`) against
+    /// the run's manifest, which they are taken from: a package is built from the runs' setting
+    /// alone, so any other value is an edit — and one no refit would see where no layer crosses
+    /// the edited size, or in the alpha fit, whose model does not use it. Absent (a package
+    /// written before it was recorded) is no problem.
+    static func statedCaches(root: URL) -> [String] {
+        let expected: WorkSetting?
+        do {
+            expected = try RunManifest.read(path: root.appendingPathComponent(PackageLayout.manifest).path)
+                .workSetting
+        } catch { return [] }  // the manifest's own check names it
+        var problems: [String] = []
+        var stated: [(file: String, setting: WorkSetting?)] = []
+        if let fit = try? FitReport.load(path: root.appendingPathComponent(PackageLayout.fit).path) {
+            stated.append((PackageLayout.fit, fit.options?.workSetting))
+        }
+        if let table = try? ModelTable.load(package: root)?.table {
+            stated.append((ModelTable.fileName, table.options.workSetting))
+        }
+        // The other fits of the package (what does not read is named by its own check).
+        for fit in (try? PackageBuilder.backendFits(package: root)) ?? [] {
+            stated.append((PackageLayout.backendFits, fit.fit.options?.workSetting))
+        }
+        for fit in (try? PackageBuilder.threadCountFits(package: root)) ?? [] {
+            stated.append((PackageLayout.threadFits, fit.fit.options?.workSetting))
+        }
+        for judgement in (try? PackageBuilder.acrossCountsJudgements(package: root)) ?? [] {
+            stated.append((PackageLayout.acrossCounts, judgement.fit.options.workSetting))
+        }
+        let networkFits = root.appendingPathComponent(NetworkTable.fitsFile)
+        if FileManager.default.fileExists(atPath: networkFits.path),
+            let fits = try? StrictJSON.decode([FitReport].self, from: Data(contentsOf: networkFits))
+        {
+            stated += fits.map { (NetworkTable.fitsFile, $0.options?.workSetting) }
+        }
+        for (file, setting) in stated {
+            if let setting, setting != expected {
+                problems.append(
+                    "\(file): options.workSetting \(setting) is not the caches and workspace limit \(PackageLayout.manifest) records (\(expected.map { "\($0)" } ?? "none"))"
+                )
+            }
+        }
+        return problems
     }
 
     /// What a group of the stated fit claims against its refit: the sum of squares, and each

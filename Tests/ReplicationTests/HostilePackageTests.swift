@@ -10,10 +10,11 @@ import Testing
 
 /// A committed package, copied: the edits below are an attacker's, each followed by fresh sums
 /// (as anyone editing a package would), and none may pass as verified.
-private func copiedPackage(_ name: String = #function) throws -> URL {
+private func copiedPackage(_ name: String = #function, of package: String = "results/amd-epyc-2pu/quick") throws
+    -> URL
+{
     let copy = temporaryDirectoryURL(name).appendingPathComponent("package")
-    try FileManager.default.copyItem(
-        at: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick"), to: copy)
+    try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent(package), to: copy)
     return copy
 }
 
@@ -136,10 +137,10 @@ private func problems(_ package: URL) throws -> String {
         #expect(try problems(starts).contains("the number of starts must be from 0 to 256"))
     }
 
-    /// Two mutants `benchmarks/fuzz-inputs` found verifying (seed 7): a key written twice, which
+    /// Three mutants `benchmarks/fuzz-inputs` found verifying (seeds 7 and 12): a key written twice, which
     /// Foundation's decoder read as the first value and Python's as the last, and a group renamed
-    /// in package.json's parameters, which nothing compared.
-    @Test func aKeyWrittenTwiceOrAGroupRenamedInTheStatementFails() throws {
+    /// in package.json's parameters and the caches an alpha fit records, which nothing compared.
+    @Test func aKeyWrittenTwiceAGroupRenamedOrCachesEditedFail() throws {
         let twice = try copiedPackage("twice")
         let text = try String(contentsOf: twice.appendingPathComponent("package.json"), encoding: .utf8)
         let nrmse = try #require(text.range(of: #""nrmse" : [0-9.e-]+,"#, options: .regularExpression))
@@ -149,6 +150,14 @@ private func problems(_ package: URL) throws -> String {
         let renamed = try copiedPackage("renamed")
         try edit(renamed, "package.json", "\"K=1\" : {\n      \"beta\"", "\"K=46341\" : {\n      \"beta\"")
         #expect(try problems(renamed).contains("its parameters name the groups K=46341, K>1"))
+
+        // The caches the alpha fit records, which its model does not use (seed 12, mutant 393).
+        let caches = try copiedPackage("caches", of: "results/amd-epyc-2pu-zen4/quick")
+        try edit(caches, "fit/alpha.json", "\"lastLevelBytes\" : 33554432", "\"lastLevelBytes\" : 9223372036854775807")
+        #expect(
+            try problems(caches).contains(
+                "fit/alpha.json: options.workSetting L2 1 MiB, LLC 9223372036854775807 B, workspace 256 MiB is not the caches and workspace limit manifest.json records (L2 1 MiB, LLC 32 MiB"
+            ))
     }
 
     @Test func aDuplicatedColumnOrAnAbsurdWidthIsAProblemNamingFileAndColumn() throws {
