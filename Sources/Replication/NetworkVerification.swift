@@ -57,6 +57,17 @@ extension PackageVerifier {
                 }
             }
             var problems: [String] = []
+            // Each stated fit's parameters predict the sample as the refit's do (the networks'
+            // predictions are recomputed from the refits, so a stated parameter is checked here).
+            for fit in fits {
+                guard let refit = again.fits.first(where: { $0.model == fit.model }) else {
+                    problems.append("\(NetworkTable.fitsFile): \(fit.model.rawValue) does not come back from a refit")
+                    continue
+                }
+                problems += PackageVerifier.statedPredictions(
+                    fit, refit: refit, rows: sample.rows, file: "\(NetworkTable.fitsFile) (\(fit.model.rawValue))",
+                    relative: networkTolerance)
+            }
             for (file, recomputed) in [
                 (NetworkTable.networksFile, again.networksTable), (NetworkTable.kindsFile, again.kindsTable),
                 (NetworkTable.rankingFile, again.rankingTable),

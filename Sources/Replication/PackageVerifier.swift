@@ -48,6 +48,10 @@ public enum PackageVerifier {
     /// The share of a parameter's standard error it may move by in a refit.
     public static let standardErrorShare = 1e-3
 
+    /// Relative tolerance of a stated standard error against the refit's (another CPU's refit
+    /// lands within ``standardErrorShare`` of a standard error, where the Jacobian barely moves).
+    public static let standardErrorTolerance = 1e-2
+
     /// Checks the package at `directory`, its README against `readmeTemplate` (default: the
     /// shipped template of this convsweep); throws only when it cannot be read at all.
     public static func verify(
@@ -266,7 +270,9 @@ public enum PackageVerifier {
     ) throws -> (problems: [String], refitted: [String]) {
         guard let options = fit.options else { return ([], []) }
         var problems: [String] = []
-        let again = try AlphaFitter(options: options).fit(try regression(fit.excluded), excluded: fit.excluded)
+        let rows = try regression(fit.excluded)
+        let again = try AlphaFitter(options: options).fit(rows, excluded: fit.excluded)
+        problems += statedPredictions(fit, refit: again, rows: rows.rows, file: "\(file) (\(name))")
         for (group, other) in zip(fit.fits, again.fits) {
             let sse = group.diagnostics?.sse ?? .nan
             if group.group != other.group || !close(sse, other.diagnostics?.sse ?? .nan) {
@@ -322,6 +328,7 @@ public enum PackageVerifier {
                 problems += compareGroup(group, refit: again, statement: statement)
                 refittedGroups.append(group.group)
             }
+            problems += statedPredictions(stated, refit: refit, rows: dataset.rows, file: PackageLayout.fit)
         }
         // Recompute predictions and errors with the (re)fitted parameters, and compare them with
         // the stated ones as values.
@@ -382,6 +389,28 @@ public enum PackageVerifier {
         return problems
     }
 
+    /// The stated parameters predict every fitted row as the refit does, within `relative` of
+    /// the prediction or of its group's RMSE (a prediction's tolerance; the networks' for their
+    /// fits): what judges a parameter whose standard error is undefined (an ill-conditioned
+    /// group), and any parameter that moves the predictions.
+    static func statedPredictions(
+        _ stated: FitReport, refit: FitReport, rows: [FitRow], file: String, relative: Double = tolerance
+    ) -> [String] {
+        let rmse = Dictionary(refit.fits.map { ($0.group, $0.diagnostics?.rmseMs ?? 0) }) { first, _ in first }
+        for row in rows {
+            guard let mine = try? stated.predict(row.shape), let theirs = try? refit.predict(row.shape) else {
+                continue  // a group the refit lacks is named above
+            }
+            let group = stated.grouping.groupName(for: row.shape)
+            if !close(mine, theirs, slack: relative * (rmse[group] ?? 0), relative: relative) {
+                return [
+                    "\(file): \(group)'s parameters predict \(row.shape) in \(mine) ms, the refit's in \(theirs) ms"
+                ]
+            }
+        }
+        return []
+    }
+
     /// What a group of the stated fit claims against its refit: the sum of squares, and each
     /// parameter within its standard errors (and as package.json states it).
     static func compareGroup(_ group: GroupFit, refit again: GroupFit, statement: PackageStatement) -> [String] {
@@ -395,13 +424,34 @@ public enum PackageVerifier {
         for (name, value) in group.parameters {
             let other = again.parameters[name] ?? .nan
             // Without a standard error (a singular covariance) the parameter is judged
-            // through the predictions alone.
-            let error = group.diagnostics?.standardErrors?[name]
-            let judged = error != nil || group.diagnostics?.standardErrors == nil && group.diagnostics == nil
+            // through the predictions alone (``statedPredictions``). The slack is the refit's
+            // standard error, never the stated one: a stated error of 10⁶ would let any value pass.
+            let error = again.diagnostics?.standardErrors?[name]
+            let judged = error != nil || again.diagnostics?.standardErrors == nil && group.diagnostics == nil
             if judged, !close(value, other, slack: standardErrorShare * (error ?? 0)) {
                 problems.append(
                     "\(PackageLayout.fit): \(group.group) \(name) = \(value), a refit of \(PackageLayout.regressionData) gives \(other)"
                         + (error.map { " (standard error \($0))" } ?? ""))
+            }
+            // The stated standard error and 95% interval are the refit's.
+            if let stated = group.diagnostics?.standardErrors?[name], let error,
+                !close(stated, error, relative: standardErrorTolerance)
+            {
+                problems.append(
+                    "\(PackageLayout.fit): \(group.group) states the standard error of \(name) \(stated), a refit gives \(error)"
+                )
+            }
+            if let stated = group.diagnostics?.confidence95?[name],
+                let interval = again.diagnostics?.confidence95?[name],
+                let error,
+                stated.count != 2
+                    || zip(stated, interval).contains(where: { a, b in
+                        !close(a, b, slack: (standardErrorShare + standardErrorTolerance) * error)
+                    })
+            {
+                problems.append(
+                    "\(PackageLayout.fit): \(group.group) states the 95% interval of \(name) \(stated), a refit gives \(interval)"
+                )
             }
             if let claimed = statement.parameters[group.group]?[name], claimed != value {
                 problems.append(

@@ -160,6 +160,28 @@ private func problems(_ package: URL) throws -> String {
             ))
     }
 
+    /// A fitted parameter moved five standard errors, its stated standard error inflated to
+    /// cover it, and package.json and the README edited to agree: the verifier judged the
+    /// parameter by the stated error and passed it.
+    @Test func aParameterMovedUnderAnInflatedStandardErrorFails() throws {
+        let package = try copiedPackage()
+        try edit(package, "fit/alpha.json", "\"beta\" : 0.10752625875614505", "\"beta\" : 0.5")
+        try edit(package, "fit/alpha.json", "\"beta\" : 0.0760933378319706", "\"beta\" : 1000000")
+        try edit(package, "package.json", "\"beta\" : 0.10752625875614505", "\"beta\" : 0.5")
+        try edit(package, "README.md", "| beta | 0.107526 | 0.0760933 |", "| beta | 0.5 | 1e+06 |")
+        let found = try problems(package)
+        #expect(found.contains("K=1 beta = 0.5, a refit of data/regression.csv gives 0.1075"), "\(found)")
+        #expect(found.contains("K=1 states the standard error of beta 1000000.0, a refit gives 0.0760"), "\(found)")
+        #expect(found.contains("fit/alpha.json: K=1's parameters predict"), "\(found)")
+    }
+
+    /// The networks' fits were read for their options alone: a parameter edited there passed.
+    @Test func aParameterOfTheNetworksFitsEditedFails() throws {
+        let package = try copiedPackage(of: "results/amd-epyc-2pu-zen4/networks")
+        try edit(package, "networks/fits.json", "\"final\" : 1.2140120133807464e-08", "\"final\" : 2.4e-08")
+        #expect(try problems(package).contains("networks/fits.json (alpha): K=1's parameters predict"))
+    }
+
     @Test func aDuplicatedColumnOrAnAbsurdWidthIsAProblemNamingFileAndColumn() throws {
         let package = try copiedPackage()
         try edit(package, "data/regression.csv", "config_id,", "config_id,config_id,")
