@@ -175,6 +175,14 @@ private func problems(_ package: URL) throws -> String {
         #expect(found.contains("fit/alpha.json: K=1's parameters predict"), "\(found)")
     }
 
+    /// How the fit went was stated, never compared: "10 of 17 starts reached the best" made 17.
+    @Test func howTheFitWentEditedFails() throws {
+        let package = try copiedPackage()
+        try edit(package, "fit/alpha.json", "\"startsReachingBest\" : 10,", "\"startsReachingBest\" : 17,")
+        try edit(package, "README.md", "10 of 17 starts reached the best SSE", "17 of 17 starts reached the best SSE")
+        #expect(try problems(package).contains("fit/alpha.json: K=1 states startsReachingBest 17, a refit gives 10"))
+    }
+
     /// The networks' fits were read for their options alone: a parameter edited there passed.
     @Test func aParameterOfTheNetworksFitsEditedFails() throws {
         let package = try copiedPackage(of: "results/amd-epyc-2pu-zen4/networks")
