@@ -29,6 +29,39 @@ public enum StrictJSON {
         return try JSONDecoder().decode(type, from: data)
     }
 
+    /// Where `file`'s JSON holds what `readBack` — the same value as a reader decoded it and
+    /// wrote it again — does not: a key the reader dropped (one it does not know, or a `null`) or
+    /// a value it changed, as a path (`options.gemmWorkForm`); nil when reading kept everything.
+    /// Keys `readBack` adds (what a later version reads an earlier file's absence as) are no
+    /// matter; numbers compare as numbers (`3` and `3.0` alike).
+    public static func unread(in file: Data, readBack: Data) -> String? {
+        guard let original = try? JSONSerialization.jsonObject(with: file, options: [.fragmentsAllowed]),
+            let again = try? JSONSerialization.jsonObject(with: readBack, options: [.fragmentsAllowed])
+        else { return "(the top level)" }
+        func differs(_ a: Any, _ b: Any, _ path: String) -> String? {
+            switch (a, b) {
+            case (let a as [String: Any], let b as [String: Any]):
+                for key in a.keys.sorted() {
+                    let inner = path.isEmpty ? key : "\(path).\(key)"
+                    guard let value = b[key] else { return inner }
+                    if let found = differs(a[key]!, value, inner) { return found }
+                }
+                return nil
+            case (let a as [Any], let b as [Any]):
+                guard a.count == b.count else { return path.isEmpty ? "(the top level)" : path }
+                for (i, (x, y)) in zip(a, b).enumerated() {
+                    if let found = differs(x, y, "\(path)[\(i)]") { return found }
+                }
+                return nil
+            case (let a as String, let b as String): return a == b ? nil : path
+            case (let a as NSNumber, let b as NSNumber): return a == b ? nil : path
+            case (is NSNull, is NSNull): return nil
+            default: return path.isEmpty ? "(the top level)" : path
+            }
+        }
+        return differs(original, again, "")
+    }
+
     /// The first key that appears twice in one object of `data`, or nil. Text that is not JSON
     /// is left to the decoder (nil here unless a duplicate came first).
     public static func duplicateKey(in data: Data) -> DuplicateKey? {

@@ -149,6 +149,13 @@ public struct PackagePredictions: Equatable, Sendable {
             do { try shape.readGeometry { record[$0] } } catch {
                 try predictionsFail(line, "\(error.column): \(error.problem)")
             }
+            // A hostile file's overflowing dimensions stop here, not in the accounting.
+            do { try shape.validateReadable() } catch {
+                try predictionsFail(
+                    line,
+                    "N=\(shape.batch) H=\(shape.height) W=\(shape.width) Cin=\(shape.inputChannels) Cout=\(shape.outputChannels) K=\(shape.kernelHeight)x\(shape.kernelWidth): \(error.description)"
+                )
+            }
             rows.append(
                 Row(
                     configID: record["config_id"]!, experiment: record["experiment"]!, series: record["series"]!,

@@ -1,4 +1,5 @@
 import AlphaFit
+import Analysis
 import Basics
 import ConvKernels
 import Foundation
@@ -172,6 +173,7 @@ public enum PackageVerifier {
             problems.append("\(error)")
         }
         problems += statedCaches(root: root)
+        problems += unreadContent(root: root)
         var modelsConfirmed: [String] = []
         var modelTable: ModelTable?
         var misses: PackageMisses?
@@ -342,6 +344,31 @@ public enum PackageVerifier {
             problems.append("\(PackageLayout.statement): its errors differ from fit/errors.csv")
         }
         return (problems, refittedGroups)
+    }
+
+    /// What a JSON file of the package holds that convsweep does not read: a key it does not
+    /// know (a renamed `gemmWorkForm` in an alpha fit's options was dropped unseen) or a value
+    /// reading changes. Each file is decoded and encoded again and must keep everything it
+    /// states (``Basics/StrictJSON/unread(in:readBack:)``); a file that does not decode is named
+    /// by its own check.
+    static func unreadContent(root: URL) -> [String] {
+        func check<T: Codable>(_ type: T.Type, _ file: String) -> String? {
+            let url = root.appendingPathComponent(file)
+            guard FileManager.default.fileExists(atPath: url.path), let data = try? Data(contentsOf: url),
+                let value = try? StrictJSON.decode(type, from: data), let again = try? JSONEncoder().encode(value)
+            else { return nil }
+            return StrictJSON.unread(in: data, readBack: again).map {
+                "\(file): \($0) is not something convsweep reads (a key it does not know, or a value reading changes)"
+            }
+        }
+        return [
+            check(PackageStatement.self, PackageLayout.statement), check(FitReport.self, PackageLayout.fit),
+            check(ModelTable.self, ModelTable.fileName), check([FitReport].self, NetworkTable.fitsFile),
+            check([BackendFit].self, PackageLayout.backendFits), check([ThreadCountFit].self, PackageLayout.threadFits),
+            check([ThreadCountJudgement].self, PackageLayout.acrossCounts),
+            check(RunManifest.self, PackageLayout.manifest), check(RunManifest.self, "run/" + PackageLayout.manifest),
+            check(FrameworkReference.self, FrameworkSection.referenceFile),
+        ].compactMap { $0 }
     }
 
     /// The caches and workspace limit the package's fits record (`options.workSetting`) against

@@ -189,6 +189,12 @@ public struct MeasurementRow: Hashable, Sendable {
             throw r.bad("algorithm", "unknown algorithm ''")
         }
         self.algorithm = algorithm
+        // The backend column is the algorithm's (derived, never read into the row): any other
+        // value is an edit the row would otherwise drop unseen.
+        if let written = r.nonEmpty("backend"), written != algorithm.backend.rawValue {
+            throw r.bad(
+                "backend", "'\(written)' is not the backend of \(algorithm.rawValue) (\(algorithm.backend.rawValue))")
+        }
         threads = try r.integer("threads")
         guard threads >= 1 else { throw r.bad("threads", "'\(threads)' is not a positive integer") }
         guard let flops = try r.number("flops") else { throw r.bad("flops", "empty") }

@@ -183,6 +183,26 @@ private func problems(_ package: URL) throws -> String {
         #expect(try problems(package).contains("fit/alpha.json: K=1 states startsReachingBest 17, a refit gives 10"))
     }
 
+    /// Three more of fuzz seed 13: a run row's backend (derived from its algorithm, its written
+    /// value dropped), a key of the fit renamed (dropped as unknown), and an overflowing kernel
+    /// in fit/predictions.csv (a crash: arithmetic overflow).
+    @Test func aBackendARenamedKeyOrAnOverflowingKernelFailsWithoutACrash() throws {
+        let backend = try copiedPackage("backend")
+        try edit(backend, "run/measurements.csv", ",compute,openblas,", ",compute,1e308,")
+        #expect(try problems(backend).contains("column backend: '1e308' is not the backend of im2col-gemm (openblas)"))
+
+        let renamed = try copiedPackage("renamed", of: "results/amd-epyc-2pu-zen4/quick")
+        try edit(renamed, "fit/alpha.json", "\"gemmWorkForm\" : 4", "\"gemmW'rkForm\" : 4")
+        #expect(
+            try problems(renamed).contains("fit/alpha.json: options.gemmW'rkForm is not something convsweep reads"))
+
+        let kernel = try copiedPackage("kernel")
+        try edit(
+            kernel, "fit/predictions.csv", "100,100,100,5,5,1,500000000",
+            "100,100,100,5,9223372036854775807,1,500000000")
+        #expect(try problems(kernel).contains("kernelWidth = 9223372036854775807 is larger than the limit"))
+    }
+
     /// The networks' fits were read for their options alone: a parameter edited there passed.
     @Test func aParameterOfTheNetworksFitsEditedFails() throws {
         let package = try copiedPackage(of: "results/amd-epyc-2pu-zen4/networks")

@@ -30,4 +30,15 @@ import Testing
         }
         #expect(error?.description.hasPrefix("line 2, field a: the key appears twice") == true)
     }
+
+    @Test func whatReadingDropsOrChangesIsNamedAndWhatItAddsIsNot() {
+        func unread(_ file: String, _ again: String) -> String? {
+            StrictJSON.unread(in: Data(file.utf8), readBack: Data(again.utf8))
+        }
+        #expect(unread(#"{"a": 1, "b": {"c": [1, 2]}}"#, #"{"a": 1.0, "b": {"c": [1, 2]}, "d": 0}"#) == nil)
+        #expect(unread(#"{"options": {"gemmW'rkForm": 4}}"#, #"{"options": {}}"#) == "options.gemmW'rkForm")
+        #expect(unread(#"{"fits": [{"n": 3}]}"#, #"{"fits": [{"n": 4}]}"#) == "fits[0].n")
+        #expect(unread(#"{"a": null}"#, #"{}"#) == "a")
+        #expect(unread(#"{"a": [1, 2]}"#, #"{"a": [1]}"#) == "a")
+    }
 }
