@@ -8,24 +8,29 @@ import Foundation
 /// second reader saw the edited value). Every file convsweep reads back — manifests, fits,
 /// packages, model tables, references — goes through ``decode(_:from:)``.
 public enum StrictJSON {
-    /// A key named twice in one object.
-    public struct DuplicateKey: Error, CustomStringConvertible, Equatable, Sendable {
-        /// The key, decoded (escapes resolved).
-        public var key: String
-        /// The line (from 1) of its second appearance.
+    /// What strict JSON refuses: a key named twice in one object, or a comma before a closing
+    /// bracket (RFC 8259 has none; Foundation's decoder reads one, Python's `json` refuses it).
+    public struct Refusal: Error, CustomStringConvertible, Equatable, Sendable {
+        /// The key named twice (escapes resolved); nil for a trailing comma.
+        public var key: String?
+        /// The line (from 1) of the key's second appearance, or of the comma.
         public var line: Int
 
-        /// "line N, field KEY: …".
+        /// "line N, field KEY: …" or "line N: …".
         public var description: String {
-            "line \(line), field \(key): the key appears twice in one object (readers disagree on which value counts)"
+            if let key {
+                return
+                    "line \(line), field \(key): the key appears twice in one object (readers disagree on which value counts)"
+            }
+            return "line \(line): a comma before a closing bracket is not JSON (readers disagree on it)"
         }
     }
 
-    /// `T` decoded from `data`, after refusing an object with a duplicate key.
+    /// `T` decoded from `data`, after refusing what strict JSON does not allow (``Refusal``).
     ///
-    /// - Throws: ``DuplicateKey``, or what `JSONDecoder` throws.
+    /// - Throws: ``Refusal``, or what `JSONDecoder` throws.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        if let duplicate = duplicateKey(in: data) { throw duplicate }
+        if let refusal = refusal(in: data) { throw refusal }
         return try JSONDecoder().decode(type, from: data)
     }
 
@@ -62,9 +67,10 @@ public enum StrictJSON {
         return differs(original, again, "")
     }
 
-    /// The first key that appears twice in one object of `data`, or nil. Text that is not JSON
-    /// is left to the decoder (nil here unless a duplicate came first).
-    public static func duplicateKey(in data: Data) -> DuplicateKey? {
+    /// The first key that appears twice in one object of `data`, or comma before a closing
+    /// bracket; nil for none. Text that is not JSON is left to the decoder (nil here unless one
+    /// came first).
+    public static func refusal(in data: Data) -> Refusal? {
         /// An open container: an object's keys so far and whether a key comes next, or an array.
         struct Container {
             var keys: Set<String>?
@@ -72,24 +78,33 @@ public enum StrictJSON {
         }
         var stack: [Container] = []
         var line = 1
-        return data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> DuplicateKey? in
+        var comma: Int?  // the line of a comma no value has followed yet
+        return data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> Refusal? in
             let bytes = buffer.bindMemory(to: UInt8.self)
             var i = 0
             while i < bytes.count {
                 let byte = bytes[i]
                 switch byte {
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"): break
                 case UInt8(ascii: "\n"): line += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if let comma { return Refusal(key: nil, line: comma) }
+                    _ = stack.popLast()
+                case UInt8(ascii: ","):
+                    comma = line
+                    if stack.last?.keys != nil { stack[stack.count - 1].expectingKey = true }
+                default:
+                    comma = nil
+                }
+                switch byte {
                 case UInt8(ascii: "{"): stack.append(Container(keys: [], expectingKey: true))
                 case UInt8(ascii: "["): stack.append(Container(keys: nil))
-                case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
-                case UInt8(ascii: ","):
-                    if stack.last?.keys != nil { stack[stack.count - 1].expectingKey = true }
                 case UInt8(ascii: "\""):
                     let start = line
                     let (text, end) = string(bytes, from: i + 1, line: &line)
                     i = end
                     if let top = stack.last, top.expectingKey, let keys = top.keys {
-                        if keys.contains(text) { return DuplicateKey(key: text, line: start) }
+                        if keys.contains(text) { return Refusal(key: text, line: start) }
                         stack[stack.count - 1].keys!.insert(text)
                         stack[stack.count - 1].expectingKey = false
                     }

@@ -257,7 +257,10 @@ public struct ModelTable: Codable, Equatable, Sendable {
     public static func load(package root: URL) throws -> (table: ModelTable, predictions: HeldOutPredictions)? {
         let path = root.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: path.path) else { return nil }
-        let table = try StrictJSON.decode(ModelTable.self, from: Data(contentsOf: path))
+        let table: ModelTable
+        do { table = try StrictJSON.decode(ModelTable.self, from: Data(contentsOf: path)) } catch {
+            throw PackageError("\(fileName): does not read (\(DecodingProblem.describe(error)))")
+        }
         return (
             table,
             try HeldOutPredictions.read(

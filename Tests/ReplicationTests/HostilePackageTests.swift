@@ -147,6 +147,11 @@ private func problems(_ package: URL) throws -> String {
         try edit(twice, "package.json", String(text[nrmse]), String(text[nrmse]) + " \"nrmse\" : 172604.1,")
         #expect(try problems(twice).contains("field nrmse: the key appears twice in one object"))
 
+        let comma = try copiedPackage("comma")
+        try edit(comma, "fit/models.json", "\"within5Percent\" : 12.5\n", "\"within5Percent\" : 12.5,\n")
+        #expect(try problems(comma).contains("fit/models.json: does not read (line "))
+        #expect(try problems(comma).contains("a comma before a closing bracket is not JSON"))
+
         let renamed = try copiedPackage("renamed")
         try edit(renamed, "package.json", "\"K=1\" : {\n      \"beta\"", "\"K=46341\" : {\n      \"beta\"")
         #expect(try problems(renamed).contains("its parameters name the groups K=46341, K>1"))
