@@ -83,6 +83,22 @@ public struct FitDataset: Codable, Sendable {
         self.carriedColumns = carriedColumns
     }
 
+    /// The dataset with its inputs' paths relative to `directory` where they lie inside it: how a
+    /// package records the files its fits read (`data/regression.csv`), which any copy of the
+    /// package can check, instead of the directory it was built in.
+    public func relative(to directory: String) -> FitDataset {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        func inside(_ path: String) -> String { path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path }
+        var result = self
+        result.inputs = inputs.map { input in
+            var input = input
+            input.path = inside(input.path)
+            input.file = inside(input.file)
+            return input
+        }
+        return result
+    }
+
     /// Columns the models read; every other column is carried.
     static let modelColumns: Set<String> = [
         "H", "W", "Cin", "Cout", "K", "K1", "K2", "batch", "time_ms", "median_ms", "stride_h", "stride_w", "pad_top",

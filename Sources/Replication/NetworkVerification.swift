@@ -72,6 +72,8 @@ extension PackageVerifier {
                 problems += PackageVerifier.statedPredictions(
                     fit, refit: refit, rows: sample.rows, file: "\(NetworkTable.fitsFile) (\(fit.model.rawValue))",
                     relative: networkTolerance)
+                problems += PackageVerifier.statedInputs(
+                    fit, refit: refit, file: "\(NetworkTable.fitsFile) (\(fit.model.rawValue))")
             }
             for (file, recomputed) in [
                 (NetworkTable.networksFile, again.networksTable), (NetworkTable.kindsFile, again.kindsTable),

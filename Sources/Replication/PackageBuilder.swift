@@ -485,7 +485,8 @@ public struct PackageBuilder {
     /// `data/regression.csv` without the rows `excluded` names.
     func regressionSample(root: URL, excluded: [RowFilter]) throws -> FitDataset {
         try FitDataset.load(
-            paths: [root.appendingPathComponent(PackageLayout.regressionData).path], excluding: excluded)
+            paths: [root.appendingPathComponent(PackageLayout.regressionData).path], excluding: excluded
+        ).relative(to: root.path)
     }
 
     /// The sample the networks' models are fitted on: the model table's data (the regression and
@@ -494,7 +495,8 @@ public struct PackageBuilder {
     static func networkSample(root: URL, excluded: [RowFilter]) throws -> FitDataset {
         try FitDataset.load(
             paths: PackageBuilder.modelTableData(root: root).map { root.appendingPathComponent($0).path },
-            excluding: excluded)
+            excluding: excluded
+        ).relative(to: root.path)
     }
 
     /// Fits alpha-FLOPs on `dataset`, recording the rows `excluded` left out of it.

@@ -145,7 +145,8 @@ public enum PackageVerifier {
         func regression(excluding filters: [RowFilter]?) throws -> FitDataset {
             if let loaded = regressionByFilters[filters ?? []] { return loaded }
             let dataset = try FitDataset.load(
-                paths: [root.appendingPathComponent(PackageLayout.regressionData).path], excluding: filters ?? [])
+                paths: [root.appendingPathComponent(PackageLayout.regressionData).path], excluding: filters ?? []
+            ).relative(to: root.path)
             regressionByFilters[filters ?? []] = dataset
             return dataset
         }
@@ -275,6 +276,7 @@ public enum PackageVerifier {
         let rows = try regression(fit.excluded)
         let again = try AlphaFitter(options: options).fit(rows, excluded: fit.excluded)
         problems += statedPredictions(fit, refit: again, rows: rows.rows, file: "\(file) (\(name))")
+        problems += statedInputs(fit, refit: again, file: "\(file) (\(name))")
         for (group, other) in zip(fit.fits, again.fits) {
             let sse = group.diagnostics?.sse ?? .nan
             if group.group != other.group || !close(sse, other.diagnostics?.sse ?? .nan) {
@@ -313,13 +315,7 @@ public enum PackageVerifier {
             let dataset = try regression(stated.excluded)
             refit = try AlphaFitter(options: options).fit(dataset, excluded: stated.excluded)
             // The inputs it states: the data file's SHA-256 and the rows used and left out.
-            if (stated.inputs ?? []).map({ [$0.sha256, "\($0.rowsUsed)", "\($0.rowsExcluded)"] })
-                != (refit.inputs ?? []).map({ [$0.sha256, "\($0.rowsUsed)", "\($0.rowsExcluded)"] })
-            {
-                problems.append(
-                    "\(PackageLayout.fit): its inputs (SHA-256, rows used and left out) are not \(PackageLayout.regressionData)'s"
-                )
-            }
+            problems += statedInputs(stated, refit: refit, file: PackageLayout.fit)
             for group in stated.fits {
                 guard let again = refit.fits.first(where: { $0.group == group.group }) else {
                     problems.append(
@@ -414,6 +410,30 @@ public enum PackageVerifier {
             }
         }
         return problems
+    }
+
+    /// The files a stated fit says it read, against those its refit reads: the SHA-256, the rows
+    /// used and left out, the kind, and the path and file relative to the package
+    /// (`data/regression.csv`). A package written before 0.19.0 records the absolute path it was
+    /// built in: that path must end with the package-relative one; the directory before it is
+    /// provenance no copy of the package can check.
+    static func statedInputs(_ stated: FitReport, refit: FitReport, file: String) -> [String] {
+        let a = stated.inputs ?? []
+        let b = refit.inputs ?? []
+        func samePath(_ statedPath: String, _ relative: String) -> Bool {
+            statedPath == relative || statedPath.hasPrefix("/") && statedPath.hasSuffix("/" + relative)
+        }
+        guard a.count == b.count,
+            zip(a, b).allSatisfy({ x, y in
+                (x.sha256, x.rowsUsed, x.rowsExcluded, x.kind) == (y.sha256, y.rowsUsed, y.rowsExcluded, y.kind)
+                    && samePath(x.path, y.path) && samePath(x.file, y.file)
+            })
+        else {
+            return [
+                "\(file): its inputs (\(a.map { "\($0.path): SHA-256 \($0.sha256.prefix(12))…, \($0.rowsUsed) rows used, \($0.rowsExcluded) left out" }.joined(separator: "; "))) are not the package's (\(b.map { "\($0.path): \($0.sha256.prefix(12))…, \($0.rowsUsed), \($0.rowsExcluded)" }.joined(separator: "; ")))"
+            ]
+        }
+        return []
     }
 
     /// The stated parameters predict every fitted row as the refit does, within `relative` of

@@ -109,6 +109,21 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     let report = try PackageVerifier.verify(directory: out.path)
     #expect(report.ok, "\(report.problems)")
     #expect(report.refittedGroups.sorted() == ["K=1", "K>1"])
+    // The fit records the file it read relative to the package, which any copy can check, not
+    // the directory it was built in; a copy elsewhere verifies, and an edited path does not.
+    let inputs = try #require(FitReport.load(path: out.appendingPathComponent("fit/alpha.json").path).inputs)
+    #expect(inputs.map(\.path) == ["data/regression.csv"] && inputs.map(\.file) == ["data/regression.csv"])
+    let moved = dir.appendingPathComponent("moved")
+    try FileManager.default.copyItem(at: out, to: moved)
+    #expect(try PackageVerifier.verify(directory: moved.path).ok)
+    let fitText = try String(contentsOf: moved.appendingPathComponent("fit/alpha.json"), encoding: .utf8)
+    try fitText.replacingOccurrences(of: "\"data\\/regression.csv\"", with: "\"data\\/other.csv\"").write(
+        to: moved.appendingPathComponent("fit/alpha.json"), atomically: true, encoding: .utf8)
+    _ = try Checksums.write(directory: moved)
+    #expect(
+        try PackageVerifier.verify(directory: moved.path).problems.contains {
+            $0.contains("fit/alpha.json: its inputs (data/other.csv")
+        })
     // The README states the sessions that measured the data.
     let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
     #expect(readme.contains("| sessions | 1, started "))
