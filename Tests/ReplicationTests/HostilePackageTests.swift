@@ -34,6 +34,16 @@ private func problems(_ package: URL) throws -> String {
     return report.problems.joined(separator: "\n")
 }
 
+/// The problems of a copy of `package` after `edits` (file, text, replacement), which must fail.
+private func problems(
+    after edits: [(file: String, old: String, new: String)], _ name: String,
+    of package: String = "results/amd-epyc-2pu/quick"
+) throws -> String {
+    let copy = try copiedPackage(name, of: package)
+    for change in edits { try edit(copy, change.file, change.old, change.new) }
+    return try problems(copy)
+}
+
 /// Every figure a package states is checked against its own files: no edit passes.
 @Suite struct HostilePackageTests {
     @Test func theCommittedPackageVerifiesAsItIs() throws {
@@ -141,28 +151,35 @@ private func problems(_ package: URL) throws -> String {
     /// Foundation's decoder read as the first value and Python's as the last, and a group renamed
     /// in package.json's parameters and the caches an alpha fit records, which nothing compared.
     @Test func aKeyWrittenTwiceAGroupRenamedOrCachesEditedFail() throws {
-        let twice = try copiedPackage("twice")
-        let text = try String(contentsOf: twice.appendingPathComponent("package.json"), encoding: .utf8)
-        let nrmse = try #require(text.range(of: #""nrmse" : [0-9.e-]+,"#, options: .regularExpression))
-        try edit(twice, "package.json", String(text[nrmse]), String(text[nrmse]) + " \"nrmse\" : 172604.1,")
-        #expect(try problems(twice).contains("field nrmse: the key appears twice in one object"))
-
-        let comma = try copiedPackage("comma")
-        try edit(comma, "fit/models.json", "\"within5Percent\" : 12.5\n", "\"within5Percent\" : 12.5,\n")
-        #expect(try problems(comma).contains("fit/models.json: does not read (line "))
-        #expect(try problems(comma).contains("a comma before a closing bracket is not JSON"))
-
-        let renamed = try copiedPackage("renamed")
-        try edit(renamed, "package.json", "\"K=1\" : {\n      \"beta\"", "\"K=46341\" : {\n      \"beta\"")
-        #expect(try problems(renamed).contains("its parameters name the groups K=46341, K>1"))
-
-        // The caches the alpha fit records, which its model does not use (seed 12, mutant 393).
-        let caches = try copiedPackage("caches", of: "results/amd-epyc-2pu-zen4/quick")
-        try edit(caches, "fit/alpha.json", "\"lastLevelBytes\" : 33554432", "\"lastLevelBytes\" : 9223372036854775807")
-        #expect(
-            try problems(caches).contains(
+        let text = try String(
+            contentsOf: repositoryRoot.appendingPathComponent("results/amd-epyc-2pu/quick/package.json"),
+            encoding: .utf8)
+        let nrmse = String(text[try #require(text.range(of: #""nrmse" : [0-9.e-]+,"#, options: .regularExpression))])
+        for (edits, name, package, says) in [
+            (
+                [("package.json", nrmse, nrmse + " \"nrmse\" : 172604.1,")], "twice", nil,
+                "field nrmse: the key appears twice in one object"
+            ),
+            (
+                [("fit/models.json", "\"within5Percent\" : 12.5\n", "\"within5Percent\" : 12.5,\n")], "comma", nil,
+                "fit/models.json: does not read (line 162: a comma before a closing bracket is not JSON"
+            ),
+            (
+                [("package.json", "\"K=1\" : {\n      \"beta\"", "\"K=46341\" : {\n      \"beta\"")], "renamed", nil,
+                "its parameters name the groups K=46341, K>1"
+            ),
+            // The caches the alpha fit records, which its model does not use (seed 12, mutant 393).
+            (
+                [("fit/alpha.json", "\"lastLevelBytes\" : 33554432", "\"lastLevelBytes\" : 9223372036854775807")],
+                "caches", "results/amd-epyc-2pu-zen4/quick",
                 "fit/alpha.json: options.workSetting L2 1 MiB, LLC 9223372036854775807 B, workspace 256 MiB is not the caches and workspace limit manifest.json records (L2 1 MiB, LLC 32 MiB"
-            ))
+            ),
+        ] as [([(String, String, String)], String, String?, String)] {
+            let found = try problems(
+                after: edits.map { (file: $0.0, old: $0.1, new: $0.2) }, name,
+                of: package ?? "results/amd-epyc-2pu/quick")
+            #expect(found.contains(says), "\(name): \(found)")
+        }
     }
 
     /// A fitted parameter moved five standard errors, its stated standard error inflated to
@@ -192,20 +209,25 @@ private func problems(_ package: URL) throws -> String {
     /// value dropped), a key of the fit renamed (dropped as unknown), and an overflowing kernel
     /// in fit/predictions.csv (a crash: arithmetic overflow).
     @Test func aBackendARenamedKeyOrAnOverflowingKernelFailsWithoutACrash() throws {
-        let backend = try copiedPackage("backend")
-        try edit(backend, "run/measurements.csv", ",compute,openblas,", ",compute,1e308,")
-        #expect(try problems(backend).contains("column backend: '1e308' is not the backend of im2col-gemm (openblas)"))
-
-        let renamed = try copiedPackage("renamed", of: "results/amd-epyc-2pu-zen4/quick")
-        try edit(renamed, "fit/alpha.json", "\"gemmWorkForm\" : 4", "\"gemmW'rkForm\" : 4")
-        #expect(
-            try problems(renamed).contains("fit/alpha.json: options.gemmW'rkForm is not something convsweep reads"))
-
-        let kernel = try copiedPackage("kernel")
-        try edit(
-            kernel, "fit/predictions.csv", "100,100,100,5,5,1,500000000",
-            "100,100,100,5,9223372036854775807,1,500000000")
-        #expect(try problems(kernel).contains("kernelWidth = 9223372036854775807 is larger than the limit"))
+        for (edit, name, package, says) in [
+            (
+                ("run/measurements.csv", ",compute,openblas,", ",compute,1e308,"), "backend", nil,
+                "column backend: '1e308' is not the backend of im2col-gemm (openblas)"
+            ),
+            (
+                ("fit/alpha.json", "\"gemmWorkForm\" : 4", "\"gemmW'rkForm\" : 4"), "renamed",
+                "results/amd-epyc-2pu-zen4/quick",
+                "fit/alpha.json: options.gemmW'rkForm is not something convsweep reads"
+            ),
+            (
+                ("fit/predictions.csv", "100,100,100,5,5,1,500000000", "100,100,100,5,9223372036854775807,1,500000000"),
+                "kernel", nil, "kernelWidth = 9223372036854775807 is larger than the limit"
+            ),
+        ] as [((String, String, String), String, String?, String)] {
+            let found = try problems(
+                after: [(file: edit.0, old: edit.1, new: edit.2)], name, of: package ?? "results/amd-epyc-2pu/quick")
+            #expect(found.contains(says), "\(name): \(found)")
+        }
     }
 
     /// The networks' fits were read for their options alone: a parameter edited there passed.
