@@ -287,11 +287,12 @@ public enum Recalibration {
         if base.model == .gemmWork, let setting { options.workSetting = setting }
         options.flopsConvention = base.flopsConvention
         options.bytesConvention = base.bytesConvention
-        let full = try AlphaFitter(options: options).fit(data)
-        // Each row predicted by the refit of the folds without it; none if a group is too small.
-        let heldOutRefit = try? AlphaFitter(options: options).crossValidate(
-            data, folds: refitFolds, models: [base.model]
-        ).predictions[0]
+        if let problem = data.threadCountProblem { throw problem }
+        // Each row predicted by the refit of the folds without it (none if a group is too small),
+        // and the full refit the cross-validation starts from, which it returns.
+        let crossValidation = try? AlphaFitter(options: options).crossValidate(
+            data, folds: refitFolds, models: [base.model])
+        let full = try crossValidation?.fits[0] ?? AlphaFitter(options: options).fit(data)
         return try counts.map { count in
             guard count < data.rows.count else {
                 throw FitInputError(
@@ -301,15 +302,14 @@ public enum Recalibration {
             }
             let chosen = Set(Design.choose(count, from: data.rows.map(\.shape), grouping: base.grouping))
             let calibration = data.rows.indices.filter { chosen.contains($0) }.map { data.rows[$0] }
-            let heldOut = data.rows.indices.filter { !chosen.contains($0) }.map { data.rows[$0] }
+            let heldOutIndices = data.rows.indices.filter { !chosen.contains($0) }
+            let heldOut = heldOutIndices.map { data.rows[$0] }
             let recalibrated = try refit(
                 base, parameters: free, to: calibration, setting: setting, anchoring: anchoring)
             let mine = try errors(recalibrated, on: heldOut)
             let theirs = try errors(full, on: heldOut)
-            let theirsHeldOut = heldOutRefit.map { predicted in
-                errors(
-                    predicted: data.rows.indices.filter { !chosen.contains($0) }.map { predicted[$0] },
-                    measured: heldOut.map(\.timeMs))
+            let theirsHeldOut = crossValidation.map { run in
+                errors(predicted: heldOutIndices.map { run.predictions[0][$0] }, measured: heldOut.map(\.timeMs))
             }
             return Evaluation(
                 count: count, base: try errors(base, on: heldOut), recalibrated: mine, fullRefit: theirs,

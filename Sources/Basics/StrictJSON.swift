@@ -100,12 +100,16 @@ public enum StrictJSON {
                 case UInt8(ascii: "{"): stack.append(Container(keys: [], expectingKey: true))
                 case UInt8(ascii: "["): stack.append(Container(keys: nil))
                 case UInt8(ascii: "\""):
-                    let start = line
-                    let (text, end) = string(bytes, from: i + 1, line: &line)
-                    i = end
+                    let start = (index: i, line: line)
+                    i = closingQuote(bytes, after: i, line: &line)
                     if let top = stack.last, top.expectingKey, let keys = top.keys {
-                        if keys.contains(text) { return Refusal(key: text, line: start) }
-                        stack[stack.count - 1].keys!.insert(text)
+                        // The key as JSON means it (escapes resolved: "a" and "\u0061" are one key).
+                        let quoted = Data(bytes[start.index...min(i, bytes.count - 1)])
+                        let key =
+                            (try? JSONSerialization.jsonObject(with: quoted, options: .fragmentsAllowed)) as? String
+                            ?? String(decoding: quoted, as: UTF8.self)
+                        if keys.contains(key) { return Refusal(key: key, line: start.line) }
+                        stack[stack.count - 1].keys!.insert(key)
                         stack[stack.count - 1].expectingKey = false
                     }
                 default: break
@@ -116,44 +120,14 @@ public enum StrictJSON {
         }
     }
 
-    /// The string whose text starts at `start` (after its opening quote), escapes resolved, and
-    /// the index of its closing quote (the end of the bytes if it has none).
-    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, line: inout Int) -> (
-        String, Int
-    ) {
-        var units: [UInt16] = []
-        var raw: [UInt8] = []
-        /// The raw bytes so far as UTF-16 units, appended before an escape's unit.
-        func flush() {
-            units += String(decoding: raw, as: UTF8.self).utf16
-            raw.removeAll(keepingCapacity: true)
-        }
-        var i = start
+    /// The index of the quote that closes the string opened at `open` (the end of the bytes if
+    /// none does), counting the lines it spans.
+    private static func closingQuote(_ bytes: UnsafeBufferPointer<UInt8>, after open: Int, line: inout Int) -> Int {
+        var i = open + 1
         while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
             if bytes[i] == UInt8(ascii: "\n") { line += 1 }
-            guard bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count else {
-                raw.append(bytes[i])
-                i += 1
-                continue
-            }
-            flush()
-            let escape = bytes[i + 1]
-            i += 2
-            switch escape {
-            case UInt8(ascii: "b"): units.append(0x08)
-            case UInt8(ascii: "f"): units.append(0x0C)
-            case UInt8(ascii: "n"): units.append(0x0A)
-            case UInt8(ascii: "r"): units.append(0x0D)
-            case UInt8(ascii: "t"): units.append(0x09)
-            case UInt8(ascii: "u"):
-                let end = min(i + 4, bytes.count)
-                let hex = String(decoding: bytes[i..<end], as: UTF8.self)
-                units.append(UInt16(hex, radix: 16) ?? 0xFFFD)
-                i = end
-            default: units.append(UInt16(escape))  // \" \\ \/ (and anything the decoder refuses)
-            }
+            i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
         }
-        flush()
-        return (String(decoding: units, as: UTF16.self), i)
+        return min(i, bytes.count)
     }
 }

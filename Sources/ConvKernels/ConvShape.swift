@@ -190,10 +190,16 @@ public struct ConvShape: Hashable, Sendable, CustomStringConvertible {
     /// fully-connected layer. For messages.
     public var description: String {
         if kind == .fullyConnected { return "FC M=\(batch) in=\(inputChannels) out=\(outputChannels)" }
-        var text =
-            "N=\(batch) H=\(height) W=\(width) Cin=\(inputChannels) Cout=\(outputChannels) K=\(kernelHeight)x\(kernelWidth)"
+        var text = sizesAsRead
         for field in nonDefaultFields { text += " \(field.name)=\(field.value)" }
         return text
+    }
+
+    /// The sizes as a file gave them, "N=1 H=8 W=8 Cin=4 Cout=4 K=3x3", computed from nothing:
+    /// the start of ``description``, and how a refusal of ``validateReadable(refused:)`` names the
+    /// layer (the rest of the description computes padding, which an overflowing size cannot).
+    public var sizesAsRead: String {
+        "N=\(batch) H=\(height) W=\(width) Cin=\(inputChannels) Cout=\(outputChannels) K=\(kernelHeight)x\(kernelWidth)"
     }
 
     /// The fields that differ from the defaults, as (name, value) text pairs: `stride` `2x2`,

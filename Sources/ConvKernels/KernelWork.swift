@@ -253,12 +253,21 @@ public struct KernelWork: Hashable, Sendable {
     /// or less: an output the level-2 cache holds is read and written there. 0 for a depth of 0.
     public func exposedOutputBytes(depth: Int, limit: Int, fromLevel: Int = 0) -> Double {
         guard depth > 0 else { return 0 }
-        let size = MemoryLayout<Float>.stride
-        return calls.reduce(0) { sum, call in
-            call.isSmall(limit: limit) || call.form == .gemv || (fromLevel > 0 && call.m * call.n * size <= level2Bytes)
-                ? sum
-                : sum + Double(call.count) * Double(call.m) * Double(call.n) * Double(size)
-                    * max(0, 1 - Double(call.k) / Double(depth))
+        return bytes(
+            of: { call in
+                !call.isSmall(limit: limit) && call.form != .gemv
+                    && !(fromLevel > 0 && call.m * call.n * MemoryLayout<Float>.stride <= level2Bytes)
+            }, floats: { Double($0.m) * Double($0.n) }, share: { max(0, 1 - Double($0.k) / Double(depth)) })
+    }
+
+    /// Σ over the calls `taken` accepts of their count × `floats` (one call's operand, in
+    /// floats) in bytes × `share` of it: the sums of the packed path's operands below.
+    private func bytes(
+        of taken: (GemmCall) -> Bool, floats: (GemmCall) -> Double, share: (GemmCall) -> Double = { _ in 1 }
+    ) -> Double {
+        calls.reduce(0) { sum, call in
+            taken(call)
+                ? sum + Double(call.count) * floats(call) * Double(MemoryLayout<Float>.stride) * share(call) : sum
         }
     }
 
@@ -274,12 +283,9 @@ public struct KernelWork: Hashable, Sendable {
     /// the Zen 4 quick packages. 0 for a width of 0.
     public func exposedActivationBytes(width: Int, limit: Int) -> Double {
         guard width > 0 else { return 0 }
-        return calls.reduce(0) { sum, call in
-            call.isPackedNN(limit: limit)
-                ? sum + Double(call.count) * Double(call.m) * Double(call.k) * Double(MemoryLayout<Float>.stride)
-                    * max(0, 1 - Double(call.n) / Double(width))
-                : sum
-        }
+        return bytes(
+            of: { $0.isPackedNN(limit: limit) }, floats: { Double($0.m) * Double($0.k) },
+            share: { max(0, 1 - Double($0.n) / Double(width)) })
     }
 
     /// Bytes of weights the packed path copies from memory: the weights of the calls OpenBLAS's
@@ -294,10 +300,7 @@ public struct KernelWork: Hashable, Sendable {
     /// FLOPs' rate share well enough not to need a rate of its own.
     public func packedWeightBytesFromMemory(limit: Int) -> Double {
         guard weightBytes[2] > 0 else { return 0 }
-        return calls.reduce(0) { sum, call in
-            call.isPackedNN(limit: limit)
-                ? sum + Double(call.count) * Double(call.n) * Double(call.k) * Double(MemoryLayout<Float>.stride) : sum
-        }
+        return bytes(of: { $0.isPackedNN(limit: limit) }, floats: { Double($0.n) * Double($0.k) })
     }
 
     /// The edge passes of a GEMM micro-kernel of register tile `positionsTile` × `channelsTile`,

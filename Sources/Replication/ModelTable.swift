@@ -257,10 +257,7 @@ public struct ModelTable: Codable, Equatable, Sendable {
     public static func load(package root: URL) throws -> (table: ModelTable, predictions: HeldOutPredictions)? {
         let path = root.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: path.path) else { return nil }
-        let table: ModelTable
-        do { table = try StrictJSON.decode(ModelTable.self, from: Data(contentsOf: path)) } catch {
-            throw PackageError("\(fileName): does not read (\(DecodingProblem.describe(error)))")
-        }
+        let table = try PackageLayout.decode(ModelTable.self, fileName, in: root)
         return (
             table,
             try HeldOutPredictions.read(

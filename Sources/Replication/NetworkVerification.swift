@@ -27,13 +27,7 @@ extension PackageVerifier {
                 return (["\(NetworkTable.definitionsDirectory): no network files"], 0, nil)
             }
             let stated = try Table(contentsOf: root.appendingPathComponent(NetworkTable.networksFile))
-            let fits: [FitReport]
-            do {
-                fits = try StrictJSON.decode(
-                    [FitReport].self, from: Data(contentsOf: root.appendingPathComponent(NetworkTable.fitsFile)))
-            } catch {
-                throw PackageError("\(NetworkTable.fitsFile): does not read (\(DecodingProblem.describe(error)))")
-            }
+            let fits = try PackageLayout.decode([FitReport].self, NetworkTable.fitsFile, in: root)
             for fit in fits { try fit.validate(source: NetworkTable.fitsFile) }
             guard let options = fits.first?.options else {
                 return (["\(NetworkTable.fitsFile): no fit with its options"], networks.count, nil)

@@ -418,7 +418,8 @@ public struct PackageBuilder {
         let exclusions = PackageBuilder.mainFitExclusions(of: regressionRows)
         // The OpenBLAS rows of the regression sample, read once: the main fit's and the model table's.
         let regression =
-            try data.experiments.contains("regression") ? regressionSample(root: root, excluded: exclusions) : nil
+            try data.experiments.contains("regression")
+            ? PackageBuilder.regressionSample(root: root, excluded: exclusions) : nil
         let fit: FitReport
         if let givenFit {
             fit = givenFit
@@ -436,7 +437,8 @@ public struct PackageBuilder {
                 backendFits.append(
                     BackendFit(
                         algorithm: algorithm.rawValue,
-                        fit: try fitRegression(regressionSample(root: root, excluded: excluded), excluded: excluded)))
+                        fit: try fitRegression(
+                            PackageBuilder.regressionSample(root: root, excluded: excluded), excluded: excluded)))
             }
         }
         if givenFit == nil { try writeThreadCountFits(regressionRows, root: root) }
@@ -482,8 +484,9 @@ public struct PackageBuilder {
         return table
     }
 
-    /// `data/regression.csv` without the rows `excluded` names.
-    func regressionSample(root: URL, excluded: [RowFilter]) throws -> FitDataset {
+    /// `data/regression.csv` of the package at `root` without the rows `excluded` names, its
+    /// input recorded relative to the package: what the builder fits and the verifier refits.
+    static func regressionSample(root: URL, excluded: [RowFilter]) throws -> FitDataset {
         try FitDataset.load(
             paths: [root.appendingPathComponent(PackageLayout.regressionData).path], excluding: excluded
         ).relative(to: root.path)
@@ -516,11 +519,12 @@ public struct PackageBuilder {
             fits.append(
                 ThreadCountFit(
                     threads: p,
-                    fit: try fitRegression(regressionSample(root: root, excluded: excluded), excluded: excluded)))
+                    fit: try fitRegression(
+                        PackageBuilder.regressionSample(root: root, excluded: excluded), excluded: excluded)))
         }
         try PackageBuilder.writeFits(fits, to: root, file: PackageLayout.threadFits)
         let judgements = try PackageBuilder.acrossCounts(
-            regressionSample(root: root, excluded: backends), options: fitOptions, excluded: backends)
+            PackageBuilder.regressionSample(root: root, excluded: backends), options: fitOptions, excluded: backends)
         try PackageBuilder.writeFits(judgements, to: root, file: PackageLayout.acrossCounts)
     }
 

@@ -1,3 +1,6 @@
+import Basics
+import Foundation
+
 /// Every file and directory of a replication package, named once (docs/replication-package.md);
 /// the builder writes them, the verifier and the replicator read them, by these names.
 public enum PackageLayout {
@@ -46,4 +49,14 @@ public enum PackageLayout {
         readme, statement,
         manifest, topology, Checksums.fileName,
     ]
+}
+
+extension PackageLayout {
+    /// `T` read from the package's `file` as strict JSON (``Basics/StrictJSON``); a
+    /// ``PackageError`` naming the file when it does not read.
+    static func decode<T: Decodable>(_ type: T.Type, _ file: String, in root: URL) throws -> T {
+        do { return try StrictJSON.decode(type, from: Data(contentsOf: root.appendingPathComponent(file))) } catch {
+            throw PackageError("\(file): does not read (\(DecodingProblem.describe(error)))")
+        }
+    }
 }

@@ -151,10 +151,7 @@ public struct PackagePredictions: Equatable, Sendable {
             }
             // A hostile file's overflowing dimensions stop here, not in the accounting.
             do { try shape.validateReadable() } catch {
-                try predictionsFail(
-                    line,
-                    "N=\(shape.batch) H=\(shape.height) W=\(shape.width) Cin=\(shape.inputChannels) Cout=\(shape.outputChannels) K=\(shape.kernelHeight)x\(shape.kernelWidth): \(error.description)"
-                )
+                try predictionsFail(line, "\(shape.sizesAsRead): \(error.description)")
             }
             rows.append(
                 Row(

@@ -144,9 +144,7 @@ public enum PackageVerifier {
         var regressionByFilters: [[RowFilter]: FitDataset] = [:]
         func regression(excluding filters: [RowFilter]?) throws -> FitDataset {
             if let loaded = regressionByFilters[filters ?? []] { return loaded }
-            let dataset = try FitDataset.load(
-                paths: [root.appendingPathComponent(PackageLayout.regressionData).path], excluding: filters ?? []
-            ).relative(to: root.path)
+            let dataset = try PackageBuilder.regressionSample(root: root, excluded: filters ?? [])
             regressionByFilters[filters ?? []] = dataset
             return dataset
         }
@@ -173,8 +171,7 @@ public enum PackageVerifier {
         } catch {
             problems.append("\(error)")
         }
-        problems += statedCaches(root: root)
-        problems += unreadContent(root: root)
+        problems += statedJSON(root: root)
         var modelsConfirmed: [String] = []
         var modelTable: ModelTable?
         var misses: PackageMisses?
@@ -273,9 +270,9 @@ public enum PackageVerifier {
     ) throws -> (problems: [String], refitted: [String]) {
         guard let options = fit.options else { return ([], []) }
         var problems: [String] = []
-        let rows = try regression(fit.excluded)
-        let again = try AlphaFitter(options: options).fit(rows, excluded: fit.excluded)
-        problems += statedPredictions(fit, refit: again, rows: rows.rows, file: "\(file) (\(name))")
+        let dataset = try regression(fit.excluded)
+        let again = try AlphaFitter(options: options).fit(dataset, excluded: fit.excluded)
+        problems += statedPredictions(fit, refit: again, rows: dataset.rows, file: "\(file) (\(name))")
         problems += statedInputs(fit, refit: again, file: "\(file) (\(name))")
         for (group, other) in zip(fit.fits, again.fits) {
             let sse = group.diagnostics?.sse ?? .nan
@@ -342,74 +339,62 @@ public enum PackageVerifier {
         return (problems, refittedGroups)
     }
 
-    /// What a JSON file of the package holds that convsweep does not read: a key it does not
-    /// know (a renamed `gemmWorkForm` in an alpha fit's options was dropped unseen) or a value
-    /// reading changes. Each file is decoded and encoded again and must keep everything it
-    /// states (``Basics/StrictJSON/unread(in:readBack:)``); a file that does not decode is named
-    /// by its own check.
-    static func unreadContent(root: URL) -> [String] {
-        func check<T: Codable>(_ type: T.Type, _ file: String) -> String? {
-            let url = root.appendingPathComponent(file)
-            guard FileManager.default.fileExists(atPath: url.path), let data = try? Data(contentsOf: url),
-                let value = try? StrictJSON.decode(type, from: data), let again = try? JSONEncoder().encode(value)
+    /// The package's JSON files, each read once, for what no refit sees:
+    /// - what reading one drops: a key convsweep does not know (a renamed `gemmWorkForm` of an
+    ///   alpha fit's options went unseen) or a value reading changes — each file decoded and
+    ///   encoded again must keep all it states (``Basics/StrictJSON/unread(in:readBack:)``);
+    /// - the caches and workspace limit each fit records (`options.workSetting`) against the
+    ///   manifest's, which they are taken from: a package is built from the runs' setting alone,
+    ///   so any other value is an edit — one no refit would see where no layer crosses the edited
+    ///   size, or in the alpha fit, whose model does not use it. Absent (a package written before
+    ///   it was recorded) is no problem.
+    /// A file that is absent, does not read or holds an invalid fit is named by its own check.
+    static func statedJSON(root: URL) -> [String] {
+        var unread: [String] = []
+        /// `file` as a `T` (nil: absent or not readable), what reading it drops noted.
+        func read<T: Codable>(_ type: T.Type, _ file: String) -> T? {
+            guard let data = try? Data(contentsOf: root.appendingPathComponent(file)),
+                let value = try? StrictJSON.decode(type, from: data)
             else { return nil }
-            return StrictJSON.unread(in: data, readBack: again).map {
-                "\(file): \($0) is not something convsweep reads (a key it does not know, or a value reading changes)"
-            }
-        }
-        return [
-            check(PackageStatement.self, PackageLayout.statement), check(FitReport.self, PackageLayout.fit),
-            check(ModelTable.self, ModelTable.fileName), check([FitReport].self, NetworkTable.fitsFile),
-            check([BackendFit].self, PackageLayout.backendFits), check([ThreadCountFit].self, PackageLayout.threadFits),
-            check([ThreadCountJudgement].self, PackageLayout.acrossCounts),
-            check(RunManifest.self, PackageLayout.manifest), check(RunManifest.self, "run/" + PackageLayout.manifest),
-            check(FrameworkReference.self, FrameworkSection.referenceFile),
-        ].compactMap { $0 }
-    }
-
-    /// The caches and workspace limit the package's fits record (`options.workSetting`) against
-    /// the run's manifest, which they are taken from: a package is built from the runs' setting
-    /// alone, so any other value is an edit — and one no refit would see where no layer crosses
-    /// the edited size, or in the alpha fit, whose model does not use it. Absent (a package
-    /// written before it was recorded) is no problem.
-    static func statedCaches(root: URL) -> [String] {
-        let expected: WorkSetting?
-        do {
-            expected = try RunManifest.read(path: root.appendingPathComponent(PackageLayout.manifest).path)
-                .workSetting
-        } catch { return [] }  // the manifest's own check names it
-        var problems: [String] = []
-        var stated: [(file: String, setting: WorkSetting?)] = []
-        if let fit = try? FitReport.load(path: root.appendingPathComponent(PackageLayout.fit).path) {
-            stated.append((PackageLayout.fit, fit.options?.workSetting))
-        }
-        if let table = try? ModelTable.load(package: root)?.table {
-            stated.append((ModelTable.fileName, table.options.workSetting))
-        }
-        // The other fits of the package (what does not read is named by its own check).
-        for fit in (try? PackageBuilder.backendFits(package: root)) ?? [] {
-            stated.append((PackageLayout.backendFits, fit.fit.options?.workSetting))
-        }
-        for fit in (try? PackageBuilder.threadCountFits(package: root)) ?? [] {
-            stated.append((PackageLayout.threadFits, fit.fit.options?.workSetting))
-        }
-        for judgement in (try? PackageBuilder.acrossCountsJudgements(package: root)) ?? [] {
-            stated.append((PackageLayout.acrossCounts, judgement.fit.options.workSetting))
-        }
-        let networkFits = root.appendingPathComponent(NetworkTable.fitsFile)
-        if FileManager.default.fileExists(atPath: networkFits.path),
-            let fits = try? StrictJSON.decode([FitReport].self, from: Data(contentsOf: networkFits))
-        {
-            stated += fits.map { (NetworkTable.fitsFile, $0.options?.workSetting) }
-        }
-        for (file, setting) in stated {
-            if let setting, setting != expected {
-                problems.append(
-                    "\(file): options.workSetting \(setting) is not the caches and workspace limit \(PackageLayout.manifest) records (\(expected.map { "\($0)" } ?? "none"))"
+            if let again = try? JSONEncoder().encode(value), let dropped = StrictJSON.unread(in: data, readBack: again)
+            {
+                unread.append(
+                    "\(file): \(dropped) is not something convsweep reads (a key it does not know, or a value reading changes)"
                 )
             }
+            return value
         }
-        return problems
+        _ = read(PackageStatement.self, PackageLayout.statement)
+        let fit = read(FitReport.self, PackageLayout.fit)
+        let table = read(ModelTable.self, ModelTable.fileName)
+        let networkFits = read([FitReport].self, NetworkTable.fitsFile) ?? []
+        let backendFits = read([BackendFit].self, PackageLayout.backendFits) ?? []
+        let threadFits = read([ThreadCountFit].self, PackageLayout.threadFits) ?? []
+        let judgements = read([ThreadCountJudgement].self, PackageLayout.acrossCounts) ?? []
+        let manifest = read(RunManifest.self, PackageLayout.manifest)
+        _ = read(RunManifest.self, "run/" + PackageLayout.manifest)
+        _ = read(FrameworkReference.self, FrameworkSection.referenceFile)
+        guard let manifest else { return unread }  // the manifest's own check names it
+        let expected = manifest.workSetting
+        // Each fit's setting, in the order the package lists them; an invalid fit is left to its check.
+        var stated: [(file: String, setting: WorkSetting?)] = []
+        func add(_ file: String, _ fit: FitReport) {
+            if (try? fit.validate()) != nil { stated.append((file, fit.options?.workSetting)) }
+        }
+        if let fit { add(PackageLayout.fit, fit) }
+        if let table { stated.append((ModelTable.fileName, table.options.workSetting)) }
+        for each in backendFits { add(PackageLayout.backendFits, each.fit) }
+        for each in threadFits { add(PackageLayout.threadFits, each.fit) }
+        for each in judgements where (try? each.fit.validate(source: PackageLayout.acrossCounts)) != nil {
+            stated.append((PackageLayout.acrossCounts, each.fit.options.workSetting))
+        }
+        for each in networkFits { add(NetworkTable.fitsFile, each) }
+        let caches = stated.compactMap { file, setting -> String? in
+            guard let setting, setting != expected else { return nil }
+            return
+                "\(file): options.workSetting \(setting) is not the caches and workspace limit \(PackageLayout.manifest) records (\(expected.map { "\($0)" } ?? "none"))"
+        }
+        return caches + unread
     }
 
     /// The files a stated fit says it read, against those its refit reads: the SHA-256, the rows

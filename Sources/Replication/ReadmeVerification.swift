@@ -54,11 +54,8 @@ extension PackageVerifier {
                     "the package has compare/ but \(PackageLayout.statement) does not name what it was compared with (written before that was recorded)"
                 )
             }
-            do { comparison = try StrictJSON.decode(RunComparison.self, from: Data(contentsOf: compared)) } catch {
-                throw PackageError(
-                    "\(PackageLayout.compareDirectory)/compare.json: does not read (\(DecodingProblem.describe(error)))"
-                )
-            }
+            comparison = try PackageLayout.decode(
+                RunComparison.self, "\(PackageLayout.compareDirectory)/compare.json", in: root)
         }
         // The networks' trees were grown by the same scikit-learn as the model table's (a recomputed
         // table takes their times as stated, so it cannot know it).

@@ -216,10 +216,7 @@ public struct MeasurementRow: Hashable, Sendable {
         // Every row's layer, a grid row's too: a hostile file's negative or overflowing
         // dimensions stop here, not in the accounting.
         do { try shape.validateReadable(refused: !status.isOK) } catch {
-            // The dimensions as read (the shape's description would compute with them).
-            let read =
-                "N=\(shape.batch) H=\(shape.height) W=\(shape.width) Cin=\(shape.inputChannels) Cout=\(shape.outputChannels) K=\(shape.kernelHeight)x\(shape.kernelWidth)"
-            throw r.bad(record["layer"] != nil ? "layer" : "H", "\(read): \(error.description)")
+            throw r.bad(record["layer"] != nil ? "layer" : "H", "\(shape.sizesAsRead): \(error.description)")
         }
         // The round columns: absent in files written before rounds, empty where they do not apply.
         session = try r.optionalInteger("session")

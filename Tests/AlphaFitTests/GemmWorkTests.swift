@@ -86,10 +86,9 @@ struct GemmWorkTests {
         let classes = fitter.classes(rows(shapes, truth))
         let discrete = [GemmWorkModel.positionsTile, GemmWorkModel.channelsTile, GemmWorkModel.cacheLevels]
         let held = Dictionary(
-            uniqueKeysWithValues: (discrete + [
-                GemmWorkModel.smallCallLimit, GemmWorkModel.smallKernelLanes, GemmWorkModel.outputExposureDepth,
-                GemmWorkModel.outputExposureLevel, GemmWorkModel.activationExposureWidth,
-            ]).map { ($0, truth[$0]) })
+            uniqueKeysWithValues: (discrete + [GemmWorkModel.smallCallLimit] + GemmWorkModel.formConstants).map {
+                ($0, truth[$0])
+            })
         let problem = fitter.problem(classes).holding(held)
         let p = problem.parameterCount
         let linear = try #require(problem.linearised(at: [Double](repeating: 0, count: p)))
