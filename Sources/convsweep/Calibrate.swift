@@ -120,7 +120,16 @@ struct CalibrateFit: ParsableCommand {
 struct CalibrateEvaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Judge recalibration on a new machine's full regression data against a full refit.")
+        abstract: "Judge recalibration on a new machine's full regression data against a full refit.",
+        discussion: """
+            For each N of --counts, N configurations of the data (spread over FLOPs and kernel sizes \
+            in every group) recalibrate the fit; the other rows are predicted by the fit unchanged \
+            ("base"), the recalibrated fit, and a full refit on every row of the data with the \
+            fit's options, judged twice: in sample (it was fitted to those rows too) and held out \
+            (each row predicted by the fit of the \(Recalibration.refitFolds) folds of the data \
+            that do not hold it, as `fit --cross-validate`; "–" when a group has fewer rows than \
+            folds). The ratios are the recalibrated fit's RMSE and MAPE over the refit's.
+            """)
 
     @Option(help: ArgumentHelp("The fit made on the other machine.", valueName: "fit.json"))
     var from: String

@@ -77,9 +77,14 @@ struct VerifyPackage: ParsableCommand {
             data/regression.csv with the settings in fit/alpha.json and fails when the refit does not \
             reach the stated sums of squares, predictions (fit/predictions.csv) and errors \
             (fit/errors.csv) within a relative 1e-6 (a prediction: of itself or of its group's \
-            RMSE), or moves a parameter by more than 1e-6 of it or 1e-3 of its standard error. So a \
-            package verifies on any machine, whatever kernels its OpenBLAS rounds with, and an \
-            edited file still fails. The model table (fit/models.json) must state what its held-out \
+            RMSE), or moves a parameter by more than 1e-6 of it or 1e-3 of the refit's standard \
+            error (never the stated one). So a package verifies on any machine, whatever kernels its \
+            OpenBLAS rounds with, and an edited file still fails. Every stated fit (the main fit, \
+            each backend's and thread count's, the networks' fits) must predict its sample as its \
+            refit does, with the refit's standard errors, intervals, starts, stop reason and \
+            warnings, the package's inputs (path relative to the package) and the manifest's \
+            caches; every JSON file must be strict (no key twice, no comma before a closing \
+            bracket) and read back to all it states. The model table (fit/models.json) must state what its held-out \
             predictions (fit/cv-predictions.csv) give, to 1e-9, and a new cross-validation of the \
             parametric models must give the same folds and predictions within the same tolerance; \
             the trees are judged by their predictions alone. Every fit's stated n, R², RMSE and MAPE \
