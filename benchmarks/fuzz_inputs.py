@@ -269,6 +269,11 @@ def main():
         targets = ["package.json", "fit/alpha.json", "fit/predictions.csv", "fit/errors.csv", "fit/models.json",
                    "fit/cv-predictions.csv", "data/regression.csv", "data/exp-a.csv", "README.md", "manifest.json",
                    "run/measurements.csv", "run/manifest.json"]
+        # A package compared with another run (--compare-with): its comparison. Not the raw files
+        # of the runs (run/rounds.csv, run/probes.csv, compare/other/): a figure uses some of their
+        # columns (recomputed), the rest (a round's p25, a reading's seconds) only their sums hold.
+        targets += [name for name in ["compare/compare.json", "compare/compare.csv"]
+                    if os.path.exists(os.path.join(base_package, name))]
         for i in range(options.packages):
             directory = os.path.join(work, f"package-{i}")
             name, original, text = mutated_copy(base_package, directory, targets, rng)

@@ -10,21 +10,47 @@ public enum ComparisonFiles {
         "verdict", "rounds_a", "rounds_b",
     ]
 
-    /// Writes compare.csv and compare.json into `directory` (which must exist).
-    public static func write(_ comparison: RunComparison, to directory: URL) throws {
+    /// The file names in a comparison's directory.
+    public static let jsonFile = "compare.json", csvFile = "compare.csv"
+
+    /// How compare.json spells what JSON has no number for (a group of one configuration has no
+    /// interval): `"inf"`, `"-inf"`, `"nan"`.
+    static let nonConforming = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+    /// compare.json's bytes: sorted keys, pretty-printed, NaN as `"nan"`.
+    public static func jsonData(_ comparison: RunComparison) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try encoder.encode(comparison).write(to: directory.appendingPathComponent("compare.json"), options: .atomic)
+            positiveInfinity: nonConforming.positiveInfinity, negativeInfinity: nonConforming.negativeInfinity,
+            nan: nonConforming.nan)
+        return try encoder.encode(comparison)
+    }
+
+    /// The decoder of compare.json: reads back what ``jsonData(_:)`` writes, `"nan"` included.
+    public static var jsonDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: nonConforming.positiveInfinity, negativeInfinity: nonConforming.negativeInfinity,
+            nan: nonConforming.nan)
+        return decoder
+    }
+
+    /// compare.csv's text: one row a configuration, in the comparison's order.
+    public static func csvText(_ comparison: RunComparison) -> String {
         let rows = comparison.configurations.map { c in
             [
                 c.configID, c.experiment, c.series, String(format: "%.0f", c.flops), "\(c.timeAMs)", "\(c.timeBMs)",
                 "\(c.ratio)", "\(c.low)", "\(c.high)", c.verdict.rawValue, "\(c.roundsA)", "\(c.roundsB)",
             ]
         }
-        try Data(CSVText.text(header: columns, rows: rows).utf8).write(
-            to: directory.appendingPathComponent("compare.csv"), options: .atomic)
+        return CSVText.text(header: columns, rows: rows)
+    }
+
+    /// Writes compare.csv and compare.json into `directory` (which must exist).
+    public static func write(_ comparison: RunComparison, to directory: URL) throws {
+        try jsonData(comparison).write(to: directory.appendingPathComponent(jsonFile), options: .atomic)
+        try Data(csvText(comparison).utf8).write(to: directory.appendingPathComponent(csvFile), options: .atomic)
     }
 
     /// The columns of compare-networks.csv.

@@ -103,7 +103,8 @@ public struct RunComparison: Codable, Sendable {
 
     /// Compares the measured rows of `a` and `b` (with the rounds they were chosen from).
     ///
-    /// - Throws: ``ComparisonError`` when the two have no measured configuration in common.
+    /// - Throws: ``ComparisonError`` when the two have no measured configuration in common, or
+    ///   when either holds a configuration twice (which of its times would count?).
     ///
     /// - Parameters:
     ///   - noiseFloor: the per-run noise to add; nil estimates it from the two runs (at least
@@ -113,6 +114,13 @@ public struct RunComparison: Codable, Sendable {
         a: [MeasurementRow], roundsA: [MeasurementRow], b: [MeasurementRow], roundsB: [MeasurementRow],
         noiseFloor: Double? = nil, probeRatesA: [Double] = [], probeRatesB: [Double] = [], topK: Int = 5
     ) throws {
+        for (side, rows) in [("A", a), ("B", b)] {
+            var seen = Set<String>()
+            if let twice = rows.first(where: { !seen.insert($0.configID).inserted }) {
+                throw ComparisonError(
+                    "run \(side) holds configuration \(twice.configID) twice (which of its times would count?)")
+            }
+        }
         let measuredA = a.filter { $0.status.isOK && ($0.medianMs ?? 0) > 0 }
         let measuredB = Dictionary(
             b.filter { $0.status.isOK && ($0.medianMs ?? 0) > 0 }.map { ($0.configID, $0) },
@@ -163,8 +171,9 @@ public struct RunComparison: Codable, Sendable {
         }
     }
 
-    /// The summaries of every series of each experiment, of the experiment, and of all.
-    static func groups(_ configurations: [Configuration], experiments: [String], floor: Double) -> [Group] {
+    /// The summaries of every series of each experiment, of the experiment, and of all (what
+    /// ``groups`` holds; a verifier recomputes them from a comparison's configurations).
+    public static func groups(_ configurations: [Configuration], experiments: [String], floor: Double) -> [Group] {
         var groups: [Group] = []
         let bySeries = Dictionary(grouping: configurations, by: { [$0.experiment, $0.series] })
         for experiment in experiments {
@@ -181,7 +190,7 @@ public struct RunComparison: Codable, Sendable {
     /// How `members` (one experiment's configurations, or all) rank in the two runs: Spearman,
     /// Kendall, and how many of each series' `topK` fastest configurations in A are among its
     /// fastest in B.
-    static func ranking(_ experiment: String, _ members: [Configuration], topK: Int) -> Ranking {
+    public static func ranking(_ experiment: String, _ members: [Configuration], topK: Int) -> Ranking {
         let series = Dictionary(grouping: members, by: { [$0.experiment, $0.series] }).values
         var agreeing = 0
         var considered = 0
@@ -220,8 +229,8 @@ public struct RunComparison: Codable, Sendable {
     }
 
     /// The logarithms of each configuration's clean round medians (all its rounds when fewer than
-    /// two were clean).
-    static func cleanRoundLogs(_ rounds: [MeasurementRow]) -> [String: [Double]] {
+    /// two were clean): what a side's spread, and its ``Configuration/roundsA`` or `roundsB`, come from.
+    public static func cleanRoundLogs(_ rounds: [MeasurementRow]) -> [String: [Double]] {
         var all: [String: [Double]] = [:]
         var clean: [String: [Double]] = [:]
         for round in rounds where round.status.isOK {

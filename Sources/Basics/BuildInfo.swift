@@ -11,7 +11,7 @@ import Foundation
 /// rebuild), so the commit read from the tree may not be the one it was built from.
 public enum BuildInfo {
     /// The version of convsweep: the one place it is written.
-    public static let version = "0.19.0"
+    public static let version = "0.20.0"
 
     /// The name of the commit stamp that `scripts/install` writes into `PREFIX/share/convsweep`.
     public static let commitStampName = "BUILD_COMMIT"

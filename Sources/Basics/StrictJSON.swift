@@ -26,12 +26,15 @@ public enum StrictJSON {
         }
     }
 
-    /// `T` decoded from `data`, after refusing what strict JSON does not allow (``Refusal``).
+    /// `T` decoded from `data` by `decoder` (a plain one unless the format says otherwise, as
+    /// compare.json's `"nan"` does), after refusing what strict JSON does not allow (``Refusal``).
     ///
     /// - Throws: ``Refusal``, or what `JSONDecoder` throws.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from data: Data, decoder: JSONDecoder = JSONDecoder()
+    ) throws -> T {
         if let refusal = refusal(in: data) { throw refusal }
-        return try JSONDecoder().decode(type, from: data)
+        return try decoder.decode(type, from: data)
     }
 
     /// Where `file`'s JSON holds what `readBack` — the same value as a reader decoded it and
@@ -40,8 +43,16 @@ public enum StrictJSON {
     /// Keys `readBack` adds (what a later version reads an earlier file's absence as) are no
     /// matter; numbers compare as numbers (`3` and `3.0` alike).
     public static func unread(in file: Data, readBack: Data) -> String? {
-        guard let original = try? JSONSerialization.jsonObject(with: file, options: [.fragmentsAllowed]),
-            let again = try? JSONSerialization.jsonObject(with: readBack, options: [.fragmentsAllowed])
+        difference(in: file, from: readBack)
+    }
+
+    /// Where `stated`'s JSON holds what `expected`'s does not, as a path (`groups[3].low`): a key
+    /// `expected` lacks or a value that differs — a number by more than `relativeTolerance` of the
+    /// larger — or "(the top level)"; nil when every value of `stated` is `expected`'s. Keys only
+    /// `expected` has are no matter (call it both ways for equality).
+    public static func difference(in stated: Data, from expected: Data, relativeTolerance: Double = 0) -> String? {
+        guard let original = try? JSONSerialization.jsonObject(with: stated, options: [.fragmentsAllowed]),
+            let again = try? JSONSerialization.jsonObject(with: expected, options: [.fragmentsAllowed])
         else { return "(the top level)" }
         func differs(_ a: Any, _ b: Any, _ path: String) -> String? {
             switch (a, b) {
@@ -59,7 +70,10 @@ public enum StrictJSON {
                 }
                 return nil
             case (let a as String, let b as String): return a == b ? nil : path
-            case (let a as NSNumber, let b as NSNumber): return a == b ? nil : path
+            case (let a as NSNumber, let b as NSNumber):
+                if a == b { return nil }
+                let (x, y) = (a.doubleValue, b.doubleValue)
+                return abs(x - y) <= relativeTolerance * max(abs(x), abs(y)) ? nil : path
             case (is NSNull, is NSNull): return nil
             default: return path.isEmpty ? "(the top level)" : path
             }

@@ -642,7 +642,9 @@ public struct PackageBuilder {
     }
 
     /// Compares `rows` (with the rounds of the run directories) with `other`, and writes
-    /// `compare/compare.csv`, `compare/compare.json` and the ratio figure into the package.
+    /// `compare/compare.csv`, `compare/compare.json`, the ratio figure and, in `compare/other/`,
+    /// what the comparison read of `other` (its rows, rounds, probe readings and manifest: so
+    /// that `verify-package` recomputes the comparison whole) into the package.
     func compare(root: URL, with other: String, rows: [MeasurementRow]) throws -> RunComparison {
         var rounds: [MeasurementRow] = []
         var probes: [Double] = []
@@ -650,13 +652,22 @@ public struct PackageBuilder {
             rounds += try MeasurementSource.rounds(at: directory)
             probes += try MeasurementSource.probeRates(at: directory)
         }
+        let otherRows = try MeasurementSource.rows(at: other)
         let comparison = try RunComparison(
-            a: rows, roundsA: rounds, b: try MeasurementSource.rows(at: other),
-            roundsB: try MeasurementSource.rounds(at: other), probeRatesA: probes,
-            probeRatesB: try MeasurementSource.probeRates(at: other))
-        let directory = root.appendingPathComponent("compare")
+            a: rows, roundsA: rounds, b: otherRows, roundsB: try MeasurementSource.rounds(at: other),
+            probeRatesA: probes, probeRatesB: try MeasurementSource.probeRates(at: other))
+        let directory = root.appendingPathComponent(PackageLayout.compareDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try ComparisonFiles.write(comparison, to: directory)
+        let kept = root.appendingPathComponent(PackageLayout.comparedRun)
+        try FileManager.default.createDirectory(at: kept, withIntermediateDirectories: true)
+        try Data(MeasurementsFile.text(otherRows).utf8).write(
+            to: kept.appendingPathComponent(RowSource.measurementsFile), options: .atomic)
+        let source = try RowSource(path: other)
+        for file in [source.roundsFile, source.probesFile, source.manifestFile].compactMap({ $0 }) {
+            try FileManager.default.copyItem(
+                atPath: file, toPath: kept.appendingPathComponent((file as NSString).lastPathComponent).path)
+        }
         try FigureScript.drawComparison(directory, shippedFiles: shippedFiles)
         return comparison
     }

@@ -20,6 +20,9 @@ public enum PackageLayout {
     public static let figuresDirectory = "figures"
     /// A comparison with another run, when asked for.
     public static let compareDirectory = "compare"
+    /// What a comparison read of the other run (its rows, rounds, probe readings and manifest),
+    /// inside ``compareDirectory``: verify-package recomputes the comparison from it (since 0.20.0).
+    public static let comparedRun = "compare/other"
     /// The regression sample's rows.
     public static let regressionData = "data/regression.csv"
     /// The main fit.
@@ -54,8 +57,13 @@ public enum PackageLayout {
 extension PackageLayout {
     /// `T` read from the package's `file` as strict JSON (``Basics/StrictJSON``); a
     /// ``PackageError`` naming the file when it does not read.
-    static func decode<T: Decodable>(_ type: T.Type, _ file: String, in root: URL) throws -> T {
-        do { return try StrictJSON.decode(type, from: Data(contentsOf: root.appendingPathComponent(file))) } catch {
+    static func decode<T: Decodable>(
+        _ type: T.Type, _ file: String, in root: URL, decoder: JSONDecoder = JSONDecoder()
+    ) throws -> T {
+        do {
+            return try StrictJSON.decode(
+                type, from: Data(contentsOf: root.appendingPathComponent(file)), decoder: decoder)
+        } catch {
             throw PackageError("\(file): does not read (\(DecodingProblem.describe(error)))")
         }
     }

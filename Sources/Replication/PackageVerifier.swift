@@ -42,6 +42,8 @@ public enum PackageVerifier {
         var modelTable: ModelTable?
         /// Where the models miss as recomputed (nil without `fit/misses.csv`), for the README's check.
         var misses: PackageMisses?
+        /// What was checked of `compare/` (its comparison nil without one).
+        public var comparison = ComparisonCheck()
     }
 
     /// Relative tolerance for a refitted sum of squares, prediction, error or parameter.
@@ -81,7 +83,7 @@ public enum PackageVerifier {
             report.problems += verifyReadme(
                 root: root, statement: statement,
                 models: report.modelTable,
-                networks: report.networkTable, misses: report.misses,
+                networks: report.networkTable, misses: report.misses, comparison: report.comparison.comparison,
                 template: readmeTemplate ?? ShippedFiles.forFigures().readmeTemplate)
         }
         return report
@@ -210,9 +212,11 @@ public enum PackageVerifier {
         }
         problems += verifyThreadScaling(root: root, contents: contents, data: statement.data)
         let networks = verifyNetworks(root: root, contents: contents, data: statement.data)
+        let comparison = verifyComparison(root: root, contents: contents, statement: statement)
         var report = Report(
-            problems: problems + networks.problems, checkedFiles: 0, refittedGroups: refittedGroups,
-            modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
+            problems: problems + networks.problems + comparison.problems, checkedFiles: 0,
+            refittedGroups: refittedGroups, modelsConfirmed: modelsConfirmed, networksRecomputed: networks.networks)
+        report.comparison = comparison
         report.networkTable = networks.table
         report.modelTable = modelTable
         report.misses = misses

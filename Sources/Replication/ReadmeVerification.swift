@@ -13,13 +13,13 @@ extension PackageVerifier {
     /// difference, named by its first differing line.
     static func verifyReadme(
         root: URL, statement: PackageStatement, models: ModelTable?, networks: NetworkTable?, misses: PackageMisses?,
-        template: String
+        comparison: RunComparison?, template: String
     ) -> [String] {
         let file = PackageLayout.readme
         do {
             let expected = try regeneratedReadme(
                 root: root, statement: statement, models: models, networks: networks, misses: misses,
-                template: template)
+                comparison: comparison, template: template)
             let written = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
             guard written != expected else { return [] }
             let a = written.split(separator: "\n", omittingEmptySubsequences: false)
@@ -40,23 +40,12 @@ extension PackageVerifier {
     /// The README of the package at `root` as `template` renders what the package states.
     static func regeneratedReadme(
         root: URL, statement: PackageStatement, models: ModelTable?, networks: NetworkTable?, misses: PackageMisses?,
-        template: String
+        comparison: RunComparison?, template: String
     ) throws -> String {
         let manifest = try RunManifest.read(path: root.appendingPathComponent(PackageLayout.manifest).path)
         let fit = try FitReport.load(path: root.appendingPathComponent(PackageLayout.fit).path)
         let predictions = try PackagePredictions.read(package: root)
         let rows = try MeasurementsFile.read(path: root.appendingPathComponent("run/measurements.csv").path)
-        var comparison: RunComparison?
-        let compared = root.appendingPathComponent("\(PackageLayout.compareDirectory)/compare.json")
-        if FileManager.default.fileExists(atPath: compared.path) {
-            guard statement.comparedWith != nil else {
-                throw PackageError(
-                    "the package has compare/ but \(PackageLayout.statement) does not name what it was compared with (written before that was recorded)"
-                )
-            }
-            comparison = try PackageLayout.decode(
-                RunComparison.self, "\(PackageLayout.compareDirectory)/compare.json", in: root)
-        }
         // The networks' trees were grown by the same scikit-learn as the model table's (a recomputed
         // table takes their times as stated, so it cannot know it).
         var networks = networks
@@ -89,12 +78,8 @@ extension PackageVerifier {
         let statement = try StrictJSON.decode(
             PackageStatement.self, from: Data(contentsOf: root.appendingPathComponent(PackageLayout.statement)))
         let readme = try regeneratedReadme(
-            root: root, statement: statement, models: try ModelTable.load(package: root)?.table,
-            networks: verifyNetworks(
-                root: root,
-                contents: statement.contents ?? PackageContents.classifying(try Checksums.files(in: root)).contents,
-                data: statement.data
-            ).table, misses: first.misses, template: template)
+            root: root, statement: statement, models: first.modelTable, networks: first.networkTable,
+            misses: first.misses, comparison: first.comparison.comparison, template: template)
         let readmeData = Data(readme.utf8)
         try SafeFile.writeAtomically(readmeData, to: root.appendingPathComponent(PackageLayout.readme).path)
         let sumsPath = root.appendingPathComponent(Checksums.fileName).path

@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Measurement
 import Rows
@@ -100,6 +101,12 @@ extension PackageVerifier {
                 if bytes(root.appendingPathComponent(entry.path).path) != Data(text.utf8) {
                     problems.append("\(entry.path): differs from the rows run/measurements.csv gives it")
                 }
+            }
+            // run/rounds.csv: each round once, and of the configuration its row describes.
+            if let mismatch = MeasurementSource.roundMismatch(
+                try MeasurementSource.rounds(at: run.path), rows: rows, file: "run/rounds.csv")
+            {
+                problems.append(mismatch)
             }
         } catch {
             problems.append("\(error)")

@@ -43,7 +43,9 @@ public enum ProbesFile {
     /// Every reading of the probes.csv at `path`.
     ///
     /// - Throws: ``RowFormatError`` naming the file, line and column of a field that does not read
-    ///   (a session that is not a positive integer, a rate that is not a finite number ≥ 0).
+    ///   (a session that is not a positive integer, a rate that is not a finite number ≥ 0), a
+    ///   column the header names twice (which of its values counts?), a line of another width, or
+    ///   a reading twice (the same session and second: the probe reads every few milliseconds).
     public static func read(path: String) throws(RowFormatError) -> [ProbeRow] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RowFormatError("cannot read \(path)")
@@ -53,6 +55,9 @@ public enum ProbesFile {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
         let header =
             lines.first.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
+        if let (name, column) = CSVLimits.duplicateColumn(header) {
+            throw RowFormatError("\(path) line 1, column \(column): the header names '\(name)' a second time")
+        }
         var index: [String: Int] = [:]
         for name in columns {
             guard let column = header.firstIndex(of: name) else {
@@ -60,8 +65,12 @@ public enum ProbesFile {
             }
             index[name] = column
         }
-        return try lines.dropFirst().enumerated().map { (offset, line) throws(RowFormatError) -> ProbeRow in
+        var seen: [String: Int] = [:]
+        let readings = try lines.dropFirst().enumerated().map { (offset, line) throws(RowFormatError) -> ProbeRow in
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count == header.count else {
+                throw RowFormatError("\(path) line \(offset + 2): \(fields.count) fields, expected \(header.count)")
+            }
             func field(_ name: String) throws(RowFormatError) -> Substring {
                 guard let column = index[name], column < fields.count else {
                     throw RowFormatError("\(path) line \(offset + 2), column \(name): missing")
@@ -81,9 +90,16 @@ public enum ProbesFile {
                 throw RowFormatError(
                     "\(path) line \(offset + 2), column session: '\(sessionText)' is not a positive integer")
             }
+            let seconds = try field("seconds")
+            if let first = seen.updateValue(offset + 2, forKey: "\(session) \(seconds)") {
+                throw RowFormatError(
+                    "\(path) line \(offset + 2): a second reading of session \(session) at \(seconds) s (first on line \(first))"
+                )
+            }
             return ProbeRow(
                 session: session, seconds: try number("seconds"), meanGflops: try number("mean_gflops"),
                 bestGflops: try number("best_gflops"), referenceGflops: try number("reference_gflops"))
         }
+        return readings
     }
 }

@@ -87,7 +87,11 @@ struct VerifyPackage: ParsableCommand {
             bracket) and read back to all it states. The model table (fit/models.json) must state what its held-out \
             predictions (fit/cv-predictions.csv) give, to 1e-9, and a new cross-validation of the \
             parametric models must give the same folds and predictions within the same tolerance; \
-            the trees are judged by their predictions alone. Every fit's stated n, R², RMSE and MAPE \
+            the trees are judged by their predictions alone. A comparison (compare/) is recomputed \
+            whole from run/ and the other run's rows, rounds and probe readings in compare/other/; \
+            a package written before 0.20.0 does not hold them: there they are taken as stated, \
+            everything else (ratios, intervals, verdicts, groups, rankings, compare.csv) is \
+            recomputed, and the output says so. Every fit's stated n, R², RMSE and MAPE \
             must be what the refit gives, and README.md what the template renders from the package's \
             files (--regenerate-readme rewrites it for a package an older convsweep wrote, after every \
             other check passed). Exit 0 when the package holds, 65 for a package.json of a format \
@@ -123,6 +127,17 @@ struct VerifyPackage: ParsableCommand {
                     + (report.networksRecomputed == 0
                         ? "" : "; \(report.networksRecomputed) networks' costs and predictions recomputed")
             )
+            if let comparison = report.comparison.comparison {
+                let checked = report.comparison
+                let against =
+                    "compare/: \(comparison.configurations.count) configurations against \(checked.comparedWith ?? "another run")"
+                    + (checked.otherMachine.map { " (\($0))" } ?? "")
+                print(
+                    checked.recomputed
+                        ? "\(against): recomputed whole from run/ and the other run's rows, rounds and probe readings in compare/other/"
+                        : "\(against): this package's side (times\(checked.roundsChecked ? ", rounds" : "") and configurations) from its own rows; every ratio, interval, verdict, group and ranking recomputed; the other run's times, rounds and probe readings are not in the package (written before 0.20.0) and are taken as stated"
+                )
+            }
         } else {
             throw ExitCode(report.unknownFormat ? ExitStatus.dataError : ExitStatus.failure)
         }

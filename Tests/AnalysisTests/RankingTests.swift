@@ -128,6 +128,31 @@ import Testing
         #expect(abs(slower.groups.last!.geometricMeanRatio - 2 * 1.0 / 1.0) < 0.01)
     }
 
+    /// A configuration twice in either run, or a round of one twice in a rounds.csv (fuzz seed
+    /// 21: a duplicated line of the other run a package holds verified), is refused: which of its
+    /// times, or how many rounds, would count?
+    @Test func aConfigurationOrARoundTwiceIsRefused() throws {
+        let (a, ra) = run(1, jitter: [[1, 1.01, 1.02], [1, 1.01, 1.02]])
+        #expect {
+            try RunComparison(a: a, roundsA: ra, b: a + [a[1]], roundsB: ra)
+        } throws: { error in
+            "\(error)" == "run B holds configuration c1 twice (which of its times would count?)"
+        }
+        let directory = temporaryDirectory()
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot.path + "/results/amd-epyc-2pu/quick/run", toPath: directory + "/run")
+        #expect(try MeasurementSource.rounds(at: directory + "/run").count > 1000)
+        let file = directory + "/run/rounds.csv"
+        var lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines.insert(lines[7], at: 12)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect {
+            try MeasurementSource.rounds(at: directory + "/run")
+        } throws: { error in
+            "\(error)".hasPrefix("\(file) line 13: ") && "\(error)".hasSuffix(" again (first on line 8)")
+        }
+    }
+
     @Test func runsWithNothingInCommonAreRefused() {
         let (a, ra) = run(1, jitter: [[1, 1, 1]])
         var b = a
@@ -186,6 +211,24 @@ import Testing
         let kernels = try RunComparison(a: a, roundsA: ra, b: other, roundsB: ro)
         #expect(kernels.noiseFloorSource == "estimated, capped" && kernels.noiseFloor == 0.05)
         #expect(kernels.configurations.allSatisfy { $0.verdict == .slower })
+    }
+
+    /// A comparison of one configuration has groups without an interval: compare.json writes
+    /// them as "nan" (JSON has no NaN) and reads them back; a plain decoder does not.
+    @Test func compareJSONReadsBackItsNaN() throws {
+        let (a, ra) = run(1, jitter: [[1, 1.01, 1.02]])
+        let (b, rb) = run(1.1, jitter: [[1, 1.01, 1.02]])
+        let comparison = try RunComparison(a: a, roundsA: ra, b: b, roundsB: rb)
+        #expect(comparison.groups.allSatisfy { $0.n == 1 && $0.low.isNaN && $0.high.isNaN })
+        let data = try ComparisonFiles.jsonData(comparison)
+        #expect(String(decoding: data, as: UTF8.self).contains("\"low\" : \"nan\""))
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(RunComparison.self, from: data) }
+        let again = try StrictJSON.decode(RunComparison.self, from: data, decoder: ComparisonFiles.jsonDecoder)
+        #expect(
+            again.groups.allSatisfy { $0.low.isNaN }
+                && again.configurations.map(\.ratio) == comparison.configurations.map(\.ratio))
+        #expect(try ComparisonFiles.jsonData(again) == data)
+        #expect(ComparisonFiles.csvText(again).hasPrefix(ComparisonFiles.columns.joined(separator: ",") + "\n"))
     }
 
     @Test func theProbesSayWhenTheMachineRanAtAnotherSpeedAndNormaliseTheOverallRatio() throws {

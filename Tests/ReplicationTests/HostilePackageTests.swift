@@ -114,6 +114,35 @@ private func problems(
         #expect(try problems(outside).contains("../outside/exp-a.csv is not a file of data/"))
     }
 
+    /// run/rounds.csv is keyed by configuration id: a round that describes its configuration
+    /// otherwise than its row (fuzz seed 21: a series edited) or a round written twice fails.
+    @Test func aRoundOfAnotherDescriptionOrARoundTwiceFails() throws {
+        let file = "run/rounds.csv"
+        for (name, change) in [
+            (
+                "series",
+                { (lines: inout [String]) in
+                    var fields = lines[842].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                    fields[2] = "Cin=151"
+                    lines[842] = fields.joined(separator: ",")
+                }
+            ),
+            ("twice", { (lines: inout [String]) in lines.insert(lines[842], at: 900) }),
+        ] {
+            let package = try copiedPackage("round\(name)")
+            let url = package.appendingPathComponent(file)
+            var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+            change(&lines)
+            try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+            _ = try Checksums.write(directory: package)
+            let found = try problems(package)
+            #expect(
+                found.contains(
+                    name == "series" ? "\(file) line 843: the round describes" : " again (first on line 843)"),
+                "\(found)")
+        }
+    }
+
     @Test func aLinkOrAFIFOInThePackageOrAPathOutsideItInTheSumsFailsWithoutBeingRead() throws {
         let package = try copiedPackage()
         let secret = package.deletingLastPathComponent().appendingPathComponent("secret.txt")

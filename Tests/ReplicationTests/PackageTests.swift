@@ -307,19 +307,148 @@ private func builder(_ run: String, _ out: URL) -> PackageBuilder {
     #expect(ReadmeNumber.format(1, "bold") == nil)
 }
 
-@Test(.computeThreadsExclusive) func aPackageComparedWithAnotherRunHoldsTheComparisonAndVerifies() throws {
+/// A copy of `run` that measured one configuration of experiment B's series `Cin=8` and nothing
+/// else of B (a group of one configuration: no interval, `"nan"` in compare.json).
+private func runWithOneConfigurationOfASeries(_ run: String, in dir: URL) throws -> String {
+    let other = dir.appendingPathComponent("other")
+    try FileManager.default.copyItem(atPath: run, toPath: other.path)
+    let file = other.appendingPathComponent("measurements.csv")
+    let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
+    let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let (experiment, series) = (
+        try #require(header.firstIndex(of: "experiment")), try #require(header.firstIndex(of: "series"))
+    )
+    var keptOfB = false
+    let kept = lines.dropFirst().filter { line in
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard fields[experiment] == "B" else { return true }
+        guard !keptOfB, fields[series] == "Cin=8" else { return false }
+        keptOfB = true
+        return true
+    }
+    try (([lines[0]] + kept).joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+    return other.path
+}
+
+@Test(.computeThreadsExclusive) func aPackageComparedWithAnotherRunHoldsTheComparisonAndVerifiesAndNoEditOfItDoes()
+    throws
+{
     let dir = temporaryDirectoryURL()
     let run = try makeRun(in: dir)
+    let other = try runWithOneConfigurationOfASeries(run, in: dir)
     let out = dir.appendingPathComponent("package")
     var withComparison = builder(run, out)
-    withComparison.comparedWith = run
+    withComparison.comparedWith = other
     try withComparison.build()
     for file in ["compare/compare.csv", "compare/compare.json", "compare/ratio-vs-flops.png"] {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
     }
     let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
-    #expect(readme.contains("## Compared with \(run)") && readme.contains("## FLOPs against measured"))
-    #expect(try PackageVerifier.verify(directory: out.path).ok)
+    #expect(readme.contains("## Compared with \(other)") && readme.contains("## FLOPs against measured"))
+    // A group of one configuration has no interval: compare.json says "nan", and reads back.
+    let report = try PackageVerifier.verify(directory: out.path)
+    #expect(report.ok, "\(report.problems)")
+    let comparison = try #require(report.comparison.comparison)
+    #expect(
+        comparison.groups.contains { $0.experiment == "B" && $0.n == 1 && $0.low.isNaN },
+        "\(comparison.groups.map { "\($0.experiment)/\($0.series) \($0.n)" })")
+    #expect(report.comparison.roundsChecked && report.comparison.comparedWith == other)
+    // The other run's rows, rounds, probe readings and manifest are in the package: the
+    // comparison is recomputed whole.
+    #expect(report.comparison.recomputed)
+    for file in ["measurements.csv", "rounds.csv", "probes.csv", "manifest.json"] {
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("compare/other/\(file)").path))
+    }
+
+    // Each edit below is written as convsweep writes compare/ (compare.csv agreeing with
+    // compare.json) with fresh sums: the comparison's arithmetic and this package's side are
+    // recomputed, so none passes.
+    var copies = 0
+    func problems(after change: (inout RunComparison) -> Void) throws -> String {
+        copies += 1
+        let copy = dir.appendingPathComponent("edited-\(copies)")
+        try FileManager.default.copyItem(at: out, to: copy)
+        var edited = comparison
+        change(&edited)
+        try ComparisonFiles.write(edited, to: copy.appendingPathComponent("compare"))
+        _ = try Checksums.write(directory: copy)
+        let found = try PackageVerifier.verify(directory: copy.path).problems
+        #expect(!found.isEmpty, "an edited comparison passed as verified")
+        return found.joined(separator: "\n")
+    }
+    let edits: [(expected: String, change: (inout RunComparison) -> Void)] = [
+        ("ratio 2.0, but time_b_ms / time_a_ms is", { $0.configurations[0].ratio = 2 }),
+        ("verdict slower, but its interval says", { $0.configurations[0].verdict = .slower }),
+        (
+            "time_a_ms, experiment, series or flops differ from the package's row",
+            {
+                $0.configurations[0].timeAMs *= 2
+                $0.configurations[0].ratio /= 2
+                $0.configurations[0].low /= 2
+                $0.configurations[0].high /= 2
+            }
+        ),
+        (
+            "at least as wide as the noise floor",
+            {
+                $0.configurations[0].low = $0.configurations[0].ratio * 0.999
+                $0.configurations[0].high = $0.configurations[0].ratio / 0.999
+            }
+        ),
+        ("rounds_a 99, the package's run has", { $0.configurations[0].roundsA = 99 }),
+        ("appears twice", { $0.configurations.append($0.configurations[0]) }),
+        ("of the package's measured configurations are not compared", { $0.configurations.removeLast() }),
+        (
+            "group all/all: differs from what its configurations give",
+            { $0.groups[$0.groups.count - 1].geometricMeanRatio = 0.5 }
+        ),
+        (
+            "ranking of all: differs from what its configurations give",
+            { $0.rankings[$0.rankings.count - 1].spearman = 0.5 }
+        ),
+        ("is not what its estimate", { $0.noiseFloor = 0.002 }),
+        ("but 7 of the package's measured configurations are not compared", { $0.onlyInA += 3 }),
+    ]
+    for (expected, change) in edits {
+        let found = try problems(after: change)
+        #expect(found.contains(expected), "expected \(expected): \(found)")
+    }
+    // What only the other run gives: its floor estimate, and its times as compare/other/ holds them.
+    #expect(
+        try problems { $0.estimatedNoiseFloor = 0.004 }.contains(
+            "field estimatedNoiseFloor differs from the comparison"))
+    let slower = dir.appendingPathComponent("other-slower")
+    try FileManager.default.copyItem(at: out, to: slower)
+    let kept = slower.appendingPathComponent("compare/other/measurements.csv")
+    var rows = try MeasurementsFile.read(path: kept.path)
+    let index = try #require(rows.firstIndex { $0.configID == comparison.configurations[0].configID })
+    rows[index].medianMs! *= 1.5
+    try MeasurementsFile.text(rows).write(to: kept, atomically: true, encoding: .utf8)
+    _ = try Checksums.write(directory: slower)
+    #expect(
+        try PackageVerifier.verify(directory: slower.path).problems.contains {
+            $0.contains("differs from the comparison of run/ with compare/other/ recomputed")
+        })
+
+    // A package written before 0.20.0 holds no compare/other/: it verifies, with the other run's
+    // side taken as stated (and said so).
+    let older = dir.appendingPathComponent("older")
+    try FileManager.default.copyItem(at: out, to: older)
+    try FileManager.default.removeItem(at: older.appendingPathComponent("compare/other"))
+    let statementURL = older.appendingPathComponent("package.json")
+    var statement = try #require(
+        try JSONSerialization.jsonObject(with: Data(contentsOf: statementURL)) as? [String: Any])
+    var listed = try #require(statement["contents"] as? [String: Any])
+    listed["files"] = (listed["files"] as? [[String: Any]])?.filter {
+        ($0["path"] as? String)?.hasPrefix("compare/other/") == false
+    }
+    statement["contents"] = listed
+    try JSONSerialization.data(withJSONObject: statement, options: [.prettyPrinted, .sortedKeys]).write(
+        to: statementURL)
+    _ = try Checksums.write(directory: older)
+    let olderReport = try PackageVerifier.verify(directory: older.path)
+    #expect(olderReport.ok, "\(olderReport.problems)")
+    #expect(!olderReport.comparison.recomputed && olderReport.comparison.comparison != nil)
 }
 
 @Test func aSlurmSubmissionsJobsQuoteTheirPathsAndDependOnEachOther() {

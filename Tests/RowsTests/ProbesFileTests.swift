@@ -34,4 +34,29 @@ import Testing
             "\(error)".hasSuffix("line 1: no mean_gflops column")
         }
     }
+
+    /// A column named twice (fuzz seed 21: the second `reference_gflops` went unread and the
+    /// edited package verified) and a line of another width are refused, not read one way.
+    @Test func aColumnNamedTwiceOrALineOfAnotherWidthIsRefused() throws {
+        let twice = try writeTemporary(
+            "session,seconds,mean_gflops,best_gflops,reference_gflops,mean_gflops\n1,0.5,90,91,93,10\n",
+            name: "probes.csv")
+        #expect {
+            try ProbesFile.read(path: twice)
+        } throws: { error in
+            "\(error)" == "\(twice) line 1, column 6: the header names 'mean_gflops' a second time"
+        }
+        let wide = try writeTemporary(ProbesFile.header + "1,0.5,90,91,93\n1,0.6,90,91,93,7\n", name: "probes.csv")
+        #expect {
+            try ProbesFile.read(path: wide)
+        } throws: { error in
+            "\(error)" == "\(wide) line 3: 6 fields, expected 5"
+        }
+        let again = try writeTemporary(ProbesFile.header + "1,0.5,90,91,93\n1,0.5,80,91,93\n", name: "probes.csv")
+        #expect {
+            try ProbesFile.read(path: again)
+        } throws: { error in
+            "\(error)" == "\(again) line 3: a second reading of session 1 at 0.5 s (first on line 2)"
+        }
+    }
 }
