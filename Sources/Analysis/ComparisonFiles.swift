@@ -18,13 +18,16 @@ public enum ComparisonFiles {
     static let nonConforming = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
 
     /// compare.json's bytes: sorted keys, pretty-printed, NaN as `"nan"`.
-    public static func jsonData(_ comparison: RunComparison) throws -> Data {
+    public static func jsonData(_ comparison: RunComparison) throws -> Data { try encoded(comparison) }
+
+    /// `value` (a comparison or a part of one) as compare.json writes it.
+    public static func encoded<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: nonConforming.positiveInfinity, negativeInfinity: nonConforming.negativeInfinity,
             nan: nonConforming.nan)
-        return try encoder.encode(comparison)
+        return try encoder.encode(value)
     }
 
     /// The decoder of compare.json: reads back what ``jsonData(_:)`` writes, `"nan"` included.

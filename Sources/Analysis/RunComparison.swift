@@ -162,18 +162,14 @@ public struct RunComparison: Codable, Sendable {
         onlyInA = measuredA.count - common.count
         onlyInB = measuredB.count - common.count
 
-        let experiments = Array(Set(configurations.map(\.experiment))).sorted()
-        groups = RunComparison.groups(configurations, experiments: experiments, floor: floor)
-        let compared = configurations
-        rankings = (experiments + ["all"]).map { experiment in
-            RunComparison.ranking(
-                experiment, compared.filter { experiment == "all" || $0.experiment == experiment }, topK: topK)
-        }
+        groups = RunComparison.groups(configurations, floor: floor)
+        rankings = RunComparison.rankings(configurations, topK: topK)
     }
 
     /// The summaries of every series of each experiment, of the experiment, and of all (what
     /// ``groups`` holds; a verifier recomputes them from a comparison's configurations).
-    public static func groups(_ configurations: [Configuration], experiments: [String], floor: Double) -> [Group] {
+    public static func groups(_ configurations: [Configuration], floor: Double) -> [Group] {
+        let experiments = Array(Set(configurations.map(\.experiment))).sorted()
         var groups: [Group] = []
         let bySeries = Dictionary(grouping: configurations, by: { [$0.experiment, $0.series] })
         for experiment in experiments {
@@ -187,10 +183,20 @@ public struct RunComparison: Codable, Sendable {
         return groups
     }
 
+    /// How the configurations of each experiment, and all of them, rank in the two runs (what
+    /// ``rankings`` holds; a verifier recomputes them from a comparison's configurations).
+    public static func rankings(_ configurations: [Configuration], topK: Int) -> [Ranking] {
+        let experiments = Array(Set(configurations.map(\.experiment))).sorted()
+        return (experiments + ["all"]).map { experiment in
+            ranking(
+                experiment, configurations.filter { experiment == "all" || $0.experiment == experiment }, topK: topK)
+        }
+    }
+
     /// How `members` (one experiment's configurations, or all) rank in the two runs: Spearman,
     /// Kendall, and how many of each series' `topK` fastest configurations in A are among its
     /// fastest in B.
-    public static func ranking(_ experiment: String, _ members: [Configuration], topK: Int) -> Ranking {
+    static func ranking(_ experiment: String, _ members: [Configuration], topK: Int) -> Ranking {
         let series = Dictionary(grouping: members, by: { [$0.experiment, $0.series] }).values
         var agreeing = 0
         var considered = 0

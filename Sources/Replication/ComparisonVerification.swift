@@ -114,9 +114,7 @@ extension PackageVerifier {
                 noiseFloor: comparison.noiseFloorSource == "given" ? comparison.noiseFloor : nil,
                 probeRatesA: try MeasurementSource.probeRates(at: own.path),
                 probeRatesB: try MeasurementSource.probeRates(at: kept.path), topK: comparison.rankings.first?.k ?? 5)
-            let (stated, expected) = (try ComparisonFiles.jsonData(comparison), try ComparisonFiles.jsonData(again))
-            if let path = StrictJSON.difference(in: stated, from: expected, relativeTolerance: tolerance)
-                ?? StrictJSON.difference(in: expected, from: stated, relativeTolerance: tolerance)
+            if let path = firstDifference(try ComparisonFiles.jsonData(comparison), try ComparisonFiles.jsonData(again))
             {
                 check.problems.append(
                     "\(file): field \(path) differs from the comparison of run/ with \(PackageLayout.comparedRun)/ recomputed"
@@ -221,44 +219,21 @@ extension PackageVerifier {
         default:
             problems.append("\(file): noiseFloorSource \"\(comparison.noiseFloorSource)\" is none convsweep writes")
         }
-        let experiments = Array(Set(comparison.configurations.map(\.experiment))).sorted()
-        let groups = RunComparison.groups(comparison.configurations, experiments: experiments, floor: floor)
-        if groups.count != comparison.groups.count {
-            problems.append("\(file): \(comparison.groups.count) groups, the configurations make \(groups.count)")
-        } else {
-            for (stated, again) in zip(comparison.groups, groups) {
-                let same =
-                    stated.experiment == again.experiment && stated.series == again.series && stated.n == again.n
-                    && stated.faster == again.faster && stated.slower == again.slower
-                    && stated.unchanged == again.unchanged
-                    && agrees(stated.geometricMeanRatio, again.geometricMeanRatio) && agrees(stated.low, again.low)
-                    && agrees(stated.high, again.high)
-                if !same {
-                    problems.append(
-                        "\(file): group \(stated.experiment)/\(stated.series): differs from what its configurations give (\(again.n) configurations, geometric mean ratio \(again.geometricMeanRatio))"
-                    )
-                }
-            }
-        }
-        let k = comparison.rankings.first?.k ?? 5
-        let rankings = (experiments + ["all"]).map { experiment in
-            RunComparison.ranking(
-                experiment, comparison.configurations.filter { experiment == "all" || $0.experiment == experiment },
-                topK: k)
-        }
-        if rankings.count != comparison.rankings.count {
-            problems.append("\(file): \(comparison.rankings.count) rankings, the configurations make \(rankings.count)")
-        } else {
-            for (stated, again) in zip(comparison.rankings, rankings) {
-                let same =
-                    stated.experiment == again.experiment && stated.n == again.n && stated.k == again.k
-                    && agrees(stated.spearman, again.spearman) && agrees(stated.kendall, again.kendall)
-                    && agrees(stated.topKAgreement, again.topKAgreement)
-                if !same {
-                    problems.append(
-                        "\(file): ranking of \(stated.experiment): differs from what its configurations give (Spearman \(again.spearman), Kendall \(again.kendall), top-\(again.k) agreement \(again.topKAgreement))"
-                    )
-                }
+        // The groups and rankings, from the configurations.
+        let parts = [
+            (
+                "groups", try? ComparisonFiles.encoded(comparison.groups),
+                try? ComparisonFiles.encoded(RunComparison.groups(comparison.configurations, floor: floor))
+            ),
+            (
+                "rankings", try? ComparisonFiles.encoded(comparison.rankings),
+                try? ComparisonFiles.encoded(
+                    RunComparison.rankings(comparison.configurations, topK: comparison.rankings.first?.k ?? 5))
+            ),
+        ]
+        for case let (name, stated?, expected?) in parts {
+            if let path = firstDifference(stated, expected) {
+                problems.append("\(file): \(name)\(path): differs from what its configurations give")
             }
         }
         switch (comparison.probeRatio, comparison.probeNormalisedGeometricMeanRatio) {
@@ -275,6 +250,13 @@ extension PackageVerifier {
             problems.append("\(file): probeRatio and probeNormalisedGeometricMeanRatio: one without the other")
         }
         return problems
+    }
+
+    /// The first path at which two JSON texts differ either way (a number by more than
+    /// ``tolerance`` of itself); nil when they agree.
+    static func firstDifference(_ stated: Data, _ expected: Data) -> String? {
+        StrictJSON.difference(in: stated, from: expected, relativeTolerance: tolerance)
+            ?? StrictJSON.difference(in: expected, from: stated, relativeTolerance: tolerance)
     }
 
     /// ``close(_:_:slack:relative:)`` with NaN agreeing with NaN (a group of one configuration

@@ -399,11 +399,11 @@ private func runWithOneConfigurationOfASeries(_ run: String, in dir: URL) throws
         ("appears twice", { $0.configurations.append($0.configurations[0]) }),
         ("of the package's measured configurations are not compared", { $0.configurations.removeLast() }),
         (
-            "group all/all: differs from what its configurations give",
+            "groups[\(comparison.groups.count - 1)].geometricMeanRatio: differs from what its configurations give",
             { $0.groups[$0.groups.count - 1].geometricMeanRatio = 0.5 }
         ),
         (
-            "ranking of all: differs from what its configurations give",
+            "rankings[\(comparison.rankings.count - 1)].spearman: differs from what its configurations give",
             { $0.rankings[$0.rankings.count - 1].spearman = 0.5 }
         ),
         ("is not what its estimate", { $0.noiseFloor = 0.002 }),
