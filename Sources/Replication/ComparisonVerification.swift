@@ -24,6 +24,25 @@ public struct ComparisonCheck: Sendable {
     public var otherMachine: String?
 }
 
+/// What a package holds of the run its comparison read (`compare/other/`, since 0.20.0).
+public struct ComparedRun: Equatable, Sendable {
+    /// The machine that measured it, as its manifest names it; nil when it has none (a CSV file).
+    /// (Not `machine`: the README's template would find the package's own where this is nil.)
+    public var measuredOn: String?
+
+    /// The compared run the package at `root` holds; nil when it holds none (no comparison, or a
+    /// package written before 0.20.0).
+    ///
+    /// - Throws: what reading its manifest throws (one that is not a convsweep manifest).
+    public static func held(in root: URL) throws -> ComparedRun? {
+        let kept = root.appendingPathComponent(PackageLayout.comparedRun)
+        guard FileManager.default.fileExists(atPath: kept.appendingPathComponent(RowSource.measurementsFile).path)
+        else { return nil }
+        guard let manifest = try RowSource(path: kept.path).manifestFile else { return ComparedRun() }
+        return ComparedRun(measuredOn: PackageBuilder.machineLabel(try RunManifest.read(path: manifest).machine))
+    }
+}
+
 extension PackageVerifier {
     /// `compare/` against what the package holds: recomputed whole from `run/` and the other
     /// run's rows, rounds and probe readings in `compare/other/` (a package of 0.20.0 or later);
@@ -98,9 +117,7 @@ extension PackageVerifier {
             return check
         }
         do {
-            if let manifest = try RowSource(path: kept.path).manifestFile {
-                check.otherMachine = PackageBuilder.machineLabel(try RunManifest.read(path: manifest).machine)
-            }
+            check.otherMachine = try ComparedRun.held(in: root)?.measuredOn
             let (rowsB, roundsB) = (
                 try MeasurementSource.rows(at: kept.path), try MeasurementSource.rounds(at: kept.path)
             )

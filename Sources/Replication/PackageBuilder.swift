@@ -241,8 +241,9 @@ public struct PackageBuilder {
             statement: statement, manifest: runs.manifests[0], runCount: runs.manifests.count, fit: fits.main,
             errors: fits.predictions.errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
-            measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith, models: modelTable,
-            backendFits: fits.backends, networks: networkTable,
+            measurements: runs.measurements, comparison: comparison, comparedWith: comparedWith,
+            comparedRun: try ComparedRun.held(in: root), models: modelTable, backendFits: fits.backends,
+            networks: networkTable,
             misses: models?.misses, acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root),
             networkScaling: networkScaling.rows, framework: framework)
         try Data(readme.render(templatePath: shippedFiles.readmeTemplate).utf8).write(

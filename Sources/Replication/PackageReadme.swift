@@ -21,6 +21,8 @@ struct PackageReadme {
     var measurements: [MeasurementRow] = []
     var comparison: RunComparison?
     var comparedWith: String?
+    /// What the package holds of the compared run (nil: none, or a package written before 0.20.0).
+    var comparedRun: ComparedRun?
     var models: ModelTable?
     var backendFits: [BackendFit] = []
     var networks: NetworkTable?
@@ -85,7 +87,9 @@ struct PackageReadme {
                 }
             },
             errors: errors, ranks: FlopsRanking.rankings(of: measurements),
-            comparison: comparison.map { Model.Comparison($0, other: comparedWith ?? "the other run") },
+            comparison: comparison.map {
+                Model.Comparison($0, other: comparedWith ?? "the other run", held: comparedRun)
+            },
             models: models.map { Model.Models($0, misses: misses) }, networks: networks.map(Model.Networks.init),
             framework: framework.map(Model.Framework.init),
             scaling: Model.Scaling(

@@ -337,9 +337,11 @@ extension PackageReadme {
             var other: String
             var run: RunComparison
             var groups: [RunComparison.Group]
+            /// What the package holds of the compared run, from which the verifier recomputes it.
+            var held: ComparedRun?
 
-            init(_ comparison: RunComparison, other: String) {
-                (self.other, run) = (other, comparison)
+            init(_ comparison: RunComparison, other: String, held: ComparedRun?) {
+                (self.other, run, self.held) = (other, comparison, held)
                 groups = comparison.groups.filter { $0.series == "all" }
             }
         }

@@ -53,7 +53,8 @@ extension PackageVerifier {
         let readme = PackageReadme(
             statement: statement, manifest: manifest, runCount: 1, fit: fit, errors: predictions.errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
-            measurements: rows, comparison: comparison, comparedWith: statement.comparedWith, models: models,
+            measurements: rows, comparison: comparison, comparedWith: statement.comparedWith,
+            comparedRun: try ComparedRun.held(in: root), models: models,
             backendFits: try PackageBuilder.backendFits(package: root), networks: networks, misses: misses,
             acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root),
             networkScaling: try NetworkScaling(
