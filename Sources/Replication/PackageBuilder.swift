@@ -202,6 +202,9 @@ public struct PackageBuilder {
             }
             return try FrameworkSection.checked(path: path, manifest: runs.manifests[0])
         }
+        // The comparison too: two runs with nothing in common, or a run holding a configuration
+        // twice, are refused before anything is written.
+        let compared = try comparedWith.map { try compare(with: $0, rows: runs.measurements) }
         let root = URL(fileURLWithPath: packageDirectory)
         try layOut(root)
         let data = try writeData(runs, root: root)
@@ -236,7 +239,8 @@ public struct PackageBuilder {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(statement).write(to: root.appendingPathComponent(PackageLayout.statement), options: .atomic)
         try drawFigures(root: root)
-        let comparison = try comparedWith.map { try compare(root: root, with: $0, rows: runs.measurements) }
+        if let compared { try write(compared, root: root) }
+        let comparison = compared?.comparison
         let readme = PackageReadme(
             statement: statement, manifest: runs.manifests[0], runCount: runs.manifests.count, fit: fits.main,
             errors: fits.predictions.errors,
@@ -275,6 +279,7 @@ public struct PackageBuilder {
         guard !runDirectories.isEmpty else { throw PackageError("no run directory given") }
         var manifests: [RunManifest] = []
         var measurements: [MeasurementRow] = []
+        var ids = Set<String>()
         for directory in runDirectories {
             let source: RowSource
             do { source = try RowSource(path: directory) } catch { throw PackageError("\(directory): \(error)") }
@@ -298,7 +303,15 @@ public struct PackageBuilder {
                 )
             }
             manifests.append(manifest)
-            measurements += try source.rows()
+            let rows = try source.rows()
+            // A configuration has one row (merge refuses the same): refused before anything is written.
+            if let twice = rows.first(where: { ids.contains($0.configID) }) {
+                throw PackageError(
+                    "\(directory): configuration \(twice.configID) is also in an earlier run directory (a configuration has one row: join shards with `convsweep merge`, which refuses the same)"
+                )
+            }
+            measurements += rows
+            ids.formUnion(rows.map(\.configID))
         }
         return Runs(
             manifests: manifests, measurements: measurements,
@@ -642,11 +655,15 @@ public struct PackageBuilder {
             + algorithms.filter { $0 != algorithm }.map { RowFilter(column: "algorithm", value: $0.rawValue) }
     }
 
-    /// Compares `rows` (with the rounds of the run directories) with `other`, and writes
-    /// `compare/compare.csv`, `compare/compare.json`, the ratio figure and, in `compare/other/`,
-    /// what the comparison read of `other` (its rows, rounds, probe readings and manifest: so
-    /// that `verify-package` recomputes the comparison whole) into the package.
-    func compare(root: URL, with other: String, rows: [MeasurementRow]) throws -> RunComparison {
+    /// A comparison of the package's rows with another run, and what it read of that run.
+    struct Compared {
+        var comparison: RunComparison
+        /// The other run as given, and its rows as read.
+        var other: String, otherRows: [MeasurementRow]
+    }
+
+    /// Compares `rows` (with the rounds of the run directories) with `other`.
+    func compare(with other: String, rows: [MeasurementRow]) throws -> Compared {
         var rounds: [MeasurementRow] = []
         var probes: [Double] = []
         for directory in runDirectories {
@@ -657,20 +674,26 @@ public struct PackageBuilder {
         let comparison = try RunComparison(
             a: rows, roundsA: rounds, b: otherRows, roundsB: try MeasurementSource.rounds(at: other),
             probeRatesA: probes, probeRatesB: try MeasurementSource.probeRates(at: other))
+        return Compared(comparison: comparison, other: other, otherRows: otherRows)
+    }
+
+    /// Writes `compare/compare.csv`, `compare/compare.json`, the ratio figure and, in
+    /// `compare/other/`, what the comparison read of the other run (its rows, rounds, probe
+    /// readings and manifest: so that `verify-package` recomputes the comparison whole).
+    func write(_ compared: Compared, root: URL) throws {
         let directory = root.appendingPathComponent(PackageLayout.compareDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try ComparisonFiles.write(comparison, to: directory)
+        try ComparisonFiles.write(compared.comparison, to: directory)
         let kept = root.appendingPathComponent(PackageLayout.comparedRun)
         try FileManager.default.createDirectory(at: kept, withIntermediateDirectories: true)
-        try Data(MeasurementsFile.text(otherRows).utf8).write(
+        try Data(MeasurementsFile.text(compared.otherRows).utf8).write(
             to: kept.appendingPathComponent(RowSource.measurementsFile), options: .atomic)
-        let source = try RowSource(path: other)
+        let source = try RowSource(path: compared.other)
         for file in [source.roundsFile, source.probesFile, source.manifestFile].compactMap({ $0 }) {
             try FileManager.default.copyItem(
                 atPath: file, toPath: kept.appendingPathComponent((file as NSString).lastPathComponent).path)
         }
         try FigureScript.drawComparison(directory, shippedFiles: shippedFiles)
-        return comparison
     }
 
     /// Runs the figure script with its virtualenv.

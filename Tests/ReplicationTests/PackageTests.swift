@@ -337,6 +337,24 @@ private func runWithOneConfigurationOfASeries(_ run: String, in dir: URL) throws
     let run = try makeRun(in: dir)
     let other = try runWithOneConfigurationOfASeries(run, in: dir)
     let out = dir.appendingPathComponent("package")
+    // A run given twice (a configuration in two of them), or a comparison with a run holding a
+    // configuration twice, is refused before anything is written.
+    var twice = builder(run, out)
+    twice.runDirectories = [run, run]
+    #expect {
+        try twice.build()
+    } throws: { error in
+        "\(error)".contains("is also in an earlier run directory")
+    }
+    let doubled = dir.appendingPathComponent("doubled")
+    try FileManager.default.copyItem(atPath: other, toPath: doubled.path)
+    let doubledRows = doubled.appendingPathComponent("measurements.csv")
+    let text = try String(contentsOf: doubledRows, encoding: .utf8)
+    try (text + text.split(separator: "\n")[1] + "\n").write(to: doubledRows, atomically: true, encoding: .utf8)
+    var againstDoubled = builder(run, out)
+    againstDoubled.comparedWith = doubled.path
+    #expect(throws: ComparisonError.self) { try againstDoubled.build() }
+    #expect(!FileManager.default.fileExists(atPath: out.path))
     var withComparison = builder(run, out)
     withComparison.comparedWith = other
     try withComparison.build()
