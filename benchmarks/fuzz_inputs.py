@@ -269,11 +269,19 @@ def main():
         targets = ["package.json", "fit/alpha.json", "fit/predictions.csv", "fit/errors.csv", "fit/models.json",
                    "fit/cv-predictions.csv", "data/regression.csv", "data/exp-a.csv", "README.md", "manifest.json",
                    "run/measurements.csv", "run/manifest.json"]
-        # A package compared with another run (--compare-with): its comparison. Not the raw files
-        # of the runs (run/rounds.csv, run/probes.csv, compare/other/): a figure uses some of their
-        # columns (recomputed), the rest (a round's p25, a reading's seconds) only their sums hold.
-        targets += [name for name in ["compare/compare.json", "compare/compare.csv"]
-                    if os.path.exists(os.path.join(base_package, name))]
+        # Every other file a figure of the package derives from or states: the model table's, the
+        # networks', the threads', the comparison's. Not the figures (checked by their sums alone:
+        # matplotlib's output differs between versions) nor the raw files of the runs
+        # (run/rounds.csv, run/probes.csv, compare/other/): a figure uses some of their columns
+        # (recomputed), the rest (a round's p25, a reading's seconds) only their sums hold.
+        for folder, _, names in os.walk(base_package):
+            for name in names:
+                relative = os.path.relpath(os.path.join(folder, name), base_package)
+                if (relative.split(os.sep)[0] in ("fit", "networks", "threads", "compare", "data")
+                        and not relative.startswith(os.path.join("compare", "other"))
+                        and relative.endswith((".csv", ".json", ".yaml")) and relative not in targets):
+                    targets.append(relative)
+        targets = sorted(name for name in targets if os.path.isfile(os.path.join(base_package, name)))
         for i in range(options.packages):
             directory = os.path.join(work, f"package-{i}")
             name, original, text = mutated_copy(base_package, directory, targets, rng)

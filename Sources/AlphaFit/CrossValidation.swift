@@ -24,6 +24,20 @@ public struct PredictionMetrics: Codable, Hashable, Sendable {
     /// Percentage of rows predicted within ±25%.
     public var within25Percent: Double
 
+    /// Whether `other` states the same metrics: the same rows, each figure within `relative` of
+    /// the larger or, for a share of rows (±5/10/25%), within `shareSlack` percentage points (a
+    /// refit on another CPU's kernels may move a row across a limit).
+    public func agrees(with other: PredictionMetrics, relative: Double, shareSlack: Double = 0) -> Bool {
+        func same(_ a: Double, _ b: Double, slack: Double = 0) -> Bool {
+            a == b || abs(a - b) <= max(slack, relative * max(abs(a), abs(b)))
+        }
+        return n == other.n && same(rmseMs, other.rmseMs) && (nrmse == nil) == (other.nrmse == nil)
+            && same(nrmse ?? 0, other.nrmse ?? 0) && same(mapePercent, other.mapePercent)
+            && same(rmspePercent, other.rmspePercent) && same(within5Percent, other.within5Percent, slack: shareSlack)
+            && same(within10Percent, other.within10Percent, slack: shareSlack)
+            && same(within25Percent, other.within25Percent, slack: shareSlack)
+    }
+
     /// The metrics of `predicted` against `measured` (same length, at least one row).
     public init(measured: [Double], predicted: [Double]) {
         precondition(measured.count == predicted.count && !measured.isEmpty)

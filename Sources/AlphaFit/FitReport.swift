@@ -213,6 +213,23 @@ public struct FitReport: Codable, Hashable, Sendable {
                     throw FitInputError(input: source, column: "fits[\(fit.group)].parameters.\(name)", problem)
                 }
             }
+            // How the fit went: counts no fit makes are refused (a verifier compares the rest with
+            // its refit, but not the iterations, which another CPU's rounding changes).
+            if let d = fit.diagnostics {
+                for (field, value, least) in [
+                    ("iterations", d.iterations, 0), ("startsTried", d.startsTried, 1),
+                    ("startsReachingBest", d.startsReachingBest, 1),
+                ] where value < least {
+                    throw FitInputError(
+                        input: source, column: "fits[\(fit.group)].diagnostics.\(field)",
+                        "a count of at least \(least), got \(value)")
+                }
+                if d.startsReachingBest > d.startsTried {
+                    throw FitInputError(
+                        input: source, column: "fits[\(fit.group)].diagnostics.startsReachingBest",
+                        "more starts reaching the best (\(d.startsReachingBest)) than tried (\(d.startsTried))")
+                }
+            }
         }
     }
 

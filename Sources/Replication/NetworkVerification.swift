@@ -68,6 +68,18 @@ extension PackageVerifier {
                     relative: networkTolerance)
                 problems += PackageVerifier.statedInputs(
                     fit, refit: refit, file: "\(NetworkTable.fitsFile) (\(fit.model.rawValue))")
+                for (group, other) in zip(fit.fits, refit.fits) {
+                    guard group.group == other.group else {
+                        problems.append(
+                            "\(NetworkTable.fitsFile) (\(fit.model.rawValue)): group \(group.group) where a refit has \(other.group)"
+                        )
+                        continue
+                    }
+                    problems += compareFiguresOfMerit(
+                        group, refit: other, file: "\(NetworkTable.fitsFile) (\(fit.model.rawValue))")
+                    problems += compareUncertainty(
+                        group, refit: other, file: "\(NetworkTable.fitsFile) (\(fit.model.rawValue))")
+                }
             }
             for (file, recomputed) in [
                 (NetworkTable.networksFile, again.networksTable), (NetworkTable.kindsFile, again.kindsTable),
@@ -79,10 +91,49 @@ extension PackageVerifier {
                 if let problem = compare(written, recomputed, file: file) { problems.append(problem) }
             }
             problems += verifyFramework(root: root, table: again)
+            problems += verifyDefinitions(root: root)
             return (problems, networks.count, again)
         } catch {
             return (["\(NetworkTable.directory): cannot be recomputed (\(error))"], 0, nil)
         }
+    }
+
+    /// Each network file of `networks/definitions/` is the one the run measured: a file the
+    /// run's manifest records by its SHA-256, or, for a network imported from an ONNX model, the
+    /// file `networks import` writes of the model whose SHA-256 the manifest records (the costs
+    /// are recomputed from the layers, but a name, a comment or an uncounted operator is read by
+    /// no figure).
+    static func verifyDefinitions(root: URL) -> [String] {
+        let own = root.appendingPathComponent("run/" + PackageLayout.manifest)
+        let manifestPath =
+            FileManager.default.fileExists(atPath: own.path)
+            ? own.path : root.appendingPathComponent(PackageLayout.manifest).path
+        let measured: Set<String>
+        do { measured = Set(try RunManifest.read(path: manifestPath).sweeps.map(\.sha256)) } catch {
+            return ["\(NetworkTable.definitionsDirectory): cannot be checked against the run's manifest (\(error))"]
+        }
+        let folder = root.appendingPathComponent(NetworkTable.definitionsDirectory)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasSuffix(".yaml") }.sorted()
+        var problems: [String] = []
+        for name in names {
+            let file = "\(NetworkTable.definitionsDirectory)/\(name)"
+            guard let contents = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else {
+                problems.append("\(file): unreadable")
+                continue
+            }
+            if measured.contains(SHA256Hex.of(contents)) { continue }
+            // An imported network: the file written of a model the run measured.
+            if let network = try? Network(contents: contents, path: file), let model = network.model,
+                measured.contains(model.sha256), Data(network.fileText().utf8) == contents
+            {
+                continue
+            }
+            problems.append(
+                "\(file): not a network file the run measured (its SHA-256, or its model's, is none the run's manifest records)"
+            )
+        }
+        return problems
     }
 
     /// `networks/framework.csv` against the reference the package holds and the networks' sums:

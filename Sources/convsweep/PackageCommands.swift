@@ -81,8 +81,8 @@ struct VerifyPackage: ParsableCommand {
             error (never the stated one). So a package verifies on any machine, whatever kernels its \
             OpenBLAS rounds with, and an edited file still fails. Every stated fit (the main fit, \
             each backend's and thread count's, the networks' fits) must predict its sample as its \
-            refit does, with the refit's standard errors, intervals, starts, stop reason and \
-            warnings, the package's inputs (path relative to the package) and the manifest's \
+            refit does, with the refit's standard errors, intervals, starts and warnings (not \
+            the iterations or the stop reason, which other kernels change), the package's inputs (path relative to the package) and the manifest's \
             caches; every JSON file must be strict (no key twice, no comma before a closing \
             bracket) and read back to all it states. The model table (fit/models.json) must state what its held-out \
             predictions (fit/cv-predictions.csv) give, to 1e-9, and a new cross-validation of the \

@@ -234,6 +234,44 @@ private func problems(
         #expect(try problems(package).contains("fit/alpha.json: K=1 states startsReachingBest 17, a refit gives 10"))
     }
 
+    /// Fuzz seed 31 on the Zen 4 threads package (0.20.0; the fuzz now edits every file of fit/,
+    /// networks/, threads/): a network file's layer renamed (its costs recomputed alike, but the
+    /// file is not the one measured), a held-out RMSPE of the fit across counts negated (only n,
+    /// MAPE and the ±10% share were compared), an iteration count of −2⁶³ (not compared, by
+    /// design: another CPU's rounding changes it; but no fit makes it).
+    @Test func aNetworkFileNotMeasuredAFigureAcrossCountsAnImpossibleCountOrAnIntervalFails() throws {
+        let threads = "results/amd-epyc-2pu-zen4/threads"
+        for (change, name, says) in [
+            (
+                (
+                    "networks/definitions/squeezenet1_1.yaml", "name: features.12.squeeze,",
+                    "name: features.120.squeeze,"
+                ), "definition",
+                "networks/definitions/squeezenet1_1.yaml: not a network file the run measured"
+            ),
+            (
+                (
+                    "threads/across-counts.json", "\"rmspePercent\" : 21.103723353096633",
+                    "\"rmspePercent\" : -21.103723353096633"
+                ),
+                "rmspe", "threads/across-counts.json: gemm-work at "
+            ),
+            (
+                ("networks/fits.json", "\"iterations\" : 4,", "\"iterations\" : -9223372036854775808,"), "iterations",
+                "diagnostics.iterations: a count of at least 0, got -9223372036854775808"
+            ),
+        ] {
+            let found = try problems(after: [change], "fuzz31\(name)", of: threads)
+            #expect(found.contains(says), "\(name): \(found)")
+        }
+        // Fuzz seed 32 on the Zen 4 networks package: a 95% interval of a networks' fit moved
+        // 1,000-fold (only the main fit's intervals and standard errors were compared).
+        let found = try problems(
+            after: [("networks/fits.json", "0.02637603717553724", "26.37603717553724")], "fuzz32interval",
+            of: "results/amd-epyc-2pu-zen4/networks")
+        #expect(found.contains("networks/fits.json (tensor-bytes): FC states the 95% interval of fixedMs"), "\(found)")
+    }
+
     /// Three more of fuzz seed 13: a run row's backend (derived from its algorithm, its written
     /// value dropped), a key of the fit renamed (dropped as unknown), and an overflowing kernel
     /// in fit/predictions.csv (a crash: arithmetic overflow).
