@@ -144,9 +144,9 @@ def run(binary, args, cwd, timeout, env):
 
 
 def changes_content(name, original, text):
-    """Whether an edit changes what a file states: JSON compared as values, CSV as rows (white
-    space around a value, a missing last newline or blank lines change nothing), other text as
-    bytes. An edit that changes nothing a reader sees may verify."""
+    """Whether an edit changes what a file states: JSON compared as values, CSV as rows of cells,
+    numbers as numbers (white space around a value, a missing last newline, blank lines or `0.0`
+    for `0` change nothing), other text as bytes. An edit that changes nothing a reader sees may verify."""
     import csv
     import io
     if name.endswith(".json"):
@@ -155,8 +155,15 @@ def changes_content(name, original, text):
         except ValueError:
             return True
     if name.endswith(".csv"):
+        def cell(text):  # a number as a number (0 and 0.0 alike, as JSON's 3 and 3.0)
+            try:
+                value = float(text)
+            except ValueError:
+                return text
+            return "nan" if value != value else value
+
         def rows(t):
-            return [row for row in csv.reader(io.StringIO(t)) if row]
+            return [[cell(c) for c in row] for row in csv.reader(io.StringIO(t)) if row]
         try:
             return rows(original) != rows(text)
         except csv.Error:
