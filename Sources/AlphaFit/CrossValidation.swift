@@ -29,7 +29,7 @@ public struct PredictionMetrics: Codable, Hashable, Sendable {
     /// refit on another CPU's kernels may move a row across a limit).
     public func agrees(with other: PredictionMetrics, relative: Double, shareSlack: Double = 0) -> Bool {
         func same(_ a: Double, _ b: Double, slack: Double = 0) -> Bool {
-            a == b || abs(a - b) <= max(slack, relative * max(abs(a), abs(b)))
+            a == b || a.isFinite && b.isFinite && abs(a - b) <= max(slack, relative * max(abs(a), abs(b)))
         }
         return n == other.n && same(rmseMs, other.rmseMs) && (nrmse == nil) == (other.nrmse == nil)
             && same(nrmse ?? 0, other.nrmse ?? 0) && same(mapePercent, other.mapePercent)

@@ -73,7 +73,7 @@ public enum StrictJSON {
             case (let a as NSNumber, let b as NSNumber):
                 if a == b { return nil }
                 let (x, y) = (a.doubleValue, b.doubleValue)
-                return abs(x - y) <= relativeTolerance * max(abs(x), abs(y)) ? nil : path
+                return x.isFinite && y.isFinite && abs(x - y) <= relativeTolerance * max(abs(x), abs(y)) ? nil : path
             case (is NSNull, is NSNull): return nil
             default: return path.isEmpty ? "(the top level)" : path
             }

@@ -270,6 +270,18 @@ private func problems(
             after: [("networks/fits.json", "0.02637603717553724", "26.37603717553724")], "fuzz32interval",
             of: "results/amd-epyc-2pu-zen4/networks")
         #expect(found.contains("networks/fits.json (tensor-bytes): FC states the 95% interval of fixedMs"), "\(found)")
+        // Fuzz seed 35 on the Intel SkylakeX networks package: a count of pairs written -inf
+        // passed as within a relative tolerance of 0 (the tolerance of an infinity is infinite).
+        let infinite = try problems(
+            after: [
+                (
+                    "networks/ranking.csv", "alpha-channels,11,8,18.977561593051252,1.0,1.0,0,55,",
+                    "alpha-channels,11,8,18.977561593051252,1.0,1.0,-inf,55,"
+                )
+            ], "fuzz35infinity", of: "results/intel-r-xeon-r-processor-2pu/networks-skylakex")
+        #expect(
+            infinite.contains("networks/ranking.csv: line 7, discordant_pairs states -inf, recomputing gives 0"),
+            "\(infinite)")
     }
 
     /// Three more of fuzz seed 13: a run row's backend (derived from its algorithm, its written
