@@ -146,9 +146,7 @@ public struct RunComparison: Codable, Sendable {
         if let noiseFloor {
             floor = noiseFloor
         } else {
-            let estimate = estimatedNoiseFloor ?? RunComparison.minimumNoiseFloor
-            floor = min(RunComparison.maximumNoiseFloor, max(RunComparison.minimumNoiseFloor, estimate))
-            noiseFloorSource = estimate > RunComparison.maximumNoiseFloor ? "estimated, capped" : "estimated"
+            (floor, noiseFloorSource) = RunComparison.floor(estimated: estimatedNoiseFloor)
         }
         configurations = pairs.map { RunComparison.test($0, floor: floor) }
         self.noiseFloor = floor
@@ -156,14 +154,30 @@ public struct RunComparison: Codable, Sendable {
             let ratio =
                 Statistics.quantile(probeRatesB.sorted(), 0.5) / Statistics.quantile(probeRatesA.sorted(), 0.5)
             probeRatio = ratio
-            let logs = configurations.map { log($0.ratio) + RunComparison.probeExponent * log(ratio) }
-            probeNormalisedGeometricMeanRatio = exp(logs.reduce(0, +) / Double(logs.count))
+            probeNormalisedGeometricMeanRatio = RunComparison.probeNormalised(configurations, probeRatio: ratio)
         }
         onlyInA = measuredA.count - common.count
         onlyInB = measuredB.count - common.count
 
         groups = RunComparison.groups(configurations, floor: floor)
         rankings = RunComparison.rankings(configurations, topK: topK)
+    }
+
+    /// The floor an estimate gives (``minimumNoiseFloor`` without one) and its source:
+    /// `estimated`, or `estimated, capped` at ``maximumNoiseFloor``.
+    public static func floor(estimated estimate: Double?) -> (floor: Double, source: String) {
+        let estimate = estimate ?? minimumNoiseFloor
+        return (
+            min(maximumNoiseFloor, max(minimumNoiseFloor, estimate)),
+            estimate > maximumNoiseFloor ? "estimated, capped" : "estimated"
+        )
+    }
+
+    /// The geometric mean ratio of `configurations` with each ratio scaled by the probes' speed
+    /// change `probeRatio` (what ``probeNormalisedGeometricMeanRatio`` holds).
+    public static func probeNormalised(_ configurations: [Configuration], probeRatio: Double) -> Double {
+        let logs = configurations.map { log($0.ratio) + probeExponent * log(probeRatio) }
+        return exp(logs.reduce(0, +) / Double(max(1, logs.count)))
     }
 
     /// The summaries of every series of each experiment, of the experiment, and of all (what

@@ -20,8 +20,8 @@ public struct ComparisonCheck: Sendable {
     /// the other run (`compare/other/`, since 0.20.0); else the other run's times, rounds and
     /// probe readings were taken as stated.
     public var recomputed = false
-    /// The machine that measured the other run, as its manifest in `compare/other/` names it.
-    public var otherMachine: String?
+    /// What the package holds of the other run (nil: nothing, as before 0.20.0, or it does not read).
+    public var comparedRun: ComparedRun?
 }
 
 /// What a package holds of the run its comparison read (`compare/other/`, since 0.20.0).
@@ -75,9 +75,9 @@ extension PackageVerifier {
         }
         let comparison: RunComparison
         do {
-            comparison = try PackageLayout.decode(
+            let data: Data
+            (comparison, data) = try PackageLayout.decodeWithBytes(
                 RunComparison.self, file, in: root, decoder: ComparisonFiles.jsonDecoder)
-            let data = try Data(contentsOf: root.appendingPathComponent(file))
             if let path = StrictJSON.unread(in: data, readBack: try ComparisonFiles.jsonData(comparison)) {
                 check.problems.append("\(file): field \(path): states what convsweep does not read back")
             }
@@ -117,7 +117,7 @@ extension PackageVerifier {
             return check
         }
         do {
-            check.otherMachine = try ComparedRun.held(in: root)?.measuredOn
+            check.comparedRun = try ComparedRun.held(in: root)
             let (rowsB, roundsB) = (
                 try MeasurementSource.rows(at: kept.path), try MeasurementSource.rounds(at: kept.path)
             )
@@ -225,12 +225,10 @@ extension PackageVerifier {
         switch comparison.noiseFloorSource {
         case "given": break
         case "estimated", "estimated, capped":
-            let estimate = comparison.estimatedNoiseFloor ?? RunComparison.minimumNoiseFloor
-            let capped = estimate > RunComparison.maximumNoiseFloor
-            let expected = min(RunComparison.maximumNoiseFloor, max(RunComparison.minimumNoiseFloor, estimate))
-            if capped != (comparison.noiseFloorSource == "estimated, capped") || !agrees(floor, expected) {
+            let expected = RunComparison.floor(estimated: comparison.estimatedNoiseFloor)
+            if expected.source != comparison.noiseFloorSource || !agrees(floor, expected.floor) {
                 problems.append(
-                    "\(file): noiseFloor \(floor) (\(comparison.noiseFloorSource)) is not what its estimate \(estimate) gives (\(expected))"
+                    "\(file): noiseFloor \(floor) (\(comparison.noiseFloorSource)) is not what its estimate \(comparison.estimatedNoiseFloor ?? RunComparison.minimumNoiseFloor) gives (\(expected.floor))"
                 )
             }
         default:
@@ -256,8 +254,7 @@ extension PackageVerifier {
         switch (comparison.probeRatio, comparison.probeNormalisedGeometricMeanRatio) {
         case (nil, nil): break
         case (let ratio?, let stated?):
-            let logs = comparison.configurations.map { log($0.ratio) + RunComparison.probeExponent * log(ratio) }
-            let again = exp(logs.reduce(0, +) / Double(max(1, logs.count)))
+            let again = RunComparison.probeNormalised(comparison.configurations, probeRatio: ratio)
             if !(ratio > 0) || !agrees(stated, again) {
                 problems.append(
                     "\(file): probeNormalisedGeometricMeanRatio \(stated), but the configurations and probeRatio \(ratio) give \(again)"

@@ -77,8 +77,6 @@ extension PackageVerifier {
                     }
                     problems += compareFiguresOfMerit(
                         group, refit: other, file: "\(NetworkTable.fitsFile) (\(fit.model.rawValue))")
-                    problems += compareUncertainty(
-                        group, refit: other, file: "\(NetworkTable.fitsFile) (\(fit.model.rawValue))")
                 }
             }
             for (file, recomputed) in [
@@ -104,12 +102,13 @@ extension PackageVerifier {
     /// are recomputed from the layers, but a name, a comment or an uncounted operator is read by
     /// no figure).
     static func verifyDefinitions(root: URL) -> [String] {
-        let own = root.appendingPathComponent("run/" + PackageLayout.manifest)
-        let manifestPath =
-            FileManager.default.fileExists(atPath: own.path)
-            ? own.path : root.appendingPathComponent(PackageLayout.manifest).path
+        // manifest.json: the run's (byte for byte `run/manifest.json`, which its own check holds).
         let measured: Set<String>
-        do { measured = Set(try RunManifest.read(path: manifestPath).sweeps.map(\.sha256)) } catch {
+        do {
+            measured = Set(
+                try RunManifest.read(path: root.appendingPathComponent(PackageLayout.manifest).path).sweeps.map(
+                    \.sha256))
+        } catch {
             return ["\(NetworkTable.definitionsDirectory): cannot be checked against the run's manifest (\(error))"]
         }
         let folder = root.appendingPathComponent(NetworkTable.definitionsDirectory)

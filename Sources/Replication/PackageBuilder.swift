@@ -338,11 +338,9 @@ public struct PackageBuilder {
         {
             try manager.createDirectory(at: ownRun, withIntermediateDirectories: false)
             let run = RunDirectory(path: runDirectories[0])
-            for file in [run.manifestPath, run.measurementsPath, run.roundsPath, run.probesPath, run.topologyPath]
-            where manager.fileExists(atPath: file) {
-                try manager.copyItem(
-                    atPath: file, toPath: ownRun.appendingPathComponent((file as NSString).lastPathComponent).path)
-            }
+            try PackageBuilder.copy(
+                [run.manifestPath, run.measurementsPath, run.roundsPath, run.probesPath, run.topologyPath], into: ownRun
+            )
         }
         try manager.copyItem(
             atPath: (runDirectories[0] as NSString).appendingPathComponent(PackageLayout.manifest),
@@ -689,11 +687,17 @@ public struct PackageBuilder {
         try Data(MeasurementsFile.text(compared.otherRows).utf8).write(
             to: kept.appendingPathComponent(RowSource.measurementsFile), options: .atomic)
         let source = try RowSource(path: compared.other)
-        for file in [source.roundsFile, source.probesFile, source.manifestFile].compactMap({ $0 }) {
-            try FileManager.default.copyItem(
-                atPath: file, toPath: kept.appendingPathComponent((file as NSString).lastPathComponent).path)
-        }
+        try PackageBuilder.copy(
+            [source.roundsFile, source.probesFile, source.manifestFile].compactMap { $0 }, into: kept)
         try FigureScript.drawComparison(directory, shippedFiles: shippedFiles)
+    }
+
+    /// Copies each of a run's `files` that exists into `directory`, by its name.
+    static func copy(_ files: [String], into directory: URL) throws {
+        for file in files where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.copyItem(
+                atPath: file, toPath: directory.appendingPathComponent((file as NSString).lastPathComponent).path)
+        }
     }
 
     /// Runs the figure script with its virtualenv.

@@ -60,9 +60,16 @@ extension PackageLayout {
     static func decode<T: Decodable>(
         _ type: T.Type, _ file: String, in root: URL, decoder: JSONDecoder = JSONDecoder()
     ) throws -> T {
+        try decodeWithBytes(type, file, in: root, decoder: decoder).value
+    }
+
+    /// ``decode(_:_:in:decoder:)`` with the bytes it read, for a check of what they state.
+    static func decodeWithBytes<T: Decodable>(
+        _ type: T.Type, _ file: String, in root: URL, decoder: JSONDecoder = JSONDecoder()
+    ) throws -> (value: T, data: Data) {
         do {
-            return try StrictJSON.decode(
-                type, from: Data(contentsOf: root.appendingPathComponent(file)), decoder: decoder)
+            let data = try Data(contentsOf: root.appendingPathComponent(file))
+            return (try StrictJSON.decode(type, from: data, decoder: decoder), data)
         } catch {
             throw PackageError("\(file): does not read (\(DecodingProblem.describe(error)))")
         }

@@ -83,7 +83,7 @@ public enum PackageVerifier {
             report.problems += verifyReadme(
                 root: root, statement: statement,
                 models: report.modelTable,
-                networks: report.networkTable, misses: report.misses, comparison: report.comparison.comparison,
+                networks: report.networkTable, misses: report.misses, comparison: report.comparison,
                 template: readmeTemplate ?? ShippedFiles.forFigures().readmeTemplate)
         }
         return report
@@ -288,7 +288,6 @@ public enum PackageVerifier {
         }
         for (group, other) in zip(fit.fits, again.fits) where group.group == other.group {
             problems += compareFiguresOfMerit(group, refit: other, file: "\(file) (\(name))")
-            problems += compareUncertainty(group, refit: other, file: "\(file) (\(name))")
         }
         return (problems, fit.fits.map { "\($0.group) (\(name))" })
     }
@@ -458,7 +457,6 @@ public enum PackageVerifier {
             )
         }
         problems += compareFiguresOfMerit(group, refit: again, file: PackageLayout.fit)
-        problems += compareUncertainty(group, refit: again, file: PackageLayout.fit)
         for (name, value) in group.parameters {
             let other = again.parameters[name] ?? .nan
             // Without a standard error (a singular covariance) the parameter is judged
@@ -480,11 +478,6 @@ public enum PackageVerifier {
         return problems
     }
 
-    /// Every figure of merit a group states, as its refit gives it: the rows fitted exactly; R²,
-    /// RMSE and MAPE, which move with the predictions, within ``networkTolerance``; how the fit
-    /// went (starts tried and reaching the best, the stop reason, the warnings) exactly. Not the
-    /// best start's iterations, which another CPU's rounding changes (the committed packages' refits
-    /// with other OpenBLAS kernels: 13 for 25, 36 for 31, 22 for 7).
     /// The stated standard errors and 95% intervals of a group against its refit's: each within
     /// ``standardErrorTolerance`` of the refit's, each interval's ends within that share (and
     /// ``standardErrorShare``) of the refit's standard error. A parameter without a standard error
@@ -525,8 +518,15 @@ public enum PackageVerifier {
         }.joined(separator: "; ")
     }
 
+    /// Every figure of merit a group states, as its refit gives it: the rows fitted exactly; R²,
+    /// RMSE and MAPE, which move with the predictions, within ``networkTolerance``; the standard
+    /// errors and 95% intervals (``compareUncertainty(_:refit:file:)``); how the fit went (starts
+    /// tried and reaching the best, the warnings as ``comparable(_:)`` gives them) exactly. Not
+    /// the best start's iterations or its stop reason, which another CPU's rounding changes (the
+    /// committed packages' refits with other OpenBLAS kernels: 13 iterations for 25, 36 for 31,
+    /// 22 for 7; a networks' fit of alpha-channels stopping on the reduction, not the gradient).
     static func compareFiguresOfMerit(_ group: GroupFit, refit again: GroupFit, file: String) -> [String] {
-        var problems: [String] = []
+        var problems = compareUncertainty(group, refit: again, file: file)
         if let n = group.n, n != again.n {
             problems.append(
                 "\(file): \(group.group) states n = \(n), a refit fits \(again.n.map(String.init) ?? "none")")
@@ -638,7 +638,6 @@ public enum PackageVerifier {
         let measured = heldOut.measuredMs
         let groupOfRow = heldOut.rows.map(\.group)
         var problems: [String] = []
-        func agree(_ a: PredictionMetrics, _ b: PredictionMetrics) -> Bool { a.agrees(with: b, relative: 1e-9) }
         for entry in table.entries {
             guard let predicted = heldOut.predictedMs(by: entry.model) else {
                 problems.append("\(file): no column \(entry.model)_ms for the model table's \(entry.model)")
@@ -658,7 +657,7 @@ public enum PackageVerifier {
                 + GroupMetrics.of(
                     measured: measured, predicted: predicted, groupOfRow: groupOfRow, groups: entry.groups.map(\.group))
             let stated = [GroupMetrics(group: "all", metrics: entry.metrics)] + entry.groups
-            for (a, b) in zip(stated, recomputed) where !agree(a.metrics, b.metrics) {
+            for (a, b) in zip(stated, recomputed) where !a.metrics.agrees(with: b.metrics, relative: 1e-9) {
                 problems.append(
                     "\(ModelTable.fileName): \(entry.model) \(a.group) states metrics that \(file) does not give")
             }

@@ -13,7 +13,7 @@ extension PackageVerifier {
     /// difference, named by its first differing line.
     static func verifyReadme(
         root: URL, statement: PackageStatement, models: ModelTable?, networks: NetworkTable?, misses: PackageMisses?,
-        comparison: RunComparison?, template: String
+        comparison: ComparisonCheck, template: String
     ) -> [String] {
         let file = PackageLayout.readme
         do {
@@ -40,7 +40,7 @@ extension PackageVerifier {
     /// The README of the package at `root` as `template` renders what the package states.
     static func regeneratedReadme(
         root: URL, statement: PackageStatement, models: ModelTable?, networks: NetworkTable?, misses: PackageMisses?,
-        comparison: RunComparison?, template: String
+        comparison: ComparisonCheck, template: String
     ) throws -> String {
         let manifest = try RunManifest.read(path: root.appendingPathComponent(PackageLayout.manifest).path)
         let fit = try FitReport.load(path: root.appendingPathComponent(PackageLayout.fit).path)
@@ -53,8 +53,8 @@ extension PackageVerifier {
         let readme = PackageReadme(
             statement: statement, manifest: manifest, runCount: 1, fit: fit, errors: predictions.errors,
             figureIndex: (try? Data(contentsOf: root.appendingPathComponent(PackageLayout.figureIndex))) ?? Data(),
-            measurements: rows, comparison: comparison, comparedWith: statement.comparedWith,
-            comparedRun: try ComparedRun.held(in: root), models: models,
+            measurements: rows, comparison: comparison.comparison, comparedWith: statement.comparedWith,
+            comparedRun: comparison.comparedRun, models: models,
             backendFits: try PackageBuilder.backendFits(package: root), networks: networks, misses: misses,
             acrossCounts: try PackageBuilder.acrossCountsJudgements(package: root),
             networkScaling: try NetworkScaling(
@@ -80,7 +80,7 @@ extension PackageVerifier {
             PackageStatement.self, from: Data(contentsOf: root.appendingPathComponent(PackageLayout.statement)))
         let readme = try regeneratedReadme(
             root: root, statement: statement, models: first.modelTable, networks: first.networkTable,
-            misses: first.misses, comparison: first.comparison.comparison, template: template)
+            misses: first.misses, comparison: first.comparison, template: template)
         let readmeData = Data(readme.utf8)
         try SafeFile.writeAtomically(readmeData, to: root.appendingPathComponent(PackageLayout.readme).path)
         let sumsPath = root.appendingPathComponent(Checksums.fileName).path

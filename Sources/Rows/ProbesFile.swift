@@ -66,7 +66,7 @@ public enum ProbesFile {
             index[name] = column
         }
         var seen: [String: Int] = [:]
-        let readings = try lines.dropFirst().enumerated().map { (offset, line) throws(RowFormatError) -> ProbeRow in
+        return try lines.dropFirst().enumerated().map { (offset, line) throws(RowFormatError) -> ProbeRow in
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             guard fields.count == header.count else {
                 throw RowFormatError("\(path) line \(offset + 2): \(fields.count) fields, expected \(header.count)")
@@ -100,6 +100,5 @@ public enum ProbesFile {
                 session: session, seconds: try number("seconds"), meanGflops: try number("mean_gflops"),
                 bestGflops: try number("best_gflops"), referenceGflops: try number("reference_gflops"))
         }
-        return readings
     }
 }

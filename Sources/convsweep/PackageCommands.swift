@@ -131,7 +131,7 @@ struct VerifyPackage: ParsableCommand {
                 let checked = report.comparison
                 let against =
                     "compare/: \(comparison.configurations.count) configurations against \(checked.comparedWith ?? "another run")"
-                    + (checked.otherMachine.map { " (\($0))" } ?? "")
+                    + (checked.comparedRun?.measuredOn.map { " (\($0))" } ?? "")
                 print(
                     checked.recomputed
                         ? "\(against): recomputed whole from run/ and the other run's rows, rounds and probe readings in compare/other/"
