@@ -32,8 +32,8 @@ struct Compare: ParsableCommand {
             the networks against A's (rank transfer: Spearman, Kendall, pairs the other way — of all \
             and of those A's rounds separate —, networks displaced by two places or more). Writes \
             compare.csv, compare.json (and compare-networks.csv) with --out. \
-            Exit status: 0, 64 bad options, 65 an input that does not read, 1 no configuration in \
-            common.
+            Exit status: 0, 64 bad options, 65 an input that does not read (a rounds.csv with a \
+            round twice among them), 1 no configuration in common or a run holding one twice.
             """)
 
     @Argument(help: ArgumentHelp("The reference: a run directory or a replication package.", valueName: "A"))

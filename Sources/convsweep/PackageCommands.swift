@@ -26,7 +26,8 @@ struct Package: ParsableCommand {
     var out: String
     @Option(
         help: ArgumentHelp(
-            "Another run directory or package to compare with (adds compare/ and a section).", valueName: "dir"))
+            "Another run directory or package to compare with (adds compare/, with what the comparison read of it in compare/other/, and a section).",
+            valueName: "dir"))
     var compareWith: String?
     @Option(
         help: ArgumentHelp(
@@ -72,7 +73,9 @@ struct VerifyPackage: ParsableCommand {
             not a regular file inside the package (a link, FIFO or device, or a path with '..' in \
             SHA256SUMS: never opened), or when README.md links a file that is not there; when \
             package.json's counts or data files are not the package's, data/ is not exactly what \
-            run/measurements.csv gives (a package without run/ fails), or manifest.json and \
+            run/measurements.csv gives (a package without run/ fails), run/rounds.csv holds a round \
+            twice or of a configuration its row describes otherwise, a network file of \
+            networks/definitions/ is not one the run's manifest records, or manifest.json and \
             topology.xml are not the run's and readable. Then it refits alpha-FLOPs from \
             data/regression.csv with the settings in fit/alpha.json and fails when the refit does not \
             reach the stated sums of squares, predictions (fit/predictions.csv) and errors \

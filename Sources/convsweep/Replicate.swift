@@ -48,7 +48,8 @@ struct Replicate: ParsableCommand {
     var archive = false
     @Option(
         help: ArgumentHelp(
-            "Another run directory or package (another machine's, say) to compare the package with.", valueName: "dir"))
+            "Another run directory or package (another machine's, say) to compare the package with (compare/, with what the comparison read of it in compare/other/).",
+            valueName: "dir"))
     var compareWith: String?
     @Option(
         help: ArgumentHelp(
